@@ -1,0 +1,512 @@
+//! [`Snapshots`] over `aws_sdk_elasticache`.
+//!
+//! Operations and errors: Amazon ElastiCache API Reference, `DescribeReplicationGroups`, `DescribeCacheClusters`,
+//! `CreateSnapshot`, `DescribeSnapshots`, `CopySnapshot`, `DeleteSnapshot` (API version 2015-02-02).
+
+use async_trait::async_trait;
+use aws_sdk_elasticache::Client;
+use aws_sdk_elasticache::operation::copy_snapshot::CopySnapshotError;
+use aws_sdk_elasticache::operation::create_snapshot::CreateSnapshotError;
+use aws_sdk_elasticache::operation::delete_snapshot::DeleteSnapshotError;
+use aws_sdk_elasticache::operation::describe_cache_clusters::DescribeCacheClustersError;
+use aws_sdk_elasticache::operation::describe_replication_groups::DescribeReplicationGroupsError;
+use aws_sdk_elasticache::operation::describe_snapshots::DescribeSnapshotsError;
+use aws_sdk_elasticache::types::{CacheCluster, DataTieringStatus, ReplicationGroup, Snapshot};
+
+use super::{aws_message, fallback};
+use crate::error::BackupError;
+use crate::ports::{
+    CacheClusterInfo, CreateOutcome, DeleteOutcome, NodeGroupInfo, NodeGroupMemberInfo, ReplicationGroupInfo,
+    SnapshotInfo, SnapshotTarget, Snapshots,
+};
+
+/// ElastiCache adapter. Build once per cold start from the shared `SdkConfig`.
+#[derive(Debug, Clone)]
+pub struct ElastiCacheSnapshots {
+    client: Client,
+}
+
+impl ElastiCacheSnapshots {
+    /// Wraps an ElastiCache client.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+fn boxed<E: std::error::Error + Send + Sync + 'static>(e: E) -> Option<crate::error::BoxError> {
+    Some(Box::new(e))
+}
+
+#[async_trait]
+impl Snapshots for ElastiCacheSnapshots {
+    #[tracing::instrument(skip(self))]
+    async fn replication_group(&self, id: &str) -> Result<ReplicationGroupInfo, BackupError> {
+        let mut items = self.client.describe_replication_groups().replication_group_id(id).into_paginator().items().send();
+        while let Some(item) = items.next().await {
+            let rg = item.map_err(|err| match err.as_service_error() {
+                Some(DescribeReplicationGroupsError::ReplicationGroupNotFoundFault(_)) => BackupError::TargetNotFound {
+                    message: aws_message("DescribeReplicationGroups", id, &err),
+                    source: boxed(err),
+                },
+                _ => fallback("DescribeReplicationGroups", id, err),
+            })?;
+            if rg.replication_group_id().is_some_and(|r| r.eq_ignore_ascii_case(id)) {
+                return Ok(replication_group_info(&rg));
+            }
+        }
+        Err(BackupError::TargetNotFound {
+            message: format!("DescribeReplicationGroups {id}: replication group not found"),
+            source: None,
+        })
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn cache_cluster(&self, id: &str) -> Result<CacheClusterInfo, BackupError> {
+        let mut items = self.client.describe_cache_clusters().cache_cluster_id(id).into_paginator().items().send();
+        while let Some(item) = items.next().await {
+            let cc = item.map_err(|err| match err.as_service_error() {
+                Some(DescribeCacheClustersError::CacheClusterNotFoundFault(_)) => BackupError::TargetNotFound {
+                    message: aws_message("DescribeCacheClusters", id, &err),
+                    source: boxed(err),
+                },
+                _ => fallback("DescribeCacheClusters", id, err),
+            })?;
+            if cc.cache_cluster_id().is_some_and(|c| c.eq_ignore_ascii_case(id)) {
+                return Ok(cache_cluster_info(&cc));
+            }
+        }
+        Err(BackupError::TargetNotFound {
+            message: format!("DescribeCacheClusters {id}: cache cluster not found"),
+            source: None,
+        })
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn create_snapshot(&self, name: &str, target: &SnapshotTarget) -> Result<CreateOutcome, BackupError> {
+        let req = self.client.create_snapshot().snapshot_name(name);
+        let (req, subject) = match target {
+            SnapshotTarget::ReplicationGroup(id) => (req.replication_group_id(id), format!("{name} of {id}")),
+            SnapshotTarget::CacheCluster(id) => (req.cache_cluster_id(id), format!("{name} of {id}")),
+        };
+        match req.send().await {
+            Ok(out) => Ok(CreateOutcome::Created(out.snapshot().map(snapshot_info).unwrap_or_else(|| SnapshotInfo {
+                name: name.to_string(),
+                status: "creating".into(),
+                ..Default::default()
+            }))),
+            Err(err) => {
+                let message = aws_message("CreateSnapshot", &subject, &err);
+                match err.as_service_error() {
+                    Some(CreateSnapshotError::SnapshotAlreadyExistsFault(_)) => Ok(CreateOutcome::AlreadyExists),
+                    Some(
+                        CreateSnapshotError::InvalidCacheClusterStateFault(_)
+                        | CreateSnapshotError::InvalidReplicationGroupStateFault(_),
+                    ) => Err(BackupError::ClusterBusy { message, source: boxed(err) }),
+                    Some(
+                        CreateSnapshotError::CacheClusterNotFoundFault(_)
+                        | CreateSnapshotError::ReplicationGroupNotFoundFault(_),
+                    ) => Err(BackupError::TargetNotFound { message, source: boxed(err) }),
+                    Some(CreateSnapshotError::SnapshotQuotaExceededFault(_)) => {
+                        Err(BackupError::SnapshotQuotaExceeded { message, source: boxed(err) })
+                    }
+                    Some(CreateSnapshotError::SnapshotFeatureNotSupportedFault(_)) => {
+                        Err(BackupError::NotSupported { message, source: boxed(err) })
+                    }
+                    _ => Err(fallback("CreateSnapshot", &subject, err)),
+                }
+            }
+        }
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn snapshot(&self, name: &str) -> Result<Option<SnapshotInfo>, BackupError> {
+        let mut items = self.client.describe_snapshots().snapshot_name(name).into_paginator().items().send();
+        while let Some(item) = items.next().await {
+            match item {
+                Ok(s) if s.snapshot_name().is_some_and(|n| n.eq_ignore_ascii_case(name)) => {
+                    return Ok(Some(snapshot_info(&s)));
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    return match err.as_service_error() {
+                        Some(DescribeSnapshotsError::SnapshotNotFoundFault(_)) => Ok(None),
+                        _ => Err(fallback("DescribeSnapshots", name, err)),
+                    };
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn export_snapshot(&self, source: &str, target_name: &str, bucket: &str) -> Result<(), BackupError> {
+        let result = self
+            .client
+            .copy_snapshot()
+            .source_snapshot_name(source)
+            .target_snapshot_name(target_name)
+            .target_bucket(bucket)
+            .send()
+            .await;
+        let Err(err) = result else { return Ok(()) };
+        let subject = format!("{source} to s3://{bucket}/{target_name}");
+        let message = aws_message("CopySnapshot", &subject, &err);
+        Err(match err.as_service_error() {
+            Some(CopySnapshotError::InvalidSnapshotStateFault(_)) => {
+                BackupError::ClusterBusy { message, source: boxed(err) }
+            }
+            Some(CopySnapshotError::SnapshotNotFoundFault(_)) => BackupError::SnapshotFailed { message },
+            Some(CopySnapshotError::SnapshotQuotaExceededFault(_)) => {
+                BackupError::SnapshotQuotaExceeded { message, source: boxed(err) }
+            }
+            Some(
+                CopySnapshotError::InvalidParameterValueException(_)
+                | CopySnapshotError::InvalidParameterCombinationException(_)
+                | CopySnapshotError::SnapshotAlreadyExistsFault(_)
+                | CopySnapshotError::TagQuotaPerResourceExceeded(_),
+            ) => BackupError::ExportRejected { message, source: boxed(err) },
+            _ => match fallback("CopySnapshot", &subject, err) {
+                // An unmodeled refusal from the service (e.g. AccessDenied) is still a refused export.
+                BackupError::AwsError { message, source } if source.as_ref().is_some_and(|s| has_code(s.as_ref())) => {
+                    BackupError::ExportRejected { message, source }
+                }
+                other => other,
+            },
+        })
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn delete_snapshot(&self, name: &str) -> Result<DeleteOutcome, BackupError> {
+        match self.client.delete_snapshot().snapshot_name(name).send().await {
+            Ok(_) => Ok(DeleteOutcome::Deleted),
+            Err(err) => match err.as_service_error() {
+                Some(DeleteSnapshotError::SnapshotNotFoundFault(_)) => Ok(DeleteOutcome::NotFound),
+                Some(DeleteSnapshotError::InvalidSnapshotStateFault(_)) => Err(BackupError::ClusterBusy {
+                    message: aws_message("DeleteSnapshot", name, &err),
+                    source: boxed(err),
+                }),
+                _ => Err(fallback("DeleteSnapshot", name, err)),
+            },
+        }
+    }
+}
+
+fn has_code(e: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    e.downcast_ref::<aws_sdk_elasticache::error::SdkError<CopySnapshotError>>()
+        .and_then(|e| e.as_service_error())
+        .is_some_and(|s| aws_smithy_types::error::metadata::ProvideErrorMetadata::code(s).is_some())
+}
+
+fn replication_group_info(rg: &ReplicationGroup) -> ReplicationGroupInfo {
+    ReplicationGroupInfo {
+        id: rg.replication_group_id().unwrap_or_default().to_string(),
+        status: rg.status().unwrap_or_default().to_string(),
+        engine: rg.engine().map(str::to_string),
+        cluster_enabled: rg.cluster_enabled().unwrap_or(false),
+        data_tiering: matches!(rg.data_tiering(), Some(DataTieringStatus::Enabled)),
+        node_groups: rg
+            .node_groups()
+            .iter()
+            .map(|ng| NodeGroupInfo {
+                id: ng.node_group_id().unwrap_or_default().to_string(),
+                members: ng
+                    .node_group_members()
+                    .iter()
+                    .map(|m| NodeGroupMemberInfo {
+                        cache_cluster_id: m.cache_cluster_id().unwrap_or_default().to_string(),
+                        current_role: m.current_role().map(str::to_string),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn cache_cluster_info(cc: &CacheCluster) -> CacheClusterInfo {
+    CacheClusterInfo {
+        id: cc.cache_cluster_id().unwrap_or_default().to_string(),
+        status: cc.cache_cluster_status().unwrap_or_default().to_string(),
+        engine: cc.engine().map(str::to_string),
+        engine_version: cc.engine_version().map(str::to_string),
+        replication_group_id: cc.replication_group_id().map(str::to_string),
+    }
+}
+
+fn snapshot_info(s: &Snapshot) -> SnapshotInfo {
+    SnapshotInfo {
+        name: s.snapshot_name().unwrap_or_default().to_string(),
+        status: s.snapshot_status().unwrap_or_default().to_string(),
+        replication_group_id: s.replication_group_id().map(str::to_string),
+        cache_cluster_id: s.cache_cluster_id().map(str::to_string),
+        num_node_groups: s.num_node_groups().and_then(|n| u32::try_from(n).ok()),
+        node_snapshot_count: u32::try_from(s.node_snapshots().len()).unwrap_or(u32::MAX),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_elasticache::operation::copy_snapshot::CopySnapshotOutput;
+    use aws_sdk_elasticache::operation::create_snapshot::CreateSnapshotOutput;
+    use aws_sdk_elasticache::operation::delete_snapshot::DeleteSnapshotOutput;
+    use aws_sdk_elasticache::operation::describe_replication_groups::DescribeReplicationGroupsOutput;
+    use aws_sdk_elasticache::operation::describe_snapshots::DescribeSnapshotsOutput;
+    use aws_sdk_elasticache::types::error::*;
+    use aws_sdk_elasticache::types::{NodeGroup, NodeGroupMember, NodeSnapshot};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn client(rules: &[&aws_smithy_mocks::Rule]) -> ElastiCacheSnapshots {
+        ElastiCacheSnapshots::new(mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, rules.iter().copied(), |c| c
+            .retry_config(aws_sdk_elasticache::config::retry::RetryConfig::disabled())))
+    }
+
+    fn throttling() -> ErrorMetadata {
+        ErrorMetadata::builder().code("Throttling").message("Rate exceeded").build()
+    }
+
+    #[tokio::test]
+    async fn replication_group_maps_members_and_roles() {
+        let rule = mock!(Client::describe_replication_groups)
+            .match_requests(|r| r.replication_group_id() == Some("orders"))
+            .then_output(|| {
+                DescribeReplicationGroupsOutput::builder()
+                    .replication_groups(
+                        ReplicationGroup::builder()
+                            .replication_group_id("orders")
+                            .status("available")
+                            .engine("valkey")
+                            .cluster_enabled(false)
+                            .data_tiering(DataTieringStatus::Disabled)
+                            .node_groups(
+                                NodeGroup::builder()
+                                    .node_group_id("0001")
+                                    .node_group_members(
+                                        NodeGroupMember::builder()
+                                            .cache_cluster_id("orders-001")
+                                            .current_role("primary")
+                                            .build(),
+                                    )
+                                    .node_group_members(
+                                        NodeGroupMember::builder()
+                                            .cache_cluster_id("orders-002")
+                                            .current_role("replica")
+                                            .build(),
+                                    )
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build()
+            });
+        let rg = client(&[&rule]).replication_group("orders").await.unwrap();
+        assert_eq!(rg.status, "available");
+        assert_eq!(rg.engine.as_deref(), Some("valkey"));
+        assert!(!rg.cluster_enabled && !rg.data_tiering);
+        assert_eq!(rg.node_groups[0].members[1].cache_cluster_id, "orders-002");
+        assert_eq!(rg.node_groups[0].members[1].current_role.as_deref(), Some("replica"));
+    }
+
+    #[tokio::test]
+    async fn missing_replication_group_maps_to_target_not_found() {
+        let rule = mock!(Client::describe_replication_groups).then_error(|| {
+            DescribeReplicationGroupsError::ReplicationGroupNotFoundFault(
+                ReplicationGroupNotFoundFault::builder().message("Replication group nope not found.").build(),
+            )
+        });
+        let err = client(&[&rule]).replication_group("nope").await.unwrap_err();
+        assert_eq!(err.error_type(), "TargetNotFound");
+        assert!(err.to_string().contains("Replication group nope not found."), "{err}");
+    }
+
+    #[tokio::test]
+    async fn missing_cache_cluster_maps_to_target_not_found() {
+        let rule = mock!(Client::describe_cache_clusters).then_error(|| {
+            DescribeCacheClustersError::CacheClusterNotFoundFault(CacheClusterNotFoundFault::builder().build())
+        });
+        assert_eq!(client(&[&rule]).cache_cluster("c").await.unwrap_err().error_type(), "TargetNotFound");
+    }
+
+    #[tokio::test]
+    async fn create_snapshot_passes_the_right_id() {
+        let by_node = mock!(Client::create_snapshot)
+            .match_requests(|r| r.cache_cluster_id() == Some("orders-002") && r.replication_group_id().is_none())
+            .then_output(|| {
+                CreateSnapshotOutput::builder()
+                    .snapshot(Snapshot::builder().snapshot_name("s1").snapshot_status("creating").build())
+                    .build()
+            });
+        let by_group = mock!(Client::create_snapshot)
+            .match_requests(|r| r.replication_group_id() == Some("big") && r.cache_cluster_id().is_none())
+            .then_output(|| {
+                CreateSnapshotOutput::builder()
+                    .snapshot(
+                        Snapshot::builder()
+                            .snapshot_name("s2")
+                            .snapshot_status("creating")
+                            .num_node_groups(3)
+                            .node_snapshots(NodeSnapshot::builder().node_group_id("0001").build())
+                            .build(),
+                    )
+                    .build()
+            });
+        let c = client(&[&by_node, &by_group]);
+        let a = c.create_snapshot("s1", &SnapshotTarget::CacheCluster("orders-002".into())).await.unwrap();
+        let b = c.create_snapshot("s2", &SnapshotTarget::ReplicationGroup("big".into())).await.unwrap();
+        assert!(matches!(a, CreateOutcome::Created(ref s) if s.status == "creating"));
+        assert!(matches!(b, CreateOutcome::Created(ref s) if s.num_node_groups == Some(3)));
+        assert_eq!((by_node.num_calls(), by_group.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn create_snapshot_errors_map_to_stable_names() {
+        let cases: Vec<(fn() -> CreateSnapshotError, Option<&str>)> = vec![
+            (|| CreateSnapshotError::SnapshotAlreadyExistsFault(SnapshotAlreadyExistsFault::builder().build()), None),
+            (|| CreateSnapshotError::InvalidCacheClusterStateFault(InvalidCacheClusterStateFault::builder().build()),
+                Some("ClusterBusy"),
+            ),
+            (|| CreateSnapshotError::InvalidReplicationGroupStateFault(
+                    InvalidReplicationGroupStateFault::builder().build(),
+                ),
+                Some("ClusterBusy"),
+            ),
+            (|| CreateSnapshotError::CacheClusterNotFoundFault(CacheClusterNotFoundFault::builder().build()),
+                Some("TargetNotFound"),
+            ),
+            (|| CreateSnapshotError::ReplicationGroupNotFoundFault(ReplicationGroupNotFoundFault::builder().build()),
+                Some("TargetNotFound"),
+            ),
+            (|| CreateSnapshotError::SnapshotQuotaExceededFault(SnapshotQuotaExceededFault::builder().build()),
+                Some("SnapshotQuotaExceeded"),
+            ),
+            (|| CreateSnapshotError::SnapshotFeatureNotSupportedFault(
+                    SnapshotFeatureNotSupportedFault::builder().build(),
+                ),
+                Some("NotSupported"),
+            ),
+            (|| CreateSnapshotError::InvalidParameterValueException(
+                    InvalidParameterValueException::builder().build(),
+                ),
+                Some("AwsError"),
+            ),
+            (|| CreateSnapshotError::generic(throttling()), Some("Throttled")),
+        ];
+        for (error, expected) in cases {
+            let label = format!("{:?}", error());
+            let rule = mock!(Client::create_snapshot).then_error(error);
+            let got = client(&[&rule]).create_snapshot("s", &SnapshotTarget::CacheCluster("c".into())).await;
+            match expected {
+                None => assert_eq!(got.unwrap(), CreateOutcome::AlreadyExists, "{label}"),
+                Some(name) => assert_eq!(got.unwrap_err().error_type(), name, "{label}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn describe_snapshot_found_and_not_found() {
+        let found = mock!(Client::describe_snapshots)
+            .match_requests(|r| r.snapshot_name() == Some("s1"))
+            .then_output(|| {
+                DescribeSnapshotsOutput::builder()
+                    .snapshots(
+                        Snapshot::builder()
+                            .snapshot_name("s1")
+                            .snapshot_status("available")
+                            .replication_group_id("orders")
+                            .cache_cluster_id("orders-002")
+                            .num_node_groups(1)
+                            .build(),
+                    )
+                    .build()
+            });
+        let missing = mock!(Client::describe_snapshots)
+            .match_requests(|r| r.snapshot_name() == Some("s2"))
+            .then_error(|| DescribeSnapshotsError::SnapshotNotFoundFault(SnapshotNotFoundFault::builder().build()));
+        let throttled = mock!(Client::describe_snapshots)
+            .match_requests(|r| r.snapshot_name() == Some("s3"))
+            .then_error(|| DescribeSnapshotsError::generic(throttling()));
+        let c = client(&[&found, &missing, &throttled]);
+        let s = c.snapshot("s1").await.unwrap().unwrap();
+        assert_eq!((s.status.as_str(), s.cache_cluster_id.as_deref()), ("available", Some("orders-002")));
+        assert_eq!(c.snapshot("s2").await.unwrap(), None);
+        assert_eq!(c.snapshot("s3").await.unwrap_err().error_type(), "Throttled");
+    }
+
+    #[tokio::test]
+    async fn export_sends_target_bucket_and_maps_errors() {
+        let ok = mock!(Client::copy_snapshot)
+            .match_requests(|r| {
+                r.source_snapshot_name() == Some("s")
+                    && r.target_snapshot_name() == Some("s")
+                    && r.target_bucket() == Some("b")
+            })
+            .then_output(|| CopySnapshotOutput::builder().build());
+        client(&[&ok]).export_snapshot("s", "s", "b").await.unwrap();
+        assert_eq!(ok.num_calls(), 1);
+
+        let cases: Vec<(fn() -> CopySnapshotError, &str)> = vec![
+            (|| CopySnapshotError::InvalidParameterValueException(
+                    InvalidParameterValueException::builder().message("The S3 bucket b does not exist.").build(),
+                ),
+                "ExportRejected",
+            ),
+            (|| CopySnapshotError::InvalidParameterCombinationException(
+                    InvalidParameterCombinationException::builder().build(),
+                ),
+                "ExportRejected",
+            ),
+            (|| CopySnapshotError::SnapshotAlreadyExistsFault(SnapshotAlreadyExistsFault::builder().build()), "ExportRejected"),
+            (|| CopySnapshotError::TagQuotaPerResourceExceeded(TagQuotaPerResourceExceeded::builder().build()), "ExportRejected"),
+            (|| CopySnapshotError::InvalidSnapshotStateFault(InvalidSnapshotStateFault::builder().build()), "ClusterBusy"),
+            (|| CopySnapshotError::SnapshotNotFoundFault(SnapshotNotFoundFault::builder().build()), "SnapshotFailed"),
+            (|| CopySnapshotError::SnapshotQuotaExceededFault(SnapshotQuotaExceededFault::builder().build()),
+                "SnapshotQuotaExceeded",
+            ),
+            (|| CopySnapshotError::generic(ErrorMetadata::builder().code("AccessDenied").message("denied").build()),
+                "ExportRejected",
+            ),
+            (|| CopySnapshotError::generic(throttling()), "Throttled"),
+        ];
+        for (error, expected) in cases {
+            let label = format!("{:?}", error());
+            let rule = mock!(Client::copy_snapshot).then_error(error);
+            let err = client(&[&rule]).export_snapshot("s", "s", "b").await.unwrap_err();
+            assert_eq!(err.error_type(), expected, "{label}");
+        }
+    }
+
+    #[tokio::test]
+    async fn export_rejection_keeps_the_aws_message() {
+        let rule = mock!(Client::copy_snapshot).then_error(|| {
+            CopySnapshotError::InvalidParameterValueException(
+                InvalidParameterValueException::builder().message("The S3 bucket b is outside of the region.").build(),
+            )
+        });
+        let err = client(&[&rule]).export_snapshot("s", "s", "b").await.unwrap_err();
+        assert!(err.to_string().contains("The S3 bucket b is outside of the region."), "{err}");
+        assert!(err.to_string().contains("InvalidParameterValue"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn delete_snapshot_outcomes() {
+        let ok = mock!(Client::delete_snapshot)
+            .match_requests(|r| r.snapshot_name() == Some("a"))
+            .then_output(|| DeleteSnapshotOutput::builder().build());
+        let gone = mock!(Client::delete_snapshot)
+            .match_requests(|r| r.snapshot_name() == Some("b"))
+            .then_error(|| DeleteSnapshotError::SnapshotNotFoundFault(SnapshotNotFoundFault::builder().build()));
+        let busy = mock!(Client::delete_snapshot)
+            .match_requests(|r| r.snapshot_name() == Some("c"))
+            .then_error(|| DeleteSnapshotError::InvalidSnapshotStateFault(InvalidSnapshotStateFault::builder().build()));
+        let bad = mock!(Client::delete_snapshot)
+            .match_requests(|r| r.snapshot_name() == Some("d"))
+            .then_error(|| {
+                DeleteSnapshotError::InvalidParameterValueException(InvalidParameterValueException::builder().build())
+            });
+        let c = client(&[&ok, &gone, &busy, &bad]);
+        assert_eq!(c.delete_snapshot("a").await.unwrap(), DeleteOutcome::Deleted);
+        assert_eq!(c.delete_snapshot("b").await.unwrap(), DeleteOutcome::NotFound);
+        assert_eq!(c.delete_snapshot("c").await.unwrap_err().error_type(), "ClusterBusy");
+        assert_eq!(c.delete_snapshot("d").await.unwrap_err().error_type(), "AwsError");
+    }
+}

@@ -1,0 +1,59 @@
+//! AWS SDK adapters behind the [`crate::ports`] traits. SDK errors are translated here, on modeled variants first
+//! (`match err.as_service_error()`), `ProvideErrorMetadata::code()` only as the last fallthrough; never on text.
+
+mod elasticache;
+mod s3;
+
+pub use elasticache::ElastiCacheSnapshots;
+pub use s3::S3ExportStore;
+
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::error::{BackupError, BoxError};
+
+/// Error codes the SDK's standard retry classifier treats as throttling (smithy-rs `THROTTLING_ERRORS`).
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+];
+
+/// `"<op> <subject>: <Code>: <message>"`, or the full error context when AWS returned no code (network, timeout).
+pub(crate) fn aws_message<E>(op: &str, subject: &str, err: &E) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error,
+{
+    match (err.code(), err.message()) {
+        (Some(code), Some(msg)) => format!("{op} {subject}: {code}: {msg}"),
+        (Some(code), None) => format!("{op} {subject}: {code}"),
+        _ => format!("{op} {subject}: {}", DisplayErrorContext(err)),
+    }
+}
+
+/// The last fallthrough for an SDK error: `Throttled` for throttling codes, `AwsError` otherwise.
+pub(crate) fn fallback<E>(op: &str, subject: &str, err: E) -> BackupError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let message = aws_message(op, subject, &err);
+    let throttled = err.code().is_some_and(|c| THROTTLING_CODES.contains(&c));
+    let source: Option<BoxError> = Some(Box::new(err));
+    if throttled { BackupError::Throttled { message, source } } else { BackupError::AwsError { message, source } }
+}
+
+/// Whether `code` is one the SDK treats as throttling.
+pub fn is_throttling_code(code: &str) -> bool {
+    THROTTLING_CODES.contains(&code)
+}

@@ -1,0 +1,213 @@
+//! [`BackupError`]: every way a step can fail, with the stable `error_type` names the state machine matches.
+//!
+//! The names are a contract with `terraform/backup.asl.json` (Retry/Catch `ErrorEquals`); see DESIGN.md §5.
+//! A Rust type name never reaches Step Functions: [`From<BackupError> for Diagnostic`] sets the name.
+
+use lambda_runtime::Diagnostic;
+
+/// Boxed source error kept for logs (`#[source]`), never flattened early.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A failed step. The variant decides what the state machine does (see [`BackupError::error_type`]).
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    /// The execution input fails validation. Caught → the execution fails. Nothing was created.
+    #[error("invalid input: `{field}` {rule}")]
+    InvalidInput {
+        /// The input field at fault, as spelt in the execution input (e.g. `replicationGroupId`).
+        field: String,
+        /// The rule it breaks.
+        rule: String,
+    },
+    /// The cluster (or snapshot) is in an operation that excludes ours: status not `available`,
+    /// `InvalidCacheClusterState`, `InvalidReplicationGroupState`, `InvalidSnapshotState`. Retried with backoff.
+    #[error("{message}")]
+    ClusterBusy {
+        /// What was busy and why.
+        message: String,
+        /// The AWS error, if one was returned.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// AWS throttled the call and the SDK's own retries were exhausted. Retried with backoff.
+    #[error("{message}")]
+    Throttled {
+        /// The operation and AWS message.
+        message: String,
+        /// The AWS error.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// `CacheClusterNotFound` / `ReplicationGroupNotFoundFault`.
+    #[error("{message}")]
+    TargetNotFound {
+        /// Which id was not found.
+        message: String,
+        /// The AWS error.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// Data tiering, Memcached, `SnapshotFeatureNotSupportedFault`: found before anything is created.
+    #[error("{message}")]
+    NotSupported {
+        /// Why the target cannot be backed up by export.
+        message: String,
+        /// The AWS error, if one was returned.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// `SnapshotQuotaExceededFault`: 20 manual snapshots per node per rolling 24 h.
+    #[error("{message}")]
+    SnapshotQuotaExceeded {
+        /// The AWS message.
+        message: String,
+        /// The AWS error.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The snapshot reached status `failed`, vanished, or is not ours.
+    #[error("{message}")]
+    SnapshotFailed {
+        /// What happened to which snapshot.
+        message: String,
+    },
+    /// The snapshot was not `available` by its deadline.
+    #[error("{message}")]
+    SnapshotTimeout {
+        /// Snapshot, status and deadline.
+        message: String,
+    },
+    /// CopySnapshot to the bucket was refused (wrong region, missing bucket, not owned, permissions, key exists),
+    /// or the bucket vanished while checking. The AWS code and message are kept.
+    #[error("{message}")]
+    ExportRejected {
+        /// The AWS code and message.
+        message: String,
+        /// The AWS error.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// Not every shard's `.rdb` was in S3, non-empty, by the export deadline.
+    #[error("{message}")]
+    ExportTimeout {
+        /// What was found and what is missing.
+        message: String,
+    },
+    /// The delete step found the export incomplete: the source snapshot is kept.
+    #[error("{message}")]
+    ExportIncomplete {
+        /// What was found and what is missing.
+        message: String,
+    },
+    /// Any other AWS failure (network, unmodeled code). Caught → the execution fails.
+    #[error("{message}")]
+    AwsError {
+        /// The operation, code and message.
+        message: String,
+        /// The SDK error.
+        #[source]
+        source: Option<BoxError>,
+    },
+}
+
+impl BackupError {
+    /// The stable name Step Functions sees as the error (Lambda `errorType`), e.g. `ClusterBusy`.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::InvalidInput { .. } => "InvalidInput",
+            Self::ClusterBusy { .. } => "ClusterBusy",
+            Self::Throttled { .. } => "Throttled",
+            Self::TargetNotFound { .. } => "TargetNotFound",
+            Self::NotSupported { .. } => "NotSupported",
+            Self::SnapshotQuotaExceeded { .. } => "SnapshotQuotaExceeded",
+            Self::SnapshotFailed { .. } => "SnapshotFailed",
+            Self::SnapshotTimeout { .. } => "SnapshotTimeout",
+            Self::ExportRejected { .. } => "ExportRejected",
+            Self::ExportTimeout { .. } => "ExportTimeout",
+            Self::ExportIncomplete { .. } => "ExportIncomplete",
+            Self::AwsError { .. } => "AwsError",
+        }
+    }
+
+    /// Every `error_type` this enum can produce (the ASL consistency test reads this list).
+    pub const ALL_ERROR_TYPES: &'static [&'static str] = &[
+        "InvalidInput",
+        "ClusterBusy",
+        "Throttled",
+        "TargetNotFound",
+        "NotSupported",
+        "SnapshotQuotaExceeded",
+        "SnapshotFailed",
+        "SnapshotTimeout",
+        "ExportRejected",
+        "ExportTimeout",
+        "ExportIncomplete",
+        "AwsError",
+    ];
+
+    /// Shorthand for [`BackupError::InvalidInput`].
+    pub fn invalid_input(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        Self::InvalidInput { field: field.into(), rule: rule.into() }
+    }
+
+    /// The message together with its source chain, for `errorMessage`.
+    pub fn full_message(&self) -> String {
+        use std::error::Error as _;
+        let mut msg = self.to_string();
+        let mut cur = self.source();
+        while let Some(s) = cur {
+            let text = s.to_string();
+            if !msg.contains(&text) {
+                msg.push_str(": ");
+                msg.push_str(&text);
+            }
+            cur = s.source();
+        }
+        msg
+    }
+}
+
+impl From<BackupError> for Diagnostic {
+    fn from(err: BackupError) -> Self {
+        Diagnostic { error_type: err.error_type().to_string(), error_message: err.full_message() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diagnostic_carries_stable_name_and_message() {
+        let d: Diagnostic = BackupError::invalid_input("bucket", "must be 3-63 characters").into();
+        assert_eq!(d.error_type, "InvalidInput");
+        assert_eq!(d.error_message, "invalid input: `bucket` must be 3-63 characters");
+    }
+
+    #[test]
+    fn every_variant_name_is_listed() {
+        let samples = [
+            BackupError::invalid_input("a", "b"),
+            BackupError::ClusterBusy { message: String::new(), source: None },
+            BackupError::Throttled { message: String::new(), source: None },
+            BackupError::TargetNotFound { message: String::new(), source: None },
+            BackupError::NotSupported { message: String::new(), source: None },
+            BackupError::SnapshotQuotaExceeded { message: String::new(), source: None },
+            BackupError::SnapshotFailed { message: String::new() },
+            BackupError::SnapshotTimeout { message: String::new() },
+            BackupError::ExportRejected { message: String::new(), source: None },
+            BackupError::ExportTimeout { message: String::new() },
+            BackupError::ExportIncomplete { message: String::new() },
+            BackupError::AwsError { message: String::new(), source: None },
+        ];
+        let names: Vec<_> = samples.iter().map(BackupError::error_type).collect();
+        assert_eq!(names, BackupError::ALL_ERROR_TYPES);
+    }
+
+    #[test]
+    fn full_message_appends_source_chain() {
+        let src: BoxError = "bucket policy denies PutObject".into();
+        let e = BackupError::ExportRejected { message: "CopySnapshot refused".into(), source: Some(src) };
+        assert_eq!(e.full_message(), "CopySnapshot refused: bucket policy denies PutObject");
+    }
+}

@@ -1,0 +1,132 @@
+//! Deciding whether an export is complete from what S3 holds — the source snapshot's status alone is not evidence.
+
+use crate::naming::shard_object_key;
+use crate::ports::StoredObject;
+use crate::run::{ExportedObject, Timestamp};
+
+/// What S3 holds for one export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportAssessment {
+    /// Non-empty, fresh shard objects `<export>-NNNN.rdb`, sorted by key.
+    pub objects: Vec<ExportedObject>,
+    /// Expected keys (`-0001` … `-000N`) that are absent.
+    pub missing: Vec<String>,
+    /// Shard objects of size 0.
+    pub empty: Vec<String>,
+    /// Shard objects written before this run's snapshot was started (left by an earlier run).
+    pub stale: Vec<String>,
+    /// Number of shards expected.
+    pub expected: u32,
+}
+
+impl ExportAssessment {
+    /// Complete when there is one non-empty, fresh `.rdb` per shard.
+    pub fn is_complete(&self) -> bool {
+        self.expected > 0 && self.objects.len() >= self.expected as usize
+    }
+
+    /// One line for errors and logs: what was found and what is missing.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![format!("{} of {} shard objects present", self.objects.len(), self.expected)];
+        if !self.missing.is_empty() {
+            parts.push(format!("missing {}", self.missing.join(", ")));
+        }
+        if !self.empty.is_empty() {
+            parts.push(format!("empty {}", self.empty.join(", ")));
+        }
+        if !self.stale.is_empty() {
+            parts.push(format!("older than this run's snapshot {}", self.stale.join(", ")));
+        }
+        parts.join("; ")
+    }
+}
+
+/// True for keys of the form `<export_name>-NNNN.rdb` (N ASCII digits, 4 of them).
+pub fn is_shard_key(export_name: &str, key: &str) -> bool {
+    key.strip_prefix(export_name)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .and_then(|rest| rest.strip_suffix(".rdb"))
+        .is_some_and(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Assesses `listing` (objects under the export name's prefix) for an export of `shard_count` shards.
+///
+/// Objects last modified before `not_before` (the snapshot's start, less a minute of clock slack) are reported as
+/// stale and not counted: they cannot have come from this run's export.
+pub fn assess(
+    export_name: &str,
+    shard_count: u32,
+    listing: &[StoredObject],
+    not_before: Option<Timestamp>,
+) -> ExportAssessment {
+    let mut objects = Vec::new();
+    let mut empty = Vec::new();
+    let mut stale = Vec::new();
+    for o in listing.iter().filter(|o| is_shard_key(export_name, &o.key)) {
+        if o.size_bytes == 0 {
+            empty.push(o.key.clone());
+        } else if matches!((o.last_modified, not_before), (Some(m), Some(nb)) if m < nb) {
+            stale.push(o.key.clone());
+        } else {
+            objects.push(ExportedObject { key: o.key.clone(), size_bytes: o.size_bytes });
+        }
+    }
+    objects.sort_by(|a, b| a.key.cmp(&b.key));
+    let missing = (1..=shard_count)
+        .map(|i| shard_object_key(export_name, i))
+        .filter(|k| !listing.iter().any(|o| &o.key == k))
+        .collect();
+    ExportAssessment { objects, missing, empty, stale, expected: shard_count }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn obj(key: &str, size: u64) -> StoredObject {
+        StoredObject { key: key.into(), size_bytes: size, last_modified: Some(datetime!(2026-11-22 1:00 UTC)) }
+    }
+
+    #[test]
+    fn complete_when_every_shard_is_present_and_non_empty() {
+        let l = [obj("e-0001.rdb", 10), obj("e-0002.rdb", 20), obj("e-0003.rdb", 5)];
+        let a = assess("e", 3, &l, None);
+        assert!(a.is_complete(), "{}", a.describe());
+        assert_eq!(a.objects.len(), 3);
+    }
+
+    #[test]
+    fn missing_shard_is_incomplete_and_named() {
+        let a = assess("e", 3, &[obj("e-0001.rdb", 10), obj("e-0003.rdb", 10)], None);
+        assert!(!a.is_complete());
+        assert_eq!(a.missing, vec!["e-0002.rdb".to_string()]);
+        assert!(a.describe().contains("missing e-0002.rdb"));
+    }
+
+    #[test]
+    fn empty_object_does_not_count() {
+        let a = assess("e", 1, &[obj("e-0001.rdb", 0)], None);
+        assert!(!a.is_complete());
+        assert_eq!(a.empty, vec!["e-0001.rdb".to_string()]);
+    }
+
+    #[test]
+    fn objects_older_than_the_snapshot_do_not_count() {
+        let a = assess("e", 1, &[obj("e-0001.rdb", 9)], Some(datetime!(2026-11-22 2:00 UTC)));
+        assert!(!a.is_complete());
+        assert_eq!(a.stale.len(), 1);
+    }
+
+    #[test]
+    fn other_keys_under_the_prefix_are_ignored() {
+        let a = assess("e", 1, &[obj("e-0001.rdb.tmp", 9), obj("e-extra-0001.rdb", 9), obj("e-01.rdb", 9)], None);
+        assert!(!a.is_complete());
+        assert!(a.objects.is_empty());
+    }
+
+    #[test]
+    fn zero_shards_is_never_complete() {
+        assert!(!assess("e", 0, &[], None).is_complete());
+    }
+}

@@ -1,0 +1,189 @@
+//! Deterministic names for the ElastiCache snapshot and the S3 export of a run.
+//!
+//! ElastiCache stores `SnapshotName` lower-cased; the console and CLI constrain it to 1–40 characters, `[a-z0-9-]`,
+//! starting with a letter, no `--`, no trailing `-` (ElastiCache User Guide, "Making manual backups",
+//! `--snapshot-name`; API reference `CreateSnapshot`). The name is derived from the target and the execution id, so a
+//! retried step or a duplicated start of the same execution finds its own snapshot instead of making a second one
+//! (each one counts against the 20 manual snapshots per node per 24 h).
+
+use sha2::{Digest, Sha256};
+
+/// Longest snapshot name ElastiCache accepts, in characters.
+pub const MAX_SNAPSHOT_NAME_LEN: usize = 40;
+/// Prefix of every snapshot this tool creates, so operators can tell them apart from others.
+pub const SNAPSHOT_PREFIX: &str = "ecb";
+const HASH_HEX_LEN: usize = 8;
+
+/// Which kind of id the run targets, part of the name's hash input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetKind {
+    /// A `ReplicationGroupId`.
+    ReplicationGroup,
+    /// A `CacheClusterId`.
+    CacheCluster,
+}
+
+/// Lower-cases `s` and keeps `[a-z0-9]`, turning every other run of characters into one `-`, trimmed of `-`.
+pub fn slug(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+/// The snapshot name for a run: `ecb-<target slug>-<8 hex of SHA-256(kind, target, execution id)>`.
+///
+/// `execution_id` is the execution ARN (`$$.Execution.Id`), or its name when no ARN is known. The result is always a
+/// valid ElastiCache snapshot name (see module doc), at most [`MAX_SNAPSHOT_NAME_LEN`] characters, and the same for
+/// the same inputs.
+pub fn snapshot_name(kind: TargetKind, target_id: &str, execution_id: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(match kind {
+        TargetKind::ReplicationGroup => b"rg\0".as_slice(),
+        TargetKind::CacheCluster => b"cc\0".as_slice(),
+    });
+    hasher.update(target_id.to_ascii_lowercase().as_bytes());
+    hasher.update(b"\0");
+    hasher.update(execution_id.as_bytes());
+    let digest = hasher.finalize();
+    let hash: String = digest.iter().take(HASH_HEX_LEN / 2).map(|b| format!("{b:02x}")).collect();
+
+    let room = MAX_SNAPSHOT_NAME_LEN - SNAPSHOT_PREFIX.len() - HASH_HEX_LEN - 2;
+    let mut target = slug(target_id);
+    target.truncate(room);
+    while target.ends_with('-') {
+        target.pop();
+    }
+    if target.is_empty() {
+        format!("{SNAPSHOT_PREFIX}-{hash}")
+    } else {
+        format!("{SNAPSHOT_PREFIX}-{target}-{hash}")
+    }
+}
+
+/// The export name (`TargetSnapshotName` of CopySnapshot) for a snapshot: the same string, so that the S3 objects
+/// `<name>-0001.rdb`, … name the snapshot they came from. Unique per run because the snapshot name is.
+pub fn export_name(snapshot_name: &str) -> String {
+    snapshot_name.to_string()
+}
+
+/// The S3 key ElastiCache writes for shard `index` (1-based) of an export: `<export name>-000N.rdb`
+/// (ElastiCache User Guide, "Exporting a backup": "ElastiCache adds an instance identifier and .rdb").
+pub fn shard_object_key(export_name: &str, index: u32) -> String {
+    format!("{export_name}-{index:04}.rdb")
+}
+
+/// Checks the ElastiCache id rules (1–40 characters, letters, digits and hyphens, starting with a letter, no `--`,
+/// no trailing `-`), case-insensitively.
+///
+/// # Errors
+/// The rule broken, as a phrase to follow the field name.
+pub fn check_elasticache_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > MAX_SNAPSHOT_NAME_LEN {
+        return Err(format!("must be 1-40 characters, got {}", id.len()));
+    }
+    if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err("may contain only ASCII letters, digits and hyphens".into());
+    }
+    if !id.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err("must start with a letter".into());
+    }
+    if id.contains("--") {
+        return Err("must not contain two consecutive hyphens".into());
+    }
+    if id.ends_with('-') {
+        return Err("must not end with a hyphen".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_valid(name: &str) {
+        assert!(name.len() <= MAX_SNAPSHOT_NAME_LEN, "{name} too long");
+        assert!(check_elasticache_id(name).is_ok(), "{name} invalid");
+        assert_eq!(name, name.to_ascii_lowercase(), "{name} not lower-case");
+    }
+
+    #[test]
+    fn snapshot_name_is_deterministic() {
+        let a = snapshot_name(TargetKind::ReplicationGroup, "orders", "arn:aws:states:eu-west-1:1:execution:sm:run-1");
+        let b = snapshot_name(TargetKind::ReplicationGroup, "orders", "arn:aws:states:eu-west-1:1:execution:sm:run-1");
+        assert_eq!(a, b);
+        assert!(a.starts_with("ecb-orders-"), "{a}");
+        assert_valid(&a);
+    }
+
+    #[test]
+    fn snapshot_name_differs_per_execution_and_target() {
+        let a = snapshot_name(TargetKind::ReplicationGroup, "orders", "run-1");
+        assert_ne!(a, snapshot_name(TargetKind::ReplicationGroup, "orders", "run-2"));
+        assert_ne!(a, snapshot_name(TargetKind::ReplicationGroup, "orders-2", "run-1"));
+        assert_ne!(a, snapshot_name(TargetKind::CacheCluster, "orders", "run-1"));
+    }
+
+    #[test]
+    fn snapshot_name_is_case_insensitive_in_the_target() {
+        assert_eq!(
+            snapshot_name(TargetKind::CacheCluster, "Orders-001", "x"),
+            snapshot_name(TargetKind::CacheCluster, "orders-001", "x")
+        );
+    }
+
+    #[test]
+    fn long_and_odd_targets_still_give_valid_names() {
+        for target in [
+            "a-very-long-replication-group-name-of-40c",
+            "x",
+            "abc-def-ghi-jkl-mno-pqr-stu-vwx-yz0-123",
+            "a---b",
+            "ends-with-hyphen-at-the-cut-point-xxxxxxx",
+        ] {
+            for exec in ["", "a:b/c d", "e7f2c2a4-59b3-4f4e-9f0e-2b1d0ad1bcb8", &"z".repeat(80)] {
+                assert_valid(&snapshot_name(TargetKind::ReplicationGroup, target, exec));
+            }
+        }
+    }
+
+    #[test]
+    fn cut_point_never_leaves_double_or_trailing_hyphen() {
+        // 27 characters fit; the 27th is a hyphen here.
+        let name = snapshot_name(TargetKind::ReplicationGroup, "abcdefghijklmnopqrstuvwxyz-a", "e");
+        assert_valid(&name);
+        assert!(!name.contains("--"), "{name}");
+    }
+
+    #[test]
+    fn shard_keys_are_four_digit_one_based() {
+        assert_eq!(shard_object_key("ecb-orders-12345678", 1), "ecb-orders-12345678-0001.rdb");
+        assert_eq!(shard_object_key("e", 12), "e-0012.rdb");
+    }
+
+    #[test]
+    fn id_rules_name_the_problem() {
+        assert!(check_elasticache_id("orders").is_ok());
+        assert!(check_elasticache_id("Orders-001").is_ok());
+        assert!(check_elasticache_id("").unwrap_err().contains("1-40"));
+        assert!(check_elasticache_id(&"a".repeat(41)).unwrap_err().contains("1-40"));
+        assert!(check_elasticache_id("1orders").unwrap_err().contains("letter"));
+        assert!(check_elasticache_id("or--ders").unwrap_err().contains("consecutive"));
+        assert!(check_elasticache_id("orders-").unwrap_err().contains("end"));
+        assert!(check_elasticache_id("or_ders").unwrap_err().contains("only"));
+    }
+
+    #[test]
+    fn slug_collapses_and_trims() {
+        assert_eq!(slug("--A_b..C--"), "a-b-c");
+        assert_eq!(slug("___"), "");
+    }
+}

@@ -1,0 +1,140 @@
+//! The ports the handlers are written against, and the plain data they exchange.
+//!
+//! Production uses the AWS SDK adapters in [`crate::aws`]; unit tests use the in-memory fakes in `testing`.
+
+use async_trait::async_trait;
+
+use crate::error::BackupError;
+use crate::run::Timestamp;
+
+/// A replication group as `DescribeReplicationGroups` reports it (the fields this tool reads).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplicationGroupInfo {
+    /// `ReplicationGroupId`.
+    pub id: String,
+    /// `Status`: `creating | available | modifying | deleting | create-failed | snapshotting`.
+    pub status: String,
+    /// `Engine` (`redis`, `valkey`), when reported.
+    pub engine: Option<String>,
+    /// `ClusterEnabled`.
+    pub cluster_enabled: bool,
+    /// `DataTiering == enabled`.
+    pub data_tiering: bool,
+    /// `NodeGroups` (one per shard).
+    pub node_groups: Vec<NodeGroupInfo>,
+}
+
+/// One shard (`NodeGroup`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeGroupInfo {
+    /// `NodeGroupId` (`0001`, …).
+    pub id: String,
+    /// `NodeGroupMembers`.
+    pub members: Vec<NodeGroupMemberInfo>,
+}
+
+/// One node of a shard (`NodeGroupMember`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeGroupMemberInfo {
+    /// `CacheClusterId` of the member cluster (one node).
+    pub cache_cluster_id: String,
+    /// `CurrentRole` (`primary` | `replica`), only reported for cluster mode disabled.
+    pub current_role: Option<String>,
+}
+
+/// A cache cluster (node) as `DescribeCacheClusters` reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CacheClusterInfo {
+    /// `CacheClusterId`.
+    pub id: String,
+    /// `CacheClusterStatus` (`available`, `snapshotting`, `modifying`, …).
+    pub status: String,
+    /// `Engine` (`redis`, `valkey`, `memcached`).
+    pub engine: Option<String>,
+    /// `EngineVersion`.
+    pub engine_version: Option<String>,
+    /// `ReplicationGroupId` when the node belongs to a group.
+    pub replication_group_id: Option<String>,
+}
+
+/// What CreateSnapshot is called with: exactly one id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotTarget {
+    /// `ReplicationGroupId` (cluster mode enabled: ElastiCache snapshots every shard).
+    ReplicationGroup(String),
+    /// `CacheClusterId` (one node: a replica, or the primary / a standalone cluster).
+    CacheCluster(String),
+}
+
+/// A snapshot as `DescribeSnapshots` reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    /// `SnapshotName`.
+    pub name: String,
+    /// `SnapshotStatus` (free-form string: `creating`, `available`, `copying`, `deleting`, `failed`, …).
+    pub status: String,
+    /// `ReplicationGroupId`.
+    pub replication_group_id: Option<String>,
+    /// `CacheClusterId`.
+    pub cache_cluster_id: Option<String>,
+    /// `NumNodeGroups`.
+    pub num_node_groups: Option<u32>,
+    /// Number of `NodeSnapshots`.
+    pub node_snapshot_count: u32,
+}
+
+/// Result of CreateSnapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateOutcome {
+    /// A new snapshot was started.
+    Created(SnapshotInfo),
+    /// `SnapshotAlreadyExistsFault`: a snapshot of that name exists (this run's, on a retry or duplicated start).
+    AlreadyExists,
+}
+
+/// Result of DeleteSnapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    /// Deletion started (`deleting`).
+    Deleted,
+    /// `SnapshotNotFoundFault`: already gone.
+    NotFound,
+}
+
+/// An object in the export bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// S3 key.
+    pub key: String,
+    /// Size, bytes.
+    pub size_bytes: u64,
+    /// `LastModified`.
+    pub last_modified: Option<Timestamp>,
+}
+
+/// ElastiCache operations the step functions use.
+#[async_trait]
+pub trait Snapshots: Send + Sync {
+    /// `DescribeReplicationGroups` for one id. Errors: `TargetNotFound`, `Throttled`, `AwsError`.
+    async fn replication_group(&self, id: &str) -> Result<ReplicationGroupInfo, BackupError>;
+    /// `DescribeCacheClusters` for one id. Errors: `TargetNotFound`, `Throttled`, `AwsError`.
+    async fn cache_cluster(&self, id: &str) -> Result<CacheClusterInfo, BackupError>;
+    /// `CreateSnapshot`. Errors: `ClusterBusy`, `TargetNotFound`, `SnapshotQuotaExceeded`, `NotSupported`,
+    /// `Throttled`, `AwsError`; an existing name is [`CreateOutcome::AlreadyExists`], not an error.
+    async fn create_snapshot(&self, name: &str, target: &SnapshotTarget) -> Result<CreateOutcome, BackupError>;
+    /// `DescribeSnapshots` by name; `None` when it does not exist. Errors: `Throttled`, `AwsError`.
+    async fn snapshot(&self, name: &str) -> Result<Option<SnapshotInfo>, BackupError>;
+    /// `CopySnapshot` with `TargetBucket` (export to S3). Errors: `ExportRejected`, `ClusterBusy` (snapshot busy),
+    /// `SnapshotFailed` (source gone), `SnapshotQuotaExceeded`, `Throttled`, `AwsError`.
+    async fn export_snapshot(&self, source: &str, target_name: &str, bucket: &str) -> Result<(), BackupError>;
+    /// `DeleteSnapshot`. Errors: `ClusterBusy` (`InvalidSnapshotState`), `Throttled`, `AwsError`.
+    async fn delete_snapshot(&self, name: &str) -> Result<DeleteOutcome, BackupError>;
+}
+
+/// Read access to the export bucket.
+#[async_trait]
+pub trait ExportStore: Send + Sync {
+    /// Every object under `prefix` (`ListObjectsV2`, all pages). Errors: `ExportRejected` (no such bucket),
+    /// `Throttled`, `AwsError`.
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<StoredObject>, BackupError>;
+}

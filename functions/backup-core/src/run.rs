@@ -1,0 +1,343 @@
+//! The run document: one JSON object that flows through every state of the state machine.
+//!
+//! Every step handler takes the whole document and returns it, updated. Shape (camelCase JSON):
+//!
+//! ```json
+//! {
+//!   "input": { "replicationGroupId": "orders", "bucket": "acme-cache-backups" },  // execution input, as given
+//!   "execution": { "id": "arn:aws:states:…:execution:sm:run-1", "name": "run-1",
+//!                  "startTime": "2026-11-22T03:00:00Z" },                    // added by the first Pass state
+//!   "request": { "target": { "replicationGroupId": "orders" }, "bucket": "acme-cache-backups",
+//!                "snapshotTimeoutSeconds": 3600, "exportTimeoutSeconds": 3600,
+//!                "keepSourceSnapshot": false },                              // validated input (CreateSnapshot)
+//!   "snapshotName": "ecb-orders-1a2b3c4d", "exportName": "ecb-orders-1a2b3c4d",
+//!   "source": { "replicationGroupId": "orders", "cacheClusterId": "orders-002", "role": "replica",
+//!               "clusterMode": "disabled", "engine": "redis", "engineVersion": "7.0.15", "shardCount": 1 },
+//!   "snapshot": { "status": "available", "resumed": false, "startedAt": "…", "deadline": "…",
+//!                 "availableAt": "…" },
+//!   "export": { "bucket": "…", "status": "complete", "startedAt": "…", "deadline": "…", "completedAt": "…",
+//!               "objects": [ { "key": "ecb-orders-1a2b3c4d-0001.rdb", "sizeBytes": 1234 } ] },
+//!   "cleanup": { "sourceSnapshot": "deleted", "at": "…" },
+//!   "poll": { "waitSeconds": 5, "checks": 3 },
+//!   "timings": { "CreateSnapshot": { "invocations": 1, "firstStartedAt": "…", "lastFinishedAt": "…",
+//!                                    "totalMillis": 120 } },
+//!   "warnings": [ "…" ]
+//! }
+//! ```
+//!
+//! Choice states read `snapshot.status` (`available` → export; anything else → wait) and `export.status`
+//! (`complete` → delete; anything else → wait); Wait states read `poll.waitSeconds`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Timestamps in the document are RFC 3339, UTC.
+pub type Timestamp = OffsetDateTime;
+
+/// The run document. See the module documentation for the JSON shape.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupRun {
+    /// The execution input exactly as given; validated into [`BackupRun::request`] by the first step.
+    #[serde(default)]
+    pub input: serde_json::Value,
+    /// The execution, from the context object (`$$.Execution`).
+    #[serde(default)]
+    pub execution: Execution,
+    /// The validated request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Request>,
+    /// ElastiCache `SnapshotName` of this run's snapshot (lower-case, deterministic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_name: Option<String>,
+    /// CopySnapshot `TargetSnapshotName`; objects are `<exportName>-000N.rdb`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_name: Option<String>,
+    /// What was snapshotted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// Snapshot progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotProgress>,
+    /// Export progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export: Option<ExportProgress>,
+    /// What happened to the source snapshot at the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup: Option<Cleanup>,
+    /// Polling state for the Wait states.
+    #[serde(default)]
+    pub poll: Poll,
+    /// Per-step invocation timings, keyed by state name (`CreateSnapshot`, `CheckSnapshot`, …).
+    #[serde(default)]
+    pub timings: BTreeMap<String, StepTiming>,
+    /// Things a human should know that did not fail the run (e.g. snapshot taken from the primary).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// The execution, from the Step Functions context object.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Execution {
+    /// `$$.Execution.Id` (the execution ARN), when the state machine passes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `$$.Execution.Name`.
+    #[serde(default)]
+    pub name: String,
+    /// `$$.Execution.StartTime` (RFC 3339), as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+}
+
+/// The validated execution input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    /// What to back up.
+    pub target: TargetRef,
+    /// Export bucket (`TargetBucket`).
+    pub bucket: String,
+    /// Deadline for the snapshot to become `available`, seconds after CreateSnapshot.
+    pub snapshot_timeout_seconds: u64,
+    /// Deadline for every shard object to be in S3, seconds after CopySnapshot.
+    pub export_timeout_seconds: u64,
+    /// Keep the ElastiCache snapshot after a verified export.
+    pub keep_source_snapshot: bool,
+}
+
+/// The id the execution input names: exactly one of the two.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TargetRef {
+    /// `ReplicationGroupId` (cluster mode enabled or disabled).
+    ReplicationGroupId(String),
+    /// `CacheClusterId` (a standalone cluster, or a member node whose group is then resolved).
+    CacheClusterId(String),
+}
+
+/// What was snapshotted, recorded by CreateSnapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    /// The replication group, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication_group_id: Option<String>,
+    /// The node (member cluster) snapshotted; absent for a cluster-mode enabled group snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_cluster_id: Option<String>,
+    /// `replica`, `primary`, or `group` (cluster mode enabled: ElastiCache picks the nodes).
+    pub role: String,
+    /// `enabled` or `disabled`.
+    pub cluster_mode: String,
+    /// `redis` or `valkey`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    /// Engine version, e.g. `7.1.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_version: Option<String>,
+    /// Number of shards (node groups) = number of `.rdb` objects the export must produce.
+    pub shard_count: u32,
+}
+
+/// Snapshot progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotProgress {
+    /// `SnapshotStatus` as ElastiCache reports it (`creating`, `available`, …).
+    pub status: String,
+    /// True when CreateSnapshot found this run's snapshot already there and resumed it.
+    #[serde(default)]
+    pub resumed: bool,
+    /// When CreateSnapshot was called.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: Timestamp,
+    /// When the snapshot must be `available`.
+    #[serde(with = "time::serde::rfc3339")]
+    pub deadline: Timestamp,
+    /// When a check first saw it `available`.
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub available_at: Option<Timestamp>,
+}
+
+/// Export progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportProgress {
+    /// `TargetBucket`.
+    pub bucket: String,
+    /// `exporting` until every shard object is in S3, then `complete`.
+    pub status: String,
+    /// True when the objects were already in S3 from an earlier attempt of this run.
+    #[serde(default)]
+    pub resumed: bool,
+    /// When CopySnapshot was called.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: Timestamp,
+    /// When every object must be in S3.
+    #[serde(with = "time::serde::rfc3339")]
+    pub deadline: Timestamp,
+    /// When a check found every object.
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<Timestamp>,
+    /// The objects found, one per shard.
+    #[serde(default)]
+    pub objects: Vec<ExportedObject>,
+}
+
+/// One exported `.rdb` object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedObject {
+    /// S3 key.
+    pub key: String,
+    /// Object size, bytes.
+    pub size_bytes: u64,
+}
+
+/// Export status values written to `export.status`.
+pub mod export_status {
+    /// CopySnapshot accepted; objects not all there yet.
+    pub const EXPORTING: &str = "exporting";
+    /// Every shard's object is in S3 and non-empty.
+    pub const COMPLETE: &str = "complete";
+}
+
+/// What the last step did with the source snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cleanup {
+    /// `deleted`, `already-deleted` or `kept`.
+    pub source_snapshot: String,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: Timestamp,
+}
+
+/// Polling state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Poll {
+    /// Seconds the next Wait state waits (`SecondsPath`).
+    pub wait_seconds: u64,
+    /// Status checks made so far in the current phase.
+    pub checks: u32,
+}
+
+/// Timing of one step across its invocations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepTiming {
+    /// Number of invocations.
+    pub invocations: u32,
+    /// Start of the first invocation.
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_started_at: Timestamp,
+    /// End of the last invocation.
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_finished_at: Timestamp,
+    /// Summed handler time, milliseconds.
+    pub total_millis: u64,
+}
+
+impl BackupRun {
+    /// Records one invocation of `step` that ran from `started` to `finished`.
+    pub fn record_timing(&mut self, step: &str, started: Timestamp, finished: Timestamp) {
+        let millis = u64::try_from((finished - started).whole_milliseconds().max(0)).unwrap_or(u64::MAX);
+        self.timings
+            .entry(step.to_string())
+            .and_modify(|t| {
+                t.invocations += 1;
+                t.last_finished_at = finished;
+                t.total_millis = t.total_millis.saturating_add(millis);
+            })
+            .or_insert(StepTiming {
+                invocations: 1,
+                first_started_at: started,
+                last_finished_at: finished,
+                total_millis: millis,
+            });
+    }
+
+    /// The validated request, or `InvalidInput` if the document never went through CreateSnapshot.
+    ///
+    /// # Errors
+    /// [`crate::BackupError::InvalidInput`] naming `request`.
+    pub fn request(&self) -> Result<&Request, crate::BackupError> {
+        self.request
+            .as_ref()
+            .ok_or_else(|| crate::BackupError::invalid_input("request", "is missing: the run document must come from CreateSnapshot"))
+    }
+
+    /// The snapshot name, or `InvalidInput` if missing.
+    ///
+    /// # Errors
+    /// [`crate::BackupError::InvalidInput`] naming `snapshotName`.
+    pub fn snapshot_name(&self) -> Result<&str, crate::BackupError> {
+        self.snapshot_name
+            .as_deref()
+            .ok_or_else(|| crate::BackupError::invalid_input("snapshotName", "is missing: the run document must come from CreateSnapshot"))
+    }
+
+    /// The export name, or `InvalidInput` if missing.
+    ///
+    /// # Errors
+    /// [`crate::BackupError::InvalidInput`] naming `exportName`.
+    pub fn export_name(&self) -> Result<&str, crate::BackupError> {
+        self.export_name
+            .as_deref()
+            .ok_or_else(|| crate::BackupError::invalid_input("exportName", "is missing: the run document must come from CreateSnapshot"))
+    }
+
+    /// The source, or `InvalidInput` if missing.
+    ///
+    /// # Errors
+    /// [`crate::BackupError::InvalidInput`] naming `source`.
+    pub fn source(&self) -> Result<&Source, crate::BackupError> {
+        self.source
+            .as_ref()
+            .ok_or_else(|| crate::BackupError::invalid_input("source", "is missing: the run document must come from CreateSnapshot"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn pass_state_document_deserializes() {
+        let doc: BackupRun = serde_json::from_str(
+            r#"{"input":{"replicationGroupId":"orders"},"execution":{"name":"run-1","startTime":"2026-11-22T03:00:00.123Z"}}"#,
+        )
+        .unwrap();
+        assert_eq!(doc.execution.name, "run-1");
+        assert_eq!(doc.input["replicationGroupId"], "orders");
+        assert!(doc.request.is_none());
+    }
+
+    #[test]
+    fn round_trips_with_camel_case_fields() {
+        let mut doc = BackupRun { snapshot_name: Some("ecb-x-1".into()), ..Default::default() };
+        doc.poll.wait_seconds = 7;
+        doc.record_timing("CheckSnapshot", datetime!(2026-11-22 0:00 UTC), datetime!(2026-11-22 0:00:01 UTC));
+        doc.record_timing("CheckSnapshot", datetime!(2026-11-22 0:01 UTC), datetime!(2026-11-22 0:01:00.5 UTC));
+        let json = serde_json::to_value(&doc).unwrap();
+        assert_eq!(json["snapshotName"], "ecb-x-1");
+        assert_eq!(json["poll"]["waitSeconds"], 7);
+        assert_eq!(json["timings"]["CheckSnapshot"]["invocations"], 2);
+        assert_eq!(json["timings"]["CheckSnapshot"]["totalMillis"], 1500);
+        let back: BackupRun = serde_json::from_value(json).unwrap();
+        assert_eq!(back, doc);
+    }
+
+    #[test]
+    fn missing_parts_are_typed_errors() {
+        let doc = BackupRun::default();
+        assert_eq!(doc.snapshot_name().unwrap_err().error_type(), "InvalidInput");
+        assert!(doc.request().unwrap_err().to_string().contains("request"));
+    }
+}

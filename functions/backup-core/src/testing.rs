@@ -1,0 +1,282 @@
+//! In-memory fakes of the ports and a settable clock, for handler unit tests (feature `testing`).
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use time::{Duration, OffsetDateTime};
+
+use crate::clock::Clock;
+use crate::error::BackupError;
+use crate::ports::*;
+
+/// A clock that stays where it is put.
+#[derive(Debug)]
+pub struct FixedClock(Mutex<OffsetDateTime>);
+
+impl FixedClock {
+    /// A clock at `t`.
+    pub fn at(t: OffsetDateTime) -> Self {
+        Self(Mutex::new(t))
+    }
+    /// Moves the clock forward by `seconds`.
+    pub fn advance(&self, seconds: i64) {
+        let mut t = self.0.lock().unwrap();
+        *t += Duration::seconds(seconds);
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// State behind [`FakeSnapshots`]; tests arrange and inspect it directly.
+#[derive(Debug, Default)]
+pub struct FakeElastiCache {
+    /// Replication groups by id.
+    pub replication_groups: HashMap<String, ReplicationGroupInfo>,
+    /// Cache clusters (nodes) by id.
+    pub cache_clusters: HashMap<String, CacheClusterInfo>,
+    /// Snapshots by name.
+    pub snapshots: BTreeMap<String, SnapshotInfo>,
+    /// Every call, as `"<Operation> <args>"`.
+    pub calls: Vec<String>,
+    /// Errors to return, in order, per operation name (`CreateSnapshot`, `CopySnapshot`, …).
+    pub fail_next: HashMap<&'static str, VecDeque<BackupError>>,
+}
+
+/// In-memory [`Snapshots`].
+#[derive(Debug, Default)]
+pub struct FakeSnapshots(pub Mutex<FakeElastiCache>);
+
+impl FakeSnapshots {
+    /// A cluster-mode disabled group `id` with one shard whose members are `(node id, role, status)`.
+    pub fn cluster_mode_disabled(id: &str, members: &[(&str, &str, &str)]) -> Self {
+        let fake = Self::default();
+        {
+            let mut s = fake.0.lock().unwrap();
+            s.replication_groups.insert(
+                id.into(),
+                ReplicationGroupInfo {
+                    id: id.into(),
+                    status: "available".into(),
+                    engine: Some("redis".into()),
+                    cluster_enabled: false,
+                    data_tiering: false,
+                    node_groups: vec![NodeGroupInfo {
+                        id: "0001".into(),
+                        members: members
+                            .iter()
+                            .map(|(node, role, _)| NodeGroupMemberInfo {
+                                cache_cluster_id: (*node).into(),
+                                current_role: Some((*role).into()),
+                            })
+                            .collect(),
+                    }],
+                },
+            );
+            for (node, _, status) in members {
+                s.cache_clusters.insert((*node).into(), node_info(node, status, Some(id)));
+            }
+        }
+        fake
+    }
+
+    /// A cluster-mode enabled group `id` with `shards` shards of two nodes each.
+    pub fn cluster_mode_enabled(id: &str, shards: u32) -> Self {
+        let fake = Self::default();
+        {
+            let mut s = fake.0.lock().unwrap();
+            let node_groups = (1..=shards)
+                .map(|i| NodeGroupInfo {
+                    id: format!("{i:04}"),
+                    members: (1..=2)
+                        .map(|n| NodeGroupMemberInfo {
+                            cache_cluster_id: format!("{id}-{i:04}-{n:03}"),
+                            current_role: None,
+                        })
+                        .collect(),
+                })
+                .collect::<Vec<_>>();
+            for ng in &node_groups {
+                for m in &ng.members {
+                    s.cache_clusters.insert(m.cache_cluster_id.clone(), node_info(&m.cache_cluster_id, "available", Some(id)));
+                }
+            }
+            s.replication_groups.insert(
+                id.into(),
+                ReplicationGroupInfo {
+                    id: id.into(),
+                    status: "available".into(),
+                    engine: Some("valkey".into()),
+                    cluster_enabled: true,
+                    data_tiering: false,
+                    node_groups,
+                },
+            );
+        }
+        fake
+    }
+
+    /// A standalone cluster (no replication group) with the given engine.
+    pub fn standalone(id: &str, engine: &str) -> Self {
+        let fake = Self::default();
+        let mut info = node_info(id, "available", None);
+        info.engine = Some(engine.into());
+        fake.0.lock().unwrap().cache_clusters.insert(id.into(), info);
+        fake
+    }
+
+    /// Queues `err` as the next result of `operation`.
+    pub fn fail_next(&self, operation: &'static str, err: BackupError) {
+        self.0.lock().unwrap().fail_next.entry(operation).or_default().push_back(err);
+    }
+
+    /// Sets the status of snapshot `name`.
+    pub fn set_snapshot_status(&self, name: &str, status: &str) {
+        if let Some(s) = self.0.lock().unwrap().snapshots.get_mut(name) {
+            s.status = status.into();
+        }
+    }
+
+    /// The calls made so far.
+    pub fn calls(&self) -> Vec<String> {
+        self.0.lock().unwrap().calls.clone()
+    }
+
+    /// Calls whose operation is `op`.
+    pub fn calls_of(&self, op: &str) -> Vec<String> {
+        self.calls().into_iter().filter(|c| c.split(' ').next() == Some(op)).collect()
+    }
+
+    fn begin(&self, op: &'static str, args: String) -> Result<std::sync::MutexGuard<'_, FakeElastiCache>, BackupError> {
+        let mut s = self.0.lock().unwrap();
+        s.calls.push(format!("{op} {args}"));
+        if let Some(err) = s.fail_next.get_mut(op).and_then(VecDeque::pop_front) {
+            return Err(err);
+        }
+        Ok(s)
+    }
+}
+
+fn node_info(id: &str, status: &str, rg: Option<&str>) -> CacheClusterInfo {
+    CacheClusterInfo {
+        id: id.into(),
+        status: status.into(),
+        engine: Some("redis".into()),
+        engine_version: Some("7.0.15".into()),
+        replication_group_id: rg.map(str::to_string),
+    }
+}
+
+fn not_found(what: &str, id: &str) -> BackupError {
+    BackupError::TargetNotFound { message: format!("{what} {id} not found"), source: None }
+}
+
+#[async_trait]
+impl Snapshots for FakeSnapshots {
+    async fn replication_group(&self, id: &str) -> Result<ReplicationGroupInfo, BackupError> {
+        let s = self.begin("DescribeReplicationGroups", id.into())?;
+        s.replication_groups.get(id).cloned().ok_or_else(|| not_found("replication group", id))
+    }
+
+    async fn cache_cluster(&self, id: &str) -> Result<CacheClusterInfo, BackupError> {
+        let s = self.begin("DescribeCacheClusters", id.into())?;
+        s.cache_clusters.get(id).cloned().ok_or_else(|| not_found("cache cluster", id))
+    }
+
+    async fn create_snapshot(&self, name: &str, target: &SnapshotTarget) -> Result<CreateOutcome, BackupError> {
+        let mut s = self.begin("CreateSnapshot", format!("{name} {target:?}"))?;
+        if s.snapshots.contains_key(name) {
+            return Ok(CreateOutcome::AlreadyExists);
+        }
+        let info = match target {
+            SnapshotTarget::ReplicationGroup(id) => {
+                let rg = s.replication_groups.get(id).ok_or_else(|| not_found("replication group", id))?;
+                SnapshotInfo {
+                    name: name.into(),
+                    status: "creating".into(),
+                    replication_group_id: Some(id.clone()),
+                    cache_cluster_id: None,
+                    num_node_groups: Some(rg.node_groups.len() as u32),
+                    node_snapshot_count: rg.node_groups.len() as u32,
+                }
+            }
+            SnapshotTarget::CacheCluster(id) => {
+                let cc = s.cache_clusters.get(id).ok_or_else(|| not_found("cache cluster", id))?;
+                SnapshotInfo {
+                    name: name.into(),
+                    status: "creating".into(),
+                    replication_group_id: cc.replication_group_id.clone(),
+                    cache_cluster_id: Some(id.clone()),
+                    num_node_groups: Some(1),
+                    node_snapshot_count: 1,
+                }
+            }
+        };
+        s.snapshots.insert(name.into(), info.clone());
+        Ok(CreateOutcome::Created(info))
+    }
+
+    async fn snapshot(&self, name: &str) -> Result<Option<SnapshotInfo>, BackupError> {
+        let s = self.begin("DescribeSnapshots", name.into())?;
+        Ok(s.snapshots.get(name).cloned())
+    }
+
+    async fn export_snapshot(&self, source: &str, target_name: &str, bucket: &str) -> Result<(), BackupError> {
+        let s = self.begin("CopySnapshot", format!("{source} {target_name} {bucket}"))?;
+        if !s.snapshots.contains_key(source) {
+            return Err(BackupError::SnapshotFailed { message: format!("snapshot {source} not found") });
+        }
+        Ok(())
+    }
+
+    async fn delete_snapshot(&self, name: &str) -> Result<DeleteOutcome, BackupError> {
+        let mut s = self.begin("DeleteSnapshot", name.into())?;
+        Ok(if s.snapshots.remove(name).is_some() { DeleteOutcome::Deleted } else { DeleteOutcome::NotFound })
+    }
+}
+
+/// In-memory [`ExportStore`]: objects per bucket.
+#[derive(Debug, Default)]
+pub struct FakeExportStore {
+    /// Objects by bucket.
+    pub buckets: Mutex<HashMap<String, Vec<StoredObject>>>,
+    /// Errors to return, in order, from `list`.
+    pub fail_next: Mutex<VecDeque<BackupError>>,
+}
+
+impl FakeExportStore {
+    /// A store with an empty bucket `bucket`.
+    pub fn with_bucket(bucket: &str) -> Self {
+        let store = Self::default();
+        store.buckets.lock().unwrap().insert(bucket.into(), Vec::new());
+        store
+    }
+
+    /// Puts an object of `size` bytes, last modified at `at`.
+    pub fn put(&self, bucket: &str, key: &str, size: u64, at: OffsetDateTime) {
+        self.buckets.lock().unwrap().entry(bucket.into()).or_default().push(StoredObject {
+            key: key.into(),
+            size_bytes: size,
+            last_modified: Some(at),
+        });
+    }
+}
+
+#[async_trait]
+impl ExportStore for FakeExportStore {
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<StoredObject>, BackupError> {
+        if let Some(err) = self.fail_next.lock().unwrap().pop_front() {
+            return Err(err);
+        }
+        let buckets = self.buckets.lock().unwrap();
+        let objects = buckets.get(bucket).ok_or_else(|| BackupError::ExportRejected {
+            message: format!("ListObjectsV2 s3://{bucket}/{prefix}: NoSuchBucket"),
+            source: None,
+        })?;
+        Ok(objects.iter().filter(|o| o.key.starts_with(prefix)).cloned().collect())
+    }
+}
