@@ -54,14 +54,22 @@ impl Config {
                 Some(v) if v.trim().is_empty() => Ok(default),
                 Some(v) => match v.trim().parse::<u64>() {
                     Ok(n) if n > 0 => Ok(n),
-                    _ => Err(format!("{name} must be a positive integer number of seconds, got {v:?}")),
+                    _ => Err(format!(
+                        "{name} must be a positive integer number of seconds, got {v:?}"
+                    )),
                 },
             }
         };
         Ok(Self {
             default_bucket: lookup("BACKUP_BUCKET").filter(|b| !b.trim().is_empty()),
-            snapshot_timeout_seconds: seconds("SNAPSHOT_TIMEOUT_SECONDS", DEFAULT_SNAPSHOT_TIMEOUT_SECONDS)?,
-            export_timeout_seconds: seconds("EXPORT_TIMEOUT_SECONDS", DEFAULT_EXPORT_TIMEOUT_SECONDS)?,
+            snapshot_timeout_seconds: seconds(
+                "SNAPSHOT_TIMEOUT_SECONDS",
+                DEFAULT_SNAPSHOT_TIMEOUT_SECONDS,
+            )?,
+            export_timeout_seconds: seconds(
+                "EXPORT_TIMEOUT_SECONDS",
+                DEFAULT_EXPORT_TIMEOUT_SECONDS,
+            )?,
         })
     }
 }
@@ -79,16 +87,25 @@ mod tests {
 
     #[test]
     fn reads_bucket_and_timeouts() {
-        let m: HashMap<&str, &str> =
-            [("BACKUP_BUCKET", "b1"), ("SNAPSHOT_TIMEOUT_SECONDS", "60"), ("EXPORT_TIMEOUT_SECONDS", "90")].into();
+        let m: HashMap<&str, &str> = [
+            ("BACKUP_BUCKET", "b1"),
+            ("SNAPSHOT_TIMEOUT_SECONDS", "60"),
+            ("EXPORT_TIMEOUT_SECONDS", "90"),
+        ]
+        .into();
         let c = Config::from_lookup(|k| m.get(k).map(|v| v.to_string())).unwrap();
         assert_eq!(c.default_bucket.as_deref(), Some("b1"));
-        assert_eq!((c.snapshot_timeout_seconds, c.export_timeout_seconds), (60, 90));
+        assert_eq!(
+            (c.snapshot_timeout_seconds, c.export_timeout_seconds),
+            (60, 90)
+        );
     }
 
     #[test]
     fn rejects_non_numeric_timeout_naming_the_variable() {
-        let err = Config::from_lookup(|k| (k == "EXPORT_TIMEOUT_SECONDS").then(|| "soon".to_string())).unwrap_err();
+        let err =
+            Config::from_lookup(|k| (k == "EXPORT_TIMEOUT_SECONDS").then(|| "soon".to_string()))
+                .unwrap_err();
         assert!(err.contains("EXPORT_TIMEOUT_SECONDS"), "{err}");
     }
 }

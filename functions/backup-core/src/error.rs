@@ -147,7 +147,10 @@ impl BackupError {
 
     /// Shorthand for [`BackupError::InvalidInput`].
     pub fn invalid_input(field: impl Into<String>, rule: impl Into<String>) -> Self {
-        Self::InvalidInput { field: field.into(), rule: rule.into() }
+        Self::InvalidInput {
+            field: field.into(),
+            rule: rule.into(),
+        }
     }
 
     /// The message together with its source chain, for `errorMessage`.
@@ -169,7 +172,10 @@ impl BackupError {
 
 impl From<BackupError> for Diagnostic {
     fn from(err: BackupError) -> Self {
-        Diagnostic { error_type: err.error_type().to_string(), error_message: err.full_message() }
+        Diagnostic {
+            error_type: err.error_type().to_string(),
+            error_message: err.full_message(),
+        }
     }
 }
 
@@ -181,24 +187,56 @@ mod tests {
     fn diagnostic_carries_stable_name_and_message() {
         let d: Diagnostic = BackupError::invalid_input("bucket", "must be 3-63 characters").into();
         assert_eq!(d.error_type, "InvalidInput");
-        assert_eq!(d.error_message, "invalid input: `bucket` must be 3-63 characters");
+        assert_eq!(
+            d.error_message,
+            "invalid input: `bucket` must be 3-63 characters"
+        );
     }
 
     #[test]
     fn every_variant_name_is_listed() {
         let samples = [
             BackupError::invalid_input("a", "b"),
-            BackupError::ClusterBusy { message: String::new(), source: None },
-            BackupError::Throttled { message: String::new(), source: None },
-            BackupError::TargetNotFound { message: String::new(), source: None },
-            BackupError::NotSupported { message: String::new(), source: None },
-            BackupError::SnapshotQuotaExceeded { message: String::new(), source: None },
-            BackupError::SnapshotFailed { message: String::new() },
-            BackupError::SnapshotTimeout { message: String::new() },
-            BackupError::ExportRejected { message: String::new(), source: None },
-            BackupError::ExportTimeout { message: String::new() },
-            BackupError::ExportIncomplete { message: String::new() },
-            BackupError::AwsError { message: String::new(), source: None },
+            BackupError::ClusterBusy {
+                message: String::new(),
+                source: None,
+            },
+            BackupError::Throttled {
+                message: String::new(),
+                source: None,
+            },
+            BackupError::TargetNotFound {
+                message: String::new(),
+                source: None,
+            },
+            BackupError::NotSupported {
+                message: String::new(),
+                source: None,
+            },
+            BackupError::SnapshotQuotaExceeded {
+                message: String::new(),
+                source: None,
+            },
+            BackupError::SnapshotFailed {
+                message: String::new(),
+            },
+            BackupError::SnapshotTimeout {
+                message: String::new(),
+            },
+            BackupError::ExportRejected {
+                message: String::new(),
+                source: None,
+            },
+            BackupError::ExportTimeout {
+                message: String::new(),
+            },
+            BackupError::ExportIncomplete {
+                message: String::new(),
+            },
+            BackupError::AwsError {
+                message: String::new(),
+                source: None,
+            },
         ];
         let names: Vec<_> = samples.iter().map(BackupError::error_type).collect();
         assert_eq!(names, BackupError::ALL_ERROR_TYPES);
@@ -207,7 +245,13 @@ mod tests {
     #[test]
     fn full_message_appends_source_chain() {
         let src: BoxError = "bucket policy denies PutObject".into();
-        let e = BackupError::ExportRejected { message: "CopySnapshot refused".into(), source: Some(src) };
-        assert_eq!(e.full_message(), "CopySnapshot refused: bucket policy denies PutObject");
+        let e = BackupError::ExportRejected {
+            message: "CopySnapshot refused".into(),
+            source: Some(src),
+        };
+        assert_eq!(
+            e.full_message(),
+            "CopySnapshot refused: bucket policy denies PutObject"
+        );
     }
 }

@@ -1,8 +1,34 @@
 //! Deciding whether an export is complete from what S3 holds — the source snapshot's status alone is not evidence.
 
+use crate::BackupRun;
+use crate::error::BackupError;
 use crate::naming::shard_object_key;
-use crate::ports::StoredObject;
+use crate::ports::{ExportStore, StoredObject};
 use crate::run::{ExportedObject, Timestamp};
+
+/// Clock slack allowed between the snapshot's recorded start and an object's `LastModified`, seconds.
+pub const CLOCK_SLACK_SECONDS: i64 = 60;
+
+/// Lists the run's export objects (prefix `<exportName>-` in the request's bucket) and assesses them against the
+/// run's shard count; objects older than the snapshot's start (less [`CLOCK_SLACK_SECONDS`]) do not count.
+///
+/// # Errors
+/// `InvalidInput` when the document lacks `request`, `exportName` or `source`; the store's errors
+/// (`ExportRejected` for a missing bucket, `Throttled`, `AwsError`).
+pub async fn inspect<E: ExportStore + ?Sized>(
+    store: &E,
+    run: &BackupRun,
+) -> Result<ExportAssessment, BackupError> {
+    let bucket = &run.request()?.bucket;
+    let export_name = run.export_name()?;
+    let shards = run.source()?.shard_count;
+    let not_before = run
+        .snapshot
+        .as_ref()
+        .map(|s| s.started_at - time::Duration::seconds(CLOCK_SLACK_SECONDS));
+    let listing = store.list(bucket, &format!("{export_name}-")).await?;
+    Ok(assess(export_name, shards, &listing, not_before))
+}
 
 /// What S3 holds for one export.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +53,11 @@ impl ExportAssessment {
 
     /// One line for errors and logs: what was found and what is missing.
     pub fn describe(&self) -> String {
-        let mut parts = vec![format!("{} of {} shard objects present", self.objects.len(), self.expected)];
+        let mut parts = vec![format!(
+            "{} of {} shard objects present",
+            self.objects.len(),
+            self.expected
+        )];
         if !self.missing.is_empty() {
             parts.push(format!("missing {}", self.missing.join(", ")));
         }
@@ -35,7 +65,10 @@ impl ExportAssessment {
             parts.push(format!("empty {}", self.empty.join(", ")));
         }
         if !self.stale.is_empty() {
-            parts.push(format!("older than this run's snapshot {}", self.stale.join(", ")));
+            parts.push(format!(
+                "older than this run's snapshot {}",
+                self.stale.join(", ")
+            ));
         }
         parts.join("; ")
     }
@@ -68,7 +101,10 @@ pub fn assess(
         } else if matches!((o.last_modified, not_before), (Some(m), Some(nb)) if m < nb) {
             stale.push(o.key.clone());
         } else {
-            objects.push(ExportedObject { key: o.key.clone(), size_bytes: o.size_bytes });
+            objects.push(ExportedObject {
+                key: o.key.clone(),
+                size_bytes: o.size_bytes,
+            });
         }
     }
     objects.sort_by(|a, b| a.key.cmp(&b.key));
@@ -76,7 +112,13 @@ pub fn assess(
         .map(|i| shard_object_key(export_name, i))
         .filter(|k| !listing.iter().any(|o| &o.key == k))
         .collect();
-    ExportAssessment { objects, missing, empty, stale, expected: shard_count }
+    ExportAssessment {
+        objects,
+        missing,
+        empty,
+        stale,
+        expected: shard_count,
+    }
 }
 
 #[cfg(test)]
@@ -85,12 +127,20 @@ mod tests {
     use time::macros::datetime;
 
     fn obj(key: &str, size: u64) -> StoredObject {
-        StoredObject { key: key.into(), size_bytes: size, last_modified: Some(datetime!(2026-11-22 1:00 UTC)) }
+        StoredObject {
+            key: key.into(),
+            size_bytes: size,
+            last_modified: Some(datetime!(2026-11-22 1:00 UTC)),
+        }
     }
 
     #[test]
     fn complete_when_every_shard_is_present_and_non_empty() {
-        let l = [obj("e-0001.rdb", 10), obj("e-0002.rdb", 20), obj("e-0003.rdb", 5)];
+        let l = [
+            obj("e-0001.rdb", 10),
+            obj("e-0002.rdb", 20),
+            obj("e-0003.rdb", 5),
+        ];
         let a = assess("e", 3, &l, None);
         assert!(a.is_complete(), "{}", a.describe());
         assert_eq!(a.objects.len(), 3);
@@ -98,7 +148,12 @@ mod tests {
 
     #[test]
     fn missing_shard_is_incomplete_and_named() {
-        let a = assess("e", 3, &[obj("e-0001.rdb", 10), obj("e-0003.rdb", 10)], None);
+        let a = assess(
+            "e",
+            3,
+            &[obj("e-0001.rdb", 10), obj("e-0003.rdb", 10)],
+            None,
+        );
         assert!(!a.is_complete());
         assert_eq!(a.missing, vec!["e-0002.rdb".to_string()]);
         assert!(a.describe().contains("missing e-0002.rdb"));
@@ -113,14 +168,28 @@ mod tests {
 
     #[test]
     fn objects_older_than_the_snapshot_do_not_count() {
-        let a = assess("e", 1, &[obj("e-0001.rdb", 9)], Some(datetime!(2026-11-22 2:00 UTC)));
+        let a = assess(
+            "e",
+            1,
+            &[obj("e-0001.rdb", 9)],
+            Some(datetime!(2026-11-22 2:00 UTC)),
+        );
         assert!(!a.is_complete());
         assert_eq!(a.stale.len(), 1);
     }
 
     #[test]
     fn other_keys_under_the_prefix_are_ignored() {
-        let a = assess("e", 1, &[obj("e-0001.rdb.tmp", 9), obj("e-extra-0001.rdb", 9), obj("e-01.rdb", 9)], None);
+        let a = assess(
+            "e",
+            1,
+            &[
+                obj("e-0001.rdb.tmp", 9),
+                obj("e-extra-0001.rdb", 9),
+                obj("e-01.rdb", 9),
+            ],
+            None,
+        );
         assert!(!a.is_complete());
         assert!(a.objects.is_empty());
     }

@@ -54,7 +54,11 @@ pub fn snapshot_name(kind: TargetKind, target_id: &str, execution_id: &str) -> S
     hasher.update(b"\0");
     hasher.update(execution_id.as_bytes());
     let digest = hasher.finalize();
-    let hash: String = digest.iter().take(HASH_HEX_LEN / 2).map(|b| format!("{b:02x}")).collect();
+    let hash: String = digest
+        .iter()
+        .take(HASH_HEX_LEN / 2)
+        .map(|b| format!("{b:02x}"))
+        .collect();
 
     let room = MAX_SNAPSHOT_NAME_LEN - SNAPSHOT_PREFIX.len() - HASH_HEX_LEN - 2;
     let mut target = slug(target_id);
@@ -117,8 +121,16 @@ mod tests {
 
     #[test]
     fn snapshot_name_is_deterministic() {
-        let a = snapshot_name(TargetKind::ReplicationGroup, "orders", "arn:aws:states:eu-west-1:1:execution:sm:run-1");
-        let b = snapshot_name(TargetKind::ReplicationGroup, "orders", "arn:aws:states:eu-west-1:1:execution:sm:run-1");
+        let a = snapshot_name(
+            TargetKind::ReplicationGroup,
+            "orders",
+            "arn:aws:states:eu-west-1:1:execution:sm:run-1",
+        );
+        let b = snapshot_name(
+            TargetKind::ReplicationGroup,
+            "orders",
+            "arn:aws:states:eu-west-1:1:execution:sm:run-1",
+        );
         assert_eq!(a, b);
         assert!(a.starts_with("ecb-orders-"), "{a}");
         assert_valid(&a);
@@ -127,9 +139,18 @@ mod tests {
     #[test]
     fn snapshot_name_differs_per_execution_and_target() {
         let a = snapshot_name(TargetKind::ReplicationGroup, "orders", "run-1");
-        assert_ne!(a, snapshot_name(TargetKind::ReplicationGroup, "orders", "run-2"));
-        assert_ne!(a, snapshot_name(TargetKind::ReplicationGroup, "orders-2", "run-1"));
-        assert_ne!(a, snapshot_name(TargetKind::CacheCluster, "orders", "run-1"));
+        assert_ne!(
+            a,
+            snapshot_name(TargetKind::ReplicationGroup, "orders", "run-2")
+        );
+        assert_ne!(
+            a,
+            snapshot_name(TargetKind::ReplicationGroup, "orders-2", "run-1")
+        );
+        assert_ne!(
+            a,
+            snapshot_name(TargetKind::CacheCluster, "orders", "run-1")
+        );
     }
 
     #[test]
@@ -149,7 +170,12 @@ mod tests {
             "a---b",
             "ends-with-hyphen-at-the-cut-point-xxxxxxx",
         ] {
-            for exec in ["", "a:b/c d", "e7f2c2a4-59b3-4f4e-9f0e-2b1d0ad1bcb8", &"z".repeat(80)] {
+            for exec in [
+                "",
+                "a:b/c d",
+                "e7f2c2a4-59b3-4f4e-9f0e-2b1d0ad1bcb8",
+                &"z".repeat(80),
+            ] {
                 assert_valid(&snapshot_name(TargetKind::ReplicationGroup, target, exec));
             }
         }
@@ -158,14 +184,21 @@ mod tests {
     #[test]
     fn cut_point_never_leaves_double_or_trailing_hyphen() {
         // 27 characters fit; the 27th is a hyphen here.
-        let name = snapshot_name(TargetKind::ReplicationGroup, "abcdefghijklmnopqrstuvwxyz-a", "e");
+        let name = snapshot_name(
+            TargetKind::ReplicationGroup,
+            "abcdefghijklmnopqrstuvwxyz-a",
+            "e",
+        );
         assert_valid(&name);
         assert!(!name.contains("--"), "{name}");
     }
 
     #[test]
     fn shard_keys_are_four_digit_one_based() {
-        assert_eq!(shard_object_key("ecb-orders-12345678", 1), "ecb-orders-12345678-0001.rdb");
+        assert_eq!(
+            shard_object_key("ecb-orders-12345678", 1),
+            "ecb-orders-12345678-0001.rdb"
+        );
         assert_eq!(shard_object_key("e", 12), "e-0012.rdb");
     }
 
@@ -174,11 +207,27 @@ mod tests {
         assert!(check_elasticache_id("orders").is_ok());
         assert!(check_elasticache_id("Orders-001").is_ok());
         assert!(check_elasticache_id("").unwrap_err().contains("1-40"));
-        assert!(check_elasticache_id(&"a".repeat(41)).unwrap_err().contains("1-40"));
-        assert!(check_elasticache_id("1orders").unwrap_err().contains("letter"));
-        assert!(check_elasticache_id("or--ders").unwrap_err().contains("consecutive"));
+        assert!(
+            check_elasticache_id(&"a".repeat(41))
+                .unwrap_err()
+                .contains("1-40")
+        );
+        assert!(
+            check_elasticache_id("1orders")
+                .unwrap_err()
+                .contains("letter")
+        );
+        assert!(
+            check_elasticache_id("or--ders")
+                .unwrap_err()
+                .contains("consecutive")
+        );
         assert!(check_elasticache_id("orders-").unwrap_err().contains("end"));
-        assert!(check_elasticache_id("or_ders").unwrap_err().contains("only"));
+        assert!(
+            check_elasticache_id("or_ders")
+                .unwrap_err()
+                .contains("only")
+        );
     }
 
     #[test]

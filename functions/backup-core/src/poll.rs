@@ -30,8 +30,14 @@ mod tests {
     fn grows_with_elapsed_time_then_caps() {
         assert_eq!(next_wait_seconds(100, 3600), 25);
         assert_eq!(next_wait_seconds(10_000, 3600), MAX_WAIT_SECONDS);
-        let waits: Vec<_> = (0..2000).step_by(50).map(|e| next_wait_seconds(e, 100_000)).collect();
-        assert!(waits.windows(2).all(|w| w[0] <= w[1]), "not monotonic: {waits:?}");
+        let waits: Vec<_> = (0..2000)
+            .step_by(50)
+            .map(|e| next_wait_seconds(e, 100_000))
+            .collect();
+        assert!(
+            waits.windows(2).all(|w| w[0] <= w[1]),
+            "not monotonic: {waits:?}"
+        );
     }
 
     #[test]

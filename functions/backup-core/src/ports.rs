@@ -121,12 +121,21 @@ pub trait Snapshots: Send + Sync {
     async fn cache_cluster(&self, id: &str) -> Result<CacheClusterInfo, BackupError>;
     /// `CreateSnapshot`. Errors: `ClusterBusy`, `TargetNotFound`, `SnapshotQuotaExceeded`, `NotSupported`,
     /// `Throttled`, `AwsError`; an existing name is [`CreateOutcome::AlreadyExists`], not an error.
-    async fn create_snapshot(&self, name: &str, target: &SnapshotTarget) -> Result<CreateOutcome, BackupError>;
+    async fn create_snapshot(
+        &self,
+        name: &str,
+        target: &SnapshotTarget,
+    ) -> Result<CreateOutcome, BackupError>;
     /// `DescribeSnapshots` by name; `None` when it does not exist. Errors: `Throttled`, `AwsError`.
     async fn snapshot(&self, name: &str) -> Result<Option<SnapshotInfo>, BackupError>;
     /// `CopySnapshot` with `TargetBucket` (export to S3). Errors: `ExportRejected`, `ClusterBusy` (snapshot busy),
     /// `SnapshotFailed` (source gone), `SnapshotQuotaExceeded`, `Throttled`, `AwsError`.
-    async fn export_snapshot(&self, source: &str, target_name: &str, bucket: &str) -> Result<(), BackupError>;
+    async fn export_snapshot(
+        &self,
+        source: &str,
+        target_name: &str,
+        bucket: &str,
+    ) -> Result<(), BackupError>;
     /// `DeleteSnapshot`. Errors: `ClusterBusy` (`InvalidSnapshotState`), `Throttled`, `AwsError`.
     async fn delete_snapshot(&self, name: &str) -> Result<DeleteOutcome, BackupError>;
 }

@@ -13,10 +13,10 @@
 
 use serde_json::Value;
 
+use crate::Config;
 use crate::error::BackupError;
 use crate::naming::check_elasticache_id;
 use crate::run::{Request, TargetRef};
-use crate::Config;
 
 /// The input fields this tool understands.
 pub const INPUT_FIELDS: &[&str] = &[
@@ -44,7 +44,10 @@ pub fn validate(input: &Value, config: &Config) -> Result<Request, BackupError> 
     if let Some(unknown) = obj.keys().find(|k| !INPUT_FIELDS.contains(&k.as_str())) {
         return Err(BackupError::invalid_input(
             unknown,
-            format!("is not a known field; expected one of {}", INPUT_FIELDS.join(", ")),
+            format!(
+                "is not a known field; expected one of {}",
+                INPUT_FIELDS.join(", ")
+            ),
         ));
     }
 
@@ -64,11 +67,13 @@ pub fn validate(input: &Value, config: &Config) -> Result<Request, BackupError> 
             ));
         }
         (Some(id), None) => {
-            check_elasticache_id(&id).map_err(|rule| BackupError::invalid_input("replicationGroupId", rule))?;
+            check_elasticache_id(&id)
+                .map_err(|rule| BackupError::invalid_input("replicationGroupId", rule))?;
             TargetRef::ReplicationGroupId(id.to_ascii_lowercase())
         }
         (None, Some(id)) => {
-            check_elasticache_id(&id).map_err(|rule| BackupError::invalid_input("cacheClusterId", rule))?;
+            check_elasticache_id(&id)
+                .map_err(|rule| BackupError::invalid_input("cacheClusterId", rule))?;
             TargetRef::CacheClusterId(id.to_ascii_lowercase())
         }
     };
@@ -76,35 +81,57 @@ pub fn validate(input: &Value, config: &Config) -> Result<Request, BackupError> 
     let bucket = match opt_string(obj.get("bucket"), "bucket")? {
         Some(b) => b,
         None => config.default_bucket.clone().ok_or_else(|| {
-            BackupError::invalid_input("bucket", "is required when the functions have no BACKUP_BUCKET configured")
+            BackupError::invalid_input(
+                "bucket",
+                "is required when the functions have no BACKUP_BUCKET configured",
+            )
         })?,
     };
     check_bucket_name(&bucket).map_err(|rule| BackupError::invalid_input("bucket", rule))?;
 
     let snapshot_timeout_seconds =
-        opt_timeout(obj.get("snapshotTimeoutSeconds"), "snapshotTimeoutSeconds")?.unwrap_or(config.snapshot_timeout_seconds);
+        opt_timeout(obj.get("snapshotTimeoutSeconds"), "snapshotTimeoutSeconds")?
+            .unwrap_or(config.snapshot_timeout_seconds);
     let export_timeout_seconds =
-        opt_timeout(obj.get("exportTimeoutSeconds"), "exportTimeoutSeconds")?.unwrap_or(config.export_timeout_seconds);
+        opt_timeout(obj.get("exportTimeoutSeconds"), "exportTimeoutSeconds")?
+            .unwrap_or(config.export_timeout_seconds);
     let keep_source_snapshot = match obj.get("keepSourceSnapshot") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(BackupError::invalid_input("keepSourceSnapshot", "must be true or false")),
+        Some(_) => {
+            return Err(BackupError::invalid_input(
+                "keepSourceSnapshot",
+                "must be true or false",
+            ));
+        }
     };
 
-    Ok(Request { target, bucket, snapshot_timeout_seconds, export_timeout_seconds, keep_source_snapshot })
+    Ok(Request {
+        target,
+        bucket,
+        snapshot_timeout_seconds,
+        export_timeout_seconds,
+        keep_source_snapshot,
+    })
 }
 
 fn opt_string(v: Option<&Value>, field: &str) -> Result<Option<String>, BackupError> {
     match v {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Err(BackupError::invalid_input(field, "must not be empty")),
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            Err(BackupError::invalid_input(field, "must not be empty"))
+        }
         Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
         Some(_) => Err(BackupError::invalid_input(field, "must be a string")),
     }
 }
 
 fn opt_timeout(v: Option<&Value>, field: &str) -> Result<Option<u64>, BackupError> {
-    let rule = || format!("must be a whole number of seconds from {MIN_TIMEOUT_SECONDS} to {MAX_TIMEOUT_SECONDS}");
+    let rule = || {
+        format!(
+            "must be a whole number of seconds from {MIN_TIMEOUT_SECONDS} to {MAX_TIMEOUT_SECONDS}"
+        )
+    };
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => match n.as_u64() {
@@ -124,10 +151,14 @@ pub fn check_bucket_name(b: &str) -> Result<(), String> {
     if !(3..=63).contains(&b.len()) {
         return Err(format!("must be 3-63 characters, got {}", b.len()));
     }
-    if !b.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-') {
+    if !b
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+    {
         return Err("may contain only lower-case letters, digits, dots and hyphens".into());
     }
-    let first_last_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let first_last_ok =
+        |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     if !first_last_ok(b.chars().next()) || !first_last_ok(b.chars().last()) {
         return Err("must begin and end with a letter or digit".into());
     }
@@ -146,7 +177,10 @@ mod tests {
     use serde_json::json;
 
     fn cfg() -> Config {
-        Config { default_bucket: Some("default-bucket".into()), ..Config::default() }
+        Config {
+            default_bucket: Some("default-bucket".into()),
+            ..Config::default()
+        }
     }
 
     fn field_of(err: BackupError) -> String {
@@ -174,7 +208,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.target, TargetRef::CacheClusterId("c-1".into()));
-        assert_eq!((r.bucket.as_str(), r.snapshot_timeout_seconds, r.export_timeout_seconds), ("b.example", 120, 600));
+        assert_eq!(
+            (
+                r.bucket.as_str(),
+                r.snapshot_timeout_seconds,
+                r.export_timeout_seconds
+            ),
+            ("b.example", 120, 600)
+        );
         assert!(r.keep_source_snapshot);
     }
 
@@ -183,19 +224,41 @@ mod tests {
         let cases = [
             (json!([]), "(input)"),
             (json!({}), "replicationGroupId"),
-            (json!({"replicationGroupId": "a", "cacheClusterId": "b"}), "replicationGroupId"),
+            (
+                json!({"replicationGroupId": "a", "cacheClusterId": "b"}),
+                "replicationGroupId",
+            ),
             (json!({"replicationGroupID": "a"}), "replicationGroupID"),
             (json!({"replicationGroupId": "9a"}), "replicationGroupId"),
             (json!({"cacheClusterId": 5}), "cacheClusterId"),
-            (json!({"replicationGroupId": "a", "bucket": "Bad_Bucket"}), "bucket"),
+            (
+                json!({"replicationGroupId": "a", "bucket": "Bad_Bucket"}),
+                "bucket",
+            ),
             (json!({"replicationGroupId": "a", "bucket": ""}), "bucket"),
-            (json!({"replicationGroupId": "a", "snapshotTimeoutSeconds": "3600"}), "snapshotTimeoutSeconds"),
-            (json!({"replicationGroupId": "a", "exportTimeoutSeconds": 1.5}), "exportTimeoutSeconds"),
-            (json!({"replicationGroupId": "a", "exportTimeoutSeconds": 10}), "exportTimeoutSeconds"),
-            (json!({"replicationGroupId": "a", "keepSourceSnapshot": "yes"}), "keepSourceSnapshot"),
+            (
+                json!({"replicationGroupId": "a", "snapshotTimeoutSeconds": "3600"}),
+                "snapshotTimeoutSeconds",
+            ),
+            (
+                json!({"replicationGroupId": "a", "exportTimeoutSeconds": 1.5}),
+                "exportTimeoutSeconds",
+            ),
+            (
+                json!({"replicationGroupId": "a", "exportTimeoutSeconds": 10}),
+                "exportTimeoutSeconds",
+            ),
+            (
+                json!({"replicationGroupId": "a", "keepSourceSnapshot": "yes"}),
+                "keepSourceSnapshot",
+            ),
         ];
         for (input, field) in cases {
-            assert_eq!(field_of(validate(&input, &cfg()).unwrap_err()), field, "input {input}");
+            assert_eq!(
+                field_of(validate(&input, &cfg()).unwrap_err()),
+                field,
+                "input {input}"
+            );
         }
     }
 

@@ -159,7 +159,11 @@ pub struct SnapshotProgress {
     #[serde(with = "time::serde::rfc3339")]
     pub deadline: Timestamp,
     /// When a check first saw it `available`.
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub available_at: Option<Timestamp>,
 }
 
@@ -181,7 +185,11 @@ pub struct ExportProgress {
     #[serde(with = "time::serde::rfc3339")]
     pub deadline: Timestamp,
     /// When a check found every object.
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub completed_at: Option<Timestamp>,
     /// The objects found, one per shard.
     #[serde(default)]
@@ -246,7 +254,8 @@ pub struct StepTiming {
 impl BackupRun {
     /// Records one invocation of `step` that ran from `started` to `finished`.
     pub fn record_timing(&mut self, step: &str, started: Timestamp, finished: Timestamp) {
-        let millis = u64::try_from((finished - started).whole_milliseconds().max(0)).unwrap_or(u64::MAX);
+        let millis =
+            u64::try_from((finished - started).whole_milliseconds().max(0)).unwrap_or(u64::MAX);
         self.timings
             .entry(step.to_string())
             .and_modify(|t| {
@@ -267,9 +276,12 @@ impl BackupRun {
     /// # Errors
     /// [`crate::BackupError::InvalidInput`] naming `request`.
     pub fn request(&self) -> Result<&Request, crate::BackupError> {
-        self.request
-            .as_ref()
-            .ok_or_else(|| crate::BackupError::invalid_input("request", "is missing: the run document must come from CreateSnapshot"))
+        self.request.as_ref().ok_or_else(|| {
+            crate::BackupError::invalid_input(
+                "request",
+                "is missing: the run document must come from CreateSnapshot",
+            )
+        })
     }
 
     /// The snapshot name, or `InvalidInput` if missing.
@@ -277,9 +289,12 @@ impl BackupRun {
     /// # Errors
     /// [`crate::BackupError::InvalidInput`] naming `snapshotName`.
     pub fn snapshot_name(&self) -> Result<&str, crate::BackupError> {
-        self.snapshot_name
-            .as_deref()
-            .ok_or_else(|| crate::BackupError::invalid_input("snapshotName", "is missing: the run document must come from CreateSnapshot"))
+        self.snapshot_name.as_deref().ok_or_else(|| {
+            crate::BackupError::invalid_input(
+                "snapshotName",
+                "is missing: the run document must come from CreateSnapshot",
+            )
+        })
     }
 
     /// The export name, or `InvalidInput` if missing.
@@ -287,9 +302,12 @@ impl BackupRun {
     /// # Errors
     /// [`crate::BackupError::InvalidInput`] naming `exportName`.
     pub fn export_name(&self) -> Result<&str, crate::BackupError> {
-        self.export_name
-            .as_deref()
-            .ok_or_else(|| crate::BackupError::invalid_input("exportName", "is missing: the run document must come from CreateSnapshot"))
+        self.export_name.as_deref().ok_or_else(|| {
+            crate::BackupError::invalid_input(
+                "exportName",
+                "is missing: the run document must come from CreateSnapshot",
+            )
+        })
     }
 
     /// The source, or `InvalidInput` if missing.
@@ -297,9 +315,12 @@ impl BackupRun {
     /// # Errors
     /// [`crate::BackupError::InvalidInput`] naming `source`.
     pub fn source(&self) -> Result<&Source, crate::BackupError> {
-        self.source
-            .as_ref()
-            .ok_or_else(|| crate::BackupError::invalid_input("source", "is missing: the run document must come from CreateSnapshot"))
+        self.source.as_ref().ok_or_else(|| {
+            crate::BackupError::invalid_input(
+                "source",
+                "is missing: the run document must come from CreateSnapshot",
+            )
+        })
     }
 }
 
@@ -321,10 +342,21 @@ mod tests {
 
     #[test]
     fn round_trips_with_camel_case_fields() {
-        let mut doc = BackupRun { snapshot_name: Some("ecb-x-1".into()), ..Default::default() };
+        let mut doc = BackupRun {
+            snapshot_name: Some("ecb-x-1".into()),
+            ..Default::default()
+        };
         doc.poll.wait_seconds = 7;
-        doc.record_timing("CheckSnapshot", datetime!(2026-11-22 0:00 UTC), datetime!(2026-11-22 0:00:01 UTC));
-        doc.record_timing("CheckSnapshot", datetime!(2026-11-22 0:01 UTC), datetime!(2026-11-22 0:01:00.5 UTC));
+        doc.record_timing(
+            "CheckSnapshot",
+            datetime!(2026-11-22 0:00 UTC),
+            datetime!(2026-11-22 0:00:01 UTC),
+        );
+        doc.record_timing(
+            "CheckSnapshot",
+            datetime!(2026-11-22 0:01 UTC),
+            datetime!(2026-11-22 0:01:00.5 UTC),
+        );
         let json = serde_json::to_value(&doc).unwrap();
         assert_eq!(json["snapshotName"], "ecb-x-1");
         assert_eq!(json["poll"]["waitSeconds"], 7);
@@ -337,7 +369,10 @@ mod tests {
     #[test]
     fn missing_parts_are_typed_errors() {
         let doc = BackupRun::default();
-        assert_eq!(doc.snapshot_name().unwrap_err().error_type(), "InvalidInput");
+        assert_eq!(
+            doc.snapshot_name().unwrap_err().error_type(),
+            "InvalidInput"
+        );
         assert!(doc.request().unwrap_err().to_string().contains("request"));
     }
 }

@@ -78,7 +78,8 @@ impl FakeSnapshots {
                 },
             );
             for (node, _, status) in members {
-                s.cache_clusters.insert((*node).into(), node_info(node, status, Some(id)));
+                s.cache_clusters
+                    .insert((*node).into(), node_info(node, status, Some(id)));
             }
         }
         fake
@@ -102,7 +103,10 @@ impl FakeSnapshots {
                 .collect::<Vec<_>>();
             for ng in &node_groups {
                 for m in &ng.members {
-                    s.cache_clusters.insert(m.cache_cluster_id.clone(), node_info(&m.cache_cluster_id, "available", Some(id)));
+                    s.cache_clusters.insert(
+                        m.cache_cluster_id.clone(),
+                        node_info(&m.cache_cluster_id, "available", Some(id)),
+                    );
                 }
             }
             s.replication_groups.insert(
@@ -125,13 +129,23 @@ impl FakeSnapshots {
         let fake = Self::default();
         let mut info = node_info(id, "available", None);
         info.engine = Some(engine.into());
-        fake.0.lock().unwrap().cache_clusters.insert(id.into(), info);
+        fake.0
+            .lock()
+            .unwrap()
+            .cache_clusters
+            .insert(id.into(), info);
         fake
     }
 
     /// Queues `err` as the next result of `operation`.
     pub fn fail_next(&self, operation: &'static str, err: BackupError) {
-        self.0.lock().unwrap().fail_next.entry(operation).or_default().push_back(err);
+        self.0
+            .lock()
+            .unwrap()
+            .fail_next
+            .entry(operation)
+            .or_default()
+            .push_back(err);
     }
 
     /// Sets the status of snapshot `name`.
@@ -148,10 +162,17 @@ impl FakeSnapshots {
 
     /// Calls whose operation is `op`.
     pub fn calls_of(&self, op: &str) -> Vec<String> {
-        self.calls().into_iter().filter(|c| c.split(' ').next() == Some(op)).collect()
+        self.calls()
+            .into_iter()
+            .filter(|c| c.split(' ').next() == Some(op))
+            .collect()
     }
 
-    fn begin(&self, op: &'static str, args: String) -> Result<std::sync::MutexGuard<'_, FakeElastiCache>, BackupError> {
+    fn begin(
+        &self,
+        op: &'static str,
+        args: String,
+    ) -> Result<std::sync::MutexGuard<'_, FakeElastiCache>, BackupError> {
         let mut s = self.0.lock().unwrap();
         s.calls.push(format!("{op} {args}"));
         if let Some(err) = s.fail_next.get_mut(op).and_then(VecDeque::pop_front) {
@@ -172,29 +193,45 @@ fn node_info(id: &str, status: &str, rg: Option<&str>) -> CacheClusterInfo {
 }
 
 fn not_found(what: &str, id: &str) -> BackupError {
-    BackupError::TargetNotFound { message: format!("{what} {id} not found"), source: None }
+    BackupError::TargetNotFound {
+        message: format!("{what} {id} not found"),
+        source: None,
+    }
 }
 
 #[async_trait]
 impl Snapshots for FakeSnapshots {
     async fn replication_group(&self, id: &str) -> Result<ReplicationGroupInfo, BackupError> {
         let s = self.begin("DescribeReplicationGroups", id.into())?;
-        s.replication_groups.get(id).cloned().ok_or_else(|| not_found("replication group", id))
+        s.replication_groups
+            .get(id)
+            .cloned()
+            .ok_or_else(|| not_found("replication group", id))
     }
 
     async fn cache_cluster(&self, id: &str) -> Result<CacheClusterInfo, BackupError> {
         let s = self.begin("DescribeCacheClusters", id.into())?;
-        s.cache_clusters.get(id).cloned().ok_or_else(|| not_found("cache cluster", id))
+        s.cache_clusters
+            .get(id)
+            .cloned()
+            .ok_or_else(|| not_found("cache cluster", id))
     }
 
-    async fn create_snapshot(&self, name: &str, target: &SnapshotTarget) -> Result<CreateOutcome, BackupError> {
+    async fn create_snapshot(
+        &self,
+        name: &str,
+        target: &SnapshotTarget,
+    ) -> Result<CreateOutcome, BackupError> {
         let mut s = self.begin("CreateSnapshot", format!("{name} {target:?}"))?;
         if s.snapshots.contains_key(name) {
             return Ok(CreateOutcome::AlreadyExists);
         }
         let info = match target {
             SnapshotTarget::ReplicationGroup(id) => {
-                let rg = s.replication_groups.get(id).ok_or_else(|| not_found("replication group", id))?;
+                let rg = s
+                    .replication_groups
+                    .get(id)
+                    .ok_or_else(|| not_found("replication group", id))?;
                 SnapshotInfo {
                     name: name.into(),
                     status: "creating".into(),
@@ -205,7 +242,10 @@ impl Snapshots for FakeSnapshots {
                 }
             }
             SnapshotTarget::CacheCluster(id) => {
-                let cc = s.cache_clusters.get(id).ok_or_else(|| not_found("cache cluster", id))?;
+                let cc = s
+                    .cache_clusters
+                    .get(id)
+                    .ok_or_else(|| not_found("cache cluster", id))?;
                 SnapshotInfo {
                     name: name.into(),
                     status: "creating".into(),
@@ -225,17 +265,28 @@ impl Snapshots for FakeSnapshots {
         Ok(s.snapshots.get(name).cloned())
     }
 
-    async fn export_snapshot(&self, source: &str, target_name: &str, bucket: &str) -> Result<(), BackupError> {
+    async fn export_snapshot(
+        &self,
+        source: &str,
+        target_name: &str,
+        bucket: &str,
+    ) -> Result<(), BackupError> {
         let s = self.begin("CopySnapshot", format!("{source} {target_name} {bucket}"))?;
         if !s.snapshots.contains_key(source) {
-            return Err(BackupError::SnapshotFailed { message: format!("snapshot {source} not found") });
+            return Err(BackupError::SnapshotFailed {
+                message: format!("snapshot {source} not found"),
+            });
         }
         Ok(())
     }
 
     async fn delete_snapshot(&self, name: &str) -> Result<DeleteOutcome, BackupError> {
         let mut s = self.begin("DeleteSnapshot", name.into())?;
-        Ok(if s.snapshots.remove(name).is_some() { DeleteOutcome::Deleted } else { DeleteOutcome::NotFound })
+        Ok(if s.snapshots.remove(name).is_some() {
+            DeleteOutcome::Deleted
+        } else {
+            DeleteOutcome::NotFound
+        })
     }
 }
 
@@ -252,17 +303,26 @@ impl FakeExportStore {
     /// A store with an empty bucket `bucket`.
     pub fn with_bucket(bucket: &str) -> Self {
         let store = Self::default();
-        store.buckets.lock().unwrap().insert(bucket.into(), Vec::new());
+        store
+            .buckets
+            .lock()
+            .unwrap()
+            .insert(bucket.into(), Vec::new());
         store
     }
 
     /// Puts an object of `size` bytes, last modified at `at`.
     pub fn put(&self, bucket: &str, key: &str, size: u64, at: OffsetDateTime) {
-        self.buckets.lock().unwrap().entry(bucket.into()).or_default().push(StoredObject {
-            key: key.into(),
-            size_bytes: size,
-            last_modified: Some(at),
-        });
+        self.buckets
+            .lock()
+            .unwrap()
+            .entry(bucket.into())
+            .or_default()
+            .push(StoredObject {
+                key: key.into(),
+                size_bytes: size,
+                last_modified: Some(at),
+            });
     }
 }
 
@@ -273,10 +333,16 @@ impl ExportStore for FakeExportStore {
             return Err(err);
         }
         let buckets = self.buckets.lock().unwrap();
-        let objects = buckets.get(bucket).ok_or_else(|| BackupError::ExportRejected {
-            message: format!("ListObjectsV2 s3://{bucket}/{prefix}: NoSuchBucket"),
-            source: None,
-        })?;
-        Ok(objects.iter().filter(|o| o.key.starts_with(prefix)).cloned().collect())
+        let objects = buckets
+            .get(bucket)
+            .ok_or_else(|| BackupError::ExportRejected {
+                message: format!("ListObjectsV2 s3://{bucket}/{prefix}: NoSuchBucket"),
+                source: None,
+            })?;
+        Ok(objects
+            .iter()
+            .filter(|o| o.key.starts_with(prefix))
+            .cloned()
+            .collect())
     }
 }

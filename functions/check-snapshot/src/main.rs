@@ -1,1 +1,19 @@
-fn main() {}
+//! `check-snapshot`: DescribeSnapshots → the snapshot's status and the next wait.
+
+use backup_core::SystemClock;
+use backup_core::aws::ElastiCacheSnapshots;
+use lambda_runtime::{Error, run, service_fn, tracing};
+
+mod handler;
+use handler::{Deps, function_handler};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let deps = Deps {
+        snapshots: ElastiCacheSnapshots::new(aws_sdk_elasticache::Client::new(&sdk)),
+        clock: SystemClock,
+    };
+    run(service_fn(|event| function_handler(event, &deps))).await
+}

@@ -1,1 +1,22 @@
-fn main() {}
+//! `create-snapshot`: validates the execution input, picks the node to snapshot and calls CreateSnapshot.
+//! Configuration: see [`backup_core::Config`] (`BACKUP_BUCKET`, `SNAPSHOT_TIMEOUT_SECONDS`, `EXPORT_TIMEOUT_SECONDS`).
+
+use backup_core::aws::ElastiCacheSnapshots;
+use backup_core::{Config, SystemClock};
+use lambda_runtime::{Error, run, service_fn, tracing};
+
+mod handler;
+use handler::{Deps, function_handler};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let config = Config::from_env().expect("invalid function configuration");
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let deps = Deps {
+        snapshots: ElastiCacheSnapshots::new(aws_sdk_elasticache::Client::new(&sdk)),
+        clock: SystemClock,
+        config,
+    };
+    run(service_fn(|event| function_handler(event, &deps))).await
+}

@@ -1,1 +1,20 @@
-fn main() {}
+//! `delete-snapshot`: re-checks the export in S3, then DeleteSnapshot of the source snapshot.
+
+use backup_core::SystemClock;
+use backup_core::aws::{ElastiCacheSnapshots, S3ExportStore};
+use lambda_runtime::{Error, run, service_fn, tracing};
+
+mod handler;
+use handler::{Deps, function_handler};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let deps = Deps {
+        snapshots: ElastiCacheSnapshots::new(aws_sdk_elasticache::Client::new(&sdk)),
+        exports: S3ExportStore::new(aws_sdk_s3::Client::new(&sdk)),
+        clock: SystemClock,
+    };
+    run(service_fn(|event| function_handler(event, &deps))).await
+}

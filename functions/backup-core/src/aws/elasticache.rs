@@ -16,8 +16,8 @@ use aws_sdk_elasticache::types::{CacheCluster, DataTieringStatus, ReplicationGro
 use super::{aws_message, fallback};
 use crate::error::BackupError;
 use crate::ports::{
-    CacheClusterInfo, CreateOutcome, DeleteOutcome, NodeGroupInfo, NodeGroupMemberInfo, ReplicationGroupInfo,
-    SnapshotInfo, SnapshotTarget, Snapshots,
+    CacheClusterInfo, CreateOutcome, DeleteOutcome, NodeGroupInfo, NodeGroupMemberInfo,
+    ReplicationGroupInfo, SnapshotInfo, SnapshotTarget, Snapshots,
 };
 
 /// ElastiCache adapter. Build once per cold start from the shared `SdkConfig`.
@@ -41,16 +41,27 @@ fn boxed<E: std::error::Error + Send + Sync + 'static>(e: E) -> Option<crate::er
 impl Snapshots for ElastiCacheSnapshots {
     #[tracing::instrument(skip(self))]
     async fn replication_group(&self, id: &str) -> Result<ReplicationGroupInfo, BackupError> {
-        let mut items = self.client.describe_replication_groups().replication_group_id(id).into_paginator().items().send();
+        let mut items = self
+            .client
+            .describe_replication_groups()
+            .replication_group_id(id)
+            .into_paginator()
+            .items()
+            .send();
         while let Some(item) = items.next().await {
             let rg = item.map_err(|err| match err.as_service_error() {
-                Some(DescribeReplicationGroupsError::ReplicationGroupNotFoundFault(_)) => BackupError::TargetNotFound {
-                    message: aws_message("DescribeReplicationGroups", id, &err),
-                    source: boxed(err),
-                },
+                Some(DescribeReplicationGroupsError::ReplicationGroupNotFoundFault(_)) => {
+                    BackupError::TargetNotFound {
+                        message: aws_message("DescribeReplicationGroups", id, &err),
+                        source: boxed(err),
+                    }
+                }
                 _ => fallback("DescribeReplicationGroups", id, err),
             })?;
-            if rg.replication_group_id().is_some_and(|r| r.eq_ignore_ascii_case(id)) {
+            if rg
+                .replication_group_id()
+                .is_some_and(|r| r.eq_ignore_ascii_case(id))
+            {
                 return Ok(replication_group_info(&rg));
             }
         }
@@ -62,16 +73,27 @@ impl Snapshots for ElastiCacheSnapshots {
 
     #[tracing::instrument(skip(self))]
     async fn cache_cluster(&self, id: &str) -> Result<CacheClusterInfo, BackupError> {
-        let mut items = self.client.describe_cache_clusters().cache_cluster_id(id).into_paginator().items().send();
+        let mut items = self
+            .client
+            .describe_cache_clusters()
+            .cache_cluster_id(id)
+            .into_paginator()
+            .items()
+            .send();
         while let Some(item) = items.next().await {
             let cc = item.map_err(|err| match err.as_service_error() {
-                Some(DescribeCacheClustersError::CacheClusterNotFoundFault(_)) => BackupError::TargetNotFound {
-                    message: aws_message("DescribeCacheClusters", id, &err),
-                    source: boxed(err),
-                },
+                Some(DescribeCacheClustersError::CacheClusterNotFoundFault(_)) => {
+                    BackupError::TargetNotFound {
+                        message: aws_message("DescribeCacheClusters", id, &err),
+                        source: boxed(err),
+                    }
+                }
                 _ => fallback("DescribeCacheClusters", id, err),
             })?;
-            if cc.cache_cluster_id().is_some_and(|c| c.eq_ignore_ascii_case(id)) {
+            if cc
+                .cache_cluster_id()
+                .is_some_and(|c| c.eq_ignore_ascii_case(id))
+            {
                 return Ok(cache_cluster_info(&cc));
             }
         }
@@ -82,35 +104,61 @@ impl Snapshots for ElastiCacheSnapshots {
     }
 
     #[tracing::instrument(skip(self))]
-    async fn create_snapshot(&self, name: &str, target: &SnapshotTarget) -> Result<CreateOutcome, BackupError> {
+    async fn create_snapshot(
+        &self,
+        name: &str,
+        target: &SnapshotTarget,
+    ) -> Result<CreateOutcome, BackupError> {
         let req = self.client.create_snapshot().snapshot_name(name);
         let (req, subject) = match target {
-            SnapshotTarget::ReplicationGroup(id) => (req.replication_group_id(id), format!("{name} of {id}")),
-            SnapshotTarget::CacheCluster(id) => (req.cache_cluster_id(id), format!("{name} of {id}")),
+            SnapshotTarget::ReplicationGroup(id) => {
+                (req.replication_group_id(id), format!("{name} of {id}"))
+            }
+            SnapshotTarget::CacheCluster(id) => {
+                (req.cache_cluster_id(id), format!("{name} of {id}"))
+            }
         };
         match req.send().await {
-            Ok(out) => Ok(CreateOutcome::Created(out.snapshot().map(snapshot_info).unwrap_or_else(|| SnapshotInfo {
-                name: name.to_string(),
-                status: "creating".into(),
-                ..Default::default()
-            }))),
+            Ok(out) => Ok(CreateOutcome::Created(
+                out.snapshot()
+                    .map(snapshot_info)
+                    .unwrap_or_else(|| SnapshotInfo {
+                        name: name.to_string(),
+                        status: "creating".into(),
+                        ..Default::default()
+                    }),
+            )),
             Err(err) => {
                 let message = aws_message("CreateSnapshot", &subject, &err);
                 match err.as_service_error() {
-                    Some(CreateSnapshotError::SnapshotAlreadyExistsFault(_)) => Ok(CreateOutcome::AlreadyExists),
+                    Some(CreateSnapshotError::SnapshotAlreadyExistsFault(_)) => {
+                        Ok(CreateOutcome::AlreadyExists)
+                    }
                     Some(
                         CreateSnapshotError::InvalidCacheClusterStateFault(_)
                         | CreateSnapshotError::InvalidReplicationGroupStateFault(_),
-                    ) => Err(BackupError::ClusterBusy { message, source: boxed(err) }),
+                    ) => Err(BackupError::ClusterBusy {
+                        message,
+                        source: boxed(err),
+                    }),
                     Some(
                         CreateSnapshotError::CacheClusterNotFoundFault(_)
                         | CreateSnapshotError::ReplicationGroupNotFoundFault(_),
-                    ) => Err(BackupError::TargetNotFound { message, source: boxed(err) }),
+                    ) => Err(BackupError::TargetNotFound {
+                        message,
+                        source: boxed(err),
+                    }),
                     Some(CreateSnapshotError::SnapshotQuotaExceededFault(_)) => {
-                        Err(BackupError::SnapshotQuotaExceeded { message, source: boxed(err) })
+                        Err(BackupError::SnapshotQuotaExceeded {
+                            message,
+                            source: boxed(err),
+                        })
                     }
                     Some(CreateSnapshotError::SnapshotFeatureNotSupportedFault(_)) => {
-                        Err(BackupError::NotSupported { message, source: boxed(err) })
+                        Err(BackupError::NotSupported {
+                            message,
+                            source: boxed(err),
+                        })
                     }
                     _ => Err(fallback("CreateSnapshot", &subject, err)),
                 }
@@ -120,10 +168,19 @@ impl Snapshots for ElastiCacheSnapshots {
 
     #[tracing::instrument(skip(self))]
     async fn snapshot(&self, name: &str) -> Result<Option<SnapshotInfo>, BackupError> {
-        let mut items = self.client.describe_snapshots().snapshot_name(name).into_paginator().items().send();
+        let mut items = self
+            .client
+            .describe_snapshots()
+            .snapshot_name(name)
+            .into_paginator()
+            .items()
+            .send();
         while let Some(item) = items.next().await {
             match item {
-                Ok(s) if s.snapshot_name().is_some_and(|n| n.eq_ignore_ascii_case(name)) => {
+                Ok(s)
+                    if s.snapshot_name()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name)) =>
+                {
                     return Ok(Some(snapshot_info(&s)));
                 }
                 Ok(_) => {}
@@ -139,7 +196,12 @@ impl Snapshots for ElastiCacheSnapshots {
     }
 
     #[tracing::instrument(skip(self))]
-    async fn export_snapshot(&self, source: &str, target_name: &str, bucket: &str) -> Result<(), BackupError> {
+    async fn export_snapshot(
+        &self,
+        source: &str,
+        target_name: &str,
+        bucket: &str,
+    ) -> Result<(), BackupError> {
         let result = self
             .client
             .copy_snapshot()
@@ -152,22 +214,33 @@ impl Snapshots for ElastiCacheSnapshots {
         let subject = format!("{source} to s3://{bucket}/{target_name}");
         let message = aws_message("CopySnapshot", &subject, &err);
         Err(match err.as_service_error() {
-            Some(CopySnapshotError::InvalidSnapshotStateFault(_)) => {
-                BackupError::ClusterBusy { message, source: boxed(err) }
+            Some(CopySnapshotError::InvalidSnapshotStateFault(_)) => BackupError::ClusterBusy {
+                message,
+                source: boxed(err),
+            },
+            Some(CopySnapshotError::SnapshotNotFoundFault(_)) => {
+                BackupError::SnapshotFailed { message }
             }
-            Some(CopySnapshotError::SnapshotNotFoundFault(_)) => BackupError::SnapshotFailed { message },
             Some(CopySnapshotError::SnapshotQuotaExceededFault(_)) => {
-                BackupError::SnapshotQuotaExceeded { message, source: boxed(err) }
+                BackupError::SnapshotQuotaExceeded {
+                    message,
+                    source: boxed(err),
+                }
             }
             Some(
                 CopySnapshotError::InvalidParameterValueException(_)
                 | CopySnapshotError::InvalidParameterCombinationException(_)
                 | CopySnapshotError::SnapshotAlreadyExistsFault(_)
                 | CopySnapshotError::TagQuotaPerResourceExceeded(_),
-            ) => BackupError::ExportRejected { message, source: boxed(err) },
+            ) => BackupError::ExportRejected {
+                message,
+                source: boxed(err),
+            },
             _ => match fallback("CopySnapshot", &subject, err) {
                 // An unmodeled refusal from the service (e.g. AccessDenied) is still a refused export.
-                BackupError::AwsError { message, source } if source.as_ref().is_some_and(|s| has_code(s.as_ref())) => {
+                BackupError::AwsError { message, source }
+                    if source.as_ref().is_some_and(|s| has_code(s.as_ref())) =>
+                {
                     BackupError::ExportRejected { message, source }
                 }
                 other => other,
@@ -177,14 +250,22 @@ impl Snapshots for ElastiCacheSnapshots {
 
     #[tracing::instrument(skip(self))]
     async fn delete_snapshot(&self, name: &str) -> Result<DeleteOutcome, BackupError> {
-        match self.client.delete_snapshot().snapshot_name(name).send().await {
+        match self
+            .client
+            .delete_snapshot()
+            .snapshot_name(name)
+            .send()
+            .await
+        {
             Ok(_) => Ok(DeleteOutcome::Deleted),
             Err(err) => match err.as_service_error() {
                 Some(DeleteSnapshotError::SnapshotNotFoundFault(_)) => Ok(DeleteOutcome::NotFound),
-                Some(DeleteSnapshotError::InvalidSnapshotStateFault(_)) => Err(BackupError::ClusterBusy {
-                    message: aws_message("DeleteSnapshot", name, &err),
-                    source: boxed(err),
-                }),
+                Some(DeleteSnapshotError::InvalidSnapshotStateFault(_)) => {
+                    Err(BackupError::ClusterBusy {
+                        message: aws_message("DeleteSnapshot", name, &err),
+                        source: boxed(err),
+                    })
+                }
                 _ => Err(fallback("DeleteSnapshot", name, err)),
             },
         }
@@ -257,12 +338,19 @@ mod tests {
     use aws_smithy_types::error::ErrorMetadata;
 
     fn client(rules: &[&aws_smithy_mocks::Rule]) -> ElastiCacheSnapshots {
-        ElastiCacheSnapshots::new(mock_client!(aws_sdk_elasticache, RuleMode::MatchAny, rules.iter().copied(), |c| c
-            .retry_config(aws_sdk_elasticache::config::retry::RetryConfig::disabled())))
+        ElastiCacheSnapshots::new(mock_client!(
+            aws_sdk_elasticache,
+            RuleMode::MatchAny,
+            rules.iter().copied(),
+            |c| c.retry_config(aws_sdk_elasticache::config::retry::RetryConfig::disabled())
+        ))
     }
 
     fn throttling() -> ErrorMetadata {
-        ErrorMetadata::builder().code("Throttling").message("Rate exceeded").build()
+        ErrorMetadata::builder()
+            .code("Throttling")
+            .message("Rate exceeded")
+            .build()
     }
 
     #[tokio::test]
@@ -304,40 +392,70 @@ mod tests {
         assert_eq!(rg.engine.as_deref(), Some("valkey"));
         assert!(!rg.cluster_enabled && !rg.data_tiering);
         assert_eq!(rg.node_groups[0].members[1].cache_cluster_id, "orders-002");
-        assert_eq!(rg.node_groups[0].members[1].current_role.as_deref(), Some("replica"));
+        assert_eq!(
+            rg.node_groups[0].members[1].current_role.as_deref(),
+            Some("replica")
+        );
     }
 
     #[tokio::test]
     async fn missing_replication_group_maps_to_target_not_found() {
         let rule = mock!(Client::describe_replication_groups).then_error(|| {
             DescribeReplicationGroupsError::ReplicationGroupNotFoundFault(
-                ReplicationGroupNotFoundFault::builder().message("Replication group nope not found.").build(),
+                ReplicationGroupNotFoundFault::builder()
+                    .message("Replication group nope not found.")
+                    .build(),
             )
         });
-        let err = client(&[&rule]).replication_group("nope").await.unwrap_err();
+        let err = client(&[&rule])
+            .replication_group("nope")
+            .await
+            .unwrap_err();
         assert_eq!(err.error_type(), "TargetNotFound");
-        assert!(err.to_string().contains("Replication group nope not found."), "{err}");
+        assert!(
+            err.to_string()
+                .contains("Replication group nope not found."),
+            "{err}"
+        );
     }
 
     #[tokio::test]
     async fn missing_cache_cluster_maps_to_target_not_found() {
         let rule = mock!(Client::describe_cache_clusters).then_error(|| {
-            DescribeCacheClustersError::CacheClusterNotFoundFault(CacheClusterNotFoundFault::builder().build())
+            DescribeCacheClustersError::CacheClusterNotFoundFault(
+                CacheClusterNotFoundFault::builder().build(),
+            )
         });
-        assert_eq!(client(&[&rule]).cache_cluster("c").await.unwrap_err().error_type(), "TargetNotFound");
+        assert_eq!(
+            client(&[&rule])
+                .cache_cluster("c")
+                .await
+                .unwrap_err()
+                .error_type(),
+            "TargetNotFound"
+        );
     }
 
     #[tokio::test]
     async fn create_snapshot_passes_the_right_id() {
         let by_node = mock!(Client::create_snapshot)
-            .match_requests(|r| r.cache_cluster_id() == Some("orders-002") && r.replication_group_id().is_none())
+            .match_requests(|r| {
+                r.cache_cluster_id() == Some("orders-002") && r.replication_group_id().is_none()
+            })
             .then_output(|| {
                 CreateSnapshotOutput::builder()
-                    .snapshot(Snapshot::builder().snapshot_name("s1").snapshot_status("creating").build())
+                    .snapshot(
+                        Snapshot::builder()
+                            .snapshot_name("s1")
+                            .snapshot_status("creating")
+                            .build(),
+                    )
                     .build()
             });
         let by_group = mock!(Client::create_snapshot)
-            .match_requests(|r| r.replication_group_id() == Some("big") && r.cache_cluster_id().is_none())
+            .match_requests(|r| {
+                r.replication_group_id() == Some("big") && r.cache_cluster_id().is_none()
+            })
             .then_output(|| {
                 CreateSnapshotOutput::builder()
                     .snapshot(
@@ -351,8 +469,14 @@ mod tests {
                     .build()
             });
         let c = client(&[&by_node, &by_group]);
-        let a = c.create_snapshot("s1", &SnapshotTarget::CacheCluster("orders-002".into())).await.unwrap();
-        let b = c.create_snapshot("s2", &SnapshotTarget::ReplicationGroup("big".into())).await.unwrap();
+        let a = c
+            .create_snapshot("s1", &SnapshotTarget::CacheCluster("orders-002".into()))
+            .await
+            .unwrap();
+        let b = c
+            .create_snapshot("s2", &SnapshotTarget::ReplicationGroup("big".into()))
+            .await
+            .unwrap();
         assert!(matches!(a, CreateOutcome::Created(ref s) if s.status == "creating"));
         assert!(matches!(b, CreateOutcome::Created(ref s) if s.num_node_groups == Some(3)));
         assert_eq!((by_node.num_calls(), by_group.num_calls()), (1, 1));
@@ -361,40 +485,81 @@ mod tests {
     #[tokio::test]
     async fn create_snapshot_errors_map_to_stable_names() {
         let cases: Vec<(fn() -> CreateSnapshotError, Option<&str>)> = vec![
-            (|| CreateSnapshotError::SnapshotAlreadyExistsFault(SnapshotAlreadyExistsFault::builder().build()), None),
-            (|| CreateSnapshotError::InvalidCacheClusterStateFault(InvalidCacheClusterStateFault::builder().build()),
+            (
+                || {
+                    CreateSnapshotError::SnapshotAlreadyExistsFault(
+                        SnapshotAlreadyExistsFault::builder().build(),
+                    )
+                },
+                None,
+            ),
+            (
+                || {
+                    CreateSnapshotError::InvalidCacheClusterStateFault(
+                        InvalidCacheClusterStateFault::builder().build(),
+                    )
+                },
                 Some("ClusterBusy"),
             ),
-            (|| CreateSnapshotError::InvalidReplicationGroupStateFault(
-                    InvalidReplicationGroupStateFault::builder().build(),
-                ),
+            (
+                || {
+                    CreateSnapshotError::InvalidReplicationGroupStateFault(
+                        InvalidReplicationGroupStateFault::builder().build(),
+                    )
+                },
                 Some("ClusterBusy"),
             ),
-            (|| CreateSnapshotError::CacheClusterNotFoundFault(CacheClusterNotFoundFault::builder().build()),
+            (
+                || {
+                    CreateSnapshotError::CacheClusterNotFoundFault(
+                        CacheClusterNotFoundFault::builder().build(),
+                    )
+                },
                 Some("TargetNotFound"),
             ),
-            (|| CreateSnapshotError::ReplicationGroupNotFoundFault(ReplicationGroupNotFoundFault::builder().build()),
+            (
+                || {
+                    CreateSnapshotError::ReplicationGroupNotFoundFault(
+                        ReplicationGroupNotFoundFault::builder().build(),
+                    )
+                },
                 Some("TargetNotFound"),
             ),
-            (|| CreateSnapshotError::SnapshotQuotaExceededFault(SnapshotQuotaExceededFault::builder().build()),
+            (
+                || {
+                    CreateSnapshotError::SnapshotQuotaExceededFault(
+                        SnapshotQuotaExceededFault::builder().build(),
+                    )
+                },
                 Some("SnapshotQuotaExceeded"),
             ),
-            (|| CreateSnapshotError::SnapshotFeatureNotSupportedFault(
-                    SnapshotFeatureNotSupportedFault::builder().build(),
-                ),
+            (
+                || {
+                    CreateSnapshotError::SnapshotFeatureNotSupportedFault(
+                        SnapshotFeatureNotSupportedFault::builder().build(),
+                    )
+                },
                 Some("NotSupported"),
             ),
-            (|| CreateSnapshotError::InvalidParameterValueException(
-                    InvalidParameterValueException::builder().build(),
-                ),
+            (
+                || {
+                    CreateSnapshotError::InvalidParameterValueException(
+                        InvalidParameterValueException::builder().build(),
+                    )
+                },
                 Some("AwsError"),
             ),
-            (|| CreateSnapshotError::generic(throttling()), Some("Throttled")),
+            (
+                || CreateSnapshotError::generic(throttling()),
+                Some("Throttled"),
+            ),
         ];
         for (error, expected) in cases {
             let label = format!("{:?}", error());
             let rule = mock!(Client::create_snapshot).then_error(error);
-            let got = client(&[&rule]).create_snapshot("s", &SnapshotTarget::CacheCluster("c".into())).await;
+            let got = client(&[&rule])
+                .create_snapshot("s", &SnapshotTarget::CacheCluster("c".into()))
+                .await;
             match expected {
                 None => assert_eq!(got.unwrap(), CreateOutcome::AlreadyExists, "{label}"),
                 Some(name) => assert_eq!(got.unwrap_err().error_type(), name, "{label}"),
@@ -421,15 +586,25 @@ mod tests {
             });
         let missing = mock!(Client::describe_snapshots)
             .match_requests(|r| r.snapshot_name() == Some("s2"))
-            .then_error(|| DescribeSnapshotsError::SnapshotNotFoundFault(SnapshotNotFoundFault::builder().build()));
+            .then_error(|| {
+                DescribeSnapshotsError::SnapshotNotFoundFault(
+                    SnapshotNotFoundFault::builder().build(),
+                )
+            });
         let throttled = mock!(Client::describe_snapshots)
             .match_requests(|r| r.snapshot_name() == Some("s3"))
             .then_error(|| DescribeSnapshotsError::generic(throttling()));
         let c = client(&[&found, &missing, &throttled]);
         let s = c.snapshot("s1").await.unwrap().unwrap();
-        assert_eq!((s.status.as_str(), s.cache_cluster_id.as_deref()), ("available", Some("orders-002")));
+        assert_eq!(
+            (s.status.as_str(), s.cache_cluster_id.as_deref()),
+            ("available", Some("orders-002"))
+        );
         assert_eq!(c.snapshot("s2").await.unwrap(), None);
-        assert_eq!(c.snapshot("s3").await.unwrap_err().error_type(), "Throttled");
+        assert_eq!(
+            c.snapshot("s3").await.unwrap_err().error_type(),
+            "Throttled"
+        );
     }
 
     #[tokio::test]
@@ -445,24 +620,73 @@ mod tests {
         assert_eq!(ok.num_calls(), 1);
 
         let cases: Vec<(fn() -> CopySnapshotError, &str)> = vec![
-            (|| CopySnapshotError::InvalidParameterValueException(
-                    InvalidParameterValueException::builder().message("The S3 bucket b does not exist.").build(),
-                ),
+            (
+                || {
+                    CopySnapshotError::InvalidParameterValueException(
+                        InvalidParameterValueException::builder()
+                            .message("The S3 bucket b does not exist.")
+                            .build(),
+                    )
+                },
                 "ExportRejected",
             ),
-            (|| CopySnapshotError::InvalidParameterCombinationException(
-                    InvalidParameterCombinationException::builder().build(),
-                ),
+            (
+                || {
+                    CopySnapshotError::InvalidParameterCombinationException(
+                        InvalidParameterCombinationException::builder().build(),
+                    )
+                },
                 "ExportRejected",
             ),
-            (|| CopySnapshotError::SnapshotAlreadyExistsFault(SnapshotAlreadyExistsFault::builder().build()), "ExportRejected"),
-            (|| CopySnapshotError::TagQuotaPerResourceExceeded(TagQuotaPerResourceExceeded::builder().build()), "ExportRejected"),
-            (|| CopySnapshotError::InvalidSnapshotStateFault(InvalidSnapshotStateFault::builder().build()), "ClusterBusy"),
-            (|| CopySnapshotError::SnapshotNotFoundFault(SnapshotNotFoundFault::builder().build()), "SnapshotFailed"),
-            (|| CopySnapshotError::SnapshotQuotaExceededFault(SnapshotQuotaExceededFault::builder().build()),
+            (
+                || {
+                    CopySnapshotError::SnapshotAlreadyExistsFault(
+                        SnapshotAlreadyExistsFault::builder().build(),
+                    )
+                },
+                "ExportRejected",
+            ),
+            (
+                || {
+                    CopySnapshotError::TagQuotaPerResourceExceeded(
+                        TagQuotaPerResourceExceeded::builder().build(),
+                    )
+                },
+                "ExportRejected",
+            ),
+            (
+                || {
+                    CopySnapshotError::InvalidSnapshotStateFault(
+                        InvalidSnapshotStateFault::builder().build(),
+                    )
+                },
+                "ClusterBusy",
+            ),
+            (
+                || {
+                    CopySnapshotError::SnapshotNotFoundFault(
+                        SnapshotNotFoundFault::builder().build(),
+                    )
+                },
+                "SnapshotFailed",
+            ),
+            (
+                || {
+                    CopySnapshotError::SnapshotQuotaExceededFault(
+                        SnapshotQuotaExceededFault::builder().build(),
+                    )
+                },
                 "SnapshotQuotaExceeded",
             ),
-            (|| CopySnapshotError::generic(ErrorMetadata::builder().code("AccessDenied").message("denied").build()),
+            (
+                || {
+                    CopySnapshotError::generic(
+                        ErrorMetadata::builder()
+                            .code("AccessDenied")
+                            .message("denied")
+                            .build(),
+                    )
+                },
                 "ExportRejected",
             ),
             (|| CopySnapshotError::generic(throttling()), "Throttled"),
@@ -470,7 +694,10 @@ mod tests {
         for (error, expected) in cases {
             let label = format!("{:?}", error());
             let rule = mock!(Client::copy_snapshot).then_error(error);
-            let err = client(&[&rule]).export_snapshot("s", "s", "b").await.unwrap_err();
+            let err = client(&[&rule])
+                .export_snapshot("s", "s", "b")
+                .await
+                .unwrap_err();
             assert_eq!(err.error_type(), expected, "{label}");
         }
     }
@@ -479,11 +706,20 @@ mod tests {
     async fn export_rejection_keeps_the_aws_message() {
         let rule = mock!(Client::copy_snapshot).then_error(|| {
             CopySnapshotError::InvalidParameterValueException(
-                InvalidParameterValueException::builder().message("The S3 bucket b is outside of the region.").build(),
+                InvalidParameterValueException::builder()
+                    .message("The S3 bucket b is outside of the region.")
+                    .build(),
             )
         });
-        let err = client(&[&rule]).export_snapshot("s", "s", "b").await.unwrap_err();
-        assert!(err.to_string().contains("The S3 bucket b is outside of the region."), "{err}");
+        let err = client(&[&rule])
+            .export_snapshot("s", "s", "b")
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("The S3 bucket b is outside of the region."),
+            "{err}"
+        );
         assert!(err.to_string().contains("InvalidParameterValue"), "{err}");
     }
 
@@ -494,19 +730,39 @@ mod tests {
             .then_output(|| DeleteSnapshotOutput::builder().build());
         let gone = mock!(Client::delete_snapshot)
             .match_requests(|r| r.snapshot_name() == Some("b"))
-            .then_error(|| DeleteSnapshotError::SnapshotNotFoundFault(SnapshotNotFoundFault::builder().build()));
+            .then_error(|| {
+                DeleteSnapshotError::SnapshotNotFoundFault(SnapshotNotFoundFault::builder().build())
+            });
         let busy = mock!(Client::delete_snapshot)
             .match_requests(|r| r.snapshot_name() == Some("c"))
-            .then_error(|| DeleteSnapshotError::InvalidSnapshotStateFault(InvalidSnapshotStateFault::builder().build()));
+            .then_error(|| {
+                DeleteSnapshotError::InvalidSnapshotStateFault(
+                    InvalidSnapshotStateFault::builder().build(),
+                )
+            });
         let bad = mock!(Client::delete_snapshot)
             .match_requests(|r| r.snapshot_name() == Some("d"))
             .then_error(|| {
-                DeleteSnapshotError::InvalidParameterValueException(InvalidParameterValueException::builder().build())
+                DeleteSnapshotError::InvalidParameterValueException(
+                    InvalidParameterValueException::builder().build(),
+                )
             });
         let c = client(&[&ok, &gone, &busy, &bad]);
-        assert_eq!(c.delete_snapshot("a").await.unwrap(), DeleteOutcome::Deleted);
-        assert_eq!(c.delete_snapshot("b").await.unwrap(), DeleteOutcome::NotFound);
-        assert_eq!(c.delete_snapshot("c").await.unwrap_err().error_type(), "ClusterBusy");
-        assert_eq!(c.delete_snapshot("d").await.unwrap_err().error_type(), "AwsError");
+        assert_eq!(
+            c.delete_snapshot("a").await.unwrap(),
+            DeleteOutcome::Deleted
+        );
+        assert_eq!(
+            c.delete_snapshot("b").await.unwrap(),
+            DeleteOutcome::NotFound
+        );
+        assert_eq!(
+            c.delete_snapshot("c").await.unwrap_err().error_type(),
+            "ClusterBusy"
+        );
+        assert_eq!(
+            c.delete_snapshot("d").await.unwrap_err().error_type(),
+            "AwsError"
+        );
     }
 }

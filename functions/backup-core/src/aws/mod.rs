@@ -50,7 +50,11 @@ where
     let message = aws_message(op, subject, &err);
     let throttled = err.code().is_some_and(|c| THROTTLING_CODES.contains(&c));
     let source: Option<BoxError> = Some(Box::new(err));
-    if throttled { BackupError::Throttled { message, source } } else { BackupError::AwsError { message, source } }
+    if throttled {
+        BackupError::Throttled { message, source }
+    } else {
+        BackupError::AwsError { message, source }
+    }
 }
 
 /// Whether `code` is one the SDK treats as throttling.

@@ -27,7 +27,13 @@ impl ExportStore for S3ExportStore {
     #[tracing::instrument(skip(self))]
     async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<StoredObject>, BackupError> {
         let subject = format!("s3://{bucket}/{prefix}");
-        let mut pages = self.client.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|err| match err.as_service_error() {
@@ -42,7 +48,9 @@ impl ExportStore for S3ExportStore {
                 out.push(StoredObject {
                     key: key.to_string(),
                     size_bytes: o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
-                    last_modified: o.last_modified().and_then(|t| OffsetDateTime::from_unix_timestamp(t.secs()).ok()),
+                    last_modified: o
+                        .last_modified()
+                        .and_then(|t| OffsetDateTime::from_unix_timestamp(t.secs()).ok()),
                 });
             }
         }
@@ -61,8 +69,12 @@ mod tests {
     use aws_smithy_types::error::ErrorMetadata;
 
     fn store(rules: &[&aws_smithy_mocks::Rule]) -> S3ExportStore {
-        S3ExportStore::new(mock_client!(aws_sdk_s3, RuleMode::Sequential, rules.iter().copied(), |c| c
-            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())))
+        S3ExportStore::new(mock_client!(
+            aws_sdk_s3,
+            RuleMode::Sequential,
+            rules.iter().copied(),
+            |c| c.retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+        ))
     }
 
     #[tokio::test]
@@ -71,7 +83,13 @@ mod tests {
             .match_requests(|r| r.prefix() == Some("e-") && r.continuation_token().is_none())
             .then_output(|| {
                 ListObjectsV2Output::builder()
-                    .contents(Object::builder().key("e-0001.rdb").size(10).last_modified(DateTime::from_secs(100)).build())
+                    .contents(
+                        Object::builder()
+                            .key("e-0001.rdb")
+                            .size(10)
+                            .last_modified(DateTime::from_secs(100))
+                            .build(),
+                    )
                     .is_truncated(true)
                     .next_continuation_token("t2")
                     .build()
@@ -87,24 +105,54 @@ mod tests {
         let objects = store(&[&page1, &page2]).list("b", "e-").await.unwrap();
         assert_eq!(objects.len(), 2);
         assert_eq!(objects[0].size_bytes, 10);
-        assert_eq!(objects[0].last_modified.map(|t| t.unix_timestamp()), Some(100));
-        assert_eq!((objects[1].key.as_str(), objects[1].size_bytes), ("e-0002.rdb", 0));
+        assert_eq!(
+            objects[0].last_modified.map(|t| t.unix_timestamp()),
+            Some(100)
+        );
+        assert_eq!(
+            (objects[1].key.as_str(), objects[1].size_bytes),
+            ("e-0002.rdb", 0)
+        );
     }
 
     #[tokio::test]
     async fn missing_bucket_is_export_rejected() {
-        let rule = mock!(Client::list_objects_v2)
-            .then_error(|| ListObjectsV2Error::NoSuchBucket(NoSuchBucket::builder().message("gone").build()));
-        assert_eq!(store(&[&rule]).list("b", "e").await.unwrap_err().error_type(), "ExportRejected");
+        let rule = mock!(Client::list_objects_v2).then_error(|| {
+            ListObjectsV2Error::NoSuchBucket(NoSuchBucket::builder().message("gone").build())
+        });
+        assert_eq!(
+            store(&[&rule])
+                .list("b", "e")
+                .await
+                .unwrap_err()
+                .error_type(),
+            "ExportRejected"
+        );
     }
 
     #[tokio::test]
     async fn slow_down_is_throttled_and_access_denied_is_aws_error() {
-        let slow = mock!(Client::list_objects_v2)
-            .then_error(|| ListObjectsV2Error::generic(ErrorMetadata::builder().code("SlowDown").build()));
-        assert_eq!(store(&[&slow]).list("b", "e").await.unwrap_err().error_type(), "Throttled");
-        let denied = mock!(Client::list_objects_v2)
-            .then_error(|| ListObjectsV2Error::generic(ErrorMetadata::builder().code("AccessDenied").build()));
-        assert_eq!(store(&[&denied]).list("b", "e").await.unwrap_err().error_type(), "AwsError");
+        let slow = mock!(Client::list_objects_v2).then_error(|| {
+            ListObjectsV2Error::generic(ErrorMetadata::builder().code("SlowDown").build())
+        });
+        assert_eq!(
+            store(&[&slow])
+                .list("b", "e")
+                .await
+                .unwrap_err()
+                .error_type(),
+            "Throttled"
+        );
+        let denied = mock!(Client::list_objects_v2).then_error(|| {
+            ListObjectsV2Error::generic(ErrorMetadata::builder().code("AccessDenied").build())
+        });
+        assert_eq!(
+            store(&[&denied])
+                .list("b", "e")
+                .await
+                .unwrap_err()
+                .error_type(),
+            "AwsError"
+        );
     }
 }

@@ -1,0 +1,232 @@
+//! CheckSnapshot step: reads the snapshot's status (DescribeSnapshots) and sets the next wait.
+//!
+//! `available` → done (the Choice state moves on to the export); `failed` → `SnapshotFailed` (status documented in
+//! the ElastiCache User Guide, "Event notifications and Amazon SNS", `ElastiCache:SnapshotFailed`); any other status,
+//! known or not, counts as in progress until the deadline, then `SnapshotTimeout`.
+
+use backup_core::poll::next_wait_seconds;
+use backup_core::ports::Snapshots;
+use backup_core::{BackupError, BackupRun, Clock};
+use lambda_runtime::LambdaEvent;
+
+/// The state name this handler serves, used for timings.
+pub const STEP: &str = "CheckSnapshot";
+
+/// What the handler needs.
+pub struct Deps<S, C> {
+    /// ElastiCache.
+    pub snapshots: S,
+    /// Wall clock.
+    pub clock: C,
+}
+
+/// Handles one CheckSnapshot invocation: updates `snapshot.status`, `source.shardCount` (from `NumNodeGroups` once
+/// available) and `poll`.
+///
+/// # Errors
+/// `SnapshotFailed` (status `failed`, or the snapshot vanished), `SnapshotTimeout`, `InvalidInput` (document not
+/// from CreateSnapshot), `Throttled`, `AwsError`.
+#[tracing::instrument(skip_all, fields(snapshot_name = event.payload.snapshot_name.as_deref().unwrap_or("-")))]
+pub async fn function_handler<S: Snapshots, C: Clock>(
+    event: LambdaEvent<BackupRun>,
+    deps: &Deps<S, C>,
+) -> Result<BackupRun, BackupError> {
+    let mut run = event.payload;
+    let started = deps.clock.now();
+    let name = run.snapshot_name()?.to_string();
+    let source = run.source()?.clone();
+    let progress = run.snapshot.as_mut().ok_or_else(|| {
+        BackupError::invalid_input(
+            "snapshot",
+            "is missing: the run document must come from CreateSnapshot",
+        )
+    })?;
+    let of = source
+        .cache_cluster_id
+        .or(source.replication_group_id)
+        .unwrap_or_default();
+
+    let Some(info) = deps.snapshots.snapshot(&name).await? else {
+        return Err(BackupError::SnapshotFailed {
+            message: format!(
+                "snapshot {name} of {of} no longer exists: it was deleted outside this run"
+            ),
+        });
+    };
+    progress.status = info.status.clone();
+    let now = deps.clock.now();
+    match info.status.as_str() {
+        "available" => {
+            progress.available_at = Some(now);
+            if let (Some(n), Some(src)) =
+                (info.num_node_groups.filter(|n| *n > 0), run.source.as_mut())
+            {
+                src.shard_count = n;
+            }
+            run.poll.checks = 0;
+            tracing::info!(status = "available", "snapshot ready");
+        }
+        "failed" => {
+            return Err(BackupError::SnapshotFailed {
+                message: format!(
+                    "snapshot {name} of {of} failed (status `failed`); DescribeEvents for {of} gives the cause, \
+                     commonly too little reserved memory for BGSAVE"
+                ),
+            });
+        }
+        status => {
+            if now >= progress.deadline {
+                return Err(BackupError::SnapshotTimeout {
+                    message: format!(
+                        "snapshot {name} of {of} still `{status}` at its deadline {} (started {}); it is kept",
+                        progress.deadline, progress.started_at
+                    ),
+                });
+            }
+            let elapsed = u64::try_from((now - progress.started_at).whole_seconds()).unwrap_or(0);
+            let remaining = u64::try_from((progress.deadline - now).whole_seconds()).unwrap_or(0);
+            run.poll.checks += 1;
+            run.poll.wait_seconds = next_wait_seconds(elapsed, remaining);
+            tracing::info!(
+                status,
+                wait_seconds = run.poll.wait_seconds,
+                "snapshot in progress"
+            );
+        }
+    }
+    run.record_timing(STEP, started, deps.clock.now());
+    Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backup_core::ports::SnapshotInfo;
+    use backup_core::testing::{FakeSnapshots, FixedClock};
+    use lambda_runtime::Context;
+    use time::macros::datetime;
+
+    const CREATING: &str = include_str!("../../../events/check-snapshot/creating.json");
+    const NAME: &str = "ecb-orders-5f1d2a9c";
+
+    fn deps_with(
+        status: Option<&str>,
+        num_node_groups: Option<u32>,
+    ) -> Deps<FakeSnapshots, FixedClock> {
+        let snapshots = FakeSnapshots::default();
+        if let Some(status) = status {
+            snapshots.0.lock().unwrap().snapshots.insert(
+                NAME.into(),
+                SnapshotInfo {
+                    name: NAME.into(),
+                    status: status.into(),
+                    num_node_groups,
+                    ..Default::default()
+                },
+            );
+        }
+        Deps {
+            snapshots,
+            clock: FixedClock::at(datetime!(2026-11-22 03:01:05 UTC)),
+        }
+    }
+
+    fn event() -> LambdaEvent<BackupRun> {
+        LambdaEvent::new(serde_json::from_str(CREATING).unwrap(), Context::default())
+    }
+
+    #[tokio::test]
+    async fn returns_creating_with_a_grown_wait_while_in_progress() {
+        let d = deps_with(Some("creating"), None);
+        let run = function_handler(event(), &d).await.unwrap();
+        assert_eq!(run.snapshot.as_ref().unwrap().status, "creating");
+        assert_eq!(run.poll.checks, 1);
+        assert_eq!(run.poll.wait_seconds, 15); // 60 s elapsed / 4
+        assert_eq!(run.timings[STEP].invocations, 1);
+    }
+
+    #[tokio::test]
+    async fn available_moves_on_and_records_shard_count() {
+        let d = deps_with(Some("available"), Some(1));
+        let run = function_handler(event(), &d).await.unwrap();
+        let snap = run.snapshot.unwrap();
+        assert_eq!(snap.status, "available");
+        assert_eq!(snap.available_at, Some(datetime!(2026-11-22 03:01:05 UTC)));
+        assert_eq!(run.poll.checks, 0);
+    }
+
+    #[tokio::test]
+    async fn failed_status_is_snapshot_failed() {
+        let err = function_handler(event(), &deps_with(Some("failed"), None))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "SnapshotFailed");
+        assert!(err.to_string().contains(NAME), "{err}");
+    }
+
+    #[tokio::test]
+    async fn vanished_snapshot_is_snapshot_failed() {
+        let err = function_handler(event(), &deps_with(None, None))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "SnapshotFailed");
+    }
+
+    #[tokio::test]
+    async fn unknown_status_waits_until_the_deadline_then_times_out() {
+        let d = deps_with(Some("exporting"), None);
+        assert_eq!(
+            function_handler(event(), &d)
+                .await
+                .unwrap()
+                .snapshot
+                .unwrap()
+                .status,
+            "exporting"
+        );
+        d.clock.advance(3600);
+        let err = function_handler(event(), &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "SnapshotTimeout");
+        assert!(err.to_string().contains("kept"), "{err}");
+        // Timing out never deletes anything.
+        assert!(d.snapshots.snapshot(NAME).await.unwrap().is_some());
+        assert!(d.snapshots.calls_of("DeleteSnapshot").is_empty());
+    }
+
+    #[tokio::test]
+    async fn wait_never_overshoots_the_deadline() {
+        let d = deps_with(Some("creating"), None);
+        d.clock.advance(3537); // 3 s before the deadline
+        let run = function_handler(event(), &d).await.unwrap();
+        assert_eq!(run.poll.wait_seconds, 4);
+    }
+
+    #[tokio::test]
+    async fn throttling_passes_through() {
+        let d = deps_with(Some("creating"), None);
+        d.snapshots.fail_next(
+            "DescribeSnapshots",
+            BackupError::Throttled {
+                message: "x".into(),
+                source: None,
+            },
+        );
+        assert_eq!(
+            function_handler(event(), &d)
+                .await
+                .unwrap_err()
+                .error_type(),
+            "Throttled"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_document_without_snapshot_is_invalid_input() {
+        let mut ev = event();
+        ev.payload.snapshot = None;
+        let err = function_handler(ev, &deps_with(Some("creating"), None))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "InvalidInput");
+    }
+}

@@ -1,0 +1,199 @@
+//! DeleteSnapshot step: the source snapshot is deleted only after S3 is seen, again, to hold every shard's object.
+//!
+//! Runs only on the success path of the state machine. `keepSourceSnapshot` keeps it. A snapshot already gone
+//! (`SnapshotNotFoundFault`, e.g. deleted by a duplicate of this execution) is not an error. DeleteSnapshot cannot be
+//! undone (Amazon ElastiCache API Reference, DeleteSnapshot).
+
+use backup_core::export::inspect;
+use backup_core::ports::{DeleteOutcome, ExportStore, Snapshots};
+use backup_core::run::Cleanup;
+use backup_core::{BackupError, BackupRun, Clock};
+use lambda_runtime::LambdaEvent;
+
+/// The state name this handler serves, used for timings.
+pub const STEP: &str = "DeleteSnapshot";
+
+/// What the handler needs.
+pub struct Deps<S, E, C> {
+    /// ElastiCache.
+    pub snapshots: S,
+    /// The export bucket.
+    pub exports: E,
+    /// Wall clock.
+    pub clock: C,
+}
+
+/// Handles one DeleteSnapshot invocation: sets `cleanup.sourceSnapshot` to `deleted`, `already-deleted` or `kept`,
+/// and refreshes `export.objects` from S3.
+///
+/// # Errors
+/// `ExportIncomplete` (the export is not all in S3: nothing is deleted), `ClusterBusy` (`InvalidSnapshotState`;
+/// retried), `ExportRejected` (bucket gone), `Throttled`, `AwsError`, `InvalidInput`.
+#[tracing::instrument(skip_all, fields(snapshot_name = event.payload.snapshot_name.as_deref().unwrap_or("-")))]
+pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
+    event: LambdaEvent<BackupRun>,
+    deps: &Deps<S, E, C>,
+) -> Result<BackupRun, BackupError> {
+    let mut run = event.payload;
+    let started = deps.clock.now();
+    let name = run.snapshot_name()?.to_string();
+    let keep = run.request()?.keep_source_snapshot;
+
+    let assessment = inspect(&deps.exports, &run).await?;
+    if !assessment.is_complete() {
+        return Err(BackupError::ExportIncomplete {
+            message: format!(
+                "not deleting snapshot {name}: its export is not all in S3 ({}); the snapshot is kept",
+                assessment.describe()
+            ),
+        });
+    }
+    if let Some(export) = run.export.as_mut() {
+        export.objects = assessment.objects;
+    }
+
+    let outcome = if keep {
+        tracing::info!("keepSourceSnapshot: source snapshot kept");
+        "kept"
+    } else {
+        match deps.snapshots.delete_snapshot(&name).await? {
+            DeleteOutcome::Deleted => "deleted",
+            DeleteOutcome::NotFound => {
+                run.warnings.push(format!(
+                    "snapshot {name} was already deleted when this run came to delete it"
+                ));
+                "already-deleted"
+            }
+        }
+    };
+    tracing::info!(outcome, "source snapshot");
+    run.cleanup = Some(Cleanup {
+        source_snapshot: outcome.into(),
+        at: deps.clock.now(),
+    });
+    run.record_timing(STEP, started, deps.clock.now());
+    Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backup_core::ports::SnapshotInfo;
+    use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
+    use lambda_runtime::Context;
+    use time::macros::datetime;
+
+    const COMPLETE: &str = include_str!("../../../events/delete-snapshot/complete.json");
+    const NAME: &str = "ecb-orders-5f1d2a9c";
+    const BUCKET: &str = "acme-cache-backups";
+
+    fn deps(with_object: bool) -> Deps<FakeSnapshots, FakeExportStore, FixedClock> {
+        let snapshots = FakeSnapshots::default();
+        snapshots.0.lock().unwrap().snapshots.insert(
+            NAME.into(),
+            SnapshotInfo {
+                name: NAME.into(),
+                status: "available".into(),
+                ..Default::default()
+            },
+        );
+        let exports = FakeExportStore::with_bucket(BUCKET);
+        if with_object {
+            exports.put(
+                BUCKET,
+                &format!("{NAME}-0001.rdb"),
+                7_340_032,
+                datetime!(2026-11-22 03:05 UTC),
+            );
+        }
+        Deps {
+            snapshots,
+            exports,
+            clock: FixedClock::at(datetime!(2026-11-22 03:06:10 UTC)),
+        }
+    }
+
+    fn event() -> LambdaEvent<BackupRun> {
+        LambdaEvent::new(serde_json::from_str(COMPLETE).unwrap(), Context::default())
+    }
+
+    #[tokio::test]
+    async fn deletes_the_source_after_seeing_the_export() {
+        let d = deps(true);
+        let run = function_handler(event(), &d).await.unwrap();
+        assert_eq!(run.cleanup.unwrap().source_snapshot, "deleted");
+        assert_eq!(
+            d.snapshots.calls_of("DeleteSnapshot"),
+            vec![format!("DeleteSnapshot {NAME}")]
+        );
+        assert!(!d.snapshots.0.lock().unwrap().snapshots.contains_key(NAME));
+    }
+
+    #[tokio::test]
+    async fn never_deletes_when_the_export_is_not_in_s3() {
+        let d = deps(false);
+        let err = function_handler(event(), &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "ExportIncomplete");
+        assert!(err.to_string().contains("kept"), "{err}");
+        assert!(d.snapshots.calls_of("DeleteSnapshot").is_empty());
+    }
+
+    #[tokio::test]
+    async fn never_deletes_when_the_listing_fails() {
+        let d = deps(true);
+        d.exports
+            .fail_next
+            .lock()
+            .unwrap()
+            .push_back(BackupError::Throttled {
+                message: "t".into(),
+                source: None,
+            });
+        assert_eq!(
+            function_handler(event(), &d)
+                .await
+                .unwrap_err()
+                .error_type(),
+            "Throttled"
+        );
+        assert!(d.snapshots.calls_of("DeleteSnapshot").is_empty());
+    }
+
+    #[tokio::test]
+    async fn keep_source_snapshot_keeps_it() {
+        let d = deps(true);
+        let mut ev = event();
+        ev.payload.request.as_mut().unwrap().keep_source_snapshot = true;
+        let run = function_handler(ev, &d).await.unwrap();
+        assert_eq!(run.cleanup.unwrap().source_snapshot, "kept");
+        assert!(d.snapshots.calls_of("DeleteSnapshot").is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_already_deleted_snapshot_is_noted_not_failed() {
+        let d = deps(true);
+        d.snapshots.0.lock().unwrap().snapshots.clear();
+        let run = function_handler(event(), &d).await.unwrap();
+        assert_eq!(run.cleanup.unwrap().source_snapshot, "already-deleted");
+        assert_eq!(run.warnings.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn busy_snapshot_is_cluster_busy() {
+        let d = deps(true);
+        d.snapshots.fail_next(
+            "DeleteSnapshot",
+            BackupError::ClusterBusy {
+                message: "InvalidSnapshotState".into(),
+                source: None,
+            },
+        );
+        assert_eq!(
+            function_handler(event(), &d)
+                .await
+                .unwrap_err()
+                .error_type(),
+            "ClusterBusy"
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! ExportSnapshot step: `CopySnapshot(SourceSnapshotName, TargetSnapshotName, TargetBucket)` (Amazon ElastiCache API
+//! Reference, CopySnapshot; User Guide, "Exporting a backup").
+//!
+//! Idempotent: if S3 already holds this run's complete export (a retried step, or a duplicate of this execution got
+//! there first), no second CopySnapshot is made. A refused CopySnapshot whose objects are nonetheless (being) written
+//! by this run is resumed rather than failed; otherwise the refusal is `ExportRejected` with the AWS message kept.
+
+use backup_core::export::{ExportAssessment, inspect};
+use backup_core::poll::next_wait_seconds;
+use backup_core::ports::{ExportStore, Snapshots};
+use backup_core::run::{ExportProgress, export_status};
+use backup_core::{BackupError, BackupRun, Clock};
+use lambda_runtime::LambdaEvent;
+use time::Duration;
+
+/// The state name this handler serves, used for timings.
+pub const STEP: &str = "ExportSnapshot";
+
+/// What the handler needs.
+pub struct Deps<S, E, C> {
+    /// ElastiCache.
+    pub snapshots: S,
+    /// The export bucket.
+    pub exports: E,
+    /// Wall clock.
+    pub clock: C,
+}
+
+/// Handles one ExportSnapshot invocation: sets `export` (status `exporting`, deadline) and `poll.waitSeconds`.
+///
+/// # Errors
+/// `ExportRejected` (bucket missing, wrong region, not owned, permissions, key exists), `ClusterBusy` (snapshot in
+/// another operation; retried), `SnapshotFailed` (source snapshot gone), `SnapshotQuotaExceeded`, `Throttled`,
+/// `AwsError`, `InvalidInput` (document not from the earlier steps).
+#[tracing::instrument(skip_all, fields(snapshot_name = event.payload.snapshot_name.as_deref().unwrap_or("-")))]
+pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
+    event: LambdaEvent<BackupRun>,
+    deps: &Deps<S, E, C>,
+) -> Result<BackupRun, BackupError> {
+    let mut run = event.payload;
+    let started = deps.clock.now();
+    let name = run.snapshot_name()?.to_string();
+    let export_name = run.export_name()?.to_string();
+    let request = run.request()?.clone();
+
+    let before = inspect(&deps.exports, &run).await?;
+    let resumed = if before.is_complete() {
+        tracing::info!(export_name = %export_name, "export already in S3; not exporting again");
+        true
+    } else {
+        match deps
+            .snapshots
+            .export_snapshot(&name, &export_name, &request.bucket)
+            .await
+        {
+            Ok(()) => false,
+            Err(err @ BackupError::ExportRejected { .. }) => {
+                let after = inspect(&deps.exports, &run).await?;
+                if in_flight_or_done(&after) {
+                    tracing::warn!(error = %err, "CopySnapshot refused, but this run's export is in S3; resuming");
+                    true
+                } else {
+                    return Err(with_stale_hint(err, &after));
+                }
+            }
+            Err(err) => return Err(err),
+        }
+    };
+
+    let now = deps.clock.now();
+    let timeout = request.export_timeout_seconds;
+    run.export = Some(ExportProgress {
+        bucket: request.bucket.clone(),
+        status: export_status::EXPORTING.into(),
+        resumed,
+        started_at: now,
+        deadline: now + Duration::seconds(i64::try_from(timeout).unwrap_or(i64::MAX)),
+        completed_at: None,
+        objects: Vec::new(),
+    });
+    run.poll.checks = 0;
+    run.poll.wait_seconds = if resumed {
+        1
+    } else {
+        next_wait_seconds(0, timeout)
+    };
+    tracing::info!(bucket = %request.bucket, export_name = %export_name, resumed, "export started");
+    run.record_timing(STEP, started, deps.clock.now());
+    Ok(run)
+}
+
+/// Some fresh object of this run is already there: an export of this snapshot is under way or done.
+fn in_flight_or_done(a: &ExportAssessment) -> bool {
+    !a.objects.is_empty()
+}
+
+fn with_stale_hint(err: BackupError, a: &ExportAssessment) -> BackupError {
+    match err {
+        BackupError::ExportRejected { message, source } if !a.stale.is_empty() => {
+            BackupError::ExportRejected {
+                message: format!(
+                    "{message} (the bucket holds {} from an earlier run)",
+                    a.stale.join(", ")
+                ),
+                source,
+            }
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backup_core::ports::SnapshotInfo;
+    use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
+    use lambda_runtime::Context;
+    use time::macros::datetime;
+
+    const AVAILABLE: &str = include_str!("../../../events/export-snapshot/available.json");
+    const NAME: &str = "ecb-orders-5f1d2a9c";
+    const BUCKET: &str = "acme-cache-backups";
+
+    fn deps() -> Deps<FakeSnapshots, FakeExportStore, FixedClock> {
+        let snapshots = FakeSnapshots::default();
+        snapshots.0.lock().unwrap().snapshots.insert(
+            NAME.into(),
+            SnapshotInfo {
+                name: NAME.into(),
+                status: "available".into(),
+                ..Default::default()
+            },
+        );
+        Deps {
+            snapshots,
+            exports: FakeExportStore::with_bucket(BUCKET),
+            clock: FixedClock::at(datetime!(2026-11-22 03:04:20 UTC)),
+        }
+    }
+
+    fn event() -> LambdaEvent<BackupRun> {
+        LambdaEvent::new(serde_json::from_str(AVAILABLE).unwrap(), Context::default())
+    }
+
+    fn rejected(msg: &str) -> BackupError {
+        BackupError::ExportRejected {
+            message: msg.into(),
+            source: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn exports_to_the_requested_bucket_under_the_export_name() {
+        let d = deps();
+        let run = function_handler(event(), &d).await.unwrap();
+        assert_eq!(
+            d.snapshots.calls_of("CopySnapshot"),
+            vec![format!("CopySnapshot {NAME} {NAME} {BUCKET}")]
+        );
+        let export = run.export.unwrap();
+        assert_eq!(
+            (
+                export.status.as_str(),
+                export.bucket.as_str(),
+                export.resumed
+            ),
+            ("exporting", BUCKET, false)
+        );
+        assert_eq!(export.deadline, datetime!(2026-11-22 04:04:20 UTC));
+        assert_eq!(run.poll.wait_seconds, backup_core::poll::MIN_WAIT_SECONDS);
+    }
+
+    #[tokio::test]
+    async fn does_not_export_again_when_this_runs_objects_are_there() {
+        let d = deps();
+        d.exports.put(
+            BUCKET,
+            &format!("{NAME}-0001.rdb"),
+            100,
+            datetime!(2026-11-22 03:05 UTC),
+        );
+        let run = function_handler(event(), &d).await.unwrap();
+        assert!(d.snapshots.calls_of("CopySnapshot").is_empty());
+        assert!(run.export.unwrap().resumed);
+    }
+
+    #[tokio::test]
+    async fn an_older_object_under_the_same_name_is_not_mistaken_for_this_export() {
+        let d = deps();
+        d.exports.put(
+            BUCKET,
+            &format!("{NAME}-0001.rdb"),
+            100,
+            datetime!(2026-08-01 03:05 UTC),
+        );
+        d.snapshots.fail_next(
+            "CopySnapshot",
+            rejected("The S3 bucket already contains an object with key"),
+        );
+        let err = function_handler(event(), &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "ExportRejected");
+        assert!(err.to_string().contains("earlier run"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn missing_bucket_is_export_rejected_and_nothing_is_deleted() {
+        let d = deps();
+        d.exports.buckets.lock().unwrap().clear();
+        let err = function_handler(event(), &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "ExportRejected");
+        assert!(d.snapshots.0.lock().unwrap().snapshots.contains_key(NAME));
+        assert!(d.snapshots.calls_of("DeleteSnapshot").is_empty());
+    }
+
+    #[tokio::test]
+    async fn refused_copy_keeps_the_aws_message() {
+        let d = deps();
+        d.snapshots.fail_next(
+            "CopySnapshot",
+            rejected(
+                "CopySnapshot: InvalidParameterValue: The S3 bucket x is outside of the region.",
+            ),
+        );
+        let err = function_handler(event(), &d).await.unwrap_err();
+        assert!(err.to_string().contains("outside of the region"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn refused_copy_while_a_duplicate_writes_our_objects_resumes() {
+        let d = deps();
+        // Two shards; a duplicate of this execution has written the first one already.
+        let mut ev = event();
+        ev.payload.source.as_mut().unwrap().shard_count = 2;
+        d.exports.put(
+            BUCKET,
+            &format!("{NAME}-0001.rdb"),
+            100,
+            datetime!(2026-11-22 03:04:30 UTC),
+        );
+        d.snapshots.fail_next(
+            "CopySnapshot",
+            rejected("The S3 bucket already contains an object with key"),
+        );
+        let run = function_handler(ev, &d).await.unwrap();
+        assert_eq!(d.snapshots.calls_of("CopySnapshot").len(), 1);
+        let export = run.export.unwrap();
+        assert!(export.resumed);
+        assert_eq!(export.status, "exporting");
+    }
+
+    #[tokio::test]
+    async fn busy_snapshot_and_vanished_snapshot_pass_through() {
+        let d = deps();
+        d.snapshots.fail_next(
+            "CopySnapshot",
+            BackupError::ClusterBusy {
+                message: "InvalidSnapshotState".into(),
+                source: None,
+            },
+        );
+        assert_eq!(
+            function_handler(event(), &d)
+                .await
+                .unwrap_err()
+                .error_type(),
+            "ClusterBusy"
+        );
+        d.snapshots.0.lock().unwrap().snapshots.clear();
+        assert_eq!(
+            function_handler(event(), &d)
+                .await
+                .unwrap_err()
+                .error_type(),
+            "SnapshotFailed"
+        );
+    }
+}
