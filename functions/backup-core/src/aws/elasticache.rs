@@ -337,6 +337,9 @@ mod tests {
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
 
+    /// Builds a modeled error for a mock rule.
+    type MakeError<E> = fn() -> E;
+
     fn client(rules: &[&aws_smithy_mocks::Rule]) -> ElastiCacheSnapshots {
         ElastiCacheSnapshots::new(mock_client!(
             aws_sdk_elasticache,
@@ -484,7 +487,7 @@ mod tests {
 
     #[tokio::test]
     async fn create_snapshot_errors_map_to_stable_names() {
-        let cases: Vec<(fn() -> CreateSnapshotError, Option<&str>)> = vec![
+        let cases: Vec<(MakeError<CreateSnapshotError>, Option<&str>)> = vec![
             (
                 || {
                     CreateSnapshotError::SnapshotAlreadyExistsFault(
@@ -619,7 +622,7 @@ mod tests {
         client(&[&ok]).export_snapshot("s", "s", "b").await.unwrap();
         assert_eq!(ok.num_calls(), 1);
 
-        let cases: Vec<(fn() -> CopySnapshotError, &str)> = vec![
+        let cases: Vec<(MakeError<CopySnapshotError>, &str)> = vec![
             (
                 || {
                     CopySnapshotError::InvalidParameterValueException(
