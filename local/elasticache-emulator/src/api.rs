@@ -1,0 +1,822 @@
+//! The HTTP API: the ElastiCache Query protocol on `POST /`, and a control API under `/_emulator/` for tests.
+//!
+//! Actions: DescribeReplicationGroups, DescribeCacheClusters, CreateSnapshot, DescribeSnapshots, CopySnapshot,
+//! DeleteSnapshot (Amazon ElastiCache API Reference, version 2015-02-02). Shapes, error codes and HTTP statuses follow
+//! botocore's `elasticache/2015-02-02/service-2.json`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Form, State as AxState};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::nodes;
+use crate::state::{ApiError, ExportRecord, Fault, Group, Node, Snapshot, State};
+use crate::xml::{self, Xml};
+
+/// Shared application state.
+pub struct App {
+    /// The emulated account.
+    pub state: Mutex<State>,
+    /// Client of the S3 stand-in, for exports.
+    pub s3: aws_sdk_s3::Client,
+    request_ids: AtomicU64,
+}
+
+impl App {
+    /// Wraps the state and the S3 client.
+    pub fn new(state: State, s3: aws_sdk_s3::Client) -> Arc<Self> {
+        Arc::new(Self {
+            state: Mutex::new(state),
+            s3,
+            request_ids: AtomicU64::new(1),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn request_id(&self) -> String {
+        let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
+        format!("00000000-0000-4000-8000-{n:012x}")
+    }
+}
+
+/// The router.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", post(query))
+        .route("/_emulator/faults", post(add_fault).delete(clear_faults))
+        .route("/_emulator/state", get(state_json))
+        .with_state(app)
+}
+
+type Params = HashMap<String, String>;
+type ApiResult = Result<String, ApiError>;
+
+async fn query(AxState(app): AxState<Arc<App>>, Form(params): Form<Params>) -> Response {
+    let rid = app.request_id();
+    let action = params.get("Action").cloned().unwrap_or_default();
+    let injected = app.lock().take_error_fault(&action);
+    let result = match injected {
+        Some(err) => Err(err),
+        None => match action.as_str() {
+            "DescribeReplicationGroups" => describe_replication_groups(&app, &params, &rid),
+            "DescribeCacheClusters" => describe_cache_clusters(&app, &params, &rid),
+            "DescribeSnapshots" => describe_snapshots(&app, &params, &rid),
+            "CreateSnapshot" => create_snapshot(&app, &params, &rid),
+            "CopySnapshot" => copy_snapshot(&app, &params, &rid).await,
+            "DeleteSnapshot" => delete_snapshot(&app, &params, &rid).await,
+            other => Err(ApiError {
+                code: "InvalidAction".into(),
+                status: 400,
+                message: format!("Unknown action {other:?}."),
+            }),
+        },
+    };
+    match result {
+        Ok(body) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/xml")], body).into_response(),
+        Err(e) => {
+            tracing::info!(action, code = %e.code, "error answer");
+            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            (
+                status,
+                [(header::CONTENT_TYPE, "text/xml")],
+                xml::error(&e.code, &e.message, e.status < 500, &rid),
+            )
+                .into_response()
+        }
+    }
+}
+
+fn param<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
+    p.get(name).map(String::as_str).filter(|s| !s.is_empty())
+}
+
+fn required<'a>(p: &'a Params, name: &str) -> Result<&'a str, ApiError> {
+    param(p, name).ok_or_else(|| {
+        ApiError::new(
+            "InvalidParameterValue",
+            format!("The parameter {name} must be provided."),
+        )
+    })
+}
+
+fn max_records(p: &Params, min: usize, max: usize) -> Result<usize, ApiError> {
+    match param(p, "MaxRecords") {
+        None => Ok(max),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::new(
+                "InvalidParameterValue",
+                format!("The parameter MaxRecords must be between {min} and {max}."),
+            )),
+        },
+    }
+}
+
+/// Slices `items` at the opaque `Marker` (a start index) and returns the next marker, if any.
+fn page<T>(
+    items: Vec<T>,
+    p: &Params,
+    min: usize,
+    max: usize,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let size = max_records(p, min, max)?;
+    let start = match param(p, "Marker") {
+        None => 0,
+        Some(m) => m
+            .parse::<usize>()
+            .map_err(|_| ApiError::new("InvalidParameterValue", "Invalid Marker."))?,
+    };
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(start).take(size).collect();
+    let next = (start + size < total).then(|| (start + size).to_string());
+    Ok((page, next))
+}
+
+fn describe_replication_groups(app: &App, p: &Params, rid: &str) -> ApiResult {
+    let st = app.lock();
+    let groups: Vec<&Group> = match param(p, "ReplicationGroupId") {
+        Some(id) => {
+            let id = id.to_ascii_lowercase();
+            vec![st.groups.get(&id).ok_or_else(|| {
+                ApiError::new(
+                    "ReplicationGroupNotFoundFault",
+                    format!("Replication group {id} not found."),
+                )
+            })?]
+        }
+        None => st.groups.values().collect(),
+    };
+    let (groups, marker) = page(groups, p, 20, 100)?;
+    Ok(xml::response("DescribeReplicationGroups", rid, |x| {
+        x.opt("Marker", marker.as_deref());
+        x.open("ReplicationGroups");
+        for g in groups {
+            write_group(x, &st, g);
+        }
+        x.close("ReplicationGroups");
+    }))
+}
+
+fn write_group(x: &mut Xml, st: &State, g: &Group) {
+    let cme = g.spec.cluster_mode;
+    let multi = g.shards.iter().any(|s| s.nodes.len() > 1);
+    let snapshotting = st.snapshots.values().find(|s| {
+        s.status == "creating"
+            && s.nodes.iter().any(|n| {
+                g.shards
+                    .iter()
+                    .flat_map(|sh| &sh.nodes)
+                    .any(|m| m.cache_cluster_id == n.cache_cluster_id)
+            })
+    });
+    x.open("ReplicationGroup")
+        .text("ReplicationGroupId", &g.spec.id)
+        .text(
+            "Description",
+            format!("emulated {} replication group", g.spec.engine),
+        )
+        .text("Status", st.group_status(g));
+    x.open("MemberClusters");
+    for n in g.shards.iter().flat_map(|s| &s.nodes) {
+        x.text("ClusterId", &n.cache_cluster_id);
+    }
+    x.close("MemberClusters").open("NodeGroups");
+    for shard in &g.shards {
+        x.open("NodeGroup")
+            .text("NodeGroupId", &shard.node_group_id)
+            .text("Status", "available");
+        if !cme {
+            if let Some(port) = shard.nodes.first().and_then(|n| n.port) {
+                x.endpoint("PrimaryEndpoint", port);
+            }
+            if let Some(port) = shard
+                .nodes
+                .iter()
+                .find(|n| n.role == "replica")
+                .or(shard.nodes.first())
+                .and_then(|n| n.port)
+            {
+                x.endpoint("ReaderEndpoint", port);
+            }
+        }
+        if let Some((a, b)) = shard.slots {
+            x.text("Slots", format!("{a}-{b}"));
+        }
+        x.open("NodeGroupMembers");
+        for n in &shard.nodes {
+            x.open("NodeGroupMember")
+                .text("CacheClusterId", &n.cache_cluster_id)
+                .text("CacheNodeId", "0001");
+            if let Some(port) = n.port {
+                x.endpoint("ReadEndpoint", port);
+            }
+            x.text(
+                "PreferredAvailabilityZone",
+                format!("{}a", st.settings.region),
+            );
+            if !cme {
+                x.text("CurrentRole", &n.role);
+            }
+            x.close("NodeGroupMember");
+        }
+        x.close("NodeGroupMembers").close("NodeGroup");
+    }
+    x.close("NodeGroups");
+    if let Some(s) = snapshotting {
+        if let Some(n) = s.nodes.first() {
+            x.text("SnapshottingClusterId", &n.cache_cluster_id);
+        }
+    }
+    x.text(
+        "AutomaticFailover",
+        if multi || cme { "enabled" } else { "disabled" },
+    )
+    .text("MultiAZ", "disabled");
+    if cme {
+        if let Some(port) = g
+            .shards
+            .first()
+            .and_then(|s| s.nodes.first())
+            .and_then(|n| n.port)
+        {
+            x.endpoint("ConfigurationEndpoint", port);
+        }
+    }
+    x.text("SnapshotRetentionLimit", "0")
+        .text("ClusterEnabled", if cme { "true" } else { "false" })
+        .text("CacheNodeType", crate::state::NODE_TYPE)
+        .text("AuthTokenEnabled", "false")
+        .text("TransitEncryptionEnabled", "false")
+        .text("AtRestEncryptionEnabled", "false")
+        .text("ARN", st.arn("replicationgroup", &g.spec.id))
+        .time("ReplicationGroupCreateTime", g.created)
+        .text(
+            "DataTiering",
+            if g.spec.data_tiering {
+                "enabled"
+            } else {
+                "disabled"
+            },
+        )
+        .text("ClusterMode", if cme { "enabled" } else { "disabled" })
+        .text("Engine", &g.spec.engine)
+        .close("ReplicationGroup");
+}
+
+fn describe_cache_clusters(app: &App, p: &Params, rid: &str) -> ApiResult {
+    let st = app.lock();
+    let show_nodes = param(p, "ShowCacheNodeInfo") == Some("true");
+    let not_in_groups = param(p, "ShowCacheClustersNotInReplicationGroups") == Some("true");
+    let mut all: Vec<(&Node, Option<&Group>, String)> = Vec::new();
+    for g in st.groups.values() {
+        for n in g.shards.iter().flat_map(|s| &s.nodes) {
+            all.push((n, Some(g), g.spec.engine.clone()));
+        }
+    }
+    for s in st.standalone.values() {
+        all.push((&s.node, None, s.spec.engine.clone()));
+    }
+    all.sort_by(|a, b| a.0.cache_cluster_id.cmp(&b.0.cache_cluster_id));
+    let selected: Vec<_> = match param(p, "CacheClusterId") {
+        Some(id) => {
+            let id = id.to_ascii_lowercase();
+            let found: Vec<_> = all
+                .into_iter()
+                .filter(|(n, _, _)| n.cache_cluster_id == id)
+                .collect();
+            if found.is_empty() {
+                return Err(ApiError::new(
+                    "CacheClusterNotFound",
+                    format!("CacheCluster {id} not found."),
+                ));
+            }
+            found
+        }
+        None => all
+            .into_iter()
+            .filter(|(_, g, _)| !(not_in_groups && g.is_some()))
+            .collect(),
+    };
+    let (selected, marker) = page(selected, p, 20, 100)?;
+    Ok(xml::response("DescribeCacheClusters", rid, |x| {
+        x.opt("Marker", marker.as_deref());
+        x.open("CacheClusters");
+        for (n, g, engine) in selected {
+            x.open("CacheCluster")
+                .text("CacheClusterId", &n.cache_cluster_id);
+            if g.is_some_and(|g| g.spec.cluster_mode) {
+                if let Some(port) = g
+                    .and_then(|g| g.shards.first())
+                    .and_then(|s| s.nodes.first())
+                    .and_then(|n| n.port)
+                {
+                    x.endpoint("ConfigurationEndpoint", port);
+                }
+            }
+            x.text("CacheNodeType", crate::state::NODE_TYPE)
+                .text("Engine", &engine)
+                .text("EngineVersion", &n.engine_version)
+                .text("CacheClusterStatus", st.node_status(n))
+                .text("NumCacheNodes", "1")
+                .text(
+                    "PreferredAvailabilityZone",
+                    format!("{}a", st.settings.region),
+                )
+                .time("CacheClusterCreateTime", n.created);
+            if show_nodes {
+                x.open("CacheNodes")
+                    .open("CacheNode")
+                    .text("CacheNodeId", "0001")
+                    .text("CacheNodeStatus", "available");
+                x.time("CacheNodeCreateTime", n.created);
+                if let Some(port) = n.port {
+                    x.endpoint("Endpoint", port);
+                }
+                x.text("ParameterGroupStatus", "in-sync")
+                    .close("CacheNode")
+                    .close("CacheNodes");
+            }
+            x.opt("ReplicationGroupId", g.map(|g| g.spec.id.as_str()))
+                .text("SnapshotRetentionLimit", "0")
+                .text("AuthTokenEnabled", "false")
+                .text("TransitEncryptionEnabled", "false")
+                .text("AtRestEncryptionEnabled", "false")
+                .text("ARN", st.arn("cluster", &n.cache_cluster_id))
+                .close("CacheCluster");
+        }
+        x.close("CacheClusters");
+    }))
+}
+
+fn write_snapshot(x: &mut Xml, st: &State, s: &Snapshot) {
+    x.open("Snapshot")
+        .text("SnapshotName", &s.name)
+        .opt("ReplicationGroupId", s.replication_group_id.as_deref())
+        .opt("CacheClusterId", s.cache_cluster_id.as_deref())
+        .text("SnapshotStatus", &s.status)
+        .text("SnapshotSource", "manual")
+        .text("CacheNodeType", crate::state::NODE_TYPE)
+        .text("Engine", &s.engine)
+        .text("EngineVersion", &s.engine_version);
+    if s.cache_cluster_id.is_some() {
+        x.text("NumCacheNodes", "1").text(
+            "PreferredAvailabilityZone",
+            format!("{}a", st.settings.region),
+        );
+        if let Some(port) = s.nodes.first().and_then(|n| n.port) {
+            x.text("Port", port.to_string());
+        }
+    }
+    x.text("SnapshotRetentionLimit", "0")
+        .text("NumNodeGroups", s.nodes.len().to_string())
+        .text(
+            "AutomaticFailover",
+            if s.cluster_enabled {
+                "enabled"
+            } else {
+                "disabled"
+            },
+        );
+    x.open("NodeSnapshots");
+    for n in &s.nodes {
+        x.open("NodeSnapshot");
+        if !s.cluster_enabled {
+            x.text("CacheClusterId", &n.cache_cluster_id);
+        }
+        x.opt("NodeGroupId", n.node_group_id.as_deref())
+            .text("CacheNodeId", "0001");
+        if n.rdb.is_some() {
+            x.text("CacheSize", format!("{} MB", n.size.div_ceil(1024 * 1024)));
+        }
+        x.time("CacheNodeCreateTime", s.created);
+        if let Some(t) = n.created {
+            x.time("SnapshotCreateTime", t);
+        }
+        x.close("NodeSnapshot");
+    }
+    x.close("NodeSnapshots")
+        .text("ARN", st.arn("snapshot", &s.name))
+        .text(
+            "DataTiering",
+            if s.data_tiering {
+                "enabled"
+            } else {
+                "disabled"
+            },
+        )
+        .close("Snapshot");
+}
+
+fn describe_snapshots(app: &App, p: &Params, rid: &str) -> ApiResult {
+    let st = app.lock();
+    if let Some(cc) = param(p, "CacheClusterId") {
+        if st.node(&cc.to_ascii_lowercase()).is_none() {
+            return Err(ApiError::new(
+                "CacheClusterNotFound",
+                format!("CacheCluster {cc} not found."),
+            ));
+        }
+    }
+    let source = param(p, "SnapshotSource");
+    if source.is_some_and(|s| s != "system" && s != "user") {
+        return Err(ApiError::new(
+            "InvalidParameterValue",
+            "SnapshotSource must be system or user.",
+        ));
+    }
+    let name = param(p, "SnapshotName").map(str::to_ascii_lowercase);
+    let rg = param(p, "ReplicationGroupId").map(str::to_ascii_lowercase);
+    let cc = param(p, "CacheClusterId").map(str::to_ascii_lowercase);
+    let selected: Vec<&Snapshot> = st
+        .snapshots
+        .values()
+        .filter(|s| name.as_ref().is_none_or(|n| &s.name == n))
+        .filter(|s| {
+            rg.as_ref()
+                .is_none_or(|r| s.replication_group_id.as_ref() == Some(r))
+        })
+        .filter(|s| {
+            cc.as_ref()
+                .is_none_or(|c| s.cache_cluster_id.as_ref() == Some(c))
+        })
+        .filter(|_| source != Some("system"))
+        .collect();
+    if let Some(n) = &name {
+        if selected.is_empty() {
+            return Err(ApiError::new(
+                "SnapshotNotFoundFault",
+                format!("Snapshot {n} not found."),
+            ));
+        }
+    }
+    let (selected, marker) = page(selected, p, 20, 50)?;
+    Ok(xml::response("DescribeSnapshots", rid, |x| {
+        x.opt("Marker", marker.as_deref());
+        x.open("Snapshots");
+        for s in selected {
+            write_snapshot(x, &st, s);
+        }
+        x.close("Snapshots");
+    }))
+}
+
+fn create_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
+    let name = required(p, "SnapshotName")?;
+    let mut st = app.lock();
+    let plan = st.plan_snapshot(
+        name,
+        param(p, "ReplicationGroupId"),
+        param(p, "CacheClusterId"),
+    )?;
+    let snap = plan.snapshot.clone();
+    st.log(
+        "CreateSnapshot",
+        json!({
+            "snapshotName": snap.name,
+            "replicationGroupId": snap.replication_group_id,
+            "cacheClusterId": snap.cache_cluster_id,
+            "nodes": snap.nodes.iter().map(|n| n.cache_cluster_id.clone()).collect::<Vec<_>>(),
+        }),
+    );
+    st.snapshots.insert(snap.name.clone(), snap.clone());
+    let min = st.settings.snapshot_min_seconds;
+    let body = xml::response("CreateSnapshot", rid, |x| write_snapshot(x, &st, &snap));
+    drop(st);
+    tokio::spawn(snapshot_worker(app.clone(), snap, plan.fail, min));
+    Ok(body)
+}
+
+/// BGSAVE on each node of the snapshot, keep the RDBs, then `available` (or `failed`) once `min_seconds` passed.
+async fn snapshot_worker(app: Arc<App>, snap: Snapshot, fail: bool, min_seconds: f64) {
+    let started = Instant::now();
+    let dest_dir = app.lock().settings.snapshot_dir.join(&snap.name);
+    let mut done = Vec::new();
+    let mut error = None;
+    if let Err(e) = std::fs::create_dir_all(&dest_dir) {
+        error = Some(format!("create {}: {e}", dest_dir.display()));
+    }
+    for n in &snap.nodes {
+        if error.is_some() {
+            break;
+        }
+        let Some(port) = n.port else { continue };
+        match nodes::bgsave(port, Duration::from_secs(600)).await {
+            Ok(()) => {
+                let dest = dest_dir.join(format!("{}.rdb", n.cache_cluster_id));
+                match std::fs::copy(n.dir.join("dump.rdb"), &dest) {
+                    Ok(size) => done.push((n.cache_cluster_id.clone(), dest, size)),
+                    Err(e) => error = Some(format!("keep RDB of {}: {e}", n.cache_cluster_id)),
+                }
+            }
+            Err(e) => error = Some(e),
+        }
+    }
+    let remaining = Duration::from_secs_f64(min_seconds.max(0.0)).saturating_sub(started.elapsed());
+    tokio::time::sleep(remaining).await;
+    let mut st = app.lock();
+    let now = time::OffsetDateTime::now_utc();
+    let status = if fail || error.is_some() {
+        "failed"
+    } else {
+        "available"
+    };
+    if let Some(s) = st.snapshots.get_mut(&snap.name) {
+        for (cc, path, size) in done {
+            if let Some(n) = s.nodes.iter_mut().find(|n| n.cache_cluster_id == cc) {
+                n.rdb = Some(path);
+                n.size = size;
+                n.created = Some(now);
+            }
+        }
+        s.status = status.into();
+    }
+    let reason = error.or(fail.then(|| "injected failSnapshot".to_string()));
+    st.log(
+        "SnapshotFinished",
+        json!({ "snapshotName": snap.name, "status": status, "error": reason }),
+    );
+}
+
+async fn copy_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
+    let source = required(p, "SourceSnapshotName")?.to_ascii_lowercase();
+    let target = required(p, "TargetSnapshotName")?.to_ascii_lowercase();
+    let bucket = param(p, "TargetBucket").map(str::to_string);
+    let snap = {
+        let st = app.lock();
+        let s = st.snapshots.get(&source).ok_or_else(|| {
+            ApiError::new(
+                "SnapshotNotFoundFault",
+                format!("Snapshot {source} not found."),
+            )
+        })?;
+        if s.status != "available" {
+            return Err(ApiError::new(
+                "InvalidSnapshotState",
+                format!(
+                    "Snapshot {source} is not in available state ({}).",
+                    s.status
+                ),
+            ));
+        }
+        s.clone()
+    };
+    let Some(bucket) = bucket else {
+        // A copy within ElastiCache.
+        let mut st = app.lock();
+        if st.snapshots.contains_key(&target) {
+            return Err(ApiError::new(
+                "SnapshotAlreadyExistsFault",
+                format!("Snapshot {target} already exists."),
+            ));
+        }
+        let copy = Snapshot {
+            name: target.clone(),
+            ..snap
+        };
+        st.snapshots.insert(target.clone(), copy.clone());
+        st.log(
+            "CopySnapshot",
+            json!({ "snapshotName": source, "target": target }),
+        );
+        return Ok(xml::response("CopySnapshot", rid, |x| {
+            write_snapshot(x, &st, &copy)
+        }));
+    };
+    if snap.data_tiering {
+        return Err(ApiError::new(
+            "InvalidParameterValue",
+            "Exporting backups of clusters using data tiering is not supported.",
+        ));
+    }
+    let keys: Vec<String> = (1..=snap.nodes.len())
+        .map(|i| format!("{target}-{i:04}.rdb"))
+        .collect();
+    if let Err(e) = app.s3.head_bucket().bucket(&bucket).send().await {
+        let missing = e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
+        return Err(ApiError::new(
+            "InvalidParameterValue",
+            if missing {
+                format!("The S3 bucket {bucket} does not exist.")
+            } else {
+                "Elasticache was unable to validate the authenticated user has access on the S3 bucket.".into()
+            },
+        ));
+    }
+    for key in &keys {
+        if app
+            .s3
+            .head_object()
+            .bucket(&bucket)
+            .key(key)
+            .send()
+            .await
+            .is_ok()
+        {
+            return Err(ApiError::new(
+                "InvalidParameterValue",
+                format!("The S3 bucket {bucket} already contains an object with key {key}."),
+            ));
+        }
+    }
+    let (delay, body) = {
+        let mut st = app.lock();
+        let Some(s) = st.snapshots.get_mut(&source) else {
+            return Err(ApiError::new(
+                "SnapshotNotFoundFault",
+                format!("Snapshot {source} not found."),
+            ));
+        };
+        if s.status != "available" {
+            return Err(ApiError::new(
+                "InvalidSnapshotState",
+                format!(
+                    "Snapshot {source} is not in available state ({}).",
+                    s.status
+                ),
+            ));
+        }
+        s.status = "copying".into();
+        let described = s.clone();
+        let delay = st
+            .slow_export
+            .take()
+            .unwrap_or(st.settings.export_delay_seconds);
+        st.exports.push(ExportRecord {
+            snapshot: source.clone(),
+            bucket: bucket.clone(),
+            keys: keys.clone(),
+        });
+        st.log("CopySnapshot", json!({ "snapshotName": source, "target": target, "bucket": bucket, "keys": keys, "delaySeconds": delay }));
+        (
+            delay,
+            xml::response("CopySnapshot", rid, |x| write_snapshot(x, &st, &described)),
+        )
+    };
+    tokio::spawn(export_worker(app.clone(), snap, bucket, keys, delay));
+    Ok(body)
+}
+
+/// Uploads each shard's RDB as `<target>-000N.rdb` after `delay` seconds, then returns the source to `available`.
+async fn export_worker(
+    app: Arc<App>,
+    snap: Snapshot,
+    bucket: String,
+    keys: Vec<String>,
+    delay: f64,
+) {
+    tokio::time::sleep(Duration::from_secs_f64(delay)).await;
+    let mut nodes = snap.nodes.clone();
+    nodes.sort_by(|a, b| a.node_group_id.cmp(&b.node_group_id));
+    let mut error = None;
+    for (n, key) in nodes.iter().zip(&keys) {
+        let Some(path) = &n.rdb else {
+            error = Some(format!("no RDB kept for {}", n.cache_cluster_id));
+            break;
+        };
+        let body = match aws_sdk_s3::primitives::ByteStream::from_path(path).await {
+            Ok(b) => b,
+            Err(e) => {
+                error = Some(format!("read {}: {e}", path.display()));
+                break;
+            }
+        };
+        if let Err(e) = app
+            .s3
+            .put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(body)
+            .send()
+            .await
+        {
+            error = Some(format!(
+                "PutObject {key}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            ));
+            break;
+        }
+    }
+    let mut st = app.lock();
+    if let Some(s) = st.snapshots.get_mut(&snap.name) {
+        if s.status == "copying" {
+            s.status = "available".into();
+        }
+    }
+    st.log(
+        "ExportFinished",
+        json!({ "snapshotName": snap.name, "bucket": bucket, "keys": keys, "error": error }),
+    );
+}
+
+async fn delete_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
+    let name = required(p, "SnapshotName")?.to_ascii_lowercase();
+    let exports: Vec<ExportRecord> = {
+        let st = app.lock();
+        let s = st.snapshots.get(&name).ok_or_else(|| {
+            ApiError::new(
+                "SnapshotNotFoundFault",
+                format!("Snapshot {name} not found."),
+            )
+        })?;
+        if s.status != "available" && s.status != "failed" {
+            return Err(ApiError::new(
+                "InvalidSnapshotState",
+                format!(
+                    "Snapshot {name} is not in a deletable state ({}).",
+                    s.status
+                ),
+            ));
+        }
+        st.exports
+            .iter()
+            .filter(|e| e.snapshot == name)
+            .cloned()
+            .collect()
+    };
+    // Record, for the tests' invariant, which export objects were in S3 at the moment of deletion.
+    let mut verified = Vec::new();
+    for e in &exports {
+        for key in &e.keys {
+            let present = app
+                .s3
+                .head_object()
+                .bucket(&e.bucket)
+                .key(key)
+                .send()
+                .await
+                .is_ok_and(|o| o.content_length().unwrap_or(0) > 0);
+            verified.push(json!({ "bucket": e.bucket, "key": key, "present": present }));
+        }
+    }
+    let mut st = app.lock();
+    let Some(mut s) = st.snapshots.remove(&name) else {
+        return Err(ApiError::new(
+            "SnapshotNotFoundFault",
+            format!("Snapshot {name} not found."),
+        ));
+    };
+    for n in &s.nodes {
+        if let Some(path) = &n.rdb {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    s.status = "deleting".into();
+    st.log(
+        "DeleteSnapshot",
+        json!({ "snapshotName": name, "exportObjects": verified }),
+    );
+    Ok(xml::response("DeleteSnapshot", rid, |x| {
+        write_snapshot(x, &st, &s)
+    }))
+}
+
+async fn add_fault(AxState(app): AxState<Arc<App>>, Json(fault): Json<Fault>) -> StatusCode {
+    app.lock().inject(fault);
+    StatusCode::NO_CONTENT
+}
+
+async fn clear_faults(AxState(app): AxState<Arc<App>>) -> StatusCode {
+    app.lock().clear_faults();
+    StatusCode::NO_CONTENT
+}
+
+async fn state_json(AxState(app): AxState<Arc<App>>) -> Json<Value> {
+    let st = app.lock();
+    let groups: serde_json::Map<String, Value> = st
+        .groups
+        .values()
+        .map(|g| {
+            let nodes: Vec<Value> = g
+                .shards
+                .iter()
+                .flat_map(|s| &s.nodes)
+                .map(|n| json!({ "cacheClusterId": n.cache_cluster_id, "nodeGroupId": n.node_group_id, "role": n.role, "port": n.port }))
+                .collect();
+            (g.spec.id.clone(), json!({ "clusterMode": g.spec.cluster_mode, "status": st.group_status(g), "nodes": nodes }))
+        })
+        .collect();
+    let snapshots: Vec<Value> = st
+        .snapshots
+        .values()
+        .map(|s| {
+            json!({
+                "snapshotName": s.name, "status": s.status, "replicationGroupId": s.replication_group_id,
+                "cacheClusterId": s.cache_cluster_id,
+                "nodes": s.nodes.iter().map(|n| json!({"cacheClusterId": n.cache_cluster_id, "nodeGroupId": n.node_group_id, "sizeBytes": n.size})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Json(json!({ "groups": groups, "snapshots": snapshots, "journal": st.journal }))
+}

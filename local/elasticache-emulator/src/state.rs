@@ -1,0 +1,549 @@
+//! The emulated ElastiCache account: groups, nodes, snapshots, injected faults and a journal of what happened.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::topology::{GroupSpec, StandaloneSpec};
+
+/// Node type reported for every node.
+pub const NODE_TYPE: &str = "cache.r7g.large";
+
+/// An API error: botocore's wire `code`, HTTP status and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// Wire error code (e.g. `CacheClusterNotFound`).
+    pub code: String,
+    /// HTTP status.
+    pub status: u16,
+    /// Message.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with the status botocore's model gives `code` (see [`status_for`]).
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            status: status_for(code),
+            message: message.into(),
+        }
+    }
+}
+
+/// HTTP status of each wire code, as in botocore `elasticache/2015-02-02/service-2.json` (`error.httpStatusCode`).
+pub fn status_for(code: &str) -> u16 {
+    match code {
+        "CacheClusterNotFound" | "ReplicationGroupNotFoundFault" | "SnapshotNotFoundFault" => 404,
+        _ => 400,
+    }
+}
+
+/// One node (member cluster).
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// `CacheClusterId`.
+    pub cache_cluster_id: String,
+    /// `NodeGroupId` of its shard (`0001`, …), for group members.
+    pub node_group_id: Option<String>,
+    /// `primary` or `replica`.
+    pub role: String,
+    /// Loopback port of its redis-server; `None` for Memcached (not run).
+    pub port: Option<u16>,
+    /// Data directory.
+    pub dir: PathBuf,
+    /// `redis_version` of the process.
+    pub engine_version: String,
+    /// Creation time.
+    pub created: OffsetDateTime,
+}
+
+/// One shard.
+#[derive(Debug, Clone)]
+pub struct Shard {
+    /// `NodeGroupId`.
+    pub node_group_id: String,
+    /// Slot range `start-end` (cluster mode enabled).
+    pub slots: Option<(u16, u16)>,
+    /// Nodes; the primary first.
+    pub nodes: Vec<Node>,
+}
+
+/// One replication group.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Its topology entry.
+    pub spec: GroupSpec,
+    /// Its shards.
+    pub shards: Vec<Shard>,
+    /// Creation time.
+    pub created: OffsetDateTime,
+}
+
+/// One standalone cluster.
+#[derive(Debug, Clone)]
+pub struct Standalone {
+    /// Its topology entry.
+    pub spec: StandaloneSpec,
+    /// Its node.
+    pub node: Node,
+}
+
+/// One shard's part of a snapshot.
+#[derive(Debug, Clone)]
+pub struct NodeSnapshot {
+    /// The node snapshotted.
+    pub cache_cluster_id: String,
+    /// Its shard.
+    pub node_group_id: Option<String>,
+    /// The node's port (for BGSAVE).
+    pub port: Option<u16>,
+    /// The node's data dir.
+    pub dir: PathBuf,
+    /// The kept RDB, once written.
+    pub rdb: Option<PathBuf>,
+    /// Its size, bytes.
+    pub size: u64,
+    /// When the RDB was written.
+    pub created: Option<OffsetDateTime>,
+}
+
+/// One snapshot.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// `SnapshotName`.
+    pub name: String,
+    /// `ReplicationGroupId`.
+    pub replication_group_id: Option<String>,
+    /// `CacheClusterId` (a node snapshot).
+    pub cache_cluster_id: Option<String>,
+    /// `SnapshotStatus`.
+    pub status: String,
+    /// Engine.
+    pub engine: String,
+    /// Engine version.
+    pub engine_version: String,
+    /// Cluster mode enabled.
+    pub cluster_enabled: bool,
+    /// Data tiering.
+    pub data_tiering: bool,
+    /// Per-shard parts.
+    pub nodes: Vec<NodeSnapshot>,
+    /// Creation time.
+    pub created: OffsetDateTime,
+}
+
+/// An export made by CopySnapshot with TargetBucket.
+#[derive(Debug, Clone)]
+pub struct ExportRecord {
+    /// Source snapshot.
+    pub snapshot: String,
+    /// `TargetBucket`.
+    pub bucket: String,
+    /// The keys it writes.
+    pub keys: Vec<String>,
+}
+
+/// A fault injected through `POST /_emulator/faults`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Fault {
+    /// The next `times` calls of `action` fail with `code` (HTTP status from the model) and `message`.
+    #[serde(rename_all = "camelCase")]
+    Error {
+        /// Query action name, e.g. `CreateSnapshot`.
+        action: String,
+        /// Wire code, e.g. `InvalidReplicationGroupState`, `Throttling`.
+        code: String,
+        /// Message.
+        #[serde(default)]
+        message: Option<String>,
+        /// How many calls.
+        #[serde(default = "one")]
+        times: u32,
+    },
+    /// The group or cluster `target` reads `modifying` for `seconds` (CreateSnapshot gets the state error).
+    Busy {
+        /// Group or cluster id.
+        target: String,
+        /// Seconds.
+        seconds: f64,
+    },
+    /// The next snapshot of `target` ends in status `failed`.
+    FailSnapshot {
+        /// Group or cluster id.
+        target: String,
+    },
+    /// The next export uploads its objects only after `delay_seconds`.
+    #[serde(rename_all = "camelCase")]
+    SlowExport {
+        /// Seconds.
+        delay_seconds: f64,
+    },
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Timing settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Minimum time a snapshot stays `creating`, seconds.
+    pub snapshot_min_seconds: f64,
+    /// Delay before an export's objects are uploaded, seconds.
+    pub export_delay_seconds: f64,
+    /// Region reported in ARNs and availability zones.
+    pub region: String,
+    /// Account id reported in ARNs.
+    pub account: String,
+    /// Where snapshot RDBs are kept.
+    pub snapshot_dir: PathBuf,
+}
+
+/// Everything the emulator knows.
+#[derive(Debug)]
+pub struct State {
+    /// Settings.
+    pub settings: Settings,
+    /// Replication groups, by id.
+    pub groups: BTreeMap<String, Group>,
+    /// Standalone clusters, by id.
+    pub standalone: BTreeMap<String, Standalone>,
+    /// Snapshots, by name.
+    pub snapshots: BTreeMap<String, Snapshot>,
+    /// Exports started.
+    pub exports: Vec<ExportRecord>,
+    /// Error faults, in order of injection.
+    pub error_faults: VecDeque<(String, ApiError, u32)>,
+    /// Busy-until per target.
+    pub busy_until: HashMap<String, Instant>,
+    /// Targets whose next snapshot fails.
+    pub fail_snapshot: Vec<String>,
+    /// Export delay for the next export.
+    pub slow_export: Option<f64>,
+    /// What happened, for tests and the demo.
+    pub journal: Vec<Value>,
+}
+
+/// Where a CreateSnapshot applies.
+#[derive(Debug, Clone)]
+pub struct SnapshotPlan {
+    /// The record to insert.
+    pub snapshot: Snapshot,
+    /// Fail it at the end.
+    pub fail: bool,
+}
+
+impl State {
+    /// A new state.
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            groups: BTreeMap::new(),
+            standalone: BTreeMap::new(),
+            snapshots: BTreeMap::new(),
+            exports: Vec::new(),
+            error_faults: VecDeque::new(),
+            busy_until: HashMap::new(),
+            fail_snapshot: Vec::new(),
+            slow_export: None,
+            journal: Vec::new(),
+        }
+    }
+
+    /// Adds a fault.
+    pub fn inject(&mut self, fault: Fault) {
+        self.log("InjectFault", json!({ "fault": format!("{fault:?}") }));
+        match fault {
+            Fault::Error {
+                action,
+                code,
+                message,
+                times,
+            } => {
+                let msg = message.unwrap_or_else(|| format!("injected {code}"));
+                self.error_faults
+                    .push_back((action, ApiError::new(&code, msg), times));
+            }
+            Fault::Busy { target, seconds } => {
+                self.busy_until.insert(
+                    target,
+                    Instant::now() + Duration::from_secs_f64(seconds.max(0.0)),
+                );
+            }
+            Fault::FailSnapshot { target } => self.fail_snapshot.push(target),
+            Fault::SlowExport { delay_seconds } => self.slow_export = Some(delay_seconds.max(0.0)),
+        }
+    }
+
+    /// Clears every fault.
+    pub fn clear_faults(&mut self) {
+        self.error_faults.clear();
+        self.busy_until.clear();
+        self.fail_snapshot.clear();
+        self.slow_export = None;
+    }
+
+    /// The injected error for this call of `action`, if any (consumes one use).
+    pub fn take_error_fault(&mut self, action: &str) -> Option<ApiError> {
+        let idx = self
+            .error_faults
+            .iter()
+            .position(|(a, _, n)| a == action && *n > 0)?;
+        let entry = &mut self.error_faults[idx];
+        entry.2 -= 1;
+        let err = entry.1.clone();
+        if entry.2 == 0 {
+            self.error_faults.remove(idx);
+        }
+        Some(err)
+    }
+
+    /// Appends to the journal.
+    pub fn log(&mut self, event: &str, details: Value) {
+        let mut entry = json!({ "at": now_string(), "event": event });
+        if let (Some(e), Value::Object(d)) = (entry.as_object_mut(), details) {
+            e.extend(d);
+        }
+        self.journal.push(entry);
+    }
+
+    /// ARN of a resource.
+    pub fn arn(&self, kind: &str, name: &str) -> String {
+        format!(
+            "arn:aws:elasticache:{}:{}:{kind}:{name}",
+            self.settings.region, self.settings.account
+        )
+    }
+
+    /// The group a node belongs to, if any.
+    pub fn group_of_node(&self, cache_cluster_id: &str) -> Option<&Group> {
+        self.groups.values().find(|g| {
+            g.shards
+                .iter()
+                .flat_map(|s| &s.nodes)
+                .any(|n| n.cache_cluster_id == cache_cluster_id)
+        })
+    }
+
+    /// A node by id (group member or standalone).
+    pub fn node(&self, cache_cluster_id: &str) -> Option<&Node> {
+        self.groups
+            .values()
+            .flat_map(|g| g.shards.iter().flat_map(|s| &s.nodes))
+            .chain(self.standalone.values().map(|s| &s.node))
+            .find(|n| n.cache_cluster_id == cache_cluster_id)
+    }
+
+    fn busy(&self, id: &str) -> bool {
+        self.busy_until.get(id).is_some_and(|t| Instant::now() < *t)
+    }
+
+    fn snapshot_in_progress_for_group(&self, group: &Group) -> bool {
+        self.snapshots.values().any(|s| {
+            s.status == "creating"
+                && (s.replication_group_id.as_deref() == Some(group.spec.id.as_str())
+                    || s.nodes.iter().any(|n| {
+                        group
+                            .shards
+                            .iter()
+                            .flat_map(|sh| &sh.nodes)
+                            .any(|m| m.cache_cluster_id == n.cache_cluster_id)
+                    }))
+        })
+    }
+
+    /// `Status` of a group: `modifying` (injected busy), `snapshotting` (a snapshot is being created), `available`.
+    pub fn group_status(&self, group: &Group) -> &'static str {
+        if self.busy(&group.spec.id) {
+            "modifying"
+        } else if self.snapshot_in_progress_for_group(group) {
+            "snapshotting"
+        } else {
+            "available"
+        }
+    }
+
+    /// `CacheClusterStatus` of a node.
+    pub fn node_status(&self, node: &Node) -> &'static str {
+        let group = self.group_of_node(&node.cache_cluster_id);
+        if self.busy(&node.cache_cluster_id) || group.is_some_and(|g| self.busy(&g.spec.id)) {
+            return "modifying";
+        }
+        let snapshotting = self.snapshots.values().any(|s| {
+            s.status == "creating"
+                && s.nodes
+                    .iter()
+                    .any(|n| n.cache_cluster_id == node.cache_cluster_id)
+        });
+        if snapshotting {
+            "snapshotting"
+        } else {
+            "available"
+        }
+    }
+
+    /// Validates a CreateSnapshot and returns the snapshot to create (status `creating`).
+    ///
+    /// # Errors
+    /// The API errors of CreateSnapshot, as botocore models them.
+    pub fn plan_snapshot(
+        &mut self,
+        name: &str,
+        replication_group_id: Option<&str>,
+        cache_cluster_id: Option<&str>,
+    ) -> Result<SnapshotPlan, ApiError> {
+        let name = name.to_ascii_lowercase();
+        if self.snapshots.contains_key(&name) {
+            return Err(ApiError::new(
+                "SnapshotAlreadyExistsFault",
+                format!("Snapshot {name} already exists."),
+            ));
+        }
+        let created = OffsetDateTime::now_utc();
+        let (snapshot, target_id) = match (replication_group_id, cache_cluster_id) {
+            (Some(_), Some(_)) | (None, None) => {
+                return Err(ApiError::new(
+                    "InvalidParameterCombination",
+                    "Exactly one of ReplicationGroupId and CacheClusterId must be specified.",
+                ));
+            }
+            (Some(rg), None) => {
+                let rg = rg.to_ascii_lowercase();
+                let group = self.groups.get(&rg).ok_or_else(|| {
+                    ApiError::new(
+                        "ReplicationGroupNotFoundFault",
+                        format!("Replication group {rg} not found."),
+                    )
+                })?;
+                if self.group_status(group) != "available" {
+                    return Err(ApiError::new(
+                        "InvalidReplicationGroupState",
+                        format!("Replication group {rg} is not in available state."),
+                    ));
+                }
+                let nodes = group
+                    .shards
+                    .iter()
+                    .map(|shard| {
+                        // Which node ElastiCache uses for a group snapshot is not documented; a replica is
+                        // preferred here, as AWS recommends for manual backups.
+                        let node = shard
+                            .nodes
+                            .iter()
+                            .find(|n| n.role == "replica")
+                            .unwrap_or(&shard.nodes[0]);
+                        node_snapshot(node)
+                    })
+                    .collect();
+                (
+                    Snapshot {
+                        name: name.clone(),
+                        replication_group_id: Some(rg.clone()),
+                        cache_cluster_id: None,
+                        status: "creating".into(),
+                        engine: group.spec.engine.clone(),
+                        engine_version: group.shards[0].nodes[0].engine_version.clone(),
+                        cluster_enabled: group.spec.cluster_mode,
+                        data_tiering: group.spec.data_tiering,
+                        nodes,
+                        created,
+                    },
+                    rg,
+                )
+            }
+            (None, Some(cc)) => {
+                let cc = cc.to_ascii_lowercase();
+                let node = self
+                    .node(&cc)
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            "CacheClusterNotFound",
+                            format!("CacheCluster {cc} not found."),
+                        )
+                    })?
+                    .clone();
+                let group = self.group_of_node(&cc).cloned();
+                let engine = match &group {
+                    Some(g) => g.spec.engine.clone(),
+                    None => self
+                        .standalone
+                        .get(&cc)
+                        .map(|s| s.spec.engine.clone())
+                        .unwrap_or_default(),
+                };
+                if engine == "memcached" {
+                    return Err(ApiError::new(
+                        "SnapshotFeatureNotSupportedFault",
+                        "Snapshots are not supported for Memcached clusters.",
+                    ));
+                }
+                if group.as_ref().is_some_and(|g| g.spec.cluster_mode) {
+                    return Err(ApiError::new(
+                        "InvalidParameterCombination",
+                        "Cannot snapshot a node of a cluster mode enabled replication group; use ReplicationGroupId.",
+                    ));
+                }
+                let busy = match &group {
+                    Some(g) => self.group_status(g) != "available",
+                    None => self.node_status(&node) != "available",
+                };
+                if busy {
+                    return Err(ApiError::new(
+                        "InvalidCacheClusterState",
+                        format!("Cache cluster {cc} is not in available state."),
+                    ));
+                }
+                (
+                    Snapshot {
+                        name: name.clone(),
+                        replication_group_id: group.as_ref().map(|g| g.spec.id.clone()),
+                        cache_cluster_id: Some(cc.clone()),
+                        status: "creating".into(),
+                        engine,
+                        engine_version: node.engine_version.clone(),
+                        cluster_enabled: false,
+                        data_tiering: group.as_ref().is_some_and(|g| g.spec.data_tiering),
+                        nodes: vec![node_snapshot(&node)],
+                        created,
+                    },
+                    group.map(|g| g.spec.id).unwrap_or(cc),
+                )
+            }
+        };
+        let fail = match self.fail_snapshot.iter().position(|t| {
+            *t == target_id || Some(t) == cache_cluster_id.map(str::to_string).as_ref()
+        }) {
+            Some(i) => {
+                self.fail_snapshot.remove(i);
+                true
+            }
+            None => false,
+        };
+        Ok(SnapshotPlan { snapshot, fail })
+    }
+}
+
+fn node_snapshot(node: &Node) -> NodeSnapshot {
+    NodeSnapshot {
+        cache_cluster_id: node.cache_cluster_id.clone(),
+        node_group_id: node.node_group_id.clone(),
+        port: node.port,
+        dir: node.dir.clone(),
+        rdb: None,
+        size: 0,
+        created: None,
+    }
+}
+
+/// Now, RFC 3339.
+pub fn now_string() -> String {
+    OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
