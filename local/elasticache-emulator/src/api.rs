@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Form, State as AxState};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -63,8 +63,9 @@ pub fn router(app: Arc<App>) -> Router {
 type Params = HashMap<String, String>;
 type ApiResult = Result<String, ApiError>;
 
-async fn query(AxState(app): AxState<Arc<App>>, Form(params): Form<Params>) -> Response {
+async fn query(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Form(params): Form<Params>) -> Response {
     let rid = app.request_id();
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let action = params.get("Action").cloned().unwrap_or_default();
     let injected = app.lock().take_error_fault(&action);
     let result = match injected {
@@ -75,7 +76,7 @@ async fn query(AxState(app): AxState<Arc<App>>, Form(params): Form<Params>) -> R
             "DescribeSnapshots" => describe_snapshots(&app, &params, &rid),
             "CreateSnapshot" => create_snapshot(&app, &params, &rid),
             "CopySnapshot" => copy_snapshot(&app, &params, &rid).await,
-            "DeleteSnapshot" => delete_snapshot(&app, &params, &rid).await,
+            "DeleteSnapshot" => delete_snapshot(&app, &params, &rid, &user_agent).await,
             other => Err(ApiError {
                 code: "InvalidAction".into(),
                 status: 400,
@@ -720,7 +721,7 @@ async fn export_worker(
     );
 }
 
-async fn delete_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
+async fn delete_snapshot(app: &Arc<App>, p: &Params, rid: &str, user_agent: &str) -> ApiResult {
     let name = required(p, "SnapshotName")?.to_ascii_lowercase();
     let exports: Vec<ExportRecord> = {
         let st = app.lock();

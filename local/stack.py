@@ -1,0 +1,237 @@
+"""The local stand-in for AWS: moto (S3), the ElastiCache emulator (real redis-server nodes) and cargo-lambda's
+runtime emulator serving the Rust handlers, all on free 127.0.0.1 ports, stopped on exit (also on failure).
+
+Used by `make demo` (local/demo.py) and the end-to-end tests (local/tests). Executions run through
+local/sfn/run.mjs, which interprets terraform/backup.asl.json itself.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+SFN_DIR = ROOT / "local" / "sfn"
+NODE = SFN_DIR / "node_modules" / ".bin" / "node"
+EMULATOR = ROOT / "target" / "debug" / "elasticache-emulator"
+REGION = "us-east-1"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": REGION}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, timeout: float, what: str, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what}: process exited with {proc.returncode}")
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{what}: not ready after {timeout:.0f} s")
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Stack:
+    """Starts the local stack for one topology file; use as a context manager."""
+
+    def __init__(self, topology: Path, *, snapshot_min_seconds: float = 1.0, export_delay_seconds: float = 0.5,
+                 default_bucket: str | None = None, log=print):
+        self.topology = Path(topology)
+        self.snapshot_min_seconds = snapshot_min_seconds
+        self.export_delay_seconds = export_delay_seconds
+        self.default_bucket = default_bucket
+        self.log = log
+        self.workdir = Path(tempfile.mkdtemp(prefix="ecb-stack-"))
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+        self.s3_endpoint = ""
+        self.elasticache_endpoint = ""
+        self.lambda_endpoint = ""
+        self.topology_info: dict = {}
+
+    # -- lifecycle -------------------------------------------------------------------------------------------------
+    def __enter__(self) -> "Stack":
+        atexit.register(self.stop)
+        previous = {}
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.getsignal(sig)
+            signal.signal(sig, self._on_signal)
+        self._previous_signals = previous
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+        for sig, handler in getattr(self, "_previous_signals", {}).items():
+            signal.signal(sig, handler)
+
+    def _on_signal(self, signum, _frame):
+        self.stop()
+        raise SystemExit(128 + signum)
+
+    def _spawn(self, name: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
+        out = open(self.workdir / f"{name}.log", "wb")
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env={**os.environ, **(env or {})}, cwd=ROOT, start_new_session=True)
+        self.procs.append((name, proc))
+        return proc
+
+    def start(self) -> None:
+        if not EMULATOR.exists():
+            raise RuntimeError(f"{EMULATOR} is missing: run `cargo build --workspace --bins` first")
+        t0 = time.monotonic()
+        # S3: moto server.
+        s3_port = free_port()
+        moto = self._spawn("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)])
+        self.s3_endpoint = f"http://127.0.0.1:{s3_port}"
+        wait_until(lambda: port_open(s3_port), 30, "moto server", moto)
+
+        # ElastiCache: our emulator, with real redis-server nodes.
+        ready = self.workdir / "elasticache.json"
+        emulator = self._spawn("elasticache-emulator", [
+            str(EMULATOR), "--topology", str(self.topology), "--ready-file", str(ready),
+            "--state-dir", str(self.workdir / "elasticache"),
+            "--snapshot-min-seconds", str(self.snapshot_min_seconds),
+            "--export-delay-seconds", str(self.export_delay_seconds),
+        ], env={**CREDENTIALS, "AWS_ENDPOINT_URL_S3": self.s3_endpoint, "RUST_LOG": "info"})
+        wait_until(ready.exists, 90, "ElastiCache emulator", emulator)
+        self.topology_info = json.loads(ready.read_text())
+        self.elasticache_endpoint = self.topology_info["endpoint"]
+
+        # Lambda: cargo lambda watch serving the handlers, configured only through standard variables.
+        lambda_port = free_port()
+        env_file = self.workdir / "functions.env"
+        env = {**CREDENTIALS, "AWS_ENDPOINT_URL_ELASTICACHE": self.elasticache_endpoint,
+               "AWS_ENDPOINT_URL_S3": self.s3_endpoint, "RUST_LOG": "info", "AWS_LAMBDA_LOG_FORMAT": "json"}
+        if self.default_bucket:
+            env["BACKUP_BUCKET"] = self.default_bucket
+        env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+        watch = self._spawn("cargo-lambda-watch", [
+            "cargo", "lambda", "watch", "--ignore-changes",
+            "-A", "127.0.0.1", "-P", str(lambda_port), "--env-file", str(env_file),
+        ])
+        self.lambda_endpoint = f"http://127.0.0.1:{lambda_port}"
+        wait_until(lambda: port_open(lambda_port), 120, "cargo lambda watch", watch)
+        self.log(f"local stack up in {time.monotonic() - t0:.1f} s: S3 {self.s3_endpoint}, "
+                 f"ElastiCache {self.elasticache_endpoint}, Lambda {self.lambda_endpoint} (logs in {self.workdir})")
+
+    def stop(self) -> None:
+        procs, self.procs = self.procs, []
+        for _, proc in reversed(procs):
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for _, proc in reversed(procs):
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait(timeout=5)
+
+    # -- clients ---------------------------------------------------------------------------------------------------
+    def client(self, service: str):
+        endpoint = {"s3": self.s3_endpoint, "elasticache": self.elasticache_endpoint}[service]
+        return boto3.client(service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test",
+                            aws_secret_access_key="test", config=Config(retries={"mode": "standard", "max_attempts": 1}))
+
+    def nodes(self, group: str) -> list[dict]:
+        return [n for shard in self.topology_info["groups"][group]["shards"] for n in shard["nodes"]]
+
+    def primary_port(self, group: str) -> int:
+        return next(n["port"] for n in self.nodes(group) if n["role"] == "primary")
+
+    # -- emulator control ------------------------------------------------------------------------------------------
+    def _control(self, method: str, path: str, body: dict | None = None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.elasticache_endpoint + path, data=data, method=method,
+                                     headers={"content-type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            raw = r.read()
+            return json.loads(raw) if raw else None
+
+    def inject(self, fault: dict) -> None:
+        self._control("POST", "/_emulator/faults", fault)
+
+    def clear_faults(self) -> None:
+        self._control("DELETE", "/_emulator/faults")
+
+    def emulator_state(self) -> dict:
+        return self._control("GET", "/_emulator/state")
+
+    # -- executions ------------------------------------------------------------------------------------------------
+    def start_execution(self, execution_input: dict, *, name: str | None = None, wait_ms: int | None = 200,
+                        retry_ms: int | None = 200, quiet: bool = True) -> subprocess.Popen:
+        """Starts one execution of the real ASL in the background; collect it with `finish`."""
+        result_file = self.workdir / f"result-{time.monotonic_ns()}.json"
+        args = [str(NODE), str(SFN_DIR / "run.mjs"), "--lambda-endpoint", self.lambda_endpoint,
+                "--input", json.dumps(execution_input), "--result-file", str(result_file)]
+        if name:
+            args += ["--name", name]
+        if wait_ms is not None:
+            args += ["--wait-ms", str(wait_ms)]
+        if retry_ms is not None:
+            args += ["--retry-ms", str(retry_ms)]
+        if quiet:
+            args.append("--quiet")
+        proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, "AWS_REGION": REGION},
+                                stdout=None if not quiet else subprocess.PIPE, stderr=subprocess.STDOUT)
+        proc.result_file = result_file  # type: ignore[attr-defined]
+        return proc
+
+    @staticmethod
+    def finish(proc: subprocess.Popen, timeout: float = 300) -> dict:
+        out, _ = proc.communicate(timeout=timeout)
+        if proc.returncode not in (0, 1):
+            raise RuntimeError(f"run.mjs failed ({proc.returncode}): {(out or b'').decode(errors='replace')}")
+        return json.loads(Path(proc.result_file).read_text())  # type: ignore[attr-defined]
+
+    def run_execution(self, execution_input: dict, **kwargs) -> dict:
+        return self.finish(self.start_execution(execution_input, **kwargs))
+
+    # -- invariant -------------------------------------------------------------------------------------------------
+    def deletions(self) -> list[dict]:
+        """DeleteSnapshot calls made by the handlers (the Rust SDK's User-Agent), from the emulator's journal; tests
+        tidying up with boto3 are not the pipeline."""
+        return [e for e in self.emulator_state()["journal"]
+                if e["event"] == "DeleteSnapshot" and "aws-sdk-rust" in e.get("userAgent", "")]
+
+    def assert_no_unsafe_deletion(self) -> None:
+        """No source snapshot was deleted unless every shard object of its export was in S3 at that moment."""
+        for d in self.deletions():
+            objects = d.get("exportObjects") or []
+            assert objects, f"snapshot {d['snapshotName']} was deleted but never exported"
+            missing = [o["key"] for o in objects if not o["present"]]
+            assert not missing, f"snapshot {d['snapshotName']} was deleted while {missing} were not in S3"

@@ -1,0 +1,44 @@
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from stack import ROOT, Stack  # noqa: E402
+
+DEFAULT_BUCKET = "acme-cache-backups"
+
+
+@pytest.fixture(scope="session")
+def stack():
+    with Stack(ROOT / "local" / "topologies" / "test.toml", snapshot_min_seconds=0.5, export_delay_seconds=0.3,
+               default_bucket=DEFAULT_BUCKET) as s:
+        s.client("s3").create_bucket(Bucket=DEFAULT_BUCKET)
+        yield s
+        # Whatever the tests did, no snapshot may have been deleted before its export was in S3.
+        s.assert_no_unsafe_deletion()
+
+
+@pytest.fixture()
+def ec(stack):
+    return stack.client("elasticache")
+
+
+@pytest.fixture()
+def s3(stack):
+    return stack.client("s3")
+
+
+@pytest.fixture()
+def bucket(stack, s3):
+    name = f"backups-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_faults(stack):
+    yield
+    stack.clear_faults()

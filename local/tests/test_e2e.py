@@ -1,0 +1,182 @@
+"""End to end: the real state machine (terraform/backup.asl.json) run by aws-local-stepfunctions, the real Rust
+handlers served by cargo lambda watch, the ElastiCache emulator on real redis-server nodes, moto for S3.
+
+Every test ends by checking the invariant: no source snapshot was deleted unless all of its shard objects were in
+S3 at that moment (the emulator checks S3 when DeleteSnapshot is called and journals it)."""
+
+import json
+import uuid
+
+import pytest
+import redis
+from botocore.exceptions import ClientError
+from redis.cluster import ClusterNode, RedisCluster
+
+
+def journal(stack, event, **match):
+    return [e for e in stack.emulator_state()["journal"]
+            if e["event"] == event and all(e.get(k) == v for k, v in match.items())]
+
+
+def snapshot_exists(ec, name):
+    try:
+        ec.describe_snapshots(SnapshotName=name)
+        return True
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "SnapshotNotFoundFault"
+        return False
+
+
+def objects(s3, bucket, prefix=""):
+    return {o["Key"]: o["Size"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])}
+
+
+def states_of(result):
+    return [s["state"] for s in result["states"] if s["type"] != "Retry"]
+
+
+def load_keys(port, n=500, prefix="k"):
+    r = redis.Redis(port=port)
+    pipe = r.pipeline(transaction=False)
+    for i in range(n):
+        pipe.set(f"{prefix}:{i}", f"value-{i}")
+    pipe.hset(f"{prefix}:hash", mapping={"a": "1", "b": "2"})
+    pipe.execute()
+
+
+@pytest.fixture(autouse=True)
+def invariant(stack):
+    yield
+    stack.assert_no_unsafe_deletion()
+
+
+def test_a_cluster_mode_disabled_group_is_backed_up_from_its_replica(stack, ec, s3, bucket):
+    load_keys(stack.primary_port("orders"))
+    result = stack.run_execution({"replicationGroupId": "orders", "bucket": bucket})
+
+    assert result["status"] == "SUCCEEDED", result
+    out = result["output"]
+    assert out["source"]["cacheClusterId"] == "orders-002"
+    assert out["source"]["role"] == "replica"
+    creates = journal(stack, "CreateSnapshot", snapshotName=out["snapshotName"])
+    assert [c["nodes"] for c in creates] == [["orders-002"]]
+    found = objects(s3, bucket)
+    assert list(found) == [f"{out['exportName']}-0001.rdb"]
+    assert all(size > 0 for size in found.values())
+    assert out["export"]["objects"] == [{"key": k, "sizeBytes": v} for k, v in found.items()]
+    assert out["cleanup"]["sourceSnapshot"] == "deleted"
+    assert not snapshot_exists(ec, out["snapshotName"])
+    assert states_of(result)[:2] == ["PrepareRun", "CreateSnapshot"]
+    assert states_of(result)[-2:] == ["DeleteSnapshot", "BackupSucceeded"]
+
+
+def test_b_cluster_mode_enabled_with_three_shards_gives_three_objects(stack, ec, s3, bucket):
+    nodes = stack.nodes("sessions")
+    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", n["port"]) for n in nodes if n["role"] == "primary"])
+    for i in range(300):
+        rc.set(f"session:{i}", f"user-{i}")
+    rc.close()
+
+    result = stack.run_execution({"replicationGroupId": "sessions", "bucket": bucket})
+
+    assert result["status"] == "SUCCEEDED", result
+    out = result["output"]
+    assert out["source"]["clusterMode"] == "enabled"
+    assert out["source"]["shardCount"] == 3
+    found = objects(s3, bucket)
+    assert sorted(found) == [f"{out['exportName']}-{i:04}.rdb" for i in (1, 2, 3)]
+    assert all(size > 0 for size in found.values())
+    assert len(out["export"]["objects"]) == 3
+    assert not snapshot_exists(ec, out["snapshotName"])
+
+
+def test_c_busy_cluster_at_start_is_retried_then_succeeds(stack, s3, bucket):
+    stack.inject({"kind": "busy", "target": "carts", "seconds": 1.5})
+    result = stack.run_execution({"replicationGroupId": "carts", "bucket": bucket}, retry_ms=400)
+
+    assert result["status"] == "SUCCEEDED", result
+    retries = [s for s in result["states"] if s["type"] == "Retry" and s["state"] == "CreateSnapshot"]
+    assert retries and all(r["errorEquals"] == ["ClusterBusy"] for r in retries)
+    assert len(objects(s3, bucket)) == 1
+
+
+def test_c_busy_answer_from_create_snapshot_itself_is_retried(stack, s3, bucket):
+    stack.inject({"kind": "error", "action": "CreateSnapshot", "code": "InvalidReplicationGroupState",
+                  "message": "Cluster not in available state to perform this operation.", "times": 2})
+    stack.inject({"kind": "error", "action": "DescribeSnapshots", "code": "Throttling", "message": "Rate exceeded",
+                  "times": 1})
+    result = stack.run_execution({"replicationGroupId": "carts", "bucket": bucket}, retry_ms=200)
+
+    assert result["status"] == "SUCCEEDED", result
+    retries = [s for s in result["states"] if s["type"] == "Retry" and s["state"] == "CreateSnapshot"]
+    assert len(retries) == 2
+    assert len(objects(s3, bucket)) == 1
+
+
+def test_d_missing_export_bucket_fails_with_export_rejected_and_keeps_the_snapshot(stack, ec):
+    result = stack.run_execution({"replicationGroupId": "carts", "bucket": f"missing-{uuid.uuid4().hex[:10]}"})
+
+    assert result["status"] == "FAILED"
+    assert result["error"] == "ExportRejected"
+    failed = next(s for s in result["states"] if s["state"] == "ExportSnapshot" and s.get("error"))
+    snapshot = json.loads(failed["cause"])["errorMessage"]
+    assert "does not exist" in snapshot
+    assert result["cause"].startswith("ExportSnapshot failed for snapshot ecb-carts-")
+    name = result["cause"].split()[4].rstrip(":")
+    assert ec.describe_snapshots(SnapshotName=name)["Snapshots"][0]["SnapshotStatus"] == "available"
+    assert journal(stack, "DeleteSnapshot", snapshotName=name) == []
+    ec.delete_snapshot(SnapshotName=name)  # tidy up for the next test (not the pipeline's doing)
+
+
+def test_e_the_same_execution_started_twice_makes_one_snapshot(stack, s3, bucket):
+    name = f"dup-{uuid.uuid4().hex[:8]}"
+    first = stack.start_execution({"replicationGroupId": "carts", "bucket": bucket}, name=name)
+    second = stack.start_execution({"replicationGroupId": "carts", "bucket": bucket}, name=name)
+    results = [stack.finish(first), stack.finish(second)]
+
+    assert [r["status"] for r in results] == ["SUCCEEDED", "SUCCEEDED"], results
+    snapshot_names = {r["output"]["snapshotName"] for r in results}
+    assert len(snapshot_names) == 1
+    (snapshot_name,) = snapshot_names
+    assert len(journal(stack, "CreateSnapshot", snapshotName=snapshot_name)) == 1
+    assert list(objects(s3, bucket)) == [f"{snapshot_name}-0001.rdb"]
+    assert sorted(r["output"]["cleanup"]["sourceSnapshot"] for r in results) == ["already-deleted", "deleted"]
+
+
+def test_invalid_input_fails_before_anything_is_created(stack):
+    before = len(journal(stack, "CreateSnapshot"))
+    result = stack.run_execution({"replicationGroupID": "carts"})
+    assert result["status"] == "FAILED"
+    assert result["error"] == "InvalidInput"
+    assert "replicationGroupID" in result["cause"]
+    assert len(journal(stack, "CreateSnapshot")) == before
+
+
+@pytest.mark.parametrize("execution_input", [{"cacheClusterId": "memo"}, {"replicationGroupId": "tiered"}])
+def test_unsupported_targets_are_refused_before_any_snapshot(stack, execution_input):
+    before = len(journal(stack, "CreateSnapshot"))
+    result = stack.run_execution(execution_input)
+    assert result["status"] == "FAILED"
+    assert result["error"] == "NotSupported"
+    assert len(journal(stack, "CreateSnapshot")) == before
+
+
+def test_a_failed_snapshot_fails_the_run_and_is_not_deleted(stack, ec):
+    stack.inject({"kind": "failSnapshot", "target": "solo"})
+    result = stack.run_execution({"cacheClusterId": "solo"})
+    assert result["status"] == "FAILED"
+    assert result["error"] == "SnapshotFailed"
+    name = result["cause"].split()[4].rstrip(":")
+    assert ec.describe_snapshots(SnapshotName=name)["Snapshots"][0]["SnapshotStatus"] == "failed"
+    ec.delete_snapshot(SnapshotName=name)
+
+
+def test_a_standalone_cluster_uses_the_default_bucket_and_warns(stack, s3):
+    result = stack.run_execution({"cacheClusterId": "solo", "keepSourceSnapshot": True})
+    assert result["status"] == "SUCCEEDED", result
+    out = result["output"]
+    assert out["request"]["bucket"] == "acme-cache-backups"
+    assert out["cleanup"]["sourceSnapshot"] == "kept"
+    assert any("no replica" in w for w in out["warnings"])
+    assert f"{out['exportName']}-0001.rdb" in objects(s3, "acme-cache-backups")
+    stack.client("elasticache").delete_snapshot(SnapshotName=out["snapshotName"])
