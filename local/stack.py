@@ -165,7 +165,7 @@ class Stack:
     def client(self, service: str):
         endpoint = {"s3": self.s3_endpoint, "elasticache": self.elasticache_endpoint}[service]
         return boto3.client(service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test",
-                            aws_secret_access_key="test", config=Config(retries={"mode": "standard", "max_attempts": 1}))
+                            aws_secret_access_key="test", config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
 
     def nodes(self, group: str) -> list[dict]:
         return [n for shard in self.topology_info["groups"][group]["shards"] for n in shard["nodes"]]
