@@ -12,7 +12,7 @@ SFN_NODE := local/sfn/node_modules/.bin/node
 .PHONY: help deps demo test unit e2e validate-asl fmt lint check build clean
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
 deps: ## Install what is missing: redis-server/redis-tools (apt), Python tools (pip), local/sfn (npm)
 	@bash local/install-deps.sh
@@ -42,7 +42,7 @@ lint: ## cargo fmt --check and clippy with warnings as errors
 
 check: lint validate-asl ## The static gates
 
-build: ## Release zips for Lambda (provided.al2023, $(ARCH)): target/lambda/<function>/bootstrap.zip
+build: ## Release zips for Lambda (provided.al2023; ARCH=arm64 by default): target/lambda/<function>/bootstrap.zip
 	cargo lambda build --release --$(ARCH) --output-format zip $(addprefix -p ,$(FUNCTIONS))
 
 clean: ## Remove build output and the npm install
