@@ -230,8 +230,13 @@ class Stack:
 
     def assert_no_unsafe_deletion(self) -> None:
         """No source snapshot was deleted unless every shard object of its export was in S3 at that moment."""
-        for d in self.deletions():
-            objects = d.get("exportObjects") or []
-            assert objects, f"snapshot {d['snapshotName']} was deleted but never exported"
-            missing = [o["key"] for o in objects if not o["present"]]
-            assert not missing, f"snapshot {d['snapshotName']} was deleted while {missing} were not in S3"
+        check_deletions(self.deletions())
+
+
+def check_deletions(deletions: list[dict]) -> None:
+    """Raises AssertionError for a deletion journaled without its export, or with an export object missing."""
+    for d in deletions:
+        objects = d.get("exportObjects") or []
+        assert objects, f"snapshot {d['snapshotName']} was deleted but never exported"
+        missing = [o["key"] for o in objects if not o["present"]]
+        assert not missing, f"snapshot {d['snapshotName']} was deleted while {missing} were not in S3"

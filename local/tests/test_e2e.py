@@ -66,6 +66,10 @@ def test_a_cluster_mode_disabled_group_is_backed_up_from_its_replica(stack, ec, 
     assert out["export"]["objects"] == [{"key": k, "sizeBytes": v} for k, v in found.items()]
     assert out["cleanup"]["sourceSnapshot"] == "deleted"
     assert not snapshot_exists(ec, out["snapshotName"])
+    # The handler's DeleteSnapshot is in the journal, with the export checked at that moment (so the invariant
+    # below has something to check).
+    (deletion,) = [d for d in stack.deletions() if d["snapshotName"] == out["snapshotName"]]
+    assert deletion["exportObjects"] == [{"bucket": bucket, "key": f"{out['exportName']}-0001.rdb", "present": True}]
     assert states_of(result)[:2] == ["PrepareRun", "CreateSnapshot"]
     assert states_of(result)[-2:] == ["DeleteSnapshot", "BackupSucceeded"]
 

@@ -245,3 +245,25 @@ def test_unknown_action_is_rejected(stack):
         urllib.request.urlopen(req, timeout=5)
     assert e.value.code == 400
     assert b"<Code>InvalidAction</Code>" in e.value.read()
+
+
+def test_the_deletion_invariant_catches_unsafe_deletions():
+    from stack import check_deletions
+
+    check_deletions([{"snapshotName": "ecb-a", "exportObjects": [{"bucket": "b", "key": "k", "present": True}]}])
+    with pytest.raises(AssertionError, match="never exported"):
+        check_deletions([{"snapshotName": "ecb-a", "exportObjects": []}])
+    with pytest.raises(AssertionError, match="were not in S3"):
+        check_deletions([{"snapshotName": "ecb-a", "exportObjects": [
+            {"bucket": "b", "key": "k1", "present": True}, {"bucket": "b", "key": "k2", "present": False}]}])
+
+
+def test_deletions_by_the_handlers_are_told_from_test_clean_up(ec, stack):
+    name = unique()
+    ec.create_snapshot(SnapshotName=name, CacheClusterId="solo")
+    wait_status(ec, name)
+    ec.delete_snapshot(SnapshotName=name)
+    entry = [e for e in stack.emulator_state()["journal"]
+             if e["event"] == "DeleteSnapshot" and e["snapshotName"] == name][0]
+    assert "Boto3" in entry["userAgent"]
+    assert name not in [d["snapshotName"] for d in stack.deletions()]

@@ -63,9 +63,17 @@ pub fn router(app: Arc<App>) -> Router {
 type Params = HashMap<String, String>;
 type ApiResult = Result<String, ApiError>;
 
-async fn query(AxState(app): AxState<Arc<App>>, headers: HeaderMap, Form(params): Form<Params>) -> Response {
+async fn query(
+    AxState(app): AxState<Arc<App>>,
+    headers: HeaderMap,
+    Form(params): Form<Params>,
+) -> Response {
     let rid = app.request_id();
-    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let action = params.get("Action").cloned().unwrap_or_default();
     let injected = app.lock().take_error_fault(&action);
     let result = match injected {
@@ -235,25 +243,24 @@ fn write_group(x: &mut Xml, st: &State, g: &Group) {
         x.close("NodeGroupMembers").close("NodeGroup");
     }
     x.close("NodeGroups");
-    if let Some(s) = snapshotting {
-        if let Some(n) = s.nodes.first() {
-            x.text("SnapshottingClusterId", &n.cache_cluster_id);
-        }
+    if let Some(s) = snapshotting
+        && let Some(n) = s.nodes.first()
+    {
+        x.text("SnapshottingClusterId", &n.cache_cluster_id);
     }
     x.text(
         "AutomaticFailover",
         if multi || cme { "enabled" } else { "disabled" },
     )
     .text("MultiAZ", "disabled");
-    if cme {
-        if let Some(port) = g
+    if cme
+        && let Some(port) = g
             .shards
             .first()
             .and_then(|s| s.nodes.first())
             .and_then(|n| n.port)
-        {
-            x.endpoint("ConfigurationEndpoint", port);
-        }
+    {
+        x.endpoint("ConfigurationEndpoint", port);
     }
     x.text("SnapshotRetentionLimit", "0")
         .text("ClusterEnabled", if cme { "true" } else { "false" })
@@ -317,14 +324,13 @@ fn describe_cache_clusters(app: &App, p: &Params, rid: &str) -> ApiResult {
         for (n, g, engine) in selected {
             x.open("CacheCluster")
                 .text("CacheClusterId", &n.cache_cluster_id);
-            if g.is_some_and(|g| g.spec.cluster_mode) {
-                if let Some(port) = g
+            if g.is_some_and(|g| g.spec.cluster_mode)
+                && let Some(port) = g
                     .and_then(|g| g.shards.first())
                     .and_then(|s| s.nodes.first())
                     .and_then(|n| n.port)
-                {
-                    x.endpoint("ConfigurationEndpoint", port);
-                }
+            {
+                x.endpoint("ConfigurationEndpoint", port);
             }
             x.text("CacheNodeType", crate::state::NODE_TYPE)
                 .text("Engine", &engine)
@@ -422,13 +428,13 @@ fn write_snapshot(x: &mut Xml, st: &State, s: &Snapshot) {
 
 fn describe_snapshots(app: &App, p: &Params, rid: &str) -> ApiResult {
     let st = app.lock();
-    if let Some(cc) = param(p, "CacheClusterId") {
-        if st.node(&cc.to_ascii_lowercase()).is_none() {
-            return Err(ApiError::new(
-                "CacheClusterNotFound",
-                format!("CacheCluster {cc} not found."),
-            ));
-        }
+    if let Some(cc) = param(p, "CacheClusterId")
+        && st.node(&cc.to_ascii_lowercase()).is_none()
+    {
+        return Err(ApiError::new(
+            "CacheClusterNotFound",
+            format!("CacheCluster {cc} not found."),
+        ));
     }
     let source = param(p, "SnapshotSource");
     if source.is_some_and(|s| s != "system" && s != "user") {
@@ -454,13 +460,13 @@ fn describe_snapshots(app: &App, p: &Params, rid: &str) -> ApiResult {
         })
         .filter(|_| source != Some("system"))
         .collect();
-    if let Some(n) = &name {
-        if selected.is_empty() {
-            return Err(ApiError::new(
-                "SnapshotNotFoundFault",
-                format!("Snapshot {n} not found."),
-            ));
-        }
+    if let Some(n) = &name
+        && selected.is_empty()
+    {
+        return Err(ApiError::new(
+            "SnapshotNotFoundFault",
+            format!("Snapshot {n} not found."),
+        ));
     }
     let (selected, marker) = page(selected, p, 20, 50)?;
     Ok(xml::response("DescribeSnapshots", rid, |x| {
@@ -710,10 +716,10 @@ async fn export_worker(
         }
     }
     let mut st = app.lock();
-    if let Some(s) = st.snapshots.get_mut(&snap.name) {
-        if s.status == "copying" {
-            s.status = "available".into();
-        }
+    if let Some(s) = st.snapshots.get_mut(&snap.name)
+        && s.status == "copying"
+    {
+        s.status = "available".into();
     }
     st.log(
         "ExportFinished",
@@ -776,7 +782,7 @@ async fn delete_snapshot(app: &Arc<App>, p: &Params, rid: &str, user_agent: &str
     s.status = "deleting".into();
     st.log(
         "DeleteSnapshot",
-        json!({ "snapshotName": name, "exportObjects": verified }),
+        json!({ "snapshotName": name, "exportObjects": verified, "userAgent": user_agent }),
     );
     Ok(xml::response("DeleteSnapshot", rid, |x| {
         write_snapshot(x, &st, &s)

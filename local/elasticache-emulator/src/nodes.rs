@@ -96,14 +96,13 @@ impl NodeProcess {
             .map_err(|e| format!("spawn {}: {e}", opts.redis_server))?;
         let node = Self { port, child };
         for _ in 0..100 {
-            if let Ok(mut c) = node.connect().await {
-                if redis::cmd("PING")
+            if let Ok(mut c) = node.connect().await
+                && redis::cmd("PING")
                     .query_async::<String>(&mut c)
                     .await
                     .is_ok()
-                {
-                    return Ok(node);
-                }
+            {
+                return Ok(node);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
