@@ -42,7 +42,8 @@ lint: ## cargo fmt --check and clippy with warnings as errors
 
 check: lint validate-asl ## The static gates
 
-build: ## Release zips for Lambda (provided.al2023; ARCH=arm64 by default): target/lambda/<function>/bootstrap.zip
+build: deps ## Release zips for Lambda (provided.al2023; ARCH=arm64 by default): target/lambda/<function>/bootstrap.zip
+	rustup target add $(if $(filter arm64,$(ARCH)),aarch64,x86_64)-unknown-linux-gnu
 	cargo lambda build --release --$(ARCH) --output-format zip $(addprefix -p ,$(FUNCTIONS))
 
 clean: ## Remove build output and the npm install

@@ -17,6 +17,17 @@ pub fn next_wait_seconds(elapsed_seconds: u64, remaining_seconds: u64) -> u64 {
     grown.min(remaining_seconds.saturating_add(1)).max(1)
 }
 
+/// [`next_wait_seconds`] for a step that started at `started_at`, must end by `deadline`, checked at `now`.
+pub fn next_wait_for(
+    started_at: crate::run::Timestamp,
+    deadline: crate::run::Timestamp,
+    now: crate::run::Timestamp,
+) -> u64 {
+    let elapsed = u64::try_from((now - started_at).whole_seconds()).unwrap_or(0);
+    let remaining = u64::try_from((deadline - now).whole_seconds()).unwrap_or(0);
+    next_wait_seconds(elapsed, remaining)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,6 +48,28 @@ mod tests {
         assert!(
             waits.windows(2).all(|w| w[0] <= w[1]),
             "not monotonic: {waits:?}"
+        );
+    }
+
+    #[test]
+    fn next_wait_for_uses_elapsed_and_remaining_time() {
+        use time::macros::datetime;
+        let start = datetime!(2026-11-22 03:00 UTC);
+        assert_eq!(
+            next_wait_for(
+                start,
+                datetime!(2026-11-22 04:00 UTC),
+                datetime!(2026-11-22 03:02 UTC)
+            ),
+            30
+        );
+        assert_eq!(
+            next_wait_for(
+                start,
+                datetime!(2026-11-22 03:10 UTC),
+                datetime!(2026-11-22 03:11 UTC)
+            ),
+            1
         );
     }
 

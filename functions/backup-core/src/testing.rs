@@ -45,6 +45,8 @@ pub struct FakeElastiCache {
     pub calls: Vec<String>,
     /// Errors to return, in order, per operation name (`CreateSnapshot`, `CopySnapshot`, …).
     pub fail_next: HashMap<&'static str, VecDeque<BackupError>>,
+    /// How many upcoming DescribeSnapshots calls answer "not found" although the snapshot exists (a race).
+    pub describe_misses: u32,
 }
 
 /// In-memory [`Snapshots`].
@@ -135,6 +137,26 @@ impl FakeSnapshots {
             .cache_clusters
             .insert(id.into(), info);
         fake
+    }
+
+    /// No groups or clusters, one snapshot `name` in `status`.
+    pub fn with_snapshot(name: &str, status: &str) -> Self {
+        let fake = Self::default();
+        fake.insert_snapshot(SnapshotInfo {
+            name: name.into(),
+            status: status.into(),
+            ..Default::default()
+        });
+        fake
+    }
+
+    /// Adds (or replaces) a snapshot record.
+    pub fn insert_snapshot(&self, info: SnapshotInfo) {
+        self.0
+            .lock()
+            .unwrap()
+            .snapshots
+            .insert(info.name.clone(), info);
     }
 
     /// Queues `err` as the next result of `operation`.
@@ -261,7 +283,11 @@ impl Snapshots for FakeSnapshots {
     }
 
     async fn snapshot(&self, name: &str) -> Result<Option<SnapshotInfo>, BackupError> {
-        let s = self.begin("DescribeSnapshots", name.into())?;
+        let mut s = self.begin("DescribeSnapshots", name.into())?;
+        if s.describe_misses > 0 {
+            s.describe_misses -= 1;
+            return Ok(None);
+        }
         Ok(s.snapshots.get(name).cloned())
     }
 

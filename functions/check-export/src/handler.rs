@@ -3,7 +3,7 @@
 //! exists; ElastiCache User Guide, "Exporting a backup").
 
 use backup_core::export::inspect;
-use backup_core::poll::next_wait_seconds;
+use backup_core::poll::next_wait_for;
 use backup_core::ports::ExportStore;
 use backup_core::run::export_status;
 use backup_core::{BackupError, BackupRun, Clock};
@@ -61,10 +61,8 @@ pub async fn function_handler<E: ExportStore, C: Clock>(
         });
     } else {
         progress.status = export_status::EXPORTING.into();
-        let elapsed = u64::try_from((now - progress.started_at).whole_seconds()).unwrap_or(0);
-        let remaining = u64::try_from((progress.deadline - now).whole_seconds()).unwrap_or(0);
         run.poll.checks += 1;
-        run.poll.wait_seconds = next_wait_seconds(elapsed, remaining);
+        run.poll.wait_seconds = next_wait_for(progress.started_at, progress.deadline, now);
         tracing::info!(progress = %assessment.describe(), wait_seconds = run.poll.wait_seconds, "export in progress");
     }
     run.record_timing(STEP, started, deps.clock.now());

@@ -4,7 +4,7 @@
 //! the ElastiCache User Guide, "Event notifications and Amazon SNS", `ElastiCache:SnapshotFailed`); any other status,
 //! known or not, counts as in progress until the deadline, then `SnapshotTimeout`.
 
-use backup_core::poll::next_wait_seconds;
+use backup_core::poll::next_wait_for;
 use backup_core::ports::Snapshots;
 use backup_core::{BackupError, BackupRun, Clock};
 use lambda_runtime::LambdaEvent;
@@ -83,10 +83,8 @@ pub async fn function_handler<S: Snapshots, C: Clock>(
                     ),
                 });
             }
-            let elapsed = u64::try_from((now - progress.started_at).whole_seconds()).unwrap_or(0);
-            let remaining = u64::try_from((progress.deadline - now).whole_seconds()).unwrap_or(0);
             run.poll.checks += 1;
-            run.poll.wait_seconds = next_wait_seconds(elapsed, remaining);
+            run.poll.wait_seconds = next_wait_for(progress.started_at, progress.deadline, now);
             tracing::info!(
                 status,
                 wait_seconds = run.poll.wait_seconds,
@@ -115,15 +113,12 @@ mod tests {
     ) -> Deps<FakeSnapshots, FixedClock> {
         let snapshots = FakeSnapshots::default();
         if let Some(status) = status {
-            snapshots.0.lock().unwrap().snapshots.insert(
-                NAME.into(),
-                SnapshotInfo {
-                    name: NAME.into(),
-                    status: status.into(),
-                    num_node_groups,
-                    ..Default::default()
-                },
-            );
+            snapshots.insert_snapshot(SnapshotInfo {
+                name: NAME.into(),
+                status: status.into(),
+                num_node_groups,
+                ..Default::default()
+            });
         }
         Deps {
             snapshots,

@@ -665,47 +665,40 @@ mod tests {
         assert_eq!(d.snapshots.calls_of("CreateSnapshot").len(), 1);
     }
 
+    /// The snapshot name this run's event leads to.
+    fn our_snapshot_name() -> String {
+        naming::snapshot_name(
+            TargetKind::ReplicationGroup,
+            "orders",
+            "arn:aws:states:eu-west-1:123456789012:execution:elasticache-backup:nightly-2026-11-22",
+        )
+    }
+
     #[tokio::test]
     async fn losing_a_create_race_resumes() {
         let d = orders(&[
             ("orders-001", "primary", "available"),
             ("orders-002", "replica", "available"),
         ]);
-        let name = naming::snapshot_name(
-            TargetKind::ReplicationGroup,
-            "orders",
-            "arn:aws:states:eu-west-1:123456789012:execution:elasticache-backup:nightly-2026-11-22",
-        );
-        // DescribeSnapshots says "none" but CreateSnapshot says "exists": a duplicate got there in between.
-        d.snapshots.0.lock().unwrap().snapshots.insert(
-            name.clone(),
-            SnapshotInfo {
-                name: name.clone(),
-                status: "creating".into(),
-                replication_group_id: Some("orders".into()),
-                cache_cluster_id: Some("orders-002".into()),
-                num_node_groups: Some(1),
-                node_snapshot_count: 1,
-            },
-        );
-        d.snapshots.fail_next(
-            "DescribeSnapshots",
-            BackupError::Throttled {
-                message: "x".into(),
-                source: None,
-            },
-        );
-        // First attempt is throttled on the lookup; the retry resumes.
-        assert_eq!(
-            function_handler(event(CMD_EVENT), &d)
-                .await
-                .unwrap_err()
-                .error_type(),
-            "Throttled"
-        );
+        // A duplicate of this execution creates the snapshot between our DescribeSnapshots and our CreateSnapshot.
+        d.snapshots.insert_snapshot(SnapshotInfo {
+            name: our_snapshot_name(),
+            status: "creating".into(),
+            replication_group_id: Some("orders".into()),
+            cache_cluster_id: Some("orders-002".into()),
+            num_node_groups: Some(1),
+            node_snapshot_count: 1,
+        });
+        d.snapshots.0.lock().unwrap().describe_misses = 1;
+
         let run = function_handler(event(CMD_EVENT), &d).await.unwrap();
-        assert!(run.snapshot.unwrap().resumed);
-        assert!(d.snapshots.calls_of("CreateSnapshot").is_empty());
+
+        assert_eq!(d.snapshots.calls_of("CreateSnapshot").len(), 1);
+        assert_eq!(d.snapshots.0.lock().unwrap().snapshots.len(), 1);
+        let snap = run.snapshot.unwrap();
+        assert!(snap.resumed);
+        assert_eq!(snap.status, "creating");
+        assert_eq!(run.source.unwrap().role, "replica");
     }
 
     #[tokio::test]
@@ -714,22 +707,15 @@ mod tests {
             ("orders-001", "primary", "available"),
             ("orders-002", "replica", "available"),
         ]);
-        let name = naming::snapshot_name(
-            TargetKind::ReplicationGroup,
-            "orders",
-            "arn:aws:states:eu-west-1:123456789012:execution:elasticache-backup:nightly-2026-11-22",
-        );
-        d.snapshots.0.lock().unwrap().snapshots.insert(
-            name.clone(),
-            SnapshotInfo {
-                name,
-                status: "available".into(),
-                cache_cluster_id: Some("other".into()),
-                ..Default::default()
-            },
-        );
+        d.snapshots.insert_snapshot(SnapshotInfo {
+            name: our_snapshot_name(),
+            status: "available".into(),
+            cache_cluster_id: Some("other".into()),
+            ..Default::default()
+        });
         let err = function_handler(event(CMD_EVENT), &d).await.unwrap_err();
         assert_eq!(err.error_type(), "SnapshotFailed");
+        assert!(d.snapshots.calls_of("CreateSnapshot").is_empty());
     }
 
     #[tokio::test]

@@ -78,7 +78,6 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use backup_core::ports::SnapshotInfo;
     use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
     use time::macros::datetime;
@@ -88,15 +87,7 @@ mod tests {
     const BUCKET: &str = "acme-cache-backups";
 
     fn deps(with_object: bool) -> Deps<FakeSnapshots, FakeExportStore, FixedClock> {
-        let snapshots = FakeSnapshots::default();
-        snapshots.0.lock().unwrap().snapshots.insert(
-            NAME.into(),
-            SnapshotInfo {
-                name: NAME.into(),
-                status: "available".into(),
-                ..Default::default()
-            },
-        );
+        let snapshots = FakeSnapshots::with_snapshot(NAME, "available");
         let exports = FakeExportStore::with_bucket(BUCKET);
         if with_object {
             exports.put(

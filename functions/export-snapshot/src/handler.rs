@@ -54,16 +54,16 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
             .await
         {
             Ok(()) => false,
-            Err(err @ BackupError::ExportRejected { .. }) => {
-                let after = inspect(&deps.exports, &run).await?;
-                if in_flight_or_done(&after) {
+            // Whatever the refusal (key exists, snapshot busy copying, snapshot already deleted), a duplicate of
+            // this execution may be the cause: if this run's objects are (being) written, resume.
+            Err(err) => match inspect(&deps.exports, &run).await {
+                Ok(after) if in_flight_or_done(&after) => {
                     tracing::warn!(error = %err, "CopySnapshot refused, but this run's export is in S3; resuming");
                     true
-                } else {
-                    return Err(with_stale_hint(err, &after));
                 }
-            }
-            Err(err) => return Err(err),
+                Ok(after) => return Err(with_stale_hint(err, &after)),
+                Err(_) => return Err(err),
+            },
         }
     };
 
@@ -112,7 +112,6 @@ fn with_stale_hint(err: BackupError, a: &ExportAssessment) -> BackupError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use backup_core::ports::SnapshotInfo;
     use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
     use time::macros::datetime;
@@ -122,15 +121,7 @@ mod tests {
     const BUCKET: &str = "acme-cache-backups";
 
     fn deps() -> Deps<FakeSnapshots, FakeExportStore, FixedClock> {
-        let snapshots = FakeSnapshots::default();
-        snapshots.0.lock().unwrap().snapshots.insert(
-            NAME.into(),
-            SnapshotInfo {
-                name: NAME.into(),
-                status: "available".into(),
-                ..Default::default()
-            },
-        );
+        let snapshots = FakeSnapshots::with_snapshot(NAME, "available");
         Deps {
             snapshots,
             exports: FakeExportStore::with_bucket(BUCKET),
@@ -246,6 +237,24 @@ mod tests {
         let export = run.export.unwrap();
         assert!(export.resumed);
         assert_eq!(export.status, "exporting");
+    }
+
+    #[tokio::test]
+    async fn snapshot_deleted_by_a_duplicate_after_its_export_resumes() {
+        let d = deps();
+        // Two shards; the duplicate's first object is in S3 and it has already deleted the snapshot.
+        let mut ev = event();
+        ev.payload.source.as_mut().unwrap().shard_count = 2;
+        d.snapshots.0.lock().unwrap().snapshots.clear();
+        d.exports.put(
+            BUCKET,
+            &format!("{NAME}-0001.rdb"),
+            100,
+            datetime!(2026-11-22 03:04:30 UTC),
+        );
+        let run = function_handler(ev, &d).await.unwrap();
+        assert!(run.export.unwrap().resumed);
+        assert_eq!(d.snapshots.calls_of("CopySnapshot").len(), 1);
     }
 
     #[tokio::test]

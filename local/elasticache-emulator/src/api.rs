@@ -168,14 +168,14 @@ fn describe_replication_groups(app: &App, p: &Params, rid: &str) -> ApiResult {
         None => st.groups.values().collect(),
     };
     let (groups, marker) = page(groups, p, 20, 100)?;
-    Ok(xml::response("DescribeReplicationGroups", rid, |x| {
-        x.opt("Marker", marker.as_deref());
-        x.open("ReplicationGroups");
-        for g in groups {
-            write_group(x, &st, g);
-        }
-        x.close("ReplicationGroups");
-    }))
+    Ok(xml::paged(
+        "DescribeReplicationGroups",
+        rid,
+        marker.as_deref(),
+        "ReplicationGroups",
+        &groups,
+        |x, g| write_group(x, &st, g),
+    ))
 }
 
 fn write_group(x: &mut Xml, st: &State, g: &Group) {
@@ -469,14 +469,14 @@ fn describe_snapshots(app: &App, p: &Params, rid: &str) -> ApiResult {
         ));
     }
     let (selected, marker) = page(selected, p, 20, 50)?;
-    Ok(xml::response("DescribeSnapshots", rid, |x| {
-        x.opt("Marker", marker.as_deref());
-        x.open("Snapshots");
-        for s in selected {
-            write_snapshot(x, &st, s);
-        }
-        x.close("Snapshots");
-    }))
+    Ok(xml::paged(
+        "DescribeSnapshots",
+        rid,
+        marker.as_deref(),
+        "Snapshots",
+        &selected,
+        |x, s| write_snapshot(x, &st, s),
+    ))
 }
 
 fn create_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {

@@ -239,17 +239,7 @@ async fn start_all(
         if spec.cluster_mode {
             form_cluster(&shards).await?;
         } else {
-            for shard in &shards {
-                for n in shard.nodes.iter().skip(1) {
-                    wait_for(
-                        n.port.unwrap_or(0),
-                        "replication",
-                        "master_link_status",
-                        "up",
-                    )
-                    .await?;
-                }
-            }
+            wait_replicas_synced(&shards).await?;
         }
         groups.push(Group {
             spec: spec.clone(),
@@ -307,6 +297,22 @@ async fn wait_for(port: u16, section: &str, field: &str, value: &str) -> Result<
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Err(format!("node on port {port}: {field} never became {value}"))
+}
+
+/// Waits until every replica of every shard reports `master_link_status:up`.
+async fn wait_replicas_synced(shards: &[Shard]) -> Result<(), String> {
+    for shard in shards {
+        for n in shard.nodes.iter().skip(1) {
+            wait_for(
+                n.port.unwrap_or(0),
+                "replication",
+                "master_link_status",
+                "up",
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Waits until `CLUSTER INFO` reports `cluster_state:ok` on the node on `port` (30 s at most).
@@ -413,16 +419,5 @@ async fn form_cluster(shards: &[Shard]) -> Result<(), String> {
     for &port in &all {
         wait_cluster_ok(port).await?;
     }
-    for shard in shards {
-        for n in shard.nodes.iter().skip(1) {
-            wait_for(
-                n.port.unwrap_or(0),
-                "replication",
-                "master_link_status",
-                "up",
-            )
-            .await?;
-        }
-    }
-    Ok(())
+    wait_replicas_synced(shards).await
 }

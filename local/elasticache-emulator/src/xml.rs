@@ -94,6 +94,25 @@ pub fn response(action: &str, request_id: &str, body: impl FnOnce(&mut Xml)) -> 
     x.finish()
 }
 
+/// A paged Describe answer: `<Marker>` when there is a next page, then `<{list}>` with one item per element.
+pub fn paged<T>(
+    action: &str,
+    request_id: &str,
+    marker: Option<&str>,
+    list: &str,
+    items: &[T],
+    mut item: impl FnMut(&mut Xml, &T),
+) -> String {
+    response(action, request_id, |x| {
+        x.opt("Marker", marker);
+        x.open(list);
+        for i in items {
+            item(x, i);
+        }
+        x.close(list);
+    })
+}
+
 /// The Query protocol's error document.
 pub fn error(code: &str, message: &str, sender: bool, request_id: &str) -> String {
     let mut x = Xml::default();
