@@ -3,9 +3,13 @@
 //! `available` → done (the Choice state moves on to the export); `failed` → `SnapshotFailed` (status documented in
 //! the ElastiCache User Guide, "Event notifications and Amazon SNS", `ElastiCache:SnapshotFailed`); any other status,
 //! known or not, counts as in progress until the deadline, then `SnapshotTimeout`.
+//!
+//! A snapshot that no longer exists is `SnapshotFailed`, unless S3 already holds this run's complete export: then a
+//! duplicate of this execution exported and deleted it, and this run goes on to confirm the export.
 
+use backup_core::export::inspect;
 use backup_core::poll::next_wait_for;
-use backup_core::ports::Snapshots;
+use backup_core::ports::{ExportStore, Snapshots};
 use backup_core::{BackupError, BackupRun, Clock};
 use lambda_runtime::LambdaEvent;
 
@@ -13,9 +17,11 @@ use lambda_runtime::LambdaEvent;
 pub const STEP: &str = "CheckSnapshot";
 
 /// What the handler needs.
-pub struct Deps<S, C> {
+pub struct Deps<S, E, C> {
     /// ElastiCache.
     pub snapshots: S,
+    /// The export bucket (read only when the snapshot has vanished).
+    pub exports: E,
     /// Wall clock.
     pub clock: C,
 }
@@ -27,9 +33,9 @@ pub struct Deps<S, C> {
 /// `SnapshotFailed` (status `failed`, or the snapshot vanished), `SnapshotTimeout`, `InvalidInput` (document not
 /// from CreateSnapshot), `Throttled`, `AwsError`.
 #[tracing::instrument(skip_all, fields(snapshot_name = event.payload.snapshot_name.as_deref().unwrap_or("-")))]
-pub async fn function_handler<S: Snapshots, C: Clock>(
+pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
     event: LambdaEvent<BackupRun>,
-    deps: &Deps<S, C>,
+    deps: &Deps<S, E, C>,
 ) -> Result<BackupRun, BackupError> {
     let mut run = event.payload;
     let started = deps.clock.now();
@@ -47,11 +53,28 @@ pub async fn function_handler<S: Snapshots, C: Clock>(
         .unwrap_or_default();
 
     let Some(info) = deps.snapshots.snapshot(&name).await? else {
-        return Err(BackupError::SnapshotFailed {
-            message: format!(
-                "snapshot {name} of {of} no longer exists: it was deleted outside this run"
-            ),
-        });
+        let export = inspect(&deps.exports, &run).await?;
+        if !export.is_complete() {
+            return Err(BackupError::SnapshotFailed {
+                message: format!(
+                    "snapshot {name} of {of} no longer exists: it was deleted outside this run"
+                ),
+            });
+        }
+        let now = deps.clock.now();
+        if let Some(progress) = run.snapshot.as_mut() {
+            progress.status = "available".into();
+            progress.available_at = Some(now);
+        }
+        run.poll.checks = 0;
+        run.warnings.push(format!(
+            "snapshot {name} was exported and deleted by a duplicate of this execution; confirming its export"
+        ));
+        tracing::warn!(
+            "snapshot gone but this run's export is complete in S3: a duplicate finished it"
+        );
+        run.record_timing(STEP, started, deps.clock.now());
+        return Ok(run);
     };
     progress.status = info.status.clone();
     let now = deps.clock.now();
@@ -100,7 +123,7 @@ pub async fn function_handler<S: Snapshots, C: Clock>(
 mod tests {
     use super::*;
     use backup_core::ports::SnapshotInfo;
-    use backup_core::testing::{FakeSnapshots, FixedClock};
+    use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
     use time::macros::datetime;
 
@@ -110,7 +133,7 @@ mod tests {
     fn deps_with(
         status: Option<&str>,
         num_node_groups: Option<u32>,
-    ) -> Deps<FakeSnapshots, FixedClock> {
+    ) -> Deps<FakeSnapshots, FakeExportStore, FixedClock> {
         let snapshots = FakeSnapshots::default();
         if let Some(status) = status {
             snapshots.insert_snapshot(SnapshotInfo {
@@ -122,6 +145,7 @@ mod tests {
         }
         Deps {
             snapshots,
+            exports: FakeExportStore::with_bucket("acme-cache-backups"),
             clock: FixedClock::at(datetime!(2026-11-22 03:01:05 UTC)),
         }
     }
@@ -165,6 +189,20 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.error_type(), "SnapshotFailed");
+    }
+
+    #[tokio::test]
+    async fn vanished_snapshot_whose_export_is_in_s3_was_finished_by_a_duplicate() {
+        let d = deps_with(None, None);
+        d.exports.put(
+            "acme-cache-backups",
+            &format!("{NAME}-0001.rdb"),
+            4096,
+            datetime!(2026-11-22 03:01 UTC),
+        );
+        let run = function_handler(event(), &d).await.unwrap();
+        assert_eq!(run.snapshot.unwrap().status, "available");
+        assert!(run.warnings[0].contains("duplicate"), "{:?}", run.warnings);
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! `check-snapshot`: DescribeSnapshots → the snapshot's status and the next wait.
 
 use backup_core::SystemClock;
-use backup_core::aws::ElastiCacheSnapshots;
+use backup_core::aws::{ElastiCacheSnapshots, S3ExportStore};
 use lambda_runtime::{Error, run, service_fn, tracing};
 
 mod handler;
@@ -13,6 +13,7 @@ async fn main() -> Result<(), Error> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let deps = Deps {
         snapshots: ElastiCacheSnapshots::new(aws_sdk_elasticache::Client::new(&sdk)),
+        exports: S3ExportStore::new(aws_sdk_s3::Client::new(&sdk)),
         clock: SystemClock,
     };
     run(service_fn(|event| function_handler(event, &deps))).await
