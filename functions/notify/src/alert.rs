@@ -1,0 +1,333 @@
+//! From incoming events to [`Alert`]s: what happened, to which cluster, and whether it pages, resolves or informs.
+//!
+//! Accepted events (parsed leniently; anything else becomes [`Notice::Unknown`], logged and acknowledged):
+//! - EventBridge "Step Functions Execution Status Change" (`source: aws.states`; AWS Step Functions Developer Guide,
+//!   "EventBridge events"): `FAILED`, `TIMED_OUT`, `ABORTED` → trigger; `SUCCEEDED` → resolve; others ignored.
+//! - EventBridge `aws.elasticache` "Snapshot Creation Failed", "Snapshot Export Failed", "Snapshot Copy Failed" →
+//!   trigger; "Snapshot Created" → info (Amazon EventBridge events reference, ElastiCache).
+//! - SNS notifications from ElastiCache (`NotificationTopicArn`; ElastiCache User Guide, "Event notifications and
+//!   Amazon SNS"): `ElastiCache:SnapshotFailed` → trigger; `ElastiCache:SnapshotComplete` → info.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::sns::SnsEvent;
+use serde_json::Value;
+
+use crate::history::FailureContext;
+
+/// What the alert asks of the sinks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Page (PagerDuty trigger) and post to Slack.
+    Trigger,
+    /// Resolve the open incident for the same target (PagerDuty resolve).
+    Resolve,
+    /// Post to Slack only; never pages.
+    Info,
+}
+
+/// One parsed incoming event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// A Step Functions execution status change.
+    Execution(Box<ExecutionNotice>),
+    /// An ElastiCache snapshot event (EventBridge or SNS).
+    Snapshot(SnapshotNotice),
+    /// Not one of ours; the reason is logged.
+    Unknown(String),
+}
+
+/// The fields of a Step Functions execution status change that an alert uses.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExecutionNotice {
+    /// `detail.status`.
+    pub status: String,
+    /// `detail.executionArn`.
+    pub execution_arn: String,
+    /// `detail.stateMachineArn`.
+    pub state_machine_arn: String,
+    /// `detail.name`.
+    pub name: String,
+    /// `detail.input`, parsed (the execution input), when included.
+    pub input: Option<Value>,
+    /// `detail.output`, parsed, when included.
+    pub output: Option<Value>,
+    /// `detail.error` / `detail.cause` when the event carries them.
+    pub error: Option<String>,
+    /// See `error`.
+    pub cause: Option<String>,
+    /// Event `region`.
+    pub region: String,
+    /// Event `time`.
+    pub time: Option<String>,
+}
+
+/// An ElastiCache snapshot event.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SnapshotNotice {
+    /// Trigger or info.
+    pub action: Option<Action>,
+    /// What happened ("Snapshot Export Failed", "ElastiCache:SnapshotFailed", …).
+    pub kind: String,
+    /// The cluster or replication group (`SourceIdentifier`, or the SNS message's cluster).
+    pub target: String,
+    /// The service's message, if any.
+    pub message: Option<String>,
+    /// Region, when known.
+    pub region: String,
+    /// Event time, when known.
+    pub time: Option<String>,
+}
+
+/// Parses one Lambda event (EventBridge or SNS) into notices; never fails.
+pub fn parse(event: &Value) -> Vec<Notice> {
+    if event.get("Records").is_some() {
+        return match serde_json::from_value::<SnsEvent>(event.clone()) {
+            Ok(sns) => sns
+                .records
+                .iter()
+                .map(|r| parse_sns(&r.sns.message, &r.sns.topic_arn))
+                .collect(),
+            Err(e) => vec![Notice::Unknown(format!(
+                "Records present but not an SNS event: {e}"
+            ))],
+        };
+    }
+    let eb: EventBridgeEvent<Value> = match serde_json::from_value(event.clone()) {
+        Ok(eb) => eb,
+        Err(e) => return vec![Notice::Unknown(format!("neither SNS nor EventBridge: {e}"))],
+    };
+    let source = eb.source.as_str();
+    let detail_type = eb.detail_type.as_str();
+    let region = eb.region.clone().unwrap_or_default();
+    let time = eb
+        .time
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    match (source, detail_type) {
+        ("aws.states", "Step Functions Execution Status Change") => {
+            let d = &eb.detail;
+            let text = |k: &str| d.get(k).and_then(Value::as_str).map(str::to_string);
+            let json = |k: &str| text(k).and_then(|s| serde_json::from_str(&s).ok());
+            vec![Notice::Execution(Box::new(ExecutionNotice {
+                status: text("status").unwrap_or_default(),
+                execution_arn: text("executionArn").unwrap_or_default(),
+                state_machine_arn: text("stateMachineArn").unwrap_or_default(),
+                name: text("name").unwrap_or_default(),
+                input: json("input"),
+                output: json("output"),
+                error: text("error"),
+                cause: text("cause"),
+                region,
+                time,
+            }))]
+        }
+        ("aws.elasticache", kind) => {
+            let d = &eb.detail;
+            let field = |names: &[&str]| {
+                names
+                    .iter()
+                    .find_map(|n| d.get(*n).and_then(Value::as_str).map(str::to_string))
+            };
+            let action = match kind {
+                "Snapshot Creation Failed" | "Snapshot Export Failed" | "Snapshot Copy Failed" => {
+                    Some(Action::Trigger)
+                }
+                "Snapshot Created" => Some(Action::Info),
+                _ => None,
+            };
+            let target = field(&["SourceIdentifier", "source-identifier", "sourceIdentifier"])
+                .or_else(|| {
+                    eb.resources
+                        .as_ref()
+                        .and_then(|r| r.first())
+                        .and_then(|arn| arn.rsplit(':').next().map(str::to_string))
+                })
+                .unwrap_or_else(|| "unknown".into());
+            vec![Notice::Snapshot(SnapshotNotice {
+                action,
+                kind: kind.to_string(),
+                target,
+                message: field(&["Message", "message"]),
+                region,
+                time,
+            })]
+        }
+        _ => vec![Notice::Unknown(format!(
+            "unhandled event: source {source:?}, detail-type {detail_type:?}"
+        ))],
+    }
+}
+
+/// Parses an ElastiCache SNS message: `{"ElastiCache:SnapshotFailed": "<cluster>"}` (as seen in the wild) or the
+/// documented text form `ElastiCache:SnapshotFailed : <cluster>`.
+fn parse_sns(message: &str, topic_arn: &str) -> Notice {
+    let region = topic_arn.split(':').nth(3).unwrap_or_default().to_string();
+    let (kind, target) = match serde_json::from_str::<Value>(message) {
+        Ok(Value::Object(m)) => match m.iter().find(|(k, _)| k.starts_with("ElastiCache:")) {
+            Some((k, v)) => (k.clone(), v.as_str().unwrap_or_default().to_string()),
+            None => {
+                return Notice::Unknown(format!(
+                    "SNS message without an ElastiCache event: {message}"
+                ));
+            }
+        },
+        _ => match message.split_once(" : ") {
+            Some((k, v)) => {
+                let k = k.trim();
+                let k = if k.starts_with("ElastiCache:") {
+                    k.to_string()
+                } else {
+                    format!("ElastiCache:{k}")
+                };
+                (k, v.trim().to_string())
+            }
+            None => return Notice::Unknown(format!("SNS message not understood: {message}")),
+        },
+    };
+    let action = match kind.as_str() {
+        "ElastiCache:SnapshotFailed" => Some(Action::Trigger),
+        "ElastiCache:SnapshotComplete" => Some(Action::Info),
+        _ => None,
+    };
+    Notice::Snapshot(SnapshotNotice {
+        action,
+        kind,
+        target,
+        message: Some(message.to_string()),
+        region,
+        time: None,
+    })
+}
+
+/// A notification for the sinks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// Trigger, resolve or info.
+    pub action: Action,
+    /// The cluster or replication group it is about.
+    pub target: String,
+    /// Region of the target.
+    pub region: String,
+    /// One line (Slack header, PagerDuty summary).
+    pub title: String,
+    /// The step (state) that failed, if known.
+    pub step: Option<String>,
+    /// The error name, if any (e.g. `ExportRejected`).
+    pub error: Option<String>,
+    /// The cause, if any (the handler's message).
+    pub cause: Option<String>,
+    /// The ElastiCache snapshot concerned, if known (kept on failure).
+    pub snapshot_name: Option<String>,
+    /// The execution, if any.
+    pub execution_arn: Option<String>,
+    /// When it happened.
+    pub time: Option<String>,
+}
+
+impl Alert {
+    /// PagerDuty `dedup_key`: one per target, so a retry and the later resolve hit the same incident.
+    pub fn dedup_key(&self) -> String {
+        format!("elasticache-backup/{}/{}", self.region, self.target)
+    }
+
+    /// The Step Functions console page of the execution.
+    pub fn execution_url(&self) -> Option<String> {
+        self.execution_arn.as_ref().map(|arn| {
+            format!(
+                "https://{r}.console.aws.amazon.com/states/home?region={r}#/v2/executions/details/{arn}",
+                r = self.region
+            )
+        })
+    }
+}
+
+fn target_of(input: Option<&Value>) -> Option<String> {
+    let input = input?;
+    let doc_input = input.get("input").unwrap_or(input);
+    ["replicationGroupId", "cacheClusterId"]
+        .iter()
+        .find_map(|k| doc_input.get(*k).and_then(Value::as_str))
+        .map(str::to_string)
+}
+
+/// The alert for an execution status change, given what the execution history told (if anything). `None` for
+/// statuses that need no alert (`RUNNING`, …).
+pub fn execution_alert(n: &ExecutionNotice, history: Option<&FailureContext>) -> Option<Alert> {
+    let doc = history.and_then(|h| h.run_document.as_ref());
+    let target = target_of(n.input.as_ref())
+        .or_else(|| target_of(doc))
+        .unwrap_or_else(|| n.name.clone());
+    let snapshot_name = doc
+        .or(n.output.as_ref())
+        .and_then(|d| d.get("snapshotName"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let base = Alert {
+        action: Action::Trigger,
+        target: target.clone(),
+        region: n.region.clone(),
+        title: String::new(),
+        step: history.and_then(|h| h.failed_state.clone()),
+        error: history
+            .and_then(|h| h.error.clone())
+            .or_else(|| n.error.clone()),
+        cause: history
+            .and_then(FailureContext::best_cause)
+            .or_else(|| n.cause.clone()),
+        snapshot_name,
+        execution_arn: Some(n.execution_arn.clone()),
+        time: n.time.clone(),
+    };
+    match n.status.as_str() {
+        "FAILED" | "TIMED_OUT" | "ABORTED" => {
+            let what = match n.status.as_str() {
+                "FAILED" => "failed",
+                "TIMED_OUT" => "timed out",
+                _ => "was aborted",
+            };
+            let error = base
+                .error
+                .clone()
+                .unwrap_or_else(|| format!("States.{}", n.status));
+            let at = base
+                .step
+                .as_ref()
+                .map(|s| format!(" at {s}"))
+                .unwrap_or_default();
+            Some(Alert {
+                title: format!("ElastiCache backup of {target} {what}: {error}{at}"),
+                error: Some(error),
+                ..base
+            })
+        }
+        "SUCCEEDED" => Some(Alert {
+            action: Action::Resolve,
+            title: format!("ElastiCache backup of {target} succeeded"),
+            step: None,
+            error: None,
+            cause: None,
+            ..base
+        }),
+        _ => None,
+    }
+}
+
+/// The alert for an ElastiCache snapshot event; `None` for event kinds that need none.
+pub fn snapshot_alert(n: &SnapshotNotice) -> Option<Alert> {
+    let action = n.action?;
+    Some(Alert {
+        action,
+        target: n.target.clone(),
+        region: n.region.clone(),
+        title: format!(
+            "ElastiCache {}: {}",
+            n.kind.trim_start_matches("ElastiCache:"),
+            n.target
+        ),
+        step: None,
+        error: (action == Action::Trigger).then(|| n.kind.clone()),
+        cause: n.message.clone(),
+        snapshot_name: None,
+        execution_arn: None,
+        time: n.time.clone(),
+    })
+}

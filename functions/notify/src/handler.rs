@@ -1,0 +1,749 @@
+//! The notify handler: parse the event, enrich a failed execution from its history, deliver to each configured sink.
+//!
+//! Both sinks are optional and independent: one failing does not stop the other. The handler fails (so Lambda
+//! retries the asynchronous invocation) only if a configured sink could not be reached after its own retries.
+
+use serde_json::{Value, json};
+
+use crate::alert::{self, Action, Alert, Notice};
+use crate::delivery::{RetryPolicy, post_json};
+use crate::error::{NotifyError, SinkError};
+use crate::history::ExecutionHistory;
+use crate::pagerduty;
+use crate::secrets::{CachedSecret, Secrets};
+use crate::slack;
+use lambda_runtime::LambdaEvent;
+
+/// Configuration read once at cold start (see `main.rs` for the variables).
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Secret with the Slack webhook URL.
+    pub slack_secret_arn: Option<String>,
+    /// Secret with the PagerDuty routing key.
+    pub pagerduty_secret_arn: Option<String>,
+    /// PagerDuty Events API v2 URL.
+    pub pagerduty_url: String,
+    /// Only this state machine's executions are reported.
+    pub state_machine_arn: Option<String>,
+    /// Post succeeded runs to Slack.
+    pub slack_notify_success: bool,
+    /// Retries per sink.
+    pub retry: RetryPolicy,
+}
+
+impl Config {
+    /// Reads the configuration through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
+        Self {
+            slack_secret_arn: get("SLACK_WEBHOOK_SECRET_ARN"),
+            pagerduty_secret_arn: get("PAGERDUTY_ROUTING_KEY_SECRET_ARN"),
+            pagerduty_url: get("PAGERDUTY_EVENTS_URL")
+                .unwrap_or_else(|| pagerduty::DEFAULT_EVENTS_URL.into()),
+            state_machine_arn: get("STATE_MACHINE_ARN"),
+            slack_notify_success: get("SLACK_NOTIFY_SUCCESS")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// What the handler needs; secrets are cached here for the life of the execution environment.
+pub struct Deps<H, S> {
+    history: H,
+    secrets: S,
+    http: reqwest::Client,
+    config: Config,
+    slack_url: CachedSecret,
+    pagerduty_key: CachedSecret,
+}
+
+impl<H: ExecutionHistory, S: Secrets> Deps<H, S> {
+    /// Builds the dependencies.
+    pub fn new(history: H, secrets: S, http: reqwest::Client, config: Config) -> Self {
+        Self {
+            slack_url: CachedSecret::new(
+                config.slack_secret_arn.clone(),
+                &["webhookUrl", "webhook_url", "url"],
+            ),
+            pagerduty_key: CachedSecret::new(
+                config.pagerduty_secret_arn.clone(),
+                &["routingKey", "routing_key", "integrationKey"],
+            ),
+            history,
+            secrets,
+            http,
+            config,
+        }
+    }
+}
+
+/// What happened to one alert at one sink.
+fn outcome(r: &Option<Result<(), SinkError>>) -> Value {
+    match r {
+        None => json!("skipped"),
+        Some(Ok(())) => json!("sent"),
+        Some(Err(e)) => json!(format!("failed: {e}")),
+    }
+}
+
+/// Handles one event. Returns a summary: `{"alerts": [{"title", "action", "slack", "pagerduty"}], "ignored": [...]}`.
+///
+/// # Errors
+/// [`NotifyError::Delivery`] when a configured sink failed after its retries (Lambda then retries the invocation;
+/// PagerDuty's `dedup_key` keeps a repeat from opening a second incident).
+#[tracing::instrument(skip_all, fields(request_id = %event.context.request_id))]
+pub async fn function_handler<H: ExecutionHistory, S: Secrets>(
+    event: LambdaEvent<Value>,
+    deps: &Deps<H, S>,
+) -> Result<Value, NotifyError> {
+    let mut alerts = Vec::new();
+    let mut ignored = Vec::new();
+    for notice in alert::parse(&event.payload) {
+        match notice {
+            Notice::Execution(n) => {
+                if deps
+                    .config
+                    .state_machine_arn
+                    .as_ref()
+                    .is_some_and(|arn| arn != &n.state_machine_arn)
+                {
+                    ignored.push(format!(
+                        "execution of another state machine: {}",
+                        n.state_machine_arn
+                    ));
+                    continue;
+                }
+                let context = if matches!(n.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED") {
+                    match deps.history.failure_context(&n.execution_arn).await {
+                        Ok(c) => Some(c),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "execution history unavailable; alerting without it");
+                            None
+                        }
+                    }
+                } else {
+                    None
+                };
+                match alert::execution_alert(&n, context.as_ref()) {
+                    Some(a) => alerts.push(a),
+                    None => ignored.push(format!("execution status {}", n.status)),
+                }
+            }
+            Notice::Snapshot(n) => match alert::snapshot_alert(&n) {
+                Some(a) => alerts.push(a),
+                None => ignored.push(format!("ElastiCache event {}", n.kind)),
+            },
+            Notice::Unknown(reason) => {
+                tracing::info!(reason = %reason, "event not understood; acknowledged");
+                ignored.push(reason);
+            }
+        }
+    }
+
+    let mut report = Vec::new();
+    let mut failures = Vec::new();
+    for a in &alerts {
+        tracing::info!(title = %a.title, action = ?a.action, target = %a.target, "alert");
+        let slack = send_slack(a, deps).await;
+        let pd = send_pagerduty(a, deps).await;
+        for (sink, r) in [("slack", &slack), ("pagerduty", &pd)] {
+            if let Some(Err(e)) = r {
+                tracing::error!(sink, error = %e, "delivery failed");
+                failures.push(format!("{sink}: {e}"));
+            }
+        }
+        report.push(json!({"title": a.title, "action": format!("{:?}", a.action), "slack": outcome(&slack), "pagerduty": outcome(&pd)}));
+    }
+    if !failures.is_empty() {
+        return Err(NotifyError::Delivery(failures.join("; ")));
+    }
+    Ok(json!({"alerts": report, "ignored": ignored}))
+}
+
+async fn send_slack<H, S: Secrets>(a: &Alert, deps: &Deps<H, S>) -> Option<Result<(), SinkError>> {
+    if !deps.slack_url.is_configured()
+        || (a.action == Action::Resolve && !deps.config.slack_notify_success)
+    {
+        return None;
+    }
+    Some(match deps.slack_url.get(&deps.secrets).await {
+        Ok(url) => post_json(&deps.http, url, &slack::message(a), 200, deps.config.retry).await,
+        Err(e) => Err(e),
+    })
+}
+
+async fn send_pagerduty<H, S: Secrets>(
+    a: &Alert,
+    deps: &Deps<H, S>,
+) -> Option<Result<(), SinkError>> {
+    if !deps.pagerduty_key.is_configured() || a.action == Action::Info {
+        return None;
+    }
+    Some(match deps.pagerduty_key.get(&deps.secrets).await {
+        Ok(key) => match pagerduty::event(a, key) {
+            Some(body) => {
+                post_json(
+                    &deps.http,
+                    &deps.config.pagerduty_url,
+                    &body,
+                    202,
+                    deps.config.retry,
+                )
+                .await
+            }
+            None => Ok(()),
+        },
+        Err(e) => Err(e),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::FailureContext;
+    use async_trait::async_trait;
+    use lambda_runtime::Context;
+    use std::collections::HashMap;
+    use std::time::Duration;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    const ROUTING_KEY: &str = "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12";
+
+    struct FakeHistory(Option<FailureContext>);
+
+    #[async_trait]
+    impl ExecutionHistory for FakeHistory {
+        async fn failure_context(&self, _arn: &str) -> Result<FailureContext, String> {
+            self.0.clone().ok_or_else(|| "AccessDenied".to_string())
+        }
+    }
+
+    struct FakeSecrets(HashMap<String, String>);
+
+    #[async_trait]
+    impl Secrets for FakeSecrets {
+        async fn secret_string(&self, arn: &str) -> Result<String, String> {
+            self.0
+                .get(arn)
+                .cloned()
+                .ok_or_else(|| "ResourceNotFoundException".to_string())
+        }
+    }
+
+    fn failure() -> FailureContext {
+        FailureContext {
+            failed_state: Some("ExportSnapshot".into()),
+            error: Some("ExportRejected".into()),
+            cause: Some("ExportSnapshot failed for snapshot ecb-orders-5f1d2a9c: …".into()),
+            task_error: Some("ExportRejected".into()),
+            task_cause: Some(
+                r#"{"errorType":"ExportRejected","errorMessage":"CopySnapshot ecb-orders-5f1d2a9c to s3://acme-cache-backups/ecb-orders-5f1d2a9c: InvalidParameterValue: The S3 bucket acme-cache-backups does not exist."}"#
+                    .into(),
+            ),
+            run_document: Some(json!({"input": {"replicationGroupId": "orders"}, "snapshotName": "ecb-orders-5f1d2a9c"})),
+        }
+    }
+
+    struct Sinks {
+        server: MockServer,
+    }
+
+    impl Sinks {
+        async fn start() -> Self {
+            Self {
+                server: MockServer::start().await,
+            }
+        }
+
+        fn deps(&self, slack: bool, pd: bool) -> Deps<FakeHistory, FakeSecrets> {
+            let mut secrets = HashMap::new();
+            secrets.insert(
+                "arn:slack".to_string(),
+                format!("{}/slack/T000/B000/XXXX", self.server.uri()),
+            );
+            secrets.insert(
+                "arn:pd".to_string(),
+                format!(r#"{{"routingKey":"{ROUTING_KEY}"}}"#),
+            );
+            let config = Config {
+                slack_secret_arn: slack.then(|| "arn:slack".into()),
+                pagerduty_secret_arn: pd.then(|| "arn:pd".into()),
+                pagerduty_url: format!("{}/v2/enqueue", self.server.uri()),
+                state_machine_arn: None,
+                slack_notify_success: false,
+                retry: RetryPolicy {
+                    attempts: 3,
+                    min_delay: Duration::from_millis(10),
+                    max_delay: Duration::from_millis(20),
+                    max_retry_after: Duration::from_secs(2),
+                },
+            };
+            Deps::new(
+                FakeHistory(Some(failure())),
+                FakeSecrets(secrets),
+                reqwest::Client::new(),
+                config,
+            )
+        }
+
+        async fn slack_ok(&self) {
+            Mock::given(method("POST"))
+                .and(path("/slack/T000/B000/XXXX"))
+                .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+                .mount(&self.server)
+                .await;
+        }
+
+        async fn pd_ok(&self) {
+            Mock::given(method("POST"))
+                .and(path("/v2/enqueue"))
+                .respond_with(
+                    ResponseTemplate::new(202)
+                        .set_body_json(json!({"status":"success","message":"Event processed"})),
+                )
+                .mount(&self.server)
+                .await;
+        }
+
+        async fn bodies(&self, p: &str) -> Vec<Value> {
+            self.server
+                .received_requests()
+                .await
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| r.url.path().starts_with(p))
+                .map(|r| serde_json::from_slice(&r.body).unwrap())
+                .collect()
+        }
+    }
+
+    fn event(file: &str) -> LambdaEvent<Value> {
+        let text = std::fs::read_to_string(format!(
+            "{}/../../events/notify/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        LambdaEvent::new(serde_json::from_str(&text).unwrap(), Context::default())
+    }
+
+    /// Checks an Events API v2 body against PagerDuty's published schema (PagerDuty/api-schema, events-v2): required
+    /// fields, enums and lengths.
+    fn assert_valid_pagerduty_event(body: &Value) {
+        let obj = body.as_object().expect("object");
+        let allowed = [
+            "routing_key",
+            "event_action",
+            "dedup_key",
+            "payload",
+            "client",
+            "client_url",
+            "links",
+            "images",
+        ];
+        for k in obj.keys() {
+            assert!(allowed.contains(&k.as_str()), "unknown top-level field {k}");
+        }
+        assert_eq!(
+            body["routing_key"].as_str().map(str::len),
+            Some(32),
+            "routing_key must be 32 characters"
+        );
+        let action = body["event_action"].as_str().expect("event_action");
+        assert!(["trigger", "acknowledge", "resolve"].contains(&action));
+        if let Some(d) = body.get("dedup_key") {
+            let d = d.as_str().expect("dedup_key string");
+            assert!(!d.is_empty() && d.chars().count() <= 255);
+        } else {
+            assert_eq!(
+                action, "trigger",
+                "dedup_key is required unless event_action is trigger"
+            );
+        }
+        if action == "trigger" {
+            let p = &body["payload"];
+            let summary = p["summary"].as_str().expect("payload.summary");
+            assert!(!summary.is_empty() && summary.chars().count() <= 1024);
+            assert!(
+                ["critical", "warning", "error", "info"]
+                    .contains(&p["severity"].as_str().expect("severity"))
+            );
+            assert!(!p["source"].as_str().expect("payload.source").is_empty());
+            if let Some(t) = p.get("timestamp") {
+                assert!(
+                    time::OffsetDateTime::parse(
+                        t.as_str().unwrap(),
+                        &time::format_description::well_known::Rfc3339
+                    )
+                    .is_ok()
+                );
+            }
+            if let Some(links) = body.get("links") {
+                for l in links.as_array().expect("links array") {
+                    assert!(
+                        l["href"]
+                            .as_str()
+                            .is_some_and(|h| h.starts_with("https://"))
+                    );
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn failed_run_pages_and_posts_with_the_step_error_cause_and_snapshot() {
+        let sinks = Sinks::start().await;
+        sinks.slack_ok().await;
+        sinks.pd_ok().await;
+        let summary = function_handler(event("sfn-failed.json"), &sinks.deps(true, true))
+            .await
+            .unwrap();
+        assert_eq!(summary["alerts"][0]["slack"], "sent");
+        assert_eq!(summary["alerts"][0]["pagerduty"], "sent");
+
+        let pd = sinks.bodies("/v2/enqueue").await;
+        assert_eq!(pd.len(), 1);
+        let b = &pd[0];
+        assert_valid_pagerduty_event(b);
+        assert_eq!(b["event_action"], "trigger");
+        assert_eq!(b["routing_key"], ROUTING_KEY);
+        assert_eq!(b["dedup_key"], "elasticache-backup/us-east-1/orders");
+        assert_eq!(
+            b["payload"]["summary"],
+            "ElastiCache backup of orders failed: ExportRejected at ExportSnapshot"
+        );
+        assert_eq!(b["payload"]["severity"], "critical");
+        assert_eq!(b["payload"]["source"], "orders");
+        assert_eq!(b["payload"]["component"], "ExportSnapshot");
+        assert_eq!(b["payload"]["class"], "ExportRejected");
+        assert_eq!(
+            b["payload"]["custom_details"]["snapshot_name"],
+            "ecb-orders-5f1d2a9c"
+        );
+        assert_eq!(b["payload"]["custom_details"]["snapshot_kept"], true);
+        assert!(
+            b["payload"]["custom_details"]["cause"]
+                .as_str()
+                .unwrap()
+                .contains("does not exist")
+        );
+        assert!(b["links"][0]["href"].as_str().unwrap().contains("#/v2/executions/details/arn:aws:states:us-east-1:123456789012:execution:elasticache-backup:nightly-2026-11-22"));
+
+        let slack = sinks.bodies("/slack").await;
+        assert_eq!(slack.len(), 1);
+        let m = &slack[0];
+        assert!(m["text"].as_str().unwrap().starts_with(
+            ":red_circle: ElastiCache backup of orders failed: ExportRejected at ExportSnapshot"
+        ));
+        assert_eq!(m["blocks"][0]["type"], "header");
+        let fields: Vec<&str> = m["blocks"][1]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "*Cluster*\norders",
+                "*Step*\nExportSnapshot",
+                "*Error*\nExportRejected",
+                "*Snapshot*\necb-orders-5f1d2a9c (kept)",
+                "*Region*\nus-east-1"
+            ]
+        );
+        assert!(
+            m["blocks"][2]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("The S3 bucket acme-cache-backups does not exist.")
+        );
+        assert!(
+            m["blocks"][3]["elements"][0]["text"]
+                .as_str()
+                .unwrap()
+                .contains("|Execution nightly-2026-11-22>")
+        );
+    }
+
+    #[tokio::test]
+    async fn timed_out_and_aborted_runs_page_too() {
+        for file in ["sfn-timed-out.json", "sfn-aborted.json"] {
+            let sinks = Sinks::start().await;
+            sinks.pd_ok().await;
+            function_handler(event(file), &sinks.deps(false, true))
+                .await
+                .unwrap();
+            let pd = sinks.bodies("/v2/enqueue").await;
+            assert_eq!(pd[0]["event_action"], "trigger", "{file}");
+            assert_valid_pagerduty_event(&pd[0]);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failure_without_history_still_pages_with_what_the_event_has() {
+        let sinks = Sinks::start().await;
+        sinks.pd_ok().await;
+        let mut deps = sinks.deps(false, true);
+        deps.history = FakeHistory(None);
+        function_handler(event("sfn-failed.json"), &deps)
+            .await
+            .unwrap();
+        let b = &sinks.bodies("/v2/enqueue").await[0];
+        assert_valid_pagerduty_event(b);
+        assert_eq!(
+            b["payload"]["summary"],
+            "ElastiCache backup of orders failed: States.FAILED"
+        );
+        assert_eq!(b["dedup_key"], "elasticache-backup/us-east-1/orders");
+    }
+
+    #[tokio::test]
+    async fn success_resolves_the_same_incident_and_stays_quiet_in_slack() {
+        let sinks = Sinks::start().await;
+        sinks.slack_ok().await;
+        sinks.pd_ok().await;
+        function_handler(event("sfn-succeeded.json"), &sinks.deps(true, true))
+            .await
+            .unwrap();
+        let pd = sinks.bodies("/v2/enqueue").await;
+        assert_eq!(
+            pd,
+            vec![
+                json!({"routing_key": ROUTING_KEY, "event_action": "resolve", "dedup_key": "elasticache-backup/us-east-1/orders"})
+            ]
+        );
+        assert_valid_pagerduty_event(&pd[0]);
+        assert!(sinks.bodies("/slack").await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn snapshot_created_is_info_only_never_a_page() {
+        let sinks = Sinks::start().await;
+        sinks.slack_ok().await;
+        sinks.pd_ok().await;
+        for file in [
+            "elasticache-snapshot-created.json",
+            "sns-snapshot-complete.json",
+        ] {
+            function_handler(event(file), &sinks.deps(true, true))
+                .await
+                .unwrap();
+        }
+        assert!(sinks.bodies("/v2/enqueue").await.is_empty());
+        let slack = sinks.bodies("/slack").await;
+        assert_eq!(slack.len(), 2);
+        assert!(
+            slack[0]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with(":information_source: ElastiCache Snapshot Created: orders-002")
+        );
+        assert!(
+            slack[1]["text"]
+                .as_str()
+                .unwrap()
+                .contains("SnapshotComplete: orders-002")
+        );
+    }
+
+    #[tokio::test]
+    async fn elasticache_failure_events_page_per_cluster() {
+        for (file, class) in [
+            (
+                "elasticache-snapshot-creation-failed.json",
+                "Snapshot Creation Failed",
+            ),
+            (
+                "elasticache-snapshot-export-failed.json",
+                "Snapshot Export Failed",
+            ),
+            (
+                "elasticache-snapshot-copy-failed.json",
+                "Snapshot Copy Failed",
+            ),
+            ("sns-snapshot-failed.json", "ElastiCache:SnapshotFailed"),
+        ] {
+            let sinks = Sinks::start().await;
+            sinks.pd_ok().await;
+            function_handler(event(file), &sinks.deps(false, true))
+                .await
+                .unwrap();
+            let b = &sinks.bodies("/v2/enqueue").await[0];
+            assert_valid_pagerduty_event(b);
+            assert_eq!(b["payload"]["class"], class, "{file}");
+            assert_eq!(b["payload"]["source"], "orders-002", "{file}");
+            assert_eq!(
+                b["dedup_key"], "elasticache-backup/us-east-1/orders-002",
+                "{file}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_event_is_acknowledged_without_sending() {
+        let sinks = Sinks::start().await;
+        let summary = function_handler(event("unknown.json"), &sinks.deps(true, true))
+            .await
+            .unwrap();
+        assert_eq!(summary["alerts"], json!([]));
+        assert!(summary["ignored"][0].as_str().unwrap().contains("aws.ec2"));
+        let garbage = LambdaEvent::new(json!({"hello": [1, 2]}), Context::default());
+        function_handler(garbage, &sinks.deps(true, true))
+            .await
+            .unwrap();
+        assert!(sinks.server.received_requests().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn slack_429_is_retried_after_its_retry_after() {
+        let sinks = Sinks::start().await;
+        Mock::given(method("POST"))
+            .and(path("/slack/T000/B000/XXXX"))
+            .respond_with(
+                ResponseTemplate::new(429)
+                    .insert_header("Retry-After", "1")
+                    .set_body_string("rate_limited"),
+            )
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&sinks.server)
+            .await;
+        sinks.slack_ok().await;
+        let started = std::time::Instant::now();
+        function_handler(event("sfn-failed.json"), &sinks.deps(true, false))
+            .await
+            .unwrap();
+        assert_eq!(sinks.bodies("/slack").await.len(), 2);
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "Retry-After not honoured: {:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn pagerduty_5xx_is_retried_until_202() {
+        let sinks = Sinks::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v2/enqueue"))
+            .respond_with(ResponseTemplate::new(503))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&sinks.server)
+            .await;
+        sinks.pd_ok().await;
+        function_handler(event("sfn-failed.json"), &sinks.deps(false, true))
+            .await
+            .unwrap();
+        let pd = sinks.bodies("/v2/enqueue").await;
+        assert_eq!(pd.len(), 2);
+        assert_eq!(
+            pd[0], pd[1],
+            "a retry sends the same event (same dedup_key)"
+        );
+    }
+
+    #[tokio::test]
+    async fn pagerduty_400_is_not_retried_and_fails_the_handler_but_slack_still_goes_out() {
+        let sinks = Sinks::start().await;
+        sinks.slack_ok().await;
+        Mock::given(method("POST")).and(path("/v2/enqueue"))
+            .respond_with(ResponseTemplate::new(400).set_body_json(json!({"status":"invalid event","message":"Event object is invalid","errors":["Length of 'routing_key' is incorrect (should be 32 characters)"]})))
+            .mount(&sinks.server).await;
+        let err = function_handler(event("sfn-failed.json"), &sinks.deps(true, true))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "DeliveryFailed");
+        assert!(err.to_string().contains("pagerduty: HTTP 400"), "{err}");
+        assert_eq!(sinks.bodies("/v2/enqueue").await.len(), 1);
+        assert_eq!(sinks.bodies("/slack").await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn one_sink_down_does_not_stop_the_other() {
+        let sinks = Sinks::start().await;
+        Mock::given(method("POST"))
+            .and(path("/slack/T000/B000/XXXX"))
+            .respond_with(ResponseTemplate::new(500))
+            .mount(&sinks.server)
+            .await;
+        sinks.pd_ok().await;
+        let err = function_handler(event("sfn-failed.json"), &sinks.deps(true, true))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("delivery failed: slack: HTTP 500"),
+            "{err}"
+        );
+        assert_eq!(sinks.bodies("/slack").await.len(), 3, "3 attempts");
+        assert_eq!(sinks.bodies("/v2/enqueue").await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_secret_fails_that_sink_only() {
+        let sinks = Sinks::start().await;
+        sinks.pd_ok().await;
+        let mut deps = sinks.deps(true, true);
+        deps.secrets.0.remove("arn:slack");
+        let err = function_handler(event("sfn-failed.json"), &deps)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("secret arn:slack"), "{err}");
+        assert_eq!(sinks.bodies("/v2/enqueue").await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn executions_of_another_state_machine_are_ignored() {
+        let sinks = Sinks::start().await;
+        let mut deps = sinks.deps(true, true);
+        deps.config.state_machine_arn =
+            Some("arn:aws:states:us-east-1:123456789012:stateMachine:other".into());
+        let summary = function_handler(event("sfn-failed.json"), &deps)
+            .await
+            .unwrap();
+        assert_eq!(summary["alerts"], json!([]));
+        assert!(sinks.server.received_requests().await.unwrap().is_empty());
+    }
+
+    #[test]
+    fn long_causes_are_cut_to_the_limits() {
+        let a = Alert {
+            action: Action::Trigger,
+            target: "orders".into(),
+            region: "us-east-1".into(),
+            title: "t".repeat(2000),
+            step: None,
+            error: None,
+            cause: Some("c".repeat(10_000)),
+            snapshot_name: None,
+            execution_arn: None,
+            time: None,
+        };
+        let m = slack::message(&a);
+        assert_eq!(
+            m["blocks"][0]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .count(),
+            150
+        );
+        assert!(
+            m["blocks"][2]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .count()
+                <= 3000
+        );
+        let b = pagerduty::event(&a, ROUTING_KEY).unwrap();
+        assert_valid_pagerduty_event(&b);
+        assert_eq!(
+            b["payload"]["summary"].as_str().unwrap().chars().count(),
+            1024
+        );
+    }
+}

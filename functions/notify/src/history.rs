@@ -1,0 +1,409 @@
+//! What the execution history says about a failure: the failed state, the error and cause, and the run document
+//! the failed state was given (for the cluster and snapshot name).
+//!
+//! Source: AWS Step Functions API Reference, `GetExecutionHistory` (paginated by `nextToken`; `reverseOrder` gives
+//! newest first) and `HistoryEvent`.
+
+use async_trait::async_trait;
+use aws_sdk_sfn::Client;
+use aws_sdk_sfn::types::{HistoryEvent as SdkEvent, HistoryEventType};
+use serde_json::Value;
+
+/// Most events read from one history: a failure is near the end, and the history may hold 25,000.
+pub const MAX_EVENTS: usize = 1000;
+
+/// What the history told.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FailureContext {
+    /// The Task state that failed (the newest Task state entered).
+    pub failed_state: Option<String>,
+    /// The execution's error (ExecutionFailed/TimedOut/Aborted), e.g. `ExportRejected`.
+    pub error: Option<String>,
+    /// The execution's cause.
+    pub cause: Option<String>,
+    /// The failing task's own error and cause (LambdaFunctionFailed / TaskFailed), if any.
+    pub task_error: Option<String>,
+    /// See `task_error`; for Lambda a JSON `{"errorType","errorMessage"}` string.
+    pub task_cause: Option<String>,
+    /// The input of the failed state: the run document.
+    pub run_document: Option<Value>,
+}
+
+impl FailureContext {
+    /// The most readable cause: the handler's `errorMessage` if the task cause is Lambda's JSON, else the task
+    /// cause, else the execution cause.
+    pub fn best_cause(&self) -> Option<String> {
+        let from_task = self.task_cause.as_ref().map(|c| {
+            serde_json::from_str::<Value>(c)
+                .ok()
+                .and_then(|v| {
+                    v.get("errorMessage")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
+                .unwrap_or_else(|| c.clone())
+        });
+        from_task.or_else(|| self.cause.clone())
+    }
+
+    fn complete(&self) -> bool {
+        self.failed_state.is_some() && self.error.is_some() && self.task_cause.is_some()
+    }
+}
+
+/// One history event, reduced to what matters here.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// ExecutionFailed / ExecutionTimedOut / ExecutionAborted.
+    ExecutionEnded {
+        /// Error.
+        error: Option<String>,
+        /// Cause.
+        cause: Option<String>,
+    },
+    /// LambdaFunctionFailed / LambdaFunctionTimedOut / TaskFailed / TaskTimedOut.
+    TaskFailed {
+        /// Error.
+        error: Option<String>,
+        /// Cause.
+        cause: Option<String>,
+    },
+    /// TaskStateEntered.
+    TaskStateEntered {
+        /// State name.
+        name: String,
+        /// State input (JSON text).
+        input: Option<String>,
+    },
+    /// Anything else.
+    Other,
+}
+
+/// Folds events, newest first, into a [`FailureContext`]; stops early once it has everything.
+pub fn summarize(events: impl IntoIterator<Item = Event>) -> FailureContext {
+    let mut ctx = FailureContext::default();
+    for e in events.into_iter().take(MAX_EVENTS) {
+        match e {
+            Event::ExecutionEnded { error, cause }
+                if ctx.error.is_none() && ctx.cause.is_none() =>
+            {
+                ctx.error = error;
+                ctx.cause = cause;
+            }
+            Event::TaskFailed { error, cause }
+                if ctx.task_cause.is_none() && ctx.task_error.is_none() =>
+            {
+                ctx.task_error = error;
+                ctx.task_cause = cause;
+            }
+            Event::TaskStateEntered { name, input } if ctx.failed_state.is_none() => {
+                ctx.failed_state = Some(name);
+                ctx.run_document = input.and_then(|i| serde_json::from_str(&i).ok());
+            }
+            _ => {}
+        }
+        if ctx.complete() {
+            break;
+        }
+    }
+    ctx
+}
+
+/// Reads an execution's history.
+#[async_trait]
+pub trait ExecutionHistory: Send + Sync {
+    /// The failure context of `execution_arn`.
+    ///
+    /// # Errors
+    /// A message when the history cannot be read (the alert is then sent without it).
+    async fn failure_context(&self, execution_arn: &str) -> Result<FailureContext, String>;
+}
+
+/// [`ExecutionHistory`] over `aws_sdk_sfn` (`states:GetExecutionHistory`).
+#[derive(Debug, Clone)]
+pub struct SfnHistory {
+    client: Client,
+}
+
+impl SfnHistory {
+    /// Wraps a Step Functions client.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+fn reduce(e: &SdkEvent) -> Event {
+    type Pair = (Option<String>, Option<String>);
+    let pair = |error: Option<&str>, cause: Option<&str>| -> Pair {
+        (error.map(str::to_string), cause.map(str::to_string))
+    };
+    let ended = |p: Option<Pair>| {
+        let (error, cause) = p.unwrap_or_default();
+        Event::ExecutionEnded { error, cause }
+    };
+    let task = |p: Option<Pair>| {
+        p.map_or(Event::Other, |(error, cause)| Event::TaskFailed {
+            error,
+            cause,
+        })
+    };
+    match e.r#type() {
+        HistoryEventType::ExecutionFailed => ended(
+            e.execution_failed_event_details()
+                .map(|d| pair(d.error(), d.cause())),
+        ),
+        HistoryEventType::ExecutionTimedOut => ended(Some(
+            e.execution_timed_out_event_details()
+                .map(|d| pair(d.error(), d.cause()))
+                .unwrap_or((Some("States.Timeout".into()), None)),
+        )),
+        HistoryEventType::ExecutionAborted => ended(
+            e.execution_aborted_event_details()
+                .map(|d| pair(d.error(), d.cause())),
+        ),
+        HistoryEventType::LambdaFunctionFailed => task(
+            e.lambda_function_failed_event_details()
+                .map(|d| pair(d.error(), d.cause())),
+        ),
+        HistoryEventType::LambdaFunctionTimedOut => task(
+            e.lambda_function_timed_out_event_details()
+                .map(|d| pair(d.error(), d.cause())),
+        ),
+        HistoryEventType::TaskFailed => task(
+            e.task_failed_event_details()
+                .map(|d| pair(d.error(), d.cause())),
+        ),
+        HistoryEventType::TaskTimedOut => task(
+            e.task_timed_out_event_details()
+                .map(|d| pair(d.error(), d.cause())),
+        ),
+        HistoryEventType::TaskStateEntered => {
+            e.state_entered_event_details()
+                .map_or(Event::Other, |d| Event::TaskStateEntered {
+                    name: d.name().to_string(),
+                    input: d.input().map(str::to_string),
+                })
+        }
+        _ => Event::Other,
+    }
+}
+
+#[async_trait]
+impl ExecutionHistory for SfnHistory {
+    #[tracing::instrument(skip(self))]
+    async fn failure_context(&self, execution_arn: &str) -> Result<FailureContext, String> {
+        let mut pages = self
+            .client
+            .get_execution_history()
+            .execution_arn(execution_arn)
+            .reverse_order(true)
+            .include_execution_data(true)
+            .into_paginator()
+            .send();
+        let mut events = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                format!(
+                    "GetExecutionHistory {execution_arn}: {}",
+                    aws_sdk_sfn::error::DisplayErrorContext(&e)
+                )
+            })?;
+            events.extend(page.events().iter().map(reduce));
+            let partial = summarize(events.iter().cloned());
+            if partial.complete() || events.len() >= MAX_EVENTS {
+                break;
+            }
+        }
+        Ok(summarize(events))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_sfn::operation::get_execution_history::GetExecutionHistoryOutput;
+    use aws_sdk_sfn::types::{
+        ExecutionFailedEventDetails, LambdaFunctionFailedEventDetails, StateEnteredEventDetails,
+    };
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_types::DateTime;
+
+    const ARN: &str =
+        "arn:aws:states:us-east-1:123456789012:execution:elasticache-backup:nightly-1";
+
+    fn event(id: i64, t: HistoryEventType) -> aws_sdk_sfn::types::builders::HistoryEventBuilder {
+        SdkEvent::builder()
+            .id(id)
+            .r#type(t)
+            .timestamp(DateTime::from_secs(1_700_000_000 + id))
+    }
+
+    #[tokio::test]
+    async fn finds_the_failed_state_across_pages_newest_first() {
+        // Page 1 (newest): the execution failure and the Catch path; page 2: the Lambda failure and the Task entry.
+        let page1 = mock!(Client::get_execution_history)
+            .match_requests(|r| {
+                r.execution_arn() == Some(ARN)
+                    && r.reverse_order() == Some(true)
+                    && r.next_token().is_none()
+            })
+            .then_output(|| {
+                GetExecutionHistoryOutput::builder()
+                    .events(
+                        event(30, HistoryEventType::ExecutionFailed)
+                            .execution_failed_event_details(
+                                ExecutionFailedEventDetails::builder()
+                                    .error("ExportRejected")
+                                    .cause(
+                                        "ExportSnapshot failed for snapshot ecb-orders-1a2b3c4d: …",
+                                    )
+                                    .build(),
+                            )
+                            .build()
+                            .unwrap(),
+                    )
+                    .events(
+                        event(29, HistoryEventType::FailStateEntered)
+                            .build()
+                            .unwrap(),
+                    )
+                    .events(
+                        event(28, HistoryEventType::PassStateExited)
+                            .build()
+                            .unwrap(),
+                    )
+                    .next_token("page-2")
+                    .build()
+                    .unwrap()
+            });
+        let page2 = mock!(Client::get_execution_history)
+            .match_requests(|r| r.next_token() == Some("page-2"))
+            .then_output(|| {
+                GetExecutionHistoryOutput::builder()
+                    .events(
+                        event(20, HistoryEventType::LambdaFunctionFailed)
+                            .lambda_function_failed_event_details(
+                                LambdaFunctionFailedEventDetails::builder()
+                                    .error("ExportRejected")
+                                    .cause(r#"{"errorType":"ExportRejected","errorMessage":"CopySnapshot ecb-orders-1a2b3c4d to s3://b/ecb-orders-1a2b3c4d: InvalidParameterValue: The S3 bucket b does not exist."}"#)
+                                    .build(),
+                            )
+                            .build()
+                            .unwrap(),
+                    )
+                    .events(
+                        event(18, HistoryEventType::TaskStateEntered)
+                            .state_entered_event_details(
+                                StateEnteredEventDetails::builder()
+                                    .name("ExportSnapshot")
+                                    .input(r#"{"input":{"replicationGroupId":"orders"},"snapshotName":"ecb-orders-1a2b3c4d"}"#)
+                                    .build()
+                                    .unwrap(),
+                            )
+                            .build()
+                            .unwrap(),
+                    )
+                    .events(
+                        event(10, HistoryEventType::TaskStateEntered)
+                            .state_entered_event_details(
+                                StateEnteredEventDetails::builder().name("CheckSnapshot").build().unwrap(),
+                            )
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap()
+            });
+        let client = mock_client!(aws_sdk_sfn, RuleMode::MatchAny, [&page1, &page2]);
+
+        let ctx = SfnHistory::new(client).failure_context(ARN).await.unwrap();
+
+        assert_eq!(ctx.failed_state.as_deref(), Some("ExportSnapshot"));
+        assert_eq!(ctx.error.as_deref(), Some("ExportRejected"));
+        assert_eq!(
+            ctx.best_cause().as_deref(),
+            Some(
+                "CopySnapshot ecb-orders-1a2b3c4d to s3://b/ecb-orders-1a2b3c4d: InvalidParameterValue: The S3 bucket b does not exist."
+            )
+        );
+        assert_eq!(
+            ctx.run_document.unwrap()["snapshotName"],
+            "ecb-orders-1a2b3c4d"
+        );
+        assert_eq!((page1.num_calls(), page2.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_history_without_a_failure_event_still_names_the_last_task() {
+        let rule = mock!(Client::get_execution_history).then_output(|| {
+            GetExecutionHistoryOutput::builder()
+                .events(
+                    event(7, HistoryEventType::ExecutionAborted)
+                        .build()
+                        .unwrap(),
+                )
+                .events(
+                    event(6, HistoryEventType::WaitStateEntered)
+                        .build()
+                        .unwrap(),
+                )
+                .events(
+                    event(5, HistoryEventType::TaskStateEntered)
+                        .state_entered_event_details(
+                            StateEnteredEventDetails::builder()
+                                .name("CheckExport")
+                                .input("{}")
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap()
+        });
+        let client = mock_client!(aws_sdk_sfn, [&rule]);
+        let ctx = SfnHistory::new(client).failure_context(ARN).await.unwrap();
+        assert_eq!(ctx.failed_state.as_deref(), Some("CheckExport"));
+        assert_eq!(ctx.error, None);
+        assert_eq!(ctx.best_cause(), None);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_history_is_an_error_message_not_a_panic() {
+        let rule = mock!(Client::get_execution_history).then_error(|| {
+            aws_sdk_sfn::operation::get_execution_history::GetExecutionHistoryError::ExecutionDoesNotExist(
+                aws_sdk_sfn::types::error::ExecutionDoesNotExist::builder().message("no such execution").build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_sfn, [&rule]);
+        let err = SfnHistory::new(client)
+            .failure_context(ARN)
+            .await
+            .unwrap_err();
+        assert!(
+            err.contains("ExecutionDoesNotExist") || err.contains("no such execution"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn summarize_keeps_the_newest_of_each() {
+        let ctx = summarize([
+            Event::ExecutionEnded {
+                error: Some("SnapshotTimeout".into()),
+                cause: Some("c".into()),
+            },
+            Event::TaskStateEntered {
+                name: "CheckSnapshot".into(),
+                input: None,
+            },
+            Event::TaskStateEntered {
+                name: "CreateSnapshot".into(),
+                input: None,
+            },
+        ]);
+        assert_eq!(ctx.failed_state.as_deref(), Some("CheckSnapshot"));
+        assert_eq!(ctx.best_cause().as_deref(), Some("c"));
+    }
+}
