@@ -9,7 +9,12 @@ FUNCTIONS := create-snapshot check-snapshot export-snapshot check-export delete-
 ASL := terraform/backup.asl.json
 SFN_NODE := local/sfn/node_modules/.bin/node
 
-.PHONY: help deps demo test unit e2e validate-asl fmt lint check build clean
+TF_DIR ?= terraform/examples/complete
+# Offline, point Terraform at a provider mirror: TF_PLUGIN_DIR=/opt/tf-plugins (a `-plugin-dir` directory).
+TF_PLUGIN_DIR ?=
+TF_INIT := terraform init -input=false -backend=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
+
+.PHONY: help deps demo test unit e2e validate-asl fmt lint check build clean tf-fmt tf-validate tf-test checkov plan deploy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -21,7 +26,7 @@ demo: deps ## Back up ~100,000 keys from a local primary + replica through the r
 	$(CARGO) build --workspace --bins
 	$(PYTHON) local/demo.py
 
-test: deps lint unit validate-asl e2e ## Everything CI runs: fmt, clippy, Rust unit tests, asl-validator, emulator fidelity, end to end
+test: deps lint unit validate-asl terraform-checks e2e ## Everything CI runs: fmt, clippy, unit tests, asl-validator, Terraform checks, fidelity, end to end
 
 unit: ## Rust unit tests (handlers against fakes, adapters against aws-smithy-mocks)
 	$(CARGO) test --workspace
@@ -40,7 +45,34 @@ lint: ## cargo fmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-check: lint validate-asl ## The static gates
+check: lint validate-asl terraform-checks ## The static gates (no servers)
+
+terraform-checks: tf-fmt tf-validate tf-test checkov ## terraform fmt/validate/test, checkov, and the consistency test
+	$(PYTHON) -m pytest local/tests/test_consistency.py -v
+
+tf-fmt: ## terraform fmt -check
+	terraform fmt -check -recursive terraform
+
+tf-validate: ## terraform init (offline with TF_PLUGIN_DIR) and validate, module and example
+	cd terraform && $(TF_INIT) >/dev/null && terraform validate
+	cd $(TF_DIR) && $(TF_INIT) >/dev/null && terraform validate
+
+tf-test: ## terraform test (mock provider: no credentials, no network)
+	cd terraform && $(TF_INIT) >/dev/null && terraform test
+
+checkov: deps ## checkov on terraform/ (offline)
+	BC_SKIP_MAPPING=TRUE checkov -d terraform --framework terraform --skip-path terraform/tests --quiet --compact
+
+plan: ## terraform plan in TF_DIR (default examples/complete); TF_OFFLINE=1 plans with no AWS credentials or network
+	@set -e; cd $(TF_DIR); trap 'rm -f zz_offline_override.tf' EXIT; \
+	if [ -n "$(TF_OFFLINE)" ]; then printf '%s\n' \
+	  'provider "aws" {' '  access_key = "offline"' '  secret_key = "offline"' '  skip_credentials_validation = true' \
+	  '  skip_requesting_account_id = true' '  skip_metadata_api_check = true' '}' > zz_offline_override.tf; fi; \
+	$(TF_INIT) >/dev/null; \
+	terraform plan -input=false -out=backup.tfplan $(if $(TF_OFFLINE),-var account_id=123456789012)
+
+deploy: build ## Build the zips, then terraform apply in TF_DIR
+	cd $(TF_DIR) && terraform init -input=false && terraform apply -input=false
 
 build: deps ## Release zips for Lambda (provided.al2023; ARCH=arm64 by default): target/lambda/<function>/bootstrap.zip
 	rustup target add $(if $(filter arm64,$(ARCH)),aarch64,x86_64)-unknown-linux-gnu

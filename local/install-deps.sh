@@ -15,7 +15,7 @@ if ! command -v redis-server >/dev/null || ! command -v redis-check-rdb >/dev/nu
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server redis-tools >/dev/null
 fi
 
-if ! "$PYTHON" -c "import moto.server, boto3, redis, pytest" 2>/dev/null || ! command -v cargo-lambda >/dev/null; then
+if ! "$PYTHON" -c "import moto.server, boto3, redis, pytest" 2>/dev/null || ! command -v cargo-lambda >/dev/null || ! command -v checkov >/dev/null; then
   echo "deps: installing Python tools (pip: local/requirements.txt)"
   "$PYTHON" -m pip install -q --disable-pip-version-check -r local/requirements.txt
   hash -r
@@ -27,8 +27,8 @@ if [ ! -x local/sfn/node_modules/.bin/node ] || [ ! -d local/sfn/node_modules/aw
 fi
 
 missing=()
-for tool in redis-server redis-check-rdb cargo-lambda; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in redis-server redis-check-rdb cargo-lambda checkov terraform; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "deps: still missing after install: ${missing[*]} (is pip's script directory on PATH?)" >&2
+  echo "deps: still missing after install: ${missing[*]} (is pip's script directory on PATH? Terraform >= 1.7 comes from https://developer.hashicorp.com/terraform/install)" >&2
   exit 1
 fi

@@ -7,12 +7,32 @@
 //!   trigger; "Snapshot Created" → info (Amazon EventBridge events reference, ElastiCache).
 //! - SNS notifications from ElastiCache (`NotificationTopicArn`; ElastiCache User Guide, "Event notifications and
 //!   Amazon SNS"): `ElastiCache:SnapshotFailed` → trigger; `ElastiCache:SnapshotComplete` → info.
+//! - SNS notifications from a CloudWatch alarm (the "no successful backup" alarm; Amazon CloudWatch User Guide,
+//!   "Using Amazon CloudWatch alarms", SNS message JSON): `NewStateValue` `ALARM` → trigger, `OK` → resolve.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sns::SnsEvent;
 use serde_json::Value;
 
 use crate::history::FailureContext;
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn cloudwatch_and_rfc3339_times_become_rfc3339() {
+        assert_eq!(
+            rfc3339("2026-11-22T05:00:00.000+0000").as_deref(),
+            Some("2026-11-22T05:00:00Z")
+        );
+        assert_eq!(
+            rfc3339("2026-11-22T14:00:00+09:00").as_deref(),
+            Some("2026-11-22T05:00:00Z")
+        );
+        assert_eq!(rfc3339("yesterday"), None);
+    }
+}
 
 /// What the alert asks of the sinks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,10 +177,46 @@ pub fn parse(event: &Value) -> Vec<Notice> {
     }
 }
 
+/// `t` as RFC 3339 (UTC), accepting CloudWatch's `2026-11-22T05:00:00.000+0000`; `None` if neither parses.
+pub fn rfc3339(t: &str) -> Option<String> {
+    use time::format_description::well_known::Rfc3339;
+    let parsed = time::OffsetDateTime::parse(t, &Rfc3339).ok().or_else(|| {
+        let cw = time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond][offset_hour sign:mandatory][offset_minute]"
+        );
+        time::OffsetDateTime::parse(t, &cw).ok()
+    })?;
+    parsed.to_offset(time::UtcOffset::UTC).format(&Rfc3339).ok()
+}
+
 /// Parses an ElastiCache SNS message: `{"ElastiCache:SnapshotFailed": "<cluster>"}` (as seen in the wild) or the
 /// documented text form `ElastiCache:SnapshotFailed : <cluster>`.
 fn parse_sns(message: &str, topic_arn: &str) -> Notice {
     let region = topic_arn.split(':').nth(3).unwrap_or_default().to_string();
+    if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(message)
+        && let Some(name) = m.get("AlarmName").and_then(Value::as_str)
+    {
+        let text = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+        let region = text("AlarmArn")
+            .and_then(|a| a.split(':').nth(3).map(str::to_string))
+            .unwrap_or(region);
+        let action = match text("NewStateValue").as_deref() {
+            Some("ALARM") => Some(Action::Trigger),
+            Some("OK") => Some(Action::Resolve),
+            _ => None,
+        };
+        return Notice::Snapshot(SnapshotNotice {
+            action,
+            kind: format!("alarm {}", text("NewStateValue").unwrap_or_default()),
+            target: name.to_string(),
+            message: text("AlarmDescription").map(|d| match text("NewStateReason") {
+                Some(r) => format!("{d} {r}"),
+                None => d,
+            }),
+            region,
+            time: text("StateChangeTime").and_then(|t| rfc3339(&t)),
+        });
+    }
     let (kind, target) = match serde_json::from_str::<Value>(message) {
         Ok(Value::Object(m)) => match m.iter().find(|(k, _)| k.starts_with("ElastiCache:")) {
             Some((k, v)) => (k.clone(), v.as_str().unwrap_or_default().to_string()),
@@ -314,17 +370,29 @@ pub fn execution_alert(n: &ExecutionNotice, history: Option<&FailureContext>) ->
 /// The alert for an ElastiCache snapshot event; `None` for event kinds that need none.
 pub fn snapshot_alert(n: &SnapshotNotice) -> Option<Alert> {
     let action = n.action?;
-    Some(Alert {
-        action,
-        target: n.target.clone(),
-        region: n.region.clone(),
-        title: format!(
+    let alarm = n.kind.starts_with("alarm ");
+    let title = match (alarm, action) {
+        (true, Action::Resolve) => format!("Backups succeeding again: alarm {} is OK", n.target),
+        (true, _) => format!("No successful ElastiCache backup: alarm {}", n.target),
+        (false, _) => format!(
             "ElastiCache {}: {}",
             n.kind.trim_start_matches("ElastiCache:"),
             n.target
         ),
+    };
+    Some(Alert {
+        action,
+        target: n.target.clone(),
+        region: n.region.clone(),
+        title,
         step: None,
-        error: (action == Action::Trigger).then(|| n.kind.clone()),
+        error: (action == Action::Trigger).then(|| {
+            if alarm {
+                "NoSuccessfulBackup".into()
+            } else {
+                n.kind.clone()
+            }
+        }),
         cause: n.message.clone(),
         snapshot_name: None,
         execution_arn: None,

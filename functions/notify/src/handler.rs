@@ -582,6 +582,42 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_no_success_alarm_pages_and_its_ok_resolves() {
+        let sinks = Sinks::start().await;
+        sinks.pd_ok().await;
+        function_handler(
+            event("cloudwatch-alarm-no-success.json"),
+            &sinks.deps(false, true),
+        )
+        .await
+        .unwrap();
+        let mut ok = event("cloudwatch-alarm-no-success.json");
+        let mut message: Value =
+            serde_json::from_str(ok.payload["Records"][0]["Sns"]["Message"].as_str().unwrap())
+                .unwrap();
+        message["NewStateValue"] = json!("OK");
+        ok.payload["Records"][0]["Sns"]["Message"] = json!(message.to_string());
+        function_handler(ok, &sinks.deps(false, true))
+            .await
+            .unwrap();
+
+        let pd = sinks.bodies("/v2/enqueue").await;
+        assert_eq!(pd.len(), 2);
+        assert_valid_pagerduty_event(&pd[0]);
+        assert_eq!(pd[0]["event_action"], "trigger");
+        assert_eq!(
+            pd[0]["payload"]["summary"],
+            "No successful ElastiCache backup: alarm elasticache-backup-no-successful-backup"
+        );
+        assert_eq!(
+            pd[0]["dedup_key"],
+            "elasticache-backup/ap-northeast-2/elasticache-backup-no-successful-backup"
+        );
+        assert_eq!(pd[1]["event_action"], "resolve");
+        assert_eq!(pd[1]["dedup_key"], pd[0]["dedup_key"]);
+    }
+
+    #[tokio::test]
     async fn an_unknown_event_is_acknowledged_without_sending() {
         let sinks = Sinks::start().await;
         let summary = function_handler(event("unknown.json"), &sinks.deps(true, true))

@@ -1,0 +1,144 @@
+"""Consistency between the Rust functions, the state machine and the Terraform module (no servers needed).
+
+- every function crate under functions/ has a Terraform entry, and every Terraform entry a crate;
+- every ${...} placeholder of terraform/backup.asl.json is supplied by state_machine.tf, and every Task invokes one;
+- every AWS operation a handler makes is allowed by its role, and the role allows nothing else beyond the few
+  actions AWS requires of the caller without the handler calling them (listed below with their source).
+
+Operations are derived from the code: main.rs says which adapters a function builds, the handler says which port
+methods it calls, and the adapters say which SDK operation each port method sends.
+"""
+
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS = ROOT / "functions"
+TERRAFORM = ROOT / "terraform"
+
+# Adapters: source file → (adapter type, trait impl blocks to read).
+ADAPTER_FILES = {
+    "ElastiCacheSnapshots": FUNCTIONS / "backup-core/src/aws/elasticache.rs",
+    "S3ExportStore": FUNCTIONS / "backup-core/src/aws/s3.rs",
+    "SfnHistory": FUNCTIONS / "notify/src/history.rs",
+    "SecretsManager": FUNCTIONS / "notify/src/secrets.rs",
+}
+SERVICE_OF = {"ElastiCacheSnapshots": "elasticache", "S3ExportStore": "s3", "SfnHistory": "states",
+              "SecretsManager": "secretsmanager"}
+# IAM action of an SDK operation where it is not Service:PascalCase(operation) (Service Authorization Reference).
+ACTION_OF = {("s3", "list_objects_v2"): "s3:ListBucket"}
+# Helpers that call a port method on the handler's behalf.
+INDIRECT_CALLS = {r"\binspect\(": "list", r"\.get\(&deps\.secrets\)": "secret_string"}
+# Actions a role needs although the handler does not send them itself.
+REQUIRED_BY_AWS = {
+    # IAM reference: CreateSnapshot also needs AddTagsToResource.
+    "create-snapshot": {"elasticache:AddTagsToResource"},
+    # ElastiCache User Guide, "Exporting a backup": the caller's own access to the bucket is validated.
+    "export-snapshot": {"s3:GetBucketLocation", "s3:PutObject", "s3:GetObject", "s3:DeleteObject",
+                        "s3:ListAllMyBuckets"},
+}
+
+
+def pascal(op: str) -> str:
+    return "".join(p.capitalize() for p in op.split("_"))
+
+
+def function_crates() -> set[str]:
+    return {p.parent.parent.name for p in FUNCTIONS.glob("*/src/main.rs")}
+
+
+def terraform_functions() -> dict[str, set[str]]:
+    """Function name → actions of its statements, read from terraform/locals.tf."""
+    text = (TERRAFORM / "locals.tf").read_text()
+    block = text[text.index("  functions = {"):text.index("  step_functions =")]
+    starts = [(m.group(1), m.start()) for m in re.finditer(r"^    ([a-z][a-z-]*) = \{$", block, re.M)]
+    out = {}
+    for i, (name, start) in enumerate(starts):
+        end = starts[i + 1][1] if i + 1 < len(starts) else len(block)
+        body = block[start:end]
+        actions = set(re.findall(r'"([a-z0-9]+:[A-Za-z0-9]+)"', " ".join(re.findall(r"actions\s*=\s*\[([^\]]*)\]", body))))
+        out[name] = actions
+    return out
+
+
+def adapter_operations() -> dict[str, dict[str, set[str]]]:
+    """Adapter → port method → SDK operations it sends."""
+    result = {}
+    for adapter, path in ADAPTER_FILES.items():
+        text = re.sub(r"#\[cfg\(test\)\]\s*mod tests \{.*", "", path.read_text(), flags=re.S)
+        impl = text[text.index(f"for {adapter} {{"):]
+        methods = {}
+        for m in re.finditer(r"async fn (\w+)\(", impl):
+            rest = impl[m.end():]
+            nxt = re.search(r"async fn \w+\(", rest)
+            body = rest[: nxt.start()] if nxt else rest
+            ops = set(re.findall(r"\.client\s*\.(\w+)\(\)", body))
+            methods.setdefault(m.group(1), set()).update(ops)
+        assert methods, f"no methods found for {adapter}"
+        result[adapter] = methods
+    return result
+
+
+def handler_actions(crate: str, adapters: dict) -> set[str]:
+    src = FUNCTIONS / crate / "src"
+    main = (src / "main.rs").read_text()
+    # Each file's tests (at its end) call fakes, not AWS: leave them out.
+    code = "\n".join(re.sub(r"#\[cfg\(test\)\]\s*mod tests \{.*", "", p.read_text(), flags=re.S)
+                     for p in src.glob("*.rs") if p.name != "main.rs")
+    built = [a for a in ADAPTER_FILES if re.search(rf"\b{a}::new\(", main)]
+    actions = set()
+    for adapter in built:
+        for method, ops in adapters[adapter].items():
+            called = re.search(rf"\.{method}\(", code) or any(
+                re.search(pattern, code) for pattern, m in INDIRECT_CALLS.items() if m == method)
+            if called:
+                for op in ops:
+                    service = SERVICE_OF[adapter]
+                    actions.add(ACTION_OF.get((service, op), f"{service}:{pascal(op)}"))
+    return actions
+
+
+def test_every_function_crate_has_a_terraform_entry_and_back():
+    assert function_crates() == set(terraform_functions())
+
+
+def test_every_asl_placeholder_is_supplied_and_every_task_invokes_a_step_function():
+    asl = (TERRAFORM / "backup.asl.json").read_text()
+    placeholders = set(re.findall(r"\$\{(\w+)\}", asl))
+    steps = set(terraform_functions()) - {"notify"}
+    supplied = {f"{name.replace('-', '_')}_arn" for name in steps}
+    assert placeholders == supplied
+    states = json.loads(asl)["States"]
+    tasks = {s["Resource"] for s in states.values() if s["Type"] == "Task"}
+    assert tasks == {"${%s}" % p for p in supplied}
+    sm = (TERRAFORM / "state_machine.tf").read_text()
+    assert 'replace(k, "-", "_")}_arn' in sm and "local.step_functions" in sm
+
+
+def test_the_adapters_are_read():
+    ops = adapter_operations()
+    assert ops["ElastiCacheSnapshots"]["create_snapshot"] == {"create_snapshot"}
+    assert ops["S3ExportStore"]["list"] == {"list_objects_v2"}
+    assert ops["SfnHistory"]["failure_context"] == {"get_execution_history"}
+
+
+def test_every_call_a_handler_makes_is_allowed_by_its_role_and_nothing_more():
+    adapters = adapter_operations()
+    roles = terraform_functions()
+    for crate in sorted(function_crates()):
+        made = handler_actions(crate, adapters)
+        assert made, f"{crate}: no AWS operation found; the derivation is broken"
+        allowed = roles[crate]
+        assert made <= allowed, f"{crate} calls {sorted(made - allowed)} which its role does not allow"
+        extra = allowed - made - REQUIRED_BY_AWS.get(crate, set())
+        assert not extra, f"{crate}'s role allows {sorted(extra)} which it never calls"
+
+
+def test_derivation_sees_each_step():
+    adapters = adapter_operations()
+    assert handler_actions("check-export", adapters) == {"s3:ListBucket"}
+    assert handler_actions("create-snapshot", adapters) == {
+        "elasticache:DescribeReplicationGroups", "elasticache:DescribeCacheClusters",
+        "elasticache:DescribeSnapshots", "elasticache:CreateSnapshot"}
+    assert handler_actions("notify", adapters) == {"states:GetExecutionHistory", "secretsmanager:GetSecretValue"}

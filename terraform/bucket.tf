@@ -1,0 +1,123 @@
+# The export bucket: private, ACLs disabled, TLS-only, SSE-S3 (exports cannot use a customer KMS key and restores
+# read SSE-S3 only), versioned, expiring; writable by the regional ElastiCache export principal.
+resource "aws_s3_bucket" "exports" {
+  count = var.create_bucket ? 1 : 0
+
+  bucket              = local.bucket_name
+  object_lock_enabled = var.object_lock_days != null
+
+  # checkov:skip=CKV_AWS_18:Access logging needs a second bucket the user owns; CloudTrail data events are the better audit trail here.
+  # checkov:skip=CKV_AWS_144:Cross-region replication is a user decision (restores need the .rdb in the cluster's region).
+  # checkov:skip=CKV_AWS_145:ElastiCache exports cannot be written with a customer managed KMS key, and seeding a cluster reads SSE-S3 only.
+  # checkov:skip=CKV2_AWS_62:No consumer of object-created events; completeness is checked by the state machine.
+  tags = var.tags
+}
+
+resource "aws_s3_bucket_ownership_controls" "exports" {
+  count  = var.create_bucket ? 1 : 0
+  bucket = aws_s3_bucket.exports[0].id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "exports" {
+  count                   = var.create_bucket ? 1 : 0
+  bucket                  = aws_s3_bucket.exports[0].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "exports" {
+  count  = var.create_bucket ? 1 : 0
+  bucket = aws_s3_bucket.exports[0].id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "exports" {
+  count  = var.create_bucket ? 1 : 0
+  bucket = aws_s3_bucket.exports[0].id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "exports" {
+  count  = var.create_bucket ? 1 : 0
+  bucket = aws_s3_bucket.exports[0].id
+
+  rule {
+    id     = "expire-backups"
+    status = "Enabled"
+    filter {}
+    expiration {
+      days = var.backup_retention_days
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_retention_days
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.exports]
+}
+
+resource "aws_s3_bucket_object_lock_configuration" "exports" {
+  count  = var.create_bucket && var.object_lock_days != null ? 1 : 0
+  bucket = aws_s3_bucket.exports[0].id
+  rule {
+    default_retention {
+      mode = "GOVERNANCE"
+      days = var.object_lock_days
+    }
+  }
+}
+
+data "aws_iam_policy_document" "exports" {
+  statement {
+    sid     = "DenyInsecureTransport"
+    effect  = "Deny"
+    actions = ["s3:*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    resources = [local.bucket_arn, "${local.bucket_arn}/*"]
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+
+  # ElastiCache User Guide, "Exporting a backup": the bucket policy for the regional service principal.
+  statement {
+    sid    = "ElastiCacheSnapshotExport"
+    effect = "Allow"
+    principals {
+      type        = "Service"
+      identifiers = [local.elasticache_export_principal]
+    }
+    actions = [
+      "s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:GetBucketAcl",
+      "s3:ListMultipartUploadParts", "s3:ListBucketMultipartUploads",
+    ]
+    resources = [local.bucket_arn, "${local.bucket_arn}/*"]
+  }
+}
+
+resource "aws_s3_bucket_policy" "exports" {
+  count  = var.create_bucket ? 1 : 0
+  bucket = aws_s3_bucket.exports[0].id
+  policy = data.aws_iam_policy_document.exports.json
+
+  depends_on = [aws_s3_bucket_public_access_block.exports]
+}

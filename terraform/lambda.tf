@@ -1,0 +1,48 @@
+resource "aws_cloudwatch_log_group" "function" {
+  for_each = local.functions
+
+  name              = "/aws/lambda/${var.name}-${each.key}"
+  retention_in_days = var.log_retention_days
+  # checkov:skip=CKV_AWS_158:Logs hold run metadata only (ids, statuses); the default service-side encryption is enough.
+  tags = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  for_each = local.functions
+
+  function_name    = "${var.name}-${each.key}"
+  description      = each.value.description
+  role             = aws_iam_role.function[each.key].arn
+  runtime          = "provided.al2023"
+  architectures    = ["arm64"]
+  handler          = "bootstrap"
+  filename         = "${local.artifacts_dir}/${each.key}/bootstrap.zip"
+  source_code_hash = try(filebase64sha256("${local.artifacts_dir}/${each.key}/bootstrap.zip"), null)
+  timeout          = each.value.timeout
+  memory_size      = each.value.memory
+
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.function[each.key].name
+    application_log_level = "INFO"
+    system_log_level      = "WARN"
+  }
+
+  dynamic "environment" {
+    for_each = length(each.value.env) > 0 ? [each.value.env] : []
+    content {
+      variables = environment.value
+    }
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  # checkov:skip=CKV_AWS_116:Step Functions retries the step functions itself; notify is retried by Lambda's async retries and pages on failure.
+  # checkov:skip=CKV_AWS_117:The functions call only public AWS APIs and webhooks; a VPC adds NAT cost and no protection here.
+  # checkov:skip=CKV_AWS_173:Environment holds ARNs and numbers, no secrets (those stay in Secrets Manager).
+  # checkov:skip=CKV_AWS_272:Code signing needs a signing profile the user must create first; zips come from the user's own build.
+  # checkov:skip=CKV_AWS_115:Concurrency stays account-managed; executions are few and a reservation would cap the account.
+  tags = var.tags
+}

@@ -1,0 +1,115 @@
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {
+  count = var.account_id == null ? 1 : 0
+}
+data "aws_partition" "current" {}
+
+locals {
+  region     = data.aws_region.current.name
+  account_id = coalesce(var.account_id, try(data.aws_caller_identity.current[0].account_id, null))
+  partition  = data.aws_partition.current.partition
+
+  artifacts_dir = coalesce(var.lambda_artifacts_dir, "${path.module}/../target/lambda")
+  bucket_name   = coalesce(var.bucket_name, "${var.name}-${local.account_id}-${local.region}")
+  bucket_arn    = "arn:${local.partition}:s3:::${local.bucket_name}"
+
+  # The snapshots this tool creates are all named ecb-… (functions/backup-core/src/naming.rs).
+  ec_arn         = "arn:${local.partition}:elasticache:${local.region}:${local.account_id}"
+  our_snapshots  = "${local.ec_arn}:snapshot:ecb-*"
+  state_machine  = var.name
+  executions_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine}:*"
+
+  # The regional service principal that writes exports into the bucket (ElastiCache User Guide, "Exporting a backup").
+  elasticache_export_principal = "${local.region}.elasticache-snapshot.amazonaws.com"
+
+  step_env = {
+    BACKUP_BUCKET            = local.bucket_name
+    SNAPSHOT_TIMEOUT_SECONDS = tostring(var.snapshot_timeout_seconds)
+    EXPORT_TIMEOUT_SECONDS   = tostring(var.export_timeout_seconds)
+  }
+
+  # One entry per crate under functions/ that is a Lambda (backup-core is the shared library).
+  # `statements` is exactly what the handler calls (see the README's IAM line and the consistency test).
+  functions = {
+    create-snapshot = {
+      description = "Validates the input, picks a replica (or the group) and calls CreateSnapshot"
+      timeout     = 60
+      memory      = 256
+      env         = local.step_env
+      statements = [
+        { sid = "Describe", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
+        { sid = "DescribeNodes", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
+        { sid = "DescribeOurSnapshots", actions = ["elasticache:DescribeSnapshots"], resources = [local.our_snapshots] },
+        {
+          sid       = "CreateOurSnapshots"
+          actions   = ["elasticache:CreateSnapshot", "elasticache:AddTagsToResource"]
+          resources = [local.our_snapshots, "${local.ec_arn}:cluster:*", "${local.ec_arn}:replicationgroup:*"]
+        },
+      ]
+    }
+    check-snapshot = {
+      description = "Reads the snapshot's status and sets the next wait"
+      timeout     = 30
+      memory      = 128
+      env         = {}
+      statements = [
+        { sid = "DescribeOurSnapshots", actions = ["elasticache:DescribeSnapshots"], resources = [local.our_snapshots] },
+        { sid = "ListExports", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
+      ]
+    }
+    export-snapshot = {
+      description = "Exports the snapshot to S3 with CopySnapshot and TargetBucket"
+      timeout     = 60
+      memory      = 128
+      env         = {}
+      statements = [
+        { sid = "ExportOurSnapshots", actions = ["elasticache:CopySnapshot"], resources = [local.our_snapshots] },
+        # ElastiCache checks the caller's own access to the bucket (User Guide, "Exporting a backup", step 2).
+        { sid = "BucketAccess", actions = ["s3:ListBucket", "s3:GetBucketLocation"], resources = [local.bucket_arn] },
+        { sid = "ObjectAccess", actions = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], resources = ["${local.bucket_arn}/*"] },
+        # Scoping this to a bucket breaks the export ("unable to validate the authenticated user has access").
+        { sid = "ValidateBucketOwner", actions = ["s3:ListAllMyBuckets"], resources = ["arn:${local.partition}:s3:::*"] },
+      ]
+    }
+    check-export = {
+      description = "Checks that every shard's .rdb is in S3 and non-empty"
+      timeout     = 30
+      memory      = 128
+      env         = {}
+      statements = [
+        { sid = "ListExports", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
+      ]
+    }
+    delete-snapshot = {
+      description = "Re-checks the export in S3, then deletes the source snapshot"
+      timeout     = 30
+      memory      = 128
+      env         = {}
+      statements = [
+        { sid = "ListExports", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
+        { sid = "DeleteOurSnapshots", actions = ["elasticache:DeleteSnapshot"], resources = [local.our_snapshots] },
+      ]
+    }
+    notify = {
+      description = "Sends failed runs and ElastiCache snapshot events to Slack and PagerDuty"
+      timeout     = 60
+      memory      = 128
+      env = {
+        SLACK_WEBHOOK_SECRET_ARN         = aws_secretsmanager_secret.slack_webhook.arn
+        PAGERDUTY_ROUTING_KEY_SECRET_ARN = aws_secretsmanager_secret.pagerduty_routing_key.arn
+        STATE_MACHINE_ARN                = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine}"
+        SLACK_NOTIFY_SUCCESS             = tostring(var.slack_notify_success)
+      }
+      statements = [
+        { sid = "ReadHistory", actions = ["states:GetExecutionHistory"], resources = [local.executions_arn] },
+        {
+          sid       = "ReadAlertSecrets"
+          actions   = ["secretsmanager:GetSecretValue"]
+          resources = [aws_secretsmanager_secret.slack_webhook.arn, aws_secretsmanager_secret.pagerduty_routing_key.arn]
+        },
+      ]
+    }
+  }
+
+  step_functions = [for k in keys(local.functions) : k if k != "notify"]
+}

@@ -1,0 +1,44 @@
+output "state_machine_arn" {
+  description = "ARN of the backup state machine."
+  value       = aws_sfn_state_machine.this.arn
+}
+
+output "bucket_name" {
+  description = "Export bucket name."
+  value       = local.bucket_name
+}
+
+output "bucket_arn" {
+  description = "Export bucket ARN."
+  value       = local.bucket_arn
+}
+
+output "function_names" {
+  description = "Lambda function names, keyed by function (create-snapshot, …, notify)."
+  value       = { for k, f in aws_lambda_function.this : k => f.function_name }
+}
+
+output "events_topic_arn" {
+  description = "SNS topic for ElastiCache notifications: set it as your clusters' NotificationTopicArn."
+  value       = aws_sns_topic.events.arn
+}
+
+output "slack_webhook_secret_arn" {
+  description = "Secret to hold the Slack incoming-webhook URL (set its value outside Terraform)."
+  value       = aws_secretsmanager_secret.slack_webhook.arn
+}
+
+output "pagerduty_routing_key_secret_arn" {
+  description = "Secret to hold the PagerDuty Events v2 routing key (set its value outside Terraform)."
+  value       = aws_secretsmanager_secret.pagerduty_routing_key.arn
+}
+
+output "schedule_names" {
+  description = "EventBridge Scheduler schedule names, keyed like var.schedules."
+  value       = { for k, s in aws_scheduler_schedule.backup : k => s.name }
+}
+
+output "start_execution_command" {
+  description = "Start a backup by hand (replace the id)."
+  value       = "aws stepfunctions start-execution --state-machine-arn ${aws_sfn_state_machine.this.arn} --name manual-$(date -u +%Y%m%dT%H%M%SZ) --input '{\"replicationGroupId\": \"REPLACE-ME\"}'"
+}

@@ -1,0 +1,98 @@
+resource "aws_sqs_queue" "schedule_dlq" {
+  count = var.schedule_dead_letter_queue && length(var.schedules) > 0 ? 1 : 0
+
+  name                      = "${var.name}-schedule-dlq"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
+}
+
+data "aws_iam_policy_document" "scheduler_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  count = length(var.schedules) > 0 ? 1 : 0
+
+  name               = "${var.name}-scheduler"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "scheduler" {
+  statement {
+    sid       = "StartBackups"
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.this.arn]
+  }
+
+  dynamic "statement" {
+    for_each = aws_sqs_queue.schedule_dlq
+    content {
+      sid       = "DeadLetters"
+      actions   = ["sqs:SendMessage"]
+      resources = [statement.value.arn]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  count = length(var.schedules) > 0 ? 1 : 0
+
+  name   = "start-backups"
+  role   = aws_iam_role.scheduler[0].id
+  policy = data.aws_iam_policy_document.scheduler.json
+}
+
+resource "aws_scheduler_schedule" "backup" {
+  for_each = var.schedules
+
+  name                         = "${var.name}-${each.key}"
+  description                  = "Back up ${coalesce(each.value.replication_group_id, each.value.cache_cluster_id)} (${each.value.schedule_expression} ${each.value.timezone})"
+  schedule_expression          = each.value.schedule_expression
+  schedule_expression_timezone = each.value.timezone
+  state                        = each.value.enabled ? "ENABLED" : "DISABLED"
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  # checkov:skip=CKV_AWS_297:The schedule's input holds only a cluster id, a bucket name and timeouts; the AWS owned key suffices.
+
+  target {
+    arn      = aws_sfn_state_machine.this.arn
+    role_arn = aws_iam_role.scheduler[0].arn
+    # The execution input (README, "Execution input"); unset optional fields are left out.
+    input = jsonencode({ for k, v in {
+      replicationGroupId     = each.value.replication_group_id
+      cacheClusterId         = each.value.cache_cluster_id
+      bucket                 = each.value.bucket
+      snapshotTimeoutSeconds = each.value.snapshot_timeout_seconds
+      exportTimeoutSeconds   = each.value.export_timeout_seconds
+      keepSourceSnapshot     = each.value.keep_source_snapshot
+    } : k => v if v != null })
+
+    retry_policy {
+      maximum_event_age_in_seconds = 3600
+      maximum_retry_attempts       = 5
+    }
+
+    dynamic "dead_letter_config" {
+      for_each = aws_sqs_queue.schedule_dlq
+      content {
+        arn = dead_letter_config.value.arn
+      }
+    }
+  }
+}

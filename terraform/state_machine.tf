@@ -1,0 +1,30 @@
+resource "aws_cloudwatch_log_group" "state_machine" {
+  name              = "/aws/vendedlogs/states/${var.name}"
+  retention_in_days = var.log_retention_days
+  # checkov:skip=CKV_AWS_158:Execution logs hold run metadata only; the default service-side encryption is enough.
+  tags = var.tags
+}
+
+resource "aws_sfn_state_machine" "this" {
+  name     = local.state_machine
+  type     = "STANDARD"
+  role_arn = aws_iam_role.state_machine.arn
+
+  # The raw file stays valid JSON (placeholders sit inside strings); decoding and re-encoding the render makes a
+  # broken template fail at plan.
+  definition = jsonencode(jsondecode(templatefile("${path.module}/backup.asl.json", {
+    for k in local.step_functions : "${replace(k, "-", "_")}_arn" => aws_lambda_function.this[k].arn
+  })))
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"
+    include_execution_data = true
+    level                  = "ERROR"
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  tags = var.tags
+}

@@ -1,0 +1,232 @@
+# terraform test: plans the module with a mocked AWS provider (no credentials, no network).
+
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = {
+      name = "ap-northeast-2"
+    }
+  }
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{}"
+    }
+  }
+  # Known ARNs at plan time, so policies and the definition can be inspected.
+  mock_resource "aws_secretsmanager_secret" {
+    override_during = plan
+    defaults = {
+      arn = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:mocked"
+    }
+  }
+  mock_resource "aws_lambda_function" {
+    override_during = plan
+    defaults = {
+      arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:mocked"
+    }
+  }
+}
+
+variables {
+  account_id           = "123456789012"
+  lambda_artifacts_dir = "/nonexistent"
+  schedules = {
+    orders = {
+      replication_group_id = "orders"
+      schedule_expression  = "cron(0 3 * * ? *)"
+      timezone             = "Asia/Seoul"
+    }
+    sessions = {
+      replication_group_id     = "sessions"
+      schedule_expression      = "cron(30 18 ? * MON-FRI *)"
+      timezone                 = "UTC"
+      snapshot_timeout_seconds = 7200
+    }
+  }
+}
+
+run "plans_every_function_with_its_own_role" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(aws_lambda_function.this)) == toset(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "delete-snapshot", "notify"])
+    error_message = "Every function crate needs a Lambda."
+  }
+  assert {
+    condition     = alltrue([for f in aws_lambda_function.this : f.runtime == "provided.al2023" && f.handler == "bootstrap" && f.architectures == tolist(["arm64"])])
+    error_message = "Functions are provided.al2023 / arm64 / bootstrap."
+  }
+  assert {
+    condition     = alltrue([for k, f in aws_lambda_function.this : f.filename == "/nonexistent/${k}/bootstrap.zip"])
+    error_message = "Each function uses its cargo-lambda zip."
+  }
+  assert {
+    condition     = alltrue([for f in aws_lambda_function.this : f.logging_config[0].log_format == "JSON"])
+    error_message = "JSON logging."
+  }
+  assert {
+    condition     = length(aws_iam_role.function) == 6
+    error_message = "One role per function."
+  }
+  assert {
+    condition     = aws_sfn_state_machine.this.type == "STANDARD"
+    error_message = "The state machine is a Standard workflow (Express emits no EventBridge status events)."
+  }
+}
+
+run "each_function_policy_allows_exactly_its_calls" {
+  command = plan
+
+  assert {
+    condition = toset(flatten([for s in local.functions["create-snapshot"].statements : s.actions])) == toset([
+      "elasticache:DescribeReplicationGroups", "elasticache:DescribeCacheClusters", "elasticache:DescribeSnapshots",
+      "elasticache:CreateSnapshot", "elasticache:AddTagsToResource",
+    ])
+    error_message = "create-snapshot actions."
+  }
+  assert {
+    condition     = toset(flatten([for s in local.functions["check-snapshot"].statements : s.actions])) == toset(["elasticache:DescribeSnapshots", "s3:ListBucket"])
+    error_message = "check-snapshot actions."
+  }
+  assert {
+    condition = toset(flatten([for s in local.functions["export-snapshot"].statements : s.actions])) == toset([
+      "elasticache:CopySnapshot", "s3:ListBucket", "s3:GetBucketLocation", "s3:PutObject", "s3:GetObject",
+      "s3:DeleteObject", "s3:ListAllMyBuckets",
+    ])
+    error_message = "export-snapshot actions."
+  }
+  assert {
+    condition     = toset(flatten([for s in local.functions["check-export"].statements : s.actions])) == toset(["s3:ListBucket"])
+    error_message = "check-export actions."
+  }
+  assert {
+    condition     = toset(flatten([for s in local.functions["delete-snapshot"].statements : s.actions])) == toset(["s3:ListBucket", "elasticache:DeleteSnapshot"])
+    error_message = "delete-snapshot actions."
+  }
+  assert {
+    condition     = toset(flatten([for s in local.functions["notify"].statements : s.actions])) == toset(["states:GetExecutionHistory", "secretsmanager:GetSecretValue"])
+    error_message = "notify actions."
+  }
+  assert {
+    condition     = alltrue(flatten([for f in local.functions : [for s in f.statements : [for a in s.actions : !strcontains(a, "*")]]]))
+    error_message = "No wildcard actions."
+  }
+  assert {
+    condition = alltrue(flatten([for f in local.functions : [for s in f.statements : [
+      for r in s.resources : r != "*" && (r != "arn:aws:s3:::*" || s.actions == ["s3:ListAllMyBuckets"])
+    ]]]))
+    error_message = "Only s3:ListAllMyBuckets may use a bucket wildcard; nothing uses a bare *."
+  }
+  assert {
+    condition = alltrue(flatten([for f in local.functions : [for s in f.statements : [
+      for r in s.resources : strcontains(r, ":snapshot:ecb-*") if strcontains(r, ":snapshot:")
+    ]]]))
+    error_message = "Snapshot permissions are scoped to this tool's snapshots (ecb-*)."
+  }
+  assert {
+    condition = alltrue(flatten([for f in local.functions : [for s in f.statements : [
+      for r in s.resources : r == "arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2" || r == "arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2/*" || r == "arn:aws:s3:::*"
+    ] if anytrue([for a in s.actions : startswith(a, "s3:")])]]))
+    error_message = "S3 permissions name the export bucket."
+  }
+}
+
+run "bucket_policy_names_the_regional_elasticache_principal" {
+  command = plan
+
+  assert {
+    condition     = local.elasticache_export_principal == "ap-northeast-2.elasticache-snapshot.amazonaws.com"
+    error_message = "The export principal is regional."
+  }
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.exports.statement : s if s.sid == "ElastiCacheSnapshotExport"]).principals == toset([{ type = "Service", identifiers = toset(["ap-northeast-2.elasticache-snapshot.amazonaws.com"]) }])
+    error_message = "The bucket policy lets the regional principal write the export."
+  }
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.exports.statement : s if s.sid == "DenyInsecureTransport"]).effect == "Deny"
+    error_message = "TLS only."
+  }
+  assert {
+    condition     = aws_s3_bucket_ownership_controls.exports[0].rule[0].object_ownership == "BucketOwnerEnforced"
+    error_message = "ACLs disabled."
+  }
+  assert {
+    condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.exports[0].rule).apply_server_side_encryption_by_default).sse_algorithm == "AES256"
+    error_message = "SSE-S3: exports cannot use a customer KMS key."
+  }
+  assert {
+    condition     = length(aws_s3_bucket_object_lock_configuration.exports) == 0
+    error_message = "Object Lock is off by default."
+  }
+}
+
+run "state_machine_definition_contains_every_function_arn" {
+  command = plan
+
+  assert {
+    condition     = !strcontains(aws_sfn_state_machine.this.definition, "$${")
+    error_message = "Every placeholder of backup.asl.json is supplied."
+  }
+  assert {
+    condition = alltrue([for state in ["CreateSnapshot", "CheckSnapshot", "ExportSnapshot", "CheckExport", "DeleteSnapshot"] :
+    jsondecode(aws_sfn_state_machine.this.definition).States[state].Resource == "arn:aws:lambda:ap-northeast-2:123456789012:function:mocked"])
+    error_message = "Each Task state invokes a function ARN from Terraform."
+  }
+}
+
+run "schedules_carry_the_input_and_time_zone" {
+  command = plan
+
+  assert {
+    condition     = aws_scheduler_schedule.backup["orders"].schedule_expression_timezone == "Asia/Seoul"
+    error_message = "Time zone."
+  }
+  assert {
+    condition     = jsondecode(aws_scheduler_schedule.backup["sessions"].target[0].input) == { replicationGroupId = "sessions", snapshotTimeoutSeconds = 7200, keepSourceSnapshot = false }
+    error_message = "The schedule's input is the execution input, unset fields left out."
+  }
+}
+
+run "bad_cron_is_rejected" {
+  command = plan
+  variables {
+    schedules = {
+      bad = { replication_group_id = "orders", schedule_expression = "0 3 * * *" }
+    }
+  }
+  expect_failures = [var.schedules]
+}
+
+run "bad_time_zone_is_rejected" {
+  command = plan
+  variables {
+    schedules = {
+      bad = { replication_group_id = "orders", schedule_expression = "cron(0 3 * * ? *)", timezone = "KST+9" }
+    }
+  }
+  expect_failures = [var.schedules]
+}
+
+run "bad_id_is_rejected" {
+  command = plan
+  variables {
+    schedules = {
+      bad = { replication_group_id = "9-orders--", schedule_expression = "cron(0 3 * * ? *)" }
+    }
+  }
+  expect_failures = [var.schedules]
+}
+
+run "both_ids_are_rejected" {
+  command = plan
+  variables {
+    schedules = {
+      bad = { replication_group_id = "orders", cache_cluster_id = "orders-001", schedule_expression = "rate(1 day)" }
+    }
+  }
+  expect_failures = [var.schedules]
+}

@@ -1,0 +1,185 @@
+variable "name" {
+  description = "Name prefix for every resource (functions, roles, state machine, schedules, rules)."
+  type        = string
+  default     = "elasticache-backup"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,38}[a-z0-9]$", var.name))
+    error_message = "name must be 3-40 characters: lower-case letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "account_id" {
+  description = "AWS account id of the deployment; null = read from STS (aws_caller_identity). Setting it lets a plan run without credentials."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.account_id == null ? true : can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be 12 digits."
+  }
+}
+
+variable "lambda_artifacts_dir" {
+  description = "Directory holding the cargo-lambda zips, one <function>/bootstrap.zip per function (`make build` writes target/lambda). Defaults to the repository's target/lambda."
+  type        = string
+  default     = null
+}
+
+variable "schedules" {
+  description = "Backup schedules, keyed by a short name. Each starts the state machine with the given input on an EventBridge Scheduler cron expression in an IANA time zone. Give exactly one of replication_group_id and cache_cluster_id."
+  type = map(object({
+    schedule_expression      = string
+    timezone                 = optional(string, "UTC")
+    replication_group_id     = optional(string)
+    cache_cluster_id         = optional(string)
+    bucket                   = optional(string)
+    snapshot_timeout_seconds = optional(number)
+    export_timeout_seconds   = optional(number)
+    keep_source_snapshot     = optional(bool, false)
+    enabled                  = optional(bool, true)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for k, s in var.schedules : can(regex("^(cron\\(\\S+ \\S+ \\S+ \\S+ \\S+ \\S+\\)|rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)|at\\([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\))$", s.schedule_expression))])
+    error_message = "schedule_expression must be cron(minutes hours day-of-month month day-of-week year) with six fields, rate(N unit) or at(yyyy-mm-ddThh:mm:ss), e.g. cron(0 3 * * ? *)."
+  }
+
+  validation {
+    condition     = alltrue([for k, s in var.schedules : can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$", s.timezone))])
+    error_message = "timezone must be an IANA time zone name such as UTC, Asia/Seoul or America/Argentina/Buenos_Aires."
+  }
+
+  validation {
+    condition     = alltrue([for k, s in var.schedules : (s.replication_group_id == null) != (s.cache_cluster_id == null)])
+    error_message = "Each schedule needs exactly one of replication_group_id and cache_cluster_id."
+  }
+
+  validation {
+    condition = alltrue([for k, s in var.schedules : alltrue([
+      for id in compact([s.replication_group_id, s.cache_cluster_id]) :
+      can(regex("^[A-Za-z]([A-Za-z0-9]|-[A-Za-z0-9]){0,39}$", id)) && length(id) <= 40
+    ])])
+    error_message = "replication_group_id / cache_cluster_id must be 1-40 letters, digits or hyphens, start with a letter, with no double or trailing hyphen."
+  }
+
+  validation {
+    condition = alltrue([for k, s in var.schedules : alltrue([
+      for t in [s.snapshot_timeout_seconds, s.export_timeout_seconds] : t == null ? true : (t >= 60 && t <= 604800 && floor(t) == t)
+    ])])
+    error_message = "snapshot_timeout_seconds and export_timeout_seconds must be whole seconds from 60 to 604800."
+  }
+}
+
+variable "create_bucket" {
+  description = "Create the export bucket. When false, bucket_name must name an existing bucket in this account and region, and its policy must already let the ElastiCache service write (see README)."
+  type        = bool
+  default     = true
+}
+
+variable "bucket_name" {
+  description = "Export bucket name (DNS-compliant; ElastiCache cannot use other names). Default: <name>-<account id>-<region>."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.bucket_name == null ? true : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_name))
+    error_message = "bucket_name must be 3-63 characters of lower-case letters, digits, dots and hyphens, beginning and ending with a letter or digit."
+  }
+}
+
+variable "backup_retention_days" {
+  description = "Days after which an exported .rdb (current version) expires."
+  type        = number
+  default     = 35
+
+  validation {
+    condition     = var.backup_retention_days >= 1 && var.backup_retention_days <= 3650 && floor(var.backup_retention_days) == var.backup_retention_days
+    error_message = "backup_retention_days must be a whole number of days from 1 to 3650."
+  }
+}
+
+variable "noncurrent_version_retention_days" {
+  description = "Days a replaced or deleted (noncurrent) object version is kept before it expires."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.noncurrent_version_retention_days >= 1 && var.noncurrent_version_retention_days <= 3650 && floor(var.noncurrent_version_retention_days) == var.noncurrent_version_retention_days
+    error_message = "noncurrent_version_retention_days must be a whole number of days from 1 to 3650."
+  }
+}
+
+variable "object_lock_days" {
+  description = "Enable S3 Object Lock (GOVERNANCE mode) with this default retention in days; null = off. Caveat: Object Lock with a default retention requires an integrity header on every upload, which the ElastiCache export may not send (UNCONFIRMED) — test an export before relying on it. It cannot be turned off once on."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.object_lock_days == null ? true : (var.object_lock_days >= 1 && var.object_lock_days <= 3650 && floor(var.object_lock_days) == var.object_lock_days)
+    error_message = "object_lock_days must be null or a whole number of days from 1 to 3650."
+  }
+}
+
+variable "snapshot_timeout_seconds" {
+  description = "Default deadline for a snapshot to become available, seconds (functions' SNAPSHOT_TIMEOUT_SECONDS)."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.snapshot_timeout_seconds >= 60 && var.snapshot_timeout_seconds <= 604800
+    error_message = "snapshot_timeout_seconds must be from 60 to 604800."
+  }
+}
+
+variable "export_timeout_seconds" {
+  description = "Default deadline for every shard's .rdb to be in S3, seconds (functions' EXPORT_TIMEOUT_SECONDS)."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.export_timeout_seconds >= 60 && var.export_timeout_seconds <= 604800
+    error_message = "export_timeout_seconds must be from 60 to 604800."
+  }
+}
+
+variable "log_retention_days" {
+  description = "CloudWatch Logs retention for the functions and the state machine."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of CloudWatch Logs' values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "schedule_dead_letter_queue" {
+  description = "Create an SQS dead-letter queue for schedule invocations that EventBridge Scheduler could not deliver after its retries."
+  type        = bool
+  default     = true
+}
+
+variable "no_success_alarm_hours" {
+  description = "Raise the alarm when the state machine has had no successful execution for this many hours (routed to the notify function). null = no alarm."
+  type        = number
+  default     = 26
+
+  validation {
+    condition     = var.no_success_alarm_hours == null ? true : (var.no_success_alarm_hours >= 1 && var.no_success_alarm_hours <= 168 && floor(var.no_success_alarm_hours) == var.no_success_alarm_hours)
+    error_message = "no_success_alarm_hours must be null or from 1 to 168 (CloudWatch alarms evaluate at most 7 days)."
+  }
+}
+
+variable "slack_notify_success" {
+  description = "Also post succeeded runs to Slack (PagerDuty incidents are resolved either way)."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}
