@@ -167,14 +167,57 @@ run "bucket_policy_names_the_regional_elasticache_principal" {
 run "state_machine_definition_contains_every_function_arn" {
   command = plan
 
+  override_resource {
+    target          = aws_lambda_function.this["create-snapshot"]
+    override_during = plan
+    values = {
+      arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-create-snapshot"
+    }
+  }
+
+  override_resource {
+    target          = aws_lambda_function.this["check-snapshot"]
+    override_during = plan
+    values = {
+      arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-check-snapshot"
+    }
+  }
+
+  override_resource {
+    target          = aws_lambda_function.this["export-snapshot"]
+    override_during = plan
+    values = {
+      arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-export-snapshot"
+    }
+  }
+
+  override_resource {
+    target          = aws_lambda_function.this["check-export"]
+    override_during = plan
+    values = {
+      arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-check-export"
+    }
+  }
+
+  override_resource {
+    target          = aws_lambda_function.this["delete-snapshot"]
+    override_during = plan
+    values = {
+      arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-delete-snapshot"
+    }
+  }
+
   assert {
     condition     = !strcontains(aws_sfn_state_machine.this.definition, "$${")
     error_message = "Every placeholder of backup.asl.json is supplied."
   }
   assert {
-    condition = alltrue([for state in ["CreateSnapshot", "CheckSnapshot", "ExportSnapshot", "CheckExport", "DeleteSnapshot"] :
-    jsondecode(aws_sfn_state_machine.this.definition).States[state].Resource == "arn:aws:lambda:ap-northeast-2:123456789012:function:mocked"])
-    error_message = "Each Task state invokes a function ARN from Terraform."
+    condition = alltrue([for state, fn in {
+      CreateSnapshot = "create-snapshot", CheckSnapshot = "check-snapshot", ExportSnapshot = "export-snapshot",
+      CheckExport = "check-export", DeleteSnapshot = "delete-snapshot" } :
+      jsondecode(aws_sfn_state_machine.this.definition).States[state].Resource == "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-${fn}"
+    ])
+    error_message = "Each Task state invokes its own function's ARN."
   }
 }
 
