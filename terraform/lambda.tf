@@ -39,10 +39,25 @@ resource "aws_lambda_function" "this" {
     mode = "Active"
   }
 
-  # checkov:skip=CKV_AWS_116:Step Functions retries the step functions itself; notify is retried by Lambda's async retries and pages on failure.
+  # An alert that notify could not deliver after Lambda's asynchronous retries is kept, not dropped.
+  dynamic "dead_letter_config" {
+    for_each = each.key == "notify" ? [aws_sqs_queue.notify_dlq.arn] : []
+    content {
+      target_arn = dead_letter_config.value
+    }
+  }
+
+  # checkov:skip=CKV_AWS_116:The step functions are invoked synchronously by Step Functions, which retries and catches their errors; notify has a DLQ.
   # checkov:skip=CKV_AWS_117:The functions call only public AWS APIs and webhooks; a VPC adds NAT cost and no protection here.
   # checkov:skip=CKV_AWS_173:Environment holds ARNs and numbers, no secrets (those stay in Secrets Manager).
   # checkov:skip=CKV_AWS_272:Code signing needs a signing profile the user must create first; zips come from the user's own build.
   # checkov:skip=CKV_AWS_115:Concurrency stays account-managed; executions are few and a reservation would cap the account.
   tags = var.tags
+}
+
+resource "aws_sqs_queue" "notify_dlq" {
+  name                      = "${var.name}-notify-dlq"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
 }

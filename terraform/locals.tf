@@ -102,6 +102,8 @@ locals {
       }
       statements = [
         { sid = "ReadHistory", actions = ["states:GetExecutionHistory"], resources = [local.executions_arn] },
+        # Lambda sends undeliverable events to the dead-letter queue with the function's role.
+        { sid = "DeadLetters", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.notify_dlq.arn] },
         {
           sid       = "ReadAlertSecrets"
           actions   = ["secretsmanager:GetSecretValue"]

@@ -42,3 +42,8 @@ output "start_execution_command" {
   description = "Start a backup by hand (replace the id)."
   value       = "aws stepfunctions start-execution --state-machine-arn ${aws_sfn_state_machine.this.arn} --name manual-$(date -u +%Y%m%dT%H%M%SZ) --input '{\"replicationGroupId\": \"REPLACE-ME\"}'"
 }
+
+output "notify_dead_letter_queue_url" {
+  description = "Alerts that could not be delivered after Lambda's retries wait here (check it if Slack or PagerDuty was down)."
+  value       = aws_sqs_queue.notify_dlq.url
+}

@@ -37,6 +37,8 @@ REQUIRED_BY_AWS = {
     # ElastiCache User Guide, "Exporting a backup": the caller's own access to the bucket is validated.
     "export-snapshot": {"s3:GetBucketLocation", "s3:PutObject", "s3:GetObject", "s3:DeleteObject",
                         "s3:ListAllMyBuckets"},
+    # Lambda Developer Guide, "Dead-letter queues": Lambda sends to the DLQ with the function's execution role.
+    "notify": {"sqs:SendMessage"},
 }
 
 

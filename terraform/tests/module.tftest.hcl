@@ -23,6 +23,12 @@ mock_provider "aws" {
       arn = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:mocked"
     }
   }
+  mock_resource "aws_sqs_queue" {
+    override_during = plan
+    defaults = {
+      arn = "arn:aws:sqs:ap-northeast-2:123456789012:mocked"
+    }
+  }
   mock_resource "aws_lambda_function" {
     override_during = plan
     defaults = {
@@ -73,6 +79,10 @@ run "plans_every_function_with_its_own_role" {
     error_message = "One role per function."
   }
   assert {
+    condition     = length(aws_lambda_function.this["notify"].dead_letter_config) == 1 && length(aws_lambda_function.this["check-export"].dead_letter_config) == 0
+    error_message = "notify keeps undeliverable alerts in a dead-letter queue."
+  }
+  assert {
     condition     = aws_sfn_state_machine.this.type == "STANDARD"
     error_message = "The state machine is a Standard workflow (Express emits no EventBridge status events)."
   }
@@ -108,7 +118,7 @@ run "each_function_policy_allows_exactly_its_calls" {
     error_message = "delete-snapshot actions."
   }
   assert {
-    condition     = toset(flatten([for s in local.functions["notify"].statements : s.actions])) == toset(["states:GetExecutionHistory", "secretsmanager:GetSecretValue"])
+    condition     = toset(flatten([for s in local.functions["notify"].statements : s.actions])) == toset(["states:GetExecutionHistory", "secretsmanager:GetSecretValue", "sqs:SendMessage"])
     error_message = "notify actions."
   }
   assert {
