@@ -48,7 +48,7 @@ lint: ## cargo fmt --check and clippy with warnings as errors
 check: lint validate-asl terraform-checks ## The static gates (no servers)
 
 terraform-checks: tf-fmt tf-validate tf-test checkov ## terraform fmt/validate/test, checkov, and the consistency test
-	$(PYTHON) -m pytest local/tests/test_consistency.py -v
+	$(PYTHON) -m pytest local/checks -v
 
 tf-fmt: ## terraform fmt -check
 	terraform fmt -check -recursive terraform

@@ -13,7 +13,7 @@ import json
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]  # local/checks/ → repository root
 FUNCTIONS = ROOT / "functions"
 TERRAFORM = ROOT / "terraform"
 
