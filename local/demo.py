@@ -142,6 +142,11 @@ def main() -> int:
         verdict = [l for l in check.stdout.splitlines() if "RDB looks OK" in l or "error" in l.lower()]
         print(f"redis-check-rdb {rdb.name}: exit {check.returncode}; {verdict[-1].strip() if verdict else check.stdout[-200:]}")
         ok &= check.returncode == 0
+        ours = subprocess.run([str(ROOT / "target" / "debug" / "rdb-check"), str(rdb)], capture_output=True, text=True)
+        print("rdb-check (this project's streaming checker):")
+        for line in ours.stdout.splitlines():
+            print(f"  {line}")
+        ok &= ours.returncode == 0
 
         port = free_port()
         scratch_proc = subprocess.Popen(

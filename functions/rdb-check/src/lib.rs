@@ -1,0 +1,562 @@
+//! A streaming checker for Redis / Valkey RDB files.
+//!
+//! [`check`] reads any [`std::io::Read`] once, front to back, in bounded memory whatever the file size: plain strings
+//! are skipped in 64 KiB chunks (LZF-compressed ones decompressed through an 8 KiB window), and only the compact
+//! encodings that must be parsed (ziplist, listpack, intset, zipmap — each one key's or one quicklist node's worth)
+//! are held, up to [`Limits::max_encoded_value_bytes`]. It validates the header, every opcode, every value type and
+//! encoding, and the trailing CRC-64, and reports what the file holds.
+//!
+//! Sources: the RDB format as written by Redis `rdb.c` / `rdb.h` (opcodes `RDB_OPCODE_*`, types `RDB_TYPE_*`, length
+//! and string encodings, `rdbSaveObject` for lists, sets, sorted sets, hashes, streams and module values), and
+//! `ziplist.c`, `listpack.c`, `intset.c`, `zipmap.c` for the encodings (see [`encodings`]).
+//!
+//! Not supported yet (typed error, never a panic): the Redis 7.4 hash-field-expiry types (22–25) and the Redis 7.0
+//! release-candidate function format (`FUNCTION_PRE_GA`).
+
+mod encodings;
+mod error;
+mod input;
+mod lzf;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+pub use error::RdbError;
+use input::{Input, Len};
+use serde::Serialize;
+
+/// Highest `REDIS` RDB version understood (Redis 7.4 writes 12).
+pub const MAX_REDIS_VERSION: u32 = 12;
+
+/// Memory bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest single encoded value (one ziplist/listpack/intset/zipmap, after LZF) held in memory, bytes.
+    pub max_encoded_value_bytes: u64,
+}
+
+impl Default for Limits {
+    /// 16 MiB: far above what Redis' `*-max-listpack-*` settings produce (a few KiB per node or key).
+    fn default() -> Self {
+        Self {
+            max_encoded_value_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// Keys of one database.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DbReport {
+    /// Keys found.
+    pub keys: u64,
+    /// Keys with an expiry.
+    pub keys_with_expiry: u64,
+}
+
+/// What a sound file holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// `REDIS` or `VALKEY`.
+    pub magic: String,
+    /// RDB version from the header.
+    pub version: u32,
+    /// AUX fields (`redis-ver`, `redis-bits`, `ctime`, `used-mem`, `aof-base`, …).
+    pub aux: BTreeMap<String, String>,
+    /// Keys per database number.
+    pub databases: BTreeMap<u64, DbReport>,
+    /// Keys in all databases.
+    pub keys: u64,
+    /// Keys with an expiry, all databases.
+    pub keys_with_expiry: u64,
+    /// Keys per type: `string`, `list`, `set`, `zset`, `hash`, `stream`, `module`.
+    pub types: BTreeMap<String, u64>,
+    /// Keys per on-disk encoding, e.g. `hash-listpack`, `list-quicklist-2`, `zset-skiplist`.
+    pub encodings: BTreeMap<String, u64>,
+    /// Function libraries (`FUNCTION2`).
+    pub functions: u64,
+    /// Module AUX records.
+    pub module_aux: u64,
+    /// Bytes read, the whole file.
+    pub bytes: u64,
+    /// The CRC-64 stored in the file (hex), `None` when the file has none (version < 5) or it is disabled (0).
+    pub checksum: Option<String>,
+}
+
+/// Checks one RDB stream with the default [`Limits`].
+///
+/// # Errors
+/// [`RdbError`] naming what is wrong and where.
+pub fn check<R: Read>(reader: R) -> Result<Report, RdbError> {
+    check_with(reader, Limits::default())
+}
+
+/// Checks one RDB stream.
+///
+/// # Errors
+/// [`RdbError`] naming what is wrong and where.
+pub fn check_with<R: Read>(reader: R, limits: Limits) -> Result<Report, RdbError> {
+    let mut p = Parser {
+        input: Input::new(reader),
+        limits,
+        report: Report::default(),
+    };
+    p.run()?;
+    Ok(p.report)
+}
+
+struct Parser<R> {
+    input: Input<R>,
+    limits: Limits,
+    report: Report,
+}
+
+/// (type name, encoding name) of a value type byte.
+fn type_names(t: u8) -> Option<(&'static str, &'static str)> {
+    Some(match t {
+        0 => ("string", "string"),
+        1 => ("list", "list-linkedlist"),
+        2 => ("set", "set-hashtable"),
+        3 => ("zset", "zset-skiplist-v1"),
+        4 => ("hash", "hash-hashtable"),
+        5 => ("zset", "zset-skiplist"),
+        7 => ("module", "module-2"),
+        9 => ("hash", "hash-zipmap"),
+        10 => ("list", "list-ziplist"),
+        11 => ("set", "set-intset"),
+        12 => ("zset", "zset-ziplist"),
+        13 => ("hash", "hash-ziplist"),
+        14 => ("list", "list-quicklist"),
+        15 => ("stream", "stream-listpacks"),
+        16 => ("hash", "hash-listpack"),
+        17 => ("zset", "zset-listpack"),
+        18 => ("list", "list-quicklist-2"),
+        19 => ("stream", "stream-listpacks-2"),
+        20 => ("set", "set-listpack"),
+        21 => ("stream", "stream-listpacks-3"),
+        _ => return None,
+    })
+}
+
+impl<R: Read> Parser<R> {
+    fn run(&mut self) -> Result<(), RdbError> {
+        self.header()?;
+        let mut db = 0u64;
+        let mut expiry = false;
+        loop {
+            let at = self.input.offset();
+            let op = self.input.u8("opcode")?;
+            match op {
+                0xFF => break,
+                0xFE => {
+                    db = self.input.plain_len("SELECTDB")?;
+                    self.report.databases.entry(db).or_default();
+                }
+                0xFD => {
+                    self.input.u32_le("EXPIRETIME")?;
+                    expiry = true;
+                }
+                0xFC => {
+                    self.input.u64_le("EXPIRETIME_MS")?;
+                    expiry = true;
+                }
+                0xFB => {
+                    self.input.plain_len("RESIZEDB")?;
+                    self.input.plain_len("RESIZEDB")?;
+                }
+                0xFA => {
+                    let k = self.small_string("AUX key")?;
+                    let v = self.small_string("AUX value")?;
+                    self.report.aux.insert(k, v);
+                }
+                0xF9 => {
+                    self.input.u8("FREQ")?;
+                }
+                0xF8 => {
+                    self.input.plain_len("IDLE")?;
+                }
+                0xF7 => {
+                    self.input.plain_len("MODULE_AUX module id")?;
+                    self.input.plain_len("MODULE_AUX when opcode")?;
+                    self.input.plain_len("MODULE_AUX when")?;
+                    self.module_values()?;
+                    self.report.module_aux += 1;
+                }
+                0xF6 => {
+                    return Err(RdbError::corrupt(
+                        at,
+                        "FUNCTION_PRE_GA (Redis 7.0 release candidates) is not supported",
+                    ));
+                }
+                0xF5 => {
+                    self.skip_string("FUNCTION2 library")?;
+                    self.report.functions += 1;
+                }
+                0xF4 => {
+                    for _ in 0..3 {
+                        self.input.plain_len("SLOT_INFO")?;
+                    }
+                }
+                t => {
+                    let Some((ty, enc)) = type_names(t) else {
+                        return Err(RdbError::UnknownType {
+                            byte: t,
+                            offset: at,
+                        });
+                    };
+                    self.skip_string("key")?;
+                    self.value(t, at)?;
+                    let d = self.report.databases.entry(db).or_default();
+                    d.keys += 1;
+                    self.report.keys += 1;
+                    if expiry {
+                        d.keys_with_expiry += 1;
+                        self.report.keys_with_expiry += 1;
+                    }
+                    *self.report.types.entry(ty.into()).or_default() += 1;
+                    *self.report.encodings.entry(enc.into()).or_default() += 1;
+                    expiry = false;
+                }
+            }
+        }
+        if self.report.version >= 5 || self.report.magic == "VALKEY" {
+            let actual = self.input.finish_crc();
+            let expected = self.input.u64_le("checksum")?;
+            if expected != 0 {
+                if expected != actual {
+                    return Err(RdbError::ChecksumMismatch { expected, actual });
+                }
+                self.report.checksum = Some(format!("{expected:016x}"));
+            }
+        }
+        let at = self.input.offset();
+        let mut extra = 0u64;
+        match self.input.u8("trailer") {
+            Ok(_) => extra += 1,
+            Err(RdbError::Truncated { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        if extra > 0 {
+            return Err(RdbError::corrupt(at, "data after the end of the RDB"));
+        }
+        self.report.bytes = self.input.offset();
+        Ok(())
+    }
+
+    fn header(&mut self) -> Result<(), RdbError> {
+        let mut h = [0u8; 9];
+        self.input.read_exact(&mut h, "header")?;
+        let text = String::from_utf8_lossy(&h).to_string();
+        let (magic, digits) = if h.starts_with(b"REDIS") {
+            ("REDIS", &h[5..9])
+        } else if h.starts_with(b"VALKEY") {
+            ("VALKEY", &h[6..9])
+        } else {
+            return Err(RdbError::BadMagic { found: text });
+        };
+        let version: u32 = std::str::from_utf8(digits)
+            .ok()
+            .filter(|d| d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|d| d.parse().ok())
+            .ok_or_else(|| RdbError::BadMagic {
+                found: text.clone(),
+            })?;
+        let supported = match magic {
+            "REDIS" => (1..=MAX_REDIS_VERSION).contains(&version),
+            _ => version == 80,
+        };
+        if !supported {
+            return Err(RdbError::UnsupportedVersion { version });
+        }
+        self.report.magic = magic.into();
+        self.report.version = version;
+        Ok(())
+    }
+
+    /// Skips one string, validating its encoding (LZF decompressed through a window); returns its length.
+    fn skip_string(&mut self, context: &'static str) -> Result<u64, RdbError> {
+        let at = self.input.offset();
+        match self.input.len(context)? {
+            Len::Plain(n) => {
+                self.input.skip(n, context)?;
+                Ok(n)
+            }
+            Len::Encoded(0) => self.input.skip(1, context).map(|()| 1),
+            Len::Encoded(1) => self.input.skip(2, context).map(|()| 2),
+            Len::Encoded(2) => self.input.skip(4, context).map(|()| 4),
+            Len::Encoded(3) => {
+                let clen = self.input.plain_len("LZF compressed length")?;
+                let ulen = self.input.plain_len("LZF length")?;
+                let mut dec = lzf::Decoder::new(ulen);
+                let mut ring = lzf::Ring::default();
+                let mut err = None;
+                self.input.stream(clen, context, |chunk| {
+                    if err.is_none() {
+                        err = dec.feed(chunk, &mut ring).err();
+                    }
+                })?;
+                if let Some(e) = err.or_else(|| dec.finish().err()) {
+                    return Err(RdbError::corrupt(at, format!("{context}: {e}")));
+                }
+                Ok(ulen)
+            }
+            Len::Encoded(e) => Err(RdbError::corrupt(
+                at,
+                format!("unknown string encoding {e} ({context})"),
+            )),
+        }
+    }
+
+    /// Reads one string into memory (bounded by the limit); integer encodings come back as decimal text.
+    fn blob(&mut self, context: &'static str) -> Result<(u64, Vec<u8>), RdbError> {
+        let at = self.input.offset();
+        let limit = self.limits.max_encoded_value_bytes;
+        let too_large = |len| RdbError::TooLarge {
+            offset: at,
+            what: context,
+            len,
+            limit,
+        };
+        let bytes = match self.input.len(context)? {
+            Len::Plain(n) => {
+                if n > limit {
+                    return Err(too_large(n));
+                }
+                let mut v = vec![0u8; n as usize];
+                self.input.read_exact(&mut v, context)?;
+                v
+            }
+            Len::Encoded(e @ 0..=2) => {
+                let mut b = [0u8; 4];
+                let n = 1usize << e;
+                self.input.read_exact(&mut b[..n], context)?;
+                let v = match e {
+                    0 => i64::from(b[0] as i8),
+                    1 => i64::from(i16::from_le_bytes([b[0], b[1]])),
+                    _ => i64::from(i32::from_le_bytes(b)),
+                };
+                v.to_string().into_bytes()
+            }
+            Len::Encoded(3) => {
+                let clen = self.input.plain_len("LZF compressed length")?;
+                let ulen = self.input.plain_len("LZF length")?;
+                if ulen > limit {
+                    return Err(too_large(ulen));
+                }
+                let mut out = Vec::with_capacity(ulen as usize);
+                let mut dec = lzf::Decoder::new(ulen);
+                let mut err = None;
+                self.input.stream(clen, context, |chunk| {
+                    if err.is_none() {
+                        err = dec.feed(chunk, &mut out).err();
+                    }
+                })?;
+                if let Some(e) = err.or_else(|| dec.finish().err()) {
+                    return Err(RdbError::corrupt(at, format!("{context}: {e}")));
+                }
+                out
+            }
+            Len::Encoded(e) => {
+                return Err(RdbError::corrupt(
+                    at,
+                    format!("unknown string encoding {e} ({context})"),
+                ));
+            }
+        };
+        Ok((at, bytes))
+    }
+
+    fn small_string(&mut self, context: &'static str) -> Result<String, RdbError> {
+        let (_, b) = self.blob(context)?;
+        Ok(String::from_utf8_lossy(&b).into_owned())
+    }
+
+    /// Reads an encoded value and checks it with `f`, which returns its element count.
+    fn encoded(&mut self, context: &'static str, f: encodings::Checker) -> Result<u64, RdbError> {
+        let (at, b) = self.blob(context)?;
+        f(&b).map_err(|(inner, what)| {
+            RdbError::corrupt(at, format!("{context}: {what} (+{inner} into the value)"))
+        })
+    }
+
+    fn pairs(&mut self, context: &'static str, f: encodings::Checker) -> Result<(), RdbError> {
+        let at = self.input.offset();
+        let n = self.encoded(context, f)?;
+        if n % 2 != 0 {
+            return Err(RdbError::corrupt(
+                at,
+                format!("{context}: odd number of elements ({n}) for pairs"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn value(&mut self, t: u8, at: u64) -> Result<(), RdbError> {
+        match t {
+            0 => {
+                self.skip_string("string value")?;
+            }
+            1 | 2 => {
+                let n = self.input.plain_len("element count")?;
+                for _ in 0..n {
+                    self.skip_string("element")?;
+                }
+            }
+            3 => {
+                let n = self.input.plain_len("zset length")?;
+                for _ in 0..n {
+                    self.skip_string("zset member")?;
+                    match self.input.u8("zset score")? {
+                        253..=255 => {}
+                        len => self.input.skip(u64::from(len), "zset score")?,
+                    }
+                }
+            }
+            4 => {
+                let n = self.input.plain_len("hash length")?;
+                for _ in 0..n {
+                    self.skip_string("hash field")?;
+                    self.skip_string("hash value")?;
+                }
+            }
+            5 => {
+                let n = self.input.plain_len("zset length")?;
+                for _ in 0..n {
+                    self.skip_string("zset member")?;
+                    self.input.skip(8, "zset score")?;
+                }
+            }
+            7 => {
+                self.input.plain_len("module type id")?;
+                self.module_values()?;
+            }
+            9 => {
+                self.encoded("zipmap", encodings::zipmap)?;
+            }
+            10 => {
+                self.encoded("list ziplist", encodings::ziplist)?;
+            }
+            11 => {
+                self.encoded("intset", encodings::intset)?;
+            }
+            12 => self.pairs("zset ziplist", encodings::ziplist)?,
+            13 => self.pairs("hash ziplist", encodings::ziplist)?,
+            14 => {
+                let n = self.input.plain_len("quicklist nodes")?;
+                for _ in 0..n {
+                    self.encoded("quicklist ziplist node", encodings::ziplist)?;
+                }
+            }
+            15 | 19 | 21 => self.stream(t)?,
+            16 => self.pairs("hash listpack", encodings::listpack)?,
+            17 => self.pairs("zset listpack", encodings::listpack)?,
+            18 => {
+                let n = self.input.plain_len("quicklist nodes")?;
+                for _ in 0..n {
+                    let c_at = self.input.offset();
+                    match self.input.plain_len("quicklist container")? {
+                        1 => {
+                            self.skip_string("quicklist plain node")?;
+                        }
+                        2 => {
+                            self.encoded("quicklist listpack node", encodings::listpack)?;
+                        }
+                        c => {
+                            return Err(RdbError::corrupt(
+                                c_at,
+                                format!("unknown quicklist container {c}"),
+                            ));
+                        }
+                    }
+                }
+            }
+            20 => {
+                self.encoded("set listpack", encodings::listpack)?;
+            }
+            _ => {
+                return Err(RdbError::UnknownType {
+                    byte: t,
+                    offset: at,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// rdb.c `rdbSaveObject` for streams (`RDB_TYPE_STREAM_LISTPACKS`, `_2` adds first/max-deleted ids, entries
+    /// added and entries read; `_3` adds the consumers' active time).
+    fn stream(&mut self, t: u8) -> Result<(), RdbError> {
+        let nodes = self.input.plain_len("stream listpacks")?;
+        for _ in 0..nodes {
+            let (at, id) = self.blob("stream node id")?;
+            if id.len() != 16 {
+                return Err(RdbError::corrupt(
+                    at,
+                    format!("stream node id of {} bytes, 16 expected", id.len()),
+                ));
+            }
+            let n = self.encoded("stream listpack", encodings::listpack)?;
+            if n == 0 {
+                return Err(RdbError::corrupt(at, "empty stream listpack"));
+            }
+        }
+        self.input.plain_len("stream length")?;
+        self.input.plain_len("stream last id")?;
+        self.input.plain_len("stream last id")?;
+        if t >= 19 {
+            for _ in 0..5 {
+                self.input.plain_len("stream id metadata")?;
+            }
+        }
+        let groups = self.input.plain_len("consumer groups")?;
+        for _ in 0..groups {
+            self.skip_string("consumer group name")?;
+            self.input.plain_len("group last id")?;
+            self.input.plain_len("group last id")?;
+            if t >= 19 {
+                self.input.plain_len("group entries read")?;
+            }
+            let pel = self.input.plain_len("group PEL")?;
+            for _ in 0..pel {
+                self.input.skip(16 + 8, "PEL entry")?;
+                self.input.plain_len("PEL delivery count")?;
+            }
+            let consumers = self.input.plain_len("consumers")?;
+            for _ in 0..consumers {
+                self.skip_string("consumer name")?;
+                self.input.skip(8, "consumer seen time")?;
+                if t >= 21 {
+                    self.input.skip(8, "consumer active time")?;
+                }
+                let pel = self.input.plain_len("consumer PEL")?;
+                for _ in 0..pel {
+                    self.input.skip(16, "consumer PEL entry")?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Typed module values until `RDB_MODULE_OPCODE_EOF` (rdb.h: 0 EOF, 1 SINT, 2 UINT, 3 FLOAT, 4 DOUBLE, 5 STRING).
+    fn module_values(&mut self) -> Result<(), RdbError> {
+        loop {
+            let at = self.input.offset();
+            match self.input.plain_len("module opcode")? {
+                0 => return Ok(()),
+                1 | 2 => {
+                    self.input.plain_len("module integer")?;
+                }
+                3 => self.input.skip(4, "module float")?,
+                4 => self.input.skip(8, "module double")?,
+                5 => {
+                    self.skip_string("module string")?;
+                }
+                op => {
+                    return Err(RdbError::corrupt(
+                        at,
+                        format!("unknown module value opcode {op}"),
+                    ));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,425 @@
+//! rdb-check against real files: the Valkey fixtures in ../shared/fixtures/rdb, a file the Debian redis-server
+//! writes at test time with every type and encoding, and corruptions of both.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rdb_check::{Limits, RdbError, check, check_with};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/rdb")
+}
+
+fn check_file(path: &Path) -> Result<rdb_check::Report, RdbError> {
+    check(std::fs::File::open(path).unwrap())
+}
+
+#[test]
+fn every_valid_fixture_passes_with_its_key_count() {
+    for (file, version, keys) in [
+        ("encodings.rdb", 4, 13),
+        ("hash-zipmap.rdb", 3, 1),
+        ("list-quicklist.rdb", 8, 2),
+        ("hash-ziplist.rdb", 9, 1),
+        ("zset-ziplist.rdb", 10, 1),
+    ] {
+        let r = check_file(&fixtures().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!((r.version, r.keys), (version, keys), "{file}");
+        assert_eq!(
+            r.bytes,
+            std::fs::metadata(fixtures().join(file)).unwrap().len(),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn the_corrupt_ziplist_fixture_fails_naming_the_offset() {
+    match check_file(&fixtures().join("corrupt_ziplist.rdb")) {
+        Err(RdbError::Corrupt { offset, what }) => {
+            assert!((480..=494).contains(&offset), "offset {offset}");
+            assert!(what.contains("ziplist"), "{what}");
+        }
+        other => panic!("expected a corrupt ziplist, got {other:?}"),
+    }
+}
+
+/// A redis-server on a free loopback port with its data dir, stopped on drop.
+struct Server {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start() -> Option<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let dir = tempfile::tempdir().ok()?;
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let s = Self { child, port, dir };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if s.cmd(&["PING"]).is_some_and(|r| r.contains("PONG")) {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// Sends one command (RESP) and returns the raw reply.
+    fn cmd(&self, args: &[&str]) -> Option<String> {
+        let mut c = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        let mut req = format!("*{}\r\n", args.len());
+        for a in args {
+            req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        c.write_all(req.as_bytes()).ok()?;
+        c.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+        let mut r = BufReader::new(c);
+        read_reply(&mut r)
+    }
+}
+
+fn read_reply(r: &mut impl BufRead) -> Option<String> {
+    let mut line = String::new();
+    r.read_line(&mut line).ok()?;
+    let (kind, rest) = line.split_at(1);
+    let rest = rest.trim_end();
+    Some(match kind {
+        "+" | "-" | ":" => line.clone(),
+        "$" => {
+            let n: i64 = rest.parse().ok()?;
+            if n < 0 {
+                return Some("(nil)".into());
+            }
+            let mut buf = vec![0u8; n as usize + 2];
+            std::io::Read::read_exact(r, &mut buf).ok()?;
+            String::from_utf8_lossy(&buf[..n as usize]).into_owned()
+        }
+        "*" => {
+            let n: i64 = rest.parse().ok()?;
+            (0..n.max(0))
+                .map(|_| read_reply(r).unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+        _ => return None,
+    })
+}
+
+/// Fills a server with every type and encoding Redis 7.0 writes, returns (keys, expiring keys, types).
+fn fill(s: &Server) -> (u64, u64, BTreeMap<String, u64>) {
+    // Each command is its own connection (database 0); other databases are filled with MOVE below.
+    let run = |args: &[&str]| s.cmd(args).unwrap_or_else(|| panic!("{args:?}"));
+    let big = "x".repeat(5000);
+    let compressible = "abc".repeat(400);
+    let mut cmds: Vec<Vec<String>> = vec![
+        vec!["SET".into(), "s:int".into(), "12345".into()],
+        vec!["SET".into(), "s:neg".into(), "-7".into()],
+        vec!["SET".into(), "s:raw".into(), "hello world".into()],
+        vec!["SET".into(), "s:lzf".into(), compressible.clone()],
+        vec!["SET".into(), "s:big".into(), big.clone()],
+        vec![
+            "SET".into(),
+            "s:ttl".into(),
+            "v".into(),
+            "EX".into(),
+            "86400".into(),
+        ],
+        vec![
+            "SET".into(),
+            "s:pttl".into(),
+            "v".into(),
+            "PX".into(),
+            "86400000".into(),
+        ],
+        vec![
+            "RPUSH".into(),
+            "l:small".into(),
+            "a".into(),
+            "1".into(),
+            "-2".into(),
+            "300000".into(),
+            "99999999999".into(),
+        ],
+        vec![
+            "SADD".into(),
+            "set:int".into(),
+            "1".into(),
+            "2".into(),
+            "3".into(),
+        ],
+        vec!["SADD".into(), "set:str".into(), "a".into(), "b".into()],
+        vec![
+            "ZADD".into(),
+            "z:small".into(),
+            "1".into(),
+            "a".into(),
+            "2.5".into(),
+            "b".into(),
+        ],
+        vec![
+            "HSET".into(),
+            "h:small".into(),
+            "f".into(),
+            "v".into(),
+            "n".into(),
+            "7".into(),
+        ],
+        vec![
+            "XADD".into(),
+            "st".into(),
+            "*".into(),
+            "a".into(),
+            "1".into(),
+        ],
+        vec![
+            "XADD".into(),
+            "st".into(),
+            "*".into(),
+            "b".into(),
+            "2".into(),
+        ],
+        vec![
+            "XGROUP".into(),
+            "CREATE".into(),
+            "st".into(),
+            "g1".into(),
+            "0".into(),
+        ],
+        vec![
+            "XREADGROUP".into(),
+            "GROUP".into(),
+            "g1".into(),
+            "alice".into(),
+            "COUNT".into(),
+            "1".into(),
+            "STREAMS".into(),
+            "st".into(),
+            ">".into(),
+        ],
+        vec!["EXPIRE".into(), "h:small".into(), "3600".into()],
+    ];
+    // Large collections: hashtable / skiplist / many quicklist nodes.
+    let mut rp = vec!["RPUSH".to_string(), "l:big".into()];
+    rp.extend((0..3000).map(|i| format!("item-{i}-{}", "y".repeat(i % 50))));
+    cmds.push(rp);
+    let mut sa = vec!["SADD".to_string(), "set:big".into()];
+    sa.extend((0..600).map(|i| format!("m{i}")));
+    cmds.push(sa);
+    let mut za = vec!["ZADD".to_string(), "z:big".into()];
+    for i in 0..300 {
+        za.push(format!("{}.25", i));
+        za.push(format!("member-{i}"));
+    }
+    cmds.push(za);
+    let mut hs = vec!["HSET".to_string(), "h:big".into()];
+    for i in 0..300 {
+        hs.push(format!("field-{i}"));
+        hs.push(big[..(i % 100) + 1].to_string());
+    }
+    cmds.push(hs);
+    for c in &cmds {
+        let args: Vec<&str> = c.iter().map(String::as_str).collect();
+        let reply = run(&args);
+        assert!(!reply.starts_with('-'), "{:?}: {reply}", &args[..2]);
+    }
+    // Other databases, through MOVE (each command is its own connection).
+    run(&["SET", "db1:a", "1"]);
+    run(&["MOVE", "db1:a", "1"]);
+    run(&["SET", "db3:a", "1", "EX", "1000"]);
+    run(&["MOVE", "db3:a", "3"]);
+    run(&[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=mylib\nredis.register_function('hello', function() return 'hi' end)",
+    ]);
+
+    let info = run(&["INFO", "keyspace"]);
+    let (mut keys, mut expires) = (0, 0);
+    for line in info.lines().filter(|l| l.starts_with("db")) {
+        for part in line.split(':').nth(1).unwrap_or_default().split(',') {
+            let (k, v) = part.split_once('=').unwrap();
+            match k {
+                "keys" => keys += v.trim().parse::<u64>().unwrap(),
+                "expires" => expires += v.trim().parse::<u64>().unwrap(),
+                _ => {}
+            }
+        }
+    }
+    let mut types = BTreeMap::new();
+    for k in run(&["KEYS", "*"]).lines() {
+        *types
+            .entry(run(&["TYPE", k]).trim().trim_start_matches('+').to_string())
+            .or_insert(0u64) += 1;
+    }
+    *types.entry("string".into()).or_insert(0) += 2; // db1:a, db3:a (KEYS only sees db 0)
+    (keys, expires, types)
+}
+
+/// An RDB written by redis-server, with the keys, expiring keys and type tallies the server reported.
+type ServerRdb = (Vec<u8>, u64, u64, BTreeMap<String, u64>);
+
+fn server_rdb() -> Option<ServerRdb> {
+    let s = Server::start()?;
+    let (keys, expires, types) = fill(&s);
+    assert!(s.cmd(&["SAVE"])?.contains("OK"));
+    let bytes = std::fs::read(s.dir.path().join("dump.rdb")).ok()?;
+    Some((bytes, keys, expires, types))
+}
+
+#[test]
+fn a_file_written_by_redis_server_matches_what_the_server_reported() {
+    let Some((bytes, keys, expires, types)) = server_rdb() else {
+        panic!("redis-server is needed for this test (apt-get install redis-server)");
+    };
+    let r = check(&bytes[..]).unwrap();
+    assert_eq!(r.keys, keys);
+    assert_eq!(r.keys_with_expiry, expires);
+    assert_eq!(r.types, types);
+    assert_eq!(r.functions, 1);
+    assert_eq!(
+        r.databases.keys().copied().collect::<Vec<_>>(),
+        vec![0, 1, 3]
+    );
+    assert!(r.checksum.is_some());
+    assert!(r.aux.contains_key("redis-ver"));
+    for enc in [
+        "list-quicklist-2",
+        "set-intset",
+        "set-hashtable",
+        "zset-listpack",
+        "zset-skiplist",
+        "hash-listpack",
+        "hash-hashtable",
+    ] {
+        assert!(
+            r.encodings.contains_key(enc),
+            "{enc} missing from {:?}",
+            r.encodings
+        );
+    }
+    assert!(
+        r.encodings
+            .keys()
+            .any(|e| e.starts_with("stream-listpacks")),
+        "{:?}",
+        r.encodings
+    );
+}
+
+#[test]
+fn truncation_anywhere_is_a_typed_error_never_a_panic() {
+    let (bytes, ..) = server_rdb().expect("redis-server");
+    let step = (bytes.len() / 1500).max(1);
+    for n in (0..bytes.len()).step_by(step).chain([bytes.len() - 1]) {
+        match check(&bytes[..n]) {
+            Err(RdbError::Truncated { offset, .. }) => assert!(offset <= n as u64),
+            Err(RdbError::Corrupt { .. } | RdbError::BadMagic { .. }) => {}
+            other => panic!("cut at {n} of {}: {other:?}", bytes.len()),
+        }
+    }
+}
+
+#[test]
+fn any_flipped_byte_is_caught() {
+    let (bytes, ..) = server_rdb().expect("redis-server");
+    let step = (bytes.len() / 1500).max(1);
+    for i in (0..bytes.len()).step_by(step) {
+        let mut b = bytes.clone();
+        b[i] ^= 0x5a;
+        assert!(
+            check(&b[..]).is_err(),
+            "flip at {i} of {} went unnoticed",
+            b.len()
+        );
+    }
+}
+
+#[test]
+fn checksum_mismatch_is_named_with_both_values() {
+    let (mut bytes, ..) = server_rdb().expect("redis-server");
+    let n = bytes.len();
+    bytes[n - 1] ^= 1;
+    assert!(
+        matches!(check(&bytes[..]), Err(RdbError::ChecksumMismatch { expected, actual }) if expected != actual)
+    );
+}
+
+#[test]
+fn absurd_lengths_are_errors_without_allocating_them() {
+    // A string key whose length claims 2^64-1 bytes: truncated, nothing allocated.
+    let mut f = b"REDIS0010".to_vec();
+    f.extend([0x00, 0x81]);
+    f.extend(u64::MAX.to_be_bytes());
+    assert!(matches!(check(&f[..]), Err(RdbError::Truncated { .. })));
+    // A hash listpack claiming 1 TiB: refused before reading it.
+    let mut f = b"REDIS0010".to_vec();
+    f.extend([16, 1, b'k', 0x81]);
+    f.extend((1u64 << 40).to_be_bytes());
+    assert!(matches!(check(&f[..]), Err(RdbError::TooLarge { len, .. }) if len == 1 << 40));
+    // An LZF string claiming a huge decompressed size inside a listpack: refused by the limit.
+    let mut f = b"REDIS0010".to_vec();
+    f.extend([16, 1, b'k', 0xC3, 0x01, 0x80]);
+    f.extend(u32::MAX.to_be_bytes());
+    assert!(matches!(
+        check_with(
+            &f[..],
+            Limits {
+                max_encoded_value_bytes: 1024
+            }
+        ),
+        Err(RdbError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn not_an_rdb_and_future_versions_are_refused() {
+    assert!(matches!(
+        check(&b"HELLOWORLD"[..]),
+        Err(RdbError::BadMagic { .. })
+    ));
+    assert!(matches!(
+        check(&b"REDIS0099\xff"[..]),
+        Err(RdbError::UnsupportedVersion { version: 99 })
+    ));
+    assert!(matches!(
+        check(&b"REDIS0010\x42"[..]),
+        Err(RdbError::UnknownType {
+            byte: 0x42,
+            offset: 9
+        })
+    ));
+}
