@@ -5,7 +5,7 @@ SHELL := /bin/bash
 ARCH ?= arm64
 PYTHON ?= python3
 CARGO ?= cargo
-FUNCTIONS := create-snapshot check-snapshot export-snapshot check-export delete-snapshot
+FUNCTIONS := create-snapshot check-snapshot export-snapshot check-export verify-export delete-snapshot notify
 ASL := terraform/backup.asl.json
 SFN_NODE := local/sfn/node_modules/.bin/node
 

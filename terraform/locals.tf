@@ -80,6 +80,16 @@ locals {
         { sid = "ListExports", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
       ]
     }
+    verify-export = {
+      description = "Reads every exported .rdb end to end, checks it and writes the manifest"
+      timeout     = 900
+      memory      = 512
+      env         = {}
+      statements = [
+        { sid = "ListExports", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
+        { sid = "ReadExportWriteManifest", actions = ["s3:GetObject", "s3:PutObject"], resources = ["${local.bucket_arn}/*"] },
+      ]
+    }
     delete-snapshot = {
       description = "Re-checks the export in S3, then deletes the source snapshot"
       timeout     = 30

@@ -61,8 +61,14 @@ def test_a_cluster_mode_disabled_group_is_backed_up_from_its_replica(stack, ec, 
     creates = journal(stack, "CreateSnapshot", snapshotName=out["snapshotName"])
     assert [c["nodes"] for c in creates] == [["orders-002"]]
     found = objects(s3, bucket)
-    assert list(found) == [f"{out['exportName']}-0001.rdb"]
+    assert sorted(found) == [f"{out['exportName']}-0001.rdb", f"{out['exportName']}.manifest.json"]
     assert all(size > 0 for size in found.values())
+    del found[f"{out['exportName']}.manifest.json"]
+    # The manifest records what the backup holds: the primary's keys, read back from the exported RDB.
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=out["verification"]["manifestKey"])["Body"].read())
+    assert manifest["totals"]["keys"] == redis.Redis(port=stack.primary_port("orders")).dbsize()
+    assert manifest["objects"][0]["rdb"]["version"] == 10
+    assert manifest["source"]["cacheClusterId"] == "orders-002"
     assert out["export"]["objects"] == [{"key": k, "sizeBytes": v} for k, v in found.items()]
     assert out["cleanup"]["sourceSnapshot"] == "deleted"
     assert not snapshot_exists(ec, out["snapshotName"])
@@ -80,6 +86,8 @@ def test_b_cluster_mode_enabled_with_three_shards_gives_three_objects(stack, ec,
     for i in range(300):
         rc.set(f"session:{i}", f"user-{i}")
     rc.close()
+    per_shard = [redis.Redis(port=n["port"]).dbsize() for n in nodes if n["role"] == "primary"]
+    assert sum(per_shard) == 300
 
     result = stack.run_execution({"replicationGroupId": "sessions", "bucket": bucket})
 
@@ -87,21 +95,24 @@ def test_b_cluster_mode_enabled_with_three_shards_gives_three_objects(stack, ec,
     out = result["output"]
     assert out["source"]["clusterMode"] == "enabled"
     assert out["source"]["shardCount"] == 3
-    found = objects(s3, bucket)
+    found = objects(s3, bucket, prefix=f"{out['exportName']}-")
     assert sorted(found) == [f"{out['exportName']}-{i:04}.rdb" for i in (1, 2, 3)]
+    assert out["verification"]["keys"] == 300
+    assert [o["keys"] for o in out["verification"]["objects"]] == [rc_keys for rc_keys in per_shard]
     assert all(size > 0 for size in found.values())
     assert len(out["export"]["objects"]) == 3
     assert not snapshot_exists(ec, out["snapshotName"])
 
 
 def test_c_busy_cluster_at_start_is_retried_then_succeeds(stack, s3, bucket):
-    stack.inject({"kind": "busy", "target": "carts", "seconds": 1.5})
-    result = stack.run_execution({"replicationGroupId": "carts", "bucket": bucket}, retry_ms=400)
+    # The group reads `modifying` for its next two status checks, whenever they come.
+    stack.inject({"kind": "busy", "target": "carts", "reads": 2})
+    result = stack.run_execution({"replicationGroupId": "carts", "bucket": bucket}, retry_ms=200)
 
     assert result["status"] == "SUCCEEDED", result
     retries = [s for s in result["states"] if s["type"] == "Retry" and s["state"] == "CreateSnapshot"]
-    assert retries and all(r["errorEquals"] == ["ClusterBusy"] for r in retries)
-    assert len(objects(s3, bucket)) == 1
+    assert len(retries) == 2 and all(r["errorEquals"] == ["ClusterBusy"] for r in retries), retries
+    assert len(objects(s3, bucket, prefix=result["output"]["exportName"] + "-")) == 1
 
 
 def test_c_busy_answer_from_create_snapshot_itself_is_retried(stack, s3, bucket):
@@ -114,7 +125,7 @@ def test_c_busy_answer_from_create_snapshot_itself_is_retried(stack, s3, bucket)
     assert result["status"] == "SUCCEEDED", result
     retries = [s for s in result["states"] if s["type"] == "Retry" and s["state"] == "CreateSnapshot"]
     assert len(retries) == 2
-    assert len(objects(s3, bucket)) == 1
+    assert len(objects(s3, bucket, prefix=result["output"]["exportName"] + "-")) == 1
 
 
 def test_d_missing_export_bucket_fails_with_export_rejected_and_keeps_the_snapshot(stack, ec):
@@ -143,9 +154,24 @@ def test_e_the_same_execution_started_twice_makes_one_snapshot(stack, s3, bucket
     assert len(snapshot_names) == 1
     (snapshot_name,) = snapshot_names
     assert len(journal(stack, "CreateSnapshot", snapshotName=snapshot_name)) == 1
-    assert list(objects(s3, bucket)) == [f"{snapshot_name}-0001.rdb"]
+    assert list(objects(s3, bucket, prefix=f"{snapshot_name}-")) == [f"{snapshot_name}-0001.rdb"]
     assert sorted(r["output"]["cleanup"]["sourceSnapshot"] for r in results) == [
         "already-deleted", "already-deleted", "deleted"]
+
+
+def test_a_damaged_export_fails_verification_and_keeps_the_snapshot(stack, ec, s3, bucket):
+    stack.inject({"kind": "corruptExport"})
+    result = stack.run_execution({"replicationGroupId": "carts", "bucket": bucket})
+
+    assert result["status"] == "FAILED", result
+    assert result["error"] == "ExportCorrupt"
+    assert result["cause"].startswith("VerifyExport failed for snapshot ecb-carts-")
+    name = result["cause"].split()[4].rstrip(":")
+    assert f"{name}-0001.rdb" in result["cause"]
+    assert ec.describe_snapshots(SnapshotName=name)["Snapshots"][0]["SnapshotStatus"] == "available"
+    assert journal(stack, "DeleteSnapshot", snapshotName=name) == []
+    assert f"{name}.manifest.json" not in objects(s3, bucket)
+    ec.delete_snapshot(SnapshotName=name)  # tidy up (not the pipeline's doing)
 
 
 def test_invalid_input_fails_before_anything_is_created(stack):

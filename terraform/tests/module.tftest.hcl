@@ -59,7 +59,7 @@ run "plans_every_function_with_its_own_role" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_lambda_function.this)) == toset(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "delete-snapshot", "notify"])
+    condition     = toset(keys(aws_lambda_function.this)) == toset(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify"])
     error_message = "Every function crate needs a Lambda."
   }
   assert {
@@ -75,7 +75,7 @@ run "plans_every_function_with_its_own_role" {
     error_message = "JSON logging."
   }
   assert {
-    condition     = length(aws_iam_role.function) == 6
+    condition     = length(aws_iam_role.function) == 7
     error_message = "One role per function."
   }
   assert {
@@ -112,6 +112,10 @@ run "each_function_policy_allows_exactly_its_calls" {
   assert {
     condition     = toset(flatten([for s in local.functions["check-export"].statements : s.actions])) == toset(["s3:ListBucket"])
     error_message = "check-export actions."
+  }
+  assert {
+    condition     = toset(flatten([for s in local.functions["verify-export"].statements : s.actions])) == toset(["s3:ListBucket", "s3:GetObject", "s3:PutObject"])
+    error_message = "verify-export actions."
   }
   assert {
     condition     = toset(flatten([for s in local.functions["delete-snapshot"].statements : s.actions])) == toset(["s3:ListBucket", "elasticache:DeleteSnapshot"])
@@ -210,6 +214,14 @@ run "state_machine_definition_contains_every_function_arn" {
   }
 
   override_resource {
+    target          = aws_lambda_function.this["verify-export"]
+    override_during = plan
+    values = {
+      arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-verify-export"
+    }
+  }
+
+  override_resource {
     target          = aws_lambda_function.this["delete-snapshot"]
     override_during = plan
     values = {
@@ -224,7 +236,7 @@ run "state_machine_definition_contains_every_function_arn" {
   assert {
     condition = alltrue([for state, fn in {
       CreateSnapshot = "create-snapshot", CheckSnapshot = "check-snapshot", ExportSnapshot = "export-snapshot",
-      CheckExport = "check-export", DeleteSnapshot = "delete-snapshot" } :
+      CheckExport = "check-export", VerifyExport = "verify-export", DeleteSnapshot = "delete-snapshot" } :
       jsondecode(aws_sfn_state_machine.this.definition).States[state].Resource == "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-${fn}"
     ])
     error_message = "Each Task state invokes its own function's ARN."

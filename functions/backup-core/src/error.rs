@@ -93,6 +93,12 @@ pub enum BackupError {
         /// What was found and what is missing.
         message: String,
     },
+    /// An exported `.rdb` failed its end-to-end check (truncated, corrupt, bad CRC-64): the source snapshot is kept.
+    #[error("{message}")]
+    ExportCorrupt {
+        /// The object and what is wrong with it, with the offset.
+        message: String,
+    },
     /// The delete step found the export incomplete: the source snapshot is kept.
     #[error("{message}")]
     ExportIncomplete {
@@ -124,6 +130,7 @@ impl BackupError {
             Self::SnapshotTimeout { .. } => "SnapshotTimeout",
             Self::ExportRejected { .. } => "ExportRejected",
             Self::ExportTimeout { .. } => "ExportTimeout",
+            Self::ExportCorrupt { .. } => "ExportCorrupt",
             Self::ExportIncomplete { .. } => "ExportIncomplete",
             Self::AwsError { .. } => "AwsError",
         }
@@ -141,6 +148,7 @@ impl BackupError {
         "SnapshotTimeout",
         "ExportRejected",
         "ExportTimeout",
+        "ExportCorrupt",
         "ExportIncomplete",
         "AwsError",
     ];
@@ -228,6 +236,9 @@ mod tests {
                 source: None,
             },
             BackupError::ExportTimeout {
+                message: String::new(),
+            },
+            BackupError::ExportCorrupt {
                 message: String::new(),
             },
             BackupError::ExportIncomplete {

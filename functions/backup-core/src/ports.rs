@@ -140,10 +140,72 @@ pub trait Snapshots: Send + Sync {
     async fn delete_snapshot(&self, name: &str) -> Result<DeleteOutcome, BackupError>;
 }
 
-/// Read access to the export bucket.
+/// One exported object read end to end and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedObject {
+    /// S3 key.
+    pub key: String,
+    /// Bytes read (the whole object).
+    pub size_bytes: u64,
+    /// SHA-256 of the object, hex.
+    pub sha256: String,
+    /// What the RDB holds (version, keys, types, CRC-64).
+    pub report: rdb_check::Report,
+}
+
+/// Access to the export bucket.
 #[async_trait]
 pub trait ExportStore: Send + Sync {
     /// Every object under `prefix` (`ListObjectsV2`, all pages). Errors: `ExportRejected` (no such bucket),
     /// `Throttled`, `AwsError`.
     async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<StoredObject>, BackupError>;
+
+    /// Streams `key` (`GetObject`) through the RDB checker and a SHA-256, in bounded memory. Errors:
+    /// `ExportCorrupt` (the object is not a sound RDB; the message names it and the offset), `Throttled`,
+    /// `AwsError`.
+    async fn verify_object(&self, bucket: &str, key: &str) -> Result<VerifiedObject, BackupError>;
+
+    /// Writes a JSON document (`PutObject`, `application/json`). Errors: `Throttled`, `AwsError`.
+    async fn put_json(&self, bucket: &str, key: &str, body: String) -> Result<(), BackupError>;
+}
+
+/// Checks an object's bytes from `reader` as [`ExportStore::verify_object`] does (shared by adapters and fakes).
+///
+/// # Errors
+/// `ExportCorrupt` naming `key` and what the checker found.
+pub fn verify_reader(key: &str, reader: impl std::io::Read) -> Result<VerifiedObject, BackupError> {
+    use sha2::{Digest, Sha256};
+    struct Hashing<R> {
+        inner: R,
+        sha: Sha256,
+        bytes: u64,
+    }
+    impl<R: std::io::Read> std::io::Read for Hashing<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.sha.update(&buf[..n]);
+            self.bytes += n as u64;
+            Ok(n)
+        }
+    }
+    let mut h = Hashing {
+        inner: reader,
+        sha: Sha256::new(),
+        bytes: 0,
+    };
+    let report = rdb_check::check(&mut h).map_err(|e| BackupError::ExportCorrupt {
+        message: format!("{key}: {e}"),
+    })?;
+    let sha256 = h
+        .sha
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(VerifiedObject {
+        key: key.to_string(),
+        size_bytes: h.bytes,
+        sha256,
+        report,
+    })
 }

@@ -64,6 +64,9 @@ pub struct BackupRun {
     /// Export progress.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub export: Option<ExportProgress>,
+    /// The end-to-end check of every exported object, and where its manifest is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
     /// What happened to the source snapshot at the end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleanup: Option<Cleanup>,
@@ -204,6 +207,46 @@ pub struct ExportedObject {
     pub key: String,
     /// Object size, bytes.
     pub size_bytes: u64,
+}
+
+/// The verification of an export (VerifyExport): every shard object read end to end and checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    /// S3 key of the manifest written next to the export (`<exportName>.manifest.json`).
+    pub manifest_key: String,
+    /// When the last object was checked.
+    #[serde(with = "time::serde::rfc3339")]
+    pub verified_at: Timestamp,
+    /// Keys in all objects.
+    pub keys: u64,
+    /// Keys with an expiry, all objects.
+    pub keys_with_expiry: u64,
+    /// One entry per object.
+    pub objects: Vec<VerifiedSummary>,
+}
+
+/// What one object holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifiedSummary {
+    /// S3 key.
+    pub key: String,
+    /// Size, bytes.
+    pub size_bytes: u64,
+    /// RDB version.
+    pub rdb_version: u32,
+    /// CRC-64 stored in the file, hex (none when disabled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crc64: Option<String>,
+    /// SHA-256 of the object, hex.
+    pub sha256: String,
+    /// Keys.
+    pub keys: u64,
+    /// Keys with an expiry.
+    pub keys_with_expiry: u64,
+    /// Keys per type.
+    pub types: BTreeMap<String, u64>,
 }
 
 /// Export status values written to `export.status`.

@@ -321,6 +321,8 @@ impl Snapshots for FakeSnapshots {
 pub struct FakeExportStore {
     /// Objects by bucket.
     pub buckets: Mutex<HashMap<String, Vec<StoredObject>>>,
+    /// Object contents by (bucket, key), for `verify_object`; written by `put_json` too.
+    pub contents: Mutex<HashMap<(String, String), Vec<u8>>>,
     /// Errors to return, in order, from `list`.
     pub fail_next: Mutex<VecDeque<BackupError>>,
 }
@@ -335,6 +337,24 @@ impl FakeExportStore {
             .unwrap()
             .insert(bucket.into(), Vec::new());
         store
+    }
+
+    /// Puts an object with its contents, last modified at `at`.
+    pub fn put_bytes(&self, bucket: &str, key: &str, bytes: Vec<u8>, at: OffsetDateTime) {
+        self.put(bucket, key, bytes.len() as u64, at);
+        self.contents
+            .lock()
+            .unwrap()
+            .insert((bucket.into(), key.into()), bytes);
+    }
+
+    /// The contents of an object, if stored.
+    pub fn get(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        self.contents
+            .lock()
+            .unwrap()
+            .get(&(bucket.to_string(), key.to_string()))
+            .cloned()
     }
 
     /// Puts an object of `size` bytes, last modified at `at`.
@@ -370,5 +390,21 @@ impl ExportStore for FakeExportStore {
             .filter(|o| o.key.starts_with(prefix))
             .cloned()
             .collect())
+    }
+
+    async fn verify_object(&self, bucket: &str, key: &str) -> Result<VerifiedObject, BackupError> {
+        let bytes = self.get(bucket, key).ok_or_else(|| BackupError::AwsError {
+            message: format!("GetObject s3://{bucket}/{key}: NoSuchKey"),
+            source: None,
+        })?;
+        verify_reader(key, &bytes[..])
+    }
+
+    async fn put_json(&self, bucket: &str, key: &str, body: String) -> Result<(), BackupError> {
+        self.contents
+            .lock()
+            .unwrap()
+            .insert((bucket.into(), key.into()), body.into_bytes());
+        Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! DeleteSnapshot step: the source snapshot is deleted only after S3 is seen, again, to hold every shard's object.
 //!
-//! Runs only on the success path of the state machine. `keepSourceSnapshot` keeps it. A snapshot already gone
+//! Runs only on the success path of the state machine, after VerifyExport (an unverified export is refused). `keepSourceSnapshot` keeps it. A snapshot already gone
 //! (`SnapshotNotFoundFault`, e.g. deleted by a duplicate of this execution) is not an error. DeleteSnapshot cannot be
 //! undone (Amazon ElastiCache API Reference, DeleteSnapshot).
 
@@ -39,6 +39,13 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
     let name = run.snapshot_name()?.to_string();
     let keep = run.request()?.keep_source_snapshot;
 
+    if run.verification.is_none() {
+        return Err(BackupError::ExportIncomplete {
+            message: format!(
+                "not deleting snapshot {name}: its export was not verified (no VerifyExport result); the snapshot is kept"
+            ),
+        });
+    }
     let assessment = inspect(&deps.exports, &run).await?;
     if !assessment.is_complete() {
         return Err(BackupError::ExportIncomplete {
@@ -126,6 +133,17 @@ mod tests {
         let err = function_handler(event(), &d).await.unwrap_err();
         assert_eq!(err.error_type(), "ExportIncomplete");
         assert!(err.to_string().contains("kept"), "{err}");
+        assert!(d.snapshots.calls_of("DeleteSnapshot").is_empty());
+    }
+
+    #[tokio::test]
+    async fn never_deletes_an_unverified_export() {
+        let d = deps(true);
+        let mut ev = event();
+        ev.payload.verification = None;
+        let err = function_handler(ev, &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "ExportIncomplete");
+        assert!(err.to_string().contains("not verified"), "{err}");
         assert!(d.snapshots.calls_of("DeleteSnapshot").is_empty());
     }
 

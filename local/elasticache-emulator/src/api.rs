@@ -637,7 +637,7 @@ async fn copy_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
             ));
         }
     }
-    let (delay, body) = {
+    let (delay, corrupt, body) = {
         let mut st = app.lock();
         let Some(s) = st.snapshots.get_mut(&source) else {
             return Err(ApiError::new(
@@ -660,6 +660,7 @@ async fn copy_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
             .slow_export
             .take()
             .unwrap_or(st.settings.export_delay_seconds);
+        let corrupt = std::mem::take(&mut st.corrupt_export);
         st.exports.push(ExportRecord {
             snapshot: source.clone(),
             bucket: bucket.clone(),
@@ -668,10 +669,18 @@ async fn copy_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
         st.log("CopySnapshot", json!({ "snapshotName": source, "target": target, "bucket": bucket, "keys": keys, "delaySeconds": delay }));
         (
             delay,
+            corrupt,
             xml::response("CopySnapshot", rid, |x| write_snapshot(x, &st, &described)),
         )
     };
-    tokio::spawn(export_worker(app.clone(), snap, bucket, keys, delay));
+    tokio::spawn(export_worker(
+        app.clone(),
+        snap,
+        bucket,
+        keys,
+        delay,
+        corrupt,
+    ));
     Ok(body)
 }
 
@@ -682,6 +691,7 @@ async fn export_worker(
     bucket: String,
     keys: Vec<String>,
     delay: f64,
+    corrupt: bool,
 ) {
     tokio::time::sleep(Duration::from_secs_f64(delay)).await;
     let mut nodes = snap.nodes.clone();
@@ -692,11 +702,26 @@ async fn export_worker(
             error = Some(format!("no RDB kept for {}", n.cache_cluster_id));
             break;
         };
-        let body = match aws_sdk_s3::primitives::ByteStream::from_path(path).await {
-            Ok(b) => b,
-            Err(e) => {
-                error = Some(format!("read {}: {e}", path.display()));
-                break;
+        let body = if corrupt && key == &keys[0] {
+            // Injected damage: one byte flipped in the middle of the first object.
+            match std::fs::read(path) {
+                Ok(mut bytes) => {
+                    let mid = bytes.len() / 2;
+                    bytes[mid] ^= 0x5a;
+                    aws_sdk_s3::primitives::ByteStream::from(bytes)
+                }
+                Err(e) => {
+                    error = Some(format!("read {}: {e}", path.display()));
+                    break;
+                }
+            }
+        } else {
+            match aws_sdk_s3::primitives::ByteStream::from_path(path).await {
+                Ok(b) => b,
+                Err(e) => {
+                    error = Some(format!("read {}: {e}", path.display()));
+                    break;
+                }
             }
         };
         if let Err(e) = app

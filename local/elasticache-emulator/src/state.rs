@@ -166,18 +166,25 @@ pub enum Fault {
         #[serde(default = "one")]
         times: u32,
     },
-    /// The group or cluster `target` reads `modifying` for `seconds` (CreateSnapshot gets the state error).
+    /// The group or cluster `target` reads `modifying` (CreateSnapshot gets the state error) for `seconds`, or for
+    /// its next `reads` status evaluations (deterministic, for tests).
     Busy {
         /// Group or cluster id.
         target: String,
         /// Seconds.
-        seconds: f64,
+        #[serde(default)]
+        seconds: Option<f64>,
+        /// Status evaluations.
+        #[serde(default)]
+        reads: Option<u32>,
     },
     /// The next snapshot of `target` ends in status `failed`.
     FailSnapshot {
         /// Group or cluster id.
         target: String,
     },
+    /// The next export uploads its first object with one byte flipped in the middle (a damaged backup).
+    CorruptExport,
     /// The next export uploads its objects only after `delay_seconds`.
     #[serde(rename_all = "camelCase")]
     SlowExport {
@@ -222,10 +229,14 @@ pub struct State {
     pub error_faults: VecDeque<(String, ApiError, u32)>,
     /// Busy-until per target.
     pub busy_until: HashMap<String, Instant>,
+    /// Remaining busy status evaluations per target.
+    pub busy_reads: std::cell::RefCell<HashMap<String, u32>>,
     /// Targets whose next snapshot fails.
     pub fail_snapshot: Vec<String>,
     /// Export delay for the next export.
     pub slow_export: Option<f64>,
+    /// The next export's first object is damaged.
+    pub corrupt_export: bool,
     /// What happened, for tests and the demo.
     pub journal: Vec<Value>,
 }
@@ -250,8 +261,10 @@ impl State {
             exports: Vec::new(),
             error_faults: VecDeque::new(),
             busy_until: HashMap::new(),
+            busy_reads: std::cell::RefCell::new(HashMap::new()),
             fail_snapshot: Vec::new(),
             slow_export: None,
+            corrupt_export: false,
             journal: Vec::new(),
         }
     }
@@ -270,14 +283,24 @@ impl State {
                 self.error_faults
                     .push_back((action, ApiError::new(&code, msg), times));
             }
-            Fault::Busy { target, seconds } => {
-                self.busy_until.insert(
-                    target,
-                    Instant::now() + Duration::from_secs_f64(seconds.max(0.0)),
-                );
+            Fault::Busy {
+                target,
+                seconds,
+                reads,
+            } => {
+                if let Some(seconds) = seconds {
+                    self.busy_until.insert(
+                        target.clone(),
+                        Instant::now() + Duration::from_secs_f64(seconds.max(0.0)),
+                    );
+                }
+                if let Some(reads) = reads {
+                    self.busy_reads.borrow_mut().insert(target, reads);
+                }
             }
             Fault::FailSnapshot { target } => self.fail_snapshot.push(target),
             Fault::SlowExport { delay_seconds } => self.slow_export = Some(delay_seconds.max(0.0)),
+            Fault::CorruptExport => self.corrupt_export = true,
         }
     }
 
@@ -285,8 +308,10 @@ impl State {
     pub fn clear_faults(&mut self) {
         self.error_faults.clear();
         self.busy_until.clear();
+        self.busy_reads.borrow_mut().clear();
         self.fail_snapshot.clear();
         self.slow_export = None;
+        self.corrupt_export = false;
     }
 
     /// The injected error for this call of `action`, if any (consumes one use).
@@ -341,7 +366,17 @@ impl State {
     }
 
     fn busy(&self, id: &str) -> bool {
-        self.busy_until.get(id).is_some_and(|t| Instant::now() < *t)
+        if self.busy_until.get(id).is_some_and(|t| Instant::now() < *t) {
+            return true;
+        }
+        let mut reads = self.busy_reads.borrow_mut();
+        match reads.get_mut(id) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        }
     }
 
     fn snapshot_in_progress_for_group(&self, group: &Group) -> bool {
