@@ -13,6 +13,7 @@ Exit code 0 only if every check passes.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -124,6 +125,15 @@ def main() -> int:
         print(f"S3 objects in s3://{BUCKET}/:")
         for o in listing:
             print(f"  {o['Key']}  {o['Size']:,} bytes")
+        listing = [o for o in listing if o["Key"].endswith(".rdb")]
+        manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=out["verification"]["manifestKey"])["Body"].read())
+        print(f"manifest {out['verification']['manifestKey']} (written by VerifyExport before the snapshot was deleted):")
+        for o in manifest["objects"]:
+            rdb = o["rdb"]
+            print(f"  {o['key']}: RDB {rdb['version']} by redis {rdb['redisVersion']}, {rdb['keys']:,} keys "
+                  f"({rdb['keysWithExpiry']:,} with expiry), CRC-64 {rdb['crc64']}, SHA-256 {o['sha256'][:16]}…")
+            print("    types: " + ", ".join(f"{t} {n:,}" for t, n in sorted(rdb["types"].items())))
+        ok &= manifest["totals"]["keys"] == primary.dbsize()
         try:
             ec.describe_snapshots(SnapshotName=out["snapshotName"])
             print(f"source snapshot {out['snapshotName']}: STILL PRESENT")
