@@ -14,7 +14,7 @@ TF_DIR ?= terraform/examples/complete
 TF_PLUGIN_DIR ?=
 TF_INIT := terraform init -input=false -backend=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
 
-.PHONY: help deps demo test unit e2e validate-asl fmt lint check build clean tf-fmt tf-validate tf-test checkov plan deploy
+.PHONY: bench fuzz help deps demo test unit e2e validate-asl fmt lint check build clean tf-fmt tf-validate tf-test checkov plan deploy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -73,6 +73,14 @@ plan: ## terraform plan in TF_DIR (default examples/complete); TF_OFFLINE=1 plan
 
 deploy: build ## Build the zips, then terraform apply in TF_DIR
 	cd $(TF_DIR) && terraform init -input=false && terraform apply -input=false
+
+bench: deps ## rdb-check vs redis-check-rdb on ~100 MB and ~1 GB RDB files: throughput and peak RSS
+	$(CARGO) build --release -p rdb-check
+	$(PYTHON) local/bench.py
+
+fuzz: ## A short cargo-fuzz run of the RDB parser (nightly toolchain; installs cargo-fuzz if missing; not in CI)
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd functions/rdb-check && $(CARGO) +nightly fuzz run check -- -max_total_time=$${FUZZ_SECONDS:-60}
 
 build: deps ## Release zips for Lambda (provided.al2023; ARCH=arm64 by default): target/lambda/<function>/bootstrap.zip
 	rustup target add $(if $(filter arm64,$(ARCH)),aarch64,x86_64)-unknown-linux-gnu

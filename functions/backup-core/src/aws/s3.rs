@@ -160,7 +160,7 @@ mod tests {
         use aws_smithy_types::byte_stream::ByteStream;
         let fixture = std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/rdb/zset-ziplist.rdb"
+            "/../rdb-check/tests/fixtures/zset-ziplist.rdb"
         ))
         .unwrap();
         let good = fixture.clone();
