@@ -75,6 +75,7 @@ deploy: build ## Build the zips, then terraform apply in TF_DIR
 	cd $(TF_DIR) && terraform init -input=false && terraform apply -input=false
 
 bench: deps ## rdb-check vs redis-check-rdb on ~100 MB and ~1 GB RDB files: throughput and peak RSS
+	command -v /usr/bin/time >/dev/null || (sudo -n true 2>/dev/null && sudo apt-get install -y -qq time || apt-get install -y -qq time)
 	$(CARGO) build --release -p rdb-check
 	$(PYTHON) local/bench.py
 

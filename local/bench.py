@@ -7,7 +7,6 @@ Usage: python3 local/bench.py [--sizes-mb 100,1000]
 """
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -23,11 +22,14 @@ RDB_CHECK = ROOT / "target" / "release" / "rdb-check"
 
 
 def measure(cmd: list[str]) -> tuple[float, float, int]:
-    """Runs cmd; returns (seconds, peak RSS in MB, exit code)."""
-    t = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    return time.monotonic() - t, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    """Runs cmd under /usr/bin/time (GNU time, apt package `time`); returns (seconds, peak RSS in MB, exit code).
+
+    (wait4's ru_maxrss from this Python process would count the forked interpreter's memory before exec.)"""
+    with tempfile.NamedTemporaryFile("r") as out:
+        proc = subprocess.run(["/usr/bin/time", "-o", out.name, "-f", "%e %M %x"] + cmd,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        secs, rss_kb, code = Path(out.name).read_text().split()[-3:]
+    return float(secs), int(rss_kb) / 1024, int(code) if proc.returncode == 0 else proc.returncode
 
 
 def make_rdb(target_mb: int, workdir: Path) -> Path:
@@ -36,7 +38,7 @@ def make_rdb(target_mb: int, workdir: Path) -> Path:
                                "--appendonly", "no", "--dir", str(workdir), "--enable-debug-command", "local"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        r = redis.Redis(port=port)
+        r = redis.Redis(port=port, socket_timeout=None)
         wait_until(lambda: r.ping(), 10, "redis-server")
         # Mixed types first (hashes, lists, sorted sets, sets, a stream), then strings until the size is reached.
         pipe = r.pipeline(transaction=False)
@@ -57,10 +59,11 @@ def make_rdb(target_mb: int, workdir: Path) -> Path:
             size_mb = rdb.stat().st_size / 1e6
             if size_mb >= target_mb:
                 return rdb
-            missing = target_mb - size_mb
-            count = max(10_000, int(missing * 1e6 / 130))
-            r.execute_command("DEBUG", "POPULATE", count, f"k{batch}", 100)
-            batch += 1
+            per_key = rdb.stat().st_size / max(r.dbsize(), 1)
+            count = max(10_000, int((target_mb - size_mb) * 1e6 / per_key * 1.05))
+            for start in range(0, count, 2_000_000):
+                r.execute_command("DEBUG", "POPULATE", min(2_000_000, count - start), f"k{batch}", 100)
+                batch += 1
     finally:
         server.terminate()
         server.wait(timeout=30)

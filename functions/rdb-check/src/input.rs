@@ -4,11 +4,12 @@
 
 use std::io::{ErrorKind, Read};
 
-use crc::{CRC_64_REDIS, Crc, Digest};
+use crc::{CRC_64_REDIS, Crc, Digest, Table};
 
 use crate::error::RdbError;
 
-static CRC64: Crc<u64> = Crc::<u64>::new(&CRC_64_REDIS);
+/// Slice-by-16 tables: the checksum must not be the bottleneck of a multi-GB read.
+static CRC64: Crc<u64, Table<16>> = Crc::<u64, Table<16>>::new(&CRC_64_REDIS);
 const CHUNK: usize = 64 * 1024;
 
 /// A length as RDB encodes it (rdb.c `rdbLoadLenByRef`): a plain length, or a special string encoding number.
@@ -26,7 +27,7 @@ pub struct Input<R> {
     pos: usize,
     end: usize,
     offset: u64,
-    digest: Option<Digest<'static, u64>>,
+    digest: Option<Digest<'static, u64, Table<16>>>,
 }
 
 impl<R: Read> Input<R> {

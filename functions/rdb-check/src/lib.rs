@@ -99,8 +99,21 @@ pub fn check_with<R: Read>(reader: R, limits: Limits) -> Result<Report, RdbError
         input: Input::new(reader),
         limits,
         report: Report::default(),
+        ring: lzf::Ring::default(),
+        types: BTreeMap::new(),
+        encodings: BTreeMap::new(),
     };
     p.run()?;
+    p.report.types = p
+        .types
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), *v))
+        .collect();
+    p.report.encodings = p
+        .encodings
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), *v))
+        .collect();
     Ok(p.report)
 }
 
@@ -108,6 +121,10 @@ struct Parser<R> {
     input: Input<R>,
     limits: Limits,
     report: Report,
+    /// One LZF window for every plain string (allocated once).
+    ring: lzf::Ring,
+    types: BTreeMap<&'static str, u64>,
+    encodings: BTreeMap<&'static str, u64>,
 }
 
 /// (type name, encoding name) of a value type byte.
@@ -212,8 +229,8 @@ impl<R: Read> Parser<R> {
                         d.keys_with_expiry += 1;
                         self.report.keys_with_expiry += 1;
                     }
-                    *self.report.types.entry(ty.into()).or_default() += 1;
-                    *self.report.encodings.entry(enc.into()).or_default() += 1;
+                    *self.types.entry(ty).or_default() += 1;
+                    *self.encodings.entry(enc).or_default() += 1;
                     expiry = false;
                 }
             }
@@ -287,11 +304,12 @@ impl<R: Read> Parser<R> {
                 let clen = self.input.plain_len("LZF compressed length")?;
                 let ulen = self.input.plain_len("LZF length")?;
                 let mut dec = lzf::Decoder::new(ulen);
-                let mut ring = lzf::Ring::default();
+                let ring = &mut self.ring;
+                ring.reset();
                 let mut err = None;
                 self.input.stream(clen, context, |chunk| {
                     if err.is_none() {
-                        err = dec.feed(chunk, &mut ring).err();
+                        err = dec.feed(chunk, ring).err();
                     }
                 })?;
                 if let Some(e) = err.or_else(|| dec.finish().err()) {

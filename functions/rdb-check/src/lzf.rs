@@ -17,11 +17,14 @@ enum State {
 
 /// Where decompressed bytes go.
 pub trait Sink {
-    /// Takes one output byte.
-    fn push(&mut self, b: u8);
-    /// The byte `distance` (1-based) behind the output position; only called with `distance <= produced`.
-    fn back(&self, distance: usize) -> u8;
+    /// Appends a run of literal bytes.
+    fn push_slice(&mut self, bytes: &[u8]);
+    /// Appends `len` bytes copied from `distance` (1-based) behind the output position, byte by byte (the source and
+    /// destination may overlap); only called with `distance <= produced`.
+    fn copy_back(&mut self, distance: usize, len: usize);
 }
+
+const MASK: usize = WINDOW - 1;
 
 /// A sink that keeps only the last 8 KiB (enough to resolve any back reference).
 pub struct Ring {
@@ -38,22 +41,42 @@ impl Default for Ring {
     }
 }
 
-impl Sink for Ring {
-    fn push(&mut self, b: u8) {
-        self.buf[self.pos % WINDOW] = b;
-        self.pos += 1;
+impl Ring {
+    /// Starts a new string, keeping the allocation (the decoder never reads bytes it has not written).
+    pub fn reset(&mut self) {
+        self.pos = 0;
     }
-    fn back(&self, distance: usize) -> u8 {
-        self.buf[(self.pos - distance) % WINDOW]
+}
+
+impl Sink for Ring {
+    fn push_slice(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.buf[self.pos & MASK] = b;
+            self.pos += 1;
+        }
+    }
+    fn copy_back(&mut self, distance: usize, len: usize) {
+        for _ in 0..len {
+            self.buf[self.pos & MASK] = self.buf[(self.pos - distance) & MASK];
+            self.pos += 1;
+        }
     }
 }
 
 impl Sink for Vec<u8> {
-    fn push(&mut self, b: u8) {
-        Vec::push(self, b);
+    fn push_slice(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
     }
-    fn back(&self, distance: usize) -> u8 {
-        self[self.len() - distance]
+    fn copy_back(&mut self, distance: usize, len: usize) {
+        let start = self.len() - distance;
+        if distance >= len {
+            self.extend_from_within(start..start + len);
+        } else {
+            for i in 0..len {
+                let v = self[start + i];
+                self.push(v);
+            }
+        }
     }
 }
 
@@ -74,58 +97,74 @@ impl Decoder {
         }
     }
 
-    /// Feeds compressed bytes.
+    fn room(&self, n: usize) -> Result<(), String> {
+        if self.produced + n as u64 > self.limit {
+            Err(format!(
+                "LZF data decompresses to more than the declared {} bytes",
+                self.limit
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Feeds compressed bytes (any split of the stream).
     ///
     /// # Errors
     /// A message when a back reference points before the start, or the output would exceed the declared length.
     pub fn feed<S: Sink>(&mut self, input: &[u8], out: &mut S) -> Result<(), String> {
-        for &b in input {
+        let mut i = 0;
+        while i < input.len() {
             self.state = match self.state {
-                State::Ctrl if b < 32 => State::Literal(usize::from(b) + 1),
-                State::Ctrl if b >> 5 == 7 => State::LongLen(b),
-                State::Ctrl => State::Offset {
-                    len: usize::from(b >> 5),
-                    hi: usize::from(b & 0x1f),
-                },
-                State::Literal(n) => {
-                    self.emit(out, b)?;
-                    if n == 1 {
-                        State::Ctrl
+                State::Ctrl => {
+                    let b = input[i];
+                    i += 1;
+                    if b < 32 {
+                        State::Literal(usize::from(b) + 1)
+                    } else if b >> 5 == 7 {
+                        State::LongLen(b)
                     } else {
-                        State::Literal(n - 1)
+                        State::Offset {
+                            len: usize::from(b >> 5),
+                            hi: usize::from(b & 0x1f),
+                        }
                     }
                 }
-                State::LongLen(c) => State::Offset {
-                    len: 7 + usize::from(b),
-                    hi: usize::from(c & 0x1f),
-                },
+                State::Literal(n) => {
+                    let m = n.min(input.len() - i);
+                    self.room(m)?;
+                    out.push_slice(&input[i..i + m]);
+                    self.produced += m as u64;
+                    i += m;
+                    if m == n {
+                        State::Ctrl
+                    } else {
+                        State::Literal(n - m)
+                    }
+                }
+                State::LongLen(c) => {
+                    let b = input[i];
+                    i += 1;
+                    State::Offset {
+                        len: 7 + usize::from(b),
+                        hi: usize::from(c & 0x1f),
+                    }
+                }
                 State::Offset { len, hi } => {
-                    let distance = (hi << 8) + usize::from(b) + 1;
+                    let distance = (hi << 8) + usize::from(input[i]) + 1;
+                    i += 1;
                     if distance as u64 > self.produced {
                         return Err(format!(
                             "LZF back reference {distance} bytes before the start of the output"
                         ));
                     }
-                    for _ in 0..len + 2 {
-                        let v = out.back(distance);
-                        self.emit(out, v)?;
-                    }
+                    self.room(len + 2)?;
+                    out.copy_back(distance, len + 2);
+                    self.produced += (len + 2) as u64;
                     State::Ctrl
                 }
             };
         }
-        Ok(())
-    }
-
-    fn emit<S: Sink>(&mut self, out: &mut S, b: u8) -> Result<(), String> {
-        if self.produced >= self.limit {
-            return Err(format!(
-                "LZF data decompresses to more than the declared {} bytes",
-                self.limit
-            ));
-        }
-        out.push(b);
-        self.produced += 1;
         Ok(())
     }
 
@@ -163,14 +202,23 @@ mod tests {
     }
 
     #[test]
-    fn split_feeding_gives_the_same_result_through_a_ring() {
-        let data = [2, b'a', b'b', b'c', (4 << 5), 2];
-        let mut ring = Ring::default();
-        let mut d = Decoder::new(9);
-        for chunk in data.chunks(1) {
-            d.feed(chunk, &mut ring).unwrap();
+    fn split_feeding_gives_the_same_result() {
+        let data = [2, b'a', b'b', b'c', (4 << 5), 2, 0, b'!'];
+        for size in 1..data.len() {
+            let mut out = Vec::new();
+            let mut d = Decoder::new(10);
+            for chunk in data.chunks(size) {
+                d.feed(chunk, &mut out).unwrap();
+            }
+            d.finish().unwrap();
+            assert_eq!(out, b"abcabcabc!", "chunks of {size}");
+            let mut ring = Ring::default();
+            let mut d = Decoder::new(10);
+            for chunk in data.chunks(size) {
+                d.feed(chunk, &mut ring).unwrap();
+            }
+            d.finish().unwrap();
         }
-        d.finish().unwrap();
     }
 
     #[test]
