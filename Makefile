@@ -10,8 +10,11 @@ ASL := terraform/backup.asl.json
 SFN_NODE := local/sfn/node_modules/.bin/node
 
 TF_DIR ?= terraform/examples/complete
-# Offline, point Terraform at a provider mirror: TF_PLUGIN_DIR=/opt/tf-plugins (a `-plugin-dir` directory).
-TF_PLUGIN_DIR ?=
+# Offline, Terraform uses a provider mirror (`-plugin-dir`, the directory holding registry.terraform.io/): set
+# TF_PLUGIN_DIR, or let this find one on the machine; with none, `terraform init` uses the registry.
+ifeq ($(origin TF_PLUGIN_DIR), undefined)
+TF_PLUGIN_DIR := $(shell d=$$(find / -maxdepth 5 -type d -path '*registry.terraform.io/hashicorp/aws' 2>/dev/null | head -n 1); [ -n "$$d" ] && dirname "$$(dirname "$$(dirname "$$d")")")
+endif
 TF_INIT := terraform init -input=false -backend=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
 
 .PHONY: bench fuzz help deps demo test unit e2e validate-asl fmt lint check build clean tf-fmt tf-validate tf-test checkov plan deploy
