@@ -1,17 +1,22 @@
 //! A streaming checker for Redis / Valkey RDB files.
 //!
 //! [`check`] reads any [`std::io::Read`] once, front to back, in bounded memory whatever the file size: plain strings
-//! are skipped in 64 KiB chunks (LZF-compressed ones decompressed through an 8 KiB window), and only the compact
+//! are skipped through a 256 KiB buffer (LZF-compressed ones validated instruction by instruction without producing
+//! their bytes: every check liblzf makes depends only on lengths and distances, see `lzf`), and only the compact
 //! encodings that must be parsed (ziplist, listpack, intset, zipmap — each one key's or one quicklist node's worth)
 //! are held, up to [`Limits::max_encoded_value_bytes`]. It validates the header, every opcode, every value type and
-//! encoding, and the trailing CRC-64, and reports what the file holds.
+//! encoding, and the trailing CRC-64, and reports what the file holds. Unlike `redis-check-rdb`, which loads every
+//! object into memory, nothing is built: that is what makes it fast and flat in memory.
 //!
 //! Sources: the RDB format as written by Redis `rdb.c` / `rdb.h` (opcodes `RDB_OPCODE_*`, types `RDB_TYPE_*`, length
 //! and string encodings, `rdbSaveObject` for lists, sets, sorted sets, hashes, streams and module values), and
 //! `ziplist.c`, `listpack.c`, `intset.c`, `zipmap.c` for the encodings (see [`encodings`]).
 //!
-//! Not supported yet (typed error, never a panic): the Redis 7.4 hash-field-expiry types (22–25) and the Redis 7.0
-//! release-candidate function format (`FUNCTION_PRE_GA`).
+//! Versions: `REDIS` 1–12 (Redis up to 7.4, Valkey 7.2–8.x write 11) with the Redis 7.4 hash-field-expiry types
+//! 22–25; `VALKEY` 080 (Valkey 9.0), where type 22 is Valkey's `RDB_TYPE_HASH_2` (fields with expiry) and opcode 243
+//! is `RDB_OPCODE_SLOT_IMPORT` (Valkey `rdb.h`, `cluster_migrateslots.c` `clusterRDBLoadSlotImport`). Refused with a
+//! typed error, never a panic: `FUNCTION_PRE_GA` (Redis 7.0 release candidates; Redis 7.0 GA itself refuses it),
+//! Redis 8 (RDB 13+) and Valkey 9.2 (`VALKEY081`).
 
 mod encodings;
 mod error;
@@ -27,6 +32,9 @@ use serde::Serialize;
 
 /// Highest `REDIS` RDB version understood (Redis 7.4 writes 12).
 pub const MAX_REDIS_VERSION: u32 = 12;
+
+/// Latest hash-field expiry time Redis accepts, milliseconds (`ebuckets.h` `EB_EXPIRE_TIME_MAX`).
+const EB_EXPIRE_TIME_MAX: u64 = (1 << 48) - 1;
 
 /// Memory bounds.
 #[derive(Debug, Clone, Copy)]
@@ -99,21 +107,21 @@ pub fn check_with<R: Read>(reader: R, limits: Limits) -> Result<Report, RdbError
         input: Input::new(reader),
         limits,
         report: Report::default(),
-        ring: lzf::Ring::default(),
-        types: BTreeMap::new(),
-        encodings: BTreeMap::new(),
+        valkey: false,
+        per_type: [0; 256],
+        scratch: Vec::new(),
     };
     p.run()?;
-    p.report.types = p
-        .types
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), *v))
-        .collect();
-    p.report.encodings = p
-        .encodings
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), *v))
-        .collect();
+    for (t, &n) in p.per_type.iter().enumerate() {
+        if n == 0 {
+            continue;
+        }
+        // Only type bytes `type_names` knows are ever counted.
+        if let Some((ty, enc)) = type_names(t as u8, p.valkey) {
+            *p.report.types.entry(ty.to_string()).or_default() += n;
+            *p.report.encodings.entry(enc.to_string()).or_default() += n;
+        }
+    }
     Ok(p.report)
 }
 
@@ -121,14 +129,16 @@ struct Parser<R> {
     input: Input<R>,
     limits: Limits,
     report: Report,
-    /// One LZF window for every plain string (allocated once).
-    ring: lzf::Ring,
-    types: BTreeMap<&'static str, u64>,
-    encodings: BTreeMap<&'static str, u64>,
+    /// `VALKEY` magic (type 22 means `RDB_TYPE_HASH_2`, opcode 243 `SLOT_IMPORT`).
+    valkey: bool,
+    /// Keys per value type byte (named at the end: a per-key map lookup would cost more than the key's check).
+    per_type: [u64; 256],
+    /// Reused buffer for encoded values.
+    scratch: Vec<u8>,
 }
 
-/// (type name, encoding name) of a value type byte.
-fn type_names(t: u8) -> Option<(&'static str, &'static str)> {
+/// (type name, encoding name) of a value type byte (rdb.h `RDB_TYPE_*`); `valkey` for files with the `VALKEY` magic.
+fn type_names(t: u8, valkey: bool) -> Option<(&'static str, &'static str)> {
     Some(match t {
         0 => ("string", "string"),
         1 => ("list", "list-linkedlist"),
@@ -150,6 +160,11 @@ fn type_names(t: u8) -> Option<(&'static str, &'static str)> {
         19 => ("stream", "stream-listpacks-2"),
         20 => ("set", "set-listpack"),
         21 => ("stream", "stream-listpacks-3"),
+        22 if valkey => ("hash", "hash-2"),
+        22 => ("hash", "hash-metadata-pre-ga"),
+        23 if !valkey => ("hash", "hash-listpack-ex-pre-ga"),
+        24 if !valkey => ("hash", "hash-metadata"),
+        25 if !valkey => ("hash", "hash-listpack-ex"),
         _ => return None,
     })
 }
@@ -157,7 +172,10 @@ fn type_names(t: u8) -> Option<(&'static str, &'static str)> {
 impl<R: Read> Parser<R> {
     fn run(&mut self) -> Result<(), RdbError> {
         self.header()?;
+        // Keys of the current database, added to the report when the database changes and at the end.
         let mut db = 0u64;
+        let mut keys = 0u64;
+        let mut expiring = 0u64;
         let mut expiry = false;
         loop {
             let at = self.input.offset();
@@ -165,6 +183,8 @@ impl<R: Read> Parser<R> {
             match op {
                 0xFF => break,
                 0xFE => {
+                    self.add_db_keys(db, keys, expiring);
+                    (keys, expiring) = (0, 0);
                     db = self.input.plain_len("SELECTDB")?;
                     self.report.databases.entry(db).or_default();
                 }
@@ -201,7 +221,7 @@ impl<R: Read> Parser<R> {
                 0xF6 => {
                     return Err(RdbError::corrupt(
                         at,
-                        "FUNCTION_PRE_GA (Redis 7.0 release candidates) is not supported",
+                        "FUNCTION_PRE_GA (Redis 7.0 release candidates) is not supported (Redis 7.0 GA refuses it too)",
                     ));
                 }
                 0xF5 => {
@@ -213,28 +233,31 @@ impl<R: Read> Parser<R> {
                         self.input.plain_len("SLOT_INFO")?;
                     }
                 }
+                0xF3 if self.valkey => {
+                    self.skip_string("SLOT_IMPORT job name")?;
+                    let ranges = self.input.plain_len("SLOT_IMPORT ranges")?;
+                    for _ in 0..ranges {
+                        self.input.plain_len("SLOT_IMPORT range start")?;
+                        self.input.plain_len("SLOT_IMPORT range end")?;
+                    }
+                }
                 t => {
-                    let Some((ty, enc)) = type_names(t) else {
+                    if type_names(t, self.valkey).is_none() {
                         return Err(RdbError::UnknownType {
                             byte: t,
                             offset: at,
                         });
-                    };
+                    }
                     self.skip_string("key")?;
                     self.value(t, at)?;
-                    let d = self.report.databases.entry(db).or_default();
-                    d.keys += 1;
-                    self.report.keys += 1;
-                    if expiry {
-                        d.keys_with_expiry += 1;
-                        self.report.keys_with_expiry += 1;
-                    }
-                    *self.types.entry(ty).or_default() += 1;
-                    *self.encodings.entry(enc).or_default() += 1;
+                    keys += 1;
+                    expiring += u64::from(expiry);
+                    self.per_type[usize::from(t)] += 1;
                     expiry = false;
                 }
             }
         }
+        self.add_db_keys(db, keys, expiring);
         if self.report.version >= 5 || self.report.magic == "VALKEY" {
             let actual = self.input.finish_crc();
             let expected = self.input.u64_le("checksum")?;
@@ -257,6 +280,17 @@ impl<R: Read> Parser<R> {
         }
         self.report.bytes = self.input.offset();
         Ok(())
+    }
+
+    fn add_db_keys(&mut self, db: u64, keys: u64, expiring: u64) {
+        if keys == 0 {
+            return;
+        }
+        let d = self.report.databases.entry(db).or_default();
+        d.keys += keys;
+        d.keys_with_expiry += expiring;
+        self.report.keys += keys;
+        self.report.keys_with_expiry += expiring;
     }
 
     fn header(&mut self) -> Result<(), RdbError> {
@@ -286,6 +320,7 @@ impl<R: Read> Parser<R> {
         }
         self.report.magic = magic.into();
         self.report.version = version;
+        self.valkey = magic == "VALKEY";
         Ok(())
     }
 
@@ -304,12 +339,10 @@ impl<R: Read> Parser<R> {
                 let clen = self.input.plain_len("LZF compressed length")?;
                 let ulen = self.input.plain_len("LZF length")?;
                 let mut dec = lzf::Decoder::new(ulen);
-                let ring = &mut self.ring;
-                ring.reset();
                 let mut err = None;
                 self.input.stream(clen, context, |chunk| {
                     if err.is_none() {
-                        err = dec.feed(chunk, ring).err();
+                        err = dec.feed(chunk, &mut lzf::Discard).err();
                     }
                 })?;
                 if let Some(e) = err.or_else(|| dec.finish().err()) {
@@ -324,8 +357,9 @@ impl<R: Read> Parser<R> {
         }
     }
 
-    /// Reads one string into memory (bounded by the limit); integer encodings come back as decimal text.
-    fn blob(&mut self, context: &'static str) -> Result<(u64, Vec<u8>), RdbError> {
+    /// Reads one string into `out` (replacing its contents; bounded by the limit); integer encodings come back as
+    /// decimal text. Returns the string's offset.
+    fn blob_into(&mut self, context: &'static str, out: &mut Vec<u8>) -> Result<u64, RdbError> {
         let at = self.input.offset();
         let limit = self.limits.max_encoded_value_bytes;
         let too_large = |len| RdbError::TooLarge {
@@ -334,14 +368,14 @@ impl<R: Read> Parser<R> {
             len,
             limit,
         };
-        let bytes = match self.input.len(context)? {
+        out.clear();
+        match self.input.len(context)? {
             Len::Plain(n) => {
                 if n > limit {
                     return Err(too_large(n));
                 }
-                let mut v = vec![0u8; n as usize];
-                self.input.read_exact(&mut v, context)?;
-                v
+                out.resize(n as usize, 0);
+                self.input.read_exact(out, context)?;
             }
             Len::Encoded(e @ 0..=2) => {
                 let mut b = [0u8; 4];
@@ -352,7 +386,7 @@ impl<R: Read> Parser<R> {
                     1 => i64::from(i16::from_le_bytes([b[0], b[1]])),
                     _ => i64::from(i32::from_le_bytes(b)),
                 };
-                v.to_string().into_bytes()
+                out.extend_from_slice(v.to_string().as_bytes());
             }
             Len::Encoded(3) => {
                 let clen = self.input.plain_len("LZF compressed length")?;
@@ -360,18 +394,17 @@ impl<R: Read> Parser<R> {
                 if ulen > limit {
                     return Err(too_large(ulen));
                 }
-                let mut out = Vec::with_capacity(ulen as usize);
+                out.reserve(ulen as usize);
                 let mut dec = lzf::Decoder::new(ulen);
                 let mut err = None;
                 self.input.stream(clen, context, |chunk| {
                     if err.is_none() {
-                        err = dec.feed(chunk, &mut out).err();
+                        err = dec.feed(chunk, out).err();
                     }
                 })?;
                 if let Some(e) = err.or_else(|| dec.finish().err()) {
                     return Err(RdbError::corrupt(at, format!("{context}: {e}")));
                 }
-                out
             }
             Len::Encoded(e) => {
                 return Err(RdbError::corrupt(
@@ -379,8 +412,15 @@ impl<R: Read> Parser<R> {
                     format!("unknown string encoding {e} ({context})"),
                 ));
             }
-        };
-        Ok((at, bytes))
+        }
+        Ok(at)
+    }
+
+    /// Reads one string into a new buffer: (offset, bytes).
+    fn blob(&mut self, context: &'static str) -> Result<(u64, Vec<u8>), RdbError> {
+        let mut v = Vec::new();
+        let at = self.blob_into(context, &mut v)?;
+        Ok((at, v))
     }
 
     fn small_string(&mut self, context: &'static str) -> Result<String, RdbError> {
@@ -390,19 +430,44 @@ impl<R: Read> Parser<R> {
 
     /// Reads an encoded value and checks it with `f`, which returns its element count.
     fn encoded(&mut self, context: &'static str, f: encodings::Checker) -> Result<u64, RdbError> {
-        let (at, b) = self.blob(context)?;
-        f(&b).map_err(|(inner, what)| {
-            RdbError::corrupt(at, format!("{context}: {what} (+{inner} into the value)"))
-        })
+        let mut buf = std::mem::take(&mut self.scratch);
+        let result = self.blob_into(context, &mut buf).and_then(|at| {
+            f(&buf).map_err(|(inner, what)| {
+                RdbError::corrupt(at, format!("{context}: {what} (+{inner} into the value)"))
+            })
+        });
+        // Keep the allocation for the next value unless one huge value grew it.
+        if buf.capacity() <= 1 << 20 {
+            self.scratch = buf;
+        }
+        result
     }
 
-    fn pairs(&mut self, context: &'static str, f: encodings::Checker) -> Result<(), RdbError> {
+    /// An encoded value whose elements come in tuples of `k` (hash field + value, zset member + score, hash field +
+    /// value + TTL).
+    fn tuples(
+        &mut self,
+        context: &'static str,
+        f: encodings::Checker,
+        k: u64,
+    ) -> Result<(), RdbError> {
         let at = self.input.offset();
         let n = self.encoded(context, f)?;
-        if n % 2 != 0 {
+        if n % k != 0 {
             return Err(RdbError::corrupt(
                 at,
-                format!("{context}: odd number of elements ({n}) for pairs"),
+                format!("{context}: {n} elements, not a multiple of {k}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A hash-field expiry time, milliseconds (Redis `ebuckets.h`: `EB_EXPIRE_TIME_MAX` = 2^48 − 1).
+    fn field_expiry(&self, at: u64, expire_at: u64) -> Result<(), RdbError> {
+        if expire_at > EB_EXPIRE_TIME_MAX {
+            return Err(RdbError::corrupt(
+                at,
+                format!("hash field expiry {expire_at} beyond the maximum {EB_EXPIRE_TIME_MAX}"),
             ));
         }
         Ok(())
@@ -456,8 +521,8 @@ impl<R: Read> Parser<R> {
             11 => {
                 self.encoded("intset", encodings::intset)?;
             }
-            12 => self.pairs("zset ziplist", encodings::ziplist)?,
-            13 => self.pairs("hash ziplist", encodings::ziplist)?,
+            12 => self.tuples("zset ziplist", encodings::ziplist, 2)?,
+            13 => self.tuples("hash ziplist", encodings::ziplist, 2)?,
             14 => {
                 let n = self.input.plain_len("quicklist nodes")?;
                 for _ in 0..n {
@@ -465,8 +530,8 @@ impl<R: Read> Parser<R> {
                 }
             }
             15 | 19 | 21 => self.stream(t)?,
-            16 => self.pairs("hash listpack", encodings::listpack)?,
-            17 => self.pairs("zset listpack", encodings::listpack)?,
+            16 => self.tuples("hash listpack", encodings::listpack, 2)?,
+            17 => self.tuples("zset listpack", encodings::listpack, 2)?,
             18 => {
                 let n = self.input.plain_len("quicklist nodes")?;
                 for _ in 0..n {
@@ -489,6 +554,58 @@ impl<R: Read> Parser<R> {
             }
             20 => {
                 self.encoded("set listpack", encodings::listpack)?;
+            }
+            22 if self.valkey => {
+                // Valkey rdb.c `RDB_TYPE_HASH_2`: count, then field, value, expiry (ms, 8 bytes LE; -1 = none).
+                let n = self.input.plain_len("hash length")?;
+                for _ in 0..n {
+                    self.skip_string("hash field")?;
+                    self.skip_string("hash value")?;
+                    let e_at = self.input.offset();
+                    let expiry = self.input.u64_le("hash field expiry")? as i64;
+                    if expiry < -1 {
+                        return Err(RdbError::corrupt(
+                            e_at,
+                            format!("hash field expiry {expiry} (only -1 or a time allowed)"),
+                        ));
+                    }
+                }
+            }
+            22 | 24 => {
+                // Redis rdb.c `RDB_TYPE_HASH_METADATA` (24: a minimum expiry first, field TTLs relative to it, 0 =
+                // none) and its 7.4 release-candidate form (22: absolute TTLs); each field is TTL, field, value.
+                let mut min_expire = 0;
+                if t == 24 {
+                    let m_at = self.input.offset();
+                    min_expire = self.input.u64_le("hash minimum expiry")?;
+                    if min_expire > EB_EXPIRE_TIME_MAX + 1 {
+                        return Err(RdbError::corrupt(
+                            m_at,
+                            format!("hash minimum expiry {min_expire} out of range"),
+                        ));
+                    }
+                }
+                let n = self.input.plain_len("hash length")?;
+                for _ in 0..n {
+                    let ttl_at = self.input.offset();
+                    let ttl = self.input.plain_len("hash field TTL")?;
+                    let expire_at = match (t, ttl) {
+                        (24, 0) => 0,
+                        (24, ttl) => (ttl - 1).saturating_add(min_expire),
+                        (_, ttl) => ttl,
+                    };
+                    self.field_expiry(ttl_at, expire_at)?;
+                    self.skip_string("hash field")?;
+                    self.skip_string("hash value")?;
+                }
+            }
+            23 | 25 => {
+                // Redis rdb.c `RDB_TYPE_HASH_LISTPACK_EX` (25: a minimum expiry first) and its release-candidate
+                // form (23): a listpack of field, value, TTL triples.
+                if t == 25 {
+                    self.input.u64_le("hash minimum expiry")?;
+                }
+                self.tuples("hash listpack with TTLs", encodings::listpack, 3)?;
             }
             _ => {
                 return Err(RdbError::UnknownType {

@@ -1,12 +1,16 @@
 //! LZF decompression (liblzf `lzf_d.c`, as used by rdb.c `rdbLoadLzfStringObject`), incremental so that a string of
-//! any size is checked with an 8 KiB window.
+//! any size is checked in constant memory.
+//!
+//! Every check `lzf_decompress` makes depends only on lengths and distances, never on the bytes produced: a back
+//! reference must not reach before the start of the output (`EINVAL`), the output must not outgrow the declared
+//! length (`E2BIG`), and rdb.c requires exactly the declared length. So a plain string value is validated with
+//! [`Discard`] (counts only, nothing written — its bytes are covered by the file's CRC-64), and the compact encodings
+//! that must be parsed afterwards are decompressed into a `Vec`.
 //!
 //! Control byte `c`: `c < 32` → a literal run of `c + 1` bytes; otherwise a back reference of length `c >> 5` (7 =
 //! longer: add the next byte) + 2, at distance `((c & 0x1f) << 8) + next byte + 1` behind the output position.
 
-/// Back references reach at most 8192 bytes back.
-pub const WINDOW: usize = 8192;
-
+/// Where the decoder is inside an instruction when a chunk ends.
 #[derive(Debug, Clone, Copy)]
 enum State {
     Ctrl,
@@ -24,43 +28,14 @@ pub trait Sink {
     fn copy_back(&mut self, distance: usize, len: usize);
 }
 
-const MASK: usize = WINDOW - 1;
+/// A sink that keeps nothing: validation only (see the module comment).
+pub struct Discard;
 
-/// A sink that keeps only the last 8 KiB (enough to resolve any back reference).
-pub struct Ring {
-    buf: Box<[u8; WINDOW]>,
-    pos: usize,
-}
-
-impl Default for Ring {
-    fn default() -> Self {
-        Self {
-            buf: Box::new([0; WINDOW]),
-            pos: 0,
-        }
-    }
-}
-
-impl Ring {
-    /// Starts a new string, keeping the allocation (the decoder never reads bytes it has not written).
-    pub fn reset(&mut self) {
-        self.pos = 0;
-    }
-}
-
-impl Sink for Ring {
-    fn push_slice(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.buf[self.pos & MASK] = b;
-            self.pos += 1;
-        }
-    }
-    fn copy_back(&mut self, distance: usize, len: usize) {
-        for _ in 0..len {
-            self.buf[self.pos & MASK] = self.buf[(self.pos - distance) & MASK];
-            self.pos += 1;
-        }
-    }
+impl Sink for Discard {
+    #[inline]
+    fn push_slice(&mut self, _: &[u8]) {}
+    #[inline]
+    fn copy_back(&mut self, _: usize, _: usize) {}
 }
 
 impl Sink for Vec<u8> {
@@ -97,6 +72,7 @@ impl Decoder {
         }
     }
 
+    #[inline]
     fn room(&self, n: usize) -> Result<(), String> {
         if self.produced + n as u64 > self.limit {
             Err(format!(
@@ -115,6 +91,35 @@ impl Decoder {
     pub fn feed<S: Sink>(&mut self, input: &[u8], out: &mut S) -> Result<(), String> {
         let mut i = 0;
         while i < input.len() {
+            if let State::Ctrl = self.state {
+                // Fast path: a whole instruction is in `input`.
+                let c = input[i];
+                if c < 32 {
+                    let n = usize::from(c) + 1;
+                    if let Some(lit) = input.get(i + 1..i + 1 + n) {
+                        self.room(n)?;
+                        out.push_slice(lit);
+                        self.produced += n as u64;
+                        i += 1 + n;
+                        continue;
+                    }
+                } else {
+                    let long = c >> 5 == 7;
+                    let need = if long { 3 } else { 2 };
+                    if i + need <= input.len() {
+                        let len = if long {
+                            7 + usize::from(input[i + 1])
+                        } else {
+                            usize::from(c >> 5)
+                        };
+                        let distance =
+                            (usize::from(c & 0x1f) << 8) + usize::from(input[i + need - 1]) + 1;
+                        self.back_reference(distance, len + 2, out)?;
+                        i += need;
+                        continue;
+                    }
+                }
+            }
             self.state = match self.state {
                 State::Ctrl => {
                     let b = input[i];
@@ -153,18 +158,29 @@ impl Decoder {
                 State::Offset { len, hi } => {
                     let distance = (hi << 8) + usize::from(input[i]) + 1;
                     i += 1;
-                    if distance as u64 > self.produced {
-                        return Err(format!(
-                            "LZF back reference {distance} bytes before the start of the output"
-                        ));
-                    }
-                    self.room(len + 2)?;
-                    out.copy_back(distance, len + 2);
-                    self.produced += (len + 2) as u64;
+                    self.back_reference(distance, len + 2, out)?;
                     State::Ctrl
                 }
             };
         }
+        Ok(())
+    }
+
+    #[inline]
+    fn back_reference<S: Sink>(
+        &mut self,
+        distance: usize,
+        len: usize,
+        out: &mut S,
+    ) -> Result<(), String> {
+        if distance as u64 > self.produced {
+            return Err(format!(
+                "LZF back reference {distance} bytes before the start of the output"
+            ));
+        }
+        self.room(len)?;
+        out.copy_back(distance, len);
+        self.produced += len as u64;
         Ok(())
     }
 
@@ -212,10 +228,9 @@ mod tests {
             }
             d.finish().unwrap();
             assert_eq!(out, b"abcabcabc!", "chunks of {size}");
-            let mut ring = Ring::default();
             let mut d = Decoder::new(10);
             for chunk in data.chunks(size) {
-                d.feed(chunk, &mut ring).unwrap();
+                d.feed(chunk, &mut Discard).unwrap();
             }
             d.finish().unwrap();
         }
@@ -233,5 +248,74 @@ mod tests {
         let mut d = Decoder::new(10);
         d.feed(&[2, b'a', b'b', b'c'], &mut Vec::new()).unwrap();
         assert!(d.finish().is_err());
+    }
+
+    /// Validation without output ([`Discard`]) must accept and refuse exactly what real decompression does, for any
+    /// input and any split of it.
+    type Feed<'a> = dyn FnMut(&mut Decoder, &[u8]) -> Result<(), String> + 'a;
+
+    #[test]
+    fn discard_agrees_with_decompression_on_random_streams() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut accepted = 0;
+        for _ in 0..20_000 {
+            // A valid stream of random instructions, then maybe a mutation and a wrong declared length.
+            let mut data = Vec::new();
+            let mut produced = 0u64;
+            for _ in 0..(next() % 8) {
+                if produced == 0 || next() % 2 == 0 {
+                    let n = 1 + (next() % 32) as usize;
+                    data.push((n - 1) as u8);
+                    data.extend((0..n).map(|_| next() as u8));
+                    produced += n as u64;
+                } else {
+                    let distance = 1 + next() % produced.min(8192);
+                    let len = 3 + next() % 40;
+                    let (hi, lo) = (((distance - 1) >> 8) as u8, (distance - 1) as u8);
+                    if len - 2 < 7 {
+                        data.extend([(((len - 2) as u8) << 5) | hi, lo]);
+                    } else {
+                        data.extend([(7 << 5) | hi, (len - 2 - 7) as u8, lo]);
+                    }
+                    produced += len;
+                }
+            }
+            if !data.is_empty() && next() % 2 == 0 {
+                let i = (next() as usize) % data.len();
+                data[i] ^= (next() as u8) | 1;
+            }
+            let expected = match next() % 5 {
+                0 => produced + next() % 3,
+                1 => produced.saturating_sub(next() % 3),
+                _ => produced,
+            };
+            let len = data.len();
+            let split = if len == 0 { 0 } else { (next() as usize) % len };
+            let run = |sink: &mut Feed| {
+                let mut d = Decoder::new(expected);
+                sink(&mut d, &data[..split])
+                    .and_then(|()| sink(&mut d, &data[split..]))
+                    .and_then(|()| d.finish())
+            };
+            let mut out = Vec::new();
+            let full = run(&mut |d, chunk| d.feed(chunk, &mut out));
+            let counted = run(&mut |d, chunk| d.feed(chunk, &mut Discard));
+            assert_eq!(
+                full.is_ok(),
+                counted.is_ok(),
+                "{data:?} declared {expected}"
+            );
+            if full.is_ok() {
+                assert_eq!(out.len() as u64, expected);
+                accepted += 1;
+            }
+        }
+        assert!(accepted > 5_000, "only {accepted} valid streams generated");
     }
 }
