@@ -79,7 +79,7 @@ deploy: build ## Build the zips, then terraform apply in TF_DIR
 
 bench: deps ## rdb-check vs redis-check-rdb on ~100 MB and ~1 GB RDB files: throughput and peak RSS
 	command -v /usr/bin/time >/dev/null || (sudo -n true 2>/dev/null && sudo apt-get install -y -qq time || apt-get install -y -qq time)
-	$(CARGO) build --release -p rdb-check
+	$(CARGO) build --release -p rdb-check --no-default-features --features cli
 	$(PYTHON) local/bench.py
 
 fuzz: ## A short cargo-fuzz run of the RDB parser (nightly toolchain; installs cargo-fuzz if missing; not in CI)

@@ -130,7 +130,9 @@ class Stack:
         lambda_port = free_port()
         env_file = self.workdir / "functions.env"
         env = {**CREDENTIALS, "AWS_ENDPOINT_URL_ELASTICACHE": self.elasticache_endpoint,
-               "AWS_ENDPOINT_URL_S3": self.s3_endpoint, "RUST_LOG": "info", "AWS_LAMBDA_LOG_FORMAT": "json"}
+               "AWS_ENDPOINT_URL_S3": self.s3_endpoint, "RUST_LOG": "info", "AWS_LAMBDA_LOG_FORMAT": "json",
+               # 1 MiB parts (default 8): VerifyExport reads the local exports in several ranged GetObject requests.
+               "VERIFY_PART_MIB": "1"}
         if self.default_bucket:
             env["BACKUP_BUCKET"] = self.default_bucket
         env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))

@@ -27,7 +27,9 @@ ADAPTER_FILES = {
 SERVICE_OF = {"ElastiCacheSnapshots": "elasticache", "S3ExportStore": "s3", "SfnHistory": "states",
               "SecretsManager": "secretsmanager"}
 # IAM action of an SDK operation where it is not Service:PascalCase(operation) (Service Authorization Reference).
-ACTION_OF = {("s3", "list_objects_v2"): "s3:ListBucket"}
+ACTION_OF = {("s3", "list_objects_v2"): "s3:ListBucket", ("s3", "head_object"): "s3:GetObject"}
+# Library functions an adapter calls that send requests with the adapter's client: pattern → source file.
+DELEGATES = {r"rdb_check::s3::open\(": FUNCTIONS / "rdb-check/src/s3.rs"}
 # Helpers that call a port method on the handler's behalf.
 INDIRECT_CALLS = {r"\binspect\(": "list", r"\.get\(&deps\.secrets\)": "secret_string"}
 # Actions a role needs although the handler does not send them itself.
@@ -76,6 +78,12 @@ def adapter_operations() -> dict[str, dict[str, set[str]]]:
             nxt = re.search(r"async fn \w+\(", rest)
             body = rest[: nxt.start()] if nxt else rest
             ops = set(re.findall(r"\.client\s*\.(\w+)\(\)", body))
+            for pattern, lib in DELEGATES.items():
+                if re.search(pattern, body):
+                    lib_code = re.sub(r"#\[cfg\(test\)\]\s*mod tests \{.*", "", lib.read_text(), flags=re.S)
+                    delegated = set(re.findall(r"\bclient\s*\.(\w+)\(\)", lib_code)) - {"clone"}
+                    assert delegated, f"no SDK operation found in {lib}"
+                    ops |= delegated
             methods.setdefault(m.group(1), set()).update(ops)
         assert methods, f"no methods found for {adapter}"
         result[adapter] = methods

@@ -172,39 +172,21 @@ pub trait ExportStore: Send + Sync {
 /// Checks an object's bytes from `reader` as [`ExportStore::verify_object`] does (shared by adapters and fakes).
 ///
 /// # Errors
-/// `ExportCorrupt` naming `key` and what the checker found.
+/// `ExportCorrupt` naming `key` and what the checker found; `AwsError` when reading the object failed (a network or
+/// S3 error is not evidence of a corrupt backup).
 pub fn verify_reader(key: &str, reader: impl std::io::Read) -> Result<VerifiedObject, BackupError> {
-    use sha2::{Digest, Sha256};
-    struct Hashing<R> {
-        inner: R,
-        sha: Sha256,
-        bytes: u64,
-    }
-    impl<R: std::io::Read> std::io::Read for Hashing<R> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.inner.read(buf)?;
-            self.sha.update(&buf[..n]);
-            self.bytes += n as u64;
-            Ok(n)
-        }
-    }
-    let mut h = Hashing {
-        inner: reader,
-        sha: Sha256::new(),
-        bytes: 0,
-    };
-    let report = rdb_check::check(&mut h).map_err(|e| BackupError::ExportCorrupt {
-        message: format!("{key}: {e}"),
+    let (report, sha256) = rdb_check::check_and_hash(reader).map_err(|e| match e {
+        rdb_check::RdbError::Io { .. } => BackupError::AwsError {
+            message: format!("reading {key}: {e}"),
+            source: Some(Box::new(e)),
+        },
+        e => BackupError::ExportCorrupt {
+            message: format!("{key}: {e}"),
+        },
     })?;
-    let sha256 = h
-        .sha
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
     Ok(VerifiedObject {
         key: key.to_string(),
-        size_bytes: h.bytes,
+        size_bytes: report.bytes,
         sha256,
         report,
     })

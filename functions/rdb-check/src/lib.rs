@@ -22,6 +22,8 @@ mod encodings;
 mod error;
 mod input;
 mod lzf;
+#[cfg(feature = "s3")]
+pub mod s3;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -96,6 +98,38 @@ pub struct Report {
 /// [`RdbError`] naming what is wrong and where.
 pub fn check<R: Read>(reader: R) -> Result<Report, RdbError> {
     check_with(reader, Limits::default())
+}
+
+/// Checks one RDB stream and computes the SHA-256 of every byte read (the whole file: the check reads to the end to
+/// make sure nothing follows the checksum). Returns the report and the SHA-256 as 64 lower-case hex digits.
+///
+/// # Errors
+/// [`RdbError`] naming what is wrong and where.
+pub fn check_and_hash<R: Read>(reader: R) -> Result<(Report, String), RdbError> {
+    use sha2::{Digest, Sha256};
+    struct Hashing<R> {
+        inner: R,
+        sha: Sha256,
+    }
+    impl<R: Read> Read for Hashing<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.sha.update(&buf[..n]);
+            Ok(n)
+        }
+    }
+    let mut h = Hashing {
+        inner: reader,
+        sha: Sha256::new(),
+    };
+    let report = check(&mut h)?;
+    let sha256 = h
+        .sha
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((report, sha256))
 }
 
 /// Checks one RDB stream.

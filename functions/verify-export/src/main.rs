@@ -1,8 +1,12 @@
 //! `verify-export`: streams each exported `.rdb` from S3 through the RDB checker and writes the manifest.
+//!
+//! Environment (optional): `VERIFY_PART_MIB` (bytes per ranged GetObject, MiB, 1–1024, default 8) and
+//! `VERIFY_PARALLEL_PARTS` (requests in flight, 1–64, default 4). Memory use is about their product.
 
 use backup_core::SystemClock;
 use backup_core::aws::S3ExportStore;
 use lambda_runtime::{Error, run, service_fn, tracing};
+use rdb_check::s3::RangeOptions;
 
 mod handler;
 use handler::{Deps, function_handler};
@@ -11,9 +15,33 @@ use handler::{Deps, function_handler};
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let ranges = RangeOptions {
+        part_bytes: env_number("VERIFY_PART_MIB", 8, 1..=1024)? * 1024 * 1024,
+        parallel: env_number("VERIFY_PARALLEL_PARTS", 4, 1..=64)? as usize,
+    };
     let deps = Deps {
-        exports: S3ExportStore::new(aws_sdk_s3::Client::new(&sdk)),
+        exports: S3ExportStore::new(aws_sdk_s3::Client::new(&sdk)).with_range_options(ranges),
         clock: SystemClock,
     };
     run(service_fn(|event| function_handler(event, &deps))).await
+}
+
+/// An optional numeric environment variable within `range` (`default` when unset).
+fn env_number(
+    name: &str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, Error> {
+    let Ok(text) = std::env::var(name) else {
+        return Ok(default);
+    };
+    match text.trim().parse::<u64>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{name}={text:?}: must be a whole number from {} to {}",
+            range.start(),
+            range.end()
+        )
+        .into()),
+    }
 }

@@ -1,4 +1,5 @@
-//! [`ExportStore`] over `aws_sdk_s3` (`ListObjectsV2`, paginated; Amazon S3 API Reference).
+//! [`ExportStore`] over `aws_sdk_s3` (Amazon S3 API Reference: `ListObjectsV2`, paginated; `HeadObject` and ranged
+//! `GetObject` through [`rdb_check::s3`]; `PutObject`).
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
@@ -8,17 +9,29 @@ use time::OffsetDateTime;
 use super::{aws_message, fallback};
 use crate::error::BackupError;
 use crate::ports::{ExportStore, StoredObject, VerifiedObject, verify_reader};
+use rdb_check::s3::RangeOptions;
 
 /// S3 adapter. Build once per cold start from the shared `SdkConfig`.
 #[derive(Debug, Clone)]
 pub struct S3ExportStore {
     client: Client,
+    ranges: RangeOptions,
 }
 
 impl S3ExportStore {
-    /// Wraps an S3 client.
+    /// Wraps an S3 client; objects are verified with the default [`RangeOptions`] (8 MiB parts, 4 in flight).
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            ranges: RangeOptions::default(),
+        }
+    }
+
+    /// Sets how [`ExportStore::verify_object`] reads objects (part size in bytes, parts in flight).
+    #[must_use]
+    pub fn with_range_options(mut self, ranges: RangeOptions) -> Self {
+        self.ranges = ranges;
+        self
     }
 }
 
@@ -60,26 +73,17 @@ impl ExportStore for S3ExportStore {
     #[tracing::instrument(skip(self))]
     async fn verify_object(&self, bucket: &str, key: &str) -> Result<VerifiedObject, BackupError> {
         let subject = format!("s3://{bucket}/{key}");
-        let out = self
-            .client
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
+        let (reader, _info) = rdb_check::s3::open(&self.client, bucket, key, self.ranges)
             .await
-            .map_err(|err| fallback("GetObject", &subject, err))?;
-        // The checker reads synchronously; bridge the streaming body into a blocking task (bounded memory: the
-        // bridge holds one chunk at a time).
-        let reader = tokio_util::io::SyncIoBridge::new(out.body.into_async_read());
+            .map_err(|err| fallback("HeadObject", &subject, err))?;
+        // The checker reads synchronously, in a blocking task; the reader hands it the ranged parts in order.
         let key = key.to_string();
-        tokio::task::spawn_blocking(move || {
-            verify_reader(&key, std::io::BufReader::with_capacity(256 * 1024, reader))
-        })
-        .await
-        .map_err(|e| BackupError::AwsError {
-            message: format!("{subject}: checker task failed: {e}"),
-            source: None,
-        })?
+        tokio::task::spawn_blocking(move || verify_reader(&key, reader))
+            .await
+            .map_err(|e| BackupError::AwsError {
+                message: format!("{subject}: checker task failed: {e}"),
+                source: None,
+            })?
     }
 
     #[tracing::instrument(skip(self, body))]
@@ -155,47 +159,88 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn verify_object_streams_the_body_through_the_checker() {
+    async fn verify_object_reads_ranged_parts_through_the_checker() {
         use aws_sdk_s3::operation::get_object::GetObjectOutput;
+        use aws_sdk_s3::operation::head_object::HeadObjectOutput;
         use aws_smithy_types::byte_stream::ByteStream;
         let fixture = std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../rdb-check/tests/fixtures/zset-ziplist.rdb"
         ))
         .unwrap();
-        let good = fixture.clone();
-        let ok = mock!(Client::get_object)
-            .match_requests(|r| r.key() == Some("good-0001.rdb"))
-            .then_output(move || {
-                GetObjectOutput::builder()
-                    .body(ByteStream::from(good.clone()))
-                    .build()
-            });
         let mut cut = fixture.clone();
         cut.truncate(fixture.len() - 20);
-        let bad = mock!(Client::get_object)
-            .match_requests(|r| r.key() == Some("bad-0001.rdb"))
-            .then_output(move || {
-                GetObjectOutput::builder()
-                    .body(ByteStream::from(cut.clone()))
-                    .build()
-            });
+        // HeadObject gives each object's size; GetObject serves the requested range of it.
+        let objects = [("good-0001.rdb", fixture.clone()), ("bad-0001.rdb", cut)];
+        let mut rules = Vec::new();
+        for (key, body) in objects {
+            let len = body.len() as i64;
+            rules.push(
+                mock!(Client::head_object)
+                    .match_requests(move |r| r.key() == Some(key))
+                    .then_output(move || HeadObjectOutput::builder().content_length(len).build()),
+            );
+            rules.push(
+                mock!(Client::get_object)
+                    .match_requests(move |r| r.key() == Some(key))
+                    .then_compute_output(move |r| {
+                        let range = r.range().unwrap_or_default();
+                        let (a, b) = range.trim_start_matches("bytes=").split_once('-').unwrap();
+                        let (a, b): (usize, usize) = (a.parse().unwrap(), b.parse().unwrap());
+                        GetObjectOutput::builder()
+                            .body(ByteStream::from(body[a..=b].to_vec()))
+                            .build()
+                    }),
+            );
+        }
         let s = S3ExportStore::new(mock_client!(
             aws_sdk_s3,
             RuleMode::MatchAny,
-            [&ok, &bad],
+            rules.iter(),
             |c| c.retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
-        ));
+        ))
+        .with_range_options(RangeOptions {
+            part_bytes: 7,
+            parallel: 3,
+        });
 
         let v = s.verify_object("b", "good-0001.rdb").await.unwrap();
         assert_eq!((v.report.keys, v.size_bytes), (1, fixture.len() as u64));
-        assert_eq!(v.sha256.len(), 64);
+        assert_eq!(v.sha256, {
+            use sha2::{Digest, Sha256};
+            Sha256::digest(&fixture)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        });
         let err = s.verify_object("b", "bad-0001.rdb").await.unwrap_err();
         assert_eq!(err.error_type(), "ExportCorrupt");
         assert!(
             err.to_string().starts_with("bad-0001.rdb: truncated"),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_read_failure_is_not_called_corruption() {
+        use aws_sdk_s3::operation::head_object::HeadObjectOutput;
+        let head = mock!(Client::head_object)
+            .then_output(|| HeadObjectOutput::builder().content_length(100).build());
+        let broken = mock!(Client::get_object)
+            .sequence()
+            .http_status(500, None)
+            .repeatedly()
+            .build();
+        let s = S3ExportStore::new(mock_client!(
+            aws_sdk_s3,
+            RuleMode::MatchAny,
+            [&head, &broken],
+            |c| c.retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+        ));
+        let err = s.verify_object("b", "e-0001.rdb").await.unwrap_err();
+        assert_eq!(err.error_type(), "AwsError", "{err}");
+        assert!(err.to_string().contains("reading e-0001.rdb"), "{err}");
+        assert_eq!(broken.num_calls(), 4, "one request and three retries");
     }
 
     #[tokio::test]
