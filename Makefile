@@ -82,9 +82,10 @@ bench: deps ## rdb-check vs redis-check-rdb on ~100 MB and ~1 GB RDB files: thro
 	$(CARGO) build --release -p rdb-check --no-default-features --features cli
 	$(PYTHON) local/bench.py
 
-fuzz: ## A short cargo-fuzz run of the RDB parser (nightly toolchain; installs cargo-fuzz if missing; not in CI)
+fuzz: ## A short cargo-fuzz run of the RDB parser, seeded with the fixtures (nightly; installs cargo-fuzz; not in CI)
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
-	cd functions/rdb-check && $(CARGO) +nightly fuzz run check -- -max_total_time=$${FUZZ_SECONDS:-60}
+	mkdir -p functions/rdb-check/fuzz/corpus/check
+	cd functions/rdb-check && $(CARGO) +nightly fuzz run check fuzz/corpus/check tests/fixtures -- -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536
 
 build: deps ## Release zips for Lambda (provided.al2023; ARCH=arm64 by default): target/lambda/<function>/bootstrap.zip
 	rustup target add $(if $(filter arm64,$(ARCH)),aarch64,x86_64)-unknown-linux-gnu

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """make bench: rdb-check against redis-check-rdb on RDB files of ~100 MB and ~1 GB written by the Debian redis-server.
 
-Reports, side by side on the same file: wall time, throughput, and peak RSS (from wait4) of each checker. Goals
-(issue 5): rdb-check at least 5x faster, and flat memory under 64 MB whatever the file size.
+Reports, side by side on the same file: wall time, throughput, and peak RSS (GNU time) of each checker. rdb-check
+also computes the file's SHA-256, as VerifyExport does. Goals (issue 5): rdb-check at least 5x faster, and flat
+memory under 64 MB whatever the file size.
 Usage: python3 local/bench.py [--sizes-mb 100,1000]
 """
 

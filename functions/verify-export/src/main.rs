@@ -45,3 +45,28 @@ fn env_number(
         .into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::env_number;
+
+    #[test]
+    fn range_settings_are_checked_at_cold_start() {
+        // Distinct names: tests run in parallel and share the environment.
+        assert_eq!(env_number("ECB_TEST_UNSET", 8, 1..=1024).unwrap(), 8);
+        // SAFETY: only this test touches these variables.
+        unsafe {
+            std::env::set_var("ECB_TEST_GOOD", " 16 ");
+            std::env::set_var("ECB_TEST_ZERO", "0");
+            std::env::set_var("ECB_TEST_TEXT", "8MiB");
+        }
+        assert_eq!(env_number("ECB_TEST_GOOD", 8, 1..=1024).unwrap(), 16);
+        for name in ["ECB_TEST_ZERO", "ECB_TEST_TEXT"] {
+            let err = env_number(name, 8, 1..=1024).unwrap_err().to_string();
+            assert!(
+                err.starts_with(name) && err.contains("from 1 to 1024"),
+                "{err}"
+            );
+        }
+    }
+}
