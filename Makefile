@@ -3,11 +3,22 @@
 SHELL := /bin/bash
 
 ARCH ?= arm64
-PYTHON ?= python3
 CARGO ?= cargo
-FUNCTIONS := create-snapshot check-snapshot export-snapshot check-export verify-export delete-snapshot notify
-ASL := terraform/backup.asl.json
+# Python tools live in project-local virtual environments (`make deps`), never in the machine's Python.
+SYSTEM_PYTHON ?= python3
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+CHECKOV := .venv-checkov/bin/checkov
+export SYSTEM_PYTHON
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Every crate under functions/ is a Lambda (libraries live in crates/).
+FUNCTIONS := $(notdir $(patsubst %/,%,$(dir $(wildcard functions/*/Cargo.toml))))
+ASL := $(wildcard terraform/*.asl.json)
 SFN_NODE := local/sfn/node_modules/.bin/node
+# cargo-lambda's flag and rustup's target for ARCH (arm64 | x86_64).
+LAMBDA_ARCH_FLAG := $(if $(filter x86_64,$(ARCH)),--x86-64,$(if $(filter arm64,$(ARCH)),--arm64,$(error ARCH must be arm64 or x86_64, got $(ARCH))))
+RUST_TARGET := $(if $(filter x86_64,$(ARCH)),x86_64,aarch64)-unknown-linux-gnu
+EVENT ?= $(firstword $(wildcard events/$*/*.json))
 
 TF_DIR ?= terraform/examples/complete
 # Offline, Terraform uses a provider mirror (`-plugin-dir`, the directory holding registry.terraform.io/): set
@@ -17,19 +28,22 @@ TF_PLUGIN_DIR := $(shell d=$$(find / -maxdepth 5 -type d -path '*registry.terraf
 endif
 TF_INIT := terraform init -input=false -backend=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
 
-.PHONY: bench fuzz help deps demo test unit e2e validate-asl fmt lint check build clean tf-fmt tf-validate tf-test checkov plan deploy
+.PHONY: bench fuzz help deps deps-checks demo test unit e2e validate-asl fmt lint contracts machete check build clean tf-fmt tf-validate tf-test checkov plan deploy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
-deps: ## Install what is missing: redis-server/redis-tools (apt), Python tools (pip), local/sfn (npm)
+deps: ## Install what the demo needs: redis-server/redis-tools (apt), Python tools into .venv, local/sfn (npm)
 	@bash local/install-deps.sh
+
+deps-checks: ## Also what make test needs: checkov into .venv-checkov, cargo-machete; checks Terraform is there
+	@bash local/install-deps.sh --checks
 
 demo: deps ## Back up ~100,000 keys from a local primary + replica through the real state machine, then verify the backup
 	$(CARGO) build --workspace --bins
 	$(PYTHON) local/demo.py
 
-test: deps lint unit validate-asl terraform-checks e2e ## Everything CI runs: fmt, clippy, unit tests, asl-validator, Terraform checks, fidelity, end to end
+test: deps-checks check unit e2e ## Everything CI runs: the static gates, unit tests, fidelity, end to end
 
 unit: ## Rust unit tests (handlers against fakes, adapters against aws-smithy-mocks)
 	$(CARGO) test --workspace
@@ -38,8 +52,8 @@ e2e: deps ## Emulator fidelity (boto3) and end-to-end tests of the state machine
 	$(CARGO) build --workspace --bins
 	$(PYTHON) -m pytest local/tests -v
 
-validate-asl: deps ## Validate terraform/backup.asl.json with asl-validator
-	$(SFN_NODE) local/sfn/node_modules/.bin/asl-validator --json-path $(ASL)
+validate-asl: deps ## Validate every terraform/*.asl.json with asl-validator
+	$(SFN_NODE) local/sfn/node_modules/.bin/asl-validator $(addprefix --json-path ,$(ASL))
 
 fmt: ## Format the Rust code
 	$(CARGO) fmt --all
@@ -48,7 +62,13 @@ lint: ## cargo fmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-check: lint validate-asl terraform-checks ## The static gates (no servers)
+contracts: ## Contract tests: ASL error names, Retry and Choice values against the Rust enums
+	$(CARGO) test -p backup-core --test contracts
+
+machete: deps-checks ## No unused dependencies (cargo machete)
+	cargo machete
+
+check: deps-checks lint machete contracts validate-asl terraform-checks ## The static gates (no servers)
 
 terraform-checks: tf-fmt tf-validate tf-test checkov ## terraform fmt/validate/test, checkov, and the consistency test
 	$(PYTHON) -m pytest local/checks -v
@@ -63,8 +83,8 @@ tf-validate: ## terraform init (offline with TF_PLUGIN_DIR) and validate, module
 tf-test: ## terraform test (mock provider: no credentials, no network)
 	cd terraform && $(TF_INIT) >/dev/null && terraform test
 
-checkov: deps ## checkov on terraform/ (offline)
-	BC_SKIP_MAPPING=TRUE checkov -d terraform --framework terraform --skip-path terraform/tests --quiet --compact
+checkov: deps-checks ## checkov on terraform/ (offline)
+	BC_SKIP_MAPPING=TRUE $(CHECKOV) -d terraform --framework terraform --skip-path terraform/tests --quiet --compact
 
 plan: ## terraform plan in TF_DIR (default examples/complete); TF_OFFLINE=1 plans with no AWS credentials or network
 	@set -e; cd $(TF_DIR); trap 'rm -f zz_offline_override.tf' EXIT; \
@@ -74,8 +94,8 @@ plan: ## terraform plan in TF_DIR (default examples/complete); TF_OFFLINE=1 plan
 	$(TF_INIT) >/dev/null; \
 	terraform plan -input=false -out=backup.tfplan $(if $(TF_OFFLINE),-var account_id=123456789012)
 
-deploy: build ## Build the zips, then terraform apply in TF_DIR
-	cd $(TF_DIR) && terraform init -input=false && terraform apply -input=false
+deploy: build ## Build the zips, then terraform apply in TF_DIR (with architecture = ARCH)
+	cd $(TF_DIR) && terraform init -input=false && TF_VAR_architecture=$(ARCH) terraform apply -input=false
 
 bench: deps ## rdb-check vs redis-check-rdb on ~100 MB and ~1 GB RDB files: throughput and peak RSS
 	command -v /usr/bin/time >/dev/null || (sudo -n true 2>/dev/null && sudo apt-get install -y -qq time || apt-get install -y -qq time)
@@ -84,13 +104,17 @@ bench: deps ## rdb-check vs redis-check-rdb on ~100 MB and ~1 GB RDB files: thro
 
 fuzz: ## A short cargo-fuzz run of the RDB parser, seeded with the fixtures (nightly; installs cargo-fuzz; not in CI)
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
-	mkdir -p functions/rdb-check/fuzz/corpus/check
-	cd functions/rdb-check && $(CARGO) +nightly fuzz run check fuzz/corpus/check tests/fixtures -- -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536
+	mkdir -p crates/rdb-check/fuzz/corpus/check
+	cd crates/rdb-check && $(CARGO) +nightly fuzz run check fuzz/corpus/check tests/fixtures -- -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536
 
-build: deps ## Release zips for Lambda (provided.al2023; ARCH=arm64 by default): target/lambda/<function>/bootstrap.zip
-	rustup target add $(if $(filter arm64,$(ARCH)),aarch64,x86_64)-unknown-linux-gnu
-	cargo lambda build --release --$(ARCH) --output-format zip $(addprefix -p ,$(FUNCTIONS))
+build: ## Release zips for Lambda (provided.al2023; ARCH=arm64 or x86_64): target/lambda/<function>/bootstrap.zip
+	@bash local/install-deps.sh --cargo-lambda-only
+	rustup target add $(RUST_TARGET)
+	cargo lambda build --release $(LAMBDA_ARCH_FLAG) --output-format zip $(addprefix -p ,$(FUNCTIONS))
 
-clean: ## Remove build output and the npm install
+invoke-%: ## cargo lambda invoke <function> with EVENT=<file> (default: the first of events/<function>/); needs `cargo lambda watch` running
+	cargo lambda invoke $* --data-file $(EVENT)
+
+clean: ## Remove build output, the npm install and the Python environments
 	$(CARGO) clean
-	rm -rf local/sfn/node_modules
+	rm -rf local/sfn/node_modules $(VENV) .venv-checkov

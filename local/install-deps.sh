@@ -1,34 +1,81 @@
 #!/usr/bin/env bash
-# Installs what `make demo` and `make test` need and this machine lacks; does nothing for what is there.
-#   apt: redis-server redis-tools (real Redis nodes, redis-check-rdb)
-#   pip: local/requirements.txt (moto[server] for S3, boto3, redis, pytest, cargo-lambda)
-#   npm: local/sfn (aws-local-stepfunctions, asl-validator, and Node 22 from npm's `node` package)
+# Installs what `make demo` (default) and `make test` (--checks) need and this machine lacks; does nothing for what
+# is there. Python tools go into project-local virtual environments, never into the machine's Python:
+#   apt:  redis-server redis-tools (real Redis nodes, redis-check-rdb); python3-venv only if venv is missing
+#   .venv:          local/requirements.txt (moto[server] for S3, boto3, redis, pytest, cargo-lambda)
+#   npm:            local/sfn (aws-local-stepfunctions, asl-validator, and Node 22 from npm's `node` package)
+# --checks adds:
+#   .venv-checkov:  local/requirements-checkov.txt (checkov)
+#   cargo:          cargo-machete (unused-dependency check)
+#   and requires Terraform (not installed here: https://developer.hashicorp.com/terraform/install)
+# --cargo-lambda-only: just cargo-lambda (for `make build`), into .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
-PYTHON="${PYTHON:-python3}"
+SYSTEM_PYTHON="${SYSTEM_PYTHON:-python3}"
+mode="${1:-demo}"
+
+apt_install() {
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+# A virtual environment at $1 with the requirements file $2 installed.
+venv() {
+  local dir="$1" requirements="$2"
+  if [ ! -x "$dir/bin/python" ]; then
+    echo "deps: creating $dir (project-local Python environment)"
+    if ! "$SYSTEM_PYTHON" -m venv "$dir" 2>/dev/null; then
+      rm -rf "$dir"
+      echo "deps: installing python3-venv (apt)"
+      apt_install python3-venv
+      "$SYSTEM_PYTHON" -m venv "$dir"
+    fi
+  fi
+  local stamp="$dir/.requirements"
+  if [ ! -f "$stamp" ] || ! cmp -s "$requirements" "$stamp"; then
+    echo "deps: installing $requirements into $dir"
+    "$dir/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements"
+    cp "$requirements" "$stamp"
+  fi
+}
+
+if [ "$mode" = "--cargo-lambda-only" ]; then
+  if ! command -v cargo-lambda >/dev/null && [ ! -x .venv/bin/cargo-lambda ]; then
+    [ -x .venv/bin/python ] || "$SYSTEM_PYTHON" -m venv .venv
+    echo "deps: installing cargo-lambda into .venv"
+    .venv/bin/python -m pip install -q --disable-pip-version-check "$(grep '^cargo-lambda' local/requirements.txt)"
+  fi
+  exit 0
+fi
 
 if ! command -v redis-server >/dev/null || ! command -v redis-check-rdb >/dev/null; then
   echo "deps: installing redis-server redis-tools (apt)"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server redis-tools >/dev/null
+  apt_install redis-server redis-tools
 fi
 
-if ! "$PYTHON" -c "import moto.server, boto3, redis, pytest" 2>/dev/null || ! command -v cargo-lambda >/dev/null || ! command -v checkov >/dev/null; then
-  echo "deps: installing Python tools (pip: local/requirements.txt)"
-  "$PYTHON" -m pip install -q --disable-pip-version-check -r local/requirements.txt
-  hash -r
-fi
+venv .venv local/requirements.txt
 
 if [ ! -x local/sfn/node_modules/.bin/node ] || [ ! -d local/sfn/node_modules/aws-local-stepfunctions ]; then
   echo "deps: installing the local Step Functions runner (npm ci in local/sfn)"
   (cd local/sfn && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+tools=(redis-server redis-check-rdb)
+if [ "$mode" = "--checks" ]; then
+  venv .venv-checkov local/requirements-checkov.txt
+  if ! command -v cargo-machete >/dev/null; then
+    echo "deps: installing cargo-machete (cargo install)"
+    cargo install -q cargo-machete --version 0.9.2 --locked
+  fi
+  tools+=(terraform cargo-machete)
+fi
+
 missing=()
-for tool in redis-server redis-check-rdb cargo-lambda checkov terraform; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in "${tools[@]}"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+[ -x .venv/bin/cargo-lambda ] || command -v cargo-lambda >/dev/null || missing+=(cargo-lambda)
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "deps: still missing after install: ${missing[*]} (is pip's script directory on PATH? Terraform >= 1.7 comes from https://developer.hashicorp.com/terraform/install)" >&2
+  echo "deps: still missing after install: ${missing[*]} (Terraform >= 1.7 comes from https://developer.hashicorp.com/terraform/install)" >&2
   exit 1
 fi

@@ -14,7 +14,7 @@ resource "aws_lambda_function" "this" {
   description      = each.value.description
   role             = aws_iam_role.function[each.key].arn
   runtime          = "provided.al2023"
-  architectures    = ["arm64"]
+  architectures    = [var.architecture]
   handler          = "bootstrap"
   filename         = "${local.artifacts_dir}/${each.key}/bootstrap.zip"
   source_code_hash = try(filebase64sha256("${local.artifacts_dir}/${each.key}/bootstrap.zip"), null)

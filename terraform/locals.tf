@@ -13,7 +13,7 @@ locals {
   bucket_name   = coalesce(var.bucket_name, "${var.name}-${local.account_id}-${local.region}")
   bucket_arn    = "arn:${local.partition}:s3:::${local.bucket_name}"
 
-  # The snapshots this tool creates are all named ecb-… (functions/backup-core/src/naming.rs).
+  # The snapshots this tool creates are all named ecb-… (crates/backup-core/src/naming.rs).
   ec_arn         = "arn:${local.partition}:elasticache:${local.region}:${local.account_id}"
   our_snapshots  = "${local.ec_arn}:snapshot:ecb-*"
   state_machine  = var.name
@@ -28,7 +28,7 @@ locals {
     EXPORT_TIMEOUT_SECONDS   = tostring(var.export_timeout_seconds)
   }
 
-  # One entry per crate under functions/ that is a Lambda (backup-core is the shared library).
+  # One entry per crate under functions/ (every one is a Lambda; libraries live in crates/).
   # `statements` is exactly what the handler calls (see the README's IAM line and the consistency test).
   functions = {
     create-snapshot = {

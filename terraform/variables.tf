@@ -26,6 +26,17 @@ variable "lambda_artifacts_dir" {
   default     = null
 }
 
+variable "architecture" {
+  description = "Instruction set of the Lambda functions: arm64 (Graviton, the default) or x86_64. Must match the zips: `make build ARCH=<this>` (cargo-lambda's --arm64 or --x86-64)."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64 (the value Lambda's Architectures takes)."
+  }
+}
+
 variable "schedules" {
   description = "Backup schedules, keyed by a short name. Each starts the state machine with the given input on an EventBridge Scheduler cron expression in an IANA time zone. Give exactly one of replication_group_id and cache_cluster_id."
   type = map(object({

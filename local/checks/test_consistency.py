@@ -1,7 +1,9 @@
 """Consistency between the Rust functions, the state machine and the Terraform module (no servers needed).
 
+- functions/ holds only Lambda crates (each with main.rs and handler.rs); libraries live in crates/;
 - every function crate under functions/ has a Terraform entry, and every Terraform entry a crate;
-- every ${...} placeholder of terraform/backup.asl.json is supplied by state_machine.tf, and every Task invokes one;
+- every ${...} placeholder of every terraform/*.asl.json is a Terraform function's ARN supplied by
+  state_machine.tf, every Task invokes one, and every step function is invoked by some state machine;
 - every AWS operation a handler makes is allowed by its role, and the role allows nothing else beyond the few
   actions AWS requires of the caller without the handler calling them (listed below with their source).
 
@@ -15,23 +17,31 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]  # local/checks/ → repository root
 FUNCTIONS = ROOT / "functions"
+CRATES = ROOT / "crates"
 TERRAFORM = ROOT / "terraform"
 
 # Adapters: source file → (adapter type, trait impl blocks to read).
 ADAPTER_FILES = {
-    "ElastiCacheSnapshots": FUNCTIONS / "backup-core/src/aws/elasticache.rs",
-    "S3ExportStore": FUNCTIONS / "backup-core/src/aws/s3.rs",
+    "ElastiCacheSnapshots": CRATES / "backup-core/src/aws/elasticache.rs",
+    "S3ExportStore": CRATES / "backup-core/src/aws/s3.rs",
+    "S3RdbVerifier": CRATES / "rdb-verify/src/lib.rs",
     "SfnHistory": FUNCTIONS / "notify/src/history.rs",
     "SecretsManager": FUNCTIONS / "notify/src/secrets.rs",
 }
-SERVICE_OF = {"ElastiCacheSnapshots": "elasticache", "S3ExportStore": "s3", "SfnHistory": "states",
+SERVICE_OF = {"ElastiCacheSnapshots": "elasticache", "S3ExportStore": "s3", "S3RdbVerifier": "s3", "SfnHistory": "states",
               "SecretsManager": "secretsmanager"}
 # IAM action of an SDK operation where it is not Service:PascalCase(operation) (Service Authorization Reference).
 ACTION_OF = {("s3", "list_objects_v2"): "s3:ListBucket", ("s3", "head_object"): "s3:GetObject"}
 # Library functions an adapter calls that send requests with the adapter's client: pattern → source file.
-DELEGATES = {r"rdb_check::s3::open\(": FUNCTIONS / "rdb-check/src/s3.rs"}
-# Helpers that call a port method on the handler's behalf.
-INDIRECT_CALLS = {r"\binspect\(": "list", r"\.get\(&deps\.secrets\)": "secret_string"}
+DELEGATES = {r"rdb_check::s3::open\(": CRATES / "rdb-check/src/s3.rs"}
+# Core helpers a handler calls that call port methods on its behalf: pattern → the file whose production code is
+# read as if it were the handler's.
+CORE_HELPERS = {
+    r"\btarget::resolve\(|\.choose_node\(|\.adopt\(": CRATES / "backup-core/src/target.rs",
+    r"\binspect\(": CRATES / "backup-core/src/export.rs",
+}
+# Calls that reach a port method under another name.
+INDIRECT_CALLS = {r"\.get\(&deps\.secrets\)": "secret_string"}
 # Actions a role needs although the handler does not send them itself.
 REQUIRED_BY_AWS = {
     # IAM reference: CreateSnapshot also needs AddTagsToResource.
@@ -90,12 +100,17 @@ def adapter_operations() -> dict[str, dict[str, set[str]]]:
     return result
 
 
+def production(path: Path) -> str:
+    """A source file without its tests (at its end: they call fakes, not AWS)."""
+    return re.sub(r"#\[cfg\(test\)\]\s*mod tests \{.*", "", path.read_text(), flags=re.S)
+
+
 def handler_actions(crate: str, adapters: dict) -> set[str]:
     src = FUNCTIONS / crate / "src"
     main = (src / "main.rs").read_text()
     # Each file's tests (at its end) call fakes, not AWS: leave them out.
-    code = "\n".join(re.sub(r"#\[cfg\(test\)\]\s*mod tests \{.*", "", p.read_text(), flags=re.S)
-                     for p in src.glob("*.rs") if p.name != "main.rs")
+    code = "\n".join(production(p) for p in src.glob("*.rs") if p.name != "main.rs")
+    code += "\n".join(production(lib) for pattern, lib in CORE_HELPERS.items() if re.search(pattern, code))
     built = [a for a in ADAPTER_FILES if re.search(rf"\b{a}::new\(", main)]
     actions = set()
     for adapter in built:
@@ -109,19 +124,53 @@ def handler_actions(crate: str, adapters: dict) -> set[str]:
     return actions
 
 
+def test_functions_holds_only_lambda_crates():
+    for entry in FUNCTIONS.iterdir():
+        assert (entry / "src/main.rs").is_file() and (entry / "src/handler.rs").is_file(), \
+            f"{entry.relative_to(ROOT)} is not a Lambda crate (main.rs + handler.rs); libraries go in crates/"
+    for entry in CRATES.iterdir():
+        assert (entry / "src/lib.rs").is_file(), f"{entry.relative_to(ROOT)} is not a library crate"
+
+
 def test_every_function_crate_has_a_terraform_entry_and_back():
     assert function_crates() == set(terraform_functions())
 
 
+def asl_files() -> list[Path]:
+    files = sorted(TERRAFORM.glob("*.asl.json"))
+    assert files, "no ASL file found"
+    return files
+
+
+def task_resources(definition: dict) -> set[str]:
+    """Resource of every Task, nested Map/Parallel states included."""
+    out = set()
+    for state in definition.get("States", {}).values():
+        if state["Type"] == "Task":
+            out.add(state["Resource"])
+        for nested in ("Iterator", "ItemProcessor"):
+            if nested in state:
+                out |= task_resources(state[nested])
+        for branch in state.get("Branches", []):
+            out |= task_resources(branch)
+    return out
+
+
 def test_every_asl_placeholder_is_supplied_and_every_task_invokes_a_step_function():
-    asl = (TERRAFORM / "backup.asl.json").read_text()
-    placeholders = set(re.findall(r"\$\{(\w+)\}", asl))
     steps = set(terraform_functions()) - {"notify"}
     supplied = {f"{name.replace('-', '_')}_arn" for name in steps}
-    assert placeholders == supplied
-    states = json.loads(asl)["States"]
-    tasks = {s["Resource"] for s in states.values() if s["Type"] == "Task"}
-    assert tasks == {"${%s}" % p for p in supplied}
+    invoked = set()
+    for path in asl_files():
+        asl = path.read_text()
+        placeholders = set(re.findall(r"\$\{(\w+)\}", asl))
+        assert placeholders <= supplied, f"{path.name}: {sorted(placeholders - supplied)} has no Terraform function"
+        tasks = task_resources(json.loads(asl))
+        assert tasks, f"{path.name} has no Task"
+        unwired = {t for t in tasks if not re.fullmatch(r"\$\{\w+_arn\}", t)}
+        assert not unwired, f"{path.name}: Task resources {sorted(unwired)} are not a function placeholder"
+        assert {t[2:-1] for t in tasks} <= supplied
+        invoked |= {t[2:-1] for t in tasks}
+    assert invoked == supplied, f"step functions no state machine invokes: {sorted(supplied - invoked)}"
     sm = (TERRAFORM / "state_machine.tf").read_text()
     assert 'replace(k, "-", "_")}_arn' in sm and "local.step_functions" in sm
 

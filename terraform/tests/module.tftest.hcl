@@ -295,3 +295,35 @@ run "both_ids_are_rejected" {
   }
   expect_failures = [var.schedules]
 }
+
+run "functions_take_the_architecture" {
+  command = plan
+
+  variables {
+    architecture = "x86_64"
+  }
+
+  assert {
+    condition     = alltrue([for f in aws_lambda_function.this : one(f.architectures) == "x86_64"])
+    error_message = "every function must be deployed for the architecture the zips were built for"
+  }
+}
+
+run "functions_default_to_arm64" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for f in aws_lambda_function.this : one(f.architectures) == "arm64"])
+    error_message = "arm64 is the default architecture"
+  }
+}
+
+run "unknown_architecture_is_rejected" {
+  command = plan
+
+  variables {
+    architecture = "aarch64"
+  }
+
+  expect_failures = [var.architecture]
+}

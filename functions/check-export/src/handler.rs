@@ -5,20 +5,12 @@
 use backup_core::export::inspect;
 use backup_core::poll::next_wait_for;
 use backup_core::ports::ExportStore;
-use backup_core::run::export_status;
-use backup_core::{BackupError, BackupRun, Clock};
+use backup_core::run::ExportStatus;
+use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 
 /// The state name this handler serves, used for timings.
 pub const STEP: &str = "CheckExport";
-
-/// What the handler needs.
-pub struct Deps<E, C> {
-    /// The export bucket.
-    pub exports: E,
-    /// Wall clock.
-    pub clock: C,
-}
 
 /// Handles one CheckExport invocation: sets `export.status` (`complete` with `export.objects`, or still
 /// `exporting`) and `poll`.
@@ -29,7 +21,7 @@ pub struct Deps<E, C> {
 #[tracing::instrument(skip_all, fields(export_name = event.payload.export_name.as_deref().unwrap_or("-")))]
 pub async fn function_handler<E: ExportStore, C: Clock>(
     event: LambdaEvent<BackupRun>,
-    deps: &Deps<E, C>,
+    deps: &Deps<(), E, (), C>,
 ) -> Result<BackupRun, BackupError> {
     let mut run = event.payload;
     let started = deps.clock.now();
@@ -44,7 +36,7 @@ pub async fn function_handler<E: ExportStore, C: Clock>(
     let now = deps.clock.now();
 
     if assessment.is_complete() {
-        progress.status = export_status::COMPLETE.into();
+        progress.status = ExportStatus::Complete;
         progress.completed_at = Some(now);
         progress.objects = assessment.objects;
         run.poll.checks = 0;
@@ -60,7 +52,7 @@ pub async fn function_handler<E: ExportStore, C: Clock>(
             ),
         });
     } else {
-        progress.status = export_status::EXPORTING.into();
+        progress.status = ExportStatus::Exporting;
         run.poll.checks += 1;
         run.poll.wait_seconds = next_wait_for(progress.started_at, progress.deadline, now);
         tracing::info!(progress = %assessment.describe(), wait_seconds = run.poll.wait_seconds, "export in progress");
@@ -80,9 +72,12 @@ mod tests {
     const NAME: &str = "ecb-orders-5f1d2a9c";
     const BUCKET: &str = "acme-cache-backups";
 
-    fn deps() -> Deps<FakeExportStore, FixedClock> {
+    fn deps() -> Deps<(), FakeExportStore, (), FixedClock> {
         Deps {
+            snapshots: (),
             exports: FakeExportStore::with_bucket(BUCKET),
+            verifier: (),
+            config: backup_core::Config::default(),
             clock: FixedClock::at(datetime!(2026-11-22 03:05:20 UTC)),
         }
     }
@@ -93,7 +88,7 @@ mod tests {
         LambdaEvent::new(run, Context::default())
     }
 
-    fn put(d: &Deps<FakeExportStore, FixedClock>, shard: u32, size: u64) {
+    fn put(d: &Deps<(), FakeExportStore, (), FixedClock>, shard: u32, size: u64) {
         d.exports.put(
             BUCKET,
             &format!("{NAME}-{shard:04}.rdb"),
@@ -110,7 +105,7 @@ mod tests {
         }
         let run = function_handler(event(3), &d).await.unwrap();
         let export = run.export.unwrap();
-        assert_eq!(export.status, "complete");
+        assert_eq!(export.status, ExportStatus::Complete);
         assert_eq!(export.objects.len(), 3);
         assert_eq!(export.objects[2].size_bytes, 1003);
         assert_eq!(
@@ -124,7 +119,7 @@ mod tests {
         let d = deps();
         put(&d, 1, 10);
         let run = function_handler(event(2), &d).await.unwrap();
-        assert_eq!(run.export.unwrap().status, "exporting");
+        assert_eq!(run.export.unwrap().status, ExportStatus::Exporting);
         assert_eq!((run.poll.checks, run.poll.wait_seconds), (1, 15));
     }
 
@@ -139,7 +134,7 @@ mod tests {
                 .export
                 .unwrap()
                 .status,
-            "exporting"
+            ExportStatus::Exporting
         );
     }
 

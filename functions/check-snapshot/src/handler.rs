@@ -10,21 +10,12 @@
 use backup_core::export::inspect;
 use backup_core::poll::next_wait_for;
 use backup_core::ports::{ExportStore, Snapshots};
-use backup_core::{BackupError, BackupRun, Clock};
+use backup_core::run::SnapshotStatus;
+use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 
 /// The state name this handler serves, used for timings.
 pub const STEP: &str = "CheckSnapshot";
-
-/// What the handler needs.
-pub struct Deps<S, E, C> {
-    /// ElastiCache.
-    pub snapshots: S,
-    /// The export bucket (read only when the snapshot has vanished).
-    pub exports: E,
-    /// Wall clock.
-    pub clock: C,
-}
 
 /// Handles one CheckSnapshot invocation: updates `snapshot.status`, `source.shardCount` (from `NumNodeGroups` once
 /// available) and `poll`.
@@ -35,7 +26,7 @@ pub struct Deps<S, E, C> {
 #[tracing::instrument(skip_all, fields(snapshot_name = event.payload.snapshot_name.as_deref().unwrap_or("-")))]
 pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
     event: LambdaEvent<BackupRun>,
-    deps: &Deps<S, E, C>,
+    deps: &Deps<S, E, (), C>,
 ) -> Result<BackupRun, BackupError> {
     let mut run = event.payload;
     let started = deps.clock.now();
@@ -47,10 +38,7 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
             "is missing: the run document must come from CreateSnapshot",
         )
     })?;
-    let of = source
-        .cache_cluster_id
-        .or(source.replication_group_id)
-        .unwrap_or_default();
+    let of = source.name().to_string();
 
     let Some(info) = deps.snapshots.snapshot(&name).await? else {
         let export = inspect(&deps.exports, &run).await?;
@@ -63,7 +51,7 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
         }
         let now = deps.clock.now();
         if let Some(progress) = run.snapshot.as_mut() {
-            progress.status = "available".into();
+            progress.status = SnapshotStatus::Available;
             progress.available_at = Some(now);
         }
         run.poll.checks = 0;
@@ -78,8 +66,8 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
     };
     progress.status = info.status.clone();
     let now = deps.clock.now();
-    match info.status.as_str() {
-        "available" => {
+    match &info.status {
+        SnapshotStatus::Available => {
             progress.available_at = Some(now);
             if let (Some(n), Some(src)) =
                 (info.num_node_groups.filter(|n| *n > 0), run.source.as_mut())
@@ -87,9 +75,9 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
                 src.shard_count = n;
             }
             run.poll.checks = 0;
-            tracing::info!(status = "available", "snapshot ready");
+            tracing::info!(status = %SnapshotStatus::Available, "snapshot ready");
         }
-        "failed" => {
+        SnapshotStatus::Failed => {
             return Err(BackupError::SnapshotFailed {
                 message: format!(
                     "snapshot {name} of {of} failed (status `failed`); DescribeEvents for {of} gives the cause, \
@@ -97,6 +85,7 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
                 ),
             });
         }
+        // Unknown statuses count as in progress until the deadline.
         status => {
             if now >= progress.deadline {
                 return Err(BackupError::SnapshotTimeout {
@@ -109,7 +98,7 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
             run.poll.checks += 1;
             run.poll.wait_seconds = next_wait_for(progress.started_at, progress.deadline, now);
             tracing::info!(
-                status,
+                status = %status,
                 wait_seconds = run.poll.wait_seconds,
                 "snapshot in progress"
             );
@@ -133,7 +122,7 @@ mod tests {
     fn deps_with(
         status: Option<&str>,
         num_node_groups: Option<u32>,
-    ) -> Deps<FakeSnapshots, FakeExportStore, FixedClock> {
+    ) -> Deps<FakeSnapshots, FakeExportStore, (), FixedClock> {
         let snapshots = FakeSnapshots::default();
         if let Some(status) = status {
             snapshots.insert_snapshot(SnapshotInfo {
@@ -146,6 +135,8 @@ mod tests {
         Deps {
             snapshots,
             exports: FakeExportStore::with_bucket("acme-cache-backups"),
+            verifier: (),
+            config: backup_core::Config::default(),
             clock: FixedClock::at(datetime!(2026-11-22 03:01:05 UTC)),
         }
     }
@@ -158,7 +149,10 @@ mod tests {
     async fn returns_creating_with_a_grown_wait_while_in_progress() {
         let d = deps_with(Some("creating"), None);
         let run = function_handler(event(), &d).await.unwrap();
-        assert_eq!(run.snapshot.as_ref().unwrap().status, "creating");
+        assert_eq!(
+            run.snapshot.as_ref().unwrap().status,
+            SnapshotStatus::Creating
+        );
         assert_eq!(run.poll.checks, 1);
         assert_eq!(run.poll.wait_seconds, 15); // 60 s elapsed / 4
         assert_eq!(run.timings[STEP].invocations, 1);
@@ -169,7 +163,7 @@ mod tests {
         let d = deps_with(Some("available"), Some(1));
         let run = function_handler(event(), &d).await.unwrap();
         let snap = run.snapshot.unwrap();
-        assert_eq!(snap.status, "available");
+        assert_eq!(snap.status, SnapshotStatus::Available);
         assert_eq!(snap.available_at, Some(datetime!(2026-11-22 03:01:05 UTC)));
         assert_eq!(run.poll.checks, 0);
     }
@@ -201,7 +195,7 @@ mod tests {
             datetime!(2026-11-22 03:01 UTC),
         );
         let run = function_handler(event(), &d).await.unwrap();
-        assert_eq!(run.snapshot.unwrap().status, "available");
+        assert_eq!(run.snapshot.unwrap().status, SnapshotStatus::Available);
         assert!(run.warnings[0].contains("duplicate"), "{:?}", run.warnings);
     }
 
@@ -215,7 +209,7 @@ mod tests {
                 .snapshot
                 .unwrap()
                 .status,
-            "exporting"
+            SnapshotStatus::Other("exporting".into())
         );
         d.clock.advance(3600);
         let err = function_handler(event(), &d).await.unwrap_err();

@@ -1,36 +1,17 @@
-//! CreateSnapshot step: validate → resolve the node → CreateSnapshot (or resume this run's own snapshot).
-//!
-//! Node choice (ElastiCache User Guide, "Making manual backups" and "Improving backup performance"):
-//! - cluster mode **disabled**: a member with `CurrentRole = replica` whose cluster status is `available`, read now
-//!   (failovers move roles); none → the primary, with a warning. Snapshot by `CacheClusterId` of that node.
-//! - cluster mode **enabled**: by `ReplicationGroupId` (no shard-level backups exist).
-//! - a standalone cluster: by its `CacheClusterId` (its only node), with a warning.
-//!
-//! Memcached and data tiering cannot be exported to S3 (ElastiCache User Guide, "Exporting a backup"): refused as
-//! `NotSupported` before anything is created.
+//! CreateSnapshot step: validate the input → resolve the target → CreateSnapshot of the node chosen now, or resume
+//! this run's own snapshot (a retried step or a duplicated start of the execution finds it by its deterministic
+//! name). Which node, and what cannot be backed up, is decided by [`backup_core::target`].
 
-use backup_core::naming::{self, TargetKind};
 use backup_core::poll::next_wait_seconds;
-use backup_core::ports::{
-    CacheClusterInfo, CreateOutcome, ReplicationGroupInfo, SnapshotInfo, SnapshotTarget, Snapshots,
-};
-use backup_core::run::{Poll, SnapshotProgress, Source, TargetRef};
-use backup_core::{BackupError, BackupRun, Clock, Config, request};
+use backup_core::ports::{CreateOutcome, Snapshots};
+use backup_core::run::{Poll, SnapshotProgress, SnapshotStatus, Source};
+use backup_core::target::{self, Resolved};
+use backup_core::{BackupError, BackupRun, Clock, Deps, input, naming};
 use lambda_runtime::LambdaEvent;
 use time::Duration;
 
 /// The state name this handler serves, used for timings.
 pub const STEP: &str = "CreateSnapshot";
-
-/// What the handler needs: the ElastiCache port, a clock and the function configuration.
-pub struct Deps<S, C> {
-    /// ElastiCache.
-    pub snapshots: S,
-    /// Wall clock.
-    pub clock: C,
-    /// Defaults for the request.
-    pub config: Config,
-}
 
 /// Handles one CreateSnapshot invocation: returns the run document with `request`, `snapshotName`, `exportName`,
 /// `source`, `snapshot` (status `creating`, deadline) and `poll.waitSeconds` set.
@@ -41,59 +22,34 @@ pub struct Deps<S, C> {
 #[tracing::instrument(skip_all, fields(execution = %event.payload.execution.name))]
 pub async fn function_handler<S: Snapshots, C: Clock>(
     event: LambdaEvent<BackupRun>,
-    deps: &Deps<S, C>,
+    deps: &Deps<S, (), (), C>,
 ) -> Result<BackupRun, BackupError> {
     let mut run = event.payload;
     let started = deps.clock.now();
-
-    let req = request::validate(&run.input, &deps.config)?;
+    let req = input::validate(&run.input, &deps.config)?;
     if run.execution.name.trim().is_empty() {
         return Err(BackupError::invalid_input(
             "execution.name",
             "is missing: the state machine's first state must pass $$.Execution.Name",
         ));
     }
-    let execution_id = run
-        .execution
-        .id
-        .clone()
-        .unwrap_or_else(|| run.execution.name.clone());
-    let (kind, requested_id) = match &req.target {
-        TargetRef::ReplicationGroupId(id) => (TargetKind::ReplicationGroup, id.as_str()),
-        TargetRef::CacheClusterId(id) => (TargetKind::CacheCluster, id.as_str()),
-    };
-    let snapshot_name = naming::snapshot_name(kind, requested_id, &execution_id);
-    let mut warnings = Vec::new();
-    let resolved = lookup(&req.target, &deps.snapshots, &mut warnings).await?;
-    refuse_unsupported(&resolved)?;
+    let execution_id = run.execution.id.as_deref().unwrap_or(&run.execution.name);
+    let (kind, requested_id) = req.target.kind_and_id();
+    let snapshot_name = naming::snapshot_name(kind, requested_id, execution_id);
 
-    let (status, resumed, source) = match deps.snapshots.snapshot(&snapshot_name).await? {
-        Some(existing) => resume(&snapshot_name, existing, &resolved, &deps.snapshots).await?,
-        None => {
-            let (target, source) = choose(&resolved, &deps.snapshots, &mut warnings).await?;
-            match deps
-                .snapshots
-                .create_snapshot(&snapshot_name, &target)
-                .await?
-            {
-                CreateOutcome::Created(info) => (non_empty(info.status, "creating"), false, source),
-                CreateOutcome::AlreadyExists => {
-                    // Lost a race with a duplicate of this execution: find and resume that snapshot.
-                    let existing = deps.snapshots.snapshot(&snapshot_name).await?.ok_or_else(|| {
-                        BackupError::SnapshotFailed {
-                            message: format!("CreateSnapshot {snapshot_name}: exists, but DescribeSnapshots cannot find it"),
-                        }
-                    })?;
-                    resume(&snapshot_name, existing, &resolved, &deps.snapshots).await?
-                }
-            }
-        }
-    };
+    let resolution = target::resolve(&req.target, &deps.snapshots).await?;
+    let mut warnings = resolution.warnings;
+    let (status, resumed, source) = start_or_resume(
+        &snapshot_name,
+        &resolution.resolved,
+        &deps.snapshots,
+        &mut warnings,
+    )
+    .await?;
 
     tracing::info!(
         snapshot_name = %snapshot_name,
-        replication_group_id = source.replication_group_id.as_deref().unwrap_or("-"),
-        cache_cluster_id = source.cache_cluster_id.as_deref().unwrap_or("-"),
+        source = source.name(),
         role = %source.role,
         resumed,
         "snapshot {}", if resumed { "resumed" } else { "started" }
@@ -124,270 +80,46 @@ pub async fn function_handler<S: Snapshots, C: Clock>(
     Ok(run)
 }
 
-/// What the requested id turned out to be.
-#[derive(Debug)]
-enum Resolved {
-    Group(ReplicationGroupInfo),
-    Standalone(CacheClusterInfo),
-}
-
-async fn lookup<S: Snapshots>(
-    target: &TargetRef,
-    snapshots: &S,
-    warnings: &mut Vec<String>,
-) -> Result<Resolved, BackupError> {
-    match target {
-        TargetRef::ReplicationGroupId(id) => {
-            Ok(Resolved::Group(snapshots.replication_group(id).await?))
-        }
-        TargetRef::CacheClusterId(id) => {
-            let cc = snapshots.cache_cluster(id).await?;
-            match cc.replication_group_id.clone() {
-                None => Ok(Resolved::Standalone(cc)),
-                Some(rg) => {
-                    warnings.push(format!(
-                        "cacheClusterId {id} is a member of replication group {rg}: backing up the group, with the \
-                         node chosen at run time (roles move on failover); pass replicationGroupId {rg} instead"
-                    ));
-                    Ok(Resolved::Group(snapshots.replication_group(&rg).await?))
-                }
-            }
-        }
-    }
-}
-
-fn refuse_unsupported(resolved: &Resolved) -> Result<(), BackupError> {
-    let (id, engine, data_tiering) = match resolved {
-        Resolved::Group(rg) => (&rg.id, rg.engine.as_deref(), rg.data_tiering),
-        Resolved::Standalone(cc) => (&cc.id, cc.engine.as_deref(), false),
-    };
-    if engine.is_some_and(|e| e.eq_ignore_ascii_case("memcached")) {
-        return Err(BackupError::NotSupported {
-            message: format!(
-                "{id} runs Memcached: node-based Memcached backups cannot be exported to S3"
-            ),
-            source: None,
-        });
-    }
-    if data_tiering {
-        return Err(BackupError::NotSupported {
-            message: format!("{id} uses data tiering: ElastiCache cannot export its backups to S3"),
-            source: None,
-        });
-    }
-    Ok(())
-}
-
-fn busy(what: &str, id: &str, status: &str) -> BackupError {
-    BackupError::ClusterBusy {
-        message: format!("{what} {id} is {status}, not available"),
-        source: None,
-    }
-}
-
-/// Chooses what to snapshot now, reading roles and statuses at run time.
-async fn choose<S: Snapshots>(
-    resolved: &Resolved,
-    snapshots: &S,
-    warnings: &mut Vec<String>,
-) -> Result<(SnapshotTarget, Source), BackupError> {
-    match resolved {
-        Resolved::Standalone(cc) => {
-            if cc.status != "available" {
-                return Err(busy("cache cluster", &cc.id, &cc.status));
-            }
-            warnings.push(format!(
-                "cache cluster {} has no replica: snapshot taken from its only node",
-                cc.id
-            ));
-            Ok((
-                SnapshotTarget::CacheCluster(cc.id.clone()),
-                Source {
-                    replication_group_id: None,
-                    cache_cluster_id: Some(cc.id.clone()),
-                    role: "primary".into(),
-                    cluster_mode: "disabled".into(),
-                    engine: cc.engine.clone(),
-                    engine_version: cc.engine_version.clone(),
-                    shard_count: 1,
-                },
-            ))
-        }
-        Resolved::Group(rg) => {
-            if rg.status != "available" {
-                return Err(busy("replication group", &rg.id, &rg.status));
-            }
-            if rg.cluster_enabled {
-                let first_node = rg.node_groups.iter().flat_map(|ng| &ng.members).next();
-                let engine_version = match first_node {
-                    Some(m) => {
-                        snapshots
-                            .cache_cluster(&m.cache_cluster_id)
-                            .await?
-                            .engine_version
-                    }
-                    None => None,
-                };
-                let shard_count = u32::try_from(rg.node_groups.len()).unwrap_or(u32::MAX);
-                return Ok((
-                    SnapshotTarget::ReplicationGroup(rg.id.clone()),
-                    Source {
-                        replication_group_id: Some(rg.id.clone()),
-                        cache_cluster_id: None,
-                        role: "group".into(),
-                        cluster_mode: "enabled".into(),
-                        engine: rg.engine.clone(),
-                        engine_version,
-                        shard_count,
-                    },
-                ));
-            }
-            let members = rg
-                .node_groups
-                .first()
-                .map(|ng| ng.members.as_slice())
-                .unwrap_or_default();
-            let mut replicas: Vec<_> = members
-                .iter()
-                .filter(|m| m.current_role.as_deref() == Some("replica"))
-                .collect();
-            replicas.sort_by(|a, b| a.cache_cluster_id.cmp(&b.cache_cluster_id));
-            let mut chosen: Option<(CacheClusterInfo, &str)> = None;
-            let mut skipped = Vec::new();
-            for r in replicas {
-                let cc = snapshots.cache_cluster(&r.cache_cluster_id).await?;
-                if cc.status == "available" {
-                    chosen = Some((cc, "replica"));
-                    break;
-                }
-                skipped.push(format!("{} ({})", cc.id, cc.status));
-            }
-            if chosen.is_none() {
-                let primary = members
-                    .iter()
-                    .find(|m| m.current_role.as_deref() == Some("primary"))
-                    .or_else(|| members.first())
-                    .ok_or_else(|| BackupError::NotSupported {
-                        message: format!("replication group {} reports no member nodes", rg.id),
-                        source: None,
-                    })?;
-                let cc = snapshots.cache_cluster(&primary.cache_cluster_id).await?;
-                if cc.status != "available" {
-                    return Err(busy("primary node", &cc.id, &cc.status));
-                }
-                warnings.push(if skipped.is_empty() {
-                    format!("replication group {} has no replica: snapshot taken from primary {}", rg.id, cc.id)
-                } else {
-                    format!(
-                        "no available replica in replication group {} (skipped {}): snapshot taken from primary {}",
-                        rg.id,
-                        skipped.join(", "),
-                        cc.id
-                    )
-                });
-                chosen = Some((cc, "primary"));
-            }
-            let (cc, role) = chosen
-                .ok_or_else(|| busy("replication group", &rg.id, "without an available node"))?;
-            Ok((
-                SnapshotTarget::CacheCluster(cc.id.clone()),
-                Source {
-                    replication_group_id: Some(rg.id.clone()),
-                    cache_cluster_id: Some(cc.id.clone()),
-                    role: role.into(),
-                    cluster_mode: "disabled".into(),
-                    engine: rg.engine.clone().or(cc.engine.clone()),
-                    engine_version: cc.engine_version.clone(),
-                    shard_count: 1,
-                },
-            ))
-        }
-    }
-}
-
-/// Adopts an existing snapshot of this run's name, after checking it is of this target.
-async fn resume<S: Snapshots>(
+/// Resumes this run's snapshot if it exists (also when a duplicate wins the race to create it), else creates one
+/// of the node chosen now. Returns its status, whether it was resumed, and the source to record.
+async fn start_or_resume<S: Snapshots>(
     name: &str,
-    existing: SnapshotInfo,
     resolved: &Resolved,
     snapshots: &S,
-) -> Result<(String, bool, Source), BackupError> {
-    let (group_id, standalone_id) = match resolved {
-        Resolved::Group(rg) => (Some(rg.id.as_str()), None),
-        Resolved::Standalone(cc) => (None, Some(cc.id.as_str())),
-    };
-    let same = |a: Option<&str>, b: Option<&str>| matches!((a, b), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
-    let ours = same(existing.replication_group_id.as_deref(), group_id)
-        || same(existing.cache_cluster_id.as_deref(), standalone_id);
-    if !ours {
-        return Err(BackupError::SnapshotFailed {
-            message: format!(
-                "snapshot {name} already exists but is of {} — not this run's target; refusing to touch it",
-                existing
-                    .replication_group_id
-                    .or(existing.cache_cluster_id)
-                    .unwrap_or_else(|| "another source".into())
-            ),
-        });
+    warnings: &mut Vec<String>,
+) -> Result<(SnapshotStatus, bool, Source), BackupError> {
+    if let Some(existing) = snapshots.snapshot(name).await? {
+        let source = resolved.adopt(&existing, snapshots).await?;
+        return Ok((existing.status, true, source));
     }
-    let source = match resolved {
-        Resolved::Standalone(cc) => Source {
-            replication_group_id: None,
-            cache_cluster_id: Some(cc.id.clone()),
-            role: "primary".into(),
-            cluster_mode: "disabled".into(),
-            engine: cc.engine.clone(),
-            engine_version: cc.engine_version.clone(),
-            shard_count: 1,
-        },
-        Resolved::Group(rg) => {
-            let node = existing.cache_cluster_id.clone();
-            let role = match &node {
-                None => "group".to_string(),
-                Some(n) => rg
-                    .node_groups
-                    .iter()
-                    .flat_map(|ng| &ng.members)
-                    .find(|m| m.cache_cluster_id.eq_ignore_ascii_case(n))
-                    .and_then(|m| m.current_role.clone())
-                    .unwrap_or_else(|| "unknown".into()),
-            };
-            let engine_version = match &node {
-                Some(n) => snapshots
-                    .cache_cluster(n)
-                    .await
-                    .ok()
-                    .and_then(|c| c.engine_version),
-                None => None,
-            };
-            Source {
-                replication_group_id: Some(rg.id.clone()),
-                cache_cluster_id: node,
-                role,
-                cluster_mode: if rg.cluster_enabled {
-                    "enabled"
-                } else {
-                    "disabled"
-                }
-                .into(),
-                engine: rg.engine.clone(),
-                engine_version,
-                shard_count: existing
-                    .num_node_groups
-                    .unwrap_or_else(|| u32::try_from(rg.node_groups.len()).unwrap_or(1)),
-            }
+    let choice = resolved.choose_node(snapshots).await?;
+    warnings.extend(choice.warnings);
+    match snapshots.create_snapshot(name, &choice.target).await? {
+        CreateOutcome::Created(info) => Ok((info.status, false, choice.source)),
+        CreateOutcome::AlreadyExists => {
+            // Lost a race with a duplicate of this execution: find and resume that snapshot.
+            let existing =
+                snapshots
+                    .snapshot(name)
+                    .await?
+                    .ok_or_else(|| BackupError::SnapshotFailed {
+                        message: format!(
+                            "CreateSnapshot {name}: exists, but DescribeSnapshots cannot find it"
+                        ),
+                    })?;
+            let source = resolved.adopt(&existing, snapshots).await?;
+            Ok((existing.status, true, source))
         }
-    };
-    Ok((non_empty(existing.status, "creating"), true, source))
-}
-
-fn non_empty(s: String, default: &str) -> String {
-    if s.is_empty() { default.to_string() } else { s }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use backup_core::Config;
+    use backup_core::naming::TargetKind;
+    use backup_core::ports::SnapshotInfo;
+    use backup_core::run::{ClusterMode, NodeRole};
     use backup_core::testing::{FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
     use time::macros::datetime;
@@ -398,9 +130,11 @@ mod tests {
         include_str!("../../../events/create-snapshot/cluster-mode-enabled.json");
     const INVALID_EVENT: &str = include_str!("../../../events/create-snapshot/invalid-input.json");
 
-    fn deps(snapshots: FakeSnapshots) -> Deps<FakeSnapshots, FixedClock> {
+    fn deps(snapshots: FakeSnapshots) -> Deps<FakeSnapshots, (), (), FixedClock> {
         Deps {
             snapshots,
+            exports: (),
+            verifier: (),
             clock: FixedClock::at(datetime!(2026-11-22 03:00:05 UTC)),
             config: Config::default(),
         }
@@ -410,7 +144,7 @@ mod tests {
         LambdaEvent::new(serde_json::from_str(json).unwrap(), Context::default())
     }
 
-    fn orders(members: &[(&str, &str, &str)]) -> Deps<FakeSnapshots, FixedClock> {
+    fn orders(members: &[(&str, &str, &str)]) -> Deps<FakeSnapshots, (), (), FixedClock> {
         deps(FakeSnapshots::cluster_mode_disabled("orders", members))
     }
 
@@ -424,7 +158,7 @@ mod tests {
 
         let source = run.source.as_ref().unwrap();
         assert_eq!(source.cache_cluster_id.as_deref(), Some("orders-002"));
-        assert_eq!(source.role, "replica");
+        assert_eq!(source.role, NodeRole::Replica);
         assert_eq!(source.shard_count, 1);
         let creates = d.snapshots.calls_of("CreateSnapshot");
         assert_eq!(creates.len(), 1);
@@ -433,7 +167,7 @@ mod tests {
             "{creates:?}"
         );
         let snap = run.snapshot.as_ref().unwrap();
-        assert_eq!(snap.status, "creating");
+        assert_eq!(snap.status, SnapshotStatus::Creating);
         assert_eq!(snap.deadline, datetime!(2026-11-22 04:00:05 UTC));
         assert!(!snap.resumed);
         assert_eq!(run.poll.wait_seconds, backup_core::poll::MIN_WAIT_SECONDS);
@@ -482,8 +216,8 @@ mod tests {
         let run = function_handler(event(CMD_EVENT), &d).await.unwrap();
         let source = run.source.unwrap();
         assert_eq!(
-            (source.cache_cluster_id.as_deref(), source.role.as_str()),
-            (Some("orders-001"), "primary")
+            (source.cache_cluster_id.as_deref(), source.role),
+            (Some("orders-001"), NodeRole::Primary)
         );
         assert_eq!(run.warnings.len(), 1);
         assert!(
@@ -499,8 +233,8 @@ mod tests {
         let run = function_handler(event(CME_EVENT), &d).await.unwrap();
         let source = run.source.as_ref().unwrap();
         assert_eq!(
-            (source.cluster_mode.as_str(), source.role.as_str()),
-            ("enabled", "group")
+            (source.cluster_mode, source.role),
+            (ClusterMode::Enabled, NodeRole::Group)
         );
         assert_eq!(source.shard_count, 3);
         assert_eq!(source.cache_cluster_id, None);
@@ -661,7 +395,7 @@ mod tests {
             second.source.as_ref().unwrap().cache_cluster_id.as_deref(),
             Some("orders-002")
         );
-        assert_eq!(second.source.as_ref().unwrap().role, "replica");
+        assert_eq!(second.source.as_ref().unwrap().role, NodeRole::Replica);
         assert_eq!(d.snapshots.calls_of("CreateSnapshot").len(), 1);
     }
 
@@ -697,8 +431,8 @@ mod tests {
         assert_eq!(d.snapshots.0.lock().unwrap().snapshots.len(), 1);
         let snap = run.snapshot.unwrap();
         assert!(snap.resumed);
-        assert_eq!(snap.status, "creating");
-        assert_eq!(run.source.unwrap().role, "replica");
+        assert_eq!(snap.status, SnapshotStatus::Creating);
+        assert_eq!(run.source.unwrap().role, NodeRole::Replica);
     }
 
     #[tokio::test]

@@ -2,11 +2,11 @@
 //! Configuration: see [`backup_core::Config`] (`BACKUP_BUCKET`, `SNAPSHOT_TIMEOUT_SECONDS`, `EXPORT_TIMEOUT_SECONDS`).
 
 use backup_core::aws::ElastiCacheSnapshots;
-use backup_core::{Config, SystemClock};
+use backup_core::{Config, Deps, SystemClock};
 use lambda_runtime::{Error, run, service_fn, tracing};
 
 mod handler;
-use handler::{Deps, function_handler};
+use handler::function_handler;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -15,6 +15,8 @@ async fn main() -> Result<(), Error> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let deps = Deps {
         snapshots: ElastiCacheSnapshots::new(aws_sdk_elasticache::Client::new(&sdk)),
+        exports: (),
+        verifier: (),
         clock: SystemClock,
         config,
     };

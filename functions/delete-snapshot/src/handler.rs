@@ -6,22 +6,12 @@
 
 use backup_core::export::inspect;
 use backup_core::ports::{DeleteOutcome, ExportStore, Snapshots};
-use backup_core::run::Cleanup;
-use backup_core::{BackupError, BackupRun, Clock};
+use backup_core::run::{Cleanup, CleanupOutcome};
+use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 
 /// The state name this handler serves, used for timings.
 pub const STEP: &str = "DeleteSnapshot";
-
-/// What the handler needs.
-pub struct Deps<S, E, C> {
-    /// ElastiCache.
-    pub snapshots: S,
-    /// The export bucket.
-    pub exports: E,
-    /// Wall clock.
-    pub clock: C,
-}
 
 /// Handles one DeleteSnapshot invocation: sets `cleanup.sourceSnapshot` to `deleted`, `already-deleted` or `kept`,
 /// and refreshes `export.objects` from S3.
@@ -32,7 +22,7 @@ pub struct Deps<S, E, C> {
 #[tracing::instrument(skip_all, fields(snapshot_name = event.payload.snapshot_name.as_deref().unwrap_or("-")))]
 pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
     event: LambdaEvent<BackupRun>,
-    deps: &Deps<S, E, C>,
+    deps: &Deps<S, E, (), C>,
 ) -> Result<BackupRun, BackupError> {
     let mut run = event.payload;
     let started = deps.clock.now();
@@ -61,21 +51,21 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
 
     let outcome = if keep {
         tracing::info!("keepSourceSnapshot: source snapshot kept");
-        "kept"
+        CleanupOutcome::Kept
     } else {
         match deps.snapshots.delete_snapshot(&name).await? {
-            DeleteOutcome::Deleted => "deleted",
+            DeleteOutcome::Deleted => CleanupOutcome::Deleted,
             DeleteOutcome::NotFound => {
                 run.warnings.push(format!(
                     "snapshot {name} was already deleted when this run came to delete it"
                 ));
-                "already-deleted"
+                CleanupOutcome::AlreadyDeleted
             }
         }
     };
-    tracing::info!(outcome, "source snapshot");
+    tracing::info!(outcome = %outcome, "source snapshot");
     run.cleanup = Some(Cleanup {
-        source_snapshot: outcome.into(),
+        source_snapshot: outcome,
         at: deps.clock.now(),
     });
     run.record_timing(STEP, started, deps.clock.now());
@@ -93,7 +83,7 @@ mod tests {
     const NAME: &str = "ecb-orders-5f1d2a9c";
     const BUCKET: &str = "acme-cache-backups";
 
-    fn deps(with_object: bool) -> Deps<FakeSnapshots, FakeExportStore, FixedClock> {
+    fn deps(with_object: bool) -> Deps<FakeSnapshots, FakeExportStore, (), FixedClock> {
         let snapshots = FakeSnapshots::with_snapshot(NAME, "available");
         let exports = FakeExportStore::with_bucket(BUCKET);
         if with_object {
@@ -107,6 +97,8 @@ mod tests {
         Deps {
             snapshots,
             exports,
+            verifier: (),
+            config: backup_core::Config::default(),
             clock: FixedClock::at(datetime!(2026-11-22 03:06:10 UTC)),
         }
     }
@@ -119,7 +111,10 @@ mod tests {
     async fn deletes_the_source_after_seeing_the_export() {
         let d = deps(true);
         let run = function_handler(event(), &d).await.unwrap();
-        assert_eq!(run.cleanup.unwrap().source_snapshot, "deleted");
+        assert_eq!(
+            run.cleanup.unwrap().source_snapshot,
+            CleanupOutcome::Deleted
+        );
         assert_eq!(
             d.snapshots.calls_of("DeleteSnapshot"),
             vec![format!("DeleteSnapshot {NAME}")]
@@ -174,7 +169,7 @@ mod tests {
         let mut ev = event();
         ev.payload.request.as_mut().unwrap().keep_source_snapshot = true;
         let run = function_handler(ev, &d).await.unwrap();
-        assert_eq!(run.cleanup.unwrap().source_snapshot, "kept");
+        assert_eq!(run.cleanup.unwrap().source_snapshot, CleanupOutcome::Kept);
         assert!(d.snapshots.calls_of("DeleteSnapshot").is_empty());
     }
 
@@ -183,7 +178,10 @@ mod tests {
         let d = deps(true);
         d.snapshots.0.lock().unwrap().snapshots.clear();
         let run = function_handler(event(), &d).await.unwrap();
-        assert_eq!(run.cleanup.unwrap().source_snapshot, "already-deleted");
+        assert_eq!(
+            run.cleanup.unwrap().source_snapshot,
+            CleanupOutcome::AlreadyDeleted
+        );
         assert_eq!(run.warnings.len(), 1);
     }
 

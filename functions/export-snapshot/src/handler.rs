@@ -8,23 +8,13 @@
 use backup_core::export::{ExportAssessment, inspect};
 use backup_core::poll::next_wait_seconds;
 use backup_core::ports::{ExportStore, Snapshots};
-use backup_core::run::{ExportProgress, export_status};
-use backup_core::{BackupError, BackupRun, Clock};
+use backup_core::run::{ExportProgress, ExportStatus};
+use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 use time::Duration;
 
 /// The state name this handler serves, used for timings.
 pub const STEP: &str = "ExportSnapshot";
-
-/// What the handler needs.
-pub struct Deps<S, E, C> {
-    /// ElastiCache.
-    pub snapshots: S,
-    /// The export bucket.
-    pub exports: E,
-    /// Wall clock.
-    pub clock: C,
-}
 
 /// Handles one ExportSnapshot invocation: sets `export` (status `exporting`, deadline) and `poll.waitSeconds`.
 ///
@@ -35,7 +25,7 @@ pub struct Deps<S, E, C> {
 #[tracing::instrument(skip_all, fields(snapshot_name = event.payload.snapshot_name.as_deref().unwrap_or("-")))]
 pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
     event: LambdaEvent<BackupRun>,
-    deps: &Deps<S, E, C>,
+    deps: &Deps<S, E, (), C>,
 ) -> Result<BackupRun, BackupError> {
     let mut run = event.payload;
     let started = deps.clock.now();
@@ -71,7 +61,7 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
     let timeout = request.export_timeout_seconds;
     run.export = Some(ExportProgress {
         bucket: request.bucket.clone(),
-        status: export_status::EXPORTING.into(),
+        status: ExportStatus::Exporting,
         resumed,
         started_at: now,
         deadline: now + Duration::seconds(i64::try_from(timeout).unwrap_or(i64::MAX)),
@@ -120,11 +110,13 @@ mod tests {
     const NAME: &str = "ecb-orders-5f1d2a9c";
     const BUCKET: &str = "acme-cache-backups";
 
-    fn deps() -> Deps<FakeSnapshots, FakeExportStore, FixedClock> {
+    fn deps() -> Deps<FakeSnapshots, FakeExportStore, (), FixedClock> {
         let snapshots = FakeSnapshots::with_snapshot(NAME, "available");
         Deps {
             snapshots,
             exports: FakeExportStore::with_bucket(BUCKET),
+            verifier: (),
+            config: backup_core::Config::default(),
             clock: FixedClock::at(datetime!(2026-11-22 03:04:20 UTC)),
         }
     }
@@ -150,12 +142,8 @@ mod tests {
         );
         let export = run.export.unwrap();
         assert_eq!(
-            (
-                export.status.as_str(),
-                export.bucket.as_str(),
-                export.resumed
-            ),
-            ("exporting", BUCKET, false)
+            (export.status, export.bucket.as_str(), export.resumed),
+            (ExportStatus::Exporting, BUCKET, false)
         );
         assert_eq!(export.deadline, datetime!(2026-11-22 04:04:20 UTC));
         assert_eq!(run.poll.wait_seconds, backup_core::poll::MIN_WAIT_SECONDS);
@@ -236,7 +224,7 @@ mod tests {
         assert_eq!(d.snapshots.calls_of("CopySnapshot").len(), 1);
         let export = run.export.unwrap();
         assert!(export.resumed);
-        assert_eq!(export.status, "exporting");
+        assert_eq!(export.status, ExportStatus::Exporting);
     }
 
     #[tokio::test]

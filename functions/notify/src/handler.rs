@@ -3,6 +3,7 @@
 //! Both sinks are optional and independent: one failing does not stop the other. The handler fails (so Lambda
 //! retries the asynchronous invocation) only if a configured sink could not be reached after its own retries.
 
+use backup_core::config::{ConfigError, Env};
 use serde_json::{Value, json};
 
 use crate::alert::{self, Action, Alert, Notice};
@@ -32,19 +33,22 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads the configuration through `lookup`.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
-        let get = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
-        Self {
-            slack_secret_arn: get("SLACK_WEBHOOK_SECRET_ARN"),
-            pagerduty_secret_arn: get("PAGERDUTY_ROUTING_KEY_SECRET_ARN"),
-            pagerduty_url: get("PAGERDUTY_EVENTS_URL")
+    /// Reads the configuration with the functions' one loader (`backup_core::config::Env`); see `main.rs` for the
+    /// variables.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming a variable that is set but invalid (`SLACK_NOTIFY_SUCCESS` not true/false).
+    pub fn load<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            slack_secret_arn: env.string("SLACK_WEBHOOK_SECRET_ARN"),
+            pagerduty_secret_arn: env.string("PAGERDUTY_ROUTING_KEY_SECRET_ARN"),
+            pagerduty_url: env
+                .string("PAGERDUTY_EVENTS_URL")
                 .unwrap_or_else(|| pagerduty::DEFAULT_EVENTS_URL.into()),
-            state_machine_arn: get("STATE_MACHINE_ARN"),
-            slack_notify_success: get("SLACK_NOTIFY_SUCCESS")
-                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            state_machine_arn: env.string("STATE_MACHINE_ARN"),
+            slack_notify_success: env.flag("SLACK_NOTIFY_SUCCESS", false)?,
             retry: RetryPolicy::default(),
-        }
+        })
     }
 }
 
@@ -201,6 +205,29 @@ async fn send_pagerduty<H, S: Secrets>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_is_read_with_the_shared_loader_and_refuses_a_bad_flag() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            Env::from_lookup(move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            })
+        };
+        let c = Config::load(&vars(&[
+            ("SLACK_WEBHOOK_SECRET_ARN", "arn:slack"),
+            ("SLACK_NOTIFY_SUCCESS", "TRUE"),
+        ]))
+        .unwrap();
+        assert_eq!(c.slack_secret_arn.as_deref(), Some("arn:slack"));
+        assert_eq!(c.pagerduty_secret_arn, None);
+        assert!(c.slack_notify_success);
+        assert_eq!(c.pagerduty_url, pagerduty::DEFAULT_EVENTS_URL);
+        let err = Config::load(&vars(&[("SLACK_NOTIFY_SUCCESS", "yes")])).unwrap_err();
+        assert_eq!(err.variable, "SLACK_NOTIFY_SUCCESS");
+    }
     use crate::history::FailureContext;
     use async_trait::async_trait;
     use lambda_runtime::Context;

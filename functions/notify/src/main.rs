@@ -20,6 +20,7 @@ mod slack;
 
 use std::time::Duration;
 
+use backup_core::config::Env;
 use lambda_runtime::{Error, run, service_fn, tracing};
 
 use crate::handler::{Config, Deps, function_handler};
@@ -29,7 +30,7 @@ use crate::secrets::SecretsManager;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let config = Config::from_lookup(|k| std::env::var(k).ok());
+    let config = Config::load(&Env::process()).expect("invalid function configuration");
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))

@@ -1,30 +1,17 @@
 //! VerifyExport step: every shard object of the export is read from S3 end to end (bounded memory), parsed and
-//! checksummed by `rdb-check`, hashed (SHA-256) and counted; then a manifest recording what the backup holds is
-//! written next to the export as `<exportName>.manifest.json`. Runs between CheckExport and DeleteSnapshot: a corrupt
-//! export ends the run with the source snapshot kept.
+//! checksummed by `rdb-check`, hashed (SHA-256) and counted (the [`Verifier`] port); then the [`Manifest`]
+//! recording what the backup holds is written next to the export as `<exportName>.manifest.json`. Runs between
+//! CheckExport and DeleteSnapshot: a corrupt export ends the run with the source snapshot kept.
 
 use backup_core::export::inspect;
-use backup_core::ports::ExportStore;
-use backup_core::run::{Verification, VerifiedSummary};
-use backup_core::{BackupError, BackupRun, Clock};
+use backup_core::manifest::Manifest;
+use backup_core::naming::manifest_key;
+use backup_core::ports::{ExportStore, Verifier};
+use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
-use serde_json::json;
 
 /// The state name this handler serves, used for timings.
 pub const STEP: &str = "VerifyExport";
-
-/// What the handler needs.
-pub struct Deps<E, C> {
-    /// The export bucket.
-    pub exports: E,
-    /// Wall clock.
-    pub clock: C,
-}
-
-/// The manifest key for an export.
-pub fn manifest_key(export_name: &str) -> String {
-    format!("{export_name}.manifest.json")
-}
 
 /// Handles one VerifyExport invocation: sets `verification` and writes the manifest.
 ///
@@ -32,9 +19,9 @@ pub fn manifest_key(export_name: &str) -> String {
 /// `ExportCorrupt` (an object is not a sound RDB, or changed size; the message names it and the offset),
 /// `ExportIncomplete` (objects missing), `ExportRejected` (bucket gone), `Throttled`, `AwsError`, `InvalidInput`.
 #[tracing::instrument(skip_all, fields(export_name = event.payload.export_name.as_deref().unwrap_or("-")))]
-pub async fn function_handler<E: ExportStore, C: Clock>(
+pub async fn function_handler<E: ExportStore, V: Verifier, C: Clock>(
     event: LambdaEvent<BackupRun>,
-    deps: &Deps<E, C>,
+    deps: &Deps<(), E, V, C>,
 ) -> Result<BackupRun, BackupError> {
     let mut run = event.payload;
     let started = deps.clock.now();
@@ -52,7 +39,7 @@ pub async fn function_handler<E: ExportStore, C: Clock>(
 
     let mut objects = Vec::new();
     for listed in &assessment.objects {
-        let v = deps.exports.verify_object(&bucket, &listed.key).await?;
+        let v = deps.verifier.verify_object(&bucket, &listed.key).await?;
         if v.size_bytes != listed.size_bytes {
             return Err(BackupError::ExportCorrupt {
                 message: format!(
@@ -61,61 +48,16 @@ pub async fn function_handler<E: ExportStore, C: Clock>(
                 ),
             });
         }
-        tracing::info!(key = %v.key, keys = v.report.keys, bytes = v.size_bytes, "object verified");
+        tracing::info!(key = %v.key, keys = v.rdb.keys, bytes = v.size_bytes, "object verified");
         objects.push(v);
     }
 
-    let now = deps.clock.now();
-    let summaries: Vec<VerifiedSummary> = objects
-        .iter()
-        .map(|v| VerifiedSummary {
-            key: v.key.clone(),
-            size_bytes: v.size_bytes,
-            rdb_version: v.report.version,
-            crc64: v.report.checksum.clone(),
-            sha256: v.sha256.clone(),
-            keys: v.report.keys,
-            keys_with_expiry: v.report.keys_with_expiry,
-            types: v.report.types.clone(),
-        })
-        .collect();
-    let keys = summaries.iter().map(|s| s.keys).sum();
-    let keys_with_expiry = summaries.iter().map(|s| s.keys_with_expiry).sum();
+    let manifest = Manifest::of_run(&run, &objects, deps.clock.now())?;
     let key = manifest_key(&export_name);
-    let manifest = json!({
-        "manifestVersion": 1,
-        "tool": "elasticache-backup",
-        "snapshotName": run.snapshot_name,
-        "exportName": export_name,
-        "bucket": bucket,
-        "source": run.source,
-        "execution": run.execution,
-        "snapshot": run.snapshot,
-        "export": run.export.as_ref().map(|e| json!({"startedAt": e.started_at.to_string(), "completedAt": e.completed_at.map(|t| t.to_string())})),
-        "verifiedAt": now.to_string(),
-        "totals": {"objects": summaries.len(), "keys": keys, "keysWithExpiry": keys_with_expiry,
-                   "bytes": summaries.iter().map(|s| s.size_bytes).sum::<u64>()},
-        "objects": objects.iter().map(|v| json!({
-            "key": v.key, "sizeBytes": v.size_bytes, "sha256": v.sha256,
-            "rdb": {"magic": v.report.magic, "version": v.report.version, "crc64": v.report.checksum,
-                    "redisVersion": v.report.aux.get("redis-ver"), "databases": v.report.databases,
-                    "keys": v.report.keys, "keysWithExpiry": v.report.keys_with_expiry,
-                    "types": v.report.types, "encodings": v.report.encodings, "functions": v.report.functions},
-        })).collect::<Vec<_>>(),
-        "timings": run.timings,
-    });
-    let body = serde_json::to_string_pretty(&manifest).map_err(|e| BackupError::AwsError {
-        message: format!("manifest {key}: {e}"),
-        source: None,
-    })?;
-    deps.exports.put_json(&bucket, &key, body).await?;
-    run.verification = Some(Verification {
-        manifest_key: key,
-        verified_at: now,
-        keys,
-        keys_with_expiry,
-        objects: summaries,
-    });
+    deps.exports
+        .put_json(&bucket, &key, manifest.to_json()?)
+        .await?;
+    run.verification = Some(manifest.verification(key));
     run.record_timing(STEP, started, deps.clock.now());
     Ok(run)
 }
@@ -123,8 +65,10 @@ pub async fn function_handler<E: ExportStore, C: Clock>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use backup_core::Config;
     use backup_core::testing::{FakeExportStore, FixedClock};
     use lambda_runtime::Context;
+    use rdb_verify::FakeStoreVerifier;
     use time::macros::datetime;
 
     const COMPLETE: &str = include_str!("../../../events/verify-export/complete.json");
@@ -133,13 +77,15 @@ mod tests {
 
     fn fixture(name: &str) -> Vec<u8> {
         std::fs::read(format!(
-            "{}/../rdb-check/tests/fixtures/{name}",
+            "{}/../../crates/rdb-check/tests/fixtures/{name}",
             env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap()
     }
 
-    fn deps(objects: &[(&str, Vec<u8>)]) -> Deps<FakeExportStore, FixedClock> {
+    fn deps(
+        objects: &[(&str, Vec<u8>)],
+    ) -> Deps<(), FakeExportStore, FakeStoreVerifier, FixedClock> {
         let exports = FakeExportStore::with_bucket(BUCKET);
         for (shard, bytes) in objects {
             exports.put_bytes(
@@ -150,8 +96,11 @@ mod tests {
             );
         }
         Deps {
+            snapshots: (),
+            verifier: FakeStoreVerifier(exports.clone()),
             exports,
             clock: FixedClock::at(datetime!(2026-11-22 03:06:05 UTC)),
+            config: Config::default(),
         }
     }
 
@@ -178,6 +127,12 @@ mod tests {
         let manifest: serde_json::Value =
             serde_json::from_slice(&d.exports.get(BUCKET, &v.manifest_key).unwrap()).unwrap();
         assert_eq!(manifest["totals"]["keys"], 3);
+        let typed = Manifest::from_json(&d.exports.get(BUCKET, &v.manifest_key).unwrap()).unwrap();
+        assert_eq!(
+            typed.manifest_version,
+            backup_core::manifest::MANIFEST_VERSION
+        );
+        assert_eq!(typed.objects[1].rdb.types.get("list"), Some(&1));
         assert_eq!(manifest["objects"][0]["sha256"], v.objects[0].sha256);
         assert_eq!(manifest["source"]["cacheClusterId"], "orders-002");
         assert_eq!(manifest["execution"]["name"], "nightly-2026-11-22");

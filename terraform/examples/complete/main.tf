@@ -22,6 +22,12 @@ variable "region" {
   default     = "ap-northeast-2"
 }
 
+variable "architecture" {
+  description = "arm64 or x86_64, as the zips were built (`make build ARCH=...`; `make deploy` passes its ARCH)."
+  type        = string
+  default     = "arm64"
+}
+
 variable "account_id" {
   description = "Account id, if known (saves a call to STS; needed to plan offline)."
   type        = string
@@ -33,6 +39,7 @@ module "elasticache_backup" {
 
   name                 = "elasticache-backup"
   account_id           = var.account_id
+  architecture         = var.architecture
   lambda_artifacts_dir = "${path.module}/../../../target/lambda"
 
   schedules = {

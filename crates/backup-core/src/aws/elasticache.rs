@@ -19,6 +19,7 @@ use crate::ports::{
     CacheClusterInfo, CreateOutcome, DeleteOutcome, NodeGroupInfo, NodeGroupMemberInfo,
     ReplicationGroupInfo, SnapshotInfo, SnapshotTarget, Snapshots,
 };
+use crate::run::{NodeRole, SnapshotStatus};
 
 /// ElastiCache adapter. Build once per cold start from the shared `SdkConfig`.
 #[derive(Debug, Clone)]
@@ -124,7 +125,7 @@ impl Snapshots for ElastiCacheSnapshots {
                     .map(snapshot_info)
                     .unwrap_or_else(|| SnapshotInfo {
                         name: name.to_string(),
-                        status: "creating".into(),
+                        status: SnapshotStatus::Creating,
                         ..Default::default()
                     }),
             )),
@@ -295,7 +296,7 @@ fn replication_group_info(rg: &ReplicationGroup) -> ReplicationGroupInfo {
                     .iter()
                     .map(|m| NodeGroupMemberInfo {
                         cache_cluster_id: m.cache_cluster_id().unwrap_or_default().to_string(),
-                        current_role: m.current_role().map(str::to_string),
+                        current_role: m.current_role().and_then(NodeRole::from_current_role),
                     })
                     .collect(),
             })
@@ -316,7 +317,11 @@ fn cache_cluster_info(cc: &CacheCluster) -> CacheClusterInfo {
 fn snapshot_info(s: &Snapshot) -> SnapshotInfo {
     SnapshotInfo {
         name: s.snapshot_name().unwrap_or_default().to_string(),
-        status: s.snapshot_status().unwrap_or_default().to_string(),
+        // A snapshot whose status is not reported yet is one being created.
+        status: s
+            .snapshot_status()
+            .filter(|st| !st.is_empty())
+            .map_or(SnapshotStatus::Creating, SnapshotStatus::from),
         replication_group_id: s.replication_group_id().map(str::to_string),
         cache_cluster_id: s.cache_cluster_id().map(str::to_string),
         num_node_groups: s.num_node_groups().and_then(|n| u32::try_from(n).ok()),
@@ -396,8 +401,8 @@ mod tests {
         assert!(!rg.cluster_enabled && !rg.data_tiering);
         assert_eq!(rg.node_groups[0].members[1].cache_cluster_id, "orders-002");
         assert_eq!(
-            rg.node_groups[0].members[1].current_role.as_deref(),
-            Some("replica")
+            rg.node_groups[0].members[1].current_role,
+            Some(NodeRole::Replica)
         );
     }
 
@@ -480,7 +485,7 @@ mod tests {
             .create_snapshot("s2", &SnapshotTarget::ReplicationGroup("big".into()))
             .await
             .unwrap();
-        assert!(matches!(a, CreateOutcome::Created(ref s) if s.status == "creating"));
+        assert!(matches!(a, CreateOutcome::Created(ref s) if s.status == SnapshotStatus::Creating));
         assert!(matches!(b, CreateOutcome::Created(ref s) if s.num_node_groups == Some(3)));
         assert_eq!((by_node.num_calls(), by_group.num_calls()), (1, 1));
     }

@@ -5,7 +5,11 @@
 use async_trait::async_trait;
 
 use crate::error::BackupError;
-use crate::run::Timestamp;
+use crate::manifest::RdbSummary;
+use crate::run::{NodeRole, SnapshotStatus, Timestamp};
+
+/// The status string ElastiCache reports for a group or cluster that accepts a snapshot.
+pub const AVAILABLE: &str = "available";
 
 /// A replication group as `DescribeReplicationGroups` reports it (the fields this tool reads).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,6 +28,13 @@ pub struct ReplicationGroupInfo {
     pub node_groups: Vec<NodeGroupInfo>,
 }
 
+impl ReplicationGroupInfo {
+    /// `Status` is `available` (not `snapshotting`, `modifying`, …).
+    pub fn is_available(&self) -> bool {
+        self.status == AVAILABLE
+    }
+}
+
 /// One shard (`NodeGroup`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeGroupInfo {
@@ -39,7 +50,7 @@ pub struct NodeGroupMemberInfo {
     /// `CacheClusterId` of the member cluster (one node).
     pub cache_cluster_id: String,
     /// `CurrentRole` (`primary` | `replica`), only reported for cluster mode disabled.
-    pub current_role: Option<String>,
+    pub current_role: Option<NodeRole>,
 }
 
 /// A cache cluster (node) as `DescribeCacheClusters` reports it.
@@ -57,6 +68,13 @@ pub struct CacheClusterInfo {
     pub replication_group_id: Option<String>,
 }
 
+impl CacheClusterInfo {
+    /// `CacheClusterStatus` is `available`.
+    pub fn is_available(&self) -> bool {
+        self.status == AVAILABLE
+    }
+}
+
 /// What CreateSnapshot is called with: exactly one id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SnapshotTarget {
@@ -71,8 +89,8 @@ pub enum SnapshotTarget {
 pub struct SnapshotInfo {
     /// `SnapshotName`.
     pub name: String,
-    /// `SnapshotStatus` (free-form string: `creating`, `available`, `copying`, `deleting`, `failed`, …).
-    pub status: String,
+    /// `SnapshotStatus` (`creating`, `available`, `copying`, `deleting`, `failed`, or a value AWS adds later).
+    pub status: SnapshotStatus,
     /// `ReplicationGroupId`.
     pub replication_group_id: Option<String>,
     /// `CacheClusterId`.
@@ -147,10 +165,10 @@ pub struct VerifiedObject {
     pub key: String,
     /// Bytes read (the whole object).
     pub size_bytes: u64,
-    /// SHA-256 of the object, hex.
+    /// SHA-256 of the object, 64 lower-case hex digits.
     pub sha256: String,
-    /// What the RDB holds (version, keys, types, CRC-64).
-    pub report: rdb_check::Report,
+    /// What the RDB holds (version, keys, types, CRC-64), as the manifest records it.
+    pub rdb: RdbSummary,
 }
 
 /// Access to the export bucket.
@@ -160,34 +178,16 @@ pub trait ExportStore: Send + Sync {
     /// `Throttled`, `AwsError`.
     async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<StoredObject>, BackupError>;
 
-    /// Streams `key` (`GetObject`) through the RDB checker and a SHA-256, in bounded memory. Errors:
-    /// `ExportCorrupt` (the object is not a sound RDB; the message names it and the offset), `Throttled`,
-    /// `AwsError`.
-    async fn verify_object(&self, bucket: &str, key: &str) -> Result<VerifiedObject, BackupError>;
-
     /// Writes a JSON document (`PutObject`, `application/json`). Errors: `Throttled`, `AwsError`.
     async fn put_json(&self, bucket: &str, key: &str, body: String) -> Result<(), BackupError>;
 }
 
-/// Checks an object's bytes from `reader` as [`ExportStore::verify_object`] does (shared by adapters and fakes).
-///
-/// # Errors
-/// `ExportCorrupt` naming `key` and what the checker found; `AwsError` when reading the object failed (a network or
-/// S3 error is not evidence of a corrupt backup).
-pub fn verify_reader(key: &str, reader: impl std::io::Read) -> Result<VerifiedObject, BackupError> {
-    let (report, sha256) = rdb_check::check_and_hash(reader).map_err(|e| match e {
-        rdb_check::RdbError::Io { .. } => BackupError::AwsError {
-            message: format!("reading {key}: {e}"),
-            source: Some(Box::new(e)),
-        },
-        e => BackupError::ExportCorrupt {
-            message: format!("{key}: {e}"),
-        },
-    })?;
-    Ok(VerifiedObject {
-        key: key.to_string(),
-        size_bytes: report.bytes,
-        sha256,
-        report,
-    })
+/// The end-to-end check of one exported object (used by VerifyExport only; implemented with `rdb-check` by the
+/// `rdb-verify` crate, so the other functions do not link the checker).
+#[async_trait]
+pub trait Verifier: Send + Sync {
+    /// Reads `s3://bucket/key` end to end in bounded memory, checks it as an RDB file and hashes it (SHA-256).
+    /// Errors: `ExportCorrupt` (not a sound RDB; the message names the key and the offset), `Throttled`,
+    /// `AwsError` (reading failed: never mistaken for corruption).
+    async fn verify_object(&self, bucket: &str, key: &str) -> Result<VerifiedObject, BackupError>;
 }

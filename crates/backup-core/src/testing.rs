@@ -1,7 +1,7 @@
 //! In-memory fakes of the ports and a settable clock, for handler unit tests (feature `testing`).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
@@ -9,6 +9,7 @@ use time::{Duration, OffsetDateTime};
 use crate::clock::Clock;
 use crate::error::BackupError;
 use crate::ports::*;
+use crate::run::NodeRole;
 
 /// A clock that stays where it is put.
 #[derive(Debug)]
@@ -73,7 +74,7 @@ impl FakeSnapshots {
                             .iter()
                             .map(|(node, role, _)| NodeGroupMemberInfo {
                                 cache_cluster_id: (*node).into(),
-                                current_role: Some((*role).into()),
+                                current_role: NodeRole::from_current_role(role),
                             })
                             .collect(),
                     }],
@@ -316,15 +317,18 @@ impl Snapshots for FakeSnapshots {
     }
 }
 
-/// In-memory [`ExportStore`]: objects per bucket.
-#[derive(Debug, Default)]
+/// Object bytes by (bucket, key).
+pub type ObjectContents = HashMap<(String, String), Vec<u8>>;
+
+/// In-memory [`ExportStore`]: objects per bucket. Clones share the same objects (a fake verifier reads them).
+#[derive(Debug, Default, Clone)]
 pub struct FakeExportStore {
     /// Objects by bucket.
-    pub buckets: Mutex<HashMap<String, Vec<StoredObject>>>,
-    /// Object contents by (bucket, key), for `verify_object`; written by `put_json` too.
-    pub contents: Mutex<HashMap<(String, String), Vec<u8>>>,
+    pub buckets: Arc<Mutex<HashMap<String, Vec<StoredObject>>>>,
+    /// Object contents by (bucket, key), for a verifier; written by `put_json` too.
+    pub contents: Arc<Mutex<ObjectContents>>,
     /// Errors to return, in order, from `list`.
-    pub fail_next: Mutex<VecDeque<BackupError>>,
+    pub fail_next: Arc<Mutex<VecDeque<BackupError>>>,
 }
 
 impl FakeExportStore {
@@ -390,14 +394,6 @@ impl ExportStore for FakeExportStore {
             .filter(|o| o.key.starts_with(prefix))
             .cloned()
             .collect())
-    }
-
-    async fn verify_object(&self, bucket: &str, key: &str) -> Result<VerifiedObject, BackupError> {
-        let bytes = self.get(bucket, key).ok_or_else(|| BackupError::AwsError {
-            message: format!("GetObject s3://{bucket}/{key}: NoSuchKey"),
-            source: None,
-        })?;
-        verify_reader(key, &bytes[..])
     }
 
     async fn put_json(&self, bucket: &str, key: &str, body: String) -> Result<(), BackupError> {

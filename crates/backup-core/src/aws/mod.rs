@@ -31,7 +31,7 @@ const THROTTLING_CODES: &[&str] = &[
 ];
 
 /// `"<op> <subject>: <Code>: <message>"`, or the full error context when AWS returned no code (network, timeout).
-pub(crate) fn aws_message<E>(op: &str, subject: &str, err: &E) -> String
+pub fn aws_message<E>(op: &str, subject: &str, err: &E) -> String
 where
     E: ProvideErrorMetadata + std::error::Error,
 {
@@ -42,8 +42,9 @@ where
     }
 }
 
-/// The last fallthrough for an SDK error: `Throttled` for throttling codes, `AwsError` otherwise.
-pub(crate) fn fallback<E>(op: &str, subject: &str, err: E) -> BackupError
+/// The last fallthrough for an SDK error: `Throttled` for throttling codes, `AwsError` otherwise (also used by the
+/// verifier's adapter in `rdb-verify`).
+pub fn fallback<E>(op: &str, subject: &str, err: E) -> BackupError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {

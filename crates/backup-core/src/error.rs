@@ -9,7 +9,10 @@ use lambda_runtime::Diagnostic;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A failed step. The variant decides what the state machine does (see [`BackupError::error_type`]).
-#[derive(Debug, thiserror::Error)]
+///
+/// The variant's name *is* the `error_type` (derived with `strum`), and [`BackupError::ERROR_TYPES`] lists them all:
+/// the contract test `tests/contracts.rs` checks every `ErrorEquals` of every ASL file against that list.
+#[derive(Debug, thiserror::Error, strum::IntoStaticStr, strum::VariantNames)]
 pub enum BackupError {
     /// The execution input fails validation. Caught → the execution fails. Nothing was created.
     #[error("invalid input: `{field}` {rule}")]
@@ -117,41 +120,14 @@ pub enum BackupError {
 }
 
 impl BackupError {
-    /// The stable name Step Functions sees as the error (Lambda `errorType`), e.g. `ClusterBusy`.
+    /// The stable name Step Functions sees as the error (Lambda `errorType`): the variant's name, e.g.
+    /// `ClusterBusy`.
     pub fn error_type(&self) -> &'static str {
-        match self {
-            Self::InvalidInput { .. } => "InvalidInput",
-            Self::ClusterBusy { .. } => "ClusterBusy",
-            Self::Throttled { .. } => "Throttled",
-            Self::TargetNotFound { .. } => "TargetNotFound",
-            Self::NotSupported { .. } => "NotSupported",
-            Self::SnapshotQuotaExceeded { .. } => "SnapshotQuotaExceeded",
-            Self::SnapshotFailed { .. } => "SnapshotFailed",
-            Self::SnapshotTimeout { .. } => "SnapshotTimeout",
-            Self::ExportRejected { .. } => "ExportRejected",
-            Self::ExportTimeout { .. } => "ExportTimeout",
-            Self::ExportCorrupt { .. } => "ExportCorrupt",
-            Self::ExportIncomplete { .. } => "ExportIncomplete",
-            Self::AwsError { .. } => "AwsError",
-        }
+        self.into()
     }
 
-    /// Every `error_type` this enum can produce (the ASL consistency test reads this list).
-    pub const ALL_ERROR_TYPES: &'static [&'static str] = &[
-        "InvalidInput",
-        "ClusterBusy",
-        "Throttled",
-        "TargetNotFound",
-        "NotSupported",
-        "SnapshotQuotaExceeded",
-        "SnapshotFailed",
-        "SnapshotTimeout",
-        "ExportRejected",
-        "ExportTimeout",
-        "ExportCorrupt",
-        "ExportIncomplete",
-        "AwsError",
-    ];
+    /// Every `error_type` this enum can produce, derived from the variants.
+    pub const ERROR_TYPES: &'static [&'static str] = <Self as strum::VariantNames>::VARIANTS;
 
     /// Shorthand for [`BackupError::InvalidInput`].
     pub fn invalid_input(field: impl Into<String>, rule: impl Into<String>) -> Self {
@@ -202,55 +178,18 @@ mod tests {
     }
 
     #[test]
-    fn every_variant_name_is_listed() {
-        let samples = [
-            BackupError::invalid_input("a", "b"),
-            BackupError::ClusterBusy {
-                message: String::new(),
-                source: None,
-            },
-            BackupError::Throttled {
-                message: String::new(),
-                source: None,
-            },
-            BackupError::TargetNotFound {
-                message: String::new(),
-                source: None,
-            },
-            BackupError::NotSupported {
-                message: String::new(),
-                source: None,
-            },
-            BackupError::SnapshotQuotaExceeded {
-                message: String::new(),
-                source: None,
-            },
-            BackupError::SnapshotFailed {
-                message: String::new(),
-            },
-            BackupError::SnapshotTimeout {
-                message: String::new(),
-            },
-            BackupError::ExportRejected {
-                message: String::new(),
-                source: None,
-            },
-            BackupError::ExportTimeout {
-                message: String::new(),
-            },
-            BackupError::ExportCorrupt {
-                message: String::new(),
-            },
-            BackupError::ExportIncomplete {
-                message: String::new(),
-            },
-            BackupError::AwsError {
-                message: String::new(),
-                source: None,
-            },
-        ];
-        let names: Vec<_> = samples.iter().map(BackupError::error_type).collect();
-        assert_eq!(names, BackupError::ALL_ERROR_TYPES);
+    fn the_error_type_is_the_variant_name_and_is_listed() {
+        let busy = BackupError::ClusterBusy {
+            message: String::new(),
+            source: None,
+        };
+        assert_eq!(busy.error_type(), "ClusterBusy");
+        assert_eq!(
+            BackupError::invalid_input("a", "b").error_type(),
+            "InvalidInput"
+        );
+        assert!(BackupError::ERROR_TYPES.contains(&"ExportCorrupt"));
+        assert_eq!(BackupError::ERROR_TYPES.len(), 13);
     }
 
     #[test]

@@ -85,6 +85,12 @@ pub fn shard_object_key(export_name: &str, index: u32) -> String {
     format!("{export_name}-{index:04}.rdb")
 }
 
+/// The S3 key of an export's manifest, next to its objects: `<export name>.manifest.json`
+/// (see [`crate::manifest::Manifest`]).
+pub fn manifest_key(export_name: &str) -> String {
+    format!("{export_name}.manifest.json")
+}
+
 /// Checks the ElastiCache id rules (1–40 characters, letters, digits and hyphens, starting with a letter, no `--`,
 /// no trailing `-`), case-insensitively.
 ///
@@ -200,6 +206,20 @@ mod tests {
             "ecb-orders-12345678-0001.rdb"
         );
         assert_eq!(shard_object_key("e", 12), "e-0012.rdb");
+    }
+
+    #[test]
+    fn manifest_sits_next_to_the_objects() {
+        assert_eq!(
+            manifest_key("ecb-orders-12345678"),
+            "ecb-orders-12345678.manifest.json"
+        );
+        assert!(manifest_key("e").starts_with("e"));
+        assert!(!is_manifest_a_shard_key());
+    }
+
+    fn is_manifest_a_shard_key() -> bool {
+        crate::export::is_shard_key("e", &manifest_key("e"))
     }
 
     #[test]

@@ -33,6 +33,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::naming::TargetKind;
+use crate::ports::{CacheClusterInfo, ReplicationGroupInfo, SnapshotInfo};
+
 /// Timestamps in the document are RFC 3339, UTC.
 pub type Timestamp = OffsetDateTime;
 
@@ -122,8 +125,9 @@ pub enum TargetRef {
     CacheClusterId(String),
 }
 
-/// What was snapshotted, recorded by CreateSnapshot.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What was snapshotted, recorded by CreateSnapshot. Built by the constructors below (target resolution in
+/// [`crate::target`]), never field by field in a handler.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Source {
     /// The replication group, if any.
@@ -132,10 +136,10 @@ pub struct Source {
     /// The node (member cluster) snapshotted; absent for a cluster-mode enabled group snapshot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_cluster_id: Option<String>,
-    /// `replica`, `primary`, or `group` (cluster mode enabled: ElastiCache picks the nodes).
-    pub role: String,
+    /// `replica`, `primary`, `group` (cluster mode enabled: ElastiCache picks the nodes) or `unknown`.
+    pub role: NodeRole,
     /// `enabled` or `disabled`.
-    pub cluster_mode: String,
+    pub cluster_mode: ClusterMode,
     /// `redis` or `valkey`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<String>,
@@ -146,12 +150,109 @@ pub struct Source {
     pub shard_count: u32,
 }
 
+impl Source {
+    /// A standalone cluster: its only node, role `primary`, one shard.
+    pub fn standalone(cc: &CacheClusterInfo) -> Self {
+        Self {
+            replication_group_id: None,
+            cache_cluster_id: Some(cc.id.clone()),
+            role: NodeRole::Primary,
+            cluster_mode: ClusterMode::Disabled,
+            engine: cc.engine.clone(),
+            engine_version: cc.engine_version.clone(),
+            shard_count: 1,
+        }
+    }
+
+    /// Node `cc` of the cluster-mode disabled group `rg`, in `role`: one shard.
+    pub fn group_node(rg: &ReplicationGroupInfo, cc: &CacheClusterInfo, role: NodeRole) -> Self {
+        Self {
+            replication_group_id: Some(rg.id.clone()),
+            cache_cluster_id: Some(cc.id.clone()),
+            role,
+            cluster_mode: ClusterMode::Disabled,
+            engine: rg.engine.clone().or_else(|| cc.engine.clone()),
+            engine_version: cc.engine_version.clone(),
+            shard_count: 1,
+        }
+    }
+
+    /// The cluster-mode enabled group `rg` as a whole: one shard per node group.
+    pub fn cluster_mode_enabled(rg: &ReplicationGroupInfo, engine_version: Option<String>) -> Self {
+        Self {
+            replication_group_id: Some(rg.id.clone()),
+            cache_cluster_id: None,
+            role: NodeRole::Group,
+            cluster_mode: ClusterMode::Enabled,
+            engine: rg.engine.clone(),
+            engine_version,
+            shard_count: u32::try_from(rg.node_groups.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// A resumed snapshot of the whole group `rg` (no `CacheClusterId`): shard count from `NumNodeGroups`.
+    pub fn resumed_group_snapshot(rg: &ReplicationGroupInfo, existing: &SnapshotInfo) -> Self {
+        Self {
+            replication_group_id: Some(rg.id.clone()),
+            cache_cluster_id: None,
+            role: NodeRole::Group,
+            cluster_mode: ClusterMode::from_cluster_enabled(rg.cluster_enabled),
+            engine: rg.engine.clone(),
+            engine_version: None,
+            shard_count: Self::shards_of(rg, existing),
+        }
+    }
+
+    /// A resumed snapshot of node `node` of group `rg`, whose role is read now.
+    pub fn resumed_node_snapshot(
+        rg: &ReplicationGroupInfo,
+        existing: &SnapshotInfo,
+        node: &str,
+        role: NodeRole,
+        engine_version: Option<String>,
+    ) -> Self {
+        Self {
+            replication_group_id: Some(rg.id.clone()),
+            cache_cluster_id: Some(node.to_string()),
+            role,
+            cluster_mode: ClusterMode::from_cluster_enabled(rg.cluster_enabled),
+            engine: rg.engine.clone(),
+            engine_version,
+            shard_count: Self::shards_of(rg, existing),
+        }
+    }
+
+    fn shards_of(rg: &ReplicationGroupInfo, existing: &SnapshotInfo) -> u32 {
+        existing
+            .num_node_groups
+            .unwrap_or_else(|| u32::try_from(rg.node_groups.len()).unwrap_or(1))
+    }
+
+    /// The node, or else the group: what messages name as the snapshot's source.
+    pub fn name(&self) -> &str {
+        self.cache_cluster_id
+            .as_deref()
+            .or(self.replication_group_id.as_deref())
+            .unwrap_or_default()
+    }
+}
+
+impl TargetRef {
+    /// The kind of id (part of the snapshot name's hash) and the id.
+    pub fn kind_and_id(&self) -> (TargetKind, &str) {
+        match self {
+            Self::ReplicationGroupId(id) => (TargetKind::ReplicationGroup, id),
+            Self::CacheClusterId(id) => (TargetKind::CacheCluster, id),
+        }
+    }
+}
+
 /// Snapshot progress.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SnapshotProgress {
     /// `SnapshotStatus` as ElastiCache reports it (`creating`, `available`, …).
-    pub status: String,
+    pub status: SnapshotStatus,
     /// True when CreateSnapshot found this run's snapshot already there and resumed it.
     #[serde(default)]
     pub resumed: bool,
@@ -177,7 +278,7 @@ pub struct ExportProgress {
     /// `TargetBucket`.
     pub bucket: String,
     /// `exporting` until every shard object is in S3, then `complete`.
-    pub status: String,
+    pub status: ExportStatus,
     /// True when the objects were already in S3 from an earlier attempt of this run.
     #[serde(default)]
     pub resumed: bool,
@@ -249,20 +350,12 @@ pub struct VerifiedSummary {
     pub types: BTreeMap<String, u64>,
 }
 
-/// Export status values written to `export.status`.
-pub mod export_status {
-    /// CopySnapshot accepted; objects not all there yet.
-    pub const EXPORTING: &str = "exporting";
-    /// Every shard's object is in S3 and non-empty.
-    pub const COMPLETE: &str = "complete";
-}
-
 /// What the last step did with the source snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Cleanup {
     /// `deleted`, `already-deleted` or `kept`.
-    pub source_snapshot: String,
+    pub source_snapshot: CleanupOutcome,
     /// When.
     #[serde(with = "time::serde::rfc3339")]
     pub at: Timestamp,
@@ -294,6 +387,216 @@ pub struct StepTiming {
     pub total_millis: u64,
 }
 
+/// `SnapshotStatus` of an ElastiCache snapshot (Amazon ElastiCache API Reference, `Snapshot`: "creating | available |
+/// restoring | copying | deleting"; `failed` from the User Guide's `ElastiCache:SnapshotFailed`). A value AWS adds
+/// later is kept verbatim in [`SnapshotStatus::Other`] and counts as in progress. JSON: the plain string.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum SnapshotStatus {
+    /// `creating`: BGSAVE under way (also a snapshot whose status is not reported yet).
+    #[default]
+    Creating,
+    /// `available`: ready to export (the `IsSnapshotReady` Choice state compares with this).
+    Available,
+    /// `restoring`: a cluster is being created from it.
+    Restoring,
+    /// `copying`: a CopySnapshot (export) is reading it.
+    Copying,
+    /// `deleting`.
+    Deleting,
+    /// `failed`.
+    Failed,
+    /// Any other value, as reported.
+    Other(String),
+}
+
+impl SnapshotStatus {
+    /// Every documented value, as serialized (the contract tests compare Choice states with these).
+    pub const KNOWN: &'static [&'static str] = &[
+        "creating",
+        "available",
+        "restoring",
+        "copying",
+        "deleting",
+        "failed",
+    ];
+
+    /// The string ElastiCache uses.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Creating => "creating",
+            Self::Available => "available",
+            Self::Restoring => "restoring",
+            Self::Copying => "copying",
+            Self::Deleting => "deleting",
+            Self::Failed => "failed",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+impl From<&str> for SnapshotStatus {
+    fn from(s: &str) -> Self {
+        match s {
+            "creating" => Self::Creating,
+            "available" => Self::Available,
+            "restoring" => Self::Restoring,
+            "copying" => Self::Copying,
+            "deleting" => Self::Deleting,
+            "failed" => Self::Failed,
+            other => Self::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<String> for SnapshotStatus {
+    fn from(s: String) -> Self {
+        Self::from(s.as_str())
+    }
+}
+
+impl From<SnapshotStatus> for String {
+    fn from(s: SnapshotStatus) -> Self {
+        match s {
+            SnapshotStatus::Other(s) => s,
+            known => known.as_str().to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for SnapshotStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `export.status` (the `IsExportComplete` Choice state compares with `complete`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum ExportStatus {
+    /// CopySnapshot accepted; objects not all in S3 yet.
+    Exporting,
+    /// Every shard's object is in S3 and non-empty.
+    Complete,
+}
+
+/// The role of the node snapshotted (`NodeGroupMember.CurrentRole`, read at run time).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum NodeRole {
+    /// A read replica: the primary never forks for BGSAVE.
+    Replica,
+    /// The primary (no available replica, or a standalone cluster's only node).
+    Primary,
+    /// Cluster mode enabled: the snapshot is of the replication group; ElastiCache picks a node per shard.
+    Group,
+    /// A resumed snapshot of a node no longer in the group.
+    Unknown,
+}
+
+impl NodeRole {
+    /// Parses `CurrentRole` as ElastiCache reports it (`primary` | `replica`); anything else is `None`.
+    pub fn from_current_role(role: &str) -> Option<Self> {
+        match role {
+            r if r.eq_ignore_ascii_case("primary") => Some(Self::Primary),
+            r if r.eq_ignore_ascii_case("replica") => Some(Self::Replica),
+            _ => None,
+        }
+    }
+}
+
+/// Cluster mode of the source (`ReplicationGroup.ClusterEnabled`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum ClusterMode {
+    /// Sharded: one `.rdb` per shard, restored with `Slots`.
+    Enabled,
+    /// One shard (a replication group without cluster mode, or a standalone cluster).
+    Disabled,
+}
+
+impl ClusterMode {
+    /// `Enabled` when `ClusterEnabled` is true.
+    pub fn from_cluster_enabled(enabled: bool) -> Self {
+        if enabled {
+            Self::Enabled
+        } else {
+            Self::Disabled
+        }
+    }
+}
+
+/// What DeleteSnapshot did with the source snapshot.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum CleanupOutcome {
+    /// DeleteSnapshot accepted.
+    Deleted,
+    /// `SnapshotNotFoundFault`: someone (a duplicate of this execution) deleted it first.
+    AlreadyDeleted,
+    /// `keepSourceSnapshot` was set.
+    Kept,
+}
+
+macro_rules! display_as_serialized {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(<&'static str>::from(*self))
+            }
+        }
+    )*};
+}
+display_as_serialized!(ExportStatus, NodeRole, ClusterMode, CleanupOutcome);
+
 impl BackupRun {
     /// Records one invocation of `step` that ran from `started` to `finished`.
     pub fn record_timing(&mut self, step: &str, started: Timestamp, finished: Timestamp) {
@@ -319,12 +622,7 @@ impl BackupRun {
     /// # Errors
     /// [`crate::BackupError::InvalidInput`] naming `request`.
     pub fn request(&self) -> Result<&Request, crate::BackupError> {
-        self.request.as_ref().ok_or_else(|| {
-            crate::BackupError::invalid_input(
-                "request",
-                "is missing: the run document must come from CreateSnapshot",
-            )
-        })
+        from_create_snapshot(self.request.as_ref(), "request")
     }
 
     /// The snapshot name, or `InvalidInput` if missing.
@@ -332,12 +630,7 @@ impl BackupRun {
     /// # Errors
     /// [`crate::BackupError::InvalidInput`] naming `snapshotName`.
     pub fn snapshot_name(&self) -> Result<&str, crate::BackupError> {
-        self.snapshot_name.as_deref().ok_or_else(|| {
-            crate::BackupError::invalid_input(
-                "snapshotName",
-                "is missing: the run document must come from CreateSnapshot",
-            )
-        })
+        from_create_snapshot(self.snapshot_name.as_deref(), "snapshotName")
     }
 
     /// The export name, or `InvalidInput` if missing.
@@ -345,12 +638,7 @@ impl BackupRun {
     /// # Errors
     /// [`crate::BackupError::InvalidInput`] naming `exportName`.
     pub fn export_name(&self) -> Result<&str, crate::BackupError> {
-        self.export_name.as_deref().ok_or_else(|| {
-            crate::BackupError::invalid_input(
-                "exportName",
-                "is missing: the run document must come from CreateSnapshot",
-            )
-        })
+        from_create_snapshot(self.export_name.as_deref(), "exportName")
     }
 
     /// The source, or `InvalidInput` if missing.
@@ -358,13 +646,18 @@ impl BackupRun {
     /// # Errors
     /// [`crate::BackupError::InvalidInput`] naming `source`.
     pub fn source(&self) -> Result<&Source, crate::BackupError> {
-        self.source.as_ref().ok_or_else(|| {
-            crate::BackupError::invalid_input(
-                "source",
-                "is missing: the run document must come from CreateSnapshot",
-            )
-        })
+        from_create_snapshot(self.source.as_ref(), "source")
     }
+}
+
+/// A part of the run document that CreateSnapshot writes, or `InvalidInput` naming it.
+fn from_create_snapshot<T>(part: Option<T>, field: &str) -> Result<T, crate::BackupError> {
+    part.ok_or_else(|| {
+        crate::BackupError::invalid_input(
+            field,
+            "is missing: the run document must come from CreateSnapshot",
+        )
+    })
 }
 
 #[cfg(test)]

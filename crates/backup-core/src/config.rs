@@ -1,0 +1,237 @@
+//! Function configuration, read from the environment once, at cold start: [`Env`] is the one loader every function
+//! uses (the backup steps through [`Config`], notify through its own settings), so a bad value fails the cold start
+//! with the variable's name instead of a run half-way through.
+
+use std::env;
+use std::ops::RangeInclusive;
+
+/// Default deadline for a snapshot to become `available`, in seconds.
+pub const DEFAULT_SNAPSHOT_TIMEOUT_SECONDS: u64 = 3600;
+/// Default deadline for every shard's `.rdb` to appear in S3 after CopySnapshot, in seconds.
+pub const DEFAULT_EXPORT_TIMEOUT_SECONDS: u64 = 3600;
+/// Default size of one ranged `GetObject` of VerifyExport, MiB.
+pub const DEFAULT_VERIFY_PART_MIB: u64 = 8;
+/// Default number of ranged `GetObject` requests VerifyExport keeps in flight.
+pub const DEFAULT_VERIFY_PARALLEL_PARTS: u64 = 4;
+
+/// A variable that is set but breaks its rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}={value:?}: {rule}")]
+pub struct ConfigError {
+    /// The environment variable.
+    pub variable: String,
+    /// Its value.
+    pub value: String,
+    /// The rule it breaks.
+    pub rule: String,
+}
+
+/// Typed access to environment variables; an empty or blank value counts as unset.
+pub struct Env<F> {
+    lookup: F,
+}
+
+impl Env<fn(&str) -> Option<String>> {
+    /// The process environment.
+    pub fn process() -> Self {
+        Self {
+            lookup: |k| env::var(k).ok(),
+        }
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    /// Variables from `lookup` (a map in tests).
+    pub fn from_lookup(lookup: F) -> Self {
+        Self { lookup }
+    }
+
+    /// The trimmed value, or `None` when unset or blank.
+    pub fn string(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A whole number within `range`, `default` when unset.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the variable and the range.
+    pub fn number(
+        &self,
+        name: &str,
+        default: u64,
+        range: RangeInclusive<u64>,
+    ) -> Result<u64, ConfigError> {
+        let Some(value) = self.string(name) else {
+            return Ok(default);
+        };
+        match value.parse::<u64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(ConfigError {
+                variable: name.to_string(),
+                rule: format!(
+                    "must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+                value,
+            }),
+        }
+    }
+
+    /// A positive whole number of seconds, `default` when unset.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the variable.
+    pub fn seconds(&self, name: &str, default: u64) -> Result<u64, ConfigError> {
+        self.number(name, default, 1..=u64::MAX)
+            .map_err(|e| ConfigError {
+                rule: "must be a positive integer number of seconds".into(),
+                ..e
+            })
+    }
+
+    /// `true` or `false` (any case), `default` when unset.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the variable.
+    pub fn flag(&self, name: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.string(name) {
+            None => Ok(default),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+            Some(value) => Err(ConfigError {
+                variable: name.to_string(),
+                value,
+                rule: "must be true or false".into(),
+            }),
+        }
+    }
+}
+
+/// Settings of the backup step functions.
+///
+/// | variable | meaning | default |
+/// |---|---|---|
+/// | `BACKUP_BUCKET` | export bucket used when the execution input names none | none (input must name one) |
+/// | `SNAPSHOT_TIMEOUT_SECONDS` | default snapshot deadline, seconds | 3600 |
+/// | `EXPORT_TIMEOUT_SECONDS` | default export deadline, seconds | 3600 |
+/// | `VERIFY_PART_MIB` | bytes per ranged GetObject of VerifyExport, MiB, 1–1024 | 8 |
+/// | `VERIFY_PARALLEL_PARTS` | ranged GetObject requests in flight, 1–64 (memory ≈ part × parallel) | 4 |
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Default export bucket (`BACKUP_BUCKET`).
+    pub default_bucket: Option<String>,
+    /// Default snapshot deadline in seconds.
+    pub snapshot_timeout_seconds: u64,
+    /// Default export deadline in seconds.
+    pub export_timeout_seconds: u64,
+    /// Bytes per ranged read when verifying.
+    pub verify_part_bytes: u64,
+    /// Ranged reads in flight when verifying.
+    pub verify_parallel_parts: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            default_bucket: None,
+            snapshot_timeout_seconds: DEFAULT_SNAPSHOT_TIMEOUT_SECONDS,
+            export_timeout_seconds: DEFAULT_EXPORT_TIMEOUT_SECONDS,
+            verify_part_bytes: DEFAULT_VERIFY_PART_MIB * 1024 * 1024,
+            verify_parallel_parts: DEFAULT_VERIFY_PARALLEL_PARTS as usize,
+        }
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first variable that breaks its rule.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::load(&Env::process())
+    }
+
+    /// Reads the configuration from `env`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first variable that breaks its rule.
+    pub fn load<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            default_bucket: env.string("BACKUP_BUCKET"),
+            snapshot_timeout_seconds: env
+                .seconds("SNAPSHOT_TIMEOUT_SECONDS", DEFAULT_SNAPSHOT_TIMEOUT_SECONDS)?,
+            export_timeout_seconds: env
+                .seconds("EXPORT_TIMEOUT_SECONDS", DEFAULT_EXPORT_TIMEOUT_SECONDS)?,
+            verify_part_bytes: env.number("VERIFY_PART_MIB", DEFAULT_VERIFY_PART_MIB, 1..=1024)?
+                * 1024
+                * 1024,
+            verify_parallel_parts: usize::try_from(env.number(
+                "VERIFY_PARALLEL_PARTS",
+                DEFAULT_VERIFY_PARALLEL_PARTS,
+                1..=64,
+            )?)
+            .unwrap_or(1),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&'static str, &'static str)]) -> Env<impl Fn(&str) -> Option<String>> {
+        let m: HashMap<&str, &str> = pairs.iter().copied().collect();
+        Env::from_lookup(move |k: &str| m.get(k).map(|v| v.to_string()))
+    }
+
+    #[test]
+    fn defaults_apply_when_variables_are_absent_or_blank() {
+        assert_eq!(Config::load(&env(&[])).unwrap(), Config::default());
+        assert_eq!(
+            Config::load(&env(&[("BACKUP_BUCKET", " "), ("VERIFY_PART_MIB", "")])).unwrap(),
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn reads_every_setting() {
+        let c = Config::load(&env(&[
+            ("BACKUP_BUCKET", "b1"),
+            ("SNAPSHOT_TIMEOUT_SECONDS", "60"),
+            ("EXPORT_TIMEOUT_SECONDS", "90"),
+            ("VERIFY_PART_MIB", " 16 "),
+            ("VERIFY_PARALLEL_PARTS", "2"),
+        ]))
+        .unwrap();
+        assert_eq!(c.default_bucket.as_deref(), Some("b1"));
+        assert_eq!(
+            (c.snapshot_timeout_seconds, c.export_timeout_seconds),
+            (60, 90)
+        );
+        assert_eq!(
+            (c.verify_part_bytes, c.verify_parallel_parts),
+            (16 << 20, 2)
+        );
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable_and_the_rule() {
+        let err = Config::load(&env(&[("EXPORT_TIMEOUT_SECONDS", "soon")])).unwrap_err();
+        assert_eq!(err.variable, "EXPORT_TIMEOUT_SECONDS");
+        assert!(err.to_string().contains("positive integer"), "{err}");
+        for (name, value) in [("VERIFY_PART_MIB", "0"), ("VERIFY_PARALLEL_PARTS", "65")] {
+            let pairs = [(name, value)];
+            let err = Config::load(&env(&pairs)).unwrap_err();
+            assert!(err.to_string().starts_with(name), "{err}");
+        }
+        assert_eq!(
+            env(&[("X", "yes")]).flag("X", false).unwrap_err().rule,
+            "must be true or false"
+        );
+        assert!(env(&[("X", "TRUE")]).flag("X", false).unwrap());
+    }
+}

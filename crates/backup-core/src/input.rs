@@ -1,0 +1,356 @@
+//! The execution input ([`ExecutionInput`], a typed struct) and its validation into a [`Request`], before any AWS
+//! resource is created.
+//!
+//! Accepted input (DESIGN.md §3); every other field is refused by name:
+//!
+//! | field | type | rule |
+//! |---|---|---|
+//! | `replicationGroupId` | string | exactly one of this and `cacheClusterId`; ElastiCache id rules |
+//! | `cacheClusterId` | string | see above |
+//! | `bucket` | string | S3 bucket name rules (3–63, lower-case, DNS-compliant); default `BACKUP_BUCKET` |
+//! | `snapshotTimeoutSeconds` | integer | 60–604800; default `SNAPSHOT_TIMEOUT_SECONDS` |
+//! | `exportTimeoutSeconds` | integer | 60–604800; default `EXPORT_TIMEOUT_SECONDS` |
+//! | `keepSourceSnapshot` | boolean | default false |
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::Config;
+use crate::error::BackupError;
+use crate::naming::check_elasticache_id;
+use crate::run::{Request, TargetRef};
+
+/// Smallest accepted deadline, seconds.
+pub const MIN_TIMEOUT_SECONDS: u64 = 60;
+/// Largest accepted deadline (7 days), seconds.
+pub const MAX_TIMEOUT_SECONDS: u64 = 604_800;
+
+/// The execution input, as a schedule or a person gives it (camelCase JSON; `null` counts as absent).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExecutionInput {
+    /// `ReplicationGroupId` to back up.
+    pub replication_group_id: Option<String>,
+    /// `CacheClusterId` to back up (a standalone cluster, or a member node whose group is then backed up).
+    pub cache_cluster_id: Option<String>,
+    /// Export bucket.
+    pub bucket: Option<String>,
+    /// Snapshot deadline, seconds.
+    pub snapshot_timeout_seconds: Option<u64>,
+    /// Export deadline, seconds.
+    pub export_timeout_seconds: Option<u64>,
+    /// Keep the ElastiCache snapshot after a verified export.
+    pub keep_source_snapshot: Option<bool>,
+}
+
+impl ExecutionInput {
+    /// Parses the input; a wrong type or an unknown field is `InvalidInput` naming the field.
+    ///
+    /// # Errors
+    /// [`BackupError::InvalidInput`] naming the field and its rule.
+    pub fn parse(input: &Value) -> Result<Self, BackupError> {
+        if !input.is_object() {
+            return Err(BackupError::invalid_input(
+                "(input)",
+                "must be a JSON object",
+            ));
+        }
+        serde_path_to_error::deserialize(input).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            match unknown_field(&inner) {
+                Some((field, expected)) => BackupError::invalid_input(
+                    field,
+                    format!("is not a known field; expected one of {expected}"),
+                ),
+                None => {
+                    let rule = rule_of(&path);
+                    BackupError::invalid_input(path, rule)
+                }
+            }
+        })
+    }
+}
+
+/// The field and the struct's own field list from serde's "unknown field `x`, expected one of `a`, `b`" (the
+/// message `deny_unknown_fields` produces; its path is the enclosing object, so the field comes from here).
+fn unknown_field(message: &str) -> Option<(String, String)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let expected = rest
+        .split_once("expected one of ")
+        .map_or("", |(_, list)| list)
+        .replace('`', "");
+    Some((field.to_string(), expected))
+}
+
+/// The rule of a field, for a value of the wrong type.
+fn rule_of(field: &str) -> String {
+    match field {
+        "snapshotTimeoutSeconds" | "exportTimeoutSeconds" => timeout_rule(),
+        "keepSourceSnapshot" => "must be true or false".into(),
+        _ => "must be a string".into(),
+    }
+}
+
+fn timeout_rule() -> String {
+    format!("must be a whole number of seconds from {MIN_TIMEOUT_SECONDS} to {MAX_TIMEOUT_SECONDS}")
+}
+
+/// Validates the execution input against the table in the module doc, filling defaults from `config`.
+///
+/// # Errors
+/// [`BackupError::InvalidInput`] naming the first field at fault and the rule it breaks.
+pub fn validate(input: &Value, config: &Config) -> Result<Request, BackupError> {
+    let input = ExecutionInput::parse(input)?;
+    let rg = non_empty(input.replication_group_id, "replicationGroupId")?;
+    let cc = non_empty(input.cache_cluster_id, "cacheClusterId")?;
+    let target = match (rg, cc) {
+        (Some(_), Some(_)) => {
+            return Err(BackupError::invalid_input(
+                "replicationGroupId",
+                "and `cacheClusterId` are both set; give exactly one",
+            ));
+        }
+        (None, None) => {
+            return Err(BackupError::invalid_input(
+                "replicationGroupId",
+                "is required (or `cacheClusterId`); give exactly one",
+            ));
+        }
+        (Some(id), None) => {
+            check_elasticache_id(&id)
+                .map_err(|rule| BackupError::invalid_input("replicationGroupId", rule))?;
+            TargetRef::ReplicationGroupId(id.to_ascii_lowercase())
+        }
+        (None, Some(id)) => {
+            check_elasticache_id(&id)
+                .map_err(|rule| BackupError::invalid_input("cacheClusterId", rule))?;
+            TargetRef::CacheClusterId(id.to_ascii_lowercase())
+        }
+    };
+
+    let bucket = match non_empty(input.bucket, "bucket")? {
+        Some(b) => b,
+        None => config.default_bucket.clone().ok_or_else(|| {
+            BackupError::invalid_input(
+                "bucket",
+                "is required when the functions have no BACKUP_BUCKET configured",
+            )
+        })?,
+    };
+    check_bucket_name(&bucket).map_err(|rule| BackupError::invalid_input("bucket", rule))?;
+
+    Ok(Request {
+        target,
+        bucket,
+        snapshot_timeout_seconds: timeout(
+            input.snapshot_timeout_seconds,
+            "snapshotTimeoutSeconds",
+        )?
+        .unwrap_or(config.snapshot_timeout_seconds),
+        export_timeout_seconds: timeout(input.export_timeout_seconds, "exportTimeoutSeconds")?
+            .unwrap_or(config.export_timeout_seconds),
+        keep_source_snapshot: input.keep_source_snapshot.unwrap_or(false),
+    })
+}
+
+fn non_empty(v: Option<String>, field: &str) -> Result<Option<String>, BackupError> {
+    match v {
+        Some(s) if s.trim().is_empty() => {
+            Err(BackupError::invalid_input(field, "must not be empty"))
+        }
+        Some(s) => Ok(Some(s.trim().to_string())),
+        None => Ok(None),
+    }
+}
+
+fn timeout(v: Option<u64>, field: &str) -> Result<Option<u64>, BackupError> {
+    match v {
+        Some(s) if !(MIN_TIMEOUT_SECONDS..=MAX_TIMEOUT_SECONDS).contains(&s) => {
+            Err(BackupError::invalid_input(field, timeout_rule()))
+        }
+        other => Ok(other),
+    }
+}
+
+/// Checks the S3 general purpose bucket naming rules ElastiCache needs ("Step 1: Create an Amazon S3 bucket",
+/// ElastiCache User Guide, Exporting a backup: DNS-compliant, or ElastiCache can't access the file).
+///
+/// # Errors
+/// The rule broken, as a phrase to follow the field name.
+pub fn check_bucket_name(b: &str) -> Result<(), String> {
+    if !(3..=63).contains(&b.len()) {
+        return Err(format!("must be 3-63 characters, got {}", b.len()));
+    }
+    if !b
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+    {
+        return Err("may contain only lower-case letters, digits, dots and hyphens".into());
+    }
+    let first_last_ok =
+        |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !first_last_ok(b.chars().next()) || !first_last_ok(b.chars().last()) {
+        return Err("must begin and end with a letter or digit".into());
+    }
+    if b.contains("..") || b.contains(".-") || b.contains("-.") {
+        return Err("must not contain `..`, `.-` or `-.`".into());
+    }
+    if b.split('.').count() == 4 && b.split('.').all(|p| p.parse::<u8>().is_ok()) {
+        return Err("must not be formatted as an IP address".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cfg() -> Config {
+        Config {
+            default_bucket: Some("default-bucket".into()),
+            ..Config::default()
+        }
+    }
+
+    fn invalid(err: BackupError) -> (String, String) {
+        match err {
+            BackupError::InvalidInput { field, rule } => (field, rule),
+            other => panic!("expected InvalidInput, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn minimal_input_takes_defaults() {
+        let r = validate(&json!({"replicationGroupId": "Orders"}), &cfg()).unwrap();
+        assert_eq!(r.target, TargetRef::ReplicationGroupId("orders".into()));
+        assert_eq!(r.bucket, "default-bucket");
+        assert_eq!(r.snapshot_timeout_seconds, 3600);
+        assert!(!r.keep_source_snapshot);
+    }
+
+    #[test]
+    fn full_input_is_honoured_and_null_is_absent() {
+        let r = validate(
+            &json!({"cacheClusterId": "c-1", "bucket": "b.example", "snapshotTimeoutSeconds": 120,
+                    "exportTimeoutSeconds": 600, "keepSourceSnapshot": true, "replicationGroupId": null}),
+            &cfg(),
+        )
+        .unwrap();
+        assert_eq!(r.target, TargetRef::CacheClusterId("c-1".into()));
+        assert_eq!(
+            (
+                r.bucket.as_str(),
+                r.snapshot_timeout_seconds,
+                r.export_timeout_seconds
+            ),
+            ("b.example", 120, 600)
+        );
+        assert!(r.keep_source_snapshot);
+    }
+
+    #[test]
+    fn each_bad_field_is_named_with_its_rule() {
+        let timeout = "must be a whole number of seconds from 60 to 604800";
+        let cases = [
+            (json!([]), "(input)", "must be a JSON object"),
+            (
+                json!({}),
+                "replicationGroupId",
+                "is required (or `cacheClusterId`); give exactly one",
+            ),
+            (
+                json!({"replicationGroupId": "a", "cacheClusterId": "b"}),
+                "replicationGroupId",
+                "and `cacheClusterId` are both set; give exactly one",
+            ),
+            (
+                json!({"replicationGroupID": "a"}),
+                "replicationGroupID",
+                "is not a known field; expected one of replicationGroupId, cacheClusterId, bucket, \
+                 snapshotTimeoutSeconds, exportTimeoutSeconds, keepSourceSnapshot",
+            ),
+            (
+                json!({"replicationGroupId": "9a"}),
+                "replicationGroupId",
+                "must start with a letter",
+            ),
+            (
+                json!({"cacheClusterId": 5}),
+                "cacheClusterId",
+                "must be a string",
+            ),
+            (
+                json!({"replicationGroupId": "a", "bucket": "Bad_Bucket"}),
+                "bucket",
+                "may contain only lower-case letters, digits, dots and hyphens",
+            ),
+            (
+                json!({"replicationGroupId": "a", "bucket": ""}),
+                "bucket",
+                "must not be empty",
+            ),
+            (
+                json!({"replicationGroupId": "a", "snapshotTimeoutSeconds": "3600"}),
+                "snapshotTimeoutSeconds",
+                timeout,
+            ),
+            (
+                json!({"replicationGroupId": "a", "exportTimeoutSeconds": 1.5}),
+                "exportTimeoutSeconds",
+                timeout,
+            ),
+            (
+                json!({"replicationGroupId": "a", "exportTimeoutSeconds": -60}),
+                "exportTimeoutSeconds",
+                timeout,
+            ),
+            (
+                json!({"replicationGroupId": "a", "exportTimeoutSeconds": 10}),
+                "exportTimeoutSeconds",
+                timeout,
+            ),
+            (
+                json!({"replicationGroupId": "a", "exportTimeoutSeconds": 604801}),
+                "exportTimeoutSeconds",
+                timeout,
+            ),
+            (
+                json!({"replicationGroupId": "a", "keepSourceSnapshot": "yes"}),
+                "keepSourceSnapshot",
+                "must be true or false",
+            ),
+        ];
+        for (input, field, rule) in cases {
+            let (f, r) = invalid(validate(&input, &cfg()).unwrap_err());
+            assert_eq!((f.as_str(), r.as_str()), (field, rule), "input {input}");
+        }
+    }
+
+    #[test]
+    fn every_field_may_be_null() {
+        let all = json!({"replicationGroupId": null, "cacheClusterId": null, "bucket": null,
+                         "snapshotTimeoutSeconds": null, "exportTimeoutSeconds": null, "keepSourceSnapshot": null});
+        assert_eq!(
+            ExecutionInput::parse(&all).unwrap(),
+            ExecutionInput::default()
+        );
+    }
+
+    #[test]
+    fn bucket_required_without_default() {
+        let err = validate(&json!({"replicationGroupId": "a"}), &Config::default()).unwrap_err();
+        assert!(err.to_string().contains("BACKUP_BUCKET"), "{err}");
+    }
+
+    #[test]
+    fn bucket_rules() {
+        assert!(check_bucket_name("acme-cache-backups").is_ok());
+        assert!(check_bucket_name("ab").is_err());
+        assert!(check_bucket_name("-ab").is_err());
+        assert!(check_bucket_name("a..b").is_err());
+        assert!(check_bucket_name("192.168.1.1").is_err());
+    }
+}

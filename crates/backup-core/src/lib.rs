@@ -1,0 +1,37 @@
+//! The domain of elasticache-backup, shared by every function: what a run is, what a backup is, how a target is
+//! resolved, how steps fail, and the ports (with their AWS SDK adapters) the handlers are written against.
+//!
+//! - [`run`]: the run document ([`BackupRun`]) passed between every state of the state machine, with its typed
+//!   statuses, roles and outcomes.
+//! - [`manifest`]: what a verified backup holds ([`manifest::Manifest`]), the contract with everything after it.
+//! - [`input`]: the execution input ([`input::ExecutionInput`]) and its validation.
+//! - [`target`]: target resolution — lookup, refusal of unsupported targets, node choice, resume.
+//! - [`naming`]: deterministic snapshot, export, object and manifest names.
+//! - [`error`]: [`BackupError`] and its stable `error_type` names (the ones the ASL matches).
+//! - [`poll`]: the adaptive wait between status checks.
+//! - [`ports`]: the traits the handlers are written against, and the plain data they exchange.
+//! - [`aws`]: the AWS SDK adapters behind those traits (the RDB verifier's lives in the `rdb-verify` crate).
+//! - [`export`]: deciding whether an export is complete from what S3 holds.
+//! - [`config`], [`deps`]: the one configuration loader and the one dependency shape of every step.
+
+pub mod aws;
+pub mod clock;
+pub mod config;
+pub mod deps;
+pub mod error;
+pub mod export;
+pub mod input;
+pub mod manifest;
+pub mod naming;
+pub mod poll;
+pub mod ports;
+pub mod run;
+pub mod target;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use clock::{Clock, SystemClock};
+pub use config::Config;
+pub use deps::Deps;
+pub use error::BackupError;
+pub use run::BackupRun;

@@ -1,0 +1,361 @@
+//! The manifest: what a verified backup holds, written by VerifyExport next to the export as
+//! `<exportName>.manifest.json` (see [`crate::naming::manifest_key`]) before the source snapshot is deleted.
+//!
+//! It is the contract between the backup and everything after it (restore, drills, retention, the operator's CLI):
+//! this type is the one definition every writer and reader uses. It is versioned by `manifestVersion`; a reader
+//! accepts every version up to [`MANIFEST_VERSION`] and refuses a newer one by name.
+//!
+//! Versions:
+//! - **1** (issue 5): written as ad-hoc JSON; `verifiedAt` and `export.startedAt`/`completedAt` in Rust's `Display`
+//!   form (`2026-11-22 3:06:05.0 +00:00:00`), per-database counts with snake_case fields.
+//! - **2**: the same fields, every timestamp RFC 3339, every field camelCase.
+//!
+//! ```json
+//! { "manifestVersion": 2, "tool": "elasticache-backup",
+//!   "snapshotName": "ecb-orders-1a2b3c4d", "exportName": "ecb-orders-1a2b3c4d", "bucket": "acme-cache-backups",
+//!   "source": { …as in the run document… }, "execution": { "name": "…" }, "snapshot": { … },
+//!   "export": { "startedAt": "…", "completedAt": "…" }, "verifiedAt": "2026-11-22T03:06:05Z",
+//!   "totals": { "objects": 1, "keys": 100000, "keysWithExpiry": 10000, "bytes": 5501714 },
+//!   "objects": [ { "key": "ecb-orders-1a2b3c4d-0001.rdb", "sizeBytes": 5501714, "sha256": "…",
+//!                  "rdb": { "magic": "REDIS", "version": 10, "crc64": "…", "redisVersion": "7.0.15",
+//!                           "databases": { "0": { "keys": 100000, "keysWithExpiry": 10000 } },
+//!                           "keys": 100000, "keysWithExpiry": 10000, "types": { "string": 50000 },
+//!                           "encodings": { "string-raw": 50000 }, "functions": 0 } } ],
+//!   "timings": { "CreateSnapshot": { … } } }
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::error::BackupError;
+use crate::ports::VerifiedObject;
+use crate::run::{
+    BackupRun, Execution, SnapshotProgress, Source, StepTiming, Timestamp, Verification,
+    VerifiedSummary,
+};
+
+/// The version this code writes.
+pub const MANIFEST_VERSION: u32 = 2;
+/// The `tool` field of every manifest this project writes.
+pub const TOOL: &str = "elasticache-backup";
+
+/// A verified backup: one object per shard, each checked end to end. See the module doc for the JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    /// Format version (see the module doc).
+    pub manifest_version: u32,
+    /// Always [`TOOL`].
+    pub tool: String,
+    /// The ElastiCache snapshot the export was made from.
+    #[serde(default)]
+    pub snapshot_name: Option<String>,
+    /// `TargetSnapshotName` of the export; objects are `<exportName>-000N.rdb`.
+    pub export_name: String,
+    /// The export bucket.
+    pub bucket: String,
+    /// What was snapshotted.
+    #[serde(default)]
+    pub source: Option<Source>,
+    /// The backup execution.
+    #[serde(default)]
+    pub execution: Execution,
+    /// Snapshot progress and times.
+    #[serde(default)]
+    pub snapshot: Option<SnapshotProgress>,
+    /// When the export was started and found complete.
+    #[serde(default)]
+    pub export: Option<ExportTimes>,
+    /// When the last object was checked.
+    #[serde(deserialize_with = "lenient_time::required")]
+    #[serde(serialize_with = "time::serde::rfc3339::serialize")]
+    pub verified_at: Timestamp,
+    /// Sums over the objects.
+    pub totals: Totals,
+    /// One entry per shard object, sorted by key.
+    pub objects: Vec<ManifestObject>,
+    /// Per-step timings of the backup execution, keyed by state name.
+    #[serde(default)]
+    pub timings: BTreeMap<String, StepTiming>,
+}
+
+/// When the export ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportTimes {
+    /// When CopySnapshot was called.
+    #[serde(default, deserialize_with = "lenient_time::optional")]
+    #[serde(serialize_with = "time::serde::rfc3339::option::serialize")]
+    pub started_at: Option<Timestamp>,
+    /// When CheckExport found every object.
+    #[serde(default, deserialize_with = "lenient_time::optional")]
+    #[serde(serialize_with = "time::serde::rfc3339::option::serialize")]
+    pub completed_at: Option<Timestamp>,
+}
+
+/// Sums over a manifest's objects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Totals {
+    /// Shard objects.
+    pub objects: u64,
+    /// Keys.
+    pub keys: u64,
+    /// Keys with an expiry.
+    pub keys_with_expiry: u64,
+    /// Bytes of all objects.
+    pub bytes: u64,
+}
+
+/// One shard object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestObject {
+    /// S3 key.
+    pub key: String,
+    /// Size, bytes.
+    pub size_bytes: u64,
+    /// SHA-256 of the object, 64 lower-case hex digits.
+    pub sha256: String,
+    /// What the RDB file holds.
+    pub rdb: RdbSummary,
+}
+
+/// What one RDB file holds, as the checker found it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RdbSummary {
+    /// `REDIS` or `VALKEY`.
+    pub magic: String,
+    /// RDB version from the header.
+    pub version: u32,
+    /// CRC-64 stored in the file, hex; `None` when the file has none.
+    #[serde(default)]
+    pub crc64: Option<String>,
+    /// The `redis-ver` AUX field (the engine version that wrote the file).
+    #[serde(default)]
+    pub redis_version: Option<String>,
+    /// Keys per database number.
+    #[serde(default)]
+    pub databases: BTreeMap<u64, DbSummary>,
+    /// Keys in all databases.
+    pub keys: u64,
+    /// Keys with an expiry.
+    pub keys_with_expiry: u64,
+    /// Keys per type (`string`, `list`, `set`, `zset`, `hash`, `stream`, `module`).
+    #[serde(default)]
+    pub types: BTreeMap<String, u64>,
+    /// Keys per on-disk encoding (`hash-listpack`, …).
+    #[serde(default)]
+    pub encodings: BTreeMap<String, u64>,
+    /// Function libraries.
+    #[serde(default)]
+    pub functions: u64,
+}
+
+/// Keys of one database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DbSummary {
+    /// Keys.
+    pub keys: u64,
+    /// Keys with an expiry (`keys_with_expiry` in version 1).
+    #[serde(alias = "keys_with_expiry")]
+    pub keys_with_expiry: u64,
+}
+
+impl Manifest {
+    /// The manifest of a run whose objects were all verified at `verified_at`.
+    ///
+    /// # Errors
+    /// `InvalidInput` when the document lacks `request` or `exportName` (it did not come through CreateSnapshot).
+    pub fn of_run(
+        run: &BackupRun,
+        objects: &[VerifiedObject],
+        verified_at: Timestamp,
+    ) -> Result<Self, BackupError> {
+        let objects: Vec<ManifestObject> = objects
+            .iter()
+            .map(|v| ManifestObject {
+                key: v.key.clone(),
+                size_bytes: v.size_bytes,
+                sha256: v.sha256.clone(),
+                rdb: v.rdb.clone(),
+            })
+            .collect();
+        let totals = Totals {
+            objects: objects.len() as u64,
+            keys: objects.iter().map(|o| o.rdb.keys).sum(),
+            keys_with_expiry: objects.iter().map(|o| o.rdb.keys_with_expiry).sum(),
+            bytes: objects.iter().map(|o| o.size_bytes).sum(),
+        };
+        Ok(Self {
+            manifest_version: MANIFEST_VERSION,
+            tool: TOOL.to_string(),
+            snapshot_name: run.snapshot_name.clone(),
+            export_name: run.export_name()?.to_string(),
+            bucket: run.request()?.bucket.clone(),
+            source: run.source.clone(),
+            execution: run.execution.clone(),
+            snapshot: run.snapshot.clone(),
+            export: run.export.as_ref().map(|e| ExportTimes {
+                started_at: Some(e.started_at),
+                completed_at: e.completed_at,
+            }),
+            verified_at,
+            totals,
+            objects,
+            timings: run.timings.clone(),
+        })
+    }
+
+    /// Reads a manifest of any version up to [`MANIFEST_VERSION`].
+    ///
+    /// # Errors
+    /// A message naming the JSON path at fault, or the version when it is newer than this code understands.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Version {
+            manifest_version: u32,
+        }
+        let v: Version = serde_json::from_slice(bytes)
+            .map_err(|e| format!("not a manifest (manifestVersion): {e}"))?;
+        if v.manifest_version == 0 || v.manifest_version > MANIFEST_VERSION {
+            return Err(format!(
+                "manifestVersion {} is not one this version reads (1 to {MANIFEST_VERSION})",
+                v.manifest_version
+            ));
+        }
+        let de = &mut serde_json::Deserializer::from_slice(bytes);
+        serde_path_to_error::deserialize(de)
+            .map_err(|e| format!("manifest `{}`: {}", e.path(), e.inner()))
+    }
+
+    /// The manifest as pretty-printed JSON.
+    ///
+    /// # Errors
+    /// `AwsError` if serialization fails (it does not for this type; kept typed rather than unwrapped).
+    pub fn to_json(&self) -> Result<String, BackupError> {
+        serde_json::to_string_pretty(self).map_err(|e| BackupError::AwsError {
+            message: format!("manifest of {}: {e}", self.export_name),
+            source: None,
+        })
+    }
+
+    /// What the run document records about the verification, with the manifest's key.
+    pub fn verification(&self, manifest_key: String) -> Verification {
+        Verification {
+            manifest_key,
+            verified_at: self.verified_at,
+            keys: self.totals.keys,
+            keys_with_expiry: self.totals.keys_with_expiry,
+            objects: self
+                .objects
+                .iter()
+                .map(|o| VerifiedSummary {
+                    key: o.key.clone(),
+                    size_bytes: o.size_bytes,
+                    rdb_version: o.rdb.version,
+                    crc64: o.rdb.crc64.clone(),
+                    sha256: o.sha256.clone(),
+                    keys: o.rdb.keys,
+                    keys_with_expiry: o.rdb.keys_with_expiry,
+                    types: o.rdb.types.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Timestamps in RFC 3339, or in the `Display` form version 1 wrote (`2026-11-22 3:06:05.0 +00:00:00`).
+mod lenient_time {
+    use super::{Deserialize, Deserializer, Timestamp};
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::format_description;
+
+    fn parse(text: &str) -> Result<Timestamp, String> {
+        let display = format_description!(
+            "[year]-[month]-[day] [hour padding:none]:[minute]:[second].[subsecond] [offset_hour sign:mandatory]:[offset_minute]:[offset_second]"
+        );
+        Timestamp::parse(text, &Rfc3339)
+            .or_else(|_| Timestamp::parse(text, display))
+            .map_err(|e| format!("{text:?} is neither RFC 3339 nor a version-1 timestamp: {e}"))
+    }
+
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let text = String::deserialize(d)?;
+        parse(&text).map_err(serde::de::Error::custom)
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(text) => parse(&text).map(Some).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    /// A manifest as issue 5's VerifyExport wrote it (version 1, ad-hoc JSON).
+    const VERSION_1: &str = r#"{
+      "manifestVersion": 1, "tool": "elasticache-backup", "snapshotName": "ecb-orders-554e16ef",
+      "exportName": "ecb-orders-554e16ef", "bucket": "acme-cache-backups",
+      "source": {"replicationGroupId": "orders", "cacheClusterId": "orders-002", "role": "replica",
+                 "clusterMode": "disabled", "engine": "redis", "engineVersion": "7.0.15", "shardCount": 1},
+      "execution": {"name": "demo-1", "startTime": "2026-11-22T03:00:00Z"},
+      "snapshot": {"status": "available", "resumed": false, "startedAt": "2026-11-22T03:00:01Z",
+                   "deadline": "2026-11-22T04:00:01Z", "availableAt": "2026-11-22T03:00:06Z"},
+      "export": {"startedAt": "2026-11-22 3:00:07.123 +00:00:00", "completedAt": null},
+      "verifiedAt": "2026-11-22 3:06:05.0 +00:00:00",
+      "totals": {"objects": 1, "keys": 3, "keysWithExpiry": 1, "bytes": 100},
+      "objects": [{"key": "ecb-orders-554e16ef-0001.rdb", "sizeBytes": 100, "sha256": "ab",
+                   "rdb": {"magic": "REDIS", "version": 10, "crc64": "a7", "redisVersion": "7.0.15",
+                           "databases": {"0": {"keys": 3, "keys_with_expiry": 1}}, "keys": 3,
+                           "keysWithExpiry": 1, "types": {"string": 3}, "encodings": {"string-raw": 3},
+                           "functions": 0}}],
+      "timings": {}
+    }"#;
+
+    #[test]
+    fn reads_a_version_1_manifest() {
+        let m = Manifest::from_json(VERSION_1.as_bytes()).unwrap();
+        assert_eq!(m.verified_at, datetime!(2026-11-22 03:06:05 UTC));
+        assert_eq!(
+            m.export.as_ref().unwrap().started_at,
+            Some(datetime!(2026-11-22 03:00:07.123 UTC))
+        );
+        assert_eq!(m.objects[0].rdb.databases[&0].keys_with_expiry, 1);
+        assert_eq!(m.source.unwrap().role, crate::run::NodeRole::Replica);
+    }
+
+    #[test]
+    fn writes_the_current_version_with_rfc3339_times_and_reads_it_back() {
+        let mut m = Manifest::from_json(VERSION_1.as_bytes()).unwrap();
+        m.manifest_version = MANIFEST_VERSION;
+        let json = m.to_json().unwrap();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["verifiedAt"], "2026-11-22T03:06:05Z");
+        assert_eq!(value["export"]["startedAt"], "2026-11-22T03:00:07.123Z");
+        assert_eq!(
+            value["objects"][0]["rdb"]["databases"]["0"]["keysWithExpiry"],
+            1
+        );
+        assert_eq!(Manifest::from_json(json.as_bytes()).unwrap(), m);
+    }
+
+    #[test]
+    fn refuses_a_newer_version_by_name_and_names_a_bad_field() {
+        let newer = VERSION_1.replace("\"manifestVersion\": 1", "\"manifestVersion\": 99");
+        let err = Manifest::from_json(newer.as_bytes()).unwrap_err();
+        assert!(err.contains("manifestVersion 99"), "{err}");
+        let bad = VERSION_1.replace("\"sizeBytes\": 100", "\"sizeBytes\": \"100\"");
+        let err = Manifest::from_json(bad.as_bytes()).unwrap_err();
+        assert!(err.contains("objects[0].sizeBytes"), "{err}");
+    }
+}

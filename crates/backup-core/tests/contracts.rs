@@ -1,0 +1,196 @@
+//! Contracts between the state machines (`terraform/*.asl.json`) and the Rust code, checked mechanically so that
+//! renaming an error variant or a status value cannot silently disarm a Retry, a Catch or a Choice:
+//!
+//! (a) every name in any `ErrorEquals` (Retry or Catch) that is not `States.*` or `Lambda.*` is an `error_type` the
+//!     Rust code can produce ([`BackupError::ERROR_TYPES`], derived from the enum);
+//! (b) every Task retries `ClusterBusy` and `Throttled`;
+//! (c) every value a Choice state compares a string with is one the Rust enum behind that path serializes to.
+//!
+//! (d), Task resources ⇔ Terraform functions ⇔ function crates, is `local/checks/test_consistency.py`.
+
+use std::path::{Path, PathBuf};
+
+use backup_core::BackupError;
+use backup_core::run::{CleanupOutcome, ClusterMode, ExportStatus, NodeRole, SnapshotStatus};
+use serde_json::Value;
+use strum::VariantNames;
+
+/// The JSON paths Choice states may compare, and the values the Rust side writes there.
+fn choice_values(variable: &str) -> Option<Vec<&'static str>> {
+    Some(match variable {
+        "$.snapshot.status" => SnapshotStatus::KNOWN.to_vec(),
+        "$.export.status" => ExportStatus::VARIANTS.to_vec(),
+        "$.source.role" => NodeRole::VARIANTS.to_vec(),
+        "$.source.clusterMode" => ClusterMode::VARIANTS.to_vec(),
+        "$.cleanup.sourceSnapshot" => CleanupOutcome::VARIANTS.to_vec(),
+        _ => return None,
+    })
+}
+
+fn asl_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../terraform");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("terraform/ is readable")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".asl.json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no ASL file under {}", dir.display());
+    files
+}
+
+/// Every state of a definition, nested Map and Parallel states included: (file: state name, state).
+fn states(definition: &Value, at: &str, out: &mut Vec<(String, Value)>) {
+    let Some(map) = definition["States"].as_object() else {
+        return;
+    };
+    for (name, state) in map {
+        out.push((format!("{at}: {name}"), state.clone()));
+        for nested in ["Iterator", "ItemProcessor"] {
+            if state.get(nested).is_some() {
+                states(&state[nested], &format!("{at}: {name}"), out);
+            }
+        }
+        for branch in state["Branches"].as_array().into_iter().flatten() {
+            states(branch, &format!("{at}: {name}"), out);
+        }
+    }
+}
+
+fn all_states() -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for file in asl_files() {
+        let text = std::fs::read_to_string(&file).expect("ASL file is readable");
+        let definition: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{} is not JSON: {e}", file.display()));
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+        states(&definition, &name.unwrap_or_default(), &mut out);
+    }
+    out
+}
+
+fn error_names(rules: &Value) -> Vec<String> {
+    rules
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["ErrorEquals"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| e.as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn every_error_the_state_machines_match_is_one_the_rust_code_produces() {
+    let mut checked = 0;
+    for (at, state) in all_states() {
+        for field in ["Retry", "Catch"] {
+            for name in error_names(&state[field]) {
+                if name.starts_with("States.") || name.starts_with("Lambda.") {
+                    continue;
+                }
+                checked += 1;
+                assert!(
+                    BackupError::ERROR_TYPES.contains(&name.as_str()),
+                    "{at} {field} matches `{name}`, which no BackupError variant produces (known: {:?})",
+                    BackupError::ERROR_TYPES
+                );
+            }
+        }
+    }
+    assert!(checked > 0, "no error name was found: the walk is broken");
+}
+
+#[test]
+fn every_task_retries_cluster_busy_and_throttled() {
+    let tasks: Vec<_> = all_states()
+        .into_iter()
+        .filter(|(_, s)| s["Type"] == "Task")
+        .collect();
+    assert!(!tasks.is_empty(), "no Task state found");
+    for (at, state) in tasks {
+        let retried = error_names(&state["Retry"]);
+        for name in ["ClusterBusy", "Throttled"] {
+            assert!(
+                retried.iter().any(|r| r == name),
+                "{at} does not retry {name}"
+            );
+        }
+    }
+}
+
+/// (variable, operator, value) of every string comparison in a Choice rule, `And`/`Or`/`Not` included.
+fn comparisons(rule: &Value, out: &mut Vec<(String, String, String)>) {
+    for nested in ["And", "Or"] {
+        for r in rule[nested].as_array().into_iter().flatten() {
+            comparisons(r, out);
+        }
+    }
+    if rule.get("Not").is_some() {
+        comparisons(&rule["Not"], out);
+    }
+    let variable = rule["Variable"].as_str().unwrap_or_default();
+    for (op, value) in rule.as_object().into_iter().flatten() {
+        if op.starts_with("String")
+            && !op.ends_with("Path")
+            && let Some(v) = value.as_str()
+        {
+            out.push((variable.to_string(), op.clone(), v.to_string()));
+        }
+    }
+}
+
+#[test]
+fn every_choice_value_is_one_the_rust_enums_serialize_to() {
+    let mut checked = 0;
+    for (at, state) in all_states() {
+        if state["Type"] != "Choice" {
+            continue;
+        }
+        let mut found = Vec::new();
+        for rule in state["Choices"].as_array().into_iter().flatten() {
+            comparisons(rule, &mut found);
+        }
+        for (variable, op, value) in found {
+            let allowed = choice_values(&variable).unwrap_or_else(|| {
+                panic!("{at} compares {variable}, which no Rust enum in this test's table backs; add it")
+            });
+            checked += 1;
+            assert!(
+                allowed.contains(&value.as_str()),
+                "{at}: {variable} {op} {value:?}, but the Rust side writes only {allowed:?}"
+            );
+        }
+    }
+    assert!(
+        checked > 0,
+        "no Choice comparison was found: the walk is broken"
+    );
+}
+
+#[test]
+fn the_table_matches_what_the_enums_serialize() {
+    // The names in the table are the JSON the run document carries.
+    let json = |v: serde_json::Value| v.as_str().map(str::to_string);
+    assert_eq!(
+        json(serde_json::to_value(ExportStatus::Complete).unwrap()).as_deref(),
+        Some("complete")
+    );
+    assert_eq!(
+        json(serde_json::to_value(CleanupOutcome::AlreadyDeleted).unwrap()).as_deref(),
+        Some("already-deleted")
+    );
+    for known in SnapshotStatus::KNOWN {
+        let s = SnapshotStatus::from(*known);
+        assert!(!matches!(s, SnapshotStatus::Other(_)), "{known}");
+        assert_eq!(
+            json(serde_json::to_value(s).unwrap()).as_deref(),
+            Some(*known)
+        );
+    }
+    for v in NodeRole::VARIANTS.iter().chain(ClusterMode::VARIANTS) {
+        let quoted = format!("\"{v}\"");
+        let role: Result<NodeRole, _> = serde_json::from_str(&quoted);
+        let mode: Result<ClusterMode, _> = serde_json::from_str(&quoted);
+        assert!(role.is_ok() || mode.is_ok(), "{v}");
+    }
+}
