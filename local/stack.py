@@ -184,6 +184,10 @@ class Stack:
             raw = r.read()
             return json.loads(raw) if raw else None
 
+    def allow_elasticache_seeding(self, bucket: str) -> None:
+        """The bucket policy this project's Terraform writes for restores: ElastiCache may read the objects."""
+        self.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps(seed_policy(bucket, REGION)))
+
     def inject(self, fault: dict) -> None:
         self._control("POST", "/_emulator/faults", fault)
 
@@ -233,6 +237,24 @@ class Stack:
     def assert_no_unsafe_deletion(self) -> None:
         """No source snapshot was deleted unless every shard object of its export was in S3 at that moment."""
         check_deletions(self.deletions())
+
+
+ELASTICACHE_CANONICAL_USER = "540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353"
+
+
+def seed_policy(bucket: str, region: str) -> dict:
+    """ElastiCache's read access for seeding a new cluster from the bucket's .rdb objects, with ACLs disabled: the
+    regional service principal (opt-in regions) and ElastiCache's canonical user (default regions; UNCONFIRMED that
+    a bucket-policy grant is honoured there). Mirrors terraform/bucket.tf."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ElastiCacheSeedRead", "Effect": "Allow",
+         "Principal": {"Service": f"{region}.elasticache-snapshot.amazonaws.com"},
+         "Action": ["s3:GetObject", "s3:ListBucket", "s3:GetBucketAcl"],
+         "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]},
+        {"Sid": "ElastiCacheSeedReadCanonical", "Effect": "Allow",
+         "Principal": {"CanonicalUser": ELASTICACHE_CANONICAL_USER},
+         "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
+    ]}
 
 
 def check_deletions(deletions: list[dict]) -> None:

@@ -1,7 +1,8 @@
 //! The HTTP API: the ElastiCache Query protocol on `POST /`, and a control API under `/_emulator/` for tests.
 //!
 //! Actions: DescribeReplicationGroups, DescribeCacheClusters, CreateSnapshot, DescribeSnapshots, CopySnapshot,
-//! DeleteSnapshot (Amazon ElastiCache API Reference, version 2015-02-02). Shapes, error codes and HTTP statuses follow
+//! DeleteSnapshot, and for restores CreateReplicationGroup, DeleteReplicationGroup, ListTagsForResource (see
+//! [`crate::restore`]) (Amazon ElastiCache API Reference, version 2015-02-02). Shapes, error codes and HTTP statuses follow
 //! botocore's `elasticache/2015-02-02/service-2.json`.
 
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::nodes;
+use crate::restore;
 use crate::state::{ApiError, ExportRecord, Fault, Group, Node, Snapshot, State};
 use crate::xml::{self, Xml};
 
@@ -26,6 +28,8 @@ pub struct App {
     pub state: Mutex<State>,
     /// Client of the S3 stand-in, for exports.
     pub s3: aws_sdk_s3::Client,
+    /// The processes of groups created at run time (CreateReplicationGroup), by group id.
+    processes: Mutex<HashMap<String, Vec<nodes::NodeProcess>>>,
     request_ids: AtomicU64,
 }
 
@@ -35,11 +39,20 @@ impl App {
         Arc::new(Self {
             state: Mutex::new(state),
             s3,
+            processes: Mutex::new(HashMap::new()),
             request_ids: AtomicU64::new(1),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    /// The processes of groups created at run time.
+    pub fn processes(&self) -> MutexGuard<'_, HashMap<String, Vec<nodes::NodeProcess>>> {
+        self.processes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The state, locked.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -60,7 +73,7 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-type Params = HashMap<String, String>;
+pub(crate) type Params = HashMap<String, String>;
 type ApiResult = Result<String, ApiError>;
 
 async fn query(
@@ -85,6 +98,11 @@ async fn query(
             "CreateSnapshot" => create_snapshot(&app, &params, &rid),
             "CopySnapshot" => copy_snapshot(&app, &params, &rid).await,
             "DeleteSnapshot" => delete_snapshot(&app, &params, &rid, &user_agent).await,
+            "CreateReplicationGroup" => {
+                restore::create_replication_group(&app, &params, &rid).await
+            }
+            "DeleteReplicationGroup" => restore::delete_replication_group(&app, &params, &rid),
+            "ListTagsForResource" => restore::list_tags_for_resource(&app, &params, &rid),
             other => Err(ApiError {
                 code: "InvalidAction".into(),
                 status: 400,
@@ -107,11 +125,11 @@ async fn query(
     }
 }
 
-fn param<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
+pub(crate) fn param<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
     p.get(name).map(String::as_str).filter(|s| !s.is_empty())
 }
 
-fn required<'a>(p: &'a Params, name: &str) -> Result<&'a str, ApiError> {
+pub(crate) fn required<'a>(p: &'a Params, name: &str) -> Result<&'a str, ApiError> {
     param(p, name).ok_or_else(|| {
         ApiError::new(
             "InvalidParameterValue",
@@ -178,7 +196,7 @@ fn describe_replication_groups(app: &App, p: &Params, rid: &str) -> ApiResult {
     ))
 }
 
-fn write_group(x: &mut Xml, st: &State, g: &Group) {
+pub(crate) fn write_group(x: &mut Xml, st: &State, g: &Group) {
     let cme = g.spec.cluster_mode;
     let multi = g.shards.iter().any(|s| s.nodes.len() > 1);
     let snapshotting = st.snapshots.values().find(|s| {
@@ -196,7 +214,7 @@ fn write_group(x: &mut Xml, st: &State, g: &Group) {
             "Description",
             format!("emulated {} replication group", g.spec.engine),
         )
-        .text("Status", st.group_status(g));
+        .text("Status", st.group_status(g).as_str());
     x.open("MemberClusters");
     for n in g.shards.iter().flat_map(|s| &s.nodes) {
         x.text("ClusterId", &n.cache_cluster_id);

@@ -8,24 +8,23 @@
 //! The S3 stand-in is reached through the standard `AWS_ENDPOINT_URL_S3`.
 
 mod api;
+mod groups;
 mod nodes;
+mod restore;
 mod state;
 mod topology;
 mod xml;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Parser;
 use serde_json::json;
 use time::OffsetDateTime;
 
+use crate::groups::Seed;
 use crate::nodes::{NodeOptions, NodeProcess, connect, info_field};
-use crate::state::{Group, Node, Settings, Shard, Standalone, State};
+use crate::state::{Group, Node, Settings, Standalone, State};
 use crate::topology::Topology;
-
-/// Total hash slots of a Redis cluster.
-const SLOTS: u32 = 16384;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -115,6 +114,8 @@ async fn serve(
         region: args.region.clone(),
         account: "123456789012".into(),
         snapshot_dir,
+        node_dir: root.join("nodes"),
+        redis_server: args.redis_server.clone(),
     });
     for g in groups {
         state.groups.insert(g.spec.id.clone(), g);
@@ -179,73 +180,10 @@ async fn start_all(
 ) -> Result<(Vec<Group>, Vec<Standalone>), String> {
     let mut groups = Vec::new();
     for spec in &topology.replication_group {
-        let mut shards = Vec::new();
-        for i in 1..=spec.shards {
-            let ngid = format!("{i:04}");
-            let mut nodes = Vec::new();
-            let mut primary_port = None;
-            for n in 1..=(1 + spec.replicas_per_shard) {
-                let id = if spec.cluster_mode {
-                    format!("{}-{ngid}-{n:03}", spec.id)
-                } else {
-                    format!("{}-{n:03}", spec.id)
-                };
-                let dir = root.join("nodes").join(&id);
-                let opts = NodeOptions {
-                    redis_server: redis_server.into(),
-                    cluster_enabled: spec.cluster_mode,
-                    replica_of: if spec.cluster_mode {
-                        None
-                    } else {
-                        primary_port
-                    },
-                };
-                let p = NodeProcess::start(&dir, &opts).await?;
-                let port = p.port;
-                primary_port.get_or_insert(port);
-                let mut c = connect(port).await.map_err(|e| e.to_string())?;
-                let version = info_field(&mut c, "server", "redis_version").await?;
-                nodes.push(Node {
-                    cache_cluster_id: id,
-                    node_group_id: Some(ngid.clone()),
-                    role: if n == 1 {
-                        "primary".into()
-                    } else {
-                        "replica".into()
-                    },
-                    port: Some(port),
-                    dir,
-                    engine_version: version,
-                    created: OffsetDateTime::now_utc(),
-                });
-                processes.push(p);
-            }
-            let slots = spec.cluster_mode.then(|| {
-                let per = SLOTS / spec.shards;
-                let start = (i - 1) * per;
-                let end = if i == spec.shards {
-                    SLOTS - 1
-                } else {
-                    i * per - 1
-                };
-                (start as u16, end as u16)
-            });
-            shards.push(Shard {
-                node_group_id: ngid,
-                slots,
-                nodes,
-            });
-        }
-        if spec.cluster_mode {
-            form_cluster(&shards).await?;
-        } else {
-            wait_replicas_synced(&shards).await?;
-        }
-        groups.push(Group {
-            spec: spec.clone(),
-            shards,
-            created: OffsetDateTime::now_utc(),
-        });
+        let (group, procs) =
+            groups::start_group(spec, &root.join("nodes"), redis_server, &Seed::default()).await?;
+        processes.extend(procs);
+        groups.push(group);
         tracing::info!(replication_group_id = %spec.id, "replication group started");
     }
     let mut standalone = Vec::new();
@@ -282,142 +220,4 @@ async fn start_all(
         });
     }
     Ok((groups, standalone))
-}
-
-/// Waits until `INFO <section>` reports `field:value` on the node on `port` (30 s at most).
-async fn wait_for(port: u16, section: &str, field: &str, value: &str) -> Result<(), String> {
-    let mut c = connect(port).await.map_err(|e| e.to_string())?;
-    for _ in 0..300 {
-        if info_field(&mut c, section, field)
-            .await
-            .is_ok_and(|v| v == value)
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(format!("node on port {port}: {field} never became {value}"))
-}
-
-/// Waits until every replica of every shard reports `master_link_status:up`.
-async fn wait_replicas_synced(shards: &[Shard]) -> Result<(), String> {
-    for shard in shards {
-        for n in shard.nodes.iter().skip(1) {
-            wait_for(
-                n.port.unwrap_or(0),
-                "replication",
-                "master_link_status",
-                "up",
-            )
-            .await?;
-        }
-    }
-    Ok(())
-}
-
-/// Waits until `CLUSTER INFO` reports `cluster_state:ok` on the node on `port` (30 s at most).
-async fn wait_cluster_ok(port: u16) -> Result<(), String> {
-    let mut c = connect(port).await.map_err(|e| e.to_string())?;
-    for _ in 0..300 {
-        let info: String = redis::cmd("CLUSTER")
-            .arg("INFO")
-            .query_async(&mut c)
-            .await
-            .map_err(|e| e.to_string())?;
-        if info.lines().any(|l| l.trim() == "cluster_state:ok") {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(format!(
-        "node on port {port}: cluster_state never became ok"
-    ))
-}
-
-/// Assigns slot ranges to the shard primaries, joins every node (CLUSTER MEET), attaches replicas
-/// (CLUSTER REPLICATE) and waits for `cluster_state:ok` everywhere.
-async fn form_cluster(shards: &[Shard]) -> Result<(), String> {
-    let all: Vec<u16> = shards
-        .iter()
-        .flat_map(|s| &s.nodes)
-        .filter_map(|n| n.port)
-        .collect();
-    let first = *all.first().ok_or("cluster without nodes")?;
-    for shard in shards {
-        let (Some(port), Some((a, b))) = (shard.nodes[0].port, shard.slots) else {
-            continue;
-        };
-        let mut c = connect(port).await.map_err(|e| e.to_string())?;
-        let _: String = redis::cmd("CLUSTER")
-            .arg("ADDSLOTSRANGE")
-            .arg(a)
-            .arg(b)
-            .query_async(&mut c)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    // Distinct config epochs up front avoid a slow epoch-collision resolution (as `redis-cli --cluster create`).
-    for (epoch, &port) in all.iter().enumerate() {
-        let mut c = connect(port).await.map_err(|e| e.to_string())?;
-        let _: String = redis::cmd("CLUSTER")
-            .arg("SET-CONFIG-EPOCH")
-            .arg(epoch + 1)
-            .query_async(&mut c)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    for &port in &all[1..] {
-        let mut c = connect(port).await.map_err(|e| e.to_string())?;
-        let _: String = redis::cmd("CLUSTER")
-            .arg("MEET")
-            .arg("127.0.0.1")
-            .arg(first)
-            .query_async(&mut c)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    for shard in shards {
-        let Some(primary_port) = shard.nodes[0].port else {
-            continue;
-        };
-        let mut pc = connect(primary_port).await.map_err(|e| e.to_string())?;
-        let primary_id: String = redis::cmd("CLUSTER")
-            .arg("MYID")
-            .query_async(&mut pc)
-            .await
-            .map_err(|e| e.to_string())?;
-        for n in shard.nodes.iter().skip(1) {
-            let port = n.port.unwrap_or(0);
-            let mut c = connect(port).await.map_err(|e| e.to_string())?;
-            let mut attached = false;
-            for _ in 0..300 {
-                let known: String = redis::cmd("CLUSTER")
-                    .arg("NODES")
-                    .query_async(&mut c)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if known.contains(&primary_id) {
-                    let r: redis::RedisResult<String> = redis::cmd("CLUSTER")
-                        .arg("REPLICATE")
-                        .arg(&primary_id)
-                        .query_async(&mut c)
-                        .await;
-                    if r.is_ok() {
-                        attached = true;
-                        break;
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            if !attached {
-                return Err(format!(
-                    "node on port {port} could not replicate {primary_id}"
-                ));
-            }
-        }
-    }
-    for &port in &all {
-        wait_cluster_ok(port).await?;
-    }
-    wait_replicas_synced(shards).await
 }

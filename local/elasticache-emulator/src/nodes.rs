@@ -94,8 +94,20 @@ impl NodeProcess {
         let child = cmd
             .spawn()
             .map_err(|e| format!("spawn {}: {e}", opts.redis_server))?;
-        let node = Self { port, child };
+        let mut node = Self { port, child };
         for _ in 0..100 {
+            // A node that refuses its RDB file (or its options) exits: say so at once.
+            if let Ok(Some(status)) = node.child.try_wait() {
+                let log = std::fs::read_to_string(dir.join("redis.log")).unwrap_or_default();
+                let last = log
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("");
+                return Err(format!(
+                    "redis-server on port {port} exited ({status}): {last}"
+                ));
+            }
             if let Ok(mut c) = node.connect().await
                 && redis::cmd("PING")
                     .query_async::<String>(&mut c)

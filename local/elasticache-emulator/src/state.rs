@@ -76,12 +76,17 @@ pub struct Shard {
 /// One replication group.
 #[derive(Debug, Clone)]
 pub struct Group {
-    /// Its topology entry.
+    /// Its topology entry (or what CreateReplicationGroup asked for).
     pub spec: GroupSpec,
     /// Its shards.
     pub shards: Vec<Shard>,
     /// Creation time.
     pub created: OffsetDateTime,
+    /// A lifecycle status that overrides the computed one: `creating`, `create-failed` (its nodes then read
+    /// `restore-failed`) or `deleting`.
+    pub status: Option<String>,
+    /// Tags (`Tags` of CreateReplicationGroup; `ListTagsForResource`).
+    pub tags: Vec<(String, String)>,
 }
 
 /// One standalone cluster.
@@ -210,6 +215,10 @@ pub struct Settings {
     pub account: String,
     /// Where snapshot RDBs are kept.
     pub snapshot_dir: PathBuf,
+    /// Where node data directories live.
+    pub node_dir: PathBuf,
+    /// The redis-server binary.
+    pub redis_server: String,
 }
 
 /// Everything the emulator knows.
@@ -393,20 +402,31 @@ impl State {
         })
     }
 
-    /// `Status` of a group: `modifying` (injected busy), `snapshotting` (a snapshot is being created), `available`.
-    pub fn group_status(&self, group: &Group) -> &'static str {
-        if self.busy(&group.spec.id) {
+    /// `Status` of a group: its lifecycle status (`creating`, `create-failed`, `deleting`), `modifying` (injected
+    /// busy), `snapshotting` (a snapshot is being created), `available`.
+    pub fn group_status(&self, group: &Group) -> String {
+        if let Some(status) = &group.status {
+            return status.clone();
+        }
+        (if self.busy(&group.spec.id) {
             "modifying"
         } else if self.snapshot_in_progress_for_group(group) {
             "snapshotting"
         } else {
             "available"
-        }
+        })
+        .to_string()
     }
 
     /// `CacheClusterStatus` of a node.
     pub fn node_status(&self, node: &Node) -> &'static str {
         let group = self.group_of_node(&node.cache_cluster_id);
+        match group.and_then(|g| g.status.as_deref()) {
+            Some("creating") => return "creating",
+            Some("create-failed") => return "restore-failed",
+            Some("deleting") => return "deleting",
+            _ => {}
+        }
         if self.busy(&node.cache_cluster_id) || group.is_some_and(|g| self.busy(&g.spec.id)) {
             return "modifying";
         }

@@ -1,0 +1,594 @@
+//! Restores: CreateReplicationGroup seeded from S3 objects (`SnapshotArns`) or from a kept snapshot
+//! (`SnapshotName`), DeleteReplicationGroup, ListTagsForResource (Amazon ElastiCache API Reference; shapes, codes
+//! and statuses as in botocore's `elasticache/2015-02-02/service-2.json`).
+//!
+//! A new group reads `creating` (its nodes `creating`) while real redis-server nodes are started from the RDB files
+//! (at least `snapshot_min_seconds`); then `available`, or `create-failed` with its nodes `restore-failed` when a
+//! node refuses its file. Seeding from S3 is refused, as ElastiCache refuses it, unless the bucket policy lets
+//! ElastiCache read the object (the rule this project's Terraform implements, see [`seed_readable`]).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::api::{App, Params, param, required, write_group};
+use crate::groups::{self, Seed};
+use crate::state::{ApiError, Group};
+use crate::topology::GroupSpec;
+use crate::xml;
+
+/// ElastiCache's canonical user id for object grants in the default (non opt-in) regions (User Guide, "Seeding a new
+/// self-designed cluster with an externally created backup").
+pub const ELASTICACHE_CANONICAL_USER: &str =
+    "540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353";
+
+/// The members of a query-protocol list `<name>.<member>.<N>` (any member name), in index order.
+fn list_param(p: &Params, name: &str) -> Vec<String> {
+    let prefix = format!("{name}.");
+    let mut items: BTreeMap<u32, String> = BTreeMap::new();
+    for (k, v) in p {
+        if let Some(rest) = k.strip_prefix(&prefix)
+            && let Some(idx) = rest.rsplit('.').next().and_then(|i| i.parse().ok())
+            && rest.split('.').count() <= 2
+        {
+            items.insert(idx, v.clone());
+        }
+    }
+    items.into_values().collect()
+}
+
+/// The fields of a query-protocol list of structures `<name>.<member>.<N>.<Field>`, in index order.
+fn struct_list_param(p: &Params, name: &str) -> Vec<BTreeMap<String, String>> {
+    let prefix = format!("{name}.");
+    let mut items: BTreeMap<u32, BTreeMap<String, String>> = BTreeMap::new();
+    for (k, v) in p {
+        let Some(rest) = k.strip_prefix(&prefix) else {
+            continue;
+        };
+        let parts: Vec<&str> = rest.split('.').collect();
+        if let [_, idx, field] = parts.as_slice()
+            && let Ok(idx) = idx.parse::<u32>()
+        {
+            items
+                .entry(idx)
+                .or_default()
+                .insert((*field).to_string(), v.clone());
+        }
+    }
+    items.into_values().collect()
+}
+
+fn int_param(p: &Params, name: &str) -> Result<Option<u32>, ApiError> {
+    param(p, name)
+        .map(|v| {
+            v.parse::<u32>().map_err(|_| {
+                ApiError::new(
+                    "InvalidParameterValue",
+                    format!("The parameter {name} must be an integer."),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// `(bucket, key)` of an S3 object ARN `arn:aws:s3:::bucket/key`.
+///
+/// # Errors
+/// `InvalidParameterValue` as ElastiCache words it for an ARN that is not an S3 object path (an ElastiCache snapshot
+/// ARN, say).
+fn s3_object(arn: &str) -> Result<(String, String), ApiError> {
+    arn.strip_prefix("arn:aws:s3:::")
+        .and_then(|rest| rest.split_once('/'))
+        .filter(|(b, k)| !b.is_empty() && !k.is_empty() && !k.contains(','))
+        .map(|(b, k)| (b.to_string(), k.to_string()))
+        .ok_or_else(|| {
+            ApiError::new(
+                "InvalidParameterValue",
+                format!("Must specify an object path for the S3 ARN: {arn}"),
+            )
+        })
+}
+
+/// Whether the bucket policy lets ElastiCache read `key`: an `Allow` statement with `s3:GetObject` (or `s3:*`) on
+/// the object (exactly, or by a `*` suffix) for the regional service principal
+/// `<region>.elasticache-snapshot.amazonaws.com` or for ElastiCache's canonical user. Object ACLs are not consulted:
+/// the project's bucket enforces bucket-owner ownership (ACLs disabled).
+pub fn seed_readable(policy: &str, region: &str, bucket: &str, key: &str) -> bool {
+    let Ok(doc) = serde_json::from_str::<Value>(policy) else {
+        return false;
+    };
+    let service = format!("{region}.elasticache-snapshot.amazonaws.com");
+    let object = format!("arn:aws:s3:::{bucket}/{key}");
+    let many = |v: &Value| -> Vec<String> {
+        match v {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let statements = match &doc["Statement"] {
+        Value::Array(a) => a.clone(),
+        s @ Value::Object(_) => vec![s.clone()],
+        _ => Vec::new(),
+    };
+    statements.iter().any(|s| {
+        let allow = s["Effect"] == "Allow";
+        let action = many(&s["Action"])
+            .iter()
+            .any(|a| a == "s3:GetObject" || a == "s3:*");
+        let resource = many(&s["Resource"])
+            .iter()
+            .any(|r| r == &object || r.strip_suffix('*').is_some_and(|p| object.starts_with(p)));
+        let principal = many(&s["Principal"]["Service"]).contains(&service)
+            || many(&s["Principal"]["CanonicalUser"])
+                .iter()
+                .any(|c| c == ELASTICACHE_CANONICAL_USER);
+        allow && action && resource && principal
+    })
+}
+
+/// Where the new group's data comes from.
+enum Source {
+    /// S3 objects, one per shard: `(bucket, key)`.
+    Objects(Vec<(String, String)>),
+    /// A kept snapshot's RDB files, one per shard.
+    Snapshot(String, Vec<PathBuf>),
+}
+
+/// `CreateReplicationGroup`.
+pub async fn create_replication_group(
+    app: &Arc<App>,
+    p: &Params,
+    rid: &str,
+) -> Result<String, ApiError> {
+    let id = required(p, "ReplicationGroupId")?.to_ascii_lowercase();
+    required(p, "ReplicationGroupDescription")?;
+    let arns = list_param(p, "SnapshotArns");
+    let snapshot_name = param(p, "SnapshotName").map(str::to_ascii_lowercase);
+    let node_groups = struct_list_param(p, "NodeGroupConfiguration");
+    let num_node_groups = int_param(p, "NumNodeGroups")?;
+    let replicas = int_param(p, "ReplicasPerNodeGroup")?.unwrap_or(0);
+    let engine = param(p, "Engine").unwrap_or("redis").to_ascii_lowercase();
+    let cluster_mode = param(p, "ClusterMode").is_some_and(|m| m.eq_ignore_ascii_case("enabled"))
+        || num_node_groups.is_some_and(|n| n > 1)
+        || node_groups.len() > 1
+        || param(p, "CacheParameterGroupName").is_some_and(|g| g.contains("cluster.on"));
+    let shards = num_node_groups
+        .or_else(|| u32::try_from(node_groups.len()).ok().filter(|n| *n > 0))
+        .unwrap_or(1);
+    let tags: Vec<(String, String)> = struct_list_param(p, "Tags")
+        .into_iter()
+        .filter_map(|t| {
+            Some((
+                t.get("Key")?.clone(),
+                t.get("Value").cloned().unwrap_or_default(),
+            ))
+        })
+        .collect();
+    if !arns.is_empty() && snapshot_name.is_some() {
+        return Err(ApiError::new(
+            "InvalidParameterCombination",
+            "Only one of SnapshotArns and SnapshotName may be specified.",
+        ));
+    }
+    let slots = if cluster_mode {
+        let slots: Vec<Option<(u16, u16)>> = node_groups
+            .iter()
+            .map(|ng| ng.get("Slots").and_then(|s| parse_slots(s)))
+            .collect();
+        if !arns.is_empty() && (slots.len() != shards as usize || slots.iter().any(Option::is_none))
+        {
+            return Err(ApiError::new(
+                "InvalidParameterCombination",
+                "Slots must be provided when restoring from snapshot ARNs with cluster mode enabled",
+            ));
+        }
+        slots.into_iter().collect::<Option<Vec<_>>>()
+    } else {
+        if shards != 1 {
+            return Err(ApiError::new(
+                "InvalidParameterCombination",
+                "A replication group with cluster mode disabled has exactly one node group.",
+            ));
+        }
+        None
+    };
+
+    let source = if let Some(name) = snapshot_name {
+        let st = app.lock();
+        let s = st.snapshots.get(&name).ok_or_else(|| {
+            ApiError::new(
+                "SnapshotNotFoundFault",
+                format!("Snapshot {name} not found."),
+            )
+        })?;
+        if s.status != "available" {
+            return Err(ApiError::new(
+                "InvalidSnapshotState",
+                format!("Snapshot {name} is not in available state ({}).", s.status),
+            ));
+        }
+        let mut parts = s.nodes.clone();
+        parts.sort_by(|a, b| a.node_group_id.cmp(&b.node_group_id));
+        let files: Option<Vec<PathBuf>> = parts.iter().map(|n| n.rdb.clone()).collect();
+        Source::Snapshot(name, files.unwrap_or_default())
+    } else if arns.is_empty() {
+        Source::Objects(Vec::new())
+    } else {
+        let objects = arns
+            .iter()
+            .map(|a| s3_object(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let region = app.lock().settings.region.clone();
+        for (bucket, key) in &objects {
+            let unreadable = || {
+                ApiError::new(
+                    "InvalidParameterValue",
+                    format!(
+                        "Unable to fetch metadata from S3 for bucket: {bucket} and object: {key}. Please verify the input."
+                    ),
+                )
+            };
+            let policy = app.s3.get_bucket_policy().bucket(bucket).send().await;
+            let readable = policy
+                .ok()
+                .and_then(|out| out.policy)
+                .is_some_and(|p| seed_readable(&p, &region, bucket, key));
+            let exists = app
+                .s3
+                .head_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .is_ok();
+            if !readable || !exists {
+                return Err(unreadable());
+            }
+        }
+        Source::Objects(objects)
+    };
+    let seeds = match &source {
+        Source::Objects(o) => o.len(),
+        Source::Snapshot(_, f) => f.len(),
+    };
+    if seeds > 0 && seeds != shards as usize {
+        return Err(ApiError::new(
+            "InvalidParameterValue",
+            format!(
+                "{seeds} RDB files were given for {shards} node groups; give one per node group."
+            ),
+        ));
+    }
+
+    let spec = GroupSpec {
+        id: id.clone(),
+        engine,
+        cluster_mode,
+        shards,
+        replicas_per_shard: replicas,
+        data_tiering: false,
+    };
+    let (body, min_seconds) = {
+        let mut st = app.lock();
+        if st.groups.contains_key(&id) || st.standalone.contains_key(&id) {
+            return Err(ApiError::new(
+                "ReplicationGroupAlreadyExists",
+                format!("Replication group {id} already exists."),
+            ));
+        }
+        let seed = Seed {
+            rdbs: Vec::new(),
+            slots: slots.clone(),
+        };
+        let group = Group {
+            shards: groups::plan_shards(&spec, &st.settings.node_dir, &seed),
+            spec: spec.clone(),
+            created: OffsetDateTime::now_utc(),
+            status: Some("creating".into()),
+            tags: tags.clone(),
+        };
+        if let Source::Snapshot(name, _) = &source
+            && let Some(s) = st.snapshots.get_mut(name)
+        {
+            s.status = "restoring".into();
+        }
+        st.log(
+            "CreateReplicationGroup",
+            json!({
+                "replicationGroupId": id, "clusterMode": cluster_mode, "shards": shards, "replicas": replicas,
+                "snapshotArns": arns, "snapshotName": match &source { Source::Snapshot(n, _) => Some(n.clone()), _ => None },
+                "slots": slots.as_ref().map(|s| s.iter().map(|(a, b)| format!("{a}-{b}")).collect::<Vec<_>>()),
+                "tags": tags.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
+            }),
+        );
+        let body = xml::response("CreateReplicationGroup", rid, |x| {
+            write_group(x, &st, &group)
+        });
+        st.groups.insert(id.clone(), group);
+        (body, st.settings.snapshot_min_seconds)
+    };
+    tokio::spawn(restore_worker(
+        app.clone(),
+        spec,
+        source,
+        slots,
+        min_seconds,
+    ));
+    Ok(body)
+}
+
+fn parse_slots(s: &str) -> Option<(u16, u16)> {
+    let (a, b) = s.split_once('-')?;
+    let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+    (a <= b && b < 16384).then_some((a, b))
+}
+
+/// Fetches the seeds, starts the nodes, and settles the group `available` or `create-failed`.
+async fn restore_worker(
+    app: Arc<App>,
+    spec: GroupSpec,
+    source: Source,
+    slots: Option<Vec<(u16, u16)>>,
+    min_seconds: f64,
+) {
+    let started = Instant::now();
+    let (node_dir, redis_server) = {
+        let st = app.lock();
+        (
+            st.settings.node_dir.clone(),
+            st.settings.redis_server.clone(),
+        )
+    };
+    let seed_dir = node_dir.join(format!("{}-seeds", spec.id));
+    let result = async {
+        let rdbs = match &source {
+            Source::Snapshot(_, files) => files.clone(),
+            Source::Objects(objects) => {
+                std::fs::create_dir_all(&seed_dir).map_err(|e| e.to_string())?;
+                let mut files = Vec::new();
+                for (i, (bucket, key)) in objects.iter().enumerate() {
+                    let out = app
+                        .s3
+                        .get_object()
+                        .bucket(bucket)
+                        .key(key)
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            format!(
+                                "GetObject {key}: {}",
+                                aws_sdk_s3::error::DisplayErrorContext(&e)
+                            )
+                        })?;
+                    let bytes = out
+                        .body
+                        .collect()
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .into_bytes();
+                    let path = seed_dir.join(format!("{:04}.rdb", i + 1));
+                    std::fs::write(&path, &bytes).map_err(|e| e.to_string())?;
+                    files.push(path);
+                }
+                files
+            }
+        };
+        groups::start_group(&spec, &node_dir, &redis_server, &Seed { rdbs, slots }).await
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&seed_dir);
+    let remaining = Duration::from_secs_f64(min_seconds.max(0.0)).saturating_sub(started.elapsed());
+    tokio::time::sleep(remaining).await;
+    let mut st = app.lock();
+    if let Source::Snapshot(name, _) = &source
+        && let Some(s) = st.snapshots.get_mut(name)
+        && s.status == "restoring"
+    {
+        s.status = "available".into();
+    }
+    let Some(group) = st.groups.get_mut(&spec.id) else {
+        return;
+    };
+    match result {
+        Ok((started_group, processes)) => {
+            group.shards = started_group.shards;
+            group.status = None;
+            app.processes().insert(spec.id.clone(), processes);
+            st.log(
+                "ReplicationGroupAvailable",
+                json!({ "replicationGroupId": spec.id }),
+            );
+        }
+        Err(e) => {
+            group.status = Some("create-failed".into());
+            st.log(
+                "ReplicationGroupCreateFailed",
+                json!({ "replicationGroupId": spec.id, "error": e }),
+            );
+        }
+    }
+}
+
+/// `DeleteReplicationGroup`: `deleting`, then the nodes are stopped and the group is gone.
+pub fn delete_replication_group(app: &Arc<App>, p: &Params, rid: &str) -> Result<String, ApiError> {
+    let id = required(p, "ReplicationGroupId")?.to_ascii_lowercase();
+    let mut st = app.lock();
+    let status = match st.groups.get(&id) {
+        None => {
+            return Err(ApiError::new(
+                "ReplicationGroupNotFoundFault",
+                format!("Replication group {id} not found."),
+            ));
+        }
+        Some(g) => st.group_status(g),
+    };
+    if status != "available" && status != "create-failed" {
+        return Err(ApiError::new(
+            "InvalidReplicationGroupState",
+            format!(
+                "Replication group {id} is not in available or create-failed state ({status})."
+            ),
+        ));
+    }
+    let Some(group) = st.groups.get_mut(&id) else {
+        return Err(ApiError::new(
+            "ReplicationGroupNotFoundFault",
+            format!("Replication group {id} not found."),
+        ));
+    };
+    group.status = Some("deleting".into());
+    let dirs: Vec<PathBuf> = group
+        .shards
+        .iter()
+        .flat_map(|s| &s.nodes)
+        .map(|n| n.dir.clone())
+        .collect();
+    let snapshot = group.clone();
+    st.log(
+        "DeleteReplicationGroup",
+        json!({ "replicationGroupId": id }),
+    );
+    let body = xml::response("DeleteReplicationGroup", rid, |x| {
+        write_group(x, &st, &snapshot)
+    });
+    drop(st);
+    let app = app.clone();
+    tokio::spawn(async move {
+        let processes = app.processes().remove(&id);
+        if let Some(mut processes) = processes {
+            for p in &mut processes {
+                p.stop().await;
+            }
+        }
+        for d in dirs {
+            let _ = std::fs::remove_dir_all(d);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut st = app.lock();
+        st.groups.remove(&id);
+        st.log(
+            "ReplicationGroupDeleted",
+            json!({ "replicationGroupId": id }),
+        );
+    });
+    Ok(body)
+}
+
+/// `ListTagsForResource` of a replication group ARN (other resources have no tags here).
+pub fn list_tags_for_resource(app: &Arc<App>, p: &Params, rid: &str) -> Result<String, ApiError> {
+    let arn = required(p, "ResourceName")?;
+    let st = app.lock();
+    let Some(id) = arn
+        .rsplit_once(":replicationgroup:")
+        .map(|(_, id)| id.to_ascii_lowercase())
+    else {
+        return Err(ApiError::new(
+            "InvalidARN",
+            format!("{arn} is not a valid ARN."),
+        ));
+    };
+    let group = st.groups.get(&id).ok_or_else(|| {
+        ApiError::new(
+            "ReplicationGroupNotFoundFault",
+            format!("Replication group {id} not found."),
+        )
+    })?;
+    Ok(xml::response("ListTagsForResource", rid, |x| {
+        x.open("TagList");
+        for (k, v) in &group.tags {
+            x.open("Tag").text("Key", k).text("Value", v).close("Tag");
+        }
+        x.close("TagList");
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_elasticache_snapshot_arn_is_not_an_object_path() {
+        let err =
+            s3_object("arn:aws:elasticache:us-east-1:123456789012:snapshot:ecb-x").unwrap_err();
+        assert_eq!(err.code, "InvalidParameterValue");
+        assert!(err.message.contains("Must specify an object path"));
+        assert_eq!(
+            s3_object("arn:aws:s3:::b/dir/e-0001.rdb").unwrap(),
+            ("b".to_string(), "dir/e-0001.rdb".to_string())
+        );
+    }
+
+    #[test]
+    fn the_seed_rule_needs_get_object_for_an_elasticache_principal() {
+        let policy = |principal: &str, action: &str, resource: &str| {
+            format!(
+                r#"{{"Statement":[{{"Effect":"Allow","Principal":{principal},"Action":"{action}","Resource":"{resource}"}}]}}"#
+            )
+        };
+        let svc = r#"{"Service":"us-east-1.elasticache-snapshot.amazonaws.com"}"#;
+        let canonical = format!(r#"{{"CanonicalUser":"{ELASTICACHE_CANONICAL_USER}"}}"#);
+        assert!(seed_readable(
+            &policy(svc, "s3:GetObject", "arn:aws:s3:::b/*"),
+            "us-east-1",
+            "b",
+            "e-0001.rdb"
+        ));
+        assert!(seed_readable(
+            &policy(&canonical, "s3:GetObject", "arn:aws:s3:::b/e-0001.rdb"),
+            "us-east-1",
+            "b",
+            "e-0001.rdb"
+        ));
+        assert!(!seed_readable(
+            &policy(svc, "s3:PutObject", "arn:aws:s3:::b/*"),
+            "us-east-1",
+            "b",
+            "e-0001.rdb"
+        ));
+        assert!(!seed_readable(
+            &policy(svc, "s3:GetObject", "arn:aws:s3:::b/*"),
+            "eu-west-1",
+            "b",
+            "e-0001.rdb"
+        ));
+        assert!(!seed_readable(
+            &policy(svc, "s3:GetObject", "arn:aws:s3:::other/*"),
+            "us-east-1",
+            "b",
+            "e-0001.rdb"
+        ));
+        assert!(!seed_readable("not json", "us-east-1", "b", "k"));
+    }
+
+    #[test]
+    fn query_lists_are_read_in_index_order() {
+        let p: Params = [
+            ("SnapshotArns.SnapshotArn.2", "b"),
+            ("SnapshotArns.SnapshotArn.1", "a"),
+            (
+                "NodeGroupConfiguration.NodeGroupConfiguration.1.Slots",
+                "0-8191",
+            ),
+            (
+                "NodeGroupConfiguration.NodeGroupConfiguration.2.Slots",
+                "8192-16383",
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(list_param(&p, "SnapshotArns"), vec!["a", "b"]);
+        let ngs = struct_list_param(&p, "NodeGroupConfiguration");
+        assert_eq!(ngs[1]["Slots"], "8192-16383");
+        assert_eq!(parse_slots("0-8191"), Some((0, 8191)));
+        assert_eq!(parse_slots("9-3"), None);
+    }
+}
