@@ -9,6 +9,10 @@
 //! - **1** (issue 5): written as ad-hoc JSON; `verifiedAt` and `export.startedAt`/`completedAt` in Rust's `Display`
 //!   form (`2026-11-22 3:06:05.0 +00:00:00`), per-database counts with snake_case fields.
 //! - **2**: the same fields, every timestamp RFC 3339, every field camelCase.
+//! - **3** (restore): per object its shard (`nodeGroupId`, `slots`) and a key sample (`rdb.sample`: the first keys
+//!   the checker read, with database and type); the source's node type, replicas per shard, parameter group, subnet
+//!   group, security groups, TLS in transit and AUTH (`source.*`). A version 1 or 2 manifest restores with what it
+//!   has: shards in object order, no sample check.
 //!
 //! ```json
 //! { "manifestVersion": 2, "tool": "elasticache-backup",
@@ -36,7 +40,7 @@ use crate::run::{
 };
 
 /// The version this code writes.
-pub const MANIFEST_VERSION: u32 = 2;
+pub const MANIFEST_VERSION: u32 = 3;
 /// The `tool` field of every manifest this project writes.
 pub const TOOL: &str = "elasticache-backup";
 
@@ -118,6 +122,13 @@ pub struct ManifestObject {
     pub size_bytes: u64,
     /// SHA-256 of the object, 64 lower-case hex digits.
     pub sha256: String,
+    /// The shard the object holds (`NodeGroupId`), when the source reported its shards (version 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_group_id: Option<String>,
+    /// The shard's slot range, e.g. `0-5460` (cluster mode enabled, version 3): `NodeGroupConfiguration.Slots` of a
+    /// restore.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slots: Option<String>,
     /// What the RDB file holds.
     pub rdb: RdbSummary,
 }
@@ -152,6 +163,23 @@ pub struct RdbSummary {
     /// Function libraries.
     #[serde(default)]
     pub functions: u64,
+    /// The first keys the checker read (version 3), for the restore's "present, with this type" check.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sample: Vec<KeySample>,
+}
+
+/// One sampled key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeySample {
+    /// Database number.
+    pub db: u64,
+    /// Key name (UTF-8 names only).
+    pub key: String,
+    /// `string`, `list`, `set`, `zset`, `hash`, `stream` or `module` (as `TYPE` answers, but `module` for module
+    /// types).
+    #[serde(rename = "type")]
+    pub key_type: String,
 }
 
 /// Keys of one database.
@@ -175,12 +203,21 @@ impl Manifest {
         objects: &[VerifiedObject],
         verified_at: Timestamp,
     ) -> Result<Self, BackupError> {
+        // Object N (`<exportName>-000N.rdb`) holds the Nth shard in NodeGroupId order, as CreateSnapshot recorded them.
+        let shards = run
+            .source
+            .as_ref()
+            .map(|s| s.shards.as_slice())
+            .unwrap_or_default();
         let objects: Vec<ManifestObject> = objects
             .iter()
-            .map(|v| ManifestObject {
+            .enumerate()
+            .map(|(i, v)| ManifestObject {
                 key: v.key.clone(),
                 size_bytes: v.size_bytes,
                 sha256: v.sha256.clone(),
+                node_group_id: shards.get(i).map(|s| s.node_group_id.clone()),
+                slots: shards.get(i).and_then(|s| s.slots.clone()),
                 rdb: v.rdb.clone(),
             })
             .collect();
@@ -338,6 +375,12 @@ mod tests {
     fn writes_the_current_version_with_rfc3339_times_and_reads_it_back() {
         let mut m = Manifest::from_json(VERSION_1.as_bytes()).unwrap();
         m.manifest_version = MANIFEST_VERSION;
+        m.objects[0].slots = Some("0-16383".into());
+        m.objects[0].rdb.sample = vec![KeySample {
+            db: 0,
+            key: "user:1".into(),
+            key_type: "hash".into(),
+        }];
         let json = m.to_json().unwrap();
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(value["verifiedAt"], "2026-11-22T03:06:05Z");

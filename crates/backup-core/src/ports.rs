@@ -26,6 +26,14 @@ pub struct ReplicationGroupInfo {
     pub data_tiering: bool,
     /// `NodeGroups` (one per shard).
     pub node_groups: Vec<NodeGroupInfo>,
+    /// `ARN`.
+    pub arn: Option<String>,
+    /// `CacheNodeType`, e.g. `cache.r7g.large`.
+    pub node_type: Option<String>,
+    /// `TransitEncryptionEnabled`.
+    pub transit_encryption: bool,
+    /// `AuthTokenEnabled`.
+    pub auth_token_enabled: bool,
 }
 
 impl ReplicationGroupInfo {
@@ -42,6 +50,8 @@ pub struct NodeGroupInfo {
     pub id: String,
     /// `NodeGroupMembers`.
     pub members: Vec<NodeGroupMemberInfo>,
+    /// `Slots` (cluster mode enabled), e.g. `0-5460`.
+    pub slots: Option<String>,
 }
 
 /// One node of a shard (`NodeGroupMember`).
@@ -66,6 +76,23 @@ pub struct CacheClusterInfo {
     pub engine_version: Option<String>,
     /// `ReplicationGroupId` when the node belongs to a group.
     pub replication_group_id: Option<String>,
+    /// `CacheNodes[0].Endpoint` (DescribeCacheClusters with `ShowCacheNodeInfo`).
+    pub endpoint: Option<Endpoint>,
+    /// `CacheParameterGroup.CacheParameterGroupName`.
+    pub parameter_group: Option<String>,
+    /// `CacheSubnetGroupName`.
+    pub subnet_group: Option<String>,
+    /// `SecurityGroups[].SecurityGroupId`.
+    pub security_group_ids: Vec<String>,
+}
+
+/// Where a node answers (`Endpoint`: address and port).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Endpoint {
+    /// Host name or address.
+    pub address: String,
+    /// TCP port.
+    pub port: u16,
 }
 
 impl CacheClusterInfo {

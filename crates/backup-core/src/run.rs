@@ -148,6 +148,82 @@ pub struct Source {
     pub engine_version: Option<String>,
     /// Number of shards (node groups) = number of `.rdb` objects the export must produce.
     pub shard_count: u32,
+    /// The shards in `NodeGroupId` order, with their slot ranges (cluster mode enabled), as the group reported them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardInfo>,
+    /// What a restore recreates: node type, replicas, network and security settings.
+    #[serde(default)]
+    pub settings: SourceSettings,
+}
+
+/// One shard of the source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShardInfo {
+    /// `NodeGroupId`.
+    pub node_group_id: String,
+    /// `Slots`, e.g. `0-5460` (cluster mode enabled only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slots: Option<String>,
+}
+
+/// The source's settings a restore recreates (each may be overridden in the restore input). All optional: a value
+/// ElastiCache did not report is left to the restore's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceSettings {
+    /// `CacheNodeType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_type: Option<String>,
+    /// Replicas per shard (members of a shard less its primary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas_per_shard: Option<u32>,
+    /// `CacheParameterGroupName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_parameter_group_name: Option<String>,
+    /// `CacheSubnetGroupName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_subnet_group_name: Option<String>,
+    /// `SecurityGroupIds`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security_group_ids: Vec<String>,
+    /// `TransitEncryptionEnabled`.
+    #[serde(default)]
+    pub transit_encryption: bool,
+    /// `AuthTokenEnabled`.
+    #[serde(default)]
+    pub auth_token_enabled: bool,
+}
+
+impl SourceSettings {
+    /// What group `rg` and its node `cc` (any member) report.
+    pub fn of(rg: Option<&ReplicationGroupInfo>, cc: Option<&CacheClusterInfo>) -> Self {
+        Self {
+            node_type: rg.and_then(|g| g.node_type.clone()),
+            replicas_per_shard: rg
+                .and_then(|g| g.node_groups.first())
+                .map(|ng| u32::try_from(ng.members.len().saturating_sub(1)).unwrap_or(0)),
+            cache_parameter_group_name: cc.and_then(|c| c.parameter_group.clone()),
+            cache_subnet_group_name: cc.and_then(|c| c.subnet_group.clone()),
+            security_group_ids: cc.map(|c| c.security_group_ids.clone()).unwrap_or_default(),
+            transit_encryption: rg.is_some_and(|g| g.transit_encryption),
+            auth_token_enabled: rg.is_some_and(|g| g.auth_token_enabled),
+        }
+    }
+}
+
+/// The shards of `rg` in `NodeGroupId` order.
+fn shards_of_group(rg: &ReplicationGroupInfo) -> Vec<ShardInfo> {
+    let mut shards: Vec<ShardInfo> = rg
+        .node_groups
+        .iter()
+        .map(|ng| ShardInfo {
+            node_group_id: ng.id.clone(),
+            slots: ng.slots.clone(),
+        })
+        .collect();
+    shards.sort_by(|a, b| a.node_group_id.cmp(&b.node_group_id));
+    shards
 }
 
 impl Source {
@@ -161,6 +237,8 @@ impl Source {
             engine: cc.engine.clone(),
             engine_version: cc.engine_version.clone(),
             shard_count: 1,
+            shards: Vec::new(),
+            settings: SourceSettings::of(None, Some(cc)),
         }
     }
 
@@ -174,19 +252,27 @@ impl Source {
             engine: rg.engine.clone().or_else(|| cc.engine.clone()),
             engine_version: cc.engine_version.clone(),
             shard_count: 1,
+            shards: shards_of_group(rg),
+            settings: SourceSettings::of(Some(rg), Some(cc)),
         }
     }
 
-    /// The cluster-mode enabled group `rg` as a whole: one shard per node group.
-    pub fn cluster_mode_enabled(rg: &ReplicationGroupInfo, engine_version: Option<String>) -> Self {
+    /// The cluster-mode enabled group `rg` as a whole: one shard per node group; `node` is any member, for the
+    /// engine version and the network settings.
+    pub fn cluster_mode_enabled(
+        rg: &ReplicationGroupInfo,
+        node: Option<&CacheClusterInfo>,
+    ) -> Self {
         Self {
             replication_group_id: Some(rg.id.clone()),
             cache_cluster_id: None,
             role: NodeRole::Group,
             cluster_mode: ClusterMode::Enabled,
             engine: rg.engine.clone(),
-            engine_version,
+            engine_version: node.and_then(|n| n.engine_version.clone()),
             shard_count: u32::try_from(rg.node_groups.len()).unwrap_or(u32::MAX),
+            shards: shards_of_group(rg),
+            settings: SourceSettings::of(Some(rg), node),
         }
     }
 
@@ -200,6 +286,8 @@ impl Source {
             engine: rg.engine.clone(),
             engine_version: None,
             shard_count: Self::shards_of(rg, existing),
+            shards: shards_of_group(rg),
+            settings: SourceSettings::of(Some(rg), None),
         }
     }
 
@@ -209,7 +297,7 @@ impl Source {
         existing: &SnapshotInfo,
         node: &str,
         role: NodeRole,
-        engine_version: Option<String>,
+        info: Option<&CacheClusterInfo>,
     ) -> Self {
         Self {
             replication_group_id: Some(rg.id.clone()),
@@ -217,8 +305,10 @@ impl Source {
             role,
             cluster_mode: ClusterMode::from_cluster_enabled(rg.cluster_enabled),
             engine: rg.engine.clone(),
-            engine_version,
+            engine_version: info.and_then(|c| c.engine_version.clone()),
             shard_count: Self::shards_of(rg, existing),
+            shards: shards_of_group(rg),
+            settings: SourceSettings::of(Some(rg), info),
         }
     }
 

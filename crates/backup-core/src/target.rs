@@ -139,18 +139,13 @@ impl Resolved {
         }
         if rg.cluster_enabled {
             let first_node = rg.node_groups.iter().flat_map(|ng| &ng.members).next();
-            let engine_version = match first_node {
-                Some(m) => {
-                    snapshots
-                        .cache_cluster(&m.cache_cluster_id)
-                        .await?
-                        .engine_version
-                }
+            let node = match first_node {
+                Some(m) => Some(snapshots.cache_cluster(&m.cache_cluster_id).await?),
                 None => None,
             };
             return Ok(NodeChoice {
                 target: SnapshotTarget::ReplicationGroup(rg.id.clone()),
-                source: Source::cluster_mode_enabled(rg, engine_version),
+                source: Source::cluster_mode_enabled(rg, node.as_ref()),
                 warnings: Vec::new(),
             });
         }
@@ -254,18 +249,14 @@ impl Resolved {
             .find(|m| m.cache_cluster_id.eq_ignore_ascii_case(node))
             .and_then(|m| m.current_role)
             .unwrap_or(NodeRole::Unknown);
-        // The engine version is informative only: a node that vanished since must not fail the resume.
-        let engine_version = snapshots
-            .cache_cluster(node)
-            .await
-            .ok()
-            .and_then(|c| c.engine_version);
+        // The node's details are informative only: a node that vanished since must not fail the resume.
+        let info = snapshots.cache_cluster(node).await.ok();
         Ok(Source::resumed_node_snapshot(
             rg,
             existing,
             node,
             role,
-            engine_version,
+            info.as_ref(),
         ))
     }
 }

@@ -68,8 +68,15 @@ impl FakeSnapshots {
                     engine: Some("redis".into()),
                     cluster_enabled: false,
                     data_tiering: false,
+                    arn: Some(format!(
+                        "arn:aws:elasticache:eu-west-1:123456789012:replicationgroup:{id}"
+                    )),
+                    node_type: Some("cache.r7g.large".into()),
+                    transit_encryption: false,
+                    auth_token_enabled: false,
                     node_groups: vec![NodeGroupInfo {
                         id: "0001".into(),
+                        slots: None,
                         members: members
                             .iter()
                             .map(|(node, role, _)| NodeGroupMemberInfo {
@@ -96,6 +103,11 @@ impl FakeSnapshots {
             let node_groups = (1..=shards)
                 .map(|i| NodeGroupInfo {
                     id: format!("{i:04}"),
+                    slots: Some(format!(
+                        "{}-{}",
+                        (i - 1) * 16384 / shards,
+                        i * 16384 / shards - 1
+                    )),
                     members: (1..=2)
                         .map(|n| NodeGroupMemberInfo {
                             cache_cluster_id: format!("{id}-{i:04}-{n:03}"),
@@ -120,6 +132,12 @@ impl FakeSnapshots {
                     engine: Some("valkey".into()),
                     cluster_enabled: true,
                     data_tiering: false,
+                    arn: Some(format!(
+                        "arn:aws:elasticache:eu-west-1:123456789012:replicationgroup:{id}"
+                    )),
+                    node_type: Some("cache.r7g.large".into()),
+                    transit_encryption: false,
+                    auth_token_enabled: false,
                     node_groups,
                 },
             );
@@ -212,6 +230,13 @@ fn node_info(id: &str, status: &str, rg: Option<&str>) -> CacheClusterInfo {
         engine: Some("redis".into()),
         engine_version: Some("7.0.15".into()),
         replication_group_id: rg.map(str::to_string),
+        endpoint: Some(Endpoint {
+            address: "127.0.0.1".into(),
+            port: 6379,
+        }),
+        parameter_group: Some("default.redis7".into()),
+        subnet_group: Some("private".into()),
+        security_group_ids: vec!["sg-0123456789abcdef0".into()],
     }
 }
 

@@ -43,6 +43,23 @@ const EB_EXPIRE_TIME_MAX: u64 = (1 << 48) - 1;
 pub struct Limits {
     /// Largest single encoded value (one ziplist/listpack/intset/zipmap, after LZF) held in memory, bytes.
     pub max_encoded_value_bytes: u64,
+    /// Keys recorded in [`Report::sample`] (the first ones read whose names are UTF-8 and at most
+    /// [`MAX_SAMPLED_KEY_BYTES`] long).
+    pub sample_keys: usize,
+}
+
+/// Longest key name taken into the sample, bytes.
+pub const MAX_SAMPLED_KEY_BYTES: u64 = 1024;
+
+/// A key read by the checker, for a later "is it there, with this type?" check of a restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SampledKey {
+    /// Database number.
+    pub db: u64,
+    /// The key name.
+    pub key: String,
+    /// Its type: `string`, `list`, `set`, `zset`, `hash`, `stream`, `module`.
+    pub key_type: String,
 }
 
 impl Default for Limits {
@@ -50,6 +67,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_encoded_value_bytes: 16 * 1024 * 1024,
+            sample_keys: 64,
         }
     }
 }
@@ -90,6 +108,8 @@ pub struct Report {
     pub bytes: u64,
     /// The CRC-64 stored in the file (hex), `None` when the file has none (version < 5) or it is disabled (0).
     pub checksum: Option<String>,
+    /// The first keys read (see [`Limits::sample_keys`]), with their database and type.
+    pub sample: Vec<SampledKey>,
 }
 
 /// Checks one RDB stream with the default [`Limits`].
@@ -282,7 +302,20 @@ impl<R: Read> Parser<R> {
                             offset: at,
                         });
                     }
-                    self.skip_string("key")?;
+                    if self.report.sample.len() < self.limits.sample_keys {
+                        if let Some(key) = self.sampled_key()?
+                            && let Ok(key) = String::from_utf8(key)
+                            && let Some((ty, _)) = type_names(t, self.valkey)
+                        {
+                            self.report.sample.push(SampledKey {
+                                db,
+                                key,
+                                key_type: ty.to_string(),
+                            });
+                        }
+                    } else {
+                        self.skip_string("key")?;
+                    }
                     self.value(t, at)?;
                     keys += 1;
                     expiring += u64::from(expiry);
@@ -358,6 +391,71 @@ impl<R: Read> Parser<R> {
         Ok(())
     }
 
+    /// Decompresses `clen` bytes of LZF (to exactly `ulen` bytes) into `sink`, validating every instruction.
+    fn lzf_into<S: lzf::Sink>(
+        &mut self,
+        context: &'static str,
+        at: u64,
+        clen: u64,
+        ulen: u64,
+        sink: &mut S,
+    ) -> Result<(), RdbError> {
+        let mut dec = lzf::Decoder::new(ulen);
+        let mut err = None;
+        self.input.stream(clen, context, |chunk| {
+            if err.is_none() {
+                err = dec.feed(chunk, sink).err();
+            }
+        })?;
+        match err.or_else(|| dec.finish().err()) {
+            Some(e) => Err(RdbError::corrupt(at, format!("{context}: {e}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads a key for the sample when it is at most [`MAX_SAMPLED_KEY_BYTES`] long (longer ones are validated and
+    /// skipped, as [`Self::skip_string`] does): `Some(bytes)` or `None`.
+    fn sampled_key(&mut self) -> Result<Option<Vec<u8>>, RdbError> {
+        const CONTEXT: &str = "key";
+        let at = self.input.offset();
+        let max = MAX_SAMPLED_KEY_BYTES;
+        match self.input.len(CONTEXT)? {
+            Len::Plain(n) if n <= max => {
+                let mut v = vec![0; n as usize];
+                self.input.read_exact(&mut v, CONTEXT)?;
+                Ok(Some(v))
+            }
+            Len::Plain(n) => self.input.skip(n, CONTEXT).map(|()| None),
+            Len::Encoded(e @ 0..=2) => {
+                let mut b = [0u8; 4];
+                let n = 1usize << e;
+                self.input.read_exact(&mut b[..n], CONTEXT)?;
+                let v = match e {
+                    0 => i64::from(b[0] as i8),
+                    1 => i64::from(i16::from_le_bytes([b[0], b[1]])),
+                    _ => i64::from(i32::from_le_bytes(b)),
+                };
+                Ok(Some(v.to_string().into_bytes()))
+            }
+            Len::Encoded(3) => {
+                let clen = self.input.plain_len("LZF compressed length")?;
+                let ulen = self.input.plain_len("LZF length")?;
+                if ulen <= max {
+                    let mut v = Vec::with_capacity(ulen as usize);
+                    self.lzf_into(CONTEXT, at, clen, ulen, &mut v)?;
+                    Ok(Some(v))
+                } else {
+                    self.lzf_into(CONTEXT, at, clen, ulen, &mut lzf::Discard)?;
+                    Ok(None)
+                }
+            }
+            Len::Encoded(e) => Err(RdbError::corrupt(
+                at,
+                format!("unknown string encoding {e} ({CONTEXT})"),
+            )),
+        }
+    }
+
     /// Skips one string, validating its encoding (LZF decompressed through a window); returns its length.
     fn skip_string(&mut self, context: &'static str) -> Result<u64, RdbError> {
         let at = self.input.offset();
@@ -372,16 +470,7 @@ impl<R: Read> Parser<R> {
             Len::Encoded(3) => {
                 let clen = self.input.plain_len("LZF compressed length")?;
                 let ulen = self.input.plain_len("LZF length")?;
-                let mut dec = lzf::Decoder::new(ulen);
-                let mut err = None;
-                self.input.stream(clen, context, |chunk| {
-                    if err.is_none() {
-                        err = dec.feed(chunk, &mut lzf::Discard).err();
-                    }
-                })?;
-                if let Some(e) = err.or_else(|| dec.finish().err()) {
-                    return Err(RdbError::corrupt(at, format!("{context}: {e}")));
-                }
+                self.lzf_into(context, at, clen, ulen, &mut lzf::Discard)?;
                 Ok(ulen)
             }
             Len::Encoded(e) => Err(RdbError::corrupt(
@@ -429,16 +518,7 @@ impl<R: Read> Parser<R> {
                     return Err(too_large(ulen));
                 }
                 out.reserve(ulen as usize);
-                let mut dec = lzf::Decoder::new(ulen);
-                let mut err = None;
-                self.input.stream(clen, context, |chunk| {
-                    if err.is_none() {
-                        err = dec.feed(chunk, out).err();
-                    }
-                })?;
-                if let Some(e) = err.or_else(|| dec.finish().err()) {
-                    return Err(RdbError::corrupt(at, format!("{context}: {e}")));
-                }
+                self.lzf_into(context, at, clen, ulen, out)?;
             }
             Len::Encoded(e) => {
                 return Err(RdbError::corrupt(

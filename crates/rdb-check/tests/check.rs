@@ -399,7 +399,8 @@ fn absurd_lengths_are_errors_without_allocating_them() {
         check_with(
             &f[..],
             Limits {
-                max_encoded_value_bytes: 1024
+                max_encoded_value_bytes: 1024,
+                ..Limits::default()
             }
         ),
         Err(RdbError::TooLarge { .. })
@@ -475,6 +476,7 @@ fn random_mutations_of_every_fixture_never_panic_and_checksummed_files_always_no
                 &b[..],
                 Limits {
                     max_encoded_value_bytes: 1 << 20,
+                    ..Limits::default()
                 },
             );
             if checksummed && b != original {
@@ -482,4 +484,25 @@ fn random_mutations_of_every_fixture_never_panic_and_checksummed_files_always_no
             }
         }
     }
+}
+
+#[test]
+fn the_first_keys_are_sampled_with_their_database_and_type() {
+    let report = check(&std::fs::read(fixtures().join("encodings.rdb")).unwrap()[..]).unwrap();
+    assert!(!report.sample.is_empty());
+    assert!(report.sample.len() as u64 <= report.keys.min(64));
+    for s in &report.sample {
+        assert!(report.types.contains_key(&s.key_type), "{s:?}");
+        assert!(report.databases.contains_key(&s.db), "{s:?}");
+    }
+    let none = check_with(
+        &std::fs::read(fixtures().join("encodings.rdb")).unwrap()[..],
+        Limits {
+            sample_keys: 0,
+            ..Limits::default()
+        },
+    )
+    .unwrap();
+    assert!(none.sample.is_empty());
+    assert_eq!((none.keys, none.checksum), (report.keys, report.checksum));
 }

@@ -11,7 +11,7 @@ use aws_sdk_s3::Client;
 use backup_core::BackupError;
 use backup_core::aws::fallback;
 use backup_core::config::Config;
-use backup_core::manifest::{DbSummary, RdbSummary};
+use backup_core::manifest::{DbSummary, KeySample, RdbSummary};
 use backup_core::ports::{VerifiedObject, Verifier};
 use rdb_check::s3::RangeOptions;
 
@@ -116,6 +116,15 @@ pub fn summary(report: rdb_check::Report) -> RdbSummary {
         types: report.types,
         encodings: report.encodings,
         functions: report.functions,
+        sample: report
+            .sample
+            .into_iter()
+            .map(|k| KeySample {
+                db: k.db,
+                key: k.key,
+                key_type: k.key_type,
+            })
+            .collect(),
     }
 }
 

@@ -16,7 +16,7 @@ use aws_sdk_elasticache::types::{CacheCluster, DataTieringStatus, ReplicationGro
 use super::{aws_message, fallback};
 use crate::error::BackupError;
 use crate::ports::{
-    CacheClusterInfo, CreateOutcome, DeleteOutcome, NodeGroupInfo, NodeGroupMemberInfo,
+    CacheClusterInfo, CreateOutcome, DeleteOutcome, Endpoint, NodeGroupInfo, NodeGroupMemberInfo,
     ReplicationGroupInfo, SnapshotInfo, SnapshotTarget, Snapshots,
 };
 use crate::run::{NodeRole, SnapshotStatus};
@@ -78,6 +78,7 @@ impl Snapshots for ElastiCacheSnapshots {
             .client
             .describe_cache_clusters()
             .cache_cluster_id(id)
+            .show_cache_node_info(true)
             .into_paginator()
             .items()
             .send();
@@ -286,11 +287,16 @@ fn replication_group_info(rg: &ReplicationGroup) -> ReplicationGroupInfo {
         engine: rg.engine().map(str::to_string),
         cluster_enabled: rg.cluster_enabled().unwrap_or(false),
         data_tiering: matches!(rg.data_tiering(), Some(DataTieringStatus::Enabled)),
+        arn: rg.arn().map(str::to_string),
+        node_type: rg.cache_node_type().map(str::to_string),
+        transit_encryption: rg.transit_encryption_enabled().unwrap_or(false),
+        auth_token_enabled: rg.auth_token_enabled().unwrap_or(false),
         node_groups: rg
             .node_groups()
             .iter()
             .map(|ng| NodeGroupInfo {
                 id: ng.node_group_id().unwrap_or_default().to_string(),
+                slots: ng.slots().map(str::to_string),
                 members: ng
                     .node_group_members()
                     .iter()
@@ -311,6 +317,26 @@ fn cache_cluster_info(cc: &CacheCluster) -> CacheClusterInfo {
         engine: cc.engine().map(str::to_string),
         engine_version: cc.engine_version().map(str::to_string),
         replication_group_id: cc.replication_group_id().map(str::to_string),
+        endpoint: cc
+            .cache_nodes()
+            .iter()
+            .find_map(|n| n.endpoint())
+            .and_then(|e| {
+                Some(Endpoint {
+                    address: e.address()?.to_string(),
+                    port: u16::try_from(e.port()?).ok()?,
+                })
+            }),
+        parameter_group: cc
+            .cache_parameter_group()
+            .and_then(|g| g.cache_parameter_group_name())
+            .map(str::to_string),
+        subnet_group: cc.cache_subnet_group_name().map(str::to_string),
+        security_group_ids: cc
+            .security_groups()
+            .iter()
+            .filter_map(|g| g.security_group_id().map(str::to_string))
+            .collect(),
     }
 }
 
