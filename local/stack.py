@@ -199,10 +199,14 @@ class Stack:
 
     # -- executions ------------------------------------------------------------------------------------------------
     def start_execution(self, execution_input: dict, *, name: str | None = None, wait_ms: int | None = 200,
-                        retry_ms: int | None = 200, quiet: bool = True) -> subprocess.Popen:
-        """Starts one execution of the real ASL in the background; collect it with `finish`."""
+                        retry_ms: int | None = 200, quiet: bool = True,
+                        state_machine: str = "backup") -> subprocess.Popen:
+        """Starts one execution of the real ASL (`terraform/<state_machine>.asl.json`: "backup" or "restore") in the
+        background; collect it with `finish`."""
         result_file = self.workdir / f"result-{time.monotonic_ns()}.json"
+        definition = ROOT / "terraform" / f"{state_machine}.asl.json"
         args = [str(NODE), str(SFN_DIR / "run.mjs"), "--lambda-endpoint", self.lambda_endpoint,
+                "--definition", str(definition),
                 "--input", json.dumps(execution_input), "--result-file", str(result_file)]
         if name:
             args += ["--name", name]

@@ -112,6 +112,20 @@ data "aws_iam_policy_document" "exports" {
     ]
     resources = [local.bucket_arn, "${local.bucket_arn}/*"]
   }
+
+  # Restores ("Seeding a new self-designed cluster with an externally created backup"): opt-in regions read through
+  # the regional principal above; default regions ask for a read grant to ElastiCache's canonical user, which a
+  # bucket with ACLs disabled can only give in its policy (UNCONFIRMED that ElastiCache honours it there).
+  statement {
+    sid    = "ElastiCacheSeedReadCanonical"
+    effect = "Allow"
+    principals {
+      type        = "CanonicalUser"
+      identifiers = [local.elasticache_canonical_user]
+    }
+    actions   = ["s3:GetObject"]
+    resources = ["${local.bucket_arn}/*"]
+  }
 }
 
 resource "aws_s3_bucket_policy" "exports" {

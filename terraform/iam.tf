@@ -26,6 +26,15 @@ data "aws_iam_policy_document" "function" {
       sid       = statement.value.sid
       actions   = statement.value.actions
       resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = try(statement.value.conditions, [])
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
     }
   }
 
@@ -76,7 +85,7 @@ data "aws_iam_policy_document" "state_machine" {
   statement {
     sid       = "InvokeSteps"
     actions   = ["lambda:InvokeFunction"]
-    resources = [for k in local.step_functions : aws_lambda_function.this[k].arn]
+    resources = [for k in local.backup_functions : aws_lambda_function.this[k].arn]
   }
 
   # Vended logs delivery for the state machine's CloudWatch logging (Step Functions Developer Guide, "Logging").
@@ -100,4 +109,40 @@ resource "aws_iam_role_policy" "state_machine" {
   name   = "invoke-steps"
   role   = aws_iam_role.state_machine.id
   policy = data.aws_iam_policy_document.state_machine.json
+}
+
+# The restore state machine may only invoke the restore steps.
+resource "aws_iam_role" "restore_machine" {
+  name               = "${var.name}-restore-machine"
+  assume_role_policy = data.aws_iam_policy_document.states_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "restore_machine" {
+  statement {
+    sid       = "InvokeRestoreSteps"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [for k in local.restore_functions : aws_lambda_function.this[k].arn]
+  }
+
+  statement {
+    sid = "Logging"
+    actions = [
+      "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+      "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+    ]
+    resources = ["*"] # These log-delivery actions do not support resource-level permissions.
+  }
+
+  statement {
+    sid       = "Traces"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "restore_machine" {
+  name   = "invoke-restore-steps"
+  role   = aws_iam_role.restore_machine.id
+  policy = data.aws_iam_policy_document.restore_machine.json
 }

@@ -39,6 +39,15 @@ resource "aws_lambda_function" "this" {
     mode = "Active"
   }
 
+  # VerifyRestore connects to the restored group inside its VPC.
+  dynamic "vpc_config" {
+    for_each = each.key == "verify-restore" && var.verify_restore_vpc != null ? [var.verify_restore_vpc] : []
+    content {
+      subnet_ids         = vpc_config.value.subnet_ids
+      security_group_ids = vpc_config.value.security_group_ids
+    }
+  }
+
   # An alert that notify could not deliver after Lambda's asynchronous retries is kept, not dropped.
   dynamic "dead_letter_config" {
     for_each = each.key == "notify" ? [aws_sqs_queue.notify_dlq.arn] : []

@@ -14,10 +14,15 @@ locals {
   bucket_arn    = "arn:${local.partition}:s3:::${local.bucket_name}"
 
   # The snapshots this tool creates are all named ecb-… (crates/backup-core/src/naming.rs).
-  ec_arn         = "arn:${local.partition}:elasticache:${local.region}:${local.account_id}"
-  our_snapshots  = "${local.ec_arn}:snapshot:ecb-*"
-  state_machine  = var.name
-  executions_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine}:*"
+  ec_arn                 = "arn:${local.partition}:elasticache:${local.region}:${local.account_id}"
+  our_snapshots          = "${local.ec_arn}:snapshot:ecb-*"
+  state_machine          = var.name
+  restore_machine        = "${var.name}-restore"
+  restore_executions_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.restore_machine}:*"
+  # ElastiCache's canonical user id for seeding reads in the default regions (User Guide, "Seeding a new
+  # self-designed cluster with an externally created backup").
+  elasticache_canonical_user = "540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353"
+  executions_arn             = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine}:*"
 
   # The regional service principal that writes exports into the bucket (ElastiCache User Guide, "Exporting a backup").
   elasticache_export_principal = "${local.region}.elasticache-snapshot.amazonaws.com"
@@ -102,6 +107,77 @@ locals {
         { sid = "DeleteOurSnapshots", actions = ["elasticache:DeleteSnapshot"], resources = [local.our_snapshots] },
       ]
     }
+    resolve-backup = {
+      description = "Restore: finds and checks the backup (manifest, objects, SHA-256) and refuses an existing target"
+      timeout     = 900
+      memory      = 1769
+      env         = local.step_env
+      statements = [
+        { sid = "ReadBackups", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
+        { sid = "ReadManifestsAndObjects", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/*"] },
+        { sid = "DescribeTarget", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
+        { sid = "DescribeKeptSnapshot", actions = ["elasticache:DescribeSnapshots"], resources = [local.our_snapshots] },
+      ]
+    }
+    create-group = {
+      description = "Restore: CreateReplicationGroup from the backup's S3 objects (or its kept snapshot), tagged as this restore's"
+      timeout     = 60
+      memory      = 128
+      env         = {}
+      statements = [
+        {
+          sid       = "CreateTaggedGroup"
+          actions   = ["elasticache:CreateReplicationGroup", "elasticache:AddTagsToResource"]
+          resources = ["${local.ec_arn}:replicationgroup:*", "${local.ec_arn}:cluster:*", "${local.ec_arn}:parametergroup:*", "${local.ec_arn}:subnetgroup:*", "${local.ec_arn}:securitygroup:*", local.our_snapshots]
+        },
+        { sid = "DescribeOwnGroup", actions = ["elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource"], resources = ["${local.ec_arn}:replicationgroup:*"] },
+        # Restore IAM (ElastiCache API Reference): the caller must be able to read each SnapshotArns object.
+        { sid = "ReadSeeds", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/*"] },
+      ]
+    }
+    check-group = {
+      description = "Restore: reads the new group's status and sets the next wait"
+      timeout     = 30
+      memory      = 128
+      env         = {}
+      statements = [
+        { sid = "DescribeGroup", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
+        { sid = "DescribeNodes", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
+      ]
+    }
+    verify-restore = {
+      description = "Restore: compares the restored data with the manifest over the Redis protocol and writes the report"
+      timeout     = 300
+      memory      = 256
+      env         = {}
+      statements = [
+        { sid = "DescribeGroup", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
+        { sid = "DescribeNodes", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
+        { sid = "WriteReports", actions = ["s3:PutObject"], resources = ["${local.bucket_arn}/*.restore-*.json"] },
+        # Lambda in a VPC (Lambda Developer Guide, "Giving Lambda functions access to resources in an Amazon VPC").
+        {
+          sid       = "VpcNetworkInterfaces"
+          actions   = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+          resources = ["*"] # These EC2 actions do not support resource-level permissions for Lambda's ENIs.
+        },
+      ]
+    }
+    delete-group = {
+      description = "Restore: deletes the restored group, only if this execution created it (drills and failure paths)"
+      timeout     = 60
+      memory      = 128
+      env         = {}
+      statements = [
+        { sid = "DescribeOwnGroup", actions = ["elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource"], resources = ["${local.ec_arn}:replicationgroup:*"] },
+        # Only groups a restore execution tagged as its own (see the handler, which also compares the tag's value).
+        {
+          sid        = "DeleteOwnGroups"
+          actions    = ["elasticache:DeleteReplicationGroup"]
+          resources  = ["${local.ec_arn}:replicationgroup:*", "${local.ec_arn}:cluster:*"]
+          conditions = [{ test = "StringLike", variable = "aws:ResourceTag/elasticache-backup:restore-execution", values = [local.restore_executions_arn] }]
+        },
+      ]
+    }
     notify = {
       description = "Sends failed runs and ElastiCache snapshot events to Slack and PagerDuty"
       timeout     = 60
@@ -125,5 +201,8 @@ locals {
     }
   }
 
-  step_functions = [for k in keys(local.functions) : k if k != "notify"]
+  # The steps of each state machine (their ASL placeholders `${<name>_arn}`).
+  step_functions    = [for k in keys(local.functions) : k if k != "notify"]
+  restore_functions = ["resolve-backup", "create-group", "check-group", "verify-restore", "delete-group"]
+  backup_functions  = [for k in local.step_functions : k if !contains(local.restore_functions, k)]
 }

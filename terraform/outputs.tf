@@ -47,3 +47,8 @@ output "notify_dead_letter_queue_url" {
   description = "Alerts that could not be delivered after Lambda's retries wait here (check it if Slack or PagerDuty was down)."
   value       = aws_sqs_queue.notify_dlq.url
 }
+
+output "restore_state_machine_arn" {
+  description = "ARN of the restore state machine (restores and drills; input: see the README's Restore section)."
+  value       = aws_sfn_state_machine.restore.arn
+}

@@ -13,11 +13,41 @@ resource "aws_sfn_state_machine" "this" {
   # The raw file stays valid JSON (placeholders sit inside strings); decoding and re-encoding the render makes a
   # broken template fail at plan.
   definition = jsonencode(jsondecode(templatefile("${path.module}/backup.asl.json", {
-    for k in local.step_functions : "${replace(k, "-", "_")}_arn" => aws_lambda_function.this[k].arn
+    for k in local.backup_functions : "${replace(k, "-", "_")}_arn" => aws_lambda_function.this[k].arn
   })))
 
   logging_configuration {
     log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"
+    include_execution_data = true
+    level                  = "ERROR"
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "restore_machine" {
+  name              = "/aws/vendedlogs/states/${local.restore_machine}"
+  retention_in_days = var.log_retention_days
+  # checkov:skip=CKV_AWS_158:Execution logs hold run metadata only; the default service-side encryption is enough.
+  tags = var.tags
+}
+
+# Restores and drills (terraform/restore.asl.json): resolve a verified backup, create a group from it, verify it.
+resource "aws_sfn_state_machine" "restore" {
+  name     = local.restore_machine
+  type     = "STANDARD"
+  role_arn = aws_iam_role.restore_machine.arn
+
+  definition = jsonencode(jsondecode(templatefile("${path.module}/restore.asl.json", {
+    for k in local.restore_functions : "${replace(k, "-", "_")}_arn" => aws_lambda_function.this[k].arn
+  })))
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.restore_machine.arn}:*"
     include_execution_data = true
     level                  = "ERROR"
   }

@@ -194,3 +194,35 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "drills" {
+  description = "Scheduled DR drills, keyed by a short name: each restores the newest verified backup of replication_group_id into a new group (drill: true), verifies it against the manifest, writes a report with the RTO and deletes the group. node_type, cache_subnet_group_name and security_group_ids override the source's (use a small node type and the VPC that verify_restore_vpc reaches)."
+  type = map(object({
+    replication_group_id    = string
+    schedule_expression     = string
+    timezone                = optional(string, "UTC")
+    node_type               = optional(string)
+    cache_subnet_group_name = optional(string)
+    security_group_ids      = optional(list(string))
+    enabled                 = optional(bool, true)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for d in var.drills : can(regex("^[a-zA-Z][a-zA-Z0-9-]{0,39}$", d.replication_group_id)) && !endswith(d.replication_group_id, "-") && !strcontains(d.replication_group_id, "--")])
+    error_message = "Each drill's replication_group_id must follow the ElastiCache id rules: 1-40 letters, digits and hyphens, starting with a letter, no trailing or double hyphen."
+  }
+  validation {
+    condition     = alltrue([for d in var.drills : can(regex("^(cron|rate|at)\\(.+\\)$", d.schedule_expression))])
+    error_message = "Each drill's schedule_expression must be cron(...), rate(...) or at(...) as EventBridge Scheduler takes it."
+  }
+}
+
+variable "verify_restore_vpc" {
+  description = "Subnets and security groups VerifyRestore runs in, so it can reach restored groups over the Redis protocol (the groups' security groups must allow it). null = no VPC (verification can then reach only public endpoints, which ElastiCache does not have: set this for drills)."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  default = null
+}

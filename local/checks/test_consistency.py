@@ -51,6 +51,12 @@ REQUIRED_BY_AWS = {
                         "s3:ListAllMyBuckets"},
     # Lambda Developer Guide, "Dead-letter queues": Lambda sends to the DLQ with the function's execution role.
     "notify": {"sqs:SendMessage"},
+    # Restore IAM (ElastiCache API Reference, CreateReplicationGroup): tags need AddTagsToResource, and the caller
+    # must be able to read each SnapshotArns object.
+    "create-group": {"elasticache:AddTagsToResource", "s3:GetObject"},
+    # Lambda in a VPC: the execution role manages the function's network interfaces.
+    "verify-restore": {"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
+                       "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"},
 }
 
 
@@ -65,7 +71,7 @@ def function_crates() -> set[str]:
 def terraform_functions() -> dict[str, set[str]]:
     """Function name → actions of its statements, read from terraform/locals.tf."""
     text = (TERRAFORM / "locals.tf").read_text()
-    block = text[text.index("  functions = {"):text.index("  step_functions =")]
+    block = text[text.index("  functions = {"):re.search(r"^  step_functions\s+=", text, re.M).start()]
     starts = [(m.group(1), m.start()) for m in re.finditer(r"^    ([a-z][a-z-]*) = \{$", block, re.M)]
     out = {}
     for i, (name, start) in enumerate(starts):
@@ -172,7 +178,16 @@ def test_every_asl_placeholder_is_supplied_and_every_task_invokes_a_step_functio
         invoked |= {t[2:-1] for t in tasks}
     assert invoked == supplied, f"step functions no state machine invokes: {sorted(supplied - invoked)}"
     sm = (TERRAFORM / "state_machine.tf").read_text()
-    assert 'replace(k, "-", "_")}_arn' in sm and "local.step_functions" in sm
+    assert sm.count('replace(k, "-", "_")}_arn') == len(asl_files())
+    for path in asl_files():
+        assert f'templatefile("${{path.module}}/{path.name}"' in sm, f"{path.name} is not rendered by state_machine.tf"
+    # Each state machine's functions (locals.tf) are exactly the placeholders of its ASL file.
+    text = (TERRAFORM / "locals.tf").read_text()
+    restore = set(re.findall(r'"([a-z-]+)"', re.search(r"restore_functions\s*=\s*\[([^\]]*)\]", text).group(1)))
+    restore_asl = {t[2:-5].replace("_", "-") for t in task_resources(json.loads((TERRAFORM / "restore.asl.json").read_text()))}
+    backup_asl = {t[2:-5].replace("_", "-") for t in task_resources(json.loads((TERRAFORM / "backup.asl.json").read_text()))}
+    assert restore == restore_asl
+    assert backup_asl == steps - restore
 
 
 def test_the_adapters_are_read():

@@ -59,7 +59,7 @@ run "plans_every_function_with_its_own_role" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_lambda_function.this)) == toset(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify"])
+    condition     = toset(keys(aws_lambda_function.this)) == toset(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group"])
     error_message = "Every function crate needs a Lambda."
   }
   assert {
@@ -75,7 +75,7 @@ run "plans_every_function_with_its_own_role" {
     error_message = "JSON logging."
   }
   assert {
-    condition     = length(aws_iam_role.function) == 7
+    condition     = length(aws_iam_role.function) == 12
     error_message = "One role per function."
   }
   assert {
@@ -131,9 +131,9 @@ run "each_function_policy_allows_exactly_its_calls" {
   }
   assert {
     condition = alltrue(flatten([for f in local.functions : [for s in f.statements : [
-      for r in s.resources : r != "*" && (r != "arn:aws:s3:::*" || s.actions == ["s3:ListAllMyBuckets"])
+      for r in s.resources : (r != "*" || alltrue([for a in s.actions : startswith(a, "ec2:")])) && (r != "arn:aws:s3:::*" || s.actions == ["s3:ListAllMyBuckets"])
     ]]]))
-    error_message = "Only s3:ListAllMyBuckets may use a bucket wildcard; nothing uses a bare *."
+    error_message = "Only s3:ListAllMyBuckets may use a bucket wildcard; only Lambda's VPC network-interface actions use a bare *."
   }
   assert {
     condition = alltrue(flatten([for f in local.functions : [for s in f.statements : [
@@ -143,7 +143,7 @@ run "each_function_policy_allows_exactly_its_calls" {
   }
   assert {
     condition = alltrue(flatten([for f in local.functions : [for s in f.statements : [
-      for r in s.resources : r == "arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2" || r == "arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2/*" || r == "arn:aws:s3:::*"
+      for r in s.resources : r == "arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2" || startswith(r, "arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2/") || r == "arn:aws:s3:::*"
     ] if anytrue([for a in s.actions : startswith(a, "s3:")])]]))
     error_message = "S3 permissions name the export bucket."
   }
@@ -326,4 +326,76 @@ run "unknown_architecture_is_rejected" {
   }
 
   expect_failures = [var.architecture]
+}
+
+run "the_restore_may_only_delete_groups_it_tagged" {
+  command = plan
+
+  assert {
+    condition = alltrue(flatten([for f in local.functions : [for s in f.statements : [
+      length(try(s.conditions, [])) == 1 && s.conditions[0].variable == "aws:ResourceTag/elasticache-backup:restore-execution"
+      ] if contains(s.actions, "elasticache:DeleteReplicationGroup")
+    ]]))
+    error_message = "DeleteReplicationGroup is allowed only on groups tagged with a restore execution."
+  }
+  assert {
+    condition     = length([for k, f in local.functions : k if anytrue([for s in f.statements : contains(s.actions, "elasticache:DeleteReplicationGroup")])]) == 1
+    error_message = "Only delete-group may delete a replication group."
+  }
+  assert {
+    condition     = toset(flatten([for s in local.functions["create-group"].statements : s.actions])) == toset(["elasticache:CreateReplicationGroup", "elasticache:AddTagsToResource", "elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource", "s3:GetObject"])
+    error_message = "create-group actions."
+  }
+  assert {
+    condition     = aws_sfn_state_machine.restore.type == "STANDARD"
+    error_message = "The restore state machine is a Standard workflow."
+  }
+  assert {
+    condition     = toset(local.restore_functions) == toset(["resolve-backup", "create-group", "check-group", "verify-restore", "delete-group"]) && length(setintersection(toset(local.backup_functions), toset(local.restore_functions))) == 0
+    error_message = "Each state machine invokes only its own steps."
+  }
+  assert {
+    condition     = anytrue([for st in data.aws_iam_policy_document.exports.statement : contains(flatten([for p in st.principals : p.identifiers if p.type == "CanonicalUser"]), "540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353") && contains(st.actions, "s3:GetObject")])
+    error_message = "The bucket policy lets ElastiCache's canonical user read the exports for seeding."
+  }
+}
+
+run "drills_start_the_restore_state_machine_with_drill_input" {
+  command = plan
+
+  variables {
+    drills = {
+      weekly = {
+        replication_group_id = "orders"
+        schedule_expression  = "cron(0 4 ? * SUN *)"
+        timezone             = "Asia/Seoul"
+        node_type            = "cache.t4g.small"
+      }
+    }
+  }
+
+  assert {
+    condition     = jsondecode(aws_scheduler_schedule.drill["weekly"].target[0].input) == { replicationGroupId = "orders", latest = true, drill = true, nodeType = "cache.t4g.small" }
+    error_message = "A drill restores the newest verified backup of its source with drill: true."
+  }
+  assert {
+    condition     = aws_scheduler_schedule.drill["weekly"].schedule_expression_timezone == "Asia/Seoul"
+    error_message = "The drill keeps its time zone."
+  }
+  assert {
+    condition     = anytrue([for st in data.aws_iam_policy_document.scheduler.statement : st.sid == "StartDrills"])
+    error_message = "The scheduler may start the restore state machine when drills exist."
+  }
+}
+
+run "a_bad_drill_schedule_is_rejected" {
+  command = plan
+
+  variables {
+    drills = {
+      weekly = { replication_group_id = "orders", schedule_expression = "every sunday" }
+    }
+  }
+
+  expect_failures = [var.drills]
 }

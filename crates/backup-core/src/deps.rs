@@ -12,9 +12,10 @@ use crate::config::Config;
 /// - `S`: ElastiCache ([`crate::ports::Snapshots`]), or `()`;
 /// - `E`: the export bucket ([`crate::ports::ExportStore`]), or `()`;
 /// - `V`: the RDB verifier ([`crate::ports::Verifier`]), or `()`;
-/// - `C`: the clock ([`crate::Clock`]).
+/// - `C`: the clock ([`crate::Clock`]);
+/// - `P`: the restored data's probe ([`crate::ports::DataProbe`]), or `()` (only VerifyRestore reads data).
 #[derive(Debug, Clone)]
-pub struct Deps<S, E, V, C> {
+pub struct Deps<S, E, V, C, P = ()> {
     /// ElastiCache.
     pub snapshots: S,
     /// The export bucket.
@@ -23,6 +24,8 @@ pub struct Deps<S, E, V, C> {
     pub verifier: V,
     /// Wall clock.
     pub clock: C,
+    /// The Redis-protocol probe of a restored group.
+    pub probe: P,
     /// Settings read at cold start.
     pub config: Config,
 }

@@ -108,6 +108,54 @@ pub enum BackupError {
         /// What was found and what is missing.
         message: String,
     },
+    /// Restore: the manifest (or the latest verified backup of the source) is not there, or an object it lists is
+    /// missing. Nothing was created.
+    #[error("{message}")]
+    BackupNotFound {
+        /// What was looked for where.
+        message: String,
+    },
+    /// Restore: an object's size or SHA-256 differs from the manifest. Nothing was created.
+    #[error("{message}")]
+    BackupCorrupt {
+        /// The object and what differs.
+        message: String,
+    },
+    /// Restore: the target replication group id already exists (`ReplicationGroupAlreadyExists` for a group this
+    /// execution did not create). Nothing is touched.
+    #[error("{message}")]
+    TargetExists {
+        /// The id.
+        message: String,
+    },
+    /// Restore: AWS refused CreateReplicationGroup (parameters, quotas, seed not readable); the AWS message kept.
+    #[error("{message}")]
+    RestoreRejected {
+        /// The AWS code and message.
+        message: String,
+        /// The AWS error.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// Restore: the group reached `create-failed` or a node `restore-failed`; the half-made group is deleted.
+    #[error("{message}")]
+    RestoreFailed {
+        /// Group and statuses.
+        message: String,
+    },
+    /// Restore: the group was not `available` by its deadline; it is deleted.
+    #[error("{message}")]
+    RestoreTimeout {
+        /// Group, status, deadline.
+        message: String,
+    },
+    /// Restore: the restored data does not match the manifest (keys missing beyond those with a TTL, a sampled key
+    /// missing or of another type); the report says what, and the group is deleted.
+    #[error("{message}")]
+    RestoreMismatch {
+        /// Expected and found.
+        message: String,
+    },
     /// Any other AWS failure (network, unmodeled code). Caught → the execution fails.
     #[error("{message}")]
     AwsError {
@@ -189,7 +237,7 @@ mod tests {
             "InvalidInput"
         );
         assert!(BackupError::ERROR_TYPES.contains(&"ExportCorrupt"));
-        assert_eq!(BackupError::ERROR_TYPES.len(), 13);
+        assert_eq!(BackupError::ERROR_TYPES.len(), 20);
     }
 
     #[test]

@@ -55,21 +55,36 @@ impl ExecutionInput {
                 "must be a JSON object",
             ));
         }
-        serde_path_to_error::deserialize(input).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner().to_string();
-            match unknown_field(&inner) {
-                Some((field, expected)) => BackupError::invalid_input(
-                    field,
-                    format!("is not a known field; expected one of {expected}"),
-                ),
-                None => {
-                    let rule = rule_of(&path);
-                    BackupError::invalid_input(path, rule)
-                }
-            }
-        })
+        parse_typed(input, rule_of)
     }
+}
+
+/// Deserializes a JSON object into `T` (a `deny_unknown_fields` struct): an unknown field, or a value of the wrong
+/// type, is `InvalidInput` naming the field; `rule_of(field)` gives the rule of a field with a value of the wrong
+/// type.
+///
+/// # Errors
+/// [`BackupError::InvalidInput`].
+pub fn parse_typed<T: serde::de::DeserializeOwned>(
+    input: &Value,
+    rule_of: impl Fn(&str) -> String,
+) -> Result<T, BackupError> {
+    serde_path_to_error::deserialize(input).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        match unknown_field(&inner) {
+            Some((field, expected)) => BackupError::invalid_input(
+                field,
+                format!("is not a known field; expected one of {expected}"),
+            ),
+            None => {
+                // A list element's path is `field[N]`: name the field.
+                let field = path.split('[').next().unwrap_or(&path).to_string();
+                let rule = rule_of(&field);
+                BackupError::invalid_input(field, rule)
+            }
+        }
+    })
 }
 
 /// The field and the struct's own field list from serde's "unknown field `x`, expected one of `a`, `b`" (the

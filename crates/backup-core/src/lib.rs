@@ -5,6 +5,7 @@
 //!   statuses, roles and outcomes.
 //! - [`manifest`]: what a verified backup holds ([`manifest::Manifest`]), the contract with everything after it.
 //! - [`input`]: the execution input ([`input::ExecutionInput`]) and its validation.
+//! - [`restore`]: the restore run document ([`restore::RestoreRun`]), its input and the comparison it records.
 //! - [`target`]: target resolution — lookup, refusal of unsupported targets, node choice, resume.
 //! - [`naming`]: deterministic snapshot, export, object and manifest names.
 //! - [`error`]: [`BackupError`] and its stable `error_type` names (the ones the ASL matches).
@@ -25,6 +26,7 @@ pub mod manifest;
 pub mod naming;
 pub mod poll;
 pub mod ports;
+pub mod restore;
 pub mod run;
 pub mod target;
 #[cfg(any(test, feature = "testing"))]

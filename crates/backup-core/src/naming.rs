@@ -60,17 +60,29 @@ pub fn snapshot_name(kind: TargetKind, target_id: &str, execution_id: &str) -> S
         .map(|b| format!("{b:02x}"))
         .collect();
 
+    let target = target_part(target_id);
+    if target.is_empty() {
+        format!("{SNAPSHOT_PREFIX}-{hash}")
+    } else {
+        format!("{SNAPSHOT_PREFIX}-{target}-{hash}")
+    }
+}
+
+/// The target's part of a snapshot name: its slug, cut to fit, without a trailing `-`.
+fn target_part(target_id: &str) -> String {
     let room = MAX_SNAPSHOT_NAME_LEN - SNAPSHOT_PREFIX.len() - HASH_HEX_LEN - 2;
     let mut target = slug(target_id);
     target.truncate(room);
     while target.ends_with('-') {
         target.pop();
     }
-    if target.is_empty() {
-        format!("{SNAPSHOT_PREFIX}-{hash}")
-    } else {
-        format!("{SNAPSHOT_PREFIX}-{target}-{hash}")
-    }
+    target
+}
+
+/// The S3 key prefix every export (and manifest) of `target_id` starts with: `ecb-<target slug>-` (a listing
+/// under it may also hold other targets whose slug starts the same; read the manifests' `source`).
+pub fn export_prefix(target_id: &str) -> String {
+    format!("{SNAPSHOT_PREFIX}-{}-", target_part(target_id))
 }
 
 /// The export name (`TargetSnapshotName` of CopySnapshot) for a snapshot: the same string, so that the S3 objects
@@ -89,6 +101,23 @@ pub fn shard_object_key(export_name: &str, index: u32) -> String {
 /// (see [`crate::manifest::Manifest`]).
 pub fn manifest_key(export_name: &str) -> String {
     format!("{export_name}.manifest.json")
+}
+
+/// The id of a drill's restored group when the input names none: `ecbr-<8 hex of SHA-256(execution id)>` (a valid
+/// ElastiCache id, the same for a retried step, different per execution).
+pub fn drill_group_id(execution_id: &str) -> String {
+    let digest = Sha256::digest(execution_id.as_bytes());
+    let hash: String = digest
+        .iter()
+        .take(HASH_HEX_LEN / 2)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("ecbr-{hash}")
+}
+
+/// The S3 key of a restore's report, next to the manifest: `<export name>.restore-<execution name>.json`.
+pub fn restore_report_key(export_name: &str, execution_name: &str) -> String {
+    format!("{export_name}.restore-{}.json", slug(execution_name))
 }
 
 /// Checks the ElastiCache id rules (1–40 characters, letters, digits and hyphens, starting with a letter, no `--`,

@@ -137,12 +137,12 @@ pub enum CreateOutcome {
     AlreadyExists,
 }
 
-/// Result of DeleteSnapshot.
+/// Result of DeleteSnapshot and DeleteReplicationGroup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeleteOutcome {
     /// Deletion started (`deleting`).
     Deleted,
-    /// `SnapshotNotFoundFault`: already gone.
+    /// `SnapshotNotFoundFault` / `ReplicationGroupNotFoundFault`: already gone.
     NotFound,
 }
 
@@ -217,4 +217,109 @@ pub trait Verifier: Send + Sync {
     /// Errors: `ExportCorrupt` (not a sound RDB; the message names the key and the offset), `Throttled`,
     /// `AwsError` (reading failed: never mistaken for corruption).
     async fn verify_object(&self, bucket: &str, key: &str) -> Result<VerifiedObject, BackupError>;
+}
+
+/// One shard of a group to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewShard {
+    /// `NodeGroupId`.
+    pub node_group_id: String,
+    /// `Slots` (cluster mode enabled: required when seeding from S3).
+    pub slots: Option<String>,
+}
+
+/// What CreateReplicationGroup is called with (Amazon ElastiCache API Reference, `CreateReplicationGroup`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGroup {
+    /// `ReplicationGroupId`.
+    pub id: String,
+    /// `ReplicationGroupDescription`.
+    pub description: String,
+    /// `Engine`.
+    pub engine: Option<String>,
+    /// `EngineVersion`.
+    pub engine_version: Option<String>,
+    /// `CacheNodeType`.
+    pub node_type: Option<String>,
+    /// Cluster mode enabled (`ClusterMode=enabled`, `NumNodeGroups`, `NodeGroupConfiguration` with `Slots`).
+    pub cluster_mode_enabled: bool,
+    /// The shards, in order (`NumNodeGroups` = their number).
+    pub shards: Vec<NewShard>,
+    /// `ReplicasPerNodeGroup`.
+    pub replicas_per_shard: Option<u32>,
+    /// `SnapshotArns`: S3 object ARNs, one per shard.
+    pub snapshot_arns: Vec<String>,
+    /// `SnapshotName`: an ElastiCache snapshot (instead of `snapshot_arns`).
+    pub snapshot_name: Option<String>,
+    /// `CacheParameterGroupName`.
+    pub parameter_group: Option<String>,
+    /// `CacheSubnetGroupName`.
+    pub subnet_group: Option<String>,
+    /// `SecurityGroupIds`.
+    pub security_group_ids: Vec<String>,
+    /// `TransitEncryptionEnabled`.
+    pub transit_encryption: bool,
+    /// `Tags`.
+    pub tags: Vec<(String, String)>,
+}
+
+/// Result of CreateReplicationGroup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupCreateOutcome {
+    /// Creation started.
+    Created,
+    /// `ReplicationGroupAlreadyExists`: the caller decides whether it is its own (tags) or someone else's.
+    AlreadyExists,
+}
+
+/// ElastiCache operations of a restore.
+#[async_trait]
+pub trait Groups: Send + Sync {
+    /// `CreateReplicationGroup`. Errors: `RestoreRejected` (parameters, quotas, a seed ElastiCache cannot read;
+    /// the AWS message kept), `Throttled`, `AwsError`; an existing id is [`GroupCreateOutcome::AlreadyExists`].
+    async fn create_replication_group(
+        &self,
+        group: &NewGroup,
+    ) -> Result<GroupCreateOutcome, BackupError>;
+    /// `DeleteReplicationGroup`. Errors: `ClusterBusy` (`InvalidReplicationGroupState`), `Throttled`,
+    /// `AwsError`; a group already gone is [`DeleteOutcome::NotFound`].
+    async fn delete_replication_group(&self, id: &str) -> Result<DeleteOutcome, BackupError>;
+    /// `ListTagsForResource` of a group ARN. Errors: `TargetNotFound`, `Throttled`, `AwsError`.
+    async fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, BackupError>;
+}
+
+/// What a node holds (`INFO keyspace`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeCounts {
+    /// Keys per database.
+    pub databases: std::collections::BTreeMap<u64, u64>,
+}
+
+impl NodeCounts {
+    /// Keys in all databases.
+    pub fn keys(&self) -> u64 {
+        self.databases.values().sum()
+    }
+}
+
+/// Reads a restored node over the Redis protocol (only commands ElastiCache allows: `INFO`, `TYPE`, `READONLY`).
+#[async_trait]
+pub trait DataProbe: Send + Sync {
+    /// Keys per database of the node at `endpoint`. Errors: `AwsError` (connection or protocol failure).
+    async fn counts(&self, endpoint: &Endpoint) -> Result<NodeCounts, BackupError>;
+    /// `TYPE` of each of `keys` in database `db` (`none` for a missing key). Errors: `AwsError`.
+    async fn key_types(
+        &self,
+        endpoint: &Endpoint,
+        db: u64,
+        keys: &[String],
+    ) -> Result<Vec<String>, BackupError>;
+}
+
+/// Reads whole objects (manifests), for the restore.
+#[async_trait]
+pub trait ObjectReader: Send + Sync {
+    /// `GetObject`; `None` when the key does not exist. Errors: `BackupNotFound` (no such bucket), `Throttled`,
+    /// `AwsError`.
+    async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, BackupError>;
 }

@@ -690,21 +690,7 @@ display_as_serialized!(ExportStatus, NodeRole, ClusterMode, CleanupOutcome);
 impl BackupRun {
     /// Records one invocation of `step` that ran from `started` to `finished`.
     pub fn record_timing(&mut self, step: &str, started: Timestamp, finished: Timestamp) {
-        let millis =
-            u64::try_from((finished - started).whole_milliseconds().max(0)).unwrap_or(u64::MAX);
-        self.timings
-            .entry(step.to_string())
-            .and_modify(|t| {
-                t.invocations += 1;
-                t.last_finished_at = finished;
-                t.total_millis = t.total_millis.saturating_add(millis);
-            })
-            .or_insert(StepTiming {
-                invocations: 1,
-                first_started_at: started,
-                last_finished_at: finished,
-                total_millis: millis,
-            });
+        record_timing(&mut self.timings, step, started, finished);
     }
 
     /// The validated request, or `InvalidInput` if the document never went through CreateSnapshot.
@@ -738,6 +724,30 @@ impl BackupRun {
     pub fn source(&self) -> Result<&Source, crate::BackupError> {
         from_create_snapshot(self.source.as_ref(), "source")
     }
+}
+
+/// Adds one invocation of `step` (from `started` to `finished`) to `timings` (backup and restore documents alike).
+pub fn record_timing(
+    timings: &mut BTreeMap<String, StepTiming>,
+    step: &str,
+    started: Timestamp,
+    finished: Timestamp,
+) {
+    let millis =
+        u64::try_from((finished - started).whole_milliseconds().max(0)).unwrap_or(u64::MAX);
+    timings
+        .entry(step.to_string())
+        .and_modify(|t| {
+            t.invocations += 1;
+            t.last_finished_at = finished;
+            t.total_millis = t.total_millis.saturating_add(millis);
+        })
+        .or_insert(StepTiming {
+            invocations: 1,
+            first_started_at: started,
+            last_finished_at: finished,
+            total_millis: millis,
+        });
 }
 
 /// A part of the run document that CreateSnapshot writes, or `InvalidInput` naming it.

@@ -48,6 +48,8 @@ pub struct FakeElastiCache {
     pub fail_next: HashMap<&'static str, VecDeque<BackupError>>,
     /// How many upcoming DescribeSnapshots calls answer "not found" although the snapshot exists (a race).
     pub describe_misses: u32,
+    /// Tags of replication groups, by id.
+    pub tags: HashMap<String, Vec<(String, String)>>,
 }
 
 /// In-memory [`Snapshots`].
@@ -386,18 +388,16 @@ impl FakeExportStore {
             .cloned()
     }
 
-    /// Puts an object of `size` bytes, last modified at `at`.
+    /// Puts (or replaces) an object of `size` bytes, last modified at `at`.
     pub fn put(&self, bucket: &str, key: &str, size: u64, at: OffsetDateTime) {
-        self.buckets
-            .lock()
-            .unwrap()
-            .entry(bucket.into())
-            .or_default()
-            .push(StoredObject {
-                key: key.into(),
-                size_bytes: size,
-                last_modified: Some(at),
-            });
+        let mut buckets = self.buckets.lock().unwrap();
+        let objects = buckets.entry(bucket.into()).or_default();
+        objects.retain(|o| o.key != key);
+        objects.push(StoredObject {
+            key: key.into(),
+            size_bytes: size,
+            last_modified: Some(at),
+        });
     }
 }
 
@@ -427,5 +427,153 @@ impl ExportStore for FakeExportStore {
             .unwrap()
             .insert((bucket.into(), key.into()), body.into_bytes());
         Ok(())
+    }
+}
+
+#[async_trait]
+impl ObjectReader for FakeExportStore {
+    async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, BackupError> {
+        if !self.buckets.lock().unwrap().contains_key(bucket) {
+            return Err(BackupError::BackupNotFound {
+                message: format!("GetObject s3://{bucket}/{key}: NoSuchBucket"),
+            });
+        }
+        Ok(self.get(bucket, key))
+    }
+}
+
+#[async_trait]
+impl Groups for FakeSnapshots {
+    async fn create_replication_group(
+        &self,
+        group: &NewGroup,
+    ) -> Result<GroupCreateOutcome, BackupError> {
+        let mut s = self.begin("CreateReplicationGroup", format!("{group:?}"))?;
+        if s.replication_groups.contains_key(&group.id) {
+            return Ok(GroupCreateOutcome::AlreadyExists);
+        }
+        let node_groups = group
+            .shards
+            .iter()
+            .map(|sh| NodeGroupInfo {
+                id: sh.node_group_id.clone(),
+                slots: sh.slots.clone(),
+                members: vec![NodeGroupMemberInfo {
+                    cache_cluster_id: format!("{}-{}-001", group.id, sh.node_group_id),
+                    current_role: None,
+                }],
+            })
+            .collect::<Vec<_>>();
+        for ng in &node_groups {
+            for m in &ng.members {
+                let mut node = node_info(&m.cache_cluster_id, "creating", Some(&group.id));
+                node.endpoint = Some(Endpoint {
+                    address: "127.0.0.1".into(),
+                    port: 7000 + u16::try_from(s.cache_clusters.len()).unwrap_or(0),
+                });
+                s.cache_clusters.insert(m.cache_cluster_id.clone(), node);
+            }
+        }
+        s.replication_groups.insert(
+            group.id.clone(),
+            ReplicationGroupInfo {
+                id: group.id.clone(),
+                status: "creating".into(),
+                engine: group.engine.clone(),
+                cluster_enabled: group.cluster_mode_enabled,
+                data_tiering: false,
+                node_groups,
+                arn: Some(format!(
+                    "arn:aws:elasticache:eu-west-1:123456789012:replicationgroup:{}",
+                    group.id
+                )),
+                node_type: group.node_type.clone(),
+                transit_encryption: group.transit_encryption,
+                auth_token_enabled: false,
+            },
+        );
+        s.tags.insert(group.id.clone(), group.tags.clone());
+        Ok(GroupCreateOutcome::Created)
+    }
+
+    async fn delete_replication_group(&self, id: &str) -> Result<DeleteOutcome, BackupError> {
+        let mut s = self.begin("DeleteReplicationGroup", id.into())?;
+        Ok(match s.replication_groups.remove(id) {
+            Some(_) => DeleteOutcome::Deleted,
+            None => DeleteOutcome::NotFound,
+        })
+    }
+
+    async fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, BackupError> {
+        let s = self.begin("ListTagsForResource", arn.into())?;
+        let id = arn.rsplit(':').next().unwrap_or_default();
+        Ok(s.tags.get(id).cloned().unwrap_or_default())
+    }
+}
+
+impl FakeSnapshots {
+    /// Sets the status of group `id` and of its nodes.
+    pub fn set_group_status(&self, id: &str, group: &str, nodes: &str) {
+        let mut s = self.0.lock().unwrap();
+        let members: Vec<String> = s
+            .replication_groups
+            .get(id)
+            .map(|g| {
+                g.node_groups
+                    .iter()
+                    .flat_map(|ng| ng.members.iter().map(|m| m.cache_cluster_id.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(g) = s.replication_groups.get_mut(id) {
+            g.status = group.into();
+        }
+        for m in members {
+            if let Some(c) = s.cache_clusters.get_mut(&m) {
+                c.status = nodes.into();
+            }
+        }
+    }
+}
+
+/// `(db, key)` → type.
+pub type KeyTypes = HashMap<(u64, String), String>;
+
+/// A [`DataProbe`] answering from fixed counts and types per port.
+#[derive(Debug, Default)]
+pub struct FakeProbe {
+    /// Keys per database, by endpoint port.
+    pub counts: Mutex<HashMap<u16, NodeCounts>>,
+    /// `(db, key)` → type, by endpoint port.
+    pub types: Mutex<HashMap<u16, KeyTypes>>,
+}
+
+#[async_trait]
+impl DataProbe for FakeProbe {
+    async fn counts(&self, endpoint: &Endpoint) -> Result<NodeCounts, BackupError> {
+        Ok(self
+            .counts
+            .lock()
+            .unwrap()
+            .get(&endpoint.port)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn key_types(
+        &self,
+        endpoint: &Endpoint,
+        db: u64,
+        keys: &[String],
+    ) -> Result<Vec<String>, BackupError> {
+        let types = self.types.lock().unwrap();
+        let node = types.get(&endpoint.port);
+        Ok(keys
+            .iter()
+            .map(|k| {
+                node.and_then(|n| n.get(&(db, k.clone())).cloned())
+                    .unwrap_or_else(|| "none".into())
+            })
+            .collect())
     }
 }

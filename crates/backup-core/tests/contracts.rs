@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use backup_core::BackupError;
+use backup_core::restore::{GroupCleanup, GroupStatus};
 use backup_core::run::{CleanupOutcome, ClusterMode, ExportStatus, NodeRole, SnapshotStatus};
 use serde_json::Value;
 use strum::VariantNames;
@@ -23,6 +24,8 @@ fn choice_values(variable: &str) -> Option<Vec<&'static str>> {
         "$.source.role" => NodeRole::VARIANTS.to_vec(),
         "$.source.clusterMode" => ClusterMode::VARIANTS.to_vec(),
         "$.cleanup.sourceSnapshot" => CleanupOutcome::VARIANTS.to_vec(),
+        "$.restore.status" => GroupStatus::KNOWN.to_vec(),
+        "$.cleanup.restoredGroup" => GroupCleanup::VARIANTS.to_vec(),
         _ => return None,
     })
 }

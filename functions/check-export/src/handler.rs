@@ -79,6 +79,7 @@ mod tests {
             verifier: (),
             config: backup_core::Config::default(),
             clock: FixedClock::at(datetime!(2026-11-22 03:05:20 UTC)),
+            probe: (),
         }
     }
 

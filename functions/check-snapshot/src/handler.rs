@@ -138,6 +138,7 @@ mod tests {
             verifier: (),
             config: backup_core::Config::default(),
             clock: FixedClock::at(datetime!(2026-11-22 03:01:05 UTC)),
+            probe: (),
         }
     }
 

@@ -136,6 +136,7 @@ mod tests {
             exports: (),
             verifier: (),
             clock: FixedClock::at(datetime!(2026-11-22 03:00:05 UTC)),
+            probe: (),
             config: Config::default(),
         }
     }

@@ -18,6 +18,7 @@ async fn main() -> Result<(), Error> {
         exports: (),
         verifier: (),
         clock: SystemClock,
+        probe: (),
         config,
     };
     run(service_fn(|event| function_handler(event, &deps))).await

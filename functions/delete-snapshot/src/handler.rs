@@ -100,6 +100,7 @@ mod tests {
             verifier: (),
             config: backup_core::Config::default(),
             clock: FixedClock::at(datetime!(2026-11-22 03:06:10 UTC)),
+            probe: (),
         }
     }
 

@@ -17,6 +17,7 @@ async fn main() -> Result<(), Error> {
         exports: S3ExportStore::new(aws_sdk_s3::Client::new(&sdk)),
         verifier: (),
         clock: SystemClock,
+        probe: (),
         config,
     };
     run(service_fn(|event| function_handler(event, &deps))).await

@@ -100,6 +100,7 @@ mod tests {
             verifier: FakeStoreVerifier(exports.clone()),
             exports,
             clock: FixedClock::at(datetime!(2026-11-22 03:06:05 UTC)),
+            probe: (),
             config: Config::default(),
         }
     }

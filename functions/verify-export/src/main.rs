@@ -23,6 +23,7 @@ async fn main() -> Result<(), Error> {
         exports: S3ExportStore::new(s3.clone()),
         verifier: S3RdbVerifier::new(s3).with_config(&config),
         clock: SystemClock,
+        probe: (),
         config,
     };
     run(service_fn(|event| function_handler(event, &deps))).await

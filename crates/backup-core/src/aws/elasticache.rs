@@ -6,18 +6,26 @@
 use async_trait::async_trait;
 use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::operation::copy_snapshot::CopySnapshotError;
+use aws_sdk_elasticache::operation::create_replication_group::CreateReplicationGroupError;
 use aws_sdk_elasticache::operation::create_snapshot::CreateSnapshotError;
+use aws_sdk_elasticache::operation::delete_replication_group::DeleteReplicationGroupError;
 use aws_sdk_elasticache::operation::delete_snapshot::DeleteSnapshotError;
 use aws_sdk_elasticache::operation::describe_cache_clusters::DescribeCacheClustersError;
 use aws_sdk_elasticache::operation::describe_replication_groups::DescribeReplicationGroupsError;
 use aws_sdk_elasticache::operation::describe_snapshots::DescribeSnapshotsError;
-use aws_sdk_elasticache::types::{CacheCluster, DataTieringStatus, ReplicationGroup, Snapshot};
+use aws_sdk_elasticache::operation::list_tags_for_resource::ListTagsForResourceError;
+use aws_sdk_elasticache::types::{
+    CacheCluster, ClusterMode, DataTieringStatus, NodeGroupConfiguration, ReplicationGroup,
+    Snapshot, Tag,
+};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::{aws_message, fallback};
+use super::{aws_message, fallback, is_throttling_code};
 use crate::error::BackupError;
 use crate::ports::{
-    CacheClusterInfo, CreateOutcome, DeleteOutcome, Endpoint, NodeGroupInfo, NodeGroupMemberInfo,
-    ReplicationGroupInfo, SnapshotInfo, SnapshotTarget, Snapshots,
+    CacheClusterInfo, CreateOutcome, DeleteOutcome, Endpoint, GroupCreateOutcome, Groups, NewGroup,
+    NodeGroupInfo, NodeGroupMemberInfo, ReplicationGroupInfo, SnapshotInfo, SnapshotTarget,
+    Snapshots,
 };
 use crate::run::{NodeRole, SnapshotStatus};
 
@@ -269,6 +277,126 @@ impl Snapshots for ElastiCacheSnapshots {
                     })
                 }
                 _ => Err(fallback("DeleteSnapshot", name, err)),
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl Groups for ElastiCacheSnapshots {
+    #[tracing::instrument(skip(self, group), fields(replication_group_id = %group.id))]
+    async fn create_replication_group(
+        &self,
+        group: &NewGroup,
+    ) -> Result<GroupCreateOutcome, BackupError> {
+        let mut req = self
+            .client
+            .create_replication_group()
+            .replication_group_id(&group.id)
+            .replication_group_description(&group.description)
+            .set_engine(group.engine.clone())
+            .set_engine_version(group.engine_version.clone())
+            .set_cache_node_type(group.node_type.clone())
+            .set_cache_parameter_group_name(group.parameter_group.clone())
+            .set_cache_subnet_group_name(group.subnet_group.clone())
+            .set_snapshot_name(group.snapshot_name.clone());
+        if !group.security_group_ids.is_empty() {
+            req = req.set_security_group_ids(Some(group.security_group_ids.clone()));
+        }
+        if !group.snapshot_arns.is_empty() {
+            req = req.set_snapshot_arns(Some(group.snapshot_arns.clone()));
+        }
+        if group.transit_encryption {
+            req = req.transit_encryption_enabled(true);
+        }
+        if group.cluster_mode_enabled {
+            req = req
+                .cluster_mode(ClusterMode::Enabled)
+                .num_node_groups(i32::try_from(group.shards.len()).unwrap_or(i32::MAX));
+            for shard in &group.shards {
+                let mut ng = NodeGroupConfiguration::builder()
+                    .node_group_id(&shard.node_group_id)
+                    .set_slots(shard.slots.clone());
+                if let Some(r) = group.replicas_per_shard {
+                    ng = ng.replica_count(i32::try_from(r).unwrap_or(0));
+                }
+                req = req.node_group_configuration(ng.build());
+            }
+        } else if let Some(r) = group.replicas_per_shard {
+            req = req.replicas_per_node_group(i32::try_from(r).unwrap_or(0));
+        }
+        for (k, v) in &group.tags {
+            req = req.tags(Tag::builder().key(k).value(v).build());
+        }
+        match req.send().await {
+            Ok(_) => Ok(GroupCreateOutcome::Created),
+            Err(err) => match err.as_service_error() {
+                Some(CreateReplicationGroupError::ReplicationGroupAlreadyExistsFault(_)) => {
+                    Ok(GroupCreateOutcome::AlreadyExists)
+                }
+                Some(e) if e.code().is_some_and(|c| !is_throttling_code(c)) => {
+                    Err(BackupError::RestoreRejected {
+                        message: aws_message("CreateReplicationGroup", &group.id, &err),
+                        source: boxed(err),
+                    })
+                }
+                _ => Err(fallback("CreateReplicationGroup", &group.id, err)),
+            },
+        }
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn delete_replication_group(&self, id: &str) -> Result<DeleteOutcome, BackupError> {
+        match self
+            .client
+            .delete_replication_group()
+            .replication_group_id(id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(DeleteOutcome::Deleted),
+            Err(err) => match err.as_service_error() {
+                Some(DeleteReplicationGroupError::ReplicationGroupNotFoundFault(_)) => {
+                    Ok(DeleteOutcome::NotFound)
+                }
+                Some(DeleteReplicationGroupError::InvalidReplicationGroupStateFault(_)) => {
+                    Err(BackupError::ClusterBusy {
+                        message: aws_message("DeleteReplicationGroup", id, &err),
+                        source: boxed(err),
+                    })
+                }
+                _ => Err(fallback("DeleteReplicationGroup", id, err)),
+            },
+        }
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, BackupError> {
+        match self
+            .client
+            .list_tags_for_resource()
+            .resource_name(arn)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out
+                .tag_list()
+                .iter()
+                .filter_map(|t| {
+                    Some((
+                        t.key()?.to_string(),
+                        t.value().unwrap_or_default().to_string(),
+                    ))
+                })
+                .collect()),
+            Err(err) => match err.as_service_error() {
+                Some(ListTagsForResourceError::ReplicationGroupNotFoundFault(_)) => {
+                    Err(BackupError::TargetNotFound {
+                        message: aws_message("ListTagsForResource", arn, &err),
+                        source: boxed(err),
+                    })
+                }
+                _ => Err(fallback("ListTagsForResource", arn, err)),
             },
         }
     }

@@ -8,7 +8,9 @@ use time::OffsetDateTime;
 
 use super::{aws_message, fallback};
 use crate::error::BackupError;
-use crate::ports::{ExportStore, StoredObject};
+use crate::ports::{ExportStore, ObjectReader, StoredObject};
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// S3 adapter. Build once per cold start from the shared `SdkConfig`.
 #[derive(Debug, Clone)]
@@ -70,6 +72,39 @@ impl ExportStore for S3ExportStore {
             .await
             .map(|_| ())
             .map_err(|err| fallback("PutObject", &format!("s3://{bucket}/{key}"), err))
+    }
+}
+
+#[async_trait]
+impl ObjectReader for S3ExportStore {
+    #[tracing::instrument(skip(self))]
+    async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, BackupError> {
+        let subject = format!("s3://{bucket}/{key}");
+        match self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out
+                .body
+                .collect()
+                .await
+                .map(|b| Some(b.into_bytes().to_vec()))
+                .map_err(|e| BackupError::AwsError {
+                    message: format!("GetObject {subject}: {e}"),
+                    source: Some(Box::new(e)),
+                }),
+            Err(err) => match err.as_service_error() {
+                Some(GetObjectError::NoSuchKey(_)) => Ok(None),
+                _ if err.code() == Some("NoSuchBucket") => Err(BackupError::BackupNotFound {
+                    message: aws_message("GetObject", &subject, &err),
+                }),
+                _ => Err(fallback("GetObject", &subject, err)),
+            },
+        }
     }
 }
 

@@ -1,0 +1,199 @@
+//! CheckGroup step (restore): reads the new group's status and its nodes' (DescribeReplicationGroups,
+//! DescribeCacheClusters). `available` → go on; `create-failed`, or a node `restore-failed` (ElastiCache User Guide,
+//! "Seeding a new self-designed cluster": an unloadable file ends in `restore-failed`) → `RestoreFailed`; past the
+//! deadline → `RestoreTimeout`; anything else → the next wait. Either failure goes on to delete the group, which
+//! must be deleted before a new attempt.
+
+use backup_core::poll::next_wait_for;
+use backup_core::ports::Snapshots;
+use backup_core::restore::{GroupStatus, RestoreRun};
+use backup_core::{BackupError, Clock, Deps};
+use lambda_runtime::LambdaEvent;
+
+/// The state name this handler serves, used for timings.
+pub const STEP: &str = "CheckGroup";
+
+/// The node status of a node that could not load its RDB file.
+pub const RESTORE_FAILED: &str = "restore-failed";
+
+/// Handles one CheckGroup invocation: updates `restore.status` (and `availableAt`) and `poll`.
+///
+/// # Errors
+/// `RestoreFailed`, `RestoreTimeout`, `Throttled`, `AwsError`, `InvalidInput` (document not from CreateGroup).
+#[tracing::instrument(skip_all, fields(execution = %event.payload.execution.name))]
+pub async fn function_handler<S: Snapshots, C: Clock>(
+    event: LambdaEvent<RestoreRun>,
+    deps: &Deps<S, (), (), C>,
+) -> Result<RestoreRun, BackupError> {
+    let mut run = event.payload;
+    let started = deps.clock.now();
+    let id = run.restore()?.replication_group_id.clone();
+    let group = match deps.snapshots.replication_group(&id).await {
+        Ok(g) => g,
+        Err(BackupError::TargetNotFound { .. }) => {
+            return Err(BackupError::RestoreFailed {
+                message: format!("replication group {id} vanished while it was being created"),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    let status = GroupStatus::from(group.status.clone());
+    let mut failed_nodes = Vec::new();
+    for member in group.node_groups.iter().flat_map(|ng| &ng.members) {
+        let node = deps
+            .snapshots
+            .cache_cluster(&member.cache_cluster_id)
+            .await?;
+        if node.status == RESTORE_FAILED {
+            failed_nodes.push(node.id);
+        }
+    }
+    let now = deps.clock.now();
+    let Some(progress) = run.restore.as_mut() else {
+        return Err(BackupError::invalid_input("restore", "is missing"));
+    };
+    progress.status = status.clone();
+    if status == GroupStatus::CreateFailed || !failed_nodes.is_empty() {
+        return Err(BackupError::RestoreFailed {
+            message: format!(
+                "replication group {id} is {status}{}; it is deleted, and the backup is untouched",
+                if failed_nodes.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", nodes {} restore-failed (the RDB file could not be loaded)",
+                        failed_nodes.join(", ")
+                    )
+                }
+            ),
+        });
+    }
+    if status == GroupStatus::Available {
+        progress.available_at = Some(now);
+        run.poll.checks = 0;
+        tracing::info!(replication_group_id = %id, "restored group available");
+    } else if now >= progress.deadline {
+        return Err(BackupError::RestoreTimeout {
+            message: format!(
+                "replication group {id} still {status} at its deadline {} (requested {}); it is deleted",
+                progress.deadline, progress.requested_at
+            ),
+        });
+    } else {
+        run.poll.checks += 1;
+        run.poll.wait_seconds = next_wait_for(progress.requested_at, progress.deadline, now);
+        tracing::info!(replication_group_id = %id, status = %status, wait_seconds = run.poll.wait_seconds, "restore in progress");
+    }
+    run.record_timing(STEP, started, deps.clock.now());
+    Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backup_core::Config;
+    use backup_core::ports::{GroupCreateOutcome, Groups, NewGroup, NewShard};
+    use backup_core::restore::{RestoreProgress, SeedFrom};
+    use backup_core::testing::{FakeSnapshots, FixedClock};
+    use lambda_runtime::Context;
+    use time::macros::datetime;
+
+    async fn setup() -> Deps<FakeSnapshots, (), (), FixedClock> {
+        let snapshots = FakeSnapshots::default();
+        let group = NewGroup {
+            id: "orders-r".into(),
+            description: "d".into(),
+            engine: None,
+            engine_version: None,
+            node_type: None,
+            cluster_mode_enabled: false,
+            shards: vec![NewShard {
+                node_group_id: "0001".into(),
+                slots: None,
+            }],
+            replicas_per_shard: None,
+            snapshot_arns: vec![],
+            snapshot_name: None,
+            parameter_group: None,
+            subnet_group: None,
+            security_group_ids: vec![],
+            transit_encryption: false,
+            tags: vec![],
+        };
+        assert_eq!(
+            snapshots.create_replication_group(&group).await.unwrap(),
+            GroupCreateOutcome::Created
+        );
+        Deps {
+            snapshots,
+            exports: (),
+            verifier: (),
+            clock: FixedClock::at(datetime!(2026-11-22 05:01 UTC)),
+            probe: (),
+            config: Config::default(),
+        }
+    }
+
+    fn event() -> LambdaEvent<RestoreRun> {
+        let run = RestoreRun {
+            restore: Some(RestoreProgress {
+                replication_group_id: "orders-r".into(),
+                status: GroupStatus::Creating,
+                created: true,
+                from: SeedFrom::SnapshotArns,
+                requested_at: datetime!(2026-11-22 05:00 UTC),
+                deadline: datetime!(2026-11-22 05:10 UTC),
+                available_at: None,
+                rto_seconds: None,
+            }),
+            ..RestoreRun::default()
+        };
+        LambdaEvent::new(run, Context::default())
+    }
+
+    #[tokio::test]
+    async fn waits_while_creating_then_moves_on_when_available() {
+        let d = setup().await;
+        let run = function_handler(event(), &d).await.unwrap();
+        assert_eq!(run.restore.unwrap().status, GroupStatus::Creating);
+        assert_eq!(run.poll.wait_seconds, 15);
+        d.snapshots
+            .set_group_status("orders-r", "available", "available");
+        let run = function_handler(event(), &d).await.unwrap();
+        let r = run.restore.unwrap();
+        assert_eq!(r.status, GroupStatus::Available);
+        assert_eq!(r.available_at, Some(datetime!(2026-11-22 05:01 UTC)));
+    }
+
+    #[tokio::test]
+    async fn a_restore_failed_node_or_a_failed_group_is_restore_failed() {
+        let d = setup().await;
+        d.snapshots
+            .set_group_status("orders-r", "creating", "restore-failed");
+        let err = function_handler(event(), &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "RestoreFailed");
+        assert!(err.to_string().contains("restore-failed"), "{err}");
+        d.snapshots
+            .set_group_status("orders-r", "create-failed", "creating");
+        assert_eq!(
+            function_handler(event(), &d)
+                .await
+                .unwrap_err()
+                .error_type(),
+            "RestoreFailed"
+        );
+    }
+
+    #[tokio::test]
+    async fn past_the_deadline_is_restore_timeout() {
+        let d = setup().await;
+        d.clock.advance(600);
+        assert_eq!(
+            function_handler(event(), &d)
+                .await
+                .unwrap_err()
+                .error_type(),
+            "RestoreTimeout"
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! CreateGroup step (restore): `CreateReplicationGroup` seeded from the backup's S3 objects (`SnapshotArns`, one per
+//! shard; `NodeGroupConfiguration` with `Slots` for cluster mode enabled) or from its kept ElastiCache snapshot
+//! (`SnapshotName`), tagged with this execution's id. A retried step finds its own group by that tag and resumes; a
+//! group of that id that is not its own is `TargetExists` and is never touched.
+
+use backup_core::poll::next_wait_seconds;
+use backup_core::ports::{GroupCreateOutcome, Groups, Snapshots};
+use backup_core::restore::{
+    GroupStatus, RESTORE_TAG, RestoreProgress, RestoreRun, SeedFrom, new_group,
+};
+use backup_core::{BackupError, Clock, Deps};
+use lambda_runtime::LambdaEvent;
+use time::Duration;
+
+/// The state name this handler serves, used for timings.
+pub const STEP: &str = "CreateGroup";
+
+/// Handles one CreateGroup invocation: sets `restore` (status `creating`, `created`, deadline) and `poll`.
+///
+/// # Errors
+/// `RestoreRejected` (AWS refused the request; its message kept), `TargetExists`, `Throttled`, `AwsError`,
+/// `InvalidInput` (document not from ResolveBackup).
+#[tracing::instrument(skip_all, fields(execution = %event.payload.execution.name))]
+pub async fn function_handler<S: Snapshots + Groups, C: Clock>(
+    event: LambdaEvent<RestoreRun>,
+    deps: &Deps<S, (), (), C>,
+) -> Result<RestoreRun, BackupError> {
+    let mut run = event.payload;
+    let started = deps.clock.now();
+    let request = run.request()?.clone();
+    let backup = run.backup()?.clone();
+    let group = new_group(
+        &request,
+        &backup,
+        run.execution_id(),
+        backup.kept_snapshot.clone(),
+    );
+    let from = if group.snapshot_name.is_some() {
+        SeedFrom::SnapshotName
+    } else {
+        SeedFrom::SnapshotArns
+    };
+
+    let resumed = match deps.snapshots.create_replication_group(&group).await? {
+        GroupCreateOutcome::Created => false,
+        GroupCreateOutcome::AlreadyExists => {
+            let existing = deps.snapshots.replication_group(&group.id).await?;
+            let tags = match &existing.arn {
+                Some(arn) => deps.snapshots.tags(arn).await?,
+                None => Vec::new(),
+            };
+            let ours = tags
+                .iter()
+                .any(|(k, v)| k == RESTORE_TAG && v == run.execution_id());
+            if !ours {
+                return Err(BackupError::TargetExists {
+                    message: format!(
+                        "replication group {} already exists and was not created by this restore; it is not touched",
+                        group.id
+                    ),
+                });
+            }
+            true
+        }
+    };
+    let now = deps.clock.now();
+    let timeout = request.restore_timeout_seconds;
+    run.restore = Some(RestoreProgress {
+        replication_group_id: group.id.clone(),
+        status: GroupStatus::Creating,
+        created: true,
+        from,
+        requested_at: run.restore.as_ref().map_or(now, |r| r.requested_at),
+        deadline: now + Duration::seconds(i64::try_from(timeout).unwrap_or(i64::MAX)),
+        available_at: None,
+        rto_seconds: None,
+    });
+    run.poll.wait_seconds = next_wait_seconds(0, timeout);
+    run.poll.checks = 0;
+    tracing::info!(replication_group_id = %group.id, ?from, resumed, shards = group.shards.len(), "restore group requested");
+    run.record_timing(STEP, started, deps.clock.now());
+    Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backup_core::Config;
+    use backup_core::restore::{BackupInfo, RestoreRequest, validate_restore};
+    use backup_core::testing::{FakeSnapshots, FixedClock};
+    use lambda_runtime::Context;
+    use time::macros::datetime;
+
+    const RESOLVED: &str = include_str!("../../../events/create-group/resolved.json");
+
+    fn deps(snapshots: FakeSnapshots) -> Deps<FakeSnapshots, (), (), FixedClock> {
+        Deps {
+            snapshots,
+            exports: (),
+            verifier: (),
+            clock: FixedClock::at(datetime!(2026-11-22 05:00 UTC)),
+            probe: (),
+            config: Config::default(),
+        }
+    }
+
+    fn event() -> LambdaEvent<RestoreRun> {
+        LambdaEvent::new(serde_json::from_str(RESOLVED).unwrap(), Context::default())
+    }
+
+    #[tokio::test]
+    async fn creates_the_group_from_the_s3_objects_with_slots_and_its_tag() {
+        let d = deps(FakeSnapshots::default());
+        let run = function_handler(event(), &d).await.unwrap();
+        let calls = d.snapshots.calls_of("CreateReplicationGroup");
+        assert_eq!(calls.len(), 1);
+        assert!(
+            calls[0].contains("arn:aws:s3:::acme-cache-backups/ecb-sessions-5f1d2a9c-0002.rdb"),
+            "{calls:?}"
+        );
+        assert!(calls[0].contains("Some(\"5461-10922\")"), "{calls:?}");
+        let r = run.restore.unwrap();
+        assert_eq!(
+            (r.status, r.created, r.from),
+            (GroupStatus::Creating, true, SeedFrom::SnapshotArns)
+        );
+        assert_eq!(r.deadline, datetime!(2026-11-22 06:00 UTC));
+    }
+
+    #[tokio::test]
+    async fn a_retry_resumes_its_own_group_but_never_adopts_another() {
+        let d = deps(FakeSnapshots::default());
+        let first = function_handler(event(), &d).await.unwrap();
+        let again = function_handler(event(), &d).await.unwrap();
+        assert_eq!(
+            first.restore.unwrap().replication_group_id,
+            again.restore.unwrap().replication_group_id
+        );
+
+        let other = deps(FakeSnapshots::cluster_mode_disabled(
+            "sessions-restored",
+            &[("x-001", "primary", "available")],
+        ));
+        let err = function_handler(event(), &other).await.unwrap_err();
+        assert_eq!(err.error_type(), "TargetExists");
+        assert!(
+            other
+                .snapshots
+                .calls_of("DeleteReplicationGroup")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_sample_event_is_a_resolved_restore() {
+        let run: RestoreRun = serde_json::from_str(RESOLVED).unwrap();
+        let _: &RestoreRequest = run.request().unwrap();
+        let b: &BackupInfo = run.backup().unwrap();
+        assert_eq!(b.shards.len(), 3);
+        assert!(validate_restore(&run.input, None, "e").is_ok());
+    }
+}

@@ -1,0 +1,276 @@
+//! ResolveBackup step (restore): validate the input → find the manifest (by location, or the newest verified backup
+//! of a source) → check every object it lists is in S3 with its size (and, when asked, its SHA-256) → refuse a
+//! target id that exists. Nothing is created here: every refusal ends the restore before CreateReplicationGroup.
+
+use backup_core::manifest::Manifest;
+use backup_core::naming::export_prefix;
+use backup_core::ports::{ExportStore, ObjectReader, Snapshots, Verifier};
+use backup_core::restore::{BackupInfo, BackupSelector, RestoreRun, validate_restore};
+use backup_core::run::SnapshotStatus;
+use backup_core::{BackupError, Clock, Deps};
+use lambda_runtime::LambdaEvent;
+
+/// The state name this handler serves, used for timings.
+pub const STEP: &str = "ResolveBackup";
+
+/// Handles one ResolveBackup invocation: sets `request` and `backup`.
+///
+/// # Errors
+/// `InvalidInput`, `BackupNotFound`, `BackupCorrupt` (size or SHA-256 differs from the manifest), `TargetExists`,
+/// `Throttled`, `AwsError`.
+#[tracing::instrument(skip_all, fields(execution = %event.payload.execution.name))]
+pub async fn function_handler<
+    S: Snapshots,
+    E: ExportStore + ObjectReader,
+    V: Verifier,
+    C: Clock,
+>(
+    event: LambdaEvent<RestoreRun>,
+    deps: &Deps<S, E, V, C>,
+) -> Result<RestoreRun, BackupError> {
+    let mut run = event.payload;
+    let started = deps.clock.now();
+    let request = validate_restore(
+        &run.input,
+        deps.config.default_bucket.as_deref(),
+        run.execution_id(),
+    )?;
+    let (manifest, bucket, key) = find_manifest(&request.backup, &deps.exports).await?;
+    let mut backup = BackupInfo::from_manifest(&manifest, &bucket, &key)?;
+
+    for shard in &backup.shards {
+        let listed = deps.exports.list(&bucket, &shard.key).await?;
+        let object = listed.iter().find(|o| o.key == shard.key).ok_or_else(|| {
+            BackupError::BackupNotFound {
+                message: format!(
+                    "s3://{bucket}/{} listed by the manifest is missing",
+                    shard.key
+                ),
+            }
+        })?;
+        if object.size_bytes != shard.size_bytes {
+            return Err(BackupError::BackupCorrupt {
+                message: format!(
+                    "s3://{bucket}/{} is {} bytes; the manifest says {}",
+                    shard.key, object.size_bytes, shard.size_bytes
+                ),
+            });
+        }
+        if request.verify_before_restore {
+            let v = deps
+                .verifier
+                .verify_object(&bucket, &shard.key)
+                .await
+                .map_err(|e| match e {
+                    BackupError::ExportCorrupt { message } => {
+                        BackupError::BackupCorrupt { message }
+                    }
+                    other => other,
+                })?;
+            if v.sha256 != shard.sha256 {
+                return Err(BackupError::BackupCorrupt {
+                    message: format!(
+                        "s3://{bucket}/{}: SHA-256 {} differs from the manifest's {}",
+                        shard.key, v.sha256, shard.sha256
+                    ),
+                });
+            }
+        }
+    }
+    if let Some(name) = &manifest.snapshot_name
+        && let Some(snap) = deps.snapshots.snapshot(name).await?
+        && snap.status == SnapshotStatus::Available
+    {
+        backup.kept_snapshot = Some(name.clone());
+    }
+    let target = &request.target_replication_group_id;
+    match deps.snapshots.replication_group(target).await {
+        Ok(_) => {
+            return Err(BackupError::TargetExists {
+                message: format!(
+                    "replication group {target} already exists; a restore creates a new group"
+                ),
+            });
+        }
+        Err(BackupError::TargetNotFound { .. }) => {}
+        Err(other) => return Err(other),
+    }
+    tracing::info!(manifest = %key, source = %backup.source_id, shards = backup.shards.len(), target = %target, "backup resolved");
+    run.request = Some(request);
+    run.backup = Some(backup);
+    run.record_timing(STEP, started, deps.clock.now());
+    Ok(run)
+}
+
+/// The manifest named, or the newest verified backup of the source among the manifests in the bucket.
+async fn find_manifest<E: ExportStore + ObjectReader>(
+    selector: &BackupSelector,
+    exports: &E,
+) -> Result<(Manifest, String, String), BackupError> {
+    let read = |bucket: String, key: String| async move {
+        let bytes = exports.get_object(&bucket, &key).await?.ok_or_else(|| {
+            BackupError::BackupNotFound {
+                message: format!("manifest s3://{bucket}/{key} does not exist"),
+            }
+        })?;
+        let manifest = Manifest::from_json(&bytes).map_err(|e| BackupError::BackupNotFound {
+            message: format!("s3://{bucket}/{key} is not a readable manifest: {e}"),
+        })?;
+        Ok::<_, BackupError>((manifest, bucket, key))
+    };
+    match selector {
+        BackupSelector::Manifest { bucket, key } => read(bucket.clone(), key.clone()).await,
+        BackupSelector::Latest { bucket, source } => {
+            let mut newest: Option<(Manifest, String, String)> = None;
+            for object in exports.list(bucket, &export_prefix(source)).await? {
+                if !object.key.ends_with(".manifest.json") {
+                    continue;
+                }
+                let Ok(candidate) = read(bucket.clone(), object.key.clone()).await else {
+                    continue;
+                };
+                let of_source = candidate.0.source.as_ref().is_some_and(|s| {
+                    s.replication_group_id
+                        .as_deref()
+                        .or(s.cache_cluster_id.as_deref())
+                        == Some(source.as_str())
+                });
+                if of_source
+                    && newest
+                        .as_ref()
+                        .is_none_or(|n| candidate.0.verified_at > n.0.verified_at)
+                {
+                    newest = Some(candidate);
+                }
+            }
+            newest.ok_or_else(|| BackupError::BackupNotFound {
+                message: format!("no verified backup of {source} in s3://{bucket}/"),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backup_core::Config;
+    use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
+    use lambda_runtime::Context;
+    use rdb_verify::FakeStoreVerifier;
+    use time::macros::datetime;
+
+    const BUCKET: &str = "acme-cache-backups";
+
+    fn manifest(export: &str, verified: &str, object: &[u8]) -> String {
+        serde_json::json!({
+            "manifestVersion": 3, "tool": "elasticache-backup", "exportName": export, "bucket": BUCKET,
+            "snapshotName": export,
+            "source": {"replicationGroupId": "orders", "role": "replica", "clusterMode": "disabled", "shardCount": 1},
+            "verifiedAt": verified,
+            "totals": {"objects": 1, "keys": 1, "keysWithExpiry": 0, "bytes": object.len()},
+            "objects": [{"key": format!("{export}-0001.rdb"), "sizeBytes": object.len(),
+                         "sha256": "0000", "rdb": {"magic": "REDIS", "version": 10, "keys": 1, "keysWithExpiry": 0}}]
+        })
+        .to_string()
+    }
+
+    fn deps() -> Deps<FakeSnapshots, FakeExportStore, FakeStoreVerifier, FixedClock> {
+        let exports = FakeExportStore::with_bucket(BUCKET);
+        let at = datetime!(2026-11-22 03:00 UTC);
+        for (export, verified) in [
+            ("ecb-orders-aaaa0001", "2026-11-21T03:00:00Z"),
+            ("ecb-orders-bbbb0002", "2026-11-22T03:00:00Z"),
+        ] {
+            exports.put_bytes(BUCKET, &format!("{export}-0001.rdb"), b"RDB".to_vec(), at);
+            exports.put_bytes(
+                BUCKET,
+                &format!("{export}.manifest.json"),
+                manifest(export, verified, b"RDB").into_bytes(),
+                at,
+            );
+        }
+        Deps {
+            snapshots: FakeSnapshots::cluster_mode_disabled(
+                "orders",
+                &[("orders-001", "primary", "available")],
+            ),
+            verifier: FakeStoreVerifier(exports.clone()),
+            exports,
+            clock: FixedClock::at(at),
+            probe: (),
+            config: Config {
+                default_bucket: Some(BUCKET.into()),
+                ..Config::default()
+            },
+        }
+    }
+
+    fn event(input: serde_json::Value) -> LambdaEvent<RestoreRun> {
+        let mut run = RestoreRun {
+            input,
+            ..RestoreRun::default()
+        };
+        run.execution.name = "restore-1".into();
+        LambdaEvent::new(run, Context::default())
+    }
+
+    #[tokio::test]
+    async fn latest_picks_the_newest_verified_backup_of_the_source() {
+        let d = deps();
+        let run = function_handler(event(serde_json::json!({"replicationGroupId": "orders", "latest": true, "targetReplicationGroupId": "orders-r"})), &d)
+            .await
+            .unwrap();
+        let b = run.backup.unwrap();
+        assert_eq!(b.export_name, "ecb-orders-bbbb0002");
+        assert_eq!(b.shards[0].key, "ecb-orders-bbbb0002-0001.rdb");
+        assert!(d.snapshots.calls_of("CreateReplicationGroup").is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_existing_target_is_target_exists() {
+        let err = function_handler(event(serde_json::json!({"manifest": format!("s3://{BUCKET}/ecb-orders-aaaa0001.manifest.json"), "targetReplicationGroupId": "orders"})), &deps())
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "TargetExists");
+    }
+
+    #[tokio::test]
+    async fn a_changed_object_is_backup_corrupt_and_a_missing_manifest_backup_not_found() {
+        let d = deps();
+        d.exports.put_bytes(
+            BUCKET,
+            "ecb-orders-aaaa0001-0001.rdb",
+            b"RDB+".to_vec(),
+            datetime!(2026-11-22 04:00 UTC),
+        );
+        let input = serde_json::json!({"manifest": format!("s3://{BUCKET}/ecb-orders-aaaa0001.manifest.json"), "targetReplicationGroupId": "new"});
+        assert_eq!(
+            function_handler(event(input), &d)
+                .await
+                .unwrap_err()
+                .error_type(),
+            "BackupCorrupt"
+        );
+        let input = serde_json::json!({"manifest": format!("s3://{BUCKET}/nope.manifest.json"), "targetReplicationGroupId": "new"});
+        assert_eq!(
+            function_handler(event(input), &d)
+                .await
+                .unwrap_err()
+                .error_type(),
+            "BackupNotFound"
+        );
+    }
+
+    #[tokio::test]
+    async fn verify_before_restore_compares_the_sha256() {
+        let input = serde_json::json!({"manifest": format!("s3://{BUCKET}/ecb-orders-aaaa0001.manifest.json"), "targetReplicationGroupId": "new", "verifyBeforeRestore": true});
+        // b"RDB" is no RDB file: the checker refuses it before any hash comparison.
+        assert_eq!(
+            function_handler(event(input), &deps())
+                .await
+                .unwrap_err()
+                .error_type(),
+            "BackupCorrupt"
+        );
+    }
+}

@@ -1,0 +1,281 @@
+//! VerifyRestore step: connects to every shard of the restored group over the Redis protocol and compares what it
+//! holds with the manifest — keys per shard and database (allowing only for keys that had a TTL and may have expired
+//! since; both figures are reported), and every sampled key present with its type — then writes the report
+//! `<exportName>.restore-<executionName>.json` next to the manifest, with the measured RTO (CreateReplicationGroup to
+//! verified data). A mismatch is `RestoreMismatch`, after the report is written.
+
+use backup_core::naming::restore_report_key;
+use backup_core::ports::{DataProbe, ExportStore, Snapshots};
+use backup_core::restore::{RestoreRun, ShardFound, compare};
+use backup_core::run::NodeRole;
+use backup_core::{BackupError, Clock, Deps};
+use lambda_runtime::LambdaEvent;
+use serde_json::json;
+
+/// The state name this handler serves, used for timings.
+pub const STEP: &str = "VerifyRestore";
+
+/// Handles one VerifyRestore invocation: sets `verification`, `restore.rtoSeconds` and `report`.
+///
+/// # Errors
+/// `RestoreMismatch`, `NotSupported` (the source used TLS in transit or AUTH, which this version cannot connect
+/// with), `AwsError` (a node could not be reached), `Throttled`, `InvalidInput`.
+#[tracing::instrument(skip_all, fields(execution = %event.payload.execution.name))]
+pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clock>(
+    event: LambdaEvent<RestoreRun>,
+    deps: &Deps<S, E, (), C, P>,
+) -> Result<RestoreRun, BackupError> {
+    let mut run = event.payload;
+    let started = deps.clock.now();
+    let backup = run.backup()?.clone();
+    let progress = run.restore()?.clone();
+    if backup.settings.transit_encryption || backup.settings.auth_token_enabled {
+        return Err(BackupError::NotSupported {
+            message: format!(
+                "{} used TLS in transit or AUTH: verifying a restore over TLS/AUTH is not supported yet; the group {} is deleted",
+                backup.source_id, progress.replication_group_id
+            ),
+            source: None,
+        });
+    }
+    let group = deps
+        .snapshots
+        .replication_group(&progress.replication_group_id)
+        .await?;
+    let mut found = Vec::new();
+    for (i, shard) in backup.shards.iter().enumerate() {
+        let node_group = group
+            .node_groups
+            .iter()
+            .find(|ng| ng.id == shard.node_group_id)
+            .or_else(|| group.node_groups.get(i))
+            .ok_or_else(|| BackupError::RestoreMismatch {
+                message: format!("the restored group has no shard {}", shard.node_group_id),
+            })?;
+        let member = node_group
+            .members
+            .iter()
+            .find(|m| m.current_role == Some(NodeRole::Primary))
+            .or_else(|| node_group.members.first())
+            .ok_or_else(|| BackupError::RestoreMismatch {
+                message: format!(
+                    "shard {} of the restored group has no node",
+                    shard.node_group_id
+                ),
+            })?;
+        let node = deps
+            .snapshots
+            .cache_cluster(&member.cache_cluster_id)
+            .await?;
+        let endpoint = node.endpoint.ok_or_else(|| BackupError::AwsError {
+            message: format!("node {} reports no endpoint", node.id),
+            source: None,
+        })?;
+        let counts = deps.probe.counts(&endpoint).await?;
+        let mut samples = Vec::new();
+        let dbs: std::collections::BTreeSet<u64> = shard.sample.iter().map(|k| k.db).collect();
+        for db in dbs {
+            let keys: Vec<&backup_core::manifest::KeySample> =
+                shard.sample.iter().filter(|k| k.db == db).collect();
+            let names: Vec<String> = keys.iter().map(|k| k.key.clone()).collect();
+            let types = deps.probe.key_types(&endpoint, db, &names).await?;
+            for (k, t) in keys.iter().zip(types) {
+                samples.push((format!("{db}/{}", k.key), k.key_type.clone(), t));
+            }
+        }
+        found.push(ShardFound {
+            node_group_id: shard.node_group_id.clone(),
+            databases: counts.databases,
+            samples,
+        });
+    }
+    let now = deps.clock.now();
+    let verification = compare(&backup, &found, now);
+    let rto = u64::try_from((now - progress.requested_at).whole_seconds()).unwrap_or(0);
+    let report_key = restore_report_key(&backup.export_name, &run.execution.name);
+    let report = json!({
+        "tool": "elasticache-backup",
+        "kind": if run.request()?.drill { "drill" } else { "restore" },
+        "verdict": if verification.matches { "verified" } else { "mismatch" },
+        "execution": run.execution,
+        "manifest": format!("s3://{}/{}", backup.bucket, backup.manifest_key),
+        "source": backup.source_id,
+        "replicationGroupId": progress.replication_group_id,
+        "from": progress.from,
+        "requestedAt": format_time(progress.requested_at),
+        "availableAt": progress.available_at.map(format_time),
+        "verifiedAt": format_time(now),
+        "rtoSeconds": rto,
+        "verification": verification,
+    });
+    let body = serde_json::to_string_pretty(&report).map_err(|e| BackupError::AwsError {
+        message: format!("report {report_key}: {e}"),
+        source: None,
+    })?;
+    deps.exports
+        .put_json(&backup.bucket, &report_key, body)
+        .await?;
+    tracing::info!(report = %report_key, rto_seconds = rto, keys_expected = verification.keys_expected,
+                   keys_found = verification.keys_found, matches = verification.matches, "restore verified");
+    let matches = verification.matches;
+    let summary = format!(
+        "restored group {} holds {} keys, the backup {} ({} with a TTL may have expired); {} of {} sampled keys wrong{}",
+        progress.replication_group_id,
+        verification.keys_found,
+        verification.keys_expected,
+        verification.keys_expired,
+        verification.samples_missing.len(),
+        verification.samples_checked,
+        verification
+            .samples_missing
+            .first()
+            .map(|m| format!(" (e.g. {m})"))
+            .unwrap_or_default()
+    );
+    if let Some(r) = run.restore.as_mut() {
+        r.rto_seconds = Some(rto);
+    }
+    run.verification = Some(verification);
+    run.report = Some(report_key.clone());
+    run.record_timing(STEP, started, deps.clock.now());
+    if !matches {
+        return Err(BackupError::RestoreMismatch {
+            message: format!("{summary}; report s3://{}/{report_key}", backup.bucket),
+        });
+    }
+    Ok(run)
+}
+
+fn format_time(t: backup_core::run::Timestamp) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backup_core::Config;
+    use backup_core::ports::{GroupCreateOutcome, Groups, NodeCounts};
+    use backup_core::restore::{GroupStatus, RestoreProgress, SeedFrom, new_group};
+    use backup_core::testing::{FakeExportStore, FakeProbe, FakeSnapshots, FixedClock};
+    use lambda_runtime::Context;
+    use std::collections::BTreeMap;
+    use time::macros::datetime;
+
+    const RESOLVED: &str = include_str!("../../../events/create-group/resolved.json");
+
+    async fn setup(
+        keys: [u64; 3],
+        session_type: &str,
+    ) -> (
+        Deps<FakeSnapshots, FakeExportStore, (), FixedClock, FakeProbe>,
+        LambdaEvent<RestoreRun>,
+    ) {
+        let mut run: RestoreRun = serde_json::from_str(RESOLVED).unwrap();
+        let snapshots = FakeSnapshots::default();
+        let group = new_group(
+            run.request().unwrap(),
+            run.backup().unwrap(),
+            run.execution_id(),
+            None,
+        );
+        assert_eq!(
+            snapshots.create_replication_group(&group).await.unwrap(),
+            GroupCreateOutcome::Created
+        );
+        snapshots.set_group_status("sessions-restored", "available", "available");
+        let probe = FakeProbe::default();
+        let ports: Vec<u16> = {
+            let s = snapshots.0.lock().unwrap();
+            let mut p: Vec<(String, u16)> = s
+                .cache_clusters
+                .values()
+                .map(|c| (c.id.clone(), c.endpoint.as_ref().unwrap().port))
+                .collect();
+            p.sort();
+            p.into_iter().map(|(_, port)| port).collect()
+        };
+        for (port, n) in ports.iter().zip(keys) {
+            probe.counts.lock().unwrap().insert(
+                *port,
+                NodeCounts {
+                    databases: BTreeMap::from([(0, n)]),
+                },
+            );
+        }
+        probe
+            .types
+            .lock()
+            .unwrap()
+            .entry(ports[0])
+            .or_default()
+            .insert((0, "session:1".into()), session_type.into());
+        run.restore = Some(RestoreProgress {
+            replication_group_id: "sessions-restored".into(),
+            status: GroupStatus::Available,
+            created: true,
+            from: SeedFrom::SnapshotArns,
+            requested_at: datetime!(2026-11-22 05:00 UTC),
+            deadline: datetime!(2026-11-22 06:00 UTC),
+            available_at: Some(datetime!(2026-11-22 05:04 UTC)),
+            rto_seconds: None,
+        });
+        let deps = Deps {
+            snapshots,
+            exports: FakeExportStore::with_bucket("acme-cache-backups"),
+            verifier: (),
+            clock: FixedClock::at(datetime!(2026-11-22 05:05 UTC)),
+            probe,
+            config: Config::default(),
+        };
+        (deps, LambdaEvent::new(run, Context::default()))
+    }
+
+    #[tokio::test]
+    async fn a_faithful_restore_is_verified_and_reported_with_its_rto() {
+        // Shard 1 had one key with a TTL, which expired since.
+        let (d, ev) = setup([9, 12, 8], "hash").await;
+        let run = function_handler(ev, &d).await.unwrap();
+        let v = run.verification.unwrap();
+        assert!(v.matches);
+        assert_eq!(
+            (
+                v.keys_expected,
+                v.keys_found,
+                v.keys_expired,
+                v.samples_checked
+            ),
+            (30, 29, 1, 1)
+        );
+        assert_eq!(run.restore.unwrap().rto_seconds, Some(300));
+        let key = run.report.unwrap();
+        assert_eq!(key, "ecb-sessions-5f1d2a9c.restore-restore-2026-11-22.json");
+        let report: serde_json::Value =
+            serde_json::from_slice(&d.exports.get("acme-cache-backups", &key).unwrap()).unwrap();
+        assert_eq!(
+            (report["verdict"].as_str(), report["rtoSeconds"].as_u64()),
+            (Some("verified"), Some(300))
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_keys_or_a_wrong_sample_is_a_mismatch_with_a_report() {
+        let (d, ev) = setup([8, 12, 8], "hash").await;
+        let err = function_handler(ev, &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "RestoreMismatch");
+        assert!(
+            d.exports
+                .get(
+                    "acme-cache-backups",
+                    "ecb-sessions-5f1d2a9c.restore-restore-2026-11-22.json"
+                )
+                .is_some()
+        );
+        let (d, ev) = setup([10, 12, 8], "string").await;
+        let err = function_handler(ev, &d).await.unwrap_err();
+        assert!(
+            err.to_string().contains("expected hash, found string"),
+            "{err}"
+        );
+    }
+}

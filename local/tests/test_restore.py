@@ -1,0 +1,205 @@
+"""End to end: restores and drills through the real restore state machine (terraform/restore.asl.json), from backups
+the real backup state machine just took, on the local stack. A restore creates a new group from the exported .rdb
+objects (real redis-server nodes loading them), verifies it against the manifest and writes a report; a drill then
+deletes it. No path deletes anything this execution did not create, and the backup is never modified."""
+
+import json
+import uuid
+
+import pytest
+import redis
+from redis.cluster import ClusterNode, RedisCluster
+
+from test_e2e import load_keys, objects
+
+
+def unique(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture()
+def seeded_bucket(stack, bucket):
+    stack.allow_elasticache_seeding(bucket)
+    return bucket
+
+
+def backup(stack, group, bucket, **extra):
+    result = stack.run_execution({"replicationGroupId": group, "bucket": bucket, **extra})
+    assert result["status"] == "SUCCEEDED", result
+    return result["output"]
+
+
+def restore(stack, execution_input):
+    return stack.run_execution(execution_input, state_machine="restore")
+
+
+def manifest_uri(bucket, out):
+    return f"s3://{bucket}/{out['verification']['manifestKey']}"
+
+
+def primary_of(ec, group):
+    rg = ec.describe_replication_groups(ReplicationGroupId=group)["ReplicationGroups"][0]
+    ep = rg["NodeGroups"][0]["PrimaryEndpoint"]
+    return redis.Redis(host=ep["Address"], port=ep["Port"])
+
+
+def group_exists(ec, group):
+    try:
+        status = ec.describe_replication_groups(ReplicationGroupId=group)["ReplicationGroups"][0]["Status"]
+        return status != "deleting"
+    except ec.exceptions.ReplicationGroupNotFoundFault:
+        return False
+
+
+def created_groups(stack):
+    return [e["replicationGroupId"] for e in stack.emulator_state()["journal"] if e["event"] == "CreateReplicationGroup"]
+
+
+def test_a_cluster_mode_disabled_restore_equals_the_source(stack, ec, s3, seeded_bucket):
+    source = redis.Redis(port=stack.primary_port("orders"))
+    source.flushall()
+    load_keys(stack.primary_port("orders"), n=400, prefix="restore")
+    source.set("restore:ttl", "x", ex=3600)
+    out = backup(stack, "orders", seeded_bucket)
+    target = unique("orders-r")
+
+    result = restore(stack, {"manifest": manifest_uri(seeded_bucket, out), "targetReplicationGroupId": target})
+
+    assert result["status"] == "SUCCEEDED", result
+    doc = result["output"]
+    assert doc["restore"]["replicationGroupId"] == target and doc["restore"]["from"] == "snapshotArns"
+    assert doc["verification"]["match"] is True
+    assert doc["verification"]["keysExpected"] == doc["verification"]["keysFound"] == source.dbsize() == 402
+    assert doc["verification"]["samplesChecked"] > 0 and doc["verification"]["samplesMissing"] == []
+    assert doc["restore"]["rtoSeconds"] >= 0
+    restored = primary_of(ec, target)
+    assert restored.dbsize() == 402 and restored.get("restore:7") == b"value-7"
+    assert restored.hgetall("restore:hash") == {b"a": b"1", b"b": b"2"}
+    report = json.loads(s3.get_object(Bucket=seeded_bucket, Key=doc["report"])["Body"].read())
+    assert report["verdict"] == "verified" and report["rtoSeconds"] == doc["restore"]["rtoSeconds"]
+    assert doc["report"].startswith(out["exportName"] + ".restore-")
+    ec.delete_replication_group(ReplicationGroupId=target)
+
+
+def test_b_cluster_mode_enabled_three_shards_restore_with_slots(stack, ec, seeded_bucket):
+    nodes = stack.nodes("sessions")
+    primaries = [n for n in nodes if n["role"] == "primary"]
+    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", n["port"]) for n in primaries])
+    rc.flushall()
+    for i in range(600):
+        rc.set(f"cart:{i}", i)
+    rc.close()
+    per_shard = [redis.Redis(port=n["port"]).dbsize() for n in primaries]
+    out = backup(stack, "sessions", seeded_bucket)
+    target = unique("sessions-r")
+
+    result = restore(stack, {"manifest": manifest_uri(seeded_bucket, out), "targetReplicationGroupId": target})
+
+    assert result["status"] == "SUCCEEDED", result
+    doc = result["output"]
+    assert [s["found"] for s in doc["verification"]["shards"]] == per_shard
+    create = [e for e in stack.emulator_state()["journal"]
+              if e["event"] == "CreateReplicationGroup" and e["replicationGroupId"] == target][0]
+    source_slots = [ng["Slots"] for ng in
+                    ec.describe_replication_groups(ReplicationGroupId="sessions")["ReplicationGroups"][0]["NodeGroups"]]
+    assert create["slots"] == source_slots and len(source_slots) == 3
+    rg = ec.describe_replication_groups(ReplicationGroupId=target)["ReplicationGroups"][0]
+    ep = rg["ConfigurationEndpoint"]
+    restored = RedisCluster(host=ep["Address"], port=ep["Port"])
+    assert restored.get("cart:123") == b"123"
+    restored.close()
+    ec.delete_replication_group(ReplicationGroupId=target)
+
+
+def test_c_a_drill_verifies_then_deletes_its_group_and_leaves_source_and_backup(stack, ec, s3, seeded_bucket):
+    load_keys(stack.primary_port("carts"), n=50, prefix="drill")
+    out = backup(stack, "carts", seeded_bucket)
+    before = objects(s3, seeded_bucket)
+
+    result = restore(stack, {"replicationGroupId": "carts", "latest": True, "bucket": seeded_bucket, "drill": True})
+
+    assert result["status"] == "SUCCEEDED", result
+    doc = result["output"]
+    target = doc["restore"]["replicationGroupId"]
+    assert target.startswith("ecbr-")
+    assert doc["cleanup"]["restoredGroup"] == "deleted"
+    assert not group_exists(ec, target)
+    assert group_exists(ec, "carts")
+    after = objects(s3, seeded_bucket)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert set(after) - set(before) == {doc["report"]}
+    assert doc["backup"]["exportName"] == out["exportName"]
+
+
+def test_d_latest_picks_the_newest_verified_backup(stack, seeded_bucket):
+    backup(stack, "carts", seeded_bucket)
+    newest = backup(stack, "carts", seeded_bucket)
+
+    result = restore(stack, {"replicationGroupId": "carts", "latest": True, "bucket": seeded_bucket,
+                             "targetReplicationGroupId": unique("carts-r"), "drill": True})
+
+    assert result["status"] == "SUCCEEDED", result
+    assert result["output"]["backup"]["exportName"] == newest["exportName"]
+
+
+def test_e_an_object_changed_after_the_backup_is_backup_corrupt_before_anything_is_created(stack, s3, seeded_bucket):
+    out = backup(stack, "carts", seeded_bucket)
+    key = out["verification"]["objects"][0]["key"]
+    body = bytearray(s3.get_object(Bucket=seeded_bucket, Key=key)["Body"].read())
+    body[len(body) // 2] ^= 0xFF  # same size: only the SHA-256 tells
+    s3.put_object(Bucket=seeded_bucket, Key=key, Body=bytes(body))
+    target = unique("carts-r")
+
+    result = restore(stack, {"manifest": manifest_uri(seeded_bucket, out), "targetReplicationGroupId": target,
+                             "verifyBeforeRestore": True})
+
+    assert result["status"] == "FAILED" and result["error"] == "BackupCorrupt", result
+    assert target not in created_groups(stack)
+
+
+def test_f_a_file_redis_refuses_is_restore_failed_and_the_half_made_group_is_deleted(stack, ec, s3, seeded_bucket):
+    out = backup(stack, "carts", seeded_bucket)
+    key = out["verification"]["objects"][0]["key"]
+    size = out["verification"]["objects"][0]["sizeBytes"]
+    s3.put_object(Bucket=seeded_bucket, Key=key, Body=b"REDIS0010" + b"\xff" * (size - 9))
+    target = unique("carts-r")
+
+    result = restore(stack, {"manifest": manifest_uri(seeded_bucket, out), "targetReplicationGroupId": target})
+
+    assert result["status"] == "FAILED" and result["error"] == "RestoreFailed", result
+    assert "CleanUpFailedRestore" in [s["state"] for s in result["states"]]
+    assert target in created_groups(stack)
+    assert not group_exists(ec, target)
+
+
+def test_g_an_existing_target_is_target_exists_and_nothing_is_touched(stack, ec, seeded_bucket):
+    out = backup(stack, "carts", seeded_bucket)
+
+    result = restore(stack, {"manifest": manifest_uri(seeded_bucket, out), "targetReplicationGroupId": "orders"})
+
+    assert result["status"] == "FAILED" and result["error"] == "TargetExists", result
+    assert "orders" not in created_groups(stack)
+    assert ec.describe_replication_groups(ReplicationGroupId="orders")["ReplicationGroups"][0]["Status"] == "available"
+    assert not [e for e in stack.emulator_state()["journal"]
+                if e["event"] == "DeleteReplicationGroup" and e["replicationGroupId"] == "orders"]
+
+
+def test_h_a_kept_snapshot_is_restored_by_snapshot_name(stack, ec, seeded_bucket):
+    out = backup(stack, "carts", seeded_bucket, keepSourceSnapshot=True)
+    target = unique("carts-r")
+
+    result = restore(stack, {"manifest": manifest_uri(seeded_bucket, out), "targetReplicationGroupId": target,
+                             "drill": True})
+
+    assert result["status"] == "SUCCEEDED", result
+    assert result["output"]["restore"]["from"] == "snapshotName"
+    create = [e for e in stack.emulator_state()["journal"]
+              if e["event"] == "CreateReplicationGroup" and e["replicationGroupId"] == target][0]
+    assert create["snapshotName"] == out["snapshotName"] and create["snapshotArns"] == []
+    ec.delete_snapshot(SnapshotName=out["snapshotName"])
+
+
+def test_i_invalid_input_fails_before_anything_is_read_or_created(stack):
+    result = restore(stack, {"manifest": "s3://acme-cache-backups/not-a-manifest.rdb", "targetReplicationGroupId": "x"})
+    assert result["status"] == "FAILED" and result["error"] == "InvalidInput", result
+    assert "manifest" in result["cause"]
