@@ -186,10 +186,11 @@ locals {
         SLACK_WEBHOOK_SECRET_ARN         = aws_secretsmanager_secret.slack_webhook.arn
         PAGERDUTY_ROUTING_KEY_SECRET_ARN = aws_secretsmanager_secret.pagerduty_routing_key.arn
         STATE_MACHINE_ARN                = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine}"
+        RESTORE_STATE_MACHINE_ARN        = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.restore_machine}"
         SLACK_NOTIFY_SUCCESS             = tostring(var.slack_notify_success)
       }
       statements = [
-        { sid = "ReadHistory", actions = ["states:GetExecutionHistory"], resources = [local.executions_arn] },
+        { sid = "ReadHistory", actions = ["states:GetExecutionHistory"], resources = [local.executions_arn, local.restore_executions_arn] },
         # Lambda sends undeliverable events to the dead-letter queue with the function's role.
         { sid = "DeadLetters", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.notify_dlq.arn] },
         {

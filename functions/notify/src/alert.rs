@@ -305,13 +305,45 @@ fn target_of(input: Option<&Value>) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The source of a restore execution: the input's `replicationGroupId` (a `latest` restore), else the run
+/// document's `backup.sourceId` (ResolveBackup read it from the manifest).
+fn restore_source_of(input: Option<&Value>, doc: Option<&Value>) -> Option<String> {
+    target_of(input).or_else(|| {
+        doc?.get("backup")?
+            .get("sourceId")?
+            .as_str()
+            .map(str::to_string)
+    })
+}
+
+/// Which state machine an execution belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Machine {
+    /// The backup state machine.
+    Backup,
+    /// The restore state machine (restores and drills): its incidents are keyed `drill/<source>`, apart from the
+    /// source's backup incidents.
+    Restore,
+}
+
 /// The alert for an execution status change, given what the execution history told (if anything). `None` for
 /// statuses that need no alert (`RUNNING`, …).
-pub fn execution_alert(n: &ExecutionNotice, history: Option<&FailureContext>) -> Option<Alert> {
+pub fn execution_alert(
+    n: &ExecutionNotice,
+    history: Option<&FailureContext>,
+    machine: Machine,
+) -> Option<Alert> {
     let doc = history.and_then(|h| h.run_document.as_ref());
-    let target = target_of(n.input.as_ref())
-        .or_else(|| target_of(doc))
-        .unwrap_or_else(|| n.name.clone());
+    let target = match machine {
+        Machine::Backup => target_of(n.input.as_ref()).or_else(|| target_of(doc)),
+        Machine::Restore => restore_source_of(n.input.as_ref(), doc.or(n.output.as_ref()))
+            .map(|source| format!("drill/{}", source.to_ascii_lowercase())),
+    }
+    .unwrap_or_else(|| n.name.clone());
+    let noun = match machine {
+        Machine::Backup => "ElastiCache backup",
+        Machine::Restore => "ElastiCache restore",
+    };
     let snapshot_name = doc
         .or(n.output.as_ref())
         .and_then(|d| d.get("snapshotName"))
@@ -350,14 +382,14 @@ pub fn execution_alert(n: &ExecutionNotice, history: Option<&FailureContext>) ->
                 .map(|s| format!(" at {s}"))
                 .unwrap_or_default();
             Some(Alert {
-                title: format!("ElastiCache backup of {target} {what}: {error}{at}"),
+                title: format!("{noun} of {target} {what}: {error}{at}"),
                 error: Some(error),
                 ..base
             })
         }
         "SUCCEEDED" => Some(Alert {
             action: Action::Resolve,
-            title: format!("ElastiCache backup of {target} succeeded"),
+            title: format!("{noun} of {target} succeeded"),
             step: None,
             error: None,
             cause: None,

@@ -24,8 +24,10 @@ pub struct Config {
     pub pagerduty_secret_arn: Option<String>,
     /// PagerDuty Events API v2 URL.
     pub pagerduty_url: String,
-    /// Only this state machine's executions are reported.
+    /// Only this state machine's executions are reported (and the restore state machine's).
     pub state_machine_arn: Option<String>,
+    /// The restore state machine: its executions are reported as restores (`drill/<source>` incidents).
+    pub restore_state_machine_arn: Option<String>,
     /// Post succeeded runs to Slack.
     pub slack_notify_success: bool,
     /// Retries per sink.
@@ -46,6 +48,7 @@ impl Config {
                 .string("PAGERDUTY_EVENTS_URL")
                 .unwrap_or_else(|| pagerduty::DEFAULT_EVENTS_URL.into()),
             state_machine_arn: env.string("STATE_MACHINE_ARN"),
+            restore_state_machine_arn: env.string("RESTORE_STATE_MACHINE_ARN"),
             slack_notify_success: env.flag("SLACK_NOTIFY_SUCCESS", false)?,
             retry: RetryPolicy::default(),
         })
@@ -106,11 +109,19 @@ pub async fn function_handler<H: ExecutionHistory, S: Secrets>(
     for notice in alert::parse(&event.payload) {
         match notice {
             Notice::Execution(n) => {
-                if deps
-                    .config
-                    .state_machine_arn
-                    .as_ref()
-                    .is_some_and(|arn| arn != &n.state_machine_arn)
+                let machine = if deps.config.restore_state_machine_arn.as_ref()
+                    == Some(&n.state_machine_arn)
+                {
+                    alert::Machine::Restore
+                } else {
+                    alert::Machine::Backup
+                };
+                if machine == alert::Machine::Backup
+                    && deps
+                        .config
+                        .state_machine_arn
+                        .as_ref()
+                        .is_some_and(|arn| arn != &n.state_machine_arn)
                 {
                     ignored.push(format!(
                         "execution of another state machine: {}",
@@ -129,7 +140,7 @@ pub async fn function_handler<H: ExecutionHistory, S: Secrets>(
                 } else {
                     None
                 };
-                match alert::execution_alert(&n, context.as_ref()) {
+                match alert::execution_alert(&n, context.as_ref(), machine) {
                     Some(a) => alerts.push(a),
                     None => ignored.push(format!("execution status {}", n.status)),
                 }
@@ -298,7 +309,13 @@ mod tests {
                 slack_secret_arn: slack.then(|| "arn:slack".into()),
                 pagerduty_secret_arn: pd.then(|| "arn:pd".into()),
                 pagerduty_url: format!("{}/v2/enqueue", self.server.uri()),
-                state_machine_arn: None,
+                state_machine_arn: Some(
+                    "arn:aws:states:us-east-1:123456789012:stateMachine:elasticache-backup".into(),
+                ),
+                restore_state_machine_arn: Some(
+                    "arn:aws:states:us-east-1:123456789012:stateMachine:elasticache-backup-restore"
+                        .into(),
+                ),
                 slack_notify_success: false,
                 retry: RetryPolicy {
                     attempts: 3,
@@ -756,6 +773,36 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("secret arn:slack"), "{err}");
         assert_eq!(sinks.bodies("/v2/enqueue").await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_drill_pages_under_its_own_key_and_its_success_resolves_it() {
+        let sinks = Sinks::start().await;
+        sinks.pd_ok().await;
+        let deps = sinks.deps(false, true);
+        function_handler(event("sfn-restore-failed.json"), &deps)
+            .await
+            .unwrap();
+        function_handler(event("sfn-restore-succeeded.json"), &deps)
+            .await
+            .unwrap();
+        let pd = sinks.bodies("/v2/enqueue").await;
+        assert_eq!(pd.len(), 2);
+        assert_eq!(pd[0]["event_action"], "trigger");
+        assert_eq!(
+            pd[0]["dedup_key"],
+            "elasticache-backup/us-east-1/drill/orders"
+        );
+        assert!(
+            pd[0]["payload"]["summary"]
+                .as_str()
+                .unwrap()
+                .starts_with("ElastiCache restore of drill/orders failed"),
+            "{}",
+            pd[0]["payload"]["summary"]
+        );
+        assert_eq!(pd[1]["event_action"], "resolve");
+        assert_eq!(pd[1]["dedup_key"], pd[0]["dedup_key"]);
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@
 //! | `PAGERDUTY_ROUTING_KEY_SECRET_ARN` | Secrets Manager secret holding the PagerDuty Events v2 routing key |
 //! | `PAGERDUTY_EVENTS_URL` | Events API endpoint (default `https://events.pagerduty.com/v2/enqueue`) |
 //! | `STATE_MACHINE_ARN` | only this state machine's executions are reported (default: any) |
+//! | `RESTORE_STATE_MACHINE_ARN` | the restore state machine: its executions alert as restores, keyed `drill/<source>` |
 //! | `SLACK_NOTIFY_SUCCESS` | `true` to post succeeded runs to Slack too (default: only PagerDuty resolves) |
 
 mod alert;
