@@ -6,7 +6,7 @@
 
 use backup_core::naming::restore_report_key;
 use backup_core::ports::{DataProbe, ExportStore, Snapshots};
-use backup_core::restore::{RestoreRun, ShardFound, compare};
+use backup_core::restore::{RestoreRun, ShardFound, compare, rto_metric};
 use backup_core::run::NodeRole;
 use backup_core::{BackupError, Clock, Deps};
 use lambda_runtime::LambdaEvent;
