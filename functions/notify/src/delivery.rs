@@ -33,12 +33,22 @@ impl Default for RetryPolicy {
     }
 }
 
-/// One POST; `accepted` says which status means success.
+/// `text` with every non-empty `secrets` value replaced by `[redacted]`.
+pub fn redact(text: &str, secrets: &[&str]) -> String {
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(text.to_string(), |t, s| t.replace(s, "[redacted]"))
+}
+
+/// One POST; `accepted` says which status means success. No error carries the URL (a Slack webhook URL is a
+/// secret: `reqwest::Error::without_url`) or any of `secrets` (e.g. a routing key a service echoes back).
 async fn post_once(
     http: &reqwest::Client,
     url: &str,
     body: &Value,
     accepted: u16,
+    secrets: &[&str],
 ) -> Result<(), SinkError> {
     let resp = http
         .post(url)
@@ -46,7 +56,7 @@ async fn post_once(
         .send()
         .await
         .map_err(|e| SinkError::Transient {
-            message: format!("request failed: {e}"),
+            message: redact(&format!("request failed: {}", e.without_url()), secrets),
             retry_after_seconds: None,
         })?;
     let status = resp.status().as_u16();
@@ -58,7 +68,7 @@ async fn post_once(
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let mut text = resp.text().await.unwrap_or_default();
+    let mut text = redact(&resp.text().await.unwrap_or_default(), secrets);
     text.truncate(500);
     if status == 429 || status >= 500 {
         Err(SinkError::Transient {
@@ -70,7 +80,8 @@ async fn post_once(
     }
 }
 
-/// POSTs `body` to `url` until the answer is `accepted`, a final refusal, or the attempts run out.
+/// POSTs `body` to `url` until the answer is `accepted`, a final refusal, or the attempts run out. `secrets` (the
+/// URL itself when it is one, a routing key in the body) never appear in an error or a log line.
 ///
 /// # Errors
 /// The last [`SinkError`].
@@ -80,13 +91,14 @@ pub async fn post_json(
     body: &Value,
     accepted: u16,
     policy: RetryPolicy,
+    secrets: &[&str],
 ) -> Result<(), SinkError> {
     let backoff = ExponentialBuilder::default()
         .with_min_delay(policy.min_delay)
         .with_max_delay(policy.max_delay)
         .with_max_times(policy.attempts.saturating_sub(1))
         .with_jitter();
-    (|| post_once(http, url, body, accepted))
+    (|| post_once(http, url, body, accepted, secrets))
         .retry(backoff)
         .sleep(tokio::time::sleep)
         .when(SinkError::is_transient)
@@ -102,4 +114,114 @@ pub async fn post_json(
         })
         .notify(|err, delay| tracing::warn!(error = %err, ?delay, "retrying"))
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    const WEBHOOK_PATH: &str = "/services/T0SECRET/B0SECRET/xoxSECRETTOKEN";
+    const ROUTING_KEY: &str = "R0UT1NGKEYSECRET0000000000000000";
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            attempts: 2,
+            min_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+            max_retry_after: Duration::from_millis(2),
+        }
+    }
+
+    #[tokio::test]
+    async fn no_delivery_failure_shows_the_webhook_url_or_the_routing_key() {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(300))
+            .build()
+            .unwrap();
+        let body = serde_json::json!({"routing_key": ROUTING_KEY});
+        let secrets_of = |url: &str| vec![url.to_string(), ROUTING_KEY.to_string()];
+
+        let mut errors = Vec::new();
+        // Refused connection (nothing listens on a port just released), then each failing answer, and a timeout.
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let refused = format!("http://127.0.0.1:{closed}{WEBHOOK_PATH}");
+        let secrets = secrets_of(&refused);
+        let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        errors.push(
+            post_json(&http, &refused, &body, 202, policy(), &refs)
+                .await
+                .unwrap_err(),
+        );
+        let server = MockServer::start().await;
+        for (status, answer, delay) in [
+            (500, format!("upstream failed for {ROUTING_KEY}"), 0),
+            (400, format!("invalid routing key {ROUTING_KEY}"), 0),
+            (429, String::new(), 0),
+            (202, String::new(), 1000),
+        ] {
+            server.reset().await;
+            Mock::given(method("POST"))
+                .respond_with(
+                    ResponseTemplate::new(status)
+                        .set_body_string(answer)
+                        .insert_header("Retry-After", "0")
+                        .set_delay(Duration::from_millis(delay)),
+                )
+                .mount(&server)
+                .await;
+            let url = format!("{}{WEBHOOK_PATH}", server.uri());
+            let secrets = secrets_of(&url);
+            let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+            errors.push(
+                post_json(&http, &url, &body, 202, policy(), &refs)
+                    .await
+                    .unwrap_err(),
+            );
+        }
+
+        let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            logged.contains("retrying"),
+            "the failures were logged: {logged}"
+        );
+        assert_eq!(errors.len(), 5);
+        for e in &errors {
+            let text = format!("{e} {e:?}");
+            for secret in ["SECRET", ROUTING_KEY] {
+                assert!(!text.contains(secret), "error leaks a secret: {text}");
+            }
+        }
+        assert!(
+            !logged.contains("SECRET"),
+            "a log line leaks a secret: {logged}"
+        );
+        assert!(errors.iter().any(|e| e.to_string().contains("[redacted]")));
+    }
 }

@@ -183,7 +183,17 @@ async fn send_slack<H, S: Secrets>(a: &Alert, deps: &Deps<H, S>) -> Option<Resul
         return None;
     }
     Some(match deps.slack_url.get(&deps.secrets).await {
-        Ok(url) => post_json(&deps.http, url, &slack::message(a), 200, deps.config.retry).await,
+        Ok(url) => {
+            post_json(
+                &deps.http,
+                url,
+                &slack::message(a),
+                200,
+                deps.config.retry,
+                &[url],
+            )
+            .await
+        }
         Err(e) => Err(e),
     })
 }
@@ -204,6 +214,7 @@ async fn send_pagerduty<H, S: Secrets>(
                     &body,
                     202,
                     deps.config.retry,
+                    &[key],
                 )
                 .await
             }
