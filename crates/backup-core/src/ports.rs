@@ -302,15 +302,17 @@ impl NodeCounts {
     }
 }
 
-/// Reads a restored node over the Redis protocol (only commands ElastiCache allows: `INFO`, `TYPE`, `READONLY`).
+/// Reads a restored node over the Redis protocol (only commands ElastiCache allows: `INFO`, `TYPE`, `READONLY`),
+/// over TLS when `tls` (the group has in-transit encryption).
 #[async_trait]
 pub trait DataProbe: Send + Sync {
     /// Keys per database of the node at `endpoint`. Errors: `AwsError` (connection or protocol failure).
-    async fn counts(&self, endpoint: &Endpoint) -> Result<NodeCounts, BackupError>;
+    async fn counts(&self, endpoint: &Endpoint, tls: bool) -> Result<NodeCounts, BackupError>;
     /// `TYPE` of each of `keys` in database `db` (`none` for a missing key). Errors: `AwsError`.
     async fn key_types(
         &self,
         endpoint: &Endpoint,
+        tls: bool,
         db: u64,
         keys: &[String],
     ) -> Result<Vec<String>, BackupError>;

@@ -546,11 +546,14 @@ pub struct FakeProbe {
     pub counts: Mutex<HashMap<u16, NodeCounts>>,
     /// `(db, key)` → type, by endpoint port.
     pub types: Mutex<HashMap<u16, KeyTypes>>,
+    /// The `tls` flag of every call, in order.
+    pub tls_seen: Mutex<Vec<bool>>,
 }
 
 #[async_trait]
 impl DataProbe for FakeProbe {
-    async fn counts(&self, endpoint: &Endpoint) -> Result<NodeCounts, BackupError> {
+    async fn counts(&self, endpoint: &Endpoint, tls: bool) -> Result<NodeCounts, BackupError> {
+        self.tls_seen.lock().unwrap().push(tls);
         Ok(self
             .counts
             .lock()
@@ -563,6 +566,7 @@ impl DataProbe for FakeProbe {
     async fn key_types(
         &self,
         endpoint: &Endpoint,
+        _tls: bool,
         db: u64,
         keys: &[String],
     ) -> Result<Vec<String>, BackupError> {

@@ -2,8 +2,9 @@
 //! only. It sends only commands ElastiCache allows on a cluster it manages: `INFO keyspace`, `READONLY` (so a
 //! cluster-mode replica answers for its own slots), `SELECT` and `TYPE`.
 //!
-//! Plain TCP without AUTH: a source with TLS in transit or an AUTH token is refused by VerifyRestore before it
-//! connects (see the README's restore section).
+//! Plain TCP, or TLS (`rediss://`, certificates checked against the public web PKI roots, which ElastiCache's
+//! chain to) for a group with in-transit encryption. No AUTH: a source with an AUTH token is refused by VerifyRestore
+//! before it connects (see the README's restore section).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,8 +21,18 @@ pub const TIMEOUT_SECONDS: u64 = 10;
 #[derive(Debug, Clone, Default)]
 pub struct RedisProbe;
 
-async fn connect(endpoint: &Endpoint, db: u64) -> Result<MultiplexedConnection, BackupError> {
-    let url = format!("redis://{}:{}/{db}", endpoint.address, endpoint.port);
+/// The connection URL: `redis://` or, with TLS, `rediss://` (host name checked against the certificate).
+pub fn url(endpoint: &Endpoint, tls: bool, db: u64) -> String {
+    let scheme = if tls { "rediss" } else { "redis" };
+    format!("{scheme}://{}:{}/{db}", endpoint.address, endpoint.port)
+}
+
+async fn connect(
+    endpoint: &Endpoint,
+    tls: bool,
+    db: u64,
+) -> Result<MultiplexedConnection, BackupError> {
+    let url = url(endpoint, tls, db);
     let error = |e: redis::RedisError| BackupError::AwsError {
         message: format!("connecting to {}:{}: {e}", endpoint.address, endpoint.port),
         source: Some(Box::new(e)),
@@ -65,8 +76,8 @@ pub fn parse_keyspace(info: &str) -> BTreeMap<u64, u64> {
 #[async_trait]
 impl DataProbe for RedisProbe {
     #[tracing::instrument(skip(self))]
-    async fn counts(&self, endpoint: &Endpoint) -> Result<NodeCounts, BackupError> {
-        let mut c = connect(endpoint, 0).await?;
+    async fn counts(&self, endpoint: &Endpoint, tls: bool) -> Result<NodeCounts, BackupError> {
+        let mut c = connect(endpoint, tls, 0).await?;
         let info: String = redis::cmd("INFO")
             .arg("keyspace")
             .query_async(&mut c)
@@ -81,10 +92,11 @@ impl DataProbe for RedisProbe {
     async fn key_types(
         &self,
         endpoint: &Endpoint,
+        tls: bool,
         db: u64,
         keys: &[String],
     ) -> Result<Vec<String>, BackupError> {
-        let mut c = connect(endpoint, db).await?;
+        let mut c = connect(endpoint, tls, db).await?;
         let mut pipe = redis::pipe();
         for k in keys {
             pipe.cmd("TYPE").arg(k);
@@ -98,6 +110,26 @@ impl DataProbe for RedisProbe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_uses_rediss() {
+        let e = Endpoint {
+            address: "master.orders.abc123.use1.cache.amazonaws.com".into(),
+            port: 6379,
+        };
+        assert_eq!(
+            url(&e, true, 2),
+            "rediss://master.orders.abc123.use1.cache.amazonaws.com:6379/2"
+        );
+        assert_eq!(
+            url(&e, false, 0),
+            "redis://master.orders.abc123.use1.cache.amazonaws.com:6379/0"
+        );
+        assert!(
+            redis::Client::open(url(&e, true, 0)).is_ok(),
+            "the TLS feature is compiled in"
+        );
+    }
 
     #[test]
     fn keyspace_lines_give_keys_per_database() {

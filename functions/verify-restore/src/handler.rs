@@ -18,8 +18,7 @@ pub const STEP: &str = "VerifyRestore";
 /// Handles one VerifyRestore invocation: sets `verification`, `restore.rtoSeconds` and `report`.
 ///
 /// # Errors
-/// `RestoreMismatch`, `NotSupported` (the source used TLS in transit or AUTH, which this version cannot connect
-/// with), `AwsError` (a node could not be reached), `Throttled`, `InvalidInput`.
+/// `RestoreMismatch`, `NotSupported` (the source used an AUTH token, which this version cannot connect with), `AwsError` (a node could not be reached), `Throttled`, `InvalidInput`.
 #[tracing::instrument(skip_all, fields(execution = %event.payload.execution.name))]
 pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clock>(
     event: LambdaEvent<RestoreRun>,
@@ -29,10 +28,10 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
     let started = deps.clock.now();
     let backup = run.backup()?.clone();
     let progress = run.restore()?.clone();
-    if backup.settings.transit_encryption || backup.settings.auth_token_enabled {
+    if backup.settings.auth_token_enabled {
         return Err(BackupError::NotSupported {
             message: format!(
-                "{} used TLS in transit or AUTH: verifying a restore over TLS/AUTH is not supported yet; the group {} is deleted",
+                "{} used an AUTH token: verifying a restore with AUTH is not supported yet; the group {} is deleted",
                 backup.source_id, progress.replication_group_id
             ),
             source: None,
@@ -42,6 +41,7 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
         .snapshots
         .replication_group(&progress.replication_group_id)
         .await?;
+    let tls = group.transit_encryption;
     let mut found = Vec::new();
     for (i, shard) in backup.shards.iter().enumerate() {
         let node_group = group
@@ -71,14 +71,14 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
             message: format!("node {} reports no endpoint", node.id),
             source: None,
         })?;
-        let counts = deps.probe.counts(&endpoint).await?;
+        let counts = deps.probe.counts(&endpoint, tls).await?;
         let mut samples = Vec::new();
         let dbs: std::collections::BTreeSet<u64> = shard.sample.iter().map(|k| k.db).collect();
         for db in dbs {
             let keys: Vec<&backup_core::manifest::KeySample> =
                 shard.sample.iter().filter(|k| k.db == db).collect();
             let names: Vec<String> = keys.iter().map(|k| k.key.clone()).collect();
-            let types = deps.probe.key_types(&endpoint, db, &names).await?;
+            let types = deps.probe.key_types(&endpoint, tls, db, &names).await?;
             for (k, t) in keys.iter().zip(types) {
                 samples.push((format!("{db}/{}", k.key), k.key_type.clone(), t));
             }
@@ -115,6 +115,17 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
     deps.exports
         .put_json(&backup.bucket, &report_key, body)
         .await?;
+    // The RTO per source as a CloudWatch metric (embedded metric format: one line on stdout, no API call).
+    println!(
+        "{}",
+        rto_metric(
+            &backup.source_id,
+            run.request()?.drill,
+            rto,
+            verification.matches,
+            now
+        )
+    );
     tracing::info!(report = %report_key, rto_seconds = rto, keys_expected = verification.keys_expected,
                    keys_found = verification.keys_found, matches = verification.matches, "restore verified");
     let matches = verification.matches;
@@ -255,6 +266,33 @@ mod tests {
         assert_eq!(
             (report["verdict"].as_str(), report["rtoSeconds"].as_u64()),
             (Some("verified"), Some(300))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_group_with_encryption_in_transit_is_read_over_tls_and_auth_is_refused() {
+        let (d, ev) = setup([10, 12, 8], "hash").await;
+        d.snapshots
+            .0
+            .lock()
+            .unwrap()
+            .replication_groups
+            .get_mut("sessions-restored")
+            .unwrap()
+            .transit_encryption = true;
+        function_handler(ev, &d).await.unwrap();
+        assert_eq!(*d.probe.tls_seen.lock().unwrap(), vec![true, true, true]);
+
+        let (d, mut ev) = setup([10, 12, 8], "hash").await;
+        ev.payload
+            .backup
+            .as_mut()
+            .unwrap()
+            .settings
+            .auth_token_enabled = true;
+        assert_eq!(
+            function_handler(ev, &d).await.unwrap_err().error_type(),
+            "NotSupported"
         );
     }
 
