@@ -39,9 +39,9 @@ deps: ## Install what the demo needs: redis-server/redis-tools (apt), Python too
 deps-checks: ## Also what make test needs: checkov into .venv-checkov, cargo-machete; checks Terraform is there
 	@bash local/install-deps.sh --checks
 
-demo: deps ## Back up ~100,000 keys from a local primary + replica through the real state machine, then verify the backup
+demo: deps ## Back up ~100,000 keys through the real state machine, prove it sound, restore it (CLUSTER_MODE=enabled: 3 shards)
 	$(CARGO) build --workspace --bins
-	$(PYTHON) local/demo.py
+	$(PYTHON) local/demo.py $(if $(filter enabled,$(CLUSTER_MODE)),--cluster-mode-enabled)
 
 test: deps-checks check unit e2e ## Everything CI runs: the static gates, unit tests, fidelity, end to end
 
