@@ -23,6 +23,7 @@ locals {
   # self-designed cluster with an externally created backup").
   elasticache_canonical_user = "540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353"
   executions_arn             = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine}:*"
+  restore_auth_secrets       = coalesce(var.restore_auth_token_secret_arns, ["arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:${var.name}-restore-auth-*"])
 
   # The regional service principal that writes exports into the bucket (ElastiCache User Guide, "Exporting a backup").
   elasticache_export_principal = "${local.region}.elasticache-snapshot.amazonaws.com"
@@ -133,6 +134,7 @@ locals {
         { sid = "DescribeOwnGroup", actions = ["elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource"], resources = ["${local.ec_arn}:replicationgroup:*"] },
         # Restore IAM (ElastiCache API Reference): the caller must be able to read each SnapshotArns object.
         { sid = "ReadSeeds", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/*"] },
+        { sid = "ReadAuthToken", actions = ["secretsmanager:GetSecretValue"], resources = local.restore_auth_secrets },
       ]
     }
     check-group = {
@@ -154,6 +156,7 @@ locals {
         { sid = "DescribeGroup", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
         { sid = "DescribeNodes", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
         { sid = "WriteReports", actions = ["s3:PutObject"], resources = ["${local.bucket_arn}/*.restore-*.json"] },
+        { sid = "ReadAuthToken", actions = ["secretsmanager:GetSecretValue"], resources = local.restore_auth_secrets },
         # Lambda in a VPC (Lambda Developer Guide, "Giving Lambda functions access to resources in an Amazon VPC").
         {
           sid       = "VpcNetworkInterfaces"

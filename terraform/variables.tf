@@ -226,3 +226,14 @@ variable "verify_restore_vpc" {
   })
   default = null
 }
+
+variable "restore_auth_token_secret_arns" {
+  description = "Secrets Manager secrets a restore may read as a new group's AUTH token (authTokenSecretArn in the restore input). null = secrets named <name>-restore-auth-*."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.restore_auth_token_secret_arns == null ? true : alltrue([for a in var.restore_auth_token_secret_arns : can(regex("^arn:aws[a-z-]*:secretsmanager:", a))])
+    error_message = "restore_auth_token_secret_arns must be Secrets Manager secret ARNs."
+  }
+}

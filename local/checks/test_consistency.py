@@ -26,7 +26,7 @@ ADAPTER_FILES = {
     "S3ExportStore": CRATES / "backup-core/src/aws/s3.rs",
     "S3RdbVerifier": CRATES / "rdb-verify/src/lib.rs",
     "SfnHistory": FUNCTIONS / "notify/src/history.rs",
-    "SecretsManager": FUNCTIONS / "notify/src/secrets.rs",
+    "SecretsManager": CRATES / "backup-core/src/aws/secrets.rs",
 }
 SERVICE_OF = {"ElastiCacheSnapshots": "elasticache", "S3ExportStore": "s3", "S3RdbVerifier": "s3", "SfnHistory": "states",
               "SecretsManager": "secretsmanager"}
@@ -39,6 +39,7 @@ DELEGATES = {r"rdb_check::s3::open\(": CRATES / "rdb-check/src/s3.rs"}
 CORE_HELPERS = {
     r"\btarget::resolve\(|\.choose_node\(|\.adopt\(": CRATES / "backup-core/src/target.rs",
     r"\binspect\(": CRATES / "backup-core/src/export.rs",
+    r"\bauth_token\(": CRATES / "backup-core/src/restore.rs",
 }
 # Calls that reach a port method under another name.
 INDIRECT_CALLS = {r"\.get\(&deps\.secrets\)": "secret_string"}

@@ -343,7 +343,7 @@ run "the_restore_may_only_delete_groups_it_tagged" {
     error_message = "Only delete-group may delete a replication group."
   }
   assert {
-    condition     = toset(flatten([for s in local.functions["create-group"].statements : s.actions])) == toset(["elasticache:CreateReplicationGroup", "elasticache:AddTagsToResource", "elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource", "s3:GetObject"])
+    condition     = toset(flatten([for s in local.functions["create-group"].statements : s.actions])) == toset(["elasticache:CreateReplicationGroup", "elasticache:AddTagsToResource", "elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource", "s3:GetObject", "secretsmanager:GetSecretValue"])
     error_message = "create-group actions."
   }
   assert {

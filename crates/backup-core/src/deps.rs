@@ -13,9 +13,10 @@ use crate::config::Config;
 /// - `E`: the export bucket ([`crate::ports::ExportStore`]), or `()`;
 /// - `V`: the RDB verifier ([`crate::ports::Verifier`]), or `()`;
 /// - `C`: the clock ([`crate::Clock`]);
-/// - `P`: the restored data's probe ([`crate::ports::DataProbe`]), or `()` (only VerifyRestore reads data).
+/// - `P`: the restored data's probe ([`crate::ports::DataProbe`]), or `()` (only VerifyRestore reads data);
+/// - `K`: secrets ([`crate::ports::Secrets`]), or `()` (restores read a group's AUTH token).
 #[derive(Debug, Clone)]
-pub struct Deps<S, E, V, C, P = ()> {
+pub struct Deps<S, E, V, C, P = (), K = ()> {
     /// ElastiCache.
     pub snapshots: S,
     /// The export bucket.
@@ -26,6 +27,8 @@ pub struct Deps<S, E, V, C, P = ()> {
     pub clock: C,
     /// The Redis-protocol probe of a restored group.
     pub probe: P,
+    /// Secret values (Secrets Manager).
+    pub secrets: K,
     /// Settings read at cold start.
     pub config: Config,
 }

@@ -259,6 +259,8 @@ pub struct NewGroup {
     pub security_group_ids: Vec<String>,
     /// `TransitEncryptionEnabled`.
     pub transit_encryption: bool,
+    /// `AuthToken` (needs `transit_encryption`).
+    pub auth_token: Option<Secret>,
     /// `Tags`.
     pub tags: Vec<(String, String)>,
 }
@@ -306,16 +308,26 @@ impl NodeCounts {
 /// over TLS when `tls` (the group has in-transit encryption).
 #[async_trait]
 pub trait DataProbe: Send + Sync {
-    /// Keys per database of the node at `endpoint`. Errors: `AwsError` (connection or protocol failure).
-    async fn counts(&self, endpoint: &Endpoint, tls: bool) -> Result<NodeCounts, BackupError>;
+    /// Keys per database of the node. Errors: `AwsError` (connection or protocol failure).
+    async fn counts(&self, node: &NodeAccess) -> Result<NodeCounts, BackupError>;
     /// `TYPE` of each of `keys` in database `db` (`none` for a missing key). Errors: `AwsError`.
     async fn key_types(
         &self,
-        endpoint: &Endpoint,
-        tls: bool,
+        node: &NodeAccess,
         db: u64,
         keys: &[String],
     ) -> Result<Vec<String>, BackupError>;
+}
+
+/// How to reach one node: where, over TLS or not, with which AUTH token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeAccess {
+    /// Address and port.
+    pub endpoint: Endpoint,
+    /// TLS in transit.
+    pub tls: bool,
+    /// AUTH token.
+    pub auth: Option<Secret>,
 }
 
 /// Reads whole objects (manifests), for the restore.
@@ -324,4 +336,24 @@ pub trait ObjectReader: Send + Sync {
     /// `GetObject`; `None` when the key does not exist. Errors: `BackupNotFound` (no such bucket), `Throttled`,
     /// `AwsError`.
     async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, BackupError>;
+}
+
+/// Reads secret strings (Secrets Manager `SecretString`).
+#[async_trait]
+pub trait Secrets: Send + Sync {
+    /// `SecretString` of `arn`.
+    ///
+    /// # Errors
+    /// A message (never containing the secret) when it cannot be read.
+    async fn secret_string(&self, arn: &str) -> Result<String, String>;
+}
+
+/// A secret value: never printed by `Debug` or `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
 }

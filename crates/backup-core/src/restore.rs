@@ -36,7 +36,7 @@ use crate::error::BackupError;
 use crate::input::check_bucket_name;
 use crate::manifest::{DbSummary, KeySample, Manifest};
 use crate::naming::check_elasticache_id;
-use crate::ports::{NewGroup, NewShard};
+use crate::ports::{NewGroup, NewShard, Secret};
 use crate::run::{ClusterMode, Execution, Poll, SourceSettings, StepTiming, Timestamp};
 
 /// Smallest accepted restore deadline, seconds.
@@ -81,6 +81,9 @@ pub struct RestoreInput {
     pub restore_timeout_seconds: Option<u64>,
     /// Re-read every object and compare its SHA-256 with the manifest before creating anything.
     pub verify_before_restore: Option<bool>,
+    /// Secrets Manager secret (ARN) holding the AUTH token the new group gets (and the verification uses). Required
+    /// to restore a source that used AUTH, except for a drill (whose group then has none).
+    pub auth_token_secret_arn: Option<String>,
 }
 
 /// Where the backup is.
@@ -143,6 +146,9 @@ pub struct RestoreRequest {
     pub verify_before_restore: bool,
     /// Settings that replace the source's.
     pub overrides: Overrides,
+    /// Secret holding the new group's AUTH token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_token_secret_arn: Option<String>,
 }
 
 /// The backup being restored, from its manifest.
@@ -596,6 +602,7 @@ pub fn validate_restore(
         "replicasPerShard" => "must be a whole number from 0 to 5".into(),
         "restoreTimeoutSeconds" => restore_timeout_rule(),
         "securityGroupIds" => "must be a list of strings".into(),
+        "authTokenSecretArn" => "must be a Secrets Manager secret ARN".into(),
         _ => "must be a string".into(),
     })?;
     let drill = i.drill.unwrap_or(false);
@@ -688,7 +695,16 @@ pub fn validate_restore(
             return Err(BackupError::invalid_input(field, "must not be empty"));
         }
     }
+    if let Some(arn) = &i.auth_token_secret_arn
+        && !(arn.starts_with("arn:") && arn.contains(":secretsmanager:"))
+    {
+        return Err(BackupError::invalid_input(
+            "authTokenSecretArn",
+            "must be a Secrets Manager secret ARN (arn:aws:secretsmanager:…)",
+        ));
+    }
     Ok(RestoreRequest {
+        auth_token_secret_arn: i.auth_token_secret_arn,
         backup,
         target_replication_group_id: target,
         drill,
@@ -714,11 +730,13 @@ fn restore_timeout_rule() -> String {
 /// The CreateReplicationGroup request for `backup` into `request.target_replication_group_id`, tagged with
 /// [`RESTORE_TAG`] = `execution_id`. Seeded from the S3 objects (`SnapshotArns`, one ARN per shard, with
 /// `NodeGroupConfiguration.Slots` for cluster mode enabled), or from `snapshot_name` when given.
+/// With `auth_token` the group gets that AUTH token and, as ElastiCache requires for one, TLS in transit.
 pub fn new_group(
     request: &RestoreRequest,
     backup: &BackupInfo,
     execution_id: &str,
     snapshot_name: Option<String>,
+    auth_token: Option<Secret>,
 ) -> NewGroup {
     let o = &request.overrides;
     let s = &backup.settings;
@@ -769,7 +787,8 @@ pub fn new_group(
             .security_group_ids
             .clone()
             .unwrap_or_else(|| s.security_group_ids.clone()),
-        transit_encryption: s.transit_encryption,
+        transit_encryption: s.transit_encryption || auth_token.is_some(),
+        auth_token,
         tags: vec![
             (RESTORE_TAG.to_string(), execution_id.to_string()),
             (
@@ -778,6 +797,34 @@ pub fn new_group(
             ),
         ],
     }
+}
+
+/// The AUTH token named by `request.authTokenSecretArn`, read from `secrets`; `None` when the request names none.
+///
+/// # Errors
+/// `AwsError` naming the secret (never its value) when it cannot be read or is empty.
+pub async fn auth_token<K: crate::ports::Secrets + ?Sized>(
+    request: &RestoreRequest,
+    secrets: &K,
+) -> Result<Option<Secret>, BackupError> {
+    let Some(arn) = &request.auth_token_secret_arn else {
+        return Ok(None);
+    };
+    let value = secrets
+        .secret_string(arn)
+        .await
+        .map_err(|e| BackupError::AwsError {
+            message: format!("GetSecretValue {arn}: {e}"),
+            source: None,
+        })?;
+    let value = value.trim().to_string();
+    if value.is_empty() {
+        return Err(BackupError::AwsError {
+            message: format!("GetSecretValue {arn}: the secret is empty"),
+            source: None,
+        });
+    }
+    Ok(Some(Secret(value)))
 }
 
 /// What one restored shard was found to hold.
@@ -1106,8 +1153,9 @@ mod compare_tests {
                 node_type: Some("cache.t4g.small".into()),
                 ..Overrides::default()
             },
+            auth_token_secret_arn: None,
         };
-        let g = new_group(&request, &backup(1, 0), "exec-1", None);
+        let g = new_group(&request, &backup(1, 0), "exec-1", None, None);
         assert_eq!(g.snapshot_arns, vec!["arn:aws:s3:::b/e-0001.rdb"]);
         assert_eq!(g.shards[0].slots.as_deref(), Some("0-16383"));
         assert_eq!(g.node_type.as_deref(), Some("cache.t4g.small"));
@@ -1121,7 +1169,18 @@ mod compare_tests {
             &backup(1, 0),
             "exec-1",
             Some("ecb-orders-1".into()),
+            None,
         );
         assert!(kept.snapshot_arns.is_empty());
+        let token = Some(Secret("p4ssw0rd-0123456789".into()));
+        let with_auth = new_group(&request, &backup(1, 0), "exec-1", None, token);
+        assert!(
+            with_auth.transit_encryption,
+            "an AUTH token needs TLS in transit"
+        );
+        assert!(
+            !format!("{with_auth:?}").contains("p4ssw0rd"),
+            "the token never reaches Debug output"
+        );
     }
 }

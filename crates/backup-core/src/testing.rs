@@ -546,14 +546,29 @@ pub struct FakeProbe {
     pub counts: Mutex<HashMap<u16, NodeCounts>>,
     /// `(db, key)` → type, by endpoint port.
     pub types: Mutex<HashMap<u16, KeyTypes>>,
-    /// The `tls` flag of every call, in order.
-    pub tls_seen: Mutex<Vec<bool>>,
+    /// How every call reached its node, in order.
+    pub seen: Mutex<Vec<NodeAccess>>,
+}
+
+/// [`Secrets`] from a map of ARN → value; a missing ARN is an error naming it.
+#[derive(Debug, Default)]
+pub struct FakeSecrets(pub HashMap<String, String>);
+
+#[async_trait]
+impl Secrets for FakeSecrets {
+    async fn secret_string(&self, arn: &str) -> Result<String, String> {
+        self.0
+            .get(arn)
+            .cloned()
+            .ok_or_else(|| format!("ResourceNotFoundException: {arn}"))
+    }
 }
 
 #[async_trait]
 impl DataProbe for FakeProbe {
-    async fn counts(&self, endpoint: &Endpoint, tls: bool) -> Result<NodeCounts, BackupError> {
-        self.tls_seen.lock().unwrap().push(tls);
+    async fn counts(&self, node: &NodeAccess) -> Result<NodeCounts, BackupError> {
+        self.seen.lock().unwrap().push(node.clone());
+        let endpoint = &node.endpoint;
         Ok(self
             .counts
             .lock()
@@ -565,11 +580,11 @@ impl DataProbe for FakeProbe {
 
     async fn key_types(
         &self,
-        endpoint: &Endpoint,
-        _tls: bool,
+        node: &NodeAccess,
         db: u64,
         keys: &[String],
     ) -> Result<Vec<String>, BackupError> {
+        let endpoint = &node.endpoint;
         let types = self.types.lock().unwrap();
         let node = types.get(&endpoint.port);
         Ok(keys

@@ -80,6 +80,7 @@ mod tests {
             config: backup_core::Config::default(),
             clock: FixedClock::at(datetime!(2026-11-22 03:05:20 UTC)),
             probe: (),
+            secrets: (),
         }
     }
 

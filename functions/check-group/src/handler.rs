@@ -118,6 +118,7 @@ mod tests {
             subnet_group: None,
             security_group_ids: vec![],
             transit_encryption: false,
+            auth_token: None,
             tags: vec![],
         };
         assert_eq!(
@@ -130,6 +131,7 @@ mod tests {
             verifier: (),
             clock: FixedClock::at(datetime!(2026-11-22 05:01 UTC)),
             probe: (),
+            secrets: (),
             config: Config::default(),
         }
     }

@@ -19,6 +19,7 @@ async fn main() -> Result<(), Error> {
         verifier: (),
         clock: SystemClock,
         probe: (),
+        secrets: (),
         config,
     };
     run(service_fn(|event| function_handler(event, &deps))).await

@@ -139,6 +139,7 @@ mod tests {
             config: backup_core::Config::default(),
             clock: FixedClock::at(datetime!(2026-11-22 03:01:05 UTC)),
             probe: (),
+            secrets: (),
         }
     }
 

@@ -4,9 +4,9 @@
 //! group of that id that is not its own is `TargetExists` and is never touched.
 
 use backup_core::poll::next_wait_seconds;
-use backup_core::ports::{GroupCreateOutcome, Groups, Snapshots};
+use backup_core::ports::{GroupCreateOutcome, Groups, Secrets, Snapshots};
 use backup_core::restore::{
-    GroupStatus, RESTORE_TAG, RestoreProgress, RestoreRun, SeedFrom, new_group,
+    GroupStatus, RESTORE_TAG, RestoreProgress, RestoreRun, SeedFrom, auth_token, new_group,
 };
 use backup_core::{BackupError, Clock, Deps};
 use lambda_runtime::LambdaEvent;
@@ -21,19 +21,21 @@ pub const STEP: &str = "CreateGroup";
 /// `RestoreRejected` (AWS refused the request; its message kept), `TargetExists`, `Throttled`, `AwsError`,
 /// `InvalidInput` (document not from ResolveBackup).
 #[tracing::instrument(skip_all, fields(execution = %event.payload.execution.name))]
-pub async fn function_handler<S: Snapshots + Groups, C: Clock>(
+pub async fn function_handler<S: Snapshots + Groups, C: Clock, K: Secrets>(
     event: LambdaEvent<RestoreRun>,
-    deps: &Deps<S, (), (), C>,
+    deps: &Deps<S, (), (), C, (), K>,
 ) -> Result<RestoreRun, BackupError> {
     let mut run = event.payload;
     let started = deps.clock.now();
     let request = run.request()?.clone();
     let backup = run.backup()?.clone();
+    let token = auth_token(&request, &deps.secrets).await?;
     let group = new_group(
         &request,
         &backup,
         run.execution_id(),
         backup.kept_snapshot.clone(),
+        token,
     );
     let from = if group.snapshot_name.is_some() {
         SeedFrom::SnapshotName
@@ -85,21 +87,29 @@ pub async fn function_handler<S: Snapshots + Groups, C: Clock>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+
+    const TOKEN_ARN: &str =
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-auth-AbCdEf";
     use backup_core::Config;
     use backup_core::restore::{BackupInfo, RestoreRequest, validate_restore};
-    use backup_core::testing::{FakeSnapshots, FixedClock};
+    use backup_core::testing::{FakeSecrets, FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
     use time::macros::datetime;
 
     const RESOLVED: &str = include_str!("../../../events/create-group/resolved.json");
 
-    fn deps(snapshots: FakeSnapshots) -> Deps<FakeSnapshots, (), (), FixedClock> {
+    fn deps(snapshots: FakeSnapshots) -> Deps<FakeSnapshots, (), (), FixedClock, (), FakeSecrets> {
         Deps {
             snapshots,
             exports: (),
             verifier: (),
             clock: FixedClock::at(datetime!(2026-11-22 05:00 UTC)),
             probe: (),
+            secrets: FakeSecrets(HashMap::from([(
+                TOKEN_ARN.to_string(),
+                "s3cr3t-t0ken-0123456789".to_string(),
+            )])),
             config: Config::default(),
         }
     }
@@ -125,6 +135,29 @@ mod tests {
             (GroupStatus::Creating, true, SeedFrom::SnapshotArns)
         );
         assert_eq!(r.deadline, datetime!(2026-11-22 06:00 UTC));
+    }
+
+    #[tokio::test]
+    async fn a_named_auth_token_is_given_to_the_group_with_tls_and_never_logged() {
+        let d = deps(FakeSnapshots::default());
+        let mut ev = event();
+        ev.payload.request.as_mut().unwrap().auth_token_secret_arn = Some(TOKEN_ARN.into());
+        function_handler(ev, &d).await.unwrap();
+        let call = &d.snapshots.calls_of("CreateReplicationGroup")[0];
+        assert!(
+            call.contains("auth_token: Some(Secret([redacted]))"),
+            "{call}"
+        );
+        assert!(call.contains("transit_encryption: true"), "{call}");
+        assert!(!call.contains("s3cr3t"), "{call}");
+
+        let mut ev = event();
+        ev.payload.request.as_mut().unwrap().auth_token_secret_arn =
+            Some("arn:aws:secretsmanager:eu-west-1:123456789012:secret:missing".into());
+        let err = function_handler(ev, &deps(FakeSnapshots::default()))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("secret:missing"), "{err}");
     }
 
     #[tokio::test]

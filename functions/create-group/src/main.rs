@@ -1,7 +1,7 @@
 //! `create-group`: CreateReplicationGroup seeded from the backup, tagged with the restore execution.
 //! Configuration: see [`backup_core::Config`].
 
-use backup_core::aws::ElastiCacheSnapshots;
+use backup_core::aws::{ElastiCacheSnapshots, SecretsManager};
 use backup_core::{Config, Deps, SystemClock};
 use lambda_runtime::{Error, run, service_fn, tracing};
 
@@ -19,6 +19,7 @@ async fn main() -> Result<(), Error> {
         verifier: (),
         clock: SystemClock,
         probe: (),
+        secrets: SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk)),
         config,
     };
     run(service_fn(|event| function_handler(event, &deps))).await

@@ -137,6 +137,7 @@ mod tests {
             verifier: (),
             clock: FixedClock::at(datetime!(2026-11-22 03:00:05 UTC)),
             probe: (),
+            secrets: (),
             config: Config::default(),
         }
     }

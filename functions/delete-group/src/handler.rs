@@ -83,6 +83,7 @@ mod tests {
             verifier: (),
             clock: FixedClock::at(datetime!(2026-11-22 05:05 UTC)),
             probe: (),
+            secrets: (),
             config: Config::default(),
         }
     }
@@ -110,6 +111,7 @@ mod tests {
             ev.payload.request().unwrap(),
             ev.payload.backup().unwrap(),
             ev.payload.execution_id(),
+            None,
             None,
         );
         d.snapshots.create_replication_group(&g).await.unwrap();

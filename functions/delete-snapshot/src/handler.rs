@@ -101,6 +101,7 @@ mod tests {
             config: backup_core::Config::default(),
             clock: FixedClock::at(datetime!(2026-11-22 03:06:10 UTC)),
             probe: (),
+            secrets: (),
         }
     }
 

@@ -119,6 +119,7 @@ mod tests {
             config: backup_core::Config::default(),
             clock: FixedClock::at(datetime!(2026-11-22 03:04:20 UTC)),
             probe: (),
+            secrets: (),
         }
     }
 

@@ -26,7 +26,7 @@ use lambda_runtime::{Error, run, service_fn, tracing};
 
 use crate::handler::{Config, Deps, function_handler};
 use crate::history::SfnHistory;
-use crate::secrets::SecretsManager;
+use backup_core::aws::SecretsManager;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -4,50 +4,12 @@
 //! A secret may hold the bare value (`https://hooks.slack.com/services/…`, or the 32-character routing key) or a JSON
 //! object with it under `webhookUrl`/`url` (Slack) or `routingKey`/`routing_key`/`integrationKey` (PagerDuty).
 
-use async_trait::async_trait;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use crate::error::SinkError;
 
-/// Reads secret strings.
-#[async_trait]
-pub trait Secrets: Send + Sync {
-    /// `SecretString` of `arn`.
-    ///
-    /// # Errors
-    /// A message (never containing the secret) when it cannot be read.
-    async fn secret_string(&self, arn: &str) -> Result<String, String>;
-}
-
-/// [`Secrets`] over `aws_sdk_secretsmanager` (`secretsmanager:GetSecretValue`).
-#[derive(Debug, Clone)]
-pub struct SecretsManager {
-    client: aws_sdk_secretsmanager::Client,
-}
-
-impl SecretsManager {
-    /// Wraps a Secrets Manager client.
-    pub fn new(client: aws_sdk_secretsmanager::Client) -> Self {
-        Self { client }
-    }
-}
-
-#[async_trait]
-impl Secrets for SecretsManager {
-    async fn secret_string(&self, arn: &str) -> Result<String, String> {
-        let out = self
-            .client
-            .get_secret_value()
-            .secret_id(arn)
-            .send()
-            .await
-            .map_err(|e| aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string())?;
-        out.secret_string()
-            .map(str::to_string)
-            .ok_or_else(|| "the secret has no SecretString".into())
-    }
-}
+pub use backup_core::ports::Secrets;
 
 /// One secret, fetched on first use and kept for the life of the execution environment.
 #[derive(Debug)]
@@ -112,6 +74,7 @@ fn extract(raw: &str, keys: &[&str]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use async_trait::async_trait;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     struct Counting(AtomicUsize, &'static str);

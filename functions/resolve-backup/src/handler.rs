@@ -83,6 +83,22 @@ pub async fn function_handler<
     {
         backup.kept_snapshot = Some(name.clone());
     }
+    if backup.settings.auth_token_enabled && request.auth_token_secret_arn.is_none() {
+        if !request.drill {
+            return Err(BackupError::invalid_input(
+                "authTokenSecretArn",
+                format!(
+                    "is required: {} used an AUTH token, and a restore without one would leave the new group open; \
+                     name the Secrets Manager secret holding the token it should get",
+                    backup.source_id
+                ),
+            ));
+        }
+        run.warnings.push(format!(
+            "{} used an AUTH token; this drill's group has none (no authTokenSecretArn) and is deleted after the check",
+            backup.source_id
+        ));
+    }
     let target = &request.target_replication_group_id;
     match deps.snapshots.replication_group(target).await {
         Ok(_) => {
@@ -198,6 +214,7 @@ mod tests {
             exports,
             clock: FixedClock::at(at),
             probe: (),
+            secrets: (),
             config: Config {
                 default_bucket: Some(BUCKET.into()),
                 ..Config::default()
@@ -224,6 +241,47 @@ mod tests {
         assert_eq!(b.export_name, "ecb-orders-bbbb0002");
         assert_eq!(b.shards[0].key, "ecb-orders-bbbb0002-0001.rdb");
         assert!(d.snapshots.calls_of("CreateReplicationGroup").is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_auth_source_needs_its_token_secret_unless_a_drill() {
+        let d = deps();
+        let manifest = String::from_utf8(
+            d.exports
+                .get(BUCKET, "ecb-orders-aaaa0001.manifest.json")
+                .unwrap(),
+        )
+        .unwrap()
+        .replace(
+            "\"shardCount\": 1",
+            "\"shardCount\": 1, \"settings\": {\"authTokenEnabled\": true}",
+        )
+        .replace(
+            "\"shardCount\":1",
+            "\"shardCount\":1,\"settings\":{\"authTokenEnabled\":true}",
+        );
+        d.exports.put_bytes(
+            BUCKET,
+            "ecb-orders-aaaa0001.manifest.json",
+            manifest.into_bytes(),
+            datetime!(2026-11-22 03:00 UTC),
+        );
+        let m = format!("s3://{BUCKET}/ecb-orders-aaaa0001.manifest.json");
+        let err = function_handler(
+            event(serde_json::json!({"manifest": m, "targetReplicationGroupId": "new"})),
+            &d,
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("authTokenSecretArn"), "{err}");
+        let drill = function_handler(event(serde_json::json!({"manifest": m, "drill": true})), &d)
+            .await
+            .unwrap();
+        assert!(
+            drill.warnings[0].contains("AUTH token"),
+            "{:?}",
+            drill.warnings
+        );
     }
 
     #[tokio::test]

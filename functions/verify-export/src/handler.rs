@@ -101,6 +101,7 @@ mod tests {
             exports,
             clock: FixedClock::at(datetime!(2026-11-22 03:06:05 UTC)),
             probe: (),
+            secrets: (),
             config: Config::default(),
         }
     }

@@ -24,6 +24,7 @@ async fn main() -> Result<(), Error> {
         verifier: S3RdbVerifier::new(s3).with_config(&config),
         clock: SystemClock,
         probe: (),
+        secrets: (),
         config,
     };
     run(service_fn(|event| function_handler(event, &deps))).await

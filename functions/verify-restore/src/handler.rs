@@ -5,8 +5,8 @@
 //! verified data). A mismatch is `RestoreMismatch`, after the report is written.
 
 use backup_core::naming::restore_report_key;
-use backup_core::ports::{DataProbe, ExportStore, Snapshots};
-use backup_core::restore::{RestoreRun, ShardFound, compare, rto_metric};
+use backup_core::ports::{DataProbe, ExportStore, NodeAccess, Secrets, Snapshots};
+use backup_core::restore::{RestoreRun, ShardFound, auth_token, compare, rto_metric};
 use backup_core::run::NodeRole;
 use backup_core::{BackupError, Clock, Deps};
 use lambda_runtime::LambdaEvent;
@@ -18,29 +18,28 @@ pub const STEP: &str = "VerifyRestore";
 /// Handles one VerifyRestore invocation: sets `verification`, `restore.rtoSeconds` and `report`.
 ///
 /// # Errors
-/// `RestoreMismatch`, `NotSupported` (the source used an AUTH token, which this version cannot connect with), `AwsError` (a node could not be reached), `Throttled`, `InvalidInput`.
+/// `RestoreMismatch`, `AwsError` (a node could not be reached, or the AUTH token's secret not read), `Throttled`,
+/// `InvalidInput`.
 #[tracing::instrument(skip_all, fields(execution = %event.payload.execution.name))]
-pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clock>(
+pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clock, K: Secrets>(
     event: LambdaEvent<RestoreRun>,
-    deps: &Deps<S, E, (), C, P>,
+    deps: &Deps<S, E, (), C, P, K>,
 ) -> Result<RestoreRun, BackupError> {
     let mut run = event.payload;
     let started = deps.clock.now();
     let backup = run.backup()?.clone();
     let progress = run.restore()?.clone();
-    if backup.settings.auth_token_enabled {
-        return Err(BackupError::NotSupported {
-            message: format!(
-                "{} used an AUTH token: verifying a restore with AUTH is not supported yet; the group {} is deleted",
-                backup.source_id, progress.replication_group_id
-            ),
-            source: None,
-        });
-    }
     let group = deps
         .snapshots
         .replication_group(&progress.replication_group_id)
         .await?;
+    // The group's own settings decide how to connect: TLS when it has in-transit encryption, the restore's AUTH
+    // token when it has one (CreateGroup gave it that token).
+    let auth = if group.auth_token_enabled {
+        auth_token(run.request()?, &deps.secrets).await?
+    } else {
+        None
+    };
     let tls = group.transit_encryption;
     let mut found = Vec::new();
     for (i, shard) in backup.shards.iter().enumerate() {
@@ -71,14 +70,19 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
             message: format!("node {} reports no endpoint", node.id),
             source: None,
         })?;
-        let counts = deps.probe.counts(&endpoint, tls).await?;
+        let access = NodeAccess {
+            endpoint,
+            tls,
+            auth: auth.clone(),
+        };
+        let counts = deps.probe.counts(&access).await?;
         let mut samples = Vec::new();
         let dbs: std::collections::BTreeSet<u64> = shard.sample.iter().map(|k| k.db).collect();
         for db in dbs {
             let keys: Vec<&backup_core::manifest::KeySample> =
                 shard.sample.iter().filter(|k| k.db == db).collect();
             let names: Vec<String> = keys.iter().map(|k| k.key.clone()).collect();
-            let types = deps.probe.key_types(&endpoint, tls, db, &names).await?;
+            let types = deps.probe.key_types(&access, db, &names).await?;
             for (k, t) in keys.iter().zip(types) {
                 samples.push((format!("{db}/{}", k.key), k.key_type.clone(), t));
             }
@@ -165,10 +169,16 @@ fn format_time(t: backup_core::run::Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+
+    const TOKEN_ARN: &str =
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-auth-AbCdEf";
     use backup_core::Config;
-    use backup_core::ports::{GroupCreateOutcome, Groups, NodeCounts};
+    use backup_core::ports::{GroupCreateOutcome, Groups, NodeCounts, Secret};
     use backup_core::restore::{GroupStatus, RestoreProgress, SeedFrom, new_group};
-    use backup_core::testing::{FakeExportStore, FakeProbe, FakeSnapshots, FixedClock};
+    use backup_core::testing::{
+        FakeExportStore, FakeProbe, FakeSecrets, FakeSnapshots, FixedClock,
+    };
     use lambda_runtime::Context;
     use std::collections::BTreeMap;
     use time::macros::datetime;
@@ -179,7 +189,7 @@ mod tests {
         keys: [u64; 3],
         session_type: &str,
     ) -> (
-        Deps<FakeSnapshots, FakeExportStore, (), FixedClock, FakeProbe>,
+        Deps<FakeSnapshots, FakeExportStore, (), FixedClock, FakeProbe, FakeSecrets>,
         LambdaEvent<RestoreRun>,
     ) {
         let mut run: RestoreRun = serde_json::from_str(RESOLVED).unwrap();
@@ -188,6 +198,7 @@ mod tests {
             run.request().unwrap(),
             run.backup().unwrap(),
             run.execution_id(),
+            None,
             None,
         );
         assert_eq!(
@@ -237,6 +248,10 @@ mod tests {
             verifier: (),
             clock: FixedClock::at(datetime!(2026-11-22 05:05 UTC)),
             probe,
+            secrets: FakeSecrets(HashMap::from([(
+                TOKEN_ARN.to_string(),
+                "s3cr3t-t0ken-0123456789".to_string(),
+            )])),
             config: Config::default(),
         };
         (deps, LambdaEvent::new(run, Context::default()))
@@ -270,29 +285,33 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_group_with_encryption_in_transit_is_read_over_tls_and_auth_is_refused() {
-        let (d, ev) = setup([10, 12, 8], "hash").await;
-        d.snapshots
-            .0
-            .lock()
-            .unwrap()
-            .replication_groups
-            .get_mut("sessions-restored")
-            .unwrap()
-            .transit_encryption = true;
-        function_handler(ev, &d).await.unwrap();
-        assert_eq!(*d.probe.tls_seen.lock().unwrap(), vec![true, true, true]);
-
+    async fn a_group_with_tls_and_auth_is_read_over_tls_with_the_restore_token() {
         let (d, mut ev) = setup([10, 12, 8], "hash").await;
-        ev.payload
-            .backup
-            .as_mut()
-            .unwrap()
-            .settings
-            .auth_token_enabled = true;
-        assert_eq!(
-            function_handler(ev, &d).await.unwrap_err().error_type(),
-            "NotSupported"
+        {
+            let mut s = d.snapshots.0.lock().unwrap();
+            let g = s.replication_groups.get_mut("sessions-restored").unwrap();
+            g.transit_encryption = true;
+            g.auth_token_enabled = true;
+        }
+        ev.payload.request.as_mut().unwrap().auth_token_secret_arn = Some(TOKEN_ARN.into());
+        function_handler(ev, &d).await.unwrap();
+        let seen = d.probe.seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 3);
+        assert!(
+            seen.iter()
+                .all(|n| n.tls && n.auth == Some(Secret("s3cr3t-t0ken-0123456789".into())))
+        );
+
+        // A group without AUTH (a drill of an AUTH source) is read without a token.
+        let (d, ev) = setup([10, 12, 8], "hash").await;
+        function_handler(ev, &d).await.unwrap();
+        assert!(
+            d.probe
+                .seen
+                .lock()
+                .unwrap()
+                .iter()
+                .all(|n| !n.tls && n.auth.is_none())
         );
     }
 

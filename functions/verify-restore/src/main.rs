@@ -1,7 +1,7 @@
 //! `verify-restore`: compares the restored group's keys with the manifest and writes the report next to it.
 //! Configuration: see [`backup_core::Config`].
 
-use backup_core::aws::{ElastiCacheSnapshots, S3ExportStore};
+use backup_core::aws::{ElastiCacheSnapshots, S3ExportStore, SecretsManager};
 use backup_core::{Config, Deps, SystemClock};
 use lambda_runtime::{Error, run, service_fn, tracing};
 use redis_probe::RedisProbe;
@@ -20,6 +20,7 @@ async fn main() -> Result<(), Error> {
         verifier: (),
         clock: SystemClock,
         probe: RedisProbe,
+        secrets: SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk)),
         config,
     };
     run(service_fn(|event| function_handler(event, &deps))).await

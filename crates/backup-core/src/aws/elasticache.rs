@@ -309,6 +309,9 @@ impl Groups for ElastiCacheSnapshots {
         if group.transit_encryption {
             req = req.transit_encryption_enabled(true);
         }
+        if let Some(token) = &group.auth_token {
+            req = req.auth_token(&token.0);
+        }
         if group.cluster_mode_enabled {
             req = req
                 .cluster_mode(ClusterMode::Enabled)

@@ -3,9 +3,11 @@
 
 mod elasticache;
 mod s3;
+mod secrets;
 
 pub use elasticache::ElastiCacheSnapshots;
 pub use s3::S3ExportStore;
+pub use secrets::SecretsManager;
 
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
