@@ -76,8 +76,7 @@ terraform-checks: tf-fmt tf-validate tf-test checkov ## terraform fmt/validate/t
 tf-fmt: ## terraform fmt -check
 	terraform fmt -check -recursive terraform
 
-tf-validate: ## terraform init (offline with TF_PLUGIN_DIR) and validate, module and example
-	cd terraform && $(TF_INIT) >/dev/null && terraform validate
+tf-validate: ## terraform init (offline with TF_PLUGIN_DIR) and validate the module through the example (it needs a caller for aws.dr)
 	cd $(TF_DIR) && $(TF_INIT) >/dev/null && terraform validate
 
 tf-test: ## terraform test (mock provider: no credentials, no network)

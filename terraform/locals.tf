@@ -25,6 +25,11 @@ locals {
   executions_arn             = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine}:*"
   restore_auth_secrets       = coalesce(var.restore_auth_token_secret_arns, ["arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:${var.name}-restore-auth-*"])
 
+  # The DR region: a replica bucket and the restore steps there.
+  dr             = var.dr_region != null && var.create_bucket
+  dr_bucket_name = local.dr ? "${var.name}-${local.account_id}-${var.dr_region}" : ""
+  dr_bucket_arn  = "arn:${local.partition}:s3:::${local.dr_bucket_name}"
+
   # The regional service principal that writes exports into the bucket (ElastiCache User Guide, "Exporting a backup").
   elasticache_export_principal = "${local.region}.elasticache-snapshot.amazonaws.com"
 

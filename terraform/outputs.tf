@@ -52,3 +52,13 @@ output "restore_state_machine_arn" {
   description = "ARN of the restore state machine (restores and drills; input: see the README's Restore section)."
   value       = aws_sfn_state_machine.restore.arn
 }
+
+output "dr_bucket_name" {
+  description = "The DR region's replica of the export bucket (dr_region), or null."
+  value       = local.dr ? aws_s3_bucket.dr[0].bucket : null
+}
+
+output "dr_restore_state_machine_arn" {
+  description = "The restore state machine in the DR region (dr_region), or null: start restores and drills there against dr_bucket_name."
+  value       = local.dr ? aws_sfn_state_machine.dr_restore[0].arn : null
+}

@@ -237,3 +237,14 @@ variable "restore_auth_token_secret_arns" {
     error_message = "restore_auth_token_secret_arns must be Secrets Manager secret ARNs."
   }
 }
+
+variable "dr_region" {
+  description = "A disaster-recovery region (the caller passes its provider as aws.dr): the export bucket's objects, manifests included, are replicated to a bucket there with the bucket policy ElastiCache needs for seeding, and the restore state machine is deployed there too, so a drill or a real restore runs in the DR region. null = none. Needs create_bucket."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dr_region == null ? true : can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.dr_region))
+    error_message = "dr_region must be an AWS region name such as ap-northeast-1."
+  }
+}

@@ -37,6 +37,22 @@ mock_provider "aws" {
   }
 }
 
+# The DR region's provider (dr_region): mocked like the default one.
+mock_provider "aws" {
+  alias = "dr"
+  mock_data "aws_region" {
+    defaults = {
+      name = "ap-northeast-1"
+    }
+  }
+  mock_resource "aws_lambda_function" {
+    override_during = plan
+    defaults = {
+      arn = "arn:aws:lambda:ap-northeast-1:123456789012:function:mocked"
+    }
+  }
+}
+
 variables {
   account_id           = "123456789012"
   lambda_artifacts_dir = "/nonexistent"
@@ -398,4 +414,50 @@ run "a_bad_drill_schedule_is_rejected" {
   }
 
   expect_failures = [var.drills]
+}
+
+run "a_dr_region_gets_a_seedable_replica_bucket_and_the_restore_state_machine" {
+  command = plan
+
+  variables {
+    dr_region = "ap-northeast-1"
+  }
+
+  assert {
+    condition     = aws_s3_bucket.dr[0].bucket == "elasticache-backup-123456789012-ap-northeast-1"
+    error_message = "The DR bucket is named for its region."
+  }
+  assert {
+    condition     = anytrue([for st in data.aws_iam_policy_document.dr.statement : contains(flatten([for p in st.principals : p.identifiers]), "ap-northeast-1.elasticache-snapshot.amazonaws.com") && contains(st.actions, "s3:GetObject")])
+    error_message = "ElastiCache in the DR region may read the replicas to seed a cluster."
+  }
+  assert {
+    condition     = aws_s3_bucket_replication_configuration.exports[0].rule[0].delete_marker_replication[0].status == "Disabled"
+    error_message = "Deletions in the primary bucket never reach the DR copies."
+  }
+  assert {
+    condition     = toset(keys(aws_lambda_function.dr)) == toset(local.restore_functions)
+    error_message = "Every restore step runs in the DR region."
+  }
+  assert {
+    condition     = alltrue([for k, f in local.dr_functions : alltrue([for s in f.statements : alltrue([for r in s.resources : !strcontains(r, ":ap-northeast-2:") && !strcontains(r, "elasticache-backup-123456789012-ap-northeast-2")])])])
+    error_message = "The DR functions' permissions name the DR region and the DR bucket only."
+  }
+  assert {
+    condition     = aws_lambda_function.dr["resolve-backup"].environment[0].variables.BACKUP_BUCKET == "elasticache-backup-123456789012-ap-northeast-1"
+    error_message = "Restores in the DR region read the DR bucket."
+  }
+  assert {
+    condition     = length(aws_sfn_state_machine.dr_restore) == 1
+    error_message = "The restore state machine is deployed in the DR region."
+  }
+}
+
+run "no_dr_region_creates_nothing_there" {
+  command = plan
+
+  assert {
+    condition     = length(aws_s3_bucket.dr) == 0 && length(aws_lambda_function.dr) == 0 && length(aws_sfn_state_machine.dr_restore) == 0
+    error_message = "Without dr_region nothing is created in another region."
+  }
 }

@@ -37,6 +37,13 @@ variable "account_id" {
 module "elasticache_backup" {
   source = "../.."
 
+  # No DR region in this example: the DR provider slot takes the default provider (set dr_region and pass
+  # aws.dr = aws.<your DR region provider> to replicate the backups and deploy restores there).
+  providers = {
+    aws    = aws
+    aws.dr = aws
+  }
+
   name                 = "elasticache-backup"
   account_id           = var.account_id
   architecture         = var.architecture

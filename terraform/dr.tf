@@ -1,0 +1,357 @@
+# The disaster-recovery region (dr_region, provider aws.dr): every object of the export bucket, manifests included,
+# is replicated to a bucket there that ElastiCache in that region may read for seeding, and the restore state machine
+# runs there too, against that bucket.
+
+resource "aws_s3_bucket" "dr" {
+  count    = local.dr ? 1 : 0
+  provider = aws.dr
+
+  bucket = local.dr_bucket_name
+
+  # checkov:skip=CKV_AWS_18:Access logging needs a second bucket the user owns; CloudTrail data events are the better audit trail here.
+  # checkov:skip=CKV_AWS_144:This bucket is the replica; replicating it again would add a third copy.
+  # checkov:skip=CKV_AWS_145:Seeding a cluster reads SSE-S3 objects only.
+  # checkov:skip=CKV2_AWS_62:No consumer of object-created events.
+  # checkov:skip=CKV2_AWS_61:Replicas follow the source's lifecycle through replicated deletions being disabled; expire them with the retention tooling.
+  tags = var.tags
+}
+
+resource "aws_s3_bucket_ownership_controls" "dr" {
+  count    = local.dr ? 1 : 0
+  provider = aws.dr
+  bucket   = aws_s3_bucket.dr[0].id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "dr" {
+  count                   = local.dr ? 1 : 0
+  provider                = aws.dr
+  bucket                  = aws_s3_bucket.dr[0].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "dr" {
+  count    = local.dr ? 1 : 0
+  provider = aws.dr
+  bucket   = aws_s3_bucket.dr[0].id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "dr" {
+  count    = local.dr ? 1 : 0
+  provider = aws.dr
+  bucket   = aws_s3_bucket.dr[0].id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+# TLS only; ElastiCache in the DR region may read the objects to seed a cluster (its regional principal, and its
+# canonical user for the default regions, as for the primary bucket).
+data "aws_iam_policy_document" "dr" {
+  statement {
+    sid     = "DenyInsecureTransport"
+    effect  = "Deny"
+    actions = ["s3:*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    resources = [local.dr_bucket_arn, "${local.dr_bucket_arn}/*"]
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+
+  statement {
+    sid    = "ElastiCacheSeedRead"
+    effect = "Allow"
+    principals {
+      type        = "Service"
+      identifiers = ["${coalesce(var.dr_region, local.region)}.elasticache-snapshot.amazonaws.com"]
+    }
+    actions   = ["s3:GetObject", "s3:ListBucket", "s3:GetBucketAcl"]
+    resources = [local.dr_bucket_arn, "${local.dr_bucket_arn}/*"]
+  }
+
+  statement {
+    sid    = "ElastiCacheSeedReadCanonical"
+    effect = "Allow"
+    principals {
+      type        = "CanonicalUser"
+      identifiers = [local.elasticache_canonical_user]
+    }
+    actions   = ["s3:GetObject"]
+    resources = ["${local.dr_bucket_arn}/*"]
+  }
+}
+
+resource "aws_s3_bucket_policy" "dr" {
+  count    = local.dr ? 1 : 0
+  provider = aws.dr
+  bucket   = aws_s3_bucket.dr[0].id
+  policy   = data.aws_iam_policy_document.dr.json
+
+  depends_on = [aws_s3_bucket_public_access_block.dr]
+}
+
+# Replication from the export bucket: every object, manifests and restore reports included; deletions are not
+# replicated, so losing the primary bucket's objects never loses the DR copies.
+data "aws_iam_policy_document" "replication_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["s3.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "replication" {
+  count              = local.dr ? 1 : 0
+  name               = "${var.name}-replication-${local.region}"
+  assume_role_policy = data.aws_iam_policy_document.replication_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "replication" {
+  statement {
+    sid       = "ReadSource"
+    actions   = ["s3:GetReplicationConfiguration", "s3:ListBucket"]
+    resources = [local.bucket_arn]
+  }
+  statement {
+    sid       = "ReadSourceObjects"
+    actions   = ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"]
+    resources = ["${local.bucket_arn}/*"]
+  }
+  statement {
+    sid       = "WriteReplicas"
+    actions   = ["s3:ReplicateObject", "s3:ReplicateTags"]
+    resources = ["${local.dr_bucket_arn}/*"]
+  }
+}
+
+resource "aws_iam_role_policy" "replication" {
+  count  = local.dr ? 1 : 0
+  name   = "replicate-to-dr"
+  role   = aws_iam_role.replication[0].id
+  policy = data.aws_iam_policy_document.replication.json
+}
+
+resource "aws_s3_bucket_replication_configuration" "exports" {
+  count  = local.dr ? 1 : 0
+  bucket = aws_s3_bucket.exports[0].id
+  role   = aws_iam_role.replication[0].arn
+
+  rule {
+    id     = "to-dr-region"
+    status = "Enabled"
+    filter {}
+    delete_marker_replication {
+      status = "Disabled"
+    }
+    destination {
+      bucket        = aws_s3_bucket.dr[0].arn
+      storage_class = "STANDARD"
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.exports, aws_s3_bucket_versioning.dr]
+}
+
+# The restore steps in the DR region: the same zips and the same least-privilege statements, pointed at the DR
+# bucket and the DR region's resources.
+locals {
+  dr_functions = {
+    for k in(local.dr ? local.restore_functions : []) : k => merge(local.functions[k], {
+      env = { for ek, ev in local.functions[k].env : ek => (ek == "BACKUP_BUCKET" ? local.dr_bucket_name : ev) }
+      statements = jsondecode(replace(replace(jsonencode(local.functions[k].statements),
+      local.bucket_arn, local.dr_bucket_arn), ":${local.region}:", ":${var.dr_region}:"))
+    })
+  }
+}
+
+resource "aws_cloudwatch_log_group" "dr_function" {
+  for_each = local.dr_functions
+  provider = aws.dr
+
+  name              = "/aws/lambda/${var.name}-${each.key}"
+  retention_in_days = var.log_retention_days
+  # checkov:skip=CKV_AWS_158:Logs hold run metadata only (ids, statuses); the default service-side encryption is enough.
+  tags = var.tags
+}
+
+resource "aws_iam_role" "dr_function" {
+  for_each = local.dr_functions
+
+  name               = "${var.name}-${each.key}-${var.dr_region}"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "dr_function" {
+  for_each = local.dr_functions
+
+  dynamic "statement" {
+    for_each = each.value.statements
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = try(statement.value.conditions, [])
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+
+  statement {
+    sid       = "OwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.dr_function[each.key].arn}:*"]
+  }
+
+  statement {
+    sid       = "Traces"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"] # X-Ray has no resource-level permissions.
+  }
+}
+
+resource "aws_iam_role_policy" "dr_function" {
+  for_each = local.dr_functions
+
+  name   = "calls"
+  role   = aws_iam_role.dr_function[each.key].id
+  policy = data.aws_iam_policy_document.dr_function[each.key].json
+}
+
+resource "aws_lambda_function" "dr" {
+  for_each = local.dr_functions
+  provider = aws.dr
+
+  function_name    = "${var.name}-${each.key}"
+  description      = each.value.description
+  role             = aws_iam_role.dr_function[each.key].arn
+  runtime          = "provided.al2023"
+  architectures    = [var.architecture]
+  handler          = "bootstrap"
+  filename         = "${local.artifacts_dir}/${each.key}/bootstrap.zip"
+  source_code_hash = try(filebase64sha256("${local.artifacts_dir}/${each.key}/bootstrap.zip"), null)
+  timeout          = each.value.timeout
+  memory_size      = each.value.memory
+
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.dr_function[each.key].name
+    application_log_level = "INFO"
+    system_log_level      = "WARN"
+  }
+
+  dynamic "environment" {
+    for_each = length(each.value.env) > 0 ? [each.value.env] : []
+    content {
+      variables = environment.value
+    }
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  # checkov:skip=CKV_AWS_116:Invoked synchronously by Step Functions, which retries and catches their errors.
+  # checkov:skip=CKV_AWS_117:VerifyRestore's VPC in the DR region is the caller's to attach (as verify_restore_vpc in the primary).
+  # checkov:skip=CKV_AWS_173:Environment holds names and numbers, no secrets.
+  # checkov:skip=CKV_AWS_272:Code signing needs a signing profile the user must create first.
+  # checkov:skip=CKV_AWS_115:Concurrency stays account-managed.
+  tags = var.tags
+}
+
+resource "aws_iam_role" "dr_restore_machine" {
+  count              = local.dr ? 1 : 0
+  name               = "${var.name}-restore-machine-${var.dr_region}"
+  assume_role_policy = data.aws_iam_policy_document.states_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "dr_restore_machine" {
+  statement {
+    sid       = "InvokeRestoreSteps"
+    actions   = ["lambda:InvokeFunction"]
+    resources = local.dr ? [for k in local.restore_functions : aws_lambda_function.dr[k].arn] : ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:none"]
+  }
+
+  statement {
+    sid = "Logging"
+    actions = [
+      "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+      "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+    ]
+    resources = ["*"] # These log-delivery actions do not support resource-level permissions.
+  }
+
+  statement {
+    sid       = "Traces"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "dr_restore_machine" {
+  count  = local.dr ? 1 : 0
+  name   = "invoke-restore-steps"
+  role   = aws_iam_role.dr_restore_machine[0].id
+  policy = data.aws_iam_policy_document.dr_restore_machine.json
+}
+
+resource "aws_cloudwatch_log_group" "dr_restore_machine" {
+  count    = local.dr ? 1 : 0
+  provider = aws.dr
+
+  name              = "/aws/vendedlogs/states/${local.restore_machine}"
+  retention_in_days = var.log_retention_days
+  # checkov:skip=CKV_AWS_158:Execution logs hold run metadata only; the default service-side encryption is enough.
+  tags = var.tags
+}
+
+resource "aws_sfn_state_machine" "dr_restore" {
+  count    = local.dr ? 1 : 0
+  provider = aws.dr
+
+  name     = local.restore_machine
+  type     = "STANDARD"
+  role_arn = aws_iam_role.dr_restore_machine[0].arn
+
+  definition = jsonencode(jsondecode(templatefile("${path.module}/restore.asl.json", {
+    for k in local.restore_functions : "${replace(k, "-", "_")}_arn" => aws_lambda_function.dr[k].arn
+  })))
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.dr_restore_machine[0].arn}:*"
+    include_execution_data = true
+    level                  = "ERROR"
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  tags = var.tags
+}
