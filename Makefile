@@ -111,8 +111,9 @@ build: ## Release zips for Lambda (provided.al2023; ARCH=arm64 or x86_64): targe
 	rustup target add $(RUST_TARGET)
 	cargo lambda build --release $(LAMBDA_ARCH_FLAG) --output-format zip $(addprefix -p ,$(FUNCTIONS))
 
-invoke-%: ## cargo lambda invoke <function> with EVENT=<file> (default: the first of events/<function>/); needs `cargo lambda watch` running
-	cargo lambda invoke $* --data-file $(EVENT)
+INVOKE_PORT ?= 9000
+invoke-%: ## cargo lambda invoke <function> with EVENT=<file> (default: the first of events/<function>/); needs `cargo lambda watch` on INVOKE_PORT
+	cargo lambda invoke $* --invoke-address 127.0.0.1 --invoke-port $(INVOKE_PORT) --data-file $(EVENT)
 
 clean: ## Remove build output, the npm install and the Python environments
 	$(CARGO) clean
