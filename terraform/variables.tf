@@ -69,17 +69,17 @@ variable "schedules" {
 
   validation {
     condition = alltrue([for k, s in var.schedules : alltrue([
-      for id in compact([s.replication_group_id, s.cache_cluster_id]) :
-      can(regex("^[A-Za-z]([A-Za-z0-9]|-[A-Za-z0-9]){0,39}$", id)) && length(id) <= 40
+      s.replication_group_id == null ? true : can(regex("^[A-Za-z]([A-Za-z0-9]|-[A-Za-z0-9]){0,39}$", s.replication_group_id)) && length(s.replication_group_id) <= 40,
+      s.cache_cluster_id == null ? true : can(regex("^[A-Za-z]([A-Za-z0-9]|-[A-Za-z0-9]){0,49}$", s.cache_cluster_id)) && length(s.cache_cluster_id) <= 50,
     ])])
-    error_message = "replication_group_id / cache_cluster_id must be 1-40 letters, digits or hyphens, start with a letter, with no double or trailing hyphen."
+    error_message = "replication_group_id (1-40) / cache_cluster_id (1-50) must be letters, digits or hyphens, start with a letter, with no double or trailing hyphen."
   }
 
   validation {
     condition = alltrue([for k, s in var.schedules : alltrue([
-      for t in [s.snapshot_timeout_seconds, s.export_timeout_seconds] : t == null ? true : (t >= 60 && t <= 604800 && floor(t) == t)
+      for t in [s.snapshot_timeout_seconds, s.export_timeout_seconds] : t == null ? true : (t >= 60 && t <= 79200 && floor(t) == t)
     ])])
-    error_message = "snapshot_timeout_seconds and export_timeout_seconds must be whole seconds from 60 to 604800."
+    error_message = "snapshot_timeout_seconds and export_timeout_seconds must be whole seconds from 60 to 79200 (both must fit in the execution's 48 h)."
   }
 }
 
@@ -139,8 +139,8 @@ variable "snapshot_timeout_seconds" {
   default     = 3600
 
   validation {
-    condition     = var.snapshot_timeout_seconds >= 60 && var.snapshot_timeout_seconds <= 604800
-    error_message = "snapshot_timeout_seconds must be from 60 to 604800."
+    condition     = var.snapshot_timeout_seconds >= 60 && var.snapshot_timeout_seconds <= 79200
+    error_message = "snapshot_timeout_seconds must be from 60 to 79200 (both deadlines must fit in the execution's 48 h)."
   }
 }
 
@@ -150,8 +150,8 @@ variable "export_timeout_seconds" {
   default     = 3600
 
   validation {
-    condition     = var.export_timeout_seconds >= 60 && var.export_timeout_seconds <= 604800
-    error_message = "export_timeout_seconds must be from 60 to 604800."
+    condition     = var.export_timeout_seconds >= 60 && var.export_timeout_seconds <= 79200
+    error_message = "export_timeout_seconds must be from 60 to 79200 (both deadlines must fit in the execution's 48 h)."
   }
 }
 

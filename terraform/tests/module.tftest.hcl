@@ -461,3 +461,30 @@ run "no_dr_region_creates_nothing_there" {
     error_message = "Without dr_region nothing is created in another region."
   }
 }
+
+run "a_50_character_cache_cluster_id_is_accepted" {
+  command = plan
+
+  variables {
+    schedules = {
+      long = { cache_cluster_id = "a123456789-123456789-123456789-123456789-123456789", schedule_expression = "cron(0 3 * * ? *)" }
+    }
+  }
+
+  assert {
+    condition     = jsondecode(aws_scheduler_schedule.backup["long"].target[0].input).cacheClusterId == "a123456789-123456789-123456789-123456789-123456789"
+    error_message = "A valid 50-character CacheClusterId is scheduled."
+  }
+}
+
+run "a_too_long_deadline_is_rejected" {
+  command = plan
+
+  variables {
+    schedules = {
+      slow = { replication_group_id = "orders", schedule_expression = "cron(0 3 * * ? *)", export_timeout_seconds = 604800 }
+    }
+  }
+
+  expect_failures = [var.schedules]
+}

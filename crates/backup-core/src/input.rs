@@ -6,10 +6,10 @@
 //! | field | type | rule |
 //! |---|---|---|
 //! | `replicationGroupId` | string | exactly one of this and `cacheClusterId`; ElastiCache id rules |
-//! | `cacheClusterId` | string | see above |
+//! | `cacheClusterId` | string | see above, up to 50 characters |
 //! | `bucket` | string | S3 bucket name rules (3–63, lower-case, DNS-compliant); default `BACKUP_BUCKET` |
-//! | `snapshotTimeoutSeconds` | integer | 60–604800; default `SNAPSHOT_TIMEOUT_SECONDS` |
-//! | `exportTimeoutSeconds` | integer | 60–604800; default `EXPORT_TIMEOUT_SECONDS` |
+//! | `snapshotTimeoutSeconds` | integer | 60–79200; default `SNAPSHOT_TIMEOUT_SECONDS` |
+//! | `exportTimeoutSeconds` | integer | 60–79200; default `EXPORT_TIMEOUT_SECONDS` |
 //! | `keepSourceSnapshot` | boolean | default false |
 
 use serde::Deserialize;
@@ -17,13 +17,14 @@ use serde_json::Value;
 
 use crate::Config;
 use crate::error::BackupError;
-use crate::naming::check_elasticache_id;
+use crate::naming::{check_cache_cluster_id, check_elasticache_id};
 use crate::run::{Request, TargetRef};
 
 /// Smallest accepted deadline, seconds.
 pub const MIN_TIMEOUT_SECONDS: u64 = 60;
-/// Largest accepted deadline (7 days), seconds.
-pub const MAX_TIMEOUT_SECONDS: u64 = 604_800;
+/// Largest accepted deadline (22 h), seconds: both deadlines, the retries of a busy cluster (≈ 1 h) and the
+/// verification must fit in the backup execution's 48 h (`TimeoutSeconds` of `terraform/backup.asl.json`).
+pub const MAX_TIMEOUT_SECONDS: u64 = 79_200;
 
 /// The execution input, as a schedule or a person gives it (camelCase JSON; `null` counts as absent).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -139,7 +140,7 @@ pub fn validate(input: &Value, config: &Config) -> Result<Request, BackupError> 
             TargetRef::ReplicationGroupId(id.to_ascii_lowercase())
         }
         (None, Some(id)) => {
-            check_elasticache_id(&id)
+            check_cache_cluster_id(&id)
                 .map_err(|rule| BackupError::invalid_input("cacheClusterId", rule))?;
             TargetRef::CacheClusterId(id.to_ascii_lowercase())
         }
@@ -268,7 +269,7 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named_with_its_rule() {
-        let timeout = "must be a whole number of seconds from 60 to 604800";
+        let timeout = "must be a whole number of seconds from 60 to 79200";
         let cases = [
             (json!([]), "(input)", "must be a JSON object"),
             (
@@ -328,7 +329,7 @@ mod tests {
                 timeout,
             ),
             (
-                json!({"replicationGroupId": "a", "exportTimeoutSeconds": 604801}),
+                json!({"replicationGroupId": "a", "exportTimeoutSeconds": 79201}),
                 "exportTimeoutSeconds",
                 timeout,
             ),

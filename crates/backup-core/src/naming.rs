@@ -120,6 +120,34 @@ pub fn restore_report_key(export_name: &str, execution_name: &str) -> String {
     format!("{export_name}.restore-{}.json", slug(execution_name))
 }
 
+/// Longest `CacheClusterId`, characters (Amazon ElastiCache API Reference, CreateCacheCluster: "1 to 50
+/// alphanumeric characters or hyphens"); a `ReplicationGroupId` or `SnapshotName` has at most 40.
+pub const MAX_CACHE_CLUSTER_ID_LEN: usize = 50;
+
+/// Checks a `CacheClusterId`: the rules of [`check_elasticache_id`], but up to [`MAX_CACHE_CLUSTER_ID_LEN`]
+/// characters.
+///
+/// # Errors
+/// The rule broken, as a phrase to follow the field name.
+pub fn check_cache_cluster_id(id: &str) -> Result<(), String> {
+    if id.len() > MAX_SNAPSHOT_NAME_LEN && id.len() <= MAX_CACHE_CLUSTER_ID_LEN {
+        // Same character rules on the first 40; a 41-50 character id is otherwise valid.
+        let (head, tail) = id.split_at(MAX_SNAPSHOT_NAME_LEN);
+        check_elasticache_id(head.trim_end_matches('-'))?;
+        if !tail.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err("may contain only ASCII letters, digits and hyphens".into());
+        }
+        if id.contains("--") {
+            return Err("must not contain two consecutive hyphens".into());
+        }
+        if id.ends_with('-') {
+            return Err("must not end with a hyphen".into());
+        }
+        return Ok(());
+    }
+    check_elasticache_id(id).map_err(|e| e.replace("1-40", "1-50"))
+}
+
 /// Checks the ElastiCache id rules (1–40 characters, letters, digits and hyphens, starting with a letter, no `--`,
 /// no trailing `-`), case-insensitively.
 ///
@@ -276,6 +304,31 @@ mod tests {
             check_elasticache_id("or_ders")
                 .unwrap_err()
                 .contains("only")
+        );
+    }
+
+    #[test]
+    fn a_cache_cluster_id_may_have_up_to_50_characters() {
+        let id50 = format!("a{}", "b".repeat(49));
+        assert!(check_cache_cluster_id(&id50).is_ok());
+        assert!(check_cache_cluster_id("orders-0001-002").is_ok());
+        assert!(
+            check_cache_cluster_id(&format!("{id50}c"))
+                .unwrap_err()
+                .contains("1-50")
+        );
+        assert!(check_cache_cluster_id(&format!("{}--x", "a".repeat(40))).is_err());
+        assert!(check_cache_cluster_id(&format!("{}x-", "a".repeat(40))).is_err());
+        assert!(check_cache_cluster_id(&format!("{}_x", "a".repeat(40))).is_err());
+        assert!(
+            check_elasticache_id(&"a".repeat(41)).is_err(),
+            "a group id stays at 40"
+        );
+        // The snapshot name of a long node id still fits ElastiCache's 40.
+        let name = snapshot_name(TargetKind::CacheCluster, &id50, "exec");
+        assert!(
+            name.len() <= MAX_SNAPSHOT_NAME_LEN && check_elasticache_id(&name).is_ok(),
+            "{name}"
         );
     }
 
