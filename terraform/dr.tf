@@ -292,26 +292,14 @@ resource "aws_iam_role" "dr_restore_machine" {
 }
 
 data "aws_iam_policy_document" "dr_restore_machine" {
+  source_policy_documents = [data.aws_iam_policy_document.states_common.json]
+
   statement {
     sid       = "InvokeRestoreSteps"
     actions   = ["lambda:InvokeFunction"]
     resources = local.dr ? [for k in local.restore_functions : aws_lambda_function.dr[k].arn] : ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:none"]
   }
 
-  statement {
-    sid = "Logging"
-    actions = [
-      "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
-      "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
-    ]
-    resources = ["*"] # These log-delivery actions do not support resource-level permissions.
-  }
-
-  statement {
-    sid       = "Traces"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
-    resources = ["*"]
-  }
 }
 
 resource "aws_iam_role_policy" "dr_restore_machine" {

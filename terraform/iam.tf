@@ -81,13 +81,8 @@ resource "aws_iam_role" "state_machine" {
   tags               = var.tags
 }
 
-data "aws_iam_policy_document" "state_machine" {
-  statement {
-    sid       = "InvokeSteps"
-    actions   = ["lambda:InvokeFunction"]
-    resources = [for k in local.backup_functions : aws_lambda_function.this[k].arn]
-  }
-
+# What every state machine role needs besides invoking its steps: logging and tracing.
+data "aws_iam_policy_document" "states_common" {
   # Vended logs delivery for the state machine's CloudWatch logging (Step Functions Developer Guide, "Logging").
   statement {
     sid = "Logging"
@@ -105,6 +100,17 @@ data "aws_iam_policy_document" "state_machine" {
   }
 }
 
+data "aws_iam_policy_document" "state_machine" {
+  source_policy_documents = [data.aws_iam_policy_document.states_common.json]
+
+  statement {
+    sid       = "InvokeSteps"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [for k in local.backup_functions : aws_lambda_function.this[k].arn]
+  }
+
+}
+
 resource "aws_iam_role_policy" "state_machine" {
   name   = "invoke-steps"
   role   = aws_iam_role.state_machine.id
@@ -119,26 +125,14 @@ resource "aws_iam_role" "restore_machine" {
 }
 
 data "aws_iam_policy_document" "restore_machine" {
+  source_policy_documents = [data.aws_iam_policy_document.states_common.json]
+
   statement {
     sid       = "InvokeRestoreSteps"
     actions   = ["lambda:InvokeFunction"]
     resources = [for k in local.restore_functions : aws_lambda_function.this[k].arn]
   }
 
-  statement {
-    sid = "Logging"
-    actions = [
-      "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
-      "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
-    ]
-    resources = ["*"] # These log-delivery actions do not support resource-level permissions.
-  }
-
-  statement {
-    sid       = "Traces"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
-    resources = ["*"]
-  }
 }
 
 resource "aws_iam_role_policy" "restore_machine" {
