@@ -184,9 +184,15 @@ class Stack:
             raw = r.read()
             return json.loads(raw) if raw else None
 
+    def create_backup_bucket(self, bucket: str) -> None:
+        """A bucket as this project's Terraform makes it: ElastiCache may write exports to it and seed from it."""
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(bucket_policy(bucket, REGION)))
+
     def allow_elasticache_seeding(self, bucket: str) -> None:
         """The bucket policy this project's Terraform writes for restores: ElastiCache may read the objects."""
-        self.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps(seed_policy(bucket, REGION)))
+        self.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps(bucket_policy(bucket, REGION)))
 
     def inject(self, fault: dict) -> None:
         self._control("POST", "/_emulator/faults", fault)
@@ -259,6 +265,22 @@ def seed_policy(bucket: str, region: str) -> dict:
          "Principal": {"CanonicalUser": ELASTICACHE_CANONICAL_USER},
          "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
     ]}
+
+
+def export_statement(bucket: str, region: str) -> dict:
+    """ElastiCache User Guide, "Exporting a backup": the regional service principal may write the export. Mirrors
+    terraform/bucket.tf."""
+    return {"Sid": "ElastiCacheSnapshotExport", "Effect": "Allow",
+            "Principal": {"Service": f"{region}.elasticache-snapshot.amazonaws.com"},
+            "Action": ["s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:GetBucketAcl",
+                       "s3:ListMultipartUploadParts", "s3:ListBucketMultipartUploads"],
+            "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}
+
+
+def bucket_policy(bucket: str, region: str) -> dict:
+    """The whole bucket policy Terraform writes: export and seeding."""
+    seed = seed_policy(bucket, region)
+    return {**seed, "Statement": [export_statement(bucket, region), *seed["Statement"]]}
 
 
 def check_deletions(deletions: list[dict]) -> None:

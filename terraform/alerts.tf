@@ -33,10 +33,19 @@ resource "aws_cloudwatch_event_rule" "execution_status" {
 
 resource "aws_cloudwatch_event_rule" "snapshot_events" {
   name        = "${var.name}-elasticache-snapshots"
-  description = "ElastiCache snapshot failures (page) and completions (info)."
+  description = "ElastiCache snapshot failures (page) and completions (info) of this deployment's targets and snapshots."
+  # Only what this deployment backs up: this project's snapshots (`ecb-…`), each scheduled target and its member
+  # nodes (`orders-001`, `orders-0001-001`); not the region's other clusters and their automatic backups.
   event_pattern = jsonencode({
     source        = ["aws.elasticache"]
     "detail-type" = ["Snapshot Created", "Snapshot Creation Failed", "Snapshot Export Failed", "Snapshot Copy Failed"]
+    detail = {
+      SourceIdentifier = concat(
+        [{ prefix = "ecb-" }],
+        [for t in local.scheduled_targets : t],
+        [for t in local.scheduled_targets : { prefix = "${t}-" }],
+      )
+    }
   })
   tags = var.tags
 }
@@ -101,9 +110,11 @@ data "aws_iam_policy_document" "events_topic" {
       identifiers = ["elasticache.amazonaws.com"]
     }
     resources = [aws_sns_topic.events.arn]
+    # ElastiCache User Guide, "Event notifications and Amazon SNS": ElastiCache sets `aws:SourceOwner`; a topic
+    # whose policy tests `aws:SourceAccount` shows as inactive.
     condition {
       test     = "StringEquals"
-      variable = "aws:SourceAccount"
+      variable = "aws:SourceOwner"
       values   = [local.account_id]
     }
   }
@@ -128,21 +139,134 @@ resource "aws_lambda_permission" "sns" {
   source_arn    = aws_sns_topic.events.arn
 }
 
-resource "aws_cloudwatch_metric_alarm" "no_success" {
-  count = var.no_success_alarm_hours == null ? 0 : 1
+# Staleness per scheduled target: "no verified backup of <target> in N hours". The backup publishes, per target,
+# `BackupRunsStarted` (CreateSnapshot) and `VerifiedBackups` (DeleteSnapshot) as embedded metrics. The composite
+# alarm pages only when no backup was verified in N hours AND a run was started in them, so a new deployment is quiet
+# until its first scheduled run is due and has run. It sends no OK action: the target's next successful execution
+# resolves the same incident (notify keys both by the target). A schedule that stops starting runs at all is the
+# schedule dead-letter queue's alarm below.
+resource "aws_cloudwatch_metric_alarm" "no_verified_backup" {
+  for_each = var.no_success_alarm_hours == null ? toset([]) : local.scheduled_targets
+  # checkov:skip=CKV_AWS_319:A part of the composite alarm "stale", which carries the action; this one alone must not page.
 
-  alarm_name          = "${var.name}-no-successful-backup"
-  alarm_description   = "No successful ${local.state_machine} execution in ${var.no_success_alarm_hours} hours."
-  namespace           = "AWS/States"
-  metric_name         = "ExecutionsSucceeded"
-  dimensions          = { StateMachineArn = aws_sfn_state_machine.this.arn }
+  alarm_name          = "${var.name}-no-verified-backup-in-${var.no_success_alarm_hours}h-${each.key}"
+  alarm_description   = "No verified backup of ${each.key} in ${var.no_success_alarm_hours} hours (part of the composite alarm)."
+  namespace           = local.metric_namespace
+  metric_name         = "VerifiedBackups"
+  dimensions          = { Target = each.key }
   statistic           = "Sum"
   period              = 3600
   evaluation_periods  = var.no_success_alarm_hours
+  datapoints_to_alarm = var.no_success_alarm_hours
   comparison_operator = "LessThanThreshold"
   threshold           = 1
   treat_missing_data  = "breaching"
-  alarm_actions       = [aws_sns_topic.events.arn]
-  ok_actions          = [aws_sns_topic.events.arn]
+  actions_enabled     = false
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "runs_started" {
+  for_each = var.no_success_alarm_hours == null ? toset([]) : local.scheduled_targets
+  # checkov:skip=CKV_AWS_319:A part of the composite alarm "stale", which carries the action; this one alone must not page.
+
+  alarm_name          = "${var.name}-backup-started-in-${var.no_success_alarm_hours}h-${each.key}"
+  alarm_description   = "A backup of ${each.key} was started in the last ${var.no_success_alarm_hours} hours (part of the composite alarm)."
+  namespace           = local.metric_namespace
+  metric_name         = "BackupRunsStarted"
+  dimensions          = { Target = each.key }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = var.no_success_alarm_hours
+  datapoints_to_alarm = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = false
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_composite_alarm" "stale" {
+  for_each = var.no_success_alarm_hours == null ? toset([]) : local.scheduled_targets
+
+  # notify keys the page by the text after `-no-verified-backup-`: the target.
+  alarm_name        = "${var.name}-no-verified-backup-${each.key}"
+  alarm_description = "No verified backup of ${each.key} in ${var.no_success_alarm_hours} hours although backups were started."
+  alarm_rule        = "ALARM(\"${aws_cloudwatch_metric_alarm.no_verified_backup[each.key].alarm_name}\") AND ALARM(\"${aws_cloudwatch_metric_alarm.runs_started[each.key].alarm_name}\")"
+  alarm_actions     = [aws_sns_topic.events.arn]
+  tags              = var.tags
+}
+
+# Notify watches itself through a path that does not go through notify: an SNS topic with an e-mail subscription.
+resource "aws_sns_topic" "ops" {
+  name = "${var.name}-ops"
+  # checkov:skip=CKV_AWS_26:CloudWatch alarms cannot publish to a topic encrypted with the AWS managed key; messages carry alarm names only.
+  tags = var.tags
+}
+
+resource "aws_sns_topic_subscription" "ops_email" {
+  count     = var.ops_alert_email == null ? 0 : 1
+  topic_arn = aws_sns_topic.ops.arn
+  protocol  = "email"
+  endpoint  = var.ops_alert_email
+}
+
+data "aws_iam_policy_document" "ops_topic" {
+  statement {
+    sid     = "CloudWatchAlarms"
+    actions = ["sns:Publish"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    resources = [aws_sns_topic.ops.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "ops" {
+  arn    = aws_sns_topic.ops.arn
+  policy = data.aws_iam_policy_document.ops_topic.json
+}
+
+resource "aws_cloudwatch_metric_alarm" "dead_letters" {
+  for_each = merge(
+    { notify = aws_sqs_queue.notify_dlq.name },
+    length(aws_sqs_queue.schedule_dlq) > 0 ? { schedule = aws_sqs_queue.schedule_dlq[0].name } : {},
+  )
+
+  alarm_name          = "${var.name}-${each.key}-dead-letters"
+  alarm_description   = "Messages in ${each.value}: ${each.key == "notify" ? "alerts notify could not deliver (secrets unset, key revoked, sink down)" : "scheduled backups EventBridge Scheduler could not start"}."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = each.value }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.ops.arn]
+  ok_actions          = [aws_sns_topic.ops.arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "notify_errors" {
+  alarm_name          = "${var.name}-notify-errors"
+  alarm_description   = "The notify function failed (an alert may not have reached Slack or PagerDuty)."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.this["notify"].function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.ops.arn]
+  ok_actions          = [aws_sns_topic.ops.arn]
   tags                = var.tags
 }

@@ -67,6 +67,21 @@ resource "aws_s3_bucket_lifecycle_configuration" "exports" {
     }
   }
 
+  # notify's delivery ledger: a marker per delivered alert, needed only while Lambda may retry the event.
+  rule {
+    id     = "expire-notify-ledger"
+    status = "Enabled"
+    filter {
+      prefix = "notify-ledger/"
+    }
+    expiration {
+      days = 1
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+  }
+
   depends_on = [aws_s3_bucket_versioning.exports]
 }
 

@@ -14,8 +14,12 @@ locals {
   bucket_arn    = "arn:${local.partition}:s3:::${local.bucket_name}"
 
   # The snapshots this tool creates are all named ecb-… (crates/backup-core/src/naming.rs).
-  ec_arn                 = "arn:${local.partition}:elasticache:${local.region}:${local.account_id}"
-  our_snapshots          = "${local.ec_arn}:snapshot:ecb-*"
+  ec_arn        = "arn:${local.partition}:elasticache:${local.region}:${local.account_id}"
+  our_snapshots = "${local.ec_arn}:snapshot:ecb-*"
+  # The targets the schedules back up, lower-cased as the backup names them in its metrics.
+  scheduled_targets = toset([for k, s in var.schedules : lower(coalesce(s.replication_group_id, s.cache_cluster_id))])
+  # CloudWatch namespace of the backup's embedded metrics (backup_core::restore::METRIC_NAMESPACE).
+  metric_namespace       = "ElastiCacheBackup"
   state_machine          = var.name
   restore_machine        = "${var.name}-restore"
   restore_executions_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.restore_machine}:*"
@@ -51,11 +55,14 @@ locals {
         { sid = "Describe", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
         { sid = "DescribeNodes", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
         { sid = "DescribeOurSnapshots", actions = ["elasticache:DescribeSnapshots"], resources = [local.our_snapshots] },
+        # CreateSnapshot sends no tags, so it needs no AddTagsToResource.
         {
           sid       = "CreateOurSnapshots"
-          actions   = ["elasticache:CreateSnapshot", "elasticache:AddTagsToResource"]
+          actions   = ["elasticache:CreateSnapshot"]
           resources = [local.our_snapshots, "${local.ec_arn}:cluster:*", "${local.ec_arn}:replicationgroup:*"]
         },
+        # The preflight before anything is created: HeadBucket (s3:ListBucket), region, policy and ACL of the bucket.
+        { sid = "PreflightBucket", actions = ["s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:GetBucketAcl"], resources = [local.bucket_arn] },
       ]
     }
     check-snapshot = {
@@ -77,7 +84,8 @@ locals {
         { sid = "ExportOurSnapshots", actions = ["elasticache:CopySnapshot"], resources = [local.our_snapshots] },
         # ElastiCache checks the caller's own access to the bucket (User Guide, "Exporting a backup", step 2).
         { sid = "BucketAccess", actions = ["s3:ListBucket", "s3:GetBucketLocation"], resources = [local.bucket_arn] },
-        { sid = "ObjectAccess", actions = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], resources = ["${local.bucket_arn}/*"] },
+        # Only the export's own objects (`<snapshot name>-NNNN.rdb`, every snapshot name starts `ecb-`).
+        { sid = "ObjectAccess", actions = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], resources = ["${local.bucket_arn}/ecb-*"] },
         # Scoping this to a bucket breaks the export ("unable to validate the authenticated user has access").
         { sid = "ValidateBucketOwner", actions = ["s3:ListAllMyBuckets"], resources = ["arn:${local.partition}:s3:::*"] },
       ]
@@ -100,7 +108,8 @@ locals {
       env    = {}
       statements = [
         { sid = "ListExports", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
-        { sid = "ReadExportWriteManifest", actions = ["s3:GetObject", "s3:PutObject"], resources = ["${local.bucket_arn}/*"] },
+        { sid = "ReadExports", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/ecb-*"] },
+        { sid = "WriteManifests", actions = ["s3:PutObject"], resources = ["${local.bucket_arn}/ecb-*.manifest.json"] },
       ]
     }
     delete-snapshot = {
@@ -196,9 +205,21 @@ locals {
         STATE_MACHINE_ARN                = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine}"
         RESTORE_STATE_MACHINE_ARN        = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.restore_machine}"
         SLACK_NOTIFY_SUCCESS             = tostring(var.slack_notify_success)
+        DELIVERY_LEDGER_BUCKET           = local.bucket_name
       }
       statements = [
         { sid = "ReadHistory", actions = ["states:GetExecutionHistory"], resources = [local.executions_arn, local.restore_executions_arn] },
+        # One incident per group: a node or one of our snapshots is mapped to its replication group.
+        { sid = "NodeToGroup", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
+        { sid = "SnapshotToGroup", actions = ["elasticache:DescribeSnapshots"], resources = [local.our_snapshots] },
+        # The delivery ledger (marker objects; ListBucket so that an absent marker reads 404, not 403).
+        { sid = "LedgerMarkers", actions = ["s3:GetObject", "s3:PutObject"], resources = ["${local.bucket_arn}/notify-ledger/*"] },
+        {
+          sid        = "LedgerListing"
+          actions    = ["s3:ListBucket"]
+          resources  = [local.bucket_arn]
+          conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["notify-ledger/*"] }]
+        },
         # Lambda sends undeliverable events to the dead-letter queue with the function's role.
         { sid = "DeadLetters", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.notify_dlq.arn] },
         {

@@ -62,3 +62,13 @@ output "dr_restore_state_machine_arn" {
   description = "The restore state machine in the DR region (dr_region), or null: start restores and drills there against dr_bucket_name."
   value       = local.dr ? aws_sfn_state_machine.dr_restore[0].arn : null
 }
+
+output "ops_topic_arn" {
+  description = "SNS topic of the alarms about notify itself (dead-letter queues, errors); subscribe here if ops_alert_email is not set."
+  value       = aws_sns_topic.ops.arn
+}
+
+output "staleness_alarm_names" {
+  description = "Per scheduled target, the composite alarm \"no verified backup in N hours\"."
+  value       = { for t, a in aws_cloudwatch_composite_alarm.stale : t => a.alarm_name }
+}

@@ -173,13 +173,24 @@ variable "schedule_dead_letter_queue" {
 }
 
 variable "no_success_alarm_hours" {
-  description = "Raise the alarm when the state machine has had no successful execution for this many hours (routed to the notify function). null = no alarm."
+  description = "Per scheduled target: page (through notify) when no backup of it was verified for this many hours although runs were started. null = no staleness alarms."
   type        = number
   default     = 26
 
   validation {
     condition     = var.no_success_alarm_hours == null ? true : (var.no_success_alarm_hours >= 1 && var.no_success_alarm_hours <= 168 && floor(var.no_success_alarm_hours) == var.no_success_alarm_hours)
     error_message = "no_success_alarm_hours must be null or from 1 to 168 (CloudWatch alarms evaluate at most 7 days)."
+  }
+}
+
+variable "ops_alert_email" {
+  description = "E-mail address subscribed to the ops topic, which gets the alarms about notify itself (dead-letter queues, errors) without going through notify. null = subscribe yourself (output ops_topic_arn). The address must confirm the subscription."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ops_alert_email == null ? true : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.ops_alert_email))
+    error_message = "ops_alert_email must be an e-mail address (name@example.com) or null."
   }
 }
 

@@ -31,7 +31,8 @@ ADAPTER_FILES = {
 SERVICE_OF = {"ElastiCacheSnapshots": "elasticache", "S3ExportStore": "s3", "S3RdbVerifier": "s3", "SfnHistory": "states",
               "SecretsManager": "secretsmanager"}
 # IAM action of an SDK operation where it is not Service:PascalCase(operation) (Service Authorization Reference).
-ACTION_OF = {("s3", "list_objects_v2"): "s3:ListBucket", ("s3", "head_object"): "s3:GetObject"}
+ACTION_OF = {("s3", "list_objects_v2"): "s3:ListBucket", ("s3", "head_object"): "s3:GetObject",
+             ("s3", "head_bucket"): "s3:ListBucket"}
 # Library functions an adapter calls that send requests with the adapter's client: pattern → source file.
 DELEGATES = {r"rdb_check::s3::open\(": CRATES / "rdb-check/src/s3.rs"}
 # Core helpers a handler calls that call port methods on its behalf: pattern → the file whose production code is
@@ -45,13 +46,13 @@ CORE_HELPERS = {
 INDIRECT_CALLS = {r"\.get\(&deps\.secrets\)": "secret_string"}
 # Actions a role needs although the handler does not send them itself.
 REQUIRED_BY_AWS = {
-    # IAM reference: CreateSnapshot also needs AddTagsToResource.
-    "create-snapshot": {"elasticache:AddTagsToResource"},
     # ElastiCache User Guide, "Exporting a backup": the caller's own access to the bucket is validated.
     "export-snapshot": {"s3:GetBucketLocation", "s3:PutObject", "s3:GetObject", "s3:DeleteObject",
                         "s3:ListAllMyBuckets"},
     # Lambda Developer Guide, "Dead-letter queues": Lambda sends to the DLQ with the function's execution role.
-    "notify": {"sqs:SendMessage"},
+    "notify": {"sqs:SendMessage",
+               # S3 answers 403, not 404, for an absent object without ListBucket: the ledger needs the 404.
+               "s3:ListBucket"},
     # Restore IAM (ElastiCache API Reference, CreateReplicationGroup): tags need AddTagsToResource, and the caller
     # must be able to read each SnapshotArns object.
     "create-group": {"elasticache:AddTagsToResource", "s3:GetObject"},
@@ -215,5 +216,8 @@ def test_derivation_sees_each_step():
     assert handler_actions("check-export", adapters) == {"s3:ListBucket"}
     assert handler_actions("create-snapshot", adapters) == {
         "elasticache:DescribeReplicationGroups", "elasticache:DescribeCacheClusters",
-        "elasticache:DescribeSnapshots", "elasticache:CreateSnapshot"}
-    assert handler_actions("notify", adapters) == {"states:GetExecutionHistory", "secretsmanager:GetSecretValue"}
+        "elasticache:DescribeSnapshots", "elasticache:CreateSnapshot",
+        "s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:GetBucketAcl"}
+    assert handler_actions("notify", adapters) == {
+        "states:GetExecutionHistory", "secretsmanager:GetSecretValue", "elasticache:DescribeCacheClusters",
+        "elasticache:DescribeSnapshots", "s3:GetObject", "s3:PutObject"}

@@ -15,7 +15,7 @@ DEFAULT_BUCKET = "acme-cache-backups"
 def stack():
     with Stack(ROOT / "local" / "topologies" / "test.toml", snapshot_min_seconds=0.5, export_delay_seconds=0.3,
                default_bucket=DEFAULT_BUCKET) as s:
-        s.client("s3").create_bucket(Bucket=DEFAULT_BUCKET)
+        s.create_backup_bucket(DEFAULT_BUCKET)
         yield s
         # Whatever the tests did, no snapshot may have been deleted before its export was in S3.
         s.assert_no_unsafe_deletion()
@@ -34,7 +34,7 @@ def s3(stack):
 @pytest.fixture()
 def bucket(stack, s3):
     name = f"backups-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
+    stack.create_backup_bucket(name)
     return name
 
 

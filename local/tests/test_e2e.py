@@ -128,19 +128,27 @@ def test_c_busy_answer_from_create_snapshot_itself_is_retried(stack, s3, bucket)
     assert len(objects(s3, bucket, prefix=result["output"]["exportName"] + "-")) == 1
 
 
-def test_d_missing_export_bucket_fails_with_export_rejected_and_keeps_the_snapshot(stack, ec):
+def test_d_missing_export_bucket_is_refused_before_any_snapshot(stack, ec):
+    before = len(journal(stack, "CreateSnapshot"))
     result = stack.run_execution({"replicationGroupId": "carts", "bucket": f"missing-{uuid.uuid4().hex[:10]}"})
 
     assert result["status"] == "FAILED"
+    assert result["error"] == "InvalidInput"
+    assert "does not exist" in result["cause"]
+    assert result["cause"].startswith("CreateSnapshot failed for execution ")
+    assert len(journal(stack, "CreateSnapshot")) == before, "no snapshot may be taken for a bucket that cannot hold it"
+
+
+def test_d_a_bucket_elasticache_may_not_write_is_refused_before_any_snapshot(stack, s3):
+    name = f"nopolicy-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=name)  # no bucket policy for ElastiCache
+    before = len(journal(stack, "CreateSnapshot"))
+    result = stack.run_execution({"replicationGroupId": "carts", "bucket": name})
+
+    assert result["status"] == "FAILED"
     assert result["error"] == "ExportRejected"
-    failed = next(s for s in result["states"] if s["state"] == "ExportSnapshot" and s.get("error"))
-    snapshot = json.loads(failed["cause"])["errorMessage"]
-    assert "does not exist" in snapshot
-    assert result["cause"].startswith("ExportSnapshot failed for snapshot ecb-carts-")
-    name = result["cause"].split()[4].rstrip(":")
-    assert ec.describe_snapshots(SnapshotName=name)["Snapshots"][0]["SnapshotStatus"] == "available"
-    assert journal(stack, "DeleteSnapshot", snapshotName=name) == []
-    ec.delete_snapshot(SnapshotName=name)  # tidy up for the next test (not the pipeline's doing)
+    assert "us-east-1.elasticache-snapshot.amazonaws.com" in result["cause"]
+    assert len(journal(stack, "CreateSnapshot")) == before
 
 
 def test_e_the_same_execution_started_twice_makes_one_snapshot(stack, s3, bucket):

@@ -92,7 +92,9 @@ def test_bad_seeds_are_refused(stack, ec, bucket, arn, code):
     assert (got, status) == (code, 400)
 
 
-def test_a_seed_elasticache_may_not_read_is_refused(stack, ec, s3, bucket):
+def test_a_seed_elasticache_may_not_read_is_refused(stack, ec, s3):
+    bucket = f"private-{unique()}"
+    s3.create_bucket(Bucket=bucket)  # no bucket policy: ElastiCache may not read it
     upload_rdb(stack, s3, bucket, "private-0001.rdb", keys=1)
     code, _, message = error_of(ec.create_replication_group, ReplicationGroupId=unique(),
                                 ReplicationGroupDescription="d",

@@ -110,9 +110,9 @@ run "each_function_policy_allows_exactly_its_calls" {
   assert {
     condition = toset(flatten([for s in local.functions["create-snapshot"].statements : s.actions])) == toset([
       "elasticache:DescribeReplicationGroups", "elasticache:DescribeCacheClusters", "elasticache:DescribeSnapshots",
-      "elasticache:CreateSnapshot", "elasticache:AddTagsToResource",
+      "elasticache:CreateSnapshot", "s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:GetBucketAcl",
     ])
-    error_message = "create-snapshot actions."
+    error_message = "create-snapshot actions (no AddTagsToResource: it sends no tags)."
   }
   assert {
     condition     = toset(flatten([for s in local.functions["check-snapshot"].statements : s.actions])) == toset(["elasticache:DescribeSnapshots", "s3:ListBucket"])
@@ -138,8 +138,26 @@ run "each_function_policy_allows_exactly_its_calls" {
     error_message = "delete-snapshot actions."
   }
   assert {
-    condition     = toset(flatten([for s in local.functions["notify"].statements : s.actions])) == toset(["states:GetExecutionHistory", "secretsmanager:GetSecretValue", "sqs:SendMessage"])
+    condition = toset(flatten([for s in local.functions["notify"].statements : s.actions])) == toset([
+      "states:GetExecutionHistory", "secretsmanager:GetSecretValue", "sqs:SendMessage",
+      "elasticache:DescribeCacheClusters", "elasticache:DescribeSnapshots", "s3:GetObject", "s3:PutObject", "s3:ListBucket",
+    ])
     error_message = "notify actions."
+  }
+  assert {
+    condition = alltrue([
+      for f, prefix in { "export-snapshot" = "ObjectAccess", "verify-export" = "ReadExports" } :
+      alltrue([for s in local.functions[f].statements : s.sid != prefix || s.resources == ["arn:aws:s3:::${local.bucket_name}/ecb-*"]])
+    ])
+    error_message = "The export's object grants reach only this project's export objects (ecb-*)."
+  }
+  assert {
+    condition     = one([for s in local.functions["verify-export"].statements : s.resources if contains(s.actions, "s3:PutObject")]) == ["arn:aws:s3:::${local.bucket_name}/ecb-*.manifest.json"]
+    error_message = "verify-export may write only manifests."
+  }
+  assert {
+    condition     = one([for s in local.functions["notify"].statements : s.resources if contains(s.actions, "s3:PutObject")]) == ["arn:aws:s3:::${local.bucket_name}/notify-ledger/*"]
+    error_message = "notify may write only its delivery ledger."
   }
   assert {
     condition     = alltrue(flatten([for f in local.functions : [for s in f.statements : [for a in s.actions : !strcontains(a, "*")]]]))
@@ -487,4 +505,53 @@ run "a_too_long_deadline_is_rejected" {
   }
 
   expect_failures = [var.schedules]
+}
+
+run "alerts_are_scoped_to_the_targets_and_notify_is_watched" {
+  command = plan
+
+  variables {
+    ops_alert_email = "oncall@example.com"
+  }
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.snapshot_events.event_pattern).detail.SourceIdentifier == [
+      { prefix = "ecb-" }, "orders", "sessions", { prefix = "orders-" }, { prefix = "sessions-" },
+    ]
+    error_message = "ElastiCache events: only this project's snapshots and the scheduled targets and their nodes."
+  }
+  assert {
+    condition = alltrue([for st in data.aws_iam_policy_document.events_topic.statement : alltrue([
+      for c in st.condition : c.variable == (st.sid == "ElastiCacheNotifications" ? "aws:SourceOwner" : "aws:SourceAccount")
+    ])])
+    error_message = "ElastiCache's SNS statement tests aws:SourceOwner."
+  }
+  assert {
+    condition     = keys(aws_cloudwatch_composite_alarm.stale) == ["orders", "sessions"] && strcontains(aws_cloudwatch_composite_alarm.stale["orders"].alarm_rule, "AND ALARM(")
+    error_message = "One staleness alarm per scheduled target, gated on a started run."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.no_verified_backup["orders"].treat_missing_data == "breaching" && aws_cloudwatch_metric_alarm.runs_started["orders"].treat_missing_data == "notBreaching"
+    error_message = "No verified backup counts missing data as breaching; a started run does not."
+  }
+  assert {
+    condition     = try(length(aws_cloudwatch_composite_alarm.stale["orders"].ok_actions), 0) == 0
+    error_message = "Only the next successful run resolves a staleness page."
+  }
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.dead_letters)) == toset(["notify", "schedule"]) && alltrue([for a in aws_cloudwatch_metric_alarm.dead_letters : length(a.alarm_actions) == 1])
+    error_message = "Both dead-letter queues alarm to the ops topic."
+  }
+  assert {
+    condition     = aws_sns_topic_subscription.ops_email[0].protocol == "email" && aws_sns_topic_subscription.ops_email[0].endpoint == "oncall@example.com"
+    error_message = "The ops e-mail subscription."
+  }
+}
+
+run "a_bad_ops_email_is_rejected" {
+  command = plan
+  variables {
+    ops_alert_email = "not-an-address"
+  }
+  expect_failures = [var.ops_alert_email]
 }

@@ -119,6 +119,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 /// | `EXPORT_TIMEOUT_SECONDS` | default export deadline, seconds | 3600 |
 /// | `VERIFY_PART_MIB` | bytes per ranged GetObject of VerifyExport, MiB, 1–1024 | 8 |
 /// | `VERIFY_PARALLEL_PARTS` | ranged GetObject requests in flight, 1–64 (memory ≈ part × parallel) | 4 |
+/// | `AWS_REGION` | the function's region (set by Lambda); the export bucket must be in it | — |
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Default export bucket (`BACKUP_BUCKET`).
@@ -131,6 +132,8 @@ pub struct Config {
     pub verify_part_bytes: u64,
     /// Ranged reads in flight when verifying.
     pub verify_parallel_parts: usize,
+    /// The function's region (`AWS_REGION`, set by Lambda): the export bucket must be in it.
+    pub region: Option<String>,
 }
 
 impl Default for Config {
@@ -141,6 +144,7 @@ impl Default for Config {
             export_timeout_seconds: DEFAULT_EXPORT_TIMEOUT_SECONDS,
             verify_part_bytes: DEFAULT_VERIFY_PART_MIB * 1024 * 1024,
             verify_parallel_parts: DEFAULT_VERIFY_PARALLEL_PARTS as usize,
+            region: None,
         }
     }
 }
@@ -174,6 +178,7 @@ impl Config {
                 1..=64,
             )?)
             .unwrap_or(1),
+            region: env.string("AWS_REGION"),
         })
     }
 }

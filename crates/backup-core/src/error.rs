@@ -156,7 +156,19 @@ pub enum BackupError {
         /// Expected and found.
         message: String,
     },
-    /// Any other AWS failure (network, unmodeled code). Caught → the execution fails.
+    /// AWS answered with a client error (4xx) that no other variant models: AccessDenied, a validation error, a
+    /// configuration the call cannot work with. Not retried: repeating the call cannot help. Caught → the execution
+    /// fails.
+    #[error("{message}")]
+    AwsRejected {
+        /// The operation, code and message.
+        message: String,
+        /// The SDK error.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// Any other AWS failure: a 5xx answer, a timeout, a connection failure. Transient: every Task retries it (a few
+    /// times, with backoff), then it is caught → the execution fails.
     #[error("{message}")]
     AwsError {
         /// The operation, code and message.
@@ -237,7 +249,7 @@ mod tests {
             "InvalidInput"
         );
         assert!(BackupError::ERROR_TYPES.contains(&"ExportCorrupt"));
-        assert_eq!(BackupError::ERROR_TYPES.len(), 20);
+        assert_eq!(BackupError::ERROR_TYPES.len(), 21);
     }
 
     #[test]

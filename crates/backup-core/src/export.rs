@@ -3,7 +3,7 @@
 use crate::BackupRun;
 use crate::error::BackupError;
 use crate::naming::shard_object_key;
-use crate::ports::{ExportStore, StoredObject};
+use crate::ports::{BucketFacts, ExportStore, StoredObject};
 use crate::run::{ExportedObject, Timestamp};
 
 /// Clock slack allowed between the snapshot's recorded start and an object's `LastModified`, seconds.
@@ -197,5 +197,176 @@ mod tests {
     #[test]
     fn zero_shards_is_never_complete() {
         assert!(!assess("e", 0, &[], None).is_complete());
+    }
+}
+
+/// ElastiCache's canonical user id, grantee of the older ACL method of export permissions (default regions; the
+/// GovCloud id is [`ELASTICACHE_GOVCLOUD_CANONICAL_ID`]); ElastiCache User Guide, "Exporting a backup".
+pub const ELASTICACHE_CANONICAL_ID: &str =
+    "540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353";
+/// See [`ELASTICACHE_CANONICAL_ID`].
+pub const ELASTICACHE_GOVCLOUD_CANONICAL_ID: &str =
+    "40fa568277ad703bd160f66ae4f83fc9dfdfd06c2f1b5060ca22442ac3ef8be6";
+
+/// The export's service principal in `region` (regional: `us-east-1.elasticache-snapshot.amazonaws.com`).
+pub fn export_principal(region: &str) -> String {
+    format!("{region}.elasticache-snapshot.amazonaws.com")
+}
+
+/// Whether the bucket policy `policy` allows `principal` `s3:PutObject` (or `s3:*` / `*`) in an `Allow` statement.
+fn policy_allows_put(policy: &str, principal: &str) -> bool {
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(policy) else {
+        return false;
+    };
+    let as_list = |v: &serde_json::Value| -> Vec<String> {
+        match v {
+            serde_json::Value::String(s) => vec![s.clone()],
+            serde_json::Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let statements = match &doc["Statement"] {
+        serde_json::Value::Array(a) => a.clone(),
+        one @ serde_json::Value::Object(_) => vec![one.clone()],
+        _ => Vec::new(),
+    };
+    statements.iter().any(|st| {
+        st["Effect"] == "Allow"
+            && as_list(&st["Principal"]["Service"])
+                .iter()
+                .any(|p| p == principal)
+            && as_list(&st["Action"])
+                .iter()
+                .any(|a| matches!(a.as_str(), "s3:PutObject" | "s3:*" | "*"))
+    })
+}
+
+/// The preflight CreateSnapshot runs before anything is created: the export bucket must be in the function's
+/// `region` (ElastiCache exports only within a region) and let ElastiCache write (a bucket policy allowing
+/// `s3:PutObject` to `<region>.elasticache-snapshot.amazonaws.com`, or the older ACL grant of `WRITE` to ElastiCache's
+/// canonical user); ElastiCache User Guide, "Exporting a backup". Existence and ownership were checked by
+/// [`crate::ports::ExportBucket::bucket_facts`]. Returns warnings (a policy or ACL the function may not read).
+///
+/// # Errors
+/// `InvalidInput` (field `bucket`) for a bucket in another region; `ExportRejected` when neither the policy nor the
+/// ACL lets ElastiCache write.
+pub fn preflight(
+    bucket: &str,
+    facts: &BucketFacts,
+    region: &str,
+) -> Result<Vec<String>, BackupError> {
+    if facts.region != region {
+        return Err(BackupError::invalid_input(
+            "bucket",
+            format!(
+                "bucket {bucket} is in {}; ElastiCache exports only to a bucket in the cluster's region {region}",
+                facts.region
+            ),
+        ));
+    }
+    let principal = export_principal(region);
+    if facts
+        .policy
+        .as_deref()
+        .is_some_and(|p| policy_allows_put(p, &principal))
+        || facts
+            .acl_writers
+            .iter()
+            .any(|id| id == ELASTICACHE_CANONICAL_ID || id == ELASTICACHE_GOVCLOUD_CANONICAL_ID)
+    {
+        return Ok(Vec::new());
+    }
+    if !facts.unreadable.is_empty() {
+        return Ok(vec![format!(
+            "could not check that ElastiCache may write to bucket {bucket} ({}); the export fails if it may not",
+            facts.unreadable.join("; ")
+        )]);
+    }
+    Err(BackupError::ExportRejected {
+        message: format!(
+            "bucket {bucket} does not let ElastiCache write the export: no bucket policy statement allows \
+             s3:PutObject to {principal}, and the ACL grants ElastiCache's canonical user no WRITE (ElastiCache User \
+             Guide, \"Exporting a backup\"; this project's Terraform writes that policy)"
+        ),
+        source: None,
+    })
+}
+
+#[cfg(test)]
+mod preflight_tests {
+    use super::*;
+
+    fn facts(region: &str, policy: Option<&str>) -> BucketFacts {
+        BucketFacts {
+            region: region.into(),
+            policy: policy.map(str::to_string),
+            ..BucketFacts::default()
+        }
+    }
+
+    const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+        "Principal":{"Service":"us-east-1.elasticache-snapshot.amazonaws.com"},
+        "Action":["s3:PutObject","s3:GetObject","s3:ListBucket","s3:GetBucketAcl"],
+        "Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"]}]}"#;
+
+    #[test]
+    fn a_bucket_whose_policy_lets_elasticache_write_passes() {
+        assert_eq!(
+            preflight("b", &facts("us-east-1", Some(POLICY)), "us-east-1").unwrap(),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn the_older_acl_grant_passes_too() {
+        let f = BucketFacts {
+            acl_writers: vec![ELASTICACHE_CANONICAL_ID.into()],
+            ..facts("us-east-1", None)
+        };
+        assert!(preflight("b", &f, "us-east-1").is_ok());
+    }
+
+    #[test]
+    fn another_region_is_invalid_input_naming_both_regions() {
+        let err = preflight("b", &facts("eu-west-1", Some(POLICY)), "us-east-1").unwrap_err();
+        assert_eq!(err.error_type(), "InvalidInput");
+        let text = err.to_string();
+        assert!(
+            text.contains("bucket") && text.contains("eu-west-1") && text.contains("us-east-1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn no_grant_for_elasticache_is_export_rejected() {
+        for policy in [
+            None,
+            Some(POLICY.replace("us-east-1.elasticache", "eu-west-1.elasticache")),
+            Some(POLICY.replace("\"Allow\"", "\"Deny\"")),
+            Some(POLICY.replace("\"s3:PutObject\",", "")),
+            Some("not json".to_string()),
+        ] {
+            let err =
+                preflight("b", &facts("us-east-1", policy.as_deref()), "us-east-1").unwrap_err();
+            assert_eq!(err.error_type(), "ExportRejected", "{policy:?}");
+            assert!(
+                err.to_string()
+                    .contains("us-east-1.elasticache-snapshot.amazonaws.com")
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreadable_policy_warns_instead_of_refusing() {
+        let f = BucketFacts {
+            unreadable: vec!["GetBucketPolicy s3://b: AccessDenied".into()],
+            ..facts("us-east-1", None)
+        };
+        let warnings = preflight("b", &f, "us-east-1").unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("AccessDenied"));
     }
 }

@@ -23,6 +23,7 @@ pub mod error;
 pub mod export;
 pub mod input;
 pub mod manifest;
+pub mod metrics;
 pub mod naming;
 pub mod poll;
 pub mod ports;

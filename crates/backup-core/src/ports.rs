@@ -330,6 +330,35 @@ pub struct NodeAccess {
     pub auth: Option<Secret>,
 }
 
+/// What S3 says about an export bucket, for the preflight before any snapshot is taken
+/// ([`crate::export::preflight`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BucketFacts {
+    /// `GetBucketLocation`'s `LocationConstraint`, normalized: `us-east-1` for the empty answer, `eu-west-1` for `EU`.
+    pub region: String,
+    /// The bucket policy JSON (`GetBucketPolicy`); `None` when the bucket has none (`NoSuchBucketPolicy`).
+    pub policy: Option<String>,
+    /// Canonical user ids granted `WRITE` or `FULL_CONTROL` by the bucket ACL (`GetBucketAcl`).
+    pub acl_writers: Vec<String>,
+    /// What could not be read (AccessDenied on GetBucketPolicy / GetBucketAcl): the check is then skipped, with a
+    /// warning, rather than refusing a bucket that may be fine.
+    pub unreadable: Vec<String>,
+}
+
+/// The export bucket, read before anything is created.
+#[async_trait]
+pub trait ExportBucket: Send + Sync {
+    /// `HeadBucket` (with `ExpectedBucketOwner` = `expected_owner` when given), then `GetBucketLocation`,
+    /// `GetBucketPolicy` and `GetBucketAcl`. Errors: `InvalidInput` (field `bucket`) when the bucket does not exist,
+    /// `ExportRejected` when it belongs to another account or the function may not see it (403), `Throttled`,
+    /// `AwsError`.
+    async fn bucket_facts(
+        &self,
+        bucket: &str,
+        expected_owner: Option<&str>,
+    ) -> Result<BucketFacts, BackupError>;
+}
+
 /// Reads whole objects (manifests), for the restore.
 #[async_trait]
 pub trait ObjectReader: Send + Sync {

@@ -802,7 +802,7 @@ pub fn new_group(
 /// The AUTH token named by `request.authTokenSecretArn`, read from `secrets`; `None` when the request names none.
 ///
 /// # Errors
-/// `AwsError` naming the secret (never its value) when it cannot be read or is empty.
+/// `AwsError` naming the secret (never its value) when it cannot be read, `AwsRejected` when it is empty.
 pub async fn auth_token<K: crate::ports::Secrets + ?Sized>(
     request: &RestoreRequest,
     secrets: &K,
@@ -819,7 +819,7 @@ pub async fn auth_token<K: crate::ports::Secrets + ?Sized>(
         })?;
     let value = value.trim().to_string();
     if value.is_empty() {
-        return Err(BackupError::AwsError {
+        return Err(BackupError::AwsRejected {
             message: format!("GetSecretValue {arn}: the secret is empty"),
             source: None,
         });

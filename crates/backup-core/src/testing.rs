@@ -356,6 +356,9 @@ pub struct FakeExportStore {
     pub contents: Arc<Mutex<ObjectContents>>,
     /// Errors to return, in order, from `list`.
     pub fail_next: Arc<Mutex<VecDeque<BackupError>>>,
+    /// What `bucket_facts` answers per bucket; an existing bucket without an entry is in `us-east-1` with the
+    /// export policy for that region.
+    pub facts: Arc<Mutex<HashMap<String, BucketFacts>>>,
 }
 
 impl FakeExportStore {
@@ -427,6 +430,30 @@ impl ExportStore for FakeExportStore {
             .unwrap()
             .insert((bucket.into(), key.into()), body.into_bytes());
         Ok(())
+    }
+}
+
+#[async_trait]
+impl ExportBucket for FakeExportStore {
+    async fn bucket_facts(
+        &self,
+        bucket: &str,
+        _expected_owner: Option<&str>,
+    ) -> Result<BucketFacts, BackupError> {
+        if let Some(f) = self.facts.lock().unwrap().get(bucket) {
+            return Ok(f.clone());
+        }
+        if !self.buckets.lock().unwrap().contains_key(bucket) {
+            return Err(BackupError::invalid_input(
+                "bucket",
+                format!("bucket {bucket} does not exist (HeadBucket: 404)"),
+            ));
+        }
+        Ok(BucketFacts {
+            region: "us-east-1".into(),
+            acl_writers: vec![crate::export::ELASTICACHE_CANONICAL_ID.into()],
+            ..BucketFacts::default()
+        })
     }
 }
 

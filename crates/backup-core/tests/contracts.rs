@@ -3,7 +3,9 @@
 //!
 //! (a) every name in any `ErrorEquals` (Retry or Catch) that is not `States.*` or `Lambda.*` is an `error_type` the
 //!     Rust code can produce ([`BackupError::ERROR_TYPES`], derived from the enum);
-//! (b) every Task retries `ClusterBusy` and `Throttled`;
+//! (b) every Task retries `ClusterBusy`, `Throttled` and the transient `AwsError` (5xx, timeouts), and the
+//!     CreateSnapshot Task (idempotent by its deterministic snapshot name) also `States.Timeout`; no state reads a
+//!     caught error's `Cause` or `Error` except through a default (`States.JsonMerge`), since a cause may be absent;
 //! (c) every value a Choice state compares a string with is one the Rust enum behind that path serializes to.
 //!
 //! (d), Task resources ⇔ Terraform functions ⇔ function crates, is `local/checks/test_consistency.py`.
@@ -112,13 +114,60 @@ fn every_task_retries_cluster_busy_and_throttled() {
     assert!(!tasks.is_empty(), "no Task state found");
     for (at, state) in tasks {
         let retried = error_names(&state["Retry"]);
-        for name in ["ClusterBusy", "Throttled"] {
+        for name in ["ClusterBusy", "Throttled", "AwsError"] {
             assert!(
                 retried.iter().any(|r| r == name),
                 "{at} does not retry {name}"
             );
         }
     }
+}
+
+#[test]
+fn create_snapshot_retries_its_own_timeout() {
+    let states = all_states();
+    let (at, create) = states
+        .iter()
+        .find(|(at, _)| at.ends_with(": CreateSnapshot"))
+        .expect("the backup state machine has a CreateSnapshot state");
+    assert!(
+        error_names(&create["Retry"])
+            .iter()
+            .any(|n| n == "States.Timeout"),
+        "{at} does not retry States.Timeout"
+    );
+}
+
+#[test]
+fn no_state_reads_a_caught_cause_without_a_default() {
+    let mut read = 0;
+    for (at, state) in all_states() {
+        let text = state["Parameters"].to_string();
+        for field in ["Cause", "Error"] {
+            let bare = format!("$.failure.{field}");
+            if text.contains(&bare) {
+                read += 1;
+                assert!(
+                    text.contains("States.JsonMerge") || at.contains("Describe"),
+                    "{at} reads {bare} straight from a Catch result; a cause may be absent"
+                );
+            }
+        }
+        // The Catch result itself must reach the Describe*Failure state only through the default.
+        if state["Type"] == "Pass"
+            && state["Parameters"]["failure.$"].is_string()
+            && !state["Parameters"]["failure.$"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("States.JsonMerge(")
+        {
+            panic!("{at} passes the Catch result on without the default Cause");
+        }
+    }
+    assert!(
+        read > 0,
+        "no state reads a caught error: the walk is broken"
+    );
 }
 
 /// (variable, operator, value) of every string comparison in a Choice rule, `And`/`Or`/`Not` included.

@@ -2,8 +2,9 @@
 //! this run's own snapshot (a retried step or a duplicated start of the execution finds it by its deterministic
 //! name). Which node, and what cannot be backed up, is decided by [`backup_core::target`].
 
+use backup_core::export;
 use backup_core::poll::next_wait_seconds;
-use backup_core::ports::{CreateOutcome, Snapshots};
+use backup_core::ports::{CreateOutcome, ExportBucket, Snapshots};
 use backup_core::run::{Poll, SnapshotProgress, SnapshotStatus, Source};
 use backup_core::target::{self, Resolved};
 use backup_core::{BackupError, BackupRun, Clock, Deps, input, naming};
@@ -17,13 +18,16 @@ pub const STEP: &str = "CreateSnapshot";
 /// `source`, `snapshot` (status `creating`, deadline) and `poll.waitSeconds` set.
 ///
 /// # Errors
-/// `InvalidInput`, `TargetNotFound`, `NotSupported`, `ClusterBusy`, `SnapshotQuotaExceeded`, `SnapshotFailed` (a
+/// `InvalidInput` (also: the bucket does not exist or is in another region), `ExportRejected` (the bucket is another
+/// account's, or does not let ElastiCache write: checked before anything is created), `TargetNotFound`,
+/// `NotSupported`, `ClusterBusy`, `SnapshotQuotaExceeded`, `SnapshotFailed` (a
 /// snapshot of this run's name belongs to another target), `Throttled`, `AwsError`.
 #[tracing::instrument(skip_all, fields(execution = %event.payload.execution.name))]
-pub async fn function_handler<S: Snapshots, C: Clock>(
+pub async fn function_handler<S: Snapshots, E: ExportBucket, C: Clock>(
     event: LambdaEvent<BackupRun>,
-    deps: &Deps<S, (), (), C>,
+    deps: &Deps<S, E, (), C>,
 ) -> Result<BackupRun, BackupError> {
+    let account = account_of(&event.context.invoked_function_arn);
     let mut run = event.payload;
     let started = deps.clock.now();
     let req = input::validate(&run.input, &deps.config)?;
@@ -39,6 +43,15 @@ pub async fn function_handler<S: Snapshots, C: Clock>(
 
     let resolution = target::resolve(&req.target, &deps.snapshots).await?;
     let mut warnings = resolution.warnings;
+    // Preflight, before anything is created: a bucket ElastiCache cannot export to would otherwise be found only
+    // after a snapshot was taken (kept, and one of the node's 20 manual snapshots a day spent, every night).
+    let facts = deps
+        .exports
+        .bucket_facts(&req.bucket, account.as_deref())
+        .await?;
+    if let Some(region) = &deps.config.region {
+        warnings.extend(export::preflight(&req.bucket, &facts, region)?);
+    }
     let (status, resumed, source) = start_or_resume(
         &snapshot_name,
         &resolution.resolved,
@@ -59,6 +72,16 @@ pub async fn function_handler<S: Snapshots, C: Clock>(
     }
 
     let now = deps.clock.now();
+    if !resumed {
+        // Per-target staleness alarms count started runs (embedded metric format: one line on stdout).
+        let target = source
+            .replication_group_id
+            .as_deref()
+            .or(source.cache_cluster_id.as_deref())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        println!("{}", backup_core::metrics::run_started(&target, now));
+    }
     let timeout = req.snapshot_timeout_seconds;
     run.snapshot = Some(SnapshotProgress {
         status,
@@ -78,6 +101,14 @@ pub async fn function_handler<S: Snapshots, C: Clock>(
     run.request = Some(req);
     run.record_timing(STEP, started, deps.clock.now());
     Ok(run)
+}
+
+/// The account id of the function's ARN (`arn:aws:lambda:<region>:<account>:function:<name>`), when it is one: the
+/// export bucket must belong to it (`ExpectedBucketOwner`).
+fn account_of(function_arn: &str) -> Option<String> {
+    let account = function_arn.split(':').nth(4)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| account.to_string())
 }
 
 /// Resumes this run's snapshot if it exists (also when a duplicate wins the race to create it), else creates one
@@ -120,7 +151,7 @@ mod tests {
     use backup_core::naming::TargetKind;
     use backup_core::ports::SnapshotInfo;
     use backup_core::run::{ClusterMode, NodeRole};
-    use backup_core::testing::{FakeSnapshots, FixedClock};
+    use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
     use time::macros::datetime;
 
@@ -130,10 +161,10 @@ mod tests {
         include_str!("../../../events/create-snapshot/cluster-mode-enabled.json");
     const INVALID_EVENT: &str = include_str!("../../../events/create-snapshot/invalid-input.json");
 
-    fn deps(snapshots: FakeSnapshots) -> Deps<FakeSnapshots, (), (), FixedClock> {
+    fn deps(snapshots: FakeSnapshots) -> Deps<FakeSnapshots, FakeExportStore, (), FixedClock> {
         Deps {
             snapshots,
-            exports: (),
+            exports: FakeExportStore::with_bucket("acme-cache-backups"),
             verifier: (),
             clock: FixedClock::at(datetime!(2026-11-22 03:00:05 UTC)),
             probe: (),
@@ -146,7 +177,9 @@ mod tests {
         LambdaEvent::new(serde_json::from_str(json).unwrap(), Context::default())
     }
 
-    fn orders(members: &[(&str, &str, &str)]) -> Deps<FakeSnapshots, (), (), FixedClock> {
+    fn orders(
+        members: &[(&str, &str, &str)],
+    ) -> Deps<FakeSnapshots, FakeExportStore, (), FixedClock> {
         deps(FakeSnapshots::cluster_mode_disabled("orders", members))
     }
 
@@ -182,6 +215,61 @@ mod tests {
         assert_eq!(run.export_name, run.snapshot_name);
         assert!(run.warnings.is_empty(), "{:?}", run.warnings);
         assert_eq!(run.timings[STEP].invocations, 1);
+    }
+
+    #[tokio::test]
+    async fn a_bucket_elasticache_cannot_export_to_is_refused_before_any_snapshot() {
+        use backup_core::ports::BucketFacts;
+        // Missing bucket: InvalidInput naming the field.
+        let mut d = orders(&[
+            ("orders-001", "primary", "available"),
+            ("orders-002", "replica", "available"),
+        ]);
+        d.exports = FakeExportStore::default();
+        let err = function_handler(event(CMD_EVENT), &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "InvalidInput");
+        assert!(err.to_string().contains("bucket"), "{err}");
+        assert!(d.snapshots.calls_of("CreateSnapshot").is_empty());
+
+        // Present, in the region, but no grant for ElastiCache: ExportRejected.
+        let mut d = orders(&[
+            ("orders-001", "primary", "available"),
+            ("orders-002", "replica", "available"),
+        ]);
+        d.config.region = Some("us-east-1".into());
+        d.exports.facts.lock().unwrap().insert(
+            "acme-cache-backups".into(),
+            BucketFacts {
+                region: "us-east-1".into(),
+                ..BucketFacts::default()
+            },
+        );
+        let err = function_handler(event(CMD_EVENT), &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "ExportRejected", "{err}");
+        assert!(d.snapshots.calls_of("CreateSnapshot").is_empty());
+
+        // In another region: InvalidInput.
+        let mut d = orders(&[
+            ("orders-001", "primary", "available"),
+            ("orders-002", "replica", "available"),
+        ]);
+        d.config.region = Some("eu-west-1".into());
+        let err = function_handler(event(CMD_EVENT), &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "InvalidInput", "{err}");
+        assert!(d.snapshots.calls_of("CreateSnapshot").is_empty());
+    }
+
+    #[test]
+    fn the_account_comes_from_the_function_arn() {
+        assert_eq!(
+            account_of("arn:aws:lambda:us-east-1:123456789012:function:create-snapshot").as_deref(),
+            Some("123456789012")
+        );
+        assert_eq!(account_of(""), None);
+        assert_eq!(
+            account_of("arn:aws:lambda:us-east-1:local:function:x"),
+            None
+        );
     }
 
     #[tokio::test]

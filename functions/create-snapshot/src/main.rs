@@ -1,7 +1,7 @@
 //! `create-snapshot`: validates the execution input, picks the node to snapshot and calls CreateSnapshot.
 //! Configuration: see [`backup_core::Config`] (`BACKUP_BUCKET`, `SNAPSHOT_TIMEOUT_SECONDS`, `EXPORT_TIMEOUT_SECONDS`).
 
-use backup_core::aws::ElastiCacheSnapshots;
+use backup_core::aws::{ElastiCacheSnapshots, S3ExportStore};
 use backup_core::{Config, Deps, SystemClock};
 use lambda_runtime::{Error, run, service_fn, tracing};
 
@@ -15,7 +15,7 @@ async fn main() -> Result<(), Error> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let deps = Deps {
         snapshots: ElastiCacheSnapshots::new(aws_sdk_elasticache::Client::new(&sdk)),
-        exports: (),
+        exports: S3ExportStore::new(aws_sdk_s3::Client::new(&sdk)),
         verifier: (),
         clock: SystemClock,
         probe: (),

@@ -69,6 +69,13 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
         at: deps.clock.now(),
     });
     run.record_timing(STEP, started, deps.clock.now());
+    // The backup is verified and complete: the per-target staleness alarm and the dashboard count this line.
+    if let Some(target) = backup_core::metrics::target_of(&run) {
+        println!(
+            "{}",
+            backup_core::metrics::verified_backup(&run, &target, deps.clock.now())
+        );
+    }
     Ok(run)
 }
 

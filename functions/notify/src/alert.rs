@@ -205,10 +205,15 @@ fn parse_sns(message: &str, topic_arn: &str) -> Notice {
             Some("OK") => Some(Action::Resolve),
             _ => None,
         };
+        // A per-target staleness alarm (`<name>-no-verified-backup-<target>`, Terraform) pages under its target's
+        // key, so the target's next successful run resolves it.
+        let target = name
+            .rsplit_once("-no-verified-backup-")
+            .map_or(name, |(_, target)| target);
         return Notice::Snapshot(SnapshotNotice {
             action,
             kind: format!("alarm {}", text("NewStateValue").unwrap_or_default()),
-            target: name.to_string(),
+            target: target.to_string(),
             message: text("AlarmDescription").map(|d| match text("NewStateReason") {
                 Some(r) => format!("{d} {r}"),
                 None => d,
@@ -296,13 +301,75 @@ impl Alert {
     }
 }
 
+/// The target an execution input (or a run document's `input`) names: `replicationGroupId` or `cacheClusterId`,
+/// matched without regard to case or `_`/`-` so that an invalid input (`ReplicationGroupID`, `replication_group_id`)
+/// still keys its incident by the target it meant.
 fn target_of(input: Option<&Value>) -> Option<String> {
     let input = input?;
-    let doc_input = input.get("input").unwrap_or(input);
+    let doc_input = input.get("input").unwrap_or(input).as_object()?;
+    let squash = |k: &str| {
+        k.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    ["replicationgroupid", "cacheclusterid"]
+        .iter()
+        .find_map(|want| {
+            doc_input
+                .iter()
+                .find(|(k, v)| {
+                    squash(k) == *want && v.as_str().is_some_and(|s| !s.trim().is_empty())
+                })
+                .and_then(|(_, v)| v.as_str())
+                .map(|s| s.trim().to_string())
+        })
+}
+
+/// The group (or standalone cluster) a backup run actually read, from the run document's `source` (CreateSnapshot
+/// resolved a member node to its group there).
+fn source_of(doc: Option<&Value>) -> Option<String> {
+    let source = doc?.get("source")?;
     ["replicationGroupId", "cacheClusterId"]
         .iter()
-        .find_map(|k| doc_input.get(*k).and_then(Value::as_str))
+        .find_map(|k| source.get(*k).and_then(Value::as_str))
         .map(str::to_string)
+}
+
+/// Errors of a CreateSnapshot step after which no snapshot can exist (refused before the CreateSnapshot call).
+const REFUSED_BEFORE_CREATE: &[&str] = &[
+    "InvalidInput",
+    "TargetNotFound",
+    "NotSupported",
+    "ExportRejected",
+    "SnapshotQuotaExceeded",
+];
+
+/// The snapshot a failed CreateSnapshot step may have left behind, when the run document does not name it (the step
+/// timed out or crashed after the API call): the name is a pure function of the input's target and the execution id
+/// ([`backup_core::naming::snapshot_name`]), so the alert can name it anyway.
+fn snapshot_name_of_failed_create(
+    n: &ExecutionNotice,
+    step: Option<&str>,
+    error: Option<&str>,
+) -> Option<String> {
+    if step != Some("CreateSnapshot") || error.is_some_and(|e| REFUSED_BEFORE_CREATE.contains(&e)) {
+        return None;
+    }
+    let input = n.input.as_ref()?;
+    let (kind, id) = if let Some(id) = input.get("replicationGroupId").and_then(Value::as_str) {
+        (backup_core::naming::TargetKind::ReplicationGroup, id)
+    } else {
+        (
+            backup_core::naming::TargetKind::CacheCluster,
+            input.get("cacheClusterId").and_then(Value::as_str)?,
+        )
+    };
+    Some(backup_core::naming::snapshot_name(
+        kind,
+        id,
+        &n.execution_arn,
+    ))
 }
 
 /// The source of a restore execution: the input's `replicationGroupId` (a `latest` restore), else the run
@@ -334,30 +401,52 @@ pub fn execution_alert(
     machine: Machine,
 ) -> Option<Alert> {
     let doc = history.and_then(|h| h.run_document.as_ref());
+    // One incident per target: the group the run read (a member node resolved to its group), else the input's
+    // target, lower-cased as the backup does; an input that names no target at all shares one `invalid-input`
+    // incident rather than opening one per execution.
     let target = match machine {
-        Machine::Backup => target_of(n.input.as_ref()).or_else(|| target_of(doc)),
+        Machine::Backup => source_of(doc.or(n.output.as_ref()))
+            .or_else(|| target_of(n.input.as_ref()))
+            .or_else(|| target_of(doc))
+            .map(|t| t.to_ascii_lowercase()),
         Machine::Restore => restore_source_of(n.input.as_ref(), doc.or(n.output.as_ref()))
             .map(|source| format!("drill/{}", source.to_ascii_lowercase())),
     }
-    .unwrap_or_else(|| n.name.clone());
+    .unwrap_or_else(|| match machine {
+        Machine::Backup => "invalid-input".to_string(),
+        Machine::Restore => "drill/invalid-input".to_string(),
+    });
     let noun = match machine {
         Machine::Backup => "ElastiCache backup",
         Machine::Restore => "ElastiCache restore",
     };
+    // Without the history, the step comes from the cause the Describe*Failure state wrote (`<Step> failed for …`).
+    let step = history.and_then(|h| h.failed_state.clone()).or_else(|| {
+        let cause = n.cause.as_deref()?;
+        let (step, _) = cause.split_once(" failed for ")?;
+        (!step.is_empty() && step.chars().all(|c| c.is_ascii_alphanumeric()))
+            .then(|| step.to_string())
+    });
+    let error = history
+        .and_then(|h| h.error.clone())
+        .or_else(|| n.error.clone());
     let snapshot_name = doc
         .or(n.output.as_ref())
         .and_then(|d| d.get("snapshotName"))
         .and_then(Value::as_str)
-        .map(str::to_string);
+        .map(str::to_string)
+        .or_else(|| {
+            (machine == Machine::Backup && n.status != "SUCCEEDED")
+                .then(|| snapshot_name_of_failed_create(n, step.as_deref(), error.as_deref()))
+                .flatten()
+        });
     let base = Alert {
         action: Action::Trigger,
         target: target.clone(),
         region: n.region.clone(),
         title: String::new(),
-        step: history.and_then(|h| h.failed_state.clone()),
-        error: history
-            .and_then(|h| h.error.clone())
-            .or_else(|| n.error.clone()),
+        step,
+        error,
         cause: history
             .and_then(FailureContext::best_cause)
             .or_else(|| n.cause.clone()),
@@ -405,7 +494,10 @@ pub fn snapshot_alert(n: &SnapshotNotice) -> Option<Alert> {
     let alarm = n.kind.starts_with("alarm ");
     let title = match (alarm, action) {
         (true, Action::Resolve) => format!("Backups succeeding again: alarm {} is OK", n.target),
-        (true, _) => format!("No successful ElastiCache backup: alarm {}", n.target),
+        (true, _) => format!(
+            "No verified ElastiCache backup of {} in time (staleness alarm)",
+            n.target
+        ),
         (false, _) => format!(
             "ElastiCache {}: {}",
             n.kind.trim_start_matches("ElastiCache:"),

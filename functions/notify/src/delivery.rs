@@ -81,11 +81,35 @@ async fn post_once(
 }
 
 /// POSTs `body` to `url` until the answer is `accepted`, a final refusal, or the attempts run out. `secrets` (the
-/// URL itself when it is one, a routing key in the body) never appear in an error or a log line.
+/// URL itself when it is one, a routing key in the body) never appear in an error or a log line. With a `deadline`
+/// (the function's remaining time, less a margin), it stops there with a transient error.
 ///
 /// # Errors
 /// The last [`SinkError`].
 pub async fn post_json(
+    http: &reqwest::Client,
+    url: &str,
+    body: &Value,
+    accepted: u16,
+    policy: RetryPolicy,
+    secrets: &[&str],
+    deadline: Option<tokio::time::Instant>,
+) -> Result<(), SinkError> {
+    let attempts = attempt_with_retries(http, url, body, accepted, policy, secrets);
+    match deadline {
+        None => attempts.await,
+        Some(at) => tokio::time::timeout_at(at, attempts)
+            .await
+            .unwrap_or_else(|_| {
+                Err(SinkError::Transient {
+                    message: "gave up: the function's time budget for delivery ran out".into(),
+                    retry_after_seconds: None,
+                })
+            }),
+    }
+}
+
+async fn attempt_with_retries(
     http: &reqwest::Client,
     url: &str,
     body: &Value,
@@ -175,7 +199,7 @@ mod tests {
         let secrets = secrets_of(&refused);
         let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
         errors.push(
-            post_json(&http, &refused, &body, 202, policy(), &refs)
+            post_json(&http, &refused, &body, 202, policy(), &refs, None)
                 .await
                 .unwrap_err(),
         );
@@ -200,7 +224,7 @@ mod tests {
             let secrets = secrets_of(&url);
             let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
             errors.push(
-                post_json(&http, &url, &body, 202, policy(), &refs)
+                post_json(&http, &url, &body, 202, policy(), &refs, None)
                     .await
                     .unwrap_err(),
             );

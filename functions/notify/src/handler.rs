@@ -10,9 +10,12 @@ use crate::alert::{self, Action, Alert, Notice};
 use crate::delivery::{RetryPolicy, post_json};
 use crate::error::{NotifyError, SinkError};
 use crate::history::ExecutionHistory;
+use crate::ledger::{DeliveryLedger, Ledger, NoDurableStore};
 use crate::pagerduty;
 use crate::secrets::{CachedSecret, Secrets};
 use crate::slack;
+use backup_core::BackupError;
+use backup_core::ports::Snapshots;
 use lambda_runtime::LambdaEvent;
 
 /// Configuration read once at cold start (see `main.rs` for the variables).
@@ -63,6 +66,11 @@ pub struct Deps<H, S> {
     config: Config,
     slack_url: CachedSecret,
     pagerduty_key: CachedSecret,
+    /// Reads ElastiCache to map a node or a snapshot to its replication group (one incident per group); without
+    /// it, targets are only lower-cased.
+    lookup: Option<Box<dyn Snapshots>>,
+    /// Which sinks already accepted which event.
+    ledger: Box<dyn Ledger>,
 }
 
 impl<H: ExecutionHistory, S: Secrets> Deps<H, S> {
@@ -81,16 +89,149 @@ impl<H: ExecutionHistory, S: Secrets> Deps<H, S> {
             secrets,
             http,
             config,
+            lookup: None,
+            ledger: Box::new(DeliveryLedger::<NoDurableStore>::in_memory()),
+        }
+    }
+
+    /// Maps nodes and snapshots to their group with `lookup` (DescribeCacheClusters, DescribeSnapshots).
+    pub fn with_lookup(mut self, lookup: impl Snapshots + 'static) -> Self {
+        self.lookup = Some(Box::new(lookup));
+        self
+    }
+
+    /// Remembers deliveries in `ledger` (see [`crate::ledger`]).
+    pub fn with_ledger(mut self, ledger: impl Ledger + 'static) -> Self {
+        self.ledger = Box::new(ledger);
+        self
+    }
+
+    /// At cold start: reads each configured secret once and warns (never with its value) when one is empty or
+    /// unreadable, so a sink that cannot work shows in the logs before the first alert needs it.
+    pub async fn warm_up(&self) {
+        for (sink, secret) in [
+            ("slack", &self.slack_url),
+            ("pagerduty", &self.pagerduty_key),
+        ] {
+            if secret.is_configured()
+                && let Err(e) = secret.get(&self.secrets).await
+            {
+                tracing::warn!(sink, error = %e, "the sink's secret is empty or unreadable: its alerts will fail");
+            }
         }
     }
 }
 
+/// Where `target` belongs, for the incident key: lower-cased; a member node (`orders-002`) or a snapshot of this
+/// project (`ecb-…`) mapped to its replication group by DescribeCacheClusters / DescribeSnapshots. Lookup failures
+/// keep the lower-cased id (logged).
+async fn normalize_target(target: &str, lookup: Option<&dyn Snapshots>) -> String {
+    let id = target.trim().to_ascii_lowercase();
+    let Some(lookup) = lookup else {
+        return id;
+    };
+    if id.starts_with(&format!("{}-", backup_core::naming::SNAPSHOT_PREFIX)) {
+        match lookup.snapshot(&id).await {
+            Ok(Some(snap)) => {
+                if let Some(owner) = snap.replication_group_id.or(snap.cache_cluster_id) {
+                    return Box::pin(normalize_target(&owner, Some(lookup))).await;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(snapshot = %id, error = %e, "snapshot lookup failed; keyed by its name")
+            }
+        }
+        return id;
+    }
+    match lookup.cache_cluster(&id).await {
+        Ok(node) => node
+            .replication_group_id
+            .map(|g| g.to_ascii_lowercase())
+            .unwrap_or(id),
+        // Not a node: a replication group id (or gone): keep it.
+        Err(BackupError::TargetNotFound { .. }) => id,
+        Err(e) => {
+            tracing::warn!(target = %id, error = %e, "node lookup failed; keyed by the id as given");
+            id
+        }
+    }
+}
+
+/// The id Lambda's retries of this event share: EventBridge's `id`, or the SNS records' `MessageId`s.
+fn event_id(payload: &Value) -> Option<String> {
+    if let Some(id) = payload.get("id").and_then(Value::as_str) {
+        return Some(id.to_string());
+    }
+    let ids: Vec<&str> = payload
+        .get("Records")?
+        .as_array()?
+        .iter()
+        .filter_map(|r| r.get("Sns")?.get("MessageId")?.as_str())
+        .collect();
+    (!ids.is_empty()).then(|| ids.join("+"))
+}
+
+/// When delivery must stop: the function's deadline less a margin for answering and logging; `None` when the
+/// context gives no deadline (tests).
+fn budget_end(context: &lambda_runtime::Context) -> Option<tokio::time::Instant> {
+    const MARGIN_MS: u64 = 3_000;
+    if context.deadline == 0 {
+        return None;
+    }
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_millis() as u64;
+    let left = context
+        .deadline
+        .saturating_sub(now_ms)
+        .saturating_sub(MARGIN_MS);
+    Some(tokio::time::Instant::now() + std::time::Duration::from_millis(left))
+}
+
+/// One sink's result for one alert.
+#[derive(Debug)]
+enum Delivery {
+    /// Not configured, or not for this action.
+    Skipped,
+    /// Accepted now.
+    Sent,
+    /// Accepted by an earlier attempt of this event (the ledger says so): not called again.
+    AlreadySent,
+    /// Failed after its retries.
+    Failed(SinkError),
+}
+
+/// Runs `send` unless the ledger says `key` was delivered; records it when the sink accepts.
+async fn deliver_once<F>(key: Option<String>, ledger: &dyn Ledger, send: F) -> Delivery
+where
+    F: std::future::Future<Output = Option<Result<(), SinkError>>>,
+{
+    if let Some(k) = &key
+        && ledger.delivered(k).await
+    {
+        return Delivery::AlreadySent;
+    }
+    match send.await {
+        None => Delivery::Skipped,
+        Some(Ok(())) => {
+            if let Some(k) = &key {
+                ledger.record(k).await;
+            }
+            Delivery::Sent
+        }
+        Some(Err(e)) => Delivery::Failed(e),
+    }
+}
+
 /// What happened to one alert at one sink.
-fn outcome(r: &Option<Result<(), SinkError>>) -> Value {
-    match r {
-        None => json!("skipped"),
-        Some(Ok(())) => json!("sent"),
-        Some(Err(e)) => json!(format!("failed: {e}")),
+fn outcome(d: &Delivery) -> Value {
+    match d {
+        Delivery::Skipped => json!("skipped"),
+        Delivery::Sent => json!("sent"),
+        Delivery::AlreadySent => json!("already sent"),
+        Delivery::Failed(e) => json!(format!("failed: {e}")),
     }
 }
 
@@ -104,7 +245,7 @@ pub async fn function_handler<H: ExecutionHistory, S: Secrets>(
     event: LambdaEvent<Value>,
     deps: &Deps<H, S>,
 ) -> Result<Value, NotifyError> {
-    let mut alerts = Vec::new();
+    let mut alerts: Vec<Alert> = Vec::new();
     let mut ignored = Vec::new();
     for notice in alert::parse(&event.payload) {
         match notice {
@@ -156,19 +297,39 @@ pub async fn function_handler<H: ExecutionHistory, S: Secrets>(
         }
     }
 
+    for a in &mut alerts {
+        if !a.target.starts_with("drill/") {
+            a.target = normalize_target(&a.target, deps.lookup.as_deref()).await;
+        }
+    }
+
+    let event_id = event_id(&event.payload);
+    let deadline = budget_end(&event.context);
     let mut report = Vec::new();
     let mut failures = Vec::new();
-    for a in &alerts {
+    for (i, a) in alerts.iter().enumerate() {
         tracing::info!(title = %a.title, action = ?a.action, target = %a.target, "alert");
-        let slack = send_slack(a, deps).await;
-        let pd = send_pagerduty(a, deps).await;
+        let key = |sink: &str| event_id.as_ref().map(|id| format!("{id}/{i}/{sink}"));
+        // Both sinks at once, each within what is left of the function's time.
+        let (slack, pd) = tokio::join!(
+            deliver_once(
+                key("slack"),
+                deps.ledger.as_ref(),
+                send_slack(a, deps, deadline)
+            ),
+            deliver_once(
+                key("pagerduty"),
+                deps.ledger.as_ref(),
+                send_pagerduty(a, deps, deadline)
+            ),
+        );
         for (sink, r) in [("slack", &slack), ("pagerduty", &pd)] {
-            if let Some(Err(e)) = r {
+            if let Delivery::Failed(e) = r {
                 tracing::error!(sink, error = %e, "delivery failed");
                 failures.push(format!("{sink}: {e}"));
             }
         }
-        report.push(json!({"title": a.title, "action": format!("{:?}", a.action), "slack": outcome(&slack), "pagerduty": outcome(&pd)}));
+        report.push(json!({"title": a.title, "action": format!("{:?}", a.action), "target": a.target, "dedupKey": a.dedup_key(), "slack": outcome(&slack), "pagerduty": outcome(&pd)}));
     }
     if !failures.is_empty() {
         return Err(NotifyError::Delivery(failures.join("; ")));
@@ -176,7 +337,11 @@ pub async fn function_handler<H: ExecutionHistory, S: Secrets>(
     Ok(json!({"alerts": report, "ignored": ignored}))
 }
 
-async fn send_slack<H, S: Secrets>(a: &Alert, deps: &Deps<H, S>) -> Option<Result<(), SinkError>> {
+async fn send_slack<H, S: Secrets>(
+    a: &Alert,
+    deps: &Deps<H, S>,
+    deadline: Option<tokio::time::Instant>,
+) -> Option<Result<(), SinkError>> {
     if !deps.slack_url.is_configured()
         || (a.action == Action::Resolve && !deps.config.slack_notify_success)
     {
@@ -191,6 +356,7 @@ async fn send_slack<H, S: Secrets>(a: &Alert, deps: &Deps<H, S>) -> Option<Resul
                 200,
                 deps.config.retry,
                 &[url],
+                deadline,
             )
             .await
         }
@@ -201,6 +367,7 @@ async fn send_slack<H, S: Secrets>(a: &Alert, deps: &Deps<H, S>) -> Option<Resul
 async fn send_pagerduty<H, S: Secrets>(
     a: &Alert,
     deps: &Deps<H, S>,
+    deadline: Option<tokio::time::Instant>,
 ) -> Option<Result<(), SinkError>> {
     if !deps.pagerduty_key.is_configured() || a.action == Action::Info {
         return None;
@@ -215,6 +382,7 @@ async fn send_pagerduty<H, S: Secrets>(
                     202,
                     deps.config.retry,
                     &[key],
+                    deadline,
                 )
                 .await
             }
@@ -637,21 +805,22 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_no_success_alarm_pages_and_its_ok_resolves() {
+    async fn the_staleness_alarm_pages_under_its_target_and_its_ok_resolves() {
         let sinks = Sinks::start().await;
         sinks.pd_ok().await;
         function_handler(
-            event("cloudwatch-alarm-no-success.json"),
+            event("cloudwatch-alarm-no-verified-backup.json"),
             &sinks.deps(false, true),
         )
         .await
         .unwrap();
-        let mut ok = event("cloudwatch-alarm-no-success.json");
+        let mut ok = event("cloudwatch-alarm-no-verified-backup.json");
         let mut message: Value =
             serde_json::from_str(ok.payload["Records"][0]["Sns"]["Message"].as_str().unwrap())
                 .unwrap();
         message["NewStateValue"] = json!("OK");
         ok.payload["Records"][0]["Sns"]["Message"] = json!(message.to_string());
+        ok.payload["Records"][0]["Sns"]["MessageId"] = json!("another-message");
         function_handler(ok, &sinks.deps(false, true))
             .await
             .unwrap();
@@ -662,11 +831,12 @@ mod tests {
         assert_eq!(pd[0]["event_action"], "trigger");
         assert_eq!(
             pd[0]["payload"]["summary"],
-            "No successful ElastiCache backup: alarm elasticache-backup-no-successful-backup"
+            "No verified ElastiCache backup of orders in time (staleness alarm)"
         );
+        // The target's key: its next successful execution resolves this incident too.
         assert_eq!(
             pd[0]["dedup_key"],
-            "elasticache-backup/ap-northeast-2/elasticache-backup-no-successful-backup"
+            "elasticache-backup/ap-northeast-2/orders"
         );
         assert_eq!(pd[1]["event_action"], "resolve");
         assert_eq!(pd[1]["dedup_key"], pd[0]["dedup_key"]);
@@ -865,6 +1035,180 @@ mod tests {
         assert_eq!(
             b["payload"]["summary"].as_str().unwrap().chars().count(),
             1024
+        );
+    }
+
+    fn with_payload(file: &str, edit: impl FnOnce(&mut Value)) -> LambdaEvent<Value> {
+        let mut e = event(file);
+        edit(&mut e.payload);
+        e
+    }
+
+    #[tokio::test]
+    async fn a_retried_event_skips_the_sink_that_already_took_it() {
+        let sinks = Sinks::start().await;
+        sinks.slack_ok().await;
+        Mock::given(method("POST"))
+            .and(path("/v2/enqueue"))
+            .respond_with(ResponseTemplate::new(500))
+            .mount(&sinks.server)
+            .await;
+        let deps = sinks.deps(true, true);
+        // Lambda's first attempt and its two retries: the same event.
+        for _ in 0..3 {
+            let err = function_handler(event("sfn-failed.json"), &deps)
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("pagerduty"), "{err}");
+        }
+        assert_eq!(
+            sinks.bodies("/slack").await.len(),
+            1,
+            "one Slack message, not three"
+        );
+        assert_eq!(
+            sinks.bodies("/v2/enqueue").await.len(),
+            9,
+            "3 attempts × 3 invocations"
+        );
+        // Another event is delivered again.
+        let other = with_payload("sfn-failed.json", |p| p["id"] = json!("another-event"));
+        let _ = function_handler(other, &deps).await;
+        assert_eq!(sinks.bodies("/slack").await.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_slow_sink_does_not_starve_the_other_within_the_time_budget() {
+        let sinks = Sinks::start().await;
+        sinks.pd_ok().await;
+        Mock::given(method("POST"))
+            .and(path("/slack/T000/B000/XXXX"))
+            .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "25"))
+            .mount(&sinks.server)
+            .await;
+        let mut deps = sinks.deps(true, true);
+        deps.config.retry.max_retry_after = Duration::from_secs(30);
+        let mut e = event("sfn-failed.json");
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        e.context.deadline = now_ms + 5_000; // 5 s left, 3 s margin: a 2 s budget.
+        let started = std::time::Instant::now();
+        let err = function_handler(e, &deps).await.unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(err.to_string().contains("time budget"), "{err}");
+        assert_eq!(
+            sinks.bodies("/v2/enqueue").await.len(),
+            1,
+            "PagerDuty was paged"
+        );
+    }
+
+    #[tokio::test]
+    async fn one_incident_per_group_whatever_names_it() {
+        use backup_core::testing::FakeSnapshots;
+        let sinks = Sinks::start().await;
+        sinks.pd_ok().await;
+        let lookup = FakeSnapshots::cluster_mode_disabled(
+            "orders",
+            &[
+                ("orders-001", "primary", "available"),
+                ("orders-002", "replica", "available"),
+            ],
+        );
+        let mut deps = sinks.deps(false, true).with_lookup(lookup);
+        deps.history = FakeHistory(None);
+        // The node-keyed ElastiCache event, an upper-case input, and an invalid input that still names the group.
+        let node_event = with_payload("elasticache-snapshot-creation-failed.json", |p| {
+            p["detail"]["SourceIdentifier"] = json!("orders-002");
+        });
+        let upper = with_payload("sfn-failed.json", |p| {
+            p["id"] = json!("e2");
+            p["detail"]["input"] = json!(r#"{"replicationGroupId": "Orders"}"#);
+        });
+        let invalid = with_payload("sfn-failed.json", |p| {
+            p["id"] = json!("e3");
+            p["detail"]["name"] = json!("manual-typo");
+            p["detail"]["input"] = json!(r#"{"ReplicationGroupID": "ORDERS", "bucket": 3}"#);
+        });
+        let success = with_payload("sfn-succeeded.json", |p| {
+            p["id"] = json!("e4");
+            p["detail"]["input"] = json!(r#"{"replicationGroupId": "orders"}"#);
+        });
+        for e in [node_event, upper, invalid, success] {
+            function_handler(e, &deps).await.unwrap();
+        }
+        let pd = sinks.bodies("/v2/enqueue").await;
+        let keys: Vec<_> = pd
+            .iter()
+            .map(|b| b["dedup_key"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            keys,
+            vec!["elasticache-backup/us-east-1/orders"; 4],
+            "{keys:?}"
+        );
+        assert_eq!(pd[3]["event_action"], "resolve");
+        // An input that names no target shares one incident, not one per execution.
+        let nameless = with_payload("sfn-failed.json", |p| {
+            p["id"] = json!("e5");
+            p["detail"]["input"] = json!(r#"{"bucket": "b"}"#);
+        });
+        function_handler(nameless, &deps).await.unwrap();
+        let pd = sinks.bodies("/v2/enqueue").await;
+        assert_eq!(
+            pd[4]["dedup_key"],
+            "elasticache-backup/us-east-1/invalid-input"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_create_snapshot_timeout_names_the_snapshot_it_may_have_left() {
+        let sinks = Sinks::start().await;
+        sinks.pd_ok().await;
+        let mut deps = sinks.deps(false, true);
+        deps.history = FakeHistory(None); // history unavailable: the event and the cause are all there is
+        let timed_out = with_payload("sfn-failed.json", |p| {
+            p["detail"]["error"] = json!("States.Timeout");
+            p["detail"]["cause"] = json!(
+                "CreateSnapshot failed for execution nightly-2026-11-22: (the error gave no cause)"
+            );
+        });
+        function_handler(timed_out, &deps).await.unwrap();
+        let pd = sinks.bodies("/v2/enqueue").await;
+        let expected = backup_core::naming::snapshot_name(
+            backup_core::naming::TargetKind::ReplicationGroup,
+            "orders",
+            "arn:aws:states:us-east-1:123456789012:execution:elasticache-backup:nightly-2026-11-22",
+        );
+        assert_eq!(
+            pd[0]["payload"]["custom_details"]["snapshot_name"],
+            expected.as_str(),
+            "{}",
+            pd[0]
+        );
+        assert_eq!(pd[0]["payload"]["custom_details"]["step"], "CreateSnapshot");
+        // Refused before the call: no snapshot to name.
+        let refused = with_payload("sfn-failed.json", |p| {
+            p["id"] = json!("e2");
+            p["detail"]["error"] = json!("ExportRejected");
+            p["detail"]["cause"] = json!(
+                "CreateSnapshot failed for execution x: bucket b does not let ElastiCache write"
+            );
+        });
+        function_handler(refused, &deps).await.unwrap();
+        let pd = sinks.bodies("/v2/enqueue").await;
+        assert!(
+            pd[1]["payload"]["custom_details"]
+                .get("snapshot_name")
+                .is_none(),
+            "{}",
+            pd[1]
         );
     }
 }

@@ -9,12 +9,14 @@
 //! | `STATE_MACHINE_ARN` | only this state machine's executions are reported (default: any) |
 //! | `RESTORE_STATE_MACHINE_ARN` | the restore state machine: its executions alert as restores, keyed `drill/<source>` |
 //! | `SLACK_NOTIFY_SUCCESS` | `true` to post succeeded runs to Slack too (default: only PagerDuty resolves) |
+//! | `DELIVERY_LEDGER_BUCKET` | bucket for the delivery ledger (`notify-ledger/…` markers): a retried event skips the sinks that already took it |
 
 mod alert;
 mod delivery;
 mod error;
 mod handler;
 mod history;
+mod ledger;
 mod pagerduty;
 mod secrets;
 mod slack;
@@ -26,7 +28,8 @@ use lambda_runtime::{Error, run, service_fn, tracing};
 
 use crate::handler::{Config, Deps, function_handler};
 use crate::history::SfnHistory;
-use backup_core::aws::SecretsManager;
+use crate::ledger::DeliveryLedger;
+use backup_core::aws::{ElastiCacheSnapshots, S3ExportStore, SecretsManager};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -38,11 +41,21 @@ async fn main() -> Result<(), Error> {
         .user_agent("elasticache-backup-notify")
         .build()
         .expect("HTTP client");
+    let s3 = S3ExportStore::new(aws_sdk_s3::Client::new(&sdk));
+    let ledger = match std::env::var("DELIVERY_LEDGER_BUCKET") {
+        Ok(bucket) if !bucket.trim().is_empty() => DeliveryLedger::with_bucket(s3, bucket),
+        _ => DeliveryLedger::<S3ExportStore>::in_memory(),
+    };
     let deps = Deps::new(
         SfnHistory::new(aws_sdk_sfn::Client::new(&sdk)),
         SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk)),
         http,
         config,
-    );
+    )
+    .with_lookup(ElastiCacheSnapshots::new(aws_sdk_elasticache::Client::new(
+        &sdk,
+    )))
+    .with_ledger(ledger);
+    deps.warm_up().await;
     run(service_fn(|event| function_handler(event, &deps))).await
 }

@@ -247,10 +247,9 @@ impl Snapshots for ElastiCacheSnapshots {
                 source: boxed(err),
             },
             _ => match fallback("CopySnapshot", &subject, err) {
-                // An unmodeled refusal from the service (e.g. AccessDenied) is still a refused export.
-                BackupError::AwsError { message, source }
-                    if source.as_ref().is_some_and(|s| has_code(s.as_ref())) =>
-                {
+                // An unmodeled refusal from the service (4xx, e.g. AccessDenied) is still a refused export; a 5xx
+                // stays the transient AwsError.
+                BackupError::AwsRejected { message, source } => {
                     BackupError::ExportRejected { message, source }
                 }
                 other => other,
@@ -403,12 +402,6 @@ impl Groups for ElastiCacheSnapshots {
             },
         }
     }
-}
-
-fn has_code(e: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
-    e.downcast_ref::<aws_sdk_elasticache::error::SdkError<CopySnapshotError>>()
-        .and_then(|e| e.as_service_error())
-        .is_some_and(|s| aws_smithy_types::error::metadata::ProvideErrorMetadata::code(s).is_some())
 }
 
 fn replication_group_info(rg: &ReplicationGroup) -> ReplicationGroupInfo {
@@ -712,7 +705,7 @@ mod tests {
                         InvalidParameterValueException::builder().build(),
                     )
                 },
-                Some("AwsError"),
+                Some("AwsRejected"),
             ),
             (
                 || CreateSnapshotError::generic(throttling()),
@@ -927,7 +920,7 @@ mod tests {
         );
         assert_eq!(
             c.delete_snapshot("d").await.unwrap_err().error_type(),
-            "AwsError"
+            "AwsRejected"
         );
     }
 }

@@ -9,6 +9,8 @@ pub use elasticache::ElastiCacheSnapshots;
 pub use s3::S3ExportStore;
 pub use secrets::SecretsManager;
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -44,17 +46,38 @@ where
     }
 }
 
-/// The last fallthrough for an SDK error: `Throttled` for throttling codes, `AwsError` otherwise (also used by the
-/// verifier's adapter in `rdb-verify`).
+/// How an SDK call failed, as far as retrying it goes: the HTTP status AWS answered with, if it answered.
+pub trait CallFailure {
+    /// The response's HTTP status; `None` when no response came (timeout, connection or DNS failure).
+    fn http_status(&self) -> Option<u16>;
+}
+
+impl<E> CallFailure for SdkError<E, HttpResponse> {
+    fn http_status(&self) -> Option<u16> {
+        match self {
+            SdkError::ServiceError(_) | SdkError::ResponseError(_) => {
+                self.raw_response().map(|r| r.status().as_u16())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The last fallthrough for an SDK error (also used by the verifier's adapter in `rdb-verify`): `Throttled` for
+/// throttling codes; `AwsRejected` for any other 4xx answer (AccessDenied, a validation error: repeating the call
+/// cannot help); `AwsError` otherwise — a 5xx, a timeout, a connection failure — which the state machines retry.
 pub fn fallback<E>(op: &str, subject: &str, err: E) -> BackupError
 where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    E: ProvideErrorMetadata + CallFailure + std::error::Error + Send + Sync + 'static,
 {
     let message = aws_message(op, subject, &err);
     let throttled = err.code().is_some_and(|c| THROTTLING_CODES.contains(&c));
+    let client_error = err.http_status().is_some_and(|s| (400..500).contains(&s));
     let source: Option<BoxError> = Some(Box::new(err));
     if throttled {
         BackupError::Throttled { message, source }
+    } else if client_error {
+        BackupError::AwsRejected { message, source }
     } else {
         BackupError::AwsError { message, source }
     }

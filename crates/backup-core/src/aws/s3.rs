@@ -6,10 +6,12 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error;
 use time::OffsetDateTime;
 
-use super::{aws_message, fallback};
+use super::{CallFailure, aws_message, fallback};
 use crate::error::BackupError;
-use crate::ports::{ExportStore, ObjectReader, StoredObject};
+use crate::ports::{BucketFacts, ExportBucket, ExportStore, ObjectReader, StoredObject};
 use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::operation::head_bucket::HeadBucketError;
+use aws_sdk_s3::types::Permission;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// S3 adapter. Build once per cold start from the shared `SdkConfig`.
@@ -72,6 +74,93 @@ impl ExportStore for S3ExportStore {
             .await
             .map(|_| ())
             .map_err(|err| fallback("PutObject", &format!("s3://{bucket}/{key}"), err))
+    }
+}
+
+/// `GetBucketLocation`'s answer as a region: empty is `us-east-1`, the legacy `EU` is `eu-west-1` (Amazon S3 API
+/// Reference, GetBucketLocation).
+fn location_region(constraint: Option<&str>) -> String {
+    match constraint.unwrap_or_default() {
+        "" => "us-east-1".to_string(),
+        "EU" => "eu-west-1".to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[async_trait]
+impl ExportBucket for S3ExportStore {
+    #[tracing::instrument(skip(self))]
+    async fn bucket_facts(
+        &self,
+        bucket: &str,
+        expected_owner: Option<&str>,
+    ) -> Result<BucketFacts, BackupError> {
+        let subject = format!("s3://{bucket}");
+        self.client
+            .head_bucket()
+            .bucket(bucket)
+            .set_expected_bucket_owner(expected_owner.map(str::to_string))
+            .send()
+            .await
+            .map_err(|err| match (err.as_service_error(), err.http_status()) {
+                (Some(HeadBucketError::NotFound(_)), _) | (_, Some(404)) => BackupError::invalid_input(
+                    "bucket",
+                    format!("bucket {bucket} does not exist (HeadBucket: 404)"),
+                ),
+                (_, Some(403)) => BackupError::ExportRejected {
+                    message: format!(
+                        "HeadBucket {subject}: 403: the bucket is not in this account{} or the function may not \
+                         read it (s3:ListBucket)",
+                        expected_owner.map(|o| format!(" ({o})")).unwrap_or_default()
+                    ),
+                    source: Some(Box::new(err)),
+                },
+                _ => fallback("HeadBucket", &subject, err),
+            })?;
+        let location = self
+            .client
+            .get_bucket_location()
+            .bucket(bucket)
+            .set_expected_bucket_owner(expected_owner.map(str::to_string))
+            .send()
+            .await
+            .map_err(|err| fallback("GetBucketLocation", &subject, err))?;
+        let mut facts = BucketFacts {
+            region: location_region(location.location_constraint().map(|c| c.as_str())),
+            ..BucketFacts::default()
+        };
+        match self.client.get_bucket_policy().bucket(bucket).send().await {
+            Ok(out) => facts.policy = out.policy().map(str::to_string),
+            Err(err) if err.code() == Some("NoSuchBucketPolicy") => {}
+            Err(err) if err.http_status() == Some(403) => {
+                facts
+                    .unreadable
+                    .push(aws_message("GetBucketPolicy", &subject, &err));
+            }
+            Err(err) => return Err(fallback("GetBucketPolicy", &subject, err)),
+        }
+        match self.client.get_bucket_acl().bucket(bucket).send().await {
+            Ok(out) => {
+                facts.acl_writers = out
+                    .grants()
+                    .iter()
+                    .filter(|g| {
+                        matches!(
+                            g.permission(),
+                            Some(Permission::Write | Permission::FullControl)
+                        )
+                    })
+                    .filter_map(|g| g.grantee()?.id().map(str::to_string))
+                    .collect();
+            }
+            Err(err) if err.http_status() == Some(403) => {
+                facts
+                    .unreadable
+                    .push(aws_message("GetBucketAcl", &subject, &err));
+            }
+            Err(err) => return Err(fallback("GetBucketAcl", &subject, err)),
+        }
+        Ok(facts)
     }
 }
 
@@ -181,7 +270,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn slow_down_is_throttled_and_access_denied_is_aws_error() {
+    async fn slow_down_is_throttled_access_denied_is_rejected_and_a_5xx_is_transient() {
         let slow = mock!(Client::list_objects_v2).then_error(|| {
             ListObjectsV2Error::generic(ErrorMetadata::builder().code("SlowDown").build())
         });
@@ -202,7 +291,17 @@ mod tests {
                 .await
                 .unwrap_err()
                 .error_type(),
-            "AwsError"
+            "AwsRejected"
         );
+        let unavailable = mock!(Client::list_objects_v2).then_http_response(|| {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(503).unwrap(),
+                aws_smithy_types::body::SdkBody::from(
+                    "<Error><Code>ServiceUnavailable</Code><Message>later</Message></Error>",
+                ),
+            )
+        });
+        let err = store(&[&unavailable]).list("b", "e").await.unwrap_err();
+        assert_eq!(err.error_type(), "AwsError", "{err}");
     }
 }
