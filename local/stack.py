@@ -8,14 +8,18 @@ local/sfn/run.mjs, which interprets terraform/backup.asl.json itself.
 from __future__ import annotations
 
 import atexit
+import http.server
 import json
 import os
+import threading
+import uuid
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -135,6 +139,19 @@ class Stack:
                "VERIFY_PART_MIB": "1"}
         if self.default_bucket:
             env["BACKUP_BUCKET"] = self.default_bucket
+        # notify: its secrets in moto's Secrets Manager, its sinks a local recorder (AlertSink); the execution history
+        # is not kept locally (moto answers ExecutionDoesNotExist), so notify alerts from the event itself.
+        self.sink = AlertSink()
+        self.sink.start()
+        secrets = boto3.client("secretsmanager", endpoint_url=self.s3_endpoint, region_name=REGION,
+                               aws_access_key_id="test", aws_secret_access_key="test")
+        secrets.create_secret(Name="ecb-local/slack", SecretString=f"{self.sink.url}/slack/T000/B000/XXXX")
+        secrets.create_secret(Name="ecb-local/pagerduty", SecretString="R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12")
+        env.update({"SLACK_WEBHOOK_SECRET_ARN": "ecb-local/slack",
+                    "PAGERDUTY_ROUTING_KEY_SECRET_ARN": "ecb-local/pagerduty",
+                    "PAGERDUTY_EVENTS_URL": f"{self.sink.url}/v2/enqueue",
+                    "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.s3_endpoint,
+                    "AWS_ENDPOINT_URL_SFN": self.s3_endpoint})
         env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         watch = self._spawn("cargo-lambda-watch", [
             "cargo", "lambda", "watch", "--ignore-changes",
@@ -146,6 +163,8 @@ class Stack:
                  f"ElastiCache {self.elasticache_endpoint}, Lambda {self.lambda_endpoint} (logs in {self.workdir})")
 
     def stop(self) -> None:
+        if getattr(self, "sink", None):
+            self.sink.stop()
         procs, self.procs = self.procs, []
         for _, proc in reversed(procs):
             if proc.poll() is None:
@@ -237,6 +256,39 @@ class Stack:
     def run_execution(self, execution_input: dict, **kwargs) -> dict:
         return self.finish(self.start_execution(execution_input, **kwargs))
 
+    def notify(self, result: dict, execution_input: dict) -> list[dict]:
+        """Feeds the execution's final status as EventBridge delivers it ("Step Functions Execution Status Change")
+        through notify's real code, served by cargo lambda watch; returns what notify sent (Slack and PagerDuty
+        bodies, recorded by the local sink)."""
+        event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Step Functions Execution Status Change",
+                 "source": "aws.states", "account": "123456789012", "region": REGION,
+                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "resources": [result["executionArn"]],
+                 "detail": {"executionArn": result["executionArn"], "name": result["name"],
+                            "stateMachineArn": result["executionArn"].rsplit(":", 1)[0].replace(":execution:", ":stateMachine:"),
+                            "status": result["status"], "input": json.dumps(execution_input),
+                            "output": json.dumps(result["output"]) if result.get("output") is not None else None,
+                            "error": result.get("error"), "cause": result.get("cause")}}
+        if not getattr(self, "_notify_warm", False):
+            # cargo lambda watch builds the function inside its first invocation, which would eat that
+            # invocation's time budget: warm it with an event it acknowledges without sending.
+            self._invoke("notify", {"source": "local.warmup", "detail-type": "warm-up", "detail": {}})
+            self._notify_warm = True
+        start = len(self.sink.received)
+        answer = self._invoke("notify", event)
+        if isinstance(answer, dict) and answer.get("errorType"):
+            raise RuntimeError(f"notify failed: {answer}")
+        return self.sink.received[start:]
+
+    def _invoke(self, function: str, payload: dict):
+        req = urllib.request.Request(f"{self.lambda_endpoint}/2015-03-31/functions/{function}/invocations",
+                                     data=json.dumps(payload).encode(), method="POST",
+                                     headers={"content-type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=300) as r:
+                return json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return json.loads(e.read() or b"null")
+
     # -- invariant -------------------------------------------------------------------------------------------------
     def deletions(self) -> list[dict]:
         """DeleteSnapshot calls made by the handlers (the Rust SDK's User-Agent), from the emulator's journal; tests
@@ -247,6 +299,40 @@ class Stack:
     def assert_no_unsafe_deletion(self) -> None:
         """No source snapshot was deleted unless every shard object of its export was in S3 at that moment."""
         check_deletions(self.deletions())
+
+
+class AlertSink:
+    """A local Slack webhook and PagerDuty Events API: records each POST (path, JSON body) and accepts it."""
+
+    def __init__(self):
+        self.received: list[dict] = []
+        sink = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                sink.received.append({"path": self.path, "body": json.loads(body or b"null")})
+                pd = self.path.startswith("/v2/enqueue")
+                self.send_response(202 if pd else 200)
+                self.end_headers()
+                self.wfile.write(b'{"status":"success"}' if pd else b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def pages(self, since: int = 0) -> list[dict]:
+        return [r["body"] for r in self.received[since:] if r["path"].startswith("/v2/enqueue")]
 
 
 ELASTICACHE_CANONICAL_USER = "540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353"

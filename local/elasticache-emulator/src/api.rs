@@ -90,8 +90,27 @@ async fn query(
     let action = params.get("Action").cloned().unwrap_or_default();
     let injected = app.lock().take_error_fault(&action);
     let result = match injected {
-        Some(err) => Err(err),
-        None => match action.as_str() {
+        Some((err, false)) => Err(err),
+        // The call takes effect, then the caller sees an error (a lost answer).
+        Some((err, true)) => dispatch(&app, &action, &params, &rid, &user_agent)
+            .await
+            .and(Err(err)),
+        None => dispatch(&app, &action, &params, &rid, &user_agent).await,
+    };
+    respond(&action, &rid, result)
+}
+
+async fn dispatch(
+    app: &Arc<App>,
+    action: &str,
+    params: &Params,
+    rid: &str,
+    user_agent: &str,
+) -> Result<String, ApiError> {
+    let (app, params, rid) = (app.clone(), params.clone(), rid.to_string());
+    let user_agent = user_agent.to_string();
+    {
+        match action {
             "DescribeReplicationGroups" => describe_replication_groups(&app, &params, &rid),
             "DescribeCacheClusters" => describe_cache_clusters(&app, &params, &rid),
             "DescribeSnapshots" => describe_snapshots(&app, &params, &rid),
@@ -108,8 +127,11 @@ async fn query(
                 status: 400,
                 message: format!("Unknown action {other:?}."),
             }),
-        },
-    };
+        }
+    }
+}
+
+fn respond(action: &str, rid: &str, result: Result<String, ApiError>) -> Response {
     match result {
         Ok(body) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/xml")], body).into_response(),
         Err(e) => {
@@ -118,7 +140,7 @@ async fn query(
             (
                 status,
                 [(header::CONTENT_TYPE, "text/xml")],
-                xml::error(&e.code, &e.message, e.status < 500, &rid),
+                xml::error(&e.code, &e.message, e.status < 500, rid),
             )
                 .into_response()
         }

@@ -170,6 +170,12 @@ pub enum Fault {
         /// How many calls.
         #[serde(default = "one")]
         times: u32,
+        /// HTTP status instead of the model's (e.g. 500 or 503 for `InternalFailure`, `ServiceUnavailable`).
+        #[serde(default)]
+        status: Option<u16>,
+        /// The call takes effect first, then the error is answered (a lost answer).
+        #[serde(default)]
+        after_effect: bool,
     },
     /// The group or cluster `target` reads `modifying` (CreateSnapshot gets the state error) for `seconds`, or for
     /// its next `reads` status evaluations (deterministic, for tests).
@@ -235,7 +241,7 @@ pub struct State {
     /// Exports started.
     pub exports: Vec<ExportRecord>,
     /// Error faults, in order of injection.
-    pub error_faults: VecDeque<(String, ApiError, u32)>,
+    pub error_faults: VecDeque<(String, ApiError, u32, bool)>,
     /// Busy-until per target.
     pub busy_until: HashMap<String, Instant>,
     /// Remaining busy status evaluations per target.
@@ -287,10 +293,16 @@ impl State {
                 code,
                 message,
                 times,
+                status,
+                after_effect,
             } => {
                 let msg = message.unwrap_or_else(|| format!("injected {code}"));
+                let mut err = ApiError::new(&code, msg);
+                if let Some(status) = status {
+                    err.status = status;
+                }
                 self.error_faults
-                    .push_back((action, ApiError::new(&code, msg), times));
+                    .push_back((action, err, times, after_effect));
             }
             Fault::Busy {
                 target,
@@ -324,14 +336,14 @@ impl State {
     }
 
     /// The injected error for this call of `action`, if any (consumes one use).
-    pub fn take_error_fault(&mut self, action: &str) -> Option<ApiError> {
+    pub fn take_error_fault(&mut self, action: &str) -> Option<(ApiError, bool)> {
         let idx = self
             .error_faults
             .iter()
-            .position(|(a, _, n)| a == action && *n > 0)?;
+            .position(|(a, _, n, _)| a == action && *n > 0)?;
         let entry = &mut self.error_faults[idx];
         entry.2 -= 1;
-        let err = entry.1.clone();
+        let err = (entry.1.clone(), entry.3);
         if entry.2 == 0 {
             self.error_faults.remove(idx);
         }
