@@ -86,7 +86,10 @@ resource "aws_sns_topic" "events" {
   tags = var.tags
 }
 
-data "aws_iam_policy_document" "events_topic" {
+# CloudWatch alarms of this account may publish to each topic (events: staleness; ops: alarms about notify).
+data "aws_iam_policy_document" "alarms_publish" {
+  for_each = { events = aws_sns_topic.events.arn, ops = aws_sns_topic.ops.arn }
+
   statement {
     sid     = "CloudWatchAlarms"
     actions = ["sns:Publish"]
@@ -94,13 +97,17 @@ data "aws_iam_policy_document" "events_topic" {
       type        = "Service"
       identifiers = ["cloudwatch.amazonaws.com"]
     }
-    resources = [aws_sns_topic.events.arn]
+    resources = [each.value]
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [local.account_id]
     }
   }
+}
+
+data "aws_iam_policy_document" "events_topic" {
+  source_policy_documents = [data.aws_iam_policy_document.alarms_publish["events"].json]
 
   statement {
     sid     = "ElastiCacheNotifications"
@@ -210,26 +217,9 @@ resource "aws_sns_topic_subscription" "ops_email" {
   endpoint  = var.ops_alert_email
 }
 
-data "aws_iam_policy_document" "ops_topic" {
-  statement {
-    sid     = "CloudWatchAlarms"
-    actions = ["sns:Publish"]
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
-    }
-    resources = [aws_sns_topic.ops.arn]
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
 resource "aws_sns_topic_policy" "ops" {
   arn    = aws_sns_topic.ops.arn
-  policy = data.aws_iam_policy_document.ops_topic.json
+  policy = data.aws_iam_policy_document.alarms_publish["ops"].json
 }
 
 resource "aws_cloudwatch_metric_alarm" "dead_letters" {

@@ -106,7 +106,7 @@ fn every_error_the_state_machines_match_is_one_the_rust_code_produces() {
 }
 
 #[test]
-fn every_task_retries_cluster_busy_and_throttled() {
+fn every_task_retries_busy_throttled_and_transient_errors() {
     let tasks: Vec<_> = all_states()
         .into_iter()
         .filter(|(_, s)| s["Type"] == "Task")

@@ -95,34 +95,12 @@ pub async fn post_json(
     secrets: &[&str],
     deadline: Option<tokio::time::Instant>,
 ) -> Result<(), SinkError> {
-    let attempts = attempt_with_retries(http, url, body, accepted, policy, secrets);
-    match deadline {
-        None => attempts.await,
-        Some(at) => tokio::time::timeout_at(at, attempts)
-            .await
-            .unwrap_or_else(|_| {
-                Err(SinkError::Transient {
-                    message: "gave up: the function's time budget for delivery ran out".into(),
-                    retry_after_seconds: None,
-                })
-            }),
-    }
-}
-
-async fn attempt_with_retries(
-    http: &reqwest::Client,
-    url: &str,
-    body: &Value,
-    accepted: u16,
-    policy: RetryPolicy,
-    secrets: &[&str],
-) -> Result<(), SinkError> {
     let backoff = ExponentialBuilder::default()
         .with_min_delay(policy.min_delay)
         .with_max_delay(policy.max_delay)
         .with_max_times(policy.attempts.saturating_sub(1))
         .with_jitter();
-    (|| post_once(http, url, body, accepted, secrets))
+    let attempts = (|| post_once(http, url, body, accepted, secrets))
         .retry(backoff)
         .sleep(tokio::time::sleep)
         .when(SinkError::is_transient)
@@ -136,8 +114,18 @@ async fn attempt_with_retries(
             };
             delay.map(|d| retry_after.unwrap_or(d))
         })
-        .notify(|err, delay| tracing::warn!(error = %err, ?delay, "retrying"))
-        .await
+        .notify(|err, delay| tracing::warn!(error = %err, ?delay, "retrying"));
+    match deadline {
+        None => attempts.await,
+        Some(at) => tokio::time::timeout_at(at, attempts)
+            .await
+            .unwrap_or_else(|_| {
+                Err(SinkError::Transient {
+                    message: "gave up: the function's time budget for delivery ran out".into(),
+                    retry_after_seconds: None,
+                })
+            }),
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::nodes;
 use crate::restore;
-use crate::state::{ApiError, ExportRecord, Fault, Group, Node, Snapshot, State};
+use crate::state::{ApiError, Damage, ExportRecord, Fault, Group, Node, Snapshot, State};
 use crate::xml::{self, Xml};
 
 /// Shared application state.
@@ -538,7 +538,7 @@ fn create_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
         }),
     );
     st.snapshots.insert(snap.name.clone(), snap.clone());
-    let min = st.settings.snapshot_min_seconds;
+    let min = st.settings.snapshot_min_seconds + st.slow_snapshot.take().unwrap_or(0.0);
     let body = xml::response("CreateSnapshot", rid, |x| write_snapshot(x, &st, &snap));
     drop(st);
     tokio::spawn(snapshot_worker(app.clone(), snap, plan.fail, min));
@@ -677,7 +677,7 @@ async fn copy_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
             ));
         }
     }
-    let (delay, corrupt, body) = {
+    let (delay, damage, body) = {
         let mut st = app.lock();
         let Some(s) = st.snapshots.get_mut(&source) else {
             return Err(ApiError::new(
@@ -700,7 +700,7 @@ async fn copy_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
             .slow_export
             .take()
             .unwrap_or(st.settings.export_delay_seconds);
-        let corrupt = std::mem::take(&mut st.corrupt_export);
+        let damage = st.damage_export.take();
         st.exports.push(ExportRecord {
             snapshot: source.clone(),
             bucket: bucket.clone(),
@@ -709,7 +709,7 @@ async fn copy_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
         st.log("CopySnapshot", json!({ "snapshotName": source, "target": target, "bucket": bucket, "keys": keys, "delaySeconds": delay }));
         (
             delay,
-            corrupt,
+            damage,
             xml::response("CopySnapshot", rid, |x| write_snapshot(x, &st, &described)),
         )
     };
@@ -719,7 +719,7 @@ async fn copy_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
         bucket,
         keys,
         delay,
-        corrupt,
+        damage,
     ));
     Ok(body)
 }
@@ -731,7 +731,7 @@ async fn export_worker(
     bucket: String,
     keys: Vec<String>,
     delay: f64,
-    corrupt: bool,
+    damage: Option<Damage>,
 ) {
     tokio::time::sleep(Duration::from_secs_f64(delay)).await;
     let mut nodes = snap.nodes.clone();
@@ -742,12 +742,20 @@ async fn export_worker(
             error = Some(format!("no RDB kept for {}", n.cache_cluster_id));
             break;
         };
-        let body = if corrupt && key == &keys[0] {
-            // Injected damage: one byte flipped in the middle of the first object.
+        let damaged = damage.filter(|_| key == &keys[0]);
+        if damaged == Some(Damage::Missing) {
+            continue;
+        }
+        let body = if let Some(damage) = damaged {
+            // Injected damage to the first object.
             match std::fs::read(path) {
                 Ok(mut bytes) => {
                     let mid = bytes.len() / 2;
-                    bytes[mid] ^= 0x5a;
+                    match damage {
+                        Damage::Flipped => bytes[mid] ^= 0x5a,
+                        Damage::Empty => bytes.clear(),
+                        Damage::Truncated | Damage::Missing => bytes.truncate(mid),
+                    }
                     aws_sdk_s3::primitives::ByteStream::from(bytes)
                 }
                 Err(e) => {

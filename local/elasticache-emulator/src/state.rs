@@ -196,12 +196,42 @@ pub enum Fault {
     },
     /// The next export uploads its first object with one byte flipped in the middle (a damaged backup).
     CorruptExport,
+    /// The next export damages its first object in another way: `empty` (0 bytes), `truncated` (the first half),
+    /// `missing` (never uploaded), or `flipped` (as `corruptExport`).
+    DamageExport {
+        /// How.
+        mode: Damage,
+    },
+    /// The next snapshot stays `creating` at least `seconds` (a snapshot stuck past its deadline).
+    SlowSnapshot {
+        /// Seconds.
+        seconds: f64,
+    },
+    /// A failover in `target` (a cluster mode disabled group): its primary and first replica swap roles now.
+    Failover {
+        /// Replication group id.
+        target: String,
+    },
     /// The next export uploads its objects only after `delay_seconds`.
     #[serde(rename_all = "camelCase")]
     SlowExport {
         /// Seconds.
         delay_seconds: f64,
     },
+}
+
+/// How an injected export damages its first object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Damage {
+    /// One byte flipped in the middle.
+    Flipped,
+    /// Zero bytes.
+    Empty,
+    /// The first half only.
+    Truncated,
+    /// Not uploaded at all.
+    Missing,
 }
 
 fn one() -> u32 {
@@ -250,8 +280,10 @@ pub struct State {
     pub fail_snapshot: Vec<String>,
     /// Export delay for the next export.
     pub slow_export: Option<f64>,
-    /// The next export's first object is damaged.
-    pub corrupt_export: bool,
+    /// The next export's first object is damaged, and how.
+    pub damage_export: Option<Damage>,
+    /// Extra seconds the next snapshot stays `creating`.
+    pub slow_snapshot: Option<f64>,
     /// What happened, for tests and the demo.
     pub journal: Vec<Value>,
 }
@@ -279,7 +311,8 @@ impl State {
             busy_reads: std::cell::RefCell::new(HashMap::new()),
             fail_snapshot: Vec::new(),
             slow_export: None,
-            corrupt_export: false,
+            damage_export: None,
+            slow_snapshot: None,
             journal: Vec::new(),
         }
     }
@@ -321,7 +354,21 @@ impl State {
             }
             Fault::FailSnapshot { target } => self.fail_snapshot.push(target),
             Fault::SlowExport { delay_seconds } => self.slow_export = Some(delay_seconds.max(0.0)),
-            Fault::CorruptExport => self.corrupt_export = true,
+            Fault::CorruptExport => self.damage_export = Some(Damage::Flipped),
+            Fault::DamageExport { mode } => self.damage_export = Some(mode),
+            Fault::SlowSnapshot { seconds } => self.slow_snapshot = Some(seconds.max(0.0)),
+            Fault::Failover { target } => {
+                if let Some(g) = self.groups.get_mut(&target) {
+                    for shard in &mut g.shards {
+                        let replica = shard.nodes.iter().position(|n| n.role == "replica");
+                        let primary = shard.nodes.iter().position(|n| n.role == "primary");
+                        if let (Some(r), Some(p)) = (replica, primary) {
+                            shard.nodes[r].role = "primary".into();
+                            shard.nodes[p].role = "replica".into();
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -332,7 +379,8 @@ impl State {
         self.busy_reads.borrow_mut().clear();
         self.fail_snapshot.clear();
         self.slow_export = None;
-        self.corrupt_export = false;
+        self.damage_export = None;
+        self.slow_snapshot = None;
     }
 
     /// The injected error for this call of `action`, if any (consumes one use).
