@@ -74,7 +74,6 @@ MATRIX = [
     ("upper-case target", [], {"replicationGroupId": "CARTS"}, OK, None),
     ("a member node as cacheClusterId", [], {"replicationGroupId": None, "cacheClusterId": "carts-002"}, OK, None),
     ("a deadline past what the execution allows", [], {"snapshotTimeoutSeconds": 604800}, FAILED, "InvalidInput"),
-    ("an unavailable replica", [err("DescribeReplicationGroups", "Throttling", 1)], {}, OK, None),
 ]
 
 
@@ -182,3 +181,14 @@ def test_two_executions_on_one_target_both_end_verified_and_delete_only_their_ow
     assert len(names) == 2, "each execution has its own snapshot"
     for r in results:
         assert_one_page(stack, r, execution_input, "resolve", "carts")
+
+
+def test_an_unavailable_replica_falls_back_to_the_primary_with_a_warning(stack, ec, bucket):
+    execution_input = {"replicationGroupId": "carts", "bucket": bucket}
+    stack.inject({"kind": "busy", "target": "carts-002", "reads": 5})
+    result = stack.run_execution(execution_input)
+    stack.assert_no_unsafe_deletion()
+    assert result["status"] == "SUCCEEDED", result
+    assert result["output"]["source"]["cacheClusterId"] == "carts-001"
+    assert any("no available replica" in w for w in result["output"]["warnings"]), result["output"]["warnings"]
+    assert_one_page(stack, result, execution_input, "resolve", "carts")
