@@ -28,7 +28,7 @@ TF_PLUGIN_DIR := $(shell d=$$(find / -maxdepth 5 -type d -path '*registry.terraf
 endif
 TF_INIT := terraform init -input=false -backend=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
 
-.PHONY: bench fuzz help deps deps-checks demo test unit e2e validate-asl fmt lint contracts machete check build clean tf-fmt tf-validate tf-test checkov plan deploy
+.PHONY: bench bench-cost fuzz help deps deps-checks demo test unit e2e validate-asl fmt lint contracts machete check build clean tf-fmt tf-validate tf-test checkov plan deploy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -100,6 +100,9 @@ bench: deps ## rdb-check vs redis-check-rdb on ~100 MB and ~1 GB RDB files: thro
 	command -v /usr/bin/time >/dev/null || (sudo -n true 2>/dev/null && sudo apt-get install -y -qq time || apt-get install -y -qq time)
 	$(CARGO) build --release -p rdb-check --no-default-features --features cli
 	$(PYTHON) local/bench.py
+
+bench-cost: ## What waiting costs per backup (10-min snapshot + 3-min export): transitions, completion latency, GB-s, with and without history
+	$(CARGO) run -q -p backup-core --example bench_cost
 
 fuzz: ## A short cargo-fuzz run of the RDB parser, seeded with the fixtures (nightly; installs cargo-fuzz; not in CI)
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked

@@ -63,6 +63,8 @@ locals {
         },
         # The preflight before anything is created: HeadBucket (s3:ListBucket), region, policy and ACL of the bucket.
         { sid = "PreflightBucket", actions = ["s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:GetBucketAcl"], resources = [local.bucket_arn] },
+        # The target's previous verified backup (its manifest's timings) plans the polling.
+        { sid = "ReadManifests", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/ecb-*.manifest.json"] },
       ]
     }
     check-snapshot = {

@@ -41,6 +41,7 @@ CORE_HELPERS = {
     r"\btarget::resolve\(|\.choose_node\(|\.adopt\(": CRATES / "backup-core/src/target.rs",
     r"\binspect\(": CRATES / "backup-core/src/export.rs",
     r"\bauth_token\(": CRATES / "backup-core/src/restore.rs",
+    r"\bhistory::previous\(": CRATES / "backup-core/src/history.rs",
 }
 # Calls that reach a port method under another name.
 INDIRECT_CALLS = {r"\.get\(&deps\.secrets\)": "secret_string"}
@@ -217,7 +218,7 @@ def test_derivation_sees_each_step():
     assert handler_actions("create-snapshot", adapters) == {
         "elasticache:DescribeReplicationGroups", "elasticache:DescribeCacheClusters",
         "elasticache:DescribeSnapshots", "elasticache:CreateSnapshot",
-        "s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:GetBucketAcl"}
+        "s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:GetBucketAcl", "s3:GetObject"}
     assert handler_actions("notify", adapters) == {
         "states:GetExecutionHistory", "secretsmanager:GetSecretValue", "elasticache:DescribeCacheClusters",
         "elasticache:DescribeSnapshots", "s3:GetObject", "s3:PutObject"}

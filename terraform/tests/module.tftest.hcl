@@ -111,6 +111,7 @@ run "each_function_policy_allows_exactly_its_calls" {
     condition = toset(flatten([for s in local.functions["create-snapshot"].statements : s.actions])) == toset([
       "elasticache:DescribeReplicationGroups", "elasticache:DescribeCacheClusters", "elasticache:DescribeSnapshots",
       "elasticache:CreateSnapshot", "s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:GetBucketAcl",
+      "s3:GetObject",
     ])
     error_message = "create-snapshot actions (no AddTagsToResource: it sends no tags)."
   }

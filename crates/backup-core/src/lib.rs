@@ -21,6 +21,7 @@ pub mod config;
 pub mod deps;
 pub mod error;
 pub mod export;
+pub mod history;
 pub mod input;
 pub mod manifest;
 pub mod metrics;

@@ -18,6 +18,7 @@
 //!   "export": { "bucket": "…", "status": "complete", "startedAt": "…", "deadline": "…", "completedAt": "…",
 //!               "objects": [ { "key": "ecb-orders-1a2b3c4d-0001.rdb", "sizeBytes": 1234 } ] },
 //!   "cleanup": { "sourceSnapshot": "deleted", "at": "…" },
+//!   "history": { "manifest": "ecb-orders-….manifest.json", "snapshotSeconds": 600, "exportSeconds": 180 },
 //!   "poll": { "waitSeconds": 5, "checks": 3 },
 //!   "timings": { "CreateSnapshot": { "invocations": 1, "firstStartedAt": "…", "lastFinishedAt": "…",
 //!                                    "totalMillis": 120 } },
@@ -73,6 +74,9 @@ pub struct BackupRun {
     /// What happened to the source snapshot at the end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleanup: Option<Cleanup>,
+    /// How long the target's phases took in its previous verified backup (polling plans around it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::history::PhaseHistory>,
     /// Polling state for the Wait states.
     #[serde(default)]
     pub poll: Poll,

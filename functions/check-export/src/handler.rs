@@ -54,7 +54,9 @@ pub async fn function_handler<E: ExportStore, C: Clock>(
     } else {
         progress.status = ExportStatus::Exporting;
         run.poll.checks += 1;
-        run.poll.wait_seconds = next_wait_for(progress.started_at, progress.deadline, now);
+        let expected = run.history.as_ref().and_then(|h| h.export_seconds);
+        run.poll.wait_seconds =
+            next_wait_for(progress.started_at, progress.deadline, now, expected);
         tracing::info!(progress = %assessment.describe(), wait_seconds = run.poll.wait_seconds, "export in progress");
     }
     run.record_timing(STEP, started, deps.clock.now());

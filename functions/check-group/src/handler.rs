@@ -81,7 +81,7 @@ pub async fn function_handler<S: Snapshots, C: Clock>(
         });
     } else {
         run.poll.checks += 1;
-        run.poll.wait_seconds = next_wait_for(progress.requested_at, progress.deadline, now);
+        run.poll.wait_seconds = next_wait_for(progress.requested_at, progress.deadline, now, None);
         tracing::info!(replication_group_id = %id, status = %status, wait_seconds = run.poll.wait_seconds, "restore in progress");
     }
     run.record_timing(STEP, started, deps.clock.now());

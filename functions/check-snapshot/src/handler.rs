@@ -96,7 +96,9 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
                 });
             }
             run.poll.checks += 1;
-            run.poll.wait_seconds = next_wait_for(progress.started_at, progress.deadline, now);
+            let expected = run.history.as_ref().and_then(|h| h.snapshot_seconds);
+            run.poll.wait_seconds =
+                next_wait_for(progress.started_at, progress.deadline, now, expected);
             tracing::info!(
                 status = %status,
                 wait_seconds = run.poll.wait_seconds,

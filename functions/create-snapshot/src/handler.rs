@@ -3,8 +3,9 @@
 //! name). Which node, and what cannot be backed up, is decided by [`backup_core::target`].
 
 use backup_core::export;
-use backup_core::poll::next_wait_seconds;
-use backup_core::ports::{CreateOutcome, ExportBucket, Snapshots};
+use backup_core::history;
+use backup_core::poll::planned_wait_seconds;
+use backup_core::ports::{CreateOutcome, ExportBucket, ExportStore, ObjectReader, Snapshots};
 use backup_core::run::{Poll, SnapshotProgress, SnapshotStatus, Source};
 use backup_core::target::{self, Resolved};
 use backup_core::{BackupError, BackupRun, Clock, Deps, input, naming};
@@ -23,7 +24,11 @@ pub const STEP: &str = "CreateSnapshot";
 /// `NotSupported`, `ClusterBusy`, `SnapshotQuotaExceeded`, `SnapshotFailed` (a
 /// snapshot of this run's name belongs to another target), `Throttled`, `AwsError`.
 #[tracing::instrument(skip_all, fields(execution = %event.payload.execution.name))]
-pub async fn function_handler<S: Snapshots, E: ExportBucket, C: Clock>(
+pub async fn function_handler<
+    S: Snapshots,
+    E: ExportBucket + ExportStore + ObjectReader,
+    C: Clock,
+>(
     event: LambdaEvent<BackupRun>,
     deps: &Deps<S, E, (), C>,
 ) -> Result<BackupRun, BackupError> {
@@ -83,6 +88,14 @@ pub async fn function_handler<S: Snapshots, E: ExportBucket, C: Clock>(
         println!("{}", backup_core::metrics::run_started(&target, now));
     }
     let timeout = req.snapshot_timeout_seconds;
+    // The target's previous verified backup says how long its snapshot and export took: plan the checks around it.
+    let source_id = source
+        .replication_group_id
+        .as_deref()
+        .or(source.cache_cluster_id.as_deref())
+        .unwrap_or(requested_id);
+    let history = history::previous(&deps.exports, &req.bucket, requested_id, source_id).await;
+    let expected = history.as_ref().and_then(|h| h.snapshot_seconds);
     run.snapshot = Some(SnapshotProgress {
         status,
         resumed,
@@ -94,9 +107,10 @@ pub async fn function_handler<S: Snapshots, E: ExportBucket, C: Clock>(
     run.snapshot_name = Some(snapshot_name);
     run.source = Some(source);
     run.poll = Poll {
-        wait_seconds: next_wait_seconds(0, timeout),
+        wait_seconds: planned_wait_seconds(0, timeout, expected),
         checks: 0,
     };
+    run.history = history;
     run.warnings.extend(warnings);
     run.request = Some(req);
     run.record_timing(STEP, started, deps.clock.now());
@@ -177,6 +191,14 @@ mod tests {
         LambdaEvent::new(serde_json::from_str(json).unwrap(), Context::default())
     }
 
+    /// `orders` with an available primary and replica.
+    fn healthy_orders() -> Deps<FakeSnapshots, FakeExportStore, (), FixedClock> {
+        orders(&[
+            ("orders-001", "primary", "available"),
+            ("orders-002", "replica", "available"),
+        ])
+    }
+
     fn orders(
         members: &[(&str, &str, &str)],
     ) -> Deps<FakeSnapshots, FakeExportStore, (), FixedClock> {
@@ -185,10 +207,7 @@ mod tests {
 
     #[tokio::test]
     async fn snapshots_the_available_replica_of_a_cluster_mode_disabled_group() {
-        let d = orders(&[
-            ("orders-001", "primary", "available"),
-            ("orders-002", "replica", "available"),
-        ]);
+        let d = healthy_orders();
         let run = function_handler(event(CMD_EVENT), &d).await.unwrap();
 
         let source = run.source.as_ref().unwrap();
@@ -221,10 +240,7 @@ mod tests {
     async fn a_bucket_elasticache_cannot_export_to_is_refused_before_any_snapshot() {
         use backup_core::ports::BucketFacts;
         // Missing bucket: InvalidInput naming the field.
-        let mut d = orders(&[
-            ("orders-001", "primary", "available"),
-            ("orders-002", "replica", "available"),
-        ]);
+        let mut d = healthy_orders();
         d.exports = FakeExportStore::default();
         let err = function_handler(event(CMD_EVENT), &d).await.unwrap_err();
         assert_eq!(err.error_type(), "InvalidInput");
@@ -232,10 +248,7 @@ mod tests {
         assert!(d.snapshots.calls_of("CreateSnapshot").is_empty());
 
         // Present, in the region, but no grant for ElastiCache: ExportRejected.
-        let mut d = orders(&[
-            ("orders-001", "primary", "available"),
-            ("orders-002", "replica", "available"),
-        ]);
+        let mut d = healthy_orders();
         d.config.region = Some("us-east-1".into());
         d.exports.facts.lock().unwrap().insert(
             "acme-cache-backups".into(),
@@ -249,14 +262,48 @@ mod tests {
         assert!(d.snapshots.calls_of("CreateSnapshot").is_empty());
 
         // In another region: InvalidInput.
-        let mut d = orders(&[
-            ("orders-001", "primary", "available"),
-            ("orders-002", "replica", "available"),
-        ]);
+        let mut d = healthy_orders();
         d.config.region = Some("eu-west-1".into());
         let err = function_handler(event(CMD_EVENT), &d).await.unwrap_err();
         assert_eq!(err.error_type(), "InvalidInput", "{err}");
         assert!(d.snapshots.calls_of("CreateSnapshot").is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_previous_verified_backup_plans_the_first_check() {
+        let d = healthy_orders();
+        let run = function_handler(event(CMD_EVENT), &d).await.unwrap();
+        assert_eq!(run.history, None, "no earlier backup");
+        assert_eq!(run.poll.wait_seconds, backup_core::poll::MIN_WAIT_SECONDS);
+
+        let manifest = serde_json::json!({
+            "manifestVersion": 3, "tool": "elasticache-backup", "snapshotName": "ecb-orders-1", "exportName": "ecb-orders-1",
+            "bucket": "acme-cache-backups",
+            "source": {"replicationGroupId": "orders", "role": "replica", "clusterMode": "disabled", "shardCount": 1},
+            "execution": {"name": "x"},
+            "snapshot": {"status": "available", "resumed": false, "startedAt": "2026-11-21T03:00:00Z",
+                         "deadline": "2026-11-21T04:00:00Z", "availableAt": "2026-11-21T03:10:00Z"},
+            "export": {"startedAt": "2026-11-21T03:10:05Z", "completedAt": "2026-11-21T03:13:05Z"},
+            "verifiedAt": "2026-11-21T03:14:00Z",
+            "totals": {"objects": 0, "keys": 0, "keysWithExpiry": 0, "bytes": 0}, "objects": [], "timings": {}
+        });
+        let d = healthy_orders();
+        d.exports.put_bytes(
+            "acme-cache-backups",
+            "ecb-orders-1.manifest.json",
+            manifest.to_string().into_bytes(),
+            datetime!(2026-11-21 03:14 UTC),
+        );
+        let run = function_handler(event(CMD_EVENT), &d).await.unwrap();
+        let history = run.history.as_ref().unwrap();
+        assert_eq!(
+            (history.snapshot_seconds, history.export_seconds),
+            (Some(600), Some(180))
+        );
+        assert_eq!(
+            run.poll.wait_seconds, 300,
+            "first check at half the expected 600 s"
+        );
     }
 
     #[test]
@@ -359,10 +406,7 @@ mod tests {
 
     #[tokio::test]
     async fn busy_group_maps_to_cluster_busy_without_creating() {
-        let d = orders(&[
-            ("orders-001", "primary", "available"),
-            ("orders-002", "replica", "available"),
-        ]);
+        let d = healthy_orders();
         d.snapshots
             .0
             .lock()
@@ -405,10 +449,7 @@ mod tests {
             },
         ] {
             let name = err.error_type();
-            let d = orders(&[
-                ("orders-001", "primary", "available"),
-                ("orders-002", "replica", "available"),
-            ]);
+            let d = healthy_orders();
             d.snapshots.fail_next("CreateSnapshot", err);
             assert_eq!(
                 function_handler(event(CMD_EVENT), &d)
@@ -443,10 +484,7 @@ mod tests {
             "NotSupported"
         );
 
-        let d = orders(&[
-            ("orders-001", "primary", "available"),
-            ("orders-002", "replica", "available"),
-        ]);
+        let d = healthy_orders();
         d.snapshots
             .0
             .lock()
@@ -463,10 +501,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_repeated_create_resumes_its_own_snapshot() {
-        let d = orders(&[
-            ("orders-001", "primary", "available"),
-            ("orders-002", "replica", "available"),
-        ]);
+        let d = healthy_orders();
         let first = function_handler(event(CMD_EVENT), &d).await.unwrap();
         // The group now reads `snapshotting` because of our own snapshot.
         d.snapshots
@@ -500,10 +535,7 @@ mod tests {
 
     #[tokio::test]
     async fn losing_a_create_race_resumes() {
-        let d = orders(&[
-            ("orders-001", "primary", "available"),
-            ("orders-002", "replica", "available"),
-        ]);
+        let d = healthy_orders();
         // A duplicate of this execution creates the snapshot between our DescribeSnapshots and our CreateSnapshot.
         d.snapshots.insert_snapshot(SnapshotInfo {
             name: our_snapshot_name(),
@@ -527,10 +559,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_snapshot_of_the_same_name_from_another_target_is_not_adopted() {
-        let d = orders(&[
-            ("orders-001", "primary", "available"),
-            ("orders-002", "replica", "available"),
-        ]);
+        let d = healthy_orders();
         d.snapshots.insert_snapshot(SnapshotInfo {
             name: our_snapshot_name(),
             status: "available".into(),
@@ -544,10 +573,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_member_cache_cluster_id_backs_up_its_group_from_a_replica() {
-        let d = orders(&[
-            ("orders-001", "primary", "available"),
-            ("orders-002", "replica", "available"),
-        ]);
+        let d = healthy_orders();
         let mut ev = event(CMD_EVENT);
         ev.payload.input =
             serde_json::json!({"cacheClusterId": "orders-001", "bucket": "acme-cache-backups"});

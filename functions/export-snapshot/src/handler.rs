@@ -6,7 +6,7 @@
 //! by this run is resumed rather than failed; otherwise the refusal is `ExportRejected` with the AWS message kept.
 
 use backup_core::export::{ExportAssessment, inspect};
-use backup_core::poll::next_wait_seconds;
+use backup_core::poll::planned_wait_seconds;
 use backup_core::ports::{ExportStore, Snapshots};
 use backup_core::run::{ExportProgress, ExportStatus};
 use backup_core::{BackupError, BackupRun, Clock, Deps};
@@ -72,7 +72,11 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
     run.poll.wait_seconds = if resumed {
         1
     } else {
-        next_wait_seconds(0, timeout)
+        planned_wait_seconds(
+            0,
+            timeout,
+            run.history.as_ref().and_then(|h| h.export_seconds),
+        )
     };
     tracing::info!(bucket = %request.bucket, export_name = %export_name, resumed, "export started");
     run.record_timing(STEP, started, deps.clock.now());
