@@ -267,3 +267,27 @@ def test_deletions_by_the_handlers_are_told_from_test_clean_up(ec, stack):
              if e["event"] == "DeleteSnapshot" and e["snapshotName"] == name][0]
     assert "Boto3" in entry["userAgent"]
     assert name not in [d["snapshotName"] for d in stack.deletions()]
+
+
+def test_tags_come_from_the_topology(ec):
+    group = ec.describe_replication_groups(ReplicationGroupId="fidelity")["ReplicationGroups"][0]
+    tags = ec.list_tags_for_resource(ResourceName=group["ARN"])["TagList"]
+    assert sorted((t["Key"], t["Value"]) for t in tags) == [("backup", "daily"), ("team", "payments")]
+    solo = ec.describe_cache_clusters(CacheClusterId="solo")["CacheClusters"][0]
+    assert ec.list_tags_for_resource(ResourceName=solo["ARN"])["TagList"] == [{"Key": "backup", "Value": "weekly"}]
+    member = ec.describe_cache_clusters(CacheClusterId="fidelity-001")["CacheClusters"][0]
+    assert ec.list_tags_for_resource(ResourceName=member["ARN"])["TagList"] == []
+    code, _, _ = error_of(ec.list_tags_for_resource,
+                          ResourceName=solo["ARN"].replace(":cluster:solo", ":cluster:nope"))
+    assert code == "CacheClusterNotFound"
+
+
+def test_a_snapshot_can_be_aged_for_tests_of_old_snapshots(ec, stack):
+    name = unique("aged")
+    ec.create_snapshot(CacheClusterId="fidelity-002", SnapshotName=name)
+    wait_status(ec, name)
+    stack.inject({"kind": "ageSnapshot", "name": name, "days": 10})
+    created = ec.describe_snapshots(SnapshotName=name)["Snapshots"][0]["NodeSnapshots"][0]["SnapshotCreateTime"]
+    age_days = (time.time() - created.timestamp()) / 86400
+    assert 9.9 < age_days < 10.1, age_days
+    ec.delete_snapshot(SnapshotName=name)

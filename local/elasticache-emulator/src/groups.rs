@@ -123,7 +123,11 @@ pub async fn start_group(
             shards,
             created: OffsetDateTime::now_utc(),
             status: None,
-            tags: Vec::new(),
+            tags: spec
+                .tags
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         },
         processes,
     ))

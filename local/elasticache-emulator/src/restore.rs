@@ -275,6 +275,7 @@ pub async fn create_replication_group(
         shards,
         replicas_per_shard: replicas,
         data_tiering: false,
+        tags: Default::default(),
     };
     let (body, min_seconds) = {
         let mut st = app.lock();
@@ -486,24 +487,43 @@ pub fn delete_replication_group(app: &Arc<App>, p: &Params, rid: &str) -> Result
 pub fn list_tags_for_resource(app: &Arc<App>, p: &Params, rid: &str) -> Result<String, ApiError> {
     let arn = required(p, "ResourceName")?;
     let st = app.lock();
-    let Some(id) = arn
-        .rsplit_once(":replicationgroup:")
-        .map(|(_, id)| id.to_ascii_lowercase())
-    else {
+    let tags: Vec<(String, String)> = if let Some((_, id)) = arn.rsplit_once(":replicationgroup:") {
+        let id = id.to_ascii_lowercase();
+        st.groups
+            .get(&id)
+            .ok_or_else(|| {
+                ApiError::new(
+                    "ReplicationGroupNotFoundFault",
+                    format!("Replication group {id} not found."),
+                )
+            })?
+            .tags
+            .clone()
+    } else if let Some((_, id)) = arn.rsplit_once(":cluster:") {
+        let id = id.to_ascii_lowercase();
+        if let Some(c) = st.standalone.get(&id) {
+            c.spec.tags.clone().into_iter().collect()
+        } else if st
+            .groups
+            .values()
+            .any(|g| g.shards.iter().any(|s| s.nodes.iter().any(|n| n.cache_cluster_id == id)))
+        {
+            Vec::new() // a member node carries no tags of its own here
+        } else {
+            return Err(ApiError::new(
+                "CacheClusterNotFound",
+                format!("Cache cluster {id} not found."),
+            ));
+        }
+    } else {
         return Err(ApiError::new(
             "InvalidARN",
             format!("{arn} is not a valid ARN."),
         ));
     };
-    let group = st.groups.get(&id).ok_or_else(|| {
-        ApiError::new(
-            "ReplicationGroupNotFoundFault",
-            format!("Replication group {id} not found."),
-        )
-    })?;
     Ok(xml::response("ListTagsForResource", rid, |x| {
         x.open("TagList");
-        for (k, v) in &group.tags {
+        for (k, v) in &tags {
             x.open("Tag").text("Key", k).text("Value", v).close("Tag");
         }
         x.close("TagList");

@@ -207,6 +207,14 @@ pub enum Fault {
         /// Seconds.
         seconds: f64,
     },
+    /// Not a fault: the snapshot `name` reads as created `days` ago (`SnapshotCreateTime`), for tests of what acts on
+    /// old snapshots (a sweeper, retention).
+    AgeSnapshot {
+        /// `SnapshotName`.
+        name: String,
+        /// Days in the past.
+        days: f64,
+    },
     /// A failover in `target` (a cluster mode disabled group): its primary and first replica swap roles now.
     Failover {
         /// Replication group id.
@@ -357,6 +365,15 @@ impl State {
             Fault::CorruptExport => self.damage_export = Some(Damage::Flipped),
             Fault::DamageExport { mode } => self.damage_export = Some(mode),
             Fault::SlowSnapshot { seconds } => self.slow_snapshot = Some(seconds.max(0.0)),
+            Fault::AgeSnapshot { name, days } => {
+                if let Some(s) = self.snapshots.get_mut(&name.to_ascii_lowercase()) {
+                    let age = time::Duration::seconds_f64(days.max(0.0) * 86_400.0);
+                    s.created -= age;
+                    for n in &mut s.nodes {
+                        n.created = n.created.map(|t| t - age);
+                    }
+                }
+            }
             Fault::Failover { target } => {
                 if let Some(g) = self.groups.get_mut(&target) {
                     for shard in &mut g.shards {

@@ -49,6 +49,9 @@ pub struct GroupSpec {
     /// Data tiering enabled.
     #[serde(default)]
     pub data_tiering: bool,
+    /// ElastiCache tags (`ListTagsForResource`), e.g. `tags = { backup = "daily" }`.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 /// One standalone cluster.
@@ -60,6 +63,9 @@ pub struct StandaloneSpec {
     /// `redis`, `valkey` or `memcached`.
     #[serde(default = "default_engine")]
     pub engine: String,
+    /// ElastiCache tags (`ListTagsForResource` of the cluster ARN).
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 fn default_engine() -> String {
