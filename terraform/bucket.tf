@@ -3,8 +3,9 @@
 resource "aws_s3_bucket" "exports" {
   count = var.create_bucket ? 1 : 0
 
-  bucket              = local.bucket_name
-  object_lock_enabled = var.object_lock_days != null
+  bucket = local.bucket_name
+  # Object Lock is enabled by aws_s3_bucket_object_lock_configuration below (PutObjectLockConfiguration works on an
+  # existing versioned bucket), so turning it on later updates the bucket instead of replacing it.
 
   # checkov:skip=CKV_AWS_18:Access logging needs a second bucket the user owns; CloudTrail data events are the better audit trail here.
   # checkov:skip=CKV_AWS_144:Cross-region replication is a user decision (restores need the .rdb in the cluster's region).
@@ -88,12 +89,16 @@ resource "aws_s3_bucket_lifecycle_configuration" "exports" {
 resource "aws_s3_bucket_object_lock_configuration" "exports" {
   count  = var.create_bucket && var.object_lock_days != null ? 1 : 0
   bucket = aws_s3_bucket.exports[0].id
+  # Enables Object Lock on the (versioned) bucket in place; it cannot be turned off again.
+  object_lock_enabled = "Enabled"
   rule {
     default_retention {
       mode = "GOVERNANCE"
       days = var.object_lock_days
     }
   }
+
+  depends_on = [aws_s3_bucket_versioning.exports]
 }
 
 data "aws_iam_policy_document" "exports" {

@@ -119,10 +119,12 @@ data "aws_iam_policy_document" "replication_assume" {
 }
 
 resource "aws_iam_role" "replication" {
-  count              = local.dr ? 1 : 0
-  name               = "${var.name}-replication-${local.region}"
-  assume_role_policy = data.aws_iam_policy_document.replication_assume.json
-  tags               = var.tags
+  count                = local.dr ? 1 : 0
+  name                 = "${var.name}-replication-${local.region}"
+  assume_role_policy   = data.aws_iam_policy_document.replication_assume.json
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "replication" {
@@ -196,9 +198,11 @@ resource "aws_cloudwatch_log_group" "dr_function" {
 resource "aws_iam_role" "dr_function" {
   for_each = local.dr_functions
 
-  name               = "${var.name}-${each.key}-${var.dr_region}"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-  tags               = var.tags
+  name                 = "${var.name}-${each.key}-${var.dr_region}"
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "dr_function" {
@@ -285,10 +289,12 @@ resource "aws_lambda_function" "dr" {
 }
 
 resource "aws_iam_role" "dr_restore_machine" {
-  count              = local.dr ? 1 : 0
-  name               = "${var.name}-restore-machine-${var.dr_region}"
-  assume_role_policy = data.aws_iam_policy_document.states_assume.json
-  tags               = var.tags
+  count                = local.dr ? 1 : 0
+  name                 = "${var.name}-restore-machine-${var.dr_region}"
+  assume_role_policy   = data.aws_iam_policy_document.states_assume.json
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "dr_restore_machine" {

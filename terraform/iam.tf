@@ -11,9 +11,11 @@ data "aws_iam_policy_document" "lambda_assume" {
 resource "aws_iam_role" "function" {
   for_each = local.functions
 
-  name               = "${var.name}-${each.key}"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-  tags               = var.tags
+  name                 = "${var.name}-${each.key}-${local.region}"
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  tags                 = var.tags
 }
 
 # Exactly the calls each handler makes, plus writing its own logs and X-Ray traces.
@@ -76,9 +78,11 @@ data "aws_iam_policy_document" "states_assume" {
 }
 
 resource "aws_iam_role" "state_machine" {
-  name               = "${var.name}-state-machine"
-  assume_role_policy = data.aws_iam_policy_document.states_assume.json
-  tags               = var.tags
+  name                 = "${var.name}-state-machine-${local.region}"
+  assume_role_policy   = data.aws_iam_policy_document.states_assume.json
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  tags                 = var.tags
 }
 
 # What every state machine role needs besides invoking its steps: logging and tracing.
@@ -119,9 +123,11 @@ resource "aws_iam_role_policy" "state_machine" {
 
 # The restore state machine may only invoke the restore steps.
 resource "aws_iam_role" "restore_machine" {
-  name               = "${var.name}-restore-machine"
-  assume_role_policy = data.aws_iam_policy_document.states_assume.json
-  tags               = var.tags
+  name                 = "${var.name}-restore-machine-${local.region}"
+  assume_role_policy   = data.aws_iam_policy_document.states_assume.json
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "restore_machine" {

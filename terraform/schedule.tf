@@ -25,9 +25,11 @@ data "aws_iam_policy_document" "scheduler_assume" {
 resource "aws_iam_role" "scheduler" {
   count = length(var.schedules) + length(var.drills) > 0 ? 1 : 0
 
-  name               = "${var.name}-scheduler"
-  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
-  tags               = var.tags
+  name                 = "${var.name}-scheduler-${local.region}"
+  assume_role_policy   = data.aws_iam_policy_document.scheduler_assume.json
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "scheduler" {

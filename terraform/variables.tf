@@ -4,8 +4,41 @@ variable "name" {
   default     = "elasticache-backup"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,38}[a-z0-9]$", var.name))
-    error_message = "name must be 3-40 characters: lower-case letters, digits and hyphens, starting with a letter."
+    condition     = can(regex("^[a-z][a-z0-9-]{1,31}[a-z0-9]$", var.name))
+    error_message = "name must be 3-33 characters (IAM role names, <name>-<function>-<region>, may have 64; the bucket name, <name>-<account>-<region>, 63): lower-case letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "role_path" {
+  description = "Path of every IAM role the module creates (organisations that require one)."
+  type        = string
+  default     = "/"
+
+  validation {
+    condition     = can(regex("^/([A-Za-z0-9+=,.@_-]+/)*$", var.role_path)) && length(var.role_path) <= 512
+    error_message = "role_path must start and end with / (e.g. /service-roles/), at most 512 characters of letters, digits and +=,.@_-."
+  }
+}
+
+variable "role_permissions_boundary" {
+  description = "ARN of a managed policy set as the permissions boundary of every IAM role the module creates; null = none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.role_permissions_boundary == null ? true : can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/", var.role_permissions_boundary))
+    error_message = "role_permissions_boundary must be an IAM policy ARN (arn:aws:iam::<account>:policy/...) or null."
+  }
+}
+
+variable "secret_recovery_window_days" {
+  description = "Recovery window of the Slack and PagerDuty secrets after a destroy, days: 0 (deleted at once, so the same name can be created again) or 7-30."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
+    error_message = "secret_recovery_window_days must be 0 or from 7 to 30 (Secrets Manager's rule)."
   }
 }
 

@@ -556,3 +556,66 @@ run "a_bad_ops_email_is_rejected" {
   }
   expect_failures = [var.ops_alert_email]
 }
+
+run "roles_carry_the_region_path_and_boundary" {
+  command = plan
+
+  variables {
+    role_path                 = "/service-roles/"
+    role_permissions_boundary = "arn:aws:iam::123456789012:policy/boundary"
+  }
+
+  assert {
+    condition = alltrue(concat(
+      [for r in aws_iam_role.function : endswith(r.name, "-ap-northeast-2") && r.path == "/service-roles/" && r.permissions_boundary == "arn:aws:iam::123456789012:policy/boundary"],
+      [for r in [aws_iam_role.state_machine, aws_iam_role.restore_machine, aws_iam_role.scheduler[0]] : endswith(r.name, "-ap-northeast-2") && r.path == "/service-roles/" && r.permissions_boundary == "arn:aws:iam::123456789012:policy/boundary"],
+    ))
+    error_message = "Every role is named with its region (IAM names are account-wide) and carries the path and boundary."
+  }
+}
+
+run "a_bad_role_path_is_rejected" {
+  command = plan
+  variables {
+    role_path = "service-roles"
+  }
+  expect_failures = [var.role_path]
+}
+
+run "a_name_too_long_for_role_and_bucket_names_is_rejected" {
+  command = plan
+  variables {
+    name = "a-deployment-name-of-34-characters"
+  }
+  expect_failures = [var.name]
+}
+
+run "secrets_take_the_recovery_window" {
+  command = plan
+  variables {
+    secret_recovery_window_days = 0
+  }
+  assert {
+    condition     = aws_secretsmanager_secret.slack_webhook.recovery_window_in_days == 0 && aws_secretsmanager_secret.pagerduty_routing_key.recovery_window_in_days == 0
+    error_message = "Both secrets take secret_recovery_window_days."
+  }
+}
+
+run "a_bad_recovery_window_is_rejected" {
+  command = plan
+  variables {
+    secret_recovery_window_days = 3
+  }
+  expect_failures = [var.secret_recovery_window_days]
+}
+
+run "object_lock_is_a_configuration_not_a_bucket_attribute" {
+  command = plan
+  variables {
+    object_lock_days = 30
+  }
+  assert {
+    condition     = aws_s3_bucket_object_lock_configuration.exports[0].object_lock_enabled == "Enabled" && aws_s3_bucket_object_lock_configuration.exports[0].rule[0].default_retention[0].days == 30
+    error_message = "Object Lock is enabled by the lock configuration (an in-place update), with the default retention."
+  }
+}
