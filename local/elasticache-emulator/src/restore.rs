@@ -503,11 +503,11 @@ pub fn list_tags_for_resource(app: &Arc<App>, p: &Params, rid: &str) -> Result<S
         let id = id.to_ascii_lowercase();
         if let Some(c) = st.standalone.get(&id) {
             c.spec.tags.clone().into_iter().collect()
-        } else if st
-            .groups
-            .values()
-            .any(|g| g.shards.iter().any(|s| s.nodes.iter().any(|n| n.cache_cluster_id == id)))
-        {
+        } else if st.groups.values().any(|g| {
+            g.shards
+                .iter()
+                .any(|s| s.nodes.iter().any(|n| n.cache_cluster_id == id))
+        }) {
             Vec::new() // a member node carries no tags of its own here
         } else {
             return Err(ApiError::new(
