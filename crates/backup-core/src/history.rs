@@ -79,12 +79,10 @@ pub async fn previous<S: ExportStore + ObjectReader + ?Sized>(
         let Ok(m) = Manifest::from_json(&bytes) else {
             continue;
         };
-        let same = m.source.as_ref().is_some_and(|s| {
-            s.replication_group_id
-                .as_deref()
-                .or(s.cache_cluster_id.as_deref())
-                .is_some_and(|id| id.eq_ignore_ascii_case(source_id))
-        });
+        let same = m
+            .source
+            .as_ref()
+            .is_some_and(|s| s.target_id().eq_ignore_ascii_case(source_id));
         if same {
             return Some(PhaseHistory::of_manifest(&object.key, &m));
         }

@@ -22,12 +22,10 @@ pub const KEY_COUNT: &str = "KeyCount";
 
 /// The target a run's metrics are reported under: the source group (or standalone cluster) it read, lower-cased.
 pub fn target_of(run: &BackupRun) -> Option<String> {
-    let source = run.source.as_ref()?;
-    source
-        .replication_group_id
-        .as_deref()
-        .or(source.cache_cluster_id.as_deref())
-        .map(str::to_ascii_lowercase)
+    run.source
+        .as_ref()
+        .map(crate::run::Source::target_id)
+        .filter(|t| !t.is_empty())
 }
 
 fn record(target: &str, at: Timestamp, metrics: &[(&str, &str, u64)]) -> Value {

@@ -322,6 +322,16 @@ impl Source {
             .unwrap_or_else(|| u32::try_from(rg.node_groups.len()).unwrap_or(1))
     }
 
+    /// The group, or else the standalone cluster: the target a backup is kept and reported under (metrics, history,
+    /// incidents), lower-cased as snapshot names are.
+    pub fn target_id(&self) -> String {
+        self.replication_group_id
+            .as_deref()
+            .or(self.cache_cluster_id.as_deref())
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    }
+
     /// The node, or else the group: what messages name as the snapshot's source.
     pub fn name(&self) -> &str {
         self.cache_cluster_id

@@ -77,24 +77,14 @@ pub async fn function_handler<
     }
 
     let now = deps.clock.now();
+    let target_id = source.target_id();
     if !resumed {
         // Per-target staleness alarms count started runs (embedded metric format: one line on stdout).
-        let target = source
-            .replication_group_id
-            .as_deref()
-            .or(source.cache_cluster_id.as_deref())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        println!("{}", backup_core::metrics::run_started(&target, now));
+        println!("{}", backup_core::metrics::run_started(&target_id, now));
     }
     let timeout = req.snapshot_timeout_seconds;
     // The target's previous verified backup says how long its snapshot and export took: plan the checks around it.
-    let source_id = source
-        .replication_group_id
-        .as_deref()
-        .or(source.cache_cluster_id.as_deref())
-        .unwrap_or(requested_id);
-    let history = history::previous(&deps.exports, &req.bucket, requested_id, source_id).await;
+    let history = history::previous(&deps.exports, &req.bucket, requested_id, &target_id).await;
     let expected = history.as_ref().and_then(|h| h.snapshot_seconds);
     run.snapshot = Some(SnapshotProgress {
         status,
