@@ -28,7 +28,7 @@ TF_PLUGIN_DIR := $(shell d=$$(find / -maxdepth 5 -type d -path '*registry.terraf
 endif
 TF_INIT := terraform init -input=false -backend=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
 
-.PHONY: bench bench-cost fuzz help deps deps-checks demo test unit e2e validate-asl fmt lint contracts machete check build clean tf-fmt tf-validate tf-test checkov plan deploy
+.PHONY: publish-artifacts bench bench-cost fuzz help deps deps-checks demo test unit e2e validate-asl fmt lint contracts machete check build clean tf-fmt tf-validate tf-test checkov plan deploy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -113,6 +113,11 @@ build: ## Release zips for Lambda (provided.al2023; ARCH=arm64 or x86_64): targe
 	@bash local/install-deps.sh --cargo-lambda-only
 	rustup target add $(RUST_TARGET)
 	cargo lambda build --release $(LAMBDA_ARCH_FLAG) --output-format zip $(addprefix -p ,$(FUNCTIONS))
+
+PREFIX ?= elasticache-backup/
+publish-artifacts: deps ## Upload the zips of `make build` and their hashes for artifacts_s3_bucket: BUCKET=<bucket> [PREFIX=elasticache-backup/]
+	@test -n "$(BUCKET)" || { echo "publish-artifacts: BUCKET=<bucket> is required (the module's artifacts_s3_bucket)" >&2; exit 2; }
+	$(PYTHON) local/publish_artifacts.py --bucket "$(BUCKET)" --prefix "$(PREFIX)"
 
 INVOKE_PORT ?= 9000
 invoke-%: ## cargo lambda invoke <function> with EVENT=<file> (default: the first of events/<function>/); needs `cargo lambda watch` on INVOKE_PORT

@@ -58,10 +58,10 @@ resource "aws_s3_bucket_lifecycle_configuration" "exports" {
     status = "Enabled"
     filter {}
     expiration {
-      days = var.backup_retention_days
+      days = coalesce(var.backup_retention_days, 35)
     }
     noncurrent_version_expiration {
-      noncurrent_days = var.noncurrent_version_retention_days
+      noncurrent_days = coalesce(var.noncurrent_version_retention_days, 7)
     }
     abort_incomplete_multipart_upload {
       days_after_initiation = 7

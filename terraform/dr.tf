@@ -191,7 +191,8 @@ resource "aws_cloudwatch_log_group" "dr_function" {
 
   name              = "/aws/lambda/${var.name}-${each.key}"
   retention_in_days = var.log_retention_days
-  # checkov:skip=CKV_AWS_158:Logs hold run metadata only (ids, statuses); the default service-side encryption is enough.
+  kms_key_id        = var.dr_logs_kms_key_arn
+  # checkov:skip=CKV_AWS_158:Encrypted with the caller's KMS key when one is given (logs_kms_key_arn); logs hold run metadata only, so the default encryption is the default.
   tags = var.tags
 }
 
@@ -257,10 +258,12 @@ resource "aws_lambda_function" "dr" {
   runtime          = "provided.al2023"
   architectures    = [var.architecture]
   handler          = "bootstrap"
-  filename         = "${local.artifacts_dir}/${each.key}/bootstrap.zip"
-  source_code_hash = try(filebase64sha256("${local.artifacts_dir}/${each.key}/bootstrap.zip"), null)
-  timeout          = each.value.timeout
-  memory_size      = each.value.memory
+  filename         = local.artifacts_from_s3 ? null : local.artifact_zip[each.key]
+  s3_bucket        = var.dr_artifacts_s3_bucket
+  s3_key           = local.artifacts_from_s3 ? local.artifact_key[each.key] : null
+  source_code_hash = local.artifact_hash[each.key]
+  timeout          = coalesce(try(var.function_overrides[each.key].timeout, null), each.value.timeout)
+  memory_size      = coalesce(try(var.function_overrides[each.key].memory_size, null), each.value.memory)
 
   logging_config {
     log_format            = "JSON"
@@ -278,6 +281,13 @@ resource "aws_lambda_function" "dr" {
 
   tracing_config {
     mode = "Active"
+  }
+
+  lifecycle {
+    precondition {
+      condition     = local.artifacts_from_s3 ? var.dr_artifacts_s3_bucket != null : fileexists(local.artifact_zip[each.key])
+      error_message = local.artifacts_from_s3 ? "dr_region with artifacts_s3_bucket needs dr_artifacts_s3_bucket: a bucket in ${var.dr_region} holding the same zips under ${var.artifacts_s3_key_prefix} (Lambda reads code only from its own region)." : "${local.artifact_zip[each.key]} ${local.artifact_missing}."
+    }
   }
 
   # checkov:skip=CKV_AWS_116:Invoked synchronously by Step Functions, which retries and catches their errors.
@@ -321,7 +331,8 @@ resource "aws_cloudwatch_log_group" "dr_restore_machine" {
 
   name              = "/aws/vendedlogs/states/${local.restore_machine}"
   retention_in_days = var.log_retention_days
-  # checkov:skip=CKV_AWS_158:Execution logs hold run metadata only; the default service-side encryption is enough.
+  kms_key_id        = var.dr_logs_kms_key_arn
+  # checkov:skip=CKV_AWS_158:Encrypted with the caller's KMS key when one is given (logs_kms_key_arn); logs hold run metadata only, so the default encryption is the default.
   tags = var.tags
 }
 

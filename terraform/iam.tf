@@ -9,7 +9,7 @@ data "aws_iam_policy_document" "lambda_assume" {
 }
 
 resource "aws_iam_role" "function" {
-  for_each = local.functions
+  for_each = local.created_function_roles
 
   name                 = "${var.name}-${each.key}-${local.region}"
   assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
@@ -54,7 +54,7 @@ data "aws_iam_policy_document" "function" {
 }
 
 resource "aws_iam_role_policy" "function" {
-  for_each = local.functions
+  for_each = local.created_function_roles
 
   name   = "calls"
   role   = aws_iam_role.function[each.key].id
@@ -78,6 +78,8 @@ data "aws_iam_policy_document" "states_assume" {
 }
 
 resource "aws_iam_role" "state_machine" {
+  count = local.create_role["state-machine"] ? 1 : 0
+
   name                 = "${var.name}-state-machine-${local.region}"
   assume_role_policy   = data.aws_iam_policy_document.states_assume.json
   path                 = var.role_path
@@ -116,13 +118,17 @@ data "aws_iam_policy_document" "state_machine" {
 }
 
 resource "aws_iam_role_policy" "state_machine" {
+  count = local.create_role["state-machine"] ? 1 : 0
+
   name   = "invoke-steps"
-  role   = aws_iam_role.state_machine.id
+  role   = aws_iam_role.state_machine[0].id
   policy = data.aws_iam_policy_document.state_machine.json
 }
 
 # The restore state machine may only invoke the restore steps.
 resource "aws_iam_role" "restore_machine" {
+  count = local.create_role["restore-machine"] ? 1 : 0
+
   name                 = "${var.name}-restore-machine-${local.region}"
   assume_role_policy   = data.aws_iam_policy_document.states_assume.json
   path                 = var.role_path
@@ -142,7 +148,9 @@ data "aws_iam_policy_document" "restore_machine" {
 }
 
 resource "aws_iam_role_policy" "restore_machine" {
+  count = local.create_role["restore-machine"] ? 1 : 0
+
   name   = "invoke-restore-steps"
-  role   = aws_iam_role.restore_machine.id
+  role   = aws_iam_role.restore_machine[0].id
   policy = data.aws_iam_policy_document.restore_machine.json
 }

@@ -1,9 +1,18 @@
+# The code hash published beside each zip (`make publish-artifacts`), when the zips come from S3.
+data "aws_s3_object" "artifact_hash" {
+  for_each = local.artifacts_from_s3 ? local.artifact_key : {}
+
+  bucket = var.artifacts_s3_bucket
+  key    = "${each.value}.base64sha256"
+}
+
 resource "aws_cloudwatch_log_group" "function" {
   for_each = local.functions
 
   name              = "/aws/lambda/${var.name}-${each.key}"
   retention_in_days = var.log_retention_days
-  # checkov:skip=CKV_AWS_158:Logs hold run metadata only (ids, statuses); the default service-side encryption is enough.
+  kms_key_id        = var.logs_kms_key_arn
+  # checkov:skip=CKV_AWS_158:Encrypted with the caller's KMS key when one is given (logs_kms_key_arn); logs hold run metadata only, so the default encryption is the default.
   tags = var.tags
 }
 
@@ -12,14 +21,16 @@ resource "aws_lambda_function" "this" {
 
   function_name    = "${var.name}-${each.key}"
   description      = each.value.description
-  role             = aws_iam_role.function[each.key].arn
+  role             = local.role_arns[each.key]
   runtime          = "provided.al2023"
   architectures    = [var.architecture]
   handler          = "bootstrap"
-  filename         = "${local.artifacts_dir}/${each.key}/bootstrap.zip"
-  source_code_hash = try(filebase64sha256("${local.artifacts_dir}/${each.key}/bootstrap.zip"), null)
-  timeout          = each.value.timeout
-  memory_size      = each.value.memory
+  filename         = local.artifacts_from_s3 ? null : local.artifact_zip[each.key]
+  s3_bucket        = var.artifacts_s3_bucket
+  s3_key           = local.artifacts_from_s3 ? local.artifact_key[each.key] : null
+  source_code_hash = local.artifact_hash[each.key]
+  timeout          = coalesce(try(var.function_overrides[each.key].timeout, null), each.value.timeout)
+  memory_size      = coalesce(try(var.function_overrides[each.key].memory_size, null), each.value.memory)
 
   logging_config {
     log_format            = "JSON"
@@ -53,6 +64,14 @@ resource "aws_lambda_function" "this" {
     for_each = each.key == "notify" ? [aws_sqs_queue.notify_dlq.arn] : []
     content {
       target_arn = dead_letter_config.value
+    }
+  }
+
+  lifecycle {
+    # Without this, the missing zip surfaces only at apply, in CreateFunction, after roles, bucket and secrets exist.
+    precondition {
+      condition     = local.artifacts_from_s3 || fileexists(local.artifact_zip[each.key])
+      error_message = "${local.artifact_zip[each.key]} ${local.artifact_missing}."
     }
   }
 

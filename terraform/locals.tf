@@ -5,13 +5,22 @@ data "aws_caller_identity" "current" {
 data "aws_partition" "current" {}
 
 locals {
-  region     = data.aws_region.current.name
+  # `id` is the region name in provider v5 and v6 (v6 deprecates `name` for `region`, which v5 lacks).
+  region     = data.aws_region.current.id
   account_id = coalesce(var.account_id, try(data.aws_caller_identity.current[0].account_id, null))
   partition  = data.aws_partition.current.partition
 
   artifacts_dir = coalesce(var.lambda_artifacts_dir, "${path.module}/../target/lambda")
-  bucket_name   = coalesce(var.bucket_name, "${var.name}-${local.account_id}-${local.region}")
-  bucket_arn    = "arn:${local.partition}:s3:::${local.bucket_name}"
+  # Zips from S3 (`make publish-artifacts`): <prefix><function>/bootstrap.zip with its base64 SHA-256 beside it.
+  artifacts_from_s3 = var.artifacts_s3_bucket != null
+  artifact_zip      = { for k in keys(local.functions) : k => "${local.artifacts_dir}/${k}/bootstrap.zip" }
+  artifact_key      = { for k in keys(local.functions) : k => "${var.artifacts_s3_key_prefix}${k}/bootstrap.zip" }
+  artifact_hash = { for k in keys(local.functions) : k => (local.artifacts_from_s3
+    ? trimspace(data.aws_s3_object.artifact_hash[k].body)
+  : try(filebase64sha256(local.artifact_zip[k]), null)) }
+  artifact_missing = "is missing: run `make build ARCH=${var.architecture}` in a clone of elasticache-backup (it writes target/lambda/<function>/bootstrap.zip) and point lambda_artifacts_dir at that target/lambda, or upload the zips with `make publish-artifacts BUCKET=<bucket>` and set artifacts_s3_bucket"
+  bucket_name      = coalesce(var.bucket_name, "${var.name}-${local.account_id}-${local.region}")
+  bucket_arn       = "arn:${local.partition}:s3:::${local.bucket_name}"
 
   # The snapshots this tool creates are all named ecb-… (crates/backup-core/src/naming.rs).
   ec_arn        = "arn:${local.partition}:elasticache:${local.region}:${local.account_id}"
@@ -232,6 +241,20 @@ locals {
       ]
     }
   }
+
+  # Roles: the module's own, or the caller's (existing_role_arns, which must grant what output role_policies_json says).
+  role_keys              = concat(keys(local.functions), ["state-machine", "restore-machine", "scheduler"])
+  create_role            = { for k in local.role_keys : k => lookup(var.existing_role_arns, k, null) == null }
+  created_function_roles = { for k, f in local.functions : k => f if local.create_role[k] }
+  scheduled              = length(var.schedules) + length(var.drills) > 0
+  role_arns = merge(
+    { for k in keys(local.functions) : k => local.create_role[k] ? aws_iam_role.function[k].arn : var.existing_role_arns[k] },
+    {
+      state-machine   = local.create_role["state-machine"] ? aws_iam_role.state_machine[0].arn : var.existing_role_arns["state-machine"]
+      restore-machine = local.create_role["restore-machine"] ? aws_iam_role.restore_machine[0].arn : var.existing_role_arns["restore-machine"]
+      scheduler       = !local.scheduled ? null : local.create_role["scheduler"] ? aws_iam_role.scheduler[0].arn : var.existing_role_arns["scheduler"]
+    },
+  )
 
   # The steps of each state machine (their ASL placeholders `${<name>_arn}`).
   step_functions    = [for k in keys(local.functions) : k if k != "notify"]

@@ -72,3 +72,49 @@ output "staleness_alarm_names" {
   description = "Per scheduled target, the composite alarm \"no verified backup in N hours\"."
   value       = { for t, a in aws_cloudwatch_composite_alarm.stale : t => a.alarm_name }
 }
+
+output "function_arns" {
+  description = "Lambda function ARNs, keyed by function (create-snapshot, ..., delete-group)."
+  value       = { for k, f in aws_lambda_function.this : k => f.arn }
+}
+
+output "role_arns" {
+  description = "IAM role ARNs (created or given in existing_role_arns), keyed by function name, state-machine, restore-machine and scheduler (null without schedules or drills)."
+  value       = local.role_arns
+}
+
+output "role_policies_json" {
+  description = "The inline policy each role needs, keyed like role_arns: attach it to a role you pass in existing_role_arns (the module attaches it to the roles it creates)."
+  value = merge(
+    { for k in keys(local.functions) : k => data.aws_iam_policy_document.function[k].json },
+    {
+      state-machine   = data.aws_iam_policy_document.state_machine.json
+      restore-machine = data.aws_iam_policy_document.restore_machine.json
+      scheduler       = local.scheduled ? data.aws_iam_policy_document.scheduler.json : null
+    },
+  )
+}
+
+output "log_group_arns" {
+  description = "CloudWatch log group ARNs, keyed by function, plus state-machine and restore-machine (execution logs)."
+  value = merge(
+    { for k, g in aws_cloudwatch_log_group.function : k => g.arn },
+    {
+      state-machine   = aws_cloudwatch_log_group.state_machine.arn
+      restore-machine = aws_cloudwatch_log_group.restore_machine.arn
+    },
+  )
+}
+
+output "dead_letter_queue_urls" {
+  description = "SQS dead-letter queue URLs: notify (alerts Lambda could not deliver) and schedule (starts EventBridge Scheduler could not deliver; null without schedules or with schedule_dead_letter_queue = false)."
+  value = {
+    notify   = aws_sqs_queue.notify_dlq.url
+    schedule = try(aws_sqs_queue.schedule_dlq[0].url, null)
+  }
+}
+
+output "bucket_policy_json" {
+  description = "The export bucket's policy (TLS only, ElastiCache's export and seeding grants). With create_bucket = false, merge it into your bucket's policy: without it exports fail with ExportRejected."
+  value       = data.aws_iam_policy_document.exports.json
+}

@@ -23,7 +23,7 @@ data "aws_iam_policy_document" "scheduler_assume" {
 }
 
 resource "aws_iam_role" "scheduler" {
-  count = length(var.schedules) + length(var.drills) > 0 ? 1 : 0
+  count = local.scheduled && local.create_role["scheduler"] ? 1 : 0
 
   name                 = "${var.name}-scheduler-${local.region}"
   assume_role_policy   = data.aws_iam_policy_document.scheduler_assume.json
@@ -59,7 +59,7 @@ data "aws_iam_policy_document" "scheduler" {
 }
 
 resource "aws_iam_role_policy" "scheduler" {
-  count = length(var.schedules) + length(var.drills) > 0 ? 1 : 0
+  count = local.scheduled && local.create_role["scheduler"] ? 1 : 0
 
   name   = "start-backups"
   role   = aws_iam_role.scheduler[0].id
@@ -83,7 +83,7 @@ resource "aws_scheduler_schedule" "backup" {
 
   target {
     arn      = aws_sfn_state_machine.this.arn
-    role_arn = aws_iam_role.scheduler[0].arn
+    role_arn = local.role_arns["scheduler"]
     # The execution input (README, "Execution input"); unset optional fields are left out.
     input = jsonencode({ for k, v in {
       replicationGroupId     = each.value.replication_group_id
@@ -126,7 +126,7 @@ resource "aws_scheduler_schedule" "drill" {
 
   target {
     arn      = aws_sfn_state_machine.restore.arn
-    role_arn = aws_iam_role.scheduler[0].arn
+    role_arn = local.role_arns["scheduler"]
     # The restore input (README, "Restore"); unset optional fields are left out.
     input = jsonencode({ for k, v in {
       replicationGroupId   = each.value.replication_group_id

@@ -1,14 +1,15 @@
 resource "aws_cloudwatch_log_group" "state_machine" {
   name              = "/aws/vendedlogs/states/${var.name}"
   retention_in_days = var.log_retention_days
-  # checkov:skip=CKV_AWS_158:Execution logs hold run metadata only; the default service-side encryption is enough.
+  kms_key_id        = var.logs_kms_key_arn
+  # checkov:skip=CKV_AWS_158:Encrypted with the caller's KMS key when one is given (logs_kms_key_arn); logs hold run metadata only, so the default encryption is the default.
   tags = var.tags
 }
 
 resource "aws_sfn_state_machine" "this" {
   name     = local.state_machine
   type     = "STANDARD"
-  role_arn = aws_iam_role.state_machine.arn
+  role_arn = local.role_arns["state-machine"]
 
   # The raw file stays valid JSON (placeholders sit inside strings); decoding and re-encoding the render makes a
   # broken template fail at plan.
@@ -32,7 +33,8 @@ resource "aws_sfn_state_machine" "this" {
 resource "aws_cloudwatch_log_group" "restore_machine" {
   name              = "/aws/vendedlogs/states/${local.restore_machine}"
   retention_in_days = var.log_retention_days
-  # checkov:skip=CKV_AWS_158:Execution logs hold run metadata only; the default service-side encryption is enough.
+  kms_key_id        = var.logs_kms_key_arn
+  # checkov:skip=CKV_AWS_158:Encrypted with the caller's KMS key when one is given (logs_kms_key_arn); logs hold run metadata only, so the default encryption is the default.
   tags = var.tags
 }
 
@@ -40,7 +42,7 @@ resource "aws_cloudwatch_log_group" "restore_machine" {
 resource "aws_sfn_state_machine" "restore" {
   name     = local.restore_machine
   type     = "STANDARD"
-  role_arn = aws_iam_role.restore_machine.arn
+  role_arn = local.role_arns["restore-machine"]
 
   definition = jsonencode(jsondecode(templatefile("${path.module}/restore.asl.json", {
     for k in local.restore_functions : "${replace(k, "-", "_")}_arn" => aws_lambda_function.this[k].arn

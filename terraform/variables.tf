@@ -42,6 +42,61 @@ variable "secret_recovery_window_days" {
   }
 }
 
+variable "existing_role_arns" {
+  description = "Use these IAM roles instead of creating them, keyed by function name (create-snapshot, ..., delete-group), state-machine, restore-machine or scheduler. Each must trust its service (lambda, states or scheduler.amazonaws.com) and grant what output role_policies_json gives for its key. Roles in a dr_region are always created."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k, a in var.existing_role_arns : contains(concat(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group"], ["state-machine", "restore-machine", "scheduler"]), k) && can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
+    error_message = "existing_role_arns keys must be a function name (create-snapshot, check-snapshot, export-snapshot, check-export, verify-export, delete-snapshot, notify, resolve-backup, create-group, check-group, verify-restore, delete-group), state-machine, restore-machine or scheduler, and each value an IAM role ARN (arn:aws:iam::<account>:role/...)."
+  }
+}
+
+variable "function_overrides" {
+  description = "Per function (keyed by name: create-snapshot, ..., delete-group): memory_size (MB, 128-10240) and timeout (seconds, 1-900) instead of the module's sizing. VerifyExport and ResolveBackup read whole backups: give them more memory (CPU), not less."
+  type = map(object({
+    memory_size = optional(number)
+    timeout     = optional(number)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for k, o in var.function_overrides : contains(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group"], k)])
+    error_message = "function_overrides keys must be function names: create-snapshot, check-snapshot, export-snapshot, check-export, verify-export, delete-snapshot, notify, resolve-backup, create-group, check-group, verify-restore, delete-group."
+  }
+  validation {
+    condition     = alltrue([for k, o in var.function_overrides : o.memory_size == null ? true : (o.memory_size >= 128 && o.memory_size <= 10240 && floor(o.memory_size) == o.memory_size)])
+    error_message = "function_overrides memory_size must be whole MB from 128 to 10240 (Lambda's range)."
+  }
+  validation {
+    condition     = alltrue([for k, o in var.function_overrides : o.timeout == null ? true : (o.timeout >= 1 && o.timeout <= 900 && floor(o.timeout) == o.timeout)])
+    error_message = "function_overrides timeout must be whole seconds from 1 to 900 (Lambda's maximum)."
+  }
+}
+
+variable "logs_kms_key_arn" {
+  description = "KMS key ARN encrypting the functions' and state machines' CloudWatch log groups; null = CloudWatch Logs' default encryption. The key policy must allow logs.<region>.amazonaws.com (CloudWatch Logs User Guide, \"Encrypt log data in CloudWatch Logs using AWS KMS\")."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.logs_kms_key_arn == null ? true : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.logs_kms_key_arn))
+    error_message = "logs_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or null."
+  }
+}
+
+variable "dr_logs_kms_key_arn" {
+  description = "With dr_region: the KMS key ARN (in the DR region) for the log groups there; null = default encryption."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dr_logs_kms_key_arn == null ? true : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.dr_logs_kms_key_arn))
+    error_message = "dr_logs_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or null."
+  }
+}
+
 variable "account_id" {
   description = "AWS account id of the deployment; null = read from STS (aws_caller_identity). Setting it lets a plan run without credentials."
   type        = string
@@ -57,6 +112,39 @@ variable "lambda_artifacts_dir" {
   description = "Directory holding the cargo-lambda zips, one <function>/bootstrap.zip per function (`make build` writes target/lambda). Defaults to the repository's target/lambda."
   type        = string
   default     = null
+}
+
+variable "artifacts_s3_bucket" {
+  description = "Deploy the functions from this S3 bucket (in the deployment's region) instead of lambda_artifacts_dir: `make publish-artifacts BUCKET=<bucket> PREFIX=<artifacts_s3_key_prefix>` uploads <prefix><function>/bootstrap.zip and its base64 SHA-256 (<...>.zip.base64sha256), which Terraform reads as the code hash. null = local zips."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.artifacts_s3_bucket == null ? true : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifacts_s3_bucket))
+    error_message = "artifacts_s3_bucket must be an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens) or null."
+  }
+}
+
+variable "artifacts_s3_key_prefix" {
+  description = "Key prefix of the zips in artifacts_s3_bucket (and dr_artifacts_s3_bucket), e.g. elasticache-backup/v1.4.0/; empty or ending in /."
+  type        = string
+  default     = "elasticache-backup/"
+
+  validation {
+    condition     = var.artifacts_s3_key_prefix == "" || (endswith(var.artifacts_s3_key_prefix, "/") && !startswith(var.artifacts_s3_key_prefix, "/"))
+    error_message = "artifacts_s3_key_prefix must be empty or end with / (and not start with /), e.g. elasticache-backup/v1.4.0/."
+  }
+}
+
+variable "dr_artifacts_s3_bucket" {
+  description = "With artifacts_s3_bucket and dr_region: the bucket in the DR region holding the same zips under the same prefix (Lambda reads code only from a bucket in the function's region)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dr_artifacts_s3_bucket == null || var.artifacts_s3_bucket != null
+    error_message = "dr_artifacts_s3_bucket needs artifacts_s3_bucket (the primary region's zips) as well."
+  }
 }
 
 variable "architecture" {
@@ -91,6 +179,21 @@ variable "schedules" {
   }
 
   validation {
+    condition     = alltrue([for k, s in var.schedules : !startswith(s.schedule_expression, "cron(") || try(length([for i in [2, 4] : i if split(" ", trimsuffix(trimprefix(s.schedule_expression, "cron("), ")"))[i] == "?"]) == 1, true)])
+    error_message = "schedule_expression cron(...) must have ? in exactly one of day-of-month (3rd field) and day-of-week (5th field), as EventBridge Scheduler requires: cron(0 3 * * ? *) or cron(0 3 ? * MON-FRI *)."
+  }
+
+  validation {
+    condition     = alltrue([for k, s in var.schedules : can(regex("^[A-Za-z0-9_-]+$", k)) && length("${var.name}-${k}") <= 64])
+    error_message = "Each schedule key must be letters, digits, _ or - and short enough that <name>-<key>, the schedule's name, has at most 64 characters."
+  }
+
+  validation {
+    condition     = alltrue([for k, s in var.schedules : s.bucket == null])
+    error_message = "A schedule's bucket is not supported: every run writes to the module's bucket (bucket_name), the only one its IAM and bucket policy cover. Use one module instance per bucket."
+  }
+
+  validation {
     condition     = alltrue([for k, s in var.schedules : can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$", s.timezone))])
     error_message = "timezone must be an IANA time zone name such as UTC, Asia/Seoul or America/Argentina/Buenos_Aires."
   }
@@ -117,7 +220,7 @@ variable "schedules" {
 }
 
 variable "create_bucket" {
-  description = "Create the export bucket. When false, bucket_name must name an existing bucket in this account and region, and its policy must already let the ElastiCache service write (see README)."
+  description = "Create the export bucket. When false, bucket_name must name an existing versioned bucket in this account and region whose policy includes output bucket_policy_json (ElastiCache's export and seeding grants); backup_retention_days, noncurrent_version_retention_days, object_lock_days and dr_region are then refused (they configure a bucket the module does not own)."
   type        = bool
   default     = true
 }
@@ -134,23 +237,33 @@ variable "bucket_name" {
 }
 
 variable "backup_retention_days" {
-  description = "Days after which an exported .rdb (current version) expires."
+  description = "Days after which an exported .rdb (current version) expires; null = 35. Only with create_bucket."
   type        = number
-  default     = 35
+  default     = null
 
   validation {
-    condition     = var.backup_retention_days >= 1 && var.backup_retention_days <= 3650 && floor(var.backup_retention_days) == var.backup_retention_days
+    condition     = var.backup_retention_days == null || var.create_bucket
+    error_message = "backup_retention_days configures the module's bucket: with create_bucket = false set the lifecycle on your own bucket and leave this null."
+  }
+
+  validation {
+    condition     = var.backup_retention_days == null ? true : var.backup_retention_days >= 1 && var.backup_retention_days <= 3650 && floor(var.backup_retention_days) == var.backup_retention_days
     error_message = "backup_retention_days must be a whole number of days from 1 to 3650."
   }
 }
 
 variable "noncurrent_version_retention_days" {
-  description = "Days a replaced or deleted (noncurrent) object version is kept before it expires."
+  description = "Days a replaced or deleted (noncurrent) object version is kept before it expires; null = 7. Only with create_bucket."
   type        = number
-  default     = 7
+  default     = null
 
   validation {
-    condition     = var.noncurrent_version_retention_days >= 1 && var.noncurrent_version_retention_days <= 3650 && floor(var.noncurrent_version_retention_days) == var.noncurrent_version_retention_days
+    condition     = var.noncurrent_version_retention_days == null || var.create_bucket
+    error_message = "noncurrent_version_retention_days configures the module's bucket: with create_bucket = false set the lifecycle on your own bucket and leave this null."
+  }
+
+  validation {
+    condition     = var.noncurrent_version_retention_days == null ? true : var.noncurrent_version_retention_days >= 1 && var.noncurrent_version_retention_days <= 3650 && floor(var.noncurrent_version_retention_days) == var.noncurrent_version_retention_days
     error_message = "noncurrent_version_retention_days must be a whole number of days from 1 to 3650."
   }
 }
@@ -159,6 +272,11 @@ variable "object_lock_days" {
   description = "Enable S3 Object Lock (GOVERNANCE mode) with this default retention in days; null = off. Caveat: Object Lock with a default retention requires an integrity header on every upload, which the ElastiCache export may not send (UNCONFIRMED) — test an export before relying on it. It cannot be turned off once on."
   type        = number
   default     = null
+
+  validation {
+    condition     = var.object_lock_days == null || var.create_bucket
+    error_message = "object_lock_days configures the module's bucket: with create_bucket = false enable Object Lock on your own bucket and leave this null."
+  }
 
   validation {
     condition     = var.object_lock_days == null ? true : (var.object_lock_days >= 1 && var.object_lock_days <= 3650 && floor(var.object_lock_days) == var.object_lock_days)
@@ -257,8 +375,20 @@ variable "drills" {
     error_message = "Each drill's replication_group_id must follow the ElastiCache id rules: 1-40 letters, digits and hyphens, starting with a letter, no trailing or double hyphen."
   }
   validation {
-    condition     = alltrue([for d in var.drills : can(regex("^(cron|rate|at)\\(.+\\)$", d.schedule_expression))])
-    error_message = "Each drill's schedule_expression must be cron(...), rate(...) or at(...) as EventBridge Scheduler takes it."
+    condition     = alltrue([for k, d in var.drills : can(regex("^(cron\\(\\S+ \\S+ \\S+ \\S+ \\S+ \\S+\\)|rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)|at\\([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\))$", d.schedule_expression))])
+    error_message = "Each drill's schedule_expression must be cron(minutes hours day-of-month month day-of-week year) with six fields, rate(N unit) or at(yyyy-mm-ddThh:mm:ss), as EventBridge Scheduler takes it."
+  }
+  validation {
+    condition     = alltrue([for k, d in var.drills : !startswith(d.schedule_expression, "cron(") || try(length([for i in [2, 4] : i if split(" ", trimsuffix(trimprefix(d.schedule_expression, "cron("), ")"))[i] == "?"]) == 1, true)])
+    error_message = "A drill's cron(...) must have ? in exactly one of day-of-month (3rd field) and day-of-week (5th field), as EventBridge Scheduler requires: cron(0 4 ? * SUN *)."
+  }
+  validation {
+    condition     = alltrue([for k, d in var.drills : can(regex("^[A-Za-z0-9_-]+$", k)) && length("${var.name}-drill-${k}") <= 64])
+    error_message = "Each drill key must be letters, digits, _ or - and short enough that <name>-drill-<key>, the schedule's name, has at most 64 characters."
+  }
+  validation {
+    condition     = alltrue([for k, d in var.drills : can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$", d.timezone))])
+    error_message = "A drill's timezone must be an IANA time zone name such as UTC, Asia/Seoul or America/Argentina/Buenos_Aires."
   }
 }
 
@@ -286,6 +416,11 @@ variable "dr_region" {
   description = "A disaster-recovery region (the caller passes its provider as aws.dr): the export bucket's objects, manifests included, are replicated to a bucket there with the bucket policy ElastiCache needs for seeding, and the restore state machine is deployed there too, so a drill or a real restore runs in the DR region. null = none. Needs create_bucket."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.dr_region == null || var.create_bucket
+    error_message = "dr_region replicates the module's bucket: it needs create_bucket = true (replicate your own bucket yourself otherwise)."
+  }
 
   validation {
     condition     = var.dr_region == null ? true : can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.dr_region))

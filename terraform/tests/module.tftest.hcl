@@ -1,61 +1,18 @@
 # terraform test: plans the module with a mocked AWS provider (no credentials, no network).
 
 mock_provider "aws" {
-  mock_data "aws_region" {
-    defaults = {
-      name = "ap-northeast-2"
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{}"
-    }
-  }
-  # Known ARNs at plan time, so policies and the definition can be inspected.
-  mock_resource "aws_secretsmanager_secret" {
-    override_during = plan
-    defaults = {
-      arn = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:mocked"
-    }
-  }
-  mock_resource "aws_sqs_queue" {
-    override_during = plan
-    defaults = {
-      arn = "arn:aws:sqs:ap-northeast-2:123456789012:mocked"
-    }
-  }
-  mock_resource "aws_lambda_function" {
-    override_during = plan
-    defaults = {
-      arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:mocked"
-    }
-  }
+  source = "./tests/mocks/aws"
 }
 
-# The DR region's provider (dr_region): mocked like the default one.
+# The DR region's provider (dr_region).
 mock_provider "aws" {
-  alias = "dr"
-  mock_data "aws_region" {
-    defaults = {
-      name = "ap-northeast-1"
-    }
-  }
-  mock_resource "aws_lambda_function" {
-    override_during = plan
-    defaults = {
-      arn = "arn:aws:lambda:ap-northeast-1:123456789012:function:mocked"
-    }
-  }
+  alias  = "dr"
+  source = "./tests/mocks/aws-dr"
 }
 
 variables {
   account_id           = "123456789012"
-  lambda_artifacts_dir = "/nonexistent"
+  lambda_artifacts_dir = "tests/fixtures/lambda"
   schedules = {
     orders = {
       replication_group_id = "orders"
@@ -83,8 +40,8 @@ run "plans_every_function_with_its_own_role" {
     error_message = "Functions are provided.al2023 / arm64 / bootstrap."
   }
   assert {
-    condition     = alltrue([for k, f in aws_lambda_function.this : f.filename == "/nonexistent/${k}/bootstrap.zip"])
-    error_message = "Each function uses its cargo-lambda zip."
+    condition     = alltrue([for k, f in aws_lambda_function.this : f.filename == "tests/fixtures/lambda/${k}/bootstrap.zip" && f.source_code_hash == filebase64sha256("tests/fixtures/lambda/${k}/bootstrap.zip") && f.s3_bucket == null])
+    error_message = "Each function uses its cargo-lambda zip and its hash."
   }
   assert {
     condition     = alltrue([for f in aws_lambda_function.this : f.logging_config[0].log_format == "JSON"])
@@ -568,7 +525,7 @@ run "roles_carry_the_region_path_and_boundary" {
   assert {
     condition = alltrue(concat(
       [for r in aws_iam_role.function : endswith(r.name, "-ap-northeast-2") && r.path == "/service-roles/" && r.permissions_boundary == "arn:aws:iam::123456789012:policy/boundary"],
-      [for r in [aws_iam_role.state_machine, aws_iam_role.restore_machine, aws_iam_role.scheduler[0]] : endswith(r.name, "-ap-northeast-2") && r.path == "/service-roles/" && r.permissions_boundary == "arn:aws:iam::123456789012:policy/boundary"],
+      [for r in [aws_iam_role.state_machine[0], aws_iam_role.restore_machine[0], aws_iam_role.scheduler[0]] : endswith(r.name, "-ap-northeast-2") && r.path == "/service-roles/" && r.permissions_boundary == "arn:aws:iam::123456789012:policy/boundary"],
     ))
     error_message = "Every role is named with its region (IAM names are account-wide) and carries the path and boundary."
   }
@@ -617,5 +574,206 @@ run "object_lock_is_a_configuration_not_a_bucket_attribute" {
   assert {
     condition     = aws_s3_bucket_object_lock_configuration.exports[0].object_lock_enabled == "Enabled" && aws_s3_bucket_object_lock_configuration.exports[0].rule[0].default_retention[0].days == 30
     error_message = "Object Lock is enabled by the lock configuration (an in-place update), with the default retention."
+  }
+}
+
+run "a_missing_zip_fails_at_plan_naming_make_build" {
+  command = plan
+
+  variables {
+    lambda_artifacts_dir = "/nonexistent"
+  }
+
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "zips_can_come_from_s3_with_their_published_hash" {
+  command = plan
+
+  variables {
+    lambda_artifacts_dir    = "/nonexistent"
+    artifacts_s3_bucket     = "my-artifacts"
+    artifacts_s3_key_prefix = "elasticache-backup/v1.4.0/"
+  }
+
+  assert {
+    condition = alltrue([for k, f in aws_lambda_function.this :
+      f.s3_bucket == "my-artifacts" && f.s3_key == "elasticache-backup/v1.4.0/${k}/bootstrap.zip" && f.filename == null
+    && f.source_code_hash == "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA="])
+    error_message = "From S3, each function takes <prefix><function>/bootstrap.zip and the hash published beside it."
+  }
+  assert {
+    condition     = data.aws_s3_object.artifact_hash["notify"].key == "elasticache-backup/v1.4.0/notify/bootstrap.zip.base64sha256"
+    error_message = "The hash is read from <zip key>.base64sha256."
+  }
+}
+
+run "a_dr_region_with_s3_zips_needs_a_bucket_there" {
+  command = plan
+
+  variables {
+    lambda_artifacts_dir = "/nonexistent"
+    artifacts_s3_bucket  = "my-artifacts"
+    dr_region            = "ap-northeast-1"
+  }
+
+  expect_failures = [aws_lambda_function.dr]
+}
+
+run "a_bad_artifacts_prefix_is_rejected" {
+  command = plan
+
+  variables {
+    artifacts_s3_bucket     = "my-artifacts"
+    artifacts_s3_key_prefix = "no-trailing-slash"
+  }
+
+  expect_failures = [var.artifacts_s3_key_prefix]
+}
+
+run "outputs_give_arns_queues_and_policies" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(output.function_arns)) == toset(keys(aws_lambda_function.this)) && toset(keys(output.log_group_arns)) == setunion(toset(keys(aws_lambda_function.this)), ["state-machine", "restore-machine"])
+    error_message = "Function and log group ARNs for every function (and the state machines' log groups)."
+  }
+  assert {
+    condition     = toset(keys(output.role_arns)) == setunion(toset(keys(aws_lambda_function.this)), ["state-machine", "restore-machine", "scheduler"]) && toset(keys(output.role_policies_json)) == toset(keys(output.role_arns))
+    error_message = "A role ARN and the policy it needs for every function, both state machines and the scheduler."
+  }
+  assert {
+    condition     = toset(keys(output.dead_letter_queue_urls)) == toset(["notify", "schedule"])
+    error_message = "Both dead-letter queues are outputs."
+  }
+  assert {
+    condition     = output.bucket_policy_json == data.aws_iam_policy_document.exports.json
+    error_message = "The bucket policy is an output."
+  }
+}
+
+run "existing_roles_are_used_and_not_created" {
+  command = plan
+
+  variables {
+    existing_role_arns = {
+      verify-export = "arn:aws:iam::123456789012:role/platform/ecb-verify"
+      state-machine = "arn:aws:iam::123456789012:role/platform/ecb-states"
+      scheduler     = "arn:aws:iam::123456789012:role/platform/ecb-scheduler"
+    }
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["verify-export"].role == "arn:aws:iam::123456789012:role/platform/ecb-verify" && !contains(keys(aws_iam_role.function), "verify-export") && !contains(keys(aws_iam_role_policy.function), "verify-export") && length(aws_iam_role.function) == 11
+    error_message = "A function given an existing role uses it, and the module creates neither that role nor its policy."
+  }
+  assert {
+    condition     = aws_sfn_state_machine.this.role_arn == "arn:aws:iam::123456789012:role/platform/ecb-states" && length(aws_iam_role.state_machine) == 0 && length(aws_iam_role.restore_machine) == 1
+    error_message = "The backup state machine uses the existing role; the restore machine's role is still created."
+  }
+  assert {
+    condition     = alltrue([for s in aws_scheduler_schedule.backup : s.target[0].role_arn == "arn:aws:iam::123456789012:role/platform/ecb-scheduler"]) && length(aws_iam_role.scheduler) == 0
+    error_message = "Schedules start executions with the existing scheduler role."
+  }
+}
+
+run "an_unknown_existing_role_key_is_rejected" {
+  command = plan
+  variables {
+    existing_role_arns = { verify = "arn:aws:iam::123456789012:role/x" }
+  }
+  expect_failures = [var.existing_role_arns]
+}
+
+run "function_sizes_and_log_key_can_be_overridden" {
+  command = plan
+
+  variables {
+    function_overrides = {
+      verify-export = { memory_size = 3538 }
+      check-export  = { timeout = 60 }
+    }
+    logs_kms_key_arn = "arn:aws:kms:ap-northeast-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["verify-export"].memory_size == 3538 && aws_lambda_function.this["verify-export"].timeout == 900 && aws_lambda_function.this["check-export"].timeout == 60 && aws_lambda_function.this["check-export"].memory_size == 128
+    error_message = "An override replaces only the value it names."
+  }
+  assert {
+    condition     = alltrue([for g in concat(values(aws_cloudwatch_log_group.function), [aws_cloudwatch_log_group.state_machine, aws_cloudwatch_log_group.restore_machine]) : g.kms_key_id == "arn:aws:kms:ap-northeast-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"])
+    error_message = "Every log group is encrypted with logs_kms_key_arn."
+  }
+}
+
+run "an_override_past_lambdas_limit_is_rejected" {
+  command = plan
+  variables {
+    function_overrides = { verify-export = { timeout = 901 } }
+  }
+  expect_failures = [var.function_overrides]
+}
+
+run "a_schedule_bucket_is_refused" {
+  command = plan
+  variables {
+    schedules = {
+      orders = { replication_group_id = "orders", schedule_expression = "cron(0 3 * * ? *)", bucket = "another-bucket" }
+    }
+  }
+  expect_failures = [var.schedules]
+}
+
+run "cron_needs_a_question_mark_in_one_day_field" {
+  command = plan
+  variables {
+    schedules = {
+      orders = { replication_group_id = "orders", schedule_expression = "cron(0 3 * * * *)" }
+    }
+  }
+  expect_failures = [var.schedules]
+}
+
+run "a_schedule_key_with_a_space_is_rejected" {
+  command = plan
+  variables {
+    schedules = {
+      "nightly orders" = { replication_group_id = "orders", schedule_expression = "cron(0 3 * * ? *)" }
+    }
+  }
+  expect_failures = [var.schedules]
+}
+
+run "a_drill_cron_with_both_day_fields_is_rejected" {
+  command = plan
+  variables {
+    drills = {
+      weekly = { replication_group_id = "orders", schedule_expression = "cron(0 4 1 * SUN *)" }
+    }
+  }
+  expect_failures = [var.drills]
+}
+
+run "an_existing_bucket_refuses_what_only_the_module_bucket_can_do" {
+  command = plan
+  variables {
+    create_bucket         = false
+    bucket_name           = "my-existing-bucket"
+    backup_retention_days = 30
+    object_lock_days      = 30
+    dr_region             = "ap-northeast-1"
+  }
+  expect_failures = [var.backup_retention_days, var.object_lock_days, var.dr_region]
+}
+
+run "an_existing_bucket_gets_the_policy_to_add" {
+  command = plan
+  variables {
+    create_bucket = false
+    bucket_name   = "my-existing-bucket"
+  }
+  assert {
+    condition     = length(aws_s3_bucket.exports) == 0 && length(aws_s3_bucket_policy.exports) == 0 && output.bucket_policy_json == data.aws_iam_policy_document.exports.json && output.bucket_name == "my-existing-bucket"
+    error_message = "With create_bucket = false nothing is created on the bucket and its policy is an output."
   }
 }

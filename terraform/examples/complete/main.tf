@@ -3,11 +3,11 @@
 # `events_topic_arn`.
 
 terraform {
-  required_version = ">= 1.7"
+  required_version = ">= 1.11"
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 5.100"
+      version = ">= 5.32, < 7"
     }
   }
 }

@@ -1,0 +1,164 @@
+# The messages users see for input that cannot work. These runs are meant to FAIL: they are not part of
+# `terraform test` (tests/), but of local/checks/test_terraform_messages.py, which runs
+# `terraform test -test-directory=tests/messages` and checks that each run failed with the text in its
+# `# message:` comments. (tests/module.tftest.hcl proves which check refuses each input, with expect_failures.)
+
+mock_provider "aws" {
+  source = "./tests/mocks/aws"
+}
+
+# The DR region's provider (dr_region).
+mock_provider "aws" {
+  alias  = "dr"
+  source = "./tests/mocks/aws-dr"
+}
+
+variables {
+  account_id           = "123456789012"
+  lambda_artifacts_dir = "tests/fixtures/lambda"
+}
+
+run "missing_zip" {
+  # message: /nonexistent/create-snapshot/bootstrap.zip is missing: run `make build ARCH=arm64`
+  # message: set artifacts_s3_bucket
+  command = plan
+  variables {
+    lambda_artifacts_dir = "/nonexistent"
+  }
+}
+
+run "dr_with_s3_zips_and_no_dr_bucket" {
+  # message: dr_region with artifacts_s3_bucket needs dr_artifacts_s3_bucket
+  command = plan
+  variables {
+    artifacts_s3_bucket = "my-artifacts"
+    dr_region           = "ap-northeast-1"
+  }
+}
+
+run "schedule_bucket" {
+  # message: A schedule's bucket is not supported
+  command = plan
+  variables {
+    schedules = { orders = { replication_group_id = "orders", schedule_expression = "cron(0 3 * * ? *)", bucket = "other" } }
+  }
+}
+
+run "cron_day_fields" {
+  # message: must have ? in exactly one of day-of-month (3rd field) and day-of-week (5th field)
+  command = plan
+  variables {
+    schedules = { orders = { replication_group_id = "orders", schedule_expression = "cron(0 3 * * * *)" } }
+  }
+}
+
+run "cron_five_fields" {
+  # message: schedule_expression must be cron(minutes hours day-of-month month day-of-week year) with six fields
+  command = plan
+  variables {
+    schedules = { orders = { replication_group_id = "orders", schedule_expression = "cron(0 3 * * ?)" } }
+  }
+}
+
+run "schedule_key_with_space" {
+  # message: Each schedule key must be letters, digits, _ or -
+  command = plan
+  variables {
+    schedules = { "nightly orders" = { replication_group_id = "orders", schedule_expression = "cron(0 3 * * ? *)" } }
+  }
+}
+
+run "time_zone" {
+  # message: timezone must be an IANA time zone name
+  command = plan
+  variables {
+    schedules = { orders = { replication_group_id = "orders", schedule_expression = "cron(0 3 * * ? *)", timezone = "KST" } }
+  }
+}
+
+run "deadline_past_the_execution" {
+  # message: snapshot_timeout_seconds and export_timeout_seconds must be whole seconds from 60 to 79200
+  command = plan
+  variables {
+    schedules = { orders = { replication_group_id = "orders", schedule_expression = "cron(0 3 * * ? *)", export_timeout_seconds = 90000 } }
+  }
+}
+
+run "drill_cron_day_fields" {
+  # message: A drill's cron(...) must have ? in exactly one of day-of-month
+  command = plan
+  variables {
+    drills = { weekly = { replication_group_id = "orders", schedule_expression = "cron(0 4 1 * SUN *)" } }
+  }
+}
+
+run "name_too_long" {
+  # message: name must be 3-33 characters
+  command = plan
+  variables {
+    name = "elasticache-backup-for-the-payments-team"
+  }
+}
+
+run "existing_bucket_with_retention" {
+  # message: backup_retention_days configures the module's bucket: with create_bucket = false
+  # message: object_lock_days configures the module's bucket
+  # message: dr_region replicates the module's bucket: it needs create_bucket = true
+  command = plan
+  variables {
+    create_bucket         = false
+    bucket_name           = "my-existing-bucket"
+    backup_retention_days = 30
+    object_lock_days      = 30
+    dr_region             = "ap-northeast-1"
+  }
+}
+
+run "override_timeout" {
+  # message: function_overrides timeout must be whole seconds from 1 to 900
+  command = plan
+  variables {
+    function_overrides = { verify-export = { timeout = 1200 } }
+  }
+}
+
+run "override_unknown_function" {
+  # message: function_overrides keys must be function names
+  command = plan
+  variables {
+    function_overrides = { verify = { memory_size = 2048 } }
+  }
+}
+
+run "existing_role_key" {
+  # message: existing_role_arns keys must be a function name
+  command = plan
+  variables {
+    existing_role_arns = { states = "arn:aws:iam::123456789012:role/x" }
+  }
+}
+
+run "recovery_window" {
+  # message: secret_recovery_window_days must be 0 or from 7 to 30
+  command = plan
+  variables {
+    secret_recovery_window_days = 3
+  }
+}
+
+run "role_path" {
+  # message: role_path must start and end with /
+  command = plan
+  variables {
+    role_path = "service-roles"
+  }
+}
+
+run "artifacts_prefix" {
+  # message: artifacts_s3_key_prefix must be empty or end with /
+  command = plan
+  variables {
+    artifacts_s3_bucket     = "my-artifacts"
+    artifacts_s3_key_prefix = "releases"
+  }
+}
