@@ -7,7 +7,7 @@
 # --checks adds:
 #   .venv-checkov:  local/requirements-checkov.txt (checkov)
 #   cargo:          cargo-machete (unused-dependency check)
-#   and requires Terraform (not installed here: https://developer.hashicorp.com/terraform/install)
+#   and requires Terraform >= 1.11 (not installed here: https://developer.hashicorp.com/terraform/install)
 # --cargo-lambda-only: just cargo-lambda (for `make build`), into .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,6 +76,14 @@ missing=()
 for tool in "${tools[@]}"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 [ -x .venv/bin/cargo-lambda ] || command -v cargo-lambda >/dev/null || missing+=(cargo-lambda)
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "deps: still missing after install: ${missing[*]} (Terraform >= 1.7 comes from https://developer.hashicorp.com/terraform/install)" >&2
+  echo "deps: still missing after install: ${missing[*]} (Terraform >= 1.11 comes from https://developer.hashicorp.com/terraform/install)" >&2
   exit 1
+fi
+if [ "$mode" = "--checks" ]; then
+  # The module and its tests need Terraform 1.11 (terraform/versions.tf).
+  tf_version=$(terraform version -json | "$SYSTEM_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["terraform_version"])')
+  if ! printf '1.11.0\n%s\n' "$tf_version" | sort -V -C; then
+    echo "deps: Terraform $tf_version is too old: the module and its tests need >= 1.11 (https://developer.hashicorp.com/terraform/install)" >&2
+    exit 1
+  fi
 fi

@@ -118,3 +118,8 @@ output "bucket_policy_json" {
   description = "The export bucket's policy (TLS only, ElastiCache's export and seeding grants). With create_bucket = false, merge it into your bucket's policy: without it exports fail with ExportRejected."
   value       = data.aws_iam_policy_document.exports.json
 }
+
+output "dashboard_name" {
+  description = "The CloudWatch dashboard of the backups (dashboard = true), or null."
+  value       = try(aws_cloudwatch_dashboard.this[0].dashboard_name, null)
+}

@@ -427,3 +427,9 @@ variable "dr_region" {
     error_message = "dr_region must be an AWS region name such as ap-northeast-1."
   }
 }
+
+variable "dashboard" {
+  description = "Create a CloudWatch dashboard (<name>-<region>) of the backups: per target last verified backup, duration, export size and key count; executions by status; function errors and durations; dead-letter queues; alarms."
+  type        = bool
+  default     = true
+}

@@ -222,3 +222,18 @@ def test_derivation_sees_each_step():
     assert handler_actions("notify", adapters) == {
         "states:GetExecutionHistory", "secretsmanager:GetSecretValue", "elasticache:DescribeCacheClusters",
         "elasticache:DescribeSnapshots", "s3:GetObject", "s3:PutObject"}
+
+
+def test_terraform_reads_the_metrics_the_backup_publishes():
+    """The dashboard graphs every metric of backup_core::metrics and nothing else under its namespace; the alarms
+    read only metrics it publishes."""
+    rust = set(re.findall(r'^pub const \w+: &str = "(\w+)";', (CRATES / "backup-core/src/metrics.rs").read_text(), re.M))
+    assert len(rust) >= 5, rust
+    dashboard = (TERRAFORM / "dashboard.tf").read_text()
+    per_target = re.search(r"per_target = \{ for m, stat in \{(.*?)\}", dashboard, re.S)
+    assert per_target, "dashboard.tf: the per_target metric map is not where this test reads it"
+    graphed = set(re.findall(r'^\s*(\w+)\s*=\s*"(?:Maximum|Sum|Average)"$', per_target.group(1), re.M))
+    assert graphed == rust, f"dashboard graphs {sorted(graphed)}, the backup publishes {sorted(rust)}"
+    alerts = (TERRAFORM / "alerts.tf").read_text()
+    alarmed = set(re.findall(r'namespace\s*=\s*local\.metric_namespace\s*\n\s*metric_name\s*=\s*"(\w+)"', alerts))
+    assert alarmed and alarmed <= rust, f"alarms read {sorted(alarmed)}, the backup publishes {sorted(rust)}"

@@ -777,3 +777,47 @@ run "an_existing_bucket_gets_the_policy_to_add" {
     error_message = "With create_bucket = false nothing is created on the bucket and its policy is an output."
   }
 }
+
+run "the_dashboard_shows_each_backup_metric_executions_functions_and_queues" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_dashboard.this[0].dashboard_name == "elasticache-backup-ap-northeast-2"
+    error_message = "One dashboard per deployment, named with its region (dashboard names are account-wide)."
+  }
+  # The backup's own metrics (backup_core::metrics), each in a per-target SEARCH.
+  assert {
+    condition = alltrue([for m in ["BackupDurationSeconds", "ExportBytes", "KeyCount", "VerifiedBackups", "BackupRunsStarted"] :
+    strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "SEARCH('{ElastiCacheBackup,Target} MetricName=\\\"${m}\\\"'")])
+    error_message = "Every metric the backup publishes is graphed per target."
+  }
+  assert {
+    condition = alltrue([for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets :
+      w.type != "metric" || alltrue([for m in try(w.properties.metrics, [null]) :
+        try(length(m) == 1 && startswith(m[0].expression, "SEARCH('{ElastiCacheBackup,Target}"), false) || try(contains(["AWS/States", "AWS/Lambda", "AWS/SQS"], m[0]) && length(m) >= 4, false)
+    ])])
+    error_message = "Every metric widget graphs a SEARCH of the backup's metrics or an AWS service metric."
+  }
+  assert {
+    condition     = length([for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : w if w.type == "log" && try(strcontains(w.properties.query, "SOURCE '/aws/lambda/elasticache-backup-delete-snapshot'") && strcontains(w.properties.query, "by Target"), false)]) == 1
+    error_message = "The last verified backup per target comes from DeleteSnapshot's metric records."
+  }
+  assert {
+    condition = alltrue(concat(
+      [for k in keys(aws_lambda_function.this) : strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "\"elasticache-backup-${k}\"")],
+      [for q in ["elasticache-backup-notify-dlq", "elasticache-backup-schedule-dlq", "stateMachine:elasticache-backup\"", "stateMachine:elasticache-backup-restore\"", "ExecutionsFailed", "alarm:elasticache-backup-no-verified-backup-orders"] : strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, q)],
+    ))
+    error_message = "Functions, dead-letter queues, both state machines' executions and the staleness alarms are on the dashboard."
+  }
+}
+
+run "the_dashboard_can_be_left_out" {
+  command = plan
+  variables {
+    dashboard = false
+  }
+  assert {
+    condition     = length(aws_cloudwatch_dashboard.this) == 0 && output.dashboard_name == null
+    error_message = "dashboard = false creates none."
+  }
+}
