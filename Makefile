@@ -28,7 +28,7 @@ TF_PLUGIN_DIR := $(shell d=$$(find / -maxdepth 5 -type d -path '*registry.terraf
 endif
 TF_INIT := terraform init -input=false -backend=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
 
-.PHONY: publish-artifacts bench bench-cost fuzz help deps deps-checks demo test unit e2e validate-asl fmt lint contracts machete check build clean tf-fmt tf-validate tf-test checkov plan deploy
+.PHONY: docs publish-artifacts bench bench-cost fuzz help deps deps-checks demo test unit e2e validate-asl fmt lint contracts machete check build clean tf-fmt tf-validate tf-test checkov plan deploy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ e2e: deps ## Emulator fidelity (boto3) and end-to-end tests of the state machine
 
 validate-asl: deps ## Validate every terraform/*.asl.json with asl-validator
 	$(SFN_NODE) local/sfn/node_modules/.bin/asl-validator $(addprefix --json-path ,$(ASL))
+
+docs: deps ## Regenerate the module's inputs/outputs tables (terraform/README.md) and the state machine diagrams (README.md)
+	$(PYTHON) local/docs.py
 
 fmt: ## Format the Rust code
 	$(CARGO) fmt --all

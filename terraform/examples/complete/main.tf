@@ -101,3 +101,8 @@ output "start_execution_command" {
   description = "Start a backup by hand."
   value       = module.elasticache_backup.start_execution_command
 }
+
+output "dashboard_name" {
+  description = "The CloudWatch dashboard of the backups."
+  value       = module.elasticache_backup.dashboard_name
+}
