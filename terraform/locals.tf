@@ -113,9 +113,10 @@ locals {
     verify-export = {
       description = "Reads every exported .rdb end to end, checks it and writes the manifest"
       timeout     = 900
-      # Lambda gives CPU in proportion to memory; 1,769 MB is one full vCPU. The check is CPU-bound (about
-      # 300 MB/s on one core), the ranged reads hold 4 x 8 MiB at most.
-      memory = 1769
+      # Lambda gives CPU in proportion to memory: 1,769 MB is one vCPU, 3,538 MB two. The check is CPU-bound and
+      # hashes on a second thread when it has a second vCPU (rdb_check::check_and_hash; `make bench`: ~1.3x on
+      # small collections); the ranged reads hold 4 x 8 MiB at most, the hashing thread 8 read chunks.
+      memory = 3538
       env    = {}
       statements = [
         { sid = "ListExports", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },

@@ -690,14 +690,14 @@ run "function_sizes_and_log_key_can_be_overridden" {
 
   variables {
     function_overrides = {
-      verify-export = { memory_size = 3538 }
+      verify-export = { memory_size = 5307 }
       check-export  = { timeout = 60 }
     }
     logs_kms_key_arn = "arn:aws:kms:ap-northeast-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
   }
 
   assert {
-    condition     = aws_lambda_function.this["verify-export"].memory_size == 3538 && aws_lambda_function.this["verify-export"].timeout == 900 && aws_lambda_function.this["check-export"].timeout == 60 && aws_lambda_function.this["check-export"].memory_size == 128
+    condition     = aws_lambda_function.this["verify-export"].memory_size == 5307 && aws_lambda_function.this["verify-export"].timeout == 900 && aws_lambda_function.this["check-export"].timeout == 60 && aws_lambda_function.this["check-export"].memory_size == 128
     error_message = "An override replaces only the value it names."
   }
   assert {

@@ -167,6 +167,21 @@ pub fn listpack(b: &[u8]) -> Check<u64> {
         };
         let bl = backlen_size(size);
         need(b, at, size + bl, "listpack entry")?;
+        // Entries under 128 bytes (almost all in a small collection) have a one-byte backlen: the size itself.
+        if bl == 1 {
+            if usize::from(b[at + size]) != size {
+                return Err((
+                    at + size,
+                    format!(
+                        "listpack backlen says {} but the entry is {size} bytes",
+                        b[at + size]
+                    ),
+                ));
+            }
+            at += size + 1;
+            count += 1;
+            continue;
+        }
         // Decode the backlen backwards, as lpDecodeBacklen does.
         let mut value = 0usize;
         let mut shift = 0;

@@ -123,9 +123,29 @@ pub fn check<R: Read>(reader: R) -> Result<Report, RdbError> {
 /// Checks one RDB stream and computes the SHA-256 of every byte read (the whole file: the check reads to the end to
 /// make sure nothing follows the checksum). Returns the report and the SHA-256 as 64 lower-case hex digits.
 ///
+/// Where the machine has a second CPU (`available_parallelism` ≥ 2, e.g. a Lambda function with more than
+/// 1,769 MB), the SHA-256 runs on its own thread, fed with copies of what the check reads (at most
+/// [`HASH_CHUNKS_IN_FLIGHT`] chunks of the read size, so memory stays flat): the check then costs about the slower
+/// of parsing and hashing instead of their sum. With one CPU it is computed inline.
+///
 /// # Errors
 /// [`RdbError`] naming what is wrong and where.
 pub fn check_and_hash<R: Read>(reader: R) -> Result<(Report, String), RdbError> {
+    if std::thread::available_parallelism().map_or(1, std::num::NonZero::get) >= 2 {
+        check_and_hash_on_a_thread(reader)
+    } else {
+        check_and_hash_inline(reader)
+    }
+}
+
+/// Chunks read but not yet hashed, at most: bounds the memory of [`check_and_hash`]'s hashing thread.
+pub const HASH_CHUNKS_IN_FLIGHT: usize = 8;
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn check_and_hash_inline<R: Read>(reader: R) -> Result<(Report, String), RdbError> {
     use sha2::{Digest, Sha256};
     struct Hashing<R> {
         inner: R,
@@ -143,13 +163,70 @@ pub fn check_and_hash<R: Read>(reader: R) -> Result<(Report, String), RdbError> 
         sha: Sha256::new(),
     };
     let report = check(&mut h)?;
-    let sha256 = h
-        .sha
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((report, sha256))
+    Ok((report, hex(&h.sha.finalize())))
+}
+
+fn check_and_hash_on_a_thread<R: Read>(reader: R) -> Result<(Report, String), RdbError> {
+    use sha2::{Digest, Sha256};
+    use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+
+    /// Hands a copy of every read to the hashing thread, reusing the buffers it gives back.
+    struct Feeding<R> {
+        inner: R,
+        to_hash: Option<SyncSender<Vec<u8>>>,
+        free: Receiver<Vec<u8>>,
+        allocated: usize,
+    }
+    impl<R: Read> Read for Feeding<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            let gone = || std::io::Error::other("the SHA-256 thread stopped");
+            let mut chunk = match self.free.try_recv() {
+                Ok(chunk) => chunk,
+                Err(_) if self.allocated < HASH_CHUNKS_IN_FLIGHT => {
+                    self.allocated += 1;
+                    Vec::with_capacity(buf.len())
+                }
+                Err(_) => self.free.recv().map_err(|_| gone())?,
+            };
+            chunk.clear();
+            chunk.extend_from_slice(&buf[..n]);
+            let to_hash = self.to_hash.as_ref().ok_or_else(gone)?;
+            to_hash.send(chunk).map_err(|_| gone())?;
+            Ok(n)
+        }
+    }
+
+    let (to_hash, chunks) = sync_channel::<Vec<u8>>(HASH_CHUNKS_IN_FLIGHT);
+    let (give_back, free): (Sender<Vec<u8>>, _) = channel();
+    std::thread::scope(|scope| {
+        let hasher = scope.spawn(move || {
+            let mut sha = Sha256::new();
+            for chunk in chunks {
+                sha.update(&chunk);
+                // The reader may have finished and dropped its end: the buffer is then simply freed.
+                let _ = give_back.send(chunk);
+            }
+            sha.finalize()
+        });
+        let mut feeding = Feeding {
+            inner: reader,
+            to_hash: Some(to_hash),
+            free,
+            allocated: 0,
+        };
+        let report = check(&mut feeding);
+        // Closing the channel ends the hashing loop once every chunk sent is hashed.
+        drop(feeding.to_hash.take());
+        let digest = hasher.join().map_err(|_| RdbError::Io {
+            offset: 0,
+            source: std::io::Error::other("the SHA-256 thread panicked"),
+        })?;
+        Ok((report?, hex(&digest)))
+    })
 }
 
 /// Checks one RDB stream.
@@ -484,6 +561,18 @@ impl<R: Read> Parser<R> {
     /// decimal text. Returns the string's offset.
     fn blob_into(&mut self, context: &'static str, out: &mut Vec<u8>) -> Result<u64, RdbError> {
         let at = self.input.offset();
+        let len = self.input.len(context)?;
+        self.blob_with_len(context, at, len, out)
+    }
+
+    /// [`Self::blob_into`] once the string's length (at offset `at`) has been read.
+    fn blob_with_len(
+        &mut self,
+        context: &'static str,
+        at: u64,
+        len: Len,
+        out: &mut Vec<u8>,
+    ) -> Result<u64, RdbError> {
         let limit = self.limits.max_encoded_value_bytes;
         let too_large = |len| RdbError::TooLarge {
             offset: at,
@@ -492,7 +581,7 @@ impl<R: Read> Parser<R> {
             limit,
         };
         out.clear();
-        match self.input.len(context)? {
+        match len {
             Len::Plain(n) => {
                 if n > limit {
                     return Err(too_large(n));
@@ -544,12 +633,28 @@ impl<R: Read> Parser<R> {
 
     /// Reads an encoded value and checks it with `f`, which returns its element count.
     fn encoded(&mut self, context: &'static str, f: encodings::Checker) -> Result<u64, RdbError> {
-        let mut buf = std::mem::take(&mut self.scratch);
-        let result = self.blob_into(context, &mut buf).and_then(|at| {
-            f(&buf).map_err(|(inner, what)| {
+        let at = self.input.offset();
+        let len = self.input.len(context)?;
+        // Fast path: a plain value the read buffer already holds is checked where it lies, not copied (small
+        // listpacks and intsets, most of a file of small hashes, sets, sorted sets and lists).
+        if let Len::Plain(n) = len
+            && n <= self.limits.max_encoded_value_bytes
+            && let Some(value) = usize::try_from(n).ok().and_then(|n| self.input.peek(n))
+        {
+            let checked = f(value).map_err(|(inner, what)| {
                 RdbError::corrupt(at, format!("{context}: {what} (+{inner} into the value)"))
-            })
-        });
+            });
+            self.input.consume(n as usize);
+            return checked;
+        }
+        let mut buf = std::mem::take(&mut self.scratch);
+        let result = self
+            .blob_with_len(context, at, len, &mut buf)
+            .and_then(|at| {
+                f(&buf).map_err(|(inner, what)| {
+                    RdbError::corrupt(at, format!("{context}: {what} (+{inner} into the value)"))
+                })
+            });
         // Keep the allocation for the next value unless one huge value grew it.
         if buf.capacity() <= 1 << 20 {
             self.scratch = buf;
@@ -807,5 +912,92 @@ impl<R: Read> Parser<R> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    const FIXTURES: [(&str, &[u8]); 6] = [
+        (
+            "encodings.rdb",
+            include_bytes!("../tests/fixtures/encodings.rdb"),
+        ),
+        (
+            "hash-zipmap.rdb",
+            include_bytes!("../tests/fixtures/hash-zipmap.rdb"),
+        ),
+        (
+            "list-quicklist.rdb",
+            include_bytes!("../tests/fixtures/list-quicklist.rdb"),
+        ),
+        (
+            "hash-ziplist.rdb",
+            include_bytes!("../tests/fixtures/hash-ziplist.rdb"),
+        ),
+        (
+            "zset-ziplist.rdb",
+            include_bytes!("../tests/fixtures/zset-ziplist.rdb"),
+        ),
+        (
+            "corrupt_ziplist.rdb",
+            include_bytes!("../tests/fixtures/corrupt_ziplist.rdb"),
+        ),
+    ];
+
+    /// Hands out at most `step` bytes per read: many more reads than chunks in flight, and values that straddle
+    /// the read buffer (the copying path of `encoded` instead of the in-buffer one).
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn outcome(r: Result<(Report, String), RdbError>) -> Result<(u64, u64, String), String> {
+        r.map(|(report, sha)| (report.keys, report.bytes, sha))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_hashing_thread_gives_the_inline_result_for_every_fixture_and_read_size() {
+        for (name, bytes) in FIXTURES {
+            let inline = outcome(check_and_hash_inline(bytes));
+            if let Ok((_, read, sha)) = &inline {
+                assert_eq!(*sha, hex(&Sha256::digest(bytes)), "{name}");
+                assert_eq!(*read, bytes.len() as u64, "{name}");
+            }
+            for step in [1, 7, 4096, usize::MAX] {
+                let threaded = outcome(check_and_hash_on_a_thread(Trickle { data: bytes, step }));
+                assert_eq!(threaded, inline, "{name}, reads of {step} bytes");
+                let trickled = outcome(check_and_hash_inline(Trickle { data: bytes, step }));
+                assert_eq!(trickled, inline, "{name}, inline, reads of {step} bytes");
+            }
+        }
+        assert!(
+            outcome(check_and_hash_inline(FIXTURES[5].1)).is_err(),
+            "the corrupt fixture must fail, so the error path is compared too"
+        );
+    }
+
+    #[test]
+    fn a_read_error_ends_the_threaded_check_with_it() {
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("connection reset"))
+            }
+        }
+        let err = check_and_hash_on_a_thread(Failing).unwrap_err();
+        assert!(err.to_string().contains("connection reset"), "{err}");
     }
 }
