@@ -98,7 +98,13 @@ export async function runExecution(opts, log = console.log) {
   const taskResourceLocalHandlers = {};
   const waitTimeOverrides = {};
   const retryIntervalOverrides = {};
-  for (const [name, state] of Object.entries(definition.States)) {
+  // Every state, those inside a Map's ItemProcessor (or Iterator) and Parallel branches too: the overrides are
+  // keyed by state name.
+  const allStates = (states) => Object.entries(states).flatMap(([name, state]) => [
+    [name, state],
+    ...[state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])].filter(Boolean).flatMap((sub) => allStates(sub.States)),
+  ]);
+  for (const [name, state] of allStates(definition.States)) {
     if (state.Type === 'Task') {
       const fn = functionName(state.Resource);
       taskResourceLocalHandlers[name] = (input) => invoke(opts.lambdaEndpoint, fn, input);

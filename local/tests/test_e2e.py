@@ -103,6 +103,22 @@ def test_b_cluster_mode_enabled_with_three_shards_gives_three_objects(stack, ec,
     assert len(out["export"]["objects"]) == 3
     assert not snapshot_exists(ec, out["snapshotName"])
 
+    # Verified by three parallel invocations (the VerifyExport Map state), then one WriteManifest.
+    ran = [st["state"] for st in result["states"] if st["type"] != "Retry"]
+    assert ran.count("VerifyShard") == 3 and ran.count("WriteManifest") == 1, ran
+    assert "verifiedObjects" not in out
+    # The same manifest as one invocation verifying the whole export from the document VerifyExport was given.
+    key = out["verification"]["manifestKey"]
+    split = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    doc = {k: v for k, v in out.items() if k not in ("verification", "cleanup")}
+    doc["timings"] = {k: v for k, v in out["timings"].items() if k not in ("VerifyExport", "DeleteSnapshot")}
+    once = stack._invoke("verify-export", doc)
+    assert once.get("verification", {}).get("manifestKey") == key, once
+    whole = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    for m in (split, whole):
+        m.pop("verifiedAt")
+    assert split == whole
+
 
 def test_c_busy_cluster_at_start_is_retried_then_succeeds(stack, s3, bucket):
     # The group reads `modifying` for its next two status checks, whenever they come.

@@ -185,8 +185,10 @@ pub trait Snapshots: Send + Sync {
     async fn delete_snapshot(&self, name: &str) -> Result<DeleteOutcome, BackupError>;
 }
 
-/// One exported object read end to end and checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One exported object read end to end and checked (also the result of a per-shard VerifyExport invocation, so
+/// it travels as JSON: `{"key", "sizeBytes", "sha256", "rdb"}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct VerifiedObject {
     /// S3 key.
     pub key: String,

@@ -22,7 +22,9 @@
 //!   "poll": { "waitSeconds": 5, "checks": 3 },
 //!   "timings": { "CreateSnapshot": { "invocations": 1, "firstStartedAt": "…", "lastFinishedAt": "…",
 //!                                    "totalMillis": 120 } },
-//!   "warnings": [ "…" ]
+//!   "warnings": [ "…" ],
+//!   "verifiedObjects": [ { "object": { "key": "…-0001.rdb", "sizeBytes": 1234, "sha256": "…", "rdb": { … } },
+//!                          "millis": 80 } ]                       // only between VerifyExport and WriteManifest
 //! }
 //! ```
 //!
@@ -86,6 +88,21 @@ pub struct BackupRun {
     /// Things a human should know that did not fail the run (e.g. snapshot taken from the primary).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The shard objects verified one per invocation by the `VerifyExport` Map state (its `ResultPath`), until the
+    /// `WriteManifest` step turns them into the manifest and removes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verified_objects: Vec<VerifiedShard>,
+}
+
+/// One shard object verified by its own VerifyExport invocation: the object and how long the check took,
+/// `{"object": {"key", "sizeBytes", "sha256", "rdb"}, "millis"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifiedShard {
+    /// What the check found (not flattened: serde's flatten cannot read the integer-keyed `databases` map).
+    pub object: crate::ports::VerifiedObject,
+    /// Duration of the invocation's check, milliseconds.
+    pub millis: u64,
 }
 
 /// The execution, from the Step Functions context object.

@@ -2,28 +2,140 @@
 //! checksummed by `rdb-check`, hashed (SHA-256) and counted (the [`Verifier`] port); then the [`Manifest`]
 //! recording what the backup holds is written next to the export as `<exportName>.manifest.json`. Runs between
 //! CheckExport and DeleteSnapshot: a corrupt export ends the run with the source snapshot kept.
+//!
+//! In the state machine the work is split so that the limit is one shard per invocation (900 s), not the whole
+//! backup: the `VerifyExport` Map state invokes this function once per object of `export.objects` with a
+//! [`ShardRequest`] (`{"bucket", "exportName", "object": {"key", "sizeBytes"}}`) and collects the
+//! [`VerifiedShard`]s into the run document's `verifiedObjects`; then `WriteManifest` invokes it with that run
+//! document, which lists the export again, requires every object listed to be verified at its size, writes the
+//! manifest and removes `verifiedObjects`. A run document without `verifiedObjects` is verified whole, in one
+//! invocation (the same manifest).
 
 use backup_core::export::inspect;
 use backup_core::manifest::Manifest;
 use backup_core::naming::manifest_key;
-use backup_core::ports::{ExportStore, Verifier};
+use backup_core::ports::{ExportStore, VerifiedObject, Verifier};
+use backup_core::run::{ExportedObject, VerifiedShard, record_timing};
 use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
+use serde::{Deserialize, Serialize};
 
 /// The state name this handler serves, used for timings.
 pub const STEP: &str = "VerifyExport";
 
-/// Handles one VerifyExport invocation: sets `verification` and writes the manifest.
+/// One object to verify, as the `VerifyExport` Map state's `ItemSelector` builds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ShardRequest {
+    /// The export bucket (`request.bucket`).
+    pub bucket: String,
+    /// The export's name (`exportName`): the object must be one of its `<exportName>-NNNN.rdb`.
+    pub export_name: String,
+    /// The object as CheckExport listed it.
+    pub object: ExportedObject,
+}
+
+/// What an invocation is given: one shard object (a document with `object`), or the run document.
+#[derive(Debug, Clone)]
+pub enum VerifyRequest {
+    /// A `VerifyShard` item of the Map state.
+    Shard(ShardRequest),
+    /// `WriteManifest` (with `verifiedObjects`), or the whole verification in one invocation (without).
+    Run(Box<BackupRun>),
+}
+
+// Not `#[serde(untagged)]`: its buffering cannot read the run document's integer-keyed maps (the manifest's
+// `databases`); the JSON value is read once and handed to the type its shape names.
+impl<'de> Deserialize<'de> for VerifyRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let request = if value.get("object").is_some() {
+            serde_json::from_value(value).map(VerifyRequest::Shard)
+        } else {
+            serde_json::from_value(value).map(|run| VerifyRequest::Run(Box::new(run)))
+        };
+        request.map_err(serde::de::Error::custom)
+    }
+}
+
+/// What an invocation returns: the verified shard, or the run document with `verification` set.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum VerifyResponse {
+    /// The result of a [`VerifyRequest::Shard`].
+    Shard(Box<VerifiedShard>),
+    /// The result of a [`VerifyRequest::Run`].
+    Run(Box<BackupRun>),
+}
+
+/// Handles one VerifyExport invocation (see the module documentation for the two shapes).
 ///
 /// # Errors
-/// `ExportCorrupt` (an object is not a sound RDB, or changed size; the message names it and the offset),
-/// `ExportIncomplete` (objects missing), `ExportRejected` (bucket gone), `Throttled`, `AwsError`, `InvalidInput`.
-#[tracing::instrument(skip_all, fields(export_name = event.payload.export_name.as_deref().unwrap_or("-")))]
+/// `ExportCorrupt` (an object is not a sound RDB, or changed size, or was not verified; the message names it and
+/// the offset), `ExportIncomplete` (objects missing), `ExportRejected` (bucket gone), `Throttled`, `AwsError`,
+/// `InvalidInput` (an object that is not one of the export's).
+#[tracing::instrument(skip_all)]
 pub async fn function_handler<E: ExportStore, V: Verifier, C: Clock>(
-    event: LambdaEvent<BackupRun>,
+    event: LambdaEvent<VerifyRequest>,
+    deps: &Deps<(), E, V, C>,
+) -> Result<VerifyResponse, BackupError> {
+    match event.payload {
+        VerifyRequest::Shard(shard) => verify_shard(shard, deps)
+            .await
+            .map(|shard| VerifyResponse::Shard(Box::new(shard))),
+        VerifyRequest::Run(run) => write_manifest(*run, deps)
+            .await
+            .map(|run| VerifyResponse::Run(Box::new(run))),
+    }
+}
+
+/// Reads one object end to end and checks that its size is the one listed.
+async fn verify_object<V: Verifier>(
+    verifier: &V,
+    bucket: &str,
+    listed: &ExportedObject,
+) -> Result<VerifiedObject, BackupError> {
+    let v = verifier.verify_object(bucket, &listed.key).await?;
+    if v.size_bytes != listed.size_bytes {
+        return Err(BackupError::ExportCorrupt {
+            message: format!(
+                "{}: read {} bytes but S3 lists {}",
+                listed.key, v.size_bytes, listed.size_bytes
+            ),
+        });
+    }
+    tracing::info!(key = %v.key, keys = v.rdb.keys, bytes = v.size_bytes, "object verified");
+    Ok(v)
+}
+
+async fn verify_shard<E: ExportStore, V: Verifier, C: Clock>(
+    shard: ShardRequest,
+    deps: &Deps<(), E, V, C>,
+) -> Result<VerifiedShard, BackupError> {
+    let prefix = format!("{}-", shard.export_name);
+    if shard.export_name.is_empty()
+        || !shard.object.key.starts_with(&prefix)
+        || !shard.object.key.ends_with(".rdb")
+    {
+        return Err(BackupError::invalid_input(
+            "object.key",
+            format!(
+                "{:?} is not an object of export {:?} (<exportName>-NNNN.rdb)",
+                shard.object.key, shard.export_name
+            ),
+        ));
+    }
+    let started = deps.clock.now();
+    let object = verify_object(&deps.verifier, &shard.bucket, &shard.object).await?;
+    let millis =
+        u64::try_from((deps.clock.now() - started).whole_milliseconds().max(0)).unwrap_or(u64::MAX);
+    Ok(VerifiedShard { object, millis })
+}
+
+async fn write_manifest<E: ExportStore, V: Verifier, C: Clock>(
+    mut run: BackupRun,
     deps: &Deps<(), E, V, C>,
 ) -> Result<BackupRun, BackupError> {
-    let mut run = event.payload;
     let started = deps.clock.now();
     let bucket = run.request()?.bucket.clone();
     let export_name = run.export_name()?.to_string();
@@ -37,19 +149,30 @@ pub async fn function_handler<E: ExportStore, V: Verifier, C: Clock>(
         });
     }
 
+    let shards = std::mem::take(&mut run.verified_objects);
     let mut objects = Vec::new();
-    for listed in &assessment.objects {
-        let v = deps.verifier.verify_object(&bucket, &listed.key).await?;
-        if v.size_bytes != listed.size_bytes {
-            return Err(BackupError::ExportCorrupt {
-                message: format!(
-                    "{}: read {} bytes but S3 lists {}",
-                    listed.key, v.size_bytes, listed.size_bytes
-                ),
-            });
+    if shards.is_empty() {
+        for listed in &assessment.objects {
+            objects.push(verify_object(&deps.verifier, &bucket, listed).await?);
         }
-        tracing::info!(key = %v.key, keys = v.rdb.keys, bytes = v.size_bytes, "object verified");
-        objects.push(v);
+    } else {
+        // Every object S3 lists now must have been verified, at the size it has now.
+        for listed in &assessment.objects {
+            let Some(shard) = shards.iter().find(|s| s.object.key == listed.key) else {
+                return Err(BackupError::ExportCorrupt {
+                    message: format!("{}: in S3 but not verified", listed.key),
+                });
+            };
+            if shard.object.size_bytes != listed.size_bytes {
+                return Err(BackupError::ExportCorrupt {
+                    message: format!(
+                        "{}: verified at {} bytes but S3 now lists {}",
+                        listed.key, shard.object.size_bytes, listed.size_bytes
+                    ),
+                });
+            }
+            objects.push(shard.object.clone());
+        }
     }
 
     let manifest = Manifest::of_run(&run, &objects, deps.clock.now())?;
@@ -58,7 +181,18 @@ pub async fn function_handler<E: ExportStore, V: Verifier, C: Clock>(
         .put_json(&bucket, &key, manifest.to_json()?)
         .await?;
     run.verification = Some(manifest.verification(key));
-    run.record_timing(STEP, started, deps.clock.now());
+    // After the manifest, as in one invocation: the manifest records the steps before verification.
+    let now = deps.clock.now();
+    for shard in &shards {
+        let millis = i64::try_from(shard.millis).unwrap_or(i64::MAX);
+        record_timing(
+            &mut run.timings,
+            STEP,
+            now - time::Duration::milliseconds(millis),
+            now,
+        );
+    }
+    run.record_timing(STEP, started, now);
     Ok(run)
 }
 
@@ -106,10 +240,24 @@ mod tests {
         }
     }
 
-    fn event(shards: u32) -> LambdaEvent<BackupRun> {
+    fn run_doc(shards: u32) -> BackupRun {
         let mut run: BackupRun = serde_json::from_str(COMPLETE).unwrap();
         run.source.as_mut().unwrap().shard_count = shards;
-        LambdaEvent::new(run, Context::default())
+        run
+    }
+
+    fn event(shards: u32) -> LambdaEvent<VerifyRequest> {
+        LambdaEvent::new(
+            VerifyRequest::Run(Box::new(run_doc(shards))),
+            Context::default(),
+        )
+    }
+
+    fn whole(r: Result<VerifyResponse, BackupError>) -> Result<BackupRun, BackupError> {
+        r.map(|v| match v {
+            VerifyResponse::Run(run) => *run,
+            VerifyResponse::Shard(s) => panic!("a run document was expected, got {s:?}"),
+        })
     }
 
     #[tokio::test]
@@ -118,7 +266,7 @@ mod tests {
             ("0001", fixture("zset-ziplist.rdb")),
             ("0002", fixture("list-quicklist.rdb")),
         ]);
-        let run = function_handler(event(2), &d).await.unwrap();
+        let run = whole(function_handler(event(2), &d).await).unwrap();
 
         let v = run.verification.unwrap();
         assert_eq!(v.manifest_key, format!("{NAME}.manifest.json"));
@@ -144,7 +292,7 @@ mod tests {
     #[tokio::test]
     async fn a_corrupt_object_is_export_corrupt_naming_it_and_no_manifest_is_written() {
         let d = deps(&[("0001", fixture("corrupt_ziplist.rdb"))]);
-        let err = function_handler(event(1), &d).await.unwrap_err();
+        let err = whole(function_handler(event(1), &d).await).unwrap_err();
         assert_eq!(err.error_type(), "ExportCorrupt");
         let msg = err.to_string();
         assert!(
@@ -159,7 +307,7 @@ mod tests {
         let mut bytes = fixture("hash-ziplist.rdb");
         bytes.truncate(bytes.len() / 2);
         let d = deps(&[("0001", bytes)]);
-        let err = function_handler(event(1), &d).await.unwrap_err();
+        let err = whole(function_handler(event(1), &d).await).unwrap_err();
         assert!(err.to_string().contains("truncated"), "{err}");
     }
 
@@ -167,11 +315,148 @@ mod tests {
     async fn a_missing_shard_is_export_incomplete() {
         let d = deps(&[("0001", fixture("zset-ziplist.rdb"))]);
         assert_eq!(
-            function_handler(event(2), &d)
-                .await
+            whole(function_handler(event(2), &d).await)
                 .unwrap_err()
                 .error_type(),
             "ExportIncomplete"
         );
+    }
+
+    fn shard_event(key: &str, size: u64) -> LambdaEvent<VerifyRequest> {
+        let json = serde_json::json!({
+            "bucket": BUCKET, "exportName": NAME, "object": {"key": key, "sizeBytes": size}
+        });
+        LambdaEvent::new(serde_json::from_value(json).unwrap(), Context::default())
+    }
+
+    async fn shard(
+        d: &Deps<(), FakeExportStore, FakeStoreVerifier, FixedClock>,
+        key: &str,
+    ) -> VerifiedShard {
+        let size = d.exports.get(BUCKET, key).unwrap().len() as u64;
+        match function_handler(shard_event(key, size), d).await.unwrap() {
+            VerifyResponse::Shard(s) => *s,
+            VerifyResponse::Run(_) => panic!("a shard result was expected"),
+        }
+    }
+
+    #[tokio::test]
+    async fn shards_verified_one_per_invocation_give_the_manifest_of_one_invocation() {
+        let objects = [
+            ("0001", fixture("zset-ziplist.rdb")),
+            ("0002", fixture("list-quicklist.rdb")),
+            ("0003", fixture("hash-ziplist.rdb")),
+        ];
+        let whole_deps = deps(&objects);
+        let once = whole(function_handler(event(3), &whole_deps).await).unwrap();
+
+        let d = deps(&objects);
+        let mut run = run_doc(3);
+        for (n, _) in objects.iter().rev() {
+            // The Map state's results, in any order, through their JSON form.
+            let s = shard(&d, &format!("{NAME}-{n}.rdb")).await;
+            let json = serde_json::to_value(&s).unwrap();
+            assert_eq!(json["object"]["key"], format!("{NAME}-{n}.rdb"));
+            run.verified_objects
+                .push(serde_json::from_value(json).unwrap());
+        }
+        let doc = serde_json::to_value(&run).unwrap();
+        assert_eq!(doc["verifiedObjects"].as_array().unwrap().len(), 3);
+        let request: VerifyRequest = serde_json::from_value(doc).unwrap();
+        assert!(matches!(request, VerifyRequest::Run(_)));
+        let split =
+            whole(function_handler(LambdaEvent::new(request, Context::default()), &d).await)
+                .unwrap();
+
+        let key = manifest_key(NAME);
+        let manifest = |d: &Deps<(), FakeExportStore, FakeStoreVerifier, FixedClock>| {
+            serde_json::from_slice::<serde_json::Value>(&d.exports.get(BUCKET, &key).unwrap())
+                .unwrap()
+        };
+        let (split_manifest, once_manifest) = (manifest(&d), manifest(&whole_deps));
+        assert!(
+            split_manifest == once_manifest,
+            "manifests differ:\n{split_manifest:#}\n{once_manifest:#}"
+        );
+        assert_eq!(split.verification, once.verification);
+        assert!(
+            split.verified_objects.is_empty(),
+            "verifiedObjects is consumed"
+        );
+        assert!(
+            !serde_json::to_string(&split)
+                .unwrap()
+                .contains("verifiedObjects")
+        );
+        assert_eq!(
+            split.timings[STEP].invocations, 4,
+            "three shards and the manifest"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_object_listed_but_not_verified_fails_the_manifest() {
+        let d = deps(&[
+            ("0001", fixture("zset-ziplist.rdb")),
+            ("0002", fixture("list-quicklist.rdb")),
+        ]);
+        let mut run = run_doc(2);
+        run.verified_objects
+            .push(shard(&d, &format!("{NAME}-0001.rdb")).await);
+        let err = whole(
+            function_handler(
+                LambdaEvent::new(VerifyRequest::Run(Box::new(run)), Context::default()),
+                &d,
+            )
+            .await,
+        )
+        .unwrap_err();
+        assert_eq!(err.error_type(), "ExportCorrupt");
+        assert!(
+            err.to_string().contains("0002.rdb: in S3 but not verified"),
+            "{err}"
+        );
+        assert!(d.exports.get(BUCKET, &manifest_key(NAME)).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_shard_fails_its_own_invocation_naming_it() {
+        let d = deps(&[("0001", fixture("corrupt_ziplist.rdb"))]);
+        let key = format!("{NAME}-0001.rdb");
+        let size = d.exports.get(BUCKET, &key).unwrap().len() as u64;
+        let err = function_handler(shard_event(&key, size), &d)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "ExportCorrupt");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{key}: corrupt at offset")),
+            "{err}"
+        );
+        let err = function_handler(shard_event(&key, size + 1), &d)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "ExportCorrupt");
+    }
+
+    #[tokio::test]
+    async fn a_shard_of_another_export_is_refused() {
+        let d = deps(&[("0001", fixture("zset-ziplist.rdb"))]);
+        let err = function_handler(shard_event("other-backup-0001.rdb", 10), &d)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "InvalidInput");
+        assert!(err.to_string().contains("object.key"), "{err}");
+    }
+
+    #[test]
+    fn the_sample_events_parse_as_the_shape_they_show() {
+        let shard: VerifyRequest =
+            serde_json::from_str(include_str!("../../../events/verify-export/shard.json")).unwrap();
+        assert!(
+            matches!(shard, VerifyRequest::Shard(s) if s.object.key == format!("{NAME}-0001.rdb"))
+        );
+        let run: VerifyRequest = serde_json::from_str(COMPLETE).unwrap();
+        assert!(matches!(run, VerifyRequest::Run(r) if r.export_name.as_deref() == Some(NAME)));
     }
 }
