@@ -172,20 +172,43 @@ async fn shutdown_signal() {
     tracing::info!("stopping");
 }
 
+/// Replication groups started at once (each start waits on its redis-server processes and replication).
+const PARALLEL_GROUP_STARTS: usize = 8;
+
 async fn start_all(
     topology: &Topology,
     root: &std::path::Path,
     redis_server: &str,
     processes: &mut Vec<NodeProcess>,
 ) -> Result<(Vec<Group>, Vec<Standalone>), String> {
-    let mut groups = Vec::new();
-    for spec in &topology.replication_group {
-        let (group, procs) =
-            groups::start_group(spec, &root.join("nodes"), redis_server, &Seed::default()).await?;
-        processes.extend(procs);
-        groups.push(group);
-        tracing::info!(replication_group_id = %spec.id, "replication group started");
+    // Groups start PARALLEL_GROUP_STARTS at a time (a fleet topology has dozens), and keep the file's order.
+    let specs = topology.replication_group.clone();
+    let mut started: Vec<Option<Group>> = vec![None; specs.len()];
+    let mut starting = tokio::task::JoinSet::new();
+    let mut next = 0;
+    while next < specs.len() || !starting.is_empty() {
+        while next < specs.len() && starting.len() < PARALLEL_GROUP_STARTS {
+            let (i, spec, dir, server) = (
+                next,
+                specs[next].clone(),
+                root.join("nodes"),
+                redis_server.to_string(),
+            );
+            starting.spawn(async move {
+                let result = groups::start_group(&spec, &dir, &server, &Seed::default()).await;
+                (i, result)
+            });
+            next += 1;
+        }
+        if let Some(joined) = starting.join_next().await {
+            let (i, result) = joined.map_err(|e| format!("starting a replication group: {e}"))?;
+            let (group, procs) = result?;
+            processes.extend(procs);
+            tracing::info!(replication_group_id = %group.spec.id, "replication group started");
+            started[i] = Some(group);
+        }
     }
+    let groups: Vec<Group> = started.into_iter().flatten().collect();
     let mut standalone = Vec::new();
     for spec in &topology.cache_cluster {
         let dir = root.join("nodes").join(&spec.id);
