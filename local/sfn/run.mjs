@@ -6,10 +6,17 @@
 // A handler error (HTTP 500 with {errorType, errorMessage}) is rethrown with `errorType` as the error name, so the
 // definition's Retry/Catch match it exactly as in AWS; the Cause is the JSON Lambda would give.
 //
+// Nested executions: a `${<key>_state_machine_arn}` placeholder is the local ARN of state machine <key> (`backup`
+// and `restore` are this project's; `--machine <key>=<asl file>` adds or replaces one), and a Task whose Resource
+// is `arn:aws:states:::states:startExecution.sync:2` (or `.sync`) runs that machine's definition here, as a child
+// execution with the Task's `Input` (and `Name`), returning what Step Functions returns (ExecutionArn, Status,
+// Input, Output — parsed JSON for `:2`, strings for `.sync` — StartDate, StopDate). A child that fails fails the
+// Task with `States.TaskFailed` and, as Cause, the child's description as JSON (its Error and Cause inside).
+//
 // Usage:
 //   node run.mjs --lambda-endpoint http://127.0.0.1:9000 --input '{"replicationGroupId":"orders"}' \
 //     [--name EXECUTION_NAME] [--definition ../../terraform/backup.asl.json] [--wait-ms N] [--retry-ms N]
-//     [--result-file out.json] [--quiet]
+//     [--result-file out.json] [--quiet] [--machine KEY=ASL_FILE ...]
 // Prints each state with its start offset and duration, then the final output. Exit code 0 = SUCCEEDED,
 // 1 = FAILED (error and cause printed), 2 = usage or runner error.
 
@@ -33,6 +40,7 @@ function parseArgs(argv) {
     retryMs: undefined,
     resultFile: undefined,
     quiet: false,
+    machines: { ...MACHINES },
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -50,16 +58,69 @@ function parseArgs(argv) {
       case '--retry-ms': opts.retryMs = Number(next()); break;
       case '--result-file': opts.resultFile = next(); break;
       case '--quiet': opts.quiet = true; break;
+      case '--machine': {
+        const [key, file] = next().split('=');
+        if (!key || !file) throw new Error('--machine needs KEY=ASL_FILE');
+        opts.machines[key] = { name: `elasticache-backup-${key}`, definition: resolve(file) };
+        break;
+      }
       default: throw new Error(`unknown option ${a}`);
     }
   }
   return opts;
 }
 
-/** `${create_snapshot_arn}` → the local ARN of function `create-snapshot`. */
-export function render(text) {
-  return text.replace(/\$\{([a-z0-9_]+)_arn\}/g, (_, v) =>
-    `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${v.replace(/_/g, '-')}`);
+/** This project's state machines: placeholder key → deployed name and definition. */
+const MACHINES = {
+  backup: { name: 'elasticache-backup', definition: resolve(here, '../../terraform/backup.asl.json') },
+  restore: { name: 'elasticache-backup-restore', definition: resolve(here, '../../terraform/restore.asl.json') },
+};
+
+const machineArn = (name) => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;
+
+/** `${backup_state_machine_arn}` → the local ARN of state machine `backup`; `${create_snapshot_arn}` → the local
+ * ARN of function `create-snapshot`. */
+export function render(text, machines = MACHINES) {
+  return text
+    .replace(/\$\{([a-z0-9_]+)_state_machine_arn\}/g, (whole, key) => {
+      if (!machines[key]) throw new Error(`${whole}: no state machine "${key}" (use --machine ${key}=FILE)`);
+      return machineArn(machines[key].name);
+    })
+    .replace(/\$\{([a-z0-9_]+)_arn\}/g, (_, v) =>
+      `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${v.replace(/_/g, '-')}`);
+}
+
+const START_EXECUTION = /^arn:aws:states:::states:startExecution\.sync(:2)?$/;
+
+/** Runs a child execution for a startExecution.sync Task; resolves to Step Functions' answer, or throws
+ * States.TaskFailed. */
+async function startExecutionSync(opts, resource, params, children) {
+  const v2 = resource.endsWith(':2');
+  const name = String(params.StateMachineArn ?? '').split(':').pop();
+  const machine = Object.values(opts.machines).find((m) => m.name === name);
+  if (!machine) {
+    const err = new Error(`StateMachineDoesNotExist: ${params.StateMachineArn}`);
+    err.name = 'StepFunctions.StateMachineDoesNotExistException';
+    throw err;
+  }
+  const input = typeof params.Input === 'string' ? params.Input : JSON.stringify(params.Input ?? {});
+  const child = await runExecution({
+    ...opts, definition: machine.definition, machineName: machine.name, input, quiet: true,
+    name: params.Name ?? `${name}-${randomUUID()}`, resultFile: undefined,
+  });
+  children.push(child);
+  const answer = {
+    ExecutionArn: child.executionArn, StateMachineArn: machineArn(machine.name), Name: child.name,
+    Status: child.status, StartDate: child.startDate, StopDate: child.stopDate,
+    Input: v2 ? JSON.parse(input) : input,
+  };
+  if (child.status === 'SUCCEEDED') {
+    answer.Output = v2 ? child.output : JSON.stringify(child.output);
+    return answer;
+  }
+  const err = new Error(JSON.stringify({ ...answer, Error: child.error, Cause: child.cause }));
+  err.name = 'States.TaskFailed';
+  throw err;
 }
 
 function functionName(arn) {
@@ -93,7 +154,9 @@ async function invoke(endpoint, fn, payload) {
 }
 
 export async function runExecution(opts, log = console.log) {
-  const definition = JSON.parse(render(readFileSync(opts.definition, 'utf8')));
+  opts = { machines: MACHINES, ...opts };
+  const definition = JSON.parse(render(readFileSync(opts.definition, 'utf8'), opts.machines));
+  const children = [];
   const machine = new StateMachine(definition, { validationOptions: { checkPaths: true, checkArn: false } });
   const taskResourceLocalHandlers = {};
   const waitTimeOverrides = {};
@@ -105,7 +168,10 @@ export async function runExecution(opts, log = console.log) {
     ...[state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])].filter(Boolean).flatMap((sub) => allStates(sub.States)),
   ]);
   for (const [name, state] of allStates(definition.States)) {
-    if (state.Type === 'Task') {
+    if (state.Type === 'Task' && START_EXECUTION.test(state.Resource)) {
+      taskResourceLocalHandlers[name] = (input) => startExecutionSync(opts, state.Resource, input, children);
+      if (opts.retryMs !== undefined) retryIntervalOverrides[name] = opts.retryMs;
+    } else if (state.Type === 'Task') {
       const fn = functionName(state.Resource);
       taskResourceLocalHandlers[name] = (input) => invoke(opts.lambdaEndpoint, fn, input);
       if (opts.retryMs !== undefined) retryIntervalOverrides[name] = opts.retryMs;
@@ -113,12 +179,13 @@ export async function runExecution(opts, log = console.log) {
     if (state.Type === 'Wait' && opts.waitMs !== undefined) waitTimeOverrides[name] = opts.waitMs;
   }
   const startTime = new Date();
-  const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:elasticache-backup:${opts.name}`;
+  const machineName = opts.machineName ?? 'elasticache-backup';
+  const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:${machineName}:${opts.name}`;
   const execution = machine.run(JSON.parse(opts.input), {
     overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
     context: {
       Execution: { Id: executionArn, Name: opts.name, StartTime: startTime.toISOString(), Input: JSON.parse(opts.input) },
-      StateMachine: { Id: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:elasticache-backup`, Name: 'elasticache-backup' },
+      StateMachine: { Id: machineArn(machineName), Name: machineName },
     },
   });
 
@@ -158,7 +225,10 @@ export async function runExecution(opts, log = console.log) {
     cause = e.cause ?? e.message;
     if (e.name === 'ExecutionError' && e.cause) { error = e.cause.name; cause = e.cause.message; }
   }
-  return { name: opts.name, executionArn, status, error, cause, output, states, durationMs: Date.now() - t0 };
+  return {
+    name: opts.name, executionArn, status, error, cause, output, states, durationMs: Date.now() - t0,
+    startDate: startTime.toISOString(), stopDate: new Date().toISOString(), children,
+  };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
