@@ -228,10 +228,14 @@ run "state_machine_definition_contains_every_function_arn" {
   assert {
     condition = alltrue([for state, fn in {
       CreateSnapshot = "create-snapshot", CheckSnapshot = "check-snapshot", ExportSnapshot = "export-snapshot",
-      CheckExport = "check-export", VerifyExport = "verify-export", DeleteSnapshot = "delete-snapshot" } :
+      CheckExport = "check-export", WriteManifest = "verify-export", DeleteSnapshot = "delete-snapshot" } :
       jsondecode(aws_sfn_state_machine.this.definition).States[state].Resource == "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-${fn}"
     ])
     error_message = "Each Task state invokes its own function's ARN."
+  }
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.this.definition).States["VerifyExport"].ItemProcessor.States["VerifyShard"].Resource == "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-verify-export"
+    error_message = "VerifyExport's Map invokes verify-export once per shard object."
   }
 }
 
