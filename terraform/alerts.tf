@@ -263,3 +263,22 @@ resource "aws_cloudwatch_metric_alarm" "notify_errors" {
   ok_actions          = [aws_sns_topic.ops.arn]
   tags                = var.tags
 }
+
+resource "aws_cloudwatch_metric_alarm" "retention_errors" {
+  count = var.retention != null ? 1 : 0
+
+  alarm_name          = "${var.name}-retention-errors"
+  alarm_description   = "The retention function failed (bad input, or deletions refused: see its report under retention-reports/)."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.this["retention"].function_name }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.ops.arn]
+  ok_actions          = [aws_sns_topic.ops.arn]
+  tags                = var.tags
+}

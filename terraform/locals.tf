@@ -207,6 +207,19 @@ locals {
         },
       ]
     }
+    retention = {
+      description = "Deletes verified backups beyond keepLast / keepDays per target (whole sets) and exports without a manifest after a grace period"
+      timeout     = 900
+      memory      = 256
+      env         = { BACKUP_BUCKET = local.bucket_name }
+      statements = [
+        { sid = "ListExports", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
+        { sid = "ReadManifests", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/ecb-*.manifest.json"] },
+        # Whole backup sets and exports without a manifest: only this project's objects.
+        { sid = "DeleteBackups", actions = ["s3:DeleteObject"], resources = ["${local.bucket_arn}/ecb-*"] },
+        { sid = "WriteReports", actions = ["s3:PutObject"], resources = ["${local.bucket_arn}/retention-reports/*"] },
+      ]
+    }
     notify = {
       description = "Sends failed runs and ElastiCache snapshot events to Slack and PagerDuty"
       timeout     = 60
@@ -247,7 +260,7 @@ locals {
   role_keys              = concat(keys(local.functions), ["state-machine", "restore-machine", "scheduler"])
   create_role            = { for k in local.role_keys : k => lookup(var.existing_role_arns, k, null) == null }
   created_function_roles = { for k, f in local.functions : k => f if local.create_role[k] }
-  scheduled              = length(var.schedules) + length(var.drills) > 0
+  scheduled              = length(var.schedules) + length(var.drills) > 0 || var.retention != null
   role_arns = merge(
     { for k in keys(local.functions) : k => local.create_role[k] ? aws_iam_role.function[k].arn : var.existing_role_arns[k] },
     {
@@ -257,8 +270,9 @@ locals {
     },
   )
 
-  # The steps of each state machine (their ASL placeholders `${<name>_arn}`).
-  step_functions    = [for k in keys(local.functions) : k if k != "notify"]
+  # The steps of each state machine (their ASL placeholders `${<name>_arn}`); notify and retention are invoked by
+  # events and schedules, not by a state machine.
+  step_functions    = [for k in keys(local.functions) : k if !contains(["notify", "retention"], k)]
   restore_functions = ["resolve-backup", "create-group", "check-group", "verify-restore", "delete-group"]
   backup_functions  = [for k in local.step_functions : k if !contains(local.restore_functions, k)]
 }

@@ -123,3 +123,8 @@ output "dashboard_name" {
   description = "The CloudWatch dashboard of the backups (dashboard = true), or null."
   value       = try(aws_cloudwatch_dashboard.this[0].dashboard_name, null)
 }
+
+output "retention_schedule_name" {
+  description = "The retention schedule (var.retention), or null."
+  value       = try(aws_scheduler_schedule.retention[0].name, null)
+}

@@ -49,6 +49,15 @@ data "aws_iam_policy_document" "scheduler" {
   }
 
   dynamic "statement" {
+    for_each = var.retention != null ? [aws_lambda_function.this["retention"].arn] : []
+    content {
+      sid       = "RunRetention"
+      actions   = ["lambda:InvokeFunction"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
     for_each = aws_sqs_queue.schedule_dlq
     content {
       sid       = "DeadLetters"
@@ -140,6 +149,38 @@ resource "aws_scheduler_schedule" "drill" {
     retry_policy {
       maximum_event_age_in_seconds = 3600
       maximum_retry_attempts       = 5
+    }
+  }
+}
+
+# Retention by backup set (functions/retention): dry-run unless retention.dry_run = false.
+resource "aws_scheduler_schedule" "retention" {
+  count = var.retention != null ? 1 : 0
+
+  name                         = "${var.name}-retention"
+  description                  = "Retention: keep the ${var.retention.keep_last} newest verified backups per target and all within ${var.retention.keep_days} days${var.retention.dry_run ? " (dry run)" : ""}"
+  schedule_expression          = var.retention.schedule_expression
+  schedule_expression_timezone = var.retention.timezone
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  # checkov:skip=CKV_AWS_297:The schedule's input holds only retention numbers; the AWS owned key suffices.
+
+  target {
+    arn      = aws_lambda_function.this["retention"].arn
+    role_arn = local.role_arns["scheduler"]
+    input = jsonencode({
+      keepLast   = var.retention.keep_last
+      keepDays   = var.retention.keep_days
+      dryRun     = var.retention.dry_run
+      graceHours = var.retention.grace_hours
+    })
+
+    retry_policy {
+      maximum_event_age_in_seconds = 3600
+      maximum_retry_attempts       = 2
     }
   }
 }

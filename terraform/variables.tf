@@ -48,8 +48,8 @@ variable "existing_role_arns" {
   default     = {}
 
   validation {
-    condition     = alltrue([for k, a in var.existing_role_arns : contains(concat(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group"], ["state-machine", "restore-machine", "scheduler"]), k) && can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
-    error_message = "existing_role_arns keys must be a function name (create-snapshot, check-snapshot, export-snapshot, check-export, verify-export, delete-snapshot, notify, resolve-backup, create-group, check-group, verify-restore, delete-group), state-machine, restore-machine or scheduler, and each value an IAM role ARN (arn:aws:iam::<account>:role/...)."
+    condition     = alltrue([for k, a in var.existing_role_arns : contains(concat(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention"], ["state-machine", "restore-machine", "scheduler"]), k) && can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
+    error_message = "existing_role_arns keys must be a function name (create-snapshot, check-snapshot, export-snapshot, check-export, verify-export, delete-snapshot, notify, resolve-backup, create-group, check-group, verify-restore, delete-group, retention), state-machine, restore-machine or scheduler, and each value an IAM role ARN (arn:aws:iam::<account>:role/...)."
   }
 }
 
@@ -62,8 +62,8 @@ variable "function_overrides" {
   default = {}
 
   validation {
-    condition     = alltrue([for k, o in var.function_overrides : contains(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group"], k)])
-    error_message = "function_overrides keys must be function names: create-snapshot, check-snapshot, export-snapshot, check-export, verify-export, delete-snapshot, notify, resolve-backup, create-group, check-group, verify-restore, delete-group."
+    condition     = alltrue([for k, o in var.function_overrides : contains(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention"], k)])
+    error_message = "function_overrides keys must be function names: create-snapshot, check-snapshot, export-snapshot, check-export, verify-export, delete-snapshot, notify, resolve-backup, create-group, check-group, verify-restore, delete-group, retention."
   }
   validation {
     condition     = alltrue([for k, o in var.function_overrides : o.memory_size == null ? true : (o.memory_size >= 128 && o.memory_size <= 10240 && floor(o.memory_size) == o.memory_size)])
@@ -432,4 +432,38 @@ variable "dashboard" {
   description = "Create a CloudWatch dashboard (<name>-<region>) of the backups: per target last verified backup, duration, export size and key count; executions by status; function errors and durations; dead-letter queues; alarms."
   type        = bool
   default     = true
+}
+
+variable "retention" {
+  description = "Retention by backup set (the retention function, on its own schedule): per target keep the keep_last newest verified backups and all verified within keep_days days (whichever keeps more; the newest is always kept), delete the others whole (manifest first), and exports without a manifest older than grace_hours (>= 48: longer than a backup execution can run). dry_run (default true) only writes the report (retention-reports/ in the bucket). The bucket's lifecycle rule (backup_retention_days) stays as a safety net: keep it longer than what you retain. null = no retention schedule."
+  type = object({
+    keep_last           = number
+    keep_days           = optional(number, 0)
+    dry_run             = optional(bool, true)
+    grace_hours         = optional(number, 48)
+    schedule_expression = optional(string, "cron(30 5 * * ? *)")
+    timezone            = optional(string, "UTC")
+  })
+  default = null
+
+  validation {
+    condition     = var.retention == null ? true : (var.retention.keep_last >= 1 && var.retention.keep_last <= 1000 && floor(var.retention.keep_last) == var.retention.keep_last)
+    error_message = "retention.keep_last must be a whole number from 1 to 1000 (the newest backup of a target is always kept)."
+  }
+  validation {
+    condition     = var.retention == null ? true : (var.retention.keep_days >= 0 && var.retention.keep_days < coalesce(var.backup_retention_days, 35) && floor(var.retention.keep_days) == var.retention.keep_days)
+    error_message = "retention.keep_days must be a whole number of days from 0 and less than backup_retention_days (default 35): the lifecycle rule is the safety net and must outlast the retention."
+  }
+  validation {
+    condition     = var.retention == null ? true : (var.retention.grace_hours >= 48 && var.retention.grace_hours <= 8760)
+    error_message = "retention.grace_hours must be from 48 to 8760: an export without a manifest may belong to a running execution for up to 44 hours."
+  }
+  validation {
+    condition     = var.retention == null ? true : (can(regex("^(cron\\(\\S+ \\S+ \\S+ \\S+ \\S+ \\S+\\)|rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\))$", var.retention.schedule_expression)) && (!startswith(var.retention.schedule_expression, "cron(") || try(length([for i in [2, 4] : i if split(" ", trimsuffix(trimprefix(var.retention.schedule_expression, "cron("), ")"))[i] == "?"]) == 1, false)))
+    error_message = "retention.schedule_expression must be cron(...) with six fields and ? in exactly one of day-of-month and day-of-week, or rate(N unit)."
+  }
+  validation {
+    condition     = var.retention == null ? true : can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$", var.retention.timezone))
+    error_message = "retention.timezone must be an IANA time zone name such as UTC or Asia/Seoul."
+  }
 }

@@ -32,7 +32,7 @@ run "plans_every_function_with_its_own_role" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_lambda_function.this)) == toset(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group"])
+    condition     = toset(keys(aws_lambda_function.this)) == toset(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention"])
     error_message = "Every function crate needs a Lambda."
   }
   assert {
@@ -48,7 +48,7 @@ run "plans_every_function_with_its_own_role" {
     error_message = "JSON logging."
   }
   assert {
-    condition     = length(aws_iam_role.function) == 12
+    condition     = length(aws_iam_role.function) == 13
     error_message = "One role per function."
   }
   assert {
@@ -668,7 +668,7 @@ run "existing_roles_are_used_and_not_created" {
   }
 
   assert {
-    condition     = aws_lambda_function.this["verify-export"].role == "arn:aws:iam::123456789012:role/platform/ecb-verify" && !contains(keys(aws_iam_role.function), "verify-export") && !contains(keys(aws_iam_role_policy.function), "verify-export") && length(aws_iam_role.function) == 11
+    condition     = aws_lambda_function.this["verify-export"].role == "arn:aws:iam::123456789012:role/platform/ecb-verify" && !contains(keys(aws_iam_role.function), "verify-export") && !contains(keys(aws_iam_role_policy.function), "verify-export") && length(aws_iam_role.function) == 12
     error_message = "A function given an existing role uses it, and the module creates neither that role nor its policy."
   }
   assert {
@@ -824,4 +824,47 @@ run "the_dashboard_can_be_left_out" {
     condition     = length(aws_cloudwatch_dashboard.this) == 0 && output.dashboard_name == null
     error_message = "dashboard = false creates none."
   }
+}
+
+run "retention_runs_on_its_schedule_with_its_input_and_may_only_delete_our_objects" {
+  command = plan
+
+  variables {
+    retention = { keep_last = 7, keep_days = 14, dry_run = false }
+  }
+
+  assert {
+    condition     = aws_scheduler_schedule.retention[0].target[0].arn == aws_lambda_function.this["retention"].arn && jsondecode(aws_scheduler_schedule.retention[0].target[0].input) == { keepLast = 7, keepDays = 14, dryRun = false, graceHours = 48 }
+    error_message = "The retention schedule invokes the retention function with the policy as camelCase input."
+  }
+  assert {
+    condition     = aws_scheduler_schedule.retention[0].schedule_expression == "cron(30 5 * * ? *)" && length(aws_cloudwatch_metric_alarm.retention_errors) == 1
+    error_message = "A daily default schedule, and an alarm on the function's errors."
+  }
+  assert {
+    condition = alltrue([for st in local.functions["retention"].statements :
+      !contains(st.actions, "s3:DeleteObject") || st.resources == ["arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2/ecb-*"]
+    ])
+    error_message = "Retention deletes only ecb-* objects."
+  }
+  assert {
+    condition     = !contains(local.backup_functions, "retention") && !contains(local.restore_functions, "retention")
+    error_message = "Retention is not a state machine step."
+  }
+}
+
+run "no_retention_schedule_by_default" {
+  command = plan
+  assert {
+    condition     = length(aws_scheduler_schedule.retention) == 0 && length(aws_cloudwatch_metric_alarm.retention_errors) == 0 && output.retention_schedule_name == null
+    error_message = "Retention is opt-in."
+  }
+}
+
+run "retention_shorter_than_the_lifecycle_safety_net_and_a_long_grace" {
+  command = plan
+  variables {
+    retention = { keep_last = 3, keep_days = 40, grace_hours = 24 }
+  }
+  expect_failures = [var.retention]
 }

@@ -369,6 +369,17 @@ pub trait ObjectReader: Send + Sync {
     async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, BackupError>;
 }
 
+/// Deletes objects of the export bucket (the retention function only).
+#[async_trait]
+pub trait ObjectDeleter: Send + Sync {
+    /// `DeleteObject` without a version id: on the versioned export bucket this adds a delete marker and the
+    /// object's data stays as a noncurrent version until the bucket's lifecycle rule expires it — so Object Lock
+    /// retention is never bypassed and a mistaken deletion can be undone within the noncurrent-version window.
+    /// Deleting a key that does not exist succeeds. Errors: `AwsRejected` (AccessDenied), `ExportRejected` (no such
+    /// bucket), `Throttled`, `AwsError`.
+    async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), BackupError>;
+}
+
 /// Reads secret strings (Secrets Manager `SecretString`).
 #[async_trait]
 pub trait Secrets: Send + Sync {

@@ -458,6 +458,28 @@ impl ExportBucket for FakeExportStore {
 }
 
 #[async_trait]
+impl crate::ports::ObjectDeleter for FakeExportStore {
+    async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), BackupError> {
+        if let Some(err) = self.fail_next.lock().unwrap().pop_front() {
+            return Err(err);
+        }
+        let mut buckets = self.buckets.lock().unwrap();
+        let objects = buckets
+            .get_mut(bucket)
+            .ok_or_else(|| BackupError::ExportRejected {
+                message: format!("DeleteObject s3://{bucket}/{key}: NoSuchBucket"),
+                source: None,
+            })?;
+        objects.retain(|o| o.key != key);
+        self.contents
+            .lock()
+            .unwrap()
+            .remove(&(bucket.to_string(), key.to_string()));
+        Ok(())
+    }
+}
+
+#[async_trait]
 impl ObjectReader for FakeExportStore {
     async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, BackupError> {
         if !self.buckets.lock().unwrap().contains_key(bucket) {

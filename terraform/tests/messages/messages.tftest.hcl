@@ -162,3 +162,19 @@ run "artifacts_prefix" {
     artifacts_s3_key_prefix = "releases"
   }
 }
+
+run "retention_keep_days_past_the_lifecycle" {
+  # message: retention.keep_days must be a whole number of days from 0 and less than backup_retention_days
+  command = plan
+  variables {
+    retention = { keep_last = 3, keep_days = 40 }
+  }
+}
+
+run "retention_grace" {
+  # message: retention.grace_hours must be from 48 to 8760
+  command = plan
+  variables {
+    retention = { keep_last = 3, grace_hours = 12 }
+  }
+}

@@ -8,7 +8,9 @@ use time::OffsetDateTime;
 
 use super::{CallFailure, aws_message, fallback};
 use crate::error::BackupError;
-use crate::ports::{BucketFacts, ExportBucket, ExportStore, ObjectReader, StoredObject};
+use crate::ports::{
+    BucketFacts, ExportBucket, ExportStore, ObjectDeleter, ObjectReader, StoredObject,
+};
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::operation::head_bucket::HeadBucketError;
 use aws_sdk_s3::types::Permission;
@@ -197,6 +199,29 @@ impl ObjectReader for S3ExportStore {
     }
 }
 
+#[async_trait]
+impl ObjectDeleter for S3ExportStore {
+    #[tracing::instrument(skip(self))]
+    async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), BackupError> {
+        let subject = format!("s3://{bucket}/{key}");
+        match self
+            .client
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if err.code() == Some("NoSuchBucket") => Err(BackupError::ExportRejected {
+                message: aws_message("DeleteObject", &subject, &err),
+                source: Some(Box::new(err)),
+            }),
+            Err(err) => Err(fallback("DeleteObject", &subject, err)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,5 +328,27 @@ mod tests {
         });
         let err = store(&[&unavailable]).list("b", "e").await.unwrap_err();
         assert_eq!(err.error_type(), "AwsError", "{err}");
+    }
+
+    #[tokio::test]
+    async fn delete_object_names_the_key_and_a_missing_bucket_is_export_rejected() {
+        use crate::ports::ObjectDeleter;
+        let deleted = mock!(Client::delete_object)
+            .match_requests(|r| r.bucket() == Some("b") && r.key() == Some("e-0001.rdb"))
+            .then_output(|| {
+                aws_sdk_s3::operation::delete_object::DeleteObjectOutput::builder().build()
+            });
+        store(&[&deleted])
+            .delete_object("b", "e-0001.rdb")
+            .await
+            .unwrap();
+        assert_eq!(deleted.num_calls(), 1);
+        let gone = mock!(Client::delete_object).then_error(|| {
+            aws_sdk_s3::operation::delete_object::DeleteObjectError::generic(
+                ErrorMetadata::builder().code("NoSuchBucket").build(),
+            )
+        });
+        let err = store(&[&gone]).delete_object("b", "k").await.unwrap_err();
+        assert_eq!(err.error_type(), "ExportRejected", "{err}");
     }
 }

@@ -1,0 +1,699 @@
+//! Retention by backup set. A backup set is what one verified run left in the export bucket: its manifest
+//! (`<exportName>.manifest.json`), its shard objects (`<exportName>-NNNN.rdb`) and the reports of restores from it
+//! (`<exportName>.restore-<execution>.json`). Per target (the manifest's `source`, lower-cased), the sets are
+//! ordered by `verifiedAt`; a set is kept when it is one of the `keepLast` newest or was verified within `keepDays`
+//! days (whichever keeps more), and the newest set of a target is always kept — also for a target that is no longer
+//! backed up. Any other set is deleted whole, manifest first: a set interrupted half-way is no longer a backup (a
+//! restore resolves backups by their manifests) and its leftovers are exports without a manifest.
+//!
+//! Exports without a manifest (a run that failed verification, or the leftovers above) are deleted once older than
+//! `graceHours` (at least 48: longer than any backup execution may run, its two deadlines being at most 22 h each,
+//! so no running execution still writes or reads them). Restore reports of deleted sets go with them.
+//!
+//! Dry-run by default: the report says what would be deleted. The report is returned, logged and written to
+//! `retention-reports/<time>.json`. Deleting on the versioned bucket adds delete markers: the data stays as
+//! noncurrent versions until the bucket's lifecycle rule expires them, which S3 Object Lock retention governs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use backup_core::manifest::Manifest;
+use backup_core::naming::manifest_key;
+use backup_core::ports::{ExportStore, ObjectDeleter, ObjectReader, StoredObject};
+use backup_core::run::Timestamp;
+use backup_core::{BackupError, Clock, Deps};
+use lambda_runtime::LambdaEvent;
+use serde::{Deserialize, Serialize};
+
+/// Prefix of the reports this function writes.
+pub const REPORT_PREFIX: &str = "retention-reports/";
+/// The least grace period, hours: longer than a backup execution can run (two deadlines of at most 22 h each).
+pub const MIN_GRACE_HOURS: u32 = 48;
+
+/// The invocation's input (the schedule's), camelCase JSON; unknown fields are refused.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RetentionRequest {
+    /// The export bucket; default `BACKUP_BUCKET`.
+    #[serde(default)]
+    pub bucket: Option<String>,
+    /// Newest verified backups kept per target, 1-1000.
+    pub keep_last: u32,
+    /// Days within which every verified backup is kept, 0-3650 (0: only `keepLast` counts).
+    #[serde(default)]
+    pub keep_days: u32,
+    /// Report only (default `true`): nothing is deleted unless this is `false`.
+    #[serde(default = "yes")]
+    pub dry_run: bool,
+    /// Hours after which an export without a manifest is deleted, 48-8760 (default 48).
+    #[serde(default = "min_grace")]
+    pub grace_hours: u32,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn min_grace() -> u32 {
+    MIN_GRACE_HOURS
+}
+
+/// What one target keeps and loses (export names, newest first).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetReport {
+    /// The target (replication group or standalone cluster id, lower-cased).
+    pub target: String,
+    /// Sets kept.
+    pub kept: Vec<String>,
+    /// Sets deleted (or, in a dry run, that would be).
+    pub deleted: Vec<String>,
+}
+
+/// The whole run's report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetentionReport {
+    /// Nothing was deleted.
+    pub dry_run: bool,
+    /// The bucket.
+    pub bucket: String,
+    /// When the bucket was read.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: Timestamp,
+    /// `keepLast`, `keepDays`, `graceHours` as applied.
+    pub policy: BTreeMap<String, u32>,
+    /// Per target.
+    pub targets: Vec<TargetReport>,
+    /// Exports without a manifest deleted (older than the grace period).
+    pub orphans_deleted: Vec<String>,
+    /// Exports without a manifest kept (younger than the grace period).
+    pub orphans_kept: Vec<String>,
+    /// Manifests that could not be read: their sets are kept, whatever their age.
+    pub unreadable_manifests: Vec<String>,
+    /// Objects deleted (or that would be), and their bytes.
+    pub objects_deleted: u64,
+    /// Bytes of those objects.
+    pub bytes_deleted: u64,
+    /// Deletions that failed (`key: error`); the run then fails after writing the report.
+    pub errors: Vec<String>,
+    /// Where the report was written.
+    pub report_key: String,
+}
+
+/// One verified backup found in the bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSet {
+    /// `exportName`.
+    pub export_name: String,
+    /// The target it backs up.
+    pub target: String,
+    /// `verifiedAt` of its manifest.
+    pub verified_at: Timestamp,
+    /// Its objects in deletion order: the manifest first, then the shard objects and restore reports.
+    pub keys: Vec<String>,
+}
+
+/// What to delete: whole sets, and exports without a manifest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Per target, kept and deleted export names.
+    pub targets: Vec<TargetReport>,
+    /// Sets to delete.
+    pub delete: Vec<BackupSet>,
+    /// Objects of exports without a manifest, older than the grace period.
+    pub orphans_deleted: Vec<String>,
+    /// Objects of exports without a manifest, younger than it.
+    pub orphans_kept: Vec<String>,
+}
+
+/// `<exportName>` of a shard object key `<exportName>-NNNN.rdb`, if it is one.
+fn export_of_shard(key: &str) -> Option<&str> {
+    let stem = key.strip_suffix(".rdb")?;
+    let (export, index) = stem.rsplit_once('-')?;
+    (index.len() == 4 && index.bytes().all(|b| b.is_ascii_digit()) && !export.is_empty())
+        .then_some(export)
+}
+
+/// Decides, from the bucket's listing and its readable manifests (`manifest key → Manifest`), what goes.
+pub fn plan(
+    listing: &[StoredObject],
+    manifests: &BTreeMap<String, Manifest>,
+    request: &RetentionRequest,
+    now: Timestamp,
+) -> Plan {
+    let manifest_of_export: BTreeMap<&str, &Manifest> = manifests
+        .values()
+        .map(|m| (m.export_name.as_str(), m))
+        .collect();
+    // The objects of each set, from the listing (what is really there) and the manifest's own list.
+    let mut sets: BTreeMap<&str, BackupSet> = BTreeMap::new();
+    for (key, m) in manifests {
+        let target = m
+            .source
+            .as_ref()
+            .map(backup_core::run::Source::target_id)
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| format!("(unknown source of {})", m.export_name));
+        let mut keys = vec![key.clone()];
+        let mut members: BTreeSet<String> = m.objects.iter().map(|o| o.key.clone()).collect();
+        let reports = format!("{}.restore-", m.export_name);
+        for o in listing {
+            let shard = export_of_shard(&o.key) == Some(m.export_name.as_str());
+            if shard || (o.key.starts_with(&reports) && o.key.ends_with(".json")) {
+                members.insert(o.key.clone());
+            }
+        }
+        keys.extend(members);
+        sets.insert(
+            m.export_name.as_str(),
+            BackupSet {
+                export_name: m.export_name.clone(),
+                target,
+                verified_at: m.verified_at,
+                keys,
+            },
+        );
+    }
+
+    let mut by_target: BTreeMap<String, Vec<&BackupSet>> = BTreeMap::new();
+    for set in sets.values() {
+        by_target.entry(set.target.clone()).or_default().push(set);
+    }
+    let recent = now - time::Duration::days(i64::from(request.keep_days));
+    let mut out = Plan::default();
+    for (target, mut target_sets) in by_target {
+        target_sets.sort_by(|a, b| {
+            b.verified_at
+                .cmp(&a.verified_at)
+                .then(b.export_name.cmp(&a.export_name))
+        });
+        let mut report = TargetReport {
+            target,
+            ..TargetReport::default()
+        };
+        for (i, set) in target_sets.into_iter().enumerate() {
+            let newest = i == 0;
+            let by_count = i < request.keep_last as usize;
+            let by_age = request.keep_days > 0 && set.verified_at >= recent;
+            if newest || by_count || by_age {
+                report.kept.push(set.export_name.clone());
+            } else {
+                report.deleted.push(set.export_name.clone());
+                out.delete.push(set.clone());
+            }
+        }
+        out.targets.push(report);
+    }
+
+    let grace = now - time::Duration::hours(i64::from(request.grace_hours));
+    for o in listing {
+        let Some(export) = export_of_shard(&o.key) else {
+            continue;
+        };
+        let ours = export.starts_with(&format!("{}-", backup_core::naming::SNAPSHOT_PREFIX));
+        if !ours || manifest_of_export.contains_key(export) {
+            continue;
+        }
+        // An object without a time is treated as new: kept.
+        if o.last_modified.is_some_and(|t| t < grace) {
+            out.orphans_deleted.push(o.key.clone());
+        } else {
+            out.orphans_kept.push(o.key.clone());
+        }
+    }
+    out
+}
+
+fn validate(request: &RetentionRequest) -> Result<(), BackupError> {
+    if !(1..=1000).contains(&request.keep_last) {
+        return Err(BackupError::invalid_input(
+            "keepLast",
+            "must be from 1 to 1000 (the newest backup of a target is always kept)",
+        ));
+    }
+    if request.keep_days > 3650 {
+        return Err(BackupError::invalid_input(
+            "keepDays",
+            "must be from 0 to 3650",
+        ));
+    }
+    if !(MIN_GRACE_HOURS..=8760).contains(&request.grace_hours) {
+        return Err(BackupError::invalid_input(
+            "graceHours",
+            format!(
+                "must be from {MIN_GRACE_HOURS} to 8760 (longer than a backup execution can run)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Handles one retention run.
+///
+/// # Errors
+/// `InvalidInput` (a field out of its range, an unknown field, no bucket), `ExportRejected` (no such bucket),
+/// `Throttled`, `AwsError` (also when a deletion failed: after the report is written, naming the keys).
+#[tracing::instrument(skip_all)]
+pub async fn function_handler<E: ExportStore + ObjectReader + ObjectDeleter, C: Clock>(
+    event: LambdaEvent<serde_json::Value>,
+    deps: &Deps<(), E, (), C>,
+) -> Result<RetentionReport, BackupError> {
+    let request: RetentionRequest = serde_json::from_value(event.payload)
+        .map_err(|e| BackupError::invalid_input("input", e.to_string()))?;
+    validate(&request)?;
+    let bucket = request
+        .bucket
+        .clone()
+        .or_else(|| deps.config.default_bucket.clone())
+        .ok_or_else(|| {
+            BackupError::invalid_input("bucket", "required (no BACKUP_BUCKET is set)")
+        })?;
+    let now = deps.clock.now();
+    let prefix = format!("{}-", backup_core::naming::SNAPSHOT_PREFIX);
+    let listing = deps.exports.list(&bucket, &prefix).await?;
+
+    let mut manifests = BTreeMap::new();
+    let mut unreadable = Vec::new();
+    for o in listing.iter().filter(|o| o.key.ends_with(".manifest.json")) {
+        // A manifest deleted since the listing is simply not a set any more.
+        if let Some(bytes) = deps.exports.get_object(&bucket, &o.key).await? {
+            match Manifest::from_json(&bytes) {
+                Ok(m) if manifest_key(&m.export_name) == o.key => {
+                    manifests.insert(o.key.clone(), m);
+                }
+                Ok(_) | Err(_) => unreadable.push(o.key.clone()),
+            }
+        }
+    }
+    // A set whose manifest cannot be read is kept whole: its objects are neither a set nor orphans.
+    let unreadable_exports: BTreeSet<String> = unreadable
+        .iter()
+        .filter_map(|k| k.strip_suffix(".manifest.json").map(str::to_string))
+        .collect();
+    let listing: Vec<StoredObject> = listing
+        .into_iter()
+        .filter(|o| export_of_shard(&o.key).is_none_or(|e| !unreadable_exports.contains(e)))
+        .collect();
+    let plan = plan(&listing, &manifests, &request, now);
+
+    let size_of: BTreeMap<&str, u64> = listing
+        .iter()
+        .map(|o| (o.key.as_str(), o.size_bytes))
+        .collect();
+    let mut report = RetentionReport {
+        dry_run: request.dry_run,
+        bucket: bucket.clone(),
+        at: now,
+        policy: BTreeMap::from([
+            ("keepLast".to_string(), request.keep_last),
+            ("keepDays".to_string(), request.keep_days),
+            ("graceHours".to_string(), request.grace_hours),
+        ]),
+        targets: plan.targets.clone(),
+        orphans_deleted: plan.orphans_deleted.clone(),
+        orphans_kept: plan.orphans_kept.clone(),
+        unreadable_manifests: unreadable,
+        objects_deleted: 0,
+        bytes_deleted: 0,
+        errors: Vec::new(),
+        report_key: String::new(),
+    };
+    let doomed = plan
+        .delete
+        .iter()
+        .map(|s| s.keys.clone())
+        .chain(plan.orphans_deleted.iter().map(|k| vec![k.clone()]));
+    for keys in doomed {
+        for (i, key) in keys.iter().enumerate() {
+            if !request.dry_run {
+                if let Err(e) = deps.exports.delete_object(&bucket, key).await {
+                    report.errors.push(format!("{key}: {e}"));
+                    // The manifest goes first: if it stays, the set stays whole (and is tried again next time).
+                    if i == 0 {
+                        break;
+                    }
+                    continue;
+                }
+                tracing::info!(key = %key, "deleted");
+            }
+            report.objects_deleted += 1;
+            report.bytes_deleted += size_of.get(key.as_str()).copied().unwrap_or(0);
+        }
+    }
+
+    report.report_key = format!(
+        "{REPORT_PREFIX}{}.json",
+        now.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    );
+    let body = serde_json::to_string_pretty(&report)
+        .map_err(|e| BackupError::invalid_input("report", e.to_string()))?;
+    tracing::info!(report = %body, "retention");
+    deps.exports
+        .put_json(&bucket, &report.report_key, body)
+        .await?;
+    if !report.errors.is_empty() {
+        return Err(BackupError::AwsError {
+            message: format!(
+                "retention: {} deletion(s) failed (report {}): {}",
+                report.errors.len(),
+                report.report_key,
+                report.errors.join("; ")
+            ),
+            source: None,
+        });
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backup_core::Config;
+    use backup_core::testing::{FakeExportStore, FixedClock};
+    use lambda_runtime::Context;
+    use time::macros::datetime;
+
+    const BUCKET: &str = "acme-cache-backups";
+    const NOW: Timestamp = datetime!(2026-12-01 06:00 UTC);
+
+    fn deps(store: FakeExportStore) -> Deps<(), FakeExportStore, (), FixedClock> {
+        Deps {
+            snapshots: (),
+            exports: store,
+            verifier: (),
+            clock: FixedClock::at(NOW),
+            probe: (),
+            secrets: (),
+            config: Config {
+                default_bucket: Some(BUCKET.into()),
+                ..Config::default()
+            },
+        }
+    }
+
+    /// A verified set of `shards` objects of `group`, verified `days_ago` days before NOW, with one restore report.
+    fn backup(
+        store: &FakeExportStore,
+        group: &str,
+        hash: &str,
+        shards: u32,
+        days_ago: i64,
+    ) -> String {
+        let export = format!("ecb-{group}-{hash}");
+        let at = NOW - time::Duration::days(days_ago);
+        let objects: Vec<_> = (1..=shards)
+            .map(|i| {
+                let key = format!("{export}-{i:04}.rdb");
+                store.put(BUCKET, &key, 1000, at);
+                serde_json::json!({"key": key, "sizeBytes": 1000, "sha256": "00", "rdb": {"magic": "REDIS", "version": 11, "keys": 1, "keysWithExpiry": 0}})
+            })
+            .collect();
+        let manifest = serde_json::json!({
+            "manifestVersion": 3, "tool": "elasticache-backup", "exportName": export, "bucket": BUCKET,
+            "source": {"replicationGroupId": group, "role": "replica", "clusterMode": "disabled", "shardCount": shards},
+            "verifiedAt": at.format(&time::format_description::well_known::Rfc3339).unwrap(),
+            "totals": {"objects": shards, "keys": shards, "keysWithExpiry": 0, "bytes": 1000 * shards},
+            "objects": objects,
+        });
+        store.put_bytes(
+            BUCKET,
+            &manifest_key(&export),
+            serde_json::to_vec(&manifest).unwrap(),
+            at,
+        );
+        store.put(BUCKET, &format!("{export}.restore-drill-1.json"), 300, at);
+        export
+    }
+
+    async fn keys(store: &FakeExportStore) -> BTreeSet<String> {
+        store
+            .list(BUCKET, "ecb-")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.key)
+            .collect()
+    }
+
+    /// The fake store, with DeleteObject of one key refused.
+    struct RefusingOne(FakeExportStore, String);
+
+    #[async_trait::async_trait]
+    impl ExportStore for RefusingOne {
+        async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<StoredObject>, BackupError> {
+            self.0.list(bucket, prefix).await
+        }
+        async fn put_json(&self, bucket: &str, key: &str, body: String) -> Result<(), BackupError> {
+            self.0.put_json(bucket, key, body).await
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl ObjectReader for RefusingOne {
+        async fn get_object(
+            &self,
+            bucket: &str,
+            key: &str,
+        ) -> Result<Option<Vec<u8>>, BackupError> {
+            self.0.get_object(bucket, key).await
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl ObjectDeleter for RefusingOne {
+        async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), BackupError> {
+            if key == self.1 {
+                return Err(BackupError::AwsRejected {
+                    message: format!("DeleteObject s3://{bucket}/{key}: AccessDenied"),
+                    source: None,
+                });
+            }
+            self.0.delete_object(bucket, key).await
+        }
+    }
+
+    async fn run(
+        store: &FakeExportStore,
+        input: serde_json::Value,
+    ) -> Result<RetentionReport, BackupError> {
+        let d = deps(store.clone());
+        function_handler(LambdaEvent::new(input, Context::default()), &d).await
+    }
+
+    #[tokio::test]
+    async fn keep_last_leaves_the_newest_complete_sets_of_each_target_and_deletes_the_rest_whole() {
+        let store = FakeExportStore::with_bucket(BUCKET);
+        let orders: Vec<_> = (0..5)
+            .map(|i| backup(&store, "orders", &format!("0000000{i}"), 1, 10 - i))
+            .collect();
+        let sessions: Vec<_> = (0..3)
+            .map(|i| backup(&store, "sessions", &format!("1000000{i}"), 3, 9 - i))
+            .collect();
+        // Another target whose id starts like "orders-…": its objects must not be taken for orders' sets.
+        let lookalike = backup(&store, "orders-00000000", "20000000", 1, 30);
+
+        let dry = run(&store, serde_json::json!({"keepLast": 2}))
+            .await
+            .unwrap();
+        assert!(dry.dry_run);
+        assert_eq!(
+            dry.objects_deleted,
+            3 * 3 + 5,
+            "3 old orders sets of 3 objects (manifest, shard, report), 1 sessions set of 5"
+        );
+        let before = keys(&store).await;
+        assert!(
+            before.contains(&manifest_key(&orders[0])),
+            "a dry run deletes nothing"
+        );
+
+        let report = run(&store, serde_json::json!({"keepLast": 2, "dryRun": false}))
+            .await
+            .unwrap();
+        let orders_report = report
+            .targets
+            .iter()
+            .find(|t| t.target == "orders")
+            .unwrap();
+        assert_eq!(
+            orders_report.kept,
+            vec![orders[4].clone(), orders[3].clone()]
+        );
+        assert_eq!(
+            orders_report.deleted,
+            vec![orders[2].clone(), orders[1].clone(), orders[0].clone()]
+        );
+        let left = keys(&store).await;
+        for export in orders[..3].iter().chain(&sessions[..1]) {
+            let of_set = |k: &String| {
+                export_of_shard(k) == Some(export.as_str())
+                    || *k == manifest_key(export)
+                    || k.starts_with(&format!("{export}.restore-"))
+            };
+            assert!(!left.iter().any(of_set), "{export} left: {left:?}");
+        }
+        for export in orders[3..].iter().chain(&sessions[1..]).chain([&lookalike]) {
+            assert!(left.contains(&manifest_key(export)), "{export} was deleted");
+            assert!(left.contains(&format!("{export}-0001.rdb")));
+            assert!(left.contains(&format!("{export}.restore-drill-1.json")));
+        }
+        assert!(
+            store.get(BUCKET, &report.report_key).is_some(),
+            "the report is written"
+        );
+        assert!(report.report_key.starts_with(REPORT_PREFIX));
+    }
+
+    #[tokio::test]
+    async fn keep_days_keeps_more_when_it_covers_more_and_the_newest_is_always_kept() {
+        let store = FakeExportStore::with_bucket(BUCKET);
+        let sets: Vec<_> = (0..4)
+            .map(|i| backup(&store, "orders", &format!("0000000{i}"), 1, 40 - 10 * i))
+            .collect();
+        // Verified 40, 30, 20, 10 days ago. keepLast 1, keepDays 25: the two within 25 days.
+        let report = run(&store, serde_json::json!({"keepLast": 1, "keepDays": 25}))
+            .await
+            .unwrap();
+        assert_eq!(
+            report.targets[0].kept,
+            vec![sets[3].clone(), sets[2].clone()]
+        );
+        // A target no longer backed up keeps its newest backup whatever its age.
+        let store = FakeExportStore::with_bucket(BUCKET);
+        let old = backup(&store, "retired", "30000000", 1, 400);
+        let report = run(
+            &store,
+            serde_json::json!({"keepLast": 1, "keepDays": 1, "dryRun": false}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.targets[0].kept, vec![old]);
+        assert_eq!(report.objects_deleted, 0);
+    }
+
+    #[tokio::test]
+    async fn exports_without_a_manifest_go_only_after_the_grace_period() {
+        let store = FakeExportStore::with_bucket(BUCKET);
+        backup(&store, "orders", "00000001", 1, 1);
+        store.put(
+            BUCKET,
+            "ecb-orders-dead0001-0001.rdb",
+            500,
+            NOW - time::Duration::hours(49),
+        );
+        store.put(
+            BUCKET,
+            "ecb-orders-dead0002-0001.rdb",
+            500,
+            NOW - time::Duration::hours(47),
+        );
+        store.put(
+            BUCKET,
+            "notes-0001.rdb",
+            500,
+            NOW - time::Duration::days(90),
+        );
+        let report = run(&store, serde_json::json!({"keepLast": 1, "dryRun": false}))
+            .await
+            .unwrap();
+        assert_eq!(
+            report.orphans_deleted,
+            vec!["ecb-orders-dead0001-0001.rdb".to_string()]
+        );
+        assert_eq!(
+            report.orphans_kept,
+            vec!["ecb-orders-dead0002-0001.rdb".to_string()]
+        );
+        assert_eq!(report.bytes_deleted, 500);
+        assert!(store.get(BUCKET, "ecb-orders-dead0001-0001.rdb").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_failed_manifest_deletion_keeps_the_whole_set_and_fails_the_run_after_the_report() {
+        let store = FakeExportStore::with_bucket(BUCKET);
+        let old = backup(&store, "orders", "00000001", 1, 5);
+        let older = backup(&store, "orders", "00000000", 1, 6);
+        backup(&store, "orders", "00000002", 1, 1);
+        let d = Deps {
+            snapshots: (),
+            exports: RefusingOne(store.clone(), manifest_key(&old)),
+            verifier: (),
+            clock: FixedClock::at(NOW),
+            probe: (),
+            secrets: (),
+            config: Config::default(),
+        };
+        let input = serde_json::json!({"bucket": BUCKET, "keepLast": 1, "dryRun": false});
+        let err = function_handler(LambdaEvent::new(input, Context::default()), &d)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "AwsError");
+        assert!(err.to_string().contains(&manifest_key(&old)), "{err}");
+        let left = keys(&store).await;
+        // The set whose manifest could not be deleted is untouched; the other old set is gone.
+        assert!(left.contains(&manifest_key(&old)) && left.contains(&format!("{old}-0001.rdb")));
+        assert!(
+            !left.contains(&manifest_key(&older)) && !left.contains(&format!("{older}-0001.rdb"))
+        );
+        let reports = store.list(BUCKET, REPORT_PREFIX).await.unwrap();
+        assert!(reports.is_empty(), "put_json does not list in the fake");
+        assert!(
+            err.to_string().contains(REPORT_PREFIX),
+            "the error names the report: {err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_set_whose_manifest_cannot_be_read_is_kept_whole_whatever_its_age() {
+        let store = FakeExportStore::with_bucket(BUCKET);
+        let old = NOW - time::Duration::days(300);
+        store.put_bytes(
+            BUCKET,
+            "ecb-orders-0bad0bad.manifest.json",
+            b"{not json".to_vec(),
+            old,
+        );
+        store.put(BUCKET, "ecb-orders-0bad0bad-0001.rdb", 1000, old);
+        backup(&store, "orders", "00000001", 1, 1);
+        let report = run(&store, serde_json::json!({"keepLast": 1, "dryRun": false}))
+            .await
+            .unwrap();
+        assert_eq!(
+            report.unreadable_manifests,
+            vec!["ecb-orders-0bad0bad.manifest.json".to_string()]
+        );
+        assert!(report.orphans_deleted.is_empty(), "{report:?}");
+        assert!(
+            store
+                .get(BUCKET, "ecb-orders-0bad0bad.manifest.json")
+                .is_some()
+        );
+        assert!(keys(&store).await.contains("ecb-orders-0bad0bad-0001.rdb"));
+    }
+
+    #[tokio::test]
+    async fn bad_input_is_refused_naming_the_field() {
+        let store = FakeExportStore::with_bucket(BUCKET);
+        for (input, field) in [
+            (serde_json::json!({"keepLast": 0}), "keepLast"),
+            (
+                serde_json::json!({"keepLast": 3, "graceHours": 24}),
+                "graceHours",
+            ),
+            (
+                serde_json::json!({"keepLast": 3, "keepDays": 4000}),
+                "keepDays",
+            ),
+            (
+                serde_json::json!({"keepLast": 3, "keep": 1}),
+                "unknown field `keep`",
+            ),
+            (serde_json::json!({}), "keepLast"),
+        ] {
+            let err = run(&store, input.clone()).await.unwrap_err();
+            assert_eq!(err.error_type(), "InvalidInput", "{input}");
+            assert!(err.to_string().contains(field), "{input}: {err}");
+        }
+    }
+}
