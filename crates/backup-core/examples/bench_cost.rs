@@ -1,8 +1,9 @@
 //! `make bench-cost`: what waiting costs for one backup, measured on the real poll planner
 //! ([`backup_core::poll::simulate`] calls [`backup_core::poll::planned_wait_seconds`], the function the steps call).
 //!
-//! A run of the backup state machine enters 6 states once (PrepareRun, CreateSnapshot, ExportSnapshot, VerifyExport,
-//! DeleteSnapshot, BackupSucceeded) and 3 per status check (the Wait, the check Task, the Choice). Lambda GB-s use
+//! A run of the backup state machine enters 8 states once for a one-shard backup (PrepareRun, CreateSnapshot,
+//! ExportSnapshot, the VerifyExport Map, its VerifyShard, WriteManifest, DeleteSnapshot, BackupSucceeded) and 3 per
+//! status check (the Wait, the check Task, the Choice). Lambda GB-s use
 //! the memory Terraform gives each function (terraform/locals.tf) and the durations assumed below.
 
 use backup_core::poll::{PhaseCost, simulate};
@@ -10,7 +11,7 @@ use backup_core::poll::{PhaseCost, simulate};
 /// Deadline of each phase in the simulation, seconds (the default).
 const DEADLINE: u64 = 3600;
 /// States entered once per successful run.
-const FIXED_TRANSITIONS: u32 = 6;
+const FIXED_TRANSITIONS: u32 = 8;
 /// States entered per status check.
 const TRANSITIONS_PER_CHECK: u32 = 3;
 
@@ -18,8 +19,10 @@ const TRANSITIONS_PER_CHECK: u32 = 3;
 const CREATE: (f64, f64) = (256.0, 0.5);
 const CHECK: (f64, f64) = (128.0, 0.15);
 const EXPORT: (f64, f64) = (128.0, 0.4);
-/// VerifyExport: 1769 MB; a 1 GiB export at ~500 MB/s.
-const VERIFY: (f64, f64) = (1769.0, 2.2);
+/// VerifyShard: 3538 MB (two vCPUs); a 1 GiB export at ~650 MB/s (`make bench`, SHA-256 on its own thread).
+const VERIFY: (f64, f64) = (3538.0, 1.65);
+/// WriteManifest: the same function, listing the export and writing the manifest.
+const MANIFEST: (f64, f64) = (3538.0, 0.1);
 const DELETE: (f64, f64) = (128.0, 0.3);
 
 fn gb_s((mb, s): (f64, f64)) -> f64 {
@@ -45,6 +48,7 @@ fn run(snapshot_s: u64, export_s: u64, history: Option<(u64, u64)>) -> Run {
         gb_s: gb_s(CREATE)
             + gb_s(EXPORT)
             + gb_s(VERIFY)
+            + gb_s(MANIFEST)
             + gb_s(DELETE)
             + f64::from(checks) * gb_s(CHECK),
         snapshot,
@@ -79,9 +83,9 @@ fn main() {
         results.push(r);
     }
     println!(
-        "assumed per invocation: CreateSnapshot {:.1} s, checks {:.2} s, ExportSnapshot {:.1} s, VerifyExport {:.1} s \
-         at {} MB, DeleteSnapshot {:.1} s",
-        CREATE.1, CHECK.1, EXPORT.1, VERIFY.1, VERIFY.0, DELETE.1
+        "assumed per invocation: CreateSnapshot {:.1} s, checks {:.2} s, ExportSnapshot {:.1} s, VerifyShard {:.2} s \
+         and WriteManifest {:.1} s at {} MB, DeleteSnapshot {:.1} s",
+        CREATE.1, CHECK.1, EXPORT.1, VERIFY.1, MANIFEST.1, VERIFY.0, DELETE.1
     );
     println!(
         "bench-cost: with history {} transitions, completion within {:.1} %; without history {} transitions",
