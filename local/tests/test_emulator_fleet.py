@@ -62,6 +62,8 @@ def test_a_fleet_of_55_groups_starts_lists_by_page_and_carries_tags(tmp_path):
         ids = [g["ReplicationGroupId"] for g in groups]
         assert ids[:2] == ["app-001", "app-002"] and "app-050" in ids and "cme-004" in ids and "orders" in ids
         assert len(ids) == len(set(ids)) == 55
+        # In the topology file's order, although the groups start 8 at a time.
+        assert ids == [f"app-{i:03}" for i in range(1, 51)] + [f"cme-{i:03}" for i in range(1, 5)] + ["orders"]
         by_id = {g["ReplicationGroupId"]: g for g in groups}
         assert len(by_id["app-017"]["MemberClusters"]) == 1 and by_id["app-017"]["ClusterEnabled"] is False
         assert len(by_id["cme-002"]["NodeGroups"]) == 2 and by_id["cme-002"]["ClusterEnabled"] is True
