@@ -31,6 +31,9 @@ SFN_DIR = ROOT / "local" / "sfn"
 NODE = SFN_DIR / "node_modules" / ".bin" / "node"
 EMULATOR = ROOT / "target" / "debug" / "elasticache-emulator"
 REGION = "us-east-1"
+# The deployed names of the state machines (run.mjs's ARNs; notify tells them apart by ARN).
+MACHINE_NAMES = {"backup": "elasticache-backup", "restore": "elasticache-backup-restore",
+                 "fleet": "elasticache-backup-fleet"}
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": REGION}
 
 
@@ -151,7 +154,8 @@ class Stack:
                     "PAGERDUTY_ROUTING_KEY_SECRET_ARN": "ecb-local/pagerduty",
                     "PAGERDUTY_EVENTS_URL": f"{self.sink.url}/v2/enqueue",
                     "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.s3_endpoint,
-                    "AWS_ENDPOINT_URL_SFN": self.s3_endpoint})
+                    "AWS_ENDPOINT_URL_SFN": self.s3_endpoint,
+                    "FLEET_STATE_MACHINE_ARN": f"arn:aws:states:{REGION}:123456789012:stateMachine:{MACHINE_NAMES['fleet']}"})
         env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         watch = self._spawn("cargo-lambda-watch", [
             "cargo", "lambda", "watch", "--ignore-changes",
@@ -225,13 +229,16 @@ class Stack:
     # -- executions ------------------------------------------------------------------------------------------------
     def start_execution(self, execution_input: dict, *, name: str | None = None, wait_ms: int | None = 200,
                         retry_ms: int | None = 200, quiet: bool = True,
-                        state_machine: str = "backup") -> subprocess.Popen:
-        """Starts one execution of the real ASL (`terraform/<state_machine>.asl.json`: "backup" or "restore") in the
-        background; collect it with `finish`."""
+                        state_machine: str | None = None) -> subprocess.Popen:
+        """Starts one execution of the real ASL (`terraform/<state_machine>.asl.json`: "backup", "restore" or
+        "fleet") in the background; collect it with `finish`. Without `state_machine`, an input with `selector` or
+        `targets` runs the fleet state machine (child executions of the backup one), any other the backup."""
+        if state_machine is None:
+            state_machine = "fleet" if "selector" in execution_input or "targets" in execution_input else "backup"
         result_file = self.workdir / f"result-{time.monotonic_ns()}.json"
         definition = ROOT / "terraform" / f"{state_machine}.asl.json"
         args = [str(NODE), str(SFN_DIR / "run.mjs"), "--lambda-endpoint", self.lambda_endpoint,
-                "--definition", str(definition),
+                "--definition", str(definition), "--machine-name", MACHINE_NAMES[state_machine],
                 "--input", json.dumps(execution_input), "--result-file", str(result_file)]
         if name:
             args += ["--name", name]

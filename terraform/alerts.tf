@@ -22,12 +22,12 @@ resource "aws_secretsmanager_secret" "pagerduty_routing_key" {
 
 resource "aws_cloudwatch_event_rule" "execution_status" {
   name        = "${var.name}-execution-status"
-  description = "Finished executions of ${local.state_machine} and ${local.restore_machine} (failures page, successes resolve)."
+  description = "Finished executions of ${local.state_machine}, ${local.restore_machine} and ${local.fleet_machine} (failures page, successes resolve)."
   event_pattern = jsonencode({
     source        = ["aws.states"]
     "detail-type" = ["Step Functions Execution Status Change"]
     detail = {
-      stateMachineArn = [aws_sfn_state_machine.this.arn, aws_sfn_state_machine.restore.arn]
+      stateMachineArn = [aws_sfn_state_machine.this.arn, aws_sfn_state_machine.restore.arn, aws_sfn_state_machine.fleet.arn]
       status          = ["FAILED", "TIMED_OUT", "ABORTED", "SUCCEEDED"]
     }
   })

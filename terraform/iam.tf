@@ -154,3 +154,53 @@ resource "aws_iam_role_policy" "restore_machine" {
   role   = aws_iam_role.restore_machine[0].id
   policy = data.aws_iam_policy_document.restore_machine.json
 }
+
+# The fleet state machine may invoke its one step and start (and follow) executions of the backup state machine
+# only. `.sync` follows a child through an EventBridge rule Step Functions manages (Step Functions Developer Guide,
+# "IAM policies for starting a Step Functions workflow": StartExecution on the state machine, DescribeExecution and
+# StopExecution on its executions, and PutTargets/PutRule/DescribeRule on that one rule).
+resource "aws_iam_role" "fleet_machine" {
+  count = local.create_role["fleet-machine"] ? 1 : 0
+
+  name                 = "${var.name}-fleet-machine-${local.region}"
+  assume_role_policy   = data.aws_iam_policy_document.states_assume.json
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  tags                 = var.tags
+}
+
+data "aws_iam_policy_document" "fleet_machine" {
+  source_policy_documents = [data.aws_iam_policy_document.states_common.json]
+
+  statement {
+    sid       = "InvokeFleetSteps"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [for k in local.fleet_functions : aws_lambda_function.this[k].arn]
+  }
+
+  statement {
+    sid       = "StartBackups"
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.this.arn]
+  }
+
+  statement {
+    sid       = "FollowBackups"
+    actions   = ["states:DescribeExecution", "states:StopExecution"]
+    resources = [local.executions_arn]
+  }
+
+  statement {
+    sid       = "SyncRule"
+    actions   = ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
+    resources = ["arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"]
+  }
+}
+
+resource "aws_iam_role_policy" "fleet_machine" {
+  count = local.create_role["fleet-machine"] ? 1 : 0
+
+  name   = "run-fleet"
+  role   = aws_iam_role.fleet_machine[0].id
+  policy = data.aws_iam_policy_document.fleet_machine.json
+}

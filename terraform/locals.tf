@@ -25,12 +25,20 @@ locals {
   # The snapshots this tool creates are all named ecb-… (crates/backup-core/src/naming.rs).
   ec_arn        = "arn:${local.partition}:elasticache:${local.region}:${local.account_id}"
   our_snapshots = "${local.ec_arn}:snapshot:ecb-*"
-  # The targets the schedules back up, lower-cased as the backup names them in its metrics.
-  scheduled_targets = toset([for k, s in var.schedules : lower(coalesce(s.replication_group_id, s.cache_cluster_id))])
+  # The targets the schedules name, lower-cased as the backup names them in its metrics: single-target schedules and
+  # the explicit lists of fleet schedules (a selector's targets are known only when it runs).
+  scheduled_targets = toset(concat(
+    [for k, s in var.schedules : lower(coalesce(s.replication_group_id, s.cache_cluster_id)) if s.selector == null && s.targets == null],
+    flatten([for k, s in var.schedules : [for t in coalesce(s.targets, []) : lower(coalesce(t.replication_group_id, t.cache_cluster_id))]]),
+  ))
+  # Schedules that back up a fleet (a tag selector or a list) through the fleet state machine.
+  fleet_schedules = { for k, s in var.schedules : k => s if s.selector != null || s.targets != null }
   # CloudWatch namespace of the backup's embedded metrics (backup_core::restore::METRIC_NAMESPACE).
   metric_namespace       = "ElastiCacheBackup"
   state_machine          = var.name
   restore_machine        = "${var.name}-restore"
+  fleet_machine          = "${var.name}-fleet"
+  fleet_executions_arn   = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.fleet_machine}:*"
   restore_executions_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.restore_machine}:*"
   # ElastiCache's canonical user id for seeding reads in the default regions (User Guide, "Seeding a new
   # self-designed cluster with an externally created backup").
@@ -207,6 +215,17 @@ locals {
         },
       ]
     }
+    fleet = {
+      description = "Fleet runs: finds the replication groups and standalone clusters whose tags match a selector (or takes a list), and summarizes the child backups"
+      timeout     = 300
+      memory      = 256
+      env         = local.step_env
+      statements = [
+        { sid = "ListGroups", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
+        { sid = "ListClusters", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
+        { sid = "ReadTags", actions = ["elasticache:ListTagsForResource"], resources = ["${local.ec_arn}:replicationgroup:*", "${local.ec_arn}:cluster:*"] },
+      ]
+    }
     retention = {
       description = "Deletes verified backups beyond keepLast / keepDays per target (whole sets) and exports without a manifest after a grace period"
       timeout     = 900
@@ -229,11 +248,12 @@ locals {
         PAGERDUTY_ROUTING_KEY_SECRET_ARN = aws_secretsmanager_secret.pagerduty_routing_key.arn
         STATE_MACHINE_ARN                = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine}"
         RESTORE_STATE_MACHINE_ARN        = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.restore_machine}"
+        FLEET_STATE_MACHINE_ARN          = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.fleet_machine}"
         SLACK_NOTIFY_SUCCESS             = tostring(var.slack_notify_success)
         DELIVERY_LEDGER_BUCKET           = local.bucket_name
       }
       statements = [
-        { sid = "ReadHistory", actions = ["states:GetExecutionHistory"], resources = [local.executions_arn, local.restore_executions_arn] },
+        { sid = "ReadHistory", actions = ["states:GetExecutionHistory"], resources = [local.executions_arn, local.restore_executions_arn, local.fleet_executions_arn] },
         # One incident per group: a node or one of our snapshots is mapped to its replication group.
         { sid = "NodeToGroup", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
         { sid = "SnapshotToGroup", actions = ["elasticache:DescribeSnapshots"], resources = [local.our_snapshots] },
@@ -257,7 +277,7 @@ locals {
   }
 
   # Roles: the module's own, or the caller's (existing_role_arns, which must grant what output role_policies_json says).
-  role_keys              = concat(keys(local.functions), ["state-machine", "restore-machine", "scheduler"])
+  role_keys              = concat(keys(local.functions), ["state-machine", "restore-machine", "fleet-machine", "scheduler"])
   create_role            = { for k in local.role_keys : k => lookup(var.existing_role_arns, k, null) == null }
   created_function_roles = { for k, f in local.functions : k => f if local.create_role[k] }
   scheduled              = length(var.schedules) + length(var.drills) > 0 || var.retention != null
@@ -266,6 +286,7 @@ locals {
     {
       state-machine   = local.create_role["state-machine"] ? aws_iam_role.state_machine[0].arn : var.existing_role_arns["state-machine"]
       restore-machine = local.create_role["restore-machine"] ? aws_iam_role.restore_machine[0].arn : var.existing_role_arns["restore-machine"]
+      fleet-machine   = local.create_role["fleet-machine"] ? aws_iam_role.fleet_machine[0].arn : var.existing_role_arns["fleet-machine"]
       scheduler       = !local.scheduled ? null : local.create_role["scheduler"] ? aws_iam_role.scheduler[0].arn : var.existing_role_arns["scheduler"]
     },
   )
@@ -274,5 +295,6 @@ locals {
   # events and schedules, not by a state machine.
   step_functions    = [for k in keys(local.functions) : k if !contains(["notify", "retention"], k)]
   restore_functions = ["resolve-backup", "create-group", "check-group", "verify-restore", "delete-group"]
-  backup_functions  = [for k in local.step_functions : k if !contains(local.restore_functions, k)]
+  fleet_functions   = ["fleet"]
+  backup_functions  = [for k in local.step_functions : k if !contains(concat(local.restore_functions, local.fleet_functions), k)]
 }

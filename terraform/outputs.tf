@@ -53,6 +53,11 @@ output "restore_state_machine_arn" {
   value       = aws_sfn_state_machine.restore.arn
 }
 
+output "fleet_state_machine_arn" {
+  description = "ARN of the fleet state machine: input {\"selector\": {\"tags\": {...}}} or {\"targets\": [...]}, with maxConcurrency and the backup options (README, Fleets); one child execution of the backup state machine per target."
+  value       = aws_sfn_state_machine.fleet.arn
+}
+
 output "dr_bucket_name" {
   description = "The DR region's replica of the export bucket (dr_region), or null."
   value       = local.dr ? aws_s3_bucket.dr[0].bucket : null
@@ -79,7 +84,7 @@ output "function_arns" {
 }
 
 output "role_arns" {
-  description = "IAM role ARNs (created or given in existing_role_arns), keyed by function name, state-machine, restore-machine and scheduler (null without schedules or drills)."
+  description = "IAM role ARNs (created or given in existing_role_arns), keyed by function name, state-machine, restore-machine, fleet-machine and scheduler (null without schedules or drills)."
   value       = local.role_arns
 }
 
@@ -90,18 +95,20 @@ output "role_policies_json" {
     {
       state-machine   = data.aws_iam_policy_document.state_machine.json
       restore-machine = data.aws_iam_policy_document.restore_machine.json
+      fleet-machine   = data.aws_iam_policy_document.fleet_machine.json
       scheduler       = local.scheduled ? data.aws_iam_policy_document.scheduler.json : null
     },
   )
 }
 
 output "log_group_arns" {
-  description = "CloudWatch log group ARNs, keyed by function, plus state-machine and restore-machine (execution logs)."
+  description = "CloudWatch log group ARNs, keyed by function, plus state-machine, restore-machine and fleet-machine (execution logs)."
   value = merge(
     { for k, g in aws_cloudwatch_log_group.function : k => g.arn },
     {
       state-machine   = aws_cloudwatch_log_group.state_machine.arn
       restore-machine = aws_cloudwatch_log_group.restore_machine.arn
+      fleet-machine   = aws_cloudwatch_log_group.fleet_machine.arn
     },
   )
 }

@@ -40,6 +40,15 @@ data "aws_iam_policy_document" "scheduler" {
   }
 
   dynamic "statement" {
+    for_each = length(local.fleet_schedules) > 0 ? [aws_sfn_state_machine.fleet.arn] : []
+    content {
+      sid       = "StartFleets"
+      actions   = ["states:StartExecution"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
     for_each = length(var.drills) > 0 ? [aws_sfn_state_machine.restore.arn] : []
     content {
       sid       = "StartDrills"
@@ -79,7 +88,7 @@ resource "aws_scheduler_schedule" "backup" {
   for_each = var.schedules
 
   name                         = "${var.name}-${each.key}"
-  description                  = "Back up ${coalesce(each.value.replication_group_id, each.value.cache_cluster_id)} (${each.value.schedule_expression} ${each.value.timezone})"
+  description                  = "Back up ${each.value.selector != null ? "the fleet tagged ${join(",", [for tk, tv in each.value.selector : "${tk}=${tv}"])}" : each.value.targets != null ? "a fleet of ${length(each.value.targets)} targets" : coalesce(each.value.replication_group_id, each.value.cache_cluster_id)} (${each.value.schedule_expression} ${each.value.timezone})"
   schedule_expression          = each.value.schedule_expression
   schedule_expression_timezone = each.value.timezone
   state                        = each.value.enabled ? "ENABLED" : "DISABLED"
@@ -91,12 +100,20 @@ resource "aws_scheduler_schedule" "backup" {
   # checkov:skip=CKV_AWS_297:The schedule's input holds only a cluster id, a bucket name and timeouts; the AWS owned key suffices.
 
   target {
-    arn      = aws_sfn_state_machine.this.arn
+    # A selector or a list runs the fleet state machine; one target, the backup state machine.
+    arn      = contains(keys(local.fleet_schedules), each.key) ? aws_sfn_state_machine.fleet.arn : aws_sfn_state_machine.this.arn
     role_arn = local.role_arns["scheduler"]
-    # The execution input (README, "Execution input"); unset optional fields are left out.
+    # The execution input (README, "Execution input" and "Fleets"); unset optional fields are left out.
     input = jsonencode({ for k, v in {
-      replicationGroupId     = each.value.replication_group_id
-      cacheClusterId         = each.value.cache_cluster_id
+      replicationGroupId = each.value.replication_group_id
+      cacheClusterId     = each.value.cache_cluster_id
+      selector           = each.value.selector == null ? null : { tags = each.value.selector }
+      targets = each.value.targets == null ? null : [for t in each.value.targets : { for tk, tv in {
+        replicationGroupId = t.replication_group_id
+        cacheClusterId     = t.cache_cluster_id
+      } : tk => tv if tv != null }]
+      maxConcurrency         = each.value.max_concurrency
+      name                   = contains(keys(local.fleet_schedules), each.key) ? each.key : null
       bucket                 = each.value.bucket
       snapshotTimeoutSeconds = each.value.snapshot_timeout_seconds
       exportTimeoutSeconds   = each.value.export_timeout_seconds

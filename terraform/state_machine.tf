@@ -60,3 +60,36 @@ resource "aws_sfn_state_machine" "restore" {
 
   tags = var.tags
 }
+
+resource "aws_cloudwatch_log_group" "fleet_machine" {
+  name              = "/aws/vendedlogs/states/${local.fleet_machine}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.logs_kms_key_arn
+  # checkov:skip=CKV_AWS_158:Encrypted with the caller's KMS key when one is given (logs_kms_key_arn); logs hold run metadata only, so the default encryption is the default.
+  tags = var.tags
+}
+
+# Fleets (terraform/fleet.asl.json): discover the targets of a tag selector (or take a list) and run one child
+# execution of the backup state machine per target, at most maxConcurrency at once.
+resource "aws_sfn_state_machine" "fleet" {
+  name     = local.fleet_machine
+  type     = "STANDARD"
+  role_arn = local.role_arns["fleet-machine"]
+
+  definition = jsonencode(jsondecode(templatefile("${path.module}/fleet.asl.json", merge(
+    { for k in local.fleet_functions : "${replace(k, "-", "_")}_arn" => aws_lambda_function.this[k].arn },
+    { backup_state_machine_arn = aws_sfn_state_machine.this.arn },
+  ))))
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.fleet_machine.arn}:*"
+    include_execution_data = true
+    level                  = "ERROR"
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  tags = var.tags
+}

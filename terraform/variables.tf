@@ -43,13 +43,13 @@ variable "secret_recovery_window_days" {
 }
 
 variable "existing_role_arns" {
-  description = "Use these IAM roles instead of creating them, keyed by function name (create-snapshot, ..., delete-group), state-machine, restore-machine or scheduler. Each must trust its service (lambda, states or scheduler.amazonaws.com) and grant what output role_policies_json gives for its key. Roles in a dr_region are always created."
+  description = "Use these IAM roles instead of creating them, keyed by function name (create-snapshot, ..., delete-group, retention, fleet), state-machine, restore-machine, fleet-machine or scheduler. Each must trust its service (lambda, states or scheduler.amazonaws.com) and grant what output role_policies_json gives for its key. Roles in a dr_region are always created."
   type        = map(string)
   default     = {}
 
   validation {
-    condition     = alltrue([for k, a in var.existing_role_arns : contains(concat(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention"], ["state-machine", "restore-machine", "scheduler"]), k) && can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
-    error_message = "existing_role_arns keys must be a function name (create-snapshot, check-snapshot, export-snapshot, check-export, verify-export, delete-snapshot, notify, resolve-backup, create-group, check-group, verify-restore, delete-group, retention), state-machine, restore-machine or scheduler, and each value an IAM role ARN (arn:aws:iam::<account>:role/...)."
+    condition     = alltrue([for k, a in var.existing_role_arns : contains(concat(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention", "fleet"], ["state-machine", "restore-machine", "fleet-machine", "scheduler"]), k) && can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
+    error_message = "existing_role_arns keys must be a function name (create-snapshot, check-snapshot, export-snapshot, check-export, verify-export, delete-snapshot, notify, resolve-backup, create-group, check-group, verify-restore, delete-group, retention, fleet), state-machine, restore-machine, fleet-machine or scheduler, and each value an IAM role ARN (arn:aws:iam::<account>:role/...)."
   }
 }
 
@@ -62,8 +62,8 @@ variable "function_overrides" {
   default = {}
 
   validation {
-    condition     = alltrue([for k, o in var.function_overrides : contains(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention"], k)])
-    error_message = "function_overrides keys must be function names: create-snapshot, check-snapshot, export-snapshot, check-export, verify-export, delete-snapshot, notify, resolve-backup, create-group, check-group, verify-restore, delete-group, retention."
+    condition     = alltrue([for k, o in var.function_overrides : contains(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention", "fleet"], k)])
+    error_message = "function_overrides keys must be function names: create-snapshot, check-snapshot, export-snapshot, check-export, verify-export, delete-snapshot, notify, resolve-backup, create-group, check-group, verify-restore, delete-group, retention, fleet."
   }
   validation {
     condition     = alltrue([for k, o in var.function_overrides : o.memory_size == null ? true : (o.memory_size >= 128 && o.memory_size <= 10240 && floor(o.memory_size) == o.memory_size)])
@@ -159,12 +159,18 @@ variable "architecture" {
 }
 
 variable "schedules" {
-  description = "Backup schedules, keyed by a short name. Each starts the state machine with the given input on an EventBridge Scheduler cron expression in an IANA time zone. Give exactly one of replication_group_id and cache_cluster_id."
+  description = "Backup schedules, keyed by a short name. Each starts a backup on an EventBridge Scheduler cron expression in an IANA time zone. Give exactly one of replication_group_id, cache_cluster_id (the backup state machine), selector (ElastiCache tags: every replication group and standalone cluster carrying all of them, found at each run) or targets (a list); the last two start the fleet state machine, max_concurrency (1-40, default 10) backups at once, each target a child backup execution that alerts for itself."
   type = map(object({
-    schedule_expression      = string
-    timezone                 = optional(string, "UTC")
-    replication_group_id     = optional(string)
-    cache_cluster_id         = optional(string)
+    schedule_expression  = string
+    timezone             = optional(string, "UTC")
+    replication_group_id = optional(string)
+    cache_cluster_id     = optional(string)
+    selector             = optional(map(string))
+    targets = optional(list(object({
+      replication_group_id = optional(string)
+      cache_cluster_id     = optional(string)
+    })))
+    max_concurrency          = optional(number)
     bucket                   = optional(string)
     snapshot_timeout_seconds = optional(number)
     export_timeout_seconds   = optional(number)
@@ -199,8 +205,25 @@ variable "schedules" {
   }
 
   validation {
-    condition     = alltrue([for k, s in var.schedules : (s.replication_group_id == null) != (s.cache_cluster_id == null)])
-    error_message = "Each schedule needs exactly one of replication_group_id and cache_cluster_id."
+    condition     = alltrue([for k, s in var.schedules : length([for v in [s.replication_group_id, s.cache_cluster_id, s.selector, s.targets] : v if v != null]) == 1])
+    error_message = "Each schedule needs exactly one of replication_group_id, cache_cluster_id, selector and targets."
+  }
+
+  validation {
+    condition     = alltrue([for k, s in var.schedules : s.selector == null ? true : length(s.selector) >= 1 && length(s.selector) <= 10 && alltrue([for tk, tv in s.selector : length(tk) >= 1 && length(tk) <= 128 && length(tv) <= 256])])
+    error_message = "A schedule's selector must name 1-10 ElastiCache tags, keys of 1-128 and values of at most 256 characters: selector = { backup = \"daily\" }."
+  }
+
+  validation {
+    condition = alltrue([for k, s in var.schedules : s.targets == null ? true : length(s.targets) >= 1 && length(s.targets) <= 150 && alltrue([
+      for t in s.targets : (t.replication_group_id == null) != (t.cache_cluster_id == null) && can(regex("^[A-Za-z]([A-Za-z0-9]|-[A-Za-z0-9]){0,49}$", coalesce(t.replication_group_id, t.cache_cluster_id, "-"))) && length(t.replication_group_id == null ? "" : t.replication_group_id) <= 40
+    ])])
+    error_message = "A schedule's targets must list 1-150 entries, each with exactly one of replication_group_id (1-40) and cache_cluster_id (1-50): letters, digits or hyphens, starting with a letter, no double or trailing hyphen."
+  }
+
+  validation {
+    condition     = alltrue([for k, s in var.schedules : s.max_concurrency == null ? true : (s.selector != null || s.targets != null) && s.max_concurrency >= 1 && s.max_concurrency <= 40 && floor(s.max_concurrency) == s.max_concurrency])
+    error_message = "max_concurrency is for fleet schedules (selector or targets) and must be a whole number from 1 to 40 (an inline Map runs at most 40 iterations at once)."
   }
 
   validation {

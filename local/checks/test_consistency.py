@@ -165,22 +165,31 @@ def task_resources(definition: dict) -> set[str]:
     return out
 
 
+# Task resources that are Step Functions service integrations (a child execution), not a function placeholder.
+START_EXECUTION = re.compile(r"arn:aws:states:::states:startExecution\.sync(:2)?")
+# State machine ARN placeholders, and the resource that supplies each in state_machine.tf.
+MACHINE_PLACEHOLDERS = {"backup_state_machine_arn": "aws_sfn_state_machine.this.arn"}
+
+
 def test_every_asl_placeholder_is_supplied_and_every_task_invokes_a_step_function():
     steps = set(terraform_functions()) - {"notify", "retention"}
     supplied = {f"{name.replace('-', '_')}_arn" for name in steps}
     invoked = set()
+    sm = (TERRAFORM / "state_machine.tf").read_text()
     for path in asl_files():
         asl = path.read_text()
         placeholders = set(re.findall(r"\$\{(\w+)\}", asl))
+        for machine in placeholders & set(MACHINE_PLACEHOLDERS):
+            assert f"{machine} = {MACHINE_PLACEHOLDERS[machine]}" in sm, f"{path.name}: {machine} is not supplied"
+        placeholders -= set(MACHINE_PLACEHOLDERS)
         assert placeholders <= supplied, f"{path.name}: {sorted(placeholders - supplied)} has no Terraform function"
-        tasks = task_resources(json.loads(asl))
+        tasks = {t for t in task_resources(json.loads(asl)) if not START_EXECUTION.fullmatch(t)}
         assert tasks, f"{path.name} has no Task"
         unwired = {t for t in tasks if not re.fullmatch(r"\$\{\w+_arn\}", t)}
         assert not unwired, f"{path.name}: Task resources {sorted(unwired)} are not a function placeholder"
         assert {t[2:-1] for t in tasks} <= supplied
         invoked |= {t[2:-1] for t in tasks}
     assert invoked == supplied, f"step functions no state machine invokes: {sorted(supplied - invoked)}"
-    sm = (TERRAFORM / "state_machine.tf").read_text()
     assert sm.count('replace(k, "-", "_")}_arn') == len(asl_files())
     for path in asl_files():
         assert f'templatefile("${{path.module}}/{path.name}"' in sm, f"{path.name} is not rendered by state_machine.tf"
@@ -189,8 +198,12 @@ def test_every_asl_placeholder_is_supplied_and_every_task_invokes_a_step_functio
     restore = set(re.findall(r'"([a-z-]+)"', re.search(r"restore_functions\s*=\s*\[([^\]]*)\]", text).group(1)))
     restore_asl = {t[2:-5].replace("_", "-") for t in task_resources(json.loads((TERRAFORM / "restore.asl.json").read_text()))}
     backup_asl = {t[2:-5].replace("_", "-") for t in task_resources(json.loads((TERRAFORM / "backup.asl.json").read_text()))}
+    fleet = set(re.findall(r'"([a-z-]+)"', re.search(r"fleet_functions\s*=\s*\[([^\]]*)\]", text).group(1)))
+    fleet_asl = {t[2:-5].replace("_", "-") for t in task_resources(json.loads((TERRAFORM / "fleet.asl.json").read_text()))
+                 if not START_EXECUTION.fullmatch(t)}
     assert restore == restore_asl
-    assert backup_asl == steps - restore
+    assert fleet == fleet_asl
+    assert backup_asl == steps - restore - fleet
 
 
 def test_the_adapters_are_read():

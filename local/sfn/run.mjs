@@ -1,4 +1,4 @@
-// Runs terraform/backup.asl.json locally with aws-local-stepfunctions.
+// Runs terraform/backup.asl.json (or restore / fleet) locally with aws-local-stepfunctions.
 //
 // Each Task state's Lambda ARN placeholder (`${create_snapshot_arn}`) is rendered as a local ARN, and the Task is
 // run by invoking the Rust handler through cargo-lambda's runtime emulator (`cargo lambda watch`), at
@@ -7,7 +7,7 @@
 // definition's Retry/Catch match it exactly as in AWS; the Cause is the JSON Lambda would give.
 //
 // Nested executions: a `${<key>_state_machine_arn}` placeholder is the local ARN of state machine <key> (`backup`
-// and `restore` are this project's; `--machine <key>=<asl file>` adds or replaces one), and a Task whose Resource
+// `restore` and `fleet` are this project's; `--machine <key>=<asl file>` adds or replaces one), and a Task whose Resource
 // is `arn:aws:states:::states:startExecution.sync:2` (or `.sync`) runs that machine's definition here, as a child
 // execution with the Task's `Input` (and `Name`), returning what Step Functions returns (ExecutionArn, Status,
 // Input, Output — parsed JSON for `:2`, strings for `.sync` — StartDate, StopDate). A child that fails fails the
@@ -16,7 +16,8 @@
 // Usage:
 //   node run.mjs --lambda-endpoint http://127.0.0.1:9000 --input '{"replicationGroupId":"orders"}' \
 //     [--name EXECUTION_NAME] [--definition ../../terraform/backup.asl.json] [--wait-ms N] [--retry-ms N]
-//     [--result-file out.json] [--quiet] [--machine KEY=ASL_FILE ...]
+//     [--result-file out.json] [--quiet] [--machine KEY=ASL_FILE ...] [--machine-name NAME]
+// (--machine-name: the state machine's name in the execution ARN; default elasticache-backup)
 // Prints each state with its start offset and duration, then the final output. Exit code 0 = SUCCEEDED,
 // 1 = FAILED (error and cause printed), 2 = usage or runner error.
 
@@ -58,6 +59,7 @@ function parseArgs(argv) {
       case '--retry-ms': opts.retryMs = Number(next()); break;
       case '--result-file': opts.resultFile = next(); break;
       case '--quiet': opts.quiet = true; break;
+      case '--machine-name': opts.machineName = next(); break;
       case '--machine': {
         const [key, file] = next().split('=');
         if (!key || !file) throw new Error('--machine needs KEY=ASL_FILE');
@@ -74,6 +76,7 @@ function parseArgs(argv) {
 const MACHINES = {
   backup: { name: 'elasticache-backup', definition: resolve(here, '../../terraform/backup.asl.json') },
   restore: { name: 'elasticache-backup-restore', definition: resolve(here, '../../terraform/restore.asl.json') },
+  fleet: { name: 'elasticache-backup-fleet', definition: resolve(here, '../../terraform/fleet.asl.json') },
 };
 
 const machineArn = (name) => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;
@@ -226,7 +229,8 @@ export async function runExecution(opts, log = console.log) {
     if (e.name === 'ExecutionError' && e.cause) { error = e.cause.name; cause = e.cause.message; }
   }
   return {
-    name: opts.name, executionArn, status, error, cause, output, states, durationMs: Date.now() - t0,
+    name: opts.name, executionArn, status, error, cause, input: JSON.parse(opts.input), output, states,
+    durationMs: Date.now() - t0,
     startDate: startTime.toISOString(), stopDate: new Date().toISOString(), children,
   };
 }

@@ -32,7 +32,7 @@ run "plans_every_function_with_its_own_role" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_lambda_function.this)) == toset(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention"])
+    condition     = toset(keys(aws_lambda_function.this)) == toset(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention", "fleet"])
     error_message = "Every function crate needs a Lambda."
   }
   assert {
@@ -48,7 +48,7 @@ run "plans_every_function_with_its_own_role" {
     error_message = "JSON logging."
   }
   assert {
-    condition     = length(aws_iam_role.function) == 13
+    condition     = length(aws_iam_role.function) == 14
     error_message = "One role per function."
   }
   assert {
@@ -639,12 +639,12 @@ run "outputs_give_arns_queues_and_policies" {
   command = plan
 
   assert {
-    condition     = toset(keys(output.function_arns)) == toset(keys(aws_lambda_function.this)) && toset(keys(output.log_group_arns)) == setunion(toset(keys(aws_lambda_function.this)), ["state-machine", "restore-machine"])
+    condition     = toset(keys(output.function_arns)) == toset(keys(aws_lambda_function.this)) && toset(keys(output.log_group_arns)) == setunion(toset(keys(aws_lambda_function.this)), ["state-machine", "restore-machine", "fleet-machine"])
     error_message = "Function and log group ARNs for every function (and the state machines' log groups)."
   }
   assert {
-    condition     = toset(keys(output.role_arns)) == setunion(toset(keys(aws_lambda_function.this)), ["state-machine", "restore-machine", "scheduler"]) && toset(keys(output.role_policies_json)) == toset(keys(output.role_arns))
-    error_message = "A role ARN and the policy it needs for every function, both state machines and the scheduler."
+    condition     = toset(keys(output.role_arns)) == setunion(toset(keys(aws_lambda_function.this)), ["state-machine", "restore-machine", "fleet-machine", "scheduler"]) && toset(keys(output.role_policies_json)) == toset(keys(output.role_arns))
+    error_message = "A role ARN and the policy it needs for every function, the three state machines and the scheduler."
   }
   assert {
     condition     = toset(keys(output.dead_letter_queue_urls)) == toset(["notify", "schedule"])
@@ -668,7 +668,7 @@ run "existing_roles_are_used_and_not_created" {
   }
 
   assert {
-    condition     = aws_lambda_function.this["verify-export"].role == "arn:aws:iam::123456789012:role/platform/ecb-verify" && !contains(keys(aws_iam_role.function), "verify-export") && !contains(keys(aws_iam_role_policy.function), "verify-export") && length(aws_iam_role.function) == 12
+    condition     = aws_lambda_function.this["verify-export"].role == "arn:aws:iam::123456789012:role/platform/ecb-verify" && !contains(keys(aws_iam_role.function), "verify-export") && !contains(keys(aws_iam_role_policy.function), "verify-export") && length(aws_iam_role.function) == 13
     error_message = "A function given an existing role uses it, and the module creates neither that role nor its policy."
   }
   assert {
@@ -867,4 +867,116 @@ run "retention_shorter_than_the_lifecycle_safety_net_and_a_long_grace" {
     retention = { keep_last = 3, keep_days = 40, grace_hours = 24 }
   }
   expect_failures = [var.retention]
+}
+
+run "a_fleet_schedule_starts_the_fleet_state_machine_which_may_start_only_backups" {
+  command = plan
+
+  override_resource {
+    target          = aws_sfn_state_machine.this
+    override_during = plan
+    values          = { arn = "arn:aws:states:ap-northeast-2:123456789012:stateMachine:elasticache-backup" }
+  }
+  override_resource {
+    target          = aws_sfn_state_machine.fleet
+    override_during = plan
+    values          = { arn = "arn:aws:states:ap-northeast-2:123456789012:stateMachine:elasticache-backup-fleet" }
+  }
+  override_resource {
+    target          = aws_sfn_state_machine.restore
+    override_during = plan
+    values          = { arn = "arn:aws:states:ap-northeast-2:123456789012:stateMachine:elasticache-backup-restore" }
+  }
+  override_resource {
+    target          = aws_lambda_function.this["fleet"]
+    override_during = plan
+    values          = { arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-fleet" }
+  }
+
+  variables {
+    schedules = {
+      daily = {
+        selector            = { backup = "daily", team = "core" }
+        max_concurrency     = 5
+        schedule_expression = "cron(0 2 * * ? *)"
+      }
+      listed = {
+        targets             = [{ replication_group_id = "orders" }, { cache_cluster_id = "solo" }]
+        schedule_expression = "cron(0 4 * * ? *)"
+      }
+      orders = {
+        replication_group_id = "orders"
+        schedule_expression  = "cron(0 3 * * ? *)"
+      }
+    }
+  }
+
+  assert {
+    condition     = aws_scheduler_schedule.backup["daily"].target[0].arn == aws_sfn_state_machine.fleet.arn && aws_scheduler_schedule.backup["orders"].target[0].arn == aws_sfn_state_machine.this.arn
+    error_message = "A selector schedule starts the fleet state machine; a single target the backup one."
+  }
+  assert {
+    condition     = jsondecode(aws_scheduler_schedule.backup["daily"].target[0].input) == { selector = { tags = { backup = "daily", team = "core" } }, maxConcurrency = 5, name = "daily", keepSourceSnapshot = false }
+    error_message = "The fleet input: the selector's tags, maxConcurrency, the schedule's key as the fleet's name, the options."
+  }
+  assert {
+    condition     = jsondecode(aws_scheduler_schedule.backup["listed"].target[0].input) == { targets = [{ replicationGroupId = "orders" }, { cacheClusterId = "solo" }], name = "listed", keepSourceSnapshot = false }
+    error_message = "A list becomes targets with camelCase ids."
+  }
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.fleet.definition).States["Backups"].ItemProcessor.States["BackupTarget"].Parameters.StateMachineArn == aws_sfn_state_machine.this.arn && jsondecode(aws_sfn_state_machine.fleet.definition).States["Discover"].Resource == aws_lambda_function.this["fleet"].arn
+    error_message = "The fleet's children are executions of the backup state machine; Discover is the fleet function."
+  }
+  assert {
+    condition     = [for st in data.aws_iam_policy_document.fleet_machine.statement : toset(st.resources) if contains(st.actions, "states:StartExecution")] == [toset([aws_sfn_state_machine.this.arn])]
+    error_message = "The fleet role may start only the backup state machine."
+  }
+  assert {
+    condition     = anytrue([for st in data.aws_iam_policy_document.scheduler.statement : st.sid == "StartFleets"])
+    error_message = "The scheduler may start the fleet state machine when a fleet schedule exists."
+  }
+  assert {
+    condition     = local.scheduled_targets == toset(["orders", "solo"])
+    error_message = "Staleness alarms cover single targets and listed ones (a selector's are known only at run time)."
+  }
+  assert {
+    condition     = contains(jsondecode(aws_cloudwatch_event_rule.execution_status.event_pattern).detail.stateMachineArn, aws_sfn_state_machine.fleet.arn) && aws_lambda_function.this["notify"].environment[0].variables["FLEET_STATE_MACHINE_ARN"] == aws_sfn_state_machine.fleet.arn
+    error_message = "notify hears of fleet executions and keys them fleet/<name>."
+  }
+}
+
+run "no_fleet_start_permission_without_a_fleet_schedule" {
+  command = plan
+  assert {
+    condition     = !anytrue([for st in data.aws_iam_policy_document.scheduler.statement : st.sid == "StartFleets"])
+    error_message = "The scheduler may not start fleets when no schedule is one."
+  }
+}
+
+run "a_schedule_with_a_selector_and_a_target_is_refused" {
+  command = plan
+  variables {
+    schedules = {
+      both = {
+        replication_group_id = "orders"
+        selector             = { backup = "daily" }
+        schedule_expression  = "cron(0 2 * * ? *)"
+      }
+    }
+  }
+  expect_failures = [var.schedules]
+}
+
+run "max_concurrency_beyond_an_inline_map_is_refused" {
+  command = plan
+  variables {
+    schedules = {
+      daily = {
+        selector            = { backup = "daily" }
+        max_concurrency     = 41
+        schedule_expression = "cron(0 2 * * ? *)"
+      }
+    }
+  }
+  expect_failures = [var.schedules]
 }

@@ -75,7 +75,8 @@ pub fn parse_typed<T: serde::de::DeserializeOwned>(
         let inner = e.into_inner().to_string();
         match unknown_field(&inner) {
             Some((field, expected)) => BackupError::invalid_input(
-                field,
+                // The path names a nested unknown field whole (`selector.tag`).
+                if path.ends_with(&field) { path } else { field },
                 format!("is not a known field; expected one of {expected}"),
             ),
             None => {
@@ -95,13 +96,14 @@ fn unknown_field(message: &str) -> Option<(String, String)> {
     let (field, rest) = rest.split_once('`')?;
     let expected = rest
         .split_once("expected one of ")
+        .or_else(|| rest.split_once("expected "))
         .map_or("", |(_, list)| list)
         .replace('`', "");
     Some((field.to_string(), expected))
 }
 
 /// The rule of a field, for a value of the wrong type.
-fn rule_of(field: &str) -> String {
+pub(crate) fn rule_of(field: &str) -> String {
     match field {
         "snapshotTimeoutSeconds" | "exportTimeoutSeconds" => timeout_rule(),
         "keepSourceSnapshot" => "must be true or false".into(),
@@ -121,25 +123,13 @@ pub fn validate(input: &Value, config: &Config) -> Result<Request, BackupError> 
     let input = ExecutionInput::parse(input)?;
     let rg = non_empty(input.replication_group_id, "replicationGroupId")?;
     let cc = non_empty(input.cache_cluster_id, "cacheClusterId")?;
-    let target = match (rg, cc) {
-        (Some(_), Some(_)) => {
-            return Err(BackupError::invalid_input(
-                "replicationGroupId",
-                "and `cacheClusterId` are both set; give exactly one",
-            ));
-        }
-        (None, None) => {
-            return Err(BackupError::invalid_input(
-                "replicationGroupId",
-                "is required (or `cacheClusterId`); give exactly one",
-            ));
-        }
-        (Some(id), None) => {
+    let target = match exactly_one(rg, cc, "replicationGroupId", "cacheClusterId")? {
+        OneOf::First(id) => {
             check_elasticache_id(&id)
                 .map_err(|rule| BackupError::invalid_input("replicationGroupId", rule))?;
             TargetRef::ReplicationGroupId(id.to_ascii_lowercase())
         }
-        (None, Some(id)) => {
+        OneOf::Second(id) => {
             check_cache_cluster_id(&id)
                 .map_err(|rule| BackupError::invalid_input("cacheClusterId", rule))?;
             TargetRef::CacheClusterId(id.to_ascii_lowercase())
@@ -169,6 +159,38 @@ pub fn validate(input: &Value, config: &Config) -> Result<Request, BackupError> 
             .unwrap_or(config.export_timeout_seconds),
         keep_source_snapshot: input.keep_source_snapshot.unwrap_or(false),
     })
+}
+
+/// Which of two exclusive fields was given.
+pub(crate) enum OneOf<A, B> {
+    /// The first.
+    First(A),
+    /// The second.
+    Second(B),
+}
+
+/// Exactly one of two exclusive fields; the error names the first field.
+///
+/// # Errors
+/// [`BackupError::InvalidInput`] when both or neither are given.
+pub(crate) fn exactly_one<A, B>(
+    first: Option<A>,
+    second: Option<B>,
+    first_field: &str,
+    second_field: &str,
+) -> Result<OneOf<A, B>, BackupError> {
+    match (first, second) {
+        (Some(a), None) => Ok(OneOf::First(a)),
+        (None, Some(b)) => Ok(OneOf::Second(b)),
+        (Some(_), Some(_)) => Err(BackupError::invalid_input(
+            first_field,
+            format!("and `{second_field}` are both set; give exactly one"),
+        )),
+        (None, None) => Err(BackupError::invalid_input(
+            first_field,
+            format!("is required (or `{second_field}`); give exactly one"),
+        )),
+    }
 }
 
 fn non_empty(v: Option<String>, field: &str) -> Result<Option<String>, BackupError> {

@@ -4,6 +4,7 @@
 //! - [`run`]: the run document ([`BackupRun`]) passed between every state of the state machine, with its typed
 //!   statuses, roles and outcomes.
 //! - [`manifest`]: what a verified backup holds ([`manifest::Manifest`]), the contract with everything after it.
+//! - [`fleet`]: fleet runs — the fleet input, discovery's judgement of each cache, the summary.
 //! - [`input`]: the execution input ([`input::ExecutionInput`]) and its validation.
 //! - [`restore`]: the restore run document ([`restore::RestoreRun`]), its input and the comparison it records.
 //! - [`target`]: target resolution — lookup, refusal of unsupported targets, node choice, resume.
@@ -21,6 +22,7 @@ pub mod config;
 pub mod deps;
 pub mod error;
 pub mod export;
+pub mod fleet;
 pub mod history;
 pub mod input;
 pub mod manifest;

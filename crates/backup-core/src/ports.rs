@@ -84,6 +84,8 @@ pub struct CacheClusterInfo {
     pub subnet_group: Option<String>,
     /// `SecurityGroups[].SecurityGroupId`.
     pub security_group_ids: Vec<String>,
+    /// `ARN` (what `ListTagsForResource` takes).
+    pub arn: Option<String>,
 }
 
 /// Where a node answers (`Endpoint`: address and port).
@@ -290,6 +292,18 @@ pub trait Groups: Send + Sync {
     async fn delete_replication_group(&self, id: &str) -> Result<DeleteOutcome, BackupError>;
     /// `ListTagsForResource` of a group ARN. Errors: `TargetNotFound`, `Throttled`, `AwsError`.
     async fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, BackupError>;
+}
+
+/// The account's caches in this region, for fleet discovery (`discover` of the `fleet` function).
+#[async_trait]
+pub trait Inventory: Send + Sync {
+    /// Every replication group: `DescribeReplicationGroups` without an id, every page (`Marker`). Errors:
+    /// `Throttled`, `AwsError`.
+    async fn replication_groups(&self) -> Result<Vec<ReplicationGroupInfo>, BackupError>;
+    /// Every cache cluster that is not a member of a replication group: `DescribeCacheClusters` with
+    /// `ShowCacheClustersNotInReplicationGroups`, every page (Memcached clusters included). Errors: `Throttled`,
+    /// `AwsError`.
+    async fn standalone_cache_clusters(&self) -> Result<Vec<CacheClusterInfo>, BackupError>;
 }
 
 /// What a node holds (`INFO keyspace`).

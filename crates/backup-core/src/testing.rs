@@ -239,6 +239,9 @@ fn node_info(id: &str, status: &str, rg: Option<&str>) -> CacheClusterInfo {
         parameter_group: Some("default.redis7".into()),
         subnet_group: Some("private".into()),
         security_group_ids: vec!["sg-0123456789abcdef0".into()],
+        arn: Some(format!(
+            "arn:aws:elasticache:eu-west-1:123456789012:cluster:{id}"
+        )),
     }
 }
 
@@ -560,7 +563,56 @@ impl Groups for FakeSnapshots {
     }
 }
 
+#[async_trait]
+impl Inventory for FakeSnapshots {
+    async fn replication_groups(&self) -> Result<Vec<ReplicationGroupInfo>, BackupError> {
+        let s = self.begin("DescribeReplicationGroups", "(all)".into())?;
+        let mut groups: Vec<_> = s.replication_groups.values().cloned().collect();
+        groups.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(groups)
+    }
+
+    async fn standalone_cache_clusters(&self) -> Result<Vec<CacheClusterInfo>, BackupError> {
+        let s = self.begin(
+            "DescribeCacheClusters",
+            "(not in replication groups)".into(),
+        )?;
+        let mut clusters: Vec<_> = s
+            .cache_clusters
+            .values()
+            .filter(|c| c.replication_group_id.is_none())
+            .cloned()
+            .collect();
+        clusters.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(clusters)
+    }
+}
+
 impl FakeSnapshots {
+    /// Merges the other fake's groups and clusters into this one (a fleet built from the single-target
+    /// constructors).
+    pub fn merge(self, other: FakeSnapshots) -> Self {
+        {
+            let mut s = self.0.lock().unwrap();
+            let o = other.0.into_inner().unwrap();
+            s.replication_groups.extend(o.replication_groups);
+            s.cache_clusters.extend(o.cache_clusters);
+            s.tags.extend(o.tags);
+        }
+        self
+    }
+
+    /// Tags resource `id` (a replication group or cluster id; the fake's `ListTagsForResource` keys by the ARN's
+    /// last part).
+    pub fn tag(&self, id: &str, tags: &[(&str, &str)]) {
+        self.0.lock().unwrap().tags.insert(
+            id.into(),
+            tags.iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
+        );
+    }
+
     /// Sets the status of group `id` and of its nodes.
     pub fn set_group_status(&self, id: &str, group: &str, nodes: &str) {
         let mut s = self.0.lock().unwrap();

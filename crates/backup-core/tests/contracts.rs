@@ -3,9 +3,10 @@
 //!
 //! (a) every name in any `ErrorEquals` (Retry or Catch) that is not `States.*` or `Lambda.*` is an `error_type` the
 //!     Rust code can produce ([`BackupError::ERROR_TYPES`], derived from the enum);
-//! (b) every Task retries `ClusterBusy`, `Throttled` and the transient `AwsError` (5xx, timeouts), and the
+//! (b) every Lambda Task retries `ClusterBusy`, `Throttled` and the transient `AwsError` (5xx, timeouts), and the
 //!     CreateSnapshot Task (idempotent by its deterministic snapshot name) also `States.Timeout`; no state reads a
 //!     caught error's `Cause` or `Error` except through a default (`States.JsonMerge`), since a cause may be absent;
+//!     A Task that starts a child execution retries only a start that did not happen, and catches every failure;
 //! (c) every value a Choice state compares a string with is one the Rust enum behind that path serializes to.
 //!
 //! (d), Task resources ⇔ Terraform functions ⇔ function crates, is `local/checks/test_consistency.py`.
@@ -90,7 +91,10 @@ fn every_error_the_state_machines_match_is_one_the_rust_code_produces() {
     for (at, state) in all_states() {
         for field in ["Retry", "Catch"] {
             for name in error_names(&state[field]) {
-                if name.starts_with("States.") || name.starts_with("Lambda.") {
+                if name.starts_with("States.")
+                    || name.starts_with("Lambda.")
+                    || name.starts_with("StepFunctions.")
+                {
                     continue;
                 }
                 checked += 1;
@@ -105,11 +109,18 @@ fn every_error_the_state_machines_match_is_one_the_rust_code_produces() {
     assert!(checked > 0, "no error name was found: the walk is broken");
 }
 
+/// A Task that starts a child execution (`arn:aws:states:::states:startExecution…`), not a Lambda function.
+fn starts_an_execution(state: &Value) -> bool {
+    state["Resource"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("arn:aws:states:::states:startExecution"))
+}
+
 #[test]
 fn every_task_retries_busy_throttled_and_transient_errors() {
     let tasks: Vec<_> = all_states()
         .into_iter()
-        .filter(|(_, s)| s["Type"] == "Task")
+        .filter(|(_, s)| s["Type"] == "Task" && !starts_an_execution(s))
         .collect();
     assert!(!tasks.is_empty(), "no Task state found");
     for (at, state) in tasks {
@@ -121,6 +132,35 @@ fn every_task_retries_busy_throttled_and_transient_errors() {
             );
         }
     }
+}
+
+#[test]
+fn a_child_execution_is_retried_only_when_it_never_started() {
+    let mut seen = 0;
+    for (at, state) in all_states()
+        .into_iter()
+        .filter(|(_, s)| starts_an_execution(s))
+    {
+        seen += 1;
+        let retried = error_names(&state["Retry"]);
+        assert!(
+            retried
+                .iter()
+                .any(|r| r == "StepFunctions.ExecutionLimitExceededException"),
+            "{at} does not retry StepFunctions.ExecutionLimitExceededException"
+        );
+        // A failed child (States.TaskFailed) has run its backup: retrying would run it again.
+        for never in ["States.ALL", "States.TaskFailed", "States.Timeout"] {
+            assert!(!retried.iter().any(|r| r == never), "{at} retries {never}");
+        }
+        assert!(
+            error_names(&state["Catch"])
+                .iter()
+                .any(|c| c == "States.ALL"),
+            "{at} does not catch every failure of its child: one target would fail the fleet"
+        );
+    }
+    assert!(seen > 0, "no startExecution Task found: the walk is broken");
 }
 
 #[test]

@@ -391,6 +391,48 @@ pub enum Machine {
     /// The restore state machine (restores and drills): its incidents are keyed `drill/<source>`, apart from the
     /// source's backup incidents.
     Restore,
+    /// The fleet state machine: it fails only when discovery (or its summary) fails — each target's failure is its
+    /// own child backup execution's alert — so its incidents are keyed `fleet/<name>`.
+    Fleet,
+}
+
+/// A fleet's name as the fleet state machine derives it (`backup_core::fleet::validate`): the input's `name`, else
+/// the selector's tags `k=v,k2=v2` (keys in order), else `targets`.
+fn fleet_name_of(input: Option<&Value>, doc: Option<&Value>) -> String {
+    if let Some(name) = doc.and_then(|d| d.get("name")).and_then(Value::as_str) {
+        return name.to_string();
+    }
+    let Some(input) = input else {
+        return "targets".into();
+    };
+    if let Some(name) = input
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        return name.to_string();
+    }
+    match input
+        .get("selector")
+        .and_then(|s| s.get("tags"))
+        .and_then(Value::as_object)
+    {
+        Some(tags) if !tags.is_empty() => {
+            let mut pairs: Vec<String> = tags
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{k}={}",
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                    )
+                })
+                .collect();
+            pairs.sort();
+            pairs.join(",")
+        }
+        _ => "targets".into(),
+    }
 }
 
 /// The alert for an execution status change, given what the execution history told (if anything). `None` for
@@ -411,14 +453,19 @@ pub fn execution_alert(
             .map(|t| t.to_ascii_lowercase()),
         Machine::Restore => restore_source_of(n.input.as_ref(), doc.or(n.output.as_ref()))
             .map(|source| format!("drill/{}", source.to_ascii_lowercase())),
+        Machine::Fleet => Some(format!(
+            "fleet/{}",
+            fleet_name_of(n.input.as_ref(), doc.or(n.output.as_ref()))
+        )),
     }
     .unwrap_or_else(|| match machine {
-        Machine::Backup => "invalid-input".to_string(),
+        Machine::Backup | Machine::Fleet => "invalid-input".to_string(),
         Machine::Restore => "drill/invalid-input".to_string(),
     });
     let noun = match machine {
         Machine::Backup => "ElastiCache backup",
         Machine::Restore => "ElastiCache restore",
+        Machine::Fleet => "ElastiCache backup fleet",
     };
     // Without the history, the step comes from the cause the Describe*Failure state wrote (`<Step> failed for …`).
     let step = history.and_then(|h| h.failed_state.clone()).or_else(|| {

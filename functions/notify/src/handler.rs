@@ -31,6 +31,8 @@ pub struct Config {
     pub state_machine_arn: Option<String>,
     /// The restore state machine: its executions are reported as restores (`drill/<source>` incidents).
     pub restore_state_machine_arn: Option<String>,
+    /// The fleet state machine: its executions are reported as fleets (`fleet/<name>` incidents).
+    pub fleet_state_machine_arn: Option<String>,
     /// Post succeeded runs to Slack.
     pub slack_notify_success: bool,
     /// Retries per sink.
@@ -52,6 +54,7 @@ impl Config {
                 .unwrap_or_else(|| pagerduty::DEFAULT_EVENTS_URL.into()),
             state_machine_arn: env.string("STATE_MACHINE_ARN"),
             restore_state_machine_arn: env.string("RESTORE_STATE_MACHINE_ARN"),
+            fleet_state_machine_arn: env.string("FLEET_STATE_MACHINE_ARN"),
             slack_notify_success: env.flag("SLACK_NOTIFY_SUCCESS", false)?,
             retry: RetryPolicy::default(),
         })
@@ -259,6 +262,9 @@ pub async fn function_handler<H: ExecutionHistory, S: Secrets>(
                     == Some(&n.state_machine_arn)
                 {
                     alert::Machine::Restore
+                } else if deps.config.fleet_state_machine_arn.as_ref() == Some(&n.state_machine_arn)
+                {
+                    alert::Machine::Fleet
                 } else {
                     alert::Machine::Backup
                 };
@@ -303,7 +309,7 @@ pub async fn function_handler<H: ExecutionHistory, S: Secrets>(
     }
 
     for a in &mut alerts {
-        if !a.target.starts_with("drill/") {
+        if !a.target.starts_with("drill/") && !a.target.starts_with("fleet/") {
             a.target = normalize_target(&a.target, deps.lookup.as_deref()).await;
         }
     }
@@ -500,6 +506,7 @@ mod tests {
                     "arn:aws:states:us-east-1:123456789012:stateMachine:elasticache-backup-restore"
                         .into(),
                 ),
+                fleet_state_machine_arn: None,
                 slack_notify_success: false,
                 retry: RetryPolicy {
                     attempts: 3,
@@ -984,6 +991,41 @@ mod tests {
                 .as_str()
                 .unwrap()
                 .starts_with("ElastiCache restore of drill/orders failed"),
+            "{}",
+            pd[0]["payload"]["summary"]
+        );
+        assert_eq!(pd[1]["event_action"], "resolve");
+        assert_eq!(pd[1]["dedup_key"], pd[0]["dedup_key"]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_fleet_pages_under_its_own_key_and_its_success_resolves_it() {
+        let sinks = Sinks::start().await;
+        sinks.pd_ok().await;
+        let mut deps = sinks.deps(false, true);
+        let fleet_arn =
+            "arn:aws:states:us-east-1:123456789012:stateMachine:elasticache-backup-fleet";
+        // Not the backup state machine, but reported: it is the fleet's.
+        deps.config.fleet_state_machine_arn = Some(fleet_arn.into());
+        deps.history = FakeHistory(None); // the event's error and cause are all there is
+        function_handler(event("sfn-fleet-failed.json"), &deps)
+            .await
+            .unwrap();
+        function_handler(event("sfn-fleet-succeeded.json"), &deps)
+            .await
+            .unwrap();
+        let pd = sinks.bodies("/v2/enqueue").await;
+        assert_eq!(pd.len(), 2);
+        assert_eq!(pd[0]["event_action"], "trigger");
+        assert_eq!(
+            pd[0]["dedup_key"],
+            "elasticache-backup/us-east-1/fleet/backup=daily,team=core"
+        );
+        assert!(
+            pd[0]["payload"]["summary"]
+                .as_str()
+                .unwrap()
+                .starts_with("ElastiCache backup fleet of fleet/backup=daily,team=core failed: TargetNotFound at Discover"),
             "{}",
             pd[0]["payload"]["summary"]
         );

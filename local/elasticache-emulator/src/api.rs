@@ -527,7 +527,16 @@ fn create_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
         param(p, "ReplicationGroupId"),
         param(p, "CacheClusterId"),
     )?;
-    let snap = plan.snapshot.clone();
+    let mut snap = plan.snapshot.clone();
+    snap.tags = crate::restore::struct_list_param(p, "Tags")
+        .into_iter()
+        .filter_map(|t| {
+            Some((
+                t.get("Key")?.clone(),
+                t.get("Value").cloned().unwrap_or_default(),
+            ))
+        })
+        .collect();
     st.log(
         "CreateSnapshot",
         json!({

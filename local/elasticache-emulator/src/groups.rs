@@ -226,12 +226,21 @@ async fn form_cluster(shards: &[Shard]) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
     }
+    // Each node's cluster bus has its own port (`cluster-port`), which MEET must be told (Redis 7.0).
+    let first_bus: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("cluster-port")
+        .query_async(&mut connect(first).await.map_err(|e| e.to_string())?)
+        .await
+        .map_err(|e| e.to_string())?;
+    let first_bus = first_bus.get(1).cloned().unwrap_or_else(|| "0".into());
     for &port in &all[1..] {
         let mut c = connect(port).await.map_err(|e| e.to_string())?;
         let _: String = redis::cmd("CLUSTER")
             .arg("MEET")
             .arg("127.0.0.1")
             .arg(first)
+            .arg(&first_bus)
             .query_async(&mut c)
             .await
             .map_err(|e| e.to_string())?;

@@ -43,6 +43,24 @@ impl NodeProcess {
     /// # Errors
     /// Spawn failure, or no PING answer within 10 s.
     pub async fn start(dir: &Path, opts: &NodeOptions) -> Result<Self, String> {
+        // A free port found by binding port 0 may be taken by someone else before redis-server binds it (other
+        // stacks, the other nodes starting at the same time): try new ports a few times.
+        let mut last = String::new();
+        for _ in 0..4 {
+            match Self::start_once(dir, opts).await {
+                Ok(node) => return Ok(node),
+                Err(e)
+                    if e.contains("Failed listening") || e.contains("Address already in use") =>
+                {
+                    last = e
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
+    }
+
+    async fn start_once(dir: &Path, opts: &NodeOptions) -> Result<Self, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
         let port = free_port().map_err(|e| format!("free port: {e}"))?;
         let mut cmd = Command::new(&opts.redis_server);
@@ -82,6 +100,10 @@ impl NodeProcess {
                 "--cluster-node-timeout",
                 "3000",
             ]);
+            // The cluster bus listens on its own free port (`cluster-port`, Redis 7.0): the default, port +
+            // 10000, may be taken or beyond 65535.
+            let bus = free_port().map_err(|e| format!("free port: {e}"))?;
+            cmd.arg("--cluster-port").arg(bus.to_string());
         }
         if let Some(primary) = opts.replica_of {
             cmd.args(["--replicaof", "127.0.0.1"])

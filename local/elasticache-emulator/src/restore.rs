@@ -42,7 +42,7 @@ fn list_param(p: &Params, name: &str) -> Vec<String> {
 }
 
 /// The fields of a query-protocol list of structures `<name>.<member>.<N>.<Field>`, in index order.
-fn struct_list_param(p: &Params, name: &str) -> Vec<BTreeMap<String, String>> {
+pub(crate) fn struct_list_param(p: &Params, name: &str) -> Vec<BTreeMap<String, String>> {
     let prefix = format!("{name}.");
     let mut items: BTreeMap<u32, BTreeMap<String, String>> = BTreeMap::new();
     for (k, v) in p {
@@ -483,7 +483,7 @@ pub fn delete_replication_group(app: &Arc<App>, p: &Params, rid: &str) -> Result
     Ok(body)
 }
 
-/// `ListTagsForResource` of a replication group ARN (other resources have no tags here).
+/// `ListTagsForResource` of a replication group, cluster or snapshot ARN.
 pub fn list_tags_for_resource(app: &Arc<App>, p: &Params, rid: &str) -> Result<String, ApiError> {
     let arn = required(p, "ResourceName")?;
     let st = app.lock();
@@ -495,6 +495,18 @@ pub fn list_tags_for_resource(app: &Arc<App>, p: &Params, rid: &str) -> Result<S
                 ApiError::new(
                     "ReplicationGroupNotFoundFault",
                     format!("Replication group {id} not found."),
+                )
+            })?
+            .tags
+            .clone()
+    } else if let Some((_, name)) = arn.rsplit_once(":snapshot:") {
+        let name = name.to_ascii_lowercase();
+        st.snapshots
+            .get(&name)
+            .ok_or_else(|| {
+                ApiError::new(
+                    "SnapshotNotFoundFault",
+                    format!("Snapshot {name} not found."),
                 )
             })?
             .tags

@@ -140,6 +140,8 @@ pub struct Snapshot {
     pub nodes: Vec<NodeSnapshot>,
     /// Creation time.
     pub created: OffsetDateTime,
+    /// `Tags` of CreateSnapshot (`ListTagsForResource` of the snapshot ARN).
+    pub tags: Vec<(String, String)>,
 }
 
 /// An export made by CopySnapshot with TargetBucket.
@@ -585,6 +587,7 @@ impl State {
                         data_tiering: group.spec.data_tiering,
                         nodes,
                         created,
+                        tags: Vec::new(),
                     },
                     rg,
                 )
@@ -643,6 +646,7 @@ impl State {
                         data_tiering: group.as_ref().is_some_and(|g| g.spec.data_tiering),
                         nodes: vec![node_snapshot(&node)],
                         created,
+                        tags: Vec::new(),
                     },
                     group.map(|g| g.spec.id).unwrap_or(cc),
                 )

@@ -50,6 +50,14 @@ module "elasticache_backup" {
   lambda_artifacts_dir = "${path.module}/../../../target/lambda"
 
   schedules = {
+    # A fleet: every replication group and standalone cluster tagged backup=daily when the schedule fires, five
+    # at a time, each its own child backup (and its own alert).
+    daily = {
+      selector            = { backup = "daily" }
+      max_concurrency     = 5
+      schedule_expression = "cron(0 2 * * ? *)"
+      timezone            = "Asia/Seoul"
+    }
     orders = {
       replication_group_id = "orders"
       schedule_expression  = "cron(0 3 * * ? *)"

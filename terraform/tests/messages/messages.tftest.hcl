@@ -178,3 +178,35 @@ run "retention_grace" {
     retention = { keep_last = 3, grace_hours = 12 }
   }
 }
+
+run "schedule_with_two_targets" {
+  # message: Each schedule needs exactly one of replication_group_id, cache_cluster_id, selector and targets.
+  command = plan
+  variables {
+    schedules = { daily = { replication_group_id = "orders", selector = { backup = "daily" }, schedule_expression = "cron(0 3 * * ? *)" } }
+  }
+}
+
+run "fleet_concurrency" {
+  # message: max_concurrency is for fleet schedules (selector or targets) and must be a whole number from 1 to 40
+  command = plan
+  variables {
+    schedules = { orders = { replication_group_id = "orders", max_concurrency = 5, schedule_expression = "cron(0 3 * * ? *)" } }
+  }
+}
+
+run "fleet_target_list" {
+  # message: A schedule's targets must list 1-150 entries, each with exactly one of replication_group_id (1-40)
+  command = plan
+  variables {
+    schedules = { listed = { targets = [{ replication_group_id = "orders", cache_cluster_id = "solo" }], schedule_expression = "cron(0 3 * * ? *)" } }
+  }
+}
+
+run "fleet_selector" {
+  # message: A schedule's selector must name 1-10 ElastiCache tags
+  command = plan
+  variables {
+    schedules = { daily = { selector = {}, schedule_expression = "cron(0 3 * * ? *)" } }
+  }
+}

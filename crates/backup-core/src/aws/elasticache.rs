@@ -23,9 +23,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use super::{aws_message, fallback, is_throttling_code};
 use crate::error::BackupError;
 use crate::ports::{
-    CacheClusterInfo, CreateOutcome, DeleteOutcome, Endpoint, GroupCreateOutcome, Groups, NewGroup,
-    NodeGroupInfo, NodeGroupMemberInfo, ReplicationGroupInfo, SnapshotInfo, SnapshotTarget,
-    Snapshots,
+    CacheClusterInfo, CreateOutcome, DeleteOutcome, Endpoint, GroupCreateOutcome, Groups,
+    Inventory, NewGroup, NodeGroupInfo, NodeGroupMemberInfo, ReplicationGroupInfo, SnapshotInfo,
+    SnapshotTarget, Snapshots,
 };
 use crate::run::{NodeRole, SnapshotStatus};
 
@@ -404,6 +404,45 @@ impl Groups for ElastiCacheSnapshots {
     }
 }
 
+#[async_trait]
+impl Inventory for ElastiCacheSnapshots {
+    #[tracing::instrument(skip(self))]
+    async fn replication_groups(&self) -> Result<Vec<ReplicationGroupInfo>, BackupError> {
+        let mut items = self
+            .client
+            .describe_replication_groups()
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(item) = items.next().await {
+            let rg = item.map_err(|err| fallback("DescribeReplicationGroups", "(all)", err))?;
+            out.push(replication_group_info(&rg));
+        }
+        Ok(out)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn standalone_cache_clusters(&self) -> Result<Vec<CacheClusterInfo>, BackupError> {
+        let mut items = self
+            .client
+            .describe_cache_clusters()
+            .show_cache_clusters_not_in_replication_groups(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(item) = items.next().await {
+            let cc = item.map_err(|err| fallback("DescribeCacheClusters", "(all)", err))?;
+            // ElastiCache already leaves members out; a member listed anyway is its group's business.
+            if cc.replication_group_id().is_none() {
+                out.push(cache_cluster_info(&cc));
+            }
+        }
+        Ok(out)
+    }
+}
+
 fn replication_group_info(rg: &ReplicationGroup) -> ReplicationGroupInfo {
     ReplicationGroupInfo {
         id: rg.replication_group_id().unwrap_or_default().to_string(),
@@ -461,6 +500,7 @@ fn cache_cluster_info(cc: &CacheCluster) -> CacheClusterInfo {
             .iter()
             .filter_map(|g| g.security_group_id().map(str::to_string))
             .collect(),
+        arn: cc.arn().map(str::to_string),
     }
 }
 

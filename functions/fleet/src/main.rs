@@ -1,0 +1,28 @@
+//! `fleet`: the two Lambda steps of the fleet state machine (`terraform/fleet.asl.json`): `Discover` (which targets a
+//! selector or list names, each as a backup execution input) and `Summarize` (succeeded / failed / skipped).
+//! Configuration: see [`backup_core::Config`] (`BACKUP_BUCKET` and the deadlines, which the children's inputs are
+//! validated against).
+
+use backup_core::aws::ElastiCacheSnapshots;
+use backup_core::{Config, Deps, SystemClock};
+use lambda_runtime::{Error, run, service_fn, tracing};
+
+mod handler;
+use handler::function_handler;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let config = Config::from_env().expect("invalid function configuration");
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let deps = Deps {
+        snapshots: ElastiCacheSnapshots::new(aws_sdk_elasticache::Client::new(&sdk)),
+        exports: (),
+        verifier: (),
+        clock: SystemClock,
+        probe: (),
+        secrets: (),
+        config,
+    };
+    run(service_fn(|event| function_handler(event, &deps))).await
+}
