@@ -72,10 +72,10 @@ locals {
         { sid = "Describe", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
         { sid = "DescribeNodes", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
         { sid = "DescribeOurSnapshots", actions = ["elasticache:DescribeSnapshots"], resources = [local.our_snapshots] },
-        # CreateSnapshot sends no tags, so it needs no AddTagsToResource.
+        # CreateSnapshot tags the snapshot as this execution's (the sweeper's proof), which needs AddTagsToResource.
         {
           sid       = "CreateOurSnapshots"
-          actions   = ["elasticache:CreateSnapshot"]
+          actions   = ["elasticache:CreateSnapshot", "elasticache:AddTagsToResource"]
           resources = [local.our_snapshots, "${local.ec_arn}:cluster:*", "${local.ec_arn}:replicationgroup:*"]
         },
         # The preflight before anything is created: HeadBucket (s3:ListBucket), region, policy and ACL of the bucket.
@@ -237,6 +237,15 @@ locals {
         # Whole backup sets and exports without a manifest: only this project's objects.
         { sid = "DeleteBackups", actions = ["s3:DeleteObject"], resources = ["${local.bucket_arn}/ecb-*"] },
         { sid = "WriteReports", actions = ["s3:PutObject"], resources = ["${local.bucket_arn}/retention-reports/*"] },
+        # The sweeper: list the manual snapshots, read their tags, delete only those the backup tagged as its own.
+        { sid = "ListSnapshots", actions = ["elasticache:DescribeSnapshots"], resources = ["${local.ec_arn}:snapshot:*"] },
+        { sid = "ReadSnapshotTags", actions = ["elasticache:ListTagsForResource"], resources = [local.our_snapshots] },
+        {
+          sid        = "DeleteOurKeptSnapshots"
+          actions    = ["elasticache:DeleteSnapshot"]
+          resources  = [local.our_snapshots]
+          conditions = [{ test = "Null", variable = "aws:ResourceTag/elasticache-backup:execution", values = ["false"] }]
+        },
       ]
     }
     notify = {

@@ -189,10 +189,11 @@ resource "aws_scheduler_schedule" "retention" {
     arn      = aws_lambda_function.this["retention"].arn
     role_arn = local.role_arns["scheduler"]
     input = jsonencode({
-      keepLast   = var.retention.keep_last
-      keepDays   = var.retention.keep_days
-      dryRun     = var.retention.dry_run
-      graceHours = var.retention.grace_hours
+      keepLast            = var.retention.keep_last
+      keepDays            = var.retention.keep_days
+      dryRun              = var.retention.dry_run
+      graceHours          = var.retention.grace_hours
+      snapshotMinAgeHours = var.retention.snapshot_min_age_hours
     })
 
     retry_policy {

@@ -458,14 +458,15 @@ variable "dashboard" {
 }
 
 variable "retention" {
-  description = "Retention by backup set (the retention function, on its own schedule): per target keep the keep_last newest verified backups and all verified within keep_days days (whichever keeps more; the newest is always kept), delete the others whole (manifest first), and exports without a manifest older than grace_hours (>= 48: longer than a backup execution can run). dry_run (default true) only writes the report (retention-reports/ in the bucket). The bucket's lifecycle rule (backup_retention_days) stays as a safety net: keep it longer than what you retain. null = no retention schedule."
+  description = "Retention by backup set (the retention function, on its own schedule): per target keep the keep_last newest verified backups and all verified within keep_days days (whichever keeps more; the newest is always kept), delete the others whole (manifest first), and exports without a manifest older than grace_hours (>= 48: longer than a backup execution can run); then it sweeps the ElastiCache snapshots failed runs kept: one named ecb-… and tagged by the backup, available, older than snapshot_min_age_hours (>= 48, default 72) and followed by a verified backup of the same target is deleted. dry_run (default true) only writes the report (retention-reports/ in the bucket). The bucket's lifecycle rule (backup_retention_days) stays as a safety net: keep it longer than what you retain. null = no retention schedule."
   type = object({
-    keep_last           = number
-    keep_days           = optional(number, 0)
-    dry_run             = optional(bool, true)
-    grace_hours         = optional(number, 48)
-    schedule_expression = optional(string, "cron(30 5 * * ? *)")
-    timezone            = optional(string, "UTC")
+    keep_last              = number
+    keep_days              = optional(number, 0)
+    dry_run                = optional(bool, true)
+    grace_hours            = optional(number, 48)
+    snapshot_min_age_hours = optional(number, 72)
+    schedule_expression    = optional(string, "cron(30 5 * * ? *)")
+    timezone               = optional(string, "UTC")
   })
   default = null
 
@@ -480,6 +481,10 @@ variable "retention" {
   validation {
     condition     = var.retention == null ? true : (var.retention.grace_hours >= 48 && var.retention.grace_hours <= 8760)
     error_message = "retention.grace_hours must be from 48 to 8760: an export without a manifest may belong to a running execution for up to 44 hours."
+  }
+  validation {
+    condition     = var.retention == null ? true : (var.retention.snapshot_min_age_hours >= 48 && var.retention.snapshot_min_age_hours <= 8760)
+    error_message = "retention.snapshot_min_age_hours must be from 48 to 8760: a snapshot may belong to a running execution for up to 44 hours."
   }
   validation {
     condition     = var.retention == null ? true : (can(regex("^(cron\\(\\S+ \\S+ \\S+ \\S+ \\S+ \\S+\\)|rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\))$", var.retention.schedule_expression)) && (!startswith(var.retention.schedule_expression, "cron(") || try(length([for i in [2, 4] : i if split(" ", trimsuffix(trimprefix(var.retention.schedule_expression, "cron("), ")"))[i] == "?"]) == 1, false)))

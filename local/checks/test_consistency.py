@@ -54,6 +54,8 @@ REQUIRED_BY_AWS = {
     "notify": {"sqs:SendMessage",
                # S3 answers 403, not 404, for an absent object without ListBucket: the ledger needs the 404.
                "s3:ListBucket"},
+    # CreateSnapshot with Tags needs AddTagsToResource too (ElastiCache User Guide, IAM API reference table).
+    "create-snapshot": {"elasticache:AddTagsToResource"},
     # Restore IAM (ElastiCache API Reference, CreateReplicationGroup): tags need AddTagsToResource, and the caller
     # must be able to read each SnapshotArns object.
     "create-group": {"elasticache:AddTagsToResource", "s3:GetObject"},

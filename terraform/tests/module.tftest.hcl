@@ -67,10 +67,10 @@ run "each_function_policy_allows_exactly_its_calls" {
   assert {
     condition = toset(flatten([for s in local.functions["create-snapshot"].statements : s.actions])) == toset([
       "elasticache:DescribeReplicationGroups", "elasticache:DescribeCacheClusters", "elasticache:DescribeSnapshots",
-      "elasticache:CreateSnapshot", "s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:GetBucketAcl",
-      "s3:GetObject",
+      "elasticache:CreateSnapshot", "elasticache:AddTagsToResource", "s3:ListBucket", "s3:GetBucketLocation",
+      "s3:GetBucketPolicy", "s3:GetBucketAcl", "s3:GetObject",
     ])
-    error_message = "create-snapshot actions (no AddTagsToResource: it sends no tags)."
+    error_message = "create-snapshot actions (AddTagsToResource: CreateSnapshot tags the snapshot as the execution's)."
   }
   assert {
     condition     = toset(flatten([for s in local.functions["check-snapshot"].statements : s.actions])) == toset(["elasticache:DescribeSnapshots", "s3:ListBucket"])
@@ -129,9 +129,9 @@ run "each_function_policy_allows_exactly_its_calls" {
   }
   assert {
     condition = alltrue(flatten([for f in local.functions : [for s in f.statements : [
-      for r in s.resources : strcontains(r, ":snapshot:ecb-*") if strcontains(r, ":snapshot:")
+      for r in s.resources : strcontains(r, ":snapshot:ecb-*") || s.actions == ["elasticache:DescribeSnapshots"] if strcontains(r, ":snapshot:")
     ]]]))
-    error_message = "Snapshot permissions are scoped to this tool's snapshots (ecb-*)."
+    error_message = "Snapshot permissions are scoped to this tool's snapshots (ecb-*); only listing (DescribeSnapshots) reads all."
   }
   assert {
     condition = alltrue(flatten([for f in local.functions : [for s in f.statements : [
@@ -834,7 +834,7 @@ run "retention_runs_on_its_schedule_with_its_input_and_may_only_delete_our_objec
   }
 
   assert {
-    condition     = aws_scheduler_schedule.retention[0].target[0].arn == aws_lambda_function.this["retention"].arn && jsondecode(aws_scheduler_schedule.retention[0].target[0].input) == { keepLast = 7, keepDays = 14, dryRun = false, graceHours = 48 }
+    condition     = aws_scheduler_schedule.retention[0].target[0].arn == aws_lambda_function.this["retention"].arn && jsondecode(aws_scheduler_schedule.retention[0].target[0].input) == { keepLast = 7, keepDays = 14, dryRun = false, graceHours = 48, snapshotMinAgeHours = 72 }
     error_message = "The retention schedule invokes the retention function with the policy as camelCase input."
   }
   assert {
@@ -846,6 +846,12 @@ run "retention_runs_on_its_schedule_with_its_input_and_may_only_delete_our_objec
       !contains(st.actions, "s3:DeleteObject") || st.resources == ["arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2/ecb-*"]
     ])
     error_message = "Retention deletes only ecb-* objects."
+  }
+  assert {
+    condition = alltrue([for st in local.functions["retention"].statements :
+      !contains(st.actions, "elasticache:DeleteSnapshot") || (st.resources == ["arn:aws:elasticache:ap-northeast-2:123456789012:snapshot:ecb-*"] && try(st.conditions, []) == [{ test = "Null", variable = "aws:ResourceTag/elasticache-backup:execution", values = ["false"] }])
+    ])
+    error_message = "The sweeper may delete only ecb-* snapshots that carry the backup's tag."
   }
   assert {
     condition     = !contains(local.backup_functions, "retention") && !contains(local.restore_functions, "retention")

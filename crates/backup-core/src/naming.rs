@@ -12,6 +12,9 @@ use sha2::{Digest, Sha256};
 pub const MAX_SNAPSHOT_NAME_LEN: usize = 40;
 /// Prefix of every snapshot this tool creates, so operators can tell them apart from others.
 pub const SNAPSHOT_PREFIX: &str = "ecb";
+/// Tag CreateSnapshot gives every snapshot this tool creates, valued with the execution's ARN: with the
+/// [`SNAPSHOT_PREFIX`] name it tells the sweeper a snapshot is its own (a snapshot named `ecb-…` by hand has no tag).
+pub const SNAPSHOT_TAG: &str = "elasticache-backup:execution";
 const HASH_HEX_LEN: usize = 8;
 
 /// Which kind of id the run targets, part of the name's hash input.

@@ -128,6 +128,10 @@ pub struct SnapshotInfo {
     pub num_node_groups: Option<u32>,
     /// Number of `NodeSnapshots`.
     pub node_snapshot_count: u32,
+    /// The earliest `NodeSnapshots[].SnapshotCreateTime`, once a node's snapshot is taken.
+    pub created: Option<Timestamp>,
+    /// `ARN` (what `ListTagsForResource` takes).
+    pub arn: Option<String>,
 }
 
 /// Result of CreateSnapshot.
@@ -166,12 +170,14 @@ pub trait Snapshots: Send + Sync {
     async fn replication_group(&self, id: &str) -> Result<ReplicationGroupInfo, BackupError>;
     /// `DescribeCacheClusters` for one id. Errors: `TargetNotFound`, `Throttled`, `AwsError`.
     async fn cache_cluster(&self, id: &str) -> Result<CacheClusterInfo, BackupError>;
-    /// `CreateSnapshot`. Errors: `ClusterBusy`, `TargetNotFound`, `SnapshotQuotaExceeded`, `NotSupported`,
-    /// `Throttled`, `AwsError`; an existing name is [`CreateOutcome::AlreadyExists`], not an error.
+    /// `CreateSnapshot` with `Tags` (which needs `AddTagsToResource` too). Errors: `ClusterBusy`,
+    /// `TargetNotFound`, `SnapshotQuotaExceeded`, `NotSupported`, `Throttled`, `AwsError`; an existing name is
+    /// [`CreateOutcome::AlreadyExists`], not an error.
     async fn create_snapshot(
         &self,
         name: &str,
         target: &SnapshotTarget,
+        tags: &[(String, String)],
     ) -> Result<CreateOutcome, BackupError>;
     /// `DescribeSnapshots` by name; `None` when it does not exist. Errors: `Throttled`, `AwsError`.
     async fn snapshot(&self, name: &str) -> Result<Option<SnapshotInfo>, BackupError>;
@@ -304,6 +310,9 @@ pub trait Inventory: Send + Sync {
     /// `ShowCacheClustersNotInReplicationGroups`, every page (Memcached clusters included). Errors: `Throttled`,
     /// `AwsError`.
     async fn standalone_cache_clusters(&self) -> Result<Vec<CacheClusterInfo>, BackupError>;
+    /// Every manual snapshot whose name starts `ecb-`: `DescribeSnapshots` with `SnapshotSource=user`, every
+    /// page. Errors: `Throttled`, `AwsError`.
+    async fn our_snapshots(&self) -> Result<Vec<SnapshotInfo>, BackupError>;
 }
 
 /// What a node holds (`INFO keyspace`).

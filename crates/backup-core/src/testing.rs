@@ -48,7 +48,7 @@ pub struct FakeElastiCache {
     pub fail_next: HashMap<&'static str, VecDeque<BackupError>>,
     /// How many upcoming DescribeSnapshots calls answer "not found" although the snapshot exists (a race).
     pub describe_misses: u32,
-    /// Tags of replication groups, by id.
+    /// Tags of replication groups, clusters and snapshots, by id or name (the ARN's last part).
     pub tags: HashMap<String, Vec<(String, String)>>,
 }
 
@@ -274,6 +274,7 @@ impl Snapshots for FakeSnapshots {
         &self,
         name: &str,
         target: &SnapshotTarget,
+        tags: &[(String, String)],
     ) -> Result<CreateOutcome, BackupError> {
         let mut s = self.begin("CreateSnapshot", format!("{name} {target:?}"))?;
         if s.snapshots.contains_key(name) {
@@ -292,6 +293,7 @@ impl Snapshots for FakeSnapshots {
                     cache_cluster_id: None,
                     num_node_groups: Some(rg.node_groups.len() as u32),
                     node_snapshot_count: rg.node_groups.len() as u32,
+                    ..Default::default()
                 }
             }
             SnapshotTarget::CacheCluster(id) => {
@@ -306,10 +308,18 @@ impl Snapshots for FakeSnapshots {
                     cache_cluster_id: Some(id.clone()),
                     num_node_groups: Some(1),
                     node_snapshot_count: 1,
+                    ..Default::default()
                 }
             }
         };
+        let info = SnapshotInfo {
+            arn: Some(format!(
+                "arn:aws:elasticache:eu-west-1:123456789012:snapshot:{name}"
+            )),
+            ..info
+        };
         s.snapshots.insert(name.into(), info.clone());
+        s.tags.insert(name.into(), tags.to_vec());
         Ok(CreateOutcome::Created(info))
     }
 
@@ -585,6 +595,15 @@ impl Inventory for FakeSnapshots {
             .collect();
         clusters.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(clusters)
+    }
+
+    async fn our_snapshots(&self) -> Result<Vec<SnapshotInfo>, BackupError> {
+        let s = self.begin("DescribeSnapshots", "(manual)".into())?;
+        Ok(s.snapshots
+            .values()
+            .filter(|i| i.name.starts_with("ecb-"))
+            .cloned()
+            .collect())
     }
 }
 

@@ -4,6 +4,7 @@
 
 use backup_core::export;
 use backup_core::history;
+use backup_core::naming::SNAPSHOT_TAG;
 use backup_core::poll::planned_wait_seconds;
 use backup_core::ports::{CreateOutcome, ExportBucket, ExportStore, ObjectReader, Snapshots};
 use backup_core::run::{Poll, SnapshotProgress, SnapshotStatus, Source};
@@ -59,6 +60,7 @@ pub async fn function_handler<
     }
     let (status, resumed, source) = start_or_resume(
         &snapshot_name,
+        execution_id,
         &resolution.resolved,
         &deps.snapshots,
         &mut warnings,
@@ -116,9 +118,10 @@ fn account_of(function_arn: &str) -> Option<String> {
 }
 
 /// Resumes this run's snapshot if it exists (also when a duplicate wins the race to create it), else creates one
-/// of the node chosen now. Returns its status, whether it was resumed, and the source to record.
+/// of the node chosen now, tagged [`SNAPSHOT_TAG`] = the execution (the sweeper deletes only snapshots so tagged). Returns its status, whether it was resumed, and the source to record.
 async fn start_or_resume<S: Snapshots>(
     name: &str,
+    execution_id: &str,
     resolved: &Resolved,
     snapshots: &S,
     warnings: &mut Vec<String>,
@@ -129,7 +132,11 @@ async fn start_or_resume<S: Snapshots>(
     }
     let choice = resolved.choose_node(snapshots).await?;
     warnings.extend(choice.warnings);
-    match snapshots.create_snapshot(name, &choice.target).await? {
+    let tags = [(SNAPSHOT_TAG.to_string(), execution_id.to_string())];
+    match snapshots
+        .create_snapshot(name, &choice.target, &tags)
+        .await?
+    {
         CreateOutcome::Created(info) => Ok((info.status, false, choice.source)),
         CreateOutcome::AlreadyExists => {
             // Lost a race with a duplicate of this execution: find and resume that snapshot.
@@ -209,6 +216,12 @@ mod tests {
         assert!(
             creates[0].contains("CacheCluster(\"orders-002\")"),
             "{creates:?}"
+        );
+        // Tagged as this execution's: the sweeper deletes only snapshots so tagged.
+        let name = run.snapshot_name.clone().unwrap();
+        assert_eq!(
+            d.snapshots.0.lock().unwrap().tags[&name],
+            [(SNAPSHOT_TAG.to_string(), run.execution.id.clone().unwrap())]
         );
         let snap = run.snapshot.as_ref().unwrap();
         assert_eq!(snap.status, SnapshotStatus::Creating);
@@ -534,6 +547,7 @@ mod tests {
             cache_cluster_id: Some("orders-002".into()),
             num_node_groups: Some(1),
             node_snapshot_count: 1,
+            ..Default::default()
         });
         d.snapshots.0.lock().unwrap().describe_misses = 1;
 

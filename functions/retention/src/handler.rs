@@ -18,16 +18,22 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use backup_core::manifest::Manifest;
 use backup_core::naming::manifest_key;
-use backup_core::ports::{ExportStore, ObjectDeleter, ObjectReader, StoredObject};
+use backup_core::ports::{
+    ExportStore, Groups, Inventory, ObjectDeleter, ObjectReader, Snapshots, StoredObject,
+};
 use backup_core::run::Timestamp;
 use backup_core::{BackupError, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
 
+use crate::sweep::{self, Candidate, KeptSnapshot, SweepReport};
+
 /// Prefix of the reports this function writes.
 pub const REPORT_PREFIX: &str = "retention-reports/";
 /// The least grace period, hours: longer than a backup execution can run (two deadlines of at most 22 h each).
 pub const MIN_GRACE_HOURS: u32 = 48;
+/// How old a kept snapshot must be before the sweeper may delete it, by default, hours.
+pub const DEFAULT_SNAPSHOT_MIN_AGE_HOURS: u32 = 72;
 
 /// The invocation's input (the schedule's), camelCase JSON; unknown fields are refused.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -47,6 +53,13 @@ pub struct RetentionRequest {
     /// Hours after which an export without a manifest is deleted, 48-8760 (default 48).
     #[serde(default = "min_grace")]
     pub grace_hours: u32,
+    /// Hours a kept snapshot must be old before the sweeper may delete it, 48-8760 (default 72).
+    #[serde(default = "default_snapshot_age")]
+    pub snapshot_min_age_hours: u32,
+}
+
+fn default_snapshot_age() -> u32 {
+    DEFAULT_SNAPSHOT_MIN_AGE_HOURS
 }
 
 fn yes() -> bool {
@@ -90,6 +103,8 @@ pub struct RetentionReport {
     pub orphans_kept: Vec<String>,
     /// Manifests that could not be read: their sets are kept, whatever their age.
     pub unreadable_manifests: Vec<String>,
+    /// Kept snapshots of failed runs: deleted (or, in a dry run, would be) and kept, with the reason.
+    pub snapshots: SweepReport,
     /// Objects deleted (or that would be), and their bytes.
     pub objects_deleted: u64,
     /// Bytes of those objects.
@@ -237,6 +252,14 @@ fn validate(request: &RetentionRequest) -> Result<(), BackupError> {
             "must be from 0 to 3650",
         ));
     }
+    if !(MIN_GRACE_HOURS..=8760).contains(&request.snapshot_min_age_hours) {
+        return Err(BackupError::invalid_input(
+            "snapshotMinAgeHours",
+            format!(
+                "must be from {MIN_GRACE_HOURS} to 8760 (longer than a backup execution can run)"
+            ),
+        ));
+    }
     if !(MIN_GRACE_HOURS..=8760).contains(&request.grace_hours) {
         return Err(BackupError::invalid_input(
             "graceHours",
@@ -248,15 +271,21 @@ fn validate(request: &RetentionRequest) -> Result<(), BackupError> {
     Ok(())
 }
 
-/// Handles one retention run.
+/// Handles one retention run: backup sets first, then the sweep of kept snapshots ([`crate::sweep`]) against the
+/// sets that stay.
 ///
 /// # Errors
 /// `InvalidInput` (a field out of its range, an unknown field, no bucket), `ExportRejected` (no such bucket),
-/// `Throttled`, `AwsError` (also when a deletion failed: after the report is written, naming the keys).
+/// `Throttled`, `AwsError` (also when a deletion or the snapshot listing failed: after the report is written,
+/// naming what).
 #[tracing::instrument(skip_all)]
-pub async fn function_handler<E: ExportStore + ObjectReader + ObjectDeleter, C: Clock>(
+pub async fn function_handler<
+    S: Snapshots + Inventory + Groups,
+    E: ExportStore + ObjectReader + ObjectDeleter,
+    C: Clock,
+>(
     event: LambdaEvent<serde_json::Value>,
-    deps: &Deps<(), E, (), C>,
+    deps: &Deps<S, E, (), C>,
 ) -> Result<RetentionReport, BackupError> {
     let request: RetentionRequest = serde_json::from_value(event.payload)
         .map_err(|e| BackupError::invalid_input("input", e.to_string()))?;
@@ -308,11 +337,16 @@ pub async fn function_handler<E: ExportStore + ObjectReader + ObjectDeleter, C: 
             ("keepLast".to_string(), request.keep_last),
             ("keepDays".to_string(), request.keep_days),
             ("graceHours".to_string(), request.grace_hours),
+            (
+                "snapshotMinAgeHours".to_string(),
+                request.snapshot_min_age_hours,
+            ),
         ]),
         targets: plan.targets.clone(),
         orphans_deleted: plan.orphans_deleted.clone(),
         orphans_kept: plan.orphans_kept.clone(),
         unreadable_manifests: unreadable,
+        snapshots: SweepReport::default(),
         objects_deleted: 0,
         bytes_deleted: 0,
         errors: Vec::new(),
@@ -341,6 +375,51 @@ pub async fn function_handler<E: ExportStore + ObjectReader + ObjectDeleter, C: 
         }
     }
 
+    // The sweep judges kept snapshots against the sets that stay.
+    let gone: BTreeSet<&str> = plan.delete.iter().map(|s| s.export_name.as_str()).collect();
+    let staying: BTreeMap<String, Manifest> = manifests
+        .into_iter()
+        .filter(|(_, m)| !gone.contains(m.export_name.as_str()))
+        .collect();
+    match sweep_candidates(&deps.snapshots).await {
+        Ok(candidates) => {
+            report.snapshots =
+                sweep::plan(&candidates, &staying, request.snapshot_min_age_hours, now);
+        }
+        Err(e) => report.errors.push(format!("DescribeSnapshots: {e}")),
+    }
+    for kept in &report.snapshots.kept {
+        tracing::info!(snapshot = %kept.name, reason = %kept.reason, "snapshot kept");
+    }
+    let mut refused = BTreeSet::new();
+    for swept in &report.snapshots.deleted {
+        if request.dry_run {
+            tracing::info!(snapshot = %swept.name, later_backup = %swept.later_backup, "snapshot would be deleted");
+            continue;
+        }
+        match deps.snapshots.delete_snapshot(&swept.name).await {
+            Ok(_) => {
+                tracing::info!(snapshot = %swept.name, later_backup = %swept.later_backup, "snapshot deleted");
+            }
+            Err(e) => {
+                report.errors.push(format!("{}: {e}", swept.name));
+                refused.insert(swept.name.clone());
+            }
+        }
+    }
+    // A snapshot whose deletion was refused is still there: the report says so.
+    let (deleted, refused): (Vec<_>, Vec<_>) = std::mem::take(&mut report.snapshots.deleted)
+        .into_iter()
+        .partition(|s| !refused.contains(&s.name));
+    report.snapshots.deleted = deleted;
+    report
+        .snapshots
+        .kept
+        .extend(refused.into_iter().map(|s| KeptSnapshot {
+            name: s.name,
+            reason: "DeleteSnapshot was refused (see errors)".into(),
+        }));
+
     report.report_key = format!(
         "{REPORT_PREFIX}{}.json",
         now.format(&time::format_description::well_known::Rfc3339)
@@ -355,7 +434,7 @@ pub async fn function_handler<E: ExportStore + ObjectReader + ObjectDeleter, C: 
     if !report.errors.is_empty() {
         return Err(BackupError::AwsError {
             message: format!(
-                "retention: {} deletion(s) failed (report {}): {}",
+                "retention: {} operation(s) failed (report {}): {}",
                 report.errors.len(),
                 report.report_key,
                 report.errors.join("; ")
@@ -366,20 +445,42 @@ pub async fn function_handler<E: ExportStore + ObjectReader + ObjectDeleter, C: 
     Ok(report)
 }
 
+/// Our snapshots (name `ecb-…`), each with its tags; a snapshot whose tags cannot be read counts as not ours.
+async fn sweep_candidates<S: Inventory + Groups>(
+    elasticache: &S,
+) -> Result<Vec<Candidate>, BackupError> {
+    let mut out = Vec::new();
+    for info in elasticache.our_snapshots().await? {
+        let tags = match &info.arn {
+            Some(arn) => match elasticache.tags(arn).await {
+                Ok(tags) => Some(tags),
+                Err(e) => {
+                    tracing::warn!(snapshot = %info.name, error = %e, "tags unreadable: not swept");
+                    None
+                }
+            },
+            None => None,
+        };
+        out.push(Candidate { info, tags });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use backup_core::Config;
-    use backup_core::testing::{FakeExportStore, FixedClock};
+    use backup_core::ports::SnapshotInfo;
+    use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
     use time::macros::datetime;
 
     const BUCKET: &str = "acme-cache-backups";
     const NOW: Timestamp = datetime!(2026-12-01 06:00 UTC);
 
-    fn deps(store: FakeExportStore) -> Deps<(), FakeExportStore, (), FixedClock> {
+    fn deps(store: FakeExportStore) -> Deps<FakeSnapshots, FakeExportStore, (), FixedClock> {
         Deps {
-            snapshots: (),
+            snapshots: FakeSnapshots::default(),
             exports: store,
             verifier: (),
             clock: FixedClock::at(NOW),
@@ -411,6 +512,7 @@ mod tests {
             .collect();
         let manifest = serde_json::json!({
             "manifestVersion": 3, "tool": "elasticache-backup", "exportName": export, "bucket": BUCKET,
+            "snapshotName": export,
             "source": {"replicationGroupId": group, "role": "replica", "clusterMode": "disabled", "shardCount": shards},
             "verifiedAt": at.format(&time::format_description::well_known::Rfc3339).unwrap(),
             "totals": {"objects": shards, "keys": shards, "keysWithExpiry": 0, "bytes": 1000 * shards},
@@ -616,7 +718,7 @@ mod tests {
         let older = backup(&store, "orders", "00000000", 1, 6);
         backup(&store, "orders", "00000002", 1, 1);
         let d = Deps {
-            snapshots: (),
+            snapshots: FakeSnapshots::default(),
             exports: RefusingOne(store.clone(), manifest_key(&old)),
             verifier: (),
             clock: FixedClock::at(NOW),
@@ -690,10 +792,218 @@ mod tests {
                 "unknown field `keep`",
             ),
             (serde_json::json!({}), "keepLast"),
+            (
+                serde_json::json!({"keepLast": 3, "snapshotMinAgeHours": 12}),
+                "snapshotMinAgeHours",
+            ),
         ] {
             let err = run(&store, input.clone()).await.unwrap_err();
             assert_eq!(err.error_type(), "InvalidInput", "{input}");
             assert!(err.to_string().contains(field), "{input}: {err}");
         }
+    }
+
+    /// A snapshot of `group` (`node`: a member node's), `status`, created `hours_ago`, tagged as ours or not.
+    fn snapshot(
+        fake: &FakeSnapshots,
+        name: &str,
+        group: &str,
+        node: Option<&str>,
+        status: &str,
+        hours_ago: i64,
+        ours: bool,
+    ) {
+        fake.insert_snapshot(SnapshotInfo {
+            name: name.into(),
+            status: status.into(),
+            replication_group_id: Some(group.into()),
+            cache_cluster_id: node.map(str::to_string),
+            created: Some(NOW - time::Duration::hours(hours_ago)),
+            arn: Some(format!(
+                "arn:aws:elasticache:eu-west-1:123456789012:snapshot:{name}"
+            )),
+            ..Default::default()
+        });
+        if ours {
+            fake.tag(
+                name,
+                &[(
+                    backup_core::naming::SNAPSHOT_TAG,
+                    "arn:aws:states:eu-west-1:123456789012:execution:elasticache-backup:x",
+                )],
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sweeper_deletes_only_our_old_available_snapshots_that_a_later_verified_backup_replaces()
+     {
+        let store = FakeExportStore::with_bucket(BUCKET);
+        let old_set = backup(&store, "orders", "00000001", 1, 5); // deleted by keepLast 1
+        let newest = backup(&store, "orders", "00000002", 1, 1); // verified a day ago
+        backup(&store, "sessions", "10000000", 3, 10);
+        let d = deps(store.clone());
+        let fake = &d.snapshots;
+        snapshot(
+            fake,
+            "ecb-orders-aaaaaaaa",
+            "orders",
+            Some("orders-002"),
+            "available",
+            96,
+            true,
+        );
+        snapshot(
+            fake,
+            "ecb-orders-bbbbbbbb",
+            "orders",
+            None,
+            "available",
+            96,
+            false,
+        );
+        snapshot(
+            fake,
+            "ecb-orders-cccccccc",
+            "orders",
+            None,
+            "available",
+            48,
+            true,
+        );
+        snapshot(
+            fake,
+            "ecb-sessions-dddddddd",
+            "sessions",
+            None,
+            "available",
+            96,
+            true,
+        );
+        snapshot(
+            fake,
+            "ecb-orders-eeeeeeee",
+            "orders",
+            None,
+            "creating",
+            96,
+            true,
+        );
+        // Kept on purpose by the set that stays; and by a set this run deletes (then it is just a kept snapshot).
+        snapshot(fake, &newest, "orders", None, "available", 30, true);
+        snapshot(fake, &old_set, "orders", None, "available", 123, true);
+        snapshot(
+            fake,
+            "manual-orders",
+            "orders",
+            None,
+            "available",
+            500,
+            true,
+        );
+
+        let input = serde_json::json!({"keepLast": 1, "snapshotMinAgeHours": 72});
+        let dry = function_handler(LambdaEvent::new(input, Context::default()), &d)
+            .await
+            .unwrap();
+        let deleted: Vec<_> = dry
+            .snapshots
+            .deleted
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(deleted, [old_set.as_str(), "ecb-orders-aaaaaaaa"]);
+        assert!(
+            dry.snapshots
+                .deleted
+                .iter()
+                .all(|s| s.target == "orders" && s.later_backup == newest)
+        );
+        let kept: BTreeMap<_, _> = dry
+            .snapshots
+            .kept
+            .iter()
+            .map(|k| (k.name.as_str(), k.reason.as_str()))
+            .collect();
+        assert_eq!(
+            kept["ecb-orders-bbbbbbbb"],
+            "not created by elasticache-backup (no elasticache-backup:execution tag)"
+        );
+        assert_eq!(kept["ecb-orders-cccccccc"], "younger than 72 h");
+        assert!(kept["ecb-sessions-dddddddd"].starts_with("no verified backup of sessions since"));
+        assert_eq!(kept["ecb-orders-eeeeeeee"], "status creating");
+        assert_eq!(
+            kept[newest.as_str()],
+            format!("kept on purpose by the verified backup {newest}")
+        );
+        assert!(
+            !kept.contains_key("manual-orders"),
+            "not named ecb-: not even listed"
+        );
+        assert!(
+            fake.calls_of("DeleteSnapshot").is_empty(),
+            "a dry run deletes nothing"
+        );
+
+        let input = serde_json::json!({"keepLast": 1, "snapshotMinAgeHours": 72, "dryRun": false});
+        let report = function_handler(LambdaEvent::new(input, Context::default()), &d)
+            .await
+            .unwrap();
+        assert_eq!(report.snapshots.deleted.len(), 2);
+        assert_eq!(
+            fake.calls_of("DeleteSnapshot"),
+            [
+                format!("DeleteSnapshot {old_set}"),
+                "DeleteSnapshot ecb-orders-aaaaaaaa".to_string()
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_snapshot_deletion_is_reported_kept_and_fails_the_run() {
+        let store = FakeExportStore::with_bucket(BUCKET);
+        backup(&store, "orders", "00000002", 1, 1);
+        let d = deps(store.clone());
+        snapshot(
+            &d.snapshots,
+            "ecb-orders-aaaaaaaa",
+            "orders",
+            None,
+            "available",
+            96,
+            true,
+        );
+        d.snapshots.fail_next(
+            "DeleteSnapshot",
+            BackupError::ClusterBusy {
+                message: "InvalidSnapshotState".into(),
+                source: None,
+            },
+        );
+        let input = serde_json::json!({"keepLast": 1, "dryRun": false});
+        let err = function_handler(LambdaEvent::new(input, Context::default()), &d)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("ecb-orders-aaaaaaaa: InvalidSnapshotState"),
+            "{err}"
+        );
+        // Listing failures are reported too, and the sets are still handled.
+        d.snapshots.fail_next(
+            "DescribeSnapshots",
+            BackupError::Throttled {
+                message: "Rate exceeded".into(),
+                source: None,
+            },
+        );
+        let input = serde_json::json!({"keepLast": 1});
+        let err = function_handler(LambdaEvent::new(input, Context::default()), &d)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("DescribeSnapshots: Rate exceeded"),
+            "{err}"
+        );
     }
 }

@@ -118,8 +118,12 @@ impl Snapshots for ElastiCacheSnapshots {
         &self,
         name: &str,
         target: &SnapshotTarget,
+        tags: &[(String, String)],
     ) -> Result<CreateOutcome, BackupError> {
-        let req = self.client.create_snapshot().snapshot_name(name);
+        let mut req = self.client.create_snapshot().snapshot_name(name);
+        for (key, value) in tags {
+            req = req.tags(Tag::builder().key(key).value(value).build());
+        }
         let (req, subject) = match target {
             SnapshotTarget::ReplicationGroup(id) => {
                 (req.replication_group_id(id), format!("{name} of {id}"))
@@ -441,6 +445,26 @@ impl Inventory for ElastiCacheSnapshots {
         }
         Ok(out)
     }
+
+    #[tracing::instrument(skip(self))]
+    async fn our_snapshots(&self) -> Result<Vec<SnapshotInfo>, BackupError> {
+        let prefix = format!("{}-", crate::naming::SNAPSHOT_PREFIX);
+        let mut items = self
+            .client
+            .describe_snapshots()
+            .snapshot_source("user")
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(item) = items.next().await {
+            let s = item.map_err(|err| fallback("DescribeSnapshots", "(manual)", err))?;
+            if s.snapshot_name().is_some_and(|n| n.starts_with(&prefix)) {
+                out.push(snapshot_info(&s));
+            }
+        }
+        Ok(out)
+    }
 }
 
 fn replication_group_info(rg: &ReplicationGroup) -> ReplicationGroupInfo {
@@ -516,6 +540,13 @@ fn snapshot_info(s: &Snapshot) -> SnapshotInfo {
         cache_cluster_id: s.cache_cluster_id().map(str::to_string),
         num_node_groups: s.num_node_groups().and_then(|n| u32::try_from(n).ok()),
         node_snapshot_count: u32::try_from(s.node_snapshots().len()).unwrap_or(u32::MAX),
+        created: s
+            .node_snapshots()
+            .iter()
+            .filter_map(|n| n.snapshot_create_time())
+            .filter_map(|t| time::OffsetDateTime::from_unix_timestamp(t.secs()).ok())
+            .min(),
+        arn: s.arn().map(str::to_string),
     }
 }
 
@@ -638,7 +669,13 @@ mod tests {
     async fn create_snapshot_passes_the_right_id() {
         let by_node = mock!(Client::create_snapshot)
             .match_requests(|r| {
-                r.cache_cluster_id() == Some("orders-002") && r.replication_group_id().is_none()
+                r.cache_cluster_id() == Some("orders-002")
+                    && r.replication_group_id().is_none()
+                    && r.tags()
+                        == [Tag::builder()
+                            .key("elasticache-backup:execution")
+                            .value("arn:x")
+                            .build()]
             })
             .then_output(|| {
                 CreateSnapshotOutput::builder()
@@ -668,11 +705,15 @@ mod tests {
             });
         let c = client(&[&by_node, &by_group]);
         let a = c
-            .create_snapshot("s1", &SnapshotTarget::CacheCluster("orders-002".into()))
+            .create_snapshot(
+                "s1",
+                &SnapshotTarget::CacheCluster("orders-002".into()),
+                &[("elasticache-backup:execution".into(), "arn:x".into())],
+            )
             .await
             .unwrap();
         let b = c
-            .create_snapshot("s2", &SnapshotTarget::ReplicationGroup("big".into()))
+            .create_snapshot("s2", &SnapshotTarget::ReplicationGroup("big".into()), &[])
             .await
             .unwrap();
         assert!(matches!(a, CreateOutcome::Created(ref s) if s.status == SnapshotStatus::Creating));
@@ -756,7 +797,7 @@ mod tests {
             let label = format!("{:?}", error());
             let rule = mock!(Client::create_snapshot).then_error(error);
             let got = client(&[&rule])
-                .create_snapshot("s", &SnapshotTarget::CacheCluster("c".into()))
+                .create_snapshot("s", &SnapshotTarget::CacheCluster("c".into()), &[])
                 .await;
             match expected {
                 None => assert_eq!(got.unwrap(), CreateOutcome::AlreadyExists, "{label}"),
