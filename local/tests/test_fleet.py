@@ -167,3 +167,17 @@ def test_an_explicit_list_runs_each_target_with_the_fleet_options(fleet_stack):
         assert child["input"]["keepSourceSnapshot"] is True
         assert child["output"]["cleanup"]["sourceSnapshot"] == "kept", child["output"]["cleanup"]
 
+
+
+def test_a_listed_target_that_does_not_exist_fails_alone_and_pages_under_its_own_key(fleet_stack):
+    execution_input = {"targets": [{"replicationGroupId": "app-006"}, {"replicationGroupId": "gone"}], "name": "listed"}
+    result = fleet_stack.run_execution(execution_input)
+    assert result["status"] == "SUCCEEDED", result
+    summary = result["output"]["summary"]
+    assert summary == {"succeeded": ["app-006"], "failed": ["gone"], "skipped": []}, summary
+    gone = next(r for r in result["output"]["results"] if r["target"] == "gone")
+    assert gone["error"] == "TargetNotFound" and gone["executionArn"], gone
+    pd = [p["body"] for c in result["children"] for p in fleet_stack.notify(c, c["input"])
+          if p["path"].startswith("/v2/enqueue")]
+    triggers = [b for b in pd if b["event_action"] == "trigger"]
+    assert [b["dedup_key"] for b in triggers] == [DEDUP.format("gone")], triggers
