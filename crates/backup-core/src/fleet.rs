@@ -486,9 +486,11 @@ pub fn result_of(raw: &Value) -> FleetResult {
         .get("Cause")
         .and_then(Value::as_str)
         .unwrap_or_default();
+    // The child's description, as `.sync` gives it (`ExecutionArn`, `Status`, `Error`, `Cause`); read whatever the
+    // case of its keys (DescribeExecution's own JSON spells them `executionArn`, …).
     let child = serde_json::from_str::<Value>(cause)
         .ok()
-        .filter(|c| c.get("ExecutionArn").is_some());
+        .filter(|c| field(c, "ExecutionArn").is_some());
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
     let clip = |s: String| {
         if s.chars().count() > MAX_CAUSE_CHARS {
@@ -500,10 +502,10 @@ pub fn result_of(raw: &Value) -> FleetResult {
     match child {
         Some(c) => FleetResult {
             target,
-            status: text(c.get("Status")).unwrap_or_else(|| "FAILED".into()),
-            execution_arn: text(c.get("ExecutionArn")),
-            error: text(c.get("Error")).or_else(|| Some(error.to_string())),
-            cause: text(c.get("Cause")).map(clip),
+            status: text(field(&c, "Status")).unwrap_or_else(|| "FAILED".into()),
+            execution_arn: text(field(&c, "ExecutionArn")),
+            error: text(field(&c, "Error")).or_else(|| Some(error.to_string())),
+            cause: text(field(&c, "Cause")).map(clip),
         },
         None => FleetResult {
             target,
@@ -513,6 +515,15 @@ pub fn result_of(raw: &Value) -> FleetResult {
             cause: (!cause.is_empty()).then(|| clip(cause.to_string())),
         },
     }
+}
+
+/// `obj[name]`, or the same key spelt with a lower-case first letter.
+fn field<'a>(obj: &'a Value, name: &str) -> Option<&'a Value> {
+    obj.get(name).or_else(|| {
+        let mut lower = name.to_string();
+        lower[..1].make_ascii_lowercase();
+        obj.get(&lower)
+    })
 }
 
 /// Normalises the Map's results and writes the summary: every target lands in exactly one list; a target with no
@@ -813,6 +824,28 @@ mod tests {
         assert_eq!(
             results[3]["cause"],
             "the Map returned no result for this target"
+        );
+    }
+
+    #[test]
+    fn a_child_description_is_read_whatever_the_case_of_its_keys() {
+        let cause = json!({"executionArn": "arn:b", "status": "TIMED_OUT", "error": "States.Timeout", "cause": "late"});
+        let r = result_of(
+            &json!({"target": "b", "failure": {"Error": "States.TaskFailed", "Cause": cause.to_string()}}),
+        );
+        assert_eq!(
+            (
+                r.status.as_str(),
+                r.execution_arn.as_deref(),
+                r.error.as_deref(),
+                r.cause.as_deref()
+            ),
+            (
+                "TIMED_OUT",
+                Some("arn:b"),
+                Some("States.Timeout"),
+                Some("late")
+            )
         );
     }
 
