@@ -70,6 +70,11 @@ fn main() {
             "history 2 % short (runs a bit late)",
             Some((snap * 50 / 51, export * 50 / 51)),
         ),
+        // 2x too long puts the first check (at E/2) exactly on the completion: a best case. 1.5x does not.
+        (
+            "history 1.5x too long",
+            Some((3 * snap / 2, 3 * export / 2)),
+        ),
         ("history 2x too long", Some((2 * snap, 2 * export))),
         ("history 2x too short", Some((snap / 2, export / 2))),
     ];
