@@ -229,10 +229,11 @@ class Stack:
     # -- executions ------------------------------------------------------------------------------------------------
     def start_execution(self, execution_input: dict, *, name: str | None = None, wait_ms: int | None = 200,
                         retry_ms: int | None = 200, quiet: bool = True,
-                        state_machine: str | None = None) -> subprocess.Popen:
+                        state_machine: str | None = None, machines: dict | None = None) -> subprocess.Popen:
         """Starts one execution of the real ASL (`terraform/<state_machine>.asl.json`: "backup", "restore" or
         "fleet") in the background; collect it with `finish`. Without `state_machine`, an input with `selector` or
-        `targets` runs the fleet state machine (child executions of the backup one), any other the backup."""
+        `targets` runs the fleet state machine (child executions of the backup one), any other the backup.
+        `machines` replaces the definition of a child state machine (`{"backup": path}`), as run.mjs's --machine."""
         if state_machine is None:
             state_machine = "fleet" if "selector" in execution_input or "targets" in execution_input else "backup"
         result_file = self.workdir / f"result-{time.monotonic_ns()}.json"
@@ -240,6 +241,8 @@ class Stack:
         args = [str(NODE), str(SFN_DIR / "run.mjs"), "--lambda-endpoint", self.lambda_endpoint,
                 "--definition", str(definition), "--machine-name", MACHINE_NAMES[state_machine],
                 "--input", json.dumps(execution_input), "--result-file", str(result_file)]
+        for key, path in (machines or {}).items():
+            args += ["--machine", f"{key}={path}"]
         if name:
             args += ["--name", name]
         if wait_ms is not None:

@@ -21,7 +21,7 @@
 // Prints each state with its start offset and duration, then the final output. Exit code 0 = SUCCEEDED,
 // 1 = FAILED (error and cause printed), 2 = usage or runner error.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
@@ -102,6 +102,12 @@ async function startExecutionSync(opts, resource, params, children) {
   const name = String(params.StateMachineArn ?? '').split(':').pop();
   const machine = Object.values(opts.machines).find((m) => m.name === name);
   if (!machine) {
+    const err = new Error(`StateMachineDoesNotExist: ${params.StateMachineArn}`);
+    err.name = 'StepFunctions.StateMachineDoesNotExistException';
+    throw err;
+  }
+  if (!existsSync(machine.definition)) {
+    // A state machine that is gone (deleted, or a role that may not start it): the start is refused, no child runs.
     const err = new Error(`StateMachineDoesNotExist: ${params.StateMachineArn}`);
     err.name = 'StepFunctions.StateMachineDoesNotExistException';
     throw err;

@@ -181,3 +181,17 @@ def test_a_listed_target_that_does_not_exist_fails_alone_and_pages_under_its_own
           if p["path"].startswith("/v2/enqueue")]
     triggers = [b for b in pd if b["event_action"] == "trigger"]
     assert [b["dedup_key"] for b in triggers] == [DEDUP.format("gone")], triggers
+
+
+def test_targets_whose_child_never_started_fail_the_fleet_and_page_for_it(fleet_stack, tmp_path):
+    """No child execution, no child alert: when the start itself is refused (here the backup state machine is gone),
+    the fleet execution fails with TargetsNotStarted naming the targets, and notify pages under the fleet's key."""
+    execution_input = {"targets": [{"replicationGroupId": "app-001"}, {"replicationGroupId": "app-002"}],
+                       "name": "orphaned"}
+    result = fleet_stack.run_execution(execution_input, machines={"backup": str(tmp_path / "deleted.asl.json")})
+    assert result["status"] == "FAILED" and result["error"] == "TargetsNotStarted", result
+    assert '["app-001","app-002"]' in result["cause"], result["cause"]
+    assert result["children"] == []
+    pd = [p["body"] for p in fleet_stack.notify(result, execution_input) if p["path"].startswith("/v2/enqueue")]
+    assert len(pd) == 1 and pd[0]["event_action"] == "trigger", pd
+    assert pd[0]["dedup_key"] == DEDUP.format("fleet/orphaned") and pd[0]["payload"]["class"] == "TargetsNotStarted"

@@ -21,6 +21,7 @@
 //!   "skipped": [ {"target": "sessions-memcached", "reason": "NotSupported: engine memcached has no snapshots"} ],
 //!   "results": [ {"target": "orders", "status": "SUCCEEDED", "executionArn": "arn:aws:states:…"} ],
 //!   "summary": { "succeeded": ["orders"], "failed": [], "skipped": ["sessions-memcached"] } }
+//!   // + "notStarted": [...] when a child could not even be started: the fleet then fails (TargetsNotStarted)
 //! ```
 //! A failed result carries `error` and `cause` (the child execution's, from the `States.TaskFailed` cause of the
 //! `startExecution.sync:2` Task; AWS Step Functions Developer Guide, "Run a Job (.sync)").
@@ -159,13 +160,18 @@ pub struct FleetResult {
 
 /// Targets by outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FleetSummary {
     /// Targets whose child execution succeeded (a verified backup).
     pub succeeded: Vec<String>,
-    /// Targets whose child execution did not succeed (each alerted for itself).
+    /// Targets whose child execution did not succeed.
     pub failed: Vec<String>,
     /// Matched caches that were not backed up, and so not tried (see `skipped` for why).
     pub skipped: Vec<String>,
+    /// The failed targets for which no child execution ran (the start itself failed: permissions, limits), so no
+    /// child alerted for them; the fleet execution then fails, and its own alert names them. Absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_started: Vec<String>,
 }
 
 /// The fleet document. See the module documentation for the JSON shape.
@@ -548,6 +554,9 @@ pub fn summarize(mut run: FleetRun) -> FleetRun {
             summary.succeeded.push(r.target.clone());
         } else {
             summary.failed.push(r.target.clone());
+            if r.execution_arn.is_none() {
+                summary.not_started.push(r.target.clone());
+            }
         }
         results.push(serde_json::to_value(&r).unwrap_or(Value::Null));
     }
@@ -807,6 +816,7 @@ mod tests {
                 succeeded: vec!["a".into()],
                 failed: vec!["b".into(), "c".into(), "d".into()],
                 skipped: vec!["m".into()],
+                not_started: vec!["c".into(), "d".into()],
             }
         );
         let results = out.results.unwrap();
