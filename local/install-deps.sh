@@ -3,7 +3,7 @@
 # is there. Python tools go into project-local virtual environments, never into the machine's Python:
 #   apt:  redis-server redis-tools (real Redis nodes, redis-check-rdb); python3-venv only if venv is missing
 #   .venv:          local/requirements.txt (moto[server] for S3, boto3, redis, pytest, cargo-lambda)
-#   npm:            local/sfn (aws-local-stepfunctions, asl-validator, and Node 22 from npm's `node` package)
+#   npm:            local/sfn (aws-local-stepfunctions, @aws-sdk/client-s3 for its Distributed Maps, asl-validator, and Node 22 from npm's `node` package)
 # --checks adds:
 #   .venv-checkov:  local/requirements-checkov.txt (checkov)
 #   cargo:          cargo-machete (unused-dependency check)
@@ -57,7 +57,7 @@ fi
 
 venv .venv local/requirements.txt
 
-if [ ! -x local/sfn/node_modules/.bin/node ] || [ ! -d local/sfn/node_modules/aws-local-stepfunctions ]; then
+if [ ! -x local/sfn/node_modules/.bin/node ] || [ ! -d local/sfn/node_modules/aws-local-stepfunctions ] || [ ! -d local/sfn/node_modules/@aws-sdk/client-s3 ]; then
   echo "deps: installing the local Step Functions runner (npm ci in local/sfn)"
   (cd local/sfn && npm ci --no-audit --no-fund --loglevel=error)
 fi

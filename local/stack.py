@@ -64,14 +64,16 @@ def port_open(port: int) -> bool:
 
 
 class Stack:
-    """Starts the local stack for one topology file; use as a context manager."""
+    """Starts the local stack for one topology file; use as a context manager. `function_env` adds variables to every
+    function (as Terraform sets them: `{"FLEET_INLINE_MAX_TARGETS": "8"}`)."""
 
     def __init__(self, topology: Path, *, snapshot_min_seconds: float = 1.0, export_delay_seconds: float = 0.5,
-                 default_bucket: str | None = None, log=print):
+                 default_bucket: str | None = None, function_env: dict | None = None, log=print):
         self.topology = Path(topology)
         self.snapshot_min_seconds = snapshot_min_seconds
         self.export_delay_seconds = export_delay_seconds
         self.default_bucket = default_bucket
+        self.function_env = dict(function_env or {})
         self.log = log
         self.workdir = Path(tempfile.mkdtemp(prefix="ecb-stack-"))
         self.procs: list[tuple[str, subprocess.Popen]] = []
@@ -156,6 +158,7 @@ class Stack:
                     "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.s3_endpoint,
                     "AWS_ENDPOINT_URL_SFN": self.s3_endpoint,
                     "FLEET_STATE_MACHINE_ARN": f"arn:aws:states:{REGION}:123456789012:stateMachine:{MACHINE_NAMES['fleet']}"})
+        env.update(self.function_env)
         env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         watch = self._spawn("cargo-lambda-watch", [
             "cargo", "lambda", "watch", "--ignore-changes",
@@ -251,7 +254,9 @@ class Stack:
             args += ["--retry-ms", str(retry_ms)]
         if quiet:
             args.append("--quiet")
-        proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, "AWS_REGION": REGION},
+        # A Distributed Map reads its items from, and writes its results to, the local S3.
+        proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **CREDENTIALS, "AWS_REGION": REGION,
+                                                     "AWS_ENDPOINT_URL_S3": self.s3_endpoint},
                                 stdout=None if not quiet else subprocess.PIPE, stderr=subprocess.STDOUT)
         proc.result_file = result_file  # type: ignore[attr-defined]
         return proc

@@ -155,10 +155,14 @@ resource "aws_iam_role_policy" "restore_machine" {
   policy = data.aws_iam_policy_document.restore_machine.json
 }
 
-# The fleet state machine may invoke its one step and start (and follow) executions of the backup state machine
-# only. `.sync` follows a child through an EventBridge rule Step Functions manages (Step Functions Developer Guide,
+# The fleet state machine may invoke its one step and start (and follow) executions of the backup state machine.
+# `.sync` follows a child through an EventBridge rule Step Functions manages (Step Functions Developer Guide,
 # "IAM policies for starting a Step Functions workflow": StartExecution on the state machine, DescribeExecution and
-# StopExecution on its executions, and PutTargets/PutRule/DescribeRule on that one rule).
+# StopExecution on its executions, and PutTargets/PutRule/DescribeRule on that one rule). A fleet larger than an inline
+# Map runs as a Distributed Map, whose child workflow executions are executions of the fleet state machine itself
+# (Developer Guide, "IAM policies for using Distributed Map states": StartExecution on the state machine,
+# DescribeExecution/StopExecution on `execution:<name>/*`), reading its items from and writing its results to
+# fleet-runs/ in the bucket ("ItemReader" and "ResultWriter" IAM policies). It may start no other state machine.
 resource "aws_iam_role" "fleet_machine" {
   count = local.create_role["fleet-machine"] ? 1 : 0
 
@@ -188,6 +192,24 @@ data "aws_iam_policy_document" "fleet_machine" {
     sid       = "FollowBackups"
     actions   = ["states:DescribeExecution", "states:StopExecution"]
     resources = [local.executions_arn]
+  }
+
+  statement {
+    sid       = "StartMapRunChildren"
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.fleet.arn]
+  }
+
+  statement {
+    sid       = "FollowMapRunChildren"
+    actions   = ["states:DescribeExecution", "states:StopExecution"]
+    resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.fleet_machine}/*"]
+  }
+
+  statement {
+    sid       = "ReadTargetsWriteResults"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
+    resources = ["${local.bucket_arn}/${local.fleet_runs_prefix}/*"]
   }
 
   statement {

@@ -34,10 +34,12 @@ locals {
   # Schedules that back up a fleet (a tag selector or a list) through the fleet state machine.
   fleet_schedules = { for k, s in var.schedules : k => s if s.selector != null || s.targets != null }
   # CloudWatch namespace of the backup's embedded metrics (backup_core::restore::METRIC_NAMESPACE).
-  metric_namespace       = "ElastiCacheBackup"
-  state_machine          = var.name
-  restore_machine        = "${var.name}-restore"
-  fleet_machine          = "${var.name}-fleet"
+  metric_namespace = "ElastiCacheBackup"
+  state_machine    = var.name
+  restore_machine  = "${var.name}-restore"
+  fleet_machine    = "${var.name}-fleet"
+  # Where a Distributed Map fleet keeps its target list and results in the bucket (backup_core::fleet::FLEET_RUNS_PREFIX).
+  fleet_runs_prefix      = "fleet-runs"
   fleet_executions_arn   = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.fleet_machine}:*"
   restore_executions_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.restore_machine}:*"
   # ElastiCache's canonical user id for seeding reads in the default regions (User Guide, "Seeding a new
@@ -224,6 +226,8 @@ locals {
         { sid = "ListGroups", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
         { sid = "ListClusters", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
         { sid = "ReadTags", actions = ["elasticache:ListTagsForResource"], resources = ["${local.ec_arn}:replicationgroup:*", "${local.ec_arn}:cluster:*"] },
+        # A fleet larger than an inline Map: its targets (Discover) and results (Summarize) under fleet-runs/.
+        { sid = "FleetLists", actions = ["s3:GetObject", "s3:PutObject"], resources = ["${local.bucket_arn}/${local.fleet_runs_prefix}/*"] },
       ]
     }
     retention = {

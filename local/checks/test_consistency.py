@@ -252,3 +252,12 @@ def test_terraform_reads_the_metrics_the_backup_publishes():
     alerts = (TERRAFORM / "alerts.tf").read_text()
     alarmed = set(re.findall(r'namespace\s*=\s*local\.metric_namespace\s*\n\s*metric_name\s*=\s*"(\w+)"', alerts))
     assert alarmed and alarmed <= rust, f"alarms read {sorted(alarmed)}, the backup publishes {sorted(rust)}"
+
+
+def test_the_fleet_lists_prefix_is_the_one_iam_grants():
+    """The fleet function writes a Distributed Map fleet's lists under backup_core::fleet::FLEET_RUNS_PREFIX; the
+    fleet function's and the fleet state machine's S3 grants are on the Terraform local fleet_runs_prefix."""
+    rust = re.search(r'pub const FLEET_RUNS_PREFIX: &str = "([^"]+)";',
+                     (CRATES / "backup-core/src/fleet.rs").read_text()).group(1)
+    terraform = re.search(r'fleet_runs_prefix\s*=\s*"([^"]+)"', (TERRAFORM / "locals.tf").read_text()).group(1)
+    assert rust == terraform

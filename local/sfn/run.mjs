@@ -13,6 +13,17 @@
 // Input, Output — parsed JSON for `:2`, strings for `.sync` — StartDate, StopDate). A child that fails fails the
 // Task with `States.TaskFailed` and, as Cause, the child's description as JSON (its Error and Cause inside).
 //
+// Distributed Map (a Map whose ItemProcessor has ProcessorConfig.Mode DISTRIBUTED) runs here too, as Step Functions
+// runs it: ItemReader (s3:getObject, ReaderConfig.InputType JSON) reads the item array from S3 at
+// AWS_ENDPOINT_URL_S3 (moto); each item runs the ItemProcessor as its own child workflow execution
+// (`…:execution:<machine>/<Label>:<uuid>`), at most MaxConcurrency(Path) at once; ToleratedFailurePercentage /
+// ToleratedFailureCount decide whether failed child workflows fail the Map (States.ExceedToleratedFailureThreshold);
+// ResultWriter (s3:putObject) writes `<Prefix>/<map run id>/SUCCEEDED_0.json`, `FAILED_0.json` (records with
+// ExecutionArn, Input and Output as JSON strings, Status, Error, Cause, …) and `manifest.json`, and the Map's result is
+// {MapRunArn, ResultWriterDetails: {Bucket, Key}}. Without a ResultWriter the result is the array of outputs.
+// Parameters of ItemReader and ResultWriter take plain values or `.$` paths of the form `$.a.b` / `$$.Execution.Name`.
+// Not supported (the runner stops with an error): other readers (CSV, S3 listing), ItemSelector, ItemBatcher.
+//
 // Usage:
 //   node run.mjs --lambda-endpoint http://127.0.0.1:9000 --input '{"replicationGroupId":"orders"}' \
 //     [--name EXECUTION_NAME] [--definition ../../terraform/backup.asl.json] [--wait-ms N] [--retry-ms N]
@@ -114,7 +125,7 @@ async function startExecutionSync(opts, resource, params, children) {
   }
   const input = typeof params.Input === 'string' ? params.Input : JSON.stringify(params.Input ?? {});
   const child = await runExecution({
-    ...opts, definition: machine.definition, machineName: machine.name, input, quiet: true,
+    ...opts, definition: machine.definition, definitionObject: undefined, machineName: machine.name, input, quiet: true,
     name: params.Name ?? `${name}-${randomUUID()}`, resultFile: undefined,
   });
   children.push(child);
@@ -130,6 +141,174 @@ async function startExecutionSync(opts, resource, params, children) {
   const err = new Error(JSON.stringify({ ...answer, Error: child.error, Cause: child.cause }));
   err.name = 'States.TaskFailed';
   throw err;
+}
+
+const DISTRIBUTED_MAP = 'arn:aws:states:::local:distributedMap';
+
+/** Replaces every Distributed Map state (nested ones too) by a Task this runner serves (`runDistributedMap`), keeping
+ * its InputPath, ResultSelector, ResultPath, OutputPath, Retry, Catch and Next/End. */
+function lowerDistributedMaps(states, lowered) {
+  for (const [name, state] of Object.entries(states)) {
+    const processor = state.ItemProcessor ?? state.Iterator;
+    if (state.Type === 'Map' && processor?.ProcessorConfig?.Mode === 'DISTRIBUTED') {
+      for (const unsupported of ['ItemSelector', 'Parameters', 'ItemBatcher', 'ItemsPath']) {
+        if (state[unsupported] !== undefined) throw new Error(`${name}: ${unsupported} in a Distributed Map is not supported by run.mjs`);
+      }
+      const task = { Type: 'Task', Resource: DISTRIBUTED_MAP };
+      for (const keep of ['Comment', 'InputPath', 'ResultSelector', 'ResultPath', 'OutputPath', 'Retry', 'Catch', 'Next', 'End']) {
+        if (state[keep] !== undefined) task[keep] = state[keep];
+      }
+      lowered.set(name, { ...state, name });
+      states[name] = task;
+    } else if (processor) {
+      lowerDistributedMaps(processor.States, lowered);
+    }
+    for (const branch of state.Branches ?? []) lowerDistributedMaps(branch.States, lowered);
+  }
+}
+
+/** `$.a.b` of the state input or `$$.Execution.Name` of the context; plain values as they are. */
+function resolveParameters(params, input, context) {
+  const out = {};
+  for (const [k, v] of Object.entries(params ?? {})) {
+    if (!k.endsWith('.$')) { out[k] = v; continue; }
+    const m = /^(\$\$?)((?:\.[A-Za-z0-9_]+)*)$/.exec(v);
+    if (!m) throw new Error(`path ${v} is not supported by run.mjs (only $.a.b and $$.a.b)`);
+    let value = m[1] === '$$' ? context : input;
+    for (const part of m[2].split('.').slice(1)) value = value?.[part];
+    if (value === undefined) {
+      const err = new Error(`The JSONPath '${v}' specified for the field '${k}' could not be found in the input`);
+      err.name = 'States.Runtime';
+      throw err;
+    }
+    out[k.slice(0, -2)] = value;
+  }
+  return out;
+}
+
+let s3;
+/** The S3 API at AWS_ENDPOINT_URL_S3 (the local stack's moto), path-style, with the environment's credentials or
+ * moto's test ones. */
+async function s3Client() {
+  if (s3) return s3;
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3;
+  if (!endpoint) throw new Error('a Distributed Map needs AWS_ENDPOINT_URL_S3 (the local S3)');
+  const { S3Client, GetObjectCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const client = new S3Client({
+    region: REGION, endpoint, forcePathStyle: true,
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID || 'test', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY || 'test',
+    },
+  });
+  s3 = {
+    get: async (Bucket, Key) => (await client.send(new GetObjectCommand({ Bucket, Key }))).Body.transformToString(),
+    put: (Bucket, Key, Body) => client.send(new PutObjectCommand({ Bucket, Key, Body, ContentType: 'application/json' })),
+  };
+  return s3;
+}
+
+async function s3Get(bucket, key) {
+  try {
+    return await (await s3Client()).get(bucket, key);
+  } catch (e) {
+    const err = new Error(`GetObject s3://${bucket}/${key}: ${e.name}: ${e.message}`);
+    err.name = 'States.ItemReaderFailed';
+    throw err;
+  }
+}
+
+async function s3Put(bucket, key, body) {
+  try {
+    await (await s3Client()).put(bucket, key, body);
+  } catch (e) {
+    const err = new Error(`PutObject s3://${bucket}/${key}: ${e.name}: ${e.message}`);
+    err.name = 'States.ResultWriterFailed';
+    throw err;
+  }
+}
+
+/** One Distributed Map: items from S3, a child workflow execution each, results to S3 (see the header). */
+async function runDistributedMap(opts, map, input, context, children, mapRuns) {
+  const reader = map.ItemReader;
+  if (reader?.Resource !== 'arn:aws:states:::s3:getObject' || reader?.ReaderConfig?.InputType !== 'JSON') {
+    throw new Error(`${map.name}: run.mjs reads only a JSON array with s3:getObject (ItemReader)`);
+  }
+  const where = resolveParameters(reader.Parameters, input, context);
+  let items;
+  try { items = JSON.parse(await s3Get(where.Bucket, where.Key)); } catch (e) {
+    if (e.name === 'States.ItemReaderFailed') throw e;
+    const err = new Error(`s3://${where.Bucket}/${where.Key} is not JSON: ${e.message}`);
+    err.name = 'States.ItemReaderFailed';
+    throw err;
+  }
+  if (!Array.isArray(items)) {
+    const err = new Error(`s3://${where.Bucket}/${where.Key} is not a JSON array`);
+    err.name = 'States.ItemReaderFailed';
+    throw err;
+  }
+  let concurrency = map.MaxConcurrency ?? 0;
+  if (map.MaxConcurrencyPath) concurrency = resolveParameters({ 'n.$': map.MaxConcurrencyPath }, input, context).n;
+  if (!Number.isInteger(concurrency) || concurrency < 0) throw new Error(`${map.name}: MaxConcurrency ${concurrency} is not a whole number`);
+  const limit = concurrency === 0 ? items.length || 1 : concurrency;
+
+  const machineName = opts.machineName ?? 'elasticache-backup';
+  const label = map.Label ?? map.name;
+  const mapRunId = randomUUID();
+  const mapRunArn = `arn:aws:states:${REGION}:${ACCOUNT}:mapRun:${machineName}/${label}:${mapRunId}`;
+  const { ProcessorConfig, ...processor } = map.ItemProcessor ?? map.Iterator;
+  const records = new Array(items.length);
+  let next = 0;
+  let inFlight = 0;
+  let peak = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      const child = await runExecution({
+        ...opts, definitionObject: processor, definition: undefined, machineName: `${machineName}/${label}`,
+        input: JSON.stringify(items[i]), name: randomUUID(), quiet: true, resultFile: undefined,
+      });
+      inFlight--;
+      children.push(...child.children);
+      records[i] = {
+        ExecutionArn: child.executionArn, Input: JSON.stringify(items[i]), InputDetails: { Included: true },
+        Name: child.name, StartDate: child.startDate, StateMachineArn: machineArn(`${machineName}/${label}`),
+        Status: child.status, StopDate: child.stopDate,
+        ...(child.status === 'SUCCEEDED'
+          ? { Output: JSON.stringify(child.output), OutputDetails: { Included: true } }
+          : { Error: child.error, Cause: typeof child.cause === 'string' ? child.cause : JSON.stringify(child.cause ?? '') }),
+      };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, Math.max(items.length, 1)) }, worker));
+  const failed = records.filter((r) => r.Status !== 'SUCCEEDED');
+  mapRuns.push({ mapRunArn, state: map.name, items: items.length, failed: failed.length, maxConcurrency: concurrency, peak });
+
+  const toleratedPercent = map.ToleratedFailurePercentage ?? 0;
+  const toleratedCount = map.ToleratedFailureCount ?? 0;
+  const exceeded = failed.length > 0
+    && failed.length > toleratedCount
+    && (failed.length * 100) / items.length > toleratedPercent;
+  if (exceeded) {
+    const err = new Error(`The specified tolerated failure threshold was exceeded: ${failed.length} of ${items.length} child workflow executions failed`);
+    err.name = 'States.ExceedToleratedFailureThreshold';
+    throw err;
+  }
+  if (!map.ResultWriter) return records.map((r) => (r.Output === undefined ? r : JSON.parse(r.Output)));
+  const target = resolveParameters(map.ResultWriter.Parameters, input, context);
+  const prefix = `${target.Prefix ? `${target.Prefix.replace(/\/$/, '')}/` : ''}${mapRunId}`;
+  const files = { FAILED: [], PENDING: [], SUCCEEDED: [] };
+  for (const [status, list] of [['SUCCEEDED', records.filter((r) => r.Status === 'SUCCEEDED')], ['FAILED', failed]]) {
+    if (list.length === 0) continue;
+    const key = `${prefix}/${status}_0.json`;
+    const body = JSON.stringify(list);
+    await s3Put(target.Bucket, key, body);
+    files[status].push({ Key: key, Size: Buffer.byteLength(body) });
+  }
+  const manifestKey = `${prefix}/manifest.json`;
+  await s3Put(target.Bucket, manifestKey, JSON.stringify({ DestinationBucket: target.Bucket, MapRunArn: mapRunArn, ResultFiles: files }));
+  return { MapRunArn: mapRunArn, ResultWriterDetails: { Bucket: target.Bucket, Key: manifestKey } };
 }
 
 function functionName(arn) {
@@ -164,8 +343,14 @@ async function invoke(endpoint, fn, payload) {
 
 export async function runExecution(opts, log = console.log) {
   opts = { machines: MACHINES, ...opts };
-  const definition = JSON.parse(render(readFileSync(opts.definition, 'utf8'), opts.machines));
+  const definition = opts.definitionObject
+    ? structuredClone(opts.definitionObject)
+    : JSON.parse(render(readFileSync(opts.definition, 'utf8'), opts.machines));
+  const distributed = new Map();
+  lowerDistributedMaps(definition.States, distributed);
   const children = [];
+  const mapRuns = [];
+  let context;
   const machine = new StateMachine(definition, { validationOptions: { checkPaths: true, checkArn: false } });
   const taskResourceLocalHandlers = {};
   const waitTimeOverrides = {};
@@ -177,7 +362,11 @@ export async function runExecution(opts, log = console.log) {
     ...[state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])].filter(Boolean).flatMap((sub) => allStates(sub.States)),
   ]);
   for (const [name, state] of allStates(definition.States)) {
-    if (state.Type === 'Task' && START_EXECUTION.test(state.Resource)) {
+    if (state.Type === 'Task' && state.Resource === DISTRIBUTED_MAP) {
+      const map = distributed.get(name);
+      taskResourceLocalHandlers[name] = (input) => runDistributedMap(opts, map, input, context, children, mapRuns);
+      if (opts.retryMs !== undefined) retryIntervalOverrides[name] = opts.retryMs;
+    } else if (state.Type === 'Task' && START_EXECUTION.test(state.Resource)) {
       taskResourceLocalHandlers[name] = (input) => startExecutionSync(opts, state.Resource, input, children);
       if (opts.retryMs !== undefined) retryIntervalOverrides[name] = opts.retryMs;
     } else if (state.Type === 'Task') {
@@ -190,12 +379,13 @@ export async function runExecution(opts, log = console.log) {
   const startTime = new Date();
   const machineName = opts.machineName ?? 'elasticache-backup';
   const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:${machineName}:${opts.name}`;
+  context = {
+    Execution: { Id: executionArn, Name: opts.name, StartTime: startTime.toISOString(), Input: JSON.parse(opts.input) },
+    StateMachine: { Id: machineArn(machineName), Name: machineName },
+  };
   const execution = machine.run(JSON.parse(opts.input), {
     overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
-    context: {
-      Execution: { Id: executionArn, Name: opts.name, StartTime: startTime.toISOString(), Input: JSON.parse(opts.input) },
-      StateMachine: { Id: machineArn(machineName), Name: machineName },
-    },
+    context,
   });
 
   const states = [];
@@ -237,7 +427,7 @@ export async function runExecution(opts, log = console.log) {
   return {
     name: opts.name, executionArn, status, error, cause, input: JSON.parse(opts.input), output, states,
     durationMs: Date.now() - t0,
-    startDate: startTime.toISOString(), stopDate: new Date().toISOString(), children,
+    startDate: startTime.toISOString(), stopDate: new Date().toISOString(), children, mapRuns,
   };
 }
 

@@ -3,8 +3,13 @@ replication group and standalone cluster (12, of mixed modes) by child execution
 never more than maxConcurrency snapshots in progress at once (from the emulator's journal), each child verified; a
 target that stays busy past its retries fails only its own child, and notify pages once, for that target only.
 
+The stack's fleet function runs at most INLINE targets in an inline Map (FLEET_INLINE_MAX_TARGETS, 150 when
+deployed), so the larger fleets here take the Distributed Map path (targets and results in S3, as beyond 150 in AWS)
+and the small lists the inline one.
+
 Runs its own local stack on a fleet topology (the session stack's test.toml stays as the other tests know it)."""
 
+import json
 import re
 import time
 from datetime import datetime
@@ -52,13 +57,23 @@ id = "untagged"
 SELECTED = [f"app-{i:03}" for i in range(1, 7)] + [f"cme-{i:03}" for i in range(1, 4)] + ["rep-001", "rep-002", "solo"]
 DEDUP = "elasticache-backup/us-east-1/{}"
 BUCKET = "fleet-backups"
+INLINE = 5
+
+
+def results_of(stack, output: dict) -> list[dict]:
+    """Every target's result: inline in the output, or (a Distributed Map fleet) in the object Summarize wrote."""
+    if "results" in output:
+        return output["results"]
+    where = output["resultsObject"]
+    return json.loads(stack.client("s3").get_object(Bucket=where["bucket"], Key=where["key"])["Body"].read())
 
 
 @pytest.fixture(scope="module")
 def fleet_stack(tmp_path_factory):
     topology = tmp_path_factory.mktemp("fleet") / "fleet.toml"
     topology.write_text(TOPOLOGY)
-    with Stack(topology, snapshot_min_seconds=1.0, export_delay_seconds=0.3, default_bucket=BUCKET) as s:
+    with Stack(topology, snapshot_min_seconds=1.0, export_delay_seconds=0.3, default_bucket=BUCKET,
+               function_env={"FLEET_INLINE_MAX_TARGETS": str(INLINE)}) as s:
         s.create_backup_bucket(BUCKET)
         yield s
         s.assert_no_unsafe_deletion()
@@ -93,6 +108,14 @@ def test_a_selector_backs_up_every_matching_cache_within_max_concurrency(fleet_s
     assert out["summary"]["failed"] == [] and out["summary"]["skipped"] == ["tiered"], out["summary"]
     assert out["skipped"] == [{"target": "tiered", "reason": "NotSupported: data tiering groups cannot be exported"}]
 
+    # More targets than an inline Map takes: a Distributed Map read them from S3 and wrote its records back.
+    assert out["targetCount"] == len(SELECTED) and out["targets"] == [], out
+    assert out["targetsObject"]["key"] == f"fleet-runs/backup=daily/{result['name']}/targets.json", out
+    [map_run] = result["mapRuns"]
+    assert (map_run["items"], map_run["failed"], map_run["maxConcurrency"]) == (len(SELECTED), 0, 3), map_run
+    results = results_of(fleet_stack, out)
+    assert sorted(r["target"] for r in results if r["status"] == "SUCCEEDED") == sorted(SELECTED), results
+
     # One child execution of the backup state machine per target, each verified: a manifest in the bucket.
     children = result["children"]
     assert len(children) == len(SELECTED)
@@ -123,7 +146,8 @@ def test_a_target_busy_past_its_retries_fails_alone_and_pages_once(fleet_stack):
     summary = result["output"]["summary"]
     assert summary["failed"] == ["app-003"], summary
     assert sorted(summary["succeeded"]) == [f"app-{i:03}" for i in (1, 2, 4, 5, 6)], summary
-    failed = next(r for r in result["output"]["results"] if r["target"] == "app-003")
+    assert "targetsObject" in result["output"], "6 targets > INLINE: the Distributed Map path"
+    failed = next(r for r in results_of(fleet_stack, result["output"]) if r["target"] == "app-003")
     assert failed["status"] == "FAILED" and failed["error"] == "ClusterBusy", failed
 
     # Every child's and the fleet's final status through notify's real code: one trigger, for app-003 alone.
@@ -175,6 +199,7 @@ def test_a_listed_target_that_does_not_exist_fails_alone_and_pages_under_its_own
     assert result["status"] == "SUCCEEDED", result
     summary = result["output"]["summary"]
     assert summary == {"succeeded": ["app-006"], "failed": ["gone"], "skipped": []}, summary
+    assert "targetsObject" not in result["output"], "2 targets: the inline Map"
     gone = next(r for r in result["output"]["results"] if r["target"] == "gone")
     assert gone["error"] == "TargetNotFound" and gone["executionArn"], gone
     pd = [p["body"] for c in result["children"] for p in fleet_stack.notify(c, c["input"])
@@ -195,3 +220,14 @@ def test_targets_whose_child_never_started_fail_the_fleet_and_page_for_it(fleet_
     pd = [p["body"] for p in fleet_stack.notify(result, execution_input) if p["path"].startswith("/v2/enqueue")]
     assert len(pd) == 1 and pd[0]["event_action"] == "trigger", pd
     assert pd[0]["dedup_key"] == DEDUP.format("fleet/orphaned") and pd[0]["payload"]["class"] == "TargetsNotStarted"
+
+
+def test_in_a_distributed_fleet_too_targets_whose_child_never_started_fail_the_fleet(fleet_stack, tmp_path):
+    names = [f"app-{i:03}" for i in range(1, INLINE + 2)]
+    execution_input = {"targets": [{"replicationGroupId": n} for n in names], "name": "orphaned-at-scale"}
+    result = fleet_stack.run_execution(execution_input, machines={"backup": str(tmp_path / "deleted.asl.json")})
+    assert result["status"] == "FAILED" and result["error"] == "TargetsNotStarted", result
+    assert json.dumps(names, separators=(",", ":")) in result["cause"], result["cause"]
+    assert result["mapRuns"][0]["items"] == len(names)
+    pd = [p["body"] for p in fleet_stack.notify(result, execution_input) if p["path"].startswith("/v2/enqueue")]
+    assert [(b["event_action"], b["dedup_key"]) for b in pd] == [("trigger", DEDUP.format("fleet/orphaned-at-scale"))]

@@ -875,7 +875,7 @@ run "retention_shorter_than_the_lifecycle_safety_net_and_a_long_grace" {
   expect_failures = [var.retention]
 }
 
-run "a_fleet_schedule_starts_the_fleet_state_machine_which_may_start_only_backups" {
+run "a_fleet_schedule_starts_the_fleet_state_machine_which_may_start_only_backups_and_its_map_runs" {
   command = plan
 
   override_resource {
@@ -930,12 +930,16 @@ run "a_fleet_schedule_starts_the_fleet_state_machine_which_may_start_only_backup
     error_message = "A list becomes targets with camelCase ids."
   }
   assert {
-    condition     = jsondecode(aws_sfn_state_machine.fleet.definition).States["Backups"].ItemProcessor.States["BackupTarget"].Parameters.StateMachineArn == aws_sfn_state_machine.this.arn && jsondecode(aws_sfn_state_machine.fleet.definition).States["Discover"].Resource == aws_lambda_function.this["fleet"].arn
-    error_message = "The fleet's children are executions of the backup state machine; Discover is the fleet function."
+    condition     = jsondecode(aws_sfn_state_machine.fleet.definition).States["Backups"].ItemProcessor.States["BackupTarget"].Parameters.StateMachineArn == aws_sfn_state_machine.this.arn && jsondecode(aws_sfn_state_machine.fleet.definition).States["BackupsAtScale"].ItemProcessor.States["BackupTargetAtScale"].Parameters.StateMachineArn == aws_sfn_state_machine.this.arn && jsondecode(aws_sfn_state_machine.fleet.definition).States["Discover"].Resource == aws_lambda_function.this["fleet"].arn
+    error_message = "The fleet's children, inline or in the Distributed Map, are executions of the backup state machine; Discover is the fleet function."
   }
   assert {
-    condition     = [for st in data.aws_iam_policy_document.fleet_machine.statement : toset(st.resources) if contains(st.actions, "states:StartExecution")] == [toset([aws_sfn_state_machine.this.arn])]
-    error_message = "The fleet role may start only the backup state machine."
+    condition     = [for st in data.aws_iam_policy_document.fleet_machine.statement : toset(st.resources) if contains(st.actions, "states:StartExecution")] == [toset([aws_sfn_state_machine.this.arn]), toset([aws_sfn_state_machine.fleet.arn])]
+    error_message = "The fleet role may start only the backup state machine, and its own Distributed Map's child workflows."
+  }
+  assert {
+    condition     = alltrue(flatten([for st in concat(data.aws_iam_policy_document.fleet_machine.statement, data.aws_iam_policy_document.function["fleet"].statement) : [for r in st.resources : r == "${local.bucket_arn}/fleet-runs/*"] if anytrue([for a in st.actions : startswith(a, "s3:")])])) && length([for st in data.aws_iam_policy_document.function["fleet"].statement : st if contains(st.actions, "s3:PutObject")]) == 1
+    error_message = "The fleet state machine and function read and write S3 only under fleet-runs/ of the bucket."
   }
   assert {
     condition     = anytrue([for st in data.aws_iam_policy_document.scheduler.statement : st.sid == "StartFleets"])

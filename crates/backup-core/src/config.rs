@@ -119,6 +119,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 /// | `EXPORT_TIMEOUT_SECONDS` | default export deadline, seconds | 3600 |
 /// | `VERIFY_PART_MIB` | bytes per ranged GetObject of VerifyExport, MiB, 1–1024 | 8 |
 /// | `VERIFY_PARALLEL_PARTS` | ranged GetObject requests in flight, 1–64 (memory ≈ part × parallel) | 4 |
+/// | `FLEET_INLINE_MAX_TARGETS` | a fleet of more targets runs as a Distributed Map (its lists in `BACKUP_BUCKET`), 0–150 | 150 |
 /// | `AWS_REGION` | the function's region (set by Lambda); the export bucket must be in it | — |
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -134,6 +135,8 @@ pub struct Config {
     pub verify_parallel_parts: usize,
     /// The function's region (`AWS_REGION`, set by Lambda): the export bucket must be in it.
     pub region: Option<String>,
+    /// Most targets a fleet runs in an inline Map; more run in a Distributed Map (`crate::fleet`).
+    pub fleet_inline_max_targets: usize,
 }
 
 impl Default for Config {
@@ -145,6 +148,7 @@ impl Default for Config {
             verify_part_bytes: DEFAULT_VERIFY_PART_MIB * 1024 * 1024,
             verify_parallel_parts: DEFAULT_VERIFY_PARALLEL_PARTS as usize,
             region: None,
+            fleet_inline_max_targets: crate::fleet::MAX_INLINE_TARGETS,
         }
     }
 }
@@ -179,6 +183,12 @@ impl Config {
             )?)
             .unwrap_or(1),
             region: env.string("AWS_REGION"),
+            fleet_inline_max_targets: usize::try_from(env.number(
+                "FLEET_INLINE_MAX_TARGETS",
+                crate::fleet::MAX_INLINE_TARGETS as u64,
+                0..=crate::fleet::MAX_INLINE_TARGETS as u64,
+            )?)
+            .unwrap_or(crate::fleet::MAX_INLINE_TARGETS),
         })
     }
 }
@@ -210,8 +220,10 @@ mod tests {
             ("EXPORT_TIMEOUT_SECONDS", "90"),
             ("VERIFY_PART_MIB", " 16 "),
             ("VERIFY_PARALLEL_PARTS", "2"),
+            ("FLEET_INLINE_MAX_TARGETS", "0"),
         ]))
         .unwrap();
+        assert_eq!(c.fleet_inline_max_targets, 0);
         assert_eq!(c.default_bucket.as_deref(), Some("b1"));
         assert_eq!(
             (c.snapshot_timeout_seconds, c.export_timeout_seconds),
@@ -228,7 +240,11 @@ mod tests {
         let err = Config::load(&env(&[("EXPORT_TIMEOUT_SECONDS", "soon")])).unwrap_err();
         assert_eq!(err.variable, "EXPORT_TIMEOUT_SECONDS");
         assert!(err.to_string().contains("positive integer"), "{err}");
-        for (name, value) in [("VERIFY_PART_MIB", "0"), ("VERIFY_PARALLEL_PARTS", "65")] {
+        for (name, value) in [
+            ("VERIFY_PART_MIB", "0"),
+            ("VERIFY_PARALLEL_PARTS", "65"),
+            ("FLEET_INLINE_MAX_TARGETS", "151"),
+        ] {
             let pairs = [(name, value)];
             let err = Config::load(&env(&pairs)).unwrap_err();
             assert!(err.to_string().starts_with(name), "{err}");

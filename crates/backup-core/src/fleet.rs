@@ -25,6 +25,17 @@
 //! ```
 //! A failed result carries `error` and `cause` (the child execution's, from the `States.TaskFailed` cause of the
 //! `startExecution.sync:2` Task; AWS Step Functions Developer Guide, "Run a Job (.sync)").
+//!
+//! **Fleets beyond an inline Map.** With more than `Config::fleet_inline_max_targets` targets (at most
+//! [`MAX_INLINE_TARGETS`], what keeps the document within Step Functions' 256 KiB payload), `Discover` writes the
+//! targets to the bucket ([`TargetsObject`]: `fleet-runs/<name>/<execution>/targets.json`, a JSON array of
+//! [`FleetTarget`]) and the document carries `targetsObject` and `targetCount` instead of `targets`. The fleet state
+//! machine then runs the same child per target in a Distributed Map: `ItemReader` reads that array, `ResultWriter`
+//! writes the child workflows' records under the results prefix, and the Map's output, `mapRun`
+//! (`{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}`, the Key that of the Map Run's `manifest.json`), is
+//! what `Summarize` reads ([`map_run_result_files`], [`raw_result_of_map_run_entry`]). `Summarize` writes every
+//! target's [`FleetResult`] to `results.json` beside the targets (`resultsObject`) and returns the summary only.
+//! Up to [`MAX_FLEET_TARGETS`] targets per execution.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -41,10 +52,18 @@ pub const DEFAULT_MAX_CONCURRENCY: u32 = 10;
 /// Most child executions at once: an inline Map runs at most 40 iterations in parallel (AWS Step Functions
 /// Developer Guide, "Map state processing modes").
 pub const MAX_MAX_CONCURRENCY: u32 = 40;
-/// Most targets of one fleet execution. The fleet document (targets, then one result per target) must stay within
-/// Step Functions' 256 KiB payload, at most ~300 bytes per target and up to ~1.5 KiB per failed one; beyond this a
-/// fleet must be split (two selectors), and discovery says so rather than back up part of it silently.
-pub const MAX_FLEET_TARGETS: usize = 150;
+/// Most targets an inline Map carries. The fleet document (targets, then one result per target) must stay within
+/// Step Functions' 256 KiB payload, at most ~300 bytes per target and up to ~1.5 KiB per failed one; a larger
+/// fleet runs as a Distributed Map, its lists in S3 (module documentation).
+pub const MAX_INLINE_TARGETS: usize = 150;
+/// Most targets of one fleet execution. What bounds it: `Summarize` still returns every target's id in the summary
+/// (an id is at most 40 characters: 1,000 ids are ~45 KB of the 256 KiB payload), and `Discover` reads every
+/// candidate's tags within its 300 s. Beyond this a fleet must be split (two selectors), and discovery says so
+/// rather than back up part of it silently.
+pub const MAX_FLEET_TARGETS: usize = 1000;
+/// The key prefix of a Distributed Map fleet's lists in the bucket (`fleet-runs/<name>/<execution>/`); the bucket's
+/// lifecycle rule expires them with everything else.
+pub const FLEET_RUNS_PREFIX: &str = "fleet-runs";
 /// Most tags in a selector.
 pub const MAX_SELECTOR_TAGS: usize = 10;
 /// Longest `cause` kept per failed target in the summary, characters (the child's alert has the whole cause).
@@ -185,8 +204,22 @@ pub struct FleetRun {
     pub selector: Option<Selector>,
     /// Child executions at once (the Map's `MaxConcurrencyPath`).
     pub max_concurrency: u32,
-    /// One child per target.
+    /// One child per target; empty when they are in `targetsObject` (a Distributed Map fleet).
+    #[serde(default)]
     pub targets: Vec<FleetTarget>,
+    /// How many targets the fleet has (`targets`, or the array in `targetsObject`).
+    #[serde(default)]
+    pub target_count: usize,
+    /// Where the targets are when the fleet runs as a Distributed Map; the fleet state machine picks that Map when
+    /// this is present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets_object: Option<TargetsObject>,
+    /// The Distributed Map's output (its `ResultPath`): where the Map Run wrote the children's records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map_run: Option<MapRunOutput>,
+    /// Where `Summarize` wrote every target's [`FleetResult`] (a Distributed Map fleet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results_object: Option<ObjectRef>,
     /// Matched but not backed up.
     #[serde(default)]
     pub skipped: Vec<Skipped>,
@@ -197,6 +230,130 @@ pub struct FleetRun {
     /// Written by `Summarize`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<FleetSummary>,
+}
+
+/// An S3 object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectRef {
+    /// Bucket name.
+    pub bucket: String,
+    /// Key.
+    pub key: String,
+}
+
+/// A Distributed Map fleet's lists: the Map's `ItemReader` reads `key`, its `ResultWriter` writes under
+/// `resultsPrefix`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetsObject {
+    /// The bucket (the module's, `BACKUP_BUCKET`).
+    pub bucket: String,
+    /// `fleet-runs/<name>/<execution>/targets.json`: a JSON array of [`FleetTarget`].
+    pub key: String,
+    /// `fleet-runs/<name>/<execution>`: the Map Run writes `<prefix>/<map run id>/manifest.json` and its result
+    /// files there; `Summarize` writes `<prefix>/results.json`.
+    pub results_prefix: String,
+}
+
+impl TargetsObject {
+    /// The lists of execution `execution` of fleet `name` in `bucket`.
+    pub fn new(bucket: &str, name: &str, execution: &str) -> Self {
+        let prefix = format!("{FLEET_RUNS_PREFIX}/{name}/{execution}");
+        Self {
+            bucket: bucket.to_string(),
+            key: format!("{prefix}/targets.json"),
+            results_prefix: prefix,
+        }
+    }
+
+    /// Where `Summarize` writes every target's result.
+    pub fn results_key(&self) -> String {
+        format!("{}/results.json", self.results_prefix)
+    }
+}
+
+/// A Distributed Map's output when it exports its results (AWS Step Functions Developer Guide, "ResultWriter
+/// (Map)"): `{"MapRunArn": …, "ResultWriterDetails": {"Bucket": …, "Key": "<prefix>/<id>/manifest.json"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MapRunOutput {
+    /// The Map Run.
+    pub map_run_arn: String,
+    /// Its `manifest.json`.
+    pub result_writer_details: MapRunManifest,
+}
+
+/// Where a Map Run's `manifest.json` is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MapRunManifest {
+    /// Bucket name.
+    pub bucket: String,
+    /// Key of `manifest.json`.
+    pub key: String,
+}
+
+/// The result files a Map Run's `manifest.json` lists, every status (`SUCCEEDED`, `FAILED`, `PENDING`), as
+/// (bucket, key): `{"DestinationBucket": …, "ResultFiles": {"SUCCEEDED": [{"Key": …, "Size": …}], …}}` (AWS Step
+/// Functions Developer Guide, "ResultWriter (Map)").
+///
+/// # Errors
+/// [`BackupError::AwsRejected`] when the manifest is not of that shape.
+pub fn map_run_result_files(manifest: &Value) -> Result<Vec<(String, String)>, BackupError> {
+    let bad = |why: &str| BackupError::AwsRejected {
+        message: format!("the Map Run manifest {why}"),
+        source: None,
+    };
+    let bucket = manifest
+        .get("DestinationBucket")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("names no DestinationBucket"))?;
+    let files = manifest
+        .get("ResultFiles")
+        .and_then(Value::as_object)
+        .ok_or_else(|| bad("has no ResultFiles"))?;
+    let mut out = Vec::new();
+    for (status, list) in files {
+        for f in list
+            .as_array()
+            .ok_or_else(|| bad("lists ResultFiles that are not arrays"))?
+        {
+            let key = f
+                .get("Key")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad(&format!("has a {status} result file without a Key")))?;
+            out.push((bucket.to_string(), key.to_string()));
+        }
+    }
+    Ok(out)
+}
+
+/// One child workflow execution's record in a Map Run result file (`{"Status", "Input", "Output", "Error",
+/// "Cause", "ExecutionArn", …}`, `Input` and `Output` as JSON strings) as the raw Map result [`result_of`] reads:
+/// a succeeded child workflow's `Output` is the item's own result (`TargetSucceeded` / `TargetFailed`); any other
+/// (it failed, was aborted, timed out, or is still pending) is a failure of its target (`Input`'s `target`) with no
+/// backup execution known to have alerted, so it counts as not started and the fleet pages for it.
+pub fn raw_result_of_map_run_entry(entry: &Value) -> Value {
+    let text = |k: &str| entry.get(k).and_then(Value::as_str).unwrap_or_default();
+    let parsed = |k: &str| serde_json::from_str::<Value>(text(k)).ok();
+    if text("Status") == "SUCCEEDED"
+        && let Some(out) = parsed("Output").filter(|o| o.get("target").is_some())
+    {
+        return out;
+    }
+    let target = parsed("Input")
+        .and_then(|i| i.get("target").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| "(unknown)".into());
+    let status = if text("Status").is_empty() {
+        "UNKNOWN"
+    } else {
+        text("Status")
+    };
+    json!({"target": target, "failure": {
+        "Error": if text("Error").is_empty() { "States.Unknown" } else { text("Error") },
+        "Cause": format!("the Map Run's child workflow {} ended {status}: {}", text("ExecutionArn"), text("Cause")),
+    }})
 }
 
 /// The rule of a fleet field, for a value of the wrong type.
@@ -673,7 +830,11 @@ mod tests {
                 "selector.tags.a",
                 "must be a string",
             ),
-            (json!({"targets": []}), "targets", "must list 1-150 targets"),
+            (
+                json!({"targets": []}),
+                "targets",
+                "must list 1-1000 targets",
+            ),
             (
                 json!({"targets": [{"replicationGroupId": "a"}, {"replicationGroupId": "A"}]}),
                 "targets[1]",
@@ -857,6 +1018,58 @@ mod tests {
                 Some("late")
             )
         );
+    }
+
+    #[test]
+    fn a_map_runs_manifest_lists_every_result_file_and_a_malformed_one_is_refused() {
+        let manifest = json!({"DestinationBucket": "b", "MapRunArn": "arn:m",
+            "ResultFiles": {"FAILED": [{"Key": "p/m/FAILED_0.json", "Size": 9}], "PENDING": [],
+                            "SUCCEEDED": [{"Key": "p/m/SUCCEEDED_0.json", "Size": 9},
+                                          {"Key": "p/m/SUCCEEDED_1.json", "Size": 9}]}});
+        let mut keys: Vec<_> = map_run_result_files(&manifest)
+            .unwrap()
+            .into_iter()
+            .map(|(b, k)| format!("{b}/{k}"))
+            .collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "b/p/m/FAILED_0.json",
+                "b/p/m/SUCCEEDED_0.json",
+                "b/p/m/SUCCEEDED_1.json"
+            ]
+        );
+        for bad in [
+            json!({"ResultFiles": {}}),
+            json!({"DestinationBucket": "b"}),
+            json!({"DestinationBucket": "b", "ResultFiles": {"SUCCEEDED": [{"Size": 1}]}}),
+        ] {
+            assert_eq!(
+                map_run_result_files(&bad).unwrap_err().error_type(),
+                "AwsRejected",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_child_workflow_that_did_not_succeed_counts_as_not_started() {
+        let item = json!({"target": "orders", "input": {"replicationGroupId": "orders"}});
+        let ok = json!({"Status": "SUCCEEDED", "Input": item.to_string(),
+                        "Output": json!({"target": "orders", "status": "SUCCEEDED", "executionArn": "arn:o"}).to_string()});
+        assert_eq!(
+            result_of(&raw_result_of_map_run_entry(&ok)).status,
+            "SUCCEEDED"
+        );
+        let aborted =
+            json!({"Status": "ABORTED", "Input": item.to_string(), "ExecutionArn": "arn:w"});
+        let r = result_of(&raw_result_of_map_run_entry(&aborted));
+        assert_eq!(
+            (r.target.as_str(), r.status.as_str(), r.error.as_deref()),
+            ("orders", "NOT_STARTED", Some("States.Unknown"))
+        );
+        assert!(r.cause.unwrap().contains("arn:w ended ABORTED"));
     }
 
     #[test]

@@ -1,43 +1,64 @@
 //! The fleet state machine's two steps, one function:
 //!
-//! - `{"discover": <fleet execution input>}` → the fleet document ([`FleetRun`]): the input validated
-//!   ([`backup_core::fleet::validate`], before any AWS call), then for a selector every replication group
-//!   (`DescribeReplicationGroups`) and every standalone cluster (`DescribeCacheClusters` with
-//!   `ShowCacheClustersNotInReplicationGroups`), all pages, whose tags (`ListTagsForResource`) carry every selector
-//!   tag: each becomes one child input, or a [`backup_core::fleet::Skipped`] record (Memcached, data tiering, being
-//!   deleted). Errors: `InvalidInput`; `TargetNotFound` when a selector matches nothing that can be backed up (a
-//!   schedule that backs up nothing must page, not pass); `NotSupported` beyond
-//!   [`backup_core::fleet::MAX_FLEET_TARGETS`] targets; `Throttled`, `AwsError`.
+//! - `{"discover": <fleet execution input>, "execution": <execution name>}` → the fleet document ([`FleetRun`]): the
+//!   input validated ([`backup_core::fleet::validate`], before any AWS call), then for a selector every replication
+//!   group (`DescribeReplicationGroups`) and every standalone cluster (`DescribeCacheClusters` with
+//!   `ShowCacheClustersNotInReplicationGroups`), all pages, whose tags (`ListTagsForResource`, a few at once) carry
+//!   every selector tag: each becomes one child input, or a [`backup_core::fleet::Skipped`] record (Memcached, data
+//!   tiering, being deleted). More targets than `FLEET_INLINE_MAX_TARGETS` are written to the bucket (`PutObject`
+//!   `fleet-runs/<name>/<execution>/targets.json`) for the Distributed Map, and the document carries
+//!   `targetsObject` instead. Errors: `InvalidInput`; `TargetNotFound` when a selector matches nothing that can be
+//!   backed up (a schedule that backs up nothing must page, not pass); `NotSupported` beyond
+//!   [`backup_core::fleet::MAX_FLEET_TARGETS`] targets, or a Distributed Map fleet without `BACKUP_BUCKET`;
+//!   `Throttled`, `AwsError`.
 //! - `{"summarize": <fleet document with results>}` → the same document with `results` normalised and `summary`
-//!   ([`backup_core::fleet::summarize`]). Errors: `InvalidInput` for a document that is not a fleet document.
+//!   ([`backup_core::fleet::summarize`]). For a Distributed Map fleet (`mapRun`) it reads the targets, the Map Run's
+//!   `manifest.json` and every result file it lists (`GetObject`), and writes every result to
+//!   `fleet-runs/<name>/<execution>/results.json` (`resultsObject`), returning the summary without the lists.
+//!   Errors: `InvalidInput` for a document that is not a fleet document; `AwsRejected` for lists that are missing
+//!   or malformed; `Throttled`, `AwsError`.
 
-use backup_core::fleet::{self, FleetRun, FleetTarget, Skipped, Which};
-use backup_core::ports::{Groups, Inventory};
+use backup_core::fleet::{self, FleetRun, FleetTarget, ObjectRef, Skipped, TargetsObject, Which};
+use backup_core::ports::{ExportStore, Groups, Inventory, ObjectReader};
 use backup_core::{BackupError, Clock, Deps};
+use futures_util::{StreamExt, TryStreamExt, stream};
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
+
+/// `ListTagsForResource` calls in flight while a selector is matched.
+const TAG_READS_IN_FLIGHT: usize = 8;
 
 /// Handles one invocation (see the module documentation).
 ///
 /// # Errors
 /// See the module documentation.
 #[tracing::instrument(skip_all)]
-pub async fn function_handler<S: Inventory + Groups, C: Clock>(
+pub async fn function_handler<S, E, C>(
     event: LambdaEvent<Value>,
-    deps: &Deps<S, (), (), C>,
-) -> Result<FleetRun, BackupError> {
+    deps: &Deps<S, E, (), C>,
+) -> Result<FleetRun, BackupError>
+where
+    S: Inventory + Groups,
+    E: ExportStore + ObjectReader,
+    C: Clock,
+{
     let payload = event.payload;
     if let Some(input) = payload.get("discover") {
-        return discover(input, deps).await;
+        let execution = payload
+            .get("execution")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("direct-{}", deps.clock.now().unix_timestamp()));
+        return discover(input, &execution, deps).await;
     }
     if let Some(doc) = payload.get("summarize") {
         let run: FleetRun = serde_json::from_value(doc.clone()).map_err(|e| {
             BackupError::invalid_input("summarize", format!("is not a fleet document: {e}"))
         })?;
-        let run = fleet::summarize(run);
+        let run = summarize(run, &deps.exports).await?;
         if let Some(s) = &run.summary {
             tracing::info!(fleet = %run.name, succeeded = ?s.succeeded, failed = ?s.failed, skipped = ?s.skipped,
-                "fleet summary");
+                not_started = ?s.not_started, "fleet summary");
         }
         return Ok(run);
     }
@@ -47,10 +68,16 @@ pub async fn function_handler<S: Inventory + Groups, C: Clock>(
     ))
 }
 
-async fn discover<S: Inventory + Groups, C: Clock>(
+async fn discover<S, E, C>(
     input: &Value,
-    deps: &Deps<S, (), (), C>,
-) -> Result<FleetRun, BackupError> {
+    execution: &str,
+    deps: &Deps<S, E, (), C>,
+) -> Result<FleetRun, BackupError>
+where
+    S: Inventory + Groups,
+    E: ExportStore + ObjectReader,
+    C: Clock,
+{
     let request = fleet::validate(input, &deps.config)?;
     let (selector, targets, skipped) = match request.which {
         Which::Targets(targets) => (None, targets, Vec::new()),
@@ -85,8 +112,8 @@ async fn discover<S: Inventory + Groups, C: Clock>(
     if targets.len() > fleet::MAX_FLEET_TARGETS {
         return Err(BackupError::NotSupported {
             message: format!(
-                "fleet {}: {} targets matched; one fleet execution backs up at most {} (the Step Functions payload \
-                 limit): split the selector into several schedules",
+                "fleet {}: {} targets matched; one fleet execution backs up at most {}: split the selector into \
+                 several schedules",
                 request.name,
                 targets.len(),
                 fleet::MAX_FLEET_TARGETS
@@ -100,14 +127,96 @@ async fn discover<S: Inventory + Groups, C: Clock>(
     for s in &skipped {
         tracing::warn!(fleet = %request.name, target = %s.target, reason = %s.reason, "matched, skipped");
     }
-    Ok(FleetRun {
+    let mut run = FleetRun {
         name: request.name,
         selector,
         max_concurrency: request.max_concurrency,
+        target_count: targets.len(),
         targets,
         skipped,
-        results: None,
-        summary: None,
+        ..FleetRun::default()
+    };
+    if run.targets.len() > deps.config.fleet_inline_max_targets {
+        let Some(bucket) = deps.config.default_bucket.as_deref() else {
+            return Err(BackupError::NotSupported {
+                message: format!(
+                    "fleet {}: {} targets need a Distributed Map, whose lists are kept in the module's bucket, and \
+                     BACKUP_BUCKET is not set",
+                    run.name, run.target_count
+                ),
+                source: None,
+            });
+        };
+        let object = TargetsObject::new(bucket, &run.name, execution);
+        let body = serde_json::to_string(&run.targets).unwrap_or_else(|_| "[]".into());
+        deps.exports.put_json(bucket, &object.key, body).await?;
+        tracing::info!(fleet = %run.name, targets = run.target_count, bucket, key = %object.key,
+            "targets written for a Distributed Map");
+        run.targets.clear();
+        run.targets_object = Some(object);
+    }
+    Ok(run)
+}
+
+/// The summary; for a Distributed Map fleet, read from the Map Run's result files, every result written back to S3.
+async fn summarize<E: ExportStore + ObjectReader>(
+    mut run: FleetRun,
+    s3: &E,
+) -> Result<FleetRun, BackupError> {
+    let Some(object) = run.targets_object.clone() else {
+        return Ok(fleet::summarize(run));
+    };
+    run.targets = read_json(s3, &object.bucket, &object.key).await?;
+    let raw = match run.map_run.take() {
+        Some(map_run) => {
+            let manifest: Value = read_json(
+                s3,
+                &map_run.result_writer_details.bucket,
+                &map_run.result_writer_details.key,
+            )
+            .await?;
+            let mut raw = Vec::with_capacity(run.targets.len());
+            for (bucket, key) in fleet::map_run_result_files(&manifest)? {
+                let entries: Vec<Value> = read_json(s3, &bucket, &key).await?;
+                raw.extend(entries.iter().map(fleet::raw_result_of_map_run_entry));
+            }
+            raw
+        }
+        // The Map produced no output: every target counts as not started (the fleet pages).
+        None => Vec::new(),
+    };
+    run.results = Some(raw);
+    let mut run = fleet::summarize(run);
+    let key = object.results_key();
+    let body = serde_json::to_string(&run.results).unwrap_or_else(|_| "[]".into());
+    s3.put_json(&object.bucket, &key, body).await?;
+    run.results_object = Some(ObjectRef {
+        bucket: object.bucket,
+        key,
+    });
+    run.targets.clear();
+    run.results = None;
+    Ok(run)
+}
+
+/// A JSON object of the bucket.
+async fn read_json<E: ObjectReader, T: serde::de::DeserializeOwned>(
+    s3: &E,
+    bucket: &str,
+    key: &str,
+) -> Result<T, BackupError> {
+    let bytes = s3
+        .get_object(bucket, key)
+        .await?
+        .ok_or_else(|| BackupError::AwsRejected {
+            message: format!(
+                "s3://{bucket}/{key} does not exist (a fleet list, expired or deleted?)"
+            ),
+            source: None,
+        })?;
+    serde_json::from_slice(&bytes).map_err(|e| BackupError::AwsRejected {
+        message: format!("s3://{bucket}/{key} is not the JSON expected: {e}"),
+        source: None,
     })
 }
 
@@ -117,31 +226,40 @@ async fn select<S: Inventory + Groups>(
     options: &serde_json::Map<String, Value>,
     elasticache: &S,
 ) -> Result<(Vec<FleetTarget>, Vec<Skipped>), BackupError> {
+    let groups = elasticache.replication_groups().await?;
+    let clusters = elasticache.standalone_cache_clusters().await?;
+    let group_tags = tags_of_all(elasticache, groups.iter().map(|g| g.arn.as_deref())).await?;
+    let cluster_tags = tags_of_all(elasticache, clusters.iter().map(|c| c.arn.as_deref())).await?;
     let mut targets = Vec::new();
     let mut skipped = Vec::new();
-    for g in elasticache.replication_groups().await? {
-        let Some(tags) = tags_of(elasticache, g.arn.as_deref()).await? else {
-            continue;
-        };
-        if selector.matches(&tags) {
-            match fleet::judge_group(&g, options) {
+    for (g, tags) in groups.iter().zip(group_tags) {
+        if tags.is_some_and(|t| selector.matches(&t)) {
+            match fleet::judge_group(g, options) {
                 Ok(t) => targets.push(t),
                 Err(s) => skipped.push(s),
             }
         }
     }
-    for c in elasticache.standalone_cache_clusters().await? {
-        let Some(tags) = tags_of(elasticache, c.arn.as_deref()).await? else {
-            continue;
-        };
-        if selector.matches(&tags) {
-            match fleet::judge_cluster(&c, options) {
+    for (c, tags) in clusters.iter().zip(cluster_tags) {
+        if tags.is_some_and(|t| selector.matches(&t)) {
+            match fleet::judge_cluster(c, options) {
                 Ok(t) => targets.push(t),
                 Err(s) => skipped.push(s),
             }
         }
     }
     Ok((targets, skipped))
+}
+
+/// Each resource's tags, in order, [`TAG_READS_IN_FLIGHT`] calls at once.
+async fn tags_of_all<'a, S: Groups>(
+    elasticache: &S,
+    arns: impl Iterator<Item = Option<&'a str>>,
+) -> Result<Vec<Option<Vec<(String, String)>>>, BackupError> {
+    stream::iter(arns.map(|arn| tags_of(elasticache, arn)))
+        .buffered(TAG_READS_IN_FLIGHT)
+        .try_collect()
+        .await
 }
 
 /// The resource's tags; `None` for a resource gone since it was listed (or listed without an ARN).
@@ -163,14 +281,16 @@ async fn tags_of<S: Groups>(
 mod tests {
     use super::*;
     use backup_core::Config;
-    use backup_core::testing::{FakeSnapshots, FixedClock};
+    use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
     use serde_json::json;
 
-    fn deps(fake: FakeSnapshots) -> Deps<FakeSnapshots, (), (), FixedClock> {
+    type TestDeps = Deps<FakeSnapshots, FakeExportStore, (), FixedClock>;
+
+    fn deps(fake: FakeSnapshots) -> TestDeps {
         Deps {
             snapshots: fake,
-            exports: (),
+            exports: FakeExportStore::with_bucket("acme-backups"),
             verifier: (),
             clock: FixedClock::at(time::OffsetDateTime::UNIX_EPOCH),
             probe: (),
@@ -182,10 +302,7 @@ mod tests {
         }
     }
 
-    async fn call(
-        d: &Deps<FakeSnapshots, (), (), FixedClock>,
-        payload: Value,
-    ) -> Result<FleetRun, BackupError> {
+    async fn call(d: &TestDeps, payload: Value) -> Result<FleetRun, BackupError> {
         function_handler(LambdaEvent::new(payload, Context::default()), d).await
     }
 
@@ -350,22 +467,210 @@ mod tests {
         assert_eq!(err.error_type(), "Throttled");
     }
 
-    #[tokio::test]
-    async fn more_targets_than_one_execution_carries_is_refused() {
-        let mut fake = FakeSnapshots::default();
-        for i in 0..=fleet::MAX_FLEET_TARGETS {
-            let id = format!("g-{i:03}");
-            fake = fake.merge(FakeSnapshots::cluster_mode_disabled(&id, &[]));
+    /// `n` single-node groups tagged backup=daily.
+    fn many(n: usize) -> FakeSnapshots {
+        let fake = FakeSnapshots::default();
+        for i in 0..n {
+            let id = format!("g-{i:04}");
+            let one = FakeSnapshots::cluster_mode_disabled(&id, &[]);
+            let group = one.0.lock().unwrap().replication_groups[&id].clone();
+            fake.0
+                .lock()
+                .unwrap()
+                .replication_groups
+                .insert(id.clone(), group);
             fake.tag(&id, &[("backup", "daily")]);
         }
+        fake
+    }
+
+    #[tokio::test]
+    async fn more_targets_than_one_execution_carries_is_refused() {
         let err = call(
-            &deps(fake),
+            &deps(many(fleet::MAX_FLEET_TARGETS + 1)),
             json!({"discover": {"selector": {"tags": {"backup": "daily"}}}}),
         )
         .await
         .unwrap_err();
         assert_eq!(err.error_type(), "NotSupported");
-        assert!(err.to_string().contains("151 targets matched"), "{err}");
+        assert!(err.to_string().contains("1001 targets matched"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn beyond_an_inline_map_the_targets_go_to_the_bucket() {
+        let n = fleet::MAX_INLINE_TARGETS + 1;
+        let d = deps(many(n));
+        let run = call(
+            &d,
+            json!({"discover": {"selector": {"tags": {"backup": "daily"}}, "name": "big"},
+                   "execution": "exec-1"}),
+        )
+        .await
+        .unwrap();
+        assert!(run.targets.is_empty());
+        assert_eq!(run.target_count, n);
+        let object = run.targets_object.clone().unwrap();
+        assert_eq!(
+            (
+                object.bucket.as_str(),
+                object.key.as_str(),
+                object.results_prefix.as_str()
+            ),
+            (
+                "acme-backups",
+                "fleet-runs/big/exec-1/targets.json",
+                "fleet-runs/big/exec-1"
+            )
+        );
+        let written: Vec<FleetTarget> =
+            serde_json::from_slice(&d.exports.get("acme-backups", &object.key).unwrap()).unwrap();
+        assert_eq!(written.len(), n);
+        assert_eq!(written[0].input, json!({"replicationGroupId": "g-0000"}));
+        // The document the state machine carries stays small: no target list.
+        assert!(serde_json::to_string(&run).unwrap().len() < 1024);
+
+        // At the limit, the fleet stays inline and writes nothing.
+        let d = deps(many(fleet::MAX_INLINE_TARGETS));
+        let run = call(
+            &d,
+            json!({"discover": {"selector": {"tags": {"backup": "daily"}}}}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(run.targets.len(), fleet::MAX_INLINE_TARGETS);
+        assert!(run.targets_object.is_none());
+        assert!(d.exports.contents.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_distributed_fleet_needs_the_modules_bucket() {
+        let mut d = deps(fleet());
+        d.config.fleet_inline_max_targets = 1;
+        d.config.default_bucket = None;
+        let err = call(
+            &d,
+            json!({"discover": {"selector": {"tags": {"backup": "daily"}},
+                                                "bucket": "acme-backups"}}),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.error_type(), "NotSupported");
+        assert!(err.to_string().contains("BACKUP_BUCKET"), "{err}");
+    }
+
+    /// A Map Run's records as ResultWriter writes them: Input and Output are JSON strings.
+    fn record(status: &str, item: &Value, output: Option<Value>) -> Value {
+        let mut r = json!({"ExecutionArn": format!("arn:aws:states:us-east-1:1:execution:f/Backups:{}", item["target"].as_str().unwrap()),
+                           "Input": item.to_string(), "Status": status});
+        if let Some(o) = output {
+            r["Output"] = json!(o.to_string());
+        } else {
+            r["Error"] = json!("States.Runtime");
+            r["Cause"] = json!("the child workflow failed");
+        }
+        r
+    }
+
+    #[tokio::test]
+    async fn a_distributed_fleet_is_summarized_from_the_map_runs_result_files() {
+        let mut d = deps(fleet());
+        d.config.fleet_inline_max_targets = 2;
+        let run = call(
+            &d,
+            json!({"discover": {"selector": {"tags": {"backup": "daily"}}, "name": "big"}, "execution": "e"}),
+        )
+        .await
+        .unwrap();
+        let object = run.targets_object.clone().unwrap();
+        let items: Vec<Value> =
+            serde_json::from_slice(&d.exports.get("acme-backups", &object.key).unwrap()).unwrap();
+        assert_eq!(items.len(), 3);
+        let child = json!({"ExecutionArn": "arn:aws:states:us-east-1:1:execution:elasticache-backup:s-1",
+                           "Status": "FAILED", "Error": "ClusterBusy", "Cause": "busy"});
+        let succeeded = json!([
+            record(
+                "SUCCEEDED",
+                &items[0],
+                Some(json!({"target": "orders", "status": "SUCCEEDED",
+                                                       "executionArn": "arn:o"}))
+            ),
+            record(
+                "SUCCEEDED",
+                &items[1],
+                Some(json!({"target": "sessions", "failure": {
+                "Error": "States.TaskFailed", "Cause": child.to_string()}}))
+            ),
+        ]);
+        // cache-1's child workflow itself failed: no backup execution is known to have alerted for it.
+        let failed = json!([record("FAILED", &items[2], None)]);
+        let at = time::OffsetDateTime::UNIX_EPOCH;
+        let prefix = format!("{}/0f1e", object.results_prefix);
+        d.exports.put_bytes(
+            "acme-backups",
+            &format!("{prefix}/SUCCEEDED_0.json"),
+            succeeded.to_string().into_bytes(),
+            at,
+        );
+        d.exports.put_bytes(
+            "acme-backups",
+            &format!("{prefix}/FAILED_0.json"),
+            failed.to_string().into_bytes(),
+            at,
+        );
+        let manifest = json!({"DestinationBucket": "acme-backups", "MapRunArn": "arn:aws:states:us-east-1:1:mapRun:f/Backups:0f1e",
+            "ResultFiles": {"FAILED": [{"Key": format!("{prefix}/FAILED_0.json"), "Size": 1}], "PENDING": [],
+                            "SUCCEEDED": [{"Key": format!("{prefix}/SUCCEEDED_0.json"), "Size": 1}]}});
+        d.exports.put_bytes(
+            "acme-backups",
+            &format!("{prefix}/manifest.json"),
+            manifest.to_string().into_bytes(),
+            at,
+        );
+
+        let mut doc = serde_json::to_value(&run).unwrap();
+        doc["mapRun"] = json!({"MapRunArn": "arn:aws:states:us-east-1:1:mapRun:f/Backups:0f1e",
+                               "ResultWriterDetails": {"Bucket": "acme-backups", "Key": format!("{prefix}/manifest.json")}});
+        let out = serde_json::to_value(call(&d, json!({"summarize": doc.clone()})).await.unwrap())
+            .unwrap();
+        assert_eq!(
+            out["summary"],
+            json!({"succeeded": ["orders"], "failed": ["sessions", "cache-1"], "skipped": ["tiered", "memo"],
+                   "notStarted": ["cache-1"]})
+        );
+        assert_eq!(
+            out["resultsObject"],
+            json!({"bucket": "acme-backups", "key": "fleet-runs/big/e/results.json"})
+        );
+        assert_eq!(out["targets"], json!([]));
+        assert!(out.get("results").is_none() && out.get("mapRun").is_none());
+        let results: Vec<Value> = serde_json::from_slice(
+            &d.exports
+                .get("acme-backups", "fleet-runs/big/e/results.json")
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(results[1]["error"], "ClusterBusy");
+        assert_eq!(results[2]["status"], "NOT_STARTED");
+        assert!(
+            results[2]["cause"]
+                .as_str()
+                .unwrap()
+                .contains("ended FAILED"),
+            "{}",
+            results[2]
+        );
+
+        // A manifest that is gone is an error, not an empty fleet.
+        d.exports.contents.lock().unwrap().remove(&(
+            "acme-backups".to_string(),
+            format!("{prefix}/manifest.json"),
+        ));
+        let err = call(&d, json!({"summarize": doc})).await.unwrap_err();
+        assert_eq!(err.error_type(), "AwsRejected");
+        assert!(
+            err.to_string().contains("manifest.json does not exist"),
+            "{err}"
+        );
     }
 
     #[tokio::test]

@@ -1,9 +1,9 @@
 //! `fleet`: the two Lambda steps of the fleet state machine (`terraform/fleet.asl.json`): `Discover` (which targets a
 //! selector or list names, each as a backup execution input) and `Summarize` (succeeded / failed / skipped).
-//! Configuration: see [`backup_core::Config`] (`BACKUP_BUCKET` and the deadlines, which the children's inputs are
-//! validated against).
+//! Configuration: see [`backup_core::Config`] (`BACKUP_BUCKET`, where a Distributed Map fleet keeps its lists,
+//! `FLEET_INLINE_MAX_TARGETS`, and the deadlines, which the children's inputs are validated against).
 
-use backup_core::aws::ElastiCacheSnapshots;
+use backup_core::aws::{ElastiCacheSnapshots, S3ExportStore};
 use backup_core::{Config, Deps, SystemClock};
 use lambda_runtime::{Error, run, service_fn, tracing};
 
@@ -17,7 +17,7 @@ async fn main() -> Result<(), Error> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let deps = Deps {
         snapshots: ElastiCacheSnapshots::new(aws_sdk_elasticache::Client::new(&sdk)),
-        exports: (),
+        exports: S3ExportStore::new(aws_sdk_s3::Client::new(&sdk)),
         verifier: (),
         clock: SystemClock,
         probe: (),
