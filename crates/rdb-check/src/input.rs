@@ -180,6 +180,20 @@ impl<R: Read> Input<R> {
         self.stream(n, context, |_| {})
     }
 
+    /// Skips a string of fewer than 64 bytes held whole in the buffer (a length byte `0b00xxxxxx`, then the bytes:
+    /// most keys) and returns its length; `None`, consuming nothing, for any other string.
+    #[inline]
+    pub fn skip_short_string(&mut self) -> Option<u64> {
+        let avail = self.available();
+        let &b = avail.first()?;
+        if b < 0x40 && avail.len() > usize::from(b) {
+            self.pos += 1 + usize::from(b);
+            Some(u64::from(b))
+        } else {
+            None
+        }
+    }
+
     #[inline]
     pub fn u8(&mut self, context: &'static str) -> Result<u8, RdbError> {
         if self.pos < self.end {

@@ -124,13 +124,14 @@ pub fn check<R: Read>(reader: R) -> Result<Report, RdbError> {
 /// make sure nothing follows the checksum). Returns the report and the SHA-256 as 64 lower-case hex digits.
 ///
 /// Where the machine has a second CPU (`available_parallelism` ≥ 2, e.g. a Lambda function with more than
-/// 1,769 MB), the SHA-256 runs on its own thread, fed with copies of what the check reads (at most
-/// [`HASH_CHUNKS_IN_FLIGHT`] chunks of the read size, so memory stays flat): the check then costs about the slower
-/// of parsing and hashing instead of their sum. With one CPU it is computed inline.
+/// 1,769 MB), reading and hashing run on their own thread, which hands the check what it read (and hashed) in
+/// chunks of [`READ_CHUNK`] bytes, at most [`HASH_CHUNKS_IN_FLIGHT`] ahead, the buffers reused, so memory stays
+/// flat: the check then costs about the slower of the two halves — reading and the SHA-256 on one side, parsing and
+/// the CRC-64 on the other — instead of their sum. With one CPU it is all done inline.
 ///
 /// # Errors
 /// [`RdbError`] naming what is wrong and where.
-pub fn check_and_hash<R: Read>(reader: R) -> Result<(Report, String), RdbError> {
+pub fn check_and_hash<R: Read + Send>(reader: R) -> Result<(Report, String), RdbError> {
     if std::thread::available_parallelism().map_or(1, std::num::NonZero::get) >= 2 {
         check_and_hash_on_a_thread(reader)
     } else {
@@ -138,8 +139,11 @@ pub fn check_and_hash<R: Read>(reader: R) -> Result<(Report, String), RdbError> 
     }
 }
 
-/// Chunks read but not yet hashed, at most: bounds the memory of [`check_and_hash`]'s hashing thread.
+/// Chunks read and hashed but not yet checked, at most: bounds the memory of [`check_and_hash`]'s reading thread.
 pub const HASH_CHUNKS_IN_FLIGHT: usize = 8;
+
+/// Bytes per read of [`check_and_hash`]'s reading thread.
+pub const READ_CHUNK: usize = 256 * 1024;
 
 fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -166,64 +170,101 @@ fn check_and_hash_inline<R: Read>(reader: R) -> Result<(Report, String), RdbErro
     Ok((report, hex(&h.sha.finalize())))
 }
 
-fn check_and_hash_on_a_thread<R: Read>(reader: R) -> Result<(Report, String), RdbError> {
+fn check_and_hash_on_a_thread<R: Read + Send>(reader: R) -> Result<(Report, String), RdbError> {
     use sha2::{Digest, Sha256};
-    use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+    use std::io::ErrorKind;
+    use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
 
-    /// Hands a copy of every read to the hashing thread, reusing the buffers it gives back.
-    struct Feeding<R> {
-        inner: R,
-        to_hash: Option<SyncSender<Vec<u8>>>,
-        free: Receiver<Vec<u8>>,
-        allocated: usize,
+    /// A chunk the reading thread read and hashed (the buffer, the bytes of it read), or the read's error.
+    type Chunk = std::io::Result<(Vec<u8>, usize)>;
+
+    /// The check's byte source: the chunks the reading thread read, in order; each one emptied goes back to it.
+    struct Chunks {
+        read: Receiver<Chunk>,
+        give_back: Sender<Vec<u8>>,
+        current: Vec<u8>,
+        pos: usize,
+        len: usize,
     }
-    impl<R: Read> Read for Feeding<R> {
+    impl Read for Chunks {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.inner.read(buf)?;
-            if n == 0 {
-                return Ok(0);
-            }
-            let gone = || std::io::Error::other("the SHA-256 thread stopped");
-            let mut chunk = match self.free.try_recv() {
-                Ok(chunk) => chunk,
-                Err(_) if self.allocated < HASH_CHUNKS_IN_FLIGHT => {
-                    self.allocated += 1;
-                    Vec::with_capacity(buf.len())
+            while self.pos == self.len {
+                match self.read.recv() {
+                    Ok(Ok((chunk, len))) => {
+                        let done = std::mem::replace(&mut self.current, chunk);
+                        (self.pos, self.len) = (0, len);
+                        // Not the empty first one; the reading thread may have finished: the buffer is then freed.
+                        if !done.is_empty() {
+                            let _ = self.give_back.send(done);
+                        }
+                    }
+                    Ok(Err(e)) => return Err(e),
+                    // The reading thread is done: the end of the input (or it panicked, which the join reports).
+                    Err(_) => return Ok(0),
                 }
-                Err(_) => self.free.recv().map_err(|_| gone())?,
-            };
-            chunk.clear();
-            chunk.extend_from_slice(&buf[..n]);
-            let to_hash = self.to_hash.as_ref().ok_or_else(gone)?;
-            to_hash.send(chunk).map_err(|_| gone())?;
+            }
+            let n = buf.len().min(self.len - self.pos);
+            buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+            self.pos += n;
             Ok(n)
         }
     }
 
-    let (to_hash, chunks) = sync_channel::<Vec<u8>>(HASH_CHUNKS_IN_FLIGHT);
-    let (give_back, free): (Sender<Vec<u8>>, _) = channel();
+    let (to_check, read) = sync_channel::<Chunk>(HASH_CHUNKS_IN_FLIGHT);
+    let (give_back, free) = channel::<Vec<u8>>();
     std::thread::scope(|scope| {
-        let hasher = scope.spawn(move || {
+        let reading = scope.spawn(move || {
+            let mut reader = reader;
             let mut sha = Sha256::new();
-            for chunk in chunks {
-                sha.update(&chunk);
-                // The reader may have finished and dropped its end: the buffer is then simply freed.
-                let _ = give_back.send(chunk);
+            // In the channel, held by the check, being filled here: never more buffers than that.
+            let mut allocated = 0;
+            loop {
+                let mut chunk = match free.try_recv() {
+                    Ok(chunk) => chunk,
+                    Err(_) if allocated < HASH_CHUNKS_IN_FLIGHT + 2 => {
+                        allocated += 1;
+                        vec![0; READ_CHUNK]
+                    }
+                    Err(_) => match free.recv() {
+                        Ok(chunk) => chunk,
+                        Err(_) => break, // the check stopped
+                    },
+                };
+                let n = loop {
+                    match reader.read(&mut chunk) {
+                        Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                        other => break other,
+                    }
+                };
+                match n {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        sha.update(&chunk[..n]);
+                        if to_check.send(Ok((chunk, n))).is_err() {
+                            break; // the check stopped (an error, or the end of what it reads)
+                        }
+                    }
+                    Err(e) => {
+                        let _ = to_check.send(Err(e));
+                        break;
+                    }
+                }
             }
             sha.finalize()
         });
-        let mut feeding = Feeding {
-            inner: reader,
-            to_hash: Some(to_hash),
-            free,
-            allocated: 0,
+        let mut chunks = Chunks {
+            read,
+            give_back,
+            current: Vec::new(),
+            pos: 0,
+            len: 0,
         };
-        let report = check(&mut feeding);
-        // Closing the channel ends the hashing loop once every chunk sent is hashed.
-        drop(feeding.to_hash.take());
-        let digest = hasher.join().map_err(|_| RdbError::Io {
+        let report = check(&mut chunks);
+        // The reading thread ends at the end of the input, or when it finds the check gone.
+        drop(chunks);
+        let digest = reading.join().map_err(|_| RdbError::Io {
             offset: 0,
-            source: std::io::Error::other("the SHA-256 thread panicked"),
+            source: std::io::Error::other("the reading and SHA-256 thread panicked"),
         })?;
         Ok((report?, hex(&digest)))
     })
@@ -534,7 +575,17 @@ impl<R: Read> Parser<R> {
     }
 
     /// Skips one string, validating its encoding (LZF decompressed through a window); returns its length.
+    #[inline]
     fn skip_string(&mut self, context: &'static str) -> Result<u64, RdbError> {
+        match self.input.skip_short_string() {
+            Some(n) => Ok(n),
+            None => self.skip_any_string(context),
+        }
+    }
+
+    /// [`Self::skip_string`] for every string but a short one whole in the buffer.
+    #[inline(never)]
+    fn skip_any_string(&mut self, context: &'static str) -> Result<u64, RdbError> {
         let at = self.input.offset();
         match self.input.len(context)? {
             Len::Plain(n) => {
@@ -986,6 +1037,30 @@ mod tests {
         assert!(
             outcome(check_and_hash_inline(FIXTURES[5].1)).is_err(),
             "the corrupt fixture must fail, so the error path is compared too"
+        );
+    }
+
+    #[test]
+    fn a_check_that_fails_early_stops_the_reading_thread_without_reading_on() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        /// A valid header, then an unknown type byte forever.
+        struct Endless<'a>(&'a AtomicUsize);
+        impl Read for Endless<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let at = self.0.fetch_add(buf.len(), Ordering::Relaxed);
+                for (i, b) in buf.iter_mut().enumerate() {
+                    *b = *b"REDIS0011".get(at + i).unwrap_or(&0x7f);
+                }
+                Ok(buf.len())
+            }
+        }
+        let read = AtomicUsize::new(0);
+        let err = check_and_hash_on_a_thread(Endless(&read)).unwrap_err();
+        assert!(err.to_string().contains("offset 9"), "{err}");
+        assert!(
+            read.load(Ordering::Relaxed) <= (HASH_CHUNKS_IN_FLIGHT + 3) * READ_CHUNK,
+            "read {} bytes",
+            read.load(Ordering::Relaxed)
         );
     }
 

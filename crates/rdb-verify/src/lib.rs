@@ -73,7 +73,10 @@ impl Verifier for S3RdbVerifier {
 /// # Errors
 /// `ExportCorrupt` naming `key` and what the checker found; `AwsError` when reading failed (a network or S3 error is
 /// not evidence of a corrupt backup).
-pub fn verify_reader(key: &str, reader: impl std::io::Read) -> Result<VerifiedObject, BackupError> {
+pub fn verify_reader(
+    key: &str,
+    reader: impl std::io::Read + Send,
+) -> Result<VerifiedObject, BackupError> {
     let (report, sha256) = rdb_check::check_and_hash(reader).map_err(|e| match e {
         rdb_check::RdbError::Io { .. } => BackupError::AwsError {
             message: format!("reading {key}: {e}"),
