@@ -138,6 +138,24 @@ pub fn listpack(b: &[u8]) -> Check<u64> {
     let mut at = 6;
     let mut count = 0u64;
     loop {
+        // Fast path: a 7-bit integer or a string under 64 bytes (almost every entry of a small collection), whose
+        // one-byte backlen is its size. Anything else, and every error, takes the general path below.
+        if let Some(&e) = b.get(at)
+            && e < 0xC0
+        {
+            let size = if e < 0x80 {
+                1
+            } else {
+                1 + usize::from(e & 0x3f)
+            };
+            if b.get(at + size)
+                .is_some_and(|&back| usize::from(back) == size)
+            {
+                at += size + 1;
+                count += 1;
+                continue;
+            }
+        }
         need(b, at, 1, "listpack entry")?;
         let e = b[at];
         if e == 0xFF {
