@@ -1043,10 +1043,14 @@ mod tests {
     #[test]
     fn a_check_that_fails_early_stops_the_reading_thread_without_reading_on() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        /// A valid header, then an unknown type byte forever.
+        /// A valid header, then an unknown type byte for 64 chunks (a reader that kept reading after the check
+        /// stopped would read them all, and the bound below would fail rather than the test hang).
         struct Endless<'a>(&'a AtomicUsize);
         impl Read for Endless<'_> {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.load(Ordering::Relaxed) >= 64 * READ_CHUNK {
+                    return Ok(0);
+                }
                 let at = self.0.fetch_add(buf.len(), Ordering::Relaxed);
                 for (i, b) in buf.iter_mut().enumerate() {
                     *b = *b"REDIS0011".get(at + i).unwrap_or(&0x7f);
