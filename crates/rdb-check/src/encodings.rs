@@ -7,9 +7,6 @@
 /// An element count, or the offset inside the value and the broken rule.
 pub type Check<T> = Result<T, (usize, String)>;
 
-/// A checker of one encoding.
-pub type Checker = fn(&[u8]) -> Check<u64>;
-
 fn need(b: &[u8], at: usize, n: usize, what: &str) -> Check<()> {
     if at.checked_add(n).is_some_and(|end| end <= b.len()) {
         Ok(())

@@ -24,9 +24,27 @@ pub enum Len {
     Encoded(u8),
 }
 
+/// Where an [`Input`]'s bytes come from: any [`Read`], or a source that hands over whole buffers it filled itself
+/// (`check_and_hash`'s reading thread), which the input then parses where they lie instead of copying them.
+pub trait Source {
+    /// Puts the next bytes of the input in `buf[..n]` and returns `n`, 0 at the end of the input. `buf` is not empty;
+    /// the source may swap it for a buffer of its own (of any length, its first `n` bytes the next ones).
+    ///
+    /// # Errors
+    /// The read's error.
+    fn fill(&mut self, buf: &mut Vec<u8>) -> std::io::Result<usize>;
+}
+
+impl<R: Read> Source for R {
+    #[inline]
+    fn fill(&mut self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+        self.read(buf)
+    }
+}
+
 pub struct Input<R> {
     inner: R,
-    buf: Box<[u8]>,
+    buf: Vec<u8>,
     /// Next unread byte of `buf`.
     pos: usize,
     /// End of the valid bytes of `buf`.
@@ -38,11 +56,11 @@ pub struct Input<R> {
     digest: Option<Digest>,
 }
 
-impl<R: Read> Input<R> {
+impl<R: Source> Input<R> {
     pub fn new(inner: R) -> Self {
         Self {
             inner,
-            buf: vec![0; CHUNK].into_boxed_slice(),
+            buf: vec![0; CHUNK],
             pos: 0,
             end: 0,
             base: 0,
@@ -82,7 +100,7 @@ impl<R: Read> Input<R> {
         self.end = 0;
         self.hashed = 0;
         loop {
-            match self.inner.read(&mut self.buf) {
+            match self.inner.fill(&mut self.buf) {
                 Ok(0) => {
                     return Err(RdbError::Truncated {
                         offset: self.base,
@@ -180,15 +198,24 @@ impl<R: Read> Input<R> {
         self.stream(n, context, |_| {})
     }
 
-    /// Skips a string of fewer than 64 bytes held whole in the buffer (a length byte `0b00xxxxxx`, then the bytes:
-    /// most keys) and returns its length; `None`, consuming nothing, for any other string.
+    /// Skips a string held whole in the buffer that is either under 64 bytes (a length byte `0b00xxxxxx`, then the
+    /// bytes: most keys) or an integer (`RDB_ENC_INT8/16/32`: `0xC0`–`0xC2`, then 1, 2 or 4 bytes: set members and
+    /// list elements that are numbers) and returns its length, as [`crate`]'s general path counts it; `None`,
+    /// consuming nothing, for any other string.
     #[inline]
     pub fn skip_short_string(&mut self) -> Option<u64> {
         let avail = self.available();
         let &b = avail.first()?;
-        if b < 0x40 && avail.len() > usize::from(b) {
-            self.pos += 1 + usize::from(b);
-            Some(u64::from(b))
+        let len = if b < 0x40 {
+            usize::from(b)
+        } else if (0xC0..=0xC2).contains(&b) {
+            1 << (b & 3)
+        } else {
+            return None;
+        };
+        if avail.len() > len {
+            self.pos += 1 + len;
+            Some(len as u64)
         } else {
             None
         }

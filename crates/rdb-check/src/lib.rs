@@ -178,35 +178,25 @@ fn check_and_hash_on_a_thread<R: Read + Send>(reader: R) -> Result<(Report, Stri
     /// A chunk the reading thread read and hashed (the buffer, the bytes of it read), or the read's error.
     type Chunk = std::io::Result<(Vec<u8>, usize)>;
 
-    /// The check's byte source: the chunks the reading thread read, in order; each one emptied goes back to it.
+    /// The check's byte source: the chunks the reading thread read, in order, each parsed where it lies (swapped
+    /// for the input's buffer, not copied); the buffer swapped out goes back to the reading thread.
     struct Chunks {
         read: Receiver<Chunk>,
         give_back: Sender<Vec<u8>>,
-        current: Vec<u8>,
-        pos: usize,
-        len: usize,
     }
-    impl Read for Chunks {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            while self.pos == self.len {
-                match self.read.recv() {
-                    Ok(Ok((chunk, len))) => {
-                        let done = std::mem::replace(&mut self.current, chunk);
-                        (self.pos, self.len) = (0, len);
-                        // Not the empty first one; the reading thread may have finished: the buffer is then freed.
-                        if !done.is_empty() {
-                            let _ = self.give_back.send(done);
-                        }
-                    }
-                    Ok(Err(e)) => return Err(e),
-                    // The reading thread is done: the end of the input (or it panicked, which the join reports).
-                    Err(_) => return Ok(0),
+    impl input::Source for Chunks {
+        fn fill(&mut self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+            match self.read.recv() {
+                Ok(Ok((chunk, len))) => {
+                    let done = std::mem::replace(buf, chunk);
+                    // The reading thread may have finished: the buffer is then freed.
+                    let _ = self.give_back.send(done);
+                    Ok(len)
                 }
+                Ok(Err(e)) => Err(e),
+                // The reading thread is done: the end of the input (or it panicked, which the join reports).
+                Err(_) => Ok(0),
             }
-            let n = buf.len().min(self.len - self.pos);
-            buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
-            self.pos += n;
-            Ok(n)
         }
     }
 
@@ -252,16 +242,9 @@ fn check_and_hash_on_a_thread<R: Read + Send>(reader: R) -> Result<(Report, Stri
             }
             sha.finalize()
         });
-        let mut chunks = Chunks {
-            read,
-            give_back,
-            current: Vec::new(),
-            pos: 0,
-            len: 0,
-        };
-        let report = check(&mut chunks);
-        // The reading thread ends at the end of the input, or when it finds the check gone.
-        drop(chunks);
+        // The check drops the chunks when it ends: the reading thread then ends too, at the end of the input or when
+        // it finds the check gone.
+        let report = check_source(Chunks { read, give_back }, Limits::default());
         let digest = reading.join().map_err(|_| RdbError::Io {
             offset: 0,
             source: std::io::Error::other("the reading and SHA-256 thread panicked"),
@@ -275,8 +258,12 @@ fn check_and_hash_on_a_thread<R: Read + Send>(reader: R) -> Result<(Report, Stri
 /// # Errors
 /// [`RdbError`] naming what is wrong and where.
 pub fn check_with<R: Read>(reader: R, limits: Limits) -> Result<Report, RdbError> {
+    check_source(reader, limits)
+}
+
+fn check_source<S: input::Source>(source: S, limits: Limits) -> Result<Report, RdbError> {
     let mut p = Parser {
-        input: Input::new(reader),
+        input: Input::new(source),
         limits,
         report: Report::default(),
         valkey: false,
@@ -341,7 +328,7 @@ fn type_names(t: u8, valkey: bool) -> Option<(&'static str, &'static str)> {
     })
 }
 
-impl<R: Read> Parser<R> {
+impl<R: input::Source> Parser<R> {
     fn run(&mut self) -> Result<(), RdbError> {
         self.header()?;
         // Keys of the current database, added to the report when the database changes and at the end.
@@ -682,8 +669,14 @@ impl<R: Read> Parser<R> {
         Ok(String::from_utf8_lossy(&b).into_owned())
     }
 
-    /// Reads an encoded value and checks it with `f`, which returns its element count.
-    fn encoded(&mut self, context: &'static str, f: encodings::Checker) -> Result<u64, RdbError> {
+    /// Reads an encoded value and checks it with `f`, which returns its element count (generic, not a function
+    /// pointer, so that each checker is inlined into its call: small values are checked by the million).
+    #[inline]
+    fn encoded<F: Fn(&[u8]) -> encodings::Check<u64>>(
+        &mut self,
+        context: &'static str,
+        f: F,
+    ) -> Result<u64, RdbError> {
         let at = self.input.offset();
         let len = self.input.len(context)?;
         // Fast path: a plain value the read buffer already holds is checked where it lies, not copied (small
@@ -718,7 +711,7 @@ impl<R: Read> Parser<R> {
     fn tuples(
         &mut self,
         context: &'static str,
-        f: encodings::Checker,
+        f: impl Fn(&[u8]) -> encodings::Check<u64>,
         k: u64,
     ) -> Result<(), RdbError> {
         let at = self.input.offset();
@@ -1017,6 +1010,63 @@ mod tests {
     fn outcome(r: Result<(Report, String), RdbError>) -> Result<(u64, u64, String), String> {
         r.map(|(report, sha)| (report.keys, report.bytes, sha))
             .map_err(|e| e.to_string())
+    }
+
+    fn parser<R: Read>(reader: R) -> Parser<R> {
+        Parser {
+            input: Input::new(reader),
+            limits: Limits::default(),
+            report: Report::default(),
+            valkey: false,
+            per_type: [0; 256],
+            scratch: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_fast_string_skip_ends_where_the_general_one_does_and_counts_the_same_length() {
+        // "hello"; RDB_ENC_INT8 7; INT16; INT32; an empty string; "abc" LZF-compressed (RDB_ENC_LZF, compressed and
+        // plain lengths, one literal run: general path only); a 70-byte one (14-bit length: general path only); a
+        // 63-byte one; then an 0xFF opcode, so that each skip must end on the right byte.
+        let mut data = vec![
+            5, b'h', b'e', b'l', b'l', b'o', 0xC0, 7, 0xC1, 1, 2, 0xC2, 1, 2, 3, 4, 0,
+        ];
+        data.extend([0xC3, 4, 3, 2, b'a', b'b', b'c']);
+        data.extend([0x40, 70]);
+        data.extend([b'x'; 70]);
+        data.push(63);
+        data.extend([b'y'; 63]);
+        data.push(0xFF);
+        let want = [5, 1, 2, 4, 0, 3, 70, 63];
+        let general = |mut p: Parser<Trickle>| -> (Vec<u64>, u64) {
+            let lens = want
+                .iter()
+                .map(|_| p.skip_any_string("t").unwrap())
+                .collect();
+            (lens, p.input.offset())
+        };
+        let end = (data.len() - 1) as u64;
+        // Whole in the buffer (the fast path), one byte per read (the general path at every string), and split.
+        for step in [data.len(), 1, 3, 7] {
+            let mut fast = parser(Trickle { data: &data, step });
+            let lens: Vec<u64> = want
+                .iter()
+                .map(|_| fast.skip_string("t").unwrap())
+                .collect();
+            assert_eq!(lens, want, "read step {step}");
+            assert_eq!(fast.input.offset(), end, "read step {step}");
+            assert_eq!(fast.input.u8("t").unwrap(), 0xFF);
+            assert_eq!(
+                general(parser(Trickle { data: &data, step })),
+                (want.to_vec(), end)
+            );
+        }
+        // An int32 cut short is Truncated, as in the general path.
+        let mut cut = parser(&[0xC2u8, 1, 2][..]);
+        assert!(matches!(
+            cut.skip_string("t"),
+            Err(RdbError::Truncated { .. })
+        ));
     }
 
     #[test]
