@@ -4,8 +4,9 @@
 Two kinds of file: "strings" (~100 MB and ~1 GB: a few mixed collections, then mostly 100-byte strings) and
 "small collections" (~1 GB of small hashes, sets, sorted sets and lists — listpacks and intsets, the hardest case
 per byte). Reports, side by side on the same file: wall time, throughput, and peak RSS (GNU time) of each checker.
-rdb-check also computes the file's SHA-256, as VerifyExport does: reading and hashing on their own thread when there
-are two CPUs (the default here; the parse gets what was read from it), and inline on one CPU (`taskset -c 0`, as a 1,769 MB Lambda function has). Goals: rdb-check at
+rdb-check also computes the file's SHA-256, as VerifyExport does: hashing on its own thread when there are two CPUs
+(the default here; each chunk read by whichever of the two threads is free, and parsed where it lies), and inline on
+one CPU (`taskset -c 0`, as a 1,769 MB Lambda function has). Goals: rdb-check at
 least 5x faster than redis-check-rdb (issue 5), >= 1 GB/s with the SHA-256 on two CPUs (issue 12), and flat
 memory under 64 MB whatever the file size.
 Usage: python3 local/bench.py [--sizes-mb 100,1000] [--small-collections-mb 1000]

@@ -124,10 +124,12 @@ pub fn check<R: Read>(reader: R) -> Result<Report, RdbError> {
 /// make sure nothing follows the checksum). Returns the report and the SHA-256 as 64 lower-case hex digits.
 ///
 /// Where the machine has a second CPU (`available_parallelism` ≥ 2, e.g. a Lambda function with more than
-/// 1,769 MB), reading and hashing run on their own thread, which hands the check what it read (and hashed) in
-/// chunks of [`READ_CHUNK`] bytes, at most [`HASH_CHUNKS_IN_FLIGHT`] ahead, the buffers reused, so memory stays
-/// flat: the check then costs about the slower of the two halves — reading and the SHA-256 on one side, parsing and
-/// the CRC-64 on the other — instead of their sum. With one CPU it is all done inline.
+/// 1,769 MB), the SHA-256 runs on its own thread, which hands the check what it hashed in chunks of [`READ_CHUNK`]
+/// bytes, at most [`HASH_CHUNKS_IN_FLIGHT`] ahead, the buffers reused (and parsed where they lie), so memory stays
+/// flat. Each chunk is read by whichever thread needs it first: the hashing thread, unless the check has nothing
+/// left to parse, which then reads the next chunk itself and hands it over to be hashed. The check then costs about
+/// half the work of reading, hashing and parsing, or the SHA-256 or the parse alone where one of them is more than
+/// that, instead of their sum. With one CPU it is all done inline.
 ///
 /// # Errors
 /// [`RdbError`] naming what is wrong and where.
@@ -172,80 +174,170 @@ fn check_and_hash_inline<R: Read>(reader: R) -> Result<(Report, String), RdbErro
 
 fn check_and_hash_on_a_thread<R: Read + Send>(reader: R) -> Result<(Report, String), RdbError> {
     use sha2::{Digest, Sha256};
+    use std::collections::BTreeMap;
     use std::io::ErrorKind;
-    use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
+    use std::sync::Mutex;
+    use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError, channel, sync_channel};
 
-    /// A chunk the reading thread read and hashed (the buffer, the bytes of it read), or the read's error.
+    /// A chunk read (the buffer, the bytes of it read: 0 at the end of the input), or the read's error.
     type Chunk = std::io::Result<(Vec<u8>, usize)>;
 
-    /// The check's byte source: the chunks the reading thread read, in order, each parsed where it lies (swapped
-    /// for the input's buffer, not copied); the buffer swapped out goes back to the reading thread.
-    struct Chunks {
-        read: Receiver<Chunk>,
-        give_back: Sender<Vec<u8>>,
+    /// The input, shared by the two threads: each chunk is read by whichever of them needs it first (the hashing
+    /// thread, unless the check is waiting for it), numbered in the order read, and hashed in that order.
+    struct Shared<R> {
+        reader: R,
+        /// Number of the next chunk to read.
+        next: u64,
+        /// The end of the input or a read error was met: nothing more is read.
+        ended: bool,
     }
-    impl input::Source for Chunks {
+    impl<R: Read> Shared<R> {
+        /// Reads the next chunk into `buf`: (its number, the read's result).
+        fn read_next(&mut self, mut buf: Vec<u8>) -> (u64, Chunk) {
+            let seq = self.next;
+            self.next += 1;
+            let n = loop {
+                match self.reader.read(&mut buf) {
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                    other => break other,
+                }
+            };
+            self.ended = !matches!(n, Ok(n) if n > 0);
+            (seq, n.map(|n| (buf, n)))
+        }
+    }
+
+    /// The check's byte source: the hashed chunks, in order, each parsed where it lies (swapped for the input's
+    /// buffer, not copied); the buffer swapped out goes back to the hashing thread, or, when no hashed chunk is
+    /// waiting (the hashing thread is behind), the check first reads the next chunk into it and hands it over to
+    /// be hashed: the reading then goes to whichever thread has time for it.
+    struct Chunks<'a, R> {
+        hashed: Receiver<Chunk>,
+        give_back: Sender<Vec<u8>>,
+        to_hash: Sender<(u64, Chunk)>,
+        shared: &'a Mutex<Shared<R>>,
+    }
+    impl<R: Read> input::Source for Chunks<'_, R> {
         fn fill(&mut self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-            match self.read.recv() {
+            let next = match self.hashed.try_recv() {
+                Err(TryRecvError::Empty) => {
+                    if let Ok(mut shared) = self.shared.try_lock()
+                        && !shared.ended
+                    {
+                        let (seq, chunk) = shared.read_next(std::mem::take(buf));
+                        drop(shared);
+                        let _ = self.to_hash.send((seq, chunk));
+                    }
+                    self.hashed.recv().map_err(|_| TryRecvError::Disconnected)
+                }
+                other => other,
+            };
+            match next {
                 Ok(Ok((chunk, len))) => {
                     let done = std::mem::replace(buf, chunk);
-                    // The reading thread may have finished: the buffer is then freed.
-                    let _ = self.give_back.send(done);
+                    // Not when it went to be hashed; the hashing thread may have finished: the buffer is then freed.
+                    if !done.is_empty() {
+                        let _ = self.give_back.send(done);
+                    }
                     Ok(len)
                 }
                 Ok(Err(e)) => Err(e),
-                // The reading thread is done: the end of the input (or it panicked, which the join reports).
+                // The hashing thread is done: the end of the input (or it panicked, which the join reports).
                 Err(_) => Ok(0),
             }
         }
     }
 
-    let (to_check, read) = sync_channel::<Chunk>(HASH_CHUNKS_IN_FLIGHT);
-    let (give_back, free) = channel::<Vec<u8>>();
-    std::thread::scope(|scope| {
-        let reading = scope.spawn(move || {
-            let mut reader = reader;
-            let mut sha = Sha256::new();
-            // In the channel, held by the check, being filled here: never more buffers than that.
-            let mut allocated = 0;
-            loop {
-                let mut chunk = match free.try_recv() {
-                    Ok(chunk) => chunk,
+    /// The hashing thread: hashes every chunk in order (reading it itself unless the check did) and hands it to
+    /// the check. Returns the SHA-256 once the input ends or the check stops.
+    fn hash<R: Read>(
+        shared: &Mutex<Shared<R>>,
+        read_by_check: &Receiver<(u64, Chunk)>,
+        free: &Receiver<Vec<u8>>,
+        to_check: &SyncSender<Chunk>,
+    ) -> Vec<u8> {
+        let mut sha = Sha256::new();
+        let mut next = 0u64;
+        // Chunks the check read, waiting for their turn.
+        let mut waiting = BTreeMap::new();
+        // In the channel, held by the check, being filled: never more buffers than that.
+        let mut allocated = 0;
+        let mut spare: Option<Vec<u8>> = None;
+        loop {
+            while let Ok((seq, chunk)) = read_by_check.try_recv() {
+                waiting.insert(seq, chunk);
+            }
+            let chunk = if let Some(chunk) = waiting.remove(&next) {
+                chunk
+            } else {
+                let buf = match spare.take().map_or_else(|| free.try_recv(), Ok) {
+                    Ok(buf) => buf,
                     Err(_) if allocated < HASH_CHUNKS_IN_FLIGHT + 2 => {
                         allocated += 1;
                         vec![0; READ_CHUNK]
                     }
                     Err(_) => match free.recv() {
-                        Ok(chunk) => chunk,
+                        Ok(buf) => buf,
                         Err(_) => break, // the check stopped
                     },
                 };
-                let n = loop {
-                    match reader.read(&mut chunk) {
-                        Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                        other => break other,
-                    }
-                };
-                match n {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        sha.update(&chunk[..n]);
-                        if to_check.send(Ok((chunk, n))).is_err() {
-                            break; // the check stopped (an error, or the end of what it reads)
+                let mut shared = shared
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if shared.next == next && !shared.ended {
+                    shared.read_next(buf).1
+                } else {
+                    // The check is reading this chunk (or the input ended before it): wait for what it hands over.
+                    drop(shared);
+                    spare = Some(buf);
+                    match read_by_check.recv() {
+                        Ok((seq, chunk)) => {
+                            waiting.insert(seq, chunk);
+                            continue;
                         }
-                    }
-                    Err(e) => {
-                        let _ = to_check.send(Err(e));
-                        break;
+                        Err(_) => break, // the check stopped
                     }
                 }
+            };
+            next += 1;
+            match chunk {
+                Ok((_, 0)) => break,
+                Ok((buf, n)) => {
+                    sha.update(&buf[..n]);
+                    if to_check.send(Ok((buf, n))).is_err() {
+                        break; // the check stopped (an error, or the end of what it reads)
+                    }
+                }
+                Err(e) => {
+                    let _ = to_check.send(Err(e));
+                    break;
+                }
             }
-            sha.finalize()
-        });
-        // The check drops the chunks when it ends: the reading thread then ends too, at the end of the input or when
+        }
+        sha.finalize().to_vec()
+    }
+
+    let shared = Mutex::new(Shared {
+        reader,
+        next: 0,
+        ended: false,
+    });
+    let (to_check, hashed) = sync_channel::<Chunk>(HASH_CHUNKS_IN_FLIGHT);
+    let (give_back, free) = channel::<Vec<u8>>();
+    let (to_hash, read_by_check) = channel::<(u64, Chunk)>();
+    std::thread::scope(|scope| {
+        let shared = &shared;
+        let hashing = scope.spawn(move || hash(shared, &read_by_check, &free, &to_check));
+        // The check drops the chunks when it ends: the hashing thread then ends too, at the end of the input or when
         // it finds the check gone.
-        let report = check_source(Chunks { read, give_back }, Limits::default());
-        let digest = reading.join().map_err(|_| RdbError::Io {
+        let chunks = Chunks {
+            hashed,
+            give_back,
+            to_hash,
+            shared,
+        };
+        let report = check_source(chunks, Limits::default());
+        let digest = hashing.join().map_err(|_| RdbError::Io {
             offset: 0,
             source: std::io::Error::other("the reading and SHA-256 thread panicked"),
         })?;
