@@ -123,6 +123,12 @@ impl<R: Source> Input<R> {
         }
     }
 
+    /// The unread part of the buffer (what [`Self::consume`] may consume; it ends wherever the last read ended).
+    #[inline]
+    pub fn buffered(&self) -> &[u8] {
+        self.available()
+    }
+
     /// The unread part of the buffer.
     #[inline]
     fn available(&self) -> &[u8] {

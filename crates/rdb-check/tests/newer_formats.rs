@@ -244,3 +244,63 @@ fn every_truncation_and_flipped_byte_of_the_newer_formats_is_caught() {
         }
     }
 }
+
+/// The compact-key path (small listpacks and intsets whole in the buffer, every key after the sampled ones) and the
+/// general path (the sampled keys) count the same keys and refuse the same broken ones: a set listpack (type 20,
+/// Redis 7.2+, which the Debian server does not write), a list of one listpack node, an intset, and hashes and sorted
+/// sets whose listpacks hold an odd number of entries.
+#[test]
+fn small_collections_read_the_same_by_the_compact_key_and_the_general_path() {
+    use rdb_check::{Limits, check_with};
+    let paths = [0, usize::MAX].map(|sample_keys| Limits {
+        sample_keys,
+        ..Limits::default()
+    });
+    let mut intset = Vec::new();
+    intset.extend(2u32.to_le_bytes());
+    intset.extend(3u32.to_le_bytes());
+    for v in [-5i16, 7, 300] {
+        intset.extend(v.to_le_bytes());
+    }
+    let mut r = Rdb::new("REDIS0011");
+    r.byte(0xFE).len(0);
+    r.key(20, "set")
+        .string(&listpack(&[Lp::Str("a"), Lp::Int(9), Lp::Str("b")]));
+    r.key(18, "list").len(1).len(2);
+    r.string(&listpack(&[Lp::Str("x"), Lp::Str("y")]));
+    r.key(11, "ints").string(&intset);
+    r.key(16, "hash")
+        .string(&listpack(&[Lp::Str("f"), Lp::Str("v")]));
+    r.key(17, "zset")
+        .string(&listpack(&[Lp::Str("m"), Lp::Int(2)]));
+    let file = r.finish();
+    for limits in paths {
+        let report = check_with(&file[..], limits).unwrap();
+        assert_eq!(report.keys, 5);
+        let encodings: Vec<_> = report.encodings.keys().map(String::as_str).collect();
+        assert_eq!(
+            encodings,
+            [
+                "hash-listpack",
+                "list-quicklist-2",
+                "set-intset",
+                "set-listpack",
+                "zset-listpack"
+            ]
+        );
+    }
+    for (t, what) in [(16, "hash listpack"), (17, "zset listpack")] {
+        let mut r = Rdb::new("REDIS0011");
+        r.byte(0xFE).len(0);
+        r.key(t, "odd")
+            .string(&listpack(&[Lp::Str("a"), Lp::Str("b"), Lp::Str("c")]));
+        let file = r.finish();
+        for limits in paths {
+            let e = check_with(&file[..], limits).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("{what}: 3 elements, not a multiple of 2")),
+                "{e}"
+            );
+        }
+    }
+}
