@@ -176,22 +176,37 @@ fn check_and_hash_on_a_thread<R: Read + Send>(reader: R) -> Result<(Report, Stri
     use sha2::{Digest, Sha256};
     use std::collections::BTreeMap;
     use std::io::ErrorKind;
-    use std::sync::Mutex;
     use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError, channel, sync_channel};
+    use std::sync::{Mutex, MutexGuard, PoisonError};
 
     /// A chunk read (the buffer, the bytes of it read: 0 at the end of the input), or the read's error.
     type Chunk = std::io::Result<(Vec<u8>, usize)>;
 
-    /// The input, shared by the two threads: each chunk is read by whichever of them needs it first (the hashing
-    /// thread, unless the check is waiting for it), numbered in the order read, and hashed in that order.
+    /// The input and the buffers, shared by the two threads: each chunk is read by whichever of them has time for it
+    /// first (the hashing thread, unless the check has nothing hashed to parse), numbered in the order read, and
+    /// hashed in that order.
     struct Shared<R> {
         reader: R,
         /// Number of the next chunk to read.
         next: u64,
         /// The end of the input or a read error was met: nothing more is read.
         ended: bool,
+        /// Buffers to read into.
+        free: Vec<Vec<u8>>,
+        /// Buffers allocated (the check's first one aside): never more than [`HASH_CHUNKS_IN_FLIGHT`] + 2.
+        allocated: usize,
     }
     impl<R: Read> Shared<R> {
+        /// A buffer to read into: a free one, or a new one while the limit allows.
+        fn buffer(&mut self) -> Option<Vec<u8>> {
+            self.free.pop().or_else(|| {
+                (self.allocated < HASH_CHUNKS_IN_FLIGHT + 2).then(|| {
+                    self.allocated += 1;
+                    vec![0; READ_CHUNK]
+                })
+            })
+        }
+
         /// Reads the next chunk into `buf`: (its number, the read's result).
         fn read_next(&mut self, mut buf: Vec<u8>) -> (u64, Chunk) {
             let seq = self.next;
@@ -207,43 +222,50 @@ fn check_and_hash_on_a_thread<R: Read + Send>(reader: R) -> Result<(Report, Stri
         }
     }
 
+    fn lock<R>(shared: &Mutex<Shared<R>>) -> MutexGuard<'_, Shared<R>> {
+        shared.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The check's byte source: the hashed chunks, in order, each parsed where it lies (swapped for the input's
-    /// buffer, not copied); the buffer swapped out goes back to the hashing thread, or, when no hashed chunk is
-    /// waiting (the hashing thread is behind), the check first reads the next chunk into it and hands it over to
-    /// be hashed: the reading then goes to whichever thread has time for it.
+    /// buffer, not copied; the buffer swapped out is free again). While no hashed chunk is waiting (the hashing
+    /// thread is behind), the check reads the next chunks itself and hands them over to be hashed.
     struct Chunks<'a, R> {
         hashed: Receiver<Chunk>,
-        give_back: Sender<Vec<u8>>,
         to_hash: Sender<(u64, Chunk)>,
         shared: &'a Mutex<Shared<R>>,
     }
     impl<R: Read> input::Source for Chunks<'_, R> {
         fn fill(&mut self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-            let next = match self.hashed.try_recv() {
-                Err(TryRecvError::Empty) => {
-                    if let Ok(mut shared) = self.shared.try_lock()
-                        && !shared.ended
-                    {
-                        let (seq, chunk) = shared.read_next(std::mem::take(buf));
-                        drop(shared);
-                        let _ = self.to_hash.send((seq, chunk));
-                    }
-                    self.hashed.recv().map_err(|_| TryRecvError::Disconnected)
+            let done = std::mem::take(buf);
+            // Not after the end or an error, when there is none.
+            if !done.is_empty() {
+                lock(self.shared).free.push(done);
+            }
+            let next = loop {
+                match self.hashed.try_recv() {
+                    Err(TryRecvError::Empty) => {}
+                    other => break other.ok(),
                 }
-                other => other,
+                // Nothing hashed to parse: read for the hashing thread meanwhile, unless it is reading now, the
+                // input ended or every buffer is in use.
+                let read = match self.shared.try_lock() {
+                    Ok(mut shared) if !shared.ended => shared.buffer().map(|b| shared.read_next(b)),
+                    _ => None,
+                };
+                match read {
+                    // The hashing thread may have stopped: the next try_recv then says so.
+                    Some(chunk) => drop(self.to_hash.send(chunk)),
+                    None => break self.hashed.recv().ok(),
+                }
             };
             match next {
-                Ok(Ok((chunk, len))) => {
-                    let done = std::mem::replace(buf, chunk);
-                    // Not when it went to be hashed; the hashing thread may have finished: the buffer is then freed.
-                    if !done.is_empty() {
-                        let _ = self.give_back.send(done);
-                    }
+                Some(Ok((chunk, len))) => {
+                    *buf = chunk;
                     Ok(len)
                 }
-                Ok(Err(e)) => Err(e),
+                Some(Err(e)) => Err(e),
                 // The hashing thread is done: the end of the input (or it panicked, which the join reports).
-                Err(_) => Ok(0),
+                None => Ok(0),
             }
         }
     }
@@ -253,16 +275,12 @@ fn check_and_hash_on_a_thread<R: Read + Send>(reader: R) -> Result<(Report, Stri
     fn hash<R: Read>(
         shared: &Mutex<Shared<R>>,
         read_by_check: &Receiver<(u64, Chunk)>,
-        free: &Receiver<Vec<u8>>,
         to_check: &SyncSender<Chunk>,
     ) -> Vec<u8> {
         let mut sha = Sha256::new();
         let mut next = 0u64;
         // Chunks the check read, waiting for their turn.
         let mut waiting = BTreeMap::new();
-        // In the channel, held by the check, being filled: never more buffers than that.
-        let mut allocated = 0;
-        let mut spare: Option<Vec<u8>> = None;
         loop {
             while let Ok((seq, chunk)) = read_by_check.try_recv() {
                 waiting.insert(seq, chunk);
@@ -270,26 +288,19 @@ fn check_and_hash_on_a_thread<R: Read + Send>(reader: R) -> Result<(Report, Stri
             let chunk = if let Some(chunk) = waiting.remove(&next) {
                 chunk
             } else {
-                let buf = match spare.take().map_or_else(|| free.try_recv(), Ok) {
-                    Ok(buf) => buf,
-                    Err(_) if allocated < HASH_CHUNKS_IN_FLIGHT + 2 => {
-                        allocated += 1;
-                        vec![0; READ_CHUNK]
-                    }
-                    Err(_) => match free.recv() {
-                        Ok(buf) => buf,
-                        Err(_) => break, // the check stopped
-                    },
-                };
-                let mut shared = shared
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if shared.next == next && !shared.ended {
-                    shared.read_next(buf).1
+                let mut guard = lock(shared);
+                if guard.next == next && !guard.ended {
+                    // Nothing the check read is waiting: the channel to it and the chunk it parses hold the other
+                    // buffers, so one is free (or may still be allocated).
+                    let Some(buf) = guard.buffer() else {
+                        drop(guard);
+                        std::thread::yield_now();
+                        continue;
+                    };
+                    guard.read_next(buf).1
                 } else {
-                    // The check is reading this chunk (or the input ended before it): wait for what it hands over.
-                    drop(shared);
-                    spare = Some(buf);
+                    // The check is reading this chunk: wait for it.
+                    drop(guard);
                     match read_by_check.recv() {
                         Ok((seq, chunk)) => {
                             waiting.insert(seq, chunk);
@@ -321,18 +332,18 @@ fn check_and_hash_on_a_thread<R: Read + Send>(reader: R) -> Result<(Report, Stri
         reader,
         next: 0,
         ended: false,
+        free: Vec::new(),
+        allocated: 0,
     });
     let (to_check, hashed) = sync_channel::<Chunk>(HASH_CHUNKS_IN_FLIGHT);
-    let (give_back, free) = channel::<Vec<u8>>();
     let (to_hash, read_by_check) = channel::<(u64, Chunk)>();
     std::thread::scope(|scope| {
         let shared = &shared;
-        let hashing = scope.spawn(move || hash(shared, &read_by_check, &free, &to_check));
+        let hashing = scope.spawn(move || hash(shared, &read_by_check, &to_check));
         // The check drops the chunks when it ends: the hashing thread then ends too, at the end of the input or when
         // it finds the check gone.
         let chunks = Chunks {
             hashed,
-            give_back,
             to_hash,
             shared,
         };
