@@ -126,8 +126,9 @@ pub fn check<R: Read>(reader: R) -> Result<Report, RdbError> {
 /// Where the machine has a second CPU (`available_parallelism` ≥ 2, e.g. a Lambda function with more than
 /// 1,769 MB), the SHA-256 runs on its own thread, which hands the check what it hashed in chunks of [`READ_CHUNK`]
 /// bytes, at most [`HASH_CHUNKS_IN_FLIGHT`] ahead, the buffers reused (and parsed where they lie), so memory stays
-/// flat. Each chunk is read by whichever thread needs it first: the hashing thread, unless the check has nothing
-/// left to parse, which then reads the next chunk itself and hands it over to be hashed. The check then costs about
+/// flat (at most `HASH_CHUNKS_IN_FLIGHT + 3` buffers). Each chunk is read by whichever thread has time for it: the
+/// hashing thread, unless the check has nothing hashed to parse, which then reads the next chunks itself (while
+/// buffers are free) and hands them over to be hashed, in order. The check then costs about
 /// half the work of reading, hashing and parsing, or the SHA-256 or the parse alone where one of them is more than
 /// that, instead of their sum. With one CPU it is all done inline.
 ///
@@ -141,10 +142,10 @@ pub fn check_and_hash<R: Read + Send>(reader: R) -> Result<(Report, String), Rdb
     }
 }
 
-/// Chunks read and hashed but not yet checked, at most: bounds the memory of [`check_and_hash`]'s reading thread.
+/// Chunks hashed but not yet checked, at most: bounds the memory of [`check_and_hash`] with two CPUs.
 pub const HASH_CHUNKS_IN_FLIGHT: usize = 8;
 
-/// Bytes per read of [`check_and_hash`]'s reading thread.
+/// Bytes per read of [`check_and_hash`] with two CPUs.
 pub const READ_CHUNK: usize = 256 * 1024;
 
 fn hex(digest: &[u8]) -> String {
@@ -350,7 +351,7 @@ fn check_and_hash_on_a_thread<R: Read + Send>(reader: R) -> Result<(Report, Stri
         let report = check_source(chunks, Limits::default());
         let digest = hashing.join().map_err(|_| RdbError::Io {
             offset: 0,
-            source: std::io::Error::other("the reading and SHA-256 thread panicked"),
+            source: std::io::Error::other("the SHA-256 thread panicked"),
         })?;
         Ok((report?, hex(&digest)))
     })
