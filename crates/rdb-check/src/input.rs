@@ -125,13 +125,7 @@ impl<R: Source> Input<R> {
 
     /// The unread part of the buffer (what [`Self::consume`] may consume; it ends wherever the last read ended).
     #[inline]
-    pub fn buffered(&self) -> &[u8] {
-        self.available()
-    }
-
-    /// The unread part of the buffer.
-    #[inline]
-    fn available(&self) -> &[u8] {
+    pub fn available(&self) -> &[u8] {
         &self.buf[self.pos..self.end]
     }
 

@@ -632,7 +632,7 @@ impl<R: input::Source> Parser<R> {
         if !matches!(t, 11 | 16 | 17 | 18 | 20) {
             return false;
         }
-        let avail = self.input.buffered();
+        let avail = self.input.available();
         let Some(&key) = avail.first() else {
             return false;
         };
