@@ -157,6 +157,7 @@ class Stack:
                     "PAGERDUTY_EVENTS_URL": f"{self.sink.url}/v2/enqueue",
                     "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.s3_endpoint,
                     "AWS_ENDPOINT_URL_SFN": self.s3_endpoint,
+                    "RESTORE_STATE_MACHINE_ARN": f"arn:aws:states:{REGION}:123456789012:stateMachine:{MACHINE_NAMES['restore']}",
                     "FLEET_STATE_MACHINE_ARN": f"arn:aws:states:{REGION}:123456789012:stateMachine:{MACHINE_NAMES['fleet']}"})
         env.update(self.function_env)
         env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))

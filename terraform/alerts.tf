@@ -22,42 +22,76 @@ resource "aws_secretsmanager_secret" "pagerduty_routing_key" {
 
 resource "aws_cloudwatch_event_rule" "execution_status" {
   name        = "${var.name}-execution-status"
-  description = "Finished executions of ${local.state_machine}, ${local.restore_machine} and ${local.fleet_machine} (failures page, successes resolve)."
+  description = "Finished executions of ${local.state_machine}, ${local.restore_machine} and ${local.fleet_machine}${local.dr ? ", and of ${local.restore_machine} in ${var.dr_region}" : ""} (failures page, successes resolve)."
+  # The DR region's restore machine's events arrive here forwarded by its rule (dr.tf), still naming that machine.
   event_pattern = jsonencode({
     source        = ["aws.states"]
     "detail-type" = ["Step Functions Execution Status Change"]
     detail = {
-      stateMachineArn = [aws_sfn_state_machine.this.arn, aws_sfn_state_machine.restore.arn, aws_sfn_state_machine.fleet.arn]
-      status          = ["FAILED", "TIMED_OUT", "ABORTED", "SUCCEEDED"]
+      stateMachineArn = concat(
+        [aws_sfn_state_machine.this.arn, aws_sfn_state_machine.restore.arn, aws_sfn_state_machine.fleet.arn],
+        aws_sfn_state_machine.dr_restore[*].arn,
+      )
+      status = ["FAILED", "TIMED_OUT", "ABORTED", "SUCCEEDED"]
     }
   })
   tags = var.tags
 }
 
+# ElastiCache snapshot events of what this deployment backs up, and nothing else: this project's snapshots (`ecb-…`),
+# each scheduled target itself, and its member nodes. EventBridge matches strings exactly or by prefix, suffix or
+# `*` wildcard (EventBridge User Guide, "Content filtering in event patterns"): no digit class, no `?`, and the
+# alternatives of one field are OR-ed (no "prefix but not …"). So a node is matched by the prefix `<target>-00`:
+# - cluster mode disabled: the members are `<group>-001` … `-006` (a primary and at most 5 replicas), and a CMD
+#   backup is taken from a member, so its events name the node (`-00` covers up to `-009`; that ElastiCache never
+#   numbers a replacement member past that is UNCONFIRMED);
+# - cluster mode enabled: a backup is taken of the whole group (ElastiCache User Guide, "Making manual backups":
+#   no shard-level backups), so its events name the group, matched exactly; node ids `<group>-0001-001` of shards
+#   0001-0099 match the prefix too.
+# It cannot match another group's ids unless that one's name is `<target>-00…`: not `orders-eu-001`, `orders-2`,
+# `orders-01` or their nodes. UNCONFIRMED: which id SourceIdentifier carries for each event (no AWS sample).
+locals {
+  snapshot_targets = sort(tolist(local.scheduled_targets))
+  # PutRule takes an EventPattern of at most 4096 characters (EventBridge API Reference; the AWS provider checks it
+  # at plan): targets are spread over as many rules as needed. A target adds at most 2 x its length + 20 characters
+  # (`"t",{"prefix":"t-00"},`); the rest of the pattern stays under 300.
+  snapshot_targets_per_rule = floor((4096 - 300) / (2 * max(0, [for t in local.snapshot_targets : length(t)]...) + 20))
+  snapshot_rule_targets     = length(local.snapshot_targets) == 0 ? [[]] : chunklist(local.snapshot_targets, local.snapshot_targets_per_rule)
+}
+
 resource "aws_cloudwatch_event_rule" "snapshot_events" {
-  name        = "${var.name}-elasticache-snapshots"
-  description = "ElastiCache snapshot failures (page) and completions (info) of this deployment's targets and snapshots."
-  # Only what this deployment backs up: this project's snapshots (`ecb-…`), each scheduled target and its member
-  # nodes (`orders-001`, `orders-0001-001`); not the region's other clusters and their automatic backups.
+  count = length(local.snapshot_rule_targets)
+
+  name        = "${var.name}-elasticache-snapshots${count.index == 0 ? "" : "-${count.index + 1}"}"
+  description = "ElastiCache snapshot failures (page) and completions (info) of this deployment's ${count.index == 0 ? "snapshots and " : ""}targets${length(local.snapshot_rule_targets) > 1 ? " (${count.index + 1} of ${length(local.snapshot_rule_targets)})" : ""}."
   event_pattern = jsonencode({
     source        = ["aws.elasticache"]
     "detail-type" = ["Snapshot Created", "Snapshot Creation Failed", "Snapshot Export Failed", "Snapshot Copy Failed"]
     detail = {
       SourceIdentifier = concat(
-        [{ prefix = "ecb-" }],
-        [for t in local.scheduled_targets : t],
-        [for t in local.scheduled_targets : { prefix = "${t}-" }],
+        count.index == 0 ? [{ prefix = "ecb-" }] : [],
+        flatten([for t in local.snapshot_rule_targets[count.index] : [t, { prefix = "${t}-00" }]]),
       )
     }
   })
   tags = var.tags
 }
 
+moved {
+  from = aws_cloudwatch_event_rule.snapshot_events
+  to   = aws_cloudwatch_event_rule.snapshot_events[0]
+}
+
+locals {
+  # notify's rules; the first snapshot rule keeps the key it had when it was the only one.
+  notify_rules = merge(
+    { execution_status = aws_cloudwatch_event_rule.execution_status },
+    { for i, r in aws_cloudwatch_event_rule.snapshot_events : (i == 0 ? "snapshot_events" : "snapshot_events_${i + 1}") => r },
+  )
+}
+
 resource "aws_cloudwatch_event_target" "notify" {
-  for_each = {
-    execution_status = aws_cloudwatch_event_rule.execution_status.name
-    snapshot_events  = aws_cloudwatch_event_rule.snapshot_events.name
-  }
+  for_each = { for k, r in local.notify_rules : k => r.name }
 
   rule = each.value
   arn  = aws_lambda_function.this["notify"].arn
@@ -69,10 +103,7 @@ resource "aws_cloudwatch_event_target" "notify" {
 }
 
 resource "aws_lambda_permission" "events" {
-  for_each = {
-    execution_status = aws_cloudwatch_event_rule.execution_status.arn
-    snapshot_events  = aws_cloudwatch_event_rule.snapshot_events.arn
-  }
+  for_each = { for k, r in local.notify_rules : k => r.arn }
 
   statement_id  = "events-${each.key}"
   action        = "lambda:InvokeFunction"

@@ -1,5 +1,6 @@
 # The export bucket: private, ACLs disabled, TLS-only, SSE-S3 (exports cannot use a customer KMS key and restores
-# read SSE-S3 only), versioned, expiring; writable by the regional ElastiCache export principal.
+# read SSE-S3 only), versioned, expiring (backups only without the retention function); writable by the regional
+# ElastiCache export principal.
 resource "aws_s3_bucket" "exports" {
   count = var.create_bucket ? 1 : 0
 
@@ -49,22 +50,66 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "exports" {
   }
 }
 
+# What the lifecycle removes. It cannot tell a target's last backup from an old one, so it never expires a backup
+# while the retention function is deployed: retention deletes whole sets and always keeps each target's newest,
+# also for a cluster no longer backed up or one whose backups have been failing for weeks. Without retention the
+# lifecycle is the only deletion and expires every current object after backup_retention_days.
+# Versioned bucket: an expiration or a deletion turns the current version into a noncurrent one (a delete marker on
+# top), which noncurrent_version_expiration removes for good (S3 User Guide, "Expiring objects").
+locals {
+  backup_retention_days = coalesce(var.backup_retention_days, 35)
+  # With retention: the module's own bookkeeping outside ecb-… that nothing else deletes. (notify-ledger/ has its
+  # own one-day rule; fleet-runs/ holds a Distributed Map fleet's lists, retention-reports/ the retention's reports.)
+  expiring_prefixes = var.retention == null ? {} : {
+    fleet-runs        = "${local.fleet_runs_prefix}/"
+    retention-reports = "retention-reports/"
+  }
+}
+
 resource "aws_s3_bucket_lifecycle_configuration" "exports" {
   count  = var.create_bucket ? 1 : 0
   bucket = aws_s3_bucket.exports[0].id
 
+  # Every prefix, retention or not: versions no longer current, and uploads never completed.
   rule {
-    id     = "expire-backups"
+    id     = "expire-noncurrent-versions"
     status = "Enabled"
     filter {}
-    expiration {
-      days = coalesce(var.backup_retention_days, 35)
-    }
     noncurrent_version_expiration {
       noncurrent_days = coalesce(var.noncurrent_version_retention_days, 7)
     }
     abort_incomplete_multipart_upload {
       days_after_initiation = 7
+    }
+  }
+
+  # Without retention: every current object (exports, manifests, restore reports, fleet lists) expires.
+  dynamic "rule" {
+    for_each = var.retention == null ? ["expire-backups"] : []
+    content {
+      id     = rule.value
+      status = "Enabled"
+      filter {}
+      expiration {
+        days = local.backup_retention_days
+      }
+    }
+  }
+
+  # With retention: only the bookkeeping prefixes expire; ecb-… objects are the retention function's to delete.
+  # A lifecycle filter takes one prefix and no negation, hence a rule per prefix (S3 User Guide, "Lifecycle
+  # configuration elements").
+  dynamic "rule" {
+    for_each = local.expiring_prefixes
+    content {
+      id     = "expire-${rule.key}"
+      status = "Enabled"
+      filter {
+        prefix = rule.value
+      }
+      expiration {
+        days = local.backup_retention_days
+      }
     }
   }
 

@@ -360,3 +360,71 @@ resource "aws_sfn_state_machine" "dr_restore" {
 
   tags = var.tags
 }
+
+# Alerts for the DR restore state machine: its status changes are events on the DR region's default bus, which the
+# primary region's notify never sees. This rule forwards them to the primary region's default bus, where the
+# execution_status rule (alerts.tf) lists the DR machine and hands them to notify. Cross-Region event bus targets
+# need a role that may events:PutEvents on the receiving bus; a bus in the same account needs no bus policy
+# (EventBridge User Guide, "Sending and receiving events between AWS Regions"). UNCONFIRMED: that every commercial
+# Region may be the receiving one (the feature started with us-east-1, us-west-2 and eu-west-1 as receivers).
+resource "aws_cloudwatch_event_rule" "dr_execution_status" {
+  count    = local.dr ? 1 : 0
+  provider = aws.dr
+
+  name        = "${var.name}-dr-execution-status"
+  description = "Finished executions of ${local.restore_machine} in ${var.dr_region}, forwarded to ${local.region}'s default bus for notify."
+  event_pattern = jsonencode({
+    source        = ["aws.states"]
+    "detail-type" = ["Step Functions Execution Status Change"]
+    detail = {
+      stateMachineArn = [aws_sfn_state_machine.dr_restore[0].arn]
+      status          = ["FAILED", "TIMED_OUT", "ABORTED", "SUCCEEDED"]
+    }
+  })
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "events_assume" {
+  # Who may attach this role to a rule is limited by iam:PassRole, which only this account's principals can hold.
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "dr_events" {
+  count                = local.dr ? 1 : 0
+  name                 = "${var.name}-dr-events-${var.dr_region}"
+  assume_role_policy   = data.aws_iam_policy_document.events_assume.json
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  tags                 = var.tags
+}
+
+data "aws_iam_policy_document" "dr_events" {
+  statement {
+    sid       = "PutEventsOnThePrimaryBus"
+    actions   = ["events:PutEvents"]
+    resources = [local.primary_event_bus_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "dr_events" {
+  count  = local.dr ? 1 : 0
+  name   = "forward-to-primary-bus"
+  role   = aws_iam_role.dr_events[0].id
+  policy = data.aws_iam_policy_document.dr_events.json
+}
+
+resource "aws_cloudwatch_event_target" "dr_to_primary_bus" {
+  count    = local.dr ? 1 : 0
+  provider = aws.dr
+
+  rule     = aws_cloudwatch_event_rule.dr_execution_status[0].name
+  arn      = local.primary_event_bus_arn
+  role_arn = aws_iam_role.dr_events[0].arn
+  # Default retry policy: up to 24 hours and 185 attempts (EventBridge User Guide, "Event retry policy").
+}

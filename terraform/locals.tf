@@ -42,6 +42,9 @@ locals {
   fleet_runs_prefix      = "fleet-runs"
   fleet_executions_arn   = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.fleet_machine}:*"
   restore_executions_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.restore_machine}:*"
+  # The restore state machine in dr_region (dr.tf), whose status changes reach notify through the primary bus.
+  dr_restore_machine_arn    = local.dr ? "arn:${local.partition}:states:${var.dr_region}:${local.account_id}:stateMachine:${local.restore_machine}" : ""
+  dr_restore_executions_arn = local.dr ? "arn:${local.partition}:states:${var.dr_region}:${local.account_id}:execution:${local.restore_machine}:*" : null
   # ElastiCache's canonical user id for seeding reads in the default regions (User Guide, "Seeding a new
   # self-designed cluster with an externally created backup").
   elasticache_canonical_user = "540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353"
@@ -52,6 +55,8 @@ locals {
   dr             = var.dr_region != null && var.create_bucket
   dr_bucket_name = local.dr ? "${var.name}-${local.account_id}-${var.dr_region}" : ""
   dr_bucket_arn  = "arn:${local.partition}:s3:::${local.dr_bucket_name}"
+  # Where the DR region's alerts are forwarded: this region's default event bus.
+  primary_event_bus_arn = "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/default"
 
   # The regional service principal that writes exports into the bucket (ElastiCache User Guide, "Exporting a backup").
   elasticache_export_principal = "${local.region}.elasticache-snapshot.amazonaws.com"
@@ -73,7 +78,8 @@ locals {
       statements = [
         { sid = "Describe", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
         { sid = "DescribeNodes", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
-        { sid = "DescribeOurSnapshots", actions = ["elasticache:DescribeSnapshots"], resources = [local.our_snapshots] },
+        # A snapshot of this run's name is resumed only when its tags say it is this execution's.
+        { sid = "DescribeOurSnapshots", actions = ["elasticache:DescribeSnapshots", "elasticache:ListTagsForResource"], resources = [local.our_snapshots] },
         # CreateSnapshot tags the snapshot as this execution's (the sweeper's proof), which needs AddTagsToResource.
         {
           sid       = "CreateOurSnapshots"
@@ -141,7 +147,16 @@ locals {
       env         = {}
       statements = [
         { sid = "ListExports", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
-        { sid = "DeleteOurSnapshots", actions = ["elasticache:DeleteSnapshot"], resources = [local.our_snapshots] },
+        # The snapshot is deleted only when its tags say it is this execution's.
+        { sid = "ReadOurSnapshots", actions = ["elasticache:DescribeSnapshots", "elasticache:ListTagsForResource"], resources = [local.our_snapshots] },
+        # Only the snapshots the backup tagged as an execution's at CreateSnapshot (as the retention sweeper's grant):
+        # an ecb-… name alone is not proof (ElastiCache authorizes on aws:ResourceTag, Service Authorization Reference).
+        {
+          sid        = "DeleteOurSnapshots"
+          actions    = ["elasticache:DeleteSnapshot"]
+          resources  = [local.our_snapshots]
+          conditions = [{ test = "Null", variable = "aws:ResourceTag/elasticache-backup:execution", values = ["false"] }]
+        },
       ]
     }
     resolve-backup = {
@@ -202,7 +217,7 @@ locals {
       ]
     }
     delete-group = {
-      description = "Restore: deletes the restored group, only if this execution created it (drills and failure paths)"
+      description = "Restore: deletes a drill's group or a create-failed one, keeps and tags any other, only if this execution created it"
       timeout     = 60
       memory      = 128
       env         = {}
@@ -213,6 +228,13 @@ locals {
           sid        = "DeleteOwnGroups"
           actions    = ["elasticache:DeleteReplicationGroup"]
           resources  = ["${local.ec_arn}:replicationgroup:*", "${local.ec_arn}:cluster:*"]
+          conditions = [{ test = "StringLike", variable = "aws:ResourceTag/elasticache-backup:restore-execution", values = [local.restore_executions_arn] }]
+        },
+        # A kept group gets its verdict (elasticache-backup:restore-verdict); again only a group a restore tagged.
+        {
+          sid        = "TagOwnKeptGroups"
+          actions    = ["elasticache:AddTagsToResource"]
+          resources  = ["${local.ec_arn}:replicationgroup:*"]
           conditions = [{ test = "StringLike", variable = "aws:ResourceTag/elasticache-backup:restore-execution", values = [local.restore_executions_arn] }]
         },
       ]
@@ -264,9 +286,11 @@ locals {
         FLEET_STATE_MACHINE_ARN          = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.fleet_machine}"
         SLACK_NOTIFY_SUCCESS             = tostring(var.slack_notify_success)
         DELIVERY_LEDGER_BUCKET           = local.bucket_name
+        # The restore state machine in dr_region, "" without one (its executions' history is in that region).
+        DR_RESTORE_STATE_MACHINE_ARN = local.dr_restore_machine_arn
       }
       statements = [
-        { sid = "ReadHistory", actions = ["states:GetExecutionHistory"], resources = [local.executions_arn, local.restore_executions_arn, local.fleet_executions_arn] },
+        { sid = "ReadHistory", actions = ["states:GetExecutionHistory"], resources = compact([local.executions_arn, local.restore_executions_arn, local.fleet_executions_arn, local.dr_restore_executions_arn]) },
         # One incident per group: a node or one of our snapshots is mapped to its replication group.
         { sid = "NodeToGroup", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
         { sid = "SnapshotToGroup", actions = ["elasticache:DescribeSnapshots"], resources = [local.our_snapshots] },

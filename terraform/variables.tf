@@ -260,7 +260,7 @@ variable "bucket_name" {
 }
 
 variable "backup_retention_days" {
-  description = "Days after which an exported .rdb (current version) expires; null = 35. Only with create_bucket."
+  description = "Days after which the bucket's lifecycle expires current objects; null = 35, at least 14. Without retention: every object, backups (exports, manifests, restore reports) included, a target's last backup too; 14 days leave a week after the longest staleness alarm (no_success_alarm_hours <= 168) to act before the last good backup expires. With retention: only fleet-runs/ and retention-reports/; a backup stays until the retention function deletes it. Noncurrent versions expire after noncurrent_version_retention_days either way. Only with create_bucket."
   type        = number
   default     = null
 
@@ -270,8 +270,8 @@ variable "backup_retention_days" {
   }
 
   validation {
-    condition     = var.backup_retention_days == null ? true : var.backup_retention_days >= 1 && var.backup_retention_days <= 3650 && floor(var.backup_retention_days) == var.backup_retention_days
-    error_message = "backup_retention_days must be a whole number of days from 1 to 3650."
+    condition     = var.backup_retention_days == null ? true : var.backup_retention_days >= 14 && var.backup_retention_days <= 3650 && floor(var.backup_retention_days) == var.backup_retention_days
+    error_message = "backup_retention_days must be a whole number of days from 14 to 3650: without retention the lifecycle also expires a target's last backup, and the longest staleness alarm (no_success_alarm_hours, 168) must leave a week to act before it goes."
   }
 }
 
@@ -381,7 +381,7 @@ variable "tags" {
 }
 
 variable "drills" {
-  description = "Scheduled DR drills, keyed by a short name: each restores the newest verified backup of replication_group_id into a new group (drill: true), verifies it against the manifest, writes a report with the RTO and deletes the group. node_type, cache_subnet_group_name and security_group_ids override the source's (use a small node type and the VPC that verify_restore_vpc reaches)."
+  description = "Scheduled DR drills, keyed by a short name: each restores the newest verified backup of replication_group_id into a new group (drill: true), verifies it against the manifest, writes a report with the RTO and deletes the group. node_type, cache_subnet_group_name and security_group_ids override the source's (use a small node type and the VPC that verify_restore_vpc reaches). Needs verify_restore_vpc."
   type = map(object({
     replication_group_id    = string
     schedule_expression     = string
@@ -413,10 +413,14 @@ variable "drills" {
     condition     = alltrue([for k, d in var.drills : can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$", d.timezone))])
     error_message = "A drill's timezone must be an IANA time zone name such as UTC, Asia/Seoul or America/Argentina/Buenos_Aires."
   }
+  validation {
+    condition     = length(var.drills) == 0 || var.verify_restore_vpc != null
+    error_message = "drills need verify_restore_vpc: VerifyRestore reaches a restored group only from inside its VPC (ElastiCache has no public endpoints), so without it every drill would fail as RestoreUnreachable."
+  }
 }
 
 variable "verify_restore_vpc" {
-  description = "Subnets and security groups VerifyRestore runs in, so it can reach restored groups over the Redis protocol (the groups' security groups must allow it). null = no VPC (verification can then reach only public endpoints, which ElastiCache does not have: set this for drills)."
+  description = "Subnets and security groups VerifyRestore runs in, so it can reach restored groups over the Redis protocol (the groups' security groups must allow it). Required by drills. null = no VPC: VerifyRestore then reaches no group (ElastiCache has no public endpoints), so a restore creates its group but cannot verify it: it fails RestoreUnreachable and keeps the group, tagged elasticache-backup:restore-verdict=unverified."
   type = object({
     subnet_ids         = list(string)
     security_group_ids = list(string)
@@ -458,7 +462,7 @@ variable "dashboard" {
 }
 
 variable "retention" {
-  description = "Retention by backup set (the retention function, on its own schedule): per target keep the keep_last newest verified backups and all verified within keep_days days (whichever keeps more; the newest is always kept), delete the others whole (manifest first), and exports without a manifest older than grace_hours (>= 48: longer than a backup execution can run); then it sweeps the ElastiCache snapshots failed runs kept: one named ecb-… and tagged by the backup, available, older than snapshot_min_age_hours (>= 48, default 72) and followed by a verified backup of the same target is deleted. dry_run (default true) only writes the report (retention-reports/ in the bucket). The bucket's lifecycle rule (backup_retention_days) stays as a safety net: keep it longer than what you retain. null = no retention schedule."
+  description = "Retention by backup set (the retention function, on its own schedule): per target keep the keep_last newest verified backups and all verified within keep_days days (whichever keeps more; the newest is always kept), delete the others whole (manifest first), and exports without a manifest older than grace_hours (>= 48: longer than a backup execution can run); then it sweeps the ElastiCache snapshots failed runs kept: one named ecb-… and tagged by the backup, available, older than snapshot_min_age_hours (>= 48, default 72) and followed by a verified backup of the same target is deleted. dry_run (default true) only writes the report (retention-reports/ in the bucket). While it is deployed the bucket's lifecycle expires no backup (ecb-… objects; their noncurrent versions still expire after noncurrent_version_retention_days), so keep_last and keep_days are not capped by backup_retention_days; a dry run deletes nothing, so backups accumulate until dry_run = false. null = no retention schedule (the lifecycle expires backups after backup_retention_days)."
   type = object({
     keep_last              = number
     keep_days              = optional(number, 0)
@@ -475,8 +479,8 @@ variable "retention" {
     error_message = "retention.keep_last must be a whole number from 1 to 1000 (the newest backup of a target is always kept)."
   }
   validation {
-    condition     = var.retention == null ? true : (var.retention.keep_days >= 0 && var.retention.keep_days < coalesce(var.backup_retention_days, 35) && floor(var.retention.keep_days) == var.retention.keep_days)
-    error_message = "retention.keep_days must be a whole number of days from 0 and less than backup_retention_days (default 35): the lifecycle rule is the safety net and must outlast the retention."
+    condition     = var.retention == null ? true : (var.retention.keep_days >= 0 && var.retention.keep_days <= 3650 && floor(var.retention.keep_days) == var.retention.keep_days)
+    error_message = "retention.keep_days must be a whole number of days from 0 to 3650 (the lifecycle expires no backup while retention is deployed, so backup_retention_days does not cap it)."
   }
   validation {
     condition     = var.retention == null ? true : (var.retention.grace_hours >= 48 && var.retention.grace_hours <= 8760)

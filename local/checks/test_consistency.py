@@ -39,6 +39,7 @@ DELEGATES = {r"rdb_check::s3::open\(": CRATES / "rdb-check/src/s3.rs"}
 # read as if it were the handler's.
 CORE_HELPERS = {
     r"\btarget::resolve\(|\.choose_node\(|\.adopt\(": CRATES / "backup-core/src/target.rs",
+    r"\btagged_by_execution\(": CRATES / "backup-core/src/ownership.rs",
     r"\binspect\(": CRATES / "backup-core/src/export.rs",
     r"\bauth_token\(": CRATES / "backup-core/src/restore.rs",
     r"\bhistory::previous\(": CRATES / "backup-core/src/history.rs",
@@ -98,7 +99,8 @@ def adapter_operations() -> dict[str, dict[str, set[str]]]:
             rest = impl[m.end():]
             nxt = re.search(r"async fn \w+\(", rest)
             body = rest[: nxt.start()] if nxt else rest
-            ops = set(re.findall(r"\.client\s*\.(\w+)\(\)", body))
+            # `.client.op()`, or `.client_for(arn).op()` (a client of the resource's region).
+            ops = set(re.findall(r"\.client(?:_for\([^)]*\))?\s*\.(\w+)\(\)", body))
             for pattern, lib in DELEGATES.items():
                 if re.search(pattern, body):
                     lib_code = re.sub(r"#\[cfg\(test\)\]\s*mod tests \{.*", "", lib.read_text(), flags=re.S)
@@ -232,7 +234,7 @@ def test_derivation_sees_each_step():
     assert handler_actions("check-export", adapters) == {"s3:ListBucket"}
     assert handler_actions("create-snapshot", adapters) == {
         "elasticache:DescribeReplicationGroups", "elasticache:DescribeCacheClusters",
-        "elasticache:DescribeSnapshots", "elasticache:CreateSnapshot",
+        "elasticache:DescribeSnapshots", "elasticache:CreateSnapshot", "elasticache:ListTagsForResource",
         "s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:GetBucketAcl", "s3:GetObject"}
     assert handler_actions("notify", adapters) == {
         "states:GetExecutionHistory", "secretsmanager:GetSecretValue", "elasticache:DescribeCacheClusters",

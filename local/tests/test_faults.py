@@ -67,6 +67,9 @@ MATRIX = [
     ("a shard object is truncated", [{"kind": "damageExport", "mode": "truncated"}], {}, FAILED, "ExportCorrupt"),
     ("one of three shard objects is missing", [{"kind": "damageExport", "mode": "missing"}],
      {"replicationGroupId": "sessions", "exportTimeoutSeconds": 60}, FAILED, "ExportTimeout"),
+    # As many objects as shards, but not the expected keys: never complete, the snapshot kept (issue 21).
+    ("export objects -0001, -0003, -0004 for three shards", [{"kind": "damageExport", "mode": "misnumbered"}],
+     {"replicationGroupId": "sessions"}, FAILED, "ExportIncomplete"),
     # Refused before anything is created.
     ("missing bucket", [], {"bucket": "missing-{uid}"}, FAILED, "InvalidInput"),
     ("unknown input field", [], {"bukket": "x"}, FAILED, "InvalidInput"),

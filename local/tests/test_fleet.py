@@ -3,8 +3,8 @@ replication group and standalone cluster (12, of mixed modes) by child execution
 never more than maxConcurrency snapshots in progress at once (from the emulator's journal), each child verified; a
 target that stays busy past its retries fails only its own child, and notify pages once, for that target only.
 
-The stack's fleet function runs at most INLINE targets in an inline Map (FLEET_INLINE_MAX_TARGETS, 150 when
-deployed), so the larger fleets here take the Distributed Map path (targets and results in S3, as beyond 150 in AWS)
+The stack's fleet function runs at most INLINE targets in an inline Map (FLEET_INLINE_MAX_TARGETS, 60 when
+deployed), so the larger fleets here take the Distributed Map path (targets and results in S3, as beyond 60 in AWS)
 and the small lists the inline one.
 
 Runs its own local stack on a fleet topology (the session stack's test.toml stays as the other tests know it)."""

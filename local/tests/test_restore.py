@@ -157,7 +157,7 @@ def test_e_an_object_changed_after_the_backup_is_backup_corrupt_before_anything_
     assert target not in created_groups(stack)
 
 
-def test_f_a_file_redis_refuses_is_restore_failed_and_the_half_made_group_is_deleted(stack, ec, s3, seeded_bucket):
+def test_f_a_file_redis_refuses_is_restore_failed_and_the_create_failed_group_is_deleted(stack, ec, s3, seeded_bucket):
     out = backup(stack, "carts", seeded_bucket)
     key = out["verification"]["objects"][0]["key"]
     size = out["verification"]["objects"][0]["sizeBytes"]
@@ -170,6 +170,57 @@ def test_f_a_file_redis_refuses_is_restore_failed_and_the_half_made_group_is_del
     assert "CleanUpFailedRestore" in [s["state"] for s in result["states"]]
     assert target in created_groups(stack)
     assert not group_exists(ec, target)
+
+
+def verdict_of(ec, group):
+    arn = ec.describe_replication_groups(ReplicationGroupId=group)["ReplicationGroups"][0]["ARN"]
+    tags = {t["Key"]: t["Value"] for t in ec.list_tags_for_resource(ResourceName=arn)["TagList"]}
+    return tags.get("elasticache-backup:restore-verdict")
+
+
+def restore_pages(stack, result, execution_input):
+    return [p["body"] for p in stack.notify(result, execution_input) if p["path"].startswith("/v2/enqueue")]
+
+
+def test_j_a_restore_that_cannot_verify_keeps_its_group_tagged_and_pages_once(stack, ec, s3, seeded_bucket):
+    """A real restore (not a drill) whose VerifyRestore cannot reach the group (no verify_restore_vpc on a real
+    account) keeps the correctly restored group a person is waiting for: tagged unverified, never deleted."""
+    out = backup(stack, "carts", seeded_bucket)
+    target = unique("carts-r")
+    stack.inject({"kind": "unreachable", "target": target})
+    execution_input = {"manifest": manifest_uri(seeded_bucket, out), "targetReplicationGroupId": target}
+
+    result = restore(stack, execution_input)
+    stack.clear_faults()
+
+    assert result["status"] == "FAILED" and result["error"] == "RestoreUnreachable", result
+    assert "CleanUpFailedRestore" in [s["state"] for s in result["states"]]
+    assert group_exists(ec, target)
+    assert verdict_of(ec, target) == "unverified"
+    assert not [e for e in stack.emulator_state()["journal"]
+                if e["event"] == "DeleteReplicationGroup" and e["replicationGroupId"] == target]
+    assert f"replication group {target} (available) is KEPT" in result["cause"], result["cause"]
+    # The data is there: only the verifier could not reach it.
+    assert primary_of(ec, target).dbsize() == sum(o["keys"] for o in out["verification"]["objects"])
+    pd = restore_pages(stack, result, execution_input)
+    assert len(pd) == 1 and pd[0]["event_action"] == "trigger", pd
+    assert pd[0]["payload"]["class"] == "RestoreUnreachable"
+    ec.delete_replication_group(ReplicationGroupId=target)
+
+
+def test_k_a_drill_that_cannot_verify_still_deletes_its_group(stack, ec, seeded_bucket):
+    out = backup(stack, "carts", seeded_bucket)
+    target = unique("carts-d")
+    stack.inject({"kind": "unreachable", "target": target})
+
+    result = restore(stack, {"manifest": manifest_uri(seeded_bucket, out), "targetReplicationGroupId": target,
+                             "drill": True})
+    stack.clear_faults()
+
+    assert result["status"] == "FAILED" and result["error"] == "RestoreUnreachable", result
+    assert target in created_groups(stack)
+    assert not group_exists(ec, target)
+    assert "is deleted" in result["cause"], result["cause"]
 
 
 def test_g_an_existing_target_is_target_exists_and_nothing_is_touched(stack, ec, seeded_bucket):

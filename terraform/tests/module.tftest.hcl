@@ -67,7 +67,8 @@ run "each_function_policy_allows_exactly_its_calls" {
   assert {
     condition = toset(flatten([for s in local.functions["create-snapshot"].statements : s.actions])) == toset([
       "elasticache:DescribeReplicationGroups", "elasticache:DescribeCacheClusters", "elasticache:DescribeSnapshots",
-      "elasticache:CreateSnapshot", "elasticache:AddTagsToResource", "s3:ListBucket", "s3:GetBucketLocation",
+      "elasticache:CreateSnapshot", "elasticache:AddTagsToResource", "elasticache:ListTagsForResource",
+      "s3:ListBucket", "s3:GetBucketLocation",
       "s3:GetBucketPolicy", "s3:GetBucketAcl", "s3:GetObject",
     ])
     error_message = "create-snapshot actions (AddTagsToResource: CreateSnapshot tags the snapshot as the execution's)."
@@ -92,7 +93,7 @@ run "each_function_policy_allows_exactly_its_calls" {
     error_message = "verify-export actions."
   }
   assert {
-    condition     = toset(flatten([for s in local.functions["delete-snapshot"].statements : s.actions])) == toset(["s3:ListBucket", "elasticache:DeleteSnapshot"])
+    condition     = toset(flatten([for s in local.functions["delete-snapshot"].statements : s.actions])) == toset(["s3:ListBucket", "elasticache:DescribeSnapshots", "elasticache:ListTagsForResource", "elasticache:DeleteSnapshot"])
     error_message = "delete-snapshot actions."
   }
   assert {
@@ -339,6 +340,12 @@ run "the_restore_may_only_delete_groups_it_tagged" {
     error_message = "Only delete-group may delete a replication group."
   }
   assert {
+    condition = alltrue([for s in local.functions["delete-group"].statements : (
+      length(try(s.conditions, [])) == 1 && s.conditions[0].variable == "aws:ResourceTag/elasticache-backup:restore-execution"
+    ) if contains(s.actions, "elasticache:AddTagsToResource")]) && anytrue([for s in local.functions["delete-group"].statements : contains(s.actions, "elasticache:AddTagsToResource")])
+    error_message = "delete-group may tag a kept group with its verdict, and only a group a restore execution tagged as its own."
+  }
+  assert {
     condition     = toset(flatten([for s in local.functions["create-group"].statements : s.actions])) == toset(["elasticache:CreateReplicationGroup", "elasticache:AddTagsToResource", "elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource", "s3:GetObject", "secretsmanager:GetSecretValue"])
     error_message = "create-group actions."
   }
@@ -368,6 +375,7 @@ run "drills_start_the_restore_state_machine_with_drill_input" {
         node_type            = "cache.t4g.small"
       }
     }
+    verify_restore_vpc = { subnet_ids = ["subnet-0123456789abcdef0"], security_group_ids = ["sg-0123456789abcdef0"] }
   }
 
   assert {
@@ -477,8 +485,8 @@ run "alerts_are_scoped_to_the_targets_and_notify_is_watched" {
   }
 
   assert {
-    condition = jsondecode(aws_cloudwatch_event_rule.snapshot_events.event_pattern).detail.SourceIdentifier == [
-      { prefix = "ecb-" }, "orders", "sessions", { prefix = "orders-" }, { prefix = "sessions-" },
+    condition = jsondecode(one(aws_cloudwatch_event_rule.snapshot_events).event_pattern).detail.SourceIdentifier == [
+      { prefix = "ecb-" }, "orders", { prefix = "orders-00" }, "sessions", { prefix = "sessions-00" },
     ]
     error_message = "ElastiCache events: only this project's snapshots and the scheduled targets and their nodes."
   }
@@ -867,10 +875,18 @@ run "no_retention_schedule_by_default" {
   }
 }
 
-run "retention_shorter_than_the_lifecycle_safety_net_and_a_long_grace" {
+run "retention_keep_days_past_ten_years_is_refused" {
   command = plan
   variables {
-    retention = { keep_last = 3, keep_days = 40, grace_hours = 24 }
+    retention = { keep_last = 3, keep_days = 3651 }
+  }
+  expect_failures = [var.retention]
+}
+
+run "retention_with_a_grace_shorter_than_an_execution_is_refused" {
+  command = plan
+  variables {
+    retention = { keep_last = 3, grace_hours = 24 }
   }
   expect_failures = [var.retention]
 }
@@ -989,4 +1005,216 @@ run "max_concurrency_beyond_an_inline_map_is_refused" {
     }
   }
   expect_failures = [var.schedules]
+}
+
+# Issue 21: never destroy what should be kept.
+
+run "with_retention_the_lifecycle_expires_no_backup_only_bookkeeping_and_old_versions" {
+  command = plan
+  variables {
+    # keep_days is no longer capped by backup_retention_days (35 by default): the lifecycle does not expire backups.
+    retention = { keep_last = 3, keep_days = 90, dry_run = false }
+  }
+  assert {
+    condition     = toset([for r in aws_s3_bucket_lifecycle_configuration.exports[0].rule : r.id if length(r.expiration) > 0]) == toset(["expire-fleet-runs", "expire-retention-reports", "expire-notify-ledger"])
+    error_message = "With retention only the bookkeeping prefixes' current objects expire."
+  }
+  assert {
+    condition = alltrue([for r in aws_s3_bucket_lifecycle_configuration.exports[0].rule : length(r.expiration) == 0 ? true :
+      contains(["fleet-runs/", "retention-reports/", "notify-ledger/"], one(r.filter).prefix) && !startswith(one(r.filter).prefix, "ecb-")
+    ])
+    error_message = "No current-version expiration matches ecb-… objects (exports, manifests, restore reports) while retention is deployed."
+  }
+  assert {
+    condition     = [for r in aws_s3_bucket_lifecycle_configuration.exports[0].rule : one(r.expiration).days if contains(["expire-fleet-runs", "expire-retention-reports"], r.id)] == [35, 35]
+    error_message = "The bookkeeping prefixes expire after backup_retention_days."
+  }
+  assert {
+    condition = [for r in aws_s3_bucket_lifecycle_configuration.exports[0].rule :
+      [length(r.expiration), one(r.noncurrent_version_expiration).noncurrent_days, one(r.abort_incomplete_multipart_upload).days_after_initiation]
+    if r.id == "expire-noncurrent-versions"] == [[0, 7, 7]]
+    error_message = "Noncurrent versions and incomplete multipart uploads still expire, in the whole bucket."
+  }
+}
+
+run "without_retention_the_lifecycle_expires_every_current_object" {
+  command = plan
+  variables {
+    backup_retention_days = 60
+  }
+  assert {
+    condition     = [for r in aws_s3_bucket_lifecycle_configuration.exports[0].rule : one(r.expiration).days if r.id == "expire-backups"] == [60] && length(aws_s3_bucket_lifecycle_configuration.exports[0].rule) == 3
+    error_message = "Without retention one rule expires every current object after backup_retention_days (besides the noncurrent and notify-ledger rules)."
+  }
+  assert {
+    condition = [for r in aws_s3_bucket_lifecycle_configuration.exports[0].rule :
+      [length(r.expiration), one(r.noncurrent_version_expiration).noncurrent_days, one(r.abort_incomplete_multipart_upload).days_after_initiation]
+    if r.id == "expire-noncurrent-versions"] == [[0, 7, 7]]
+    error_message = "Noncurrent versions and incomplete multipart uploads expire."
+  }
+}
+
+run "a_lifecycle_shorter_than_two_weeks_is_refused" {
+  command = plan
+  variables {
+    backup_retention_days = 13
+  }
+  expect_failures = [var.backup_retention_days]
+}
+
+run "a_dr_region_pages_through_the_primary_regions_bus" {
+  command = plan
+
+  variables {
+    dr_region = "ap-northeast-1"
+  }
+
+  override_resource {
+    target          = aws_sfn_state_machine.dr_restore[0]
+    override_during = plan
+    values          = { arn = "arn:aws:states:ap-northeast-1:123456789012:stateMachine:elasticache-backup-restore" }
+  }
+  override_resource {
+    target          = aws_sfn_state_machine.this
+    override_during = plan
+    values          = { arn = "arn:aws:states:ap-northeast-2:123456789012:stateMachine:elasticache-backup" }
+  }
+  override_resource {
+    target          = aws_sfn_state_machine.restore
+    override_during = plan
+    values          = { arn = "arn:aws:states:ap-northeast-2:123456789012:stateMachine:elasticache-backup-restore" }
+  }
+  override_resource {
+    target          = aws_sfn_state_machine.fleet
+    override_during = plan
+    values          = { arn = "arn:aws:states:ap-northeast-2:123456789012:stateMachine:elasticache-backup-fleet" }
+  }
+  override_resource {
+    target          = aws_iam_role.dr_events[0]
+    override_during = plan
+    values          = { arn = "arn:aws:iam::123456789012:role/elasticache-backup-dr-events-ap-northeast-1" }
+  }
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.dr_execution_status[0].event_pattern) == {
+      source        = ["aws.states"]
+      "detail-type" = ["Step Functions Execution Status Change"]
+      detail = {
+        stateMachineArn = ["arn:aws:states:ap-northeast-1:123456789012:stateMachine:elasticache-backup-restore"]
+        status          = ["FAILED", "TIMED_OUT", "ABORTED", "SUCCEEDED"]
+      }
+    }
+    error_message = "In the DR region a rule takes the DR restore machine's finished executions."
+  }
+  assert {
+    condition     = aws_cloudwatch_event_target.dr_to_primary_bus[0].rule == aws_cloudwatch_event_rule.dr_execution_status[0].name && aws_cloudwatch_event_target.dr_to_primary_bus[0].arn == "arn:aws:events:ap-northeast-2:123456789012:event-bus/default" && aws_cloudwatch_event_target.dr_to_primary_bus[0].role_arn == "arn:aws:iam::123456789012:role/elasticache-backup-dr-events-ap-northeast-1"
+    error_message = "Its target is the primary region's default event bus, through the forwarding role."
+  }
+  assert {
+    condition     = length(data.aws_iam_policy_document.dr_events.statement) == 1 && alltrue([for st in data.aws_iam_policy_document.dr_events.statement : st.effect != "Deny" && st.actions == toset(["events:PutEvents"]) && st.resources == toset(["arn:aws:events:ap-northeast-2:123456789012:event-bus/default"])])
+    error_message = "The forwarding role may only PutEvents, and only to the primary region's default bus."
+  }
+  assert {
+    condition     = one(data.aws_iam_policy_document.events_assume.statement).principals == toset([{ type = "Service", identifiers = toset(["events.amazonaws.com"]) }])
+    error_message = "The forwarding role is EventBridge's."
+  }
+  assert {
+    condition     = contains(jsondecode(aws_cloudwatch_event_rule.execution_status.event_pattern).detail.stateMachineArn, "arn:aws:states:ap-northeast-1:123456789012:stateMachine:elasticache-backup-restore") && length(jsondecode(aws_cloudwatch_event_rule.execution_status.event_pattern).detail.stateMachineArn) == 4
+    error_message = "The primary rule feeding notify lists the DR restore machine too."
+  }
+  assert {
+    condition     = aws_lambda_function.this["notify"].environment[0].variables["DR_RESTORE_STATE_MACHINE_ARN"] == aws_sfn_state_machine.dr_restore[0].arn
+    error_message = "notify knows the DR restore machine (DR_RESTORE_STATE_MACHINE_ARN)."
+  }
+  assert {
+    condition     = contains(one([for s in local.functions["notify"].statements : s.resources if s.sid == "ReadHistory"]), "arn:aws:states:ap-northeast-1:123456789012:execution:elasticache-backup-restore:*")
+    error_message = "notify may read the history of the DR restore machine's executions."
+  }
+}
+
+run "without_a_dr_region_notify_has_no_dr_machine" {
+  command = plan
+  assert {
+    condition     = length(aws_cloudwatch_event_rule.dr_execution_status) == 0 && length(aws_cloudwatch_event_target.dr_to_primary_bus) == 0 && length(aws_iam_role.dr_events) == 0
+    error_message = "No forwarding rule or role without dr_region."
+  }
+  assert {
+    condition     = aws_lambda_function.this["notify"].environment[0].variables["DR_RESTORE_STATE_MACHINE_ARN"] == "" && length(one([for s in local.functions["notify"].statements : s.resources if s.sid == "ReadHistory"])) == 3
+    error_message = "Without dr_region the variable is empty and notify reads the three primary machines' histories only."
+  }
+}
+
+run "delete_snapshot_may_only_delete_snapshots_the_backup_tagged" {
+  command = plan
+  assert {
+    condition = alltrue(flatten([for f in local.functions : [for s in f.statements :
+      try(s.conditions, []) == [{ test = "Null", variable = "aws:ResourceTag/elasticache-backup:execution", values = ["false"] }]
+    if contains(s.actions, "elasticache:DeleteSnapshot")]]))
+    error_message = "Every DeleteSnapshot grant requires the backup's elasticache-backup:execution tag on the snapshot."
+  }
+  assert {
+    condition = [for st in data.aws_iam_policy_document.function["delete-snapshot"].statement : [
+      st.resources, [for c in st.condition : [c.test, c.variable, tolist(c.values)]]
+      ] if contains(st.actions, "elasticache:DeleteSnapshot")] == [[
+      toset(["arn:aws:elasticache:ap-northeast-2:123456789012:snapshot:ecb-*"]), [["Null", "aws:ResourceTag/elasticache-backup:execution", tolist(["false"])]]
+    ]]
+    error_message = "The delete-snapshot role's policy allows DeleteSnapshot only on ecb-* snapshots carrying the backup's tag."
+  }
+}
+
+run "drills_without_verify_restore_vpc_are_refused" {
+  command = plan
+  variables {
+    drills = {
+      weekly = { replication_group_id = "orders", schedule_expression = "cron(0 4 ? * SUN *)" }
+    }
+  }
+  expect_failures = [var.drills]
+}
+
+run "snapshot_events_match_a_target_and_its_nodes_not_its_namesakes" {
+  command = plan
+  # Each id against every rule as EventBridge matches: an exact string, a prefix, or a wildcard (* = any run).
+  assert {
+    condition = alltrue([for id in ["orders", "orders-001", "orders-006", "orders-0001-001", "orders-0099-006", "sessions-002", "ecb-orders-20260101-0001"] :
+      anytrue(flatten([for rule in aws_cloudwatch_event_rule.snapshot_events : [for e in jsondecode(rule.event_pattern).detail.SourceIdentifier :
+        can(e.prefix) ? startswith(id, e.prefix) : can(e.wildcard) ? can(regex("^${replace(replace(e.wildcard, ".", "\\."), "*", ".*")}$", id)) : e == id
+    ]]))])
+    error_message = "A target's events match it, its node ids (<t>-00N, <t>-00NN-00N) and the project's snapshots (ecb-…)."
+  }
+  assert {
+    condition = !anytrue([for id in ["orders-eu-001", "orders-eu", "orders-2", "orders-01", "orders-01-001", "orders2-001", "sessions-eu-0001-001", "other-001", "order"] :
+      anytrue(flatten([for rule in aws_cloudwatch_event_rule.snapshot_events : [for e in jsondecode(rule.event_pattern).detail.SourceIdentifier :
+        can(e.prefix) ? startswith(id, e.prefix) : can(e.wildcard) ? can(regex("^${replace(replace(e.wildcard, ".", "\\."), "*", ".*")}$", id)) : e == id
+    ]]))])
+    error_message = "Another group's ids, such as orders-eu-001, orders-01 or orders2-001, do not match."
+  }
+}
+
+run "many_long_targets_are_spread_over_rules_within_eventbridges_pattern_size" {
+  command = plan
+  variables {
+    schedules = {
+      fleet = {
+        targets             = [for i in range(150) : { cache_cluster_id = format("a%049d", i) }]
+        schedule_expression = "cron(0 2 * * ? *)"
+      }
+    }
+  }
+  assert {
+    condition     = length(aws_cloudwatch_event_rule.snapshot_events) > 1 && alltrue([for r in aws_cloudwatch_event_rule.snapshot_events : length(r.event_pattern) <= 4096])
+    error_message = "Each rule's pattern stays within PutRule's 4096 characters."
+  }
+  assert {
+    condition     = sort(flatten([for r in aws_cloudwatch_event_rule.snapshot_events : [for e in jsondecode(r.event_pattern).detail.SourceIdentifier : e if can(tostring(e))]])) == sort([for i in range(150) : format("a%049d", i)])
+    error_message = "Every target is in exactly one rule."
+  }
+  assert {
+    condition     = length([for r in aws_cloudwatch_event_rule.snapshot_events : r if strcontains(r.event_pattern, "{\"prefix\":\"ecb-\"}")]) == 1 && length(distinct([for r in aws_cloudwatch_event_rule.snapshot_events : r.name])) == length(aws_cloudwatch_event_rule.snapshot_events)
+    error_message = "Only one rule matches the project's snapshots (no duplicate alerts); rule names are distinct."
+  }
+  assert {
+    condition     = toset(keys(aws_cloudwatch_event_target.notify)) == toset(keys(aws_lambda_permission.events)) && length(aws_cloudwatch_event_target.notify) == 1 + length(aws_cloudwatch_event_rule.snapshot_events) && contains(keys(aws_cloudwatch_event_target.notify), "snapshot_events")
+    error_message = "Each rule invokes notify, which allows it; the first keeps its key."
+  }
 }

@@ -119,7 +119,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 /// | `EXPORT_TIMEOUT_SECONDS` | default export deadline, seconds | 3600 |
 /// | `VERIFY_PART_MIB` | bytes per ranged GetObject of VerifyExport, MiB, 1–1024 | 8 |
 /// | `VERIFY_PARALLEL_PARTS` | ranged GetObject requests in flight, 1–64 (memory ≈ part × parallel) | 4 |
-/// | `FLEET_INLINE_MAX_TARGETS` | a fleet of more targets runs as a Distributed Map (its lists in `BACKUP_BUCKET`), 0–150 | 150 |
+/// | `FLEET_INLINE_MAX_TARGETS` | a fleet of more targets runs as a Distributed Map (its lists in `BACKUP_BUCKET`), 0–60 | 60 |
 /// | `AWS_REGION` | the function's region (set by Lambda); the export bucket must be in it | — |
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -243,7 +243,7 @@ mod tests {
         for (name, value) in [
             ("VERIFY_PART_MIB", "0"),
             ("VERIFY_PARALLEL_PARTS", "65"),
-            ("FLEET_INLINE_MAX_TARGETS", "151"),
+            ("FLEET_INLINE_MAX_TARGETS", "61"),
         ] {
             let pairs = [(name, value)];
             let err = Config::load(&env(&pairs)).unwrap_err();

@@ -137,23 +137,35 @@ pub enum BackupError {
         #[source]
         source: Option<BoxError>,
     },
-    /// Restore: the group reached `create-failed` or a node `restore-failed`; the half-made group is deleted.
+    /// Restore: the group reached `create-failed` or a node `restore-failed`. A `create-failed` group (and a drill's
+    /// group) is deleted; any other is kept, tagged `elasticache-backup:restore-verdict=unverified`.
     #[error("{message}")]
     RestoreFailed {
         /// Group and statuses.
         message: String,
     },
-    /// Restore: the group was not `available` by its deadline; it is deleted.
+    /// Restore: the group was not `available` by its deadline. A drill's group is deleted; a restore's is kept
+    /// (it may still become `available`), tagged `unverified`.
     #[error("{message}")]
     RestoreTimeout {
         /// Group, status, deadline.
         message: String,
     },
     /// Restore: the restored data does not match the manifest (keys missing beyond those with a TTL, a sampled key
-    /// missing or of another type); the report says what, and the group is deleted.
+    /// missing or of another type); the report says what. A drill's group is deleted; a restore's is kept, tagged
+    /// `elasticache-backup:restore-verdict=mismatch`, for a person to judge.
     #[error("{message}")]
     RestoreMismatch {
         /// Expected and found.
+        message: String,
+    },
+    /// Restore: VerifyRestore could not reach the restored group over the Redis protocol (no route, a security group,
+    /// TLS or AUTH refused, a timeout), so its data is unverified. Distinct from [`BackupError::RestoreMismatch`]:
+    /// nothing says the data is wrong. A drill's group is deleted; a restore's is kept, tagged
+    /// `elasticache-backup:restore-verdict=unverified`. Retried a few times (a new endpoint may take a moment).
+    #[error("{message}")]
+    RestoreUnreachable {
+        /// The node and what failed.
         message: String,
     },
     /// AWS answered with a client error (4xx) that no other variant models: AccessDenied, a validation error, a
@@ -214,11 +226,21 @@ impl BackupError {
     }
 }
 
+/// Longest `errorMessage` a function returns, bytes (cut between characters, ending in `…`). It bounds the cause of
+/// every failed execution, and so what a fleet's inline Map carries per failed child
+/// ([`crate::fleet::MAX_INLINE_TARGETS`]); the whole message is in the function's log.
+pub const MAX_LAMBDA_ERROR_MESSAGE_BYTES: usize = 1536;
+
 impl From<BackupError> for Diagnostic {
+    /// The error's name and its message with the source chain, cut to [`MAX_LAMBDA_ERROR_MESSAGE_BYTES`].
     fn from(err: BackupError) -> Self {
+        let message = err.full_message();
+        if message.len() > MAX_LAMBDA_ERROR_MESSAGE_BYTES {
+            tracing::warn!(error_type = err.error_type(), message = %message, "error message cut for Step Functions");
+        }
         Diagnostic {
             error_type: err.error_type().to_string(),
-            error_message: err.full_message(),
+            error_message: crate::text::ellipsize_bytes(&message, MAX_LAMBDA_ERROR_MESSAGE_BYTES),
         }
     }
 }
@@ -249,7 +271,7 @@ mod tests {
             "InvalidInput"
         );
         assert!(BackupError::ERROR_TYPES.contains(&"ExportCorrupt"));
-        assert_eq!(BackupError::ERROR_TYPES.len(), 21);
+        assert_eq!(BackupError::ERROR_TYPES.len(), 22);
     }
 
     #[test]
@@ -263,5 +285,17 @@ mod tests {
             e.full_message(),
             "CopySnapshot refused: bucket policy denies PutObject"
         );
+    }
+
+    #[test]
+    fn a_long_message_is_cut_to_the_byte_limit_between_characters() {
+        let long = BackupError::ExportRejected {
+            message: "é".repeat(5000),
+            source: None,
+        };
+        let d: Diagnostic = long.into();
+        assert!(d.error_message.len() <= MAX_LAMBDA_ERROR_MESSAGE_BYTES);
+        assert!(d.error_message.ends_with('…'));
+        assert!(d.error_message.len() > MAX_LAMBDA_ERROR_MESSAGE_BYTES - 8);
     }
 }

@@ -41,14 +41,24 @@ pub struct ExportAssessment {
     pub empty: Vec<String>,
     /// Shard objects written before this run's snapshot was started (left by an earlier run).
     pub stale: Vec<String>,
+    /// Shard-shaped keys beyond the expected ones (`-0004` for three shards): the export is not the shape the run
+    /// recorded, so it is not complete however many objects there are.
+    pub extra: Vec<String>,
     /// Number of shards expected.
     pub expected: u32,
 }
 
 impl ExportAssessment {
-    /// Complete when there is one non-empty, fresh `.rdb` per shard.
+    /// Complete only when the non-empty, fresh shard objects are exactly the expected keys `-0001` … `-000N`: none
+    /// missing, empty, stale or extra (counting objects is not enough: `-0001, -0003, -0004` for three shards is
+    /// three objects and not complete).
     pub fn is_complete(&self) -> bool {
-        self.expected > 0 && self.objects.len() >= self.expected as usize
+        self.expected > 0
+            && self.missing.is_empty()
+            && self.empty.is_empty()
+            && self.stale.is_empty()
+            && self.extra.is_empty()
+            && self.objects.len() == self.expected as usize
     }
 
     /// One line for errors and logs: what was found and what is missing.
@@ -68,6 +78,13 @@ impl ExportAssessment {
             parts.push(format!(
                 "older than this run's snapshot {}",
                 self.stale.join(", ")
+            ));
+        }
+        if !self.extra.is_empty() {
+            parts.push(format!(
+                "unexpected shard objects {} (the source has {} shards)",
+                self.extra.join(", "),
+                self.expected
             ));
         }
         parts.join("; ")
@@ -108,15 +125,26 @@ pub fn assess(
         }
     }
     objects.sort_by(|a, b| a.key.cmp(&b.key));
-    let missing = (1..=shard_count)
+    let expected_keys: Vec<String> = (1..=shard_count)
         .map(|i| shard_object_key(export_name, i))
-        .filter(|k| !listing.iter().any(|o| &o.key == k))
         .collect();
+    let missing = expected_keys
+        .iter()
+        .filter(|k| !listing.iter().any(|o| &o.key == *k))
+        .cloned()
+        .collect();
+    let mut extra: Vec<String> = listing
+        .iter()
+        .filter(|o| is_shard_key(export_name, &o.key) && !expected_keys.contains(&o.key))
+        .map(|o| o.key.clone())
+        .collect();
+    extra.sort();
     ExportAssessment {
         objects,
         missing,
         empty,
         stale,
+        extra,
         expected: shard_count,
     }
 }
@@ -192,6 +220,55 @@ mod tests {
         );
         assert!(!a.is_complete());
         assert!(a.objects.is_empty());
+    }
+
+    #[test]
+    fn three_objects_are_not_three_shards_unless_they_are_the_expected_keys() {
+        let a = assess(
+            "e",
+            3,
+            &[
+                obj("e-0001.rdb", 10),
+                obj("e-0003.rdb", 10),
+                obj("e-0004.rdb", 10),
+            ],
+            None,
+        );
+        assert!(!a.is_complete(), "{}", a.describe());
+        assert_eq!(a.missing, vec!["e-0002.rdb".to_string()]);
+        assert_eq!(a.extra, vec!["e-0004.rdb".to_string()]);
+        assert!(a.describe().contains("unexpected shard objects e-0004.rdb"));
+    }
+
+    #[test]
+    fn an_extra_shard_object_makes_a_full_export_incomplete() {
+        let a = assess(
+            "e",
+            2,
+            &[
+                obj("e-0001.rdb", 10),
+                obj("e-0002.rdb", 10),
+                obj("e-0003.rdb", 10),
+            ],
+            None,
+        );
+        assert!(!a.is_complete(), "{}", a.describe());
+        assert_eq!(a.extra, vec!["e-0003.rdb".to_string()]);
+    }
+
+    #[test]
+    fn a_stale_expected_object_beside_a_fresh_extra_is_incomplete() {
+        let old = StoredObject {
+            last_modified: Some(datetime!(2026-11-22 0:00 UTC)),
+            ..obj("e-0001.rdb", 10)
+        };
+        let a = assess(
+            "e",
+            1,
+            &[old, obj("e-0002.rdb", 10)],
+            Some(datetime!(2026-11-22 0:30 UTC)),
+        );
+        assert!(!a.is_complete(), "{}", a.describe());
     }
 
     #[test]

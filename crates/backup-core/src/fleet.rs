@@ -53,9 +53,11 @@ pub const DEFAULT_MAX_CONCURRENCY: u32 = 10;
 /// Developer Guide, "Map state processing modes").
 pub const MAX_MAX_CONCURRENCY: u32 = 40;
 /// Most targets an inline Map carries. The fleet document (targets, then one result per target) must stay within
-/// Step Functions' 256 KiB payload, at most ~300 bytes per target and up to ~1.5 KiB per failed one; a larger
-/// fleet runs as a Distributed Map, its lists in S3 (module documentation).
-pub const MAX_INLINE_TARGETS: usize = 150;
+/// Step Functions' 256 KiB payload, and `States.DataLimitExceeded` cannot be caught. A failed child's result holds
+/// its DescribeExecution answer with its cause nested three JSON strings deep: about 3 KB with a cause of
+/// [`crate::error::MAX_LAMBDA_ERROR_MESSAGE_BYTES`] (measured by a test: 150 such failures are ~460 KB, 60 are
+/// ~185 KB). A larger fleet runs as a Distributed Map, its lists and results in S3 (module documentation).
+pub const MAX_INLINE_TARGETS: usize = 60;
 /// Most targets of one fleet execution. What bounds it: `Summarize` still returns every target's id in the summary
 /// (an id is at most 40 characters: 1,000 ids are ~45 KB of the 256 KiB payload), and `Discover` reads every
 /// candidate's tags within its 300 s. Beyond this a fleet must be split (two selectors), and discovery says so
@@ -655,13 +657,7 @@ pub fn result_of(raw: &Value) -> FleetResult {
         .ok()
         .filter(|c| field(c, "ExecutionArn").is_some());
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
-    let clip = |s: String| {
-        if s.chars().count() > MAX_CAUSE_CHARS {
-            format!("{}…", s.chars().take(MAX_CAUSE_CHARS).collect::<String>())
-        } else {
-            s
-        }
-    };
+    let clip = |s: String| crate::text::ellipsize(&s, MAX_CAUSE_CHARS);
     match child {
         Some(c) => FleetResult {
             target,
@@ -683,8 +679,13 @@ pub fn result_of(raw: &Value) -> FleetResult {
 /// `obj[name]`, or the same key spelt with a lower-case first letter.
 fn field<'a>(obj: &'a Value, name: &str) -> Option<&'a Value> {
     obj.get(name).or_else(|| {
-        let mut lower = name.to_string();
-        lower[..1].make_ascii_lowercase();
+        let mut chars = name.chars();
+        let lower: String = chars
+            .next()
+            .map(|c| c.to_ascii_lowercase())
+            .into_iter()
+            .chain(chars)
+            .collect();
         obj.get(&lower)
     })
 }
@@ -726,6 +727,7 @@ pub fn summarize(mut run: FleetRun) -> FleetRun {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn cfg() -> Config {
         Config {
@@ -1078,6 +1080,95 @@ mod tests {
         let r = result_of(
             &json!({"target": "a", "failure": {"Error": "States.TaskFailed", "Cause": cause.to_string()}}),
         );
-        assert_eq!(r.cause.unwrap().chars().count(), MAX_CAUSE_CHARS + 1);
+        let kept = r.cause.unwrap();
+        assert_eq!(kept.chars().count(), MAX_CAUSE_CHARS);
+        assert!(kept.ends_with('…'), "{kept}");
+    }
+
+    proptest! {
+        #[test]
+        fn any_cause_is_kept_within_its_bound(cause in ".*", long in ".{590,700}", target in ".*") {
+            for cause in [cause.as_str(), long.as_str()] {
+                let child = json!({"ExecutionArn": "arn:x", "Status": "FAILED", "Error": "E", "Cause": cause});
+                for raw in [
+                    json!({"target": target, "failure": {"Error": "States.TaskFailed", "Cause": child.to_string()}}),
+                    json!({"target": target, "failure": {"Error": "States.Runtime", "Cause": cause}}),
+                ] {
+                    let r = result_of(&raw);
+                    prop_assert_eq!(&r.target, &target);
+                    let kept = r.cause.unwrap_or_default();
+                    prop_assert!(kept.chars().count() <= MAX_CAUSE_CHARS);
+                    if kept != cause {
+                        let cut = kept.strip_suffix('…');
+                        prop_assert!(cut.is_some_and(|c| cause.starts_with(c)), "{:?} is not a cut of the cause", kept);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn a_selector_label_is_its_tags_in_key_order(tags in proptest::collection::btree_map(".*", ".*", 0..5)) {
+            let label = Selector { tags: tags.clone() }.label();
+            let expected: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            prop_assert_eq!(label, expected.join(","));
+        }
+    }
+
+    /// The fleet document as the inline Map hands it to `Summarize` when every one of `n` children failed with a
+    /// cause of `cause_bytes`: what Step Functions' 256 KiB payload limit must hold. Each failed item is what the
+    /// `TargetFailed` Pass state records: the Catch output of `startExecution.sync:2`, whose `Cause` is the child's
+    /// DescribeExecution answer as a string (Developer Guide, "Run a Job (.sync)"), the child's own cause inside it —
+    /// that of its Fail state, `<step> failed for <execution>: <Lambda cause>`, the Lambda cause being the JSON of
+    /// the function's error (`errorMessage`, `errorType`): three levels of JSON strings.
+    fn inline_fleet_document(n: usize, cause_bytes: usize) -> String {
+        let message: String =
+            "ExportRejected: CopySnapshot s3://acme-cache-backups-production/: \"Access Denied\" "
+                .chars()
+                .cycle()
+                .take(cause_bytes)
+                .collect();
+        let target = |i: usize| format!("fleet-target-{i:03}-{}", "x".repeat(20));
+        let lambda_cause =
+            json!({"errorMessage": message, "errorType": "ExportRejected", "trace": []})
+                .to_string();
+        let items: Vec<Value> = (0..n)
+            .map(|i| {
+                let name = format!("fleet-nightly-2026-12-03-{i:04}-{}", "0".repeat(32));
+                let child = format!("arn:aws:states:ap-southeast-2:123456789012:execution:elasticache-backup:{name}");
+                let input = json!({"replicationGroupId": target(i), "bucket": "acme-cache-backups-production",
+                                   "snapshotTimeoutSeconds": 3600, "exportTimeoutSeconds": 3600});
+                let description = json!({
+                    "ExecutionArn": child, "StateMachineArn": "arn:aws:states:ap-southeast-2:123456789012:stateMachine:elasticache-backup",
+                    "Name": name, "Status": "FAILED", "StartDate": 1_796_143_775_123_u64, "StopDate": 1_796_143_875_456_u64,
+                    "Input": input.to_string(), "InputDetails": {"Included": true},
+                    "Error": "ExportRejected",
+                    "Cause": format!("ExportSnapshot failed for backup {name}: {lambda_cause}"),
+                    "RedriveCount": 0, "RedriveStatus": "NOT_REDRIVABLE",
+                    "RedriveStatusReason": "Execution is RUNNING and cannot be redriven",
+                });
+                json!({"target": target(i), "failure": {"Error": "States.TaskFailed", "Cause": description.to_string()}})
+            })
+            .collect();
+        let targets: Vec<Value> = (0..n)
+            .map(|i| json!({"target": target(i), "input": {"replicationGroupId": target(i), "bucket": "acme-cache-backups-production"}}))
+            .collect();
+        json!({"input": {"selector": {"backup": "nightly", "environment": "production"}}, "name": "backup=nightly,environment=production",
+               "execution": {"name": "fleet-nightly", "startTime": "2026-12-03T03:00:00Z"}, "maxConcurrency": 10,
+               "targets": targets, "skipped": [], "results": items})
+        .to_string()
+    }
+
+    #[test]
+    fn an_inline_fleet_whose_every_child_failed_with_long_causes_fits_the_payload() {
+        const PAYLOAD_LIMIT: usize = 256 * 1024;
+        use crate::error::MAX_LAMBDA_ERROR_MESSAGE_BYTES;
+        let doc = inline_fleet_document(MAX_INLINE_TARGETS, MAX_LAMBDA_ERROR_MESSAGE_BYTES);
+        assert!(
+            doc.len() < PAYLOAD_LIMIT * 9 / 10,
+            "{MAX_INLINE_TARGETS} failed children with {MAX_LAMBDA_ERROR_MESSAGE_BYTES}-byte causes: {} bytes",
+            doc.len()
+        );
+        // What the limit was before: 150 such children do not fit (States.DataLimitExceeded, not catchable).
+        assert!(inline_fleet_document(150, 1536).len() > PAYLOAD_LIMIT);
     }
 }

@@ -368,6 +368,15 @@ mod tests {
     }
 
     #[test]
+    fn a_long_non_ascii_cache_cluster_id_is_invalid_input_not_a_panic() {
+        // 45 bytes with `é` across byte 40.
+        let id = format!("{}é{}", "a".repeat(39), "b".repeat(4));
+        let (field, rule) = invalid(validate(&json!({"cacheClusterId": id}), &cfg()).unwrap_err());
+        assert_eq!(field, "cacheClusterId");
+        assert!(rule.contains("ASCII"), "{rule}");
+    }
+
+    #[test]
     fn every_field_may_be_null() {
         let all = json!({"replicationGroupId": null, "cacheClusterId": null, "bucket": null,
                          "snapshotTimeoutSeconds": null, "exportTimeoutSeconds": null, "keepSourceSnapshot": null});

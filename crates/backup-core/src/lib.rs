@@ -15,6 +15,7 @@
 //! - [`aws`]: the AWS SDK adapters behind those traits (the RDB verifier's lives in the `rdb-verify` crate).
 //! - [`export`]: deciding whether an export is complete from what S3 holds.
 //! - [`config`], [`deps`]: the one configuration loader and the one dependency shape of every step.
+//! - [`text`]: cutting free text to a length in characters, never inside one.
 
 pub mod aws;
 pub mod clock;
@@ -28,6 +29,7 @@ pub mod input;
 pub mod manifest;
 pub mod metrics;
 pub mod naming;
+pub mod ownership;
 pub mod poll;
 pub mod ports;
 pub mod restore;
@@ -35,6 +37,7 @@ pub mod run;
 pub mod target;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod text;
 
 pub use clock::{Clock, SystemClock};
 pub use config::Config;

@@ -194,6 +194,38 @@ pub struct DbSummary {
 }
 
 impl Manifest {
+    /// When the data was taken — what orders backups for retention, the sweeper and `latest` (DESIGN.md §7c), never
+    /// `verifiedAt` (two overlapping runs finish verifying in either order). The snapshot's start
+    /// (`snapshot.startedAt`: CreateSnapshot was called, so the snapshot's data is from then or later); a manifest
+    /// without it falls back to its earliest recorded time (the execution's start, the export's start, then
+    /// `verifiedAt`).
+    pub fn data_time(&self) -> Timestamp {
+        if let Some(s) = &self.snapshot {
+            return s.started_at;
+        }
+        let execution_start =
+            self.execution.start_time.as_deref().and_then(|t| {
+                Timestamp::parse(t, &time::format_description::well_known::Rfc3339).ok()
+            });
+        [
+            execution_start,
+            self.export.as_ref().and_then(|e| e.started_at),
+            Some(self.verified_at),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(self.verified_at)
+    }
+
+    /// The target this backup is of ([`crate::run::Source::identity`]); `None` when the manifest names no source.
+    pub fn target_identity(&self) -> Option<crate::run::TargetIdentity> {
+        self.source
+            .as_ref()
+            .map(Source::identity)
+            .filter(|i| !i.id.is_empty())
+    }
+
     /// The manifest of a run whose objects were all verified at `verified_at`.
     ///
     /// # Errors

@@ -15,6 +15,10 @@ pub const SNAPSHOT_PREFIX: &str = "ecb";
 /// Tag CreateSnapshot gives every snapshot this tool creates, valued with the execution's ARN: with the
 /// [`SNAPSHOT_PREFIX`] name it tells the sweeper a snapshot is its own (a snapshot named `ecb-…` by hand has no tag).
 pub const SNAPSHOT_TAG: &str = "elasticache-backup:execution";
+/// Tag key CreateSnapshot also gives every snapshot: the source's creation time (RFC 3339; see
+/// [`crate::run::Source::created_at`]), so the sweeper can tell a snapshot of a group from one of the group later
+/// re-created under the same id.
+pub const SOURCE_CREATED_TAG: &str = "elasticache-backup:source-created";
 const HASH_HEX_LEN: usize = 8;
 
 /// Which kind of id the run targets, part of the name's hash input.
@@ -74,12 +78,10 @@ pub fn snapshot_name(kind: TargetKind, target_id: &str, execution_id: &str) -> S
 /// The target's part of a snapshot name: its slug, cut to fit, without a trailing `-`.
 fn target_part(target_id: &str) -> String {
     let room = MAX_SNAPSHOT_NAME_LEN - SNAPSHOT_PREFIX.len() - HASH_HEX_LEN - 2;
-    let mut target = slug(target_id);
-    target.truncate(room);
-    while target.ends_with('-') {
-        target.pop();
-    }
-    target
+    let target = slug(target_id);
+    crate::text::clip(&target, room)
+        .trim_end_matches('-')
+        .to_string()
 }
 
 /// The S3 key prefix every export (and manifest) of `target_id` starts with: `ecb-<target slug>-` (a listing
@@ -133,35 +135,26 @@ pub const MAX_CACHE_CLUSTER_ID_LEN: usize = 50;
 /// # Errors
 /// The rule broken, as a phrase to follow the field name.
 pub fn check_cache_cluster_id(id: &str) -> Result<(), String> {
-    if id.len() > MAX_SNAPSHOT_NAME_LEN && id.len() <= MAX_CACHE_CLUSTER_ID_LEN {
-        // Same character rules on the first 40; a 41-50 character id is otherwise valid.
-        let (head, tail) = id.split_at(MAX_SNAPSHOT_NAME_LEN);
-        check_elasticache_id(head.trim_end_matches('-'))?;
-        if !tail.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err("may contain only ASCII letters, digits and hyphens".into());
-        }
-        if id.contains("--") {
-            return Err("must not contain two consecutive hyphens".into());
-        }
-        if id.ends_with('-') {
-            return Err("must not end with a hyphen".into());
-        }
-        return Ok(());
-    }
-    check_elasticache_id(id).map_err(|e| e.replace("1-40", "1-50"))
+    check_id(id, MAX_CACHE_CLUSTER_ID_LEN)
 }
 
-/// Checks the ElastiCache id rules (1–40 characters, letters, digits and hyphens, starting with a letter, no `--`,
-/// no trailing `-`), case-insensitively.
+/// Checks the ElastiCache id rules (1–40 characters, ASCII letters, digits and hyphens, starting with a letter, no
+/// `--`, no trailing `-`), case-insensitively.
 ///
 /// # Errors
 /// The rule broken, as a phrase to follow the field name.
 pub fn check_elasticache_id(id: &str) -> Result<(), String> {
-    if id.is_empty() || id.len() > MAX_SNAPSHOT_NAME_LEN {
-        return Err(format!("must be 1-40 characters, got {}", id.len()));
-    }
+    check_id(id, MAX_SNAPSHOT_NAME_LEN)
+}
+
+/// The ElastiCache id rules with at most `max` characters. The character set is checked first: any other rule, and
+/// any cut of an id that passed, then counts bytes and characters alike.
+fn check_id(id: &str, max: usize) -> Result<(), String> {
     if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return Err("may contain only ASCII letters, digits and hyphens".into());
+    }
+    if id.is_empty() || id.len() > max {
+        return Err(format!("must be 1-{max} characters, got {}", id.len()));
     }
     if !id.starts_with(|c: char| c.is_ascii_alphabetic()) {
         return Err("must start with a letter".into());
@@ -178,6 +171,7 @@ pub fn check_elasticache_id(id: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn assert_valid(name: &str) {
         assert!(name.len() <= MAX_SNAPSHOT_NAME_LEN, "{name} too long");
@@ -336,8 +330,71 @@ mod tests {
     }
 
     #[test]
+    fn a_non_ascii_id_is_refused_before_any_cut() {
+        // 45 bytes, `é` on bytes 39-40: byte 40, where a 41-50 character id used to be split, is inside it.
+        let id = format!("{}é{}", "a".repeat(39), "b".repeat(4));
+        assert_eq!(id.len(), 45);
+        assert!(!id.is_char_boundary(MAX_SNAPSHOT_NAME_LEN));
+        let rule = check_cache_cluster_id(&id).unwrap_err();
+        assert!(rule.contains("ASCII"), "{rule}");
+        assert!(check_elasticache_id(&id).unwrap_err().contains("ASCII"));
+        // The names derived from it still come out valid.
+        assert_valid(&snapshot_name(TargetKind::CacheCluster, &id, "exec"));
+    }
+
+    #[test]
     fn slug_collapses_and_trims() {
         assert_eq!(slug("--A_b..C--"), "a-b-c");
         assert_eq!(slug("___"), "");
+    }
+
+    fn kind() -> impl Strategy<Value = TargetKind> {
+        prop_oneof![
+            Just(TargetKind::ReplicationGroup),
+            Just(TargetKind::CacheCluster)
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_gives_a_valid_snapshot_name(k in kind(), target in ".*", long in ".{30,80}", exec in ".*") {
+            for target in [target.as_str(), long.as_str()] {
+                let name = snapshot_name(k, target, &exec);
+                assert_valid(&name);
+                prop_assert!(name.starts_with("ecb-"));
+                if !slug(target).is_empty() {
+                    prop_assert!(name.starts_with(&export_prefix(target)), "{} {}", name, export_prefix(target));
+                }
+            }
+        }
+
+        #[test]
+        fn a_slug_is_lower_case_ascii_without_stray_hyphens(s in ".*") {
+            let out = slug(&s);
+            prop_assert!(out.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+            prop_assert!(!out.starts_with('-') && !out.ends_with('-') && !out.contains("--"));
+        }
+
+        #[test]
+        fn an_accepted_id_is_short_ascii_and_any_text_is_answered(id in ".*", near in "[a-z0-9é-]{38,52}") {
+            for id in [id.as_str(), near.as_str()] {
+                if check_cache_cluster_id(id).is_ok() {
+                    prop_assert!(id.is_ascii() && (1..=MAX_CACHE_CLUSTER_ID_LEN).contains(&id.len()));
+                }
+                if check_elasticache_id(id).is_ok() {
+                    prop_assert!(id.is_ascii() && (1..=MAX_SNAPSHOT_NAME_LEN).contains(&id.len()));
+                    prop_assert!(check_cache_cluster_id(id).is_ok());
+                }
+            }
+        }
+
+        #[test]
+        fn derived_keys_take_any_text(name in ".*", exec in ".*", index in any::<u32>()) {
+            prop_assert!(restore_report_key(&name, &exec).starts_with(&name));
+            prop_assert!(shard_object_key(&name, index).ends_with(".rdb"));
+            prop_assert!(manifest_key(&name).starts_with(&name));
+            let group = drill_group_id(&exec);
+            prop_assert!(check_elasticache_id(&group).is_ok(), "{}", group);
+        }
     }
 }

@@ -34,6 +34,9 @@ pub struct ReplicationGroupInfo {
     pub transit_encryption: bool,
     /// `AuthTokenEnabled`.
     pub auth_token_enabled: bool,
+    /// `ReplicationGroupCreateTime`: with the id, it tells a group from one deleted and re-created under the same
+    /// id (Amazon ElastiCache API Reference, `ReplicationGroup`).
+    pub created: Option<Timestamp>,
 }
 
 impl ReplicationGroupInfo {
@@ -86,6 +89,8 @@ pub struct CacheClusterInfo {
     pub security_group_ids: Vec<String>,
     /// `ARN` (what `ListTagsForResource` takes).
     pub arn: Option<String>,
+    /// `CacheClusterCreateTime` (Amazon ElastiCache API Reference, `CacheCluster`).
+    pub created: Option<Timestamp>,
 }
 
 /// Where a node answers (`Endpoint`: address and port).
@@ -298,6 +303,9 @@ pub trait Groups: Send + Sync {
     async fn delete_replication_group(&self, id: &str) -> Result<DeleteOutcome, BackupError>;
     /// `ListTagsForResource` of a group ARN. Errors: `TargetNotFound`, `Throttled`, `AwsError`.
     async fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, BackupError>;
+    /// `AddTagsToResource` of a group ARN: adds `tags`, a key already there taking the new value (Amazon
+    /// ElastiCache API Reference, AddTagsToResource). Errors: `TargetNotFound`, `Throttled`, `AwsError`.
+    async fn add_tags(&self, arn: &str, tags: &[(String, String)]) -> Result<(), BackupError>;
 }
 
 /// The account's caches in this region, for fleet discovery (`discover` of the `fleet` function).
@@ -420,5 +428,29 @@ pub struct Secret(pub String);
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Secret([redacted])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_an_auth_token() {
+        let token = Secret("T0KENSECRET".into());
+        let node = NodeAccess {
+            endpoint: Endpoint {
+                address: "orders.example".into(),
+                port: 6379,
+            },
+            tls: true,
+            auth: Some(token.clone()),
+        };
+        let shown = format!("{token:?} {node:?} {node:#?}");
+        assert!(!shown.contains("T0KENSECRET"), "{shown}");
+        assert!(
+            shown.contains("redacted") && shown.contains("orders.example"),
+            "{shown}"
+        );
     }
 }

@@ -175,6 +175,45 @@ pub struct Source {
     /// What a restore recreates: node type, replicas, network and security settings.
     #[serde(default)]
     pub settings: SourceSettings,
+    /// When the group (or standalone cluster) was created (`ReplicationGroupCreateTime` / `CacheClusterCreateTime`):
+    /// with the kind and the id it is the target's identity, so a group deleted and re-created under the same id is
+    /// another target ([`Source::identity`]). Absent in manifests written before it was recorded.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created_at: Option<Timestamp>,
+}
+
+/// Which target a backup is of: the kind of id, the id (lower-cased) and the target's creation time. Two backups
+/// are of the same target only when all three are equal: a replication group and a standalone cluster of the same
+/// id are two targets, and so are a group and the group re-created under its id (DESIGN.md §7c).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TargetIdentity {
+    /// `replication-group` or `cache-cluster`.
+    pub kind: &'static str,
+    /// The id, lower-cased.
+    pub id: String,
+    /// The creation time, RFC 3339 (empty when the manifest did not record it).
+    pub created_at: String,
+}
+
+impl std::fmt::Display for TargetIdentity {
+    /// `replication-group orders (created 2026-01-02T03:04:05Z)`, or without the parenthesis when not recorded.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.kind, self.id)?;
+        if !self.created_at.is_empty() {
+            write!(f, " (created {})", self.created_at)?;
+        }
+        Ok(())
+    }
+}
+
+/// RFC 3339 text of `t` (empty if it cannot be formatted).
+pub fn rfc3339(t: Timestamp) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// One shard of the source.
@@ -260,6 +299,7 @@ impl Source {
             shard_count: 1,
             shards: Vec::new(),
             settings: SourceSettings::of(None, Some(cc)),
+            created_at: cc.created,
         }
     }
 
@@ -275,6 +315,7 @@ impl Source {
             shard_count: 1,
             shards: shards_of_group(rg),
             settings: SourceSettings::of(Some(rg), Some(cc)),
+            created_at: rg.created,
         }
     }
 
@@ -294,6 +335,7 @@ impl Source {
             shard_count: u32::try_from(rg.node_groups.len()).unwrap_or(u32::MAX),
             shards: shards_of_group(rg),
             settings: SourceSettings::of(Some(rg), node),
+            created_at: rg.created,
         }
     }
 
@@ -309,6 +351,7 @@ impl Source {
             shard_count: Self::shards_of(rg, existing),
             shards: shards_of_group(rg),
             settings: SourceSettings::of(Some(rg), None),
+            created_at: rg.created,
         }
     }
 
@@ -330,6 +373,7 @@ impl Source {
             shard_count: Self::shards_of(rg, existing),
             shards: shards_of_group(rg),
             settings: SourceSettings::of(Some(rg), info),
+            created_at: rg.created,
         }
     }
 
@@ -347,6 +391,19 @@ impl Source {
             .or(self.cache_cluster_id.as_deref())
             .unwrap_or_default()
             .to_ascii_lowercase()
+    }
+
+    /// The target's identity: kind, id and creation time (see [`TargetIdentity`]).
+    pub fn identity(&self) -> TargetIdentity {
+        TargetIdentity {
+            kind: if self.replication_group_id.is_some() {
+                "replication-group"
+            } else {
+                "cache-cluster"
+            },
+            id: self.target_id(),
+            created_at: self.created_at.map(rfc3339).unwrap_or_default(),
+        }
     }
 
     /// The node, or else the group: what messages name as the snapshot's source.
@@ -738,6 +795,12 @@ impl BackupRun {
     /// [`crate::BackupError::InvalidInput`] naming `snapshotName`.
     pub fn snapshot_name(&self) -> Result<&str, crate::BackupError> {
         from_create_snapshot(self.snapshot_name.as_deref(), "snapshotName")
+    }
+
+    /// The execution's id (ARN), or its name when no ARN was passed: the value of the snapshot tag
+    /// [`crate::naming::SNAPSHOT_TAG`].
+    pub fn execution_id(&self) -> &str {
+        self.execution.id.as_deref().unwrap_or(&self.execution.name)
     }
 
     /// The export name, or `InvalidInput` if missing.

@@ -9,7 +9,7 @@ use time::{Duration, OffsetDateTime};
 use crate::clock::Clock;
 use crate::error::BackupError;
 use crate::ports::*;
-use crate::run::NodeRole;
+use crate::run::{NodeRole, Timestamp};
 
 /// A clock that stays where it is put.
 #[derive(Debug)]
@@ -76,6 +76,7 @@ impl FakeSnapshots {
                     node_type: Some("cache.r7g.large".into()),
                     transit_encryption: false,
                     auth_token_enabled: false,
+                    created: Some(FAKE_CREATED),
                     node_groups: vec![NodeGroupInfo {
                         id: "0001".into(),
                         slots: None,
@@ -140,6 +141,7 @@ impl FakeSnapshots {
                     node_type: Some("cache.r7g.large".into()),
                     transit_encryption: false,
                     auth_token_enabled: false,
+                    created: Some(FAKE_CREATED),
                     node_groups,
                 },
             );
@@ -171,8 +173,14 @@ impl FakeSnapshots {
         fake
     }
 
-    /// Adds (or replaces) a snapshot record.
-    pub fn insert_snapshot(&self, info: SnapshotInfo) {
+    /// Adds (or replaces) a snapshot record; one without an ARN gets `arn:aws:elasticache:…:snapshot:<name>`.
+    pub fn insert_snapshot(&self, mut info: SnapshotInfo) {
+        if info.arn.is_none() {
+            info.arn = Some(format!(
+                "arn:aws:elasticache:eu-west-1:123456789012:snapshot:{}",
+                info.name
+            ));
+        }
         self.0
             .lock()
             .unwrap()
@@ -225,6 +233,9 @@ impl FakeSnapshots {
     }
 }
 
+/// When every fake group and node was created (`ReplicationGroupCreateTime` / `CacheClusterCreateTime`).
+pub const FAKE_CREATED: Timestamp = time::macros::datetime!(2026-01-05 10:00 UTC);
+
 fn node_info(id: &str, status: &str, rg: Option<&str>) -> CacheClusterInfo {
     CacheClusterInfo {
         id: id.into(),
@@ -242,6 +253,7 @@ fn node_info(id: &str, status: &str, rg: Option<&str>) -> CacheClusterInfo {
         arn: Some(format!(
             "arn:aws:elasticache:eu-west-1:123456789012:cluster:{id}"
         )),
+        created: Some(FAKE_CREATED),
     }
 }
 
@@ -369,6 +381,8 @@ pub struct FakeExportStore {
     pub contents: Arc<Mutex<ObjectContents>>,
     /// Errors to return, in order, from `list`.
     pub fail_next: Arc<Mutex<VecDeque<BackupError>>>,
+    /// Errors to return from `get_object` of a key, in order (then it answers normally).
+    pub fail_get: Arc<Mutex<HashMap<String, VecDeque<BackupError>>>>,
     /// What `bucket_facts` answers per bucket; an existing bucket without an entry is in `us-east-1` with the
     /// export policy for that region.
     pub facts: Arc<Mutex<HashMap<String, BucketFacts>>>,
@@ -495,6 +509,15 @@ impl crate::ports::ObjectDeleter for FakeExportStore {
 #[async_trait]
 impl ObjectReader for FakeExportStore {
     async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, BackupError> {
+        if let Some(err) = self
+            .fail_get
+            .lock()
+            .unwrap()
+            .get_mut(key)
+            .and_then(VecDeque::pop_front)
+        {
+            return Err(err);
+        }
         if !self.buckets.lock().unwrap().contains_key(bucket) {
             return Err(BackupError::BackupNotFound {
                 message: format!("GetObject s3://{bucket}/{key}: NoSuchBucket"),
@@ -552,6 +575,7 @@ impl Groups for FakeSnapshots {
                 node_type: group.node_type.clone(),
                 transit_encryption: group.transit_encryption,
                 auth_token_enabled: false,
+                created: None,
             },
         );
         s.tags.insert(group.id.clone(), group.tags.clone());
@@ -570,6 +594,25 @@ impl Groups for FakeSnapshots {
         let s = self.begin("ListTagsForResource", arn.into())?;
         let id = arn.rsplit(':').next().unwrap_or_default();
         Ok(s.tags.get(id).cloned().unwrap_or_default())
+    }
+
+    async fn add_tags(&self, arn: &str, tags: &[(String, String)]) -> Result<(), BackupError> {
+        let mut s = self.begin("AddTagsToResource", format!("{arn} {tags:?}"))?;
+        let id = arn.rsplit(':').next().unwrap_or_default().to_string();
+        if !s.replication_groups.contains_key(&id) {
+            return Err(BackupError::TargetNotFound {
+                message: format!("AddTagsToResource {arn}: ReplicationGroupNotFoundFault"),
+                source: None,
+            });
+        }
+        let current = s.tags.entry(id).or_default();
+        for (k, v) in tags {
+            match current.iter_mut().find(|(key, _)| key == k) {
+                Some(slot) => slot.1.clone_from(v),
+                None => current.push((k.clone(), v.clone())),
+            }
+        }
+        Ok(())
     }
 }
 

@@ -58,16 +58,17 @@ fn redact(text: &str, node: &NodeAccess) -> String {
     }
 }
 
-/// An error naming the node and what failed, never the token (no source kept: it could carry the URL).
+/// An error naming the node and what failed, never the token (no source kept: it could carry the URL). Every
+/// failure to talk to the node (no route, refused, timed out, TLS, AUTH, a command refused) is `RestoreUnreachable`:
+/// the data could not be checked, which says nothing about whether it is right.
 fn failure(node: &NodeAccess, what: &str, e: &redis::RedisError) -> BackupError {
-    BackupError::AwsError {
+    BackupError::RestoreUnreachable {
         message: format!(
             "{what} {}:{}: {}",
             node.endpoint.address,
             node.endpoint.port,
             redact(&e.to_string(), node)
         ),
-        source: None,
     }
 }
 
@@ -183,6 +184,7 @@ mod tests {
         let n = node("127.0.0.1", closed, false, Some("t0ken-SECRET/0123456789"));
         let err = RedisProbe.counts(&n).await.unwrap_err();
         let text = format!("{err} {err:?}");
+        assert_eq!(err.error_type(), "RestoreUnreachable", "{text}");
         assert!(text.contains(&format!("127.0.0.1:{closed}")), "{text}");
         assert!(!text.contains("SECRET"), "{text}");
     }

@@ -16,7 +16,8 @@ pub const STEP: &str = "CheckExport";
 /// `exporting`) and `poll`.
 ///
 /// # Errors
-/// `ExportTimeout` (objects missing or empty at the deadline; the message says which), `ExportRejected` (bucket
+/// `ExportTimeout` (objects missing or empty at the deadline; the message says which), `ExportIncomplete` (shard
+/// objects beyond the source's shard count: the export does not match the source), `ExportRejected` (bucket
 /// gone), `Throttled`, `AwsError`, `InvalidInput` (document not from the earlier steps).
 #[tracing::instrument(skip_all, fields(export_name = event.payload.export_name.as_deref().unwrap_or("-")))]
 pub async fn function_handler<E: ExportStore, C: Clock>(
@@ -35,6 +36,18 @@ pub async fn function_handler<E: ExportStore, C: Clock>(
     })?;
     let now = deps.clock.now();
 
+    if !assessment.extra.is_empty() {
+        // More shard objects than the source has shards: they will not go away by waiting, and which of them is
+        // which shard cannot be told. Stop now; the snapshot is kept.
+        return Err(BackupError::ExportIncomplete {
+            message: format!(
+                "export of snapshot {snapshot_name} to s3://{}/ does not match the source: {}; the source snapshot \
+                 {snapshot_name} is kept",
+                progress.bucket,
+                assessment.describe()
+            ),
+        });
+    }
     if assessment.is_complete() {
         progress.status = ExportStatus::Complete;
         progress.completed_at = Some(now);
@@ -165,5 +178,21 @@ mod tests {
                 .error_type(),
             "ExportRejected"
         );
+    }
+
+    #[tokio::test]
+    async fn keys_1_3_4_for_three_shards_are_not_complete() {
+        let d = deps();
+        for shard in [1, 3, 4] {
+            put(&d, shard, 1000);
+        }
+        let err = function_handler(event(3), &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "ExportIncomplete", "{err}");
+        assert!(
+            err.to_string()
+                .contains("missing ecb-orders-5f1d2a9c-0002.rdb"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("is kept"), "{err}");
     }
 }

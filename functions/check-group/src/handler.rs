@@ -1,8 +1,8 @@
 //! CheckGroup step (restore): reads the new group's status and its nodes' (DescribeReplicationGroups,
 //! DescribeCacheClusters). `available` → go on; `create-failed`, or a node `restore-failed` (ElastiCache User Guide,
 //! "Seeding a new self-designed cluster": an unloadable file ends in `restore-failed`) → `RestoreFailed`; past the
-//! deadline → `RestoreTimeout`; anything else → the next wait. Either failure goes on to delete the group, which
-//! must be deleted before a new attempt.
+//! deadline → `RestoreTimeout`; anything else → the next wait. Either failure goes on to the clean-up, which deletes
+//! a `create-failed` group (and a drill's) and keeps any other, tagged with its verdict (DESIGN.md §7c).
 
 use backup_core::poll::next_wait_for;
 use backup_core::ports::Snapshots;
@@ -56,7 +56,7 @@ pub async fn function_handler<S: Snapshots, C: Clock>(
     if status == GroupStatus::CreateFailed || !failed_nodes.is_empty() {
         return Err(BackupError::RestoreFailed {
             message: format!(
-                "replication group {id} is {status}{}; it is deleted, and the backup is untouched",
+                "replication group {id} is {status}{}; the backup is untouched",
                 if failed_nodes.is_empty() {
                     String::new()
                 } else {
@@ -75,7 +75,7 @@ pub async fn function_handler<S: Snapshots, C: Clock>(
     } else if now >= progress.deadline {
         return Err(BackupError::RestoreTimeout {
             message: format!(
-                "replication group {id} still {status} at its deadline {} (requested {}); it is deleted",
+                "replication group {id} still {status} at its deadline {} (requested {})",
                 progress.deadline, progress.requested_at
             ),
         });

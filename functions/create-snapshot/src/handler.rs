@@ -4,9 +4,13 @@
 
 use backup_core::export;
 use backup_core::history;
-use backup_core::naming::SNAPSHOT_TAG;
+use backup_core::naming::{SNAPSHOT_TAG, SOURCE_CREATED_TAG};
+use backup_core::ownership::tagged_by_execution;
 use backup_core::poll::planned_wait_seconds;
-use backup_core::ports::{CreateOutcome, ExportBucket, ExportStore, ObjectReader, Snapshots};
+use backup_core::ports::{
+    CreateOutcome, ExportBucket, ExportStore, Groups, ObjectReader, SnapshotInfo, Snapshots,
+};
+use backup_core::run::rfc3339;
 use backup_core::run::{Poll, SnapshotProgress, SnapshotStatus, Source};
 use backup_core::target::{self, Resolved};
 use backup_core::{BackupError, BackupRun, Clock, Deps, input, naming};
@@ -26,7 +30,7 @@ pub const STEP: &str = "CreateSnapshot";
 /// snapshot of this run's name belongs to another target), `Throttled`, `AwsError`.
 #[tracing::instrument(skip_all, fields(execution = %event.payload.execution.name))]
 pub async fn function_handler<
-    S: Snapshots,
+    S: Snapshots + Groups,
     E: ExportBucket + ExportStore + ObjectReader,
     C: Clock,
 >(
@@ -119,7 +123,7 @@ fn account_of(function_arn: &str) -> Option<String> {
 
 /// Resumes this run's snapshot if it exists (also when a duplicate wins the race to create it), else creates one
 /// of the node chosen now, tagged [`SNAPSHOT_TAG`] = the execution (the sweeper deletes only snapshots so tagged). Returns its status, whether it was resumed, and the source to record.
-async fn start_or_resume<S: Snapshots>(
+async fn start_or_resume<S: Snapshots + Groups>(
     name: &str,
     execution_id: &str,
     resolved: &Resolved,
@@ -127,12 +131,19 @@ async fn start_or_resume<S: Snapshots>(
     warnings: &mut Vec<String>,
 ) -> Result<(SnapshotStatus, bool, Source), BackupError> {
     if let Some(existing) = snapshots.snapshot(name).await? {
-        let source = resolved.adopt(&existing, snapshots).await?;
+        let source = adopt(name, execution_id, &existing, resolved, snapshots).await?;
         return Ok((existing.status, true, source));
     }
     let choice = resolved.choose_node(snapshots).await?;
     warnings.extend(choice.warnings);
-    let tags = [(SNAPSHOT_TAG.to_string(), execution_id.to_string())];
+    let mut tags = vec![(SNAPSHOT_TAG.to_string(), execution_id.to_string())];
+    let source_created = match resolved {
+        Resolved::Group(rg) => rg.created,
+        Resolved::Standalone(cc) => cc.created,
+    };
+    if let Some(created) = source_created {
+        tags.push((SOURCE_CREATED_TAG.to_string(), rfc3339(created)));
+    }
     match snapshots
         .create_snapshot(name, &choice.target, &tags)
         .await?
@@ -149,10 +160,30 @@ async fn start_or_resume<S: Snapshots>(
                             "CreateSnapshot {name}: exists, but DescribeSnapshots cannot find it"
                         ),
                     })?;
-            let source = resolved.adopt(&existing, snapshots).await?;
+            let source = adopt(name, execution_id, &existing, resolved, snapshots).await?;
             Ok((existing.status, true, source))
         }
     }
+}
+
+/// Resumes `existing` (a snapshot of this run's name) only when it is this execution's: tagged [`SNAPSHOT_TAG`] =
+/// `execution_id` and of this run's target. Anything else is `SnapshotFailed`, and the snapshot is not touched.
+async fn adopt<S: Snapshots + Groups>(
+    name: &str,
+    execution_id: &str,
+    existing: &SnapshotInfo,
+    resolved: &Resolved,
+    snapshots: &S,
+) -> Result<Source, BackupError> {
+    if !tagged_by_execution(snapshots, existing, execution_id).await? {
+        return Err(BackupError::SnapshotFailed {
+            message: format!(
+                "snapshot {name} already exists but is not tagged {SNAPSHOT_TAG} = this execution: not this run's, \
+                 refusing to resume or touch it"
+            ),
+        });
+    }
+    resolved.adopt(existing, snapshots).await
 }
 
 #[cfg(test)]
@@ -219,9 +250,20 @@ mod tests {
         );
         // Tagged as this execution's: the sweeper deletes only snapshots so tagged.
         let name = run.snapshot_name.clone().unwrap();
+        // And with the source's creation time: the sweeper's identity of the target.
         assert_eq!(
             d.snapshots.0.lock().unwrap().tags[&name],
-            [(SNAPSHOT_TAG.to_string(), run.execution.id.clone().unwrap())]
+            [
+                (SNAPSHOT_TAG.to_string(), run.execution.id.clone().unwrap()),
+                (
+                    SOURCE_CREATED_TAG.to_string(),
+                    "2026-01-05T10:00:00Z".to_string()
+                )
+            ]
+        );
+        assert_eq!(
+            run.source.as_ref().unwrap().created_at,
+            Some(backup_core::testing::FAKE_CREATED)
         );
         let snap = run.snapshot.as_ref().unwrap();
         assert_eq!(snap.status, SnapshotStatus::Creating);
@@ -549,6 +591,10 @@ mod tests {
             node_snapshot_count: 1,
             ..Default::default()
         });
+        d.snapshots.tag(
+            &our_snapshot_name(),
+            &[(SNAPSHOT_TAG, "arn:aws:states:eu-west-1:123456789012:execution:elasticache-backup:nightly-2026-11-22")],
+        );
         d.snapshots.0.lock().unwrap().describe_misses = 1;
 
         let run = function_handler(event(CMD_EVENT), &d).await.unwrap();
@@ -573,6 +619,32 @@ mod tests {
         let err = function_handler(event(CMD_EVENT), &d).await.unwrap_err();
         assert_eq!(err.error_type(), "SnapshotFailed");
         assert!(d.snapshots.calls_of("CreateSnapshot").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_of_our_name_not_tagged_by_this_execution_is_not_adopted() {
+        // Same name and same target, but not this execution's tag (none, or another execution's).
+        for tags in [
+            vec![],
+            vec![(
+                SNAPSHOT_TAG,
+                "arn:aws:states:eu-west-1:123456789012:execution:elasticache-backup:other",
+            )],
+        ] {
+            let d = healthy_orders();
+            d.snapshots.insert_snapshot(SnapshotInfo {
+                name: our_snapshot_name(),
+                status: "available".into(),
+                replication_group_id: Some("orders".into()),
+                cache_cluster_id: Some("orders-002".into()),
+                ..Default::default()
+            });
+            d.snapshots.tag(&our_snapshot_name(), &tags);
+            let err = function_handler(event(CMD_EVENT), &d).await.unwrap_err();
+            assert_eq!(err.error_type(), "SnapshotFailed", "{err}");
+            assert!(err.to_string().contains("not tagged"), "{err}");
+            assert!(d.snapshots.calls_of("CreateSnapshot").is_empty());
+        }
     }
 
     #[tokio::test]

@@ -1,20 +1,28 @@
-//! DeleteGroup step (restore): deletes the restored group — at the end of a drill, and on every failure path after
-//! CreateGroup — but only a group this execution created: `restore.created` set, and the group's
-//! `elasticache-backup:restore-execution` tag equal to this execution's id. Anything else is left alone and said so.
-//! The backup itself is never touched.
+//! DeleteGroup step (restore): at the end of a drill, and on every failure path after CreateGroup, decides what
+//! happens to the group this execution created — `restore.created` set, and the group's
+//! `elasticache-backup:restore-execution` tag equal to this execution's id; any other group is left alone and said
+//! so. A drill's group, and a group ElastiCache reports `create-failed`, are deleted. A restore that is not a drill
+//! never deletes its group otherwise (it may hold the data a person is waiting for, DESIGN.md §7c): it tags it
+//! `elasticache-backup:restore-verdict` = `unverified` or `mismatch` and keeps it. `cleanup.note` says what was done
+//! and what to do, and the failed execution's cause ends with it. The backup itself is never touched.
 
 use backup_core::ports::{DeleteOutcome, Groups, Snapshots};
-use backup_core::restore::{GroupCleanup, RESTORE_TAG, RestoreCleanup, RestoreRun};
+use backup_core::restore::{
+    CleanupAction, GroupCleanup, GroupStatus, RESTORE_TAG, RESTORE_VERDICT_TAG, RestoreCleanup,
+    RestoreRun, RestoreVerdict, cleanup_action,
+};
 use backup_core::{BackupError, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 
 /// The state name this handler serves, used for timings.
 pub const STEP: &str = "DeleteGroup";
 
-/// Handles one DeleteGroup invocation: sets `cleanup.restoredGroup`.
+/// Handles one DeleteGroup invocation: sets `cleanup` (`restoredGroup`, `verdict` of a kept group, `note`).
 ///
 /// # Errors
-/// `ClusterBusy` (`InvalidReplicationGroupState`, e.g. still `creating`: retried), `Throttled`, `AwsError`.
+/// `ClusterBusy` (`InvalidReplicationGroupState`, e.g. still `creating`: retried), `Throttled`, `AwsError` (the
+/// tag could not be written: the group is then kept untagged, and the state machine's clean-up failure note says
+/// so).
 #[tracing::instrument(skip_all, fields(execution = %event.payload.execution.name))]
 pub async fn function_handler<S: Snapshots + Groups, C: Clock>(
     event: LambdaEvent<RestoreRun>,
@@ -22,31 +30,66 @@ pub async fn function_handler<S: Snapshots + Groups, C: Clock>(
 ) -> Result<RestoreRun, BackupError> {
     let mut run = event.payload;
     let started = deps.clock.now();
-    let outcome = match run.restore.as_ref().filter(|r| r.created) {
-        None => GroupCleanup::NothingToDelete,
+    let drill = run.request.as_ref().is_some_and(|r| r.drill);
+    let failed = run.failed_step();
+    let mut verdict = None;
+    let (outcome, note) = match run.restore.as_ref().filter(|r| r.created) {
+        None => (
+            GroupCleanup::NothingToDelete,
+            "this execution created no replication group".to_string(),
+        ),
         Some(r) => {
             let id = r.replication_group_id.clone();
             match deps.snapshots.replication_group(&id).await {
-                Err(BackupError::TargetNotFound { .. }) => GroupCleanup::AlreadyDeleted,
+                Err(BackupError::TargetNotFound { .. }) => (
+                    GroupCleanup::AlreadyDeleted,
+                    format!("replication group {id} is already gone"),
+                ),
                 Err(e) => return Err(e),
                 Ok(group) => {
                     let tags = match &group.arn {
                         Some(arn) => deps.snapshots.tags(arn).await?,
                         None => Vec::new(),
                     };
-                    if tags
+                    let ours = tags
                         .iter()
-                        .any(|(k, v)| k == RESTORE_TAG && v == run.execution_id())
-                    {
-                        match deps.snapshots.delete_replication_group(&id).await? {
-                            DeleteOutcome::Deleted => GroupCleanup::Deleted,
-                            DeleteOutcome::NotFound => GroupCleanup::AlreadyDeleted,
+                        .any(|(k, v)| k == RESTORE_TAG && v == run.execution_id());
+                    let status = GroupStatus::from(group.status.clone());
+                    match (ours, group.arn.as_deref()) {
+                        (true, Some(arn)) => {
+                            match cleanup_action(drill, failed.as_ref(), &status) {
+                                CleanupAction::Delete => {
+                                    match deps.snapshots.delete_replication_group(&id).await? {
+                                        DeleteOutcome::Deleted => (
+                                            GroupCleanup::Deleted,
+                                            deleted_note(&id, drill, &status),
+                                        ),
+                                        DeleteOutcome::NotFound => (
+                                            GroupCleanup::AlreadyDeleted,
+                                            format!("replication group {id} is already gone"),
+                                        ),
+                                    }
+                                }
+                                CleanupAction::Keep(v) => {
+                                    let value = <&'static str>::from(v);
+                                    deps.snapshots
+                                        .add_tags(
+                                            arn,
+                                            &[(RESTORE_VERDICT_TAG.to_string(), value.to_string())],
+                                        )
+                                        .await?;
+                                    verdict = Some(v);
+                                    (GroupCleanup::Kept, kept_note(&id, &status, v, &run))
+                                }
+                            }
                         }
-                    } else {
-                        run.warnings.push(format!(
-                            "replication group {id} is not tagged as created by this execution: not deleted"
-                        ));
-                        GroupCleanup::NothingToDelete
+                        _ => {
+                            let note = format!(
+                                "replication group {id} is not tagged as created by this execution: not touched"
+                            );
+                            run.warnings.push(note.clone());
+                            (GroupCleanup::NothingToDelete, note)
+                        }
                     }
                 }
             }
@@ -54,16 +97,47 @@ pub async fn function_handler<S: Snapshots + Groups, C: Clock>(
     };
     tracing::info!(
         outcome = <&'static str>::from(outcome),
+        verdict = verdict.map(<&'static str>::from),
         "restored group clean-up"
     );
     run.cleanup = Some(RestoreCleanup {
         restored_group: outcome,
+        verdict,
+        note,
         at: deps.clock.now(),
     });
     run.record_timing(STEP, started, deps.clock.now());
     Ok(run)
 }
 
+fn deleted_note(id: &str, drill: bool, status: &GroupStatus) -> String {
+    if drill {
+        format!("the drill's replication group {id} is deleted")
+    } else {
+        format!(
+            "replication group {id} is {status} and is deleted; the backup is untouched, a new restore may use the same id"
+        )
+    }
+}
+
+fn kept_note(id: &str, status: &GroupStatus, verdict: RestoreVerdict, run: &RestoreRun) -> String {
+    let report = match (&run.report, &run.backup) {
+        (Some(r), Some(b)) => format!(" (report s3://{}/{r})", b.bucket),
+        _ => String::new(),
+    };
+    let what = match verdict {
+        RestoreVerdict::Mismatch => {
+            "its data differs from the manifest: compare it with the report before using it"
+        }
+        RestoreVerdict::Unverified => {
+            "its data is unverified: check it yourself (or run VerifyRestore where it can reach the group) before using it"
+        }
+    };
+    format!(
+        "replication group {id} ({status}) is KEPT, tagged {RESTORE_VERDICT_TAG}={}{report}: {what}; delete it with DeleteReplicationGroup when it is not needed",
+        <&'static str>::from(verdict)
+    )
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +146,7 @@ mod tests {
     use backup_core::restore::{GroupStatus, RestoreProgress, SeedFrom, new_group};
     use backup_core::testing::{FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
+    use serde_json::json;
     use time::macros::datetime;
 
     const RESOLVED: &str = include_str!("../../../events/create-group/resolved.json");
@@ -103,10 +178,22 @@ mod tests {
         LambdaEvent::new(run, Context::default())
     }
 
-    #[tokio::test]
-    async fn deletes_the_group_this_execution_created() {
+    /// The document as the `…Failed` Pass state hands it to CleanUpFailedRestore.
+    fn failing(drill: bool, step: &str, error: &str) -> LambdaEvent<RestoreRun> {
+        let mut ev = event(true);
+        if let Some(r) = ev.payload.request.as_mut() {
+            r.drill = drill;
+        }
+        ev.payload.failed = Some(json!({"step": step, "failure": {"Error": error, "Cause": "…"}}));
+        ev
+    }
+
+    /// A fake holding the group `ev` names, created (and tagged) by its execution; `status` as ElastiCache reports.
+    async fn with_own_group(
+        ev: &LambdaEvent<RestoreRun>,
+        status: &str,
+    ) -> Deps<FakeSnapshots, (), (), FixedClock> {
         let d = deps(FakeSnapshots::default());
-        let ev = event(true);
         let g = new_group(
             ev.payload.request().unwrap(),
             ev.payload.backup().unwrap(),
@@ -115,9 +202,78 @@ mod tests {
             None,
         );
         d.snapshots.create_replication_group(&g).await.unwrap();
+        d.snapshots
+            .set_group_status("sessions-restored", status, status);
+        d
+    }
+
+    fn verdict_tag(d: &Deps<FakeSnapshots, (), (), FixedClock>) -> Option<String> {
+        let s = d.snapshots.0.lock().unwrap();
+        s.tags
+            .get("sessions-restored")
+            .and_then(|t| t.iter().find(|(k, _)| k == RESTORE_VERDICT_TAG))
+            .map(|(_, v)| v.clone())
+    }
+
+    #[tokio::test]
+    async fn a_drill_deletes_the_group_this_execution_created() {
+        let mut ev = event(true);
+        ev.payload.request.as_mut().unwrap().drill = true;
+        let d = with_own_group(&ev, "available").await;
         let run = function_handler(ev, &d).await.unwrap();
         assert_eq!(run.cleanup.unwrap().restored_group, GroupCleanup::Deleted);
         assert_eq!(d.snapshots.calls_of("DeleteReplicationGroup").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_drill_deletes_its_group_too() {
+        let ev = failing(true, "VerifyRestore", "RestoreMismatch");
+        let d = with_own_group(&ev, "available").await;
+        let run = function_handler(ev, &d).await.unwrap();
+        assert_eq!(run.cleanup.unwrap().restored_group, GroupCleanup::Deleted);
+        assert_eq!(d.snapshots.calls_of("DeleteReplicationGroup").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_restore_that_cannot_verify_keeps_its_available_group_tagged_unverified() {
+        let ev = failing(false, "VerifyRestore", "RestoreUnreachable");
+        let d = with_own_group(&ev, "available").await;
+        let run = function_handler(ev, &d).await.unwrap();
+        let cleanup = run.cleanup.unwrap();
+        assert_eq!(cleanup.restored_group, GroupCleanup::Kept);
+        assert_eq!(cleanup.verdict, Some(RestoreVerdict::Unverified));
+        assert!(cleanup.note.contains("is KEPT"), "{}", cleanup.note);
+        assert!(d.snapshots.calls_of("DeleteReplicationGroup").is_empty());
+        assert_eq!(verdict_tag(&d).as_deref(), Some("unverified"));
+    }
+
+    #[tokio::test]
+    async fn a_restore_whose_data_differs_keeps_its_group_tagged_mismatch() {
+        let ev = failing(false, "VerifyRestore", "RestoreMismatch");
+        let d = with_own_group(&ev, "available").await;
+        let run = function_handler(ev, &d).await.unwrap();
+        assert_eq!(run.cleanup.unwrap().verdict, Some(RestoreVerdict::Mismatch));
+        assert!(d.snapshots.calls_of("DeleteReplicationGroup").is_empty());
+        assert_eq!(verdict_tag(&d).as_deref(), Some("mismatch"));
+    }
+
+    #[tokio::test]
+    async fn a_restore_still_creating_at_its_deadline_keeps_its_group() {
+        let ev = failing(false, "CheckGroup", "RestoreTimeout");
+        let d = with_own_group(&ev, "creating").await;
+        let run = function_handler(ev, &d).await.unwrap();
+        assert_eq!(run.cleanup.unwrap().restored_group, GroupCleanup::Kept);
+        assert!(d.snapshots.calls_of("DeleteReplicationGroup").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_restore_deletes_a_group_elasticache_reports_create_failed() {
+        let ev = failing(false, "CheckGroup", "RestoreFailed");
+        let d = with_own_group(&ev, "create-failed").await;
+        let run = function_handler(ev, &d).await.unwrap();
+        assert_eq!(run.cleanup.unwrap().restored_group, GroupCleanup::Deleted);
+        assert_eq!(d.snapshots.calls_of("DeleteReplicationGroup").len(), 1);
+        assert_eq!(verdict_tag(&d), None);
     }
 
     #[tokio::test]
@@ -127,7 +283,9 @@ mod tests {
             "sessions-restored",
             &[("x-001", "primary", "available")],
         ));
-        let run = function_handler(event(true), &d).await.unwrap();
+        let run = function_handler(failing(true, "CreateGroup", "TargetExists"), &d)
+            .await
+            .unwrap();
         assert_eq!(
             run.cleanup.unwrap().restored_group,
             GroupCleanup::NothingToDelete
@@ -138,5 +296,6 @@ mod tests {
             GroupCleanup::NothingToDelete
         );
         assert!(d.snapshots.calls_of("DeleteReplicationGroup").is_empty());
+        assert!(d.snapshots.calls_of("AddTagsToResource").is_empty());
     }
 }

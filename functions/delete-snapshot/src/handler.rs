@@ -1,11 +1,16 @@
-//! DeleteSnapshot step: the source snapshot is deleted only after S3 is seen, again, to hold every shard's object.
+//! DeleteSnapshot step: the source snapshot is deleted only after S3 is seen, again, to hold every shard's object,
+//! and only when it is this execution's own: its name is the one the verified export was made from, and it carries
+//! the tag `elasticache-backup:execution` = this execution (the IAM grant is conditioned on that tag too). A
+//! snapshot of this name that is not so tagged is kept, with a warning.
 //!
 //! Runs only on the success path of the state machine, after VerifyExport (an unverified export is refused). `keepSourceSnapshot` keeps it. A snapshot already gone
 //! (`SnapshotNotFoundFault`, e.g. deleted by a duplicate of this execution) is not an error. DeleteSnapshot cannot be
 //! undone (Amazon ElastiCache API Reference, DeleteSnapshot).
 
 use backup_core::export::inspect;
-use backup_core::ports::{DeleteOutcome, ExportStore, Snapshots};
+use backup_core::naming::{export_name, manifest_key};
+use backup_core::ownership::tagged_by_execution;
+use backup_core::ports::{DeleteOutcome, ExportStore, Groups, Snapshots};
 use backup_core::run::{Cleanup, CleanupOutcome};
 use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
@@ -17,10 +22,11 @@ pub const STEP: &str = "DeleteSnapshot";
 /// and refreshes `export.objects` from S3.
 ///
 /// # Errors
-/// `ExportIncomplete` (the export is not all in S3: nothing is deleted), `ClusterBusy` (`InvalidSnapshotState`;
-/// retried), `ExportRejected` (bucket gone), `Throttled`, `AwsError`, `InvalidInput`.
+/// `ExportIncomplete` (the export is not all in S3, or the verified export is not this snapshot's: nothing is
+/// deleted), `ClusterBusy` (`InvalidSnapshotState`; retried), `ExportRejected` (bucket gone), `Throttled`,
+/// `AwsError`, `InvalidInput`.
 #[tracing::instrument(skip_all, fields(snapshot_name = event.payload.snapshot_name.as_deref().unwrap_or("-")))]
-pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
+pub async fn function_handler<S: Snapshots + Groups, E: ExportStore, C: Clock>(
     event: LambdaEvent<BackupRun>,
     deps: &Deps<S, E, (), C>,
 ) -> Result<BackupRun, BackupError> {
@@ -29,10 +35,27 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
     let name = run.snapshot_name()?.to_string();
     let keep = run.request()?.keep_source_snapshot;
 
-    if run.verification.is_none() {
+    let Some(verification) = run.verification.as_ref() else {
         return Err(BackupError::ExportIncomplete {
             message: format!(
                 "not deleting snapshot {name}: its export was not verified (no VerifyExport result); the snapshot is kept"
+            ),
+        });
+    };
+    // The verified export must be this snapshot's: its export name, its manifest, its objects.
+    let expected_export = export_name(&name);
+    let verified_elsewhere = run.export_name()? != expected_export
+        || verification.manifest_key != manifest_key(&expected_export)
+        || verification.objects.is_empty()
+        || verification
+            .objects
+            .iter()
+            .any(|o| !o.key.starts_with(&format!("{expected_export}-")));
+    if verified_elsewhere {
+        return Err(BackupError::ExportIncomplete {
+            message: format!(
+                "not deleting snapshot {name}: the verified export ({}) is not the one made from it ({expected_export}); the snapshot is kept",
+                verification.manifest_key
             ),
         });
     }
@@ -51,6 +74,16 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
 
     let outcome = if keep {
         tracing::info!("keepSourceSnapshot: source snapshot kept");
+        CleanupOutcome::Kept
+    } else if let Some(info) = deps.snapshots.snapshot(&name).await?
+        && !tagged_by_execution(&deps.snapshots, &info, run.execution_id()).await?
+    {
+        let warning = format!(
+            "snapshot {name} is not tagged elasticache-backup:execution = this execution: not deleted (it is kept; \
+             delete it by hand once you know whose it is)"
+        );
+        tracing::warn!("{warning}");
+        run.warnings.push(warning);
         CleanupOutcome::Kept
     } else {
         match deps.snapshots.delete_snapshot(&name).await? {
@@ -82,6 +115,7 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use backup_core::naming::SNAPSHOT_TAG;
     use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
     use time::macros::datetime;
@@ -90,8 +124,12 @@ mod tests {
     const NAME: &str = "ecb-orders-5f1d2a9c";
     const BUCKET: &str = "acme-cache-backups";
 
+    const EXECUTION: &str =
+        "arn:aws:states:eu-west-1:123456789012:execution:elasticache-backup:nightly-2026-11-22";
+
     fn deps(with_object: bool) -> Deps<FakeSnapshots, FakeExportStore, (), FixedClock> {
         let snapshots = FakeSnapshots::with_snapshot(NAME, "available");
+        snapshots.tag(NAME, &[(SNAPSHOT_TAG, EXECUTION)]);
         let exports = FakeExportStore::with_bucket(BUCKET);
         if with_object {
             exports.put(
@@ -211,5 +249,46 @@ mod tests {
                 .error_type(),
             "ClusterBusy"
         );
+    }
+
+    #[tokio::test]
+    async fn never_deletes_a_snapshot_not_tagged_by_this_execution() {
+        for tags in [
+            vec![],
+            vec![(
+                SNAPSHOT_TAG,
+                "arn:aws:states:eu-west-1:123456789012:execution:x:other",
+            )],
+        ] {
+            let d = deps(true);
+            d.snapshots.0.lock().unwrap().tags.clear();
+            d.snapshots.tag(NAME, &tags);
+            let run = function_handler(event(), &d).await.unwrap();
+            assert_eq!(run.cleanup.unwrap().source_snapshot, CleanupOutcome::Kept);
+            assert!(d.snapshots.calls_of("DeleteSnapshot").is_empty());
+            assert!(
+                run.warnings.iter().any(|w| w.contains("not tagged")),
+                "{:?}",
+                run.warnings
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn never_deletes_when_the_verified_export_is_another_snapshots() {
+        let d = deps(true);
+        let mut ev = event();
+        ev.payload.verification.as_mut().unwrap().manifest_key =
+            "ecb-orders-00000000.manifest.json".into();
+        let err = function_handler(ev, &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "ExportIncomplete");
+        let mut ev = event();
+        ev.payload.verification.as_mut().unwrap().objects[0].key =
+            "ecb-orders-00000000-0001.rdb".into();
+        assert_eq!(
+            function_handler(ev, &d).await.unwrap_err().error_type(),
+            "ExportIncomplete"
+        );
+        assert!(d.snapshots.calls_of("DeleteSnapshot").is_empty());
     }
 }

@@ -19,6 +19,60 @@ use crate::history::FailureContext;
 #[cfg(test)]
 mod tests {
     use super::rfc3339;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_fleet_is_keyed_by_its_selector_as_the_fleet_names_it() {
+        // '-' sorts before '=': sorting `k=v` strings puts `a-b=1` first, sorting keys puts `a` first.
+        let tags = serde_json::json!({"a-b": "1", "a": "2"});
+        let selector: backup_core::fleet::Selector =
+            serde_json::from_value(serde_json::json!({ "tags": tags })).unwrap();
+        let input = serde_json::json!({ "selector": { "tags": tags } });
+        assert_eq!(super::fleet_name_of(Some(&input), None), selector.label());
+        assert_eq!(selector.label(), "a=2,a-b=1");
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_in_an_event_is_parsed_without_a_panic(
+            message in super::any_text(),
+            cause in super::any_text(),
+            name in super::any_text(),
+            input in super::any_text(),
+        ) {
+            let sns = serde_json::json!({"Records": [{"EventSource": "aws:sns", "Sns": {
+                "Type": "Notification", "MessageId": "m", "TopicArn": name, "Message": message,
+                "Timestamp": "2026-11-22T03:05:00.000Z"}}]});
+            let alarm = serde_json::json!({"AlarmName": name, "NewStateValue": "ALARM", "AlarmDescription": cause,
+                "NewStateReason": message, "StateChangeTime": input});
+            let alarm = serde_json::json!({"Records": [{"EventSource": "aws:sns", "Sns": {
+                "Type": "Notification", "MessageId": "m", "TopicArn": name, "Message": alarm.to_string(),
+                "Timestamp": "2026-11-22T03:05:00.000Z"}}]});
+            let elasticache = serde_json::json!({"version": "0", "id": "e", "detail-type": "Snapshot Export Failed",
+                "source": "aws.elasticache", "account": "1", "time": "2026-11-22T03:05:00Z", "region": name,
+                "resources": [cause], "detail": {"Message": message, "SourceIdentifier": input}});
+            let failed = serde_json::json!({"version": "0", "id": "e", "detail-type": "Step Functions Execution Status Change",
+                "source": "aws.states", "account": "1", "time": "2026-11-22T03:05:00Z", "region": "us-east-1",
+                "resources": [], "detail": {"status": "FAILED", "executionArn": name, "stateMachineArn": "sm",
+                "name": name, "input": input, "error": message, "cause": cause}});
+            for event in [sns, alarm, elasticache, failed] {
+                for notice in super::parse(&event) {
+                    let alert = match notice {
+                        super::Notice::Execution(n) => {
+                            let machine = super::Machine::Backup;
+                            super::execution_alert(&n, None, machine)
+                        }
+                        super::Notice::Snapshot(n) => super::snapshot_alert(&n),
+                        super::Notice::Unknown(_) => None,
+                    };
+                    if let Some(a) = alert {
+                        crate::slack::message(&a);
+                        crate::pagerduty::event(&a, "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn cloudwatch_and_rfc3339_times_become_rfc3339() {
@@ -284,6 +338,63 @@ pub struct Alert {
     pub time: Option<String>,
 }
 
+/// Any text, short or past every limit of the sinks, for property tests.
+#[cfg(test)]
+pub(crate) fn any_text() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let long = |min: usize, max: usize| {
+        proptest::collection::vec(any::<char>(), min..=max).prop_map(String::from_iter)
+    };
+    prop_oneof![
+        4 => ".*",
+        1 => long(140, 160),
+        1 => long(250, 260),
+        1 => long(1000, 1100),
+        1 => long(1990, 3100),
+    ]
+}
+
+/// Any alert, with any text in every field, for property tests.
+#[cfg(test)]
+pub(crate) fn any_alert() -> impl proptest::strategy::Strategy<Value = Alert> {
+    use proptest::prelude::*;
+    let action = prop_oneof![
+        Just(Action::Trigger),
+        Just(Action::Resolve),
+        Just(Action::Info)
+    ];
+    let opt = || proptest::option::of(any_text());
+    (
+        action,
+        any_text(),
+        any_text(),
+        any_text(),
+        (opt(), opt(), opt(), opt(), opt(), opt()),
+    )
+        .prop_map(
+            |(
+                action,
+                target,
+                region,
+                title,
+                (step, error, cause, snapshot_name, execution_arn, time),
+            )| {
+                Alert {
+                    action,
+                    target,
+                    region,
+                    title,
+                    step,
+                    error,
+                    cause,
+                    snapshot_name,
+                    execution_arn,
+                    time,
+                }
+            },
+        )
+}
+
 impl Alert {
     /// PagerDuty `dedup_key`: one per target, so a retry and the later resolve hit the same incident.
     pub fn dedup_key(&self) -> String {
@@ -397,7 +508,8 @@ pub enum Machine {
 }
 
 /// A fleet's name as the fleet state machine derives it (`backup_core::fleet::validate`): the input's `name`, else
-/// the selector's tags `k=v,k2=v2` (keys in order), else `targets`.
+/// the selector's tags as [`backup_core::fleet::Selector::label`] writes them (`k=v,k2=v2`, keys in order), else
+/// `targets`.
 fn fleet_name_of(input: Option<&Value>, doc: Option<&Value>) -> String {
     if let Some(name) = doc.and_then(|d| d.get("name")).and_then(Value::as_str) {
         return name.to_string();
@@ -418,19 +530,18 @@ fn fleet_name_of(input: Option<&Value>, doc: Option<&Value>) -> String {
         .and_then(|s| s.get("tags"))
         .and_then(Value::as_object)
     {
-        Some(tags) if !tags.is_empty() => {
-            let mut pairs: Vec<String> = tags
+        // Labelled by the fleet's own rule, so the key is the one the fleet names itself with (a value that is not
+        // a string, which the fleet refuses, is shown as JSON).
+        Some(tags) if !tags.is_empty() => backup_core::fleet::Selector {
+            tags: tags
                 .iter()
                 .map(|(k, v)| {
-                    format!(
-                        "{k}={}",
-                        v.as_str().map_or_else(|| v.to_string(), str::to_string)
-                    )
+                    let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                    (k.clone(), v)
                 })
-                .collect();
-            pairs.sort();
-            pairs.join(",")
+                .collect(),
         }
+        .label(),
         _ => "targets".into(),
     }
 }

@@ -33,6 +33,9 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Longest response body kept in an error, characters.
+pub const MAX_BODY_CHARS: usize = 500;
+
 /// `text` with every non-empty `secrets` value replaced by `[redacted]`.
 pub fn redact(text: &str, secrets: &[&str]) -> String {
     secrets
@@ -68,15 +71,19 @@ async fn post_once(
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let mut text = redact(&resp.text().await.unwrap_or_default(), secrets);
-    text.truncate(500);
+    // Redacted before it is cut, so that no part of a secret survives at the cut.
+    let body = redact(&resp.text().await.unwrap_or_default(), secrets);
+    let text = backup_core::text::clip(&body, MAX_BODY_CHARS);
     if status == 429 || status >= 500 {
         Err(SinkError::Transient {
             message: format!("HTTP {status}: {text}"),
             retry_after_seconds,
         })
     } else {
-        Err(SinkError::Rejected { status, body: text })
+        Err(SinkError::Rejected {
+            status,
+            body: text.to_string(),
+        })
     }
 }
 
@@ -131,6 +138,7 @@ pub async fn post_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use std::io::Write;
     use std::sync::{Arc, Mutex};
     use wiremock::matchers::method;
@@ -159,6 +167,49 @@ mod tests {
             max_delay: Duration::from_millis(2),
             max_retry_after: Duration::from_millis(2),
         }
+    }
+
+    proptest! {
+        #[test]
+        fn redact_removes_every_copy_of_a_secret_from_any_text(
+            before in ".*",
+            after in ".{0,600}",
+            secret in "[A-Z0-9]{12,40}",
+        ) {
+            let text = format!("{before}{secret}{after}{secret}");
+            let out = redact(&text, &[&secret, ""]);
+            prop_assert!(!out.contains(&secret));
+            let kept = backup_core::text::clip(&out, MAX_BODY_CHARS);
+            prop_assert!(out.starts_with(kept) && kept.chars().count() <= MAX_BODY_CHARS);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_long_non_ascii_refusal_is_cut_by_characters() {
+        let server = MockServer::start().await;
+        let page = format!("x{}", "é".repeat(600));
+        assert!(!page.is_char_boundary(500));
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(400).set_body_string(page.clone()))
+            .mount(&server)
+            .await;
+        let err = post_json(
+            &reqwest::Client::new(),
+            &server.uri(),
+            &serde_json::json!({}),
+            200,
+            policy(),
+            &[],
+            None,
+        )
+        .await
+        .unwrap_err();
+        let SinkError::Rejected { status, body } = err else {
+            panic!("expected a rejection, got {err:?}");
+        };
+        assert_eq!(status, 400);
+        assert_eq!(body.chars().count(), MAX_BODY_CHARS);
+        assert!(page.starts_with(&body));
     }
 
     #[tokio::test]

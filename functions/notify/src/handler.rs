@@ -31,6 +31,9 @@ pub struct Config {
     pub state_machine_arn: Option<String>,
     /// The restore state machine: its executions are reported as restores (`drill/<source>` incidents).
     pub restore_state_machine_arn: Option<String>,
+    /// The DR region's restore state machine (`dr_region`): its executions are reported as restores too; their
+    /// status changes reach this region's bus through the DR region's forwarding rule.
+    pub dr_restore_state_machine_arn: Option<String>,
     /// The fleet state machine: its executions are reported as fleets (`fleet/<name>` incidents).
     pub fleet_state_machine_arn: Option<String>,
     /// Post succeeded runs to Slack.
@@ -54,6 +57,7 @@ impl Config {
                 .unwrap_or_else(|| pagerduty::DEFAULT_EVENTS_URL.into()),
             state_machine_arn: env.string("STATE_MACHINE_ARN"),
             restore_state_machine_arn: env.string("RESTORE_STATE_MACHINE_ARN"),
+            dr_restore_state_machine_arn: env.string("DR_RESTORE_STATE_MACHINE_ARN"),
             fleet_state_machine_arn: env.string("FLEET_STATE_MACHINE_ARN"),
             slack_notify_success: env.flag("SLACK_NOTIFY_SUCCESS", false)?,
             retry: RetryPolicy::default(),
@@ -258,8 +262,13 @@ pub async fn function_handler<H: ExecutionHistory, S: Secrets>(
     for notice in alert::parse(&event.payload) {
         match notice {
             Notice::Execution(n) => {
-                let machine = if deps.config.restore_state_machine_arn.as_ref()
-                    == Some(&n.state_machine_arn)
+                let restore = [
+                    &deps.config.restore_state_machine_arn,
+                    &deps.config.dr_restore_state_machine_arn,
+                ];
+                let machine = if restore
+                    .iter()
+                    .any(|arn| arn.as_ref() == Some(&n.state_machine_arn))
                 {
                     alert::Machine::Restore
                 } else if deps.config.fleet_state_machine_arn.as_ref() == Some(&n.state_machine_arn)
@@ -504,6 +513,10 @@ mod tests {
                 ),
                 restore_state_machine_arn: Some(
                     "arn:aws:states:us-east-1:123456789012:stateMachine:elasticache-backup-restore"
+                        .into(),
+                ),
+                dr_restore_state_machine_arn: Some(
+                    "arn:aws:states:ap-northeast-1:123456789012:stateMachine:elasticache-backup-restore"
                         .into(),
                 ),
                 fleet_state_machine_arn: None,
@@ -935,6 +948,49 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_long_non_ascii_refusal_fails_that_sink_only_and_the_other_is_delivered() {
+        // A proxy's error page: > 500 bytes, byte 500 inside a character (where the body used to be cut).
+        let page = format!("<p>{}</p>", "访问被拒绝。Zugriff verweigert – ".repeat(20));
+        assert!(page.len() > 500 && !page.is_char_boundary(500));
+        for (refusing, other) in [("/v2/enqueue", "/slack"), ("/slack", "/v2/enqueue")] {
+            let sinks = Sinks::start().await;
+            Mock::given(method("POST"))
+                .and(wiremock::matchers::path_regex(format!("^{refusing}")))
+                .respond_with(
+                    ResponseTemplate::new(400)
+                        .set_body_raw(page.clone(), "text/html; charset=utf-8"),
+                )
+                .mount(&sinks.server)
+                .await;
+            sinks.slack_ok().await;
+            sinks.pd_ok().await;
+            let err = function_handler(event("sfn-failed.json"), &sinks.deps(true, true))
+                .await
+                .unwrap_err();
+            let sink = if refusing == "/slack" {
+                "slack"
+            } else {
+                "pagerduty"
+            };
+            assert!(
+                err.to_string().contains(&format!("{sink}: HTTP 400")),
+                "{err}"
+            );
+            assert!(err.to_string().contains("访问被拒绝"), "{err}");
+            assert_eq!(
+                sinks.bodies(refusing).await.len(),
+                1,
+                "a 400 is not retried"
+            );
+            assert_eq!(
+                sinks.bodies(other).await.len(),
+                1,
+                "{other} still delivered"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn one_sink_down_does_not_stop_the_other() {
         let sinks = Sinks::start().await;
         Mock::given(method("POST"))
@@ -996,6 +1052,23 @@ mod tests {
         );
         assert_eq!(pd[1]["event_action"], "resolve");
         assert_eq!(pd[1]["dedup_key"], pd[0]["dedup_key"]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_restore_in_the_dr_region_pages_as_a_restore() {
+        let sinks = Sinks::start().await;
+        sinks.pd_ok().await;
+        let deps = sinks.deps(false, true);
+        let text = include_str!("../../../events/notify/sfn-restore-failed.json")
+            .replace("us-east-1", "ap-northeast-1");
+        let ev = LambdaEvent::new(serde_json::from_str(&text).unwrap(), Context::default());
+        function_handler(ev, &deps).await.unwrap();
+        let pd = sinks.bodies("/v2/enqueue").await;
+        assert_eq!(pd.len(), 1);
+        assert_eq!(
+            pd[0]["dedup_key"],
+            "elasticache-backup/ap-northeast-1/drill/orders"
+        );
     }
 
     #[tokio::test]

@@ -119,16 +119,52 @@ pub trait ExecutionHistory: Send + Sync {
     async fn failure_context(&self, execution_arn: &str) -> Result<FailureContext, String>;
 }
 
-/// [`ExecutionHistory`] over `aws_sdk_sfn` (`states:GetExecutionHistory`).
-#[derive(Debug, Clone)]
+/// [`ExecutionHistory`] over `aws_sdk_sfn` (`states:GetExecutionHistory`). An execution of another region (the DR
+/// region's restore state machine, whose status changes EventBridge forwards to this region's bus) is read from
+/// that region's endpoint: a client for it is built from this one's configuration once, then kept.
+#[derive(Debug)]
 pub struct SfnHistory {
     client: Client,
+    other_regions: std::sync::Mutex<std::collections::HashMap<String, Client>>,
 }
 
 impl SfnHistory {
-    /// Wraps a Step Functions client.
+    /// Wraps a Step Functions client (of the function's own region).
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            other_regions: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The client for the region of `execution_arn` (`arn:<partition>:states:<region>:…`): the function's own, or
+    /// one built for that region with the same configuration.
+    pub fn client_for(&self, execution_arn: &str) -> Client {
+        let region = execution_arn.split(':').nth(3).unwrap_or_default();
+        let own = self
+            .client
+            .config()
+            .region()
+            .map(|r| r.as_ref().to_string());
+        if region.is_empty() || own.as_deref() == Some(region) {
+            return self.client.clone();
+        }
+        let mut others = self
+            .other_regions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        others
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                Client::from_conf(
+                    self.client
+                        .config()
+                        .to_builder()
+                        .region(aws_sdk_sfn::config::Region::new(region.to_string()))
+                        .build(),
+                )
+            })
+            .clone()
     }
 }
 
@@ -193,7 +229,7 @@ impl ExecutionHistory for SfnHistory {
     #[tracing::instrument(skip(self))]
     async fn failure_context(&self, execution_arn: &str) -> Result<FailureContext, String> {
         let mut pages = self
-            .client
+            .client_for(execution_arn)
             .get_execution_history()
             .execution_arn(execution_arn)
             .reverse_order(true)
@@ -405,5 +441,27 @@ mod tests {
         ]);
         assert_eq!(ctx.failed_state.as_deref(), Some("CheckSnapshot"));
         assert_eq!(ctx.best_cause().as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn an_execution_of_another_region_is_read_from_that_region() {
+        let primary = Client::from_conf(
+            aws_sdk_sfn::Config::builder()
+                .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
+                .region(aws_sdk_sfn::config::Region::new("us-east-1"))
+                .build(),
+        );
+        let history = SfnHistory::new(primary);
+        let region = |arn: &str| {
+            history
+                .client_for(arn)
+                .config()
+                .region()
+                .map(|r| r.as_ref().to_string())
+        };
+        assert_eq!(region(ARN).as_deref(), Some("us-east-1"));
+        let dr = "arn:aws:states:ap-northeast-1:123456789012:execution:elasticache-backup-restore:drill-1";
+        assert_eq!(region(dr).as_deref(), Some("ap-northeast-1"));
+        assert_eq!(region("not an arn").as_deref(), Some("us-east-1"));
     }
 }

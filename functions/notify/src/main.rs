@@ -8,6 +8,7 @@
 //! | `PAGERDUTY_EVENTS_URL` | Events API endpoint (default `https://events.pagerduty.com/v2/enqueue`) |
 //! | `STATE_MACHINE_ARN` | only this state machine's executions are reported (default: any) |
 //! | `RESTORE_STATE_MACHINE_ARN` | the restore state machine: its executions alert as restores, keyed `drill/<source>` |
+//! | `DR_RESTORE_STATE_MACHINE_ARN` | the DR region's restore state machine (empty: none): its executions alert as restores too, their history read in that region |
 //! | `FLEET_STATE_MACHINE_ARN` | the fleet state machine: its executions alert as fleets, keyed `fleet/<name>` (a failed target alerts through its own child backup execution) |
 //! | `SLACK_NOTIFY_SUCCESS` | `true` to post succeeded runs to Slack too (default: only PagerDuty resolves) |
 //! | `DELIVERY_LEDGER_BUCKET` | bucket for the delivery ledger (`notify-ledger/…` markers): a retried event skips the sinks that already took it |

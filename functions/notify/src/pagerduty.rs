@@ -2,10 +2,10 @@
 //! `routing_key`, `event_action` trigger|acknowledge|resolve, `dedup_key`, `payload.summary/severity/source` for a
 //! trigger; `summary` ≤ 1024 and `dedup_key` ≤ 255 characters). Accepted answer: HTTP 202.
 
+use backup_core::text::ellipsize;
 use serde_json::{Value, json};
 
 use crate::alert::{Action, Alert};
-use crate::slack::truncate;
 
 /// Longest `payload.summary`.
 pub const SUMMARY_MAX: usize = 1024;
@@ -16,7 +16,7 @@ pub const DEFAULT_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 
 /// The event for `alert`, or `None` for info-only alerts (they never page).
 pub fn event(alert: &Alert, routing_key: &str) -> Option<Value> {
-    let dedup_key = truncate(&alert.dedup_key(), DEDUP_KEY_MAX);
+    let dedup_key = ellipsize(&alert.dedup_key(), DEDUP_KEY_MAX);
     match alert.action {
         Action::Info => None,
         Action::Resolve => Some(
@@ -41,7 +41,7 @@ pub fn event(alert: &Alert, routing_key: &str) -> Option<Value> {
                 details.insert("snapshot_kept".into(), Value::Bool(true));
             }
             let mut payload = json!({
-                "summary": truncate(&alert.title, SUMMARY_MAX),
+                "summary": ellipsize(&alert.title, SUMMARY_MAX),
                 "severity": "critical",
                 "source": alert.target,
                 "component": alert.step.clone().unwrap_or_else(|| "elasticache".into()),
@@ -64,6 +64,33 @@ pub fn event(alert: &Alert, routing_key: &str) -> Option<Value> {
                 body["links"] = json!([{"href": url, "text": "Step Functions execution"}]);
             }
             Some(body)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::any_alert;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_alert_gives_an_event_within_the_schema_limits(alert in any_alert()) {
+            let key = "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12";
+            match event(&alert, key) {
+                None => prop_assert_eq!(alert.action, Action::Info),
+                Some(body) => {
+                    prop_assert_eq!(body["routing_key"].as_str(), Some(key));
+                    let dedup = body["dedup_key"].as_str().unwrap_or_default();
+                    prop_assert!(!dedup.is_empty() && dedup.chars().count() <= DEDUP_KEY_MAX);
+                    if alert.action == Action::Trigger {
+                        let summary = body["payload"]["summary"].as_str().unwrap_or_default();
+                        prop_assert!(summary.chars().count() <= SUMMARY_MAX);
+                        prop_assert!(alert.title.starts_with(summary.trim_end_matches('…')));
+                    }
+                }
+            }
         }
     }
 }

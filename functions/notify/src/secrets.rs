@@ -11,12 +11,32 @@ use crate::error::SinkError;
 
 pub use backup_core::ports::Secrets;
 
-/// One secret, fetched on first use and kept for the life of the execution environment.
-#[derive(Debug)]
+/// One secret, fetched on first use and kept for the life of the execution environment. Its `Debug` shows the ARN
+/// and whether the value was fetched, never the value.
 pub struct CachedSecret {
     arn: Option<String>,
     keys: &'static [&'static str],
     value: OnceCell<String>,
+}
+
+impl std::fmt::Debug for CachedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedSecret")
+            .field("arn", &self.arn)
+            .field("keys", &self.keys)
+            .field(
+                "value",
+                &format_args!(
+                    "{}",
+                    if self.value.initialized() {
+                        "[redacted]"
+                    } else {
+                        "(not fetched)"
+                    }
+                ),
+            )
+            .finish()
+    }
 }
 
 impl CachedSecret {
@@ -111,6 +131,19 @@ mod tests {
         assert!(
             err.contains("arn:pd") && !err.contains("SECRET-VALUE"),
             "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn debug_never_shows_the_cached_value() {
+        let s = Counting(AtomicUsize::new(0), "https://hooks.example/T/B/XSECRETX");
+        let c = CachedSecret::new(Some("arn:slack".into()), &["webhookUrl"]);
+        c.get(&s).await.unwrap();
+        let shown = format!("{c:?} {c:#?}");
+        assert!(!shown.contains("XSECRETX"), "{shown}");
+        assert!(
+            shown.contains("arn:slack") && shown.contains("redacted"),
+            "{shown}"
         );
     }
 

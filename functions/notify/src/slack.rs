@@ -1,6 +1,7 @@
 //! The Slack message for an alert: Block Kit with a plain `text` fallback (Slack API, "Sending messages using
 //! incoming webhooks"; Block Kit reference: header ≤ 150 characters, section text ≤ 3000, ≤ 10 fields).
 
+use backup_core::text::ellipsize;
 use serde_json::{Value, json};
 
 use crate::alert::{Action, Alert};
@@ -8,17 +9,6 @@ use crate::alert::{Action, Alert};
 const HEADER_MAX: usize = 150;
 const TEXT_MAX: usize = 3000;
 const FIELD_MAX: usize = 2000;
-
-/// Cuts `s` to at most `max` characters, ending in `…` when cut.
-pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
 
 /// Escapes `&`, `<`, `>` for mrkdwn.
 fn esc(s: &str) -> String {
@@ -35,11 +25,11 @@ pub fn message(alert: &Alert) -> Value {
         Action::Info => ":information_source:",
     };
     let mut fields = vec![
-        json!({"type": "mrkdwn", "text": truncate(&format!("*Cluster*\n{}", esc(&alert.target)), FIELD_MAX)}),
+        json!({"type": "mrkdwn", "text": ellipsize(&format!("*Cluster*\n{}", esc(&alert.target)), FIELD_MAX)}),
     ];
     let mut add = |label: &str, value: &Option<String>| {
         if let Some(v) = value {
-            fields.push(json!({"type": "mrkdwn", "text": truncate(&format!("*{label}*\n{}", esc(v)), FIELD_MAX)}));
+            fields.push(json!({"type": "mrkdwn", "text": ellipsize(&format!("*{label}*\n{}", esc(v)), FIELD_MAX)}));
         }
     };
     add("Step", &alert.step);
@@ -58,11 +48,11 @@ pub fn message(alert: &Alert) -> Value {
     );
 
     let mut blocks = vec![
-        json!({"type": "header", "text": {"type": "plain_text", "text": truncate(&alert.title, HEADER_MAX), "emoji": true}}),
+        json!({"type": "header", "text": {"type": "plain_text", "text": ellipsize(&alert.title, HEADER_MAX), "emoji": true}}),
         json!({"type": "section", "fields": fields}),
     ];
     if let Some(cause) = &alert.cause {
-        let text = truncate(&format!("*Cause*\n```{}```", esc(cause)), TEXT_MAX);
+        let text = ellipsize(&format!("*Cause*\n```{}```", esc(cause)), TEXT_MAX);
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": text}}));
     }
     let mut context = Vec::new();
@@ -84,5 +74,34 @@ pub fn message(alert: &Alert) -> Value {
     if let Some(url) = alert.execution_url() {
         text.push_str(&format!(" — {url}"));
     }
-    json!({"text": truncate(&text, TEXT_MAX), "blocks": blocks})
+    json!({"text": ellipsize(&text, TEXT_MAX), "blocks": blocks})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::any_alert;
+    use proptest::prelude::*;
+
+    fn chars(v: &Value) -> usize {
+        v.as_str().map_or(0, |s| s.chars().count())
+    }
+
+    proptest! {
+        #[test]
+        fn any_alert_gives_a_message_within_block_kit_limits(alert in any_alert()) {
+            let m = message(&alert);
+            prop_assert!(chars(&m["text"]) <= TEXT_MAX);
+            let blocks = m["blocks"].as_array().cloned().unwrap_or_default();
+            prop_assert!(chars(&blocks[0]["text"]["text"]) <= HEADER_MAX);
+            let fields = blocks[1]["fields"].as_array().cloned().unwrap_or_default();
+            prop_assert!(!fields.is_empty() && fields.len() <= 10);
+            for f in &fields {
+                prop_assert!(chars(&f["text"]) <= FIELD_MAX);
+            }
+            for b in blocks.iter().filter(|b| b["type"] == "section") {
+                prop_assert!(chars(&b["text"]["text"]) <= TEXT_MAX);
+            }
+        }
+    }
 }

@@ -137,28 +137,47 @@ async fn find_manifest<E: ExportStore + ObjectReader>(
     match selector {
         BackupSelector::Manifest { bucket, key } => read(bucket.clone(), key.clone()).await,
         BackupSelector::Latest { bucket, source } => {
+            // Ranked by when the data was taken, never by `verifiedAt`. A manifest that cannot be read (missing
+            // since the listing, or not a manifest) is skipped, named in the log; any other error (throttling, a
+            // 5xx, access) fails the step: restoring an older backup because the newest could not be read once
+            // would be silent data loss.
             let mut newest: Option<(Manifest, String, String)> = None;
+            let mut newest_standalone: Option<(Manifest, String, String)> = None;
             for object in exports.list(bucket, &export_prefix(source)).await? {
                 if !object.key.ends_with(".manifest.json") {
                     continue;
                 }
-                let Ok(candidate) = read(bucket.clone(), object.key.clone()).await else {
+                let candidate = match read(bucket.clone(), object.key.clone()).await {
+                    Ok(c) => c,
+                    Err(BackupError::BackupNotFound { message }) => {
+                        tracing::warn!(manifest = %object.key, "skipped: {message}");
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                // A replication group and a standalone cluster of the same id are two targets: the group's
+                // backups are chosen when there are any, a standalone cluster's only otherwise.
+                let Some(src) = candidate.0.source.as_ref() else {
                     continue;
                 };
-                let of_source = candidate.0.source.as_ref().is_some_and(|s| {
-                    s.replication_group_id
-                        .as_deref()
-                        .or(s.cache_cluster_id.as_deref())
-                        == Some(source.as_str())
-                });
-                if of_source
-                    && newest
-                        .as_ref()
-                        .is_none_or(|n| candidate.0.verified_at > n.0.verified_at)
+                let slot = if src.replication_group_id.as_deref() == Some(source.as_str()) {
+                    &mut newest
+                } else if src.replication_group_id.is_none()
+                    && src.cache_cluster_id.as_deref() == Some(source.as_str())
                 {
-                    newest = Some(candidate);
+                    &mut newest_standalone
+                } else {
+                    continue;
+                };
+                let newer = slot.as_ref().is_none_or(|n| {
+                    (candidate.0.data_time(), &candidate.0.export_name)
+                        > (n.0.data_time(), &n.0.export_name)
+                });
+                if newer {
+                    *slot = Some(candidate);
                 }
             }
+            let newest = newest.or(newest_standalone);
             newest.ok_or_else(|| BackupError::BackupNotFound {
                 message: format!("no verified backup of {source} in s3://{bucket}/"),
             })
@@ -241,6 +260,65 @@ mod tests {
         assert_eq!(b.export_name, "ecb-orders-bbbb0002");
         assert_eq!(b.shards[0].key, "ecb-orders-bbbb0002-0001.rdb");
         assert!(d.snapshots.calls_of("CreateReplicationGroup").is_empty());
+    }
+
+    #[tokio::test]
+    async fn latest_ranks_by_data_time_not_by_verification() {
+        let d = deps();
+        // bbbb0002 was verified last, but aaaa0001's snapshot was taken later: its data is the newest.
+        for (export, started) in [
+            ("ecb-orders-aaaa0001", "2026-11-21T23:00:00Z"),
+            ("ecb-orders-bbbb0002", "2026-11-21T22:00:00Z"),
+        ] {
+            let key = format!("{export}.manifest.json");
+            let mut m: serde_json::Value =
+                serde_json::from_slice(&d.exports.get(BUCKET, &key).unwrap()).unwrap();
+            m["snapshot"] = serde_json::json!({"status": "available", "startedAt": started, "deadline": started});
+            d.exports.put_bytes(
+                BUCKET,
+                &key,
+                serde_json::to_vec(&m).unwrap(),
+                datetime!(2026-11-22 03:00 UTC),
+            );
+        }
+        let run = function_handler(event(serde_json::json!({"replicationGroupId": "orders", "latest": true, "targetReplicationGroupId": "orders-r"})), &d)
+            .await
+            .unwrap();
+        assert_eq!(run.backup.unwrap().export_name, "ecb-orders-aaaa0001");
+    }
+
+    #[tokio::test]
+    async fn latest_fails_when_the_newest_manifest_cannot_be_read_instead_of_restoring_an_older_one()
+     {
+        let d = deps();
+        d.exports.fail_get.lock().unwrap().insert(
+            "ecb-orders-bbbb0002.manifest.json".into(),
+            [BackupError::Throttled {
+                message: "GetObject: SlowDown".into(),
+                source: None,
+            }]
+            .into(),
+        );
+        let err = function_handler(event(serde_json::json!({"replicationGroupId": "orders", "latest": true, "targetReplicationGroupId": "orders-r"})), &d)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "Throttled", "{err}");
+        assert!(d.snapshots.calls_of("CreateReplicationGroup").is_empty());
+    }
+
+    #[tokio::test]
+    async fn latest_skips_a_manifest_that_is_not_one() {
+        let d = deps();
+        d.exports.put_bytes(
+            BUCKET,
+            "ecb-orders-bbbb0002.manifest.json",
+            b"not json".to_vec(),
+            datetime!(2026-11-22 03:00 UTC),
+        );
+        let run = function_handler(event(serde_json::json!({"replicationGroupId": "orders", "latest": true, "targetReplicationGroupId": "orders-r"})), &d)
+            .await
+            .unwrap();
+        assert_eq!(run.backup.unwrap().export_name, "ecb-orders-aaaa0001");
     }
 
     #[tokio::test]

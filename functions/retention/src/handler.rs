@@ -1,8 +1,10 @@
 //! Retention by backup set. A backup set is what one verified run left in the export bucket: its manifest
 //! (`<exportName>.manifest.json`), its shard objects (`<exportName>-NNNN.rdb`) and the reports of restores from it
-//! (`<exportName>.restore-<execution>.json`). Per target (the manifest's `source`, lower-cased), the sets are
-//! ordered by `verifiedAt`; a set is kept when it is one of the `keepLast` newest or was verified within `keepDays`
-//! days (whichever keeps more), and the newest set of a target is always kept — also for a target that is no longer
+//! (`<exportName>.restore-<execution>.json`). Per target — its identity: kind (replication group or standalone
+//! cluster), id and creation time, so a group re-created under the same id is another target — the sets are
+//! ordered by when their data was taken ([`Manifest::data_time`], never `verifiedAt`: overlapping runs finish in
+//! either order); a set is kept when it is one of the `keepLast` newest or its data was taken within `keepDays` days
+//! (whichever keeps more), and the newest set of a target is always kept — also for a target that is no longer
 //! backed up. Any other set is deleted whole, manifest first: a set interrupted half-way is no longer a backup (a
 //! restore resolves backups by their manifests) and its leftovers are exports without a manifest.
 //!
@@ -21,7 +23,7 @@ use backup_core::naming::manifest_key;
 use backup_core::ports::{
     ExportStore, Groups, Inventory, ObjectDeleter, ObjectReader, Snapshots, StoredObject,
 };
-use backup_core::run::Timestamp;
+use backup_core::run::{TargetIdentity, Timestamp};
 use backup_core::{BackupError, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
@@ -70,12 +72,17 @@ fn min_grace() -> u32 {
     MIN_GRACE_HOURS
 }
 
-/// What one target keeps and loses (export names, newest first).
+/// What one target keeps and loses (export names, newest data first).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetReport {
     /// The target (replication group or standalone cluster id, lower-cased).
     pub target: String,
+    /// `replication-group` or `cache-cluster`.
+    pub kind: String,
+    /// The target's creation time (RFC 3339), when its manifests record it.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub created_at: String,
     /// Sets kept.
     pub kept: Vec<String>,
     /// Sets deleted (or, in a dry run, that would be).
@@ -121,9 +128,9 @@ pub struct BackupSet {
     /// `exportName`.
     pub export_name: String,
     /// The target it backs up.
-    pub target: String,
-    /// `verifiedAt` of its manifest.
-    pub verified_at: Timestamp,
+    pub target: TargetIdentity,
+    /// When its data was taken ([`Manifest::data_time`]): what orders the sets of a target.
+    pub data_time: Timestamp,
     /// Its objects in deletion order: the manifest first, then the shard objects and restore reports.
     pub keys: Vec<String>,
 }
@@ -163,12 +170,11 @@ pub fn plan(
     // The objects of each set, from the listing (what is really there) and the manifest's own list.
     let mut sets: BTreeMap<&str, BackupSet> = BTreeMap::new();
     for (key, m) in manifests {
-        let target = m
-            .source
-            .as_ref()
-            .map(backup_core::run::Source::target_id)
-            .filter(|t| !t.is_empty())
-            .unwrap_or_else(|| format!("(unknown source of {})", m.export_name));
+        let target = m.target_identity().unwrap_or_else(|| TargetIdentity {
+            kind: "unknown",
+            id: format!("(unknown source of {})", m.export_name),
+            created_at: String::new(),
+        });
         let mut keys = vec![key.clone()];
         let mut members: BTreeSet<String> = m.objects.iter().map(|o| o.key.clone()).collect();
         let reports = format!("{}.restore-", m.export_name);
@@ -184,13 +190,13 @@ pub fn plan(
             BackupSet {
                 export_name: m.export_name.clone(),
                 target,
-                verified_at: m.verified_at,
+                data_time: m.data_time(),
                 keys,
             },
         );
     }
 
-    let mut by_target: BTreeMap<String, Vec<&BackupSet>> = BTreeMap::new();
+    let mut by_target: BTreeMap<TargetIdentity, Vec<&BackupSet>> = BTreeMap::new();
     for set in sets.values() {
         by_target.entry(set.target.clone()).or_default().push(set);
     }
@@ -198,18 +204,20 @@ pub fn plan(
     let mut out = Plan::default();
     for (target, mut target_sets) in by_target {
         target_sets.sort_by(|a, b| {
-            b.verified_at
-                .cmp(&a.verified_at)
+            b.data_time
+                .cmp(&a.data_time)
                 .then(b.export_name.cmp(&a.export_name))
         });
         let mut report = TargetReport {
-            target,
+            target: target.id,
+            kind: target.kind.to_string(),
+            created_at: target.created_at,
             ..TargetReport::default()
         };
         for (i, set) in target_sets.into_iter().enumerate() {
             let newest = i == 0;
             let by_count = i < request.keep_last as usize;
-            let by_age = request.keep_days > 0 && set.verified_at >= recent;
+            let by_age = request.keep_days > 0 && set.data_time >= recent;
             if newest || by_count || by_age {
                 report.kept.push(set.export_name.clone());
             } else {
@@ -310,7 +318,14 @@ pub async fn function_handler<
                 Ok(m) if manifest_key(&m.export_name) == o.key => {
                     manifests.insert(o.key.clone(), m);
                 }
-                Ok(_) | Err(_) => unreadable.push(o.key.clone()),
+                Ok(m) => {
+                    tracing::warn!(manifest = %o.key, export_name = %m.export_name, "manifest names another export: its set is kept, not judged");
+                    unreadable.push(o.key.clone());
+                }
+                Err(e) => {
+                    tracing::warn!(manifest = %o.key, error = %e, "manifest unreadable: its set is kept, not judged");
+                    unreadable.push(o.key.clone());
+                }
             }
         }
     }
@@ -930,7 +945,13 @@ mod tests {
             "not created by elasticache-backup (no elasticache-backup:execution tag)"
         );
         assert_eq!(kept["ecb-orders-cccccccc"], "younger than 72 h");
-        assert!(kept["ecb-sessions-dddddddd"].starts_with("no verified backup of sessions since"));
+        assert!(
+            kept["ecb-sessions-dddddddd"].starts_with(
+                "no verified backup of replication-group sessions with data taken since"
+            ),
+            "{}",
+            kept["ecb-sessions-dddddddd"]
+        );
         assert_eq!(kept["ecb-orders-eeeeeeee"], "status creating");
         assert_eq!(
             kept[newest.as_str()],
@@ -1004,6 +1025,155 @@ mod tests {
         assert!(
             err.to_string().contains("DescribeSnapshots: Rate exceeded"),
             "{err}"
+        );
+    }
+
+    /// A manifest of `group` whose data was taken `data_hours_ago` and verified `verified_hours_ago`, of the group
+    /// created at `created` (None: not recorded).
+    fn backup_at(
+        store: &FakeExportStore,
+        group: &str,
+        hash: &str,
+        data_hours_ago: i64,
+        verified_hours_ago: i64,
+        created: Option<&str>,
+    ) -> String {
+        let export = format!("ecb-{group}-{hash}");
+        let rfc = |t: Timestamp| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap()
+        };
+        let data = NOW - time::Duration::hours(data_hours_ago);
+        let verified = NOW - time::Duration::hours(verified_hours_ago);
+        let key = format!("{export}-0001.rdb");
+        store.put(BUCKET, &key, 1000, verified);
+        let mut source = serde_json::json!({"replicationGroupId": group, "role": "replica", "clusterMode": "disabled", "shardCount": 1});
+        if let Some(c) = created {
+            source["createdAt"] = serde_json::json!(c);
+        }
+        let manifest = serde_json::json!({
+            "manifestVersion": 3, "tool": "elasticache-backup", "exportName": export, "bucket": BUCKET,
+            "snapshotName": export, "source": source,
+            "snapshot": {"status": "available", "startedAt": rfc(data), "deadline": rfc(data + time::Duration::hours(1))},
+            "verifiedAt": rfc(verified),
+            "totals": {"objects": 1, "keys": 1, "keysWithExpiry": 0, "bytes": 1000},
+            "objects": [{"key": key, "sizeBytes": 1000, "sha256": "00", "rdb": {"magic": "REDIS", "version": 11, "keys": 1, "keysWithExpiry": 0}}],
+        });
+        store.put_bytes(
+            BUCKET,
+            &manifest_key(&export),
+            serde_json::to_vec(&manifest).unwrap(),
+            verified,
+        );
+        export
+    }
+
+    #[tokio::test]
+    async fn overlapping_runs_keep_the_newer_data_not_the_later_verification() {
+        let store = FakeExportStore::with_bucket(BUCKET);
+        // A (a fleet run) took its snapshot first but finished verifying last; B (a manual run) took newer data.
+        let a = backup_at(&store, "orders", "aaaaaaaa", 10, 2, None);
+        let b = backup_at(&store, "orders", "bbbbbbbb", 8, 6, None);
+        let d = deps(store.clone());
+        let report = function_handler(
+            LambdaEvent::new(
+                serde_json::json!({"keepLast": 1, "dryRun": false}),
+                Context::default(),
+            ),
+            &d,
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.targets[0].kept, [b.as_str()]);
+        assert_eq!(report.targets[0].deleted, [a.as_str()]);
+        let left = keys(&store).await;
+        assert!(
+            left.contains(&manifest_key(&b)) && !left.contains(&manifest_key(&a)),
+            "{left:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_re_created_group_is_another_target_and_its_old_snapshot_survives_the_sweeper() {
+        let store = FakeExportStore::with_bucket(BUCKET);
+        let old_created = "2026-01-01T00:00:00Z";
+        let new_created = "2026-11-20T00:00:00Z";
+        // The old group's only verified backup, and two of the group re-created under the same id.
+        let old = backup_at(&store, "orders", "00000001", 400, 399, Some(old_created));
+        backup_at(&store, "orders", "00000002", 30, 29, Some(new_created));
+        let newest = backup_at(&store, "orders", "00000003", 5, 4, Some(new_created));
+        let d = deps(store.clone());
+        // A snapshot a failed run of the OLD group kept (after its last backup), and one of the new group.
+        for (name, created, hours) in [
+            ("ecb-orders-0ld0ld00", old_created, 200),
+            ("ecb-orders-0e000000", new_created, 100),
+        ] {
+            snapshot(&d.snapshots, name, "orders", None, "available", hours, true);
+            let mut tags = d.snapshots.0.lock().unwrap().tags[name].clone();
+            tags.push((
+                backup_core::naming::SOURCE_CREATED_TAG.into(),
+                created.into(),
+            ));
+            d.snapshots.0.lock().unwrap().tags.insert(name.into(), tags);
+        }
+        let report = function_handler(
+            LambdaEvent::new(serde_json::json!({"keepLast": 1}), Context::default()),
+            &d,
+        )
+        .await
+        .unwrap();
+        // Two targets: the old group keeps its only (newest) set.
+        assert_eq!(report.targets.len(), 2, "{:?}", report.targets);
+        assert!(
+            report
+                .targets
+                .iter()
+                .any(|t| t.created_at == old_created && t.kept == [old.clone()])
+        );
+        let deleted: Vec<_> = report
+            .snapshots
+            .deleted
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(deleted, ["ecb-orders-0e000000"]);
+        assert!(report.snapshots.deleted[0].later_backup == newest);
+        assert!(
+            report
+                .snapshots
+                .kept
+                .iter()
+                .any(|k| k.name == "ecb-orders-0ld0ld00"),
+            "{:?}",
+            report.snapshots.kept
+        );
+    }
+
+    #[tokio::test]
+    async fn a_kept_snapshot_newer_than_the_data_of_a_later_verified_backup_is_kept() {
+        let store = FakeExportStore::with_bucket(BUCKET);
+        // Verified after the snapshot was created, but its data is older than the snapshot's.
+        backup_at(&store, "orders", "aaaaaaaa", 100, 80, None);
+        let d = deps(store.clone());
+        snapshot(
+            &d.snapshots,
+            "ecb-orders-5eeeeeee",
+            "orders",
+            None,
+            "available",
+            90,
+            true,
+        );
+        let report = function_handler(
+            LambdaEvent::new(serde_json::json!({"keepLast": 1}), Context::default()),
+            &d,
+        )
+        .await
+        .unwrap();
+        assert!(
+            report.snapshots.deleted.is_empty(),
+            "{:?}",
+            report.snapshots.deleted
         );
     }
 }

@@ -9,17 +9,20 @@
 //!   and a restore may use it);
 //! - it is older than `snapshotMinAgeHours` (at least 48: longer than a backup execution can run, so no running
 //!   execution still uses it);
-//! - a verified backup of the same target (its replication group, or standalone cluster) was verified after the
-//!   snapshot was created.
+//! - a verified backup of the same target holds newer data: its data was taken ([`Manifest::data_time`]) after the
+//!   snapshot was created. The same target means the same identity — kind (replication group or standalone
+//!   cluster), id, and the source's creation time that CreateSnapshot tagged the snapshot with
+//!   ([`SOURCE_CREATED_TAG`]) — so the kept snapshot of a group deleted and re-created under its id (maybe the old
+//!   group's only copy) is never made redundant by backups of the new group.
 //!
 //! Everything listed is in the report, deleted or kept with the reason, and in the logs.
 
 use std::collections::BTreeMap;
 
 use backup_core::manifest::Manifest;
-use backup_core::naming::{SNAPSHOT_PREFIX, SNAPSHOT_TAG};
+use backup_core::naming::{SNAPSHOT_PREFIX, SNAPSHOT_TAG, SOURCE_CREATED_TAG};
 use backup_core::ports::SnapshotInfo;
-use backup_core::run::{SnapshotStatus, Timestamp};
+use backup_core::run::{SnapshotStatus, TargetIdentity, Timestamp};
 use serde::Serialize;
 
 /// A snapshot the sweeper deletes (or, in a dry run, would).
@@ -115,7 +118,7 @@ pub fn plan(
                 .push(keep(format!("younger than {min_age_hours} h")));
             continue;
         }
-        let Some(target) = s
+        let Some(id) = s
             .replication_group_id
             .as_deref()
             .or(s.cache_cluster_id.as_deref())
@@ -125,24 +128,33 @@ pub fn plan(
                 .push(keep("names no replication group or cluster".into()));
             continue;
         };
+        let target = TargetIdentity {
+            kind: if s.replication_group_id.is_some() {
+                "replication-group"
+            } else {
+                "cache-cluster"
+            },
+            id,
+            created_at: c
+                .tags
+                .as_ref()
+                .and_then(|t| t.iter().find(|(k, _)| k == SOURCE_CREATED_TAG))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default(),
+        };
         let later = kept_manifests
             .values()
-            .filter(|m| {
-                m.verified_at > created
-                    && m.source
-                        .as_ref()
-                        .is_some_and(|src| src.target_id().eq_ignore_ascii_case(&target))
-            })
-            .max_by_key(|m| m.verified_at);
+            .filter(|m| m.data_time() > created && m.target_identity().as_ref() == Some(&target))
+            .max_by_key(|m| m.data_time());
         match later {
             Some(m) => out.deleted.push(Swept {
                 name: s.name.clone(),
-                target,
+                target: target.id,
                 created_at: created,
                 later_backup: m.export_name.clone(),
             }),
             None => out.kept.push(keep(format!(
-                "no verified backup of {target} since it was created ({})",
+                "no verified backup of {target} with data taken since it was created ({})",
                 created
                     .format(&time::format_description::well_known::Rfc3339)
                     .unwrap_or_default()

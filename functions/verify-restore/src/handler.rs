@@ -18,8 +18,8 @@ pub const STEP: &str = "VerifyRestore";
 /// Handles one VerifyRestore invocation: sets `verification`, `restore.rtoSeconds` and `report`.
 ///
 /// # Errors
-/// `RestoreMismatch`, `AwsError` (a node could not be reached, or the AUTH token's secret not read), `Throttled`,
-/// `InvalidInput`.
+/// `RestoreMismatch` (the data differs), `RestoreUnreachable` (a node could not be reached or answered no data:
+/// nothing checked), `AwsError` (the AUTH token's secret not read), `Throttled`, `InvalidInput`.
 #[tracing::instrument(skip_all, fields(execution = %event.payload.execution.name))]
 pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clock, K: Secrets>(
     event: LambdaEvent<RestoreRun>,
@@ -66,10 +66,11 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
             .snapshots
             .cache_cluster(&member.cache_cluster_id)
             .await?;
-        let endpoint = node.endpoint.ok_or_else(|| BackupError::AwsError {
-            message: format!("node {} reports no endpoint", node.id),
-            source: None,
-        })?;
+        let endpoint = node
+            .endpoint
+            .ok_or_else(|| BackupError::RestoreUnreachable {
+                message: format!("node {} reports no endpoint", node.id),
+            })?;
         let access = NodeAccess {
             endpoint,
             tls,

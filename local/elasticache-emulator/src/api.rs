@@ -122,6 +122,7 @@ async fn dispatch(
             }
             "DeleteReplicationGroup" => restore::delete_replication_group(&app, &params, &rid),
             "ListTagsForResource" => restore::list_tags_for_resource(&app, &params, &rid),
+            "AddTagsToResource" => restore::add_tags_to_resource(&app, &params, &rid),
             other => Err(ApiError {
                 code: "InvalidAction".into(),
                 status: 400,
@@ -389,7 +390,8 @@ fn describe_cache_clusters(app: &App, p: &Params, rid: &str) -> ApiResult {
                     .text("CacheNodeStatus", "available");
                 x.time("CacheNodeCreateTime", n.created);
                 if let Some(port) = n.port {
-                    x.endpoint("Endpoint", port);
+                    let unreachable = g.is_some_and(|g| st.unreachable.contains(&g.spec.id));
+                    x.endpoint("Endpoint", if unreachable { 1 } else { port });
                 }
                 x.text("ParameterGroupStatus", "in-sync")
                     .close("CacheNode")
@@ -528,15 +530,7 @@ fn create_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
         param(p, "CacheClusterId"),
     )?;
     let mut snap = plan.snapshot.clone();
-    snap.tags = crate::restore::struct_list_param(p, "Tags")
-        .into_iter()
-        .filter_map(|t| {
-            Some((
-                t.get("Key")?.clone(),
-                t.get("Value").cloned().unwrap_or_default(),
-            ))
-        })
-        .collect();
+    snap.tags = crate::restore::tags_param(p);
     st.log(
         "CreateSnapshot",
         json!({
@@ -746,12 +740,25 @@ async fn export_worker(
     let mut nodes = snap.nodes.clone();
     nodes.sort_by(|a, b| a.node_group_id.cmp(&b.node_group_id));
     let mut error = None;
-    for (n, key) in nodes.iter().zip(&keys) {
+    let misnumbered = damage == Some(Damage::Misnumbered);
+    let stem = keys
+        .first()
+        .and_then(|k| k.strip_suffix("-0001.rdb"))
+        .unwrap_or_default()
+        .to_string();
+    for (i, (n, key)) in nodes.iter().zip(&keys).enumerate() {
+        let renamed;
+        let key = if misnumbered && i > 0 {
+            renamed = format!("{stem}-{:04}.rdb", i + 2);
+            &renamed
+        } else {
+            key
+        };
         let Some(path) = &n.rdb else {
             error = Some(format!("no RDB kept for {}", n.cache_cluster_id));
             break;
         };
-        let damaged = damage.filter(|_| key == &keys[0]);
+        let damaged = damage.filter(|d| *d != Damage::Misnumbered && key == &keys[0]);
         if damaged == Some(Damage::Missing) {
             continue;
         }
@@ -763,7 +770,9 @@ async fn export_worker(
                     match damage {
                         Damage::Flipped => bytes[mid] ^= 0x5a,
                         Damage::Empty => bytes.clear(),
-                        Damage::Truncated | Damage::Missing => bytes.truncate(mid),
+                        Damage::Truncated | Damage::Missing | Damage::Misnumbered => {
+                            bytes.truncate(mid);
+                        }
                     }
                     aws_sdk_s3::primitives::ByteStream::from(bytes)
                 }

@@ -41,6 +41,20 @@ fn list_param(p: &Params, name: &str) -> Vec<String> {
     items.into_values().collect()
 }
 
+/// The `Tags.Tag.N.Key` / `Tags.Tag.N.Value` pairs of a request (CreateSnapshot, CreateReplicationGroup,
+/// AddTagsToResource), in order; a tag without a `Value` has an empty one.
+pub(crate) fn tags_param(p: &Params) -> Vec<(String, String)> {
+    struct_list_param(p, "Tags")
+        .into_iter()
+        .filter_map(|t| {
+            Some((
+                t.get("Key")?.clone(),
+                t.get("Value").cloned().unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
 /// The fields of a query-protocol list of structures `<name>.<member>.<N>.<Field>`, in index order.
 pub(crate) fn struct_list_param(p: &Params, name: &str) -> Vec<BTreeMap<String, String>> {
     let prefix = format!("{name}.");
@@ -163,15 +177,7 @@ pub async fn create_replication_group(
     let shards = num_node_groups
         .or_else(|| u32::try_from(node_groups.len()).ok().filter(|n| *n > 0))
         .unwrap_or(1);
-    let tags: Vec<(String, String)> = struct_list_param(p, "Tags")
-        .into_iter()
-        .filter_map(|t| {
-            Some((
-                t.get("Key")?.clone(),
-                t.get("Value").cloned().unwrap_or_default(),
-            ))
-        })
-        .collect();
+    let tags: Vec<(String, String)> = tags_param(p);
     if !arns.is_empty() && snapshot_name.is_some() {
         return Err(ApiError::new(
             "InvalidParameterCombination",
@@ -483,63 +489,130 @@ pub fn delete_replication_group(app: &Arc<App>, p: &Params, rid: &str) -> Result
     Ok(body)
 }
 
-/// `ListTagsForResource` of a replication group, cluster or snapshot ARN.
-pub fn list_tags_for_resource(app: &Arc<App>, p: &Params, rid: &str) -> Result<String, ApiError> {
-    let arn = required(p, "ResourceName")?;
-    let st = app.lock();
-    let tags: Vec<(String, String)> = if let Some((_, id)) = arn.rsplit_once(":replicationgroup:") {
+/// The tags of the resource an ARN names (replication group, snapshot, cluster), for `ListTagsForResource` and
+/// `AddTagsToResource`; `None` for a member node, which carries no tags of its own here. Errors as AWS answers them
+/// (`ReplicationGroupNotFoundFault`, `SnapshotNotFoundFault`, `CacheClusterNotFound`, `InvalidARN`).
+fn tags_of<'a>(st: &'a mut crate::state::State, arn: &str) -> Result<TagsOf<'a>, ApiError> {
+    if let Some((_, id)) = arn.rsplit_once(":replicationgroup:") {
         let id = id.to_ascii_lowercase();
-        st.groups
-            .get(&id)
-            .ok_or_else(|| {
-                ApiError::new(
-                    "ReplicationGroupNotFoundFault",
-                    format!("Replication group {id} not found."),
-                )
-            })?
-            .tags
-            .clone()
+        let group = st.groups.get_mut(&id).ok_or_else(|| {
+            ApiError::new(
+                "ReplicationGroupNotFoundFault",
+                format!("Replication group {id} not found."),
+            )
+        })?;
+        Ok(TagsOf::List(&mut group.tags))
     } else if let Some((_, name)) = arn.rsplit_once(":snapshot:") {
         let name = name.to_ascii_lowercase();
-        st.snapshots
-            .get(&name)
-            .ok_or_else(|| {
-                ApiError::new(
-                    "SnapshotNotFoundFault",
-                    format!("Snapshot {name} not found."),
-                )
-            })?
-            .tags
-            .clone()
+        let snap = st.snapshots.get_mut(&name).ok_or_else(|| {
+            ApiError::new(
+                "SnapshotNotFoundFault",
+                format!("Snapshot {name} not found."),
+            )
+        })?;
+        Ok(TagsOf::List(&mut snap.tags))
     } else if let Some((_, id)) = arn.rsplit_once(":cluster:") {
         let id = id.to_ascii_lowercase();
-        if let Some(c) = st.standalone.get(&id) {
-            c.spec.tags.clone().into_iter().collect()
-        } else if st.groups.values().any(|g| {
+        let member = st.groups.values().any(|g| {
             g.shards
                 .iter()
                 .any(|s| s.nodes.iter().any(|n| n.cache_cluster_id == id))
-        }) {
-            Vec::new() // a member node carries no tags of its own here
+        });
+        if let Some(c) = st.standalone.get_mut(&id) {
+            Ok(TagsOf::Map(&mut c.spec.tags))
+        } else if member {
+            Ok(TagsOf::Member)
         } else {
-            return Err(ApiError::new(
+            Err(ApiError::new(
                 "CacheClusterNotFound",
                 format!("Cache cluster {id} not found."),
-            ));
+            ))
         }
     } else {
-        return Err(ApiError::new(
+        Err(ApiError::new(
             "InvalidARN",
             format!("{arn} is not a valid ARN."),
-        ));
-    };
-    Ok(xml::response("ListTagsForResource", rid, |x| {
+        ))
+    }
+}
+
+/// Where a resource's tags live in the emulator's state.
+enum TagsOf<'a> {
+    /// A replication group's or snapshot's tags, in the order given.
+    List(&'a mut Vec<(String, String)>),
+    /// A standalone cluster's tags (from the topology file).
+    Map(&'a mut std::collections::BTreeMap<String, String>),
+    /// A member node of a replication group: no tags of its own.
+    Member,
+}
+
+impl TagsOf<'_> {
+    fn current(&self) -> Vec<(String, String)> {
+        match self {
+            Self::List(l) => (*l).clone(),
+            Self::Map(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            Self::Member => Vec::new(),
+        }
+    }
+}
+
+fn tag_list_response(action: &str, rid: &str, tags: &[(String, String)]) -> String {
+    xml::response(action, rid, |x| {
         x.open("TagList");
-        for (k, v) in &tags {
+        for (k, v) in tags {
             x.open("Tag").text("Key", k).text("Value", v).close("Tag");
         }
         x.close("TagList");
-    }))
+    })
+}
+
+/// `ListTagsForResource` of a replication group, cluster or snapshot ARN.
+pub fn list_tags_for_resource(app: &Arc<App>, p: &Params, rid: &str) -> Result<String, ApiError> {
+    let arn = required(p, "ResourceName")?;
+    let mut st = app.lock();
+    let tags = tags_of(&mut st, arn)?.current();
+    Ok(tag_list_response("ListTagsForResource", rid, &tags))
+}
+
+/// `AddTagsToResource`: adds `Tags` (a key already there takes the new value) to a replication group, cluster or
+/// snapshot and answers the resulting `TagList` (API Reference, AddTagsToResource; at most 50 tags per resource:
+/// `TagQuotaPerResourceExceeded`).
+pub fn add_tags_to_resource(app: &Arc<App>, p: &Params, rid: &str) -> Result<String, ApiError> {
+    let arn = required(p, "ResourceName")?;
+    let new: Vec<(String, String)> = tags_param(p);
+    if new.is_empty() {
+        return Err(ApiError::new(
+            "MissingParameter",
+            "The request must contain the parameter Tags.",
+        ));
+    }
+    let mut st = app.lock();
+    let target = tags_of(&mut st, arn)?;
+    let mut merged = target.current();
+    for (k, v) in new {
+        match merged.iter_mut().find(|(key, _)| *key == k) {
+            Some(slot) => slot.1 = v,
+            None => merged.push((k, v)),
+        }
+    }
+    if merged.len() > 50 {
+        return Err(ApiError::new(
+            "TagQuotaPerResourceExceeded",
+            "The request cannot be processed because it would cause the resource to have more than the allowed number of tags. The maximum number of tags permitted on a resource is 50.",
+        ));
+    }
+    match target {
+        TagsOf::List(l) => l.clone_from(&merged),
+        TagsOf::Map(m) => *m = merged.iter().cloned().collect(),
+        TagsOf::Member => {
+            return Err(ApiError::new(
+                "InvalidARN",
+                format!("{arn} names a member node: tag its replication group."),
+            ));
+        }
+    }
+    st.log("AddTagsToResource", json!({ "resourceName": arn, "tags": merged.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>() }));
+    Ok(tag_list_response("AddTagsToResource", rid, &merged))
 }
 
 #[cfg(test)]

@@ -217,6 +217,12 @@ pub enum Fault {
         /// Days in the past.
         days: f64,
     },
+    /// The nodes of group `target` (which may not exist yet: a restore's new group) report an endpoint nothing
+    /// listens on (127.0.0.1, port 1): what a verifier outside the group's VPC or security groups meets.
+    Unreachable {
+        /// Replication group id.
+        target: String,
+    },
     /// A failover in `target` (a cluster mode disabled group): its primary and first replica swap roles now.
     Failover {
         /// Replication group id.
@@ -242,6 +248,9 @@ pub enum Damage {
     Truncated,
     /// Not uploaded at all.
     Missing,
+    /// Every object after the first is uploaded one number up (`-0001, -0003, -0004` for three shards): as many
+    /// objects as shards, but one key missing and one unexpected.
+    Misnumbered,
 }
 
 fn one() -> u32 {
@@ -294,6 +303,8 @@ pub struct State {
     pub damage_export: Option<Damage>,
     /// Extra seconds the next snapshot stays `creating`.
     pub slow_snapshot: Option<f64>,
+    /// Groups whose nodes report an unreachable endpoint ([`Fault::Unreachable`]).
+    pub unreachable: std::collections::HashSet<String>,
     /// What happened, for tests and the demo.
     pub journal: Vec<Value>,
 }
@@ -323,6 +334,7 @@ impl State {
             slow_export: None,
             damage_export: None,
             slow_snapshot: None,
+            unreachable: std::collections::HashSet::new(),
             journal: Vec::new(),
         }
     }
@@ -376,6 +388,9 @@ impl State {
                     }
                 }
             }
+            Fault::Unreachable { target } => {
+                self.unreachable.insert(target.to_ascii_lowercase());
+            }
             Fault::Failover { target } => {
                 if let Some(g) = self.groups.get_mut(&target) {
                     for shard in &mut g.shards {
@@ -400,6 +415,7 @@ impl State {
         self.slow_export = None;
         self.damage_export = None;
         self.slow_snapshot = None;
+        self.unreachable.clear();
     }
 
     /// The injected error for this call of `action`, if any (consumes one use).

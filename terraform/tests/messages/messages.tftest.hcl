@@ -163,11 +163,28 @@ run "artifacts_prefix" {
   }
 }
 
-run "retention_keep_days_past_the_lifecycle" {
-  # message: retention.keep_days must be a whole number of days from 0 and less than backup_retention_days
+run "retention_keep_days_past_ten_years" {
+  # message: retention.keep_days must be a whole number of days from 0 to 3650
   command = plan
   variables {
-    retention = { keep_last = 3, keep_days = 40 }
+    retention = { keep_last = 3, keep_days = 4000 }
+  }
+}
+
+run "lifecycle_shorter_than_two_weeks" {
+  # message: backup_retention_days must be a whole number of days from 14 to 3650: without retention the lifecycle also expires a target's last backup
+  command = plan
+  variables {
+    backup_retention_days = 7
+  }
+}
+
+run "drill_without_verify_restore_vpc" {
+  # message: drills need verify_restore_vpc: VerifyRestore reaches a restored group only from inside its VPC
+  # message: every drill would fail as RestoreUnreachable
+  command = plan
+  variables {
+    drills = { weekly = { replication_group_id = "orders", schedule_expression = "cron(0 4 ? * SUN *)" } }
   }
 }
 

@@ -5,6 +5,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_elasticache::Client;
+use aws_sdk_elasticache::operation::add_tags_to_resource::AddTagsToResourceError;
 use aws_sdk_elasticache::operation::copy_snapshot::CopySnapshotError;
 use aws_sdk_elasticache::operation::create_replication_group::CreateReplicationGroupError;
 use aws_sdk_elasticache::operation::create_snapshot::CreateSnapshotError;
@@ -406,6 +407,25 @@ impl Groups for ElastiCacheSnapshots {
             },
         }
     }
+    #[tracing::instrument(skip(self))]
+    async fn add_tags(&self, arn: &str, tags: &[(String, String)]) -> Result<(), BackupError> {
+        let mut call = self.client.add_tags_to_resource().resource_name(arn);
+        for (k, v) in tags {
+            call = call.tags(Tag::builder().key(k).value(v).build());
+        }
+        match call.send().await {
+            Ok(_) => Ok(()),
+            Err(err) => match err.as_service_error() {
+                Some(AddTagsToResourceError::ReplicationGroupNotFoundFault(_)) => {
+                    Err(BackupError::TargetNotFound {
+                        message: aws_message("AddTagsToResource", arn, &err),
+                        source: boxed(err),
+                    })
+                }
+                _ => Err(fallback("AddTagsToResource", arn, err)),
+            },
+        }
+    }
 }
 
 #[async_trait]
@@ -467,6 +487,11 @@ impl Inventory for ElastiCacheSnapshots {
     }
 }
 
+/// An SDK time as a timestamp (whole seconds).
+fn timestamp(t: &aws_smithy_types::DateTime) -> Option<crate::run::Timestamp> {
+    time::OffsetDateTime::from_unix_timestamp(t.secs()).ok()
+}
+
 fn replication_group_info(rg: &ReplicationGroup) -> ReplicationGroupInfo {
     ReplicationGroupInfo {
         id: rg.replication_group_id().unwrap_or_default().to_string(),
@@ -478,6 +503,7 @@ fn replication_group_info(rg: &ReplicationGroup) -> ReplicationGroupInfo {
         node_type: rg.cache_node_type().map(str::to_string),
         transit_encryption: rg.transit_encryption_enabled().unwrap_or(false),
         auth_token_enabled: rg.auth_token_enabled().unwrap_or(false),
+        created: rg.replication_group_create_time().and_then(timestamp),
         node_groups: rg
             .node_groups()
             .iter()
@@ -504,6 +530,7 @@ fn cache_cluster_info(cc: &CacheCluster) -> CacheClusterInfo {
         engine: cc.engine().map(str::to_string),
         engine_version: cc.engine_version().map(str::to_string),
         replication_group_id: cc.replication_group_id().map(str::to_string),
+        created: cc.cache_cluster_create_time().and_then(timestamp),
         endpoint: cc
             .cache_nodes()
             .iter()
@@ -544,7 +571,7 @@ fn snapshot_info(s: &Snapshot) -> SnapshotInfo {
             .node_snapshots()
             .iter()
             .filter_map(|n| n.snapshot_create_time())
-            .filter_map(|t| time::OffsetDateTime::from_unix_timestamp(t.secs()).ok())
+            .filter_map(timestamp)
             .min(),
         arn: s.arn().map(str::to_string),
     }

@@ -1,0 +1,27 @@
+//! Whether a snapshot is an execution's own: the proof CreateSnapshot leaves (its tag), checked before a snapshot
+//! of a run's name is resumed or deleted (DESIGN.md §7c: nothing is deleted that this tool did not create).
+
+use crate::error::BackupError;
+use crate::naming::SNAPSHOT_TAG;
+use crate::ports::{Groups, SnapshotInfo};
+
+/// True when `snapshot` carries the tag [`SNAPSHOT_TAG`] = `execution_id`, the one CreateSnapshot gives every
+/// snapshot an execution takes (`ListTagsForResource` of its ARN): the only proof that a snapshot of this run's name
+/// is this execution's to resume or to delete. A snapshot without an ARN cannot be proven ours: false.
+///
+/// # Errors
+/// `ListTagsForResource`'s: `TargetNotFound`, `Throttled`, `AwsError`.
+pub async fn tagged_by_execution<S: Groups + ?Sized>(
+    snapshots: &S,
+    snapshot: &SnapshotInfo,
+    execution_id: &str,
+) -> Result<bool, BackupError> {
+    let Some(arn) = snapshot.arn.as_deref() else {
+        return Ok(false);
+    };
+    Ok(snapshots
+        .tags(arn)
+        .await?
+        .iter()
+        .any(|(k, v)| k == SNAPSHOT_TAG && v == execution_id))
+}
