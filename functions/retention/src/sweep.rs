@@ -9,7 +9,8 @@
 //!   and a restore may use it);
 //! - it is older than `snapshotMinAgeHours` (at least 48: longer than a backup execution can run, so no running
 //!   execution still uses it);
-//! - a verified backup of the same target holds newer data: its data was taken ([`Manifest::data_time`]) after the
+//! - a verified backup of the same target holds newer data: its data was taken
+//!   ([`backup_core::manifest::Manifest::data_time`]) after the
 //!   snapshot was created. The same target means the same identity — kind (replication group or standalone
 //!   cluster), id, and the source's creation time that CreateSnapshot tagged the snapshot with
 //!   ([`SOURCE_CREATED_TAG`]) — so the kept snapshot of a group deleted and re-created under its id (maybe the old
@@ -19,10 +20,11 @@
 
 use std::collections::BTreeMap;
 
-use backup_core::manifest::Manifest;
 use backup_core::naming::{SNAPSHOT_PREFIX, SNAPSHOT_TAG, SOURCE_CREATED_TAG};
 use backup_core::ports::SnapshotInfo;
 use backup_core::run::{SnapshotStatus, TargetIdentity, Timestamp};
+
+use crate::handler::ManifestFacts;
 use serde::Serialize;
 
 /// A snapshot the sweeper deletes (or, in a dry run, would).
@@ -66,10 +68,10 @@ pub struct Candidate {
     pub tags: Option<Vec<(String, String)>>,
 }
 
-/// Decides which snapshots go, given the manifests of the backup sets that stay (`manifest key → Manifest`).
+/// Decides which snapshots go, given the manifests of the backup sets that stay (`manifest key → facts`).
 pub fn plan(
     candidates: &[Candidate],
-    kept_manifests: &BTreeMap<String, Manifest>,
+    kept_manifests: &BTreeMap<String, ManifestFacts>,
     min_age_hours: u32,
     now: Timestamp,
 ) -> SweepReport {
@@ -144,8 +146,8 @@ pub fn plan(
         };
         let later = kept_manifests
             .values()
-            .filter(|m| m.data_time() > created && m.target_identity().as_ref() == Some(&target))
-            .max_by_key(|m| m.data_time());
+            .filter(|m| m.data_time > created && m.target.as_ref() == Some(&target))
+            .max_by_key(|m| m.data_time);
         match later {
             Some(m) => out.deleted.push(Swept {
                 name: s.name.clone(),
