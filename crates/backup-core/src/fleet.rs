@@ -537,7 +537,7 @@ fn explicit_targets(
             crate::run::TargetRef::ReplicationGroupId(id) => ("replicationGroupId", id),
             crate::run::TargetRef::CacheClusterId(id) => ("cacheClusterId", id),
         };
-        if !seen.insert(id.clone()) {
+        if !seen.insert((kind, id.clone())) {
             return Err(BackupError::invalid_input(
                 format!("targets[{i}]"),
                 format!("names {id} a second time"),
@@ -549,7 +549,27 @@ fn explicit_targets(
             input: Value::Object(child),
         });
     }
+    qualify_labels(&mut out);
     Ok(out)
+}
+
+/// Prefix of a standalone cluster's `target` label when a replication group of the same id is in the same fleet.
+pub const CACHE_CLUSTER_LABEL_PREFIX: &str = "cache-cluster/";
+
+/// Makes every target's label unique: a replication group and a standalone cluster may share an id (two
+/// namespaces), and are two targets; the cluster's label then reads `cache-cluster/<id>` (its input is unchanged).
+/// Without this, the summary would merge their results under one label.
+pub fn qualify_labels(targets: &mut [FleetTarget]) {
+    let groups: BTreeSet<String> = targets
+        .iter()
+        .filter(|t| t.input.get("replicationGroupId").is_some())
+        .map(|t| t.target.clone())
+        .collect();
+    for t in targets.iter_mut() {
+        if t.input.get("cacheClusterId").is_some() && groups.contains(&t.target) {
+            t.target = format!("{CACHE_CLUSTER_LABEL_PREFIX}{}", t.target);
+        }
+    }
 }
 
 /// A candidate the selector matched, judged: a child input, or why it is skipped.
@@ -1170,5 +1190,32 @@ mod tests {
         );
         // What the limit was before: 150 such children do not fit (States.DataLimitExceeded, not catchable).
         assert!(inline_fleet_document(150, 1536).len() > PAYLOAD_LIMIT);
+    }
+
+    #[test]
+    fn a_group_and_a_standalone_cluster_of_one_id_are_two_targets_with_two_results() {
+        let request = validate(
+            &json!({"targets": [{"replicationGroupId": "shop"}, {"cacheClusterId": "shop"}], "bucket": "acme-cache-backups"}),
+            &cfg(),
+        )
+        .unwrap();
+        let Which::Targets(targets) = request.which else {
+            panic!("a list");
+        };
+        let labels: Vec<_> = targets.iter().map(|t| t.target.as_str()).collect();
+        assert_eq!(labels, ["shop", "cache-cluster/shop"]);
+        let mut run = FleetRun {
+            name: "f".into(),
+            targets,
+            ..Default::default()
+        };
+        run.results = Some(vec![
+            json!({"target": "shop", "status": "SUCCEEDED", "executionArn": "arn:1"}),
+            json!({"target": "cache-cluster/shop", "failure": {"Error": "States.TaskFailed", "Cause": "{\"ExecutionArn\": \"arn:2\", \"Status\": \"FAILED\", \"Error\": \"ExportRejected\", \"Cause\": \"x\"}"}}),
+        ]);
+        let summary = summarize(run).summary.unwrap();
+        assert_eq!(summary.succeeded, ["shop"]);
+        assert_eq!(summary.failed, ["cache-cluster/shop"]);
+        assert!(summary.not_started.is_empty(), "{summary:?}");
     }
 }

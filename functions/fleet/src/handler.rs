@@ -248,6 +248,7 @@ async fn select<S: Inventory + Groups>(
             }
         }
     }
+    fleet::qualify_labels(&mut targets);
     Ok((targets, skipped))
 }
 
