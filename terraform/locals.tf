@@ -155,7 +155,7 @@ locals {
           sid        = "DeleteOurSnapshots"
           actions    = ["elasticache:DeleteSnapshot"]
           resources  = [local.our_snapshots]
-          conditions = [{ test = "Null", variable = "aws:ResourceTag/elasticache-backup:execution", values = ["false"] }]
+          conditions = [{ test = "StringLike", variable = "aws:ResourceTag/elasticache-backup:execution", values = [local.executions_arn] }]
         },
       ]
     }
@@ -232,10 +232,13 @@ locals {
         },
         # A kept group gets its verdict (elasticache-backup:restore-verdict); again only a group a restore tagged.
         {
-          sid        = "TagOwnKeptGroups"
-          actions    = ["elasticache:AddTagsToResource"]
-          resources  = ["${local.ec_arn}:replicationgroup:*"]
-          conditions = [{ test = "StringLike", variable = "aws:ResourceTag/elasticache-backup:restore-execution", values = [local.restore_executions_arn] }]
+          sid       = "TagOwnKeptGroups"
+          actions   = ["elasticache:AddTagsToResource"]
+          resources = ["${local.ec_arn}:replicationgroup:*"]
+          conditions = [
+            { test = "StringLike", variable = "aws:ResourceTag/elasticache-backup:restore-execution", values = [local.restore_executions_arn] },
+            { test = "ForAllValues:StringEquals", variable = "aws:TagKeys", values = ["elasticache-backup:restore-verdict"] },
+          ]
         },
       ]
     }
@@ -270,7 +273,7 @@ locals {
           sid        = "DeleteOurKeptSnapshots"
           actions    = ["elasticache:DeleteSnapshot"]
           resources  = [local.our_snapshots]
-          conditions = [{ test = "Null", variable = "aws:ResourceTag/elasticache-backup:execution", values = ["false"] }]
+          conditions = [{ test = "StringLike", variable = "aws:ResourceTag/elasticache-backup:execution", values = [local.executions_arn] }]
         },
       ]
     }

@@ -205,6 +205,9 @@ def test_j_a_restore_that_cannot_verify_keeps_its_group_tagged_and_pages_once(st
     pd = restore_pages(stack, result, execution_input)
     assert len(pd) == 1 and pd[0]["event_action"] == "trigger", pd
     assert pd[0]["payload"]["class"] == "RestoreUnreachable"
+    # The page says which step failed and that the group is kept, not just the verifier's error.
+    assert pd[0]["payload"]["custom_details"]["step"] == "VerifyRestore", pd[0]
+    assert f"{target} (available) is KEPT" in pd[0]["payload"]["custom_details"]["cause"], pd[0]
     ec.delete_replication_group(ReplicationGroupId=target)
 
 

@@ -341,9 +341,10 @@ run "the_restore_may_only_delete_groups_it_tagged" {
   }
   assert {
     condition = alltrue([for s in local.functions["delete-group"].statements : (
-      length(try(s.conditions, [])) == 1 && s.conditions[0].variable == "aws:ResourceTag/elasticache-backup:restore-execution"
+      toset([for c in try(s.conditions, []) : c.variable]) == toset(["aws:ResourceTag/elasticache-backup:restore-execution", "aws:TagKeys"])
+      && contains([for c in s.conditions : c.values if c.variable == "aws:TagKeys"], ["elasticache-backup:restore-verdict"])
     ) if contains(s.actions, "elasticache:AddTagsToResource")]) && anytrue([for s in local.functions["delete-group"].statements : contains(s.actions, "elasticache:AddTagsToResource")])
-    error_message = "delete-group may tag a kept group with its verdict, and only a group a restore execution tagged as its own."
+    error_message = "delete-group may tag a kept group with its verdict only (aws:TagKeys), and only a group a restore execution tagged as its own."
   }
   assert {
     condition     = toset(flatten([for s in local.functions["create-group"].statements : s.actions])) == toset(["elasticache:CreateReplicationGroup", "elasticache:AddTagsToResource", "elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource", "s3:GetObject", "secretsmanager:GetSecretValue"])
@@ -857,7 +858,7 @@ run "retention_runs_on_its_schedule_with_its_input_and_may_only_delete_our_objec
   }
   assert {
     condition = alltrue([for st in local.functions["retention"].statements :
-      !contains(st.actions, "elasticache:DeleteSnapshot") || (st.resources == ["arn:aws:elasticache:ap-northeast-2:123456789012:snapshot:ecb-*"] && try(st.conditions, []) == [{ test = "Null", variable = "aws:ResourceTag/elasticache-backup:execution", values = ["false"] }])
+      !contains(st.actions, "elasticache:DeleteSnapshot") || (st.resources == ["arn:aws:elasticache:ap-northeast-2:123456789012:snapshot:ecb-*"] && try(st.conditions, []) == [{ test = "StringLike", variable = "aws:ResourceTag/elasticache-backup:execution", values = ["arn:aws:states:ap-northeast-2:123456789012:execution:elasticache-backup:*"] }])
     ])
     error_message = "The sweeper may delete only ecb-* snapshots that carry the backup's tag."
   }
@@ -1148,15 +1149,15 @@ run "delete_snapshot_may_only_delete_snapshots_the_backup_tagged" {
   command = plan
   assert {
     condition = alltrue(flatten([for f in local.functions : [for s in f.statements :
-      try(s.conditions, []) == [{ test = "Null", variable = "aws:ResourceTag/elasticache-backup:execution", values = ["false"] }]
+      try(s.conditions, []) == [{ test = "StringLike", variable = "aws:ResourceTag/elasticache-backup:execution", values = [local.executions_arn] }]
     if contains(s.actions, "elasticache:DeleteSnapshot")]]))
-    error_message = "Every DeleteSnapshot grant requires the backup's elasticache-backup:execution tag on the snapshot."
+    error_message = "Every DeleteSnapshot grant requires the backup's elasticache-backup:execution tag on the snapshot, naming an execution of the backup state machine."
   }
   assert {
     condition = [for st in data.aws_iam_policy_document.function["delete-snapshot"].statement : [
       st.resources, [for c in st.condition : [c.test, c.variable, tolist(c.values)]]
       ] if contains(st.actions, "elasticache:DeleteSnapshot")] == [[
-      toset(["arn:aws:elasticache:ap-northeast-2:123456789012:snapshot:ecb-*"]), [["Null", "aws:ResourceTag/elasticache-backup:execution", tolist(["false"])]]
+      toset(["arn:aws:elasticache:ap-northeast-2:123456789012:snapshot:ecb-*"]), [["StringLike", "aws:ResourceTag/elasticache-backup:execution", tolist(["arn:aws:states:ap-northeast-2:123456789012:execution:elasticache-backup:*"])]]
     ]]
     error_message = "The delete-snapshot role's policy allows DeleteSnapshot only on ecb-* snapshots carrying the backup's tag."
   }

@@ -27,7 +27,50 @@ pub async fn inspect<E: ExportStore + ?Sized>(
         .as_ref()
         .map(|s| s.started_at - time::Duration::seconds(CLOCK_SLACK_SECONDS));
     let listing = store.list(bucket, &format!("{export_name}-")).await?;
-    Ok(assess(export_name, shards, &listing, not_before))
+    let node_groups: Vec<String> = run
+        .source()?
+        .shards
+        .iter()
+        .map(|s| s.node_group_id.clone())
+        .collect();
+    Ok(assess_either(
+        export_name,
+        shards,
+        &node_groups,
+        &listing,
+        not_before,
+    ))
+}
+
+/// Assesses `listing` against both namings of the shard objects AWS might use, and returns the one that fits: the
+/// export guide documents `<name>-0001.rdb` for one shard only, so whether `-NNNN` counts the shards (`0001` …
+/// `000N`) or is each shard's `NodeGroupId` (which may skip numbers after a scale-in: `0001, 0003, 0004`) is
+/// UNCONFIRMED. Complete under either is complete; otherwise the closer one (fewest missing and unexpected keys;
+/// the count on a tie) is reported. The `NodeGroupId` naming applies only when every id is four digits and there
+/// is one per shard.
+pub fn assess_either(
+    export_name: &str,
+    shard_count: u32,
+    node_group_ids: &[String],
+    listing: &[StoredObject],
+    not_before: Option<Timestamp>,
+) -> ExportAssessment {
+    let by_count = assess(export_name, shard_count, listing, not_before);
+    let four_digits = |id: &String| id.len() == 4 && id.bytes().all(|b| b.is_ascii_digit());
+    if node_group_ids.len() != shard_count as usize || !node_group_ids.iter().all(four_digits) {
+        return by_count;
+    }
+    let keys: Vec<String> = node_group_ids
+        .iter()
+        .map(|id| format!("{export_name}-{id}.rdb"))
+        .collect();
+    let by_id = assess_keys(export_name, &keys, listing, not_before);
+    let off = |a: &ExportAssessment| a.missing.len() + a.extra.len();
+    if by_count.is_complete() || (!by_id.is_complete() && off(&by_count) <= off(&by_id)) {
+        by_count
+    } else {
+        by_id
+    }
 }
 
 /// What S3 holds for one export.
@@ -109,6 +152,19 @@ pub fn assess(
     listing: &[StoredObject],
     not_before: Option<Timestamp>,
 ) -> ExportAssessment {
+    let expected_keys: Vec<String> = (1..=shard_count)
+        .map(|i| shard_object_key(export_name, i))
+        .collect();
+    assess_keys(export_name, &expected_keys, listing, not_before)
+}
+
+/// Assesses `listing` against exactly `expected_keys` (see [`assess`]).
+fn assess_keys(
+    export_name: &str,
+    expected_keys: &[String],
+    listing: &[StoredObject],
+    not_before: Option<Timestamp>,
+) -> ExportAssessment {
     let mut objects = Vec::new();
     let mut empty = Vec::new();
     let mut stale = Vec::new();
@@ -125,9 +181,6 @@ pub fn assess(
         }
     }
     objects.sort_by(|a, b| a.key.cmp(&b.key));
-    let expected_keys: Vec<String> = (1..=shard_count)
-        .map(|i| shard_object_key(export_name, i))
-        .collect();
     let missing = expected_keys
         .iter()
         .filter(|k| !listing.iter().any(|o| &o.key == *k))
@@ -145,7 +198,7 @@ pub fn assess(
         empty,
         stale,
         extra,
-        expected: shard_count,
+        expected: u32::try_from(expected_keys.len()).unwrap_or(u32::MAX),
     }
 }
 
@@ -269,6 +322,35 @@ mod tests {
             Some(datetime!(2026-11-22 0:30 UTC)),
         );
         assert!(!a.is_complete(), "{}", a.describe());
+    }
+
+    #[test]
+    fn objects_named_by_node_group_id_after_a_scale_in_are_complete_too() {
+        let ids = ["0001", "0003", "0004"].map(String::from);
+        let by_id = [
+            obj("e-0001.rdb", 10),
+            obj("e-0003.rdb", 10),
+            obj("e-0004.rdb", 10),
+        ];
+        assert!(assess_either("e", 3, &ids, &by_id, None).is_complete());
+        let by_count = [
+            obj("e-0001.rdb", 10),
+            obj("e-0002.rdb", 10),
+            obj("e-0003.rdb", 10),
+        ];
+        assert!(assess_either("e", 3, &ids, &by_count, None).is_complete());
+        // Without those node group ids, -0001, -0003, -0004 is not three shards.
+        let plain = ["0001", "0002", "0003"].map(String::from);
+        let a = assess_either("e", 3, &plain, &by_id, None);
+        assert!(!a.is_complete());
+        assert_eq!(a.extra, vec!["e-0004.rdb".to_string()]);
+        // A mix of the two namings is neither.
+        let mixed = [
+            obj("e-0001.rdb", 10),
+            obj("e-0002.rdb", 10),
+            obj("e-0004.rdb", 10),
+        ];
+        assert!(!assess_either("e", 3, &ids, &mixed, None).is_complete());
     }
 
     #[test]

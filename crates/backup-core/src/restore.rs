@@ -21,7 +21,9 @@
 //!   "verification": { "keysExpected": 100000, "keysFound": 100000, "keysExpired": 0, "match": true,
 //!                     "samplesChecked": 64, "samplesMissing": [], "shards": [ … ], "verifiedAt": "…" },
 //!   "report": "ecb-orders-1a2b3c4d.restore-restore-1.json",
-//!   "cleanup": { "restoredGroup": "deleted" },
+//!   "cleanup": { "restoredGroup": "deleted", "note": "the drill's replication group … is deleted" },
+//!   // or, for a restore that failed after creating its group: { "restoredGroup": "kept", "verdict": "unverified",
+//!   //   "note": "replication group … (available) is KEPT, tagged elasticache-backup:restore-verdict=unverified …" }
 //!   "poll": { "waitSeconds": 5, "checks": 1 }, "timings": { … }, "warnings": [] }
 //! ```
 //!

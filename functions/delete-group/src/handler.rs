@@ -20,9 +20,9 @@ pub const STEP: &str = "DeleteGroup";
 /// Handles one DeleteGroup invocation: sets `cleanup` (`restoredGroup`, `verdict` of a kept group, `note`).
 ///
 /// # Errors
-/// `ClusterBusy` (`InvalidReplicationGroupState`, e.g. still `creating`: retried), `Throttled`, `AwsError` (the
-/// tag could not be written: the group is then kept untagged, and the state machine's clean-up failure note says
-/// so).
+/// `ClusterBusy` (`InvalidReplicationGroupState` on delete, e.g. still `creating`: retried), `Throttled`,
+/// `AwsError`, `AwsRejected` (reading the group or its tags, or deleting it). A verdict tag that cannot be written
+/// is not an error: the group is kept untagged and the note says so.
 #[tracing::instrument(skip_all, fields(execution = %event.payload.execution.name))]
 pub async fn function_handler<S: Snapshots + Groups, C: Clock>(
     event: LambdaEvent<RestoreRun>,
@@ -33,14 +33,27 @@ pub async fn function_handler<S: Snapshots + Groups, C: Clock>(
     let drill = run.request.as_ref().is_some_and(|r| r.drill);
     let failed = run.failed_step();
     let mut verdict = None;
-    let (outcome, note) = match run.restore.as_ref().filter(|r| r.created) {
-        None => (
-            GroupCleanup::NothingToDelete,
-            "this execution created no replication group".to_string(),
-        ),
-        Some(r) => {
-            let id = r.replication_group_id.clone();
+    // The group this execution may have made: the one CreateGroup recorded, else the requested id (CreateGroup may
+    // have been accepted and then failed before recording it). Its tag decides whether it is ours either way.
+    let created = run.restore.as_ref().is_some_and(|r| r.created);
+    let candidate = run
+        .restore
+        .as_ref()
+        .map(|r| r.replication_group_id.clone())
+        .or_else(|| {
+            run.request
+                .as_ref()
+                .map(|r| r.target_replication_group_id.clone())
+        })
+        .filter(|id| !id.is_empty());
+    let none = || "this execution created no replication group".to_string();
+    let (outcome, note) = match candidate {
+        None => (GroupCleanup::NothingToDelete, none()),
+        Some(id) => {
             match deps.snapshots.replication_group(&id).await {
+                Err(BackupError::TargetNotFound { .. }) if !created => {
+                    (GroupCleanup::NothingToDelete, none())
+                }
                 Err(BackupError::TargetNotFound { .. }) => (
                     GroupCleanup::AlreadyDeleted,
                     format!("replication group {id} is already gone"),
@@ -72,17 +85,28 @@ pub async fn function_handler<S: Snapshots + Groups, C: Clock>(
                                 }
                                 CleanupAction::Keep(v) => {
                                     let value = <&'static str>::from(v);
-                                    deps.snapshots
-                                        .add_tags(
-                                            arn,
-                                            &[(RESTORE_VERDICT_TAG.to_string(), value.to_string())],
-                                        )
-                                        .await?;
-                                    verdict = Some(v);
-                                    (GroupCleanup::Kept, kept_note(&id, &status, v, &run))
+                                    let tag =
+                                        [(RESTORE_VERDICT_TAG.to_string(), value.to_string())];
+                                    // Kept whether or not the tag could be written (a group still
+                                    // `creating` may refuse it): the note says which.
+                                    match deps.snapshots.add_tags(arn, &tag).await {
+                                        Ok(()) => {
+                                            verdict = Some(v);
+                                            (GroupCleanup::Kept, kept_note(&id, &status, v, &run))
+                                        }
+                                        Err(e) => {
+                                            tracing::warn!(error = %e, "verdict tag not written");
+                                            let note = kept_note(&id, &status, v, &run).replace(
+                                                &format!(", tagged {RESTORE_VERDICT_TAG}={value}"),
+                                                &format!(" (it could not be tagged {RESTORE_VERDICT_TAG}={value}: {e})"),
+                                            );
+                                            (GroupCleanup::Kept, note)
+                                        }
+                                    }
                                 }
                             }
                         }
+                        _ if !created => (GroupCleanup::NothingToDelete, none()),
                         _ => {
                             let note = format!(
                                 "replication group {id} is not tagged as created by this execution: not touched"
@@ -297,5 +321,61 @@ mod tests {
         );
         assert!(d.snapshots.calls_of("DeleteReplicationGroup").is_empty());
         assert!(d.snapshots.calls_of("AddTagsToResource").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_kept_group_whose_tag_is_refused_is_still_kept_and_said_so() {
+        let ev = failing(false, "CheckGroup", "RestoreTimeout");
+        let d = with_own_group(&ev, "creating").await;
+        d.snapshots.fail_next(
+            "AddTagsToResource",
+            BackupError::AwsRejected {
+                message: "InvalidReplicationGroupState".into(),
+                source: None,
+            },
+        );
+        let run = function_handler(ev, &d).await.unwrap();
+        let cleanup = run.cleanup.unwrap();
+        assert_eq!(cleanup.restored_group, GroupCleanup::Kept);
+        assert_eq!(cleanup.verdict, None);
+        assert!(
+            cleanup.note.contains("is KEPT") && cleanup.note.contains("could not be tagged"),
+            "{}",
+            cleanup.note
+        );
+        assert!(d.snapshots.calls_of("DeleteReplicationGroup").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_group_created_but_not_recorded_is_found_by_its_tag() {
+        // CreateReplicationGroup was accepted, then the step failed before recording `restore`.
+        let ev = failing(false, "CreateGroup", "AwsError");
+        let d = with_own_group(&ev, "creating").await;
+        let mut ev = ev;
+        ev.payload.restore = None;
+        let run = function_handler(ev, &d).await.unwrap();
+        assert_eq!(run.cleanup.unwrap().restored_group, GroupCleanup::Kept);
+        // A drill's is deleted; and with no group at all there is nothing to do.
+        let mut drill = failing(true, "CreateGroup", "AwsError");
+        drill.payload.restore = None;
+        let d = with_own_group(&drill, "create-failed").await;
+        assert_eq!(
+            function_handler(drill, &d)
+                .await
+                .unwrap()
+                .cleanup
+                .unwrap()
+                .restored_group,
+            GroupCleanup::Deleted
+        );
+        let mut nothing = failing(false, "CreateGroup", "RestoreRejected");
+        nothing.payload.restore = None;
+        let run = function_handler(nothing, &deps(FakeSnapshots::default()))
+            .await
+            .unwrap();
+        assert_eq!(
+            run.cleanup.unwrap().restored_group,
+            GroupCleanup::NothingToDelete
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! `delete-group`: deletes the group this restore execution created (tag checked); nothing else.
+//! `delete-group`: deletes a drill's group (or one ElastiCache reports create-failed), keeps and tags any other that
+//! this restore execution created (tag checked); nothing else.
 //! Configuration: see [`backup_core::Config`].
 
 use backup_core::aws::ElastiCacheSnapshots;

@@ -507,6 +507,10 @@ pub enum Machine {
     Fleet,
 }
 
+/// What `terraform/restore.asl.json`'s DescribeFailureAfterCleanUp state puts between the failed step's cause and
+/// the clean-up's note (whether the restored group was kept, tagged, or deleted).
+pub const RESTORED_GROUP_MARKER: &str = ". Restored group: ";
+
 /// A fleet's name as the fleet state machine derives it (`backup_core::fleet::validate`): the input's `name`, else
 /// the selector's tags as [`backup_core::fleet::Selector::label`] writes them (`k=v,k2=v2`, keys in order), else
 /// `targets`.
@@ -578,13 +582,32 @@ pub fn execution_alert(
         Machine::Restore => "ElastiCache restore",
         Machine::Fleet => "ElastiCache backup fleet",
     };
-    // Without the history, the step comes from the cause the Describe*Failure state wrote (`<Step> failed for …`).
-    let step = history.and_then(|h| h.failed_state.clone()).or_else(|| {
-        let cause = n.cause.as_deref()?;
+    // The cause the Describe*Failure state wrote (`<Step> failed for …`), from the event or the history.
+    let execution_cause = n
+        .cause
+        .as_deref()
+        .or_else(|| history.and_then(|h| h.cause.as_deref()));
+    let step_of_cause = execution_cause.and_then(|cause| {
         let (step, _) = cause.split_once(" failed for ")?;
         (!step.is_empty() && step.chars().all(|c| c.is_ascii_alphanumeric()))
             .then(|| step.to_string())
     });
+    // A restore's last task is its clean-up: the step that failed is the one its cause names. Elsewhere the
+    // history's failed state, else the cause's.
+    let step = match machine {
+        Machine::Restore => step_of_cause
+            .clone()
+            .or_else(|| history.and_then(|h| h.failed_state.clone())),
+        _ => history
+            .and_then(|h| h.failed_state.clone())
+            .or_else(|| step_of_cause.clone()),
+    };
+    // What the restore's clean-up did with the group (`… Restored group: <note>`): the page must say a kept group
+    // is kept, and what to do with it.
+    let restored_group = (machine == Machine::Restore)
+        .then(|| execution_cause?.split_once(RESTORED_GROUP_MARKER))
+        .flatten()
+        .map(|(_, note)| note.to_string());
     let error = history
         .and_then(|h| h.error.clone())
         .or_else(|| n.error.clone());
@@ -607,7 +630,13 @@ pub fn execution_alert(
         error,
         cause: history
             .and_then(FailureContext::best_cause)
-            .or_else(|| n.cause.clone()),
+            .or_else(|| n.cause.clone())
+            .map(|cause| match &restored_group {
+                Some(note) if !cause.contains(note.as_str()) => {
+                    format!("{cause}{RESTORED_GROUP_MARKER}{note}")
+                }
+                _ => cause,
+            }),
         snapshot_name,
         execution_arn: Some(n.execution_arn.clone()),
         time: n.time.clone(),

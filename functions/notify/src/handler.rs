@@ -1055,6 +1055,51 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_failed_restore_pages_the_step_that_failed_and_that_its_group_is_kept() {
+        let sinks = Sinks::start().await;
+        sinks.pd_ok().await;
+        let mut deps = sinks.deps(false, true);
+        // As the history reads: the last task entered is the clean-up, the task that failed is VerifyRestore, and
+        // only the execution's cause says what the clean-up did; the status event carries no cause here.
+        deps.history = FakeHistory(Some(FailureContext {
+            failed_state: Some("CleanUpFailedRestore".into()),
+            error: Some("RestoreUnreachable".into()),
+            cause: Some(
+                "VerifyRestore failed for restore r-1: connecting to 10.0.0.5:6379: timed out. Restored group: \
+                 replication group orders-r (available) is KEPT, tagged elasticache-backup:restore-verdict=unverified"
+                    .into(),
+            ),
+            task_error: Some("RestoreUnreachable".into()),
+            task_cause: Some(
+                json!({"errorType": "RestoreUnreachable", "errorMessage": "connecting to 10.0.0.5:6379: timed out"})
+                    .to_string(),
+            ),
+            run_document: None,
+        }));
+        let mut ev: Value = serde_json::from_str(include_str!(
+            "../../../events/notify/sfn-restore-failed.json"
+        ))
+        .unwrap();
+        ev["detail"]["input"] = json!(
+            "{\"manifest\": \"s3://b/ecb-orders-1.manifest.json\", \"targetReplicationGroupId\": \"orders-r\"}"
+        );
+        function_handler(LambdaEvent::new(ev, Context::default()), &deps)
+            .await
+            .unwrap();
+        let pd = sinks.bodies("/v2/enqueue").await;
+        assert_eq!(pd.len(), 1);
+        let details = &pd[0]["payload"]["custom_details"];
+        assert_eq!(details["step"], "VerifyRestore", "{details}");
+        assert!(
+            details["cause"]
+                .as_str()
+                .unwrap()
+                .contains("orders-r (available) is KEPT"),
+            "{details}"
+        );
+    }
+
+    #[tokio::test]
     async fn a_failed_restore_in_the_dr_region_pages_as_a_restore() {
         let sinks = Sinks::start().await;
         sinks.pd_ok().await;

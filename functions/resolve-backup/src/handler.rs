@@ -35,7 +35,8 @@ pub async fn function_handler<
         deps.config.default_bucket.as_deref(),
         run.execution_id(),
     )?;
-    let (manifest, bucket, key) = find_manifest(&request.backup, &deps.exports).await?;
+    let (manifest, bucket, key) =
+        find_manifest(&request.backup, &deps.exports, &mut run.warnings).await?;
     let mut backup = BackupInfo::from_manifest(&manifest, &bucket, &key)?;
 
     for shard in &backup.shards {
@@ -118,10 +119,12 @@ pub async fn function_handler<
     Ok(run)
 }
 
-/// The manifest named, or the newest verified backup of the source among the manifests in the bucket.
+/// The manifest named, or the newest verified backup of the source among the manifests in the bucket. A manifest
+/// skipped by `latest` (deleted since the listing, or not a manifest) is named in `warnings`.
 async fn find_manifest<E: ExportStore + ObjectReader>(
     selector: &BackupSelector,
     exports: &E,
+    warnings: &mut Vec<String>,
 ) -> Result<(Manifest, String, String), BackupError> {
     let read = |bucket: String, key: String| async move {
         let bytes = exports.get_object(&bucket, &key).await?.ok_or_else(|| {
@@ -147,14 +150,35 @@ async fn find_manifest<E: ExportStore + ObjectReader>(
                 if !object.key.ends_with(".manifest.json") {
                     continue;
                 }
-                let candidate = match read(bucket.clone(), object.key.clone()).await {
-                    Ok(c) => c,
-                    Err(BackupError::BackupNotFound { message }) => {
-                        tracing::warn!(manifest = %object.key, "skipped: {message}");
+                let Some(bytes) = exports.get_object(bucket, &object.key).await? else {
+                    warnings.push(format!(
+                        "manifest s3://{bucket}/{} was deleted while the backups were listed: skipped",
+                        object.key
+                    ));
+                    continue;
+                };
+                let manifest = match Manifest::from_json(&bytes) {
+                    Ok(m) => m,
+                    // A backup written by a newer version of this tool may be the newest: never skip past it.
+                    Err(e) if e.starts_with("manifestVersion") => {
+                        return Err(BackupError::BackupNotFound {
+                            message: format!(
+                                "s3://{bucket}/{}: {e}; upgrade elasticache-backup, or name an older manifest",
+                                object.key
+                            ),
+                        });
+                    }
+                    Err(e) => {
+                        let warning = format!(
+                            "s3://{bucket}/{} is not a readable manifest ({e}): skipped",
+                            object.key
+                        );
+                        tracing::warn!("{warning}");
+                        warnings.push(warning);
                         continue;
                     }
-                    Err(e) => return Err(e),
                 };
+                let candidate = (manifest, bucket.clone(), object.key.clone());
                 // A replication group and a standalone cluster of the same id are two targets: the group's
                 // backups are chosen when there are any, a standalone cluster's only otherwise.
                 let Some(src) = candidate.0.source.as_ref() else {
@@ -318,7 +342,31 @@ mod tests {
         let run = function_handler(event(serde_json::json!({"replicationGroupId": "orders", "latest": true, "targetReplicationGroupId": "orders-r"})), &d)
             .await
             .unwrap();
+        assert!(
+            run.warnings.iter().any(|w| w.contains("ecb-orders-bbbb0002.manifest.json is not a readable manifest")),
+            "{:?}",
+            run.warnings
+        );
         assert_eq!(run.backup.unwrap().export_name, "ecb-orders-aaaa0001");
+    }
+
+    #[tokio::test]
+    async fn latest_stops_at_a_newer_manifest_version_rather_than_restore_an_older_backup() {
+        let d = deps();
+        let key = "ecb-orders-bbbb0002.manifest.json";
+        let mut m: serde_json::Value =
+            serde_json::from_slice(&d.exports.get(BUCKET, key).unwrap()).unwrap();
+        m["manifestVersion"] = serde_json::json!(99);
+        d.exports.put_bytes(
+            BUCKET,
+            key,
+            serde_json::to_vec(&m).unwrap(),
+            datetime!(2026-11-22 03:00 UTC),
+        );
+        let err = function_handler(event(serde_json::json!({"replicationGroupId": "orders", "latest": true, "targetReplicationGroupId": "orders-r"})), &d)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("manifestVersion 99"), "{err}");
     }
 
     #[tokio::test]

@@ -181,6 +181,49 @@ impl ManifestFacts {
     }
 }
 
+/// The creation times recorded per target (kind and id), oldest first, from manifests that record one.
+pub fn known_creations(
+    manifests: &BTreeMap<String, ManifestFacts>,
+) -> BTreeMap<(&'static str, String), Vec<Timestamp>> {
+    let mut known: BTreeMap<(&'static str, String), Vec<Timestamp>> = BTreeMap::new();
+    for t in manifests.values().filter_map(|m| m.target.as_ref()) {
+        if let Ok(created) = Timestamp::parse(
+            &t.created_at,
+            &time::format_description::well_known::Rfc3339,
+        ) {
+            known
+                .entry((t.kind, t.id.clone()))
+                .or_default()
+                .push(created);
+        }
+    }
+    for times in known.values_mut() {
+        times.sort();
+        times.dedup();
+    }
+    known
+}
+
+/// Completes an identity that records no creation time (a manifest written before it was recorded, a snapshot
+/// taken before it was tagged): it belongs to the incarnation of its kind and id created last at or before `at`
+/// (when its data was taken). None such (its data predates every known creation): it stays apart, an older
+/// incarnation's. Without this every upgraded target would be two, each keeping its own newest backups forever.
+pub fn complete_identity(
+    target: &mut TargetIdentity,
+    at: Timestamp,
+    known: &BTreeMap<(&'static str, String), Vec<Timestamp>>,
+) {
+    if !target.created_at.is_empty() {
+        return;
+    }
+    if let Some(created) = known
+        .get(&(target.kind, target.id.clone()))
+        .and_then(|times| times.iter().rev().find(|t| **t <= at))
+    {
+        target.created_at = backup_core::run::rfc3339(*created);
+    }
+}
+
 /// Manifests read at once (ranged by the function's memory and S3's per-prefix request rate, 5,500 GET/s, far
 /// above this).
 pub const MANIFEST_READS_IN_FLIGHT: usize = 16;
@@ -346,7 +389,14 @@ pub async fn function_handler<
     let prefix = format!("{}-", backup_core::naming::SNAPSHOT_PREFIX);
     let listing = deps.exports.list(&bucket, &prefix).await?;
 
-    let (manifests, unreadable) = read_manifests(&deps.exports, &bucket, &listing).await?;
+    let (mut manifests, unreadable) = read_manifests(&deps.exports, &bucket, &listing).await?;
+    let known = known_creations(&manifests);
+    for m in manifests.values_mut() {
+        let at = m.data_time;
+        if let Some(t) = m.target.as_mut() {
+            complete_identity(t, at, &known);
+        }
+    }
     // A set whose manifest cannot be read is kept whole: its objects are neither a set nor orphans.
     let unreadable_exports: BTreeSet<String> = unreadable
         .iter()
@@ -416,8 +466,13 @@ pub async fn function_handler<
         .collect();
     match sweep_candidates(&deps.snapshots).await {
         Ok(candidates) => {
-            report.snapshots =
-                sweep::plan(&candidates, &staying, request.snapshot_min_age_hours, now);
+            report.snapshots = sweep::plan(
+                &candidates,
+                &staying,
+                &known,
+                request.snapshot_min_age_hours,
+                now,
+            );
         }
         Err(e) => report.errors.push(format!("DescribeSnapshots: {e}")),
     }
@@ -1307,5 +1362,42 @@ mod tests {
             most > 1 && most <= MANIFEST_READS_IN_FLIGHT,
             "{most} reads at once"
         );
+    }
+
+    #[tokio::test]
+    async fn backups_from_before_creation_times_were_recorded_join_their_target() {
+        let store = FakeExportStore::with_bucket(BUCKET);
+        let created = "2026-06-01T00:00:00Z";
+        // Two backups written before the creation time was recorded, then two after; and one of an older
+        // incarnation (its data predates the group's creation).
+        let older_incarnation = backup_at(&store, "orders", "00000000", 24 * 200, 24 * 200, None);
+        let old1 = backup_at(&store, "orders", "00000001", 96, 95, None);
+        let old2 = backup_at(&store, "orders", "00000002", 72, 71, None);
+        backup_at(&store, "orders", "00000003", 48, 47, Some(created));
+        let newest = backup_at(&store, "orders", "00000004", 24, 23, Some(created));
+        let d = deps(store.clone());
+        let report = function_handler(
+            LambdaEvent::new(serde_json::json!({"keepLast": 1}), Context::default()),
+            &d,
+        )
+        .await
+        .unwrap();
+        let current = report
+            .targets
+            .iter()
+            .find(|t| t.created_at == created)
+            .unwrap();
+        assert_eq!(current.kept, [newest.as_str()]);
+        assert!(
+            current.deleted.contains(&old1) && current.deleted.contains(&old2),
+            "{current:?}"
+        );
+        let apart = report
+            .targets
+            .iter()
+            .find(|t| t.created_at.is_empty())
+            .unwrap();
+        assert_eq!(apart.kept, [older_incarnation.as_str()]);
+        assert_eq!(report.targets.len(), 2, "{:?}", report.targets);
     }
 }

@@ -72,6 +72,7 @@ pub struct Candidate {
 pub fn plan(
     candidates: &[Candidate],
     kept_manifests: &BTreeMap<String, ManifestFacts>,
+    known_creations: &BTreeMap<(&'static str, String), Vec<Timestamp>>,
     min_age_hours: u32,
     now: Timestamp,
 ) -> SweepReport {
@@ -130,7 +131,7 @@ pub fn plan(
                 .push(keep("names no replication group or cluster".into()));
             continue;
         };
-        let target = TargetIdentity {
+        let mut target = TargetIdentity {
             kind: if s.replication_group_id.is_some() {
                 "replication-group"
             } else {
@@ -144,6 +145,8 @@ pub fn plan(
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default(),
         };
+        // A snapshot taken before CreateSnapshot tagged the source's creation time.
+        crate::handler::complete_identity(&mut target, created, known_creations);
         let later = kept_manifests
             .values()
             .filter(|m| m.data_time > created && m.target.as_ref() == Some(&target))
