@@ -75,3 +75,52 @@ def test_a_kept_snapshot_goes_only_after_a_later_verified_backup_and_its_age(sta
     assert carts_kept in deleted and orders_kept not in deleted and young not in deleted
     for name in (orders_kept, young, "ecb-carts-handmade"):
         ec.delete_snapshot(SnapshotName=name)  # tidy up for the other tests
+
+
+def test_a_re_created_groups_old_kept_snapshot_survives_the_sweeper(stack, ec, bucket):
+    """A group is deleted and created again under the same id: the old group's kept snapshot (maybe its only copy)
+    is not made redundant by the new group's backups. The target's identity includes its creation time, which
+    CreateSnapshot tags every snapshot with (elasticache-backup:source-created) and the manifest records."""
+    import uuid
+
+    stack.allow_elasticache_seeding(bucket)
+    seed = stack.run_execution({"replicationGroupId": "carts", "bucket": bucket})
+    assert seed["status"] == "SUCCEEDED", seed
+    manifest = f"s3://{bucket}/{seed['output']['verification']['manifestKey']}"
+    group = f"phoenix-{uuid.uuid4().hex[:6]}"
+
+    def create():
+        r = stack.run_execution({"manifest": manifest, "targetReplicationGroupId": group}, state_machine="restore")
+        assert r["status"] == "SUCCEEDED", r
+        return ec.describe_replication_groups(ReplicationGroupId=group)["ReplicationGroups"][0]
+
+    first = create()
+    kept = failed_run_keeps_its_snapshot(stack, ec, group, bucket)
+    arn = ec.describe_snapshots(SnapshotName=kept)["Snapshots"][0]["ARN"]
+    tags = {t["Key"]: t["Value"] for t in ec.list_tags_for_resource(ResourceName=arn)["TagList"]}
+    assert tags.get("elasticache-backup:source-created"), tags
+    ec.delete_replication_group(ReplicationGroupId=group)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            ec.describe_replication_groups(ReplicationGroupId=group)
+        except ec.exceptions.ReplicationGroupNotFoundFault:
+            break
+        assert time.monotonic() < deadline, f"{group} never went away"
+        time.sleep(0.3)
+    time.sleep(1.1)  # creation times are in whole seconds
+    second = create()
+    assert second["ReplicationGroupCreateTime"] > first["ReplicationGroupCreateTime"]
+    # The new group's verified backups are all later than the kept snapshot: by target id alone it would go.
+    for _ in range(2):
+        ok = stack.run_execution({"replicationGroupId": group, "bucket": bucket})
+        assert ok["status"] == "SUCCEEDED", ok
+    stack.inject({"kind": "ageSnapshot", "name": kept, "days": 4})
+
+    report = stack._invoke("retention", {"bucket": bucket, "keepLast": 10, "snapshotMinAgeHours": 72})
+    sweep = report["snapshots"]
+    assert kept not in [s["name"] for s in sweep["deleted"]], sweep
+    reason = {k["name"]: k["reason"] for k in sweep["kept"]}[kept]
+    assert reason.startswith(f"no verified backup of replication-group {group} (created "), reason
+    ec.delete_snapshot(SnapshotName=kept)
+    ec.delete_replication_group(ReplicationGroupId=group)
