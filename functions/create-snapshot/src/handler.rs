@@ -11,7 +11,7 @@ use backup_core::ports::{
     CreateOutcome, ExportBucket, ExportStore, Groups, ObjectReader, SnapshotInfo, Snapshots,
 };
 use backup_core::run::rfc3339;
-use backup_core::run::{Poll, SnapshotProgress, SnapshotStatus, Source};
+use backup_core::run::{Poll, SnapshotProgress, SnapshotStatus, Source, Timestamp};
 use backup_core::target::{self, Resolved};
 use backup_core::{BackupError, BackupRun, Clock, Deps, input, naming};
 use lambda_runtime::LambdaEvent;
@@ -62,7 +62,7 @@ pub async fn function_handler<
     if let Some(region) = &deps.config.region {
         warnings.extend(export::preflight(&req.bucket, &facts, region)?);
     }
-    let (status, resumed, source) = start_or_resume(
+    let (status, resumed, source, taken) = start_or_resume(
         &snapshot_name,
         execution_id,
         &resolution.resolved,
@@ -95,7 +95,9 @@ pub async fn function_handler<
     run.snapshot = Some(SnapshotProgress {
         status,
         resumed,
-        started_at: now,
+        // When the data was taken (what retention and `latest` order backups by): now for a new snapshot; for one
+        // this execution already took (a retried step), its own creation time when ElastiCache reports it.
+        started_at: taken.filter(|t| *t < now).unwrap_or(now),
         deadline: now + Duration::seconds(i64::try_from(timeout).unwrap_or(i64::MAX)),
         available_at: None,
     });
@@ -122,17 +124,18 @@ fn account_of(function_arn: &str) -> Option<String> {
 }
 
 /// Resumes this run's snapshot if it exists (also when a duplicate wins the race to create it), else creates one
-/// of the node chosen now, tagged [`SNAPSHOT_TAG`] = the execution (the sweeper deletes only snapshots so tagged). Returns its status, whether it was resumed, and the source to record.
+/// of the node chosen now, tagged [`SNAPSHOT_TAG`] = the execution (the sweeper deletes only snapshots so tagged).
+/// Returns its status, whether it was resumed, the source to record, and a resumed snapshot's creation time.
 async fn start_or_resume<S: Snapshots + Groups>(
     name: &str,
     execution_id: &str,
     resolved: &Resolved,
     snapshots: &S,
     warnings: &mut Vec<String>,
-) -> Result<(SnapshotStatus, bool, Source), BackupError> {
+) -> Result<(SnapshotStatus, bool, Source, Option<Timestamp>), BackupError> {
     if let Some(existing) = snapshots.snapshot(name).await? {
         let source = adopt(name, execution_id, &existing, resolved, snapshots).await?;
-        return Ok((existing.status, true, source));
+        return Ok((existing.status, true, source, existing.created));
     }
     let choice = resolved.choose_node(snapshots).await?;
     warnings.extend(choice.warnings);
@@ -148,7 +151,7 @@ async fn start_or_resume<S: Snapshots + Groups>(
         .create_snapshot(name, &choice.target, &tags)
         .await?
     {
-        CreateOutcome::Created(info) => Ok((info.status, false, choice.source)),
+        CreateOutcome::Created(info) => Ok((info.status, false, choice.source, None)),
         CreateOutcome::AlreadyExists => {
             // Lost a race with a duplicate of this execution: find and resume that snapshot.
             let existing =
@@ -161,7 +164,7 @@ async fn start_or_resume<S: Snapshots + Groups>(
                         ),
                     })?;
             let source = adopt(name, execution_id, &existing, resolved, snapshots).await?;
-            Ok((existing.status, true, source))
+            Ok((existing.status, true, source, existing.created))
         }
     }
 }
@@ -605,6 +608,28 @@ mod tests {
         assert!(snap.resumed);
         assert_eq!(snap.status, SnapshotStatus::Creating);
         assert_eq!(run.source.unwrap().role, NodeRole::Replica);
+    }
+
+    #[tokio::test]
+    async fn a_resumed_snapshot_keeps_its_own_creation_time_as_the_data_time() {
+        let d = healthy_orders();
+        let taken = datetime!(2026-11-22 03:00:01 UTC);
+        d.snapshots.insert_snapshot(SnapshotInfo {
+            name: our_snapshot_name(),
+            status: "creating".into(),
+            replication_group_id: Some("orders".into()),
+            cache_cluster_id: Some("orders-002".into()),
+            created: Some(taken),
+            ..Default::default()
+        });
+        d.snapshots.tag(
+            &our_snapshot_name(),
+            &[(SNAPSHOT_TAG, "arn:aws:states:eu-west-1:123456789012:execution:elasticache-backup:nightly-2026-11-22")],
+        );
+        let run = function_handler(event(CMD_EVENT), &d).await.unwrap();
+        let snap = run.snapshot.unwrap();
+        assert!(snap.resumed);
+        assert_eq!(snap.started_at, taken);
     }
 
     #[tokio::test]
