@@ -89,20 +89,17 @@ pub async fn function_handler<S: Snapshots + Groups, C: Clock>(
                                         [(RESTORE_VERDICT_TAG.to_string(), value.to_string())];
                                     // Kept whether or not the tag could be written (a group still
                                     // `creating` may refuse it): the note says which.
-                                    match deps.snapshots.add_tags(arn, &tag).await {
-                                        Ok(()) => {
-                                            verdict = Some(v);
-                                            (GroupCleanup::Kept, kept_note(&id, &status, v, &run))
-                                        }
+                                    let tagged = deps.snapshots.add_tags(arn, &tag).await;
+                                    match &tagged {
+                                        Ok(()) => verdict = Some(v),
                                         Err(e) => {
-                                            tracing::warn!(error = %e, "verdict tag not written");
-                                            let note = kept_note(&id, &status, v, &run).replace(
-                                                &format!(", tagged {RESTORE_VERDICT_TAG}={value}"),
-                                                &format!(" (it could not be tagged {RESTORE_VERDICT_TAG}={value}: {e})"),
-                                            );
-                                            (GroupCleanup::Kept, note)
+                                            tracing::warn!(error = %e, "verdict tag not written")
                                         }
                                     }
+                                    (
+                                        GroupCleanup::Kept,
+                                        kept_note(&id, &status, v, tagged.err(), &run),
+                                    )
                                 }
                             }
                         }
@@ -144,7 +141,14 @@ fn deleted_note(id: &str, drill: bool, status: &GroupStatus) -> String {
     }
 }
 
-fn kept_note(id: &str, status: &GroupStatus, verdict: RestoreVerdict, run: &RestoreRun) -> String {
+/// What the cause says of a kept group: its verdict tag (or why it could not be written), the report, what to do.
+fn kept_note(
+    id: &str,
+    status: &GroupStatus,
+    verdict: RestoreVerdict,
+    tag_error: Option<BackupError>,
+    run: &RestoreRun,
+) -> String {
     let report = match (&run.report, &run.backup) {
         (Some(r), Some(b)) => format!(" (report s3://{}/{r})", b.bucket),
         _ => String::new(),
@@ -157,9 +161,13 @@ fn kept_note(id: &str, status: &GroupStatus, verdict: RestoreVerdict, run: &Rest
             "its data is unverified: check it yourself (or run VerifyRestore where it can reach the group) before using it"
         }
     };
+    let value = <&'static str>::from(verdict);
+    let tag = match tag_error {
+        None => format!(", tagged {RESTORE_VERDICT_TAG}={value}"),
+        Some(e) => format!(" (it could not be tagged {RESTORE_VERDICT_TAG}={value}: {e})"),
+    };
     format!(
-        "replication group {id} ({status}) is KEPT, tagged {RESTORE_VERDICT_TAG}={}{report}: {what}; delete it with DeleteReplicationGroup when it is not needed",
-        <&'static str>::from(verdict)
+        "replication group {id} ({status}) is KEPT{tag}{report}: {what}; delete it with DeleteReplicationGroup when it is not needed"
     )
 }
 #[cfg(test)]
