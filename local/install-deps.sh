@@ -7,6 +7,8 @@
 # --checks adds:
 #   .venv-checkov:  local/requirements-checkov.txt (checkov)
 #   cargo:          cargo-machete (unused-dependency check)
+#   apt:            qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross, and rustup's aarch64-unknown-linux-gnu
+#                   target (`make test-arm64`: rdb-check's tests on aarch64, Lambda's CPU, under qemu-user)
 #   and requires Terraform >= 1.11 (not installed here: https://developer.hashicorp.com/terraform/install)
 # --cargo-lambda-only: just cargo-lambda (for `make build`), into .venv.
 set -euo pipefail
@@ -69,7 +71,19 @@ if [ "$mode" = "--checks" ]; then
     echo "deps: installing cargo-machete (cargo install)"
     cargo install -q cargo-machete --version 0.9.2 --locked
   fi
-  tools+=(terraform cargo-machete)
+  if ! command -v qemu-aarch64 >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null \
+    || [ ! -e /usr/aarch64-linux-gnu/lib/libc.so ]; then
+    echo "deps: installing qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross (apt)"
+    # Without recommends: qemu-user-binfmt would make the machine run every aarch64 binary through qemu; the
+    # Makefile names qemu-aarch64 as cargo's runner instead.
+    apt_install --no-install-recommends qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+  fi
+  # The toolchain is the one rust-toolchain.toml pins (rustup reads it from here).
+  if ! rustup target list --installed | grep -x aarch64-unknown-linux-gnu >/dev/null; then
+    echo "deps: adding the aarch64-unknown-linux-gnu target (rustup)"
+    rustup target add aarch64-unknown-linux-gnu
+  fi
+  tools+=(terraform cargo-machete qemu-aarch64 aarch64-linux-gnu-gcc)
 fi
 
 missing=()

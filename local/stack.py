@@ -144,6 +144,14 @@ class Stack:
                "VERIFY_PART_MIB": "1"}
         if self.default_bucket:
             env["BACKUP_BUCKET"] = self.default_bucket
+        # Restores seed by the object-ACL route, as in a default region (us-east-1): copies in a bucket with ACLs
+        # enabled, each granting ElastiCache's canonical user READ and READ_ACP (Terraform's seed bucket).
+        s3 = boto3.client("s3", endpoint_url=self.s3_endpoint, region_name=REGION,
+                          aws_access_key_id="test", aws_secret_access_key="test")
+        s3.create_bucket(Bucket=SEED_BUCKET)
+        s3.put_bucket_ownership_controls(
+            Bucket=SEED_BUCKET, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
+        env.update({"SEEDING_MODE": "object-acl", "SEED_BUCKET": SEED_BUCKET})
         # notify: its secrets in moto's Secrets Manager, its sinks a local recorder (AlertSink); the execution history
         # is not kept locally (moto answers ExecutionDoesNotExist), so notify alerts from the event itself.
         self.sink = AlertSink()
@@ -356,18 +364,20 @@ class AlertSink:
 ELASTICACHE_CANONICAL_USER = "540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353"
 
 
+# The bucket (ACLs enabled) ResolveBackup copies seed objects into in `object-acl` mode (Terraform's seed bucket).
+SEED_BUCKET = "ecb-local-seeds"
+
+
 def seed_policy(bucket: str, region: str) -> dict:
-    """ElastiCache's read access for seeding a new cluster from the bucket's .rdb objects, with ACLs disabled: the
-    regional service principal (opt-in regions) and ElastiCache's canonical user (default regions; UNCONFIRMED that
-    a bucket-policy grant is honoured there). Mirrors terraform/bucket.tf."""
+    """ElastiCache's read access for seeding by the bucket-policy route (User Guide, "Seeding a new self-designed
+    cluster with an externally created backup": documented for opt-in regions): the regional service principal.
+    Mirrors terraform/bucket.tf in `seeding_mode = "bucket-policy"`. In default regions the route is an object ACL
+    (the seed bucket, SEED_BUCKET)."""
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "ElastiCacheSeedRead", "Effect": "Allow",
          "Principal": {"Service": f"{region}.elasticache-snapshot.amazonaws.com"},
          "Action": ["s3:GetObject", "s3:ListBucket", "s3:GetBucketAcl"],
          "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]},
-        {"Sid": "ElastiCacheSeedReadCanonical", "Effect": "Allow",
-         "Principal": {"CanonicalUser": ELASTICACHE_CANONICAL_USER},
-         "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
     ]}
 
 

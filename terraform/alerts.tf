@@ -1,5 +1,6 @@
-# Alerts go to the notify function: failed runs (EventBridge, Step Functions status changes), ElastiCache snapshot
-# events (EventBridge and SNS), and the "no successful backup" alarm (SNS).
+# Alerts go to the notify function: failed runs (EventBridge, Step Functions status changes), ElastiCache events
+# (node-based clusters through their SNS notification topic; serverless caches through EventBridge), and the "no
+# successful backup" alarm (SNS).
 
 resource "aws_secretsmanager_secret" "slack_webhook" {
   name        = "${var.name}/slack-webhook-url"
@@ -38,6 +39,10 @@ resource "aws_cloudwatch_event_rule" "execution_status" {
   tags = var.tags
 }
 
+# ElastiCache's EventBridge snapshot events ("Snapshot Created", "Snapshot Export Failed", …) are documented for
+# serverless caches (ElastiCache User Guide, "Serverless events", red-ug/serverless-events.html); node-based clusters
+# report snapshots and exports through their SNS notification topic (the events topic below) and DescribeEvents,
+# which CheckExport reads to fail fast on a refused export. This rule stays for what EventBridge does deliver.
 # ElastiCache snapshot events of what this deployment backs up, and nothing else: this project's snapshots (`ecb-…`),
 # each scheduled target itself, and its member nodes. EventBridge matches strings exactly or by prefix, suffix or
 # `*` wildcard (EventBridge User Guide, "Content filtering in event patterns"): no digit class, no `?`, and the
@@ -113,10 +118,11 @@ resource "aws_lambda_permission" "events" {
 }
 
 # Point your clusters' NotificationTopicArn here (ElastiCache requires an unencrypted topic in the same account and
-# region); the "no successful backup" alarm publishes here too.
+# region: ElastiCache User Guide, "Event notifications and Amazon SNS"); the "no successful backup" alarm publishes
+# here too.
 resource "aws_sns_topic" "events" {
   name = "${var.name}-events"
-  # checkov:skip=CKV_AWS_26:ElastiCache cannot publish to an encrypted topic (it shows as inactive); messages carry cluster ids only.
+  # checkov:skip=CKV_AWS_26:ElastiCache cannot publish to an encrypted topic (the topic shows as inactive: User Guide, Event notifications and Amazon SNS); messages carry cluster ids only.
   tags = var.tags
 }
 
@@ -143,19 +149,21 @@ data "aws_iam_policy_document" "alarms_publish" {
 data "aws_iam_policy_document" "events_topic" {
   source_policy_documents = [data.aws_iam_policy_document.alarms_publish["events"].json]
 
+  # The statement ElastiCache's guide asks for, as written there (ElastiCache User Guide, "Managing ElastiCache Amazon
+  # SNS notifications", SNS topic access policy requirement): any principal, SNS:Publish, on the condition that
+  # AWS:SourceOwner is this account. ElastiCache does not support aws:SourceAccount there: a topic whose policy tests
+  # it cannot be published to and is set inactive.
   statement {
     sid     = "ElastiCacheNotifications"
-    actions = ["sns:Publish"]
+    actions = ["SNS:Publish"]
     principals {
-      type        = "Service"
-      identifiers = ["elasticache.amazonaws.com"]
+      type        = "AWS"
+      identifiers = ["*"]
     }
     resources = [aws_sns_topic.events.arn]
-    # ElastiCache User Guide, "Event notifications and Amazon SNS": ElastiCache sets `aws:SourceOwner`; a topic
-    # whose policy tests `aws:SourceAccount` shows as inactive.
     condition {
       test     = "StringEquals"
-      variable = "aws:SourceOwner"
+      variable = "AWS:SourceOwner"
       values   = [local.account_id]
     }
   }

@@ -131,17 +131,16 @@ resource "aws_s3_bucket_lifecycle_configuration" "exports" {
   depends_on = [aws_s3_bucket_versioning.exports]
 }
 
+# object_lock_days: Object Lock on, and no default retention. With a default retention S3 requires an integrity header
+# (Content-MD5 or an x-amz-checksum-*) on every upload (S3 User Guide, "Object Lock considerations", "Uploading
+# objects to an Object Lock enabled bucket"), which nothing documents ElastiCache's export sending; without one, no
+# upload needs it. A backup is locked when it is proven instead: WriteManifest (verify-export) sets each shard object's
+# and the manifest's retention (PutObjectRetention, object_lock_mode, object_lock_days).
 resource "aws_s3_bucket_object_lock_configuration" "exports" {
   count  = var.create_bucket && var.object_lock_days != null ? 1 : 0
   bucket = aws_s3_bucket.exports[0].id
   # Enables Object Lock on the (versioned) bucket in place; it cannot be turned off again.
   object_lock_enabled = "Enabled"
-  rule {
-    default_retention {
-      mode = "GOVERNANCE"
-      days = var.object_lock_days
-    }
-  }
 
   depends_on = [aws_s3_bucket_versioning.exports]
 }
@@ -163,7 +162,10 @@ data "aws_iam_policy_document" "exports" {
     }
   }
 
-  # ElastiCache User Guide, "Exporting a backup": the bucket policy for the regional service principal.
+  # ElastiCache User Guide, "Exporting a backup": the bucket policy for the regional service principal. Its
+  # s3:GetObject, s3:ListBucket and s3:GetBucketAcl are also what seeding asks for in seeding_mode bucket-policy
+  # ("Seeding a new self-designed cluster with an externally created backup", opt-in regions); in object-acl mode
+  # restores seed from the seed bucket below.
   statement {
     sid    = "ElastiCacheSnapshotExport"
     effect = "Allow"
@@ -177,20 +179,6 @@ data "aws_iam_policy_document" "exports" {
     ]
     resources = [local.bucket_arn, "${local.bucket_arn}/*"]
   }
-
-  # Restores ("Seeding a new self-designed cluster with an externally created backup"): opt-in regions read through
-  # the regional principal above; default regions ask for a read grant to ElastiCache's canonical user, which a
-  # bucket with ACLs disabled can only give in its policy (UNCONFIRMED that ElastiCache honours it there).
-  statement {
-    sid    = "ElastiCacheSeedReadCanonical"
-    effect = "Allow"
-    principals {
-      type        = "CanonicalUser"
-      identifiers = [local.elasticache_canonical_user]
-    }
-    actions   = ["s3:GetObject"]
-    resources = ["${local.bucket_arn}/*"]
-  }
 }
 
 resource "aws_s3_bucket_policy" "exports" {
@@ -199,4 +187,110 @@ resource "aws_s3_bucket_policy" "exports" {
   policy = data.aws_iam_policy_document.exports.json
 
   depends_on = [aws_s3_bucket_public_access_block.exports]
+}
+
+# The seed bucket (seeding_mode object-acl): in the default regions ElastiCache reads a seed .rdb through an object ACL
+# granting its canonical user READ and READ_ACP ("Seeding a new self-designed cluster with an externally created
+# backup"), which the export bucket (ACLs disabled) cannot hold. ResolveBackup server-side copies the verified shard
+# objects here, under <restore execution>/<key>, with that grant; CreateReplicationGroup's SnapshotArns name the
+# copies. Scratch space: ACLs enabled (BucketOwnerPreferred) but the bucket ACL private and public access blocked,
+# TLS only, SSE-S3 (seeding reads SSE-S3 objects only), every object expired after a day.
+resource "aws_s3_bucket" "seed" {
+  count = local.seeding_mode == "object-acl" ? 1 : 0
+
+  bucket        = local.seed_bucket_name
+  force_destroy = false
+
+  lifecycle {
+    precondition {
+      condition     = local.elasticache_canonical_user != null
+      error_message = "seeding_mode object-acl grants ElastiCache's canonical user, whose id in partition ${local.partition} this module does not know (it knows ${join(", ", keys(local.elasticache_canonical_users))}): set seeding_mode = \"bucket-policy\"."
+    }
+  }
+
+  # checkov:skip=CKV_AWS_18:A one-day scratch copy of objects whose reads are in the export bucket's audit trail (CloudTrail data events); access logs need a second bucket.
+  # checkov:skip=CKV_AWS_21:Copies live a day and are re-made from the versioned export bucket on every restore; versioning would keep expired copies.
+  # checkov:skip=CKV_AWS_144:Each region has its own seed bucket (seeding reads a bucket in the cluster's region); replicating scratch copies adds nothing.
+  # checkov:skip=CKV_AWS_145:Seeding a cluster reads SSE-S3 objects only (ElastiCache User Guide, seeding an externally created backup).
+  # checkov:skip=CKV2_AWS_62:No consumer of object-created events; the restore state machine tracks its copies.
+  tags = var.tags
+}
+
+resource "aws_s3_bucket_ownership_controls" "seed" {
+  count  = length(aws_s3_bucket.seed)
+  bucket = aws_s3_bucket.seed[0].id
+  # checkov:skip=CKV2_AWS_65:ElastiCache's seeding reads in the default regions are granted by an object ACL (User Guide, seeding an externally created backup), which needs ACLs enabled; the bucket ACL stays private and public access is blocked.
+  rule {
+    object_ownership = "BucketOwnerPreferred"
+  }
+}
+
+resource "aws_s3_bucket_acl" "seed" {
+  count  = length(aws_s3_bucket.seed)
+  bucket = aws_s3_bucket.seed[0].id
+  acl    = "private"
+
+  depends_on = [aws_s3_bucket_ownership_controls.seed]
+}
+
+resource "aws_s3_bucket_public_access_block" "seed" {
+  count                   = length(aws_s3_bucket.seed)
+  bucket                  = aws_s3_bucket.seed[0].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "seed" {
+  count  = length(aws_s3_bucket.seed)
+  bucket = aws_s3_bucket.seed[0].id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "seed" {
+  count  = length(aws_s3_bucket.seed)
+  bucket = aws_s3_bucket.seed[0].id
+
+  rule {
+    id     = "expire-seed-copies"
+    status = "Enabled"
+    filter {}
+    expiration {
+      days = 1
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+}
+
+data "aws_iam_policy_document" "seed" {
+  statement {
+    sid     = "DenyInsecureTransport"
+    effect  = "Deny"
+    actions = ["s3:*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    resources = [local.seed_bucket_arn, "${local.seed_bucket_arn}/*"]
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "seed" {
+  count  = length(aws_s3_bucket.seed)
+  bucket = aws_s3_bucket.seed[0].id
+  policy = data.aws_iam_policy_document.seed.json
+
+  depends_on = [aws_s3_bucket_public_access_block.seed]
 }

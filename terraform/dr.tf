@@ -55,8 +55,23 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "dr" {
   }
 }
 
-# TLS only; ElastiCache in the DR region may read the objects to seed a cluster (its regional principal, and its
-# canonical user for the default regions, as for the primary bucket).
+# With object_lock_days the replicas are locked too: S3 replicates an Object Lock source only into a destination with
+# Object Lock enabled (S3 User Guide, "Replication failure reasons": DstBucketObjectLockConfigMissing), and a replica
+# keeps its source version's retention ("Object Lock considerations", "Using Object Lock with S3 Replication"). As
+# on the primary bucket, no default retention: only what verify-export locks is locked.
+resource "aws_s3_bucket_object_lock_configuration" "dr" {
+  count    = local.dr && var.object_lock_days != null ? 1 : 0
+  provider = aws.dr
+  bucket   = aws_s3_bucket.dr[0].id
+  # Enables Object Lock on the (versioned) bucket in place; it cannot be turned off again.
+  object_lock_enabled = "Enabled"
+
+  depends_on = [aws_s3_bucket_versioning.dr]
+}
+
+# TLS only; in a DR region whose seeding mode is bucket-policy (an opt-in region), ElastiCache there reads the replicas
+# to seed a cluster through its regional principal ("Seeding a new self-designed cluster with an externally created
+# backup"). In object-acl mode restores there seed from the DR region's seed bucket instead (below).
 data "aws_iam_policy_document" "dr" {
   statement {
     sid     = "DenyInsecureTransport"
@@ -74,26 +89,18 @@ data "aws_iam_policy_document" "dr" {
     }
   }
 
-  statement {
-    sid    = "ElastiCacheSeedRead"
-    effect = "Allow"
-    principals {
-      type        = "Service"
-      identifiers = ["${coalesce(var.dr_region, local.region)}.elasticache-snapshot.amazonaws.com"]
+  dynamic "statement" {
+    for_each = local.dr_seeding_mode == "bucket-policy" ? ["${var.dr_region}.elasticache-snapshot.amazonaws.com"] : []
+    content {
+      sid    = "ElastiCacheSeedRead"
+      effect = "Allow"
+      principals {
+        type        = "Service"
+        identifiers = [statement.value]
+      }
+      actions   = ["s3:GetObject", "s3:ListBucket", "s3:GetBucketAcl"]
+      resources = [local.dr_bucket_arn, "${local.dr_bucket_arn}/*"]
     }
-    actions   = ["s3:GetObject", "s3:ListBucket", "s3:GetBucketAcl"]
-    resources = [local.dr_bucket_arn, "${local.dr_bucket_arn}/*"]
-  }
-
-  statement {
-    sid    = "ElastiCacheSeedReadCanonical"
-    effect = "Allow"
-    principals {
-      type        = "CanonicalUser"
-      identifiers = [local.elasticache_canonical_user]
-    }
-    actions   = ["s3:GetObject"]
-    resources = ["${local.dr_bucket_arn}/*"]
   }
 }
 
@@ -104,6 +111,115 @@ resource "aws_s3_bucket_policy" "dr" {
   policy   = data.aws_iam_policy_document.dr.json
 
   depends_on = [aws_s3_bucket_public_access_block.dr]
+}
+
+# The DR region's seed bucket, when its seeding mode is object-acl: as the primary region's (bucket.tf), for the
+# restores that run there.
+resource "aws_s3_bucket" "dr_seed" {
+  count    = local.dr_seeding_mode == "object-acl" ? 1 : 0
+  provider = aws.dr
+
+  bucket        = local.dr_seed_bucket_name
+  force_destroy = false
+
+  lifecycle {
+    precondition {
+      condition     = local.elasticache_canonical_user != null
+      error_message = "seeding_mode object-acl grants ElastiCache's canonical user, whose id in partition ${local.partition} this module does not know (it knows ${join(", ", keys(local.elasticache_canonical_users))}): set seeding_mode = \"bucket-policy\"."
+    }
+  }
+
+  # checkov:skip=CKV_AWS_18:A one-day scratch copy of objects whose reads are in the DR bucket's audit trail (CloudTrail data events); access logs need a second bucket.
+  # checkov:skip=CKV_AWS_21:Copies live a day and are re-made from the versioned DR bucket on every restore; versioning would keep expired copies.
+  # checkov:skip=CKV_AWS_144:Seeding reads a bucket in the cluster's region; replicating scratch copies adds nothing.
+  # checkov:skip=CKV_AWS_145:Seeding a cluster reads SSE-S3 objects only (ElastiCache User Guide, seeding an externally created backup).
+  # checkov:skip=CKV2_AWS_62:No consumer of object-created events; the restore state machine tracks its copies.
+  tags = var.tags
+}
+
+resource "aws_s3_bucket_ownership_controls" "dr_seed" {
+  count    = length(aws_s3_bucket.dr_seed)
+  provider = aws.dr
+  bucket   = aws_s3_bucket.dr_seed[0].id
+  # checkov:skip=CKV2_AWS_65:ElastiCache's seeding reads in the default regions are granted by an object ACL (User Guide, seeding an externally created backup), which needs ACLs enabled; the bucket ACL stays private and public access is blocked.
+  rule {
+    object_ownership = "BucketOwnerPreferred"
+  }
+}
+
+resource "aws_s3_bucket_acl" "dr_seed" {
+  count    = length(aws_s3_bucket.dr_seed)
+  provider = aws.dr
+  bucket   = aws_s3_bucket.dr_seed[0].id
+  acl      = "private"
+
+  depends_on = [aws_s3_bucket_ownership_controls.dr_seed]
+}
+
+resource "aws_s3_bucket_public_access_block" "dr_seed" {
+  count                   = length(aws_s3_bucket.dr_seed)
+  provider                = aws.dr
+  bucket                  = aws_s3_bucket.dr_seed[0].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "dr_seed" {
+  count    = length(aws_s3_bucket.dr_seed)
+  provider = aws.dr
+  bucket   = aws_s3_bucket.dr_seed[0].id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "dr_seed" {
+  count    = length(aws_s3_bucket.dr_seed)
+  provider = aws.dr
+  bucket   = aws_s3_bucket.dr_seed[0].id
+
+  rule {
+    id     = "expire-seed-copies"
+    status = "Enabled"
+    filter {}
+    expiration {
+      days = 1
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+}
+
+data "aws_iam_policy_document" "dr_seed" {
+  statement {
+    sid     = "DenyInsecureTransport"
+    effect  = "Deny"
+    actions = ["s3:*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    resources = [local.dr_seed_bucket_arn, "${local.dr_seed_bucket_arn}/*"]
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "dr_seed" {
+  count    = length(aws_s3_bucket.dr_seed)
+  provider = aws.dr
+  bucket   = aws_s3_bucket.dr_seed[0].id
+  policy   = data.aws_iam_policy_document.dr_seed.json
+
+  depends_on = [aws_s3_bucket_public_access_block.dr_seed]
 }
 
 # Replication from the export bucket: every object, manifests and restore reports included; deletions are not
@@ -138,6 +254,16 @@ data "aws_iam_policy_document" "replication" {
     actions   = ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"]
     resources = ["${local.bucket_arn}/*"]
   }
+  # Locked versions replicate with their retention, which the role reads (S3 User Guide, "Object Lock
+  # considerations", "Using Object Lock with S3 Replication").
+  dynamic "statement" {
+    for_each = var.object_lock_days != null ? ["${local.bucket_arn}/*"] : []
+    content {
+      sid       = "ReadSourceLocks"
+      actions   = ["s3:GetObjectRetention", "s3:GetObjectLegalHold"]
+      resources = [statement.value]
+    }
+  }
   statement {
     sid       = "WriteReplicas"
     actions   = ["s3:ReplicateObject", "s3:ReplicateTags"]
@@ -170,17 +296,20 @@ resource "aws_s3_bucket_replication_configuration" "exports" {
     }
   }
 
-  depends_on = [aws_s3_bucket_versioning.exports, aws_s3_bucket_versioning.dr]
+  depends_on = [aws_s3_bucket_versioning.exports, aws_s3_bucket_versioning.dr, aws_s3_bucket_object_lock_configuration.dr]
 }
 
 # The restore steps in the DR region: the same zips and the same least-privilege statements, pointed at the DR
-# bucket and the DR region's resources.
+# bucket and the DR region's resources, with the DR region's seeding (its mode, its seed bucket: seed_contexts.dr).
 locals {
   dr_functions = {
     for k in(local.dr ? local.restore_functions : []) : k => merge(local.functions[k], {
-      env = { for ek, ev in local.functions[k].env : ek => (ek == "BACKUP_BUCKET" ? local.dr_bucket_name : ev) }
-      statements = jsondecode(replace(replace(jsonencode(local.functions[k].statements),
-      local.bucket_arn, local.dr_bucket_arn), ":${local.region}:", ":${var.dr_region}:"))
+      env = merge(
+        { for ek, ev in local.functions[k].env : ek => (ek == "BACKUP_BUCKET" ? local.dr_bucket_name : ev) if !contains(["SEEDING_MODE", "SEED_BUCKET"], ek) },
+        { for ek, ev in local.seeding_env.dr : ek => ev if contains(keys(local.functions[k].env), "SEEDING_MODE") && (ek == "SEEDING_MODE" || k == "resolve-backup") },
+      )
+      statements = concat(jsondecode(replace(replace(jsonencode(local.functions[k].statements),
+      local.bucket_arn, local.dr_bucket_arn), ":${local.region}:", ":${var.dr_region}:")), try(local.functions[k].seeding.dr, []))
     })
   }
 }
@@ -344,9 +473,9 @@ resource "aws_sfn_state_machine" "dr_restore" {
   type     = "STANDARD"
   role_arn = aws_iam_role.dr_restore_machine[0].arn
 
-  definition = jsonencode(jsondecode(templatefile("${path.module}/restore.asl.json", {
+  definition = jsonencode(jsondecode(replace(templatefile("${path.module}/restore.asl.json", {
     for k in local.restore_functions : "${replace(k, "-", "_")}_arn" => aws_lambda_function.dr[k].arn
-  })))
+  }), local.asl_integration_prefix, local.states_integration_prefix)))
 
   logging_configuration {
     log_destination        = "${aws_cloudwatch_log_group.dr_restore_machine[0].arn}:*"

@@ -23,7 +23,7 @@ data "aws_iam_policy_document" "function" {
   for_each = local.functions
 
   dynamic "statement" {
-    for_each = each.value.statements
+    for_each = local.function_statements[each.key]
     content {
       sid       = statement.value.sid
       actions   = statement.value.actions
@@ -156,13 +156,15 @@ resource "aws_iam_role_policy" "restore_machine" {
 }
 
 # The fleet state machine may invoke its one step and start (and follow) executions of the backup state machine.
-# `.sync` follows a child through an EventBridge rule Step Functions manages (Step Functions Developer Guide,
-# "IAM policies for starting a Step Functions workflow": StartExecution on the state machine, DescribeExecution and
-# StopExecution on its executions, and PutTargets/PutRule/DescribeRule on that one rule). A fleet larger than an inline
-# Map runs as a Distributed Map, whose child workflow executions are executions of the fleet state machine itself
-# (Developer Guide, "IAM policies for using Distributed Map states": StartExecution on the state machine,
-# DescribeExecution/StopExecution on `execution:<name>/*`), reading its items from and writing its results to
-# fleet-runs/ in the bucket ("ItemReader" and "ResultWriter" IAM policies). It may start no other state machine.
+# `.sync` follows a child through an EventBridge rule Step Functions manages (Step Functions Developer Guide, "IAM
+# policies for AWS Step Functions" (stepfunctions-iam), Synchronous: StartExecution on the state machine,
+# DescribeExecution and StopExecution on `execution:<stateMachineName>:*`, and PutTargets/PutRule/DescribeRule on that
+# one rule). A fleet larger than an inline Map runs as a Distributed Map, whose child workflow executions are
+# executions of the fleet state machine itself (Developer Guide, "IAM policies for using Distributed Map states"
+# (iam-policies-eg-dist-map): StartExecution on `stateMachine:<stateMachineName>`, DescribeExecution (and, in the
+# guide's earlier version, StopExecution) on `execution:<stateMachineName>:*`), reading its items from and writing
+# its results to fleet-runs/ in the bucket ("ItemReader" and "ResultWriter" IAM policies). It may start no other state
+# machine, and follow no other executions.
 resource "aws_iam_role" "fleet_machine" {
   count = local.create_role["fleet-machine"] ? 1 : 0
 
@@ -203,7 +205,7 @@ data "aws_iam_policy_document" "fleet_machine" {
   statement {
     sid       = "FollowMapRunChildren"
     actions   = ["states:DescribeExecution", "states:StopExecution"]
-    resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.fleet_machine}/*"]
+    resources = [local.fleet_executions_arn]
   }
 
   statement {

@@ -45,9 +45,18 @@ locals {
   # The restore state machine in dr_region (dr.tf), whose status changes reach notify through the primary bus.
   dr_restore_machine_arn    = local.dr ? "arn:${local.partition}:states:${var.dr_region}:${local.account_id}:stateMachine:${local.restore_machine}" : ""
   dr_restore_executions_arn = local.dr ? "arn:${local.partition}:states:${var.dr_region}:${local.account_id}:execution:${local.restore_machine}:*" : null
-  # ElastiCache's canonical user id for seeding reads in the default regions (User Guide, "Seeding a new
-  # self-designed cluster with an externally created backup").
-  elasticache_canonical_user = "540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353"
+  # ElastiCache's canonical user id, per partition: the grantee of the object ACL that seeding asks for in the
+  # default regions (seeding_mode "object-acl").
+  # - aws: ElastiCache User Guide, "Seeding a new self-designed cluster with an externally created backup";
+  # - aws-us-gov: AWS GovCloud (US) User Guide, "Amazon ElastiCache";
+  # - aws-cn: Amazon Web Services in China, "Amazon ElastiCache", Feature Availability and Implementation
+  #   Differences (https://docs.amazonaws.cn/en_us/aws/latest/userguide/elasticache.html).
+  elasticache_canonical_users = {
+    aws        = "540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353"
+    aws-us-gov = "40fa568277ad703bd160f66ae4f83fc9dfdfd06c2f1b5060ca22442ac3ef8be6"
+    aws-cn     = "b14d6a125bdf69854ed8ef2e71d8a20b7c490f252229b806e514966e490b8d83"
+  }
+  elasticache_canonical_user = lookup(local.elasticache_canonical_users, local.partition, null)
   executions_arn             = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine}:*"
   restore_auth_secrets       = coalesce(var.restore_auth_token_secret_arns, ["arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:${var.name}-restore-auth-*"])
 
@@ -58,8 +67,53 @@ locals {
   # Where the DR region's alerts are forwarded: this region's default event bus.
   primary_event_bus_arn = "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/default"
 
+  # The ASL files spell Step Functions' service integrations (startExecution.sync:2, s3:getObject…) in the commercial
+  # partition, as asl-validator and the local stack read them; each state machine gets them in its own partition
+  # (GovCloud: arn:aws-us-gov:states:::…, China: arn:aws-cn:states:::…). The module spells no other ARN in one partition.
+  asl_integration_prefix    = "arn:aws:states:::"
+  states_integration_prefix = "arn:${local.partition}:states:::"
+
   # The regional service principal that writes exports into the bucket (ElastiCache User Guide, "Exporting a backup").
   elasticache_export_principal = "${local.region}.elasticache-snapshot.amazonaws.com"
+
+  # How ElastiCache reads the .rdb objects a restore seeds a group from (seeding_mode), per region where restores run.
+  # The seeding guide (ElastiCache User Guide, "Seeding a new self-designed cluster with an externally created
+  # backup") documents two routes: in the opt-in regions a bucket policy for <region>.elasticache-snapshot.amazonaws.com
+  # (s3:GetObject, s3:ListBucket, s3:GetBucketAcl), which the export bucket's policy already grants; in the default
+  # regions an object ACL granting ElastiCache's canonical user READ and READ_ACP, which a bucket with ACLs disabled
+  # cannot hold, so restores copy the shard objects into a small seed bucket with ACLs enabled (bucket.tf).
+  # Opt-in regions are those launched after March 20, 2019, disabled until the account enables them (AWS Account
+  # Management Reference Guide, "Specify which AWS Regions your account can use",
+  # https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html). GovCloud and China have no
+  # opt-in regions and their own canonical ids (above).
+  opt_in_regions = toset([
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+    "ap-southeast-6", "ap-southeast-7", "ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1",
+    "me-central-1", "me-south-1", "mx-central-1",
+  ])
+  seeding_mode    = coalesce(var.seeding_mode, contains(local.opt_in_regions, local.region) ? "bucket-policy" : "object-acl")
+  dr_seeding_mode = local.dr ? coalesce(var.seeding_mode, contains(local.opt_in_regions, var.dr_region) ? "bucket-policy" : "object-acl") : null
+  # The seed bucket of a region: <bucket>-seed, or, when that exceeds S3's 63 characters, the bucket name cut to 49
+  # characters, -seed- and 8 hex digits of its SHA-256 (still unique per export bucket).
+  seed_bucket_names = { for b in distinct(compact([local.bucket_name, local.dr_bucket_name])) : b => (
+    length("${b}-seed") <= 63 ? "${b}-seed" : "${trim(substr(b, 0, 49), "-.")}-seed-${substr(sha256(b), 0, 8)}"
+  ) }
+  seed_bucket_name    = local.seeding_mode == "object-acl" ? coalesce(var.seed_bucket_name, local.seed_bucket_names[local.bucket_name]) : null
+  seed_bucket_arn     = "arn:${local.partition}:s3:::${coalesce(local.seed_bucket_name, "none")}"
+  dr_seed_bucket_name = local.dr_seeding_mode == "object-acl" ? local.seed_bucket_names[local.dr_bucket_name] : null
+  dr_seed_bucket_arn  = "arn:${local.partition}:s3:::${coalesce(local.dr_seed_bucket_name, "none")}"
+  # Each region's seeding: the mode, the export (or replica) bucket and the seed bucket; the restore functions' seeding
+  # grants and environment are built per region from it (functions below, dr.tf).
+  seed_contexts = merge(
+    { primary = { mode = local.seeding_mode, bucket_arn = local.bucket_arn, seed_bucket = local.seed_bucket_name, seed_bucket_arn = local.seed_bucket_arn } },
+    local.dr ? { dr = { mode = local.dr_seeding_mode, bucket_arn = local.dr_bucket_arn, seed_bucket = local.dr_seed_bucket_name, seed_bucket_arn = local.dr_seed_bucket_arn } } : {},
+  )
+  # SEEDING_MODE tells resolve-backup and create-group which route to take; SEED_BUCKET is where resolve-backup copies
+  # the shard objects (object-acl only).
+  seeding_env = { for r, c in local.seed_contexts : r => merge(
+    { SEEDING_MODE = c.mode },
+    c.mode == "object-acl" ? { SEED_BUCKET = c.seed_bucket } : {},
+  ) }
 
   step_env = {
     BACKUP_BUCKET            = local.bucket_name
@@ -124,6 +178,10 @@ locals {
       env         = {}
       statements = [
         { sid = "ListExports", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
+        # A refused export is seen in the source's events (ElastiCache User Guide, "Viewing ElastiCache events")
+        # instead of at the deadline. DescribeEvents has no resource type (Service Authorization Reference,
+        # "Actions, resources, and condition keys for Amazon ElastiCache"), so its resource can only be "*".
+        { sid = "ExportEvents", actions = ["elasticache:DescribeEvents"], resources = ["*"] },
       ]
     }
     verify-export = {
@@ -133,12 +191,20 @@ locals {
       # hashes on a second thread when it has a second vCPU (rdb_check::check_and_hash; `make bench`: 1,140 MB/s
       # on small collections, 616 on one vCPU); the ranged reads hold 4 x 8 MiB at most, the check 11 x 256 KiB.
       memory = 3538
-      env    = {}
-      statements = [
+      # object_lock_days: a backup is locked once it is proven (WriteManifest), object by object, for that many days.
+      env = var.object_lock_days == null ? {} : {
+        OBJECT_LOCK_MODE = var.object_lock_mode
+        OBJECT_LOCK_DAYS = tostring(var.object_lock_days)
+      }
+      statements = concat([
         { sid = "ListExports", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
         { sid = "ReadExports", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/ecb-*"] },
         { sid = "WriteManifests", actions = ["s3:PutObject"], resources = ["${local.bucket_arn}/ecb-*.manifest.json"] },
-      ]
+        ], var.object_lock_days == null ? [] : [
+        # PutObjectRetention on the shard objects and the manifest of a verified backup (S3 User Guide, "Configuring
+        # S3 Object Lock": retention set on an object version; no s3:BypassGovernanceRetention, so it can only lock).
+        { sid = "LockVerifiedBackups", actions = ["s3:PutObjectRetention"], resources = ["${local.bucket_arn}/ecb-*"] },
+      ])
     }
     delete-snapshot = {
       description = "Re-checks the export in S3, then deletes the source snapshot"
@@ -163,19 +229,29 @@ locals {
       description = "Restore: finds and checks the backup (manifest, objects, SHA-256) and refuses an existing target"
       timeout     = 900
       memory      = 1769
-      env         = local.step_env
+      env         = merge(local.step_env, local.seeding_env.primary)
       statements = [
         { sid = "ReadBackups", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
+        # The manifests and objects, also the source of the seed copies (CopyObject and UploadPartCopy read it with
+        # s3:GetObject: S3 API Reference, "CopyObject", "UploadPartCopy").
         { sid = "ReadManifestsAndObjects", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/*"] },
         { sid = "DescribeTarget", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
         { sid = "DescribeKeptSnapshot", actions = ["elasticache:DescribeSnapshots"], resources = [local.our_snapshots] },
       ]
+      # Per region (seed_contexts), object-acl only: server-side copies of the verified shard objects into the seed
+      # bucket, <execution>/<key>, readable by ElastiCache through x-amz-grant-read and x-amz-grant-read-acp
+      # (CopyObject; objects over 5 GiB: CreateMultipartUpload, UploadPartCopy, CompleteMultipartUpload, and
+      # AbortMultipartUpload on failure). Grant headers need s3:PutObjectAcl besides s3:PutObject (S3 API Reference,
+      # "PutObject" and "CopyObject", Permissions).
+      seeding = { for r, c in local.seed_contexts : r => c.mode != "object-acl" ? [] : [
+        { sid = "SeedCopies", actions = ["s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"], resources = ["${c.seed_bucket_arn}/*"] },
+      ] }
     }
     create-group = {
       description = "Restore: CreateReplicationGroup from the backup's S3 objects (or its kept snapshot), tagged as this restore's"
       timeout     = 60
       memory      = 128
-      env         = {}
+      env         = { SEEDING_MODE = local.seeding_mode }
       statements = [
         {
           sid       = "CreateTaggedGroup"
@@ -183,10 +259,13 @@ locals {
           resources = ["${local.ec_arn}:replicationgroup:*", "${local.ec_arn}:cluster:*", "${local.ec_arn}:parametergroup:*", "${local.ec_arn}:subnetgroup:*", "${local.ec_arn}:securitygroup:*", local.our_snapshots]
         },
         { sid = "DescribeOwnGroup", actions = ["elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource"], resources = ["${local.ec_arn}:replicationgroup:*"] },
-        # Restore IAM (ElastiCache API Reference): the caller must be able to read each SnapshotArns object.
-        { sid = "ReadSeeds", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/*"] },
         { sid = "ReadAuthToken", actions = ["secretsmanager:GetSecretValue"], resources = local.restore_auth_secrets },
       ]
+      # Restore IAM (ElastiCache API Reference, "CreateReplicationGroup"): the caller must be able to read each
+      # SnapshotArns object: the export's own objects (bucket-policy) or their copies in the seed bucket (object-acl).
+      seeding = { for r, c in local.seed_contexts : r => [
+        { sid = "ReadSeeds", actions = ["s3:GetObject"], resources = [c.mode == "object-acl" ? "${c.seed_bucket_arn}/*" : "${c.bucket_arn}/*"] },
+      ] }
     }
     check-group = {
       description = "Restore: reads the new group's status and sets the next wait"
@@ -315,6 +394,9 @@ locals {
       ]
     }
   }
+
+  # What each role is granted: its statements, plus the seeding grants of this region (seed_contexts.primary).
+  function_statements = { for k, f in local.functions : k => concat(f.statements, try(f.seeding.primary, [])) }
 
   # Roles: the module's own, or the caller's (existing_role_arns, which must grant what output role_policies_json says).
   role_keys              = concat(keys(local.functions), ["state-machine", "restore-machine", "fleet-machine", "scheduler"])

@@ -122,8 +122,17 @@ output "dead_letter_queue_urls" {
 }
 
 output "bucket_policy_json" {
-  description = "The export bucket's policy (TLS only, ElastiCache's export and seeding grants). With create_bucket = false, merge it into your bucket's policy: without it exports fail with ExportRejected."
+  description = "The export bucket's policy (TLS only; ElastiCache's regional principal's export grants, which also cover its seeding reads in seeding mode bucket-policy). With create_bucket = false, merge it into your bucket's policy: without it exports fail with ExportRejected."
   value       = data.aws_iam_policy_document.exports.json
+}
+
+output "seeding" {
+  description = "Per region where restores run (this region, and dr_region): mode (seeding_mode as applied: bucket-policy or object-acl), seed_bucket_name (object-acl: the bucket restores seed from, else null) and elasticache_canonical_user (object-acl: the grantee of each seed copy's READ and READ_ACP, else null)."
+  value = { for r, c in local.seed_contexts : (r == "primary" ? local.region : var.dr_region) => {
+    mode                       = c.mode
+    seed_bucket_name           = c.seed_bucket
+    elasticache_canonical_user = c.mode == "object-acl" ? local.elasticache_canonical_user : null
+  } }
 }
 
 output "dashboard_name" {

@@ -12,10 +12,10 @@ resource "aws_sfn_state_machine" "this" {
   role_arn = local.role_arns["state-machine"]
 
   # The raw file stays valid JSON (placeholders sit inside strings); decoding and re-encoding the render makes a
-  # broken template fail at plan.
-  definition = jsonencode(jsondecode(templatefile("${path.module}/backup.asl.json", {
+  # broken template fail at plan. Service integrations are rendered in this partition (locals.tf).
+  definition = jsonencode(jsondecode(replace(templatefile("${path.module}/backup.asl.json", {
     for k in local.backup_functions : "${replace(k, "-", "_")}_arn" => aws_lambda_function.this[k].arn
-  })))
+  }), local.asl_integration_prefix, local.states_integration_prefix)))
 
   logging_configuration {
     log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"
@@ -44,9 +44,9 @@ resource "aws_sfn_state_machine" "restore" {
   type     = "STANDARD"
   role_arn = local.role_arns["restore-machine"]
 
-  definition = jsonencode(jsondecode(templatefile("${path.module}/restore.asl.json", {
+  definition = jsonencode(jsondecode(replace(templatefile("${path.module}/restore.asl.json", {
     for k in local.restore_functions : "${replace(k, "-", "_")}_arn" => aws_lambda_function.this[k].arn
-  })))
+  }), local.asl_integration_prefix, local.states_integration_prefix)))
 
   logging_configuration {
     log_destination        = "${aws_cloudwatch_log_group.restore_machine.arn}:*"
@@ -76,10 +76,10 @@ resource "aws_sfn_state_machine" "fleet" {
   type     = "STANDARD"
   role_arn = local.role_arns["fleet-machine"]
 
-  definition = jsonencode(jsondecode(templatefile("${path.module}/fleet.asl.json", merge(
+  definition = jsonencode(jsondecode(replace(templatefile("${path.module}/fleet.asl.json", merge(
     { for k in local.fleet_functions : "${replace(k, "-", "_")}_arn" => aws_lambda_function.this[k].arn },
     { backup_state_machine_arn = aws_sfn_state_machine.this.arn },
-  ))))
+  )), local.asl_integration_prefix, local.states_integration_prefix)))
 
   logging_configuration {
     log_destination        = "${aws_cloudwatch_log_group.fleet_machine.arn}:*"

@@ -27,7 +27,7 @@ variable "role_permissions_boundary" {
 
   validation {
     condition     = var.role_permissions_boundary == null ? true : can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/", var.role_permissions_boundary))
-    error_message = "role_permissions_boundary must be an IAM policy ARN (arn:aws:iam::<account>:policy/...) or null."
+    error_message = "role_permissions_boundary must be an IAM policy ARN (arn:<partition>:iam::<account>:policy/...) or null."
   }
 }
 
@@ -49,7 +49,7 @@ variable "existing_role_arns" {
 
   validation {
     condition     = alltrue([for k, a in var.existing_role_arns : contains(concat(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention", "fleet"], ["state-machine", "restore-machine", "fleet-machine", "scheduler"]), k) && can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
-    error_message = "existing_role_arns keys must be a function name (create-snapshot, check-snapshot, export-snapshot, check-export, verify-export, delete-snapshot, notify, resolve-backup, create-group, check-group, verify-restore, delete-group, retention, fleet), state-machine, restore-machine, fleet-machine or scheduler, and each value an IAM role ARN (arn:aws:iam::<account>:role/...)."
+    error_message = "existing_role_arns keys must be a function name (create-snapshot, check-snapshot, export-snapshot, check-export, verify-export, delete-snapshot, notify, resolve-backup, create-group, check-group, verify-restore, delete-group, retention, fleet), state-machine, restore-machine, fleet-machine or scheduler, and each value an IAM role ARN (arn:<partition>:iam::<account>:role/...)."
   }
 }
 
@@ -82,7 +82,7 @@ variable "logs_kms_key_arn" {
 
   validation {
     condition     = var.logs_kms_key_arn == null ? true : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.logs_kms_key_arn))
-    error_message = "logs_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or null."
+    error_message = "logs_kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>) or null."
   }
 }
 
@@ -93,7 +93,7 @@ variable "dr_logs_kms_key_arn" {
 
   validation {
     condition     = var.dr_logs_kms_key_arn == null ? true : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.dr_logs_kms_key_arn))
-    error_message = "dr_logs_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or null."
+    error_message = "dr_logs_kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>) or null."
   }
 }
 
@@ -292,7 +292,7 @@ variable "noncurrent_version_retention_days" {
 }
 
 variable "object_lock_days" {
-  description = "Enable S3 Object Lock (GOVERNANCE mode) with this default retention in days; null = off. Caveat: Object Lock with a default retention requires an integrity header on every upload, which the ElastiCache export may not send (UNCONFIRMED) — test an export before relying on it. It cannot be turned off once on."
+  description = "Lock each verified backup (its shard objects and manifest) with S3 Object Lock for this many days, in object_lock_mode; null = off. The bucket gets Object Lock without a default retention, so ElastiCache's own uploads need no integrity header: the lock is set per object version by WriteManifest (PutObjectRetention) once the backup is proven. Deletions (lifecycle, retention) still only add delete markers; a locked version stays until its date. Object Lock cannot be turned off once on. Only with create_bucket."
   type        = number
   default     = null
 
@@ -304,6 +304,39 @@ variable "object_lock_days" {
   validation {
     condition     = var.object_lock_days == null ? true : (var.object_lock_days >= 1 && var.object_lock_days <= 3650 && floor(var.object_lock_days) == var.object_lock_days)
     error_message = "object_lock_days must be null or a whole number of days from 1 to 3650."
+  }
+}
+
+variable "object_lock_mode" {
+  description = "Retention mode of the per-object lock (object_lock_days): GOVERNANCE (users with s3:BypassGovernanceRetention can still shorten or remove it) or COMPLIANCE (nobody, the root user included, can until the date passes). S3 User Guide, \"Object Lock\", Retention modes."
+  type        = string
+  default     = "GOVERNANCE"
+
+  validation {
+    condition     = contains(["GOVERNANCE", "COMPLIANCE"], var.object_lock_mode)
+    error_message = "object_lock_mode must be GOVERNANCE or COMPLIANCE (S3 Object Lock's retention modes, in capitals)."
+  }
+}
+
+variable "seeding_mode" {
+  description = "How ElastiCache gets read access to the .rdb objects a restore seeds a group from (ElastiCache User Guide, \"Seeding a new self-designed cluster with an externally created backup\"): bucket-policy (the regional elasticache-snapshot principal reads the export bucket, as documented for opt-in regions) or object-acl (restores copy the shard objects into a seed bucket with ACLs enabled and grant ElastiCache's canonical user READ and READ_ACP on each copy, as documented for the default regions). null = by region, for this region and dr_region each: opt-in regions bucket-policy, every other region (GovCloud and China included) object-acl. Output seeding shows the result."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.seeding_mode == null ? true : contains(["bucket-policy", "object-acl"], var.seeding_mode)
+    error_message = "seeding_mode must be null (by region: opt-in regions bucket-policy, others object-acl), \"bucket-policy\" or \"object-acl\", the two routes the ElastiCache seeding guide documents."
+  }
+}
+
+variable "seed_bucket_name" {
+  description = "Name of this region's seed bucket when its seeding mode is object-acl; null = <bucket_name>-seed (or, past 63 characters, the bucket name cut short with a hash). The DR region's is derived from its replica bucket's name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.seed_bucket_name == null ? true : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.seed_bucket_name)) && !strcontains(var.seed_bucket_name, "..")
+    error_message = "seed_bucket_name must be 3-63 characters of lower-case letters, digits, dots and hyphens, beginning and ending with a letter or digit, without two adjacent dots (S3 bucket naming rules)."
   }
 }
 

@@ -30,9 +30,13 @@ ADAPTER_FILES = {
 }
 SERVICE_OF = {"ElastiCacheSnapshots": "elasticache", "S3ExportStore": "s3", "S3RdbVerifier": "s3", "SfnHistory": "states",
               "SecretsManager": "secretsmanager"}
-# IAM action of an SDK operation where it is not Service:PascalCase(operation) (Service Authorization Reference).
+# IAM action(s) of an SDK operation where it is not Service:PascalCase(operation) (Service Authorization Reference;
+# a copy reads its source with s3:GetObject and writes with s3:PutObject: S3 API Reference, CopyObject, UploadPartCopy).
 ACTION_OF = {("s3", "list_objects_v2"): "s3:ListBucket", ("s3", "head_object"): "s3:GetObject",
-             ("s3", "head_bucket"): "s3:ListBucket"}
+             ("s3", "head_bucket"): "s3:ListBucket",
+             ("s3", "copy_object"): ("s3:PutObject", "s3:GetObject"),
+             ("s3", "upload_part_copy"): ("s3:PutObject", "s3:GetObject"),
+             ("s3", "create_multipart_upload"): "s3:PutObject", ("s3", "complete_multipart_upload"): "s3:PutObject"}
 # Library functions an adapter calls that send requests with the adapter's client: pattern → source file.
 DELEGATES = {r"rdb_check::s3::open\(": CRATES / "rdb-check/src/s3.rs"}
 # Core helpers a handler calls that call port methods on its behalf: pattern → the file whose production code is
@@ -60,6 +64,9 @@ REQUIRED_BY_AWS = {
     # Restore IAM (ElastiCache API Reference, CreateReplicationGroup): tags need AddTagsToResource, and the caller
     # must be able to read each SnapshotArns object.
     "create-group": {"elasticache:AddTagsToResource", "s3:GetObject"},
+    # Seed copies carry x-amz-grant-read / x-amz-grant-read-acp for ElastiCache's canonical user: a request with ACL
+    # headers needs s3:PutObjectAcl besides s3:PutObject (S3 API Reference, PutObject and CopyObject, Permissions).
+    "resolve-backup": {"s3:PutObjectAcl"},
     # Lambda in a VPC: the execution role manages the function's network interfaces.
     "verify-restore": {"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
                        "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"},
@@ -133,7 +140,8 @@ def handler_actions(crate: str, adapters: dict) -> set[str]:
             if called:
                 for op in ops:
                     service = SERVICE_OF[adapter]
-                    actions.add(ACTION_OF.get((service, op), f"{service}:{pascal(op)}"))
+                    mapped = ACTION_OF.get((service, op), f"{service}:{pascal(op)}")
+                    actions.update((mapped,) if isinstance(mapped, str) else mapped)
     return actions
 
 
@@ -231,7 +239,7 @@ def test_every_call_a_handler_makes_is_allowed_by_its_role_and_nothing_more():
 
 def test_derivation_sees_each_step():
     adapters = adapter_operations()
-    assert handler_actions("check-export", adapters) == {"s3:ListBucket"}
+    assert handler_actions("check-export", adapters) == {"s3:ListBucket", "elasticache:DescribeEvents"}
     assert handler_actions("create-snapshot", adapters) == {
         "elasticache:DescribeReplicationGroups", "elasticache:DescribeCacheClusters",
         "elasticache:DescribeSnapshots", "elasticache:CreateSnapshot", "elasticache:ListTagsForResource",

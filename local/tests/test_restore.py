@@ -10,6 +10,7 @@ import pytest
 import redis
 from redis.cluster import ClusterNode, RedisCluster
 
+from stack import ELASTICACHE_CANONICAL_USER, SEED_BUCKET
 from test_e2e import load_keys, objects
 
 
@@ -103,12 +104,81 @@ def test_b_cluster_mode_enabled_three_shards_restore_with_slots(stack, ec, seede
     source_slots = [ng["Slots"] for ng in
                     ec.describe_replication_groups(ReplicationGroupId="sessions")["ReplicationGroups"][0]["NodeGroups"]]
     assert create["slots"] == source_slots and len(source_slots) == 3
+    # Cluster mode enabled needs automatic failover (the model; the emulator refuses it otherwise).
+    assert create["automaticFailover"] is True
+    # Seeded by the default regions' route: copies in the seed bucket with ElastiCache's object ACL grant.
+    assert all(arn.startswith(f"arn:aws:s3:::{SEED_BUCKET}/") for arn in create["snapshotArns"]), create
+    grants = stack.client("s3").get_object_acl(Bucket=SEED_BUCKET,
+                                               Key=create["snapshotArns"][0].split(":::", 1)[1].split("/", 1)[1])["Grants"]
+    assert {(g["Grantee"].get("ID"), g["Permission"]) for g in grants} >= {
+        (ELASTICACHE_CANONICAL_USER, "READ"), (ELASTICACHE_CANONICAL_USER, "READ_ACP")}
+    # The manifest maps each object to its node group by the slots of its keys.
+    manifest = json.loads(stack.client("s3").get_object(
+        Bucket=seeded_bucket, Key=out["verification"]["manifestKey"])["Body"].read())
+    assert manifest["manifestVersion"] == 4
+    for o in manifest["objects"]:
+        assert o["rdb"]["slots"], o
+        found = [tuple(map(int, r.split("-"))) for r in o["rdb"]["slots"].split(",")]
+        a, b = map(int, o["slots"].split("-"))
+        assert all(a <= x <= y <= b for x, y in found), o
     rg = ec.describe_replication_groups(ReplicationGroupId=target)["ReplicationGroups"][0]
     ep = rg["ConfigurationEndpoint"]
     restored = RedisCluster(host=ep["Address"], port=ep["Port"])
     assert restored.get("cart:123") == b"123"
     restored.close()
     ec.delete_replication_group(ReplicationGroupId=target)
+
+
+def test_b2_objects_named_out_of_node_group_order_are_mapped_by_their_data_and_restore(stack, ec, seeded_bucket):
+    """Held back: the export names its objects in the reverse of NodeGroupId order (-0001 holds the last node
+    group). The manifest still records each object with the node group its keys belong to, and the restore gives
+    each node group its own data."""
+    nodes = stack.nodes("sessions")
+    primaries = [n for n in nodes if n["role"] == "primary"]
+    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", n["port"]) for n in primaries])
+    rc.flushall()
+    for i in range(300):
+        rc.set(f"user:{i}", i)
+    rc.close()
+    stack.inject({"kind": "damageExport", "mode": "reversed"})
+    out = backup(stack, "sessions", seeded_bucket)
+    manifest = json.loads(stack.client("s3").get_object(
+        Bucket=seeded_bucket, Key=out["verification"]["manifestKey"])["Body"].read())
+    by_key = {o["key"].rsplit("-", 1)[1]: o["nodeGroupId"] for o in manifest["objects"]}
+    groups = sorted(ng["NodeGroupId"] for ng in
+                    ec.describe_replication_groups(ReplicationGroupId="sessions")["ReplicationGroups"][0]["NodeGroups"])
+    assert [by_key[k] for k in sorted(by_key)] == list(reversed(groups)), manifest["objects"]
+    target = unique("sessions-rev")
+    result = restore(stack, {"manifest": manifest_uri(seeded_bucket, out), "targetReplicationGroupId": target})
+    assert result["status"] == "SUCCEEDED", result
+    rg = ec.describe_replication_groups(ReplicationGroupId=target)["ReplicationGroups"][0]
+    ep = rg["ConfigurationEndpoint"]
+    restored = RedisCluster(host=ep["Address"], port=ep["Port"])
+    assert all(restored.get(f"user:{i}") == str(i).encode() for i in range(0, 300, 7))
+    restored.close()
+    ec.delete_replication_group(ReplicationGroupId=target)
+
+
+def test_b3_a_shard_object_holding_another_node_groups_keys_fails_verification_and_keeps_the_snapshot(
+        stack, ec, seeded_bucket):
+    nodes = stack.nodes("sessions")
+    primaries = [n for n in nodes if n["role"] == "primary"]
+    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", n["port"]) for n in primaries])
+    rc.flushall()
+    for i in range(300):
+        rc.set(f"order:{i}", i)
+    rc.close()
+    stack.inject({"kind": "damageExport", "mode": "duplicated"})
+    result = stack.run_execution({"replicationGroupId": "sessions", "bucket": seeded_bucket})
+    assert result["status"] == "FAILED", result
+    assert result["error"] == "ExportCorrupt", result
+    assert "both hold keys of node group" in result["cause"], result["cause"]
+    stack.assert_no_unsafe_deletion()
+    kept = [s["SnapshotName"] for s in ec.describe_snapshots(ReplicationGroupId="sessions")["Snapshots"]]
+    assert any(name in result["cause"] for name in kept), (kept, result["cause"])
+    for name in kept:
+        if name in result["cause"]:
+            ec.delete_snapshot(SnapshotName=name)
 
 
 def test_c_a_drill_verifies_then_deletes_its_group_and_leaves_source_and_backup(stack, ec, s3, seeded_bucket):

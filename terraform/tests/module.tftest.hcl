@@ -85,8 +85,8 @@ run "each_function_policy_allows_exactly_its_calls" {
     error_message = "export-snapshot actions."
   }
   assert {
-    condition     = toset(flatten([for s in local.functions["check-export"].statements : s.actions])) == toset(["s3:ListBucket"])
-    error_message = "check-export actions."
+    condition     = toset(flatten([for s in local.functions["check-export"].statements : s.actions])) == toset(["s3:ListBucket", "elasticache:DescribeEvents"])
+    error_message = "check-export actions (DescribeEvents: a refused export is seen in the source's events)."
   }
   assert {
     condition     = toset(flatten([for s in local.functions["verify-export"].statements : s.actions])) == toset(["s3:ListBucket", "s3:GetObject", "s3:PutObject"])
@@ -123,10 +123,10 @@ run "each_function_policy_allows_exactly_its_calls" {
     error_message = "No wildcard actions."
   }
   assert {
-    condition = alltrue(flatten([for f in local.functions : [for s in f.statements : [
-      for r in s.resources : (r != "*" || alltrue([for a in s.actions : startswith(a, "ec2:")])) && (r != "arn:aws:s3:::*" || s.actions == ["s3:ListAllMyBuckets"])
+    condition = alltrue(flatten([for f in local.function_statements : [for s in f : [
+      for r in s.resources : (r != "*" || alltrue([for a in s.actions : startswith(a, "ec2:") || a == "elasticache:DescribeEvents"])) && (r != "arn:aws:s3:::*" || s.actions == ["s3:ListAllMyBuckets"])
     ]]]))
-    error_message = "Only s3:ListAllMyBuckets may use a bucket wildcard; only Lambda's VPC network-interface actions use a bare *."
+    error_message = "Only s3:ListAllMyBuckets may use a bucket wildcard; only Lambda's VPC network-interface actions and DescribeEvents (no resource type) use a bare *."
   }
   assert {
     condition = alltrue(flatten([for f in local.functions : [for s in f.statements : [
@@ -135,10 +135,10 @@ run "each_function_policy_allows_exactly_its_calls" {
     error_message = "Snapshot permissions are scoped to this tool's snapshots (ecb-*); only listing (DescribeSnapshots) reads all."
   }
   assert {
-    condition = alltrue(flatten([for f in local.functions : [for s in f.statements : [
-      for r in s.resources : r == "arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2" || startswith(r, "arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2/") || r == "arn:aws:s3:::*"
+    condition = alltrue(flatten([for f in local.function_statements : [for s in f : [
+      for r in s.resources : r == "arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2" || startswith(r, "arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2/") || r == "arn:aws:s3:::*" || startswith(r, "arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2-seed/")
     ] if anytrue([for a in s.actions : startswith(a, "s3:")])]]))
-    error_message = "S3 permissions name the export bucket."
+    error_message = "S3 permissions name the export bucket (or, seeding by object ACL, the seed bucket's objects)."
   }
 }
 
@@ -347,7 +347,7 @@ run "the_restore_may_only_delete_groups_it_tagged" {
     error_message = "delete-group may tag a kept group with its verdict only (aws:TagKeys), and only a group a restore execution tagged as its own."
   }
   assert {
-    condition     = toset(flatten([for s in local.functions["create-group"].statements : s.actions])) == toset(["elasticache:CreateReplicationGroup", "elasticache:AddTagsToResource", "elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource", "s3:GetObject", "secretsmanager:GetSecretValue"])
+    condition     = toset(flatten([for s in local.function_statements["create-group"] : s.actions])) == toset(["elasticache:CreateReplicationGroup", "elasticache:AddTagsToResource", "elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource", "s3:GetObject", "secretsmanager:GetSecretValue"])
     error_message = "create-group actions."
   }
   assert {
@@ -359,8 +359,8 @@ run "the_restore_may_only_delete_groups_it_tagged" {
     error_message = "Each state machine invokes only its own steps."
   }
   assert {
-    condition     = anytrue([for st in data.aws_iam_policy_document.exports.statement : contains(flatten([for p in st.principals : p.identifiers if p.type == "CanonicalUser"]), "540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353") && contains(st.actions, "s3:GetObject")])
-    error_message = "The bucket policy lets ElastiCache's canonical user read the exports for seeding."
+    condition     = !anytrue([for st in data.aws_iam_policy_document.exports.statement : anytrue([for p in st.principals : p.type == "CanonicalUser"])])
+    error_message = "The bucket policy grants no canonical user (the undocumented route): default regions seed through object ACLs in the seed bucket."
   }
 }
 
@@ -417,8 +417,8 @@ run "a_dr_region_gets_a_seedable_replica_bucket_and_the_restore_state_machine" {
     error_message = "The DR bucket is named for its region."
   }
   assert {
-    condition     = anytrue([for st in data.aws_iam_policy_document.dr.statement : contains(flatten([for p in st.principals : p.identifiers]), "ap-northeast-1.elasticache-snapshot.amazonaws.com") && contains(st.actions, "s3:GetObject")])
-    error_message = "ElastiCache in the DR region may read the replicas to seed a cluster."
+    condition     = aws_s3_bucket.dr_seed[0].bucket == "elasticache-backup-123456789012-ap-northeast-1-seed" && local.dr_seeding_mode == "object-acl" && !anytrue([for st in data.aws_iam_policy_document.dr.statement : st.effect == "Allow"])
+    error_message = "ElastiCache in the DR region (a default region) seeds from the DR seed bucket; the replica bucket's policy grants no one."
   }
   assert {
     condition     = aws_s3_bucket_replication_configuration.exports[0].rule[0].delete_marker_replication[0].status == "Disabled"
@@ -493,9 +493,9 @@ run "alerts_are_scoped_to_the_targets_and_notify_is_watched" {
   }
   assert {
     condition = alltrue([for st in data.aws_iam_policy_document.events_topic.statement : alltrue([
-      for c in st.condition : c.variable == (st.sid == "ElastiCacheNotifications" ? "aws:SourceOwner" : "aws:SourceAccount")
+      for c in st.condition : c.variable == (st.sid == "ElastiCacheNotifications" ? "AWS:SourceOwner" : "aws:SourceAccount")
     ])])
-    error_message = "ElastiCache's SNS statement tests aws:SourceOwner."
+    error_message = "ElastiCache's SNS statement tests AWS:SourceOwner."
   }
   assert {
     condition     = keys(aws_cloudwatch_composite_alarm.stale) == ["orders", "sessions"] && strcontains(aws_cloudwatch_composite_alarm.stale["orders"].alarm_rule, "AND ALARM(")
@@ -585,8 +585,8 @@ run "object_lock_is_a_configuration_not_a_bucket_attribute" {
     object_lock_days = 30
   }
   assert {
-    condition     = aws_s3_bucket_object_lock_configuration.exports[0].object_lock_enabled == "Enabled" && aws_s3_bucket_object_lock_configuration.exports[0].rule[0].default_retention[0].days == 30
-    error_message = "Object Lock is enabled by the lock configuration (an in-place update), with the default retention."
+    condition     = aws_s3_bucket_object_lock_configuration.exports[0].object_lock_enabled == "Enabled" && length(aws_s3_bucket_object_lock_configuration.exports[0].rule) == 0
+    error_message = "Object Lock is enabled by the lock configuration (an in-place update), without a default retention."
   }
 }
 
@@ -1217,5 +1217,523 @@ run "many_long_targets_are_spread_over_rules_within_eventbridges_pattern_size" {
   assert {
     condition     = toset(keys(aws_cloudwatch_event_target.notify)) == toset(keys(aws_lambda_permission.events)) && length(aws_cloudwatch_event_target.notify) == 1 + length(aws_cloudwatch_event_rule.snapshot_events) && contains(keys(aws_cloudwatch_event_target.notify), "snapshot_events")
     error_message = "Each rule invokes notify, which allows it; the first keeps its key."
+  }
+}
+
+# Issue 22: right on a real account, every call, policy and event as AWS documents it.
+
+run "no_arn_is_spelled_in_one_partition" {
+  command = plan
+  assert {
+    condition = alltrue([for f in fileset(path.module, "*.tf") :
+      length(regexall("arn:aws:", file("${path.module}/${f}"))) == (f == "locals.tf" ? 1 : 0)
+    ]) && strcontains(file("${path.module}/locals.tf"), "asl_integration_prefix    = \"arn:aws:states:::\"")
+    error_message = "ARNs are built from the partition (data.aws_partition): the only arn:aws: in the module is the ASL files' spelling it renders into each partition."
+  }
+}
+
+run "a_govcloud_plan_builds_every_arn_in_the_aws_us_gov_partition" {
+  command = plan
+
+  variables {
+    dr_region = "us-gov-east-1"
+    schedules = {
+      fleet = { targets = [{ replication_group_id = "orders" }], schedule_expression = "cron(0 2 * * ? *)" }
+    }
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { id = "us-gov-west-1", name = "us-gov-west-1" }
+  }
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-us-gov" }
+  }
+  override_resource {
+    target          = aws_lambda_function.this
+    override_during = plan
+    values          = { arn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:mocked" }
+  }
+  override_resource {
+    target          = aws_sfn_state_machine.this
+    override_during = plan
+    values          = { arn = "arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:elasticache-backup" }
+  }
+  override_resource {
+    target          = aws_sfn_state_machine.fleet
+    override_during = plan
+    values          = { arn = "arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:elasticache-backup-fleet" }
+  }
+  override_resource {
+    target          = aws_sfn_state_machine.restore
+    override_during = plan
+    values          = { arn = "arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:elasticache-backup-restore" }
+  }
+  override_resource {
+    target          = aws_sns_topic.events
+    override_during = plan
+    values          = { arn = "arn:aws-us-gov:sns:us-gov-west-1:123456789012:elasticache-backup-events" }
+  }
+  override_resource {
+    target          = aws_secretsmanager_secret.slack_webhook
+    override_during = plan
+    values          = { arn = "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:slack" }
+  }
+  override_resource {
+    target          = aws_secretsmanager_secret.pagerduty_routing_key
+    override_during = plan
+    values          = { arn = "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:pagerduty" }
+  }
+  override_resource {
+    target          = aws_sqs_queue.notify_dlq
+    override_during = plan
+    values          = { arn = "arn:aws-us-gov:sqs:us-gov-west-1:123456789012:elasticache-backup-notify-dlq" }
+  }
+  override_resource {
+    target          = aws_sqs_queue.schedule_dlq
+    override_during = plan
+    values          = { arn = "arn:aws-us-gov:sqs:us-gov-west-1:123456789012:elasticache-backup-schedule-dlq" }
+  }
+
+  assert {
+    condition = alltrue(flatten([for k, f in merge(local.function_statements, { for k, f in local.dr_functions : "dr-${k}" => f.statements }) : [for s in f : [
+      for r in s.resources : r == "*" || startswith(r, "arn:aws-us-gov:")
+    ]]]))
+    error_message = "Every function role's resources (both regions) are in the aws-us-gov partition."
+  }
+  assert {
+    condition = alltrue(flatten([for d in [
+      data.aws_iam_policy_document.exports, data.aws_iam_policy_document.seed, data.aws_iam_policy_document.dr, data.aws_iam_policy_document.dr_seed,
+      data.aws_iam_policy_document.fleet_machine, data.aws_iam_policy_document.scheduler, data.aws_iam_policy_document.state_machine,
+      data.aws_iam_policy_document.restore_machine, data.aws_iam_policy_document.events_topic, data.aws_iam_policy_document.replication,
+      data.aws_iam_policy_document.dr_events,
+    ] : [for st in d.statement : [for r in st.resources : r == "*" || startswith(r, "arn:aws-us-gov:")]]]))
+    error_message = "Every bucket policy and state machine, scheduler, topic, replication and forwarding policy names aws-us-gov ARNs: ${jsonencode([for d in [
+      data.aws_iam_policy_document.exports, data.aws_iam_policy_document.seed, data.aws_iam_policy_document.dr, data.aws_iam_policy_document.dr_seed,
+      data.aws_iam_policy_document.fleet_machine, data.aws_iam_policy_document.scheduler, data.aws_iam_policy_document.state_machine,
+      data.aws_iam_policy_document.restore_machine, data.aws_iam_policy_document.events_topic, data.aws_iam_policy_document.replication,
+      data.aws_iam_policy_document.dr_events,
+    ] : [for st in d.statement : [for r in st.resources : r if !(r == "*" || startswith(r, "arn:aws-us-gov:"))]]])}"
+  }
+  assert {
+    condition     = local.elasticache_canonical_user == "40fa568277ad703bd160f66ae4f83fc9dfdfd06c2f1b5060ca22442ac3ef8be6" && output.seeding["us-gov-west-1"].elasticache_canonical_user == "40fa568277ad703bd160f66ae4f83fc9dfdfd06c2f1b5060ca22442ac3ef8be6" && output.seeding["us-gov-east-1"].mode == "object-acl"
+    error_message = "GovCloud seeds by object ACL to ElastiCache's GovCloud canonical user, in both regions."
+  }
+  assert {
+    condition = (
+      jsondecode(aws_sfn_state_machine.fleet.definition).States["Backups"].ItemProcessor.States["BackupTarget"].Resource == "arn:aws-us-gov:states:::states:startExecution.sync:2"
+      && !strcontains(aws_sfn_state_machine.fleet.definition, "arn:aws:")
+    )
+    error_message = "The fleet's service integrations are rendered in the aws-us-gov partition."
+  }
+  assert {
+    condition     = alltrue([for k in ["STATE_MACHINE_ARN", "RESTORE_STATE_MACHINE_ARN", "FLEET_STATE_MACHINE_ARN", "DR_RESTORE_STATE_MACHINE_ARN"] : startswith(aws_lambda_function.this["notify"].environment[0].variables[k], "arn:aws-us-gov:states:")]) && output.bucket_arn == "arn:aws-us-gov:s3:::elasticache-backup-123456789012-us-gov-west-1"
+    error_message = "notify's state machine ARNs and the bucket ARN are GovCloud ARNs."
+  }
+}
+
+run "a_china_plan_builds_every_arn_in_the_aws_cn_partition" {
+  command = plan
+
+  override_data {
+    target = data.aws_region.current
+    values = { id = "cn-north-1", name = "cn-north-1" }
+  }
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-cn" }
+  }
+  override_resource {
+    target          = aws_lambda_function.this
+    override_during = plan
+    values          = { arn = "arn:aws-cn:lambda:cn-north-1:123456789012:function:mocked" }
+  }
+  override_resource {
+    target          = aws_sfn_state_machine.this
+    override_during = plan
+    values          = { arn = "arn:aws-cn:states:cn-north-1:123456789012:stateMachine:elasticache-backup" }
+  }
+  override_resource {
+    target          = aws_sfn_state_machine.fleet
+    override_during = plan
+    values          = { arn = "arn:aws-cn:states:cn-north-1:123456789012:stateMachine:elasticache-backup-fleet" }
+  }
+  override_resource {
+    target          = aws_sns_topic.events
+    override_during = plan
+    values          = { arn = "arn:aws-cn:sns:cn-north-1:123456789012:elasticache-backup-events" }
+  }
+  override_resource {
+    target          = aws_secretsmanager_secret.slack_webhook
+    override_during = plan
+    values          = { arn = "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:slack" }
+  }
+  override_resource {
+    target          = aws_secretsmanager_secret.pagerduty_routing_key
+    override_during = plan
+    values          = { arn = "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:pagerduty" }
+  }
+  override_resource {
+    target          = aws_sqs_queue.notify_dlq
+    override_during = plan
+    values          = { arn = "arn:aws-cn:sqs:cn-north-1:123456789012:elasticache-backup-notify-dlq" }
+  }
+  override_resource {
+    target          = aws_sqs_queue.schedule_dlq
+    override_during = plan
+    values          = { arn = "arn:aws-cn:sqs:cn-north-1:123456789012:elasticache-backup-schedule-dlq" }
+  }
+
+  assert {
+    condition = alltrue(flatten([for k, f in local.function_statements : [for s in f : [
+      for r in s.resources : r == "*" || startswith(r, "arn:aws-cn:")
+    ]]]))
+    error_message = "Every function role's resources are in the aws-cn partition."
+  }
+  assert {
+    condition = alltrue(flatten([for d in [
+      data.aws_iam_policy_document.exports, data.aws_iam_policy_document.seed, data.aws_iam_policy_document.fleet_machine,
+      data.aws_iam_policy_document.scheduler, data.aws_iam_policy_document.state_machine, data.aws_iam_policy_document.events_topic,
+    ] : [for st in d.statement : [for r in st.resources : r == "*" || startswith(r, "arn:aws-cn:")]]]))
+    error_message = "Every bucket policy and state machine, scheduler and topic policy names aws-cn ARNs."
+  }
+  assert {
+    condition     = local.elasticache_canonical_user == "b14d6a125bdf69854ed8ef2e71d8a20b7c490f252229b806e514966e490b8d83" && output.seeding["cn-north-1"] == { mode = "object-acl", seed_bucket_name = "elasticache-backup-123456789012-cn-north-1-seed", elasticache_canonical_user = "b14d6a125bdf69854ed8ef2e71d8a20b7c490f252229b806e514966e490b8d83" }
+    error_message = "China seeds by object ACL to ElastiCache's China canonical user."
+  }
+}
+
+run "a_partition_without_a_known_canonical_user_refuses_object_acl_seeding" {
+  command = plan
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-iso" }
+  }
+  expect_failures = [aws_s3_bucket.seed]
+}
+
+run "a_default_region_seeds_through_object_acls_in_a_seed_bucket" {
+  command = plan
+
+  variables {
+    tags = { owner = "platform" }
+  }
+  override_data {
+    target = data.aws_region.current
+    values = { id = "us-east-1", name = "us-east-1" }
+  }
+
+  assert {
+    condition     = local.seeding_mode == "object-acl" && aws_s3_bucket.seed[0].bucket == "elasticache-backup-123456789012-us-east-1-seed" && aws_s3_bucket.seed[0].force_destroy == false && aws_s3_bucket.seed[0].tags == tomap({ owner = "platform" })
+    error_message = "us-east-1 (a default region) gets the seed bucket <bucket>-seed, never force-destroyed, tagged."
+  }
+  assert {
+    condition = (
+      aws_s3_bucket_ownership_controls.seed[0].rule[0].object_ownership == "BucketOwnerPreferred" && aws_s3_bucket_acl.seed[0].acl == "private"
+      && aws_s3_bucket_public_access_block.seed[0].block_public_acls && aws_s3_bucket_public_access_block.seed[0].block_public_policy
+      && aws_s3_bucket_public_access_block.seed[0].ignore_public_acls && aws_s3_bucket_public_access_block.seed[0].restrict_public_buckets
+    )
+    error_message = "ACLs enabled (BucketOwnerPreferred) for the per-object grant, the bucket ACL private, public access blocked."
+  }
+  assert {
+    condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.seed[0].rule).apply_server_side_encryption_by_default).sse_algorithm == "AES256"
+    error_message = "SSE-S3: seeding reads SSE-S3 objects only."
+  }
+  assert {
+    condition = [for r in aws_s3_bucket_lifecycle_configuration.seed[0].rule : [
+      r.status, one(r.expiration).days, one(r.abort_incomplete_multipart_upload).days_after_initiation
+    ]] == [["Enabled", 1, 1]]
+    error_message = "Every seed copy expires after a day, and unfinished uploads are aborted after a day."
+  }
+  assert {
+    condition     = [for st in data.aws_iam_policy_document.seed.statement : [st.sid, st.effect, [for c in st.condition : [c.variable, tolist(c.values)]]]] == [["DenyInsecureTransport", "Deny", [["aws:SecureTransport", tolist(["false"])]]]] && length(aws_s3_bucket_policy.seed) == 1
+    error_message = "The seed bucket is TLS-only."
+  }
+  assert {
+    condition     = !anytrue([for st in data.aws_iam_policy_document.exports.statement : anytrue([for p in st.principals : p.type == "CanonicalUser"])])
+    error_message = "The export bucket's policy grants no canonical user."
+  }
+  assert {
+    condition = (
+      aws_lambda_function.this["resolve-backup"].environment[0].variables.SEEDING_MODE == "object-acl"
+      && aws_lambda_function.this["resolve-backup"].environment[0].variables.SEED_BUCKET == "elasticache-backup-123456789012-us-east-1-seed"
+      && aws_lambda_function.this["create-group"].environment[0].variables == tomap({ SEEDING_MODE = "object-acl" })
+    )
+    error_message = "resolve-backup knows the mode and the seed bucket; create-group the mode."
+  }
+  assert {
+    condition = [for s in local.function_statements["resolve-backup"] : [s.actions, s.resources] if s.sid == "SeedCopies"] == [[
+      ["s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"], ["arn:aws:s3:::elasticache-backup-123456789012-us-east-1-seed/*"]
+    ]]
+    error_message = "resolve-backup may write seed copies with their grant (and abort their uploads), only in the seed bucket."
+  }
+  assert {
+    condition     = [for s in local.function_statements["create-group"] : s.resources if contains(s.actions, "s3:GetObject")] == [["arn:aws:s3:::elasticache-backup-123456789012-us-east-1-seed/*"]]
+    error_message = "create-group reads the seed copies its SnapshotArns name, not the export bucket."
+  }
+  assert {
+    condition     = output.seeding == { "us-east-1" = { mode = "object-acl", seed_bucket_name = "elasticache-backup-123456789012-us-east-1-seed", elasticache_canonical_user = "540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353" } }
+    error_message = "The seeding output names the mode, the seed bucket and the grantee."
+  }
+}
+
+run "an_opt_in_region_seeds_through_the_bucket_policy" {
+  command = plan
+
+  override_data {
+    target = data.aws_region.current
+    values = { id = "ap-east-1", name = "ap-east-1" }
+  }
+
+  assert {
+    condition     = local.seeding_mode == "bucket-policy" && length(aws_s3_bucket.seed) == 0 && length(aws_s3_bucket_acl.seed) == 0 && output.seeding["ap-east-1"].mode == "bucket-policy" && output.seeding["ap-east-1"].seed_bucket_name == null && output.seeding["ap-east-1"].elasticache_canonical_user == null
+    error_message = "ap-east-1 (an opt-in region) has no seed bucket."
+  }
+  assert {
+    condition = anytrue([for st in data.aws_iam_policy_document.exports.statement :
+      st.principals == toset([{ type = "Service", identifiers = toset(["ap-east-1.elasticache-snapshot.amazonaws.com"]) }])
+      && length(setsubtract(["s3:GetObject", "s3:ListBucket", "s3:GetBucketAcl"], st.actions)) == 0
+      && st.resources == toset(["arn:aws:s3:::elasticache-backup-123456789012-ap-east-1", "arn:aws:s3:::elasticache-backup-123456789012-ap-east-1/*"])
+    ])
+    error_message = "The regional principal may read the objects, list the bucket and read its ACL (the documented seeding grant for opt-in regions)."
+  }
+  assert {
+    condition = (
+      aws_lambda_function.this["resolve-backup"].environment[0].variables.SEEDING_MODE == "bucket-policy"
+      && !contains(keys(aws_lambda_function.this["resolve-backup"].environment[0].variables), "SEED_BUCKET")
+      && aws_lambda_function.this["create-group"].environment[0].variables == tomap({ SEEDING_MODE = "bucket-policy" })
+    )
+    error_message = "Without a seed bucket there is no SEED_BUCKET."
+  }
+  assert {
+    condition     = !anytrue([for s in local.function_statements["resolve-backup"] : contains(s.actions, "s3:PutObject") || contains(s.actions, "s3:PutObjectAcl")]) && [for s in local.function_statements["create-group"] : s.resources if contains(s.actions, "s3:GetObject")] == [["arn:aws:s3:::elasticache-backup-123456789012-ap-east-1/*"]]
+    error_message = "resolve-backup writes nothing; create-group reads the exports themselves."
+  }
+}
+
+run "seeding_mode_bucket_policy_overrides_a_default_region" {
+  command = plan
+  variables {
+    seeding_mode = "bucket-policy"
+  }
+  override_data {
+    target = data.aws_region.current
+    values = { id = "us-east-1", name = "us-east-1" }
+  }
+  assert {
+    condition     = local.seeding_mode == "bucket-policy" && length(aws_s3_bucket.seed) == 0 && aws_lambda_function.this["resolve-backup"].environment[0].variables.SEEDING_MODE == "bucket-policy"
+    error_message = "seeding_mode = bucket-policy: no seed bucket in us-east-1."
+  }
+}
+
+run "seeding_mode_object_acl_overrides_an_opt_in_region" {
+  command = plan
+  variables {
+    seeding_mode     = "object-acl"
+    seed_bucket_name = "my-seeds"
+  }
+  override_data {
+    target = data.aws_region.current
+    values = { id = "ap-east-1", name = "ap-east-1" }
+  }
+  assert {
+    condition     = local.seeding_mode == "object-acl" && aws_s3_bucket.seed[0].bucket == "my-seeds" && aws_lambda_function.this["resolve-backup"].environment[0].variables.SEED_BUCKET == "my-seeds"
+    error_message = "seeding_mode = object-acl: a seed bucket (named by seed_bucket_name) in ap-east-1."
+  }
+}
+
+run "an_unknown_seeding_mode_is_refused" {
+  command = plan
+  variables {
+    seeding_mode = "canonical-user"
+  }
+  expect_failures = [var.seeding_mode]
+}
+
+run "a_seed_bucket_name_past_63_characters_is_cut_and_hashed" {
+  command = plan
+  variables {
+    name = "a-deployment-name-of-33-character"
+  }
+  override_data {
+    target = data.aws_region.current
+    values = { id = "ap-southeast-2", name = "ap-southeast-2" }
+  }
+  assert {
+    condition     = length(aws_s3_bucket.seed[0].bucket) <= 63 && can(regex("^a-deployment-name-of-33-character-123456789012-ap-seed-[0-9a-f]{8}$", aws_s3_bucket.seed[0].bucket))
+    error_message = "A seed bucket name that would pass 63 characters is the bucket name cut to 49, -seed- and a hash."
+  }
+}
+
+run "an_existing_bucket_gets_the_policy_for_its_seeding_mode" {
+  command = plan
+  variables {
+    create_bucket = false
+    bucket_name   = "my-existing-bucket"
+  }
+  override_data {
+    target = data.aws_region.current
+    values = { id = "ap-east-1", name = "ap-east-1" }
+  }
+  assert {
+    condition = output.bucket_policy_json == data.aws_iam_policy_document.exports.json && anytrue([for st in data.aws_iam_policy_document.exports.statement :
+      contains(flatten([for p in st.principals : p.identifiers]), "ap-east-1.elasticache-snapshot.amazonaws.com") && contains(st.actions, "s3:GetBucketAcl") && contains(st.resources, "arn:aws:s3:::my-existing-bucket/*")
+    ]) && length(aws_s3_bucket.seed) == 0
+    error_message = "With your own bucket in an opt-in region, bucket_policy_json carries the regional principal's reads."
+  }
+}
+
+run "an_existing_bucket_in_a_default_region_still_gets_a_seed_bucket" {
+  command = plan
+  variables {
+    create_bucket = false
+    bucket_name   = "my-existing-bucket"
+  }
+  assert {
+    condition     = aws_s3_bucket.seed[0].bucket == "my-existing-bucket-seed" && !anytrue([for st in data.aws_iam_policy_document.exports.statement : anytrue([for p in st.principals : p.type == "CanonicalUser"])])
+    error_message = "With your own bucket in a default region, the module's seed bucket serves restores and your bucket's policy needs no canonical grant."
+  }
+}
+
+run "a_dr_region_seeds_by_its_own_region_kind" {
+  command = plan
+  variables {
+    dr_region = "ap-east-1"
+  }
+  assert {
+    condition     = local.seeding_mode == "object-acl" && local.dr_seeding_mode == "bucket-policy" && length(aws_s3_bucket.dr_seed) == 0 && length(aws_s3_bucket.seed) == 1
+    error_message = "ap-northeast-2 seeds by object ACL, the opt-in DR region ap-east-1 by bucket policy."
+  }
+  assert {
+    condition = anytrue([for st in data.aws_iam_policy_document.dr.statement :
+      st.principals == toset([{ type = "Service", identifiers = toset(["ap-east-1.elasticache-snapshot.amazonaws.com"]) }]) && st.actions == toset(["s3:GetObject", "s3:ListBucket", "s3:GetBucketAcl"])
+    ])
+    error_message = "ElastiCache in the DR region may read the replicas through its regional principal."
+  }
+  assert {
+    condition = (
+      aws_lambda_function.dr["resolve-backup"].environment[0].variables.SEEDING_MODE == "bucket-policy" && !contains(keys(aws_lambda_function.dr["resolve-backup"].environment[0].variables), "SEED_BUCKET")
+      && aws_lambda_function.dr["create-group"].environment[0].variables == tomap({ SEEDING_MODE = "bucket-policy" })
+      && [for s in local.dr_functions["create-group"].statements : s.resources if contains(s.actions, "s3:GetObject")] == [["arn:aws:s3:::elasticache-backup-123456789012-ap-east-1/*"]]
+      && !anytrue([for s in local.dr_functions["resolve-backup"].statements : contains(s.actions, "s3:PutObjectAcl")])
+    )
+    error_message = "The DR restore functions take the DR region's mode and read the DR replicas."
+  }
+  assert {
+    condition     = output.seeding["ap-northeast-2"].mode == "object-acl" && output.seeding["ap-east-1"].mode == "bucket-policy"
+    error_message = "The seeding output has both regions."
+  }
+}
+
+run "a_default_dr_region_copies_seeds_into_its_own_seed_bucket" {
+  command = plan
+  variables {
+    dr_region = "ap-northeast-1"
+  }
+  assert {
+    condition = (
+      aws_lambda_function.dr["resolve-backup"].environment[0].variables.SEED_BUCKET == "elasticache-backup-123456789012-ap-northeast-1-seed"
+      && aws_lambda_function.dr["resolve-backup"].environment[0].variables.BACKUP_BUCKET == "elasticache-backup-123456789012-ap-northeast-1"
+      && [for s in local.dr_functions["resolve-backup"].statements : s.resources if s.sid == "SeedCopies"] == [["arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-1-seed/*"]]
+      && [for s in local.dr_functions["create-group"].statements : s.resources if contains(s.actions, "s3:GetObject")] == [["arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-1-seed/*"]]
+    )
+    error_message = "In the DR region resolve-backup copies into, and create-group reads from, the DR seed bucket."
+  }
+  assert {
+    condition     = aws_s3_bucket_ownership_controls.dr_seed[0].rule[0].object_ownership == "BucketOwnerPreferred" && aws_s3_bucket_acl.dr_seed[0].acl == "private" && one([for r in aws_s3_bucket_lifecycle_configuration.dr_seed[0].rule : one(r.expiration).days]) == 1
+    error_message = "The DR seed bucket is set up as the primary one."
+  }
+}
+
+run "the_events_topic_policy_is_the_one_elasticache_documents" {
+  command = plan
+  assert {
+    condition = [for st in data.aws_iam_policy_document.events_topic.statement : [
+      coalesce(st.effect, "Allow") == "Allow", st.principals == toset([{ type = "AWS", identifiers = toset(["*"]) }]), st.actions == toset(["SNS:Publish"]),
+      [for c in st.condition : [c.test, c.variable, tolist(c.values)]] == [["StringEquals", "AWS:SourceOwner", tolist(["123456789012"])]]
+    ] if st.sid == "ElastiCacheNotifications"] == [[true, true, true, true]]
+    error_message = "ElastiCache publishes as {\"AWS\": \"*\"} with StringEquals AWS:SourceOwner = the account (ElastiCache User Guide, SNS topic access policy requirement)."
+  }
+  assert {
+    condition     = aws_sns_topic.events.kms_master_key_id == null
+    error_message = "The topic ElastiCache publishes to is not encrypted."
+  }
+}
+
+run "check_export_reads_the_sources_events" {
+  command = plan
+  assert {
+    condition     = [for s in local.function_statements["check-export"] : s.resources if contains(s.actions, "elasticache:DescribeEvents")] == [["*"]] && length([for k, f in local.function_statements : k if anytrue([for s in f : contains(s.actions, "elasticache:DescribeEvents")])]) == 1
+    error_message = "Only check-export may DescribeEvents, on * (the action has no resource type)."
+  }
+}
+
+run "a_verified_backup_is_locked_object_by_object" {
+  command = plan
+  variables {
+    object_lock_days = 30
+    dr_region        = "ap-northeast-1"
+  }
+  assert {
+    condition     = aws_s3_bucket_object_lock_configuration.exports[0].object_lock_enabled == "Enabled" && length(aws_s3_bucket_object_lock_configuration.exports[0].rule) == 0
+    error_message = "Object Lock is on without a default retention (so ElastiCache's uploads need no integrity header)."
+  }
+  assert {
+    condition     = aws_lambda_function.this["verify-export"].environment[0].variables == tomap({ OBJECT_LOCK_MODE = "GOVERNANCE", OBJECT_LOCK_DAYS = "30" })
+    error_message = "verify-export is told the mode and the days."
+  }
+  assert {
+    condition     = [for s in local.function_statements["verify-export"] : s.resources if contains(s.actions, "s3:PutObjectRetention")] == [["arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2/ecb-*"]]
+    error_message = "verify-export may set the retention of the backup's objects."
+  }
+  assert {
+    condition     = aws_s3_bucket_object_lock_configuration.dr[0].object_lock_enabled == "Enabled" && length(aws_s3_bucket_object_lock_configuration.dr[0].rule) == 0 && anytrue([for st in data.aws_iam_policy_document.replication.statement : st.actions == toset(["s3:GetObjectRetention", "s3:GetObjectLegalHold"])])
+    error_message = "Locked objects replicate: the DR bucket has Object Lock (no default retention) and the replication role reads the locks."
+  }
+  assert {
+    condition = !anytrue(flatten([for f in local.function_statements : [for s in f : [
+      for a in s.actions : contains(["s3:DeleteObjectVersion", "s3:BypassGovernanceRetention", "s3:PutObjectLegalHold", "s3:PutBucketObjectLockConfiguration"], a)
+    ]]]))
+    error_message = "No function can delete a version, bypass or change a lock: retention's deletions stay delete markers."
+  }
+}
+
+run "compliance_mode_is_passed_on" {
+  command = plan
+  variables {
+    object_lock_days = 7
+    object_lock_mode = "COMPLIANCE"
+  }
+  assert {
+    condition     = aws_lambda_function.this["verify-export"].environment[0].variables == tomap({ OBJECT_LOCK_MODE = "COMPLIANCE", OBJECT_LOCK_DAYS = "7" })
+    error_message = "object_lock_mode reaches verify-export."
+  }
+}
+
+run "without_object_lock_nothing_is_locked" {
+  command = plan
+  assert {
+    condition     = length(aws_s3_bucket_object_lock_configuration.exports) == 0 && length(aws_lambda_function.this["verify-export"].environment) == 0 && !anytrue(flatten([for f in local.function_statements : [for s in f : contains(s.actions, "s3:PutObjectRetention")]]))
+    error_message = "Without object_lock_days: no lock configuration, no OBJECT_LOCK_* variables, no PutObjectRetention."
+  }
+}
+
+run "an_unknown_object_lock_mode_is_refused" {
+  command = plan
+  variables {
+    object_lock_mode = "governance"
+  }
+  expect_failures = [var.object_lock_mode]
+}
+
+run "the_fleet_follows_its_children_where_the_step_functions_guide_says" {
+  command = plan
+  assert {
+    condition = [for st in data.aws_iam_policy_document.fleet_machine.statement : [st.sid, st.resources] if contains(st.actions, "states:DescribeExecution")] == [
+      ["FollowBackups", toset(["arn:aws:states:ap-northeast-2:123456789012:execution:elasticache-backup:*"])],
+      ["FollowMapRunChildren", toset(["arn:aws:states:ap-northeast-2:123456789012:execution:elasticache-backup-fleet:*"])],
+    ]
+    error_message = "DescribeExecution/StopExecution on execution:<name>:* of the backup machine (.sync) and of the fleet machine (Distributed Map children)."
   }
 }

@@ -3,6 +3,8 @@
 //! with the variable's name instead of a run half-way through.
 
 use std::env;
+
+use crate::partition::{Partition, SeedingMode};
 use std::ops::RangeInclusive;
 
 /// Default deadline for a snapshot to become `available`, in seconds.
@@ -121,6 +123,10 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 /// | `VERIFY_PARALLEL_PARTS` | ranged GetObject requests in flight, 1–64 (memory ≈ part × parallel) | 4 |
 /// | `FLEET_INLINE_MAX_TARGETS` | a fleet of more targets runs as a Distributed Map (its lists in `BACKUP_BUCKET`), 0–60 | 60 |
 /// | `AWS_REGION` | the function's region (set by Lambda); the export bucket must be in it | — |
+/// | `SEEDING_MODE` | how ElastiCache reads a restore's seed objects: `bucket-policy` or `object-acl` ([`SeedingMode`]) | by region ([`SeedingMode::for_region`]) |
+/// | `SEED_BUCKET` | the bucket (ACLs enabled) ResolveBackup copies seed objects into (`object-acl`) | — |
+/// | `OBJECT_LOCK_MODE` | `GOVERNANCE` or `COMPLIANCE`: WriteManifest locks a verified backup's objects | — (no lock) |
+/// | `OBJECT_LOCK_DAYS` | days a verified backup stays locked, 1–36500 (with `OBJECT_LOCK_MODE`) | — |
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Default export bucket (`BACKUP_BUCKET`).
@@ -137,6 +143,33 @@ pub struct Config {
     pub region: Option<String>,
     /// Most targets a fleet runs in an inline Map; more run in a Distributed Map (`crate::fleet`).
     pub fleet_inline_max_targets: usize,
+    /// `SEEDING_MODE`, when set (else the region's documented route, see [`Config::seeding_mode`]).
+    pub seeding_mode: Option<SeedingMode>,
+    /// `SEED_BUCKET`: where ResolveBackup copies seed objects in `object-acl` mode.
+    pub seed_bucket: Option<String>,
+    /// Per-object Object Lock retention set on a verified backup (`OBJECT_LOCK_MODE`, `OBJECT_LOCK_DAYS`).
+    pub object_lock: Option<ObjectLock>,
+}
+
+/// Object Lock retention WriteManifest sets on each object of a verified backup (S3 API Reference,
+/// `PutObjectRetention`): a backup is locked exactly when it is proven good (DESIGN.md §7c).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectLock {
+    /// `GOVERNANCE` (users with `s3:BypassGovernanceRetention` may shorten it) or `COMPLIANCE` (nobody may).
+    pub mode: ObjectLockMode,
+    /// Days from verification until the retention ends.
+    pub days: u64,
+}
+
+/// `ObjectLockRetentionMode` (S3 API Reference, `ObjectLockRetention`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
+pub enum ObjectLockMode {
+    /// `GOVERNANCE`.
+    #[strum(serialize = "GOVERNANCE")]
+    Governance,
+    /// `COMPLIANCE`.
+    #[strum(serialize = "COMPLIANCE")]
+    Compliance,
 }
 
 impl Default for Config {
@@ -149,6 +182,9 @@ impl Default for Config {
             verify_parallel_parts: DEFAULT_VERIFY_PARALLEL_PARTS as usize,
             region: None,
             fleet_inline_max_targets: crate::fleet::MAX_INLINE_TARGETS,
+            seeding_mode: None,
+            seed_bucket: None,
+            object_lock: None,
         }
     }
 }
@@ -189,7 +225,61 @@ impl Config {
                 0..=crate::fleet::MAX_INLINE_TARGETS as u64,
             )?)
             .unwrap_or(crate::fleet::MAX_INLINE_TARGETS),
+            seeding_mode: env
+                .string("SEEDING_MODE")
+                .map(|v| {
+                    SeedingMode::parse(&v).map_err(|rule| ConfigError {
+                        variable: "SEEDING_MODE".into(),
+                        value: v.clone(),
+                        rule,
+                    })
+                })
+                .transpose()?,
+            seed_bucket: env.string("SEED_BUCKET"),
+            object_lock: match env.string("OBJECT_LOCK_MODE") {
+                None => None,
+                Some(mode) => Some(ObjectLock {
+                    mode: match mode.as_str() {
+                        "GOVERNANCE" => ObjectLockMode::Governance,
+                        "COMPLIANCE" => ObjectLockMode::Compliance,
+                        _ => {
+                            return Err(ConfigError {
+                                variable: "OBJECT_LOCK_MODE".into(),
+                                value: mode,
+                                rule: "must be GOVERNANCE or COMPLIANCE".into(),
+                            });
+                        }
+                    },
+                    days: match env.number("OBJECT_LOCK_DAYS", 0, 1..=36500)? {
+                        0 => {
+                            return Err(ConfigError {
+                                variable: "OBJECT_LOCK_DAYS".into(),
+                                value: String::new(),
+                                rule: "must be set (1 to 36500) when OBJECT_LOCK_MODE is".into(),
+                            });
+                        }
+                        days => days,
+                    },
+                }),
+            },
         })
+    }
+
+    /// The seeding route: `SEEDING_MODE` when set, else the documented one for the region (object ACL when the
+    /// region is unknown: the default regions' route).
+    pub fn seeding_mode(&self) -> SeedingMode {
+        self.seeding_mode.unwrap_or_else(|| {
+            self.region
+                .as_deref()
+                .map_or(SeedingMode::ObjectAcl, SeedingMode::for_region)
+        })
+    }
+
+    /// The partition of the function's region (`aws` when unknown).
+    pub fn partition(&self) -> Partition {
+        self.region
+            .as_deref()
+            .map_or(Partition::Aws, Partition::of_region)
     }
 }
 
@@ -237,6 +327,41 @@ mod tests {
 
     #[test]
     fn a_bad_value_names_the_variable_and_the_rule() {
+        let lock = Config::load(&env(&[
+            ("OBJECT_LOCK_MODE", "COMPLIANCE"),
+            ("OBJECT_LOCK_DAYS", "30"),
+            ("SEEDING_MODE", "bucket-policy"),
+            ("SEED_BUCKET", "seeds"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            lock.object_lock,
+            Some(ObjectLock {
+                mode: ObjectLockMode::Compliance,
+                days: 30
+            })
+        );
+        assert_eq!(lock.seeding_mode(), SeedingMode::BucketPolicy);
+        assert_eq!(lock.seed_bucket.as_deref(), Some("seeds"));
+        for (pairs, variable) in [
+            (vec![("OBJECT_LOCK_MODE", "GOVERNANCE")], "OBJECT_LOCK_DAYS"),
+            (
+                vec![
+                    ("OBJECT_LOCK_MODE", "governance"),
+                    ("OBJECT_LOCK_DAYS", "1"),
+                ],
+                "OBJECT_LOCK_MODE",
+            ),
+            (vec![("SEEDING_MODE", "acl")], "SEEDING_MODE"),
+        ] {
+            assert_eq!(Config::load(&env(&pairs)).unwrap_err().variable, variable);
+        }
+        // Unset: the region's documented route.
+        let opt_in = Config::load(&env(&[("AWS_REGION", "ap-east-1")])).unwrap();
+        assert_eq!(opt_in.seeding_mode(), SeedingMode::BucketPolicy);
+        let default = Config::load(&env(&[("AWS_REGION", "us-gov-west-1")])).unwrap();
+        assert_eq!(default.seeding_mode(), SeedingMode::ObjectAcl);
+        assert_eq!(default.partition(), Partition::AwsUsGov);
         let err = Config::load(&env(&[("EXPORT_TIMEOUT_SECONDS", "soon")])).unwrap_err();
         assert_eq!(err.variable, "EXPORT_TIMEOUT_SECONDS");
         assert!(err.to_string().contains("positive integer"), "{err}");

@@ -102,6 +102,15 @@ pub enum BackupError {
         /// The object and what is wrong with it, with the offset.
         message: String,
     },
+    /// An exported `.rdb` is in an RDB format this version of the checker does not read: a newer RDB version (or
+    /// magic) than it knows, or an opcode/value type it does not know (a newer engine, or corruption: the message
+    /// says both). Not called corrupt, since the backup may well be good: upgrade elasticache-backup. The source
+    /// snapshot is kept.
+    #[error("{message}")]
+    UnsupportedRdbFormat {
+        /// The object, the RDB version (magic and number) and what was not understood, with the offset.
+        message: String,
+    },
     /// The delete step found the export incomplete: the source snapshot is kept.
     #[error("{message}")]
     ExportIncomplete {
@@ -271,7 +280,8 @@ mod tests {
             "InvalidInput"
         );
         assert!(BackupError::ERROR_TYPES.contains(&"ExportCorrupt"));
-        assert_eq!(BackupError::ERROR_TYPES.len(), 22);
+        assert!(BackupError::ERROR_TYPES.contains(&"UnsupportedRdbFormat"));
+        assert_eq!(BackupError::ERROR_TYPES.len(), 23);
     }
 
     #[test]

@@ -2,12 +2,16 @@
 
 use crate::BackupRun;
 use crate::error::BackupError;
-use crate::naming::shard_object_key;
 use crate::ports::{BucketFacts, ExportStore, StoredObject};
 use crate::run::{ExportedObject, Timestamp};
 
 /// Clock slack allowed between the snapshot's recorded start and an object's `LastModified`, seconds.
 pub const CLOCK_SLACK_SECONDS: i64 = 60;
+
+/// [`CLOCK_SLACK_SECONDS`] as a duration.
+pub fn clock_slack() -> time::Duration {
+    time::Duration::seconds(CLOCK_SLACK_SECONDS)
+}
 
 /// Lists the run's export objects (prefix `<exportName>-` in the request's bucket) and assesses them against the
 /// run's shard count; objects older than the snapshot's start (less [`CLOCK_SLACK_SECONDS`]) do not count.
@@ -22,82 +26,32 @@ pub async fn inspect<E: ExportStore + ?Sized>(
     let bucket = &run.request()?.bucket;
     let export_name = run.export_name()?;
     let shards = run.source()?.shard_count;
-    let not_before = run
-        .snapshot
-        .as_ref()
-        .map(|s| s.started_at - time::Duration::seconds(CLOCK_SLACK_SECONDS));
+    let not_before = run.snapshot.as_ref().map(|s| s.started_at - clock_slack());
     let listing = store.list(bucket, &format!("{export_name}-")).await?;
-    let node_groups: Vec<String> = run
-        .source()?
-        .shards
-        .iter()
-        .map(|s| s.node_group_id.clone())
-        .collect();
-    Ok(assess_either(
-        export_name,
-        shards,
-        &node_groups,
-        &listing,
-        not_before,
-    ))
-}
-
-/// Assesses `listing` against both namings of the shard objects AWS might use, and returns the one that fits: the
-/// export guide documents `<name>-0001.rdb` for one shard only, so whether `-NNNN` counts the shards (`0001` …
-/// `000N`) or is each shard's `NodeGroupId` (which may skip numbers after a scale-in: `0001, 0003, 0004`) is
-/// UNCONFIRMED. Complete under either is complete; otherwise the closer one (fewest missing and unexpected keys;
-/// the count on a tie) is reported. The `NodeGroupId` naming applies only when every id is four digits and there
-/// is one per shard.
-pub fn assess_either(
-    export_name: &str,
-    shard_count: u32,
-    node_group_ids: &[String],
-    listing: &[StoredObject],
-    not_before: Option<Timestamp>,
-) -> ExportAssessment {
-    let by_count = assess(export_name, shard_count, listing, not_before);
-    let four_digits = |id: &String| id.len() == 4 && id.bytes().all(|b| b.is_ascii_digit());
-    if node_group_ids.len() != shard_count as usize || !node_group_ids.iter().all(four_digits) {
-        return by_count;
-    }
-    let keys: Vec<String> = node_group_ids
-        .iter()
-        .map(|id| format!("{export_name}-{id}.rdb"))
-        .collect();
-    let by_id = assess_keys(export_name, &keys, listing, not_before);
-    let off = |a: &ExportAssessment| a.missing.len() + a.extra.len();
-    if by_count.is_complete() || (!by_id.is_complete() && off(&by_count) <= off(&by_id)) {
-        by_count
-    } else {
-        by_id
-    }
+    Ok(assess(export_name, shards, &listing, not_before))
 }
 
 /// What S3 holds for one export.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportAssessment {
-    /// Non-empty, fresh shard objects `<export>-NNNN.rdb`, sorted by key.
+    /// Non-empty, fresh shard objects `<export>-<suffix>.rdb`, sorted by key.
     pub objects: Vec<ExportedObject>,
-    /// Expected keys (`-0001` … `-000N`) that are absent.
-    pub missing: Vec<String>,
     /// Shard objects of size 0.
     pub empty: Vec<String>,
     /// Shard objects written before this run's snapshot was started (left by an earlier run).
     pub stale: Vec<String>,
-    /// Shard-shaped keys beyond the expected ones (`-0004` for three shards): the export is not the shape the run
-    /// recorded, so it is not complete however many objects there are.
+    /// Every shard object, when there are more than the source has node groups: the export is not the shape the
+    /// run recorded (which of them is which shard cannot be told by name), so it is not complete however many
+    /// objects there are.
     pub extra: Vec<String>,
     /// Number of shards expected.
     pub expected: u32,
 }
 
 impl ExportAssessment {
-    /// Complete only when the non-empty, fresh shard objects are exactly the expected keys `-0001` … `-000N`: none
-    /// missing, empty, stale or extra (counting objects is not enough: `-0001, -0003, -0004` for three shards is
-    /// three objects and not complete).
+    /// Complete only when exactly `expected` shard objects are there, every one non-empty and fresh.
     pub fn is_complete(&self) -> bool {
         self.expected > 0
-            && self.missing.is_empty()
             && self.empty.is_empty()
             && self.stale.is_empty()
             && self.extra.is_empty()
@@ -111,9 +65,6 @@ impl ExportAssessment {
             self.objects.len(),
             self.expected
         )];
-        if !self.missing.is_empty() {
-            parts.push(format!("missing {}", self.missing.join(", ")));
-        }
         if !self.empty.is_empty() {
             parts.push(format!("empty {}", self.empty.join(", ")));
         }
@@ -125,24 +76,34 @@ impl ExportAssessment {
         }
         if !self.extra.is_empty() {
             parts.push(format!(
-                "unexpected shard objects {} (the source has {} shards)",
-                self.extra.join(", "),
-                self.expected
+                "{} shard objects for {} node groups: {}",
+                self.extra.len(),
+                self.expected,
+                self.extra.join(", ")
             ));
         }
         parts.join("; ")
     }
 }
 
-/// True for keys of the form `<export_name>-NNNN.rdb` (N ASCII digits, 4 of them).
+/// True for keys of the form `<export_name>-<suffix>.rdb` where the suffix is 1–64 ASCII letters or digits.
+///
+/// The export guide documents only that "ElastiCache adds an instance identifier and `.rdb`"
+/// (`my-exported-backup-0001.rdb` for one shard; User Guide, "Exporting a backup"): which identifier each shard's
+/// object gets is not documented, so any such suffix counts, and which object holds which node group is proven
+/// from the data (slots of its keys, [`crate::slots`]). A suffix with `-`, `.` or `/` is another export's object
+/// (`<export_name>-1a2b3c4d-0001.rdb` belongs to an export named `<export_name>-1a2b3c4d`), not this one's.
 pub fn is_shard_key(export_name: &str, key: &str) -> bool {
     key.strip_prefix(export_name)
         .and_then(|rest| rest.strip_prefix('-'))
         .and_then(|rest| rest.strip_suffix(".rdb"))
-        .is_some_and(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit()))
+        .is_some_and(|n| {
+            (1..=64).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
 }
 
-/// Assesses `listing` (objects under the export name's prefix) for an export of `shard_count` shards.
+/// Assesses `listing` (objects under the export name's prefix) for an export of `shard_count` shards: exactly that
+/// many shard objects ([`is_shard_key`]), each non-empty.
 ///
 /// Objects last modified before `not_before` (the snapshot's start, less a minute of clock slack) are reported as
 /// stale and not counted: they cannot have come from this run's export.
@@ -152,23 +113,14 @@ pub fn assess(
     listing: &[StoredObject],
     not_before: Option<Timestamp>,
 ) -> ExportAssessment {
-    let expected_keys: Vec<String> = (1..=shard_count)
-        .map(|i| shard_object_key(export_name, i))
-        .collect();
-    assess_keys(export_name, &expected_keys, listing, not_before)
-}
-
-/// Assesses `listing` against exactly `expected_keys` (see [`assess`]).
-fn assess_keys(
-    export_name: &str,
-    expected_keys: &[String],
-    listing: &[StoredObject],
-    not_before: Option<Timestamp>,
-) -> ExportAssessment {
     let mut objects = Vec::new();
     let mut empty = Vec::new();
     let mut stale = Vec::new();
-    for o in listing.iter().filter(|o| is_shard_key(export_name, &o.key)) {
+    let shaped: Vec<&StoredObject> = listing
+        .iter()
+        .filter(|o| is_shard_key(export_name, &o.key))
+        .collect();
+    for o in &shaped {
         if o.size_bytes == 0 {
             empty.push(o.key.clone());
         } else if matches!((o.last_modified, not_before), (Some(m), Some(nb)) if m < nb) {
@@ -181,24 +133,18 @@ fn assess_keys(
         }
     }
     objects.sort_by(|a, b| a.key.cmp(&b.key));
-    let missing = expected_keys
-        .iter()
-        .filter(|k| !listing.iter().any(|o| &o.key == *k))
-        .cloned()
-        .collect();
-    let mut extra: Vec<String> = listing
-        .iter()
-        .filter(|o| is_shard_key(export_name, &o.key) && !expected_keys.contains(&o.key))
-        .map(|o| o.key.clone())
-        .collect();
+    let mut extra: Vec<String> = if shaped.len() > shard_count as usize {
+        shaped.iter().map(|o| o.key.clone()).collect()
+    } else {
+        Vec::new()
+    };
     extra.sort();
     ExportAssessment {
         objects,
-        missing,
         empty,
         stale,
         extra,
-        expected: u32::try_from(expected_keys.len()).unwrap_or(u32::MAX),
+        expected: shard_count,
     }
 }
 
@@ -228,7 +174,7 @@ mod tests {
     }
 
     #[test]
-    fn missing_shard_is_incomplete_and_named() {
+    fn a_missing_shard_is_incomplete_and_counted() {
         let a = assess(
             "e",
             3,
@@ -236,8 +182,7 @@ mod tests {
             None,
         );
         assert!(!a.is_complete());
-        assert_eq!(a.missing, vec!["e-0002.rdb".to_string()]);
-        assert!(a.describe().contains("missing e-0002.rdb"));
+        assert!(a.describe().contains("2 of 3 shard objects present"));
     }
 
     #[test]
@@ -267,50 +212,40 @@ mod tests {
             &[
                 obj("e-0001.rdb.tmp", 9),
                 obj("e-extra-0001.rdb", 9),
-                obj("e-01.rdb", 9),
+                obj("e-.rdb", 9),
+                obj("e-0001/x.rdb", 9),
+                obj("e-1a2b3c4d-0001.rdb", 9),
             ],
             None,
         );
         assert!(!a.is_complete());
         assert!(a.objects.is_empty());
+        assert!(a.extra.is_empty());
     }
 
     #[test]
-    fn three_objects_are_not_three_shards_unless_they_are_the_expected_keys() {
-        let a = assess(
-            "e",
-            3,
-            &[
-                obj("e-0001.rdb", 10),
-                obj("e-0003.rdb", 10),
-                obj("e-0004.rdb", 10),
-            ],
-            None,
-        );
-        assert!(!a.is_complete(), "{}", a.describe());
-        assert_eq!(a.missing, vec!["e-0002.rdb".to_string()]);
-        assert_eq!(a.extra, vec!["e-0004.rdb".to_string()]);
-        assert!(a.describe().contains("unexpected shard objects e-0004.rdb"));
+    fn any_instance_identifier_counts_and_the_number_must_match_exactly() {
+        // NodeGroupIds after a scale-in, or any other identifier ElastiCache chooses.
+        for keys in [
+            ["e-0001.rdb", "e-0003.rdb", "e-0004.rdb"],
+            ["e-0001.rdb", "e-0002.rdb", "e-0003.rdb"],
+            ["e-a.rdb", "e-b.rdb", "e-shard7.rdb"],
+        ] {
+            let l: Vec<StoredObject> = keys.iter().map(|k| obj(k, 10)).collect();
+            assert!(assess("e", 3, &l, None).is_complete(), "{keys:?}");
+            let a = assess("e", 2, &l, None);
+            assert!(!a.is_complete(), "{keys:?}");
+            assert_eq!(a.extra.len(), 3);
+            assert!(
+                a.describe().contains("3 shard objects for 2 node groups"),
+                "{}",
+                a.describe()
+            );
+        }
     }
 
     #[test]
-    fn an_extra_shard_object_makes_a_full_export_incomplete() {
-        let a = assess(
-            "e",
-            2,
-            &[
-                obj("e-0001.rdb", 10),
-                obj("e-0002.rdb", 10),
-                obj("e-0003.rdb", 10),
-            ],
-            None,
-        );
-        assert!(!a.is_complete(), "{}", a.describe());
-        assert_eq!(a.extra, vec!["e-0003.rdb".to_string()]);
-    }
-
-    #[test]
-    fn a_stale_expected_object_beside_a_fresh_extra_is_incomplete() {
+    fn a_stale_object_beside_a_fresh_one_is_incomplete() {
         let old = StoredObject {
             last_modified: Some(datetime!(2026-11-22 0:00 UTC)),
             ..obj("e-0001.rdb", 10)
@@ -322,35 +257,6 @@ mod tests {
             Some(datetime!(2026-11-22 0:30 UTC)),
         );
         assert!(!a.is_complete(), "{}", a.describe());
-    }
-
-    #[test]
-    fn objects_named_by_node_group_id_after_a_scale_in_are_complete_too() {
-        let ids = ["0001", "0003", "0004"].map(String::from);
-        let by_id = [
-            obj("e-0001.rdb", 10),
-            obj("e-0003.rdb", 10),
-            obj("e-0004.rdb", 10),
-        ];
-        assert!(assess_either("e", 3, &ids, &by_id, None).is_complete());
-        let by_count = [
-            obj("e-0001.rdb", 10),
-            obj("e-0002.rdb", 10),
-            obj("e-0003.rdb", 10),
-        ];
-        assert!(assess_either("e", 3, &ids, &by_count, None).is_complete());
-        // Without those node group ids, -0001, -0003, -0004 is not three shards.
-        let plain = ["0001", "0002", "0003"].map(String::from);
-        let a = assess_either("e", 3, &plain, &by_id, None);
-        assert!(!a.is_complete());
-        assert_eq!(a.extra, vec!["e-0004.rdb".to_string()]);
-        // A mix of the two namings is neither.
-        let mixed = [
-            obj("e-0001.rdb", 10),
-            obj("e-0002.rdb", 10),
-            obj("e-0004.rdb", 10),
-        ];
-        assert!(!assess_either("e", 3, &ids, &mixed, None).is_complete());
     }
 
     #[test]

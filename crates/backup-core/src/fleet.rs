@@ -686,6 +686,16 @@ pub fn result_of(raw: &Value) -> FleetResult {
             error: text(field(&c, "Error")).or_else(|| Some(error.to_string())),
             cause: text(field(&c, "Cause")).map(clip),
         },
+        // `States.TaskFailed` means the child ran and did not succeed, whatever its cause says: a cause that does
+        // not parse as the child's description is kept as text (clipped), and the target counts as failed, not as
+        // never started (which would page the whole fleet).
+        None if error == TASK_FAILED => FleetResult {
+            target,
+            status: "FAILED".into(),
+            execution_arn: None,
+            error: Some(error.to_string()),
+            cause: (!cause.is_empty()).then(|| clip(cause.to_string())),
+        },
         None => FleetResult {
             target,
             status: "NOT_STARTED".into(),
@@ -695,6 +705,19 @@ pub fn result_of(raw: &Value) -> FleetResult {
         },
     }
 }
+
+/// The error a `.sync` Task fails with when its child execution ran and did not succeed (Step Functions Developer
+/// Guide, "Run a Job (.sync)": the Task fails with `States.TaskFailed`, the child's description as the cause).
+pub const TASK_FAILED: &str = "States.TaskFailed";
+
+/// The names of the error StartExecution raises at the open-executions quota: the Developer Guide's nested-workflow
+/// page names `StepFunctions.ExecutionLimitExceeded`, the service's API model the exception
+/// `ExecutionLimitExceeded` (`StepFunctions.ExecutionLimitExceededException` as an integration error name). The
+/// fleet's ASL retries both (checked by a test).
+pub const EXECUTION_LIMIT_ERRORS: [&str; 2] = [
+    "StepFunctions.ExecutionLimitExceeded",
+    "StepFunctions.ExecutionLimitExceededException",
+];
 
 /// `obj[name]`, or the same key spelt with a lower-case first letter.
 fn field<'a>(obj: &'a Value, name: &str) -> Option<&'a Value> {
@@ -732,7 +755,7 @@ pub fn summarize(mut run: FleetRun) -> FleetRun {
             summary.succeeded.push(r.target.clone());
         } else {
             summary.failed.push(r.target.clone());
-            if r.execution_arn.is_none() {
+            if r.status == "NOT_STARTED" {
                 summary.not_started.push(r.target.clone());
             }
         }
@@ -1018,6 +1041,35 @@ mod tests {
             results[3]["cause"],
             "the Map returned no result for this target"
         );
+    }
+
+    #[test]
+    fn a_failed_child_whose_cause_does_not_parse_is_failed_not_never_started() {
+        let raw = "Lambda.Unknown: the child's description was cut: {\"ExecutionArn\": \"arn:b";
+        let r = result_of(
+            &json!({"target": "b", "failure": {"Error": "States.TaskFailed", "Cause": raw}}),
+        );
+        assert_eq!(
+            (r.status.as_str(), r.error.as_deref(), r.cause.as_deref()),
+            ("FAILED", Some("States.TaskFailed"), Some(raw))
+        );
+        let run = summarize(FleetRun {
+            targets: vec![FleetTarget {
+                target: "b".into(),
+                input: json!({"replicationGroupId": "b"}),
+            }],
+            results: Some(vec![
+                json!({"target": "b", "failure": {"Error": "States.TaskFailed", "Cause": raw}}),
+            ]),
+            ..FleetRun::default()
+        });
+        let summary = run.summary.unwrap();
+        assert_eq!(summary.failed, vec!["b".to_string()]);
+        assert!(summary.not_started.is_empty(), "{summary:?}");
+        // A refused start is still never started.
+        let r = result_of(&json!({"target": "c", "failure": {
+            "Error": "StepFunctions.ExecutionLimitExceeded", "Cause": "limit"}}));
+        assert_eq!(r.status, "NOT_STARTED");
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! - [`ports`]: the traits the handlers are written against, and the plain data they exchange.
 //! - [`aws`]: the AWS SDK adapters behind those traits (the RDB verifier's lives in the `rdb-verify` crate).
 //! - [`export`]: deciding whether an export is complete from what S3 holds.
+//! - [`partition`]: AWS partitions, ElastiCache's canonical ids and the seeding route of each kind of region.
+//! - [`slots`]: hash slot ranges, and the mapping of exported objects to node groups by the slots of their keys.
 //! - [`config`], [`deps`]: the one configuration loader and the one dependency shape of every step.
 //! - [`text`]: cutting free text to a length in characters, never inside one.
 
@@ -30,10 +32,12 @@ pub mod manifest;
 pub mod metrics;
 pub mod naming;
 pub mod ownership;
+pub mod partition;
 pub mod poll;
 pub mod ports;
 pub mod restore;
 pub mod run;
+pub mod slots;
 pub mod target;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

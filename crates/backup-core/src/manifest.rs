@@ -13,6 +13,10 @@
 //!   the checker read, with database and type); the source's node type, replicas per shard, parameter group, subnet
 //!   group, security groups, TLS in transit and AUTH (`source.*`). A version 1 or 2 manifest restores with what it
 //!   has: shards in object order, no sample check.
+//! - **4**: per object the hash slots its keys fall in (`rdb.slots`, computed by the checker from every key), and
+//!   `nodeGroupId`/`slots` proven from them: the node group of the snapshot (DescribeSnapshots
+//!   `ShowNodeGroupConfig`) that owns every slot of the object's keys, not the Nth node group for the Nth object.
+//!   Version 3 mapped objects to node groups by position, an assumption AWS does not document.
 //!
 //! ```json
 //! { "manifestVersion": 2, "tool": "elasticache-backup",
@@ -40,7 +44,7 @@ use crate::run::{
 };
 
 /// The version this code writes.
-pub const MANIFEST_VERSION: u32 = 3;
+pub const MANIFEST_VERSION: u32 = 4;
 /// The `tool` field of every manifest this project writes.
 pub const TOOL: &str = "elasticache-backup";
 
@@ -82,6 +86,79 @@ pub struct Manifest {
     /// Per-step timings of the backup execution, keyed by state name.
     #[serde(default)]
     pub timings: BTreeMap<String, StepTiming>,
+}
+
+/// The node group each verified object holds, in the objects' order (empty when the source reported none).
+///
+/// Cluster mode enabled: proven from the data ([`crate::slots::assign_node_groups`]) against the snapshot's node
+/// groups (`snapshot.nodeGroups`, from DescribeSnapshots `ShowNodeGroupConfig`) when they all have `Slots`, else the
+/// group's as CreateSnapshot read them; with no slots on either side (or objects without key slots) none is
+/// recorded, never a guess by position. Cluster mode disabled: its one node group.
+///
+/// # Errors
+/// `ExportCorrupt` when an object's keys do not belong to exactly one node group, or two objects hold one node
+/// group's keys (the source snapshot is kept).
+fn shards_of_objects(
+    run: &BackupRun,
+    objects: &[VerifiedObject],
+) -> Result<Vec<crate::run::ShardInfo>, BackupError> {
+    let from_snapshot = run
+        .snapshot
+        .as_ref()
+        .map(|s| s.node_groups.as_slice())
+        .unwrap_or_default();
+    let from_source = run
+        .source
+        .as_ref()
+        .map(|s| s.shards.as_slice())
+        .unwrap_or_default();
+    let cluster_mode_enabled = run
+        .source
+        .as_ref()
+        .is_some_and(|s| s.cluster_mode == crate::run::ClusterMode::Enabled);
+    if !cluster_mode_enabled {
+        // One node group: nothing to map.
+        return Ok(if from_snapshot.is_empty() {
+            from_source.to_vec()
+        } else {
+            from_snapshot.to_vec()
+        });
+    }
+    // The snapshot's node groups when they all have slots, else the group's as CreateSnapshot read them.
+    let with_slots =
+        |g: &[crate::run::ShardInfo]| !g.is_empty() && g.iter().all(|s| s.slots.is_some());
+    let node_groups = if with_slots(from_snapshot) {
+        from_snapshot
+    } else if with_slots(from_source) {
+        from_source
+    } else {
+        &[]
+    };
+    if node_groups.is_empty() || objects.iter().any(|o| o.rdb.slots.is_none()) {
+        // Never a guess by position: without slots on both sides the manifest records no node group, and a restore
+        // of it is refused (ResolveBackup: no slot range).
+        tracing::warn!(
+            "cluster mode enabled without node group slots or key slots: node groups not recorded"
+        );
+        return Ok(Vec::new());
+    }
+    let slots: Vec<crate::slots::ObjectSlots<'_>> = objects
+        .iter()
+        .map(|o| crate::slots::ObjectSlots {
+            key: &o.key,
+            slots: o.rdb.slots.as_deref(),
+        })
+        .collect();
+    crate::slots::assign_node_groups(&slots, node_groups).map_err(|e| match e {
+        BackupError::ExportCorrupt { message } => BackupError::ExportCorrupt {
+            message: format!(
+                "export {}: {message}; the source snapshot {} is kept",
+                run.export_name.as_deref().unwrap_or("?"),
+                run.snapshot_name.as_deref().unwrap_or("?")
+            ),
+        },
+        other => other,
+    })
 }
 
 /// When the export ran.
@@ -166,6 +243,11 @@ pub struct RdbSummary {
     /// The first keys the checker read (version 3), for the restore's "present, with this type" check.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sample: Vec<KeySample>,
+    /// The hash slots the file's keys fall in (version 4), as ranges `"0-5460"` (see [`crate::slots`]): computed
+    /// from every key (CRC16 of the key or its hash tag, Redis Cluster specification), empty for a file without
+    /// keys. `None` in older manifests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slots: Option<String>,
 }
 
 /// One sampled key.
@@ -235,12 +317,7 @@ impl Manifest {
         objects: &[VerifiedObject],
         verified_at: Timestamp,
     ) -> Result<Self, BackupError> {
-        // Object N (`<exportName>-000N.rdb`) holds the Nth shard in NodeGroupId order, as CreateSnapshot recorded them.
-        let shards = run
-            .source
-            .as_ref()
-            .map(|s| s.shards.as_slice())
-            .unwrap_or_default();
+        let shards = shards_of_objects(run, objects)?;
         let objects: Vec<ManifestObject> = objects
             .iter()
             .enumerate()
@@ -422,6 +499,112 @@ mod tests {
             1
         );
         assert_eq!(Manifest::from_json(json.as_bytes()).unwrap(), m);
+    }
+
+    /// A cluster mode enabled run of three node groups whose export named the objects in another order than
+    /// `NodeGroupId`, and the verified objects with the slots of their keys.
+    fn cme_run(slots: [&str; 3]) -> (BackupRun, Vec<VerifiedObject>) {
+        let mut m = Manifest::from_json(VERSION_1.as_bytes()).unwrap();
+        let mut source = m.source.take().unwrap();
+        source.cluster_mode = crate::run::ClusterMode::Enabled;
+        source.shard_count = 3;
+        let group = |id: &str, slots: &str| crate::run::ShardInfo {
+            node_group_id: id.into(),
+            slots: Some(slots.into()),
+        };
+        // What the group said at CreateSnapshot (before a reshard moved 0002's range)…
+        source.shards = vec![
+            group("0001", "0-5460"),
+            group("0002", "5461-10922"),
+            group("0003", "10923-16383"),
+        ];
+        let mut snapshot = m.snapshot.take().unwrap();
+        // … and what the snapshot holds (DescribeSnapshots ShowNodeGroupConfig): this is what counts.
+        snapshot.node_groups = vec![
+            group("0001", "0-5000"),
+            group("0002", "5001-10922"),
+            group("0003", "10923-16383"),
+        ];
+        let run: BackupRun = serde_json::from_value(serde_json::json!({
+            "input": {"replicationGroupId": "orders"},
+            "request": {"target": {"replicationGroupId": "orders"}, "bucket": "acme-cache-backups",
+                        "snapshotTimeoutSeconds": 3600, "exportTimeoutSeconds": 3600, "keepSourceSnapshot": false},
+            "execution": {"id": "arn:x", "name": "demo-1", "startTime": "2026-11-22T03:00:00Z"},
+            "snapshotName": "ecb-orders-554e16ef", "exportName": "ecb-orders-554e16ef",
+            "source": source, "snapshot": snapshot,
+        }))
+        .unwrap();
+        let objects = slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut o = m.objects[0].clone();
+                o.key = format!("ecb-orders-554e16ef-000{}.rdb", i + 1);
+                o.rdb.slots = Some((*s).to_string());
+                VerifiedObject {
+                    key: o.key,
+                    size_bytes: o.size_bytes,
+                    sha256: o.sha256,
+                    rdb: o.rdb,
+                }
+            })
+            .collect();
+        (run, objects)
+    }
+
+    #[test]
+    fn each_object_is_recorded_with_the_node_group_its_keys_belong_to() {
+        let (run, objects) = cme_run(["11000-11000", "5001-6000", "1-2,4999-5000"]);
+        let m = Manifest::of_run(&run, &objects, datetime!(2026-11-22 03:06:05 UTC)).unwrap();
+        assert_eq!(m.manifest_version, MANIFEST_VERSION);
+        let got: Vec<(Option<&str>, Option<&str>)> = m
+            .objects
+            .iter()
+            .map(|o| (o.node_group_id.as_deref(), o.slots.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some("0003"), Some("10923-16383")),
+                (Some("0002"), Some("5001-10922")),
+                (Some("0001"), Some("0-5000"))
+            ]
+        );
+        assert_eq!(m.objects[2].rdb.slots.as_deref(), Some("1-2,4999-5000"));
+    }
+
+    #[test]
+    fn without_slots_no_node_group_is_recorded_rather_than_one_guessed_by_position() {
+        let (mut run, objects) = cme_run(["11000-11000", "5001-6000", "1-2"]);
+        for g in &mut run.snapshot.as_mut().unwrap().node_groups {
+            g.slots = None;
+        }
+        for g in &mut run.source.as_mut().unwrap().shards {
+            g.slots = None;
+        }
+        let m = Manifest::of_run(&run, &objects, datetime!(2026-11-22 03:06:05 UTC)).unwrap();
+        assert!(
+            m.objects
+                .iter()
+                .all(|o| o.node_group_id.is_none() && o.slots.is_none())
+        );
+    }
+
+    #[test]
+    fn an_object_with_keys_of_another_node_group_is_corrupt_and_keeps_the_snapshot() {
+        // 5001 belongs to 0002 in the snapshot, although the group reported 0-5460 for 0001 earlier.
+        let (run, objects) = cme_run(["0-5001", "6000-6001", "12000-12000"]);
+        let err = Manifest::of_run(&run, &objects, datetime!(2026-11-22 03:06:05 UTC)).unwrap_err();
+        assert_eq!(err.error_type(), "ExportCorrupt");
+        let text = err.to_string();
+        assert!(
+            text.contains("ecb-orders-554e16ef-0001.rdb holds keys in slots 0-5001"),
+            "{text}"
+        );
+        assert!(
+            text.contains("the source snapshot ecb-orders-554e16ef is kept"),
+            "{text}"
+        );
     }
 
     #[test]

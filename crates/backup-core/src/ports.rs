@@ -137,6 +137,11 @@ pub struct SnapshotInfo {
     pub created: Option<Timestamp>,
     /// `ARN` (what `ListTagsForResource` takes).
     pub arn: Option<String>,
+    /// The node groups the snapshot holds, in `NodeGroupId` order: `NodeSnapshots[].NodeGroupConfiguration`
+    /// (`NodeGroupId`, `Slots` for cluster mode enabled) as DescribeSnapshots returns them with
+    /// `ShowNodeGroupConfig=true` (Amazon ElastiCache API Reference, `DescribeSnapshots`, `NodeSnapshot`). Empty
+    /// when AWS did not report them.
+    pub node_groups: Vec<crate::run::ShardInfo>,
 }
 
 /// Result of CreateSnapshot.
@@ -198,6 +203,28 @@ pub trait Snapshots: Send + Sync {
     async fn delete_snapshot(&self, name: &str) -> Result<DeleteOutcome, BackupError>;
 }
 
+/// One ElastiCache event (`DescribeEvents`, Amazon ElastiCache API Reference: `Event`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceEvent {
+    /// `SourceIdentifier`.
+    pub source_id: String,
+    /// `Message`.
+    pub message: String,
+    /// `Date`.
+    pub date: Option<Timestamp>,
+}
+
+/// ElastiCache's event log. Node-based clusters report snapshot and export outcomes there (and to their SNS topic);
+/// the EventBridge snapshot events are documented for serverless caches only (User Guide, "Viewing ElastiCache
+/// events"; aws-facts §2.2).
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// `DescribeEvents` of every source from `since` to now (all pages; ElastiCache keeps 14 days). Which source
+    /// an export's events are recorded on (the node snapshotted, a member node of a group snapshot, the group) is
+    /// not documented, so no source filter is applied. Errors: `Throttled`, `AwsRejected`, `AwsError`.
+    async fn events_since(&self, since: Timestamp) -> Result<Vec<SourceEvent>, BackupError>;
+}
+
 /// One exported object read end to end and checked (also the result of a per-shard VerifyExport invocation, so
 /// it travels as JSON: `{"key", "sizeBytes", "sha256", "rdb"}`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -244,7 +271,7 @@ pub struct NewShard {
 }
 
 /// What CreateReplicationGroup is called with (Amazon ElastiCache API Reference, `CreateReplicationGroup`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewGroup {
     /// `ReplicationGroupId`.
     pub id: String,
@@ -409,6 +436,43 @@ pub trait ObjectDeleter: Send + Sync {
     /// Deleting a key that does not exist succeeds. Errors: `AwsRejected` (AccessDenied), `ExportRejected` (no such
     /// bucket), `Throttled`, `AwsError`.
     async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), BackupError>;
+}
+
+/// Copies a verified shard object to where ElastiCache may read it when seeding a restore (`object-acl` mode,
+/// [`crate::partition::SeedingMode`]).
+#[async_trait]
+pub trait SeedCopier: Send + Sync {
+    /// Server-side copy of `s3://from_bucket/from_key` (`size_bytes` long) to `s3://to_bucket/to_key`, encrypted
+    /// with SSE-S3 (seeding reads SSE-S3 objects only), with an object ACL granting `READ` and `READ_ACP` to the
+    /// canonical user `grantee` (ElastiCache's: User Guide, "Seeding a new self-designed cluster with an externally
+    /// created backup"). `CopyObject` up to 5 GiB; above, a multipart upload of `UploadPartCopy` parts (S3 API
+    /// Reference, `CopyObject`: "up to 5 GB in size in a single atomic action"), aborted on failure. Errors:
+    /// `AwsRejected` (AccessDenied, no such bucket), `Throttled`, `AwsError`.
+    async fn copy_for_seeding(
+        &self,
+        from_bucket: &str,
+        from_key: &str,
+        size_bytes: u64,
+        to_bucket: &str,
+        to_key: &str,
+        grantee: &str,
+    ) -> Result<(), BackupError>;
+}
+
+/// Sets Object Lock retention on an object (`PutObjectRetention`, S3 API Reference): WriteManifest locks a backup
+/// exactly when it is proven good.
+#[async_trait]
+pub trait ObjectLocker: Send + Sync {
+    /// `PutObjectRetention` on the current version of `s3://bucket/key`: `mode` (`GOVERNANCE` | `COMPLIANCE`) until
+    /// `until`. Errors: `AwsRejected` (AccessDenied; `InvalidRequest` when the bucket has no Object Lock),
+    /// `Throttled`, `AwsError`.
+    async fn lock_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        mode: crate::config::ObjectLockMode,
+        until: crate::run::Timestamp,
+    ) -> Result<(), BackupError>;
 }
 
 /// Reads secret strings (Secrets Manager `SecretString`).

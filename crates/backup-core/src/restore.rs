@@ -38,6 +38,7 @@ use crate::error::BackupError;
 use crate::input::check_bucket_name;
 use crate::manifest::{DbSummary, KeySample, Manifest};
 use crate::naming::check_elasticache_id;
+use crate::partition::Partition;
 use crate::ports::{NewGroup, NewShard, Secret};
 use crate::run::{ClusterMode, Execution, Poll, SourceSettings, StepTiming, Timestamp};
 
@@ -187,6 +188,47 @@ pub struct BackupInfo {
     /// `SnapshotName` instead of the S3 objects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kept_snapshot: Option<String>,
+    /// `SnapshotArns` of CreateReplicationGroup, one per shard in `shards` order, set by ResolveBackup: the
+    /// export's objects (`bucket-policy` seeding) or their copies in the seed bucket (`object-acl`), each built
+    /// from the region's partition. Empty when the restore uses `kept_snapshot`, or in documents written before
+    /// it was recorded (then the export's objects in partition `aws`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshot_arns: Vec<String>,
+}
+
+impl BackupInfo {
+    /// Why CreateReplicationGroup could not be given this backup's node groups, if it could not: cluster mode
+    /// enabled seeded from S3 needs `NodeGroupConfiguration` with `Slots` for every node group, one
+    /// "startkey-endkey" range each (Amazon ElastiCache API Reference, `NodeGroupConfiguration`; "required when
+    /// seeding a … (cluster mode enabled) cluster from a S3 rdb file"). A node group owning several ranges (after
+    /// resharding) cannot be expressed.
+    pub fn node_group_problem(&self) -> Option<String> {
+        if self.cluster_mode != ClusterMode::Enabled || self.kept_snapshot.is_some() {
+            return None;
+        }
+        for shard in &self.shards {
+            match shard.slots.as_deref() {
+                None => {
+                    return Some(format!(
+                        "the manifest records no slot range for node group {} (manifest version {}): a cluster \
+                         mode enabled group cannot be seeded from S3 without one",
+                        shard.node_group_id, self.manifest_version
+                    ));
+                }
+                Some(slots) if slots.contains(',') => {
+                    return Some(format!(
+                        "node group {} owns several slot ranges ({slots}), and CreateReplicationGroup takes one \
+                         \"startkey-endkey\" range per node group (NodeGroupConfiguration.Slots); restore it from \
+                         the backup's ElastiCache snapshot if it was kept, or rebalance the source's slots so each \
+                         shard owns one range and take a new backup",
+                        shard.node_group_id
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        None
+    }
 }
 
 /// One shard object of the backup, as the manifest records it.
@@ -273,6 +315,7 @@ impl BackupInfo {
                 })
                 .collect(),
             kept_snapshot: None,
+            snapshot_arns: Vec::new(),
         })
     }
 
@@ -867,18 +910,28 @@ pub fn new_group(
             .iter()
             .map(|sh| NewShard {
                 node_group_id: sh.node_group_id.clone(),
-                slots: if cme { sh.slots.clone() } else { None },
+                // Several ranges cannot be given (`NodeGroupConfiguration.Slots` is one "startkey-endkey"); only
+                // a restore from the kept snapshot gets here with them, and ElastiCache takes its own layout then.
+                slots: if cme {
+                    sh.slots.clone().filter(|s| !s.contains(','))
+                } else {
+                    None
+                },
             })
             .collect(),
         replicas_per_shard: o.replicas_per_shard.or(s.replicas_per_shard),
         snapshot_arns: if snapshot_name.is_some() {
             Vec::new()
         } else {
-            backup
-                .shards
-                .iter()
-                .map(|sh| format!("arn:aws:s3:::{}/{}", backup.bucket, sh.key))
-                .collect()
+            if backup.snapshot_arns.len() == backup.shards.len() {
+                backup.snapshot_arns.clone()
+            } else {
+                backup
+                    .shards
+                    .iter()
+                    .map(|sh| Partition::Aws.s3_object_arn(&backup.bucket, &sh.key))
+                    .collect()
+            }
         },
         snapshot_name,
         parameter_group: o
@@ -1207,6 +1260,7 @@ mod compare_tests {
                 sample: Vec::new(),
             }],
             kept_snapshot: None,
+            snapshot_arns: Vec::new(),
         }
     }
 

@@ -447,6 +447,11 @@ pub struct SnapshotProgress {
         skip_serializing_if = "Option::is_none"
     )]
     pub available_at: Option<Timestamp>,
+    /// The node groups the snapshot holds (`NodeGroupId`, and `Slots` for cluster mode enabled), recorded by
+    /// CheckSnapshot from DescribeSnapshots(`ShowNodeGroupConfig=true`) once the snapshot is `available`: what
+    /// VerifyExport maps each exported object to, by the slots of its keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub node_groups: Vec<ShardInfo>,
 }
 
 /// Export progress.

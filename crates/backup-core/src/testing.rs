@@ -50,11 +50,28 @@ pub struct FakeElastiCache {
     pub describe_misses: u32,
     /// Tags of replication groups, clusters and snapshots, by id or name (the ARN's last part).
     pub tags: HashMap<String, Vec<(String, String)>>,
+    /// The event log DescribeEvents reads.
+    pub events: Vec<SourceEvent>,
+    /// Errors DescribeEvents returns, in order.
+    pub fail_events: VecDeque<BackupError>,
 }
 
 /// In-memory [`Snapshots`].
 #[derive(Debug, Default)]
 pub struct FakeSnapshots(pub Mutex<FakeElastiCache>);
+
+#[async_trait]
+impl EventLog for FakeSnapshots {
+    /// Every event of the log, whatever `since` asks (so a caller's own date check is what a test exercises).
+    async fn events_since(&self, since: Timestamp) -> Result<Vec<SourceEvent>, BackupError> {
+        let mut fake = self.0.lock().unwrap();
+        fake.calls.push(format!("DescribeEvents since {since}"));
+        if let Some(err) = fake.fail_events.pop_front() {
+            return Err(err);
+        }
+        Ok(fake.events.clone())
+    }
+}
 
 impl FakeSnapshots {
     /// A cluster-mode disabled group `id` with one shard whose members are `(node id, role, status)`.
@@ -386,7 +403,18 @@ pub struct FakeExportStore {
     /// What `bucket_facts` answers per bucket; an existing bucket without an entry is in `us-east-1` with the
     /// export policy for that region.
     pub facts: Arc<Mutex<HashMap<String, BucketFacts>>>,
+    /// `copy_for_seeding` calls.
+    pub seed_copies: Arc<Mutex<Vec<SeedCopy>>>,
+    /// `lock_object` calls.
+    pub locks: Arc<Mutex<Vec<Lock>>>,
+    /// Errors to return, in order, from `lock_object`.
+    pub fail_locks: Arc<Mutex<VecDeque<BackupError>>>,
 }
+
+/// One `copy_for_seeding` call: (from bucket, from key, to bucket, to key, grantee).
+pub type SeedCopy = (String, String, String, String, String);
+/// One `lock_object` call: (bucket, key, mode, until).
+pub type Lock = (String, String, String, OffsetDateTime);
 
 impl FakeExportStore {
     /// A store with an empty bucket `bucket`.
@@ -456,6 +484,63 @@ impl ExportStore for FakeExportStore {
             .lock()
             .unwrap()
             .insert((bucket.into(), key.into()), body.into_bytes());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::ports::SeedCopier for FakeExportStore {
+    async fn copy_for_seeding(
+        &self,
+        from_bucket: &str,
+        from_key: &str,
+        size_bytes: u64,
+        to_bucket: &str,
+        to_key: &str,
+        grantee: &str,
+    ) -> Result<(), BackupError> {
+        if let Some(err) = self.fail_next.lock().unwrap().pop_front() {
+            return Err(err);
+        }
+        let at = self
+            .buckets
+            .lock()
+            .unwrap()
+            .get(from_bucket)
+            .and_then(|objects| objects.iter().find(|o| o.key == from_key))
+            .and_then(|o| o.last_modified)
+            .ok_or_else(|| BackupError::AwsRejected {
+                message: format!("CopyObject s3://{from_bucket}/{from_key}: NoSuchKey"),
+                source: None,
+            })?;
+        self.put(to_bucket, to_key, size_bytes, at);
+        self.seed_copies.lock().unwrap().push((
+            from_bucket.into(),
+            from_key.into(),
+            to_bucket.into(),
+            to_key.into(),
+            grantee.into(),
+        ));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::ports::ObjectLocker for FakeExportStore {
+    async fn lock_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        mode: crate::config::ObjectLockMode,
+        until: OffsetDateTime,
+    ) -> Result<(), BackupError> {
+        if let Some(err) = self.fail_locks.lock().unwrap().pop_front() {
+            return Err(err);
+        }
+        self.locks
+            .lock()
+            .unwrap()
+            .push((bucket.into(), key.into(), mode.to_string(), until));
         Ok(())
     }
 }

@@ -28,19 +28,35 @@ pub enum RdbError {
         /// The first bytes.
         found: String,
     },
-    /// An RDB version this checker does not know.
-    #[error("unsupported RDB version {version}")]
+    /// An RDB format this checker does not know: a `REDIS` version above [`crate::MAX_REDIS_VERSION`] or 0, or a
+    /// `VALKEY` version other than 80. Most likely written by an engine version newer than this tool (see the crate
+    /// documentation's table of engine versions): [`RdbError::is_unsupported_format`].
+    #[error(
+        "unsupported RDB format {header}: this checker reads REDIS0001 to REDIS{max:04} and VALKEY080; a newer \
+         engine version than this tool knows may have written it (upgrade elasticache-backup)",
+        max = crate::MAX_REDIS_VERSION
+    )]
     UnsupportedVersion {
-        /// The version in the header.
+        /// The file's magic and version as its header spells them, e.g. `REDIS0013`, `VALKEY081`.
+        header: String,
+        /// The version number from the header, e.g. 13, 81.
         version: u32,
     },
-    /// An opcode that is neither a value type nor a known opcode.
-    #[error("unknown opcode or value type {byte} at offset {offset}")]
+    /// A byte where an opcode or value type belongs that is neither in the file's RDB format version. Either a newer
+    /// engine version wrote a type or opcode this checker does not know, or the file is corrupt:
+    /// [`RdbError::is_unsupported_format`] says the former may be the case.
+    #[error(
+        "unknown opcode or value type {byte} at offset {offset} in an RDB of format {header}: either a newer engine \
+         version than this tool knows wrote a type it does not read (upgrade elasticache-backup), or the file is \
+         corrupt"
+    )]
     UnknownType {
         /// The byte read.
         byte: u8,
         /// Where.
         offset: u64,
+        /// The file's magic and version as its header spells them, e.g. `REDIS0011`, `VALKEY080`.
+        header: String,
     },
     /// A structure is inconsistent (the message says which rule failed).
     #[error("corrupt at offset {offset}: {what}")]
@@ -73,6 +89,18 @@ pub enum RdbError {
 }
 
 impl RdbError {
+    /// Whether the file may be sound but in a format this checker does not know, rather than corrupt: an RDB version
+    /// newer than it knows or a magic version it does not know ([`RdbError::UnsupportedVersion`]), or an unknown
+    /// opcode or value type byte ([`RdbError::UnknownType`], which may also be corruption: its message says both).
+    /// A caller should then keep the source and ask for a newer checker instead of calling the backup corrupt.
+    #[must_use]
+    pub fn is_unsupported_format(&self) -> bool {
+        matches!(
+            self,
+            Self::UnsupportedVersion { .. } | Self::UnknownType { .. }
+        )
+    }
+
     pub(crate) fn corrupt(offset: u64, what: impl Into<String>) -> Self {
         Self::Corrupt {
             offset,

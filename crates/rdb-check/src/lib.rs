@@ -10,13 +10,44 @@
 //!
 //! Sources: the RDB format as written by Redis `rdb.c` / `rdb.h` (opcodes `RDB_OPCODE_*`, types `RDB_TYPE_*`, length
 //! and string encodings, `rdbSaveObject` for lists, sets, sorted sets, hashes, streams and module values), and
-//! `ziplist.c`, `listpack.c`, `intset.c`, `zipmap.c` for the encodings (see [`encodings`]).
+//! `ziplist.c`, `listpack.c`, `intset.c`, `zipmap.c` for the encodings (module `encodings`).
 //!
-//! Versions: `REDIS` 1–12 (Redis up to 7.4, Valkey 7.2–8.x write 11) with the Redis 7.4 hash-field-expiry types
-//! 22–25; `VALKEY` 080 (Valkey 9.0), where type 22 is Valkey's `RDB_TYPE_HASH_2` (fields with expiry) and opcode 243
-//! is `RDB_OPCODE_SLOT_IMPORT` (Valkey `rdb.h`, `cluster_migrateslots.c` `clusterRDBLoadSlotImport`). Refused with a
-//! typed error, never a panic: `FUNCTION_PRE_GA` (Redis 7.0 release candidates; Redis 7.0 GA itself refuses it),
-//! Redis 8 (RDB 13+) and Valkey 9.2 (`VALKEY081`).
+//! Hash slots: every key's Redis Cluster hash slot ([`key_slot`]: CRC16 of the key or of its hash tag, modulo 16384) is
+//! computed from its bytes as it is read, whatever its encoding (an integer-encoded key as its decimal text, an
+//! LZF-compressed one as it decompresses), in bounded memory ([`SlotHasher`]), into [`Report::slots`]; the file's own
+//! per-slot records, where it has them, go to [`Report::slot_info`].
+//!
+//! # Engine versions
+//!
+//! What each engine ElastiCache runs writes, and whether this checker reads it. Sources: Redis `src/rdb.h`
+//! (`RDB_VERSION`, `RDB_TYPE_*`, `RDB_OPCODE_*`) at tags 4.0.0, 5.0.0, 6.0.0, 6.2.0, 7.0.0, 7.2.0 and 7.4.0; Valkey
+//! `src/rdb.h` / `src/rdb.c` at 7.2.7, 8.0.0, 8.0.1 and commit be2c321 ("Support RDB compatability with Redis 7.2.4
+//! RDB format", #665: back to RDB 11, slot info as an AUX field), and Valkey 9's `rdb.h` (`RDB_VERSION 80`, the
+//! `VALKEY` magic, versions 12–79 reserved for other engines); the Valkey 7.2 / 8.0 / 8.1 / 9.0 release notes; the
+//! ElastiCache User Guide, "Supported engines and versions" and "Engine versions and upgrading" (Redis OSS 4.0.10,
+//! 5.0.6, 6.0, 6.2, 7.0, 7.1; Valkey 7.2, 8.0, 8.1, 8.2, 9.0, 9.1; "ElastiCache version 7.1 is compatible with Redis
+//! OSS 7.0"). ElastiCache runs AWS's own builds: a file from them is only known to follow the open-source format
+//! through the fixtures below and the exports this tool has checked. Fixtures are in `tests/fixtures` (see its
+//! README); "built" means a file assembled record by record in a test.
+//!
+//! | Engine (ElastiCache) | Header written | Types and encodings it writes (new ones in bold) | Read | Fixtures |
+//! |---|---|---|---|---|
+//! | Redis OSS 4.0 | `REDIS0008` | strings (plain, integer, LZF); list: quicklist of ziplists (14); set: intset (11), hashtable (2); sorted set: ziplist (12), **skiplist with binary scores (5)**; hash: ziplist (13), hashtable (4); **module values (7)**; AUX, RESIZEDB | yes | `list-quicklist.rdb` (4.0.9) |
+//! | Redis OSS 5.0 | `REDIS0009` | as 4.0, and **streams (15)**, **MODULE_AUX, IDLE, FREQ opcodes** | yes | `hash-ziplist.rdb` |
+//! | Redis OSS 6.0, 6.2 | `REDIS0009` | as 5.0 | yes | `standalone-redis-6.2.rdb` (6.2.5, databases 0 and 3) |
+//! | Redis OSS 7.0, 7.1 | `REDIS0010` | **listpacks**: hash (16), sorted set (17), list as quicklist of listpacks or plain nodes (18), stream (19); **FUNCTION2 opcode**; ziplist types no longer written | yes | `cluster-redis-7.0.rdb` (7.0.15, cluster mode), `zset-ziplist.rdb`; 7.1 untested (AWS-only build) |
+//! | Valkey 7.2 (Redis OSS 7.2.4) | `REDIS0011` | as 7.0, and **set listpack (20)**, **stream with active time (21)** | yes | built: `newer_formats.rs` (set listpack) |
+//! | Valkey 8.0, 8.1, 8.2 | `REDIS0011` | as 7.2, and in cluster mode **AUX `slot-info` = `slot,keys,expires`** before each slot's keys; ElastiCache's Bloom filters and search are module data (7, MODULE_AUX) | yes | built: `slots.rs` (slot-info) |
+//! | Valkey 9.0, 9.1 | `VALKEY080` | as 8.x, and **hash with field expiry (22, `RDB_TYPE_HASH_2`)**, **SLOT_IMPORT opcode (243)**, `slot-info` with a fourth count; multiple databases in cluster mode | yes | `cluster-valkey-9.0.rdb` (9.0.0), built: `newer_formats.rs` (slot import) |
+//! | Redis 7.4, 8.0–8.2 (not on ElastiCache) | `REDIS0012` | **hash field expiry (22–25)**, **SLOT_INFO opcode (244)** in cluster mode | yes | `cluster-redis-8.2.rdb` (8.2.3), built: `newer_formats.rs` |
+//! | Redis writing RDB 13 or later (8.4 on, by third-party notes; not on ElastiCache) | `REDIS0013`… | unknown to this checker | no: [`RdbError::UnsupportedVersion`] | built: `newer_formats.rs` |
+//! | a later Valkey with a new RDB version | e.g. `VALKEY081` | unknown | no: [`RdbError::UnsupportedVersion`] | built: `newer_formats.rs` |
+//!
+//! Older formats (`REDIS0001`–`REDIS0007`: zipmaps, ziplist lists, text-scored sorted sets) are read too
+//! (`encodings.rdb`, `hash-zipmap.rdb`, `corrupt_ziplist.rdb`). Refused with a typed error, never a panic: the
+//! `FUNCTION_PRE_GA` opcode (Redis 7.0 release candidates; Redis 7.0 GA refuses it too) as corrupt, and a format
+//! this checker does not know ([`RdbError::is_unsupported_format`]: a newer header version, or a type or opcode byte
+//! that is not in the file's version, which may also be corruption).
 
 mod encodings;
 mod error;
@@ -24,6 +55,7 @@ mod input;
 mod lzf;
 #[cfg(feature = "s3")]
 pub mod s3;
+mod slots;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -31,6 +63,7 @@ use std::io::Read;
 pub use error::RdbError;
 use input::{Input, Len};
 use serde::Serialize;
+pub use slots::{ParseSlotSetError, SLOT_COUNT, SlotHasher, SlotSet, key_slot};
 
 /// Highest `REDIS` RDB version understood (Redis 7.4 writes 12).
 pub const MAX_REDIS_VERSION: u32 = 12;
@@ -110,6 +143,35 @@ pub struct Report {
     pub checksum: Option<String>,
     /// The first keys read (see [`Limits::sample_keys`]), with their database and type.
     pub sample: Vec<SampledKey>,
+    /// The Redis Cluster hash slots of the keys, all databases ([`key_slot`]: CRC16 of the key or its hash tag,
+    /// modulo 16384), computed from every key's bytes as they are read. Whether keys lie outside database 0 (which a
+    /// cluster-mode-enabled Redis OSS or Valkey before 9.0 cannot load) is in [`Report::databases`]; see
+    /// [`Report::keys_outside_db0`].
+    pub slots: SlotSet,
+    /// The slots the file's own per-slot records name, `None` when it has none. Redis 7.4+ writes an
+    /// `RDB_OPCODE_SLOT_INFO` record (opcode 244: slot, keys, keys with expiry; Redis `rdb.c` `rdbSaveDb`), and
+    /// Valkey 8.0+ an AUX field `slot-info` = `"slot,keys,expires"` (Valkey `rdb.c` `rdbSaveDb`, since commit
+    /// be2c321, #665; Valkey 8.0's release candidates wrote the opcode instead, and Valkey 9.0 adds a fourth count),
+    /// each before the keys of every slot that holds keys in the database being written, and only when the server
+    /// runs in cluster mode (`server.cluster_enabled`). The open-source writers name exactly the slots of the keys
+    /// that follow, so in their files this equals [`Report::slots`] (the Redis 8.2 and Valkey 9.0 fixtures show it);
+    /// it is recorded, not checked against them, because ElastiCache runs its own builds of the engines, whose writer
+    /// is not public, and a hint the loaders only use to size their tables must not turn a sound backup into a
+    /// corrupt one. A record naming a slot past 16383, or a `slot-info` value without three decimal numbers (which
+    /// Valkey refuses to load), is [`RdbError::Corrupt`]. `slot-info` fields are not copied into [`Report::aux`].
+    pub slot_info: Option<SlotSet>,
+}
+
+impl Report {
+    /// Keys in databases other than 0 (a cluster-mode-enabled Redis OSS or Valkey before 9.0 has only database 0).
+    #[must_use]
+    pub fn keys_outside_db0(&self) -> u64 {
+        self.databases
+            .iter()
+            .filter(|(db, _)| **db != 0)
+            .map(|(_, d)| d.keys)
+            .sum()
+    }
 }
 
 /// Checks one RDB stream with the default [`Limits`].
@@ -373,6 +435,8 @@ fn check_source<S: input::Source>(source: S, limits: Limits) -> Result<Report, R
         valkey: false,
         per_type: [0; 256],
         scratch: Vec::new(),
+        header: String::new(),
+        lzf_window: Vec::new(),
     };
     p.run()?;
     for (t, &n) in p.per_type.iter().enumerate() {
@@ -398,6 +462,10 @@ struct Parser<R> {
     per_type: [u64; 256],
     /// Reused buffer for encoded values.
     scratch: Vec<u8>,
+    /// The header as the file spells it (`REDIS0011`, `VALKEY080`), for errors.
+    header: String,
+    /// Reused LZF window for compressed keys whose slot is computed without keeping them.
+    lzf_window: Vec<u8>,
 }
 
 /// (type name, encoding name) of a value type byte (rdb.h `RDB_TYPE_*`); `valkey` for files with the `VALKEY` magic.
@@ -430,6 +498,17 @@ fn type_names(t: u8, valkey: bool) -> Option<(&'static str, &'static str)> {
         25 if !valkey => ("hash", "hash-listpack-ex"),
         _ => return None,
     })
+}
+
+/// The value of an integer-encoded string's 1, 2 or 4 little-endian bytes (`RDB_ENC_INT8/16/32`).
+#[inline]
+fn int_value(raw: &[u8]) -> i64 {
+    match *raw {
+        [a] => i64::from(a as i8),
+        [a, b] => i64::from(i16::from_le_bytes([a, b])),
+        [a, b, c, d] => i64::from(i32::from_le_bytes([a, b, c, d])),
+        _ => 0,
+    }
 }
 
 impl<R: input::Source> Parser<R> {
@@ -465,8 +544,14 @@ impl<R: input::Source> Parser<R> {
                 }
                 0xFA => {
                     let k = self.small_string("AUX key")?;
+                    let v_at = self.input.offset();
                     let v = self.small_string("AUX value")?;
-                    self.report.aux.insert(k, v);
+                    // Valkey rdb.c compares AUX names case-insensitively.
+                    if k.eq_ignore_ascii_case("slot-info") {
+                        self.slot_info_aux(v_at, &v)?;
+                    } else {
+                        self.report.aux.insert(k, v);
+                    }
                 }
                 0xF9 => {
                     self.input.u8("FREQ")?;
@@ -492,9 +577,12 @@ impl<R: input::Source> Parser<R> {
                     self.report.functions += 1;
                 }
                 0xF4 => {
-                    for _ in 0..3 {
-                        self.input.plain_len("SLOT_INFO")?;
-                    }
+                    // Redis rdb.c `RDB_OPCODE_SLOT_INFO`: slot, keys in it, keys with expiry in it.
+                    let s_at = self.input.offset();
+                    let slot = self.input.plain_len("SLOT_INFO slot")?;
+                    self.input.plain_len("SLOT_INFO slot size")?;
+                    self.input.plain_len("SLOT_INFO expires slot size")?;
+                    self.record_slot_info(s_at, slot, "SLOT_INFO")?;
                 }
                 0xF3 if self.valkey => {
                     self.skip_string("SLOT_IMPORT job name")?;
@@ -506,13 +594,12 @@ impl<R: input::Source> Parser<R> {
                 }
                 t => {
                     if type_names(t, self.valkey).is_none() {
-                        return Err(RdbError::UnknownType {
-                            byte: t,
-                            offset: at,
-                        });
+                        return Err(self.unknown_type(t, at));
                     }
                     if self.report.sample.len() < self.limits.sample_keys {
-                        if let Some(key) = self.sampled_key()?
+                        let (slot, key) = self.read_key(true)?;
+                        self.report.slots.insert(slot);
+                        if let Some(key) = key
                             && let Ok(key) = String::from_utf8(key)
                             && let Some((ty, _)) = type_names(t, self.valkey)
                         {
@@ -524,7 +611,8 @@ impl<R: input::Source> Parser<R> {
                         }
                         self.value(t, at)?;
                     } else if !self.compact_key(t) {
-                        self.skip_string("key")?;
+                        let slot = self.key_slot()?;
+                        self.report.slots.insert(slot);
                         self.value(t, at)?;
                     }
                     keys += 1;
@@ -593,8 +681,12 @@ impl<R: input::Source> Parser<R> {
             _ => version == 80,
         };
         if !supported {
-            return Err(RdbError::UnsupportedVersion { version });
+            return Err(RdbError::UnsupportedVersion {
+                header: text,
+                version,
+            });
         }
+        self.header = text;
         self.report.magic = magic.into();
         self.report.version = version;
         self.valkey = magic == "VALKEY";
@@ -665,50 +757,139 @@ impl<R: input::Source> Parser<R> {
             _ => encodings::listpack(value).is_ok(),
         };
         if valid {
+            // The key lies in `avail` (the value, checked above, lies after it).
+            if let Some(key) = avail.get(1..1 + usize::from(key)) {
+                self.report.slots.insert(key_slot(key));
+            }
             self.input.consume(at + header + len);
         }
         valid
     }
 
-    /// Reads a key for the sample when it is at most [`MAX_SAMPLED_KEY_BYTES`] long (longer ones are validated and
-    /// skipped, as [`Self::skip_string`] does): `Some(bytes)` or `None`.
-    fn sampled_key(&mut self) -> Result<Option<Vec<u8>>, RdbError> {
+    /// The slot of the next key, which is read (and validated) but not kept: straight from the buffer for a key
+    /// under 64 bytes or an integer-encoded one whole in it (most keys), else as [`Self::read_key`] does.
+    #[inline]
+    fn key_slot(&mut self) -> Result<u16, RdbError> {
+        let avail = self.input.available();
+        if let Some(&b) = avail.first() {
+            if b < 0x40 {
+                let n = usize::from(b);
+                if let Some(key) = avail.get(1..=n) {
+                    let slot = key_slot(key);
+                    self.input.consume(1 + n);
+                    return Ok(slot);
+                }
+            } else if (0xC0..=0xC2).contains(&b) {
+                let n = 1usize << (b & 3);
+                if let Some(raw) = avail.get(1..=n) {
+                    let mut text = [0u8; 20];
+                    let slot = key_slot(slots::decimal(int_value(raw), &mut text));
+                    self.input.consume(1 + n);
+                    return Ok(slot);
+                }
+            }
+        }
+        self.read_key(false).map(|(slot, _)| slot)
+    }
+
+    /// Reads a key, validating its encoding, and computes its slot ([`key_slot`]; an integer-encoded key as its
+    /// decimal text, an LZF-compressed one as decompressed): (slot, the key's bytes when `keep` and it is at most
+    /// [`MAX_SAMPLED_KEY_BYTES`] long). A key that is not kept is never held whole: a plain one is hashed as it
+    /// streams through the read buffer, a compressed one through LZF's 8 KiB window ([`slots::SlotSink`]).
+    #[inline(never)]
+    fn read_key(&mut self, keep: bool) -> Result<(u16, Option<Vec<u8>>), RdbError> {
         const CONTEXT: &str = "key";
         let at = self.input.offset();
         let max = MAX_SAMPLED_KEY_BYTES;
         match self.input.len(CONTEXT)? {
-            Len::Plain(n) if n <= max => {
+            Len::Plain(n) if keep && n <= max => {
                 let mut v = vec![0; n as usize];
                 self.input.read_exact(&mut v, CONTEXT)?;
-                Ok(Some(v))
+                Ok((key_slot(&v), Some(v)))
             }
-            Len::Plain(n) => self.input.skip(n, CONTEXT).map(|()| None),
+            Len::Plain(n) => {
+                let mut hasher = SlotHasher::new();
+                self.input
+                    .stream(n, CONTEXT, |chunk| hasher.update(chunk))?;
+                Ok((hasher.slot(), None))
+            }
             Len::Encoded(e @ 0..=2) => {
                 let mut b = [0u8; 4];
                 let n = 1usize << e;
                 self.input.read_exact(&mut b[..n], CONTEXT)?;
-                let v = match e {
-                    0 => i64::from(b[0] as i8),
-                    1 => i64::from(i16::from_le_bytes([b[0], b[1]])),
-                    _ => i64::from(i32::from_le_bytes(b)),
-                };
-                Ok(Some(v.to_string().into_bytes()))
+                let mut buf = [0u8; 20];
+                let text = slots::decimal(int_value(&b[..n]), &mut buf);
+                Ok((key_slot(text), keep.then(|| text.to_vec())))
             }
             Len::Encoded(3) => {
                 let clen = self.input.plain_len("LZF compressed length")?;
                 let ulen = self.input.plain_len("LZF length")?;
-                if ulen <= max {
+                if keep && ulen <= max {
                     let mut v = Vec::with_capacity(ulen as usize);
                     self.lzf_into(CONTEXT, at, clen, ulen, &mut v)?;
-                    Ok(Some(v))
+                    Ok((key_slot(&v), Some(v)))
                 } else {
-                    self.lzf_into(CONTEXT, at, clen, ulen, &mut lzf::Discard)?;
-                    Ok(None)
+                    let mut window = std::mem::take(&mut self.lzf_window);
+                    let mut sink = slots::SlotSink::new(&mut window);
+                    let done = self.lzf_into(CONTEXT, at, clen, ulen, &mut sink);
+                    let slot = sink.slot();
+                    self.lzf_window = window;
+                    done.map(|()| (slot, None))
                 }
             }
             Len::Encoded(e) => Err(RdbError::corrupt(
                 at,
                 format!("unknown string encoding {e} ({CONTEXT})"),
+            )),
+        }
+    }
+
+    /// [`RdbError::UnknownType`] for byte `t` at `at`, naming the file's format.
+    #[cold]
+    fn unknown_type(&self, t: u8, at: u64) -> RdbError {
+        RdbError::UnknownType {
+            byte: t,
+            offset: at,
+            header: self.header.clone(),
+        }
+    }
+
+    /// Records a slot named by a per-slot record (`what`, at `at`) in [`Report::slot_info`].
+    fn record_slot_info(&mut self, at: u64, slot: u64, what: &str) -> Result<(), RdbError> {
+        match u16::try_from(slot) {
+            Ok(slot) if slot < SLOT_COUNT => {
+                self.report
+                    .slot_info
+                    .get_or_insert_with(SlotSet::new)
+                    .insert(slot);
+                Ok(())
+            }
+            _ => Err(RdbError::corrupt(
+                at,
+                format!("{what} names slot {slot}, past 16383"),
+            )),
+        }
+    }
+
+    /// Valkey's AUX `slot-info` (value at `at`): `"slot,keys,expires"` in decimal, as Valkey rdb.c `rdbSaveDb`
+    /// writes it (`"%i,%lu,%lu"`). Further comma-separated fields are allowed (a later version may add counts).
+    /// Anything else is corrupt: Valkey's loader refuses a value it cannot read three numbers from.
+    fn slot_info_aux(&mut self, at: u64, value: &str) -> Result<(), RdbError> {
+        let mut fields = value.split(',');
+        let mut number = || {
+            fields
+                .next()
+                .filter(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+                .map(|f| f.parse::<u64>().unwrap_or(u64::MAX))
+        };
+        match (number(), number(), number()) {
+            (Some(slot), Some(_), Some(_)) => self.record_slot_info(at, slot, "AUX slot-info"),
+            _ => Err(RdbError::corrupt(
+                at,
+                format!(
+                    "AUX slot-info {} is not slot,keys,expires (Valkey refuses to load it)",
+                    slots::quoted(value)
+                ),
             )),
         }
     }
@@ -1022,12 +1203,7 @@ impl<R: input::Source> Parser<R> {
                 }
                 self.tuples("hash listpack with TTLs", encodings::listpack, 3)?;
             }
-            _ => {
-                return Err(RdbError::UnknownType {
-                    byte: t,
-                    offset: at,
-                });
-            }
+            _ => return Err(self.unknown_type(t, at)),
         }
         Ok(())
     }
@@ -1172,6 +1348,8 @@ mod tests {
             valkey: false,
             per_type: [0; 256],
             scratch: Vec::new(),
+            header: String::new(),
+            lzf_window: Vec::new(),
         }
     }
 

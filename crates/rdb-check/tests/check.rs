@@ -465,17 +465,18 @@ fn not_an_rdb_and_future_versions_are_refused() {
         check(&b"HELLOWORLD"[..]),
         Err(RdbError::BadMagic { .. })
     ));
-    assert!(matches!(
-        check(&b"REDIS0099\xff"[..]),
-        Err(RdbError::UnsupportedVersion { version: 99 })
-    ));
-    assert!(matches!(
-        check(&b"REDIS0010\x42"[..]),
-        Err(RdbError::UnknownType {
-            byte: 0x42,
-            offset: 9
-        })
-    ));
+    let err = check(&b"REDIS0099\xff"[..]).unwrap_err();
+    assert!(
+        matches!(&err, RdbError::UnsupportedVersion { header, version: 99 } if header == "REDIS0099"),
+        "{err:?}"
+    );
+    assert!(err.is_unsupported_format());
+    let err = check(&b"REDIS0010\x42"[..]).unwrap_err();
+    assert!(
+        matches!(&err, RdbError::UnknownType { byte: 0x42, offset: 9, header } if header == "REDIS0010"),
+        "{err:?}"
+    );
+    assert!(err.is_unsupported_format());
 }
 
 /// xorshift64*: a tiny seeded generator, so the property test is reproducible without a dependency.

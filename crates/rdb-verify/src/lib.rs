@@ -4,7 +4,9 @@
 //! carry the checker.
 //!
 //! Errors follow the port: what the checker finds is `ExportCorrupt` (naming the key and the offset); a failure to
-//! read S3 is `AwsError` or `Throttled`, never called corruption.
+//! read S3 is `AwsError` or `Throttled`, never called corruption. An RDB version or opcode the checker does not know
+//! is judged by the file's own CRC-64: intact → `UnsupportedRdbFormat` (a newer engine: upgrade), else
+//! `ExportCorrupt`, so a page never calls a good backup corrupt, nor a damaged one merely unsupported.
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
@@ -58,45 +60,156 @@ impl Verifier for S3RdbVerifier {
             .await
             .map_err(|err| fallback("HeadObject", &subject, err))?;
         // The checker reads synchronously, in a blocking task; the reader hands it the ranged parts in order.
-        let key = key.to_string();
-        tokio::task::spawn_blocking(move || verify_reader(&key, reader))
+        let owned = key.to_string();
+        let checked = tokio::task::spawn_blocking(move || check_reader(&owned, reader))
             .await
-            .map_err(|e| BackupError::AwsError {
-                message: format!("{subject}: checker task failed: {e}"),
-                source: None,
-            })?
+            .map_err(|e| task_failed(&subject, &e))?;
+        let unknown = match checked {
+            Checked::Done(result) => return *result,
+            Checked::UnknownFormat(e) => e,
+        };
+        // A format the checker does not know, or damage? Read the object again for its CRC-64 (error path only).
+        let (reader, _info) = rdb_check::s3::open(&self.client, bucket, key, self.ranges)
+            .await
+            .map_err(|err| fallback("HeadObject", &subject, err))?;
+        let intact = tokio::task::spawn_blocking(move || stored_checksum_matches(reader))
+            .await
+            .map_err(|e| task_failed(&subject, &e))?;
+        Err(judge_unknown_format(key, &unknown, intact))
     }
 }
 
-/// Checks an object's bytes from `reader` end to end and hashes them, as [`Verifier::verify_object`] does.
+fn task_failed(subject: &str, e: &tokio::task::JoinError) -> BackupError {
+    BackupError::AwsError {
+        message: format!("{subject}: checker task failed: {e}"),
+        source: None,
+    }
+}
+
+/// What one pass of the checker concluded.
+enum Checked {
+    /// Verified, or a verdict that needs nothing more (corrupt, truncated, unreadable).
+    Done(Box<Result<VerifiedObject, BackupError>>),
+    /// An RDB version or an opcode/value type the checker does not know: a newer engine's file, or damage.
+    UnknownFormat(rdb_check::RdbError),
+}
+
+fn check_reader(key: &str, reader: impl std::io::Read + Send) -> Checked {
+    match rdb_check::check_and_hash(reader) {
+        Ok((report, sha256)) => Checked::Done(Box::new(Ok(VerifiedObject {
+            key: key.to_string(),
+            size_bytes: report.bytes,
+            sha256,
+            rdb: summary(report),
+        }))),
+        Err(e @ rdb_check::RdbError::Io { .. }) => {
+            Checked::Done(Box::new(Err(BackupError::AwsError {
+                message: format!("reading {key}: {e}"),
+                source: Some(Box::new(e)),
+            })))
+        }
+        Err(
+            e @ (rdb_check::RdbError::UnsupportedVersion { .. }
+            | rdb_check::RdbError::UnknownType { .. }),
+        ) => Checked::UnknownFormat(e),
+        Err(e) => Checked::Done(Box::new(Err(BackupError::ExportCorrupt {
+            message: format!("{key}: {e}"),
+        }))),
+    }
+}
+
+/// Whether the file's trailing CRC-64 (its last 8 bytes, little-endian; RDB 5 and later) matches the CRC-64/REDIS
+/// of everything before it: `Some(true)` intact, `Some(false)` damaged, `None` when it cannot tell (shorter than a
+/// header and a checksum, or a stored checksum of 0, which Redis writes when `rdbchecksum` is off).
 ///
 /// # Errors
-/// `ExportCorrupt` naming `key` and what the checker found; `AwsError` when reading failed (a network or S3 error is
-/// not evidence of a corrupt backup).
-pub fn verify_reader(
+/// Reading failed.
+pub fn stored_checksum_matches(mut reader: impl std::io::Read) -> std::io::Result<Option<bool>> {
+    let mut digest = crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Redis);
+    let mut tail: Vec<u8> = Vec::with_capacity(8);
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        total += n as u64;
+        // Everything but the last 8 bytes seen so far goes into the CRC.
+        tail.extend_from_slice(&buf[..n]);
+        if tail.len() > 8 {
+            let cut = tail.len() - 8;
+            digest.update(&tail[..cut]);
+            tail.drain(..cut);
+        }
+    }
+    if total < 9 + 8 || tail.len() < 8 {
+        return Ok(None);
+    }
+    let stored = u64::from_le_bytes(tail[..8].try_into().unwrap_or_default());
+    if stored == 0 {
+        return Ok(None);
+    }
+    Ok(Some(digest.finalize() == stored))
+}
+
+/// The verdict on an object the checker found in an unknown format, from its CRC-64 ([`stored_checksum_matches`]):
+/// intact → `UnsupportedRdbFormat` (a newer engine's file: upgrade this tool; the backup is not called corrupt);
+/// damaged, or not known to be intact → `ExportCorrupt`; unreadable → `AwsError`.
+fn judge_unknown_format(
     key: &str,
-    reader: impl std::io::Read + Send,
-) -> Result<VerifiedObject, BackupError> {
-    let (report, sha256) = rdb_check::check_and_hash(reader).map_err(|e| match e {
-        rdb_check::RdbError::Io { .. } => BackupError::AwsError {
-            message: format!("reading {key}: {e}"),
+    error: &rdb_check::RdbError,
+    intact: std::io::Result<Option<bool>>,
+) -> BackupError {
+    match intact {
+        Ok(Some(true)) => BackupError::UnsupportedRdbFormat {
+            message: format!(
+                "{key}: {error}; the file's CRC-64 matches its content, so it is intact: this version of \
+                 elasticache-backup cannot read it. If the engine is newer than the formats it knows (README, \
+                 \"Engine versions\"), upgrade elasticache-backup and run the backup again (the source snapshot is \
+                 kept)"
+            ),
+        },
+        Ok(Some(false)) => BackupError::ExportCorrupt {
+            message: format!(
+                "{key}: {error}; the file's CRC-64 does not match its content: it is damaged"
+            ),
+        },
+        Ok(None) => BackupError::ExportCorrupt {
+            message: format!(
+                "{key}: {error}; the file stores no CRC-64 to tell a newer format from damage, and is taken as damaged"
+            ),
+        },
+        Err(e) => BackupError::AwsError {
+            message: format!("reading {key} again for its CRC-64: {e}"),
             source: Some(Box::new(e)),
         },
-        e => BackupError::ExportCorrupt {
-            message: format!("{key}: {e}"),
-        },
-    })?;
-    Ok(VerifiedObject {
-        key: key.to_string(),
-        size_bytes: report.bytes,
-        sha256,
-        rdb: summary(report),
-    })
+    }
+}
+
+/// Checks an object's bytes end to end and hashes them, as [`Verifier::verify_object`] does; a format the checker
+/// does not know is judged by the file's CRC-64 (read again from `bytes`).
+///
+/// # Errors
+/// `ExportCorrupt` naming `key` and what the checker found; `UnsupportedRdbFormat` for an intact file in a format
+/// this version does not know.
+pub fn verify_bytes(key: &str, bytes: &[u8]) -> Result<VerifiedObject, BackupError> {
+    match check_reader(key, bytes) {
+        Checked::Done(result) => *result,
+        Checked::UnknownFormat(e) => Err(judge_unknown_format(
+            key,
+            &e,
+            stored_checksum_matches(bytes),
+        )),
+    }
 }
 
 /// The manifest's record of a checker report.
 pub fn summary(report: rdb_check::Report) -> RdbSummary {
     RdbSummary {
+        slots: Some(report.slots.to_string()),
         redis_version: report.aux.get("redis-ver").cloned(),
         magic: report.magic,
         version: report.version,
@@ -148,7 +261,7 @@ impl Verifier for FakeStoreVerifier {
                 message: format!("GetObject s3://{bucket}/{key}: NoSuchKey"),
                 source: None,
             })?;
-        verify_reader(key, &bytes[..])
+        verify_bytes(key, &bytes[..])
     }
 }
 
@@ -248,9 +361,58 @@ mod tests {
         assert_eq!(broken.num_calls(), 4, "one request and three retries");
     }
 
+    /// `body` followed by its CRC-64/REDIS, little-endian: a file whose checksum is right.
+    fn sealed(body: &[u8]) -> Vec<u8> {
+        let mut out = body.to_vec();
+        out.extend_from_slice(
+            &crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Redis, body).to_le_bytes(),
+        );
+        out
+    }
+
+    #[test]
+    fn an_intact_file_in_a_newer_format_is_unsupported_and_a_damaged_one_corrupt() {
+        let fixture = fixture("hash-ziplist.rdb");
+        let body = &fixture[..fixture.len() - 8];
+        assert_eq!(
+            stored_checksum_matches(&fixture[..]).unwrap(),
+            Some(true),
+            "the fixture's own checksum"
+        );
+        // A newer RDB version, checksum intact: a newer engine's file, not a corrupt one.
+        let mut newer = body.to_vec();
+        newer[5..9].copy_from_slice(b"0099");
+        let err = verify_bytes("e-0001.rdb", &sealed(&newer)).unwrap_err();
+        assert_eq!(err.error_type(), "UnsupportedRdbFormat", "{err}");
+        assert!(err.to_string().contains("99"), "{err}");
+        assert!(
+            err.to_string().contains("upgrade elasticache-backup"),
+            "{err}"
+        );
+        // An unknown value type in a known version, checksum intact: unsupported too.
+        let unknown = sealed(b"REDIS0010\xfe\x00\x42\x01k\x01v\xff");
+        let err = verify_bytes("e-0001.rdb", &unknown).unwrap_err();
+        assert_eq!(err.error_type(), "UnsupportedRdbFormat", "{err}");
+        // The same bytes with a checksum that does not match: damage.
+        let mut damaged = unknown.clone();
+        let last = damaged.len() - 1;
+        damaged[last] ^= 1;
+        let err = verify_bytes("e-0001.rdb", &damaged).unwrap_err();
+        assert_eq!(err.error_type(), "ExportCorrupt", "{err}");
+        assert!(err.to_string().contains("does not match"), "{err}");
+        // A byte flipped in a real file where an opcode was: damage, whatever the parser met first.
+        let mut flipped = fixture.clone();
+        flipped[9] = 0x42;
+        let err = verify_bytes("e-0001.rdb", &flipped).unwrap_err();
+        assert_eq!(err.error_type(), "ExportCorrupt", "{err}");
+        // A truncated file is corrupt.
+        let err = verify_bytes("e-0001.rdb", &fixture[..fixture.len() - 9]).unwrap_err();
+        assert_eq!(err.error_type(), "ExportCorrupt", "{err}");
+    }
+
     #[test]
     fn the_summary_keeps_what_the_manifest_records() {
-        let v = verify_reader("k", &fixture("hash-ziplist.rdb")[..]).unwrap();
+        let v = verify_bytes("k", &fixture("hash-ziplist.rdb")[..]).unwrap();
         assert_eq!(v.rdb.magic, "REDIS");
         assert!(v.rdb.keys > 0);
         assert_eq!(v.rdb.types.values().sum::<u64>(), v.rdb.keys);

@@ -69,6 +69,9 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
     match &info.status {
         SnapshotStatus::Available => {
             progress.available_at = Some(now);
+            if !info.node_groups.is_empty() {
+                progress.node_groups = info.node_groups.clone();
+            }
             if let (Some(n), Some(src)) =
                 (info.num_node_groups.filter(|n| *n > 0), run.source.as_mut())
             {

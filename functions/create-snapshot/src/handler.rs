@@ -100,6 +100,7 @@ pub async fn function_handler<
         started_at: taken.filter(|t| *t < now).unwrap_or(now),
         deadline: now + Duration::seconds(i64::try_from(timeout).unwrap_or(i64::MAX)),
         available_at: None,
+        node_groups: Vec::new(),
     });
     run.export_name = Some(naming::export_name(&snapshot_name));
     run.snapshot_name = Some(snapshot_name);

@@ -68,6 +68,37 @@ pub async fn function_handler<S: Snapshots + Groups, E: ExportStore, C: Clock>(
             ),
         });
     }
+    // The objects in S3 now must be exactly the ones verified (key and size): with any instance identifier
+    // accepted as a shard object's name, a count alone is not evidence.
+    let mut now: Vec<(&str, u64)> = assessment
+        .objects
+        .iter()
+        .map(|o| (o.key.as_str(), o.size_bytes))
+        .collect();
+    let mut verified: Vec<(&str, u64)> = verification
+        .objects
+        .iter()
+        .map(|o| (o.key.as_str(), o.size_bytes))
+        .collect();
+    now.sort_unstable();
+    verified.sort_unstable();
+    if now != verified {
+        return Err(BackupError::ExportIncomplete {
+            message: format!(
+                "not deleting snapshot {name}: the objects in S3 ({}) are not the ones verified ({}); the snapshot is \
+                 kept",
+                now.iter()
+                    .map(|(k, b)| format!("{k} {b} B"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                verified
+                    .iter()
+                    .map(|(k, b)| format!("{k} {b} B"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
     if let Some(export) = run.export.as_mut() {
         export.objects = assessment.objects;
     }
@@ -167,6 +198,35 @@ mod tests {
             vec![format!("DeleteSnapshot {NAME}")]
         );
         assert!(!d.snapshots.0.lock().unwrap().snapshots.contains_key(NAME));
+    }
+
+    #[tokio::test]
+    async fn never_deletes_when_s3_holds_other_objects_than_the_ones_verified() {
+        // Same count, another name (any instance identifier counts as a shard object): not the verified export.
+        let d = deps(false);
+        d.exports.put(
+            BUCKET,
+            &format!("{NAME}-0002.rdb"),
+            7_340_032,
+            datetime!(2026-11-22 03:05 UTC),
+        );
+        let err = function_handler(event(), &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "ExportIncomplete", "{err}");
+        assert!(
+            err.to_string().contains("are not the ones verified"),
+            "{err}"
+        );
+        assert!(d.snapshots.calls_of("DeleteSnapshot").is_empty());
+        // The verified object, at another size.
+        let d = deps(false);
+        d.exports.put(
+            BUCKET,
+            &format!("{NAME}-0001.rdb"),
+            7_340_033,
+            datetime!(2026-11-22 03:05 UTC),
+        );
+        assert!(function_handler(event(), &d).await.is_err());
+        assert!(d.snapshots.calls_of("DeleteSnapshot").is_empty());
     }
 
     #[tokio::test]

@@ -4,7 +4,8 @@
 
 use backup_core::manifest::Manifest;
 use backup_core::naming::export_prefix;
-use backup_core::ports::{ExportStore, ObjectReader, Snapshots, Verifier};
+use backup_core::partition::SeedingMode;
+use backup_core::ports::{ExportStore, ObjectReader, SeedCopier, Snapshots, Verifier};
 use backup_core::restore::{BackupInfo, BackupSelector, RestoreRun, validate_restore};
 use backup_core::run::SnapshotStatus;
 use backup_core::{BackupError, Clock, Deps};
@@ -17,11 +18,12 @@ pub const STEP: &str = "ResolveBackup";
 ///
 /// # Errors
 /// `InvalidInput`, `BackupNotFound`, `BackupCorrupt` (size or SHA-256 differs from the manifest), `TargetExists`,
-/// `Throttled`, `AwsError`.
+/// `NotSupported` (node groups CreateReplicationGroup cannot be given), `Throttled`, `AwsError`, `AwsRejected`
+/// (a seed copy refused).
 #[tracing::instrument(skip_all, fields(execution = %event.payload.execution.name))]
 pub async fn function_handler<
     S: Snapshots,
-    E: ExportStore + ObjectReader,
+    E: ExportStore + ObjectReader + SeedCopier,
     V: Verifier,
     C: Clock,
 >(
@@ -112,11 +114,79 @@ pub async fn function_handler<
         Err(BackupError::TargetNotFound { .. }) => {}
         Err(other) => return Err(other),
     }
+    if let Some(problem) = backup.node_group_problem() {
+        return Err(BackupError::NotSupported {
+            message: format!(
+                "backup s3://{bucket}/{key} cannot be restored into a new group: {problem}; nothing was created"
+            ),
+            source: None,
+        });
+    }
+    if backup.kept_snapshot.is_none() {
+        backup.snapshot_arns = seed(&backup, run.execution.name.as_str(), deps).await?;
+    }
     tracing::info!(manifest = %key, source = %backup.source_id, shards = backup.shards.len(), target = %target, "backup resolved");
     run.request = Some(request);
     run.backup = Some(backup);
     run.record_timing(STEP, started, deps.clock.now());
     Ok(run)
+}
+
+/// Where ElastiCache reads the shard objects from (`SnapshotArns`, one per shard, in the partition of the function's
+/// region), after giving it read access by the route the deployment uses (`SEEDING_MODE`; ElastiCache User Guide,
+/// "Seeding a new self-designed cluster with an externally created backup"):
+/// - `bucket-policy` (documented for opt-in regions): the export's objects themselves; the bucket policy grants the
+///   regional `elasticache-snapshot` principal read access.
+/// - `object-acl` (documented for default regions): each object is copied (server side, SSE-S3) into the seed
+///   bucket (`SEED_BUCKET`, ACLs enabled) as `<execution name>/<key>` with an object ACL granting the partition's
+///   ElastiCache canonical user `READ` and `READ_ACP`. The seed bucket's lifecycle removes the copies after a day.
+///
+/// Runs after every check, so a refused restore copies nothing.
+///
+/// # Errors
+/// `InvalidInput` (`SEED_BUCKET` unset in `object-acl` mode: a deployment error, named), the copy's errors.
+async fn seed<S: Snapshots, E: SeedCopier, V: Verifier, C: Clock>(
+    backup: &BackupInfo,
+    execution_name: &str,
+    deps: &Deps<S, E, V, C>,
+) -> Result<Vec<String>, BackupError> {
+    let partition = deps.config.partition();
+    match deps.config.seeding_mode() {
+        SeedingMode::BucketPolicy => Ok(backup
+            .shards
+            .iter()
+            .map(|sh| partition.s3_object_arn(&backup.bucket, &sh.key))
+            .collect()),
+        SeedingMode::ObjectAcl => {
+            let seed_bucket = deps.config.seed_bucket.as_deref().ok_or_else(|| {
+                BackupError::invalid_input(
+                    "SEED_BUCKET",
+                    "must name the seed bucket when SEEDING_MODE is object-acl (the module sets both)",
+                )
+            })?;
+            let mut arns = Vec::with_capacity(backup.shards.len());
+            for sh in &backup.shards {
+                let seed_key = format!("{execution_name}/{}", sh.key);
+                deps.exports
+                    .copy_for_seeding(
+                        &backup.bucket,
+                        &sh.key,
+                        sh.size_bytes,
+                        seed_bucket,
+                        &seed_key,
+                        partition.elasticache_canonical_id(),
+                    )
+                    .await?;
+                arns.push(partition.s3_object_arn(seed_bucket, &seed_key));
+            }
+            tracing::info!(
+                seed_bucket,
+                objects = arns.len(),
+                "seed objects copied with ElastiCache's read grant"
+            );
+            Ok(arns)
+        }
+    }
 }
 
 /// The manifest named, or the newest verified backup of the source among the manifests in the bucket. A manifest
@@ -260,6 +330,7 @@ mod tests {
             secrets: (),
             config: Config {
                 default_bucket: Some(BUCKET.into()),
+                seed_bucket: Some("seeds".into()),
                 ..Config::default()
             },
         }
@@ -408,6 +479,111 @@ mod tests {
             "{:?}",
             drill.warnings
         );
+    }
+
+    #[tokio::test]
+    async fn object_acl_seeding_copies_each_object_with_the_partitions_grant() {
+        let mut d = deps();
+        d.config.region = Some("cn-north-1".into());
+        let run = function_handler(
+            event(serde_json::json!({"replicationGroupId": "orders", "latest": true, "targetReplicationGroupId": "new-orders"})),
+            &d,
+        )
+        .await
+        .unwrap();
+        let copies = d.exports.seed_copies.lock().unwrap().clone();
+        assert_eq!(
+            copies,
+            [(
+                BUCKET.to_string(),
+                "ecb-orders-bbbb0002-0001.rdb".to_string(),
+                "seeds".to_string(),
+                "restore-1/ecb-orders-bbbb0002-0001.rdb".to_string(),
+                backup_core::partition::Partition::AwsCn
+                    .elasticache_canonical_id()
+                    .to_string()
+            )]
+        );
+        assert_eq!(
+            run.backup.unwrap().snapshot_arns,
+            ["arn:aws-cn:s3:::seeds/restore-1/ecb-orders-bbbb0002-0001.rdb"]
+        );
+    }
+
+    #[tokio::test]
+    async fn bucket_policy_seeding_reads_the_export_itself_and_copies_nothing() {
+        let mut d = deps();
+        d.config.region = Some("us-gov-west-1".into());
+        d.config.seeding_mode = Some(SeedingMode::BucketPolicy);
+        let run = function_handler(
+            event(serde_json::json!({"replicationGroupId": "orders", "latest": true, "targetReplicationGroupId": "new-orders"})),
+            &d,
+        )
+        .await
+        .unwrap();
+        assert!(d.exports.seed_copies.lock().unwrap().is_empty());
+        assert_eq!(
+            run.backup.unwrap().snapshot_arns,
+            [format!(
+                "arn:aws-us-gov:s3:::{BUCKET}/ecb-orders-bbbb0002-0001.rdb"
+            )]
+        );
+        // object-acl without a seed bucket: a deployment error, named, and nothing copied.
+        let mut d = deps();
+        d.config.seed_bucket = None;
+        let err = function_handler(
+            event(serde_json::json!({"replicationGroupId": "orders", "latest": true, "targetReplicationGroupId": "new-orders"})),
+            &d,
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("SEED_BUCKET"), "{err}");
+        assert!(d.exports.seed_copies.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_node_group_with_several_slot_ranges_is_refused_before_anything_is_copied() {
+        let d = deps();
+        let export = "ecb-big-cccc0003";
+        let object = |n: u32, slots: &str| {
+            serde_json::json!({"key": format!("{export}-000{n}.rdb"), "sizeBytes": 3, "sha256": "0000",
+                               "nodeGroupId": format!("000{n}"), "slots": slots,
+                               "rdb": {"magic": "REDIS", "version": 10, "keys": 1, "keysWithExpiry": 0}})
+        };
+        let manifest = serde_json::json!({
+            "manifestVersion": 4, "tool": "elasticache-backup", "exportName": export, "bucket": BUCKET,
+            "source": {"replicationGroupId": "big", "role": "group", "clusterMode": "enabled", "shardCount": 2},
+            "verifiedAt": "2026-11-22T03:00:00Z",
+            "totals": {"objects": 2, "keys": 2, "keysWithExpiry": 0, "bytes": 6},
+            "objects": [object(1, "0-100,8000-16383"), object(2, "101-7999")]
+        });
+        let at = datetime!(2026-11-22 03:00 UTC);
+        for n in 1..=2 {
+            d.exports
+                .put_bytes(BUCKET, &format!("{export}-000{n}.rdb"), b"RDB".to_vec(), at);
+        }
+        d.exports.put_bytes(
+            BUCKET,
+            &format!("{export}.manifest.json"),
+            manifest.to_string().into_bytes(),
+            at,
+        );
+        let err = function_handler(
+            event(
+                serde_json::json!({"manifest": format!("s3://{BUCKET}/{export}.manifest.json"),
+                                     "targetReplicationGroupId": "new-big"}),
+            ),
+            &d,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.error_type(), "NotSupported");
+        assert!(
+            err.to_string()
+                .contains("node group 0001 owns several slot ranges (0-100,8000-16383)"),
+            "{err}"
+        );
+        assert!(d.exports.seed_copies.lock().unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -1,5 +1,5 @@
 //! Retention by backup set. A backup set is what one verified run left in the export bucket: its manifest
-//! (`<exportName>.manifest.json`), its shard objects (`<exportName>-NNNN.rdb`) and the reports of restores from it
+//! (`<exportName>.manifest.json`), its shard objects (`<exportName>-<id>.rdb`) and the reports of restores from it
 //! (`<exportName>.restore-<execution>.json`). Per target — its identity: kind (replication group or standalone
 //! cluster), id and creation time, so a group re-created under the same id is another target — the sets are
 //! ordered by when their data was taken ([`Manifest::data_time`], never `verifiedAt`: overlapping runs finish in
@@ -228,12 +228,12 @@ pub fn complete_identity(
 /// above this).
 pub const MANIFEST_READS_IN_FLIGHT: usize = 16;
 
-/// `<exportName>` of a shard object key `<exportName>-NNNN.rdb`, if it is one.
+/// `<exportName>` of a shard object key `<exportName>-<id>.rdb`, if it is one (the id as
+/// [`backup_core::export::is_shard_key`] accepts it: 1–64 ASCII letters or digits).
 fn export_of_shard(key: &str) -> Option<&str> {
     let stem = key.strip_suffix(".rdb")?;
-    let (export, index) = stem.rsplit_once('-')?;
-    (index.len() == 4 && index.bytes().all(|b| b.is_ascii_digit()) && !export.is_empty())
-        .then_some(export)
+    let (export, _) = stem.rsplit_once('-')?;
+    (!export.is_empty() && backup_core::export::is_shard_key(export, key)).then_some(export)
 }
 
 /// Decides, from the bucket's listing and its readable manifests (`manifest key → facts`), what goes.

@@ -14,7 +14,7 @@
 use backup_core::export::inspect;
 use backup_core::manifest::Manifest;
 use backup_core::naming::manifest_key;
-use backup_core::ports::{ExportStore, VerifiedObject, Verifier};
+use backup_core::ports::{ExportStore, ObjectLocker, VerifiedObject, Verifier};
 use backup_core::run::{ExportedObject, VerifiedShard, record_timing};
 use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
@@ -29,7 +29,7 @@ pub const STEP: &str = "VerifyExport";
 pub struct ShardRequest {
     /// The export bucket (`request.bucket`).
     pub bucket: String,
-    /// The export's name (`exportName`): the object must be one of its `<exportName>-NNNN.rdb`.
+    /// The export's name (`exportName`): the object must be one of its `<exportName>-<id>.rdb`.
     pub export_name: String,
     /// The object as CheckExport listed it.
     pub object: ExportedObject,
@@ -75,7 +75,7 @@ pub enum VerifyResponse {
 /// the offset), `ExportIncomplete` (objects missing), `ExportRejected` (bucket gone), `Throttled`, `AwsError`,
 /// `InvalidInput` (an object that is not one of the export's).
 #[tracing::instrument(skip_all)]
-pub async fn function_handler<E: ExportStore, V: Verifier, C: Clock>(
+pub async fn function_handler<E: ExportStore + ObjectLocker, V: Verifier, C: Clock>(
     event: LambdaEvent<VerifyRequest>,
     deps: &Deps<(), E, V, C>,
 ) -> Result<VerifyResponse, BackupError> {
@@ -112,15 +112,13 @@ async fn verify_shard<E: ExportStore, V: Verifier, C: Clock>(
     shard: ShardRequest,
     deps: &Deps<(), E, V, C>,
 ) -> Result<VerifiedShard, BackupError> {
-    let prefix = format!("{}-", shard.export_name);
     if shard.export_name.is_empty()
-        || !shard.object.key.starts_with(&prefix)
-        || !shard.object.key.ends_with(".rdb")
+        || !backup_core::export::is_shard_key(&shard.export_name, &shard.object.key)
     {
         return Err(BackupError::invalid_input(
             "object.key",
             format!(
-                "{:?} is not an object of export {:?} (<exportName>-NNNN.rdb)",
+                "{:?} is not an object of export {:?} (<exportName>-<id>.rdb)",
                 shard.object.key, shard.export_name
             ),
         ));
@@ -132,7 +130,7 @@ async fn verify_shard<E: ExportStore, V: Verifier, C: Clock>(
     Ok(VerifiedShard { object, millis })
 }
 
-async fn write_manifest<E: ExportStore, V: Verifier, C: Clock>(
+async fn write_manifest<E: ExportStore + ObjectLocker, V: Verifier, C: Clock>(
     mut run: BackupRun,
     deps: &Deps<(), E, V, C>,
 ) -> Result<BackupRun, BackupError> {
@@ -177,9 +175,27 @@ async fn write_manifest<E: ExportStore, V: Verifier, C: Clock>(
 
     let manifest = Manifest::of_run(&run, &objects, deps.clock.now())?;
     let key = manifest_key(&export_name);
+    // A backup is locked exactly when it is proven good (DESIGN.md §7c): per-object retention on every shard object,
+    // then the manifest is written, then locked too — never a bucket default on ElastiCache's own uploads (which
+    // would need an integrity header on each of them; S3 User Guide, "Object Lock considerations"). A lock that
+    // fails keeps its error's kind (Throttled and AwsError are retried) and, before the manifest, leaves no
+    // manifest of an unlocked backup.
+    let lock = deps.config.object_lock.map(|lock| {
+        let days = i64::try_from(lock.days.min(36_500)).unwrap_or(36_500);
+        (lock.mode, deps.clock.now() + time::Duration::days(days))
+    });
+    if let Some((mode, until)) = lock {
+        for object in &manifest.objects {
+            lock_one(deps, &bucket, &object.key, mode, until).await?;
+        }
+    }
     deps.exports
         .put_json(&bucket, &key, manifest.to_json()?)
         .await?;
+    if let Some((mode, until)) = lock {
+        lock_one(deps, &bucket, &key, mode, until).await?;
+        tracing::info!(%mode, %until, objects = manifest.objects.len() + 1, "backup locked");
+    }
     run.verification = Some(manifest.verification(key));
     // After the manifest, as in one invocation: the manifest records the steps before verification.
     let now = deps.clock.now();
@@ -194,6 +210,40 @@ async fn write_manifest<E: ExportStore, V: Verifier, C: Clock>(
     }
     run.record_timing(STEP, started, now);
     Ok(run)
+}
+
+/// `PutObjectRetention` on one object; the error keeps its kind, its message says the backup is verified and the
+/// snapshot kept.
+async fn lock_one<E: ExportStore + ObjectLocker, V: Verifier, C: Clock>(
+    deps: &Deps<(), E, V, C>,
+    bucket: &str,
+    key: &str,
+    mode: backup_core::config::ObjectLockMode,
+    until: time::OffsetDateTime,
+) -> Result<(), BackupError> {
+    deps.exports
+        .lock_object(bucket, key, mode, until)
+        .await
+        .map_err(|e| {
+            let note = format!(
+                "the backup is verified, but Object Lock retention ({mode} until {until}) could not be set on {key} \
+                 (the source snapshot is kept)"
+            );
+            match e {
+                BackupError::Throttled { message, source } => BackupError::Throttled {
+                    message: format!("{message}; {note}"),
+                    source,
+                },
+                BackupError::AwsError { message, source } => BackupError::AwsError {
+                    message: format!("{message}; {note}"),
+                    source,
+                },
+                other => BackupError::AwsRejected {
+                    message: format!("{other}; {note}"),
+                    source: None,
+                },
+            }
+        })
 }
 
 #[cfg(test)]
@@ -287,6 +337,80 @@ mod tests {
         assert_eq!(manifest["source"]["cacheClusterId"], "orders-002");
         assert_eq!(manifest["execution"]["name"], "nightly-2026-11-22");
         assert_eq!(run.timings[STEP].invocations, 1);
+    }
+
+    #[tokio::test]
+    async fn a_verified_backup_is_locked_object_by_object_and_only_when_configured() {
+        let plain = deps(&[("0001", fixture("zset-ziplist.rdb"))]);
+        whole(function_handler(event(1), &plain).await).unwrap();
+        assert!(plain.exports.locks.lock().unwrap().is_empty());
+
+        let mut d = deps(&[
+            ("0001", fixture("zset-ziplist.rdb")),
+            ("0002", fixture("list-quicklist.rdb")),
+        ]);
+        d.config.object_lock = Some(backup_core::config::ObjectLock {
+            mode: backup_core::config::ObjectLockMode::Governance,
+            days: 30,
+        });
+        whole(function_handler(event(2), &d).await).unwrap();
+        let locks = d.exports.locks.lock().unwrap().clone();
+        let keys: Vec<&str> = locks.iter().map(|(_, k, _, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                format!("{NAME}-0001.rdb"),
+                format!("{NAME}-0002.rdb"),
+                format!("{NAME}.manifest.json")
+            ]
+        );
+        assert!(locks.iter().all(|(b, _, mode, until)| b == BUCKET
+            && mode == "GOVERNANCE"
+            && *until == datetime!(2026-12-22 03:06:05 UTC)));
+
+        // A lock S3 refuses fails the run (the snapshot is kept) and says the backup itself is verified.
+        let mut d = deps(&[("0001", fixture("zset-ziplist.rdb"))]);
+        d.config.object_lock = Some(backup_core::config::ObjectLock {
+            mode: backup_core::config::ObjectLockMode::Compliance,
+            days: 1,
+        });
+        d.exports
+            .fail_locks
+            .lock()
+            .unwrap()
+            .push_back(BackupError::AwsRejected {
+                message: "InvalidRequest: Bucket is missing Object Lock Configuration".into(),
+                source: None,
+            });
+        let err = whole(function_handler(event(1), &d).await).unwrap_err();
+        assert_eq!(err.error_type(), "AwsRejected");
+        let text = err.to_string();
+        assert!(
+            text.contains("the backup is verified, but Object Lock retention"),
+            "{text}"
+        );
+        // Before the manifest: no manifest of an unlocked backup.
+        assert!(
+            d.exports
+                .get(BUCKET, &format!("{NAME}.manifest.json"))
+                .is_none()
+        );
+        // A throttled lock stays Throttled (the state machine retries it).
+        d.exports
+            .fail_locks
+            .lock()
+            .unwrap()
+            .push_back(BackupError::Throttled {
+                message: "SlowDown".into(),
+                source: None,
+            });
+        let err = whole(function_handler(event(1), &d).await).unwrap_err();
+        assert_eq!(err.error_type(), "Throttled", "{err}");
+        assert!(
+            text.contains("Bucket is missing Object Lock Configuration"),
+            "{text}"
+        );
+        assert!(text.contains("the source snapshot is kept"), "{text}");
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! The HTTP API: the ElastiCache Query protocol on `POST /`, and a control API under `/_emulator/` for tests.
 //!
 //! Actions: DescribeReplicationGroups, DescribeCacheClusters, CreateSnapshot, DescribeSnapshots, CopySnapshot,
-//! DeleteSnapshot, and for restores CreateReplicationGroup, DeleteReplicationGroup, ListTagsForResource (see
+//! DeleteSnapshot, DescribeEvents (see [`crate::events`]), and for restores CreateReplicationGroup, DeleteReplicationGroup, ListTagsForResource (see
 //! [`crate::restore`]) (Amazon ElastiCache API Reference, version 2015-02-02). Shapes, error codes and HTTP statuses follow
 //! botocore's `elasticache/2015-02-02/service-2.json`.
 
@@ -21,6 +21,7 @@ use crate::nodes;
 use crate::restore;
 use crate::state::{ApiError, Damage, ExportRecord, Fault, Group, Node, Snapshot, State};
 use crate::xml::{self, Xml};
+use crate::{errors, events};
 
 /// Shared application state.
 pub struct App {
@@ -70,6 +71,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/", post(query))
         .route("/_emulator/faults", post(add_fault).delete(clear_faults))
         .route("/_emulator/state", get(state_json))
+        .route("/_emulator/errors", get(errors_json))
         .with_state(app)
 }
 
@@ -89,6 +91,7 @@ async fn query(
         .to_string();
     let action = params.get("Action").cloned().unwrap_or_default();
     let injected = app.lock().take_error_fault(&action);
+    let was_injected = injected.is_some();
     let result = match injected {
         Some((err, false)) => Err(err),
         // The call takes effect, then the caller sees an error (a lost answer).
@@ -97,6 +100,15 @@ async fn query(
             .and(Err(err)),
         None => dispatch(&app, &action, &params, &rid, &user_agent).await,
     };
+    if let Err(e) = &result
+        && !was_injected
+        && !errors::listed(&action, &e.code)
+    {
+        // An answer the error table (and so the model-fidelity test) does not know of.
+        tracing::warn!(action, code = %e.code, "error not in errors::ERRORS");
+        app.lock()
+            .log("UnlistedError", json!({ "action": action, "code": e.code }));
+    }
     respond(&action, &rid, result)
 }
 
@@ -117,6 +129,7 @@ async fn dispatch(
             "CreateSnapshot" => create_snapshot(&app, &params, &rid),
             "CopySnapshot" => copy_snapshot(&app, &params, &rid).await,
             "DeleteSnapshot" => delete_snapshot(&app, &params, &rid, &user_agent).await,
+            "DescribeEvents" => events::describe_events(&app, &params, &rid),
             "CreateReplicationGroup" => {
                 restore::create_replication_group(&app, &params, &rid).await
             }
@@ -409,7 +422,9 @@ fn describe_cache_clusters(app: &App, p: &Params, rid: &str) -> ApiResult {
     }))
 }
 
-fn write_snapshot(x: &mut Xml, st: &State, s: &Snapshot) {
+/// One `Snapshot` element; with `node_group_config` (DescribeSnapshots `ShowNodeGroupConfig=true`) each
+/// `NodeSnapshot` carries its `NodeGroupConfiguration` (`NodeGroupId`, `Slots` for cluster mode enabled).
+fn write_snapshot(x: &mut Xml, st: &State, s: &Snapshot, node_group_config: bool) {
     x.open("Snapshot")
         .text("SnapshotName", &s.name)
         .opt("ReplicationGroupId", s.replication_group_id.as_deref())
@@ -448,6 +463,13 @@ fn write_snapshot(x: &mut Xml, st: &State, s: &Snapshot) {
             .text("CacheNodeId", "0001");
         if n.rdb.is_some() {
             x.text("CacheSize", format!("{} MB", n.size.div_ceil(1024 * 1024)));
+        }
+        if node_group_config && let Some(id) = n.node_group_id.as_deref() {
+            x.open("NodeGroupConfiguration").text("NodeGroupId", id);
+            if let Some((a, b)) = n.slots {
+                x.text("Slots", format!("{a}-{b}"));
+            }
+            x.close("NodeGroupConfiguration");
         }
         x.time("CacheNodeCreateTime", s.created);
         if let Some(t) = n.created {
@@ -511,13 +533,14 @@ fn describe_snapshots(app: &App, p: &Params, rid: &str) -> ApiResult {
         ));
     }
     let (selected, marker) = page(selected, p, 20, 50)?;
+    let node_group_config = param(p, "ShowNodeGroupConfig") == Some("true");
     Ok(xml::paged(
         "DescribeSnapshots",
         rid,
         marker.as_deref(),
         "Snapshots",
         &selected,
-        |x, s| write_snapshot(x, &st, s),
+        |x, s| write_snapshot(x, &st, s, node_group_config),
     ))
 }
 
@@ -542,7 +565,9 @@ fn create_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
     );
     st.snapshots.insert(snap.name.clone(), snap.clone());
     let min = st.settings.snapshot_min_seconds + st.slow_snapshot.take().unwrap_or(0.0);
-    let body = xml::response("CreateSnapshot", rid, |x| write_snapshot(x, &st, &snap));
+    let body = xml::response("CreateSnapshot", rid, |x| {
+        write_snapshot(x, &st, &snap, false)
+    });
     drop(st);
     tokio::spawn(snapshot_worker(app.clone(), snap, plan.fail, min));
     Ok(body)
@@ -601,7 +626,8 @@ async fn snapshot_worker(app: Arc<App>, snap: Snapshot, fail: bool, min_seconds:
 
 async fn copy_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
     let source = required(p, "SourceSnapshotName")?.to_ascii_lowercase();
-    let target = required(p, "TargetSnapshotName")?.to_ascii_lowercase();
+    let target_as_given = required(p, "TargetSnapshotName")?.to_string();
+    let target = target_as_given.to_ascii_lowercase();
     let bucket = param(p, "TargetBucket").map(str::to_string);
     let snap = {
         let st = app.lock();
@@ -641,7 +667,7 @@ async fn copy_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
             json!({ "snapshotName": source, "target": target }),
         );
         return Ok(xml::response("CopySnapshot", rid, |x| {
-            write_snapshot(x, &st, &copy)
+            write_snapshot(x, &st, &copy, false)
         }));
     };
     if snap.data_tiering {
@@ -680,7 +706,7 @@ async fn copy_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
             ));
         }
     }
-    let (delay, damage, body) = {
+    let (job, body) = {
         let mut st = app.lock();
         let Some(s) = st.snapshots.get_mut(&source) else {
             return Err(ApiError::new(
@@ -704,61 +730,97 @@ async fn copy_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
             .take()
             .unwrap_or(st.settings.export_delay_seconds);
         let damage = st.damage_export.take();
+        let fail = st.take_fail_export(&described);
         st.exports.push(ExportRecord {
             snapshot: source.clone(),
             bucket: bucket.clone(),
             keys: keys.clone(),
         });
         st.log("CopySnapshot", json!({ "snapshotName": source, "target": target, "bucket": bucket, "keys": keys, "delaySeconds": delay }));
-        (
+        let job = ExportJob {
+            bucket,
+            keys,
+            target: target_as_given,
             delay,
             damage,
-            xml::response("CopySnapshot", rid, |x| write_snapshot(x, &st, &described)),
-        )
+            fail,
+        };
+        let body = xml::response("CopySnapshot", rid, |x| {
+            write_snapshot(x, &st, &described, false)
+        });
+        (job, body)
     };
-    tokio::spawn(export_worker(
-        app.clone(),
-        snap,
-        bucket,
-        keys,
-        delay,
-        damage,
-    ));
+    tokio::spawn(export_worker(app.clone(), snap, job));
     Ok(body)
 }
 
-/// Uploads each shard's RDB as `<target>-000N.rdb` after `delay` seconds, then returns the source to `available`.
-async fn export_worker(
-    app: Arc<App>,
-    snap: Snapshot,
+/// What an accepted export does.
+struct ExportJob {
+    /// `TargetBucket`.
     bucket: String,
+    /// The keys, `<target>-000N.rdb`.
     keys: Vec<String>,
+    /// `TargetSnapshotName` as given (named by the export's event).
+    target: String,
+    /// Seconds before anything is uploaded.
     delay: f64,
+    /// Injected damage to the first object.
     damage: Option<Damage>,
-) {
+    /// Injected failure ([`crate::state::Fault::FailExport`]): nothing is uploaded, for this reason.
+    fail: Option<String>,
+}
+
+/// Uploads each shard's RDB as `<target>-000N.rdb` after the delay, then returns the source to `available`; the
+/// outcome goes to the journal (and so to the event log, [`crate::events`]).
+async fn export_worker(app: Arc<App>, snap: Snapshot, job: ExportJob) {
+    let ExportJob {
+        bucket,
+        keys,
+        target,
+        delay,
+        damage,
+        fail,
+    } = job;
     tokio::time::sleep(Duration::from_secs_f64(delay)).await;
     let mut nodes = snap.nodes.clone();
     nodes.sort_by(|a, b| a.node_group_id.cmp(&b.node_group_id));
-    let mut error = None;
+    let mut error = fail;
     let misnumbered = damage == Some(Damage::Misnumbered);
     let stem = keys
         .first()
         .and_then(|k| k.strip_suffix("-0001.rdb"))
         .unwrap_or_default()
         .to_string();
+    let count = nodes.len();
+    let mut written: Vec<String> = Vec::new();
     for (i, (n, key)) in nodes.iter().zip(&keys).enumerate() {
+        if error.is_some() {
+            break;
+        }
         let renamed;
         let key = if misnumbered && i > 0 {
             renamed = format!("{stem}-{:04}.rdb", i + 2);
             &renamed
+        } else if damage == Some(Damage::Reversed) {
+            &keys[count - 1 - i]
         } else {
             key
+        };
+        let n = if damage == Some(Damage::Duplicated) && i == 1 {
+            &nodes[0]
+        } else {
+            n
         };
         let Some(path) = &n.rdb else {
             error = Some(format!("no RDB kept for {}", n.cache_cluster_id));
             break;
         };
-        let damaged = damage.filter(|d| *d != Damage::Misnumbered && key == &keys[0]);
+        let damaged = damage.filter(|d| {
+            !matches!(
+                d,
+                Damage::Misnumbered | Damage::Reversed | Damage::Duplicated
+            ) && key == &keys[0]
+        });
         if damaged == Some(Damage::Missing) {
             continue;
         }
@@ -770,7 +832,11 @@ async fn export_worker(
                     match damage {
                         Damage::Flipped => bytes[mid] ^= 0x5a,
                         Damage::Empty => bytes.clear(),
-                        Damage::Truncated | Damage::Missing | Damage::Misnumbered => {
+                        Damage::Truncated
+                        | Damage::Missing
+                        | Damage::Misnumbered
+                        | Damage::Reversed
+                        | Damage::Duplicated => {
                             bytes.truncate(mid);
                         }
                     }
@@ -805,8 +871,20 @@ async fn export_worker(
             ));
             break;
         }
+        written.push(key.clone());
     }
     let mut st = app.lock();
+    // The deletion invariant checks the objects this export wrote under the names it gave them (renamed ones; an
+    // object left out on purpose stays expected).
+    if error.is_none() && misnumbered {
+        for record in st
+            .exports
+            .iter_mut()
+            .filter(|e| e.snapshot == snap.name && e.bucket == bucket && e.keys == keys)
+        {
+            record.keys.clone_from(&written);
+        }
+    }
     if let Some(s) = st.snapshots.get_mut(&snap.name)
         && s.status == "copying"
     {
@@ -814,7 +892,7 @@ async fn export_worker(
     }
     st.log(
         "ExportFinished",
-        json!({ "snapshotName": snap.name, "bucket": bucket, "keys": keys, "error": error }),
+        json!({ "snapshotName": snap.name, "target": target, "bucket": bucket, "keys": keys, "error": error }),
     );
 }
 
@@ -866,7 +944,13 @@ async fn delete_snapshot(app: &Arc<App>, p: &Params, rid: &str, user_agent: &str
         ));
     };
     for n in &s.nodes {
-        if let Some(path) = &n.rdb {
+        // A copy made within ElastiCache (CopySnapshot without TargetBucket) shares its source's files.
+        if let Some(path) = &n.rdb
+            && !st
+                .snapshots
+                .values()
+                .any(|o| o.nodes.iter().any(|m| m.rdb.as_ref() == Some(path)))
+        {
             let _ = std::fs::remove_file(path);
         }
     }
@@ -876,7 +960,7 @@ async fn delete_snapshot(app: &Arc<App>, p: &Params, rid: &str, user_agent: &str
         json!({ "snapshotName": name, "exportObjects": verified, "userAgent": user_agent }),
     );
     Ok(xml::response("DeleteSnapshot", rid, |x| {
-        write_snapshot(x, &st, &s)
+        write_snapshot(x, &st, &s, false)
     }))
 }
 
@@ -888,6 +972,10 @@ async fn add_fault(AxState(app): AxState<Arc<App>>, Json(fault): Json<Fault>) ->
 async fn clear_faults(AxState(app): AxState<Arc<App>>) -> StatusCode {
     app.lock().clear_faults();
     StatusCode::NO_CONTENT
+}
+
+async fn errors_json() -> Json<Value> {
+    Json(errors::table_json())
 }
 
 async fn state_json(AxState(app): AxState<Arc<App>>) -> Json<Value> {

@@ -21,13 +21,20 @@ pub struct Seed {
     pub rdbs: Vec<PathBuf>,
     /// Slot range per shard (cluster mode enabled); `None` splits 16384 slots evenly.
     pub slots: Option<Vec<(u16, u16)>>,
+    /// `NodeGroupConfiguration.NodeGroupId` per shard, when the request named them (user-supplied ids are kept, as
+    /// ElastiCache keeps them); otherwise `0001`, `0002`, ….
+    pub node_group_ids: Vec<String>,
 }
 
 /// Node ids and slot ranges of a group, before any process is started (what `creating` shows).
 pub fn plan_shards(spec: &GroupSpec, node_dir: &Path, seed: &Seed) -> Vec<Shard> {
     (1..=spec.shards)
         .map(|i| {
-            let ngid = format!("{i:04}");
+            let ngid = seed
+                .node_group_ids
+                .get((i - 1) as usize)
+                .cloned()
+                .unwrap_or_else(|| format!("{i:04}"));
             let nodes = (1..=(1 + spec.replicas_per_shard))
                 .map(|n| {
                     let id = if spec.cluster_mode {

@@ -8,6 +8,8 @@
 //! The S3 stand-in is reached through the standard `AWS_ENDPOINT_URL_S3`.
 
 mod api;
+mod errors;
+mod events;
 mod groups;
 mod nodes;
 mod restore;
@@ -56,6 +58,10 @@ struct Args {
     /// Region reported in ARNs.
     #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
     region: String,
+    /// How ElastiCache may read seed objects: `object-acl` (default regions) or `bucket-policy` (opt-in regions);
+    /// default: the region's.
+    #[arg(long, value_enum)]
+    seeding_route: Option<state::SeedingRoute>,
 }
 
 #[tokio::main]
@@ -116,6 +122,9 @@ async fn serve(
         snapshot_dir,
         node_dir: root.join("nodes"),
         redis_server: args.redis_server.clone(),
+        seeding_route: args
+            .seeding_route
+            .unwrap_or_else(|| state::SeedingRoute::of_region(&args.region)),
     });
     for g in groups {
         state.groups.insert(g.spec.id.clone(), g);

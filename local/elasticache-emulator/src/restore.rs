@@ -4,8 +4,10 @@
 //!
 //! A new group reads `creating` (its nodes `creating`) while real redis-server nodes are started from the RDB files
 //! (at least `snapshot_min_seconds`); then `available`, or `create-failed` with its nodes `restore-failed` when a
-//! node refuses its file. Seeding from S3 is refused, as ElastiCache refuses it, unless the bucket policy lets
-//! ElastiCache read the object (the rule this project's Terraform implements, see [`seed_readable`]).
+//! node refuses its file. Seeding from S3 is refused, as ElastiCache refuses it, unless ElastiCache may read the
+//! object by the documented route of the region's kind ([`SeedingRoute`]): an object ACL granting its canonical user
+//! `READ` and `READ_ACP` ([`acl_readable`], default regions) or a bucket policy for the regional service principal
+//! ([`seed_readable`], opt-in regions); and the object is SSE-S3.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,7 +19,7 @@ use time::OffsetDateTime;
 
 use crate::api::{App, Params, param, required, write_group};
 use crate::groups::{self, Seed};
-use crate::state::{ApiError, Group};
+use crate::state::{ApiError, Group, SeedingRoute};
 use crate::topology::GroupSpec;
 use crate::xml;
 
@@ -107,16 +109,16 @@ fn s3_object(arn: &str) -> Result<(String, String), ApiError> {
         })
 }
 
-/// Whether the bucket policy lets ElastiCache read `key`: an `Allow` statement with `s3:GetObject` (or `s3:*`) on
-/// the object (exactly, or by a `*` suffix) for the regional service principal
-/// `<region>.elasticache-snapshot.amazonaws.com` or for ElastiCache's canonical user. Object ACLs are not consulted:
-/// the project's bucket enforces bucket-owner ownership (ACLs disabled).
+/// Whether the bucket policy lets ElastiCache read `key` by the opt-in regions' route: an `Allow` statement with
+/// `s3:GetObject` (or `s3:*`) on the object (exactly, or by a `*` suffix) for the regional service principal
+/// `<region>.elasticache-snapshot.amazonaws.com`. A statement for ElastiCache's canonical user does not count: no AWS
+/// page documents that route (the default regions' is an object ACL, [`acl_readable`]).
 pub fn seed_readable(policy: &str, region: &str, bucket: &str, key: &str) -> bool {
     let Ok(doc) = serde_json::from_str::<Value>(policy) else {
         return false;
     };
     let service = format!("{region}.elasticache-snapshot.amazonaws.com");
-    let object = format!("arn:aws:s3:::{bucket}/{key}");
+    let object = format!("arn:{}:s3:::{bucket}/{key}", partition(region));
     let many = |v: &Value| -> Vec<String> {
         match v {
             Value::String(s) => vec![s.clone()],
@@ -140,12 +142,43 @@ pub fn seed_readable(policy: &str, region: &str, bucket: &str, key: &str) -> boo
         let resource = many(&s["Resource"])
             .iter()
             .any(|r| r == &object || r.strip_suffix('*').is_some_and(|p| object.starts_with(p)));
-        let principal = many(&s["Principal"]["Service"]).contains(&service)
-            || many(&s["Principal"]["CanonicalUser"])
-                .iter()
-                .any(|c| c == ELASTICACHE_CANONICAL_USER);
+        let principal = many(&s["Principal"]["Service"]).contains(&service);
         allow && action && resource && principal
     })
+}
+
+/// Whether an object's ACL grants ElastiCache's canonical user of the region's partition `READ` (or
+/// `FULL_CONTROL`) on the object, the default regions' route ("grant … read access to the object and its
+/// permissions"; `READ_ACP` is part of the documented grant and is required here too).
+pub fn acl_readable(grants: &[(String, String)], region: &str) -> bool {
+    let id = canonical_user(region);
+    let has = |p: &str| {
+        grants
+            .iter()
+            .any(|(g, perm)| g == id && (perm == p || perm == "FULL_CONTROL"))
+    };
+    has("READ") && has("READ_ACP")
+}
+
+/// The ARN partition of `region`.
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// ElastiCache's canonical user id in `region`'s partition (User Guide, seeding; GovCloud User Guide; Getting
+/// Started with Amazon Web Services in China, ElastiCache).
+fn canonical_user(region: &str) -> &'static str {
+    match partition(region) {
+        "aws-cn" => "b14d6a125bdf69854ed8ef2e71d8a20b7c490f252229b806e514966e490b8d83",
+        "aws-us-gov" => "40fa568277ad703bd160f66ae4f83fc9dfdfd06c2f1b5060ca22442ac3ef8be6",
+        _ => ELASTICACHE_CANONICAL_USER,
+    }
 }
 
 /// Where the new group's data comes from.
@@ -184,6 +217,23 @@ pub async fn create_replication_group(
             "Only one of SnapshotArns and SnapshotName may be specified.",
         ));
     }
+    // botocore elasticache 2015-02-02, CreateReplicationGroupMessage.AutomaticFailoverEnabled: "must be enabled for
+    // Valkey or Redis OSS (cluster mode enabled) replication groups. Default: false". Code and text as AWS answers
+    // (hashicorp/terraform#16960, aws-cloudformation/aws-cloudformation-templates#487).
+    let automatic_failover = param(p, "AutomaticFailoverEnabled").is_some_and(|v| v == "true");
+    if cluster_mode && !automatic_failover {
+        return Err(ApiError::new(
+            "InvalidParameterValue",
+            "Redis with cluster mode enabled cannot be created with auto failover turned off.",
+        ));
+    }
+    // Multi-AZ needs automatic failover (User Guide, "Minimizing downtime with Multi-AZ"; the text is the emulator's).
+    if param(p, "MultiAZEnabled").is_some_and(|v| v == "true") && !automatic_failover {
+        return Err(ApiError::new(
+            "InvalidParameterCombination",
+            "Multi-AZ can only be enabled together with automatic failover.",
+        ));
+    }
     let slots = if cluster_mode {
         let slots: Vec<Option<(u16, u16)>> = node_groups
             .iter()
@@ -207,6 +257,21 @@ pub async fn create_replication_group(
         None
     };
 
+    // User-supplied NodeGroupIds are kept (botocore model, `NodeGroupConfiguration.NodeGroupId`: "Either the ElastiCache
+    // supplied 4-digit id or a user supplied id"), when every shard has one.
+    let node_group_ids: Vec<String> = if cluster_mode
+        && !node_groups.is_empty()
+        && node_groups
+            .iter()
+            .all(|ng| ng.get("NodeGroupId").is_some_and(|id| !id.is_empty()))
+    {
+        node_groups
+            .iter()
+            .filter_map(|ng| ng.get("NodeGroupId").cloned())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let source = if let Some(name) = snapshot_name {
         let st = app.lock();
         let s = st.snapshots.get(&name).ok_or_else(|| {
@@ -223,6 +288,21 @@ pub async fn create_replication_group(
         }
         let mut parts = s.nodes.clone();
         parts.sort_by(|a, b| a.node_group_id.cmp(&b.node_group_id));
+        // Each node group of the request gets the snapshot's node group of the same NodeGroupId, whatever order
+        // NodeGroupConfiguration lists them in (by position when the request names none, or names others).
+        let named = node_group_ids.len() == parts.len()
+            && node_group_ids.iter().all(|id| {
+                parts
+                    .iter()
+                    .any(|n| n.node_group_id.as_deref() == Some(id.as_str()))
+            });
+        if named {
+            parts.sort_by_key(|n| {
+                node_group_ids
+                    .iter()
+                    .position(|id| n.node_group_id.as_deref() == Some(id.as_str()))
+            });
+        }
         let files: Option<Vec<PathBuf>> = parts.iter().map(|n| n.rdb.clone()).collect();
         Source::Snapshot(name, files.unwrap_or_default())
     } else if arns.is_empty() {
@@ -242,20 +322,46 @@ pub async fn create_replication_group(
                     ),
                 )
             };
-            let policy = app.s3.get_bucket_policy().bucket(bucket).send().await;
-            let readable = policy
-                .ok()
-                .and_then(|out| out.policy)
-                .is_some_and(|p| seed_readable(&p, &region, bucket, key));
-            let exists = app
-                .s3
-                .head_object()
-                .bucket(bucket)
-                .key(key)
-                .send()
-                .await
-                .is_ok();
-            if !readable || !exists {
+            let route = app.lock().settings.seeding_route;
+            let readable = match route {
+                SeedingRoute::BucketPolicy => app
+                    .s3
+                    .get_bucket_policy()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .ok()
+                    .and_then(|out| out.policy)
+                    .is_some_and(|p| seed_readable(&p, &region, bucket, key)),
+                SeedingRoute::ObjectAcl => app
+                    .s3
+                    .get_object_acl()
+                    .bucket(bucket)
+                    .key(key)
+                    .send()
+                    .await
+                    .ok()
+                    .is_some_and(|acl| {
+                        let grants: Vec<(String, String)> = acl
+                            .grants()
+                            .iter()
+                            .filter_map(|g| {
+                                Some((
+                                    g.grantee()?.id()?.to_string(),
+                                    g.permission()?.as_str().to_string(),
+                                ))
+                            })
+                            .collect();
+                        acl_readable(&grants, &region)
+                    }),
+            };
+            let head = app.s3.head_object().bucket(bucket).key(key).send().await;
+            // "ElastiCache supports only SSE-S3 for seeding" (User Guide): an SSE-KMS object cannot be read.
+            let sse_s3 = head.as_ref().is_ok_and(|h| {
+                h.server_side_encryption()
+                    .is_none_or(|e| e.as_str() == "AES256")
+            });
+            if !readable || head.is_err() || !sse_s3 {
                 return Err(unreadable());
             }
         }
@@ -294,6 +400,7 @@ pub async fn create_replication_group(
         let seed = Seed {
             rdbs: Vec::new(),
             slots: slots.clone(),
+            node_group_ids: node_group_ids.clone(),
         };
         let group = Group {
             shards: groups::plan_shards(&spec, &st.settings.node_dir, &seed),
@@ -311,6 +418,8 @@ pub async fn create_replication_group(
             "CreateReplicationGroup",
             json!({
                 "replicationGroupId": id, "clusterMode": cluster_mode, "shards": shards, "replicas": replicas,
+                "automaticFailover": automatic_failover,
+                "multiAz": param(p, "MultiAZEnabled") == Some("true"),
                 "snapshotArns": arns, "snapshotName": match &source { Source::Snapshot(n, _) => Some(n.clone()), _ => None },
                 "slots": slots.as_ref().map(|s| s.iter().map(|(a, b)| format!("{a}-{b}")).collect::<Vec<_>>()),
                 "tags": tags.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
@@ -326,7 +435,11 @@ pub async fn create_replication_group(
         app.clone(),
         spec,
         source,
-        slots,
+        Seed {
+            rdbs: Vec::new(),
+            slots,
+            node_group_ids,
+        },
         min_seconds,
     ));
     Ok(body)
@@ -343,7 +456,7 @@ async fn restore_worker(
     app: Arc<App>,
     spec: GroupSpec,
     source: Source,
-    slots: Option<Vec<(u16, u16)>>,
+    seed: Seed,
     min_seconds: f64,
 ) {
     let started = Instant::now();
@@ -388,7 +501,7 @@ async fn restore_worker(
                 files
             }
         };
-        groups::start_group(&spec, &node_dir, &redis_server, &Seed { rdbs, slots }).await
+        groups::start_group(&spec, &node_dir, &redis_server, &Seed { rdbs, ..seed }).await
     }
     .await;
     let _ = std::fs::remove_dir_all(&seed_dir);
@@ -646,9 +759,24 @@ mod tests {
             "b",
             "e-0001.rdb"
         ));
-        assert!(seed_readable(
+        // The canonical user in a bucket policy is no documented route.
+        assert!(!seed_readable(
             &policy(&canonical, "s3:GetObject", "arn:aws:s3:::b/e-0001.rdb"),
             "us-east-1",
+            "b",
+            "e-0001.rdb"
+        ));
+        // ARNs of the region's partition.
+        let cn = r#"{"Service":"cn-north-1.elasticache-snapshot.amazonaws.com"}"#;
+        assert!(seed_readable(
+            &policy(cn, "s3:GetObject", "arn:aws-cn:s3:::b/*"),
+            "cn-north-1",
+            "b",
+            "e-0001.rdb"
+        ));
+        assert!(!seed_readable(
+            &policy(cn, "s3:GetObject", "arn:aws:s3:::b/*"),
+            "cn-north-1",
             "b",
             "e-0001.rdb"
         ));
@@ -671,6 +799,29 @@ mod tests {
             "e-0001.rdb"
         ));
         assert!(!seed_readable("not json", "us-east-1", "b", "k"));
+    }
+
+    #[test]
+    fn the_object_acl_rule_needs_read_and_read_acp_for_the_partitions_canonical_user() {
+        let grant = |id: &str, p: &str| (id.to_string(), p.to_string());
+        let both = [
+            grant(ELASTICACHE_CANONICAL_USER, "READ"),
+            grant(ELASTICACHE_CANONICAL_USER, "READ_ACP"),
+        ];
+        assert!(acl_readable(&both, "us-east-1"));
+        assert!(!acl_readable(&both[..1], "us-east-1"));
+        assert!(
+            !acl_readable(&both, "cn-north-1"),
+            "China has its own canonical id"
+        );
+        assert!(acl_readable(
+            &[grant(ELASTICACHE_CANONICAL_USER, "FULL_CONTROL")],
+            "eu-west-1"
+        ));
+        assert!(!acl_readable(
+            &[grant("someone-else", "FULL_CONTROL")],
+            "us-east-1"
+        ));
     }
 
     #[test]

@@ -105,6 +105,9 @@ pub struct NodeSnapshot {
     pub cache_cluster_id: String,
     /// Its shard.
     pub node_group_id: Option<String>,
+    /// The shard's slot range when the snapshot was taken (cluster mode enabled): `NodeGroupConfiguration.Slots`
+    /// of DescribeSnapshots with `ShowNodeGroupConfig`.
+    pub slots: Option<(u16, u16)>,
     /// The node's port (for BGSAVE).
     pub port: Option<u16>,
     /// The node's data dir.
@@ -234,6 +237,23 @@ pub enum Fault {
         /// Seconds.
         delay_seconds: f64,
     },
+    /// Not a fault: from now on, seeding follows `route` (as the emulator would in that kind of region).
+    SeedingRoute {
+        /// `object-acl` or `bucket-policy`.
+        route: SeedingRoute,
+    },
+    /// The next export (of a snapshot of `target`, a replication group or cluster id or the snapshot's name; of any
+    /// snapshot without one) is accepted as AWS accepts it, then fails after the export delay: no object is written,
+    /// the snapshot is `available` again, and the failure is recorded as an event on the snapshot's source
+    /// (`DescribeEvents`; its message names the `TargetSnapshotName`, the bucket and `reason`).
+    FailExport {
+        /// Group, cluster or snapshot name.
+        #[serde(default)]
+        target: Option<String>,
+        /// Why, as the event's message says it.
+        #[serde(default)]
+        reason: Option<String>,
+    },
 }
 
 /// How an injected export damages its first object.
@@ -251,6 +271,11 @@ pub enum Damage {
     /// Every object after the first is uploaded one number up (`-0001, -0003, -0004` for three shards): as many
     /// objects as shards, but one key missing and one unexpected.
     Misnumbered,
+    /// The objects are named in the reverse of `NodeGroupId` order (`-0001` holds the last node group): which object
+    /// holds which node group is not documented, so nothing may depend on it.
+    Reversed,
+    /// The second object holds the first node group's data again (keys of another node group than its own).
+    Duplicated,
 }
 
 fn one() -> u32 {
@@ -274,6 +299,52 @@ pub struct Settings {
     pub node_dir: PathBuf,
     /// The redis-server binary.
     pub redis_server: String,
+    /// How ElastiCache may read seed objects in this region ([`SeedingRoute`]).
+    pub seeding_route: SeedingRoute,
+}
+
+/// The documented way ElastiCache is given read access to a seed `.rdb` (User Guide, "Seeding a new self-designed
+/// cluster with an externally created backup"), which depends on the kind of region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeedingRoute {
+    /// Default regions: an object ACL granting ElastiCache's canonical user read access on the object.
+    ObjectAcl,
+    /// Opt-in regions: a bucket policy granting `<region>.elasticache-snapshot.amazonaws.com` `s3:GetObject`.
+    BucketPolicy,
+}
+
+/// Regions an account must opt in to (AWS Account Management Reference Guide, "Specify which AWS Regions your
+/// account can use"): their seeding route is the bucket policy.
+pub const OPT_IN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-south-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-west-1",
+    "eu-central-2",
+    "eu-south-1",
+    "eu-south-2",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+];
+
+impl SeedingRoute {
+    /// The route of `region`'s kind.
+    pub fn of_region(region: &str) -> Self {
+        if OPT_IN_REGIONS.contains(&region) {
+            Self::BucketPolicy
+        } else {
+            Self::ObjectAcl
+        }
+    }
 }
 
 /// Everything the emulator knows.
@@ -305,6 +376,10 @@ pub struct State {
     pub slow_snapshot: Option<f64>,
     /// Groups whose nodes report an unreachable endpoint ([`Fault::Unreachable`]).
     pub unreachable: std::collections::HashSet<String>,
+    /// Exports that fail ([`Fault::FailExport`]): `(target, reason)`.
+    pub fail_export: Vec<(Option<String>, Option<String>)>,
+    /// ElastiCache's event log (`DescribeEvents`), derived from the journal.
+    pub events: crate::events::EventLog,
     /// What happened, for tests and the demo.
     pub journal: Vec<Value>,
 }
@@ -335,6 +410,8 @@ impl State {
             damage_export: None,
             slow_snapshot: None,
             unreachable: std::collections::HashSet::new(),
+            fail_export: Vec::new(),
+            events: crate::events::EventLog::default(),
             journal: Vec::new(),
         }
     }
@@ -375,6 +452,7 @@ impl State {
                 }
             }
             Fault::FailSnapshot { target } => self.fail_snapshot.push(target),
+            Fault::SeedingRoute { route } => self.settings.seeding_route = route,
             Fault::SlowExport { delay_seconds } => self.slow_export = Some(delay_seconds.max(0.0)),
             Fault::CorruptExport => self.damage_export = Some(Damage::Flipped),
             Fault::DamageExport { mode } => self.damage_export = Some(mode),
@@ -387,6 +465,10 @@ impl State {
                         n.created = n.created.map(|t| t - age);
                     }
                 }
+            }
+            Fault::FailExport { target, reason } => {
+                self.fail_export
+                    .push((target.map(|t| t.to_ascii_lowercase()), reason));
             }
             Fault::Unreachable { target } => {
                 self.unreachable.insert(target.to_ascii_lowercase());
@@ -416,6 +498,21 @@ impl State {
         self.damage_export = None;
         self.slow_snapshot = None;
         self.unreachable.clear();
+        self.fail_export.clear();
+    }
+
+    /// The reason the export of `snapshot` fails, if a [`Fault::FailExport`] applies to it (consumes it).
+    pub fn take_fail_export(&mut self, snapshot: &Snapshot) -> Option<String> {
+        let applies = |t: &Option<String>| {
+            t.as_ref().is_none_or(|t| {
+                *t == snapshot.name
+                    || snapshot.replication_group_id.as_ref() == Some(t)
+                    || snapshot.cache_cluster_id.as_ref() == Some(t)
+            })
+        };
+        let i = self.fail_export.iter().position(|(t, _)| applies(t))?;
+        let (_, reason) = self.fail_export.remove(i);
+        Some(reason.unwrap_or_else(|| "injected failExport".into()))
     }
 
     /// The injected error for this call of `action`, if any (consumes one use).
@@ -435,6 +532,7 @@ impl State {
 
     /// Appends to the journal.
     pub fn log(&mut self, event: &str, details: Value) {
+        crate::events::observe(self, event, &details);
         let mut entry = json!({ "at": now_string(), "event": event });
         if let (Some(e), Value::Object(d)) = (entry.as_object_mut(), details) {
             e.extend(d);
@@ -588,7 +686,10 @@ impl State {
                             .iter()
                             .find(|n| n.role == "replica")
                             .unwrap_or(&shard.nodes[0]);
-                        node_snapshot(node)
+                        NodeSnapshot {
+                            slots: shard.slots,
+                            ..node_snapshot(node)
+                        }
                     })
                     .collect();
                 (
@@ -685,6 +786,7 @@ fn node_snapshot(node: &Node) -> NodeSnapshot {
     NodeSnapshot {
         cache_cluster_id: node.cache_cluster_id.clone(),
         node_group_id: node.node_group_id.clone(),
+        slots: None,
         port: node.port,
         dir: node.dir.clone(),
         rdb: None,

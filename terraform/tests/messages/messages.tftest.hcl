@@ -227,3 +227,29 @@ run "fleet_selector" {
     schedules = { daily = { selector = {}, schedule_expression = "cron(0 3 * * ? *)" } }
   }
 }
+
+run "seeding_mode" {
+  # message: seeding_mode must be null (by region: opt-in regions bucket-policy, others object-acl), "bucket-policy" or "object-acl"
+  command = plan
+  variables {
+    seeding_mode = "canonical-user"
+  }
+}
+
+run "seeding_in_an_unknown_partition" {
+  # message: seeding_mode object-acl grants ElastiCache's canonical user, whose id in partition aws-iso this module does not know
+  # message: set seeding_mode = "bucket-policy"
+  command = plan
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-iso" }
+  }
+}
+
+run "object_lock_mode" {
+  # message: object_lock_mode must be GOVERNANCE or COMPLIANCE
+  command = plan
+  variables {
+    object_lock_mode = "governance"
+  }
+}

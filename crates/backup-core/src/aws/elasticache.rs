@@ -24,9 +24,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use super::{aws_message, fallback, is_throttling_code};
 use crate::error::BackupError;
 use crate::ports::{
-    CacheClusterInfo, CreateOutcome, DeleteOutcome, Endpoint, GroupCreateOutcome, Groups,
+    CacheClusterInfo, CreateOutcome, DeleteOutcome, Endpoint, EventLog, GroupCreateOutcome, Groups,
     Inventory, NewGroup, NodeGroupInfo, NodeGroupMemberInfo, ReplicationGroupInfo, SnapshotInfo,
-    SnapshotTarget, Snapshots,
+    SnapshotTarget, Snapshots, SourceEvent,
 };
 use crate::run::{NodeRole, SnapshotStatus};
 
@@ -187,6 +187,7 @@ impl Snapshots for ElastiCacheSnapshots {
             .client
             .describe_snapshots()
             .snapshot_name(name)
+            .show_node_group_config(true)
             .into_paginator()
             .items()
             .send();
@@ -317,9 +318,16 @@ impl Groups for ElastiCacheSnapshots {
             req = req.auth_token(&token.0);
         }
         if group.cluster_mode_enabled {
+            // "AutomaticFailoverEnabled must be enabled for Valkey or Redis OSS (cluster mode enabled) replication
+            // groups. Default: false" (botocore elasticache 2015-02-02, CreateReplicationGroupMessage). Multi-AZ
+            // needs automatic failover and at least one replica per shard (`MultiAZEnabled`, same model).
             req = req
                 .cluster_mode(ClusterMode::Enabled)
+                .automatic_failover_enabled(true)
                 .num_node_groups(i32::try_from(group.shards.len()).unwrap_or(i32::MAX));
+            if group.replicas_per_shard.is_some_and(|r| r > 0) {
+                req = req.multi_az_enabled(true);
+            }
             for shard in &group.shards {
                 let mut ng = NodeGroupConfiguration::builder()
                     .node_group_id(&shard.node_group_id)
@@ -487,6 +495,36 @@ impl Inventory for ElastiCacheSnapshots {
     }
 }
 
+#[async_trait]
+impl EventLog for ElastiCacheSnapshots {
+    #[tracing::instrument(skip(self))]
+    async fn events_since(
+        &self,
+        since: crate::run::Timestamp,
+    ) -> Result<Vec<SourceEvent>, BackupError> {
+        let mut items = self
+            .client
+            .describe_events()
+            .start_time(aws_smithy_types::DateTime::from_secs(
+                since.unix_timestamp(),
+            ))
+            .max_records(100)
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(item) = items.next().await {
+            let e = item.map_err(|err| fallback("DescribeEvents", "(all sources)", err))?;
+            out.push(SourceEvent {
+                source_id: e.source_identifier().unwrap_or_default().to_string(),
+                message: e.message().unwrap_or_default().to_string(),
+                date: e.date().and_then(timestamp),
+            });
+        }
+        Ok(out)
+    }
+}
+
 /// An SDK time as a timestamp (whole seconds).
 fn timestamp(t: &aws_smithy_types::DateTime) -> Option<crate::run::Timestamp> {
     time::OffsetDateTime::from_unix_timestamp(t.secs()).ok()
@@ -574,13 +612,48 @@ fn snapshot_info(s: &Snapshot) -> SnapshotInfo {
             .filter_map(timestamp)
             .min(),
         arn: s.arn().map(str::to_string),
+        node_groups: node_groups_of(s),
     }
+}
+
+/// `NodeSnapshots[].NodeGroupConfiguration` (or the bare `NodeGroupId`) of `s`, one per node group, sorted.
+fn node_groups_of(s: &Snapshot) -> Vec<crate::run::ShardInfo> {
+    let mut groups: Vec<crate::run::ShardInfo> = Vec::new();
+    for n in s.node_snapshots() {
+        let config = n.node_group_configuration();
+        let Some(id) = config
+            .and_then(|c| c.node_group_id())
+            .or_else(|| n.node_group_id())
+            .filter(|id| !id.is_empty())
+        else {
+            continue;
+        };
+        let slots = config
+            .and_then(|c| c.slots())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        match groups.iter_mut().find(|g| g.node_group_id == id) {
+            Some(g) => {
+                if g.slots.is_none() {
+                    g.slots = slots;
+                }
+            }
+            None => groups.push(crate::run::ShardInfo {
+                node_group_id: id.to_string(),
+                slots,
+            }),
+        }
+    }
+    groups.sort_by(|a, b| a.node_group_id.cmp(&b.node_group_id));
+    groups
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::NewShard;
     use aws_sdk_elasticache::operation::copy_snapshot::CopySnapshotOutput;
+    use aws_sdk_elasticache::operation::create_replication_group::CreateReplicationGroupOutput;
     use aws_sdk_elasticache::operation::create_snapshot::CreateSnapshotOutput;
     use aws_sdk_elasticache::operation::delete_snapshot::DeleteSnapshotOutput;
     use aws_sdk_elasticache::operation::describe_replication_groups::DescribeReplicationGroupsOutput;
@@ -987,6 +1060,69 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("InvalidParameterValue"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_cluster_mode_enabled_restore_turns_on_automatic_failover_and_multi_az_with_replicas()
+    {
+        let shard = |id: &str, slots: &str| NewShard {
+            node_group_id: id.into(),
+            slots: Some(slots.into()),
+        };
+        let group = |cme: bool, replicas: Option<u32>| NewGroup {
+            id: "r".into(),
+            description: "d".into(),
+            cluster_mode_enabled: cme,
+            shards: if cme {
+                vec![shard("0001", "0-8191"), shard("0002", "8192-16383")]
+            } else {
+                Vec::new()
+            },
+            replicas_per_shard: replicas,
+            snapshot_arns: vec!["arn:aws:s3:::b/e-0001.rdb".into()],
+            ..NewGroup::default()
+        };
+        let cme_replicas = mock!(Client::create_replication_group)
+            .match_requests(|r| {
+                r.replication_group_id() == Some("r")
+                    && r.automatic_failover_enabled() == Some(true)
+                    && r.multi_az_enabled() == Some(true)
+                    && r.num_node_groups() == Some(2)
+                    && r.node_group_configuration()[1].slots() == Some("8192-16383")
+            })
+            .then_output(|| CreateReplicationGroupOutput::builder().build());
+        let c = client(&[&cme_replicas]);
+        c.create_replication_group(&group(true, Some(1)))
+            .await
+            .unwrap();
+        let cme_alone = mock!(Client::create_replication_group)
+            .match_requests(|r| {
+                r.automatic_failover_enabled() == Some(true) && r.multi_az_enabled().is_none()
+            })
+            .then_output(|| CreateReplicationGroupOutput::builder().build());
+        client(&[&cme_alone])
+            .create_replication_group(&group(true, Some(0)))
+            .await
+            .unwrap();
+        let cmd = mock!(Client::create_replication_group)
+            .match_requests(|r| {
+                r.automatic_failover_enabled().is_none()
+                    && r.multi_az_enabled().is_none()
+                    && r.cluster_mode().is_none()
+            })
+            .then_output(|| CreateReplicationGroupOutput::builder().build());
+        client(&[&cmd])
+            .create_replication_group(&group(false, Some(1)))
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                cme_replicas.num_calls(),
+                cme_alone.num_calls(),
+                cmd.num_calls()
+            ),
+            (1, 1, 1)
+        );
     }
 
     #[tokio::test]

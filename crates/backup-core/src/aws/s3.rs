@@ -9,11 +9,16 @@ use time::OffsetDateTime;
 use super::{CallFailure, aws_message, fallback};
 use crate::error::BackupError;
 use crate::ports::{
-    BucketFacts, ExportBucket, ExportStore, ObjectDeleter, ObjectReader, StoredObject,
+    BucketFacts, ExportBucket, ExportStore, ObjectDeleter, ObjectLocker, ObjectReader, SeedCopier,
+    StoredObject,
 };
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::operation::head_bucket::HeadBucketError;
 use aws_sdk_s3::types::Permission;
+use aws_sdk_s3::types::{
+    CompletedMultipartUpload, CompletedPart, ObjectLockRetention, ObjectLockRetentionMode,
+    ServerSideEncryption,
+};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// S3 adapter. Build once per cold start from the shared `SdkConfig`.
@@ -222,6 +227,192 @@ impl ObjectDeleter for S3ExportStore {
     }
 }
 
+/// Largest object `CopyObject` copies in one request, bytes (S3 API Reference, `CopyObject`: 5 GB).
+pub const MAX_SINGLE_COPY_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+/// Smallest part of a multipart copy, bytes; parts grow so that no copy needs more than [`MAX_COPY_PARTS`].
+pub const COPY_PART_BYTES: u64 = 512 * 1024 * 1024;
+/// Most parts of a multipart upload (S3 User Guide, "Amazon S3 multipart upload limits": 10,000).
+pub const MAX_COPY_PARTS: u64 = 10_000;
+
+/// The byte ranges (inclusive) of a multipart copy of `size` bytes: [`COPY_PART_BYTES`] each, larger when that
+/// would need more than [`MAX_COPY_PARTS`] parts (every part ≤ 5 GiB for objects up to S3's 5 TiB).
+pub fn copy_ranges(size: u64) -> Vec<(u64, u64)> {
+    let part = COPY_PART_BYTES.max(size.div_ceil(MAX_COPY_PARTS));
+    (0..size)
+        .step_by(usize::try_from(part).unwrap_or(usize::MAX))
+        .map(|start| (start, (start + part).min(size) - 1))
+        .collect()
+}
+
+#[async_trait]
+impl SeedCopier for S3ExportStore {
+    #[tracing::instrument(skip(self, grantee))]
+    async fn copy_for_seeding(
+        &self,
+        from_bucket: &str,
+        from_key: &str,
+        size_bytes: u64,
+        to_bucket: &str,
+        to_key: &str,
+        grantee: &str,
+    ) -> Result<(), BackupError> {
+        let subject = format!("s3://{from_bucket}/{from_key} to s3://{to_bucket}/{to_key}");
+        let grant = format!("id={grantee}");
+        let source = format!("{from_bucket}/{}", urlencoding_path(from_key));
+        if size_bytes <= MAX_SINGLE_COPY_BYTES {
+            return self
+                .client
+                .copy_object()
+                .bucket(to_bucket)
+                .key(to_key)
+                .copy_source(&source)
+                .server_side_encryption(ServerSideEncryption::Aes256)
+                .grant_read(&grant)
+                .grant_read_acp(&grant)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|err| fallback("CopyObject", &subject, err));
+        }
+        let upload = self
+            .client
+            .create_multipart_upload()
+            .bucket(to_bucket)
+            .key(to_key)
+            .server_side_encryption(ServerSideEncryption::Aes256)
+            .grant_read(&grant)
+            .grant_read_acp(&grant)
+            .send()
+            .await
+            .map_err(|err| fallback("CreateMultipartUpload", &subject, err))?;
+        let upload_id = upload.upload_id().unwrap_or_default().to_string();
+        let copied = self
+            .copy_parts(&source, to_bucket, to_key, &upload_id, size_bytes, &subject)
+            .await;
+        let completed = match copied {
+            Ok(parts) => self
+                .client
+                .complete_multipart_upload()
+                .bucket(to_bucket)
+                .key(to_key)
+                .upload_id(&upload_id)
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .set_parts(Some(parts))
+                        .build(),
+                )
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|err| fallback("CompleteMultipartUpload", &subject, err)),
+            Err(e) => Err(e),
+        };
+        if completed.is_err() {
+            // Parts of an unfinished upload cost storage until aborted (the seed bucket's lifecycle aborts them
+            // after a day too).
+            if let Err(err) = self
+                .client
+                .abort_multipart_upload()
+                .bucket(to_bucket)
+                .key(to_key)
+                .upload_id(&upload_id)
+                .send()
+                .await
+            {
+                tracing::warn!(error = %err, "AbortMultipartUpload failed; the seed bucket's lifecycle aborts it");
+            }
+        }
+        completed
+    }
+}
+
+impl S3ExportStore {
+    /// `UploadPartCopy` of every range of a `size`-byte object, 4 at a time, in part order.
+    async fn copy_parts(
+        &self,
+        source: &str,
+        to_bucket: &str,
+        to_key: &str,
+        upload_id: &str,
+        size: u64,
+        subject: &str,
+    ) -> Result<Vec<CompletedPart>, BackupError> {
+        use futures_util::{StreamExt, TryStreamExt};
+        let ranges = copy_ranges(size);
+        futures_util::stream::iter(ranges.into_iter().enumerate())
+            .map(|(i, (a, b))| async move {
+                let number = i32::try_from(i + 1).unwrap_or(i32::MAX);
+                let out = self
+                    .client
+                    .upload_part_copy()
+                    .bucket(to_bucket)
+                    .key(to_key)
+                    .upload_id(upload_id)
+                    .part_number(number)
+                    .copy_source(source)
+                    .copy_source_range(format!("bytes={a}-{b}"))
+                    .send()
+                    .await
+                    .map_err(|err| fallback("UploadPartCopy", subject, err))?;
+                Ok::<_, BackupError>(
+                    CompletedPart::builder()
+                        .part_number(number)
+                        .set_e_tag(
+                            out.copy_part_result()
+                                .and_then(|r| r.e_tag())
+                                .map(str::to_string),
+                        )
+                        .build(),
+                )
+            })
+            .buffered(4)
+            .try_collect()
+            .await
+    }
+}
+
+/// Characters percent-encoded in `x-amz-copy-source` (S3 API Reference, `CopyObject`: "The value must be
+/// URL-encoded"): all but the unreserved characters of RFC 3986 and `/`.
+const COPY_SOURCE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+/// `key` encoded for `x-amz-copy-source`.
+fn urlencoding_path(key: &str) -> String {
+    percent_encoding::utf8_percent_encode(key, COPY_SOURCE).to_string()
+}
+
+#[async_trait]
+impl ObjectLocker for S3ExportStore {
+    #[tracing::instrument(skip(self))]
+    async fn lock_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        mode: crate::config::ObjectLockMode,
+        until: crate::run::Timestamp,
+    ) -> Result<(), BackupError> {
+        let retention = ObjectLockRetention::builder()
+            .mode(ObjectLockRetentionMode::from(mode.to_string().as_str()))
+            .retain_until_date(aws_smithy_types::DateTime::from_secs(
+                until.unix_timestamp(),
+            ))
+            .build();
+        self.client
+            .put_object_retention()
+            .bucket(bucket)
+            .key(key)
+            .retention(retention)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| fallback("PutObjectRetention", &format!("s3://{bucket}/{key}"), err))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,5 +541,152 @@ mod tests {
         });
         let err = store(&[&gone]).delete_object("b", "k").await.unwrap_err();
         assert_eq!(err.error_type(), "ExportRejected", "{err}");
+    }
+
+    #[test]
+    fn multipart_copy_ranges_cover_the_object_once_within_the_part_limit() {
+        let gib = 1024 * 1024 * 1024;
+        for size in [MAX_SINGLE_COPY_BYTES + 1, 7 * gib, 5 * 1024 * gib] {
+            let ranges = copy_ranges(size);
+            assert!(ranges.len() as u64 <= MAX_COPY_PARTS, "{size}");
+            assert_eq!(ranges[0].0, 0);
+            assert_eq!(ranges.last().unwrap().1, size - 1);
+            for w in ranges.windows(2) {
+                assert_eq!(w[0].1 + 1, w[1].0);
+            }
+            assert!(ranges.iter().all(|(a, b)| b - a < MAX_SINGLE_COPY_BYTES));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_seed_copy_grants_elasticache_read_and_read_acp_with_sse_s3() {
+        let single = mock!(Client::copy_object)
+            .match_requests(|r| {
+                r.bucket() == Some("seeds")
+                    && r.key() == Some("exec-1/e 1-0001.rdb")
+                    && r.copy_source() == Some("exports/e%201-0001.rdb")
+                    && r.grant_read() == Some("id=540804c3")
+                    && r.grant_read_acp() == Some("id=540804c3")
+                    && r.server_side_encryption() == Some(&ServerSideEncryption::Aes256)
+            })
+            .then_output(|| {
+                aws_sdk_s3::operation::copy_object::CopyObjectOutput::builder().build()
+            });
+        store(&[&single])
+            .copy_for_seeding(
+                "exports",
+                "e 1-0001.rdb",
+                10,
+                "seeds",
+                "exec-1/e 1-0001.rdb",
+                "540804c3",
+            )
+            .await
+            .unwrap();
+        assert_eq!(single.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_large_seed_copy_is_a_multipart_copy_and_a_failed_part_aborts_it() {
+        use aws_sdk_s3::operation::{
+            abort_multipart_upload::AbortMultipartUploadOutput,
+            complete_multipart_upload::CompleteMultipartUploadOutput,
+            create_multipart_upload::CreateMultipartUploadOutput,
+            upload_part_copy::UploadPartCopyOutput,
+        };
+        let size = MAX_SINGLE_COPY_BYTES + COPY_PART_BYTES;
+        let parts = copy_ranges(size).len();
+        let create = mock!(Client::create_multipart_upload)
+            .match_requests(|r| {
+                r.grant_read() == Some("id=g") && r.grant_read_acp() == Some("id=g")
+            })
+            .then_output(|| {
+                CreateMultipartUploadOutput::builder()
+                    .upload_id("u1")
+                    .build()
+            });
+        let part = mock!(Client::upload_part_copy)
+            .match_requests(|r| {
+                r.upload_id() == Some("u1")
+                    && r.copy_source_range()
+                        .is_some_and(|x| x.starts_with("bytes="))
+            })
+            .then_output(|| {
+                UploadPartCopyOutput::builder()
+                    .copy_part_result(
+                        aws_sdk_s3::types::CopyPartResult::builder()
+                            .e_tag("\"x\"")
+                            .build(),
+                    )
+                    .build()
+            });
+        let complete = mock!(Client::complete_multipart_upload)
+            .match_requests(move |r| {
+                r.multipart_upload()
+                    .is_some_and(|m| m.parts().len() == parts)
+            })
+            .then_output(|| CompleteMultipartUploadOutput::builder().build());
+        let s = S3ExportStore::new(mock_client!(
+            aws_sdk_s3,
+            RuleMode::MatchAny,
+            [&create, &part, &complete],
+            |c| c.retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+        ));
+        s.copy_for_seeding("a", "k", size, "b", "k", "g")
+            .await
+            .unwrap();
+        assert_eq!(
+            (create.num_calls(), part.num_calls(), complete.num_calls()),
+            (1, parts, 1)
+        );
+
+        let failing = mock!(Client::upload_part_copy).then_error(|| {
+            aws_sdk_s3::operation::upload_part_copy::UploadPartCopyError::generic(
+                ErrorMetadata::builder().code("AccessDenied").build(),
+            )
+        });
+        let abort = mock!(Client::abort_multipart_upload)
+            .match_requests(|r| r.upload_id() == Some("u1"))
+            .then_output(|| AbortMultipartUploadOutput::builder().build());
+        let s = S3ExportStore::new(mock_client!(
+            aws_sdk_s3,
+            RuleMode::MatchAny,
+            [&create, &failing, &abort],
+            |c| c.retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+        ));
+        let err = s
+            .copy_for_seeding("a", "k", size, "b", "k", "g")
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "AwsRejected", "{err}");
+        assert_eq!(abort.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_verified_object_is_locked_until_the_date_in_the_mode_configured() {
+        let until = time::macros::datetime!(2027-01-01 0:00 UTC);
+        let lock = mock!(Client::put_object_retention)
+            .match_requests(move |r| {
+                r.key() == Some("e-0001.rdb")
+                    && r.retention().is_some_and(|x| {
+                        x.mode() == Some(&ObjectLockRetentionMode::Compliance)
+                            && x.retain_until_date().map(|d| d.secs())
+                                == Some(until.unix_timestamp())
+                    })
+            })
+            .then_output(|| {
+                aws_sdk_s3::operation::put_object_retention::PutObjectRetentionOutput::builder()
+                    .build()
+            });
+        store(&[&lock])
+            .lock_object(
+                "b",
+                "e-0001.rdb",
+                crate::config::ObjectLockMode::Compliance,
+                until,
+            )
+            .await
+            .unwrap();
+        assert_eq!(lock.num_calls(), 1);
     }
 }

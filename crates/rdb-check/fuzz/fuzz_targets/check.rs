@@ -6,5 +6,11 @@ use libfuzzer_sys::fuzz_target;
 use rdb_check::{Limits, check_with};
 
 fuzz_target!(|data: &[u8]| {
-    let _ = check_with(data, Limits { max_encoded_value_bytes: 1 << 20 });
+    let _ = check_with(
+        data,
+        Limits {
+            max_encoded_value_bytes: 1 << 20,
+            ..Limits::default()
+        },
+    );
 });

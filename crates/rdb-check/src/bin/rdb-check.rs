@@ -1,6 +1,7 @@
 //! `rdb-check FILE|s3://bucket/key ...`: checks RDB files by hand (e.g. a backup before a restore) and prints what
-//! each holds, with its SHA-256 (compare it with the `sha256` of the object in the backup's manifest). `--json` prints
-//! one JSON report per target. Exit code 0 when every target is sound, 1 otherwise.
+//! each holds, with its SHA-256 (compare it with the `sha256` of the object in the backup's manifest) and the Redis
+//! Cluster hash slots of its keys (inclusive ranges, `0-5460,10923-16383`). `--json` prints one JSON report per target
+//! (`report.slots`, `report.slot_info` as the same range text). Exit code 0 when every target is sound, 1 otherwise.
 //!
 //! `s3://` targets are read with parallel ranged `GetObject` requests ([`rdb_check::s3`]); credentials, region and
 //! endpoint come from the usual AWS sources (environment, profile, instance role; `AWS_ENDPOINT_URL` for an S3
@@ -89,6 +90,13 @@ fn print_report(target: &str, r: &Report, sha256: &str) {
     }
     let types: Vec<String> = r.types.iter().map(|(t, n)| format!("{t} {n}")).collect();
     println!("  types: {}", types.join(", "));
+    println!("  {}", slots_line("key slots", &r.slots));
+    if let Some(info) = &r.slot_info {
+        println!(
+            "  {}",
+            slots_line("slots named by the file's slot info", info)
+        );
+    }
     for field in ["valkey-ver", "redis-ver"] {
         if let Some(v) = r.aux.get(field) {
             println!("  written by {field} {v}");
@@ -96,6 +104,15 @@ fn print_report(target: &str, r: &Report, sha256: &str) {
         }
     }
     println!("  sha256 {sha256}");
+}
+
+/// `label: N (ranges)`, e.g. `key slots: 5462 (0-5461)`; `none` for an empty set.
+fn slots_line(label: &str, slots: &rdb_check::SlotSet) -> String {
+    if slots.is_empty() {
+        format!("{label}: none")
+    } else {
+        format!("{label}: {} ({slots})", slots.len())
+    }
 }
 
 /// `s3://bucket/key` → (bucket, key).
@@ -153,5 +170,18 @@ mod tests {
         for bad in ["s3://", "s3://bucket", "s3://bucket/", "s3:///key"] {
             assert!(parse_s3_url(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn slot_lines_give_the_count_and_the_ranges() {
+        let set: rdb_check::SlotSet = "0-5460,16383-16383".parse().unwrap();
+        assert_eq!(
+            slots_line("key slots", &set),
+            "key slots: 5462 (0-5460,16383-16383)"
+        );
+        assert_eq!(
+            slots_line("key slots", &rdb_check::SlotSet::new()),
+            "key slots: none"
+        );
     }
 }
