@@ -38,6 +38,18 @@ def manifest_uri(bucket, out):
     return f"s3://{bucket}/{out['verification']['manifestKey']}"
 
 
+def fill_sessions(stack, prefix, count):
+    """Empties the cluster mode enabled `sessions` group and writes `<prefix>:<i>` = i for i < count through the
+    cluster (keys spread over its shards by slot); returns its primaries."""
+    primaries = [n for n in stack.nodes("sessions") if n["role"] == "primary"]
+    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", n["port"]) for n in primaries])
+    rc.flushall()
+    for i in range(count):
+        rc.set(f"{prefix}:{i}", i)
+    rc.close()
+    return primaries
+
+
 def primary_of(ec, group):
     rg = ec.describe_replication_groups(ReplicationGroupId=group)["ReplicationGroups"][0]
     ep = rg["NodeGroups"][0]["PrimaryEndpoint"]
@@ -83,13 +95,7 @@ def test_a_cluster_mode_disabled_restore_equals_the_source(stack, ec, s3, seeded
 
 
 def test_b_cluster_mode_enabled_three_shards_restore_with_slots(stack, ec, seeded_bucket):
-    nodes = stack.nodes("sessions")
-    primaries = [n for n in nodes if n["role"] == "primary"]
-    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", n["port"]) for n in primaries])
-    rc.flushall()
-    for i in range(600):
-        rc.set(f"cart:{i}", i)
-    rc.close()
+    primaries = fill_sessions(stack, "cart", 600)
     per_shard = [redis.Redis(port=n["port"]).dbsize() for n in primaries]
     out = backup(stack, "sessions", seeded_bucket)
     target = unique("sessions-r")
@@ -133,13 +139,7 @@ def test_b2_objects_named_out_of_node_group_order_are_mapped_by_their_data_and_r
     """Held back: the export names its objects in the reverse of NodeGroupId order (-0001 holds the last node
     group). The manifest still records each object with the node group its keys belong to, and the restore gives
     each node group its own data."""
-    nodes = stack.nodes("sessions")
-    primaries = [n for n in nodes if n["role"] == "primary"]
-    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", n["port"]) for n in primaries])
-    rc.flushall()
-    for i in range(300):
-        rc.set(f"user:{i}", i)
-    rc.close()
+    fill_sessions(stack, "user", 300)
     stack.inject({"kind": "damageExport", "mode": "reversed"})
     out = backup(stack, "sessions", seeded_bucket)
     manifest = json.loads(stack.client("s3").get_object(
@@ -161,13 +161,7 @@ def test_b2_objects_named_out_of_node_group_order_are_mapped_by_their_data_and_r
 
 def test_b3_a_shard_object_holding_another_node_groups_keys_fails_verification_and_keeps_the_snapshot(
         stack, ec, seeded_bucket):
-    nodes = stack.nodes("sessions")
-    primaries = [n for n in nodes if n["role"] == "primary"]
-    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", n["port"]) for n in primaries])
-    rc.flushall()
-    for i in range(300):
-        rc.set(f"order:{i}", i)
-    rc.close()
+    fill_sessions(stack, "order", 300)
     stack.inject({"kind": "damageExport", "mode": "duplicated"})
     result = stack.run_execution({"replicationGroupId": "sessions", "bucket": seeded_bucket})
     assert result["status"] == "FAILED", result

@@ -166,10 +166,8 @@ fn judge_unknown_format(
     match intact {
         Ok(Some(true)) => BackupError::UnsupportedRdbFormat {
             message: format!(
-                "{key}: {error}; the file's CRC-64 matches its content, so it is intact: this version of \
-                 elasticache-backup cannot read it. If the engine is newer than the formats it knows (README, \
-                 \"Engine versions\"), upgrade elasticache-backup and run the backup again (the source snapshot is \
-                 kept)"
+                "{key}: {error}; the file's CRC-64 matches its content, so it is intact, not damaged (formats \
+                 read: crates/rdb-check/README.md, \"Engine versions\"); the source snapshot is kept"
             ),
         },
         Ok(Some(false)) => BackupError::ExportCorrupt {
