@@ -13,6 +13,7 @@ methods it calls, and the adapters say which SDK operation each port method send
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]  # local/checks/ → repository root
@@ -20,16 +21,63 @@ FUNCTIONS = ROOT / "functions"
 CRATES = ROOT / "crates"
 TERRAFORM = ROOT / "terraform"
 
-# Adapters: source file → (adapter type, trait impl blocks to read).
-ADAPTER_FILES = {
-    "ElastiCacheSnapshots": CRATES / "backup-core/src/aws/elasticache.rs",
-    "S3ExportStore": CRATES / "backup-core/src/aws/s3.rs",
-    "S3RdbVerifier": CRATES / "rdb-verify/src/lib.rs",
-    "SfnHistory": FUNCTIONS / "notify/src/history.rs",
-    "SecretsManager": CRATES / "backup-core/src/aws/secrets.rs",
-}
-SERVICE_OF = {"ElastiCacheSnapshots": "elasticache", "S3ExportStore": "s3", "S3RdbVerifier": "s3", "SfnHistory": "states",
-              "SecretsManager": "secretsmanager"}
+def production(path: Path) -> str:
+    """A source file without its tests (at its end: they call fakes, not AWS)."""
+    return re.sub(r"#\[cfg\(test\)\]\s*mod tests \{.*", "", path.read_text(), flags=re.S)
+
+
+# The crates are found through `cargo metadata` (by package name), and read by structure: the adapters are the
+# types of the adapters crate that implement a port (`impl <Port> for <Adapter>`), each one's AWS service is the SDK
+# its file uses, and a function builds the adapters whose constructor its main.rs calls on the start-up's `aws`.
+SDK_SERVICE = {"elasticache": "elasticache", "s3": "s3", "secretsmanager": "secretsmanager", "sfn": "states"}
+
+
+def crate_dirs() -> dict[str, Path]:
+    """Workspace package name → its directory (`cargo metadata --no-deps`)."""
+    out = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps", "--offline"], cwd=ROOT,
+                         check=True, capture_output=True, text=True).stdout
+    return {p["name"]: Path(p["manifest_path"]).parent for p in json.loads(out)["packages"]}
+
+
+CRATE_DIRS = crate_dirs()
+ADAPTERS_SRC = CRATE_DIRS["aws-adapters"] / "src"
+CORE_SRC = CRATE_DIRS["backup-core"] / "src"
+
+
+def rust_files(src: Path) -> list[Path]:
+    return sorted(src.rglob("*.rs"))
+
+
+def port_traits() -> set[str]:
+    """The ports: every trait backup-core declares in its ports module."""
+    return set(re.findall(r"^pub trait (\w+)", (CORE_SRC / "ports.rs").read_text(), re.M))
+
+
+def adapter_files() -> dict[str, Path]:
+    """Adapter type → the file of the adapters crate that implements a port for it (production code only)."""
+    ports = port_traits()
+    found = {}
+    for path in rust_files(ADAPTERS_SRC):
+        for trait, adapter in re.findall(r"^impl (\w+) for (\w+) \{", production(path), re.M):
+            if trait in ports and re.search(r"\baws_sdk_\w+::", production(path)):
+                found[adapter] = path
+    return found
+
+
+def service_of(path: Path) -> str:
+    services = {SDK_SERVICE[m] for m in re.findall(r"\baws_sdk_(\w+)::", production(path))}
+    assert len(services) == 1, f"{path}: one AWS service per adapter file, found {sorted(services)}"
+    return services.pop()
+
+
+def constructors() -> dict[str, str]:
+    """The start-up's constructor method → the adapter type it returns (`pub fn s3(&self) -> crate::S3ExportStore`)."""
+    start = next(p for p in rust_files(ADAPTERS_SRC) if "pub struct Aws" in p.read_text())
+    return dict(re.findall(r"pub fn (\w+)\(&self\) -> crate::(\w+)", start.read_text()))
+
+
+ADAPTER_FILES = adapter_files()
+SERVICE_OF = {adapter: service_of(path) for adapter, path in ADAPTER_FILES.items()}
 # IAM action(s) of an SDK operation where it is not Service:PascalCase(operation) (Service Authorization Reference;
 # a copy reads its source with s3:GetObject and writes with s3:PutObject: S3 API Reference, CopyObject, UploadPartCopy).
 ACTION_OF = {("s3", "list_objects_v2"): "s3:ListBucket", ("s3", "head_object"): "s3:GetObject",
@@ -38,16 +86,25 @@ ACTION_OF = {("s3", "list_objects_v2"): "s3:ListBucket", ("s3", "head_object"): 
              ("s3", "upload_part_copy"): ("s3:PutObject", "s3:GetObject"),
              ("s3", "create_multipart_upload"): "s3:PutObject", ("s3", "complete_multipart_upload"): "s3:PutObject"}
 # Library functions an adapter calls that send requests with the adapter's client: pattern → source file.
-DELEGATES = {r"rdb_check::s3::open\(": CRATES / "rdb-check/src/s3.rs"}
+DELEGATES = {r"rdb_check::s3::open\(": "rdb-check"}
 # Core helpers a handler calls that call port methods on its behalf: pattern → the file whose production code is
 # read as if it were the handler's.
 CORE_HELPERS = {
-    r"\btarget::resolve\(|\.choose_node\(|\.adopt\(": CRATES / "backup-core/src/target.rs",
-    r"\btagged_by_execution\(": CRATES / "backup-core/src/ownership.rs",
-    r"\binspect\(": CRATES / "backup-core/src/export.rs",
-    r"\bauth_token\(": CRATES / "backup-core/src/restore.rs",
-    r"\bhistory::previous\(": CRATES / "backup-core/src/history.rs",
+    r"\btarget::resolve\(|\.choose_node\(|\.adopt\(": r"pub async fn resolve<",
+    r"\btagged_by_execution\(": r"pub async fn tagged_by_execution\b",
+    r"\binspect\(": r"pub async fn inspect\b",
+    r"\bauth_token\(": r"pub async fn auth_token\b",
+    r"\bhistory::previous\(": r"pub async fn previous\b",
 }
+
+
+def core_helper_file(definition: str) -> Path:
+    """The backup-core file that defines a helper (found by its definition, wherever the module lives)."""
+    files = [p for p in rust_files(CORE_SRC) if re.search(definition, production(p))]
+    assert len(files) == 1, f"{definition!r} is defined in {files}, expected exactly one backup-core file"
+    return files[0]
+
+
 # Calls that reach a port method under another name.
 INDIRECT_CALLS = {r"\.get\(&deps\.secrets\)": "secret_string"}
 # Actions a role needs although the handler does not send them itself.
@@ -110,7 +167,7 @@ def adapter_operations() -> dict[str, dict[str, set[str]]]:
             ops = set(re.findall(r"\.client(?:_for\([^)]*\))?\s*\.(\w+)\(\)", body))
             for pattern, lib in DELEGATES.items():
                 if re.search(pattern, body):
-                    lib_code = re.sub(r"#\[cfg\(test\)\]\s*mod tests \{.*", "", lib.read_text(), flags=re.S)
+                    lib_code = "\n".join(production(p) for p in rust_files(CRATE_DIRS[lib] / "src"))
                     delegated = set(re.findall(r"\bclient\s*\.(\w+)\(\)", lib_code)) - {"clone"}
                     assert delegated, f"no SDK operation found in {lib}"
                     ops |= delegated
@@ -120,9 +177,11 @@ def adapter_operations() -> dict[str, dict[str, set[str]]]:
     return result
 
 
-def production(path: Path) -> str:
-    """A source file without its tests (at its end: they call fakes, not AWS)."""
-    return re.sub(r"#\[cfg\(test\)\]\s*mod tests \{.*", "", path.read_text(), flags=re.S)
+def core_file_with(text: str) -> Path:
+    """The one backup-core file whose code holds `text`."""
+    files = [p for p in rust_files(CORE_SRC) if text in p.read_text()]
+    assert len(files) == 1, f"{text!r} is in {files}, expected exactly one backup-core file"
+    return files[0]
 
 
 def handler_actions(crate: str, adapters: dict) -> set[str]:
@@ -130,8 +189,9 @@ def handler_actions(crate: str, adapters: dict) -> set[str]:
     main = (src / "main.rs").read_text()
     # Each file's tests (at its end) call fakes, not AWS: leave them out.
     code = "\n".join(production(p) for p in src.glob("*.rs") if p.name != "main.rs")
-    code += "\n".join(production(lib) for pattern, lib in CORE_HELPERS.items() if re.search(pattern, code))
-    built = [a for a in ADAPTER_FILES if re.search(rf"\b{a}::new\(", main)]
+    code += "\n".join(production(core_helper_file(definition)) for pattern, definition in CORE_HELPERS.items()
+                       if re.search(pattern, code))
+    built = [a for method, a in constructors().items() if a in ADAPTER_FILES and re.search(rf"\baws\.{method}\(\)", main)]
     actions = set()
     for adapter in built:
         for method, ops in adapters[adapter].items():
@@ -252,7 +312,7 @@ def test_derivation_sees_each_step():
 def test_terraform_reads_the_metrics_the_backup_publishes():
     """The dashboard graphs every metric of backup_core::metrics and nothing else under its namespace; the alarms
     read only metrics it publishes."""
-    rust = set(re.findall(r'^pub const \w+: &str = "(\w+)";', (CRATES / "backup-core/src/metrics.rs").read_text(), re.M))
+    rust = set(re.findall(r'^pub const \w+: &str = "(\w+)";', core_file_with("pub const RUNS_STARTED").read_text(), re.M))
     assert len(rust) >= 5, rust
     dashboard = (TERRAFORM / "dashboard.tf").read_text()
     per_target = re.search(r"per_target = \{ for m, stat in \{(.*?)\}", dashboard, re.S)
@@ -268,6 +328,6 @@ def test_the_fleet_lists_prefix_is_the_one_iam_grants():
     """The fleet function writes a Distributed Map fleet's lists under backup_core::fleet::FLEET_RUNS_PREFIX; the
     fleet function's and the fleet state machine's S3 grants are on the Terraform local fleet_runs_prefix."""
     rust = re.search(r'pub const FLEET_RUNS_PREFIX: &str = "([^"]+)";',
-                     (CRATES / "backup-core/src/fleet.rs").read_text()).group(1)
+                     core_file_with("pub const FLEET_RUNS_PREFIX").read_text()).group(1)
     terraform = re.search(r'fleet_runs_prefix\s*=\s*"([^"]+)"', (TERRAFORM / "locals.tf").read_text()).group(1)
     assert rust == terraform

@@ -2,7 +2,7 @@
 
 The spec is botocore's ElastiCache service model, `elasticache/2015-02-02/service-2.json`, read with botocore's
 loader. For every ElastiCache action the project's Rust code calls (derived below from the `.client.<operation>()`
-calls in crates/backup-core/src/aws/elasticache.rs) and every other action the emulator serves:
+calls in crates/aws-adapters/src/elasticache.rs) and every other action the emulator serves:
 
 - boto3 sends the requests the project sends, and each refusal the emulator implements, with client-side parameter
   validation on (so every request is one the model allows; the few refusals boto3 would not even send go as a plain
@@ -50,7 +50,7 @@ from stack import ELASTICACHE_CANONICAL_USER, REGION, ROOT
 
 MODEL = ServiceModel(Loader().load_service_model("elasticache", "service-2"), "elasticache")
 NS = "{" + MODEL.metadata["xmlNamespace"] + "}"
-RUST_CLIENT = ROOT / "crates" / "backup-core" / "src" / "aws" / "elasticache.rs"
+RUST_CLIENT = ROOT / "crates" / "aws-adapters" / "src" / "elasticache.rs"
 
 # Amazon ElastiCache API Reference, "Common Errors" (errors common to every action), with their HTTP statuses:
 # https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/CommonErrors.html. `Throttling` is the code
@@ -390,7 +390,7 @@ def world(stack):
 
 
 # -- representative requests, per operation ------------------------------------------------------------------------
-# What the project sends (crates/backup-core/src/aws/elasticache.rs), then each refusal the emulator implements.
+# What the project sends (crates/aws-adapters/src/elasticache.rs), then each refusal the emulator implements.
 
 def describe_replication_groups(w: World) -> None:
     w.call("DescribeReplicationGroups", ReplicationGroupId="fidelity")

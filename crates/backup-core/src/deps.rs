@@ -32,3 +32,131 @@ pub struct Deps<S, E, V, C, P = (), K = ()> {
     /// Settings read at cold start.
     pub config: Config,
 }
+
+impl Deps<(), (), (), crate::SystemClock> {
+    /// No ports yet, the system clock and `config`: a `main.rs` adds the ports its step uses with the `with_*`
+    /// methods, so the type says exactly what the step touches.
+    pub fn new(config: Config) -> Self {
+        Self {
+            snapshots: (),
+            exports: (),
+            verifier: (),
+            clock: crate::SystemClock,
+            probe: (),
+            secrets: (),
+            config,
+        }
+    }
+}
+
+impl<S, E, V, C, P, K> Deps<S, E, V, C, P, K> {
+    /// The same dependencies with ElastiCache `snapshots`.
+    pub fn with_snapshots<S2>(self, snapshots: S2) -> Deps<S2, E, V, C, P, K> {
+        let Self {
+            exports,
+            verifier,
+            clock,
+            probe,
+            secrets,
+            config,
+            ..
+        } = self;
+        Deps {
+            snapshots,
+            exports,
+            verifier,
+            clock,
+            probe,
+            secrets,
+            config,
+        }
+    }
+
+    /// The same dependencies with the export bucket `exports`.
+    pub fn with_exports<E2>(self, exports: E2) -> Deps<S, E2, V, C, P, K> {
+        let Self {
+            snapshots,
+            verifier,
+            clock,
+            probe,
+            secrets,
+            config,
+            ..
+        } = self;
+        Deps {
+            snapshots,
+            exports,
+            verifier,
+            clock,
+            probe,
+            secrets,
+            config,
+        }
+    }
+
+    /// The same dependencies with the RDB `verifier`.
+    pub fn with_verifier<V2>(self, verifier: V2) -> Deps<S, E, V2, C, P, K> {
+        let Self {
+            snapshots,
+            exports,
+            clock,
+            probe,
+            secrets,
+            config,
+            ..
+        } = self;
+        Deps {
+            snapshots,
+            exports,
+            verifier,
+            clock,
+            probe,
+            secrets,
+            config,
+        }
+    }
+
+    /// The same dependencies with the restored data's `probe`.
+    pub fn with_probe<P2>(self, probe: P2) -> Deps<S, E, V, C, P2, K> {
+        let Self {
+            snapshots,
+            exports,
+            verifier,
+            clock,
+            secrets,
+            config,
+            ..
+        } = self;
+        Deps {
+            snapshots,
+            exports,
+            verifier,
+            clock,
+            probe,
+            secrets,
+            config,
+        }
+    }
+
+    /// The same dependencies with `secrets`.
+    pub fn with_secrets<K2>(self, secrets: K2) -> Deps<S, E, V, C, P, K2> {
+        let Self {
+            snapshots,
+            exports,
+            verifier,
+            clock,
+            probe,
+            config,
+            ..
+        } = self;
+        Deps {
+            snapshots,
+            exports,
+            verifier,
+            clock,
+            probe,
+            secrets,
+            config,
+        }
+    }
+}

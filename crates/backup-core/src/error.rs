@@ -1,9 +1,8 @@
 //! [`BackupError`]: every way a step can fail, with the stable `error_type` names the state machine matches.
 //!
 //! The names are a contract with `terraform/backup.asl.json` (Retry/Catch `ErrorEquals`); see DESIGN.md §5.
-//! A Rust type name never reaches Step Functions: [`From<BackupError> for Diagnostic`] sets the name.
-
-use lambda_runtime::Diagnostic;
+//! A Rust type name never reaches Step Functions: the Lambda error's name is [`BackupError::error_type`] and its
+//! message [`BackupError::lambda_error_message`].
 
 /// Boxed source error kept for logs (`#[source]`), never flattened early.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -240,17 +239,16 @@ impl BackupError {
 /// ([`crate::fleet::MAX_INLINE_TARGETS`]); the whole message is in the function's log.
 pub const MAX_LAMBDA_ERROR_MESSAGE_BYTES: usize = 1536;
 
-impl From<BackupError> for Diagnostic {
-    /// The error's name and its message with the source chain, cut to [`MAX_LAMBDA_ERROR_MESSAGE_BYTES`].
-    fn from(err: BackupError) -> Self {
-        let message = err.full_message();
+impl BackupError {
+    /// The `errorMessage` a function returns: [`BackupError::full_message`], cut to
+    /// [`MAX_LAMBDA_ERROR_MESSAGE_BYTES`] between characters (ending in `…`). With [`BackupError::error_type`] it is
+    /// the Lambda error Step Functions matches (the adapter crate builds `lambda_runtime::Diagnostic` from the two).
+    pub fn lambda_error_message(&self) -> String {
+        let message = self.full_message();
         if message.len() > MAX_LAMBDA_ERROR_MESSAGE_BYTES {
-            tracing::warn!(error_type = err.error_type(), message = %message, "error message cut for Step Functions");
+            tracing::warn!(error_type = self.error_type(), message = %message, "error message cut for Step Functions");
         }
-        Diagnostic {
-            error_type: err.error_type().to_string(),
-            error_message: crate::text::ellipsize_bytes(&message, MAX_LAMBDA_ERROR_MESSAGE_BYTES),
-        }
+        crate::text::ellipsize_bytes(&message, MAX_LAMBDA_ERROR_MESSAGE_BYTES)
     }
 }
 
@@ -260,10 +258,10 @@ mod tests {
 
     #[test]
     fn diagnostic_carries_stable_name_and_message() {
-        let d: Diagnostic = BackupError::invalid_input("bucket", "must be 3-63 characters").into();
-        assert_eq!(d.error_type, "InvalidInput");
+        let e = BackupError::invalid_input("bucket", "must be 3-63 characters");
+        assert_eq!(e.error_type(), "InvalidInput");
         assert_eq!(
-            d.error_message,
+            e.lambda_error_message(),
             "invalid input: `bucket` must be 3-63 characters"
         );
     }
@@ -303,9 +301,9 @@ mod tests {
             message: "é".repeat(5000),
             source: None,
         };
-        let d: Diagnostic = long.into();
-        assert!(d.error_message.len() <= MAX_LAMBDA_ERROR_MESSAGE_BYTES);
-        assert!(d.error_message.ends_with('…'));
-        assert!(d.error_message.len() > MAX_LAMBDA_ERROR_MESSAGE_BYTES - 8);
+        let m = long.lambda_error_message();
+        assert!(m.len() <= MAX_LAMBDA_ERROR_MESSAGE_BYTES);
+        assert!(m.ends_with('…'));
+        assert!(m.len() > MAX_LAMBDA_ERROR_MESSAGE_BYTES - 8);
     }
 }

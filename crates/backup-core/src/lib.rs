@@ -1,5 +1,5 @@
 //! The domain of elasticache-backup, shared by every function: what a run is, what a backup is, how a target is
-//! resolved, how steps fail, and the ports (with their AWS SDK adapters) the handlers are written against.
+//! resolved, how steps fail, and the ports the handlers are written against (their AWS implementations live in the `aws-adapters` crate).
 //!
 //! - [`run`]: the run document ([`BackupRun`]) passed between every state of the state machine, with its typed
 //!   statuses, roles and outcomes.
@@ -12,18 +12,18 @@
 //! - [`error`]: [`BackupError`] and its stable `error_type` names (the ones the ASL matches).
 //! - [`poll`]: the adaptive wait between status checks.
 //! - [`ports`]: the traits the handlers are written against, and the plain data they exchange.
-//! - [`aws`]: the AWS SDK adapters behind those traits (the RDB verifier's lives in the `rdb-verify` crate).
+//! - [`execution_history`]: what an execution's history says about its failure (for the alerts).
 //! - [`export`]: deciding whether an export is complete from what S3 holds.
 //! - [`partition`]: AWS partitions, ElastiCache's canonical ids and the seeding route of each kind of region.
 //! - [`slots`]: hash slot ranges, and the mapping of exported objects to node groups by the slots of their keys.
 //! - [`config`], [`deps`]: the one configuration loader and the one dependency shape of every step.
 //! - [`text`]: cutting free text to a length in characters, never inside one.
 
-pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod deps;
 pub mod error;
+pub mod execution_history;
 pub mod export;
 pub mod fleet;
 pub mod history;

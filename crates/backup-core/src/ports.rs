@@ -495,6 +495,19 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Reads an execution's history (Step Functions `GetExecutionHistory`), for the alerts.
+#[async_trait]
+pub trait ExecutionHistory: Send + Sync {
+    /// The failure context of `execution_arn`.
+    ///
+    /// # Errors
+    /// A message when the history cannot be read (the alert is then sent without it).
+    async fn failure_context(
+        &self,
+        execution_arn: &str,
+    ) -> Result<crate::execution_history::FailureContext, String>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,26 +1,18 @@
 //! `create-group`: CreateReplicationGroup seeded from the backup, tagged with the restore execution.
 //! Configuration: see [`backup_core::Config`].
 
-use backup_core::aws::{ElastiCacheSnapshots, SecretsManager};
-use backup_core::{Config, Deps, SystemClock};
-use lambda_runtime::{Error, run, service_fn, tracing};
-
 mod handler;
-use handler::function_handler;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let config = Config::from_env().expect("invalid function configuration");
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let deps = Deps {
-        snapshots: ElastiCacheSnapshots::new(aws_sdk_elasticache::Client::new(&sdk)),
-        exports: (),
-        verifier: (),
-        clock: SystemClock,
-        probe: (),
-        secrets: SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk)),
-        config,
-    };
-    run(service_fn(|event| function_handler(event, &deps))).await
+async fn main() -> Result<(), aws_adapters::start::Error> {
+    aws_adapters::start::serve(
+        async |aws| {
+            Ok(aws
+                .deps()
+                .with_snapshots(aws.elasticache())
+                .with_secrets(aws.secrets()))
+        },
+        handler::function_handler,
+    )
+    .await
 }

@@ -14,7 +14,7 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sns::SnsEvent;
 use serde_json::Value;
 
-use crate::history::FailureContext;
+use backup_core::execution_history::FailureContext;
 
 #[cfg(test)]
 mod tests {

@@ -22,11 +22,11 @@ impl NotifyError {
     }
 }
 
-impl From<NotifyError> for Diagnostic {
-    fn from(err: NotifyError) -> Self {
+impl aws_adapters::start::IntoDiagnostic for NotifyError {
+    fn into_diagnostic(self) -> Diagnostic {
         Diagnostic {
-            error_type: err.error_type().to_string(),
-            error_message: err.to_string(),
+            error_type: self.error_type().to_string(),
+            error_message: self.to_string(),
         }
     }
 }

@@ -9,12 +9,12 @@ use serde_json::{Value, json};
 use crate::alert::{self, Action, Alert, Notice};
 use crate::delivery::{RetryPolicy, post_json};
 use crate::error::{NotifyError, SinkError};
-use crate::history::ExecutionHistory;
 use crate::ledger::{DeliveryLedger, Ledger, NoDurableStore};
 use crate::pagerduty;
 use crate::secrets::{CachedSecret, Secrets};
 use crate::slack;
 use backup_core::BackupError;
+use backup_core::ports::ExecutionHistory;
 use backup_core::ports::Snapshots;
 use lambda_runtime::LambdaEvent;
 
@@ -438,8 +438,8 @@ mod tests {
         let err = Config::load(&vars(&[("SLACK_NOTIFY_SUCCESS", "yes")])).unwrap_err();
         assert_eq!(err.variable, "SLACK_NOTIFY_SUCCESS");
     }
-    use crate::history::FailureContext;
     use async_trait::async_trait;
+    use backup_core::execution_history::FailureContext;
     use lambda_runtime::Context;
     use std::collections::HashMap;
     use std::time::Duration;

@@ -17,7 +17,6 @@ mod alert;
 mod delivery;
 mod error;
 mod handler;
-mod history;
 mod ledger;
 mod pagerduty;
 mod secrets;
@@ -25,39 +24,35 @@ mod slack;
 
 use std::time::Duration;
 
+use aws_adapters::S3ExportStore;
 use backup_core::config::Env;
-use lambda_runtime::{Error, run, service_fn, tracing};
 
 use crate::handler::{Config, Deps, function_handler};
-use crate::history::SfnHistory;
 use crate::ledger::DeliveryLedger;
-use backup_core::aws::{ElastiCacheSnapshots, S3ExportStore, SecretsManager};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let config = Config::load(&Env::process()).expect("invalid function configuration");
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .user_agent("elasticache-backup-notify")
-        .build()
-        .expect("HTTP client");
-    let s3 = S3ExportStore::new(aws_sdk_s3::Client::new(&sdk));
-    let ledger = match std::env::var("DELIVERY_LEDGER_BUCKET") {
-        Ok(bucket) if !bucket.trim().is_empty() => DeliveryLedger::with_bucket(s3, bucket),
-        _ => DeliveryLedger::<S3ExportStore>::in_memory(),
-    };
-    let deps = Deps::new(
-        SfnHistory::new(aws_sdk_sfn::Client::new(&sdk)),
-        SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk)),
-        http,
-        config,
+async fn main() -> Result<(), aws_adapters::start::Error> {
+    aws_adapters::start::serve(
+        async |aws| {
+            let config = Config::load(&Env::process())
+                .map_err(|e| format!("invalid function configuration: {e}"))?;
+            let http = reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .user_agent("elasticache-backup-notify")
+                .build()?;
+            let ledger = match std::env::var("DELIVERY_LEDGER_BUCKET") {
+                Ok(bucket) if !bucket.trim().is_empty() => {
+                    DeliveryLedger::with_bucket(aws.s3(), bucket)
+                }
+                _ => DeliveryLedger::<S3ExportStore>::in_memory(),
+            };
+            let deps = Deps::new(aws.history(), aws.secrets(), http, config)
+                .with_lookup(aws.elasticache())
+                .with_ledger(ledger);
+            deps.warm_up().await;
+            Ok(deps)
+        },
+        function_handler,
     )
-    .with_lookup(ElastiCacheSnapshots::new(aws_sdk_elasticache::Client::new(
-        &sdk,
-    )))
-    .with_ledger(ledger);
-    deps.warm_up().await;
-    run(service_fn(|event| function_handler(event, &deps))).await
+    .await
 }

@@ -282,10 +282,10 @@ async fn find_manifest<E: ExportStore + ObjectReader>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_adapters::verify::FakeStoreVerifier;
     use backup_core::Config;
     use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
-    use rdb_verify::FakeStoreVerifier;
     use time::macros::datetime;
 
     const BUCKET: &str = "acme-cache-backups";

@@ -249,10 +249,10 @@ async fn lock_one<E: ExportStore + ObjectLocker, V: Verifier, C: Clock>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_adapters::verify::FakeStoreVerifier;
     use backup_core::Config;
     use backup_core::testing::{FakeExportStore, FixedClock};
     use lambda_runtime::Context;
-    use rdb_verify::FakeStoreVerifier;
     use time::macros::datetime;
 
     const COMPLETE: &str = include_str!("../../../events/verify-export/complete.json");

@@ -21,14 +21,14 @@ use aws_sdk_elasticache::types::{
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::{aws_message, fallback, is_throttling_code};
-use crate::error::BackupError;
-use crate::ports::{
+use crate::sdk::{aws_message, fallback, is_throttling_code};
+use backup_core::error::BackupError;
+use backup_core::ports::{
     CacheClusterInfo, CreateOutcome, DeleteOutcome, Endpoint, EventLog, GroupCreateOutcome, Groups,
     Inventory, NewGroup, NodeGroupInfo, NodeGroupMemberInfo, ReplicationGroupInfo, SnapshotInfo,
     SnapshotTarget, Snapshots, SourceEvent,
 };
-use crate::run::{NodeRole, SnapshotStatus};
+use backup_core::run::{NodeRole, SnapshotStatus};
 
 /// ElastiCache adapter. Build once per cold start from the shared `SdkConfig`.
 #[derive(Debug, Clone)]
@@ -43,7 +43,9 @@ impl ElastiCacheSnapshots {
     }
 }
 
-fn boxed<E: std::error::Error + Send + Sync + 'static>(e: E) -> Option<crate::error::BoxError> {
+fn boxed<E: std::error::Error + Send + Sync + 'static>(
+    e: E,
+) -> Option<backup_core::error::BoxError> {
     Some(Box::new(e))
 }
 
@@ -476,7 +478,7 @@ impl Inventory for ElastiCacheSnapshots {
 
     #[tracing::instrument(skip(self))]
     async fn our_snapshots(&self) -> Result<Vec<SnapshotInfo>, BackupError> {
-        let prefix = format!("{}-", crate::naming::SNAPSHOT_PREFIX);
+        let prefix = format!("{}-", backup_core::naming::SNAPSHOT_PREFIX);
         let mut items = self
             .client
             .describe_snapshots()
@@ -500,7 +502,7 @@ impl EventLog for ElastiCacheSnapshots {
     #[tracing::instrument(skip(self))]
     async fn events_since(
         &self,
-        since: crate::run::Timestamp,
+        since: backup_core::run::Timestamp,
     ) -> Result<Vec<SourceEvent>, BackupError> {
         let mut items = self
             .client
@@ -526,7 +528,7 @@ impl EventLog for ElastiCacheSnapshots {
 }
 
 /// An SDK time as a timestamp (whole seconds).
-fn timestamp(t: &aws_smithy_types::DateTime) -> Option<crate::run::Timestamp> {
+fn timestamp(t: &aws_smithy_types::DateTime) -> Option<backup_core::run::Timestamp> {
     time::OffsetDateTime::from_unix_timestamp(t.secs()).ok()
 }
 
@@ -617,8 +619,8 @@ fn snapshot_info(s: &Snapshot) -> SnapshotInfo {
 }
 
 /// `NodeSnapshots[].NodeGroupConfiguration` (or the bare `NodeGroupId`) of `s`, one per node group, sorted.
-fn node_groups_of(s: &Snapshot) -> Vec<crate::run::ShardInfo> {
-    let mut groups: Vec<crate::run::ShardInfo> = Vec::new();
+fn node_groups_of(s: &Snapshot) -> Vec<backup_core::run::ShardInfo> {
+    let mut groups: Vec<backup_core::run::ShardInfo> = Vec::new();
     for n in s.node_snapshots() {
         let config = n.node_group_configuration();
         let Some(id) = config
@@ -638,7 +640,7 @@ fn node_groups_of(s: &Snapshot) -> Vec<crate::run::ShardInfo> {
                     g.slots = slots;
                 }
             }
-            None => groups.push(crate::run::ShardInfo {
+            None => groups.push(backup_core::run::ShardInfo {
                 node_group_id: id.to_string(),
                 slots,
             }),
@@ -651,7 +653,6 @@ fn node_groups_of(s: &Snapshot) -> Vec<crate::run::ShardInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::NewShard;
     use aws_sdk_elasticache::operation::copy_snapshot::CopySnapshotOutput;
     use aws_sdk_elasticache::operation::create_replication_group::CreateReplicationGroupOutput;
     use aws_sdk_elasticache::operation::create_snapshot::CreateSnapshotOutput;
@@ -662,6 +663,7 @@ mod tests {
     use aws_sdk_elasticache::types::{NodeGroup, NodeGroupMember, NodeSnapshot};
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
+    use backup_core::ports::NewShard;
 
     /// Builds a modeled error for a mock rule.
     type MakeError<E> = fn() -> E;

@@ -1,20 +1,12 @@
-//! AWS SDK adapters behind the [`crate::ports`] traits. SDK errors are translated here, on modeled variants first
+//! What every SDK adapter shares: SDK errors are translated here, on modeled variants first
 //! (`match err.as_service_error()`), `ProvideErrorMetadata::code()` only as the last fallthrough; never on text.
-
-mod elasticache;
-mod s3;
-mod secrets;
-
-pub use elasticache::ElastiCacheSnapshots;
-pub use s3::S3ExportStore;
-pub use secrets::SecretsManager;
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::error::{BackupError, BoxError};
+use backup_core::error::{BackupError, BoxError};
 
 /// Error codes the SDK's standard retry classifier treats as throttling (smithy-rs `THROTTLING_ERRORS`).
 const THROTTLING_CODES: &[&str] = &[

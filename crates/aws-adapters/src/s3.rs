@@ -6,12 +6,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error;
 use time::OffsetDateTime;
 
-use super::{CallFailure, aws_message, fallback};
-use crate::error::BackupError;
-use crate::ports::{
-    BucketFacts, ExportBucket, ExportStore, ObjectDeleter, ObjectLocker, ObjectReader, SeedCopier,
-    StoredObject,
-};
+use crate::sdk::{CallFailure, aws_message, fallback};
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::operation::head_bucket::HeadBucketError;
 use aws_sdk_s3::types::Permission;
@@ -20,6 +15,11 @@ use aws_sdk_s3::types::{
     ServerSideEncryption,
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use backup_core::error::BackupError;
+use backup_core::ports::{
+    BucketFacts, ExportBucket, ExportStore, ObjectDeleter, ObjectLocker, ObjectReader, SeedCopier,
+    StoredObject,
+};
 
 /// S3 adapter. Build once per cold start from the shared `SdkConfig`.
 #[derive(Debug, Clone)]
@@ -392,8 +392,8 @@ impl ObjectLocker for S3ExportStore {
         &self,
         bucket: &str,
         key: &str,
-        mode: crate::config::ObjectLockMode,
-        until: crate::run::Timestamp,
+        mode: backup_core::config::ObjectLockMode,
+        until: backup_core::run::Timestamp,
     ) -> Result<(), BackupError> {
         let retention = ObjectLockRetention::builder()
             .mode(ObjectLockRetentionMode::from(mode.to_string().as_str()))
@@ -523,7 +523,7 @@ mod tests {
 
     #[tokio::test]
     async fn delete_object_names_the_key_and_a_missing_bucket_is_export_rejected() {
-        use crate::ports::ObjectDeleter;
+        use backup_core::ports::ObjectDeleter;
         let deleted = mock!(Client::delete_object)
             .match_requests(|r| r.bucket() == Some("b") && r.key() == Some("e-0001.rdb"))
             .then_output(|| {
@@ -682,7 +682,7 @@ mod tests {
             .lock_object(
                 "b",
                 "e-0001.rdb",
-                crate::config::ObjectLockMode::Compliance,
+                backup_core::config::ObjectLockMode::Compliance,
                 until,
             )
             .await

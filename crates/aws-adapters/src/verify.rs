@@ -8,10 +8,10 @@
 //! is judged by the file's own CRC-64: intact → `UnsupportedRdbFormat` (a newer engine: upgrade), else
 //! `ExportCorrupt`, so a page never calls a good backup corrupt, nor a damaged one merely unsupported.
 
+use crate::sdk::fallback;
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use backup_core::BackupError;
-use backup_core::aws::fallback;
 use backup_core::config::Config;
 use backup_core::manifest::{DbSummary, KeySample, RdbSummary};
 use backup_core::ports::{VerifiedObject, Verifier};

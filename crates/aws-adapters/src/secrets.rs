@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::ports::Secrets;
+use backup_core::ports::Secrets;
 
 /// Secrets Manager adapter. Build once per cold start from the shared `SdkConfig`.
 #[derive(Debug, Clone)]

@@ -1,0 +1,46 @@
+//! Every implementation of a `backup-core` port, and the start-up every Lambda shares.
+//!
+//! One Cargo feature per external dependency, so each function links only what it uses:
+//!
+//! | feature | module | port(s) | AWS API / protocol |
+//! |---|---|---|---|
+//! | `elasticache` | [`elasticache`] | `Snapshots`, `Groups`, `Inventory`, `EventLog` | Amazon ElastiCache API |
+//! | `s3` | [`s3`] | `ExportStore`, `ExportBucket`, `ObjectReader`, `ObjectDeleter`, `SeedCopier`, `ObjectLocker` | Amazon S3 API |
+//! | `secrets` | [`secrets`] | `Secrets` | AWS Secrets Manager `GetSecretValue` |
+//! | `sfn` | [`sfn`] | `ExecutionHistory` | AWS Step Functions `GetExecutionHistory` |
+//! | `verify` | [`verify`] | `Verifier` | S3 ranged `GetObject` + `rdb-check` |
+//! | `probe` | [`probe`] | `DataProbe` | Redis protocol (`INFO keyspace`, `TYPE`) |
+//! | `lambda` | [`start`] | — | `lambda_runtime`, `aws-config` |
+//!
+//! SDK errors are translated in the adapters ([`sdk`]), on modeled variants first, never on text; the domain only
+//! sees `backup_core::BackupError`.
+
+#[cfg(feature = "elasticache")]
+pub mod elasticache;
+#[cfg(feature = "probe")]
+pub mod probe;
+#[cfg(feature = "s3")]
+pub mod s3;
+#[cfg(feature = "sdk")]
+pub mod sdk;
+#[cfg(feature = "secrets")]
+pub mod secrets;
+#[cfg(feature = "sfn")]
+pub mod sfn;
+#[cfg(feature = "lambda")]
+pub mod start;
+#[cfg(feature = "verify")]
+pub mod verify;
+
+#[cfg(feature = "elasticache")]
+pub use elasticache::ElastiCacheSnapshots;
+#[cfg(feature = "probe")]
+pub use probe::RedisProbe;
+#[cfg(feature = "s3")]
+pub use s3::S3ExportStore;
+#[cfg(feature = "secrets")]
+pub use secrets::SecretsManager;
+#[cfg(feature = "sfn")]
+pub use sfn::SfnHistory;
+#[cfg(feature = "verify")]
+pub use verify::S3RdbVerifier;
