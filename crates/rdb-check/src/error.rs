@@ -1,4 +1,8 @@
-//! [`RdbError`]: why a file is not a sound RDB, and where.
+//! [`RdbError`]: why a file is not a sound RDB, and where; and [`MAX_REDIS_VERSION`], past which a `REDIS` file is
+//! in a format this checker does not know.
+
+/// Highest `REDIS` RDB version understood (Redis 7.4 writes 12).
+pub const MAX_REDIS_VERSION: u32 = 12;
 
 /// A failed check. Offsets are byte offsets from the start of the file.
 #[derive(Debug, thiserror::Error)]
@@ -28,13 +32,13 @@ pub enum RdbError {
         /// The first bytes.
         found: String,
     },
-    /// An RDB format this checker does not know: a `REDIS` version above [`crate::MAX_REDIS_VERSION`] or 0, or a
+    /// An RDB format this checker does not know: a `REDIS` version above [`MAX_REDIS_VERSION`] or 0, or a
     /// `VALKEY` version other than 80. Most likely written by an engine version newer than this tool (see the crate
     /// documentation's table of engine versions): [`RdbError::is_unsupported_format`].
     #[error(
         "unsupported RDB format {header}: this checker reads REDIS0001 to REDIS{max:04} and VALKEY080; a newer \
          engine version than this tool knows may have written it (upgrade elasticache-backup)",
-        max = crate::MAX_REDIS_VERSION
+        max = MAX_REDIS_VERSION
     )]
     UnsupportedVersion {
         /// The file's magic and version as its header spells them, e.g. `REDIS0013`, `VALKEY081`.
