@@ -2,7 +2,7 @@
 
 - terraform/README.md, between `<!-- BEGIN_TF_DOCS -->` and `<!-- END_TF_DOCS -->`: the Requirements, Inputs and
   Outputs tables, read from versions.tf, variables.tf and outputs.tf (python-hcl2 parses them).
-- README.md, between `<!-- BEGIN_ASL_DIAGRAMS -->` and `<!-- END_ASL_DIAGRAMS -->`: one Mermaid flowchart per
+- docs/architecture.md, between `<!-- BEGIN_ASL_DIAGRAMS -->` and `<!-- END_ASL_DIAGRAMS -->`: one Mermaid flowchart per
   terraform/*.asl.json state machine — every state, its Next, Choice rules and Default, and Catch edges (dashed,
   labelled with the errors they catch).
 
@@ -142,10 +142,10 @@ def replaced(text: str, markers: tuple[str, str], body: str, path: Path) -> str:
 
 def generated() -> dict[Path, str]:
     """{file: its content with the generated sections up to date}."""
-    tf_readme, readme = TERRAFORM / "README.md", ROOT / "README.md"
+    tf_readme, architecture = TERRAFORM / "README.md", ROOT / "docs" / "architecture.md"
     return {
         tf_readme: replaced(tf_readme.read_text(), TF_MARKERS, terraform_docs(), tf_readme),
-        readme: replaced(readme.read_text(), ASL_MARKERS, asl_diagrams(), readme),
+        architecture: replaced(architecture.read_text(), ASL_MARKERS, asl_diagrams(), architecture),
     }
 
 

@@ -152,7 +152,7 @@ pub struct Config {
 }
 
 /// Object Lock retention WriteManifest sets on each object of a verified backup (S3 API Reference,
-/// `PutObjectRetention`): a backup is locked exactly when it is proven good (DESIGN.md §7c).
+/// `PutObjectRetention`): a backup is locked exactly when it is proven good (docs/design.md §7c).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ObjectLock {
     /// `GOVERNANCE` (users with `s3:BypassGovernanceRetention` may shorten it) or `COMPLIANCE` (nobody may).

@@ -1,6 +1,6 @@
 //! [`BackupError`]: every way a step can fail, with the stable `error_type` names the state machine matches.
 //!
-//! The names are a contract with `terraform/backup.asl.json` (Retry/Catch `ErrorEquals`); see DESIGN.md §5.
+//! The names are a contract with `terraform/backup.asl.json` (Retry/Catch `ErrorEquals`); see docs/design.md §5.
 //! A Rust type name never reaches Step Functions: the Lambda error's name is [`BackupError::error_type`] and its
 //! message [`BackupError::lambda_error_message`].
 

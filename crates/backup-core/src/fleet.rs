@@ -146,7 +146,7 @@ pub struct FleetRequest {
 pub struct FleetTarget {
     /// `ReplicationGroupId` or `CacheClusterId`, lower-case.
     pub target: String,
-    /// The backup execution input (DESIGN.md §3).
+    /// The backup execution input (docs/design.md §3).
     pub input: Value,
 }
 

@@ -1,7 +1,7 @@
 //! The execution input ([`ExecutionInput`], a typed struct) and its validation into a [`Request`], before any AWS
 //! resource is created.
 //!
-//! Accepted input (DESIGN.md §3); every other field is refused by name:
+//! Accepted input (docs/design.md §3); every other field is refused by name:
 //!
 //! | field | type | rule |
 //! |---|---|---|

@@ -276,8 +276,8 @@ pub struct DbSummary {
 }
 
 impl Manifest {
-    /// When the data was taken — what orders backups for retention, the sweeper and `latest` (DESIGN.md §7c), never
-    /// `verifiedAt` (two overlapping runs finish verifying in either order). The snapshot's start
+    /// When the data was taken — what orders backups for retention, the sweeper and `latest` (docs/design.md §7c),
+    /// never `verifiedAt` (two overlapping runs finish verifying in either order). The snapshot's start
     /// (`snapshot.startedAt`: CreateSnapshot was called, so the snapshot's data is from then or later); a manifest
     /// without it falls back to its earliest recorded time (the execution's start, the export's start, then
     /// `verifiedAt`).

@@ -1,5 +1,5 @@
 //! Whether a snapshot is an execution's own: the proof CreateSnapshot leaves (its tag), checked before a snapshot
-//! of a run's name is resumed or deleted (DESIGN.md §7c: nothing is deleted that this tool did not create).
+//! of a run's name is resumed or deleted (docs/design.md §7c: nothing is deleted that this tool did not create).
 
 use crate::error::BackupError;
 use crate::naming::SNAPSHOT_TAG;

@@ -524,7 +524,7 @@ pub struct RestoreCleanup {
     pub at: Timestamp,
 }
 
-/// Tag key a restored group gets when the restore fails after creating it and the group is kept (DESIGN.md §7c:
+/// Tag key a restored group gets when the restore fails after creating it and the group is kept (docs/design.md §7c:
 /// only drills, and groups ElastiCache reports `create-failed`, are deleted); the value is a [`RestoreVerdict`].
 pub const RESTORE_VERDICT_TAG: &str = "elasticache-backup:restore-verdict";
 
@@ -586,7 +586,7 @@ pub enum CleanupAction {
 /// Decides, from the request, the failure (None at the end of a drill that succeeded) and the group's current
 /// status, whether the clean-up deletes the group this execution created. A restore that is not a drill never
 /// deletes a group ElastiCache has not reported `create-failed`: once created, the group may hold the only usable
-/// copy of the data a person is waiting for (DESIGN.md §7c).
+/// copy of the data a person is waiting for (docs/design.md §7c).
 pub fn cleanup_action(
     drill: bool,
     failed: Option<&FailedStep>,

@@ -188,7 +188,7 @@ pub struct Source {
 
 /// Which target a backup is of: the kind of id, the id (lower-cased) and the target's creation time. Two backups
 /// are of the same target only when all three are equal: a replication group and a standalone cluster of the same
-/// id are two targets, and so are a group and the group re-created under its id (DESIGN.md §7c).
+/// id are two targets, and so are a group and the group re-created under its id (docs/design.md §7c).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TargetIdentity {
     /// `replication-group` or `cache-cluster`.

@@ -1,5 +1,6 @@
 //! Hash slot ranges as ElastiCache and the checker write them, and the mapping of an export's objects to the node
-//! groups of its snapshot by the slots of their keys (DESIGN.md §7c: shards are proven by their data, not by names).
+//! groups of its snapshot by the slots of their keys (docs/design.md §7c: shards are proven by their data, not by
+//! names).
 //!
 //! Text form: `start-end` ranges, inclusive, comma-separated, ascending: `"0-5460"`, `"0-100,5000-5460"`. One range
 //! is the format of `NodeGroupConfiguration.Slots` ("startkey-endkey", e.g. `"0-3999"`; Amazon ElastiCache API

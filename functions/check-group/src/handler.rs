@@ -2,7 +2,7 @@
 //! DescribeCacheClusters). `available` → go on; `create-failed`, or a node `restore-failed` (ElastiCache User Guide,
 //! "Seeding a new self-designed cluster": an unloadable file ends in `restore-failed`) → `RestoreFailed`; past the
 //! deadline → `RestoreTimeout`; anything else → the next wait. Either failure goes on to the clean-up, which deletes
-//! a `create-failed` group (and a drill's) and keeps any other, tagged with its verdict (DESIGN.md §7c).
+//! a `create-failed` group (and a drill's) and keeps any other, tagged with its verdict (docs/design.md §7c).
 
 use backup_core::poll::next_wait_for;
 use backup_core::ports::Snapshots;

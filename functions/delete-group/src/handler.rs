@@ -2,7 +2,7 @@
 //! happens to the group this execution created — `restore.created` set, and the group's
 //! `elasticache-backup:restore-execution` tag equal to this execution's id; any other group is left alone and said
 //! so. A drill's group, and a group ElastiCache reports `create-failed`, are deleted. A restore that is not a drill
-//! never deletes its group otherwise (it may hold the data a person is waiting for, DESIGN.md §7c): it tags it
+//! never deletes its group otherwise (it may hold the data a person is waiting for, docs/design.md §7c): it tags it
 //! `elasticache-backup:restore-verdict` = `unverified` or `mismatch` and keeps it. `cleanup.note` says what was done
 //! and what to do, and the failed execution's cause ends with it. The backup itself is never touched.
 

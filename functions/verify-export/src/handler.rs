@@ -175,9 +175,9 @@ async fn write_manifest<E: ExportStore + ObjectLocker, V: Verifier, C: Clock>(
 
     let manifest = Manifest::of_run(&run, &objects, deps.clock.now())?;
     let key = manifest_key(&export_name);
-    // A backup is locked exactly when it is proven good (DESIGN.md §7c): per-object retention on every shard object,
-    // then the manifest is written, then locked too — never a bucket default on ElastiCache's own uploads (which
-    // would need an integrity header on each of them; S3 User Guide, "Object Lock considerations"). A lock that
+    // A backup is locked exactly when it is proven good (docs/design.md §7c): per-object retention on every shard
+    // object, then the manifest is written, then locked too — never a bucket default on ElastiCache's own uploads
+    // (which would need an integrity header on each of them; S3 User Guide, "Object Lock considerations"). A lock that
     // fails keeps its error's kind (Throttled and AwsError are retried) and, before the manifest, leaves no
     // manifest of an unlocked backup.
     let lock = deps.config.object_lock.map(|lock| {
