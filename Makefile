@@ -14,7 +14,8 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Every crate under functions/ is a Lambda (libraries live in crates/).
 FUNCTIONS := $(notdir $(patsubst %/,%,$(dir $(wildcard functions/*/Cargo.toml))))
 ASL := $(wildcard terraform/*.asl.json)
-SFN_NODE := local/sfn/node_modules/.bin/node
+SFN_DIR := local/standins/sfn
+SFN_NODE := $(SFN_DIR)/node_modules/.bin/node
 # cargo-lambda's flag and rustup's target for ARCH (arm64 | x86_64).
 LAMBDA_ARCH_FLAG := $(if $(filter x86_64,$(ARCH)),--x86-64,$(if $(filter arm64,$(ARCH)),--arm64,$(error ARCH must be arm64 or x86_64, got $(ARCH))))
 RUST_TARGET := $(if $(filter x86_64,$(ARCH)),x86_64,aarch64)-unknown-linux-gnu
@@ -33,15 +34,15 @@ TF_INIT := terraform init -input=false -backend=false $(if $(TF_PLUGIN_DIR),-plu
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
-deps: ## Install what the demo needs: redis-server/redis-tools (apt), Python tools into .venv, local/sfn (npm)
-	@bash local/install-deps.sh
+deps: ## Install what the demo needs: redis-server/redis-tools (apt), Python tools into .venv, local/standins/sfn (npm)
+	@bash local/tools/install-deps.sh
 
 deps-checks: ## Also what make test needs: checkov into .venv-checkov, cargo-machete, qemu-user and the aarch64 cross toolchain; checks Terraform is there
-	@bash local/install-deps.sh --checks
+	@bash local/tools/install-deps.sh --checks
 
 demo: deps ## Back up ~100,000 keys through the real state machine, prove it sound, restore it (CLUSTER_MODE=enabled: 3 shards)
 	$(CARGO) build --workspace --bins
-	$(PYTHON) local/demo.py $(if $(filter enabled,$(CLUSTER_MODE)),--cluster-mode-enabled)
+	$(PYTHON) local/harness/demo.py $(if $(filter enabled,$(CLUSTER_MODE)),--cluster-mode-enabled)
 
 test: deps-checks check unit test-arm64 e2e ## Everything CI runs: the static gates, unit tests (also on aarch64), fidelity, end to end
 
@@ -67,10 +68,10 @@ e2e: deps ## Emulator fidelity (boto3) and end-to-end tests of the state machine
 	$(PYTHON) -m pytest local/tests -v
 
 validate-asl: deps ## Validate every terraform/*.asl.json with asl-validator
-	$(SFN_NODE) local/sfn/node_modules/.bin/asl-validator $(addprefix --json-path ,$(ASL))
+	$(SFN_NODE) $(SFN_DIR)/node_modules/.bin/asl-validator $(addprefix --json-path ,$(ASL))
 
 docs: deps ## Regenerate the module's inputs/outputs tables (terraform/README.md) and the state machine diagrams (README.md)
-	$(PYTHON) local/docs.py
+	$(PYTHON) local/tools/docs.py
 
 fmt: ## Format the Rust code
 	$(CARGO) fmt --all
@@ -116,7 +117,7 @@ deploy: build ## Build the zips, then terraform apply in TF_DIR (with architectu
 bench: deps ## rdb-check vs redis-check-rdb on ~100 MB and ~1 GB RDB files: throughput and peak RSS
 	command -v /usr/bin/time >/dev/null || (sudo -n true 2>/dev/null && sudo apt-get install -y -qq time || apt-get install -y -qq time)
 	$(CARGO) build --release -p rdb-check --no-default-features --features cli
-	$(PYTHON) local/bench.py
+	$(PYTHON) local/tools/bench.py
 
 bench-cost: ## What waiting costs per backup (10-min snapshot + 3-min export): transitions, completion latency, GB-s, with and without history
 	$(CARGO) run -q -p backup-core --example bench_cost
@@ -127,14 +128,14 @@ fuzz: ## A short cargo-fuzz run of the RDB parser, seeded with the fixtures (nig
 	cd crates/rdb-check && $(CARGO) +nightly fuzz run check fuzz/corpus/check tests/fixtures -- -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536
 
 build: ## Release zips for Lambda (provided.al2023; ARCH=arm64 or x86_64): target/lambda/<function>/bootstrap.zip
-	@bash local/install-deps.sh --cargo-lambda-only
+	@bash local/tools/install-deps.sh --cargo-lambda-only
 	rustup target add $(RUST_TARGET)
 	cargo lambda build --release $(LAMBDA_ARCH_FLAG) --output-format zip $(addprefix -p ,$(FUNCTIONS))
 
 PREFIX ?= elasticache-backup/
 publish-artifacts: deps ## Upload the zips of `make build` and their hashes for artifacts_s3_bucket: BUCKET=<bucket> [PREFIX=elasticache-backup/]
 	@test -n "$(BUCKET)" || { echo "publish-artifacts: BUCKET=<bucket> is required (the module's artifacts_s3_bucket)" >&2; exit 2; }
-	$(PYTHON) local/publish_artifacts.py --bucket "$(BUCKET)" --prefix "$(PREFIX)"
+	$(PYTHON) local/tools/publish_artifacts.py --bucket "$(BUCKET)" --prefix "$(PREFIX)"
 
 INVOKE_PORT ?= 9000
 invoke-%: ## cargo lambda invoke <function> with EVENT=<file> (default: the first of events/<function>/); needs `cargo lambda watch` on INVOKE_PORT
@@ -142,4 +143,4 @@ invoke-%: ## cargo lambda invoke <function> with EVENT=<file> (default: the firs
 
 clean: ## Remove build output, the npm install and the Python environments
 	$(CARGO) clean
-	rm -rf local/sfn/node_modules $(VENV) .venv-checkov
+	rm -rf $(SFN_DIR)/node_modules $(VENV) .venv-checkov

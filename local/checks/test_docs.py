@@ -1,11 +1,11 @@
-"""The generated docs (local/docs.py) match the files they are generated from."""
+"""The generated docs (local/tools/docs.py) match the files they are generated from."""
 
 import json
 import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import docs  # noqa: E402
 
 

@@ -8,7 +8,7 @@ import time
 
 import boto3
 
-from stack import CREDENTIALS, EMULATOR, REGION, wait_until
+from stack import CREDENTIALS, REGION, emulator_binary, wait_until
 
 TOPOLOGY = """
 [[replication_group_set]]
@@ -44,7 +44,7 @@ def test_a_fleet_of_55_groups_starts_lists_by_page_and_carries_tags(tmp_path):
     (tmp_path / "fleet.toml").write_text(TOPOLOGY)
     ready = tmp_path / "ready.json"
     t0 = time.monotonic()
-    proc = subprocess.Popen([str(EMULATOR), "--topology", str(tmp_path / "fleet.toml"), "--ready-file", str(ready),
+    proc = subprocess.Popen([str(emulator_binary()), "--topology", str(tmp_path / "fleet.toml"), "--ready-file", str(ready),
                              "--state-dir", str(tmp_path / "state")],
                             env={**CREDENTIALS, "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9", "PATH": "/usr/bin:/bin"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from stack import CREDENTIALS, ROOT, free_port, wait_until
+from cargo import binary
+from stack import CREDENTIALS, free_port, wait_until
 
-RDB_CHECK = ROOT / "target" / "debug" / "rdb-check"
+RDB_CHECK = binary("rdb-check")
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The local Step Functions runner (local/sfn/run.mjs) runs nested executions: a Map of
+"""The local Step Functions runner (local/standins/sfn/run.mjs) runs nested executions: a Map of
 `states:startExecution.sync:2` Tasks starts one child execution per item, at most MaxConcurrency at once, returns
 each child's parsed Output, and a failing child fails only its own Task (States.TaskFailed, the child's error in the
 Cause) so that a Catch can record it — what a fleet of backups needs. No Lambda is involved."""

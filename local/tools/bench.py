@@ -10,7 +10,7 @@ rdb-check also computes the file's SHA-256, as VerifyExport does: hashing on its
 one CPU (`taskset -c 0`, as a 1,769 MB Lambda function has). Goals: rdb-check at least 5x faster than
 redis-check-rdb (issue 5), >= 1 GB/s with the SHA-256 on two CPUs (issue 12), and flat memory under 64 MB whatever
 the file size.
-Usage: python3 local/bench.py [--sizes-mb 100,1000] [--small-collections-mb 1000] [--runs 5]
+Usage: python3 local/tools/bench.py [--sizes-mb 100,1000] [--small-collections-mb 1000] [--runs 5]
 """
 
 import argparse
@@ -23,10 +23,9 @@ from pathlib import Path
 
 import redis
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import ROOT, free_port, wait_until  # noqa: E402
-
-RDB_CHECK = ROOT / "target" / "release" / "rdb-check"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness"))
+from cargo import binary  # noqa: E402
+from stack import free_port, wait_until  # noqa: E402
 
 
 def measure(cmd: list[str]) -> tuple[float, float, int]:
@@ -120,8 +119,9 @@ def main() -> int:
     ap.add_argument("--small-collections-mb", type=int, default=1000, help="size of the small-collections file (0: none)")
     ap.add_argument("--runs", type=int, default=5, help="runs of rdb-check per file (the median is reported)")
     args = ap.parse_args()
-    if not RDB_CHECK.exists():
-        print(f"{RDB_CHECK} missing: cargo build --release -p rdb-check", file=sys.stderr)
+    rdb_check = binary("rdb-check", "release")
+    if not rdb_check.exists():
+        print(f"{rdb_check} missing: cargo build --release -p rdb-check", file=sys.stderr)
         return 2
     rows = []
     files = [("strings", mb, make_rdb) for mb in [int(s) for s in args.sizes_mb.split(",") if s]]
@@ -136,9 +136,9 @@ def main() -> int:
             print(f"{kind}: {size / 1e6:,.0f} MB written by redis-server in {time.monotonic() - t:.0f} s", flush=True)
             results = {}
             checkers = [("redis-check-rdb", ["redis-check-rdb", str(rdb)], 1),
-                        ("rdb-check", [str(RDB_CHECK), str(rdb)], args.runs)]
+                        ("rdb-check", [str(rdb_check), str(rdb)], args.runs)]
             if one_cpu:
-                checkers.append(("rdb-check 1 CPU", one_cpu + [str(RDB_CHECK), str(rdb)], args.runs))
+                checkers.append(("rdb-check 1 CPU", one_cpu + [str(rdb_check), str(rdb)], args.runs))
             for name, cmd, runs in checkers:
                 # This machine's speed drifts by 10-20 % from one second to the next: rdb-check runs several times
                 # (a second at most each) and reports the median, with the range.

@@ -30,6 +30,7 @@ import redis
 from redis.cluster import ClusterNode, RedisCluster
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cargo import binary  # noqa: E402
 from stack import ROOT, Stack, free_port, wait_until  # noqa: E402
 
 BUCKET = "acme-cache-backups"
@@ -160,7 +161,7 @@ def main() -> int:
         verdict = [l for l in check.stdout.splitlines() if "RDB looks OK" in l or "error" in l.lower()]
         print(f"redis-check-rdb {rdb.name}: exit {check.returncode}; {verdict[-1].strip() if verdict else check.stdout[-200:]}")
         ok &= check.returncode == 0
-        ours = subprocess.run([str(ROOT / "target" / "debug" / "rdb-check"), str(rdb)], capture_output=True, text=True)
+        ours = subprocess.run([str(binary("rdb-check")), str(rdb)], capture_output=True, text=True)
         print("rdb-check (this project's streaming checker):")
         for line in ours.stdout.splitlines():
             print(f"  {line}")

@@ -36,7 +36,8 @@ use serde_json::Value;
 use time::format_description::well_known::{Iso8601, Rfc3339};
 use time::{Duration, OffsetDateTime};
 
-use crate::api::{App, Params, param};
+use crate::app::App;
+use crate::params::{Params, param};
 use crate::state::{ApiError, State};
 use crate::xml;
 

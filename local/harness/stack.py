@@ -1,8 +1,9 @@
 """The local stand-in for AWS: moto (S3), the ElastiCache emulator (real redis-server nodes) and cargo-lambda's
 runtime emulator serving the Rust handlers, all on free 127.0.0.1 ports, stopped on exit (also on failure).
 
-Used by `make demo` (local/demo.py) and the end-to-end tests (local/tests). Executions run through
-local/sfn/run.mjs, which interprets terraform/backup.asl.json itself.
+Used by `make demo` (local/harness/demo.py) and the end-to-end tests (local/tests). Executions run through
+local/standins/sfn/run.mjs, which interprets terraform/backup.asl.json itself. The binaries are cargo's, found in
+the target directory cargo reports (local/harness/cargo.py: CARGO_TARGET_DIR and .cargo/config are honoured).
 """
 
 from __future__ import annotations
@@ -26,15 +27,20 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-ROOT = Path(__file__).resolve().parent.parent
-SFN_DIR = ROOT / "local" / "sfn"
+from cargo import ROOT, binary
+
+SFN_DIR = ROOT / "local" / "standins" / "sfn"
 NODE = SFN_DIR / "node_modules" / ".bin" / "node"
-EMULATOR = ROOT / "target" / "debug" / "elasticache-emulator"
 REGION = "us-east-1"
 # The deployed names of the state machines (run.mjs's ARNs; notify tells them apart by ARN).
 MACHINE_NAMES = {"backup": "elasticache-backup", "restore": "elasticache-backup-restore",
                  "fleet": "elasticache-backup-fleet"}
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": REGION}
+
+
+def emulator_binary() -> Path:
+    """The ElastiCache emulator binary, where `cargo build` put it."""
+    return binary("elasticache-emulator")
 
 
 def free_port() -> int:
@@ -114,8 +120,9 @@ class Stack:
         return proc
 
     def start(self) -> None:
-        if not EMULATOR.exists():
-            raise RuntimeError(f"{EMULATOR} is missing: run `cargo build --workspace --bins` first")
+        emulator_path = emulator_binary()
+        if not emulator_path.exists():
+            raise RuntimeError(f"{emulator_path} is missing: run `cargo build --workspace --bins` first")
         t0 = time.monotonic()
         # S3: moto server.
         s3_port = free_port()
@@ -126,7 +133,7 @@ class Stack:
         # ElastiCache: our emulator, with real redis-server nodes.
         ready = self.workdir / "elasticache.json"
         emulator = self._spawn("elasticache-emulator", [
-            str(EMULATOR), "--topology", str(self.topology), "--ready-file", str(ready),
+            str(emulator_path), "--topology", str(self.topology), "--ready-file", str(ready),
             "--state-dir", str(self.workdir / "elasticache"),
             "--snapshot-min-seconds", str(self.snapshot_min_seconds),
             "--export-delay-seconds", str(self.export_delay_seconds),

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import boto3
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness"))
+from cargo import ROOT, target_dir  # noqa: E402
 
 
 def functions() -> list[str]:
@@ -56,9 +57,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bucket", required=True, help="the module's artifacts_s3_bucket")
     parser.add_argument("--prefix", default="elasticache-backup/", help="the module's artifacts_s3_key_prefix")
-    parser.add_argument("--dir", default=str(ROOT / "target" / "lambda"), help="where `make build` wrote the zips")
+    parser.add_argument("--dir", help="where `make build` wrote the zips (default: lambda/ in cargo's target directory)")
     args = parser.parse_args()
-    publish(boto3.client("s3"), args.bucket, args.prefix, Path(args.dir))
+    artifacts = Path(args.dir) if args.dir else target_dir() / "lambda"
+    publish(boto3.client("s3"), args.bucket, args.prefix, artifacts)
     print(f"set artifacts_s3_bucket = \"{args.bucket}\" and artifacts_s3_key_prefix = \"{args.prefix}\"")
     return 0
 

@@ -5,9 +5,7 @@
 //! [`crate::restore`]) (Amazon ElastiCache API Reference, version 2015-02-02). Shapes, error codes and HTTP statuses follow
 //! botocore's `elasticache/2015-02-02/service-2.json`.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Form, State as AxState};
@@ -17,53 +15,13 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use crate::app::App;
 use crate::nodes;
-use crate::restore;
-use crate::state::{ApiError, Damage, ExportRecord, Fault, Group, Node, Snapshot, State};
-use crate::xml::{self, Xml};
-use crate::{errors, events};
-
-/// Shared application state.
-pub struct App {
-    /// The emulated account.
-    pub state: Mutex<State>,
-    /// Client of the S3 stand-in, for exports.
-    pub s3: aws_sdk_s3::Client,
-    /// The processes of groups created at run time (CreateReplicationGroup), by group id.
-    processes: Mutex<HashMap<String, Vec<nodes::NodeProcess>>>,
-    request_ids: AtomicU64,
-}
-
-impl App {
-    /// Wraps the state and the S3 client.
-    pub fn new(state: State, s3: aws_sdk_s3::Client) -> Arc<Self> {
-        Arc::new(Self {
-            state: Mutex::new(state),
-            s3,
-            processes: Mutex::new(HashMap::new()),
-            request_ids: AtomicU64::new(1),
-        })
-    }
-
-    /// The processes of groups created at run time.
-    pub fn processes(&self) -> MutexGuard<'_, HashMap<String, Vec<nodes::NodeProcess>>> {
-        self.processes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The state, locked.
-    pub fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn request_id(&self) -> String {
-        let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
-        format!("00000000-0000-4000-8000-{n:012x}")
-    }
-}
+use crate::params::{Params, param, required, tags_param};
+use crate::shapes::{write_group, write_snapshot};
+use crate::state::{ApiError, Damage, ExportRecord, Fault, Group, Node, Snapshot};
+use crate::xml;
+use crate::{errors, events, restore};
 
 /// The router.
 pub fn router(app: Arc<App>) -> Router {
@@ -75,7 +33,6 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-pub(crate) type Params = HashMap<String, String>;
 type ApiResult = Result<String, ApiError>;
 
 async fn query(
@@ -161,19 +118,6 @@ fn respond(action: &str, rid: &str, result: Result<String, ApiError>) -> Respons
     }
 }
 
-pub(crate) fn param<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
-    p.get(name).map(String::as_str).filter(|s| !s.is_empty())
-}
-
-pub(crate) fn required<'a>(p: &'a Params, name: &str) -> Result<&'a str, ApiError> {
-    param(p, name).ok_or_else(|| {
-        ApiError::new(
-            "InvalidParameterValue",
-            format!("The parameter {name} must be provided."),
-        )
-    })
-}
-
 fn max_records(p: &Params, min: usize, max: usize) -> Result<usize, ApiError> {
     match param(p, "MaxRecords") {
         None => Ok(max),
@@ -230,111 +174,6 @@ fn describe_replication_groups(app: &App, p: &Params, rid: &str) -> ApiResult {
         &groups,
         |x, g| write_group(x, &st, g),
     ))
-}
-
-pub(crate) fn write_group(x: &mut Xml, st: &State, g: &Group) {
-    let cme = g.spec.cluster_mode;
-    let multi = g.shards.iter().any(|s| s.nodes.len() > 1);
-    let snapshotting = st.snapshots.values().find(|s| {
-        s.status == "creating"
-            && s.nodes.iter().any(|n| {
-                g.shards
-                    .iter()
-                    .flat_map(|sh| &sh.nodes)
-                    .any(|m| m.cache_cluster_id == n.cache_cluster_id)
-            })
-    });
-    x.open("ReplicationGroup")
-        .text("ReplicationGroupId", &g.spec.id)
-        .text(
-            "Description",
-            format!("emulated {} replication group", g.spec.engine),
-        )
-        .text("Status", st.group_status(g).as_str());
-    x.open("MemberClusters");
-    for n in g.shards.iter().flat_map(|s| &s.nodes) {
-        x.text("ClusterId", &n.cache_cluster_id);
-    }
-    x.close("MemberClusters").open("NodeGroups");
-    for shard in &g.shards {
-        x.open("NodeGroup")
-            .text("NodeGroupId", &shard.node_group_id)
-            .text("Status", "available");
-        if !cme {
-            if let Some(port) = shard.nodes.first().and_then(|n| n.port) {
-                x.endpoint("PrimaryEndpoint", port);
-            }
-            if let Some(port) = shard
-                .nodes
-                .iter()
-                .find(|n| n.role == "replica")
-                .or(shard.nodes.first())
-                .and_then(|n| n.port)
-            {
-                x.endpoint("ReaderEndpoint", port);
-            }
-        }
-        if let Some((a, b)) = shard.slots {
-            x.text("Slots", format!("{a}-{b}"));
-        }
-        x.open("NodeGroupMembers");
-        for n in &shard.nodes {
-            x.open("NodeGroupMember")
-                .text("CacheClusterId", &n.cache_cluster_id)
-                .text("CacheNodeId", "0001");
-            if let Some(port) = n.port {
-                x.endpoint("ReadEndpoint", port);
-            }
-            x.text(
-                "PreferredAvailabilityZone",
-                format!("{}a", st.settings.region),
-            );
-            if !cme {
-                x.text("CurrentRole", &n.role);
-            }
-            x.close("NodeGroupMember");
-        }
-        x.close("NodeGroupMembers").close("NodeGroup");
-    }
-    x.close("NodeGroups");
-    if let Some(s) = snapshotting
-        && let Some(n) = s.nodes.first()
-    {
-        x.text("SnapshottingClusterId", &n.cache_cluster_id);
-    }
-    x.text(
-        "AutomaticFailover",
-        if multi || cme { "enabled" } else { "disabled" },
-    )
-    .text("MultiAZ", "disabled");
-    if cme
-        && let Some(port) = g
-            .shards
-            .first()
-            .and_then(|s| s.nodes.first())
-            .and_then(|n| n.port)
-    {
-        x.endpoint("ConfigurationEndpoint", port);
-    }
-    x.text("SnapshotRetentionLimit", "0")
-        .text("ClusterEnabled", if cme { "true" } else { "false" })
-        .text("CacheNodeType", crate::state::NODE_TYPE)
-        .text("AuthTokenEnabled", "false")
-        .text("TransitEncryptionEnabled", "false")
-        .text("AtRestEncryptionEnabled", "false")
-        .text("ARN", st.arn("replicationgroup", &g.spec.id))
-        .time("ReplicationGroupCreateTime", g.created)
-        .text(
-            "DataTiering",
-            if g.spec.data_tiering {
-                "enabled"
-            } else {
-                "disabled"
-            },
-        )
-        .text("ClusterMode", if cme { "enabled" } else { "disabled" })
-        .text("Engine", &g.spec.engine)
-        .close("ReplicationGroup");
 }
 
 fn describe_cache_clusters(app: &App, p: &Params, rid: &str) -> ApiResult {
@@ -422,74 +261,6 @@ fn describe_cache_clusters(app: &App, p: &Params, rid: &str) -> ApiResult {
     }))
 }
 
-/// One `Snapshot` element; with `node_group_config` (DescribeSnapshots `ShowNodeGroupConfig=true`) each
-/// `NodeSnapshot` carries its `NodeGroupConfiguration` (`NodeGroupId`, `Slots` for cluster mode enabled).
-fn write_snapshot(x: &mut Xml, st: &State, s: &Snapshot, node_group_config: bool) {
-    x.open("Snapshot")
-        .text("SnapshotName", &s.name)
-        .opt("ReplicationGroupId", s.replication_group_id.as_deref())
-        .opt("CacheClusterId", s.cache_cluster_id.as_deref())
-        .text("SnapshotStatus", &s.status)
-        .text("SnapshotSource", "manual")
-        .text("CacheNodeType", crate::state::NODE_TYPE)
-        .text("Engine", &s.engine)
-        .text("EngineVersion", &s.engine_version);
-    if s.cache_cluster_id.is_some() {
-        x.text("NumCacheNodes", "1").text(
-            "PreferredAvailabilityZone",
-            format!("{}a", st.settings.region),
-        );
-        if let Some(port) = s.nodes.first().and_then(|n| n.port) {
-            x.text("Port", port.to_string());
-        }
-    }
-    x.text("SnapshotRetentionLimit", "0")
-        .text("NumNodeGroups", s.nodes.len().to_string())
-        .text(
-            "AutomaticFailover",
-            if s.cluster_enabled {
-                "enabled"
-            } else {
-                "disabled"
-            },
-        );
-    x.open("NodeSnapshots");
-    for n in &s.nodes {
-        x.open("NodeSnapshot");
-        if !s.cluster_enabled {
-            x.text("CacheClusterId", &n.cache_cluster_id);
-        }
-        x.opt("NodeGroupId", n.node_group_id.as_deref())
-            .text("CacheNodeId", "0001");
-        if n.rdb.is_some() {
-            x.text("CacheSize", format!("{} MB", n.size.div_ceil(1024 * 1024)));
-        }
-        if node_group_config && let Some(id) = n.node_group_id.as_deref() {
-            x.open("NodeGroupConfiguration").text("NodeGroupId", id);
-            if let Some((a, b)) = n.slots {
-                x.text("Slots", format!("{a}-{b}"));
-            }
-            x.close("NodeGroupConfiguration");
-        }
-        x.time("CacheNodeCreateTime", s.created);
-        if let Some(t) = n.created {
-            x.time("SnapshotCreateTime", t);
-        }
-        x.close("NodeSnapshot");
-    }
-    x.close("NodeSnapshots")
-        .text("ARN", st.arn("snapshot", &s.name))
-        .text(
-            "DataTiering",
-            if s.data_tiering {
-                "enabled"
-            } else {
-                "disabled"
-            },
-        )
-        .close("Snapshot");
-}
-
 fn describe_snapshots(app: &App, p: &Params, rid: &str) -> ApiResult {
     let st = app.lock();
     if let Some(cc) = param(p, "CacheClusterId")
@@ -553,7 +324,7 @@ fn create_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
         param(p, "CacheClusterId"),
     )?;
     let mut snap = plan.snapshot.clone();
-    snap.tags = crate::restore::tags_param(p);
+    snap.tags = tags_param(p);
     st.log(
         "CreateSnapshot",
         json!({

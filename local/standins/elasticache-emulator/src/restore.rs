@@ -9,7 +9,6 @@
 //! `READ` and `READ_ACP` ([`acl_readable`], default regions) or a bucket policy for the regional service principal
 //! ([`seed_readable`], opt-in regions); and the object is SSE-S3.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,8 +16,12 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::api::{App, Params, param, required, write_group};
+use crate::app::App;
 use crate::groups::{self, Seed};
+use crate::params::{
+    Params, int_param, list_param, param, required, struct_list_param, tags_param,
+};
+use crate::shapes::write_group;
 use crate::state::{ApiError, Group, SeedingRoute};
 use crate::topology::GroupSpec;
 use crate::xml;
@@ -27,69 +30,6 @@ use crate::xml;
 /// self-designed cluster with an externally created backup").
 pub const ELASTICACHE_CANONICAL_USER: &str =
     "540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353";
-
-/// The members of a query-protocol list `<name>.<member>.<N>` (any member name), in index order.
-fn list_param(p: &Params, name: &str) -> Vec<String> {
-    let prefix = format!("{name}.");
-    let mut items: BTreeMap<u32, String> = BTreeMap::new();
-    for (k, v) in p {
-        if let Some(rest) = k.strip_prefix(&prefix)
-            && let Some(idx) = rest.rsplit('.').next().and_then(|i| i.parse().ok())
-            && rest.split('.').count() <= 2
-        {
-            items.insert(idx, v.clone());
-        }
-    }
-    items.into_values().collect()
-}
-
-/// The `Tags.Tag.N.Key` / `Tags.Tag.N.Value` pairs of a request (CreateSnapshot, CreateReplicationGroup,
-/// AddTagsToResource), in order; a tag without a `Value` has an empty one.
-pub(crate) fn tags_param(p: &Params) -> Vec<(String, String)> {
-    struct_list_param(p, "Tags")
-        .into_iter()
-        .filter_map(|t| {
-            Some((
-                t.get("Key")?.clone(),
-                t.get("Value").cloned().unwrap_or_default(),
-            ))
-        })
-        .collect()
-}
-
-/// The fields of a query-protocol list of structures `<name>.<member>.<N>.<Field>`, in index order.
-pub(crate) fn struct_list_param(p: &Params, name: &str) -> Vec<BTreeMap<String, String>> {
-    let prefix = format!("{name}.");
-    let mut items: BTreeMap<u32, BTreeMap<String, String>> = BTreeMap::new();
-    for (k, v) in p {
-        let Some(rest) = k.strip_prefix(&prefix) else {
-            continue;
-        };
-        let parts: Vec<&str> = rest.split('.').collect();
-        if let [_, idx, field] = parts.as_slice()
-            && let Ok(idx) = idx.parse::<u32>()
-        {
-            items
-                .entry(idx)
-                .or_default()
-                .insert((*field).to_string(), v.clone());
-        }
-    }
-    items.into_values().collect()
-}
-
-fn int_param(p: &Params, name: &str) -> Result<Option<u32>, ApiError> {
-    param(p, name)
-        .map(|v| {
-            v.parse::<u32>().map_err(|_| {
-                ApiError::new(
-                    "InvalidParameterValue",
-                    format!("The parameter {name} must be an integer."),
-                )
-            })
-        })
-        .transpose()
-}
 
 /// `(bucket, key)` of an S3 object ARN `arn:aws:s3:::bucket/key`.
 ///
@@ -825,25 +765,7 @@ mod tests {
     }
 
     #[test]
-    fn query_lists_are_read_in_index_order() {
-        let p: Params = [
-            ("SnapshotArns.SnapshotArn.2", "b"),
-            ("SnapshotArns.SnapshotArn.1", "a"),
-            (
-                "NodeGroupConfiguration.NodeGroupConfiguration.1.Slots",
-                "0-8191",
-            ),
-            (
-                "NodeGroupConfiguration.NodeGroupConfiguration.2.Slots",
-                "8192-16383",
-            ),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        assert_eq!(list_param(&p, "SnapshotArns"), vec!["a", "b"]);
-        let ngs = struct_list_param(&p, "NodeGroupConfiguration");
-        assert_eq!(ngs[1]["Slots"], "8192-16383");
+    fn slots_are_a_range_from_low_to_high() {
         assert_eq!(parse_slots("0-8191"), Some((0, 8191)));
         assert_eq!(parse_slots("9-3"), None);
     }

@@ -26,7 +26,7 @@
 //
 // Usage:
 //   node run.mjs --lambda-endpoint http://127.0.0.1:9000 --input '{"replicationGroupId":"orders"}' \
-//     [--name EXECUTION_NAME] [--definition ../../terraform/backup.asl.json] [--wait-ms N] [--retry-ms N]
+//     [--name EXECUTION_NAME] [--definition ../../../terraform/backup.asl.json] [--wait-ms N] [--retry-ms N]
 //     [--result-file out.json] [--quiet] [--machine KEY=ASL_FILE ...] [--machine-name NAME]
 // (--machine-name: the state machine's name in the execution ARN; default elasticache-backup)
 // Prints each state with its start offset and duration, then the final output. Exit code 0 = SUCCEEDED,
@@ -44,7 +44,7 @@ const ACCOUNT = '123456789012';
 
 function parseArgs(argv) {
   const opts = {
-    definition: resolve(here, '../../terraform/backup.asl.json'),
+    definition: resolve(here, '../../../terraform/backup.asl.json'),
     name: `local-${new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`,
     input: '{}',
     lambdaEndpoint: process.env.LAMBDA_ENDPOINT || 'http://127.0.0.1:9000',
@@ -85,9 +85,9 @@ function parseArgs(argv) {
 
 /** This project's state machines: placeholder key → deployed name and definition. */
 const MACHINES = {
-  backup: { name: 'elasticache-backup', definition: resolve(here, '../../terraform/backup.asl.json') },
-  restore: { name: 'elasticache-backup-restore', definition: resolve(here, '../../terraform/restore.asl.json') },
-  fleet: { name: 'elasticache-backup-fleet', definition: resolve(here, '../../terraform/fleet.asl.json') },
+  backup: { name: 'elasticache-backup', definition: resolve(here, '../../../terraform/backup.asl.json') },
+  restore: { name: 'elasticache-backup-restore', definition: resolve(here, '../../../terraform/restore.asl.json') },
+  fleet: { name: 'elasticache-backup-fleet', definition: resolve(here, '../../../terraform/fleet.asl.json') },
 };
 
 const machineArn = (name) => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;

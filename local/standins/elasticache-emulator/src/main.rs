@@ -8,11 +8,14 @@
 //! The S3 stand-in is reached through the standard `AWS_ENDPOINT_URL_S3`.
 
 mod api;
+mod app;
 mod errors;
 mod events;
 mod groups;
 mod nodes;
+mod params;
 mod restore;
+mod shapes;
 mod state;
 mod topology;
 mod xml;
@@ -148,7 +151,7 @@ async fn serve(
             .force_path_style(true)
             .build(),
     );
-    let app = api::App::new(state, s3);
+    let app = app::App::new(state, s3);
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await

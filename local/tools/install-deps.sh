@@ -2,17 +2,17 @@
 # Installs what `make demo` (default) and `make test` (--checks) need and this machine lacks; does nothing for what
 # is there. Python tools go into project-local virtual environments, never into the machine's Python:
 #   apt:  redis-server redis-tools (real Redis nodes, redis-check-rdb); python3-venv only if venv is missing
-#   .venv:          local/requirements.txt (moto[server] for S3, boto3, redis, pytest, cargo-lambda)
-#   npm:            local/sfn (aws-local-stepfunctions, @aws-sdk/client-s3 for its Distributed Maps, asl-validator, and Node 22 from npm's `node` package)
+#   .venv:          local/tools/requirements.txt (moto[server] for S3, boto3, redis, pytest, cargo-lambda)
+#   npm:            local/standins/sfn (aws-local-stepfunctions, @aws-sdk/client-s3 for its Distributed Maps, asl-validator, and Node 22 from npm's `node` package)
 # --checks adds:
-#   .venv-checkov:  local/requirements-checkov.txt (checkov)
+#   .venv-checkov:  local/tools/requirements-checkov.txt (checkov)
 #   cargo:          cargo-machete (unused-dependency check)
 #   apt:            qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross, and rustup's aarch64-unknown-linux-gnu
 #                   target (`make test-arm64`: rdb-check's tests on aarch64, Lambda's CPU, under qemu-user)
 #   and requires Terraform >= 1.11 (not installed here: https://developer.hashicorp.com/terraform/install)
 # --cargo-lambda-only: just cargo-lambda (for `make build`), into .venv.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 SYSTEM_PYTHON="${SYSTEM_PYTHON:-python3}"
@@ -47,7 +47,7 @@ if [ "$mode" = "--cargo-lambda-only" ]; then
   if ! command -v cargo-lambda >/dev/null && [ ! -x .venv/bin/cargo-lambda ]; then
     [ -x .venv/bin/python ] || "$SYSTEM_PYTHON" -m venv .venv
     echo "deps: installing cargo-lambda into .venv"
-    .venv/bin/python -m pip install -q --disable-pip-version-check "$(grep '^cargo-lambda' local/requirements.txt)"
+    .venv/bin/python -m pip install -q --disable-pip-version-check "$(grep '^cargo-lambda' local/tools/requirements.txt)"
   fi
   exit 0
 fi
@@ -57,16 +57,17 @@ if ! command -v redis-server >/dev/null || ! command -v redis-check-rdb >/dev/nu
   apt_install redis-server redis-tools
 fi
 
-venv .venv local/requirements.txt
+venv .venv local/tools/requirements.txt
 
-if [ ! -x local/sfn/node_modules/.bin/node ] || [ ! -d local/sfn/node_modules/aws-local-stepfunctions ] || [ ! -d local/sfn/node_modules/@aws-sdk/client-s3 ]; then
-  echo "deps: installing the local Step Functions runner (npm ci in local/sfn)"
-  (cd local/sfn && npm ci --no-audit --no-fund --loglevel=error)
+sfn=local/standins/sfn
+if [ ! -x $sfn/node_modules/.bin/node ] || [ ! -d $sfn/node_modules/aws-local-stepfunctions ] || [ ! -d $sfn/node_modules/@aws-sdk/client-s3 ]; then
+  echo "deps: installing the local Step Functions runner (npm ci in $sfn)"
+  (cd $sfn && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 tools=(redis-server redis-check-rdb)
 if [ "$mode" = "--checks" ]; then
-  venv .venv-checkov local/requirements-checkov.txt
+  venv .venv-checkov local/tools/requirements-checkov.txt
   if ! command -v cargo-machete >/dev/null; then
     echo "deps: installing cargo-machete (cargo install)"
     cargo install -q cargo-machete --version 0.9.2 --locked

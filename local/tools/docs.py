@@ -6,7 +6,7 @@
   terraform/*.asl.json state machine — every state, its Next, Choice rules and Default, and Catch edges (dashed,
   labelled with the errors they catch).
 
-Usage: `python local/docs.py` rewrites both sections; `python local/docs.py --check` exits 1 naming a stale file.
+Usage: `python local/tools/docs.py` rewrites both sections; `python local/tools/docs.py --check` exits 1 naming a stale file.
 """
 
 import json
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import hcl2
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "terraform"
 TF_MARKERS = ("<!-- BEGIN_TF_DOCS -->", "<!-- END_TF_DOCS -->")
 ASL_MARKERS = ("<!-- BEGIN_ASL_DIAGRAMS -->", "<!-- END_ASL_DIAGRAMS -->")

@@ -1,0 +1,115 @@
+//! The parameters of a Query protocol request (`Action=...&Name=value&List.Member.1=...`, form-encoded): single
+//! values, lists, lists of structures, tags.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::state::ApiError;
+
+/// A request's parameters, by name.
+pub type Params = HashMap<String, String>;
+
+/// A parameter's value; an empty one counts as absent.
+pub fn param<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
+    p.get(name).map(String::as_str).filter(|s| !s.is_empty())
+}
+
+/// A parameter that must be given (`InvalidParameterValue` otherwise).
+pub fn required<'a>(p: &'a Params, name: &str) -> Result<&'a str, ApiError> {
+    param(p, name).ok_or_else(|| {
+        ApiError::new(
+            "InvalidParameterValue",
+            format!("The parameter {name} must be provided."),
+        )
+    })
+}
+
+/// The members of a query-protocol list `<name>.<member>.<N>` (any member name), in index order.
+pub fn list_param(p: &Params, name: &str) -> Vec<String> {
+    let prefix = format!("{name}.");
+    let mut items: BTreeMap<u32, String> = BTreeMap::new();
+    for (k, v) in p {
+        if let Some(rest) = k.strip_prefix(&prefix)
+            && let Some(idx) = rest.rsplit('.').next().and_then(|i| i.parse().ok())
+            && rest.split('.').count() <= 2
+        {
+            items.insert(idx, v.clone());
+        }
+    }
+    items.into_values().collect()
+}
+
+/// The `Tags.Tag.N.Key` / `Tags.Tag.N.Value` pairs of a request (CreateSnapshot, CreateReplicationGroup,
+/// AddTagsToResource), in order; a tag without a `Value` has an empty one.
+pub fn tags_param(p: &Params) -> Vec<(String, String)> {
+    struct_list_param(p, "Tags")
+        .into_iter()
+        .filter_map(|t| {
+            Some((
+                t.get("Key")?.clone(),
+                t.get("Value").cloned().unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
+/// The fields of a query-protocol list of structures `<name>.<member>.<N>.<Field>`, in index order.
+pub fn struct_list_param(p: &Params, name: &str) -> Vec<BTreeMap<String, String>> {
+    let prefix = format!("{name}.");
+    let mut items: BTreeMap<u32, BTreeMap<String, String>> = BTreeMap::new();
+    for (k, v) in p {
+        let Some(rest) = k.strip_prefix(&prefix) else {
+            continue;
+        };
+        let parts: Vec<&str> = rest.split('.').collect();
+        if let [_, idx, field] = parts.as_slice()
+            && let Ok(idx) = idx.parse::<u32>()
+        {
+            items
+                .entry(idx)
+                .or_default()
+                .insert((*field).to_string(), v.clone());
+        }
+    }
+    items.into_values().collect()
+}
+
+/// An integer parameter, if given.
+pub fn int_param(p: &Params, name: &str) -> Result<Option<u32>, ApiError> {
+    param(p, name)
+        .map(|v| {
+            v.parse::<u32>().map_err(|_| {
+                ApiError::new(
+                    "InvalidParameterValue",
+                    format!("The parameter {name} must be an integer."),
+                )
+            })
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_lists_are_read_in_index_order() {
+        let p: Params = [
+            ("SnapshotArns.SnapshotArn.2", "b"),
+            ("SnapshotArns.SnapshotArn.1", "a"),
+            (
+                "NodeGroupConfiguration.NodeGroupConfiguration.1.Slots",
+                "0-8191",
+            ),
+            (
+                "NodeGroupConfiguration.NodeGroupConfiguration.2.Slots",
+                "8192-16383",
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(list_param(&p, "SnapshotArns"), vec!["a", "b"]);
+        let ngs = struct_list_param(&p, "NodeGroupConfiguration");
+        assert_eq!(ngs[1]["Slots"], "8192-16383");
+    }
+}
