@@ -29,7 +29,7 @@ TF_PLUGIN_DIR := $(shell d=$$(find / -maxdepth 5 -type d -path '*registry.terraf
 endif
 TF_INIT := terraform init -input=false -backend=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
 
-.PHONY: docs publish-artifacts bench bench-cost fuzz help deps deps-checks demo test unit test-arm64 e2e validate-asl fmt lint contracts machete check build clean tf-fmt tf-validate tf-test checkov plan deploy
+.PHONY: shape docs publish-artifacts bench bench-cost fuzz help deps deps-checks demo test unit test-arm64 e2e validate-asl fmt lint contracts machete check build clean tf-fmt tf-validate tf-test checkov plan deploy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -86,7 +86,10 @@ contracts: ## Contract tests: ASL error names, Retry and Choice values against t
 machete: deps-checks ## No unused dependencies (cargo machete)
 	cargo machete
 
-check: deps-checks lint machete contracts validate-asl terraform-checks ## The static gates (no servers)
+shape: deps ## No import loop inside any crate; no AWS SDK, Lambda runtime or client in backup-core (local/tools/shape.py)
+	$(PYTHON) local/tools/shape.py
+
+check: deps-checks lint machete shape contracts validate-asl terraform-checks ## The static gates (no servers)
 
 terraform-checks: tf-fmt tf-validate tf-test checkov ## terraform fmt/validate/test, checkov, and the consistency test
 	$(PYTHON) -m pytest local/checks -v

@@ -23,12 +23,13 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::sdk::{aws_message, fallback, is_throttling_code};
 use backup_core::error::BackupError;
-use backup_core::ports::{
-    CacheClusterInfo, CreateOutcome, DeleteOutcome, Endpoint, EventLog, GroupCreateOutcome, Groups,
-    Inventory, NewGroup, NodeGroupInfo, NodeGroupMemberInfo, ReplicationGroupInfo, SnapshotInfo,
-    SnapshotTarget, Snapshots, SourceEvent,
+use backup_core::model::{NodeRole, SnapshotStatus};
+use backup_core::ports::{EventLog, Groups, Inventory, Snapshots};
+use backup_core::resources::{
+    CacheClusterInfo, CreateOutcome, DeleteOutcome, Endpoint, GroupCreateOutcome, NewGroup,
+    NodeGroupInfo, NodeGroupMemberInfo, ReplicationGroupInfo, SnapshotInfo, SnapshotTarget,
+    SourceEvent,
 };
-use backup_core::run::{NodeRole, SnapshotStatus};
 
 /// ElastiCache adapter. Build once per cold start from the shared `SdkConfig`.
 #[derive(Debug, Clone)]
@@ -502,7 +503,7 @@ impl EventLog for ElastiCacheSnapshots {
     #[tracing::instrument(skip(self))]
     async fn events_since(
         &self,
-        since: backup_core::run::Timestamp,
+        since: backup_core::model::Timestamp,
     ) -> Result<Vec<SourceEvent>, BackupError> {
         let mut items = self
             .client
@@ -528,7 +529,7 @@ impl EventLog for ElastiCacheSnapshots {
 }
 
 /// An SDK time as a timestamp (whole seconds).
-fn timestamp(t: &aws_smithy_types::DateTime) -> Option<backup_core::run::Timestamp> {
+fn timestamp(t: &aws_smithy_types::DateTime) -> Option<backup_core::model::Timestamp> {
     time::OffsetDateTime::from_unix_timestamp(t.secs()).ok()
 }
 
@@ -619,8 +620,8 @@ fn snapshot_info(s: &Snapshot) -> SnapshotInfo {
 }
 
 /// `NodeSnapshots[].NodeGroupConfiguration` (or the bare `NodeGroupId`) of `s`, one per node group, sorted.
-fn node_groups_of(s: &Snapshot) -> Vec<backup_core::run::ShardInfo> {
-    let mut groups: Vec<backup_core::run::ShardInfo> = Vec::new();
+fn node_groups_of(s: &Snapshot) -> Vec<backup_core::model::ShardInfo> {
+    let mut groups: Vec<backup_core::model::ShardInfo> = Vec::new();
     for n in s.node_snapshots() {
         let config = n.node_group_configuration();
         let Some(id) = config
@@ -640,7 +641,7 @@ fn node_groups_of(s: &Snapshot) -> Vec<backup_core::run::ShardInfo> {
                     g.slots = slots;
                 }
             }
-            None => groups.push(backup_core::run::ShardInfo {
+            None => groups.push(backup_core::model::ShardInfo {
                 node_group_id: id.to_string(),
                 slots,
             }),
@@ -663,7 +664,7 @@ mod tests {
     use aws_sdk_elasticache::types::{NodeGroup, NodeGroupMember, NodeSnapshot};
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
-    use backup_core::ports::NewShard;
+    use backup_core::resources::NewShard;
 
     /// Builds a modeled error for a mock rule.
     type MakeError<E> = fn() -> E;

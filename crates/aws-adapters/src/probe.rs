@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use backup_core::BackupError;
-use backup_core::ports::{DataProbe, NodeAccess, NodeCounts, Secret};
+use backup_core::ports::DataProbe;
+use backup_core::resources::{NodeAccess, NodeCounts, Secret};
 use redis::aio::MultiplexedConnection;
 
 /// Seconds to connect and for each answer.
@@ -139,7 +140,7 @@ impl DataProbe for RedisProbe {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use backup_core::ports::Endpoint;
+    use backup_core::resources::Endpoint;
 
     fn node(address: &str, port: u16, tls: bool, auth: Option<&str>) -> NodeAccess {
         NodeAccess {

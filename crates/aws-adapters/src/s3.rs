@@ -17,9 +17,9 @@ use aws_sdk_s3::types::{
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use backup_core::error::BackupError;
 use backup_core::ports::{
-    BucketFacts, ExportBucket, ExportStore, ObjectDeleter, ObjectLocker, ObjectReader, SeedCopier,
-    StoredObject,
+    ExportBucket, ExportStore, ObjectDeleter, ObjectLocker, ObjectReader, SeedCopier,
 };
+use backup_core::resources::{BucketFacts, StoredObject};
 
 /// S3 adapter. Build once per cold start from the shared `SdkConfig`.
 #[derive(Debug, Clone)]
@@ -393,7 +393,7 @@ impl ObjectLocker for S3ExportStore {
         bucket: &str,
         key: &str,
         mode: backup_core::config::ObjectLockMode,
-        until: backup_core::run::Timestamp,
+        until: backup_core::model::Timestamp,
     ) -> Result<(), BackupError> {
         let retention = ObjectLockRetention::builder()
             .mode(ObjectLockRetentionMode::from(mode.to_string().as_str()))

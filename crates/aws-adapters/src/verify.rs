@@ -13,8 +13,9 @@ use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use backup_core::BackupError;
 use backup_core::config::Config;
-use backup_core::manifest::{DbSummary, KeySample, RdbSummary};
-use backup_core::ports::{VerifiedObject, Verifier};
+use backup_core::model::VerifiedObject;
+use backup_core::model::{DbSummary, KeySample, RdbSummary};
+use backup_core::ports::Verifier;
 use rdb_check::s3::RangeOptions;
 
 /// Verifies objects in S3. Build once per cold start from the shared `SdkConfig`.

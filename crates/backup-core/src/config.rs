@@ -7,6 +7,12 @@ use std::env;
 use crate::partition::{Partition, SeedingMode};
 use std::ops::RangeInclusive;
 
+/// Most targets an inline Map carries. The fleet document (targets, then one result per target) must stay within
+/// Step Functions' 256 KiB payload, and `States.DataLimitExceeded` cannot be caught. A failed child's result holds
+/// its DescribeExecution answer with its cause nested three JSON strings deep: about 3 KB with a cause of
+/// [`crate::error::MAX_LAMBDA_ERROR_MESSAGE_BYTES`] (measured by a test: 150 such failures are ~460 KB, 60 are
+/// ~185 KB). A larger fleet runs as a Distributed Map, its lists and results in S3 (`crate::fleet` module documentation).
+pub const MAX_INLINE_TARGETS: usize = 60;
 /// Default deadline for a snapshot to become `available`, in seconds.
 pub const DEFAULT_SNAPSHOT_TIMEOUT_SECONDS: u64 = 3600;
 /// Default deadline for every shard's `.rdb` to appear in S3 after CopySnapshot, in seconds.
@@ -181,7 +187,7 @@ impl Default for Config {
             verify_part_bytes: DEFAULT_VERIFY_PART_MIB * 1024 * 1024,
             verify_parallel_parts: DEFAULT_VERIFY_PARALLEL_PARTS as usize,
             region: None,
-            fleet_inline_max_targets: crate::fleet::MAX_INLINE_TARGETS,
+            fleet_inline_max_targets: MAX_INLINE_TARGETS,
             seeding_mode: None,
             seed_bucket: None,
             object_lock: None,
@@ -221,10 +227,10 @@ impl Config {
             region: env.string("AWS_REGION"),
             fleet_inline_max_targets: usize::try_from(env.number(
                 "FLEET_INLINE_MAX_TARGETS",
-                crate::fleet::MAX_INLINE_TARGETS as u64,
-                0..=crate::fleet::MAX_INLINE_TARGETS as u64,
+                MAX_INLINE_TARGETS as u64,
+                0..=MAX_INLINE_TARGETS as u64,
             )?)
-            .unwrap_or(crate::fleet::MAX_INLINE_TARGETS),
+            .unwrap_or(MAX_INLINE_TARGETS),
             seeding_mode: env
                 .string("SEEDING_MODE")
                 .map(|v| {

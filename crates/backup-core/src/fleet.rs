@@ -43,21 +43,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::Config;
+use crate::backup::input::{self, OneOf, parse_typed};
 use crate::error::BackupError;
-use crate::input::{self, OneOf, parse_typed};
-use crate::ports::{CacheClusterInfo, ReplicationGroupInfo};
+use crate::resources::{CacheClusterInfo, ReplicationGroupInfo};
 
 /// Child executions at once when the input gives no `maxConcurrency`.
 pub const DEFAULT_MAX_CONCURRENCY: u32 = 10;
 /// Most child executions at once: an inline Map runs at most 40 iterations in parallel (AWS Step Functions
 /// Developer Guide, "Map state processing modes").
 pub const MAX_MAX_CONCURRENCY: u32 = 40;
-/// Most targets an inline Map carries. The fleet document (targets, then one result per target) must stay within
-/// Step Functions' 256 KiB payload, and `States.DataLimitExceeded` cannot be caught. A failed child's result holds
-/// its DescribeExecution answer with its cause nested three JSON strings deep: about 3 KB with a cause of
-/// [`crate::error::MAX_LAMBDA_ERROR_MESSAGE_BYTES`] (measured by a test: 150 such failures are ~460 KB, 60 are
-/// ~185 KB). A larger fleet runs as a Distributed Map, its lists and results in S3 (module documentation).
-pub const MAX_INLINE_TARGETS: usize = 60;
+/// Most targets an inline Map carries (defined with the configuration that bounds `FLEET_INLINE_MAX_TARGETS`).
+pub use crate::config::MAX_INLINE_TARGETS;
 /// Most targets of one fleet execution. What bounds it: `Summarize` still returns every target's id in the summary
 /// (an id is at most 40 characters: 1,000 ids are ~45 KB of the 256 KiB payload), and `Discover` reads every
 /// candidate's tags within its 300 s. Beyond this a fleet must be split (two selectors), and discovery says so
@@ -534,8 +530,8 @@ fn explicit_targets(
                 other => other,
             })?;
         let (kind, id) = match &request.target {
-            crate::run::TargetRef::ReplicationGroupId(id) => ("replicationGroupId", id),
-            crate::run::TargetRef::CacheClusterId(id) => ("cacheClusterId", id),
+            crate::backup::run::TargetRef::ReplicationGroupId(id) => ("replicationGroupId", id),
+            crate::backup::run::TargetRef::CacheClusterId(id) => ("cacheClusterId", id),
         };
         if !seen.insert((kind, id.clone())) {
             return Err(BackupError::invalid_input(

@@ -6,8 +6,9 @@
 
 use serde_json::{Value, json};
 
+use crate::backup::run::BackupRun;
+use crate::model::Timestamp;
 use crate::restore::METRIC_NAMESPACE;
-use crate::run::{BackupRun, Timestamp};
 
 /// Metric counting runs that started a snapshot (CreateSnapshot, not a resumed one): 1 per run.
 pub const RUNS_STARTED: &str = "BackupRunsStarted";
@@ -24,7 +25,7 @@ pub const KEY_COUNT: &str = "KeyCount";
 pub fn target_of(run: &BackupRun) -> Option<String> {
     run.source
         .as_ref()
-        .map(crate::run::Source::target_id)
+        .map(crate::backup::run::Source::target_id)
         .filter(|t| !t.is_empty())
 }
 

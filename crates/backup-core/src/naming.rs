@@ -16,7 +16,7 @@ pub const SNAPSHOT_PREFIX: &str = "ecb";
 /// [`SNAPSHOT_PREFIX`] name it tells the sweeper a snapshot is its own (a snapshot named `ecb-…` by hand has no tag).
 pub const SNAPSHOT_TAG: &str = "elasticache-backup:execution";
 /// Tag key CreateSnapshot also gives every snapshot: the source's creation time (RFC 3339; see
-/// [`crate::run::Source::created_at`]), so the sweeper can tell a snapshot of a group from one of the group later
+/// [`crate::backup::run::Source::created_at`]), so the sweeper can tell a snapshot of a group from one of the group later
 /// re-created under the same id.
 pub const SOURCE_CREATED_TAG: &str = "elasticache-backup:source-created";
 const HASH_HEX_LEN: usize = 8;
@@ -103,7 +103,7 @@ pub fn shard_object_key(export_name: &str, index: u32) -> String {
 }
 
 /// The S3 key of an export's manifest, next to its objects: `<export name>.manifest.json`
-/// (see [`crate::manifest::Manifest`]).
+/// (see [`crate::backup::manifest::Manifest`]).
 pub fn manifest_key(export_name: &str) -> String {
     format!("{export_name}.manifest.json")
 }
@@ -273,7 +273,7 @@ mod tests {
     }
 
     fn is_manifest_a_shard_key() -> bool {
-        crate::export::is_shard_key("e", &manifest_key("e"))
+        crate::backup::export::is_shard_key("e", &manifest_key("e"))
     }
 
     #[test]

@@ -59,9 +59,9 @@ pub fn planned_wait_seconds(
 /// [`planned_wait_seconds`] for a step that started at `started_at`, must end by `deadline`, checked at `now`,
 /// expected (from history) to take `expected_seconds`.
 pub fn next_wait_for(
-    started_at: crate::run::Timestamp,
-    deadline: crate::run::Timestamp,
-    now: crate::run::Timestamp,
+    started_at: crate::model::Timestamp,
+    deadline: crate::model::Timestamp,
+    now: crate::model::Timestamp,
     expected_seconds: Option<u64>,
 ) -> u64 {
     let elapsed = u64::try_from((now - started_at).whole_seconds()).unwrap_or(0);

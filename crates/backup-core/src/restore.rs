@@ -34,13 +34,15 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::backup::input::check_bucket_name;
+use crate::backup::manifest::Manifest;
+use crate::backup::run::{Execution, Poll, SourceSettings, StepTiming};
 use crate::error::BackupError;
-use crate::input::check_bucket_name;
-use crate::manifest::{DbSummary, KeySample, Manifest};
+use crate::model::{ClusterMode, Timestamp};
+use crate::model::{DbSummary, KeySample};
 use crate::naming::check_elasticache_id;
 use crate::partition::Partition;
-use crate::ports::{NewGroup, NewShard, Secret};
-use crate::run::{ClusterMode, Execution, Poll, SourceSettings, StepTiming, Timestamp};
+use crate::resources::{NewGroup, NewShard, Secret};
 
 /// Smallest accepted restore deadline, seconds.
 pub const MIN_RESTORE_TIMEOUT_SECONDS: u64 = 300;
@@ -655,7 +657,7 @@ pub struct RestoreRun {
 impl RestoreRun {
     /// Records one invocation of `step`.
     pub fn record_timing(&mut self, step: &str, started: Timestamp, finished: Timestamp) {
-        crate::run::record_timing(&mut self.timings, step, started, finished);
+        crate::backup::run::record_timing(&mut self.timings, step, started, finished);
     }
 
     /// The validated request, or `InvalidInput`.
@@ -746,7 +748,7 @@ pub fn validate_restore(
             "must be a JSON object",
         ));
     }
-    let i: RestoreInput = crate::input::parse_typed(input, |field| match field {
+    let i: RestoreInput = crate::backup::input::parse_typed(input, |field| match field {
         "drill" | "latest" | "verifyBeforeRestore" => "must be true or false".into(),
         "replicasPerShard" => "must be a whole number from 0 to 5".into(),
         "restoreTimeoutSeconds" => restore_timeout_rule(),

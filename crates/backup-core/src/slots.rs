@@ -8,7 +8,7 @@
 //! node group owns after resharding. Slots are 0–16383 (Redis Cluster specification, "Keys distribution model").
 
 use crate::error::BackupError;
-use crate::run::ShardInfo;
+use crate::model::ShardInfo;
 
 /// Number of hash slots of a Redis cluster.
 pub const SLOT_COUNT: u32 = 16384;

@@ -8,8 +8,9 @@ use time::{Duration, OffsetDateTime};
 
 use crate::clock::Clock;
 use crate::error::BackupError;
+use crate::model::{NodeRole, Timestamp};
 use crate::ports::*;
-use crate::run::{NodeRole, Timestamp};
+use crate::resources::*;
 
 /// A clock that stays where it is put.
 #[derive(Debug)]
@@ -563,7 +564,7 @@ impl ExportBucket for FakeExportStore {
         }
         Ok(BucketFacts {
             region: "us-east-1".into(),
-            acl_writers: vec![crate::export::ELASTICACHE_CANONICAL_ID.into()],
+            acl_writers: vec![crate::backup::export::ELASTICACHE_CANONICAL_ID.into()],
             ..BucketFacts::default()
         })
     }

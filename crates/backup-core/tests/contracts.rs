@@ -14,8 +14,8 @@
 use std::path::{Path, PathBuf};
 
 use backup_core::BackupError;
+use backup_core::model::{CleanupOutcome, ClusterMode, ExportStatus, NodeRole, SnapshotStatus};
 use backup_core::restore::{GroupCleanup, GroupStatus};
-use backup_core::run::{CleanupOutcome, ClusterMode, ExportStatus, NodeRole, SnapshotStatus};
 use serde_json::Value;
 use strum::VariantNames;
 

@@ -10,10 +10,11 @@
 //! "fail" counts, whatever its source. The events are an accelerator: when they cannot
 //! be read the check goes on by S3 alone, with a warning.
 
-use backup_core::export::inspect;
+use backup_core::backup::export::inspect;
+use backup_core::model::ExportStatus;
 use backup_core::poll::next_wait_for;
-use backup_core::ports::{EventLog, ExportStore, SourceEvent};
-use backup_core::run::ExportStatus;
+use backup_core::ports::{EventLog, ExportStore};
+use backup_core::resources::SourceEvent;
 use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 
@@ -78,7 +79,7 @@ pub async fn function_handler<S: EventLog, E: ExportStore, C: Clock>(
                 event.source_id,
                 event
                     .date
-                    .map(|d| format!(" at {}", backup_core::run::rfc3339(d)))
+                    .map(|d| format!(" at {}", backup_core::model::rfc3339(d)))
                     .unwrap_or_default(),
                 assessment.describe()
             ),
@@ -115,7 +116,7 @@ async fn export_failure<S: EventLog, E, C: Clock>(
 ) -> Option<SourceEvent> {
     let export_name = run.export_name.as_deref()?.to_ascii_lowercase();
     let started = run.export.as_ref()?.started_at;
-    let since = started - backup_core::export::clock_slack();
+    let since = started - backup_core::backup::export::clock_slack();
     match deps.snapshots.events_since(since).await {
         Ok(events) => events.into_iter().find(|e| {
             let m = e.message.to_ascii_lowercase();

@@ -92,7 +92,8 @@ pub async fn function_handler<S: Snapshots, C: Clock>(
 mod tests {
     use super::*;
     use backup_core::Config;
-    use backup_core::ports::{GroupCreateOutcome, Groups, NewGroup, NewShard};
+    use backup_core::ports::Groups;
+    use backup_core::resources::{GroupCreateOutcome, NewGroup, NewShard};
     use backup_core::restore::{RestoreProgress, SeedFrom};
     use backup_core::testing::{FakeSnapshots, FixedClock};
     use lambda_runtime::Context;

@@ -7,10 +7,10 @@
 //! A snapshot that no longer exists is `SnapshotFailed`, unless S3 already holds this run's complete export: then a
 //! duplicate of this execution exported and deleted it, and this run goes on to confirm the export.
 
-use backup_core::export::inspect;
+use backup_core::backup::export::inspect;
+use backup_core::model::SnapshotStatus;
 use backup_core::poll::next_wait_for;
 use backup_core::ports::{ExportStore, Snapshots};
-use backup_core::run::SnapshotStatus;
 use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 
@@ -116,7 +116,7 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use backup_core::ports::SnapshotInfo;
+    use backup_core::resources::SnapshotInfo;
     use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
     use time::macros::datetime;

@@ -4,7 +4,8 @@
 //! group of that id that is not its own is `TargetExists` and is never touched.
 
 use backup_core::poll::next_wait_seconds;
-use backup_core::ports::{GroupCreateOutcome, Groups, Secrets, Snapshots};
+use backup_core::ports::{Groups, Secrets, Snapshots};
+use backup_core::resources::GroupCreateOutcome;
 use backup_core::restore::{
     GroupStatus, RESTORE_TAG, RestoreProgress, RestoreRun, SeedFrom, auth_token, new_group,
 };

@@ -2,18 +2,18 @@
 //! this run's own snapshot (a retried step or a duplicated start of the execution finds it by its deterministic
 //! name). Which node, and what cannot be backed up, is decided by [`backup_core::target`].
 
-use backup_core::export;
-use backup_core::history;
+use backup_core::backup::export;
+use backup_core::backup::history;
+use backup_core::backup::ownership::tagged_by_execution;
+use backup_core::backup::run::{Poll, SnapshotProgress, Source};
+use backup_core::backup::target::{self, Resolved};
+use backup_core::model::rfc3339;
+use backup_core::model::{SnapshotStatus, Timestamp};
 use backup_core::naming::{SNAPSHOT_TAG, SOURCE_CREATED_TAG};
-use backup_core::ownership::tagged_by_execution;
 use backup_core::poll::planned_wait_seconds;
-use backup_core::ports::{
-    CreateOutcome, ExportBucket, ExportStore, Groups, ObjectReader, SnapshotInfo, Snapshots,
-};
-use backup_core::run::rfc3339;
-use backup_core::run::{Poll, SnapshotProgress, SnapshotStatus, Source, Timestamp};
-use backup_core::target::{self, Resolved};
-use backup_core::{BackupError, BackupRun, Clock, Deps, input, naming};
+use backup_core::ports::{ExportBucket, ExportStore, Groups, ObjectReader, Snapshots};
+use backup_core::resources::{CreateOutcome, SnapshotInfo};
+use backup_core::{BackupError, BackupRun, Clock, Deps, backup::input, naming};
 use lambda_runtime::LambdaEvent;
 use time::Duration;
 
@@ -194,9 +194,9 @@ async fn adopt<S: Snapshots + Groups>(
 mod tests {
     use super::*;
     use backup_core::Config;
+    use backup_core::model::{ClusterMode, NodeRole};
     use backup_core::naming::TargetKind;
-    use backup_core::ports::SnapshotInfo;
-    use backup_core::run::{ClusterMode, NodeRole};
+    use backup_core::resources::SnapshotInfo;
     use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
     use time::macros::datetime;
@@ -287,7 +287,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_bucket_elasticache_cannot_export_to_is_refused_before_any_snapshot() {
-        use backup_core::ports::BucketFacts;
+        use backup_core::resources::BucketFacts;
         // Missing bucket: InvalidInput naming the field.
         let mut d = healthy_orders();
         d.exports = FakeExportStore::default();

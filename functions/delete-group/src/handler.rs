@@ -6,7 +6,9 @@
 //! `elasticache-backup:restore-verdict` = `unverified` or `mismatch` and keeps it. `cleanup.note` says what was done
 //! and what to do, and the failed execution's cause ends with it. The backup itself is never touched.
 
-use backup_core::ports::{DeleteOutcome, Groups, Snapshots};
+use backup_core::resources::DeleteOutcome;
+
+use backup_core::ports::{Groups, Snapshots};
 use backup_core::restore::{
     CleanupAction, GroupCleanup, GroupStatus, RESTORE_TAG, RESTORE_VERDICT_TAG, RestoreCleanup,
     RestoreRun, RestoreVerdict, cleanup_action,

@@ -7,11 +7,13 @@
 //! (`SnapshotNotFoundFault`, e.g. deleted by a duplicate of this execution) is not an error. DeleteSnapshot cannot be
 //! undone (Amazon ElastiCache API Reference, DeleteSnapshot).
 
-use backup_core::export::inspect;
+use backup_core::backup::export::inspect;
+use backup_core::backup::ownership::tagged_by_execution;
+use backup_core::backup::run::Cleanup;
+use backup_core::model::CleanupOutcome;
 use backup_core::naming::{export_name, manifest_key};
-use backup_core::ownership::tagged_by_execution;
-use backup_core::ports::{DeleteOutcome, ExportStore, Groups, Snapshots};
-use backup_core::run::{Cleanup, CleanupOutcome};
+use backup_core::ports::{ExportStore, Groups, Snapshots};
+use backup_core::resources::DeleteOutcome;
 use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 

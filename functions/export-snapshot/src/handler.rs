@@ -5,10 +5,11 @@
 //! there first), no second CopySnapshot is made. A refused CopySnapshot whose objects are nonetheless (being) written
 //! by this run is resumed rather than failed; otherwise the refusal is `ExportRejected` with the AWS message kept.
 
-use backup_core::export::{ExportAssessment, inspect};
+use backup_core::backup::export::{ExportAssessment, inspect};
+use backup_core::backup::run::ExportProgress;
+use backup_core::model::ExportStatus;
 use backup_core::poll::planned_wait_seconds;
 use backup_core::ports::{ExportStore, Snapshots};
-use backup_core::run::{ExportProgress, ExportStatus};
 use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 use time::Duration;

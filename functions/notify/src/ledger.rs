@@ -14,7 +14,8 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use backup_core::BackupError;
-use backup_core::ports::{ExportStore, ObjectReader, StoredObject};
+use backup_core::ports::{ExportStore, ObjectReader};
+use backup_core::resources::StoredObject;
 
 /// Prefix of the marker objects in the ledger bucket.
 pub const LEDGER_PREFIX: &str = "notify-ledger/";

@@ -2,12 +2,12 @@
 //! of a source) → check every object it lists is in S3 with its size (and, when asked, its SHA-256) → refuse a
 //! target id that exists. Nothing is created here: every refusal ends the restore before CreateReplicationGroup.
 
-use backup_core::manifest::Manifest;
+use backup_core::backup::manifest::Manifest;
+use backup_core::model::SnapshotStatus;
 use backup_core::naming::export_prefix;
 use backup_core::partition::SeedingMode;
 use backup_core::ports::{ExportStore, ObjectReader, SeedCopier, Snapshots, Verifier};
 use backup_core::restore::{BackupInfo, BackupSelector, RestoreRun, validate_restore};
-use backup_core::run::SnapshotStatus;
 use backup_core::{BackupError, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 

@@ -2,7 +2,6 @@
 //! deletes the rest as whole sets; then sweeps the snapshots failed runs kept; dry-run unless told otherwise. Started by its EventBridge Scheduler schedule.
 
 mod handler;
-mod sweep;
 
 /// The SDK app name of this function's AWS calls: its DeleteSnapshot calls are the sweeper's (User-Agent `app/…`).
 const APP_NAME: &str = "elasticache-backup-retention";

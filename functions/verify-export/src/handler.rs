@@ -11,11 +11,12 @@
 //! manifest and removes `verifiedObjects`. A run document without `verifiedObjects` is verified whole, in one
 //! invocation (the same manifest).
 
-use backup_core::export::inspect;
-use backup_core::manifest::Manifest;
+use backup_core::backup::export::inspect;
+use backup_core::backup::manifest::Manifest;
+use backup_core::backup::run::{ExportedObject, VerifiedShard, record_timing};
+use backup_core::model::VerifiedObject;
 use backup_core::naming::manifest_key;
-use backup_core::ports::{ExportStore, ObjectLocker, VerifiedObject, Verifier};
-use backup_core::run::{ExportedObject, VerifiedShard, record_timing};
+use backup_core::ports::{ExportStore, ObjectLocker, Verifier};
 use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
@@ -113,7 +114,7 @@ async fn verify_shard<E: ExportStore, V: Verifier, C: Clock>(
     deps: &Deps<(), E, V, C>,
 ) -> Result<VerifiedShard, BackupError> {
     if shard.export_name.is_empty()
-        || !backup_core::export::is_shard_key(&shard.export_name, &shard.object.key)
+        || !backup_core::backup::export::is_shard_key(&shard.export_name, &shard.object.key)
     {
         return Err(BackupError::invalid_input(
             "object.key",
@@ -330,7 +331,7 @@ mod tests {
         let typed = Manifest::from_json(&d.exports.get(BUCKET, &v.manifest_key).unwrap()).unwrap();
         assert_eq!(
             typed.manifest_version,
-            backup_core::manifest::MANIFEST_VERSION
+            backup_core::backup::manifest::MANIFEST_VERSION
         );
         assert_eq!(typed.objects[1].rdb.types.get("list"), Some(&1));
         assert_eq!(manifest["objects"][0]["sha256"], v.objects[0].sha256);

@@ -4,10 +4,11 @@
 //! `<exportName>.restore-<executionName>.json` next to the manifest, with the measured RTO (CreateReplicationGroup to
 //! verified data). A mismatch is `RestoreMismatch`, after the report is written.
 
+use backup_core::model::NodeRole;
 use backup_core::naming::restore_report_key;
-use backup_core::ports::{DataProbe, ExportStore, NodeAccess, Secrets, Snapshots};
+use backup_core::ports::{DataProbe, ExportStore, Secrets, Snapshots};
+use backup_core::resources::NodeAccess;
 use backup_core::restore::{RestoreRun, ShardFound, auth_token, compare, rto_metric};
-use backup_core::run::NodeRole;
 use backup_core::{BackupError, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 use serde_json::json;
@@ -80,7 +81,7 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
         let mut samples = Vec::new();
         let dbs: std::collections::BTreeSet<u64> = shard.sample.iter().map(|k| k.db).collect();
         for db in dbs {
-            let keys: Vec<&backup_core::manifest::KeySample> =
+            let keys: Vec<&backup_core::model::KeySample> =
                 shard.sample.iter().filter(|k| k.db == db).collect();
             let names: Vec<String> = keys.iter().map(|k| k.key.clone()).collect();
             let types = deps.probe.key_types(&access, db, &names).await?;
@@ -162,7 +163,7 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
     Ok(run)
 }
 
-fn format_time(t: backup_core::run::Timestamp) -> String {
+fn format_time(t: backup_core::model::Timestamp) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
@@ -175,7 +176,8 @@ mod tests {
     const TOKEN_ARN: &str =
         "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-auth-AbCdEf";
     use backup_core::Config;
-    use backup_core::ports::{GroupCreateOutcome, Groups, NodeCounts, Secret};
+    use backup_core::ports::Groups;
+    use backup_core::resources::{GroupCreateOutcome, NodeCounts, Secret};
     use backup_core::restore::{GroupStatus, RestoreProgress, SeedFrom, new_group};
     use backup_core::testing::{
         FakeExportStore, FakeProbe, FakeSecrets, FakeSnapshots, FixedClock,

@@ -3,7 +3,8 @@
 
 use crate::error::BackupError;
 use crate::naming::SNAPSHOT_TAG;
-use crate::ports::{Groups, SnapshotInfo};
+use crate::ports::Groups;
+use crate::resources::SnapshotInfo;
 
 /// True when `snapshot` carries the tag [`SNAPSHOT_TAG`] = `execution_id`, the one CreateSnapshot gives every
 /// snapshot an execution takes (`ListTagsForResource` of its ARN): the only proof that a snapshot of this run's name

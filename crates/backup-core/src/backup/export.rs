@@ -1,9 +1,11 @@
 //! Deciding whether an export is complete from what S3 holds — the source snapshot's status alone is not evidence.
 
 use crate::BackupRun;
+use crate::backup::run::ExportedObject;
 use crate::error::BackupError;
-use crate::ports::{BucketFacts, ExportStore, StoredObject};
-use crate::run::{ExportedObject, Timestamp};
+use crate::model::Timestamp;
+use crate::ports::ExportStore;
+use crate::resources::{BucketFacts, StoredObject};
 
 /// Clock slack allowed between the snapshot's recorded start and an object's `LastModified`, seconds.
 pub const CLOCK_SLACK_SECONDS: i64 = 60;

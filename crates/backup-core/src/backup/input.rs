@@ -16,9 +16,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::Config;
+use crate::backup::run::{Request, TargetRef};
 use crate::error::BackupError;
 use crate::naming::{check_cache_cluster_id, check_elasticache_id};
-use crate::run::{Request, TargetRef};
 
 /// Smallest accepted deadline, seconds.
 pub const MIN_TIMEOUT_SECONDS: u64 = 60;

@@ -32,16 +32,17 @@
 //!   "timings": { "CreateSnapshot": { … } } }
 //! ```
 
+use crate::model::RdbSummary;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::error::BackupError;
-use crate::ports::VerifiedObject;
-use crate::run::{
-    BackupRun, Execution, SnapshotProgress, Source, StepTiming, Timestamp, Verification,
-    VerifiedSummary,
+use crate::backup::run::{
+    BackupRun, Execution, SnapshotProgress, Source, StepTiming, Verification, VerifiedSummary,
 };
+use crate::error::BackupError;
+use crate::model::Timestamp;
+use crate::model::VerifiedObject;
 
 /// The version this code writes.
 pub const MANIFEST_VERSION: u32 = 4;
@@ -101,7 +102,7 @@ pub struct Manifest {
 fn shards_of_objects(
     run: &BackupRun,
     objects: &[VerifiedObject],
-) -> Result<Vec<crate::run::ShardInfo>, BackupError> {
+) -> Result<Vec<crate::model::ShardInfo>, BackupError> {
     let from_snapshot = run
         .snapshot
         .as_ref()
@@ -115,7 +116,7 @@ fn shards_of_objects(
     let cluster_mode_enabled = run
         .source
         .as_ref()
-        .is_some_and(|s| s.cluster_mode == crate::run::ClusterMode::Enabled);
+        .is_some_and(|s| s.cluster_mode == crate::model::ClusterMode::Enabled);
     if !cluster_mode_enabled {
         // One node group: nothing to map.
         return Ok(if from_snapshot.is_empty() {
@@ -126,7 +127,7 @@ fn shards_of_objects(
     }
     // The snapshot's node groups when they all have slots, else the group's as CreateSnapshot read them.
     let with_slots =
-        |g: &[crate::run::ShardInfo]| !g.is_empty() && g.iter().all(|s| s.slots.is_some());
+        |g: &[crate::model::ShardInfo]| !g.is_empty() && g.iter().all(|s| s.slots.is_some());
     let node_groups = if with_slots(from_snapshot) {
         from_snapshot
     } else if with_slots(from_source) {
@@ -210,71 +211,6 @@ pub struct ManifestObject {
     pub rdb: RdbSummary,
 }
 
-/// What one RDB file holds, as the checker found it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RdbSummary {
-    /// `REDIS` or `VALKEY`.
-    pub magic: String,
-    /// RDB version from the header.
-    pub version: u32,
-    /// CRC-64 stored in the file, hex; `None` when the file has none.
-    #[serde(default)]
-    pub crc64: Option<String>,
-    /// The `redis-ver` AUX field (the engine version that wrote the file).
-    #[serde(default)]
-    pub redis_version: Option<String>,
-    /// Keys per database number.
-    #[serde(default)]
-    pub databases: BTreeMap<u64, DbSummary>,
-    /// Keys in all databases.
-    pub keys: u64,
-    /// Keys with an expiry.
-    pub keys_with_expiry: u64,
-    /// Keys per type (`string`, `list`, `set`, `zset`, `hash`, `stream`, `module`).
-    #[serde(default)]
-    pub types: BTreeMap<String, u64>,
-    /// Keys per on-disk encoding (`hash-listpack`, …).
-    #[serde(default)]
-    pub encodings: BTreeMap<String, u64>,
-    /// Function libraries.
-    #[serde(default)]
-    pub functions: u64,
-    /// The first keys the checker read (version 3), for the restore's "present, with this type" check.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sample: Vec<KeySample>,
-    /// The hash slots the file's keys fall in (version 4), as ranges `"0-5460"` (see [`crate::slots`]): computed
-    /// from every key (CRC16 of the key or its hash tag, Redis Cluster specification), empty for a file without
-    /// keys. `None` in older manifests.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slots: Option<String>,
-}
-
-/// One sampled key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct KeySample {
-    /// Database number.
-    pub db: u64,
-    /// Key name (UTF-8 names only).
-    pub key: String,
-    /// `string`, `list`, `set`, `zset`, `hash`, `stream` or `module` (as `TYPE` answers, but `module` for module
-    /// types).
-    #[serde(rename = "type")]
-    pub key_type: String,
-}
-
-/// Keys of one database.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DbSummary {
-    /// Keys.
-    pub keys: u64,
-    /// Keys with an expiry (`keys_with_expiry` in version 1).
-    #[serde(alias = "keys_with_expiry")]
-    pub keys_with_expiry: u64,
-}
-
 impl Manifest {
     /// When the data was taken — what orders backups for retention, the sweeper and `latest` (docs/design.md §7c),
     /// never `verifiedAt` (two overlapping runs finish verifying in either order). The snapshot's start
@@ -300,8 +236,8 @@ impl Manifest {
         .unwrap_or(self.verified_at)
     }
 
-    /// The target this backup is of ([`crate::run::Source::identity`]); `None` when the manifest names no source.
-    pub fn target_identity(&self) -> Option<crate::run::TargetIdentity> {
+    /// The target this backup is of ([`crate::backup::run::Source::identity`]); `None` when the manifest names no source.
+    pub fn target_identity(&self) -> Option<crate::model::TargetIdentity> {
         self.source
             .as_ref()
             .map(Source::identity)
@@ -446,6 +382,7 @@ mod lenient_time {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::KeySample;
     use time::macros::datetime;
 
     /// A manifest as issue 5's VerifyExport wrote it (version 1, ad-hoc JSON).
@@ -477,7 +414,7 @@ mod tests {
             Some(datetime!(2026-11-22 03:00:07.123 UTC))
         );
         assert_eq!(m.objects[0].rdb.databases[&0].keys_with_expiry, 1);
-        assert_eq!(m.source.unwrap().role, crate::run::NodeRole::Replica);
+        assert_eq!(m.source.unwrap().role, crate::model::NodeRole::Replica);
     }
 
     #[test]
@@ -506,9 +443,9 @@ mod tests {
     fn cme_run(slots: [&str; 3]) -> (BackupRun, Vec<VerifiedObject>) {
         let mut m = Manifest::from_json(VERSION_1.as_bytes()).unwrap();
         let mut source = m.source.take().unwrap();
-        source.cluster_mode = crate::run::ClusterMode::Enabled;
+        source.cluster_mode = crate::model::ClusterMode::Enabled;
         source.shard_count = 3;
-        let group = |id: &str, slots: &str| crate::run::ShardInfo {
+        let group = |id: &str, slots: &str| crate::model::ShardInfo {
             node_group_id: id.into(),
             slots: Some(slots.into()),
         };

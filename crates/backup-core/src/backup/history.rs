@@ -2,9 +2,9 @@
 //! plan its checks around the expected finish ([`crate::poll::planned_wait_seconds`]). History only saves state
 //! transitions: when it cannot be read, the backup polls as it would without it (logged, never an error).
 
-use serde::{Deserialize, Serialize};
+use crate::backup::run::PhaseHistory;
 
-use crate::manifest::Manifest;
+use crate::backup::manifest::Manifest;
 use crate::naming::export_prefix;
 use crate::ports::{ExportStore, ObjectReader};
 
@@ -12,24 +12,11 @@ use crate::ports::{ExportStore, ObjectReader};
 /// prefix: `orders` and `orders-eu`).
 const MANIFESTS_READ: usize = 5;
 
-/// The phase durations of the previous verified backup of a target, in the run document as `history`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PhaseHistory {
-    /// S3 key of the manifest it comes from.
-    pub manifest: String,
-    /// Seconds from CreateSnapshot to the snapshot `available`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub snapshot_seconds: Option<u64>,
-    /// Seconds from CopySnapshot to every shard object found in S3.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub export_seconds: Option<u64>,
-}
-
 impl PhaseHistory {
     /// The durations a manifest records (its snapshot and export times), keyed to `manifest_key`.
     pub fn of_manifest(manifest_key: &str, m: &Manifest) -> Self {
-        let seconds = |from: Option<crate::run::Timestamp>, to: Option<crate::run::Timestamp>| {
+        let seconds = |from: Option<crate::model::Timestamp>,
+                       to: Option<crate::model::Timestamp>| {
             let d = (to? - from?).whole_seconds();
             u64::try_from(d).ok().filter(|d| *d > 0)
         };

@@ -10,7 +10,7 @@
 //! - it is older than `snapshotMinAgeHours` (at least 48: longer than a backup execution can run, so no running
 //!   execution still uses it);
 //! - a verified backup of the same target holds newer data: its data was taken
-//!   ([`backup_core::manifest::Manifest::data_time`]) after the
+//!   ([`crate::backup::manifest::Manifest::data_time`]) after the
 //!   snapshot was created. The same target means the same identity — kind (replication group or standalone
 //!   cluster), id, and the source's creation time that CreateSnapshot tagged the snapshot with
 //!   ([`SOURCE_CREATED_TAG`]) — so the kept snapshot of a group deleted and re-created under its id (maybe the old
@@ -20,11 +20,11 @@
 
 use std::collections::BTreeMap;
 
-use backup_core::naming::{SNAPSHOT_PREFIX, SNAPSHOT_TAG, SOURCE_CREATED_TAG};
-use backup_core::ports::SnapshotInfo;
-use backup_core::run::{SnapshotStatus, TargetIdentity, Timestamp};
+use crate::model::{SnapshotStatus, TargetIdentity, Timestamp};
+use crate::naming::{SNAPSHOT_PREFIX, SNAPSHOT_TAG, SOURCE_CREATED_TAG};
+use crate::resources::SnapshotInfo;
 
-use crate::handler::ManifestFacts;
+use crate::retention::facts::ManifestFacts;
 use serde::Serialize;
 
 /// A snapshot the sweeper deletes (or, in a dry run, would).
@@ -146,7 +146,7 @@ pub fn plan(
                 .unwrap_or_default(),
         };
         // A snapshot taken before CreateSnapshot tagged the source's creation time.
-        crate::handler::complete_identity(&mut target, created, known_creations);
+        crate::retention::facts::complete_identity(&mut target, created, known_creations);
         let later = kept_manifests
             .values()
             .filter(|m| m.data_time > created && m.target.as_ref() == Some(&target))

@@ -10,11 +10,11 @@
 //! Memcached and data tiering cannot be exported to S3 (ElastiCache User Guide, "Exporting a backup"): refused as
 //! `NotSupported` before anything is created.
 
+use crate::backup::run::{Source, TargetRef};
 use crate::error::BackupError;
-use crate::ports::{
-    CacheClusterInfo, ReplicationGroupInfo, SnapshotInfo, SnapshotTarget, Snapshots,
-};
-use crate::run::{NodeRole, Source, TargetRef};
+use crate::model::NodeRole;
+use crate::ports::Snapshots;
+use crate::resources::{CacheClusterInfo, ReplicationGroupInfo, SnapshotInfo, SnapshotTarget};
 
 /// What the requested id turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,7 +278,7 @@ fn not_supported(message: String) -> BackupError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::ClusterMode;
+    use crate::model::ClusterMode;
     use crate::testing::FakeSnapshots;
 
     fn orders(members: &[(&str, &str, &str)]) -> FakeSnapshots {

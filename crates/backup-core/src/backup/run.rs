@@ -31,16 +31,16 @@
 //! Choice states read `snapshot.status` (`available` → export; anything else → wait) and `export.status`
 //! (`complete` → delete; anything else → wait); Wait states read `poll.waitSeconds`.
 
+use crate::model::{
+    CleanupOutcome, ClusterMode, ExportStatus, NodeRole, ShardInfo, SnapshotStatus, TargetIdentity,
+    Timestamp, rfc3339,
+};
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
 use crate::naming::TargetKind;
-use crate::ports::{CacheClusterInfo, ReplicationGroupInfo, SnapshotInfo};
-
-/// Timestamps in the document are RFC 3339, UTC.
-pub type Timestamp = OffsetDateTime;
+use crate::resources::{CacheClusterInfo, ReplicationGroupInfo, SnapshotInfo};
 
 /// The run document. See the module documentation for the JSON shape.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -78,7 +78,7 @@ pub struct BackupRun {
     pub cleanup: Option<Cleanup>,
     /// How long the target's phases took in its previous verified backup (polling plans around it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub history: Option<crate::history::PhaseHistory>,
+    pub history: Option<crate::backup::run::PhaseHistory>,
     /// Polling state for the Wait states.
     #[serde(default)]
     pub poll: Poll,
@@ -100,7 +100,7 @@ pub struct BackupRun {
 #[serde(rename_all = "camelCase")]
 pub struct VerifiedShard {
     /// What the check found (not flattened: serde's flatten cannot read the integer-keyed `databases` map).
-    pub object: crate::ports::VerifiedObject,
+    pub object: crate::model::VerifiedObject,
     /// Duration of the invocation's check, milliseconds.
     pub millis: u64,
 }
@@ -184,47 +184,6 @@ pub struct Source {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_at: Option<Timestamp>,
-}
-
-/// Which target a backup is of: the kind of id, the id (lower-cased) and the target's creation time. Two backups
-/// are of the same target only when all three are equal: a replication group and a standalone cluster of the same
-/// id are two targets, and so are a group and the group re-created under its id (docs/design.md §7c).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TargetIdentity {
-    /// `replication-group` or `cache-cluster`.
-    pub kind: &'static str,
-    /// The id, lower-cased.
-    pub id: String,
-    /// The creation time, RFC 3339 (empty when the manifest did not record it).
-    pub created_at: String,
-}
-
-impl std::fmt::Display for TargetIdentity {
-    /// `replication-group orders (created 2026-01-02T03:04:05Z)`, or without the parenthesis when not recorded.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.kind, self.id)?;
-        if !self.created_at.is_empty() {
-            write!(f, " (created {})", self.created_at)?;
-        }
-        Ok(())
-    }
-}
-
-/// RFC 3339 text of `t` (empty if it cannot be formatted).
-pub fn rfc3339(t: Timestamp) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-/// One shard of the source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ShardInfo {
-    /// `NodeGroupId`.
-    pub node_group_id: String,
-    /// `Slots`, e.g. `0-5460` (cluster mode enabled only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slots: Option<String>,
 }
 
 /// The source's settings a restore recreates (each may be overridden in the restore input). All optional: a value
@@ -570,216 +529,6 @@ pub struct StepTiming {
     pub total_millis: u64,
 }
 
-/// `SnapshotStatus` of an ElastiCache snapshot (Amazon ElastiCache API Reference, `Snapshot`: "creating | available |
-/// restoring | copying | deleting"; `failed` from the User Guide's `ElastiCache:SnapshotFailed`). A value AWS adds
-/// later is kept verbatim in [`SnapshotStatus::Other`] and counts as in progress. JSON: the plain string.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
-pub enum SnapshotStatus {
-    /// `creating`: BGSAVE under way (also a snapshot whose status is not reported yet).
-    #[default]
-    Creating,
-    /// `available`: ready to export (the `IsSnapshotReady` Choice state compares with this).
-    Available,
-    /// `restoring`: a cluster is being created from it.
-    Restoring,
-    /// `copying`: a CopySnapshot (export) is reading it.
-    Copying,
-    /// `deleting`.
-    Deleting,
-    /// `failed`.
-    Failed,
-    /// Any other value, as reported.
-    Other(String),
-}
-
-impl SnapshotStatus {
-    /// Every documented value, as serialized (the contract tests compare Choice states with these).
-    pub const KNOWN: &'static [&'static str] = &[
-        "creating",
-        "available",
-        "restoring",
-        "copying",
-        "deleting",
-        "failed",
-    ];
-
-    /// The string ElastiCache uses.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Creating => "creating",
-            Self::Available => "available",
-            Self::Restoring => "restoring",
-            Self::Copying => "copying",
-            Self::Deleting => "deleting",
-            Self::Failed => "failed",
-            Self::Other(s) => s,
-        }
-    }
-}
-
-impl From<&str> for SnapshotStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "creating" => Self::Creating,
-            "available" => Self::Available,
-            "restoring" => Self::Restoring,
-            "copying" => Self::Copying,
-            "deleting" => Self::Deleting,
-            "failed" => Self::Failed,
-            other => Self::Other(other.to_string()),
-        }
-    }
-}
-
-impl From<String> for SnapshotStatus {
-    fn from(s: String) -> Self {
-        Self::from(s.as_str())
-    }
-}
-
-impl From<SnapshotStatus> for String {
-    fn from(s: SnapshotStatus) -> Self {
-        match s {
-            SnapshotStatus::Other(s) => s,
-            known => known.as_str().to_string(),
-        }
-    }
-}
-
-impl std::fmt::Display for SnapshotStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// `export.status` (the `IsExportComplete` Choice state compares with `complete`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::VariantNames,
-)]
-#[serde(rename_all = "kebab-case")]
-#[strum(serialize_all = "kebab-case")]
-pub enum ExportStatus {
-    /// CopySnapshot accepted; objects not all in S3 yet.
-    Exporting,
-    /// Every shard's object is in S3 and non-empty.
-    Complete,
-}
-
-/// The role of the node snapshotted (`NodeGroupMember.CurrentRole`, read at run time).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::VariantNames,
-)]
-#[serde(rename_all = "kebab-case")]
-#[strum(serialize_all = "kebab-case")]
-pub enum NodeRole {
-    /// A read replica: the primary never forks for BGSAVE.
-    Replica,
-    /// The primary (no available replica, or a standalone cluster's only node).
-    Primary,
-    /// Cluster mode enabled: the snapshot is of the replication group; ElastiCache picks a node per shard.
-    Group,
-    /// A resumed snapshot of a node no longer in the group.
-    Unknown,
-}
-
-impl NodeRole {
-    /// Parses `CurrentRole` as ElastiCache reports it (`primary` | `replica`); anything else is `None`.
-    pub fn from_current_role(role: &str) -> Option<Self> {
-        match role {
-            r if r.eq_ignore_ascii_case("primary") => Some(Self::Primary),
-            r if r.eq_ignore_ascii_case("replica") => Some(Self::Replica),
-            _ => None,
-        }
-    }
-}
-
-/// Cluster mode of the source (`ReplicationGroup.ClusterEnabled`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::VariantNames,
-)]
-#[serde(rename_all = "kebab-case")]
-#[strum(serialize_all = "kebab-case")]
-pub enum ClusterMode {
-    /// Sharded: one `.rdb` per shard, restored with `Slots`.
-    Enabled,
-    /// One shard (a replication group without cluster mode, or a standalone cluster).
-    Disabled,
-}
-
-impl ClusterMode {
-    /// `Enabled` when `ClusterEnabled` is true.
-    pub fn from_cluster_enabled(enabled: bool) -> Self {
-        if enabled {
-            Self::Enabled
-        } else {
-            Self::Disabled
-        }
-    }
-}
-
-/// What DeleteSnapshot did with the source snapshot.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::VariantNames,
-)]
-#[serde(rename_all = "kebab-case")]
-#[strum(serialize_all = "kebab-case")]
-pub enum CleanupOutcome {
-    /// DeleteSnapshot accepted.
-    Deleted,
-    /// `SnapshotNotFoundFault`: someone (a duplicate of this execution) deleted it first.
-    AlreadyDeleted,
-    /// `keepSourceSnapshot` was set.
-    Kept,
-}
-
-macro_rules! display_as_serialized {
-    ($($t:ty),*) => {$(
-        impl std::fmt::Display for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(<&'static str>::from(*self))
-            }
-        }
-    )*};
-}
-display_as_serialized!(ExportStatus, NodeRole, ClusterMode, CleanupOutcome);
-
 impl BackupRun {
     /// Records one invocation of `step` that ran from `started` to `finished`.
     pub fn record_timing(&mut self, step: &str, started: Timestamp, finished: Timestamp) {
@@ -857,6 +606,20 @@ fn from_create_snapshot<T>(part: Option<T>, field: &str) -> Result<T, crate::Bac
             "is missing: the run document must come from CreateSnapshot",
         )
     })
+}
+
+/// The phase durations of the previous verified backup of a target, in the run document as `history`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhaseHistory {
+    /// S3 key of the manifest it comes from.
+    pub manifest: String,
+    /// Seconds from CreateSnapshot to the snapshot `available`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_seconds: Option<u64>,
+    /// Seconds from CopySnapshot to every shard object found in S3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_seconds: Option<u64>,
 }
 
 #[cfg(test)]

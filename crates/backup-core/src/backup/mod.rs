@@ -1,0 +1,12 @@
+//! The backup workflow: the run document every state of the backup state machine passes on ([`run`]), the execution
+//! input ([`input`]), target resolution ([`target`]), deciding an export is complete ([`export`]), the manifest a
+//! verified backup leaves ([`manifest`]), the previous backup's phase durations ([`history`]) and the ownership tag
+//! of what a run created ([`ownership`]).
+
+pub mod export;
+pub mod history;
+pub mod input;
+pub mod manifest;
+pub mod ownership;
+pub mod run;
+pub mod target;
