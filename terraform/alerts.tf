@@ -99,7 +99,7 @@ resource "aws_cloudwatch_event_target" "notify" {
   for_each = { for k, r in local.notify_rules : k => r.name }
 
   rule = each.value
-  arn  = aws_lambda_function.this["notify"].arn
+  arn  = module.primary.functions["notify"].arn
 
   retry_policy {
     maximum_event_age_in_seconds = 3600
@@ -112,7 +112,7 @@ resource "aws_lambda_permission" "events" {
 
   statement_id  = "events-${each.key}"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this["notify"].function_name
+  function_name = module.primary.functions["notify"].function_name
   principal     = "events.amazonaws.com"
   source_arn    = each.value
 }
@@ -177,13 +177,13 @@ resource "aws_sns_topic_policy" "events" {
 resource "aws_sns_topic_subscription" "notify" {
   topic_arn = aws_sns_topic.events.arn
   protocol  = "lambda"
-  endpoint  = aws_lambda_function.this["notify"].arn
+  endpoint  = module.primary.functions["notify"].arn
 }
 
 resource "aws_lambda_permission" "sns" {
   statement_id  = "sns-events"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this["notify"].function_name
+  function_name = module.primary.functions["notify"].function_name
   principal     = "sns.amazonaws.com"
   source_arn    = aws_sns_topic.events.arn
 }
@@ -291,7 +291,7 @@ resource "aws_cloudwatch_metric_alarm" "notify_errors" {
   alarm_description   = "The notify function failed (an alert may not have reached Slack or PagerDuty)."
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.this["notify"].function_name }
+  dimensions          = { FunctionName = module.primary.functions["notify"].function_name }
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1
@@ -310,7 +310,7 @@ resource "aws_cloudwatch_metric_alarm" "retention_errors" {
   alarm_description   = "The retention function failed (bad input, or deletions refused: see its report under retention-reports/)."
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.this["retention"].function_name }
+  dimensions          = { FunctionName = module.primary.functions["retention"].function_name }
   statistic           = "Sum"
   period              = 3600
   evaluation_periods  = 1

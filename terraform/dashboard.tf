@@ -32,7 +32,7 @@ locals {
         region = local.region
         view   = "table"
         # DeleteSnapshot prints one EMF record per verified backup (backup_core::metrics::verified_backup).
-        query = "SOURCE '${aws_cloudwatch_log_group.function["delete-snapshot"].name}' | filter ispresent(VerifiedBackups) | stats max(@timestamp) as last_verified, count(*) as verified_backups, max(BackupDurationSeconds) as longest_seconds by Target | sort last_verified asc"
+        query = "SOURCE '${module.primary.log_groups["delete-snapshot"].name}' | filter ispresent(VerifiedBackups) | stats max(@timestamp) as last_verified, count(*) as verified_backups, max(BackupDurationSeconds) as longest_seconds by Target | sort last_verified asc"
       }
     },
     {
@@ -116,7 +116,7 @@ locals {
         view    = "timeSeries"
         stat    = "Sum"
         period  = 3600
-        metrics = [for k, f in aws_lambda_function.this : ["AWS/Lambda", "Errors", "FunctionName", f.function_name, { label = k }]]
+        metrics = [for k, f in module.primary.functions : ["AWS/Lambda", "Errors", "FunctionName", f.function_name, { label = k }]]
       }
     },
     {
@@ -127,7 +127,7 @@ locals {
         view    = "timeSeries"
         stat    = "Maximum"
         period  = 3600
-        metrics = [for k, f in aws_lambda_function.this : ["AWS/Lambda", "Duration", "FunctionName", f.function_name, { label = k }]]
+        metrics = [for k, f in module.primary.functions : ["AWS/Lambda", "Duration", "FunctionName", f.function_name, { label = k }]]
       }
     },
   ]

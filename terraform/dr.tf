@@ -314,117 +314,36 @@ locals {
   }
 }
 
-resource "aws_cloudwatch_log_group" "dr_function" {
-  for_each = local.dr_functions
-  provider = aws.dr
-
-  name              = "/aws/lambda/${var.name}-${each.key}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.dr_logs_kms_key_arn
-  # checkov:skip=CKV_AWS_158:Encrypted with the caller's KMS key when one is given (logs_kms_key_arn); logs hold run metadata only, so the default encryption is the default.
-  tags = var.tags
-}
-
-resource "aws_iam_role" "dr_function" {
-  for_each = local.dr_functions
-
-  name                 = "${var.name}-${each.key}-${var.dr_region}"
-  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
-  path                 = var.role_path
-  permissions_boundary = var.role_permissions_boundary
-  tags                 = var.tags
-}
-
-data "aws_iam_policy_document" "dr_function" {
-  for_each = local.dr_functions
-
-  dynamic "statement" {
-    for_each = each.value.statements
-    content {
-      sid       = statement.value.sid
-      actions   = statement.value.actions
-      resources = statement.value.resources
-
-      dynamic "condition" {
-        for_each = try(statement.value.conditions, [])
-        content {
-          test     = condition.value.test
-          variable = condition.value.variable
-          values   = condition.value.values
-        }
-      }
-    }
+# The DR region's restore steps, their roles and log groups: modules/region through aws.dr, as module.primary (lambda.tf).
+module "dr" {
+  source = "./modules/region"
+  count  = local.dr ? 1 : 0
+  providers = {
+    aws = aws.dr
   }
 
-  statement {
-    sid       = "OwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.dr_function[each.key].arn}:*"]
+  name   = var.name
+  region = var.dr_region
+  functions = { for k, f in local.dr_functions : k => {
+    description = f.description
+    timeout     = coalesce(try(var.function_overrides[k].timeout, null), f.timeout)
+    memory_size = coalesce(try(var.function_overrides[k].memory_size, null), f.memory)
+    environment = f.env
+    statements  = f.statements
+  } }
+  architecture = var.architecture
+  # Lambda reads code only from a bucket in its own region: dr_artifacts_s3_bucket (variables.tf checks it is set).
+  artifacts = {
+    s3_bucket = var.dr_artifacts_s3_bucket
+    s3_keys   = local.artifact_key
+    zips      = local.artifact_zip
+    hashes    = local.artifact_hash
   }
-
-  statement {
-    sid       = "Traces"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"] # X-Ray has no resource-level permissions.
-  }
-}
-
-resource "aws_iam_role_policy" "dr_function" {
-  for_each = local.dr_functions
-
-  name   = "calls"
-  role   = aws_iam_role.dr_function[each.key].id
-  policy = data.aws_iam_policy_document.dr_function[each.key].json
-}
-
-resource "aws_lambda_function" "dr" {
-  for_each = local.dr_functions
-  provider = aws.dr
-
-  function_name    = "${var.name}-${each.key}"
-  description      = each.value.description
-  role             = aws_iam_role.dr_function[each.key].arn
-  runtime          = "provided.al2023"
-  architectures    = [var.architecture]
-  handler          = "bootstrap"
-  filename         = local.artifacts_from_s3 ? null : local.artifact_zip[each.key]
-  s3_bucket        = var.dr_artifacts_s3_bucket
-  s3_key           = local.artifacts_from_s3 ? local.artifact_key[each.key] : null
-  source_code_hash = local.artifact_hash[each.key]
-  timeout          = coalesce(try(var.function_overrides[each.key].timeout, null), each.value.timeout)
-  memory_size      = coalesce(try(var.function_overrides[each.key].memory_size, null), each.value.memory)
-
-  logging_config {
-    log_format            = "JSON"
-    log_group             = aws_cloudwatch_log_group.dr_function[each.key].name
-    application_log_level = "INFO"
-    system_log_level      = "WARN"
-  }
-
-  dynamic "environment" {
-    for_each = length(each.value.env) > 0 ? [each.value.env] : []
-    content {
-      variables = environment.value
-    }
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
-
-  lifecycle {
-    precondition {
-      condition     = local.artifacts_from_s3 ? var.dr_artifacts_s3_bucket != null : fileexists(local.artifact_zip[each.key])
-      error_message = local.artifacts_from_s3 ? "dr_region with artifacts_s3_bucket needs dr_artifacts_s3_bucket: a bucket in ${var.dr_region} holding the same zips under ${var.artifacts_s3_key_prefix} (Lambda reads code only from its own region)." : "${local.artifact_zip[each.key]} ${local.artifact_missing}."
-    }
-  }
-
-  # checkov:skip=CKV_AWS_116:Invoked synchronously by Step Functions, which retries and catches their errors.
-  # checkov:skip=CKV_AWS_117:VerifyRestore's VPC in the DR region is the caller's to attach (as verify_restore_vpc in the primary).
-  # checkov:skip=CKV_AWS_173:Environment holds names and numbers, no secrets.
-  # checkov:skip=CKV_AWS_272:Code signing needs a signing profile the user must create first.
-  # checkov:skip=CKV_AWS_115:Concurrency stays account-managed.
-  tags = var.tags
+  log_retention_days        = var.log_retention_days
+  logs_kms_key_arn          = var.dr_logs_kms_key_arn
+  role_path                 = var.role_path
+  role_permissions_boundary = var.role_permissions_boundary
+  tags                      = var.tags
 }
 
 resource "aws_iam_role" "dr_restore_machine" {
@@ -442,7 +361,7 @@ data "aws_iam_policy_document" "dr_restore_machine" {
   statement {
     sid       = "InvokeRestoreSteps"
     actions   = ["lambda:InvokeFunction"]
-    resources = local.dr ? [for k in local.restore_functions : aws_lambda_function.dr[k].arn] : ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:none"]
+    resources = local.dr ? [for k in local.restore_functions : module.dr[0].functions[k].arn] : ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:none"]
   }
 
 }
@@ -474,7 +393,7 @@ resource "aws_sfn_state_machine" "dr_restore" {
   role_arn = aws_iam_role.dr_restore_machine[0].arn
 
   definition = jsonencode(jsondecode(replace(templatefile("${path.module}/restore.asl.json", {
-    for k in local.restore_functions : "${replace(k, "-", "_")}_arn" => aws_lambda_function.dr[k].arn
+    for k in local.restore_functions : "${replace(k, "-", "_")}_arn" => module.dr[0].functions[k].arn
   }), local.asl_integration_prefix, local.states_integration_prefix)))
 
   logging_configuration {

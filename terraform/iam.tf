@@ -1,65 +1,4 @@
-data "aws_iam_policy_document" "lambda_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "function" {
-  for_each = local.created_function_roles
-
-  name                 = "${var.name}-${each.key}-${local.region}"
-  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
-  path                 = var.role_path
-  permissions_boundary = var.role_permissions_boundary
-  tags                 = var.tags
-}
-
-# Exactly the calls each handler makes, plus writing its own logs and X-Ray traces.
-data "aws_iam_policy_document" "function" {
-  for_each = local.functions
-
-  dynamic "statement" {
-    for_each = local.function_statements[each.key]
-    content {
-      sid       = statement.value.sid
-      actions   = statement.value.actions
-      resources = statement.value.resources
-
-      dynamic "condition" {
-        for_each = try(statement.value.conditions, [])
-        content {
-          test     = condition.value.test
-          variable = condition.value.variable
-          values   = condition.value.values
-        }
-      }
-    }
-  }
-
-  statement {
-    sid       = "OwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.function[each.key].arn}:*"]
-  }
-
-  statement {
-    sid       = "Traces"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"] # X-Ray has no resource-level permissions.
-  }
-}
-
-resource "aws_iam_role_policy" "function" {
-  for_each = local.created_function_roles
-
-  name   = "calls"
-  role   = aws_iam_role.function[each.key].id
-  policy = data.aws_iam_policy_document.function[each.key].json
-}
+# The functions' roles and policies are modules/region's (module.primary in lambda.tf, module.dr in dr.tf).
 
 # The state machine may only invoke the step functions.
 data "aws_iam_policy_document" "states_assume" {
@@ -112,7 +51,7 @@ data "aws_iam_policy_document" "state_machine" {
   statement {
     sid       = "InvokeSteps"
     actions   = ["lambda:InvokeFunction"]
-    resources = [for k in local.backup_functions : aws_lambda_function.this[k].arn]
+    resources = [for k in local.backup_functions : module.primary.functions[k].arn]
   }
 
 }
@@ -142,7 +81,7 @@ data "aws_iam_policy_document" "restore_machine" {
   statement {
     sid       = "InvokeRestoreSteps"
     actions   = ["lambda:InvokeFunction"]
-    resources = [for k in local.restore_functions : aws_lambda_function.this[k].arn]
+    resources = [for k in local.restore_functions : module.primary.functions[k].arn]
   }
 
 }
@@ -181,7 +120,7 @@ data "aws_iam_policy_document" "fleet_machine" {
   statement {
     sid       = "InvokeFleetSteps"
     actions   = ["lambda:InvokeFunction"]
-    resources = [for k in local.fleet_functions : aws_lambda_function.this[k].arn]
+    resources = [for k in local.fleet_functions : module.primary.functions[k].arn]
   }
 
   statement {

@@ -6,81 +6,36 @@ data "aws_s3_object" "artifact_hash" {
   key    = "${each.value}.base64sha256"
 }
 
-resource "aws_cloudwatch_log_group" "function" {
-  for_each = local.functions
+# The functions of this region, their roles and log groups (modules/region, as in the DR region: dr.tf).
+module "primary" {
+  source = "./modules/region"
 
-  name              = "/aws/lambda/${var.name}-${each.key}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.logs_kms_key_arn
-  # checkov:skip=CKV_AWS_158:Encrypted with the caller's KMS key when one is given (logs_kms_key_arn); logs hold run metadata only, so the default encryption is the default.
-  tags = var.tags
-}
-
-resource "aws_lambda_function" "this" {
-  for_each = local.functions
-
-  function_name    = "${var.name}-${each.key}"
-  description      = each.value.description
-  role             = local.role_arns[each.key]
-  runtime          = "provided.al2023"
-  architectures    = [var.architecture]
-  handler          = "bootstrap"
-  filename         = local.artifacts_from_s3 ? null : local.artifact_zip[each.key]
-  s3_bucket        = var.artifacts_s3_bucket
-  s3_key           = local.artifacts_from_s3 ? local.artifact_key[each.key] : null
-  source_code_hash = local.artifact_hash[each.key]
-  timeout          = coalesce(try(var.function_overrides[each.key].timeout, null), each.value.timeout)
-  memory_size      = coalesce(try(var.function_overrides[each.key].memory_size, null), each.value.memory)
-
-  logging_config {
-    log_format            = "JSON"
-    log_group             = aws_cloudwatch_log_group.function[each.key].name
-    application_log_level = "INFO"
-    system_log_level      = "WARN"
+  name   = var.name
+  region = local.region
+  functions = { for k, f in local.functions : k => {
+    description = f.description
+    timeout     = coalesce(try(var.function_overrides[k].timeout, null), f.timeout)
+    memory_size = coalesce(try(var.function_overrides[k].memory_size, null), f.memory)
+    environment = f.env
+    statements  = local.function_statements[k]
+  } }
+  existing_role_arns = { for k in keys(local.functions) : k => var.existing_role_arns[k] if !local.create_role[k] }
+  architecture       = var.architecture
+  artifacts = {
+    s3_bucket = var.artifacts_s3_bucket
+    s3_keys   = local.artifact_key
+    zips      = local.artifact_zip
+    hashes    = local.artifact_hash
   }
-
-  dynamic "environment" {
-    for_each = length(each.value.env) > 0 ? [each.value.env] : []
-    content {
-      variables = environment.value
-    }
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
-
+  log_retention_days        = var.log_retention_days
+  logs_kms_key_arn          = var.logs_kms_key_arn
+  role_path                 = var.role_path
+  role_permissions_boundary = var.role_permissions_boundary
   # VerifyRestore connects to the restored group inside its VPC.
-  dynamic "vpc_config" {
-    for_each = each.key == "verify-restore" && var.verify_restore_vpc != null ? [var.verify_restore_vpc] : []
-    content {
-      subnet_ids         = vpc_config.value.subnet_ids
-      security_group_ids = vpc_config.value.security_group_ids
-    }
-  }
-
+  vpc_configs = var.verify_restore_vpc != null ? { verify-restore = var.verify_restore_vpc } : {}
   # An alert that notify could not deliver after Lambda's asynchronous retries is kept, not dropped.
-  dynamic "dead_letter_config" {
-    for_each = each.key == "notify" ? [aws_sqs_queue.notify_dlq.arn] : []
-    content {
-      target_arn = dead_letter_config.value
-    }
-  }
-
-  lifecycle {
-    # Without this, the missing zip surfaces only at apply, in CreateFunction, after roles, bucket and secrets exist.
-    precondition {
-      condition     = local.artifacts_from_s3 || fileexists(local.artifact_zip[each.key])
-      error_message = "${local.artifact_zip[each.key]} ${local.artifact_missing}."
-    }
-  }
-
-  # checkov:skip=CKV_AWS_116:The step functions are invoked synchronously by Step Functions, which retries and catches their errors; notify has a DLQ.
-  # checkov:skip=CKV_AWS_117:The functions call only public AWS APIs and webhooks; a VPC adds NAT cost and no protection here.
-  # checkov:skip=CKV_AWS_173:Environment holds ARNs and numbers, no secrets (those stay in Secrets Manager).
-  # checkov:skip=CKV_AWS_272:Code signing needs a signing profile the user must create first; zips come from the user's own build.
-  # checkov:skip=CKV_AWS_115:Concurrency stays account-managed; executions are few and a reservation would cap the account.
-  tags = var.tags
+  dead_letter_target_arns = { notify = aws_sqs_queue.notify_dlq.arn }
+  tags                    = var.tags
 }
 
 resource "aws_sqs_queue" "notify_dlq" {

@@ -10,7 +10,8 @@ locals {
   account_id = coalesce(var.account_id, try(data.aws_caller_identity.current[0].account_id, null))
   partition  = data.aws_partition.current.partition
 
-  artifacts_dir = coalesce(var.lambda_artifacts_dir, "${path.module}/../target/lambda")
+  default_artifacts_dir = "${path.module}/../target/lambda"
+  artifacts_dir         = coalesce(var.lambda_artifacts_dir, local.default_artifacts_dir)
   # Zips from S3 (`make publish-artifacts`): <prefix><function>/bootstrap.zip with its base64 SHA-256 beside it.
   artifacts_from_s3 = var.artifacts_s3_bucket != null
   artifact_zip      = { for k in keys(local.functions) : k => "${local.artifacts_dir}/${k}/bootstrap.zip" }
@@ -399,12 +400,11 @@ locals {
   function_statements = { for k, f in local.functions : k => concat(f.statements, try(f.seeding.primary, [])) }
 
   # Roles: the module's own, or the caller's (existing_role_arns, which must grant what output role_policies_json says).
-  role_keys              = concat(keys(local.functions), ["state-machine", "restore-machine", "fleet-machine", "scheduler"])
-  create_role            = { for k in local.role_keys : k => lookup(var.existing_role_arns, k, null) == null }
-  created_function_roles = { for k, f in local.functions : k => f if local.create_role[k] }
-  scheduled              = length(var.schedules) + length(var.drills) > 0 || var.retention != null
+  role_keys   = concat(keys(local.functions), ["state-machine", "restore-machine", "fleet-machine", "scheduler"])
+  create_role = { for k in local.role_keys : k => lookup(var.existing_role_arns, k, null) == null }
+  scheduled   = length(var.schedules) + length(var.drills) > 0 || var.retention != null
   role_arns = merge(
-    { for k in keys(local.functions) : k => local.create_role[k] ? aws_iam_role.function[k].arn : var.existing_role_arns[k] },
+    module.primary.role_arns,
     {
       state-machine   = local.create_role["state-machine"] ? aws_iam_role.state_machine[0].arn : var.existing_role_arns["state-machine"]
       restore-machine = local.create_role["restore-machine"] ? aws_iam_role.restore_machine[0].arn : var.existing_role_arns["restore-machine"]

@@ -15,7 +15,7 @@ output "bucket_arn" {
 
 output "function_names" {
   description = "Lambda function names, keyed by function (create-snapshot, …, notify)."
-  value       = { for k, f in aws_lambda_function.this : k => f.function_name }
+  value       = { for k, f in module.primary.functions : k => f.function_name }
 }
 
 output "events_topic_arn" {
@@ -80,7 +80,7 @@ output "staleness_alarm_names" {
 
 output "function_arns" {
   description = "Lambda function ARNs, keyed by function (create-snapshot, ..., delete-group)."
-  value       = { for k, f in aws_lambda_function.this : k => f.arn }
+  value       = { for k, f in module.primary.functions : k => f.arn }
 }
 
 output "role_arns" {
@@ -91,7 +91,7 @@ output "role_arns" {
 output "role_policies_json" {
   description = "The inline policy each role needs, keyed like role_arns: attach it to a role you pass in existing_role_arns (the module attaches it to the roles it creates)."
   value = merge(
-    { for k in keys(local.functions) : k => data.aws_iam_policy_document.function[k].json },
+    { for k in keys(local.functions) : k => module.primary.policies[k].json },
     {
       state-machine   = data.aws_iam_policy_document.state_machine.json
       restore-machine = data.aws_iam_policy_document.restore_machine.json
@@ -104,7 +104,7 @@ output "role_policies_json" {
 output "log_group_arns" {
   description = "CloudWatch log group ARNs, keyed by function, plus state-machine, restore-machine and fleet-machine (execution logs)."
   value = merge(
-    { for k, g in aws_cloudwatch_log_group.function : k => g.arn },
+    { for k, g in module.primary.log_groups : k => g.arn },
     {
       state-machine   = aws_cloudwatch_log_group.state_machine.arn
       restore-machine = aws_cloudwatch_log_group.restore_machine.arn

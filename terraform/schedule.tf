@@ -58,7 +58,7 @@ data "aws_iam_policy_document" "scheduler" {
   }
 
   dynamic "statement" {
-    for_each = var.retention != null ? [aws_lambda_function.this["retention"].arn] : []
+    for_each = var.retention != null ? [module.primary.functions["retention"].arn] : []
     content {
       sid       = "RunRetention"
       actions   = ["lambda:InvokeFunction"]
@@ -186,7 +186,7 @@ resource "aws_scheduler_schedule" "retention" {
   # checkov:skip=CKV_AWS_297:The schedule's input holds only retention numbers; the AWS owned key suffices.
 
   target {
-    arn      = aws_lambda_function.this["retention"].arn
+    arn      = module.primary.functions["retention"].arn
     role_arn = local.role_arns["scheduler"]
     input = jsonencode({
       keepLast            = var.retention.keep_last

@@ -14,7 +14,7 @@ resource "aws_sfn_state_machine" "this" {
   # The raw file stays valid JSON (placeholders sit inside strings); decoding and re-encoding the render makes a
   # broken template fail at plan. Service integrations are rendered in this partition (locals.tf).
   definition = jsonencode(jsondecode(replace(templatefile("${path.module}/backup.asl.json", {
-    for k in local.backup_functions : "${replace(k, "-", "_")}_arn" => aws_lambda_function.this[k].arn
+    for k in local.backup_functions : "${replace(k, "-", "_")}_arn" => module.primary.functions[k].arn
   }), local.asl_integration_prefix, local.states_integration_prefix)))
 
   logging_configuration {
@@ -45,7 +45,7 @@ resource "aws_sfn_state_machine" "restore" {
   role_arn = local.role_arns["restore-machine"]
 
   definition = jsonencode(jsondecode(replace(templatefile("${path.module}/restore.asl.json", {
-    for k in local.restore_functions : "${replace(k, "-", "_")}_arn" => aws_lambda_function.this[k].arn
+    for k in local.restore_functions : "${replace(k, "-", "_")}_arn" => module.primary.functions[k].arn
   }), local.asl_integration_prefix, local.states_integration_prefix)))
 
   logging_configuration {
@@ -77,7 +77,7 @@ resource "aws_sfn_state_machine" "fleet" {
   role_arn = local.role_arns["fleet-machine"]
 
   definition = jsonencode(jsondecode(replace(templatefile("${path.module}/fleet.asl.json", merge(
-    { for k in local.fleet_functions : "${replace(k, "-", "_")}_arn" => aws_lambda_function.this[k].arn },
+    { for k in local.fleet_functions : "${replace(k, "-", "_")}_arn" => module.primary.functions[k].arn },
     { backup_state_machine_arn = aws_sfn_state_machine.this.arn },
   )), local.asl_integration_prefix, local.states_integration_prefix)))
 

@@ -112,6 +112,12 @@ variable "lambda_artifacts_dir" {
   description = "Directory holding the cargo-lambda zips, one <function>/bootstrap.zip per function (`make build` writes target/lambda). Defaults to the repository's target/lambda."
   type        = string
   default     = null
+
+  # Without this, a missing zip surfaces only at apply, in CreateFunction, after roles, bucket and secrets exist.
+  validation {
+    condition     = var.artifacts_s3_bucket != null || alltrue([for k in keys(local.functions) : fileexists("${coalesce(var.lambda_artifacts_dir, local.default_artifacts_dir)}/${k}/bootstrap.zip")])
+    error_message = join("\n", [for k in keys(local.functions) : "${coalesce(var.lambda_artifacts_dir, local.default_artifacts_dir)}/${k}/bootstrap.zip ${local.artifact_missing}." if !fileexists("${coalesce(var.lambda_artifacts_dir, local.default_artifacts_dir)}/${k}/bootstrap.zip")])
+  }
 }
 
 variable "artifacts_s3_bucket" {
@@ -144,6 +150,10 @@ variable "dr_artifacts_s3_bucket" {
   validation {
     condition     = var.dr_artifacts_s3_bucket == null || var.artifacts_s3_bucket != null
     error_message = "dr_artifacts_s3_bucket needs artifacts_s3_bucket (the primary region's zips) as well."
+  }
+  validation {
+    condition     = var.dr_region == null || var.artifacts_s3_bucket == null || var.dr_artifacts_s3_bucket != null
+    error_message = "dr_region with artifacts_s3_bucket needs dr_artifacts_s3_bucket: a bucket in ${coalesce(var.dr_region, "the DR region")} holding the same zips under ${var.artifacts_s3_key_prefix} (Lambda reads code only from its own region)."
   }
 }
 

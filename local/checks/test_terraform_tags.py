@@ -1,4 +1,5 @@
-"""The module's `tags` reach every resource that can carry tags: for each resource block in terraform/*.tf whose
+"""The module's `tags` reach every resource that can carry tags: for each resource block in terraform/*.tf and
+terraform/modules/*/*.tf (which are given the root's tags as var.tags) whose
 type has a `tags` argument in the AWS provider's schema (`terraform providers schema -json`), the block sets
 `tags = var.tags` (types without tags — policies, dashboards, schedules — are exempt by the schema itself)."""
 
@@ -26,7 +27,7 @@ def taggable_types() -> set[str]:
 def test_every_taggable_resource_takes_the_modules_tags():
     taggable = taggable_types()
     assert {"aws_lambda_function", "aws_s3_bucket", "aws_iam_role"} <= taggable
-    resources = [(f.name, *m.groups()) for f in sorted(TERRAFORM.glob("*.tf")) for m in RESOURCE.finditer(f.read_text())]
+    resources = [(f.relative_to(TERRAFORM), *m.groups()) for f in sorted([*TERRAFORM.glob("*.tf"), *TERRAFORM.glob("modules/*/*.tf")]) for m in RESOURCE.finditer(f.read_text())]
     assert len(resources) > 50, "resource blocks are not where this test reads them"
     untagged = [f"{f}: {t}.{n}" for f, t, n, body in resources
                 if t in taggable and not re.search(r"^\s*tags\s*=\s*var\.tags\s*$", body, re.M)]

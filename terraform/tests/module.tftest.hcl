@@ -32,27 +32,27 @@ run "plans_every_function_with_its_own_role" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_lambda_function.this)) == toset(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention", "fleet"])
+    condition     = toset(keys(module.primary.functions)) == toset(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention", "fleet"])
     error_message = "Every function crate needs a Lambda."
   }
   assert {
-    condition     = alltrue([for f in aws_lambda_function.this : f.runtime == "provided.al2023" && f.handler == "bootstrap" && f.architectures == tolist(["arm64"])])
+    condition     = alltrue([for f in module.primary.functions : f.runtime == "provided.al2023" && f.handler == "bootstrap" && f.architectures == tolist(["arm64"])])
     error_message = "Functions are provided.al2023 / arm64 / bootstrap."
   }
   assert {
-    condition     = alltrue([for k, f in aws_lambda_function.this : f.filename == "tests/fixtures/lambda/${k}/bootstrap.zip" && f.source_code_hash == filebase64sha256("tests/fixtures/lambda/${k}/bootstrap.zip") && f.s3_bucket == null])
+    condition     = alltrue([for k, f in module.primary.functions : f.filename == "tests/fixtures/lambda/${k}/bootstrap.zip" && f.source_code_hash == filebase64sha256("tests/fixtures/lambda/${k}/bootstrap.zip") && f.s3_bucket == null])
     error_message = "Each function uses its cargo-lambda zip and its hash."
   }
   assert {
-    condition     = alltrue([for f in aws_lambda_function.this : f.logging_config[0].log_format == "JSON"])
+    condition     = alltrue([for f in module.primary.functions : f.logging_config[0].log_format == "JSON"])
     error_message = "JSON logging."
   }
   assert {
-    condition     = length(aws_iam_role.function) == 14
+    condition     = length(module.primary.roles) == 14
     error_message = "One role per function."
   }
   assert {
-    condition     = length(aws_lambda_function.this["notify"].dead_letter_config) == 1 && length(aws_lambda_function.this["check-export"].dead_letter_config) == 0
+    condition     = length(module.primary.functions["notify"].dead_letter_config) == 1 && length(module.primary.functions["check-export"].dead_letter_config) == 0
     error_message = "notify keeps undeliverable alerts in a dead-letter queue."
   }
   assert {
@@ -175,7 +175,7 @@ run "state_machine_definition_contains_every_function_arn" {
   command = plan
 
   override_resource {
-    target          = aws_lambda_function.this["create-snapshot"]
+    target          = module.primary.aws_lambda_function.this["create-snapshot"]
     override_during = plan
     values = {
       arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-create-snapshot"
@@ -183,7 +183,7 @@ run "state_machine_definition_contains_every_function_arn" {
   }
 
   override_resource {
-    target          = aws_lambda_function.this["check-snapshot"]
+    target          = module.primary.aws_lambda_function.this["check-snapshot"]
     override_during = plan
     values = {
       arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-check-snapshot"
@@ -191,7 +191,7 @@ run "state_machine_definition_contains_every_function_arn" {
   }
 
   override_resource {
-    target          = aws_lambda_function.this["export-snapshot"]
+    target          = module.primary.aws_lambda_function.this["export-snapshot"]
     override_during = plan
     values = {
       arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-export-snapshot"
@@ -199,7 +199,7 @@ run "state_machine_definition_contains_every_function_arn" {
   }
 
   override_resource {
-    target          = aws_lambda_function.this["check-export"]
+    target          = module.primary.aws_lambda_function.this["check-export"]
     override_during = plan
     values = {
       arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-check-export"
@@ -207,7 +207,7 @@ run "state_machine_definition_contains_every_function_arn" {
   }
 
   override_resource {
-    target          = aws_lambda_function.this["verify-export"]
+    target          = module.primary.aws_lambda_function.this["verify-export"]
     override_during = plan
     values = {
       arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-verify-export"
@@ -215,7 +215,7 @@ run "state_machine_definition_contains_every_function_arn" {
   }
 
   override_resource {
-    target          = aws_lambda_function.this["delete-snapshot"]
+    target          = module.primary.aws_lambda_function.this["delete-snapshot"]
     override_during = plan
     values = {
       arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-delete-snapshot"
@@ -301,7 +301,7 @@ run "functions_take_the_architecture" {
   }
 
   assert {
-    condition     = alltrue([for f in aws_lambda_function.this : one(f.architectures) == "x86_64"])
+    condition     = alltrue([for f in module.primary.functions : one(f.architectures) == "x86_64"])
     error_message = "every function must be deployed for the architecture the zips were built for"
   }
 }
@@ -310,7 +310,7 @@ run "functions_default_to_arm64" {
   command = plan
 
   assert {
-    condition     = alltrue([for f in aws_lambda_function.this : one(f.architectures) == "arm64"])
+    condition     = alltrue([for f in module.primary.functions : one(f.architectures) == "arm64"])
     error_message = "arm64 is the default architecture"
   }
 }
@@ -425,7 +425,7 @@ run "a_dr_region_gets_a_seedable_replica_bucket_and_the_restore_state_machine" {
     error_message = "Deletions in the primary bucket never reach the DR copies."
   }
   assert {
-    condition     = toset(keys(aws_lambda_function.dr)) == toset(local.restore_functions)
+    condition     = toset(keys(module.dr[0].functions)) == toset(local.restore_functions)
     error_message = "Every restore step runs in the DR region."
   }
   assert {
@@ -433,7 +433,7 @@ run "a_dr_region_gets_a_seedable_replica_bucket_and_the_restore_state_machine" {
     error_message = "The DR functions' permissions name the DR region and the DR bucket only."
   }
   assert {
-    condition     = aws_lambda_function.dr["resolve-backup"].environment[0].variables.BACKUP_BUCKET == "elasticache-backup-123456789012-ap-northeast-1"
+    condition     = module.dr[0].functions["resolve-backup"].environment[0].variables.BACKUP_BUCKET == "elasticache-backup-123456789012-ap-northeast-1"
     error_message = "Restores in the DR region read the DR bucket."
   }
   assert {
@@ -446,7 +446,7 @@ run "no_dr_region_creates_nothing_there" {
   command = plan
 
   assert {
-    condition     = length(aws_s3_bucket.dr) == 0 && length(aws_lambda_function.dr) == 0 && length(aws_sfn_state_machine.dr_restore) == 0
+    condition     = length(aws_s3_bucket.dr) == 0 && length(module.dr) == 0 && length(aws_sfn_state_machine.dr_restore) == 0
     error_message = "Without dr_region nothing is created in another region."
   }
 }
@@ -537,7 +537,7 @@ run "roles_carry_the_region_path_and_boundary" {
 
   assert {
     condition = alltrue(concat(
-      [for r in aws_iam_role.function : endswith(r.name, "-ap-northeast-2") && r.path == "/service-roles/" && r.permissions_boundary == "arn:aws:iam::123456789012:policy/boundary"],
+      [for r in module.primary.roles : endswith(r.name, "-ap-northeast-2") && r.path == "/service-roles/" && r.permissions_boundary == "arn:aws:iam::123456789012:policy/boundary"],
       [for r in [aws_iam_role.state_machine[0], aws_iam_role.restore_machine[0], aws_iam_role.scheduler[0]] : endswith(r.name, "-ap-northeast-2") && r.path == "/service-roles/" && r.permissions_boundary == "arn:aws:iam::123456789012:policy/boundary"],
     ))
     error_message = "Every role is named with its region (IAM names are account-wide) and carries the path and boundary."
@@ -597,7 +597,7 @@ run "a_missing_zip_fails_at_plan_naming_make_build" {
     lambda_artifacts_dir = "/nonexistent"
   }
 
-  expect_failures = [aws_lambda_function.this]
+  expect_failures = [var.lambda_artifacts_dir]
 }
 
 run "zips_can_come_from_s3_with_their_published_hash" {
@@ -610,7 +610,7 @@ run "zips_can_come_from_s3_with_their_published_hash" {
   }
 
   assert {
-    condition = alltrue([for k, f in aws_lambda_function.this :
+    condition = alltrue([for k, f in module.primary.functions :
       f.s3_bucket == "my-artifacts" && f.s3_key == "elasticache-backup/v1.4.0/${k}/bootstrap.zip" && f.filename == null
     && f.source_code_hash == "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA="])
     error_message = "From S3, each function takes <prefix><function>/bootstrap.zip and the hash published beside it."
@@ -630,7 +630,7 @@ run "a_dr_region_with_s3_zips_needs_a_bucket_there" {
     dr_region            = "ap-northeast-1"
   }
 
-  expect_failures = [aws_lambda_function.dr]
+  expect_failures = [var.dr_artifacts_s3_bucket]
 }
 
 run "a_bad_artifacts_prefix_is_rejected" {
@@ -648,11 +648,11 @@ run "outputs_give_arns_queues_and_policies" {
   command = plan
 
   assert {
-    condition     = toset(keys(output.function_arns)) == toset(keys(aws_lambda_function.this)) && toset(keys(output.log_group_arns)) == setunion(toset(keys(aws_lambda_function.this)), ["state-machine", "restore-machine", "fleet-machine"])
+    condition     = toset(keys(output.function_arns)) == toset(keys(module.primary.functions)) && toset(keys(output.log_group_arns)) == setunion(toset(keys(module.primary.functions)), ["state-machine", "restore-machine", "fleet-machine"])
     error_message = "Function and log group ARNs for every function (and the state machines' log groups)."
   }
   assert {
-    condition     = toset(keys(output.role_arns)) == setunion(toset(keys(aws_lambda_function.this)), ["state-machine", "restore-machine", "fleet-machine", "scheduler"]) && toset(keys(output.role_policies_json)) == toset(keys(output.role_arns))
+    condition     = toset(keys(output.role_arns)) == setunion(toset(keys(module.primary.functions)), ["state-machine", "restore-machine", "fleet-machine", "scheduler"]) && toset(keys(output.role_policies_json)) == toset(keys(output.role_arns))
     error_message = "A role ARN and the policy it needs for every function, the three state machines and the scheduler."
   }
   assert {
@@ -677,7 +677,7 @@ run "existing_roles_are_used_and_not_created" {
   }
 
   assert {
-    condition     = aws_lambda_function.this["verify-export"].role == "arn:aws:iam::123456789012:role/platform/ecb-verify" && !contains(keys(aws_iam_role.function), "verify-export") && !contains(keys(aws_iam_role_policy.function), "verify-export") && length(aws_iam_role.function) == 13
+    condition     = module.primary.functions["verify-export"].role == "arn:aws:iam::123456789012:role/platform/ecb-verify" && !contains(keys(module.primary.roles), "verify-export") && !contains(keys(module.primary.role_policies), "verify-export") && length(module.primary.roles) == 13
     error_message = "A function given an existing role uses it, and the module creates neither that role nor its policy."
   }
   assert {
@@ -710,11 +710,11 @@ run "function_sizes_and_log_key_can_be_overridden" {
   }
 
   assert {
-    condition     = aws_lambda_function.this["verify-export"].memory_size == 5307 && aws_lambda_function.this["verify-export"].timeout == 900 && aws_lambda_function.this["check-export"].timeout == 60 && aws_lambda_function.this["check-export"].memory_size == 128
+    condition     = module.primary.functions["verify-export"].memory_size == 5307 && module.primary.functions["verify-export"].timeout == 900 && module.primary.functions["check-export"].timeout == 60 && module.primary.functions["check-export"].memory_size == 128
     error_message = "An override replaces only the value it names."
   }
   assert {
-    condition     = alltrue([for g in concat(values(aws_cloudwatch_log_group.function), [aws_cloudwatch_log_group.state_machine, aws_cloudwatch_log_group.restore_machine]) : g.kms_key_id == "arn:aws:kms:ap-northeast-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"])
+    condition     = alltrue([for g in concat(values(module.primary.log_groups), [aws_cloudwatch_log_group.state_machine, aws_cloudwatch_log_group.restore_machine]) : g.kms_key_id == "arn:aws:kms:ap-northeast-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"])
     error_message = "Every log group is encrypted with logs_kms_key_arn."
   }
 }
@@ -817,7 +817,7 @@ run "the_dashboard_shows_each_backup_metric_executions_functions_and_queues" {
   }
   assert {
     condition = alltrue(concat(
-      [for k in keys(aws_lambda_function.this) : strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "\"elasticache-backup-${k}\"")],
+      [for k in keys(module.primary.functions) : strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "\"elasticache-backup-${k}\"")],
       [for q in ["elasticache-backup-notify-dlq", "elasticache-backup-schedule-dlq", "stateMachine:elasticache-backup\"", "stateMachine:elasticache-backup-restore\"", "ExecutionsFailed", "alarm:elasticache-backup-no-verified-backup-orders"] : strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, q)],
     ))
     error_message = "Functions, dead-letter queues, both state machines' executions and the staleness alarms are on the dashboard."
@@ -843,7 +843,7 @@ run "retention_runs_on_its_schedule_with_its_input_and_may_only_delete_our_objec
   }
 
   assert {
-    condition     = aws_scheduler_schedule.retention[0].target[0].arn == aws_lambda_function.this["retention"].arn && jsondecode(aws_scheduler_schedule.retention[0].target[0].input) == { keepLast = 7, keepDays = 14, dryRun = false, graceHours = 48, snapshotMinAgeHours = 72 }
+    condition     = aws_scheduler_schedule.retention[0].target[0].arn == module.primary.functions["retention"].arn && jsondecode(aws_scheduler_schedule.retention[0].target[0].input) == { keepLast = 7, keepDays = 14, dryRun = false, graceHours = 48, snapshotMinAgeHours = 72 }
     error_message = "The retention schedule invokes the retention function with the policy as camelCase input."
   }
   assert {
@@ -911,7 +911,7 @@ run "a_fleet_schedule_starts_the_fleet_state_machine_which_may_start_only_backup
     values          = { arn = "arn:aws:states:ap-northeast-2:123456789012:stateMachine:elasticache-backup-restore" }
   }
   override_resource {
-    target          = aws_lambda_function.this["fleet"]
+    target          = module.primary.aws_lambda_function.this["fleet"]
     override_during = plan
     values          = { arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:elasticache-backup-fleet" }
   }
@@ -947,7 +947,7 @@ run "a_fleet_schedule_starts_the_fleet_state_machine_which_may_start_only_backup
     error_message = "A list becomes targets with camelCase ids."
   }
   assert {
-    condition     = jsondecode(aws_sfn_state_machine.fleet.definition).States["Backups"].ItemProcessor.States["BackupTarget"].Parameters.StateMachineArn == aws_sfn_state_machine.this.arn && jsondecode(aws_sfn_state_machine.fleet.definition).States["BackupsAtScale"].ItemProcessor.States["BackupTargetAtScale"].Parameters.StateMachineArn == aws_sfn_state_machine.this.arn && jsondecode(aws_sfn_state_machine.fleet.definition).States["Discover"].Resource == aws_lambda_function.this["fleet"].arn
+    condition     = jsondecode(aws_sfn_state_machine.fleet.definition).States["Backups"].ItemProcessor.States["BackupTarget"].Parameters.StateMachineArn == aws_sfn_state_machine.this.arn && jsondecode(aws_sfn_state_machine.fleet.definition).States["BackupsAtScale"].ItemProcessor.States["BackupTargetAtScale"].Parameters.StateMachineArn == aws_sfn_state_machine.this.arn && jsondecode(aws_sfn_state_machine.fleet.definition).States["Discover"].Resource == module.primary.functions["fleet"].arn
     error_message = "The fleet's children, inline or in the Distributed Map, are executions of the backup state machine; Discover is the fleet function."
   }
   assert {
@@ -955,7 +955,7 @@ run "a_fleet_schedule_starts_the_fleet_state_machine_which_may_start_only_backup
     error_message = "The fleet role may start only the backup state machine, and its own Distributed Map's child workflows."
   }
   assert {
-    condition     = alltrue(flatten([for st in concat(data.aws_iam_policy_document.fleet_machine.statement, data.aws_iam_policy_document.function["fleet"].statement) : [for r in st.resources : r == "${local.bucket_arn}/fleet-runs/*"] if anytrue([for a in st.actions : startswith(a, "s3:")])])) && length([for st in data.aws_iam_policy_document.function["fleet"].statement : st if contains(st.actions, "s3:PutObject")]) == 1
+    condition     = alltrue(flatten([for st in concat(data.aws_iam_policy_document.fleet_machine.statement, module.primary.policies["fleet"].statement) : [for r in st.resources : r == "${local.bucket_arn}/fleet-runs/*"] if anytrue([for a in st.actions : startswith(a, "s3:")])])) && length([for st in module.primary.policies["fleet"].statement : st if contains(st.actions, "s3:PutObject")]) == 1
     error_message = "The fleet state machine and function read and write S3 only under fleet-runs/ of the bucket."
   }
   assert {
@@ -967,7 +967,7 @@ run "a_fleet_schedule_starts_the_fleet_state_machine_which_may_start_only_backup
     error_message = "Staleness alarms cover single targets and listed ones (a selector's are known only at run time)."
   }
   assert {
-    condition     = contains(jsondecode(aws_cloudwatch_event_rule.execution_status.event_pattern).detail.stateMachineArn, aws_sfn_state_machine.fleet.arn) && aws_lambda_function.this["notify"].environment[0].variables["FLEET_STATE_MACHINE_ARN"] == aws_sfn_state_machine.fleet.arn
+    condition     = contains(jsondecode(aws_cloudwatch_event_rule.execution_status.event_pattern).detail.stateMachineArn, aws_sfn_state_machine.fleet.arn) && module.primary.functions["notify"].environment[0].variables["FLEET_STATE_MACHINE_ARN"] == aws_sfn_state_machine.fleet.arn
     error_message = "notify hears of fleet executions and keys them fleet/<name>."
   }
 }
@@ -1124,7 +1124,7 @@ run "a_dr_region_pages_through_the_primary_regions_bus" {
     error_message = "The primary rule feeding notify lists the DR restore machine too."
   }
   assert {
-    condition     = aws_lambda_function.this["notify"].environment[0].variables["DR_RESTORE_STATE_MACHINE_ARN"] == aws_sfn_state_machine.dr_restore[0].arn
+    condition     = module.primary.functions["notify"].environment[0].variables["DR_RESTORE_STATE_MACHINE_ARN"] == aws_sfn_state_machine.dr_restore[0].arn
     error_message = "notify knows the DR restore machine (DR_RESTORE_STATE_MACHINE_ARN)."
   }
   assert {
@@ -1140,7 +1140,7 @@ run "without_a_dr_region_notify_has_no_dr_machine" {
     error_message = "No forwarding rule or role without dr_region."
   }
   assert {
-    condition     = aws_lambda_function.this["notify"].environment[0].variables["DR_RESTORE_STATE_MACHINE_ARN"] == "" && length(one([for s in local.functions["notify"].statements : s.resources if s.sid == "ReadHistory"])) == 3
+    condition     = module.primary.functions["notify"].environment[0].variables["DR_RESTORE_STATE_MACHINE_ARN"] == "" && length(one([for s in local.functions["notify"].statements : s.resources if s.sid == "ReadHistory"])) == 3
     error_message = "Without dr_region the variable is empty and notify reads the three primary machines' histories only."
   }
 }
@@ -1154,7 +1154,7 @@ run "delete_snapshot_may_only_delete_snapshots_the_backup_tagged" {
     error_message = "Every DeleteSnapshot grant requires the backup's elasticache-backup:execution tag on the snapshot, naming an execution of the backup state machine."
   }
   assert {
-    condition = [for st in data.aws_iam_policy_document.function["delete-snapshot"].statement : [
+    condition = [for st in module.primary.policies["delete-snapshot"].statement : [
       st.resources, [for c in st.condition : [c.test, c.variable, tolist(c.values)]]
       ] if contains(st.actions, "elasticache:DeleteSnapshot")] == [[
       toset(["arn:aws:elasticache:ap-northeast-2:123456789012:snapshot:ecb-*"]), [["StringLike", "aws:ResourceTag/elasticache-backup:execution", tolist(["arn:aws:states:ap-northeast-2:123456789012:execution:elasticache-backup:*"])]]
@@ -1251,7 +1251,7 @@ run "a_govcloud_plan_builds_every_arn_in_the_aws_us_gov_partition" {
     values = { partition = "aws-us-gov" }
   }
   override_resource {
-    target          = aws_lambda_function.this
+    target          = module.primary.aws_lambda_function.this
     override_during = plan
     values          = { arn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:mocked" }
   }
@@ -1328,7 +1328,7 @@ run "a_govcloud_plan_builds_every_arn_in_the_aws_us_gov_partition" {
     error_message = "The fleet's service integrations are rendered in the aws-us-gov partition."
   }
   assert {
-    condition     = alltrue([for k in ["STATE_MACHINE_ARN", "RESTORE_STATE_MACHINE_ARN", "FLEET_STATE_MACHINE_ARN", "DR_RESTORE_STATE_MACHINE_ARN"] : startswith(aws_lambda_function.this["notify"].environment[0].variables[k], "arn:aws-us-gov:states:")]) && output.bucket_arn == "arn:aws-us-gov:s3:::elasticache-backup-123456789012-us-gov-west-1"
+    condition     = alltrue([for k in ["STATE_MACHINE_ARN", "RESTORE_STATE_MACHINE_ARN", "FLEET_STATE_MACHINE_ARN", "DR_RESTORE_STATE_MACHINE_ARN"] : startswith(module.primary.functions["notify"].environment[0].variables[k], "arn:aws-us-gov:states:")]) && output.bucket_arn == "arn:aws-us-gov:s3:::elasticache-backup-123456789012-us-gov-west-1"
     error_message = "notify's state machine ARNs and the bucket ARN are GovCloud ARNs."
   }
 }
@@ -1345,7 +1345,7 @@ run "a_china_plan_builds_every_arn_in_the_aws_cn_partition" {
     values = { partition = "aws-cn" }
   }
   override_resource {
-    target          = aws_lambda_function.this
+    target          = module.primary.aws_lambda_function.this
     override_during = plan
     values          = { arn = "arn:aws-cn:lambda:cn-north-1:123456789012:function:mocked" }
   }
@@ -1456,9 +1456,9 @@ run "a_default_region_seeds_through_object_acls_in_a_seed_bucket" {
   }
   assert {
     condition = (
-      aws_lambda_function.this["resolve-backup"].environment[0].variables.SEEDING_MODE == "object-acl"
-      && aws_lambda_function.this["resolve-backup"].environment[0].variables.SEED_BUCKET == "elasticache-backup-123456789012-us-east-1-seed"
-      && aws_lambda_function.this["create-group"].environment[0].variables == tomap({ SEEDING_MODE = "object-acl" })
+      module.primary.functions["resolve-backup"].environment[0].variables.SEEDING_MODE == "object-acl"
+      && module.primary.functions["resolve-backup"].environment[0].variables.SEED_BUCKET == "elasticache-backup-123456789012-us-east-1-seed"
+      && module.primary.functions["create-group"].environment[0].variables == tomap({ SEEDING_MODE = "object-acl" })
     )
     error_message = "resolve-backup knows the mode and the seed bucket; create-group the mode."
   }
@@ -1500,9 +1500,9 @@ run "an_opt_in_region_seeds_through_the_bucket_policy" {
   }
   assert {
     condition = (
-      aws_lambda_function.this["resolve-backup"].environment[0].variables.SEEDING_MODE == "bucket-policy"
-      && !contains(keys(aws_lambda_function.this["resolve-backup"].environment[0].variables), "SEED_BUCKET")
-      && aws_lambda_function.this["create-group"].environment[0].variables == tomap({ SEEDING_MODE = "bucket-policy" })
+      module.primary.functions["resolve-backup"].environment[0].variables.SEEDING_MODE == "bucket-policy"
+      && !contains(keys(module.primary.functions["resolve-backup"].environment[0].variables), "SEED_BUCKET")
+      && module.primary.functions["create-group"].environment[0].variables == tomap({ SEEDING_MODE = "bucket-policy" })
     )
     error_message = "Without a seed bucket there is no SEED_BUCKET."
   }
@@ -1522,7 +1522,7 @@ run "seeding_mode_bucket_policy_overrides_a_default_region" {
     values = { id = "us-east-1", name = "us-east-1" }
   }
   assert {
-    condition     = local.seeding_mode == "bucket-policy" && length(aws_s3_bucket.seed) == 0 && aws_lambda_function.this["resolve-backup"].environment[0].variables.SEEDING_MODE == "bucket-policy"
+    condition     = local.seeding_mode == "bucket-policy" && length(aws_s3_bucket.seed) == 0 && module.primary.functions["resolve-backup"].environment[0].variables.SEEDING_MODE == "bucket-policy"
     error_message = "seeding_mode = bucket-policy: no seed bucket in us-east-1."
   }
 }
@@ -1538,7 +1538,7 @@ run "seeding_mode_object_acl_overrides_an_opt_in_region" {
     values = { id = "ap-east-1", name = "ap-east-1" }
   }
   assert {
-    condition     = local.seeding_mode == "object-acl" && aws_s3_bucket.seed[0].bucket == "my-seeds" && aws_lambda_function.this["resolve-backup"].environment[0].variables.SEED_BUCKET == "my-seeds"
+    condition     = local.seeding_mode == "object-acl" && aws_s3_bucket.seed[0].bucket == "my-seeds" && module.primary.functions["resolve-backup"].environment[0].variables.SEED_BUCKET == "my-seeds"
     error_message = "seeding_mode = object-acl: a seed bucket (named by seed_bucket_name) in ap-east-1."
   }
 }
@@ -1613,8 +1613,8 @@ run "a_dr_region_seeds_by_its_own_region_kind" {
   }
   assert {
     condition = (
-      aws_lambda_function.dr["resolve-backup"].environment[0].variables.SEEDING_MODE == "bucket-policy" && !contains(keys(aws_lambda_function.dr["resolve-backup"].environment[0].variables), "SEED_BUCKET")
-      && aws_lambda_function.dr["create-group"].environment[0].variables == tomap({ SEEDING_MODE = "bucket-policy" })
+      module.dr[0].functions["resolve-backup"].environment[0].variables.SEEDING_MODE == "bucket-policy" && !contains(keys(module.dr[0].functions["resolve-backup"].environment[0].variables), "SEED_BUCKET")
+      && module.dr[0].functions["create-group"].environment[0].variables == tomap({ SEEDING_MODE = "bucket-policy" })
       && [for s in local.dr_functions["create-group"].statements : s.resources if contains(s.actions, "s3:GetObject")] == [["arn:aws:s3:::elasticache-backup-123456789012-ap-east-1/*"]]
       && !anytrue([for s in local.dr_functions["resolve-backup"].statements : contains(s.actions, "s3:PutObjectAcl")])
     )
@@ -1633,8 +1633,8 @@ run "a_default_dr_region_copies_seeds_into_its_own_seed_bucket" {
   }
   assert {
     condition = (
-      aws_lambda_function.dr["resolve-backup"].environment[0].variables.SEED_BUCKET == "elasticache-backup-123456789012-ap-northeast-1-seed"
-      && aws_lambda_function.dr["resolve-backup"].environment[0].variables.BACKUP_BUCKET == "elasticache-backup-123456789012-ap-northeast-1"
+      module.dr[0].functions["resolve-backup"].environment[0].variables.SEED_BUCKET == "elasticache-backup-123456789012-ap-northeast-1-seed"
+      && module.dr[0].functions["resolve-backup"].environment[0].variables.BACKUP_BUCKET == "elasticache-backup-123456789012-ap-northeast-1"
       && [for s in local.dr_functions["resolve-backup"].statements : s.resources if s.sid == "SeedCopies"] == [["arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-1-seed/*"]]
       && [for s in local.dr_functions["create-group"].statements : s.resources if contains(s.actions, "s3:GetObject")] == [["arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-1-seed/*"]]
     )
@@ -1680,7 +1680,7 @@ run "a_verified_backup_is_locked_object_by_object" {
     error_message = "Object Lock is on without a default retention (so ElastiCache's uploads need no integrity header)."
   }
   assert {
-    condition     = aws_lambda_function.this["verify-export"].environment[0].variables == tomap({ OBJECT_LOCK_MODE = "GOVERNANCE", OBJECT_LOCK_DAYS = "30" })
+    condition     = module.primary.functions["verify-export"].environment[0].variables == tomap({ OBJECT_LOCK_MODE = "GOVERNANCE", OBJECT_LOCK_DAYS = "30" })
     error_message = "verify-export is told the mode and the days."
   }
   assert {
@@ -1706,7 +1706,7 @@ run "compliance_mode_is_passed_on" {
     object_lock_mode = "COMPLIANCE"
   }
   assert {
-    condition     = aws_lambda_function.this["verify-export"].environment[0].variables == tomap({ OBJECT_LOCK_MODE = "COMPLIANCE", OBJECT_LOCK_DAYS = "7" })
+    condition     = module.primary.functions["verify-export"].environment[0].variables == tomap({ OBJECT_LOCK_MODE = "COMPLIANCE", OBJECT_LOCK_DAYS = "7" })
     error_message = "object_lock_mode reaches verify-export."
   }
 }
@@ -1714,7 +1714,7 @@ run "compliance_mode_is_passed_on" {
 run "without_object_lock_nothing_is_locked" {
   command = plan
   assert {
-    condition     = length(aws_s3_bucket_object_lock_configuration.exports) == 0 && length(aws_lambda_function.this["verify-export"].environment) == 0 && !anytrue(flatten([for f in local.function_statements : [for s in f : contains(s.actions, "s3:PutObjectRetention")]]))
+    condition     = length(aws_s3_bucket_object_lock_configuration.exports) == 0 && length(module.primary.functions["verify-export"].environment) == 0 && !anytrue(flatten([for f in local.function_statements : [for s in f : contains(s.actions, "s3:PutObjectRetention")]]))
     error_message = "Without object_lock_days: no lock configuration, no OBJECT_LOCK_* variables, no PutObjectRetention."
   }
 }

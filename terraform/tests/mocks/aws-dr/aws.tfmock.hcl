@@ -11,3 +11,9 @@ mock_resource "aws_lambda_function" {
     arn = "arn:aws:lambda:ap-northeast-1:123456789012:function:mocked"
   }
 }
+# The DR region's functions build their policies and roles through this provider too (modules/region).
+mock_data "aws_iam_policy_document" {
+  defaults = {
+    json = "{}"
+  }
+}
