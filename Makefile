@@ -70,7 +70,7 @@ e2e: deps ## Emulator fidelity (boto3) and end-to-end tests of the state machine
 validate-asl: deps ## Validate every terraform/*.asl.json with asl-validator
 	$(SFN_NODE) $(SFN_DIR)/node_modules/.bin/asl-validator $(addprefix --json-path ,$(ASL))
 
-docs: deps ## Regenerate the module's inputs/outputs tables (terraform/README.md) and the state machine diagrams (README.md)
+docs: deps ## Regenerate the module's inputs/outputs tables (terraform/README.md) and the state machine diagrams (docs/architecture.md)
 	$(PYTHON) local/tools/docs.py
 
 fmt: ## Format the Rust code

@@ -123,7 +123,7 @@ locals {
   }
 
   # One entry per crate under functions/ (every one is a Lambda; libraries live in crates/).
-  # `statements` is exactly what the handler calls (see the README's IAM line and the consistency test).
+  # `statements` is exactly what the handler calls (see docs/operations.md, "Configuration", and the consistency test).
   functions = {
     create-snapshot = {
       description = "Validates the input, picks a replica (or the group) and calls CreateSnapshot"

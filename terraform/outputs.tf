@@ -49,12 +49,12 @@ output "notify_dead_letter_queue_url" {
 }
 
 output "restore_state_machine_arn" {
-  description = "ARN of the restore state machine (restores and drills; input: see the README's Restore section)."
+  description = "ARN of the restore state machine (restores and drills; input: see docs/operations.md, \"Restore a backup\")."
   value       = aws_sfn_state_machine.restore.arn
 }
 
 output "fleet_state_machine_arn" {
-  description = "ARN of the fleet state machine: input {\"selector\": {\"tags\": {...}}} or {\"targets\": [...]}, with maxConcurrency and the backup options (README, Fleets); one child execution of the backup state machine per target."
+  description = "ARN of the fleet state machine: input {\"selector\": {\"tags\": {...}}} or {\"targets\": [...]}, with maxConcurrency and the backup options (docs/operations.md, Fleets); one child execution of the backup state machine per target."
   value       = aws_sfn_state_machine.fleet.arn
 }
 

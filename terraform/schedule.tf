@@ -103,7 +103,7 @@ resource "aws_scheduler_schedule" "backup" {
     # A selector or a list runs the fleet state machine; one target, the backup state machine.
     arn      = contains(keys(local.fleet_schedules), each.key) ? aws_sfn_state_machine.fleet.arn : aws_sfn_state_machine.this.arn
     role_arn = local.role_arns["scheduler"]
-    # The execution input (README, "Execution input" and "Fleets"); unset optional fields are left out.
+    # The execution input (docs/design.md, "Execution input"; docs/operations.md, "Fleets"); unset optional fields are left out.
     input = jsonencode({ for k, v in {
       replicationGroupId = each.value.replication_group_id
       cacheClusterId     = each.value.cache_cluster_id
@@ -153,7 +153,7 @@ resource "aws_scheduler_schedule" "drill" {
   target {
     arn      = aws_sfn_state_machine.restore.arn
     role_arn = local.role_arns["scheduler"]
-    # The restore input (README, "Restore"); unset optional fields are left out.
+    # The restore input (docs/operations.md, "Restore a backup"); unset optional fields are left out.
     input = jsonencode({ for k, v in {
       replicationGroupId   = each.value.replication_group_id
       latest               = true

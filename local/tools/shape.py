@@ -1,8 +1,8 @@
 """The shape of the Rust code, checked (`make shape`, part of `make check`):
 
-1. no import loop between the modules of any library or Lambda crate (crates/*, functions/*): a module is a file
-   (`a/b.rs` and `a/b/mod.rs` are `a::b`), it imports another when its code (comments and its `#[cfg(test)] mod tests`
-   left out) names a path into it: `crate::a::b::…`, `super::…`, `self::…` in a `mod.rs`, or a name the crate root
+1. no import loop between the modules of any crate of the workspace (crates/*, functions/*, local/standins/*): a
+   module is a file (`a/b.rs` and `a/b/mod.rs` are `a::b`), it imports another when its code (comments and its
+   `#[cfg(test)] mod tests` left out) names a path into it: `crate::a::b::…`, `super::…`, `self::…` in a `mod.rs`, or a name the crate root
    re-exports (`pub use a::b::Name;` makes `crate::Name` an import of `a::b`);
 2. the domain crate `backup-core` has no AWS SDK, Lambda runtime or HTTP/Redis client among its normal dependencies
    (`cargo tree -p backup-core -e normal`).
@@ -140,7 +140,7 @@ def crate_sources() -> dict[str, Path]:
     found = {}
     for package in json.loads(out)["packages"]:
         directory = Path(package["manifest_path"]).parent
-        if directory.parent.name in ("crates", "functions"):
+        if directory.parent.name in ("crates", "functions", "standins"):
             found[package["name"]] = directory / "src"
     return found
 

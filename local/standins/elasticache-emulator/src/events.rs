@@ -30,13 +30,12 @@
 //! back ("By default, only the events occurring within the last hour are returned; however, you can retrieve up to 14
 //! days' worth of events if necessary."), `MaxRecords` 20–100 (default 100), with an opaque `Marker`.
 
-use std::collections::HashMap;
-
-use serde_json::Value;
+use serde_json::{Value, json};
 use time::format_description::well_known::{Iso8601, Rfc3339};
 use time::{Duration, OffsetDateTime};
 
 use crate::app::App;
+use crate::event_log::{Event, RETENTION};
 use crate::params::{Params, param};
 use crate::state::{ApiError, State};
 use crate::xml;
@@ -59,8 +58,6 @@ pub const CACHE_CLUSTER: &str = "cache-cluster";
 /// `replication-group`.
 pub const REPLICATION_GROUP: &str = "replication-group";
 
-/// How far back events are kept and may be asked for (API Reference, DescribeEvents: "up to 14 days").
-const RETENTION: Duration = Duration::days(14);
 /// The default window (API Reference, DescribeEvents: "only the events occurring within the last hour").
 const DEFAULT_WINDOW: Duration = Duration::hours(1);
 
@@ -99,51 +96,6 @@ pub fn export_outcome(error: Option<&str>, snapshot: &str, target: &str, bucket:
 
 fn outcome(succeeded: bool) -> &'static str {
     if succeeded { "succeeded" } else { "failed" }
-}
-
-/// One event.
-#[derive(Debug, Clone)]
-pub struct Event {
-    /// Order of recording (the `Marker`).
-    pub seq: u64,
-    /// `Date`.
-    pub date: OffsetDateTime,
-    /// `SourceType`.
-    pub source_type: &'static str,
-    /// `SourceIdentifier`.
-    pub source_id: String,
-    /// `Message`.
-    pub message: String,
-}
-
-/// The account's event log.
-#[derive(Debug, Default)]
-pub struct EventLog {
-    events: Vec<Event>,
-    next_seq: u64,
-    /// The nodes of groups being deleted (their `Cache cluster deleted` events come when the group is gone).
-    deleting: HashMap<String, Vec<String>>,
-}
-
-impl EventLog {
-    /// Records an event, dated now; events past the retention are dropped.
-    pub fn record(&mut self, source_type: &'static str, source_id: &str, message: String) {
-        let now = OffsetDateTime::now_utc();
-        self.events.retain(|e| e.date >= now - RETENTION);
-        self.next_seq += 1;
-        self.events.push(Event {
-            seq: self.next_seq,
-            date: now,
-            source_type,
-            source_id: source_id.to_string(),
-            message,
-        });
-    }
-
-    /// Every event, oldest first.
-    pub fn all(&self) -> &[Event] {
-        &self.events
-    }
 }
 
 /// Records the events a journal entry stands for (see the module table).
@@ -405,6 +357,18 @@ pub fn describe_events(app: &App, p: &Params, rid: &str) -> Result<String, ApiEr
                 .close("Event");
         },
     ))
+}
+
+impl State {
+    /// Appends to the journal.
+    pub fn log(&mut self, event: &str, details: Value) {
+        observe(self, event, &details);
+        let mut entry = json!({ "at": crate::state::now_string(), "event": event });
+        if let (Some(e), Value::Object(d)) = (entry.as_object_mut(), details) {
+            e.extend(d);
+        }
+        self.journal.push(entry);
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 mod api;
 mod app;
 mod errors;
+mod event_log;
 mod events;
 mod groups;
 mod nodes;

@@ -379,7 +379,7 @@ pub struct State {
     /// Exports that fail ([`Fault::FailExport`]): `(target, reason)`.
     pub fail_export: Vec<(Option<String>, Option<String>)>,
     /// ElastiCache's event log (`DescribeEvents`), derived from the journal.
-    pub events: crate::events::EventLog,
+    pub events: crate::event_log::EventLog,
     /// What happened, for tests and the demo.
     pub journal: Vec<Value>,
 }
@@ -411,7 +411,7 @@ impl State {
             slow_snapshot: None,
             unreachable: std::collections::HashSet::new(),
             fail_export: Vec::new(),
-            events: crate::events::EventLog::default(),
+            events: crate::event_log::EventLog::default(),
             journal: Vec::new(),
         }
     }
@@ -528,16 +528,6 @@ impl State {
             self.error_faults.remove(idx);
         }
         Some(err)
-    }
-
-    /// Appends to the journal.
-    pub fn log(&mut self, event: &str, details: Value) {
-        crate::events::observe(self, event, &details);
-        let mut entry = json!({ "at": now_string(), "event": event });
-        if let (Some(e), Value::Object(d)) = (entry.as_object_mut(), details) {
-            e.extend(d);
-        }
-        self.journal.push(entry);
     }
 
     /// ARN of a resource.
