@@ -51,86 +51,96 @@ pub struct ShardInfo {
     pub slots: Option<String>,
 }
 
-/// `SnapshotStatus` of an ElastiCache snapshot (Amazon ElastiCache API Reference, `Snapshot`: "creating | available |
-/// restoring | copying | deleting"; `failed` from the User Guide's `ElastiCache:SnapshotFailed`). A value AWS adds
-/// later is kept verbatim in [`SnapshotStatus::Other`] and counts as in progress. JSON: the plain string.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
-pub enum SnapshotStatus {
-    /// `creating`: BGSAVE under way (also a snapshot whose status is not reported yet).
-    #[default]
-    Creating,
-    /// `available`: ready to export (the `IsSnapshotReady` Choice state compares with this).
-    Available,
-    /// `restoring`: a cluster is being created from it.
-    Restoring,
-    /// `copying`: a CopySnapshot (export) is reading it.
-    Copying,
-    /// `deleting`.
-    Deleting,
-    /// `failed`.
-    Failed,
-    /// Any other value, as reported.
-    Other(String),
-}
-
-impl SnapshotStatus {
-    /// Every documented value, as serialized (the contract tests compare Choice states with these).
-    pub const KNOWN: &'static [&'static str] = &[
-        "creating",
-        "available",
-        "restoring",
-        "copying",
-        "deleting",
-        "failed",
-    ];
-
-    /// The string ElastiCache uses.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Creating => "creating",
-            Self::Available => "available",
-            Self::Restoring => "restoring",
-            Self::Copying => "copying",
-            Self::Deleting => "deleting",
-            Self::Failed => "failed",
-            Self::Other(s) => s,
+/// Declares a status AWS reports as a string and may extend: one variant per documented value (`Variant = "text"`),
+/// plus `Other(String)` that keeps any value AWS adds later, verbatim. Generates `KNOWN` (every documented value, as
+/// serialized: the contract tests compare the Choice states with it), `as_str`, `From<&str>`, `From<String>`,
+/// `From<Self> for String`, `Display`, and serde as the plain string. The one shape of every such status in the
+/// crate ([`SnapshotStatus`], `restore::GroupStatus`).
+#[macro_export]
+macro_rules! known_values {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )+
         }
-    }
-}
-
-impl From<&str> for SnapshotStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "creating" => Self::Creating,
-            "available" => Self::Available,
-            "restoring" => Self::Restoring,
-            "copying" => Self::Copying,
-            "deleting" => Self::Deleting,
-            "failed" => Self::Failed,
-            other => Self::Other(other.to_string()),
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(from = "String", into = "String")]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant, )+
+            /// Any other value, as reported.
+            Other(String),
         }
-    }
-}
 
-impl From<String> for SnapshotStatus {
-    fn from(s: String) -> Self {
-        Self::from(s.as_str())
-    }
-}
+        impl $name {
+            /// Every documented value, as serialized.
+            pub const KNOWN: &'static [&'static str] = &[$($text),+];
 
-impl From<SnapshotStatus> for String {
-    fn from(s: SnapshotStatus) -> Self {
-        match s {
-            SnapshotStatus::Other(s) => s,
-            known => known.as_str().to_string(),
+            /// The string AWS uses.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $text, )+
+                    Self::Other(s) => s,
+                }
+            }
         }
-    }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                match s {
+                    $( $text => Self::$variant, )+
+                    other => Self::Other(other.to_string()),
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                match s.as_str() {
+                    $( $text => Self::$variant, )+
+                    _ => Self::Other(s),
+                }
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(s: $name) -> Self {
+                match s {
+                    $name::Other(s) => s,
+                    known => known.as_str().to_string(),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
 }
 
-impl std::fmt::Display for SnapshotStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+known_values! {
+    /// `SnapshotStatus` of an ElastiCache snapshot (Amazon ElastiCache API Reference, `Snapshot`: "creating |
+    /// available | restoring | copying | deleting"; `failed` from the User Guide's `ElastiCache:SnapshotFailed`). A
+    /// value AWS adds later is kept verbatim in [`SnapshotStatus::Other`] and counts as in progress. JSON: the plain
+    /// string.
+    #[derive(Default)]
+    pub enum SnapshotStatus {
+        /// `creating`: BGSAVE under way (also a snapshot whose status is not reported yet).
+        #[default]
+        Creating = "creating",
+        /// `available`: ready to export (the `IsSnapshotReady` Choice state compares with this).
+        Available = "available",
+        /// `restoring`: a cluster is being created from it.
+        Restoring = "restoring",
+        /// `copying`: a CopySnapshot (export) is reading it.
+        Copying = "copying",
+        /// `deleting`.
+        Deleting = "deleting",
+        /// `failed`.
+        Failed = "failed",
     }
 }
 
@@ -340,3 +350,25 @@ macro_rules! display_as_serialized {
     )*};
 }
 display_as_serialized!(ExportStatus, NodeRole, ClusterMode, CleanupOutcome);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_value_round_trips_and_an_unknown_one_is_kept_verbatim() {
+        for text in SnapshotStatus::KNOWN {
+            let status = SnapshotStatus::from(*text);
+            assert!(!matches!(status, SnapshotStatus::Other(_)), "{text}");
+            assert_eq!(String::from(status.clone()), *text);
+            assert_eq!(
+                serde_json::to_string(&status).unwrap(),
+                format!("\"{text}\"")
+            );
+        }
+        let later: SnapshotStatus = serde_json::from_str("\"exporting-to-glacier\"").unwrap();
+        assert_eq!(later, SnapshotStatus::Other("exporting-to-glacier".into()));
+        assert_eq!(later.to_string(), "exporting-to-glacier");
+        assert_eq!(SnapshotStatus::default(), SnapshotStatus::Creating);
+    }
+}
