@@ -5,7 +5,9 @@
    `#[cfg(test)] mod tests` left out) names a path into it: `crate::a::b::…`, `super::…`, `self::…` in a `mod.rs`, or a name the crate root
    re-exports (`pub use a::b::Name;` makes `crate::Name` an import of `a::b`);
 2. the domain crate `backup-core` has no AWS SDK, Lambda runtime or HTTP/Redis client among its normal dependencies
-   (`cargo tree -p backup-core -e normal`).
+   (`cargo tree -p backup-core -e normal`);
+3. a Lambda links the RDB checker only when it verifies: `rdb-check` is among a function's normal dependencies
+   exactly when its main.rs builds the verifier (`aws.verifier()`).
 
 Exit status 1 with every loop (its modules, and one line of code per arrow) and every forbidden dependency named.
 """
@@ -157,16 +159,34 @@ def loop_report(crate: str, src: Path) -> list[str]:
 
 
 def domain_dependencies() -> list[str]:
-    out = subprocess.run(["cargo", "tree", "-p", DOMAIN, "-e", "normal", "--prefix", "none", "--offline"], cwd=ROOT,
+    return sorted(n for n in normal_dependencies(DOMAIN) if FORBIDDEN.match(n))
+
+
+def normal_dependencies(package: str) -> set[str]:
+    out = subprocess.run(["cargo", "tree", "-p", package, "-e", "normal", "--prefix", "none", "--offline"], cwd=ROOT,
                          check=True, capture_output=True, text=True).stdout
-    names = {line.split()[0] for line in out.splitlines() if line.strip()}
-    return sorted(n for n in names if FORBIDDEN.match(n))
+    return {line.split()[0] for line in out.splitlines() if line.strip()}
+
+
+def checker_problems(sources: dict[str, Path]) -> list[str]:
+    problems = []
+    for package, src in sorted(sources.items()):
+        if src.parent.parent.name != "functions":
+            continue
+        verifies = re.search(r"\baws\.verifier\(\)", (src / "main.rs").read_text()) is not None
+        links = "rdb-check" in normal_dependencies(package)
+        if links != verifies:
+            problems.append(f"{package}: {'links' if links else 'does not link'} rdb-check but "
+                            f"{'does not build' if links else 'builds'} the verifier: only the functions that verify "
+                            "carry the checker (aws-adapters feature `verify`)")
+    return problems
 
 
 def main() -> int:
     problems = []
     for crate, src in sorted(crate_sources().items()):
         problems += loop_report(crate, src)
+    problems += checker_problems(crate_sources())
     forbidden = domain_dependencies()
     if forbidden:
         problems.append(f"{DOMAIN} depends on {', '.join(forbidden)}: the domain holds no AWS SDK, Lambda runtime or "
@@ -174,7 +194,8 @@ def main() -> int:
     for p in problems:
         print(p, file=sys.stderr)
     if not problems:
-        print(f"shape: no import loop in {len(crate_sources())} crates; {DOMAIN} has no AWS SDK, runtime or client")
+        print(f"shape: no import loop in {len(crate_sources())} crates; {DOMAIN} has no AWS SDK, runtime or client; "
+              "only the verifying functions link rdb-check")
     return 1 if problems else 0
 
 
