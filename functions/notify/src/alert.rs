@@ -16,78 +16,6 @@ use serde_json::Value;
 
 use backup_core::execution_history::FailureContext;
 
-#[cfg(test)]
-mod tests {
-    use super::rfc3339;
-    use proptest::prelude::*;
-
-    #[test]
-    fn a_fleet_is_keyed_by_its_selector_as_the_fleet_names_it() {
-        // '-' sorts before '=': sorting `k=v` strings puts `a-b=1` first, sorting keys puts `a` first.
-        let tags = serde_json::json!({"a-b": "1", "a": "2"});
-        let selector: backup_core::fleet::Selector =
-            serde_json::from_value(serde_json::json!({ "tags": tags })).unwrap();
-        let input = serde_json::json!({ "selector": { "tags": tags } });
-        assert_eq!(super::fleet_name_of(Some(&input), None), selector.label());
-        assert_eq!(selector.label(), "a=2,a-b=1");
-    }
-
-    proptest! {
-        #[test]
-        fn any_text_in_an_event_is_parsed_without_a_panic(
-            message in super::any_text(),
-            cause in super::any_text(),
-            name in super::any_text(),
-            input in super::any_text(),
-        ) {
-            let sns = serde_json::json!({"Records": [{"EventSource": "aws:sns", "Sns": {
-                "Type": "Notification", "MessageId": "m", "TopicArn": name, "Message": message,
-                "Timestamp": "2026-11-22T03:05:00.000Z"}}]});
-            let alarm = serde_json::json!({"AlarmName": name, "NewStateValue": "ALARM", "AlarmDescription": cause,
-                "NewStateReason": message, "StateChangeTime": input});
-            let alarm = serde_json::json!({"Records": [{"EventSource": "aws:sns", "Sns": {
-                "Type": "Notification", "MessageId": "m", "TopicArn": name, "Message": alarm.to_string(),
-                "Timestamp": "2026-11-22T03:05:00.000Z"}}]});
-            let elasticache = serde_json::json!({"version": "0", "id": "e", "detail-type": "Snapshot Export Failed",
-                "source": "aws.elasticache", "account": "1", "time": "2026-11-22T03:05:00Z", "region": name,
-                "resources": [cause], "detail": {"Message": message, "SourceIdentifier": input}});
-            let failed = serde_json::json!({"version": "0", "id": "e", "detail-type": "Step Functions Execution Status Change",
-                "source": "aws.states", "account": "1", "time": "2026-11-22T03:05:00Z", "region": "us-east-1",
-                "resources": [], "detail": {"status": "FAILED", "executionArn": name, "stateMachineArn": "sm",
-                "name": name, "input": input, "error": message, "cause": cause}});
-            for event in [sns, alarm, elasticache, failed] {
-                for notice in super::parse(&event) {
-                    let alert = match notice {
-                        super::Notice::Execution(n) => {
-                            let machine = super::Machine::Backup;
-                            super::execution_alert(&n, None, machine)
-                        }
-                        super::Notice::Snapshot(n) => super::snapshot_alert(&n),
-                        super::Notice::Unknown(_) => None,
-                    };
-                    if let Some(a) = alert {
-                        crate::slack::message(&a);
-                        crate::pagerduty::event(&a, "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12");
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn cloudwatch_and_rfc3339_times_become_rfc3339() {
-        assert_eq!(
-            rfc3339("2026-11-22T05:00:00.000+0000").as_deref(),
-            Some("2026-11-22T05:00:00Z")
-        );
-        assert_eq!(
-            rfc3339("2026-11-22T14:00:00+09:00").as_deref(),
-            Some("2026-11-22T05:00:00Z")
-        );
-        assert_eq!(rfc3339("yesterday"), None);
-    }
-}
-
 /// What the alert asks of the sinks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -133,6 +61,14 @@ pub struct ExecutionNotice {
     pub region: String,
     /// Event `time`.
     pub time: Option<String>,
+}
+
+impl ExecutionNotice {
+    /// Whether the execution ended badly (`FAILED`, `TIMED_OUT`, `ABORTED`): its alert pages, and its history is
+    /// read for the step, error and cause.
+    pub fn failed(&self) -> bool {
+        matches!(self.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED")
+    }
 }
 
 /// An ElastiCache snapshot event.
@@ -709,4 +645,90 @@ pub fn snapshot_alert(n: &SnapshotNotice) -> Option<Alert> {
         execution_arn: None,
         time: n.time.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_fleet_is_keyed_by_its_selector_as_the_fleet_names_it() {
+        // '-' sorts before '=': sorting `k=v` strings puts `a-b=1` first, sorting keys puts `a` first.
+        let tags = serde_json::json!({"a-b": "1", "a": "2"});
+        let selector: backup_core::fleet::Selector =
+            serde_json::from_value(serde_json::json!({ "tags": tags })).unwrap();
+        let input = serde_json::json!({ "selector": { "tags": tags } });
+        assert_eq!(super::fleet_name_of(Some(&input), None), selector.label());
+        assert_eq!(selector.label(), "a=2,a-b=1");
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_in_an_event_is_parsed_without_a_panic(
+            message in super::any_text(),
+            cause in super::any_text(),
+            name in super::any_text(),
+            input in super::any_text(),
+        ) {
+            let sns = serde_json::json!({"Records": [{"EventSource": "aws:sns", "Sns": {
+                "Type": "Notification", "MessageId": "m", "TopicArn": name, "Message": message,
+                "Timestamp": "2026-11-22T03:05:00.000Z"}}]});
+            let alarm = serde_json::json!({"AlarmName": name, "NewStateValue": "ALARM", "AlarmDescription": cause,
+                "NewStateReason": message, "StateChangeTime": input});
+            let alarm = serde_json::json!({"Records": [{"EventSource": "aws:sns", "Sns": {
+                "Type": "Notification", "MessageId": "m", "TopicArn": name, "Message": alarm.to_string(),
+                "Timestamp": "2026-11-22T03:05:00.000Z"}}]});
+            let elasticache = serde_json::json!({"version": "0", "id": "e", "detail-type": "Snapshot Export Failed",
+                "source": "aws.elasticache", "account": "1", "time": "2026-11-22T03:05:00Z", "region": name,
+                "resources": [cause], "detail": {"Message": message, "SourceIdentifier": input}});
+            let failed = serde_json::json!({"version": "0", "id": "e", "detail-type": "Step Functions Execution Status Change",
+                "source": "aws.states", "account": "1", "time": "2026-11-22T03:05:00Z", "region": "us-east-1",
+                "resources": [], "detail": {"status": "FAILED", "executionArn": name, "stateMachineArn": "sm",
+                "name": name, "input": input, "error": message, "cause": cause}});
+            for event in [sns, alarm, elasticache, failed] {
+                for notice in super::parse(&event) {
+                    let alert = match notice {
+                        super::Notice::Execution(n) => {
+                            let machine = super::Machine::Backup;
+                            super::execution_alert(&n, None, machine)
+                        }
+                        super::Notice::Snapshot(n) => super::snapshot_alert(&n),
+                        super::Notice::Unknown(_) => None,
+                    };
+                    if let Some(a) = alert {
+                        crate::slack::message(&a);
+                        crate::pagerduty::event(&a, "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn failed_timed_out_and_aborted_executions_are_failures() {
+        let with = |status: &str| super::ExecutionNotice {
+            status: status.into(),
+            ..Default::default()
+        };
+        for status in ["FAILED", "TIMED_OUT", "ABORTED"] {
+            assert!(with(status).failed(), "{status}");
+        }
+        for status in ["SUCCEEDED", "RUNNING", "failed"] {
+            assert!(!with(status).failed(), "{status}");
+        }
+    }
+
+    #[test]
+    fn cloudwatch_and_rfc3339_times_become_rfc3339() {
+        assert_eq!(
+            rfc3339("2026-11-22T05:00:00.000+0000").as_deref(),
+            Some("2026-11-22T05:00:00Z")
+        );
+        assert_eq!(
+            rfc3339("2026-11-22T14:00:00+09:00").as_deref(),
+            Some("2026-11-22T05:00:00Z")
+        );
+        assert_eq!(rfc3339("yesterday"), None);
+    }
 }

@@ -135,6 +135,30 @@ pub async fn post_json(
     }
 }
 
+/// When delivery must stop: the function's deadline (`context.deadline`, milliseconds since the Unix epoch) less a
+/// 3 s margin for answering and logging. `None` (deliver under the retry policy alone) when the context gives no
+/// deadline (tests) or leaves less than 5 s after the margin.
+pub fn budget_end(context: &lambda_runtime::Context) -> Option<tokio::time::Instant> {
+    const MARGIN_MS: u64 = 3_000;
+    if context.deadline == 0 {
+        return None;
+    }
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_millis() as u64;
+    let left = context
+        .deadline
+        .saturating_sub(now_ms)
+        .saturating_sub(MARGIN_MS);
+    // Less than 5 s left is not a usable budget (a local runtime emulator was seen sending such deadlines): deliver
+    // under the retry policy alone rather than give up at once; Lambda ends the function at its timeout anyway.
+    if left < 5_000 {
+        return None;
+    }
+    Some(tokio::time::Instant::now() + std::time::Duration::from_millis(left))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,5 +310,23 @@ mod tests {
             "a log line leaks a secret: {logged}"
         );
         assert!(errors.iter().any(|e| e.to_string().contains("[redacted]")));
+    }
+
+    #[test]
+    fn the_budget_is_the_deadline_less_a_margin_unless_too_short() {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let mut context = lambda_runtime::Context::default();
+        assert_eq!(budget_end(&context), None, "no deadline");
+        context.deadline = now_ms + 7_000; // 4 s after the margin
+        assert_eq!(budget_end(&context), None, "too short to use");
+        context.deadline = now_ms + 60_000;
+        let left = budget_end(&context).unwrap() - tokio::time::Instant::now();
+        assert!(
+            left <= Duration::from_secs(57) && left > Duration::from_secs(55),
+            "{left:?}"
+        );
     }
 }

@@ -3,249 +3,17 @@
 //! Both sinks are optional and independent: one failing does not stop the other. The handler fails (so Lambda
 //! retries the asynchronous invocation) only if a configured sink could not be reached after its own retries.
 
-use backup_core::config::{ConfigError, Env};
+use backup_core::ports::ExecutionHistory;
+use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 
-use crate::alert::{self, Action, Alert, Notice};
-use crate::delivery::{RetryPolicy, post_json};
-use crate::error::{NotifyError, SinkError};
-use crate::ledger::{DeliveryLedger, Ledger, NoDurableStore};
-use crate::pagerduty;
-use crate::secrets::{CachedSecret, Secrets};
-use crate::slack;
-use backup_core::BackupError;
-use backup_core::ports::ExecutionHistory;
-use backup_core::ports::Snapshots;
-use lambda_runtime::LambdaEvent;
-
-/// Configuration read once at cold start (see `main.rs` for the variables).
-#[derive(Debug, Clone, Default)]
-pub struct Config {
-    /// Secret with the Slack webhook URL.
-    pub slack_secret_arn: Option<String>,
-    /// Secret with the PagerDuty routing key.
-    pub pagerduty_secret_arn: Option<String>,
-    /// PagerDuty Events API v2 URL.
-    pub pagerduty_url: String,
-    /// Only this state machine's executions are reported (and the restore state machine's).
-    pub state_machine_arn: Option<String>,
-    /// The restore state machine: its executions are reported as restores (`drill/<source>` incidents).
-    pub restore_state_machine_arn: Option<String>,
-    /// The DR region's restore state machine (`dr_region`): its executions are reported as restores too; their
-    /// status changes reach this region's bus through the DR region's forwarding rule.
-    pub dr_restore_state_machine_arn: Option<String>,
-    /// The fleet state machine: its executions are reported as fleets (`fleet/<name>` incidents).
-    pub fleet_state_machine_arn: Option<String>,
-    /// Post succeeded runs to Slack.
-    pub slack_notify_success: bool,
-    /// Retries per sink.
-    pub retry: RetryPolicy,
-}
-
-impl Config {
-    /// Reads the configuration with the functions' one loader (`backup_core::config::Env`); see `main.rs` for the
-    /// variables.
-    ///
-    /// # Errors
-    /// [`ConfigError`] naming a variable that is set but invalid (`SLACK_NOTIFY_SUCCESS` not true/false).
-    pub fn load<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
-        Ok(Self {
-            slack_secret_arn: env.string("SLACK_WEBHOOK_SECRET_ARN"),
-            pagerduty_secret_arn: env.string("PAGERDUTY_ROUTING_KEY_SECRET_ARN"),
-            pagerduty_url: env
-                .string("PAGERDUTY_EVENTS_URL")
-                .unwrap_or_else(|| pagerduty::DEFAULT_EVENTS_URL.into()),
-            state_machine_arn: env.string("STATE_MACHINE_ARN"),
-            restore_state_machine_arn: env.string("RESTORE_STATE_MACHINE_ARN"),
-            dr_restore_state_machine_arn: env.string("DR_RESTORE_STATE_MACHINE_ARN"),
-            fleet_state_machine_arn: env.string("FLEET_STATE_MACHINE_ARN"),
-            slack_notify_success: env.flag("SLACK_NOTIFY_SUCCESS", false)?,
-            retry: RetryPolicy::default(),
-        })
-    }
-}
-
-/// What the handler needs; secrets are cached here for the life of the execution environment.
-pub struct Deps<H, S> {
-    history: H,
-    secrets: S,
-    http: reqwest::Client,
-    config: Config,
-    slack_url: CachedSecret,
-    pagerduty_key: CachedSecret,
-    /// Reads ElastiCache to map a node or a snapshot to its replication group (one incident per group); without
-    /// it, targets are only lower-cased.
-    lookup: Option<Box<dyn Snapshots>>,
-    /// Which sinks already accepted which event.
-    ledger: Box<dyn Ledger>,
-}
-
-impl<H: ExecutionHistory, S: Secrets> Deps<H, S> {
-    /// Builds the dependencies.
-    pub fn new(history: H, secrets: S, http: reqwest::Client, config: Config) -> Self {
-        Self {
-            slack_url: CachedSecret::new(
-                config.slack_secret_arn.clone(),
-                &["webhookUrl", "webhook_url", "url"],
-            ),
-            pagerduty_key: CachedSecret::new(
-                config.pagerduty_secret_arn.clone(),
-                &["routingKey", "routing_key", "integrationKey"],
-            ),
-            history,
-            secrets,
-            http,
-            config,
-            lookup: None,
-            ledger: Box::new(DeliveryLedger::<NoDurableStore>::in_memory()),
-        }
-    }
-
-    /// Maps nodes and snapshots to their group with `lookup` (DescribeCacheClusters, DescribeSnapshots).
-    pub fn with_lookup(mut self, lookup: impl Snapshots + 'static) -> Self {
-        self.lookup = Some(Box::new(lookup));
-        self
-    }
-
-    /// Remembers deliveries in `ledger` (see [`crate::ledger`]).
-    pub fn with_ledger(mut self, ledger: impl Ledger + 'static) -> Self {
-        self.ledger = Box::new(ledger);
-        self
-    }
-
-    /// At cold start: reads each configured secret once and warns (never with its value) when one is empty or
-    /// unreadable, so a sink that cannot work shows in the logs before the first alert needs it.
-    pub async fn warm_up(&self) {
-        for (sink, secret) in [
-            ("slack", &self.slack_url),
-            ("pagerduty", &self.pagerduty_key),
-        ] {
-            if secret.is_configured()
-                && let Err(e) = secret.get(&self.secrets).await
-            {
-                tracing::warn!(sink, error = %e, "the sink's secret is empty or unreadable: its alerts will fail");
-            }
-        }
-    }
-}
-
-/// Where `target` belongs, for the incident key: lower-cased; a member node (`orders-002`) or a snapshot of this
-/// project (`ecb-…`) mapped to its replication group by DescribeCacheClusters / DescribeSnapshots. Lookup failures
-/// keep the lower-cased id (logged).
-async fn normalize_target(target: &str, lookup: Option<&dyn Snapshots>) -> String {
-    let id = target.trim().to_ascii_lowercase();
-    let Some(lookup) = lookup else {
-        return id;
-    };
-    if id.starts_with(&format!("{}-", backup_core::naming::SNAPSHOT_PREFIX)) {
-        match lookup.snapshot(&id).await {
-            Ok(Some(snap)) => {
-                if let Some(owner) = snap.replication_group_id.or(snap.cache_cluster_id) {
-                    return Box::pin(normalize_target(&owner, Some(lookup))).await;
-                }
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(snapshot = %id, error = %e, "snapshot lookup failed; keyed by its name")
-            }
-        }
-        return id;
-    }
-    match lookup.cache_cluster(&id).await {
-        Ok(node) => node
-            .replication_group_id
-            .map(|g| g.to_ascii_lowercase())
-            .unwrap_or(id),
-        // Not a node: a replication group id (or gone): keep it.
-        Err(BackupError::TargetNotFound { .. }) => id,
-        Err(e) => {
-            tracing::warn!(target = %id, error = %e, "node lookup failed; keyed by the id as given");
-            id
-        }
-    }
-}
-
-/// The id Lambda's retries of this event share: EventBridge's `id`, or the SNS records' `MessageId`s.
-fn event_id(payload: &Value) -> Option<String> {
-    if let Some(id) = payload.get("id").and_then(Value::as_str) {
-        return Some(id.to_string());
-    }
-    let ids: Vec<&str> = payload
-        .get("Records")?
-        .as_array()?
-        .iter()
-        .filter_map(|r| r.get("Sns")?.get("MessageId")?.as_str())
-        .collect();
-    (!ids.is_empty()).then(|| ids.join("+"))
-}
-
-/// When delivery must stop: the function's deadline less a margin for answering and logging; `None` when the
-/// context gives no deadline (tests).
-fn budget_end(context: &lambda_runtime::Context) -> Option<tokio::time::Instant> {
-    const MARGIN_MS: u64 = 3_000;
-    if context.deadline == 0 {
-        return None;
-    }
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?
-        .as_millis() as u64;
-    let left = context
-        .deadline
-        .saturating_sub(now_ms)
-        .saturating_sub(MARGIN_MS);
-    // Less than 5 s left is not a usable budget (a local runtime emulator was seen sending such deadlines): deliver
-    // under the retry policy alone rather than give up at once; Lambda ends the function at its timeout anyway.
-    if left < 5_000 {
-        return None;
-    }
-    Some(tokio::time::Instant::now() + std::time::Duration::from_millis(left))
-}
-
-/// One sink's result for one alert.
-#[derive(Debug)]
-enum Delivery {
-    /// Not configured, or not for this action.
-    Skipped,
-    /// Accepted now.
-    Sent,
-    /// Accepted by an earlier attempt of this event (the ledger says so): not called again.
-    AlreadySent,
-    /// Failed after its retries.
-    Failed(SinkError),
-}
-
-/// Runs `send` unless the ledger says `key` was delivered; records it when the sink accepts.
-async fn deliver_once<F>(key: Option<String>, ledger: &dyn Ledger, send: F) -> Delivery
-where
-    F: std::future::Future<Output = Option<Result<(), SinkError>>>,
-{
-    if let Some(k) = &key
-        && ledger.delivered(k).await
-    {
-        return Delivery::AlreadySent;
-    }
-    match send.await {
-        None => Delivery::Skipped,
-        Some(Ok(())) => {
-            if let Some(k) = &key {
-                ledger.record(k).await;
-            }
-            Delivery::Sent
-        }
-        Some(Err(e)) => Delivery::Failed(e),
-    }
-}
-
-/// What happened to one alert at one sink.
-fn outcome(d: &Delivery) -> Value {
-    match d {
-        Delivery::Skipped => json!("skipped"),
-        Delivery::Sent => json!("sent"),
-        Delivery::AlreadySent => json!("already sent"),
-        Delivery::Failed(e) => json!(format!("failed: {e}")),
-    }
-}
+use crate::alert::{self, Alert, Notice};
+use crate::delivery::budget_end;
+use crate::deps::Deps;
+use crate::error::NotifyError;
+use crate::ledger::event_id;
+use crate::secrets::Secrets;
+use crate::{sinks, target};
 
 /// Handles one event. Returns a summary: `{"alerts": [{"title", "action", "slack", "pagerduty"}], "ignored": [...]}`.
 ///
@@ -260,68 +28,12 @@ pub async fn function_handler<H: ExecutionHistory, S: Secrets>(
     let mut alerts: Vec<Alert> = Vec::new();
     let mut ignored = Vec::new();
     for notice in alert::parse(&event.payload) {
-        match notice {
-            Notice::Execution(n) => {
-                let restore = [
-                    &deps.config.restore_state_machine_arn,
-                    &deps.config.dr_restore_state_machine_arn,
-                ];
-                let machine = if restore
-                    .iter()
-                    .any(|arn| arn.as_ref() == Some(&n.state_machine_arn))
-                {
-                    alert::Machine::Restore
-                } else if deps.config.fleet_state_machine_arn.as_ref() == Some(&n.state_machine_arn)
-                {
-                    alert::Machine::Fleet
-                } else {
-                    alert::Machine::Backup
-                };
-                if machine == alert::Machine::Backup
-                    && deps
-                        .config
-                        .state_machine_arn
-                        .as_ref()
-                        .is_some_and(|arn| arn != &n.state_machine_arn)
-                {
-                    ignored.push(format!(
-                        "execution of another state machine: {}",
-                        n.state_machine_arn
-                    ));
-                    continue;
-                }
-                let context = if matches!(n.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED") {
-                    match deps.history.failure_context(&n.execution_arn).await {
-                        Ok(c) => Some(c),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "execution history unavailable; alerting without it");
-                            None
-                        }
-                    }
-                } else {
-                    None
-                };
-                match alert::execution_alert(&n, context.as_ref(), machine) {
-                    Some(a) => alerts.push(a),
-                    None => ignored.push(format!("execution status {}", n.status)),
-                }
-            }
-            Notice::Snapshot(n) => match alert::snapshot_alert(&n) {
-                Some(a) => alerts.push(a),
-                None => ignored.push(format!("ElastiCache event {}", n.kind)),
-            },
-            Notice::Unknown(reason) => {
-                tracing::info!(reason = %reason, "event not understood; acknowledged");
-                ignored.push(reason);
-            }
+        match alert_of(notice, deps).await {
+            Ok(a) => alerts.push(a),
+            Err(reason) => ignored.push(reason),
         }
     }
-
-    for a in &mut alerts {
-        if !a.target.starts_with("drill/") && !a.target.starts_with("fleet/") {
-            a.target = normalize_target(&a.target, deps.lookup.as_deref()).await;
-        }
-    }
+    target::normalize(&mut alerts, deps.lookup.as_deref()).await;
 
     let event_id = event_id(&event.payload);
     let deadline = budget_end(&event.context);
@@ -329,27 +41,12 @@ pub async fn function_handler<H: ExecutionHistory, S: Secrets>(
     let mut failures = Vec::new();
     for (i, a) in alerts.iter().enumerate() {
         tracing::info!(title = %a.title, action = ?a.action, target = %a.target, "alert");
-        let key = |sink: &str| event_id.as_ref().map(|id| format!("{id}/{i}/{sink}"));
-        // Both sinks at once, each within what is left of the function's time.
-        let (slack, pd) = tokio::join!(
-            deliver_once(
-                key("slack"),
-                deps.ledger.as_ref(),
-                send_slack(a, deps, deadline)
-            ),
-            deliver_once(
-                key("pagerduty"),
-                deps.ledger.as_ref(),
-                send_pagerduty(a, deps, deadline)
-            ),
-        );
-        for (sink, r) in [("slack", &slack), ("pagerduty", &pd)] {
-            if let Delivery::Failed(e) = r {
-                tracing::error!(sink, error = %e, "delivery failed");
-                failures.push(format!("{sink}: {e}"));
-            }
+        let done = sinks::deliver(a, i, event_id.as_deref(), deps, deadline).await;
+        for (sink, e) in done.failures() {
+            tracing::error!(sink, error = %e, "delivery failed");
+            failures.push(format!("{sink}: {e}"));
         }
-        report.push(json!({"title": a.title, "action": format!("{:?}", a.action), "target": a.target, "dedupKey": a.dedup_key(), "slack": outcome(&slack), "pagerduty": outcome(&pd)}));
+        report.push(done.report(a));
     }
     if !failures.is_empty() {
         return Err(NotifyError::Delivery(failures.join("; ")));
@@ -357,87 +54,53 @@ pub async fn function_handler<H: ExecutionHistory, S: Secrets>(
     Ok(json!({"alerts": report, "ignored": ignored}))
 }
 
-async fn send_slack<H, S: Secrets>(
-    a: &Alert,
+/// The alert for one notice, an execution's enriched from its history when it failed; `Err` with why the notice
+/// is ignored (another state machine's execution, a status or an event that needs no alert, an event not
+/// understood).
+async fn alert_of<H: ExecutionHistory, S>(
+    notice: Notice,
     deps: &Deps<H, S>,
-    deadline: Option<tokio::time::Instant>,
-) -> Option<Result<(), SinkError>> {
-    if !deps.slack_url.is_configured()
-        || (a.action == Action::Resolve && !deps.config.slack_notify_success)
-    {
-        return None;
-    }
-    Some(match deps.slack_url.get(&deps.secrets).await {
-        Ok(url) => {
-            post_json(
-                &deps.http,
-                url,
-                &slack::message(a),
-                200,
-                deps.config.retry,
-                &[url],
-                deadline,
-            )
-            .await
+) -> Result<Alert, String> {
+    match notice {
+        Notice::Execution(n) => {
+            let Some(machine) = deps.config.machine_of(&n.state_machine_arn) else {
+                return Err(format!(
+                    "execution of another state machine: {}",
+                    n.state_machine_arn
+                ));
+            };
+            let context = if n.failed() {
+                match deps.history.failure_context(&n.execution_arn).await {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "execution history unavailable; alerting without it");
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            alert::execution_alert(&n, context.as_ref(), machine)
+                .ok_or_else(|| format!("execution status {}", n.status))
         }
-        Err(e) => Err(e),
-    })
-}
-
-async fn send_pagerduty<H, S: Secrets>(
-    a: &Alert,
-    deps: &Deps<H, S>,
-    deadline: Option<tokio::time::Instant>,
-) -> Option<Result<(), SinkError>> {
-    if !deps.pagerduty_key.is_configured() || a.action == Action::Info {
-        return None;
+        Notice::Snapshot(n) => {
+            alert::snapshot_alert(&n).ok_or_else(|| format!("ElastiCache event {}", n.kind))
+        }
+        Notice::Unknown(reason) => {
+            tracing::info!(reason = %reason, "event not understood; acknowledged");
+            Err(reason)
+        }
     }
-    Some(match deps.pagerduty_key.get(&deps.secrets).await {
-        Ok(key) => match pagerduty::event(a, key) {
-            Some(body) => {
-                post_json(
-                    &deps.http,
-                    &deps.config.pagerduty_url,
-                    &body,
-                    202,
-                    deps.config.retry,
-                    &[key],
-                    deadline,
-                )
-                .await
-            }
-            None => Ok(()),
-        },
-        Err(e) => Err(e),
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alert::{Action, Alert};
+    use crate::config::Config;
+    use crate::delivery::RetryPolicy;
+    use crate::{pagerduty, slack};
 
-    #[test]
-    fn config_is_read_with_the_shared_loader_and_refuses_a_bad_flag() {
-        let vars = |pairs: &'static [(&'static str, &'static str)]| {
-            Env::from_lookup(move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| v.to_string())
-            })
-        };
-        let c = Config::load(&vars(&[
-            ("SLACK_WEBHOOK_SECRET_ARN", "arn:slack"),
-            ("SLACK_NOTIFY_SUCCESS", "TRUE"),
-        ]))
-        .unwrap();
-        assert_eq!(c.slack_secret_arn.as_deref(), Some("arn:slack"));
-        assert_eq!(c.pagerduty_secret_arn, None);
-        assert!(c.slack_notify_success);
-        assert_eq!(c.pagerduty_url, pagerduty::DEFAULT_EVENTS_URL);
-        let err = Config::load(&vars(&[("SLACK_NOTIFY_SUCCESS", "yes")])).unwrap_err();
-        assert_eq!(err.variable, "SLACK_NOTIFY_SUCCESS");
-    }
     use async_trait::async_trait;
     use backup_core::execution_history::FailureContext;
     use lambda_runtime::Context;

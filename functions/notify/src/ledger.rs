@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use backup_core::BackupError;
 use backup_core::ports::{ExportStore, ObjectReader};
 use backup_core::resources::StoredObject;
+use serde_json::Value;
 
 /// Prefix of the marker objects in the ledger bucket.
 pub const LEDGER_PREFIX: &str = "notify-ledger/";
@@ -113,6 +114,27 @@ impl<S: ExportStore + ObjectReader + Send + Sync> Ledger for DeliveryLedger<S> {
     }
 }
 
+/// The id Lambda's retries of this event share: EventBridge's `id`, or the SNS records' `MessageId`s joined by `+`;
+/// `None` when the event has neither (its deliveries are then not recorded).
+pub fn event_id(payload: &Value) -> Option<String> {
+    if let Some(id) = payload.get("id").and_then(Value::as_str) {
+        return Some(id.to_string());
+    }
+    let ids: Vec<&str> = payload
+        .get("Records")?
+        .as_array()?
+        .iter()
+        .filter_map(|r| r.get("Sns")?.get("MessageId")?.as_str())
+        .collect();
+    (!ids.is_empty()).then(|| ids.join("+"))
+}
+
+/// The ledger key of the event's `alert`-th alert (from 0) at `sink` (`slack`, `pagerduty`):
+/// `<event id>/<alert>/<sink>`; `None` without an event id.
+pub fn key(event_id: Option<&str>, alert: usize, sink: &str) -> Option<String> {
+    event_id.map(|id| format!("{id}/{alert}/{sink}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +152,19 @@ mod tests {
         let other = DeliveryLedger::with_bucket(store, "b".into());
         assert!(other.delivered("evt/0/slack").await);
         assert!(!other.delivered("evt/1/slack").await);
+    }
+
+    #[test]
+    fn retries_of_an_event_share_its_eventbridge_id_or_its_sns_message_ids() {
+        let eventbridge = serde_json::json!({"id": "e-1", "detail": {}});
+        assert_eq!(event_id(&eventbridge).as_deref(), Some("e-1"));
+        let sns = serde_json::json!({"Records": [{"Sns": {"MessageId": "m1"}}, {"Sns": {"MessageId": "m2"}}]});
+        assert_eq!(event_id(&sns).as_deref(), Some("m1+m2"));
+        assert_eq!(event_id(&serde_json::json!({"Records": []})), None);
+        assert_eq!(
+            key(Some("m1+m2"), 1, "slack").as_deref(),
+            Some("m1+m2/1/slack")
+        );
+        assert_eq!(key(None, 0, "pagerduty"), None);
     }
 }

@@ -14,20 +14,26 @@
 //! | `DELIVERY_LEDGER_BUCKET` | bucket for the delivery ledger (`notify-ledger/…` markers): a retried event skips the sinks that already took it |
 
 mod alert;
+mod config;
 mod delivery;
+mod deps;
 mod error;
 mod handler;
 mod ledger;
 mod pagerduty;
 mod secrets;
+mod sinks;
 mod slack;
+mod target;
 
 use std::time::Duration;
 
 use aws_adapters::S3ExportStore;
 use backup_core::config::Env;
 
-use crate::handler::{Config, Deps, function_handler};
+use crate::config::Config;
+use crate::deps::Deps;
+use crate::handler::function_handler;
 use crate::ledger::DeliveryLedger;
 
 #[tokio::main]
