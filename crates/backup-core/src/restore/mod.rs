@@ -40,6 +40,7 @@ pub mod group;
 pub mod input;
 pub mod progress;
 pub mod report;
+pub mod resolve;
 pub mod run;
 pub mod verify;
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::backup::BackupInfo;
-use super::cleanup::{FailedStep, RestoreCleanup};
+use super::cleanup::{CleanupContext, FailedStep, RestoreCleanup};
 use super::input::RestoreRequest;
 use super::progress::RestoreProgress;
 use super::verify::RestoreVerification;
@@ -106,6 +106,36 @@ impl RestoreRun {
     /// The execution's id (ARN), or its name when no ARN was passed: the value of [`RESTORE_TAG`](super::group::RESTORE_TAG).
     pub fn execution_id(&self) -> &str {
         self.execution.id.as_deref().unwrap_or(&self.execution.name)
+    }
+}
+
+impl RestoreRun {
+    /// The group this execution may have made, for the clean-up: the one CreateGroup recorded, else the requested
+    /// id (CreateGroup may have been accepted and then failed before recording it); `None` when neither is known.
+    pub fn cleanup_candidate(&self) -> Option<String> {
+        self.restore
+            .as_ref()
+            .map(|r| r.replication_group_id.clone())
+            .or_else(|| {
+                self.request
+                    .as_ref()
+                    .map(|r| r.target_replication_group_id.clone())
+            })
+            .filter(|id| !id.is_empty())
+    }
+
+    /// What the clean-up decides from: drill, created, the execution's id, the failed step, the report's location.
+    pub fn cleanup_context(&self) -> CleanupContext {
+        CleanupContext {
+            drill: self.request.as_ref().is_some_and(|r| r.drill),
+            created: self.restore.as_ref().is_some_and(|r| r.created),
+            execution_id: self.execution_id().to_string(),
+            failed: self.failed_step(),
+            report: match (&self.report, &self.backup) {
+                (Some(r), Some(b)) => Some(format!("s3://{}/{r}", b.bucket)),
+                _ => None,
+            },
+        }
     }
 }
 
