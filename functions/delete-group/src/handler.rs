@@ -6,13 +6,9 @@
 //! `elasticache-backup:restore-verdict` = `unverified` or `mismatch` and keeps it. `cleanup.note` says what was done
 //! and what to do, and the failed execution's cause ends with it. The backup itself is never touched.
 
-use backup_core::resources::DeleteOutcome;
-
 use backup_core::ports::{Groups, Snapshots};
-use backup_core::restore::{
-    CleanupAction, GroupCleanup, GroupStatus, RESTORE_TAG, RESTORE_VERDICT_TAG, RestoreCleanup,
-    RestoreRun, RestoreVerdict, cleanup_action,
-};
+use backup_core::restore::cleanup::{CleanupStep, verdict_tag};
+use backup_core::restore::{RestoreCleanup, RestoreRun};
 use backup_core::{BackupError, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 
@@ -32,88 +28,48 @@ pub async fn function_handler<S: Snapshots + Groups, C: Clock>(
 ) -> Result<RestoreRun, BackupError> {
     let mut run = event.payload;
     let started = deps.clock.now();
-    let drill = run.request.as_ref().is_some_and(|r| r.drill);
-    let failed = run.failed_step();
+    let context = run.cleanup_context();
     let mut verdict = None;
-    // The group this execution may have made: the one CreateGroup recorded, else the requested id (CreateGroup may
-    // have been accepted and then failed before recording it). Its tag decides whether it is ours either way.
-    let created = run.restore.as_ref().is_some_and(|r| r.created);
-    let candidate = run
-        .restore
-        .as_ref()
-        .map(|r| r.replication_group_id.clone())
-        .or_else(|| {
-            run.request
-                .as_ref()
-                .map(|r| r.target_replication_group_id.clone())
-        })
-        .filter(|id| !id.is_empty());
-    let none = || "this execution created no replication group".to_string();
-    let (outcome, note) = match candidate {
-        None => (GroupCleanup::NothingToDelete, none()),
+    let (outcome, note) = match run.cleanup_candidate() {
+        None => context.nothing(),
         Some(id) => {
-            match deps.snapshots.replication_group(&id).await {
-                Err(BackupError::TargetNotFound { .. }) if !created => {
-                    (GroupCleanup::NothingToDelete, none())
-                }
-                Err(BackupError::TargetNotFound { .. }) => (
-                    GroupCleanup::AlreadyDeleted,
-                    format!("replication group {id} is already gone"),
-                ),
+            let group = match deps.snapshots.replication_group(&id).await {
+                Ok(group) => Some(group),
+                Err(BackupError::TargetNotFound { .. }) => None,
                 Err(e) => return Err(e),
-                Ok(group) => {
-                    let tags = match &group.arn {
-                        Some(arn) => deps.snapshots.tags(arn).await?,
-                        None => Vec::new(),
-                    };
-                    let ours = tags
-                        .iter()
-                        .any(|(k, v)| k == RESTORE_TAG && v == run.execution_id());
-                    let status = GroupStatus::from(group.status.clone());
-                    match (ours, group.arn.as_deref()) {
-                        (true, Some(arn)) => {
-                            match cleanup_action(drill, failed.as_ref(), &status) {
-                                CleanupAction::Delete => {
-                                    match deps.snapshots.delete_replication_group(&id).await? {
-                                        DeleteOutcome::Deleted => (
-                                            GroupCleanup::Deleted,
-                                            deleted_note(&id, drill, &status),
-                                        ),
-                                        DeleteOutcome::NotFound => (
-                                            GroupCleanup::AlreadyDeleted,
-                                            format!("replication group {id} is already gone"),
-                                        ),
-                                    }
-                                }
-                                CleanupAction::Keep(v) => {
-                                    let value = <&'static str>::from(v);
-                                    let tag =
-                                        [(RESTORE_VERDICT_TAG.to_string(), value.to_string())];
-                                    // Kept whether or not the tag could be written (a group still
-                                    // `creating` may refuse it): the note says which.
-                                    let tagged = deps.snapshots.add_tags(arn, &tag).await;
-                                    match &tagged {
-                                        Ok(()) => verdict = Some(v),
-                                        Err(e) => {
-                                            tracing::warn!(error = %e, "verdict tag not written")
-                                        }
-                                    }
-                                    (
-                                        GroupCleanup::Kept,
-                                        kept_note(&id, &status, v, tagged.err(), &run),
-                                    )
-                                }
-                            }
-                        }
-                        _ if !created => (GroupCleanup::NothingToDelete, none()),
-                        _ => {
-                            let note = format!(
-                                "replication group {id} is not tagged as created by this execution: not touched"
-                            );
-                            run.warnings.push(note.clone());
-                            (GroupCleanup::NothingToDelete, note)
-                        }
+            };
+            let tags = match group.as_ref().and_then(|g| g.arn.as_deref()) {
+                Some(arn) => deps.snapshots.tags(arn).await?,
+                None => Vec::new(),
+            };
+            match context.step(&id, group.as_ref(), &tags) {
+                CleanupStep::Done {
+                    outcome,
+                    note,
+                    warn,
+                } => {
+                    if warn {
+                        run.warnings.push(note.clone());
                     }
+                    (outcome, note)
+                }
+                CleanupStep::Delete { status } => {
+                    let deleted = deps.snapshots.delete_replication_group(&id).await?;
+                    context.deleted(&id, &status, deleted)
+                }
+                CleanupStep::Keep {
+                    arn,
+                    status,
+                    verdict: v,
+                } => {
+                    // Kept whether or not the tag could be written (a group still `creating` may refuse it): the
+                    // note says which.
+                    let tagged = deps.snapshots.add_tags(&arn, &verdict_tag(v)).await;
+                    match &tagged {
+                        Ok(()) => verdict = Some(v),
+                        Err(e) => tracing::warn!(error = %e, "verdict tag not written"),
+                    }
+                    context.kept(&id, &status, v, tagged.err())
                 }
             }
         }
@@ -133,51 +89,15 @@ pub async fn function_handler<S: Snapshots + Groups, C: Clock>(
     Ok(run)
 }
 
-fn deleted_note(id: &str, drill: bool, status: &GroupStatus) -> String {
-    if drill {
-        format!("the drill's replication group {id} is deleted")
-    } else {
-        format!(
-            "replication group {id} is {status} and is deleted; the backup is untouched, a new restore may use the same id"
-        )
-    }
-}
-
-/// What the cause says of a kept group: its verdict tag (or why it could not be written), the report, what to do.
-fn kept_note(
-    id: &str,
-    status: &GroupStatus,
-    verdict: RestoreVerdict,
-    tag_error: Option<BackupError>,
-    run: &RestoreRun,
-) -> String {
-    let report = match (&run.report, &run.backup) {
-        (Some(r), Some(b)) => format!(" (report s3://{}/{r})", b.bucket),
-        _ => String::new(),
-    };
-    let what = match verdict {
-        RestoreVerdict::Mismatch => {
-            "its data differs from the manifest: compare it with the report before using it"
-        }
-        RestoreVerdict::Unverified => {
-            "its data is unverified: check it yourself (or run VerifyRestore where it can reach the group) before using it"
-        }
-    };
-    let value = <&'static str>::from(verdict);
-    let tag = match tag_error {
-        None => format!(", tagged {RESTORE_VERDICT_TAG}={value}"),
-        Some(e) => format!(" (it could not be tagged {RESTORE_VERDICT_TAG}={value}: {e})"),
-    };
-    format!(
-        "replication group {id} ({status}) is KEPT{tag}{report}: {what}; delete it with DeleteReplicationGroup when it is not needed"
-    )
-}
 #[cfg(test)]
 mod tests {
     use super::*;
     use backup_core::Config;
     use backup_core::ports::Groups;
-    use backup_core::restore::{GroupStatus, RestoreProgress, SeedFrom, new_group};
+    use backup_core::restore::{
+        GroupCleanup, GroupStatus, RESTORE_VERDICT_TAG, RestoreProgress, RestoreVerdict, SeedFrom,
+        new_group,
+    };
     use backup_core::testing::{FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
     use serde_json::json;

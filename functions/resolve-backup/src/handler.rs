@@ -1,12 +1,16 @@
 //! ResolveBackup step (restore): validate the input → find the manifest (by location, or the newest verified backup
 //! of a source) → check every object it lists is in S3 with its size (and, when asked, its SHA-256) → refuse a
 //! target id that exists. Nothing is created here: every refusal ends the restore before CreateReplicationGroup.
+//! The judging is in `backup_core::restore::resolve`; this step reads, copies the seed objects, and records.
 
 use backup_core::backup::manifest::Manifest;
 use backup_core::model::SnapshotStatus;
 use backup_core::naming::export_prefix;
-use backup_core::partition::SeedingMode;
 use backup_core::ports::{ExportStore, ObjectReader, SeedCopier, Snapshots, Verifier};
+use backup_core::restore::resolve::{
+    NewestBackup, Seeding, check_auth_token, check_listed, check_node_groups, check_sha256,
+    check_target_absent, is_manifest_key, read_manifest, seeding,
+};
 use backup_core::restore::{BackupInfo, BackupSelector, RestoreRun, validate_restore};
 use backup_core::{BackupError, Clock, Deps};
 use lambda_runtime::LambdaEvent;
@@ -43,41 +47,10 @@ pub async fn function_handler<
 
     for shard in &backup.shards {
         let listed = deps.exports.list(&bucket, &shard.key).await?;
-        let object = listed.iter().find(|o| o.key == shard.key).ok_or_else(|| {
-            BackupError::BackupNotFound {
-                message: format!(
-                    "s3://{bucket}/{} listed by the manifest is missing",
-                    shard.key
-                ),
-            }
-        })?;
-        if object.size_bytes != shard.size_bytes {
-            return Err(BackupError::BackupCorrupt {
-                message: format!(
-                    "s3://{bucket}/{} is {} bytes; the manifest says {}",
-                    shard.key, object.size_bytes, shard.size_bytes
-                ),
-            });
-        }
+        check_listed(&bucket, shard, &listed)?;
         if request.verify_before_restore {
-            let v = deps
-                .verifier
-                .verify_object(&bucket, &shard.key)
-                .await
-                .map_err(|e| match e {
-                    BackupError::ExportCorrupt { message } => {
-                        BackupError::BackupCorrupt { message }
-                    }
-                    other => other,
-                })?;
-            if v.sha256 != shard.sha256 {
-                return Err(BackupError::BackupCorrupt {
-                    message: format!(
-                        "s3://{bucket}/{}: SHA-256 {} differs from the manifest's {}",
-                        shard.key, v.sha256, shard.sha256
-                    ),
-                });
-            }
+            let verified = deps.verifier.verify_object(&bucket, &shard.key).await;
+            check_sha256(&bucket, shard, verified)?;
         }
     }
     if let Some(name) = &manifest.snapshot_name
@@ -86,42 +59,12 @@ pub async fn function_handler<
     {
         backup.kept_snapshot = Some(name.clone());
     }
-    if backup.settings.auth_token_enabled && request.auth_token_secret_arn.is_none() {
-        if !request.drill {
-            return Err(BackupError::invalid_input(
-                "authTokenSecretArn",
-                format!(
-                    "is required: {} used an AUTH token, and a restore without one would leave the new group open; \
-                     name the Secrets Manager secret holding the token it should get",
-                    backup.source_id
-                ),
-            ));
-        }
-        run.warnings.push(format!(
-            "{} used an AUTH token; this drill's group has none (no authTokenSecretArn) and is deleted after the check",
-            backup.source_id
-        ));
+    if let Some(warning) = check_auth_token(&request, &backup)? {
+        run.warnings.push(warning);
     }
     let target = &request.target_replication_group_id;
-    match deps.snapshots.replication_group(target).await {
-        Ok(_) => {
-            return Err(BackupError::TargetExists {
-                message: format!(
-                    "replication group {target} already exists; a restore creates a new group"
-                ),
-            });
-        }
-        Err(BackupError::TargetNotFound { .. }) => {}
-        Err(other) => return Err(other),
-    }
-    if let Some(problem) = backup.node_group_problem() {
-        return Err(BackupError::NotSupported {
-            message: format!(
-                "backup s3://{bucket}/{key} cannot be restored into a new group: {problem}; nothing was created"
-            ),
-            source: None,
-        });
-    }
+    check_target_absent(target, deps.snapshots.replication_group(target).await)?;
+    check_node_groups(&backup)?;
     if backup.kept_snapshot.is_none() {
         backup.snapshot_arns = seed(&backup, run.execution.name.as_str(), deps).await?;
     }
@@ -133,15 +76,10 @@ pub async fn function_handler<
 }
 
 /// Where ElastiCache reads the shard objects from (`SnapshotArns`, one per shard, in the partition of the function's
-/// region), after giving it read access by the route the deployment uses (`SEEDING_MODE`; ElastiCache User Guide,
-/// "Seeding a new self-designed cluster with an externally created backup"):
-/// - `bucket-policy` (documented for opt-in regions): the export's objects themselves; the bucket policy grants the
-///   regional `elasticache-snapshot` principal read access.
-/// - `object-acl` (documented for default regions): each object is copied (server side, SSE-S3) into the seed
-///   bucket (`SEED_BUCKET`, ACLs enabled) as `<execution name>/<key>` with an object ACL granting the partition's
-///   ElastiCache canonical user `READ` and `READ_ACP`. The seed bucket's lifecycle removes the copies after a day.
-///
-/// Runs after every check, so a refused restore copies nothing.
+/// region), after giving it read access by the route the deployment uses ([`seeding`]): the export's objects
+/// themselves (`bucket-policy`), or their copies in the seed bucket (`object-acl`), made here with the partition's
+/// ElastiCache canonical user granted `READ` and `READ_ACP`. Runs after every check, so a refused restore copies
+/// nothing.
 ///
 /// # Errors
 /// `InvalidInput` (`SEED_BUCKET` unset in `object-acl` mode: a deployment error, named), the copy's errors.
@@ -151,130 +89,59 @@ async fn seed<S: Snapshots, E: SeedCopier, V: Verifier, C: Clock>(
     deps: &Deps<S, E, V, C>,
 ) -> Result<Vec<String>, BackupError> {
     let partition = deps.config.partition();
-    match deps.config.seeding_mode() {
-        SeedingMode::BucketPolicy => Ok(backup
-            .shards
-            .iter()
-            .map(|sh| partition.s3_object_arn(&backup.bucket, &sh.key))
-            .collect()),
-        SeedingMode::ObjectAcl => {
-            let seed_bucket = deps.config.seed_bucket.as_deref().ok_or_else(|| {
-                BackupError::invalid_input(
-                    "SEED_BUCKET",
-                    "must name the seed bucket when SEEDING_MODE is object-acl (the module sets both)",
-                )
-            })?;
-            let mut arns = Vec::with_capacity(backup.shards.len());
-            for sh in &backup.shards {
-                let seed_key = format!("{execution_name}/{}", sh.key);
+    let mode = deps.config.seeding_mode();
+    let seed_bucket = deps.config.seed_bucket.as_deref();
+    match seeding(backup, execution_name, mode, partition, seed_bucket)? {
+        Seeding::InPlace(arns) => Ok(arns),
+        Seeding::Copies {
+            seed_bucket,
+            copies,
+        } => {
+            for copy in &copies {
                 deps.exports
                     .copy_for_seeding(
                         &backup.bucket,
-                        &sh.key,
-                        sh.size_bytes,
-                        seed_bucket,
-                        &seed_key,
+                        &copy.key,
+                        copy.size_bytes,
+                        &seed_bucket,
+                        &copy.seed_key,
                         partition.elasticache_canonical_id(),
                     )
                     .await?;
-                arns.push(partition.s3_object_arn(seed_bucket, &seed_key));
             }
-            tracing::info!(
-                seed_bucket,
-                objects = arns.len(),
-                "seed objects copied with ElastiCache's read grant"
-            );
-            Ok(arns)
+            tracing::info!(seed_bucket = %seed_bucket, objects = copies.len(), "seed objects copied with ElastiCache's read grant");
+            Ok(copies.into_iter().map(|c| c.arn).collect())
         }
     }
 }
 
-/// The manifest named, or the newest verified backup of the source among the manifests in the bucket. A manifest
-/// skipped by `latest` (deleted since the listing, or not a manifest) is named in `warnings`.
+/// The manifest named, or the newest verified backup of the source among the manifests in the bucket ([`NewestBackup`]).
+/// Only a manifest that cannot be read (missing since the listing, or not a manifest) is skipped, named in
+/// `warnings`; any other error (throttling, a 5xx, access) fails the step: restoring an older backup because the
+/// newest could not be read once would be silent data loss.
 async fn find_manifest<E: ExportStore + ObjectReader>(
     selector: &BackupSelector,
     exports: &E,
     warnings: &mut Vec<String>,
 ) -> Result<(Manifest, String, String), BackupError> {
-    let read = |bucket: String, key: String| async move {
-        let bytes = exports.get_object(&bucket, &key).await?.ok_or_else(|| {
-            BackupError::BackupNotFound {
-                message: format!("manifest s3://{bucket}/{key} does not exist"),
-            }
-        })?;
-        let manifest = Manifest::from_json(&bytes).map_err(|e| BackupError::BackupNotFound {
-            message: format!("s3://{bucket}/{key} is not a readable manifest: {e}"),
-        })?;
-        Ok::<_, BackupError>((manifest, bucket, key))
-    };
     match selector {
-        BackupSelector::Manifest { bucket, key } => read(bucket.clone(), key.clone()).await,
+        BackupSelector::Manifest { bucket, key } => {
+            let bytes = exports.get_object(bucket, key).await?;
+            Ok((
+                read_manifest(bucket, key, bytes)?,
+                bucket.clone(),
+                key.clone(),
+            ))
+        }
         BackupSelector::Latest { bucket, source } => {
-            // Ranked by when the data was taken, never by `verifiedAt`. A manifest that cannot be read (missing
-            // since the listing, or not a manifest) is skipped, named in the log; any other error (throttling, a
-            // 5xx, access) fails the step: restoring an older backup because the newest could not be read once
-            // would be silent data loss.
-            let mut newest: Option<(Manifest, String, String)> = None;
-            let mut newest_standalone: Option<(Manifest, String, String)> = None;
+            let mut newest = NewestBackup::new(bucket, source);
             for object in exports.list(bucket, &export_prefix(source)).await? {
-                if !object.key.ends_with(".manifest.json") {
-                    continue;
-                }
-                let Some(bytes) = exports.get_object(bucket, &object.key).await? else {
-                    warnings.push(format!(
-                        "manifest s3://{bucket}/{} was deleted while the backups were listed: skipped",
-                        object.key
-                    ));
-                    continue;
-                };
-                let manifest = match Manifest::from_json(&bytes) {
-                    Ok(m) => m,
-                    // A backup written by a newer version of this tool may be the newest: never skip past it.
-                    Err(e) if e.starts_with("manifestVersion") => {
-                        return Err(BackupError::BackupNotFound {
-                            message: format!(
-                                "s3://{bucket}/{}: {e}; upgrade elasticache-backup, or name an older manifest",
-                                object.key
-                            ),
-                        });
-                    }
-                    Err(e) => {
-                        let warning = format!(
-                            "s3://{bucket}/{} is not a readable manifest ({e}): skipped",
-                            object.key
-                        );
-                        tracing::warn!("{warning}");
-                        warnings.push(warning);
-                        continue;
-                    }
-                };
-                let candidate = (manifest, bucket.clone(), object.key.clone());
-                // A replication group and a standalone cluster of the same id are two targets: the group's
-                // backups are chosen when there are any, a standalone cluster's only otherwise.
-                let Some(src) = candidate.0.source.as_ref() else {
-                    continue;
-                };
-                let slot = if src.replication_group_id.as_deref() == Some(source.as_str()) {
-                    &mut newest
-                } else if src.replication_group_id.is_none()
-                    && src.cache_cluster_id.as_deref() == Some(source.as_str())
-                {
-                    &mut newest_standalone
-                } else {
-                    continue;
-                };
-                let newer = slot.as_ref().is_none_or(|n| {
-                    (candidate.0.data_time(), &candidate.0.export_name)
-                        > (n.0.data_time(), &n.0.export_name)
-                });
-                if newer {
-                    *slot = Some(candidate);
+                if is_manifest_key(&object.key) {
+                    let bytes = exports.get_object(bucket, &object.key).await?;
+                    newest.consider(&object.key, bytes, warnings)?;
                 }
             }
-            let newest = newest.or(newest_standalone);
-            newest.ok_or_else(|| BackupError::BackupNotFound {
-                message: format!("no verified backup of {source} in s3://{bucket}/"),
-            })
+            newest.newest()
         }
     }
 }
@@ -284,6 +151,7 @@ mod tests {
     use super::*;
     use aws_adapters::verify::FakeStoreVerifier;
     use backup_core::Config;
+    use backup_core::partition::SeedingMode;
     use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
     use time::macros::datetime;

@@ -4,14 +4,12 @@
 //! `<exportName>.restore-<executionName>.json` next to the manifest, with the measured RTO (CreateReplicationGroup to
 //! verified data). A mismatch is `RestoreMismatch`, after the report is written.
 
-use backup_core::model::NodeRole;
-use backup_core::naming::restore_report_key;
 use backup_core::ports::{DataProbe, ExportStore, Secrets, Snapshots};
-use backup_core::resources::NodeAccess;
+use backup_core::restore::report::restore_report;
+use backup_core::restore::verify::{SampleBatch, node_access, shard_member};
 use backup_core::restore::{RestoreRun, ShardFound, auth_token, compare, rto_metric};
 use backup_core::{BackupError, Clock, Deps};
 use lambda_runtime::LambdaEvent;
-use serde_json::json;
 
 /// The state name this handler serves, used for timings.
 pub const STEP: &str = "VerifyRestore";
@@ -41,53 +39,16 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
     } else {
         None
     };
-    let tls = group.transit_encryption;
     let mut found = Vec::new();
     for (i, shard) in backup.shards.iter().enumerate() {
-        let node_group = group
-            .node_groups
-            .iter()
-            .find(|ng| ng.id == shard.node_group_id)
-            .or_else(|| group.node_groups.get(i))
-            .ok_or_else(|| BackupError::RestoreMismatch {
-                message: format!("the restored group has no shard {}", shard.node_group_id),
-            })?;
-        let member = node_group
-            .members
-            .iter()
-            .find(|m| m.current_role == Some(NodeRole::Primary))
-            .or_else(|| node_group.members.first())
-            .ok_or_else(|| BackupError::RestoreMismatch {
-                message: format!(
-                    "shard {} of the restored group has no node",
-                    shard.node_group_id
-                ),
-            })?;
-        let node = deps
-            .snapshots
-            .cache_cluster(&member.cache_cluster_id)
-            .await?;
-        let endpoint = node
-            .endpoint
-            .ok_or_else(|| BackupError::RestoreUnreachable {
-                message: format!("node {} reports no endpoint", node.id),
-            })?;
-        let access = NodeAccess {
-            endpoint,
-            tls,
-            auth: auth.clone(),
-        };
+        let member = shard_member(&group, i, shard)?;
+        let node = deps.snapshots.cache_cluster(member).await?;
+        let access = node_access(node, group.transit_encryption, auth.clone())?;
         let counts = deps.probe.counts(&access).await?;
         let mut samples = Vec::new();
-        let dbs: std::collections::BTreeSet<u64> = shard.sample.iter().map(|k| k.db).collect();
-        for db in dbs {
-            let keys: Vec<&backup_core::model::KeySample> =
-                shard.sample.iter().filter(|k| k.db == db).collect();
-            let names: Vec<String> = keys.iter().map(|k| k.key.clone()).collect();
-            let types = deps.probe.key_types(&access, db, &names).await?;
-            for (k, t) in keys.iter().zip(types) {
-                samples.push((format!("{db}/{}", k.key), k.key_type.clone(), t));
-            }
+        for batch in SampleBatch::of(shard) {
+            let types = deps.probe.key_types(&access, batch.db, &batch.keys).await?;
+            samples.extend(batch.checks(types));
         }
         found.push(ShardFound {
             node_group_id: shard.node_group_id.clone(),
@@ -97,29 +58,10 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
     }
     let now = deps.clock.now();
     let verification = compare(&backup, &found, now);
-    let rto = u64::try_from((now - progress.requested_at).whole_seconds()).unwrap_or(0);
-    let report_key = restore_report_key(&backup.export_name, &run.execution.name);
-    let report = json!({
-        "tool": "elasticache-backup",
-        "kind": if run.request()?.drill { "drill" } else { "restore" },
-        "verdict": if verification.matches { "verified" } else { "mismatch" },
-        "execution": run.execution,
-        "manifest": format!("s3://{}/{}", backup.bucket, backup.manifest_key),
-        "source": backup.source_id,
-        "replicationGroupId": progress.replication_group_id,
-        "from": progress.from,
-        "requestedAt": format_time(progress.requested_at),
-        "availableAt": progress.available_at.map(format_time),
-        "verifiedAt": format_time(now),
-        "rtoSeconds": rto,
-        "verification": verification,
-    });
-    let body = serde_json::to_string_pretty(&report).map_err(|e| BackupError::AwsError {
-        message: format!("report {report_key}: {e}"),
-        source: None,
-    })?;
+    let report = restore_report(&run, &verification, now)?;
+    let rto = report.rto_seconds;
     deps.exports
-        .put_json(&backup.bucket, &report_key, body)
+        .put_json(&backup.bucket, &report.key, report.body)
         .await?;
     // The RTO per source as a CloudWatch metric (embedded metric format: one line on stdout, no API call).
     println!(
@@ -132,40 +74,18 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
             now
         )
     );
-    tracing::info!(report = %report_key, rto_seconds = rto, keys_expected = verification.keys_expected,
+    tracing::info!(report = %report.key, rto_seconds = rto, keys_expected = verification.keys_expected,
                    keys_found = verification.keys_found, matches = verification.matches, "restore verified");
-    let matches = verification.matches;
-    let summary = format!(
-        "restored group {} holds {} keys, the backup {} ({} with a TTL may have expired); {} of {} sampled keys wrong{}",
-        progress.replication_group_id,
-        verification.keys_found,
-        verification.keys_expected,
-        verification.keys_expired,
-        verification.samples_missing.len(),
-        verification.samples_checked,
-        verification
-            .samples_missing
-            .first()
-            .map(|m| format!(" (e.g. {m})"))
-            .unwrap_or_default()
-    );
+    let report_uri = format!("s3://{}/{}", backup.bucket, report.key);
+    let verdict = verification.verdict(&progress.replication_group_id, &report_uri);
     if let Some(r) = run.restore.as_mut() {
         r.rto_seconds = Some(rto);
     }
     run.verification = Some(verification);
-    run.report = Some(report_key.clone());
+    run.report = Some(report.key);
     run.record_timing(STEP, started, deps.clock.now());
-    if !matches {
-        return Err(BackupError::RestoreMismatch {
-            message: format!("{summary}; report s3://{}/{report_key}", backup.bucket),
-        });
-    }
+    verdict?;
     Ok(run)
-}
-
-fn format_time(t: backup_core::model::Timestamp) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
