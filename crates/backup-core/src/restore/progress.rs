@@ -4,79 +4,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Timestamp;
 
-/// `restore.status`: the new group's `Status` (Amazon ElastiCache API Reference, `ReplicationGroup`: "creating |
-/// available | modifying | deleting | create-failed | snapshotting"); a value AWS adds later is kept in `Other`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
-pub enum GroupStatus {
-    /// `creating`.
-    #[default]
-    Creating,
-    /// `available` (the `IsGroupReady` Choice state compares with this).
-    Available,
-    /// `modifying`.
-    Modifying,
-    /// `deleting`.
-    Deleting,
-    /// `create-failed`.
-    CreateFailed,
-    /// `snapshotting`.
-    Snapshotting,
-    /// Any other value, as reported.
-    Other(String),
-}
-
-impl GroupStatus {
-    /// Every documented value.
-    pub const KNOWN: &'static [&'static str] = &[
-        "creating",
-        "available",
-        "modifying",
-        "deleting",
-        "create-failed",
-        "snapshotting",
-    ];
-
-    /// The string ElastiCache uses.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Creating => "creating",
-            Self::Available => "available",
-            Self::Modifying => "modifying",
-            Self::Deleting => "deleting",
-            Self::CreateFailed => "create-failed",
-            Self::Snapshotting => "snapshotting",
-            Self::Other(s) => s,
-        }
-    }
-}
-
-impl From<String> for GroupStatus {
-    fn from(s: String) -> Self {
-        match s.as_str() {
-            "creating" => Self::Creating,
-            "available" => Self::Available,
-            "modifying" => Self::Modifying,
-            "deleting" => Self::Deleting,
-            "create-failed" => Self::CreateFailed,
-            "snapshotting" => Self::Snapshotting,
-            _ => Self::Other(s),
-        }
-    }
-}
-
-impl From<GroupStatus> for String {
-    fn from(s: GroupStatus) -> Self {
-        match s {
-            GroupStatus::Other(s) => s,
-            known => known.as_str().to_string(),
-        }
-    }
-}
-
-impl std::fmt::Display for GroupStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+crate::known_values! {
+    /// `restore.status`: the new group's `Status` (Amazon ElastiCache API Reference, `ReplicationGroup`: "creating |
+    /// available | modifying | deleting | create-failed | snapshotting"); a value AWS adds later is kept in `Other`.
+    #[derive(Default)]
+    pub enum GroupStatus {
+        /// `creating`.
+        #[default]
+        Creating = "creating",
+        /// `available` (the `IsGroupReady` Choice state compares with this).
+        Available = "available",
+        /// `modifying`.
+        Modifying = "modifying",
+        /// `deleting`.
+        Deleting = "deleting",
+        /// `create-failed`.
+        CreateFailed = "create-failed",
+        /// `snapshotting`.
+        Snapshotting = "snapshotting",
     }
 }
 
