@@ -1,6 +1,6 @@
 //! The backup workflow: the run document every state of the backup state machine passes on ([`run`]), the execution
 //! input ([`input`]), target resolution ([`target`]), deciding an export is complete ([`export`]), the manifest a
-//! verified backup leaves ([`manifest`]), the previous backup's phase durations ([`history`]) and the ownership tag
+//! verified backup leaves ([`manifest`]), verifying an export ([`verify`]), the previous backup's phase durations ([`history`]) and the ownership tag
 //! of what a run created ([`ownership`]).
 
 pub mod export;
@@ -10,3 +10,4 @@ pub mod manifest;
 pub mod ownership;
 pub mod run;
 pub mod target;
+pub mod verify;
