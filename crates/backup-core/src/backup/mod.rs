@@ -1,5 +1,5 @@
 //! The backup workflow: the run document every state of the backup state machine passes on ([`run`]), the execution
-//! input ([`input`]), target resolution ([`target`]), deciding an export is complete ([`export`]), the manifest a
+//! input ([`input`]), starting a backup ([`start`]), target resolution ([`target`]), deciding an export is complete ([`export`]), the manifest a
 //! verified backup leaves ([`manifest`]), verifying an export ([`verify`]), the previous backup's phase durations ([`history`]) and the ownership tag
 //! of what a run created ([`ownership`]).
 
@@ -9,5 +9,6 @@ pub mod input;
 pub mod manifest;
 pub mod ownership;
 pub mod run;
+pub mod start;
 pub mod target;
 pub mod verify;
