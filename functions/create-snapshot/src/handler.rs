@@ -8,7 +8,6 @@ use backup_core::backup::ownership::tagged_by_execution;
 use backup_core::backup::run::Source;
 use backup_core::backup::start::{self, Started, account_of};
 use backup_core::backup::target::{self, Resolved};
-use backup_core::naming::SNAPSHOT_TAG;
 use backup_core::ports::{ExportBucket, ExportStore, Groups, ObjectReader, Snapshots};
 use backup_core::resources::{CreateOutcome, SnapshotInfo};
 use backup_core::{BackupError, BackupRun, Clock, Deps, backup::input};
@@ -80,8 +79,9 @@ pub async fn function_handler<
     Ok(run)
 }
 
-/// Resumes this run's snapshot if it exists (also when a duplicate wins the race to create it), else creates one
-/// of the node chosen now, tagged [`SNAPSHOT_TAG`] = the execution (the sweeper deletes only snapshots so tagged).
+/// Resumes this run's snapshot if it exists (also when a duplicate wins the race to create it), else creates one of the
+/// node chosen now, tagged [`SNAPSHOT_TAG`](backup_core::naming::SNAPSHOT_TAG) = the execution (the sweeper deletes
+/// only snapshots so tagged).
 async fn start_or_resume<S: Snapshots + Groups>(
     name: &str,
     execution_id: &str,
@@ -116,8 +116,9 @@ async fn start_or_resume<S: Snapshots + Groups>(
     }
 }
 
-/// Resumes `existing` (a snapshot of this run's name) only when it is this execution's: tagged [`SNAPSHOT_TAG`] =
-/// `execution_id` and of this run's target. Anything else is `SnapshotFailed`, and the snapshot is not touched.
+/// Resumes `existing` (a snapshot of this run's name) only when it is this execution's: tagged
+/// [`SNAPSHOT_TAG`](backup_core::naming::SNAPSHOT_TAG) = `execution_id` and of this run's target. Anything else is
+/// `SnapshotFailed`, and the snapshot is not touched.
 async fn resume<S: Snapshots + Groups>(
     name: &str,
     execution_id: &str,
@@ -144,7 +145,7 @@ mod tests {
     use backup_core::model::SnapshotStatus;
     use backup_core::model::{ClusterMode, NodeRole};
     use backup_core::naming::TargetKind;
-    use backup_core::naming::{self, SOURCE_CREATED_TAG};
+    use backup_core::naming::{self, SNAPSHOT_TAG, SOURCE_CREATED_TAG};
     use backup_core::resources::SnapshotInfo;
     use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
     use lambda_runtime::Context;

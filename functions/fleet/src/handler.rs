@@ -45,7 +45,7 @@ where
     match FleetCall::parse(&event.payload, deps.clock.now())? {
         FleetCall::Discover { input, execution } => discover(&input, &execution, deps).await,
         FleetCall::Summarize(run) => {
-            let run = summarize(run, &deps.exports).await?;
+            let run = summarize(*run, &deps.exports).await?;
             if let Some(s) = &run.summary {
                 tracing::info!(fleet = %run.name, succeeded = ?s.succeeded, failed = ?s.failed, skipped = ?s.skipped,
                     not_started = ?s.not_started, "fleet summary");

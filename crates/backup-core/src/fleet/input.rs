@@ -75,7 +75,7 @@ pub enum FleetCall {
         execution: String,
     },
     /// `{"summarize": <fleet document with results>}`.
-    Summarize(FleetRun),
+    Summarize(Box<FleetRun>),
 }
 
 impl FleetCall {
@@ -100,7 +100,7 @@ impl FleetCall {
             let run: FleetRun = serde_json::from_value(doc.clone()).map_err(|e| {
                 BackupError::invalid_input("summarize", format!("is not a fleet document: {e}"))
             })?;
-            return Ok(Self::Summarize(run));
+            return Ok(Self::Summarize(Box::new(run)));
         }
         Err(BackupError::invalid_input(
             "(input)",
