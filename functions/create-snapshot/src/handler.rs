@@ -5,17 +5,13 @@
 use backup_core::backup::export;
 use backup_core::backup::history;
 use backup_core::backup::ownership::tagged_by_execution;
-use backup_core::backup::run::{Poll, SnapshotProgress, Source};
+use backup_core::backup::run::Source;
+use backup_core::backup::start::{self, Started, account_of};
 use backup_core::backup::target::{self, Resolved};
-use backup_core::model::rfc3339;
-use backup_core::model::{SnapshotStatus, Timestamp};
-use backup_core::naming::{SNAPSHOT_TAG, SOURCE_CREATED_TAG};
-use backup_core::poll::planned_wait_seconds;
 use backup_core::ports::{ExportBucket, ExportStore, Groups, ObjectReader, Snapshots};
 use backup_core::resources::{CreateOutcome, SnapshotInfo};
-use backup_core::{BackupError, BackupRun, Clock, Deps, backup::input, naming};
+use backup_core::{BackupError, BackupRun, Clock, Deps, backup::input};
 use lambda_runtime::LambdaEvent;
-use time::Duration;
 
 /// The state name this handler serves, used for timings.
 pub const STEP: &str = "CreateSnapshot";
@@ -41,16 +37,7 @@ pub async fn function_handler<
     let mut run = event.payload;
     let started = deps.clock.now();
     let req = input::validate(&run.input, &deps.config)?;
-    if run.execution.name.trim().is_empty() {
-        return Err(BackupError::invalid_input(
-            "execution.name",
-            "is missing: the state machine's first state must pass $$.Execution.Name",
-        ));
-    }
-    let execution_id = run.execution.id.as_deref().unwrap_or(&run.execution.name);
-    let (kind, requested_id) = req.target.kind_and_id();
-    let snapshot_name = naming::snapshot_name(kind, requested_id, execution_id);
-
+    let (execution_id, snapshot_name) = start::run_names(&run, &req)?;
     let resolution = target::resolve(&req.target, &deps.snapshots).await?;
     let mut warnings = resolution.warnings;
     // Preflight, before anything is created: a bucket ElastiCache cannot export to would otherwise be found only
@@ -62,140 +49,103 @@ pub async fn function_handler<
     if let Some(region) = &deps.config.region {
         warnings.extend(export::preflight(&req.bucket, &facts, region)?);
     }
-    let (status, resumed, source, taken) = start_or_resume(
+    let snapshots = &deps.snapshots;
+    let resolved = &resolution.resolved;
+    let start = start_or_resume(
         &snapshot_name,
-        execution_id,
-        &resolution.resolved,
-        &deps.snapshots,
+        &execution_id,
+        resolved,
+        snapshots,
         &mut warnings,
     )
     .await?;
-
-    tracing::info!(
-        snapshot_name = %snapshot_name,
-        source = source.name(),
-        role = %source.role,
-        resumed,
-        "snapshot {}", if resumed { "resumed" } else { "started" }
-    );
+    let (source, resumed) = (&start.source, start.resumed);
+    tracing::info!(snapshot_name = %snapshot_name, source = source.name(), role = %source.role, resumed,
+        "snapshot {}", if resumed { "resumed" } else { "started" });
     for w in &warnings {
         tracing::warn!(snapshot_name = %snapshot_name, "{w}");
     }
-
     let now = deps.clock.now();
     let target_id = source.target_id();
     if !resumed {
         // Per-target staleness alarms count started runs (embedded metric format: one line on stdout).
         println!("{}", backup_core::metrics::run_started(&target_id, now));
     }
-    let timeout = req.snapshot_timeout_seconds;
     // The target's previous verified backup says how long its snapshot and export took: plan the checks around it.
+    let requested_id = req.target.kind_and_id().1;
     let history = history::previous(&deps.exports, &req.bucket, requested_id, &target_id).await;
-    let expected = history.as_ref().and_then(|h| h.snapshot_seconds);
-    run.snapshot = Some(SnapshotProgress {
-        status,
-        resumed,
-        // When the data was taken (what retention and `latest` order backups by): now for a new snapshot; for one
-        // this execution already took (a retried step), its own creation time when ElastiCache reports it.
-        started_at: taken.filter(|t| *t < now).unwrap_or(now),
-        deadline: now + Duration::seconds(i64::try_from(timeout).unwrap_or(i64::MAX)),
-        available_at: None,
-        node_groups: Vec::new(),
-    });
-    run.export_name = Some(naming::export_name(&snapshot_name));
-    run.snapshot_name = Some(snapshot_name);
-    run.source = Some(source);
-    run.poll = Poll {
-        wait_seconds: planned_wait_seconds(0, timeout, expected),
-        checks: 0,
-    };
-    run.history = history;
-    run.warnings.extend(warnings);
-    run.request = Some(req);
+    start::record_start(&mut run, req, snapshot_name, start, history, warnings, now);
     run.record_timing(STEP, started, deps.clock.now());
     Ok(run)
 }
 
-/// The account id of the function's ARN (`arn:aws:lambda:<region>:<account>:function:<name>`), when it is one: the
-/// export bucket must belong to it (`ExpectedBucketOwner`).
-fn account_of(function_arn: &str) -> Option<String> {
-    let account = function_arn.split(':').nth(4)?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| account.to_string())
-}
-
-/// Resumes this run's snapshot if it exists (also when a duplicate wins the race to create it), else creates one
-/// of the node chosen now, tagged [`SNAPSHOT_TAG`] = the execution (the sweeper deletes only snapshots so tagged).
-/// Returns its status, whether it was resumed, the source to record, and a resumed snapshot's creation time.
+/// Resumes this run's snapshot if it exists (also when a duplicate wins the race to create it), else creates one of the
+/// node chosen now, tagged [`SNAPSHOT_TAG`](backup_core::naming::SNAPSHOT_TAG) = the execution (the sweeper deletes
+/// only snapshots so tagged).
 async fn start_or_resume<S: Snapshots + Groups>(
     name: &str,
     execution_id: &str,
     resolved: &Resolved,
     snapshots: &S,
     warnings: &mut Vec<String>,
-) -> Result<(SnapshotStatus, bool, Source, Option<Timestamp>), BackupError> {
+) -> Result<Started, BackupError> {
     if let Some(existing) = snapshots.snapshot(name).await? {
-        let source = adopt(name, execution_id, &existing, resolved, snapshots).await?;
-        return Ok((existing.status, true, source, existing.created));
+        return resume(name, execution_id, existing, resolved, snapshots).await;
     }
     let choice = resolved.choose_node(snapshots).await?;
     warnings.extend(choice.warnings);
-    let mut tags = vec![(SNAPSHOT_TAG.to_string(), execution_id.to_string())];
-    let source_created = match resolved {
-        Resolved::Group(rg) => rg.created,
-        Resolved::Standalone(cc) => cc.created,
-    };
-    if let Some(created) = source_created {
-        tags.push((SOURCE_CREATED_TAG.to_string(), rfc3339(created)));
-    }
+    let tags = start::snapshot_tags(execution_id, resolved);
     match snapshots
         .create_snapshot(name, &choice.target, &tags)
         .await?
     {
-        CreateOutcome::Created(info) => Ok((info.status, false, choice.source, None)),
+        CreateOutcome::Created(info) => Ok(Started {
+            status: info.status,
+            resumed: false,
+            source: choice.source,
+            taken: None,
+        }),
         CreateOutcome::AlreadyExists => {
             // Lost a race with a duplicate of this execution: find and resume that snapshot.
-            let existing =
-                snapshots
-                    .snapshot(name)
-                    .await?
-                    .ok_or_else(|| BackupError::SnapshotFailed {
-                        message: format!(
-                            "CreateSnapshot {name}: exists, but DescribeSnapshots cannot find it"
-                        ),
-                    })?;
-            let source = adopt(name, execution_id, &existing, resolved, snapshots).await?;
-            Ok((existing.status, true, source, existing.created))
+            let existing = snapshots
+                .snapshot(name)
+                .await?
+                .ok_or_else(|| start::vanished(name))?;
+            resume(name, execution_id, existing, resolved, snapshots).await
         }
     }
 }
 
-/// Resumes `existing` (a snapshot of this run's name) only when it is this execution's: tagged [`SNAPSHOT_TAG`] =
-/// `execution_id` and of this run's target. Anything else is `SnapshotFailed`, and the snapshot is not touched.
-async fn adopt<S: Snapshots + Groups>(
+/// Resumes `existing` (a snapshot of this run's name) only when it is this execution's: tagged
+/// [`SNAPSHOT_TAG`](backup_core::naming::SNAPSHOT_TAG) = `execution_id` and of this run's target. Anything else is
+/// `SnapshotFailed`, and the snapshot is not touched.
+async fn resume<S: Snapshots + Groups>(
     name: &str,
     execution_id: &str,
-    existing: &SnapshotInfo,
+    existing: SnapshotInfo,
     resolved: &Resolved,
     snapshots: &S,
-) -> Result<Source, BackupError> {
-    if !tagged_by_execution(snapshots, existing, execution_id).await? {
-        return Err(BackupError::SnapshotFailed {
-            message: format!(
-                "snapshot {name} already exists but is not tagged {SNAPSHOT_TAG} = this execution: not this run's, \
-                 refusing to resume or touch it"
-            ),
-        });
+) -> Result<Started, BackupError> {
+    if !tagged_by_execution(snapshots, &existing, execution_id).await? {
+        return Err(start::not_this_runs(name));
     }
-    resolved.adopt(existing, snapshots).await
+    let source: Source = resolved.adopt(&existing, snapshots).await?;
+    Ok(Started {
+        status: existing.status,
+        resumed: true,
+        source,
+        taken: existing.created,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use backup_core::Config;
+    use backup_core::model::SnapshotStatus;
     use backup_core::model::{ClusterMode, NodeRole};
     use backup_core::naming::TargetKind;
+    use backup_core::naming::{self, SNAPSHOT_TAG, SOURCE_CREATED_TAG};
     use backup_core::resources::SnapshotInfo;
     use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
@@ -352,19 +302,6 @@ mod tests {
         assert_eq!(
             run.poll.wait_seconds, 300,
             "first check at half the expected 600 s"
-        );
-    }
-
-    #[test]
-    fn the_account_comes_from_the_function_arn() {
-        assert_eq!(
-            account_of("arn:aws:lambda:us-east-1:123456789012:function:create-snapshot").as_deref(),
-            Some("123456789012")
-        );
-        assert_eq!(account_of(""), None);
-        assert_eq!(
-            account_of("arn:aws:lambda:us-east-1:local:function:x"),
-            None
         );
     }
 

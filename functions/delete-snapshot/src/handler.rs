@@ -7,11 +7,11 @@
 //! (`SnapshotNotFoundFault`, e.g. deleted by a duplicate of this execution) is not an error. DeleteSnapshot cannot be
 //! undone (Amazon ElastiCache API Reference, DeleteSnapshot).
 
+use backup_core::backup::cleanup;
 use backup_core::backup::export::inspect;
 use backup_core::backup::ownership::tagged_by_execution;
 use backup_core::backup::run::Cleanup;
 use backup_core::model::CleanupOutcome;
-use backup_core::naming::{export_name, manifest_key};
 use backup_core::ports::{ExportStore, Groups, Snapshots};
 use backup_core::resources::DeleteOutcome;
 use backup_core::{BackupError, BackupRun, Clock, Deps};
@@ -36,73 +36,11 @@ pub async fn function_handler<S: Snapshots + Groups, E: ExportStore, C: Clock>(
     let started = deps.clock.now();
     let name = run.snapshot_name()?.to_string();
     let keep = run.request()?.keep_source_snapshot;
-
-    let Some(verification) = run.verification.as_ref() else {
-        return Err(BackupError::ExportIncomplete {
-            message: format!(
-                "not deleting snapshot {name}: its export was not verified (no VerifyExport result); the snapshot is kept"
-            ),
-        });
-    };
-    // The verified export must be this snapshot's: its export name, its manifest, its objects.
-    let expected_export = export_name(&name);
-    let verified_elsewhere = run.export_name()? != expected_export
-        || verification.manifest_key != manifest_key(&expected_export)
-        || verification.objects.is_empty()
-        || verification
-            .objects
-            .iter()
-            .any(|o| !o.key.starts_with(&format!("{expected_export}-")));
-    if verified_elsewhere {
-        return Err(BackupError::ExportIncomplete {
-            message: format!(
-                "not deleting snapshot {name}: the verified export ({}) is not the one made from it ({expected_export}); the snapshot is kept",
-                verification.manifest_key
-            ),
-        });
-    }
+    let verification = cleanup::verified_export(&run, &name)?;
     let assessment = inspect(&deps.exports, &run).await?;
-    if !assessment.is_complete() {
-        return Err(BackupError::ExportIncomplete {
-            message: format!(
-                "not deleting snapshot {name}: its export is not all in S3 ({}); the snapshot is kept",
-                assessment.describe()
-            ),
-        });
-    }
-    // The objects in S3 now must be exactly the ones verified (key and size): with any instance identifier
-    // accepted as a shard object's name, a count alone is not evidence.
-    let mut now: Vec<(&str, u64)> = assessment
-        .objects
-        .iter()
-        .map(|o| (o.key.as_str(), o.size_bytes))
-        .collect();
-    let mut verified: Vec<(&str, u64)> = verification
-        .objects
-        .iter()
-        .map(|o| (o.key.as_str(), o.size_bytes))
-        .collect();
-    now.sort_unstable();
-    verified.sort_unstable();
-    if now != verified {
-        return Err(BackupError::ExportIncomplete {
-            message: format!(
-                "not deleting snapshot {name}: the objects in S3 ({}) are not the ones verified ({}); the snapshot is \
-                 kept",
-                now.iter()
-                    .map(|(k, b)| format!("{k} {b} B"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                verified
-                    .iter()
-                    .map(|(k, b)| format!("{k} {b} B"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        });
-    }
+    let objects = cleanup::objects_as_verified(&name, assessment, verification)?;
     if let Some(export) = run.export.as_mut() {
-        export.objects = assessment.objects;
+        export.objects = objects;
     }
 
     let outcome = if keep {
@@ -111,10 +49,7 @@ pub async fn function_handler<S: Snapshots + Groups, E: ExportStore, C: Clock>(
     } else if let Some(info) = deps.snapshots.snapshot(&name).await?
         && !tagged_by_execution(&deps.snapshots, &info, run.execution_id()).await?
     {
-        let warning = format!(
-            "snapshot {name} is not tagged elasticache-backup:execution = this execution: not deleted (it is kept; \
-             delete it by hand once you know whose it is)"
-        );
+        let warning = cleanup::not_ours_warning(&name);
         tracing::warn!("{warning}");
         run.warnings.push(warning);
         CleanupOutcome::Kept
@@ -122,9 +57,7 @@ pub async fn function_handler<S: Snapshots + Groups, E: ExportStore, C: Clock>(
         match deps.snapshots.delete_snapshot(&name).await? {
             DeleteOutcome::Deleted => CleanupOutcome::Deleted,
             DeleteOutcome::NotFound => {
-                run.warnings.push(format!(
-                    "snapshot {name} was already deleted when this run came to delete it"
-                ));
+                run.warnings.push(cleanup::already_deleted_warning(&name));
                 CleanupOutcome::AlreadyDeleted
             }
         }

@@ -18,7 +18,7 @@
 //!   Errors: `InvalidInput` for a document that is not a fleet document; `AwsRejected` for lists that are missing
 //!   or malformed; `Throttled`, `AwsError`.
 
-use backup_core::fleet::{self, FleetRun, FleetTarget, ObjectRef, Skipped, TargetsObject, Which};
+use backup_core::fleet::{self, FleetCall, FleetRun, FleetTarget, Skipped, Which};
 use backup_core::ports::{ExportStore, Groups, Inventory, ObjectReader};
 use backup_core::{BackupError, Clock, Deps};
 use futures_util::{StreamExt, TryStreamExt, stream};
@@ -42,30 +42,17 @@ where
     E: ExportStore + ObjectReader,
     C: Clock,
 {
-    let payload = event.payload;
-    if let Some(input) = payload.get("discover") {
-        let execution = payload
-            .get("execution")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("direct-{}", deps.clock.now().unix_timestamp()));
-        return discover(input, &execution, deps).await;
-    }
-    if let Some(doc) = payload.get("summarize") {
-        let run: FleetRun = serde_json::from_value(doc.clone()).map_err(|e| {
-            BackupError::invalid_input("summarize", format!("is not a fleet document: {e}"))
-        })?;
-        let run = summarize(run, &deps.exports).await?;
-        if let Some(s) = &run.summary {
-            tracing::info!(fleet = %run.name, succeeded = ?s.succeeded, failed = ?s.failed, skipped = ?s.skipped,
-                not_started = ?s.not_started, "fleet summary");
+    match FleetCall::parse(&event.payload, deps.clock.now())? {
+        FleetCall::Discover { input, execution } => discover(&input, &execution, deps).await,
+        FleetCall::Summarize(run) => {
+            let run = summarize(*run, &deps.exports).await?;
+            if let Some(s) = &run.summary {
+                tracing::info!(fleet = %run.name, succeeded = ?s.succeeded, failed = ?s.failed, skipped = ?s.skipped,
+                    not_started = ?s.not_started, "fleet summary");
+            }
+            Ok(run)
         }
-        return Ok(run);
     }
-    Err(BackupError::invalid_input(
-        "(input)",
-        "must be {\"discover\": <fleet input>} or {\"summarize\": <fleet document>}",
-    ))
 }
 
 async fn discover<S, E, C>(
@@ -79,81 +66,26 @@ where
     C: Clock,
 {
     let request = fleet::validate(input, &deps.config)?;
-    let (selector, targets, skipped) = match request.which {
-        Which::Targets(targets) => (None, targets, Vec::new()),
+    let (selector, found) = match request.which {
+        Which::Targets(targets) => (None, (targets, Vec::new())),
         Which::Selector(selector) => {
-            let (targets, skipped) = select(&selector, &request.options, &deps.snapshots).await?;
-            if targets.is_empty() {
-                let why = if skipped.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; matched but not supported: {}",
-                        skipped
-                            .iter()
-                            .map(|s| format!("{} ({})", s.target, s.reason))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                };
-                return Err(BackupError::TargetNotFound {
-                    message: format!(
-                        "fleet {}: the selector {} matched no replication group or standalone cluster that can be \
-                         backed up in this region{why}",
-                        request.name,
-                        selector.label()
-                    ),
-                    source: None,
-                });
-            }
-            (Some(selector), targets, skipped)
+            let found = select(&selector, &request.options, &deps.snapshots).await?;
+            (Some(selector), found)
         }
     };
-    if targets.len() > fleet::MAX_FLEET_TARGETS {
-        return Err(BackupError::NotSupported {
-            message: format!(
-                "fleet {}: {} targets matched; one fleet execution backs up at most {}: split the selector into \
-                 several schedules",
-                request.name,
-                targets.len(),
-                fleet::MAX_FLEET_TARGETS
-            ),
-            source: None,
-        });
+    let mut run = fleet::fleet_run(request.name, request.max_concurrency, selector, found)?;
+    for t in &run.targets {
+        tracing::info!(fleet = %run.name, target = %t.target, "target");
     }
-    for t in &targets {
-        tracing::info!(fleet = %request.name, target = %t.target, "target");
+    for s in &run.skipped {
+        tracing::warn!(fleet = %run.name, target = %s.target, reason = %s.reason, "matched, skipped");
     }
-    for s in &skipped {
-        tracing::warn!(fleet = %request.name, target = %s.target, reason = %s.reason, "matched, skipped");
-    }
-    let mut run = FleetRun {
-        name: request.name,
-        selector,
-        max_concurrency: request.max_concurrency,
-        target_count: targets.len(),
-        targets,
-        skipped,
-        ..FleetRun::default()
-    };
-    if run.targets.len() > deps.config.fleet_inline_max_targets {
-        let Some(bucket) = deps.config.default_bucket.as_deref() else {
-            return Err(BackupError::NotSupported {
-                message: format!(
-                    "fleet {}: {} targets need a Distributed Map, whose lists are kept in the module's bucket, and \
-                     BACKUP_BUCKET is not set",
-                    run.name, run.target_count
-                ),
-                source: None,
-            });
-        };
-        let object = TargetsObject::new(bucket, &run.name, execution);
-        let body = serde_json::to_string(&run.targets).unwrap_or_else(|_| "[]".into());
-        deps.exports.put_json(bucket, &object.key, body).await?;
-        tracing::info!(fleet = %run.name, targets = run.target_count, bucket, key = %object.key,
+    if let Some((object, body)) = fleet::spill_targets(&mut run, &deps.config, execution)? {
+        deps.exports
+            .put_json(&object.bucket, &object.key, body)
+            .await?;
+        tracing::info!(fleet = %run.name, targets = run.target_count, bucket = %object.bucket, key = %object.key,
             "targets written for a Distributed Map");
-        run.targets.clear();
-        run.targets_object = Some(object);
     }
     Ok(run)
 }
@@ -167,57 +99,28 @@ async fn summarize<E: ExportStore + ObjectReader>(
         return Ok(fleet::summarize(run));
     };
     run.targets = read_json(s3, &object.bucket, &object.key).await?;
-    let raw = match run.map_run.take() {
-        Some(map_run) => {
-            let manifest: Value = read_json(
-                s3,
-                &map_run.result_writer_details.bucket,
-                &map_run.result_writer_details.key,
-            )
-            .await?;
-            let mut raw = Vec::with_capacity(run.targets.len());
-            for (bucket, key) in fleet::map_run_result_files(&manifest)? {
-                let entries: Vec<Value> = read_json(s3, &bucket, &key).await?;
-                raw.extend(entries.iter().map(fleet::raw_result_of_map_run_entry));
-            }
-            raw
+    let mut raw = Vec::with_capacity(run.targets.len());
+    // No Map output: every target counts as not started (the fleet pages).
+    if let Some(map_run) = run.map_run.take() {
+        let manifest = &map_run.result_writer_details;
+        let manifest: Value = read_json(s3, &manifest.bucket, &manifest.key).await?;
+        for (bucket, key) in fleet::map_run_result_files(&manifest)? {
+            let entries: Vec<Value> = read_json(s3, &bucket, &key).await?;
+            raw.extend(entries.iter().map(fleet::raw_result_of_map_run_entry));
         }
-        // The Map produced no output: every target counts as not started (the fleet pages).
-        None => Vec::new(),
-    };
-    run.results = Some(raw);
-    let mut run = fleet::summarize(run);
-    let key = object.results_key();
-    let body = serde_json::to_string(&run.results).unwrap_or_else(|_| "[]".into());
-    s3.put_json(&object.bucket, &key, body).await?;
-    run.results_object = Some(ObjectRef {
-        bucket: object.bucket,
-        key,
-    });
-    run.targets.clear();
-    run.results = None;
+    }
+    let (run, to, body) = fleet::summarize_distributed(run, raw, object);
+    s3.put_json(&to.bucket, &to.key, body).await?;
     Ok(run)
 }
 
-/// A JSON object of the bucket.
+/// A JSON object of the bucket ([`fleet::fleet_list`]).
 async fn read_json<E: ObjectReader, T: serde::de::DeserializeOwned>(
     s3: &E,
     bucket: &str,
     key: &str,
 ) -> Result<T, BackupError> {
-    let bytes = s3
-        .get_object(bucket, key)
-        .await?
-        .ok_or_else(|| BackupError::AwsRejected {
-            message: format!(
-                "s3://{bucket}/{key} does not exist (a fleet list, expired or deleted?)"
-            ),
-            source: None,
-        })?;
-    serde_json::from_slice(&bytes).map_err(|e| BackupError::AwsRejected {
-        message: format!("s3://{bucket}/{key} is not the JSON expected: {e}"),
-        source: None,
-    })
+    fleet::fleet_list(bucket, key, s3.get_object(bucket, key).await?)
 }
 
 /// Every group, then every standalone cluster, whose tags match: a child input each, or why it is skipped.
@@ -228,54 +131,28 @@ async fn select<S: Inventory + Groups>(
 ) -> Result<(Vec<FleetTarget>, Vec<Skipped>), BackupError> {
     let groups = elasticache.replication_groups().await?;
     let clusters = elasticache.standalone_cache_clusters().await?;
-    let group_tags = tags_of_all(elasticache, groups.iter().map(|g| g.arn.as_deref())).await?;
-    let cluster_tags = tags_of_all(elasticache, clusters.iter().map(|c| c.arn.as_deref())).await?;
-    let mut targets = Vec::new();
-    let mut skipped = Vec::new();
-    for (g, tags) in groups.iter().zip(group_tags) {
-        if tags.is_some_and(|t| selector.matches(&t)) {
-            match fleet::judge_group(g, options) {
-                Ok(t) => targets.push(t),
-                Err(s) => skipped.push(s),
-            }
-        }
-    }
-    for (c, tags) in clusters.iter().zip(cluster_tags) {
-        if tags.is_some_and(|t| selector.matches(&t)) {
-            match fleet::judge_cluster(c, options) {
-                Ok(t) => targets.push(t),
-                Err(s) => skipped.push(s),
-            }
-        }
-    }
-    fleet::qualify_labels(&mut targets);
-    Ok((targets, skipped))
+    let g_tags = tags_of_all(elasticache, groups.iter().map(|g| g.arn.as_deref())).await?;
+    let c_tags = tags_of_all(elasticache, clusters.iter().map(|c| c.arn.as_deref())).await?;
+    Ok(fleet::judge_matches(
+        selector, options, &groups, g_tags, &clusters, c_tags,
+    ))
 }
 
-/// Each resource's tags, in order, [`TAG_READS_IN_FLIGHT`] calls at once.
+/// Each resource's tags, in order, [`TAG_READS_IN_FLIGHT`] calls at once; `None` for a resource gone since it was
+/// listed (or listed without an ARN).
 async fn tags_of_all<'a, S: Groups>(
     elasticache: &S,
     arns: impl Iterator<Item = Option<&'a str>>,
-) -> Result<Vec<Option<Vec<(String, String)>>>, BackupError> {
-    stream::iter(arns.map(|arn| tags_of(elasticache, arn)))
-        .buffered(TAG_READS_IN_FLIGHT)
-        .try_collect()
-        .await
-}
-
-/// The resource's tags; `None` for a resource gone since it was listed (or listed without an ARN).
-async fn tags_of<S: Groups>(
-    elasticache: &S,
-    arn: Option<&str>,
-) -> Result<Option<Vec<(String, String)>>, BackupError> {
-    let Some(arn) = arn else {
-        return Ok(None);
-    };
-    match elasticache.tags(arn).await {
-        Ok(tags) => Ok(Some(tags)),
-        Err(BackupError::TargetNotFound { .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
+) -> Result<Vec<fleet::Tags>, BackupError> {
+    stream::iter(arns.map(|arn| async move {
+        match arn {
+            Some(arn) => fleet::tags_unless_gone(elasticache.tags(arn).await),
+            None => Ok(None),
+        }
+    }))
+    .buffered(TAG_READS_IN_FLIGHT)
+    .try_collect()
+    .await
 }
 
 #[cfg(test)]

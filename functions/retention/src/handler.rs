@@ -2,16 +2,15 @@
 //! ([`backup_core::retention::plan`]) and the sweeper ([`backup_core::retention::sweep`]) what goes, deletes it unless
 //! dry-run, and writes the report.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use backup_core::backup::manifest::Manifest;
-use backup_core::naming::manifest_key;
 use backup_core::ports::{ExportStore, Groups, Inventory, ObjectDeleter, ObjectReader, Snapshots};
 use backup_core::resources::StoredObject;
-use backup_core::retention::plan::*;
-use backup_core::retention::sweep::{self, Candidate, KeptSnapshot, SweepReport};
+use backup_core::retention::plan::{MANIFEST_READS_IN_FLIGHT, RetentionReport};
+use backup_core::retention::run::{self, Books, ManifestsRead};
+use backup_core::retention::sweep::Candidate;
 use backup_core::{BackupError, Clock, Deps};
 use lambda_runtime::LambdaEvent;
+
 /// Handles one retention run: backup sets first, then the sweep of kept snapshots ([`backup_core::retention::sweep`]) against the
 /// sets that stay.
 ///
@@ -28,167 +27,43 @@ pub async fn function_handler<
     event: LambdaEvent<serde_json::Value>,
     deps: &Deps<S, E, (), C>,
 ) -> Result<RetentionReport, BackupError> {
-    let request: RetentionRequest = serde_json::from_value(event.payload)
-        .map_err(|e| BackupError::invalid_input("input", e.to_string()))?;
-    validate(&request)?;
-    let bucket = request
-        .bucket
-        .clone()
-        .or_else(|| deps.config.default_bucket.clone())
-        .ok_or_else(|| {
-            BackupError::invalid_input("bucket", "required (no BACKUP_BUCKET is set)")
-        })?;
+    let (request, bucket) = run::request_of(event.payload, &deps.config)?;
     let now = deps.clock.now();
-    let prefix = format!("{}-", backup_core::naming::SNAPSHOT_PREFIX);
-    let listing = deps.exports.list(&bucket, &prefix).await?;
-
-    let (mut manifests, unreadable) = read_manifests(&deps.exports, &bucket, &listing).await?;
-    let known = known_creations(&manifests);
-    for m in manifests.values_mut() {
-        let at = m.data_time;
-        if let Some(t) = m.target.as_mut() {
-            complete_identity(t, at, &known);
-        }
-    }
-    // A set whose manifest cannot be read is kept whole: its objects are neither a set nor orphans.
-    let unreadable_exports: BTreeSet<String> = unreadable
-        .iter()
-        .filter_map(|k| k.strip_suffix(".manifest.json").map(str::to_string))
-        .collect();
-    let listing: Vec<StoredObject> = listing
-        .into_iter()
-        .filter(|o| export_of_shard(&o.key).is_none_or(|e| !unreadable_exports.contains(e)))
-        .collect();
-    let plan = plan(&listing, &manifests, &request, now);
-
-    let size_of: BTreeMap<&str, u64> = listing
-        .iter()
-        .map(|o| (o.key.as_str(), o.size_bytes))
-        .collect();
-    let mut report = RetentionReport {
-        dry_run: request.dry_run,
-        bucket: bucket.clone(),
-        at: now,
-        policy: BTreeMap::from([
-            ("keepLast".to_string(), request.keep_last),
-            ("keepDays".to_string(), request.keep_days),
-            ("graceHours".to_string(), request.grace_hours),
-            (
-                "snapshotMinAgeHours".to_string(),
-                request.snapshot_min_age_hours,
-            ),
-        ]),
-        targets: plan.targets.clone(),
-        orphans_deleted: plan.orphans_deleted.clone(),
-        orphans_kept: plan.orphans_kept.clone(),
-        unreadable_manifests: unreadable,
-        snapshots: SweepReport::default(),
-        objects_deleted: 0,
-        bytes_deleted: 0,
-        errors: Vec::new(),
-        report_key: String::new(),
-    };
-    let doomed = plan
-        .delete
-        .iter()
-        .map(|s| s.keys.clone())
-        .chain(plan.orphans_deleted.iter().map(|k| vec![k.clone()]));
-    for keys in doomed {
+    let listing = deps.exports.list(&bucket, &run::listing_prefix()).await?;
+    let read = read_manifests(&deps.exports, &bucket, &listing).await?;
+    let mut books = Books::open(listing, read, &request, &bucket, now);
+    for keys in books.doomed() {
         for (i, key) in keys.iter().enumerate() {
-            if !request.dry_run {
-                if let Err(e) = deps.exports.delete_object(&bucket, key).await {
-                    report.errors.push(format!("{key}: {e}"));
-                    // The manifest goes first: if it stays, the set stays whole (and is tried again next time).
-                    if i == 0 {
-                        break;
-                    }
-                    continue;
-                }
-                tracing::info!(key = %key, "deleted");
+            let outcome = match request.dry_run {
+                true => None,
+                false => Some(deps.exports.delete_object(&bucket, key).await),
+            };
+            if !books.tally(i, key, outcome) {
+                break;
             }
-            report.objects_deleted += 1;
-            report.bytes_deleted += size_of.get(key.as_str()).copied().unwrap_or(0);
         }
     }
-
     // The sweep judges kept snapshots against the sets that stay.
-    let gone: BTreeSet<&str> = plan.delete.iter().map(|s| s.export_name.as_str()).collect();
-    let staying: BTreeMap<String, ManifestFacts> = manifests
-        .into_iter()
-        .filter(|(_, m)| !gone.contains(m.export_name.as_str()))
-        .collect();
-    match sweep_candidates(&deps.snapshots).await {
-        Ok(candidates) => {
-            report.snapshots = sweep::plan(
-                &candidates,
-                &staying,
-                &known,
-                request.snapshot_min_age_hours,
-                now,
-            );
-        }
-        Err(e) => report.errors.push(format!("DescribeSnapshots: {e}")),
-    }
-    for kept in &report.snapshots.kept {
-        tracing::info!(snapshot = %kept.name, reason = %kept.reason, "snapshot kept");
-    }
-    let mut refused = BTreeSet::new();
-    for swept in &report.snapshots.deleted {
-        if request.dry_run {
-            tracing::info!(snapshot = %swept.name, later_backup = %swept.later_backup, "snapshot would be deleted");
-            continue;
-        }
-        match deps.snapshots.delete_snapshot(&swept.name).await {
-            Ok(_) => {
-                tracing::info!(snapshot = %swept.name, later_backup = %swept.later_backup, "snapshot deleted");
-            }
-            Err(e) => {
-                report.errors.push(format!("{}: {e}", swept.name));
-                refused.insert(swept.name.clone());
-            }
-        }
-    }
-    // A snapshot whose deletion was refused is still there: the report says so.
-    let (deleted, refused): (Vec<_>, Vec<_>) = std::mem::take(&mut report.snapshots.deleted)
-        .into_iter()
-        .partition(|s| !refused.contains(&s.name));
-    report.snapshots.deleted = deleted;
-    report
-        .snapshots
-        .kept
-        .extend(refused.into_iter().map(|s| KeptSnapshot {
-            name: s.name,
-            reason: "DeleteSnapshot was refused (see errors)".into(),
-        }));
-
-    report.report_key = format!(
-        "{REPORT_PREFIX}{}.json",
-        now.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
+    books.sweep(
+        sweep_candidates(&deps.snapshots).await,
+        request.snapshot_min_age_hours,
     );
-    let body = serde_json::to_string_pretty(&report)
-        .map_err(|e| BackupError::invalid_input("report", e.to_string()))?;
-    tracing::info!(report = %body, "retention");
+    for swept in books.swept() {
+        let outcome = match request.dry_run {
+            true => None,
+            false => Some(deps.snapshots.delete_snapshot(&swept.name).await),
+        };
+        books.snapshot_deleted(&swept, outcome);
+    }
+    let (report, body) = books.finish()?;
     deps.exports
         .put_json(&bucket, &report.report_key, body)
         .await?;
-    if !report.errors.is_empty() {
-        return Err(BackupError::AwsError {
-            message: format!(
-                "retention: {} operation(s) failed (report {}): {}",
-                report.errors.len(),
-                report.report_key,
-                report.errors.join("; ")
-            ),
-            source: None,
-        });
-    }
-    Ok(report)
+    report.into_result()
 }
 
-/// Reads every manifest of `listing`, [`MANIFEST_READS_IN_FLIGHT`] at a time, keeping only its [`ManifestFacts`]
-/// (`manifest key → facts`) and the keys of those that are not readable manifests (named in the log and the report;
-/// their sets are kept whole). A manifest deleted since the listing is not a set any more.
+/// Reads every manifest of `listing`, [`MANIFEST_READS_IN_FLIGHT`] at a time, keeping only its facts
+/// ([`ManifestsRead`]). A manifest deleted since the listing is not a set any more.
 ///
 /// # Errors
 /// The first failed read (`Throttled`, `AwsError`, …; the SDK has retried it): the run then deletes nothing, rather
@@ -197,39 +72,19 @@ async fn read_manifests<E: ObjectReader>(
     store: &E,
     bucket: &str,
     listing: &[StoredObject],
-) -> Result<(BTreeMap<String, ManifestFacts>, Vec<String>), BackupError> {
+) -> Result<ManifestsRead, BackupError> {
     use futures_util::{StreamExt, TryStreamExt};
-    let reads = futures_util::stream::iter(
-        listing
-            .iter()
-            .filter(|o| o.key.ends_with(".manifest.json"))
-            .map(|o| async move {
-                let bytes = store.get_object(bucket, &o.key).await?;
-                Ok::<_, BackupError>((o.key.as_str(), bytes.map(|b| Manifest::from_json(&b))))
-            }),
-    )
+    let reads = futures_util::stream::iter(run::manifest_keys(listing).map(|key| async move {
+        let bytes = store.get_object(bucket, key).await?;
+        Ok::<_, BackupError>((key, bytes.map(|b| Manifest::from_json(&b))))
+    }))
     .buffer_unordered(MANIFEST_READS_IN_FLIGHT);
-    let mut manifests = BTreeMap::new();
-    let mut unreadable = Vec::new();
+    let mut read = ManifestsRead::default();
     let mut reads = std::pin::pin!(reads);
     while let Some((key, parsed)) = reads.try_next().await? {
-        match parsed {
-            None => {}
-            Some(Ok(m)) if manifest_key(&m.export_name) == key => {
-                manifests.insert(key.to_string(), ManifestFacts::of(&m));
-            }
-            Some(Ok(m)) => {
-                tracing::warn!(manifest = %key, export_name = %m.export_name, "manifest names another export: its set is kept, not judged");
-                unreadable.push(key.to_string());
-            }
-            Some(Err(e)) => {
-                tracing::warn!(manifest = %key, error = %e, "manifest unreadable: its set is kept, not judged");
-                unreadable.push(key.to_string());
-            }
-        }
+        read.take(key, parsed);
     }
-    unreadable.sort();
-    Ok((manifests, unreadable))
+    Ok(read.finish())
 }
 
 /// Our snapshots (name `ecb-…`), each with its tags; a snapshot whose tags cannot be read counts as not ours.
@@ -256,9 +111,13 @@ async fn sweep_candidates<S: Inventory + Groups>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
     use backup_core::Config;
     use backup_core::model::Timestamp;
+    use backup_core::naming::manifest_key;
     use backup_core::resources::SnapshotInfo;
+    use backup_core::retention::plan::*;
     use backup_core::testing::{FakeExportStore, FakeSnapshots, FixedClock};
     use lambda_runtime::Context;
     use time::macros::datetime;
@@ -1008,7 +867,10 @@ mod tests {
         let counts = std::sync::Arc::default();
         let slow = Slow(store.clone(), std::sync::Arc::clone(&counts));
         let listing = store.list(BUCKET, "ecb-").await.unwrap();
-        let (facts, unreadable) = read_manifests(&slow, BUCKET, &listing).await.unwrap();
+        let ManifestsRead {
+            manifests: facts,
+            unreadable,
+        } = read_manifests(&slow, BUCKET, &listing).await.unwrap();
         assert_eq!(facts.len(), 100);
         assert!(unreadable.is_empty());
         let most = counts.1.load(std::sync::atomic::Ordering::SeqCst);

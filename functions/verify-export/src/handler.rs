@@ -13,61 +13,17 @@
 
 use backup_core::backup::export::inspect;
 use backup_core::backup::manifest::Manifest;
-use backup_core::backup::run::{ExportedObject, VerifiedShard, record_timing};
+use backup_core::backup::run::{ExportedObject, VerifiedShard};
+use backup_core::backup::verify::{self, at_listed_size, lock_error, millis_between};
+pub use backup_core::backup::verify::{ShardRequest, VerifyRequest, VerifyResponse};
 use backup_core::model::VerifiedObject;
 use backup_core::naming::manifest_key;
 use backup_core::ports::{ExportStore, ObjectLocker, Verifier};
 use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
-use serde::{Deserialize, Serialize};
 
 /// The state name this handler serves, used for timings.
 pub const STEP: &str = "VerifyExport";
-
-/// One object to verify, as the `VerifyExport` Map state's `ItemSelector` builds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ShardRequest {
-    /// The export bucket (`request.bucket`).
-    pub bucket: String,
-    /// The export's name (`exportName`): the object must be one of its `<exportName>-<id>.rdb`.
-    pub export_name: String,
-    /// The object as CheckExport listed it.
-    pub object: ExportedObject,
-}
-
-/// What an invocation is given: one shard object (a document with `object`), or the run document.
-#[derive(Debug, Clone)]
-pub enum VerifyRequest {
-    /// A `VerifyShard` item of the Map state.
-    Shard(ShardRequest),
-    /// `WriteManifest` (with `verifiedObjects`), or the whole verification in one invocation (without).
-    Run(Box<BackupRun>),
-}
-
-// Not `#[serde(untagged)]`: its buffering cannot read the run document's integer-keyed maps (the manifest's
-// `databases`); the JSON value is read once and handed to the type its shape names.
-impl<'de> Deserialize<'de> for VerifyRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(deserializer)?;
-        let request = if value.get("object").is_some() {
-            serde_json::from_value(value).map(VerifyRequest::Shard)
-        } else {
-            serde_json::from_value(value).map(|run| VerifyRequest::Run(Box::new(run)))
-        };
-        request.map_err(serde::de::Error::custom)
-    }
-}
-
-/// What an invocation returns: the verified shard, or the run document with `verification` set.
-#[derive(Debug, Clone, Serialize)]
-#[serde(untagged)]
-pub enum VerifyResponse {
-    /// The result of a [`VerifyRequest::Shard`].
-    Shard(Box<VerifiedShard>),
-    /// The result of a [`VerifyRequest::Run`].
-    Run(Box<BackupRun>),
-}
 
 /// Handles one VerifyExport invocation (see the module documentation for the two shapes).
 ///
@@ -96,15 +52,7 @@ async fn verify_object<V: Verifier>(
     bucket: &str,
     listed: &ExportedObject,
 ) -> Result<VerifiedObject, BackupError> {
-    let v = verifier.verify_object(bucket, &listed.key).await?;
-    if v.size_bytes != listed.size_bytes {
-        return Err(BackupError::ExportCorrupt {
-            message: format!(
-                "{}: read {} bytes but S3 lists {}",
-                listed.key, v.size_bytes, listed.size_bytes
-            ),
-        });
-    }
+    let v = at_listed_size(verifier.verify_object(bucket, &listed.key).await?, listed)?;
     tracing::info!(key = %v.key, keys = v.rdb.keys, bytes = v.size_bytes, "object verified");
     Ok(v)
 }
@@ -113,21 +61,10 @@ async fn verify_shard<E: ExportStore, V: Verifier, C: Clock>(
     shard: ShardRequest,
     deps: &Deps<(), E, V, C>,
 ) -> Result<VerifiedShard, BackupError> {
-    if shard.export_name.is_empty()
-        || !backup_core::backup::export::is_shard_key(&shard.export_name, &shard.object.key)
-    {
-        return Err(BackupError::invalid_input(
-            "object.key",
-            format!(
-                "{:?} is not an object of export {:?} (<exportName>-<id>.rdb)",
-                shard.object.key, shard.export_name
-            ),
-        ));
-    }
+    shard.check()?;
     let started = deps.clock.now();
     let object = verify_object(&deps.verifier, &shard.bucket, &shard.object).await?;
-    let millis =
-        u64::try_from((deps.clock.now() - started).whole_milliseconds().max(0)).unwrap_or(u64::MAX);
+    let millis = millis_between(started, deps.clock.now());
     Ok(VerifiedShard { object, millis })
 }
 
@@ -138,41 +75,17 @@ async fn write_manifest<E: ExportStore + ObjectLocker, V: Verifier, C: Clock>(
     let started = deps.clock.now();
     let bucket = run.request()?.bucket.clone();
     let export_name = run.export_name()?.to_string();
-    let assessment = inspect(&deps.exports, &run).await?;
-    if !assessment.is_complete() {
-        return Err(BackupError::ExportIncomplete {
-            message: format!(
-                "cannot verify export {export_name}: {}",
-                assessment.describe()
-            ),
-        });
-    }
-
+    let listed = verify::objects_to_verify(inspect(&deps.exports, &run).await?, &export_name)?;
     let shards = std::mem::take(&mut run.verified_objects);
-    let mut objects = Vec::new();
-    if shards.is_empty() {
-        for listed in &assessment.objects {
+    let objects = if shards.is_empty() {
+        let mut objects = Vec::with_capacity(listed.len());
+        for listed in &listed {
             objects.push(verify_object(&deps.verifier, &bucket, listed).await?);
         }
+        objects
     } else {
-        // Every object S3 lists now must have been verified, at the size it has now.
-        for listed in &assessment.objects {
-            let Some(shard) = shards.iter().find(|s| s.object.key == listed.key) else {
-                return Err(BackupError::ExportCorrupt {
-                    message: format!("{}: in S3 but not verified", listed.key),
-                });
-            };
-            if shard.object.size_bytes != listed.size_bytes {
-                return Err(BackupError::ExportCorrupt {
-                    message: format!(
-                        "{}: verified at {} bytes but S3 now lists {}",
-                        listed.key, shard.object.size_bytes, listed.size_bytes
-                    ),
-                });
-            }
-            objects.push(shard.object.clone());
-        }
-    }
+        verify::verified_objects(&listed, &shards)?
+    };
 
     let manifest = Manifest::of_run(&run, &objects, deps.clock.now())?;
     let key = manifest_key(&export_name);
@@ -181,70 +94,28 @@ async fn write_manifest<E: ExportStore + ObjectLocker, V: Verifier, C: Clock>(
     // (which would need an integrity header on each of them; S3 User Guide, "Object Lock considerations"). A lock that
     // fails keeps its error's kind (Throttled and AwsError are retried) and, before the manifest, leaves no
     // manifest of an unlocked backup.
-    let lock = deps.config.object_lock.map(|lock| {
-        let days = i64::try_from(lock.days.min(36_500)).unwrap_or(36_500);
-        (lock.mode, deps.clock.now() + time::Duration::days(days))
-    });
+    let lock = verify::lock_until(deps.config.object_lock, deps.clock.now());
     if let Some((mode, until)) = lock {
         for object in &manifest.objects {
-            lock_one(deps, &bucket, &object.key, mode, until).await?;
+            let locked = deps
+                .exports
+                .lock_object(&bucket, &object.key, mode, until)
+                .await;
+            locked.map_err(|e| lock_error(e, &object.key, mode, until))?;
         }
     }
     deps.exports
         .put_json(&bucket, &key, manifest.to_json()?)
         .await?;
     if let Some((mode, until)) = lock {
-        lock_one(deps, &bucket, &key, mode, until).await?;
+        let locked = deps.exports.lock_object(&bucket, &key, mode, until).await;
+        locked.map_err(|e| lock_error(e, &key, mode, until))?;
         tracing::info!(%mode, %until, objects = manifest.objects.len() + 1, "backup locked");
     }
     run.verification = Some(manifest.verification(key));
     // After the manifest, as in one invocation: the manifest records the steps before verification.
-    let now = deps.clock.now();
-    for shard in &shards {
-        let millis = i64::try_from(shard.millis).unwrap_or(i64::MAX);
-        record_timing(
-            &mut run.timings,
-            STEP,
-            now - time::Duration::milliseconds(millis),
-            now,
-        );
-    }
-    run.record_timing(STEP, started, now);
+    verify::record_verify_timings(&mut run, STEP, &shards, started, deps.clock.now());
     Ok(run)
-}
-
-/// `PutObjectRetention` on one object; the error keeps its kind, its message says the backup is verified and the
-/// snapshot kept.
-async fn lock_one<E: ExportStore + ObjectLocker, V: Verifier, C: Clock>(
-    deps: &Deps<(), E, V, C>,
-    bucket: &str,
-    key: &str,
-    mode: backup_core::config::ObjectLockMode,
-    until: time::OffsetDateTime,
-) -> Result<(), BackupError> {
-    deps.exports
-        .lock_object(bucket, key, mode, until)
-        .await
-        .map_err(|e| {
-            let note = format!(
-                "the backup is verified, but Object Lock retention ({mode} until {until}) could not be set on {key} \
-                 (the source snapshot is kept)"
-            );
-            match e {
-                BackupError::Throttled { message, source } => BackupError::Throttled {
-                    message: format!("{message}; {note}"),
-                    source,
-                },
-                BackupError::AwsError { message, source } => BackupError::AwsError {
-                    message: format!("{message}; {note}"),
-                    source,
-                },
-                other => BackupError::AwsRejected {
-                    message: format!("{other}; {note}"),
-                    source: None,
-                },
-            }
-        })
 }
 
 #[cfg(test)]

@@ -147,7 +147,7 @@ pub enum TargetRef {
 }
 
 /// What was snapshotted, recorded by CreateSnapshot. Built by the constructors below (target resolution in
-/// [`crate::target`]), never field by field in a handler.
+/// [`crate::backup::target`]), never field by field in a handler.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Source {

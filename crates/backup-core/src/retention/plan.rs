@@ -1,12 +1,13 @@
 //! Retention by backup set. A backup set is what one verified run left in the export bucket: its manifest
 //! (`<exportName>.manifest.json`), its shard objects (`<exportName>-<id>.rdb`) and the reports of restores from it
 //! (`<exportName>.restore-<execution>.json`). Per target — its identity: kind (replication group or standalone
-//! cluster), id and creation time, so a group re-created under the same id is another target — the sets are
-//! ordered by when their data was taken ([`Manifest::data_time`], never `verifiedAt`: overlapping runs finish in
-//! either order); a set is kept when it is one of the `keepLast` newest or its data was taken within `keepDays` days
-//! (whichever keeps more), and the newest set of a target is always kept — also for a target that is no longer
-//! backed up. Any other set is deleted whole, manifest first: a set interrupted half-way is no longer a backup (a
-//! restore resolves backups by their manifests) and its leftovers are exports without a manifest.
+//! cluster), id and creation time, so a group re-created under the same id is another target — the sets are ordered by
+//! when their data was taken ([`Manifest::data_time`](crate::backup::manifest::Manifest::data_time), never
+//! `verifiedAt`: overlapping runs finish in either order); a set is kept when it is one of the `keepLast` newest or its
+//! data was taken within `keepDays` days (whichever keeps more), and the newest set of a target is always kept — also
+//! for a target that is no longer backed up. Any other set is deleted whole, manifest first: a set interrupted half-way
+//! is no longer a backup (a restore resolves backups by their manifests) and its leftovers are exports without a
+//! manifest.
 //!
 //! Exports without a manifest (a run that failed verification, or the leftovers above) are deleted once older than
 //! `graceHours` (at least 48: longer than any backup execution may run, its two deadlines being at most 22 h each,
@@ -129,7 +130,8 @@ pub struct BackupSet {
     pub export_name: String,
     /// The target it backs up.
     pub target: TargetIdentity,
-    /// When its data was taken ([`Manifest::data_time`]): what orders the sets of a target.
+    /// When its data was taken ([`Manifest::data_time`](crate::backup::manifest::Manifest::data_time)): what
+    /// orders the sets of a target.
     pub data_time: Timestamp,
     /// Its objects in deletion order: the manifest first, then the shard objects and restore reports.
     pub keys: Vec<String>,
