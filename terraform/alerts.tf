@@ -4,7 +4,7 @@
 
 resource "aws_secretsmanager_secret" "slack_webhook" {
   name        = "${var.name}/slack-webhook-url"
-  description = "Slack incoming-webhook URL for ${var.name} alerts. Set the value outside Terraform (docs/alerts.md, Setting up Slack and PagerDuty)."
+  description = "Slack incoming-webhook URL for ${var.name} alerts. Set the value outside Terraform (README, Alerts)."
   # 0 lets a destroyed deployment be re-created at once under the same name.
   recovery_window_in_days = var.secret_recovery_window_days
   # checkov:skip=CKV_AWS_149:The AWS managed key protects a webhook URL adequately; a customer key adds cost and a key policy to manage.
@@ -14,7 +14,7 @@ resource "aws_secretsmanager_secret" "slack_webhook" {
 
 resource "aws_secretsmanager_secret" "pagerduty_routing_key" {
   name                    = "${var.name}/pagerduty-routing-key"
-  description             = "PagerDuty Events API v2 routing key for ${var.name} alerts. Set the value outside Terraform (docs/alerts.md, Setting up Slack and PagerDuty)."
+  description             = "PagerDuty Events API v2 routing key for ${var.name} alerts. Set the value outside Terraform (README, Alerts)."
   recovery_window_in_days = var.secret_recovery_window_days
   # checkov:skip=CKV_AWS_149:The AWS managed key protects a routing key adequately; a customer key adds cost and a key policy to manage.
   # checkov:skip=CKV2_AWS_57:A PagerDuty routing key cannot be rotated by a Lambda rotator; rotate it in PagerDuty.
