@@ -97,10 +97,7 @@ macro_rules! known_values {
 
         impl From<String> for $name {
             fn from(s: String) -> Self {
-                match s.as_str() {
-                    $( $text => Self::$variant, )+
-                    _ => Self::Other(s),
-                }
+                Self::from(s.as_str())
             }
         }
 

@@ -400,25 +400,7 @@ async fn copy_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
     let target_as_given = required(p, "TargetSnapshotName")?.to_string();
     let target = target_as_given.to_ascii_lowercase();
     let bucket = param(p, "TargetBucket").map(str::to_string);
-    let snap = {
-        let st = app.lock();
-        let s = st.snapshots.get(&source).ok_or_else(|| {
-            ApiError::new(
-                "SnapshotNotFoundFault",
-                format!("Snapshot {source} not found."),
-            )
-        })?;
-        if s.status != "available" {
-            return Err(ApiError::new(
-                "InvalidSnapshotState",
-                format!(
-                    "Snapshot {source} is not in available state ({}).",
-                    s.status
-                ),
-            ));
-        }
-        s.clone()
-    };
+    let snap = app.lock().available_snapshot_mut(&source)?.clone();
     let Some(bucket) = bucket else {
         // A copy within ElastiCache.
         let mut st = app.lock();
@@ -479,21 +461,7 @@ async fn copy_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
     }
     let (job, body) = {
         let mut st = app.lock();
-        let Some(s) = st.snapshots.get_mut(&source) else {
-            return Err(ApiError::new(
-                "SnapshotNotFoundFault",
-                format!("Snapshot {source} not found."),
-            ));
-        };
-        if s.status != "available" {
-            return Err(ApiError::new(
-                "InvalidSnapshotState",
-                format!(
-                    "Snapshot {source} is not in available state ({}).",
-                    s.status
-                ),
-            ));
-        }
+        let s = st.available_snapshot_mut(&source)?;
         s.status = "copying".into();
         let described = s.clone();
         let delay = st

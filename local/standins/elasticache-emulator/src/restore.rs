@@ -213,20 +213,7 @@ pub async fn create_replication_group(
         Vec::new()
     };
     let source = if let Some(name) = snapshot_name {
-        let st = app.lock();
-        let s = st.snapshots.get(&name).ok_or_else(|| {
-            ApiError::new(
-                "SnapshotNotFoundFault",
-                format!("Snapshot {name} not found."),
-            )
-        })?;
-        if s.status != "available" {
-            return Err(ApiError::new(
-                "InvalidSnapshotState",
-                format!("Snapshot {name} is not in available state ({}).", s.status),
-            ));
-        }
-        let mut parts = s.nodes.clone();
+        let mut parts = app.lock().available_snapshot_mut(&name)?.nodes.clone();
         parts.sort_by(|a, b| a.node_group_id.cmp(&b.node_group_id));
         // Each node group of the request gets the snapshot's node group of the same NodeGroupId, whatever order
         // NodeGroupConfiguration lists them in (by position when the request names none, or names others).

@@ -394,6 +394,24 @@ pub struct SnapshotPlan {
 }
 
 impl State {
+    /// The snapshot `name` (lower-cased), which must be `available` (as CopySnapshot and a restore by
+    /// `SnapshotName` require: `SnapshotNotFoundFault` / `InvalidSnapshotState` otherwise).
+    pub fn available_snapshot_mut(&mut self, name: &str) -> Result<&mut Snapshot, ApiError> {
+        let s = self.snapshots.get_mut(name).ok_or_else(|| {
+            ApiError::new(
+                "SnapshotNotFoundFault",
+                format!("Snapshot {name} not found."),
+            )
+        })?;
+        if s.status != "available" {
+            return Err(ApiError::new(
+                "InvalidSnapshotState",
+                format!("Snapshot {name} is not in available state ({}).", s.status),
+            ));
+        }
+        Ok(s)
+    }
+
     /// A new state.
     pub fn new(settings: Settings) -> Self {
         Self {
