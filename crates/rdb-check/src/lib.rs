@@ -52,6 +52,8 @@
 //! this checker does not know ([`RdbError::is_unsupported_format`]: a newer header version, or a type or opcode byte
 //! that is not in the file's version, which may also be corruption).
 
+#[cfg(feature = "cli")]
+pub mod cli;
 mod encodings;
 mod error;
 mod hashing;

@@ -1,0 +1,390 @@
+//! The command line: every subcommand and flag, as clap derives it (the man page and the shell completions are
+//! generated from this definition: `ecb man`, `ecb completions <shell>`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// `ecb`: the operator's command line for elasticache-backup.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ecb",
+    version,
+    about = "Operate elasticache-backup: start and watch backups, restores and drills; list runs and backups; check RDB files; preview retention; check a deployment",
+    long_about = "Operate elasticache-backup: start and watch backups, restores and drills; list runs and backups; check RDB files; preview retention; check a deployment.\n\nThe deployment (state machine ARNs, bucket, function names) comes from flags, ECB_* environment variables, or `--terraform-dir DIR` (reads `terraform output -json`). AWS credentials, region and endpoints come from the usual AWS sources (`--region`, `--profile`, AWS_ENDPOINT_URL_<SERVICE>).\n\nExit codes: 0 success; 1 the run failed, a check failed or doctor found an error; 2 bad usage or input; 3 not found (execution, backup); 4 AWS refused or could not be reached; 130 interrupted (a watched execution keeps running)."
+)]
+pub struct Cli {
+    /// Where and how.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand takes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Global {
+    /// Print JSON for scripts instead of tables and the live view.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// AWS region (as the AWS CLI's `--region`; default from AWS_REGION or the profile).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// AWS named profile (as the AWS CLI's `--profile`; default from AWS_PROFILE).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// A Terraform working directory of the module: its `terraform output -json` names the deployment.
+    #[arg(long, global = true, env = "ECB_TERRAFORM_DIR", value_name = "DIR")]
+    pub terraform_dir: Option<PathBuf>,
+    /// A saved `terraform output -json` document naming the deployment (instead of running terraform).
+    #[arg(long, global = true, env = "ECB_TERRAFORM_OUTPUT", value_name = "FILE")]
+    pub terraform_output: Option<PathBuf>,
+    /// The backup state machine's ARN (Terraform output `state_machine_arn`).
+    #[arg(long, global = true, env = "ECB_STATE_MACHINE_ARN", value_name = "ARN")]
+    pub state_machine_arn: Option<String>,
+    /// The restore state machine's ARN (Terraform output `restore_state_machine_arn`).
+    #[arg(
+        long,
+        global = true,
+        env = "ECB_RESTORE_STATE_MACHINE_ARN",
+        value_name = "ARN"
+    )]
+    pub restore_state_machine_arn: Option<String>,
+    /// The fleet state machine's ARN (Terraform output `fleet_state_machine_arn`).
+    #[arg(
+        long,
+        global = true,
+        env = "ECB_FLEET_STATE_MACHINE_ARN",
+        value_name = "ARN"
+    )]
+    pub fleet_state_machine_arn: Option<String>,
+    /// The export bucket (Terraform output `bucket_name`).
+    #[arg(long, global = true, env = "ECB_BUCKET", value_name = "BUCKET")]
+    pub bucket: Option<String>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a backup: TARGET is a replication group, a node (cache cluster) or a `key=value[,key=value]` tag selector
+    /// (a fleet)
+    Backup(BackupArgs),
+    /// Recent executions as a table: target, kind, started, duration, status, failed step and error
+    Runs(RunsArgs),
+    /// Attach to one execution (ARN or name) and follow it to its end
+    Watch(WatchArgs),
+    /// Backups from the manifests in the bucket: data time, target, shards, keys, size, drill, retention
+    Backups(BackupsArgs),
+    /// One backup's manifest, readable (s3://bucket/<export>.manifest.json, the export name, or the manifest key)
+    Show(ShowArgs),
+    /// Check RDB files (local paths or s3://bucket/key): structure, every encoding, CRC-64, SHA-256
+    Check(CheckArgs),
+    /// Restore a backup into a new replication group through the restore state machine
+    Restore(RestoreArgs),
+    /// Drill: restore the newest verified backup of TARGET into a throwaway group, verify it, delete the group
+    Drill(DrillArgs),
+    /// What retention would delete (dry run unless --apply), as the retention function decides it
+    Retention(RetentionArgs),
+    /// Check a deployment the way an operator would before trusting it; exit 1 on any error-level finding
+    Doctor(DoctorArgs),
+    /// Print shell completions for SHELL to stdout
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout
+    Man,
+}
+
+/// `ecb backup`.
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// A replication group id, a cache cluster (node) id, or a tag selector `key=value[,key=value]`.
+    pub target: String,
+    /// Take TARGET as a cache cluster (node) id without asking ElastiCache which kind it is.
+    #[arg(long, conflicts_with = "replication_group")]
+    pub node: bool,
+    /// Take TARGET as a replication group id without asking ElastiCache which kind it is.
+    #[arg(long)]
+    pub replication_group: bool,
+    /// Follow the execution to its end with a live view; the exit code is the run's.
+    #[arg(long)]
+    pub wait: bool,
+    /// The execution name (default `ecb-<target>-<UTC time>`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Keep the ElastiCache snapshot after the verified export (default: deleted).
+    #[arg(long)]
+    pub keep_source_snapshot: bool,
+    /// A fleet's concurrent child executions (tag selector only).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub max_concurrency: Option<u64>,
+    /// Seconds between checks of the execution while waiting.
+    #[arg(long, default_value_t = 2.0, value_parser = parse_interval)]
+    pub interval: f64,
+}
+
+/// `ecb check` (the `rdb-check` command: [`rdb_check::cli`]).
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// RDB files to check: local paths or s3://bucket/key.
+    #[arg(required = true)]
+    pub targets: Vec<String>,
+    /// s3:// targets: bytes per ranged GetObject, in MiB.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub part_mib: u64,
+    /// s3:// targets: ranged GetObject requests in flight.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub parallel: u64,
+}
+
+impl CheckArgs {
+    /// The `rdb-check` arguments, with `--json` from the global flag.
+    pub fn to_rdb_check(&self, json: bool) -> rdb_check::cli::CheckArgs {
+        rdb_check::cli::CheckArgs {
+            targets: self.targets.clone(),
+            json,
+            part_mib: self.part_mib,
+            parallel: self.parallel,
+        }
+    }
+}
+
+/// `ecb runs`.
+#[derive(Debug, Clone, Args)]
+pub struct RunsArgs {
+    /// Only executions of this target (replication group, node, or the selector's label).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Only executions with this status.
+    #[arg(long, value_enum)]
+    pub status: Option<Status>,
+    /// How far back: `7d`, `12h`, `30m` (humantime).
+    #[arg(long, default_value = "7d", value_parser = parse_since)]
+    pub since: std::time::Duration,
+    /// Only this state machine.
+    #[arg(long, value_enum)]
+    pub machine: Option<Machine>,
+    /// Most executions listed.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+}
+
+/// `ecb watch`.
+#[derive(Debug, Clone, Args)]
+pub struct WatchArgs {
+    /// An execution ARN, or the name of an execution of one of the three state machines.
+    pub execution: String,
+    /// Seconds between checks.
+    #[arg(long, default_value_t = 2.0, value_parser = parse_interval)]
+    pub interval: f64,
+}
+
+/// `ecb backups`.
+#[derive(Debug, Clone, Args)]
+pub struct BackupsArgs {
+    /// Only backups of this target.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Keep the newest N per target when projecting retention (default: the retention schedule's).
+    #[arg(long)]
+    pub keep_last: Option<u32>,
+    /// Keep every backup within D days when projecting retention (default: the retention schedule's).
+    #[arg(long)]
+    pub keep_days: Option<u32>,
+}
+
+/// `ecb show`.
+#[derive(Debug, Clone, Args)]
+pub struct ShowArgs {
+    /// `s3://bucket/<export>.manifest.json`, `<export>.manifest.json`, or the export name `ecb-…`.
+    pub backup: String,
+}
+
+/// `ecb restore`.
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The backup: `s3://bucket/<export>.manifest.json`, the manifest key, or the export name.
+    #[arg(required_unless_present = "latest", conflicts_with = "latest")]
+    pub backup: Option<String>,
+    /// Restore the newest verified backup of this replication group instead.
+    #[arg(long, value_name = "TARGET")]
+    pub latest: Option<String>,
+    /// The new replication group's id (must not exist).
+    #[arg(long, value_name = "NEW_GROUP")]
+    pub to: String,
+    /// Follow the restore to its end with a live view; the end prints the RTO and the verification.
+    #[arg(long)]
+    pub wait: bool,
+    /// The execution name (default `ecb-restore-<new group>-<UTC time>`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// `CacheNodeType` (default: the source's).
+    #[arg(long)]
+    pub node_type: Option<String>,
+    /// `EngineVersion` (default: the source's).
+    #[arg(long)]
+    pub engine_version: Option<String>,
+    /// `CacheSubnetGroupName` (default: the source's).
+    #[arg(long)]
+    pub cache_subnet_group_name: Option<String>,
+    /// `SecurityGroupIds` (repeat or comma-separate; default: the source's).
+    #[arg(long, value_delimiter = ',')]
+    pub security_group_ids: Vec<String>,
+    /// `CacheParameterGroupName` (default: the source's).
+    #[arg(long)]
+    pub cache_parameter_group_name: Option<String>,
+    /// `ReplicasPerNodeGroup`, 0-5 (default: the source's).
+    #[arg(long)]
+    pub replicas_per_shard: Option<u32>,
+    /// Deadline for the group to become available, seconds (300-86400).
+    #[arg(long)]
+    pub restore_timeout_seconds: Option<u64>,
+    /// Re-read every object and compare its SHA-256 with the manifest before creating anything.
+    #[arg(long)]
+    pub verify_before_restore: bool,
+    /// Secrets Manager secret ARN holding the AUTH token the new group gets.
+    #[arg(long)]
+    pub auth_token_secret_arn: Option<String>,
+    /// Seconds between checks of the execution while waiting.
+    #[arg(long, default_value_t = 2.0, value_parser = parse_interval)]
+    pub interval: f64,
+}
+
+/// `ecb drill`.
+#[derive(Debug, Clone, Args)]
+pub struct DrillArgs {
+    /// The replication group whose newest verified backup is drilled.
+    pub target: String,
+    /// Follow the drill to its end with a live view; the end prints the RTO and the verification.
+    #[arg(long)]
+    pub wait: bool,
+    /// The execution name (default `ecb-drill-<target>-<UTC time>`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Seconds between checks of the execution while waiting.
+    #[arg(long, default_value_t = 2.0, value_parser = parse_interval)]
+    pub interval: f64,
+}
+
+/// `ecb retention`.
+#[derive(Debug, Clone, Args)]
+pub struct RetentionArgs {
+    /// Delete what the plan names (default: a dry run that deletes nothing and writes only the report).
+    #[arg(long)]
+    pub apply: bool,
+    /// Newest verified backups kept per target (default: the retention schedule's `keepLast`).
+    #[arg(long)]
+    pub keep_last: Option<u32>,
+    /// Days within which every verified backup is kept (default: the retention schedule's `keepDays`).
+    #[arg(long)]
+    pub keep_days: Option<u32>,
+}
+
+/// `ecb doctor`.
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// Only these targets' per-target checks (default: every scheduled target).
+    #[arg(long)]
+    pub target: Vec<String>,
+}
+
+/// An execution status (Step Functions `ExecutionStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Status {
+    /// RUNNING
+    Running,
+    /// SUCCEEDED
+    Succeeded,
+    /// FAILED
+    Failed,
+    /// TIMED_OUT
+    TimedOut,
+    /// ABORTED
+    Aborted,
+}
+
+impl Status {
+    /// The API's value.
+    pub fn api(self) -> &'static str {
+        match self {
+            Self::Running => "RUNNING",
+            Self::Succeeded => "SUCCEEDED",
+            Self::Failed => "FAILED",
+            Self::TimedOut => "TIMED_OUT",
+            Self::Aborted => "ABORTED",
+        }
+    }
+}
+
+/// One of the project's state machines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Machine {
+    /// The backup state machine.
+    Backup,
+    /// The restore state machine (restores and drills).
+    Restore,
+    /// The fleet state machine.
+    Fleet,
+}
+
+impl Machine {
+    /// Every machine.
+    pub const ALL: [Machine; 3] = [Machine::Backup, Machine::Restore, Machine::Fleet];
+
+    /// `backup`, `restore`, `fleet`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Backup => "backup",
+            Self::Restore => "restore",
+            Self::Fleet => "fleet",
+        }
+    }
+}
+
+fn parse_interval(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s}: not a number of seconds"))?;
+    if (0.1..=300.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{s}: must be from 0.1 to 300 seconds"))
+    }
+}
+
+fn parse_since(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{s}: {e} (e.g. 7d, 12h, 30m)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn since_takes_human_durations_and_names_the_rule() {
+        assert_eq!(
+            parse_since("7d").unwrap(),
+            std::time::Duration::from_secs(7 * 86_400)
+        );
+        assert!(parse_since("a week").unwrap_err().contains("7d"));
+        assert!(parse_interval("0").is_err());
+        assert_eq!(parse_interval("2").unwrap(), 2.0);
+    }
+
+    #[test]
+    fn restore_needs_a_backup_or_latest_but_not_both() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args);
+        assert!(parse(&["ecb", "restore", "--to", "new"]).is_err());
+        assert!(parse(&["ecb", "restore", "b", "--latest", "orders", "--to", "new"]).is_err());
+        assert!(parse(&["ecb", "restore", "--latest", "orders", "--to", "new"]).is_ok());
+        assert!(parse(&["ecb", "restore", "ecb-orders-x", "--to", "new", "--wait"]).is_ok());
+    }
+}

@@ -1,0 +1,56 @@
+//! Tables and times as `ecb` prints them (comfy-table; UTC times as RFC 3339 to the second).
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+use time::OffsetDateTime;
+
+/// A table with `header`, fitted to the terminal's width.
+pub fn new(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.iter().copied());
+    t
+}
+
+/// `2026-12-04T03:04:05Z`.
+pub fn time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// Seconds as `1h 2m 3s` (humantime).
+pub fn duration(seconds: i64) -> String {
+    humantime::format_duration(std::time::Duration::from_secs(seconds.unsigned_abs())).to_string()
+}
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json(value: &impl serde::Serialize) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("ecb: JSON: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn times_are_utc_to_the_second() {
+        assert_eq!(
+            time(datetime!(2026-12-04 04:04:05.9 +01:00)),
+            "2026-12-04T03:04:05Z"
+        );
+        assert_eq!(duration(3723), "1h 2m 3s");
+    }
+}

@@ -1,0 +1,197 @@
+//! Following an execution to its end: `--wait` of `backup`, `restore` and `drill`, and `ecb watch`. On a terminal
+//! the view is redrawn in place (indicatif); elsewhere (a pipe, CI, a recording) each change is printed once, as a
+//! log. Ctrl-C stops watching, never the execution.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use aws_sdk_sfn::Client;
+use indicatif::{ProgressBar, ProgressStyle};
+use time::OffsetDateTime;
+
+use crate::cli::Machine;
+use crate::error::{CliError, CliResult};
+use crate::progress::{Event, Execution, View, view};
+use crate::sfn;
+
+/// What a watch ends with: the execution as it ended, the whole history read, and the last view.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    /// The execution's description at its end.
+    pub execution: Execution,
+    /// Its events, oldest first.
+    pub events: Vec<Event>,
+    /// The view at its end.
+    pub view: View,
+}
+
+/// Follows `arn` until it ends, checking every `interval` seconds; draws the view unless `quiet`.
+///
+/// # Errors
+/// `Interrupted` on Ctrl-C (the execution continues; the message says how to attach again), `NotFound`, `Aws`.
+pub async fn follow(
+    client: &Client,
+    arn: &str,
+    machines: &[(Machine, String)],
+    interval: f64,
+    quiet: bool,
+) -> CliResult<Watched> {
+    let watching = watch_loop(client, arn, machines, interval, quiet);
+    tokio::select! {
+        watched = watching => watched,
+        _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted(format!(
+            "stopped watching; the execution continues (ecb watch {arn})"
+        ))),
+    }
+}
+
+async fn watch_loop(
+    client: &Client,
+    arn: &str,
+    machines: &[(Machine, String)],
+    interval: f64,
+    quiet: bool,
+) -> CliResult<Watched> {
+    let mut draw = Drawer::new(quiet);
+    let mut events: Vec<Event> = Vec::new();
+    loop {
+        let execution = sfn::describe(client, arn, machines).await?;
+        let after = events.last().map_or(0, |e| e.id);
+        events.extend(sfn::events_after(client, arn, after).await?);
+        let now = OffsetDateTime::now_utc();
+        let current = view(&execution, &events, now);
+        draw.show(&execution, &current, now);
+        if execution.ended() {
+            draw.finish();
+            return Ok(Watched {
+                execution,
+                events,
+                view: current,
+            });
+        }
+        tokio::time::sleep(Duration::from_secs_f64(interval)).await;
+    }
+}
+
+/// Draws views: in place on a terminal, as a log of changes elsewhere, not at all when quiet.
+struct Drawer {
+    bar: Option<ProgressBar>,
+    log: bool,
+    last_state: Option<String>,
+    last_lines: Vec<String>,
+}
+
+impl Drawer {
+    fn new(quiet: bool) -> Self {
+        let terminal = !quiet && std::io::stderr().is_terminal();
+        let bar = terminal.then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Self {
+            bar,
+            log: !quiet && !terminal,
+            last_state: None,
+            last_lines: Vec::new(),
+        }
+    }
+
+    fn show(&mut self, execution: &Execution, v: &View, now: OffsetDateTime) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(screen(execution, v, now));
+            return;
+        }
+        if !self.log {
+            return;
+        }
+        if v.state != self.last_state && v.state.is_some() {
+            let next = next_check(v, now);
+            eprintln!(
+                "{:>6}  {}{next}",
+                format!("+{}s", v.elapsed_seconds),
+                v.state.as_deref().unwrap_or_default()
+            );
+        }
+        for line in v.lines.iter().filter(|l| !self.last_lines.contains(l)) {
+            eprintln!("        {line}");
+        }
+        self.last_state.clone_from(&v.state);
+        self.last_lines.clone_from(&v.lines);
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn next_check(v: &View, now: OffsetDateTime) -> String {
+    match v.next_check {
+        Some(t) => format!(" (next check in {}s)", (t - now).whole_seconds().max(0)),
+        None => String::new(),
+    }
+}
+
+/// The terminal screen: the execution, its status and state, elapsed and next check, then the detail lines.
+pub fn screen(execution: &Execution, v: &View, now: OffsetDateTime) -> String {
+    let mut out = format!(
+        "{}  {}  {}  elapsed {}{}",
+        execution.name,
+        v.status,
+        v.state.as_deref().unwrap_or("-"),
+        humantime::format_duration(Duration::from_secs(v.elapsed_seconds.unsigned_abs())),
+        next_check(v, now)
+    );
+    for line in &v.lines {
+        out.push_str("\n  ");
+        out.push_str(line);
+    }
+    out
+}
+
+/// The end of a watched run for a person: status, duration, detail lines, and for a failure the error and cause.
+pub fn summary(w: &Watched) -> String {
+    let mut out = format!(
+        "{} {} in {}",
+        w.execution.name,
+        w.execution.status,
+        humantime::format_duration(Duration::from_secs(w.view.elapsed_seconds.unsigned_abs()))
+    );
+    for line in &w.view.lines {
+        out.push_str("\n  ");
+        out.push_str(line);
+    }
+    if let Some(e) = &w.execution.error {
+        out.push_str(&format!("\n  error      {e}"));
+    }
+    if let Some(c) = &w.execution.cause {
+        out.push_str(&format!(
+            "\n  cause      {}",
+            backup_core::text::ellipsize(c, 2000)
+        ));
+    }
+    out
+}
+
+/// `Ok` for a SUCCEEDED execution, else `Failed` naming the status, the error and the cause.
+///
+/// # Errors
+/// `Failed` as described.
+pub fn outcome(execution: &Execution) -> CliResult<()> {
+    if execution.status == "SUCCEEDED" {
+        return Ok(());
+    }
+    Err(CliError::Failed(format!(
+        "{} {}: {}: {}",
+        execution.name,
+        execution.status,
+        execution.error.as_deref().unwrap_or("(no error name)"),
+        backup_core::text::ellipsize(execution.cause.as_deref().unwrap_or("(no cause)"), 2000)
+    )))
+}
