@@ -4,13 +4,15 @@
 1. Starts the local stack (moto S3, the ElastiCache emulator with a primary + replica redis-server, the Rust
    handlers under cargo lambda watch).
 2. Fills the primary with ~100,000 keys of every type (string, hash, list, set, sorted set, stream, keys with TTL).
-3. Runs terraform/backup.asl.json with aws-local-stepfunctions, real waits included, printing each state.
+3. Backs up with the operator's CLI, `ecb backup orders --wait`: the real terraform/backup.asl.json, started
+   through the local Step Functions endpoint (aws-local-stepfunctions), real waits included, with ecb's live view.
 4. Shows which node was snapshotted, the S3 objects, that the source snapshot is gone, then downloads the .rdb,
    runs redis-check-rdb on it, loads it into a scratch redis-server and compares key count and the per-key
    DEBUG DIGEST-VALUE set with the source primary.
-5. Restores the backup into a new replication group through terraform/restore.asl.json (the exported .rdb seeds
-   real redis-server nodes), which verifies it against the manifest and reports the RTO; the demo then compares the
-   restored group with the source key by key.
+5. Restores the backup into a new replication group with `ecb restore <backup> --to orders-restored --wait`
+   (terraform/restore.asl.json; the exported .rdb seeds real redis-server nodes), which verifies it against the
+   manifest and reports the RTO; the demo then compares the restored group with the source key by key.
+6. Shows `ecb runs` and `ecb backups`.
 With --cluster-mode-enabled (`make demo CLUSTER_MODE=enabled`): the same on a three-shard cluster-mode enabled group,
 restored with each shard's slots, compared shard by shard and key by key.
 Exit code 0 only if every check passes.
@@ -38,6 +40,21 @@ GROUP = "orders"
 RESTORED = "orders-restored"
 PLAN = [("string", 40_000), ("ttl", 10_000), ("hash", 15_000), ("list", 10_000), ("set", 10_000),
         ("zset", 10_000), ("stream", 5_000)]
+
+
+def ecb(stack: Stack, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
+    """Runs the operator's CLI against the local stack, as a person would (printing the command); `capture` keeps
+    its output for the demo to read instead of showing it."""
+    if not capture:
+        print(f"$ ecb {' '.join(args)}", flush=True)
+    return subprocess.run([str(binary("ecb")), *args], env=stack.ecb_env(BUCKET), text=True,
+                          capture_output=capture)
+
+
+def execution_output(stack: Stack, name: str) -> dict:
+    """The run document an execution ended with (`ecb watch NAME --json`)."""
+    watched = ecb(stack, "watch", name, "--json", capture=True)
+    return json.loads(watched.stdout)["execution"]["output"]
 
 
 def banner(text: str) -> None:
@@ -93,7 +110,8 @@ def summary(r: redis.Redis, keys: list[bytes]) -> tuple[Counter, int]:
 def main() -> int:
     started = time.monotonic()
     ok = True
-    with Stack(ROOT / "local" / "topologies" / "demo.toml", snapshot_min_seconds=2, export_delay_seconds=2) as stack:
+    with Stack(ROOT / "local" / "topologies" / "demo.toml", snapshot_min_seconds=2, export_delay_seconds=2,
+               default_bucket=BUCKET, sfn_wait_ms=None) as stack:
         s3, ec = stack.client("s3"), stack.client("elasticache")
         s3.create_bucket(Bucket=BUCKET)
         stack.allow_elasticache_seeding(BUCKET)
@@ -111,15 +129,12 @@ def main() -> int:
         wait_until(lambda: replica.dbsize() == primary.dbsize(), 60, "replica catching up")
         print(f"replica has all {replica.dbsize()} keys")
 
-        banner("Running the state machine (terraform/backup.asl.json), real Wait durations")
-        execution_input = {"replicationGroupId": GROUP, "bucket": BUCKET}
-        print(f"input: {execution_input}", flush=True)
-        result = stack.finish(stack.start_execution(execution_input, name=f"demo-{int(time.time())}",
-                                                    wait_ms=None, retry_ms=None, quiet=False))
-        if result["status"] != "SUCCEEDED":
-            print(f"execution FAILED: {result.get('error')}: {result.get('cause')}")
+        banner("Backing up with ecb (terraform/backup.asl.json through the local Step Functions endpoint), real Wait durations")
+        name = f"demo-{int(time.time())}"
+        if ecb(stack, "backup", GROUP, "--wait", "--name", name).returncode != 0:
+            print("backup FAILED")
             return 1
-        out = result["output"]
+        out = execution_output(stack, name)
 
         banner("What happened")
         src = out["source"]
@@ -195,17 +210,12 @@ def main() -> int:
             scratch_proc.terminate()
             scratch_proc.wait(timeout=10)
 
-        banner("Restoring the backup into a new group (terraform/restore.asl.json)")
-        restore_input = {"manifest": f"s3://{BUCKET}/{out['verification']['manifestKey']}",
-                         "targetReplicationGroupId": RESTORED}
-        print(f"input: {restore_input}", flush=True)
-        restored_run = stack.finish(stack.start_execution(restore_input, name=f"restore-{int(time.time())}",
-                                                          wait_ms=None, retry_ms=None, quiet=False,
-                                                          state_machine="restore"))
-        if restored_run["status"] != "SUCCEEDED":
-            print(f"restore FAILED: {restored_run.get('error')}: {restored_run.get('cause')}")
+        banner("Restoring the backup into a new group with ecb (terraform/restore.asl.json)")
+        restore_name = f"restore-{int(time.time())}"
+        if ecb(stack, "restore", out["exportName"], "--to", RESTORED, "--wait", "--name", restore_name).returncode != 0:
+            print("restore FAILED")
             return 1
-        doc = restored_run["output"]
+        doc = execution_output(stack, restore_name)
         v = doc["verification"]
         print(f"restored group {RESTORED} from {doc['restore']['from']} "
               f"({len(doc['backup']['shards'])} shard object(s)); RTO {doc['restore']['rtoSeconds']} s "
@@ -221,6 +231,10 @@ def main() -> int:
         same = sum(1 for k, d in digests(restored, keys).items() if d == digests_source.get(k))
         print(f"per-key DEBUG DIGEST-VALUE, restored group vs source: {same:,} of {len(keys):,} identical")
         ok &= v["match"] and same == len(keys)
+
+        banner("What an operator sees: ecb runs, ecb backups")
+        ok &= ecb(stack, "runs").returncode == 0
+        ok &= ecb(stack, "backups").returncode == 0
 
     banner(f"{'BACKUP VERIFIED' if ok else 'VERIFICATION FAILED'} — demo took {time.monotonic() - started:.0f} s")
     return 0 if ok else 1
@@ -242,7 +256,8 @@ def cme_main() -> int:
     """The cluster-mode enabled variant: back up a three-shard group, restore it with its slots, compare."""
     started = time.monotonic()
     group, restored_id = "sessions", "sessions-restored"
-    with Stack(ROOT / "local" / "topologies" / "demo-cme.toml", snapshot_min_seconds=2, export_delay_seconds=2) as stack:
+    with Stack(ROOT / "local" / "topologies" / "demo-cme.toml", snapshot_min_seconds=2, export_delay_seconds=2,
+               default_bucket=BUCKET, sfn_wait_ms=None) as stack:
         s3, ec = stack.client("s3"), stack.client("elasticache")
         s3.create_bucket(Bucket=BUCKET)
         stack.allow_elasticache_seeding(BUCKET)
@@ -259,26 +274,21 @@ def cme_main() -> int:
         wait_until(lambda: sum(redis.Redis(port=n["port"]).dbsize() for n in replicas) == sum(per_shard), 60,
                    "replicas catching up")
 
-        banner("Running the backup state machine")
-        result = stack.finish(stack.start_execution({"replicationGroupId": group, "bucket": BUCKET},
-                                                    name=f"demo-{int(time.time())}", wait_ms=None, retry_ms=None,
-                                                    quiet=False))
-        if result["status"] != "SUCCEEDED":
-            print(f"execution FAILED: {result.get('error')}: {result.get('cause')}")
+        banner("Backing up with ecb (the backup state machine)")
+        name = f"demo-{int(time.time())}"
+        if ecb(stack, "backup", group, "--wait", "--name", name).returncode != 0:
+            print("backup FAILED")
             return 1
-        out = result["output"]
+        out = execution_output(stack, name)
         for o in out["verification"]["objects"]:
             print(f"  {o['key']}: {o['keys']:,} keys, {o['sizeBytes']:,} bytes, SHA-256 {o['sha256'][:16]}…")
 
-        banner("Restoring it into a new group with each shard's slots (terraform/restore.asl.json)")
-        restore_input = {"manifest": f"s3://{BUCKET}/{out['verification']['manifestKey']}",
-                         "targetReplicationGroupId": restored_id}
-        run = stack.finish(stack.start_execution(restore_input, name=f"restore-{int(time.time())}", wait_ms=None,
-                                                 retry_ms=None, quiet=False, state_machine="restore"))
-        if run["status"] != "SUCCEEDED":
-            print(f"restore FAILED: {run.get('error')}: {run.get('cause')}")
+        banner("Restoring it with ecb into a new group with each shard's slots (terraform/restore.asl.json)")
+        restore_name = f"restore-{int(time.time())}"
+        if ecb(stack, "restore", out["exportName"], "--to", restored_id, "--wait", "--name", restore_name).returncode != 0:
+            print("restore FAILED")
             return 1
-        doc = run["output"]
+        doc = execution_output(stack, restore_name)
         v = doc["verification"]
         print(f"restored group {restored_id}: RTO {doc['restore']['rtoSeconds']} s (CreateReplicationGroup to verified data)")
         for shard, b in zip(v["shards"], doc["backup"]["shards"]):
@@ -292,6 +302,10 @@ def cme_main() -> int:
         same = sum(1 for k in keys if a.get(k) is not None and a.get(k) == b.get(k))
         print(f"per-key DEBUG DIGEST-VALUE, restored group vs source: {same:,} of {len(keys):,} identical")
         ok = v["match"] and same == len(keys) == sum(per_shard) and [s["found"] for s in v["shards"]] == per_shard
+
+        banner("What an operator sees: ecb runs, ecb backups")
+        ok &= ecb(stack, "runs").returncode == 0
+        ok &= ecb(stack, "backups").returncode == 0
     banner(f"{'RESTORE VERIFIED' if ok else 'VERIFICATION FAILED'} — demo took {time.monotonic() - started:.0f} s")
     return 0 if ok else 1
 

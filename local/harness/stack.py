@@ -320,6 +320,33 @@ class Stack:
         except urllib.error.HTTPError as e:
             return json.loads(e.read() or b"null")
 
+    # -- the operator's CLI ----------------------------------------------------------------------------------------
+    def ecb_env(self, bucket: str, **outputs) -> dict:
+        """The environment `ecb` runs in against this stack: every service's endpoint (Step Functions at the local
+        endpoint, ElastiCache at the emulator, S3 and the rest in moto, Lambda's Invoke at cargo lambda watch) and a
+        `terraform output -json` document naming this deployment (`bucket` as bucket_name; `outputs` add or replace
+        outputs), passed as ECB_TERRAFORM_OUTPUT."""
+        values = {
+            "state_machine_arn": machine_arn("backup"),
+            "restore_state_machine_arn": machine_arn("restore"),
+            "fleet_state_machine_arn": machine_arn("fleet"),
+            "bucket_name": bucket,
+            "function_names": {"retention": "retention"},
+            "retention_schedule_name": None,
+            **outputs,
+        }
+        doc = self.workdir / f"terraform-output-{time.monotonic_ns()}.json"
+        doc.write_text(json.dumps({k: {"sensitive": False, "type": "string", "value": v} for k, v in values.items()}))
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("ECB_", "AWS_ENDPOINT_URL")) and k not in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")}
+        env.update({**CREDENTIALS, "AWS_DEFAULT_REGION": REGION, "ECB_TERRAFORM_OUTPUT": str(doc),
+                    "AWS_ENDPOINT_URL_SFN": self.sfn_endpoint, "AWS_ENDPOINT_URL_S3": self.s3_endpoint,
+                    "AWS_ENDPOINT_URL_ELASTICACHE": self.elasticache_endpoint,
+                    "AWS_ENDPOINT_URL_LAMBDA": self.lambda_endpoint,
+                    "AWS_ENDPOINT_URL_SCHEDULER": self.s3_endpoint,
+                    "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.s3_endpoint})
+        return env
+
     # -- invariant -------------------------------------------------------------------------------------------------
     def deletions(self) -> list[dict]:
         """DeleteSnapshot calls made by the backup's handlers (the Rust SDK's User-Agent), from the emulator's journal;
@@ -332,6 +359,12 @@ class Stack:
     def assert_no_unsafe_deletion(self) -> None:
         """No source snapshot was deleted unless every shard object of its export was in S3 at that moment."""
         check_deletions(self.deletions())
+
+
+def machine_arn(key: str) -> str:
+    """The local ARN of state machine `key` (backup, restore, fleet), as run.mjs and the Step Functions endpoint
+    name it."""
+    return f"arn:aws:states:{REGION}:123456789012:stateMachine:{MACHINE_NAMES[key]}"
 
 
 class AlertSink:

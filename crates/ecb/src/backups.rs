@@ -1,21 +1,427 @@
-//! `ecb backups` and `ecb show` (being written).
+//! `ecb backups` and `ecb show`: the verified backups, read from their manifests in the bucket (the contract
+//! between backup and everything after it, docs/design.md §4), with the newest restore or drill report next to
+//! each (`<exportName>.restore-<execution>.json`) and when retention will remove it.
+//!
+//! S3: `ListObjectsV2` (prefix `ecb-`, paginated) and `GetObject` (Amazon S3 API Reference).
 
+use std::collections::BTreeMap;
+
+use backup_core::backup::manifest::Manifest;
+use futures_util::{StreamExt, TryStreamExt};
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::app::App;
 use crate::cli::{BackupsArgs, ShowArgs};
-use crate::commands::App;
 use crate::error::{CliError, CliResult};
+use crate::progress::bytes;
+use crate::retention::{self, Policy};
+use crate::table;
 
-/// Lists backups.
-///
-/// # Errors
-/// Not written yet.
-pub async fn list(_app: &App, _args: &BackupsArgs) -> CliResult<()> {
-    Err(CliError::Usage("backups: not written yet".into()))
+/// Objects read at once.
+const READS_IN_FLIGHT: usize = 16;
+
+/// One backup as the table and `--json` give it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupRow {
+    /// `s3://bucket/<export>.manifest.json`.
+    pub manifest: String,
+    /// The export name.
+    pub export_name: String,
+    /// The target (replication group or node).
+    pub target: String,
+    /// When the data was taken (`Manifest::data_time`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub data_time: OffsetDateTime,
+    /// When every object was verified.
+    #[serde(with = "time::serde::rfc3339")]
+    pub verified_at: OffsetDateTime,
+    /// Shard objects.
+    pub shards: u64,
+    /// Keys over all shards.
+    pub keys: u64,
+    /// Bytes over all shards.
+    pub size_bytes: u64,
+    /// The newest restore or drill of it: kind, verdict, RTO.
+    pub last_drill: Option<DrillRow>,
+    /// When retention removes it ([`retention_of`]).
+    pub retention: String,
 }
 
-/// Shows one backup.
+/// A restore or drill report's gist.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DrillRow {
+    /// `drill` or `restore`.
+    pub kind: String,
+    /// `verified` or `mismatch`.
+    pub verdict: String,
+    /// The measured recovery time, seconds.
+    pub rto_seconds: Option<u64>,
+    /// The report's key.
+    pub report: String,
+}
+
+/// When retention removes a backup whose data is from `data_time` and that is the `rank`-th newest of its target
+/// (0 = newest), under `policy` at `now`: `kept (newest N)`; once older than `keepDays`, `next retention run`; else
+/// `after <data time + keepDays>` (the earliest: it goes then if N newer backups exist by then). Without a policy,
+/// `-` (the bucket's lifecycle rule applies).
+pub fn retention_of(
+    policy: Option<&Policy>,
+    rank: usize,
+    data_time: OffsetDateTime,
+    now: OffsetDateTime,
+) -> String {
+    let Some(p) = policy else {
+        return "-".into();
+    };
+    let dry = if p.schedule_dry_run == Some(true) {
+        " (schedule is a dry run)"
+    } else {
+        ""
+    };
+    if rank < p.keep_last as usize {
+        return format!("kept (newest {}){dry}", p.keep_last);
+    }
+    let until = data_time + time::Duration::days(i64::from(p.keep_days));
+    if until <= now {
+        format!("next retention run{dry}")
+    } else {
+        format!("after {}{dry}", table::time(until))
+    }
+}
+
+/// Every key under `prefix` in `bucket`, with its last-modified time.
 ///
 /// # Errors
-/// Not written yet.
-pub async fn show(_app: &App, _args: &ShowArgs) -> CliResult<()> {
-    Err(CliError::Usage("show: not written yet".into()))
+/// `NotFound` (`NoSuchBucket`), `Aws`.
+pub async fn list_keys(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> CliResult<Vec<(String, Option<OffsetDateTime>)>> {
+    let mut out = Vec::new();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            CliError::aws(
+                &format!("ListObjectsV2 s3://{bucket}/{prefix}"),
+                e,
+                &["NoSuchBucket"],
+            )
+        })?;
+        for o in page.contents() {
+            if let Some(k) = o.key() {
+                out.push((k.to_string(), o.last_modified().map(crate::sfn::instant)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The bytes of `s3://bucket/key`.
+///
+/// # Errors
+/// `NotFound` (`NoSuchKey`, `NoSuchBucket`), `Aws`.
+pub async fn get(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> CliResult<Vec<u8>> {
+    let out = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| {
+            CliError::aws(
+                &format!("GetObject s3://{bucket}/{key}"),
+                e,
+                &["NoSuchKey", "NoSuchBucket"],
+            )
+        })?;
+    let body = out.body.collect().await.map_err(|e| {
+        CliError::Aws(format!(
+            "GetObject s3://{bucket}/{key}: reading the body: {e}"
+        ))
+    })?;
+    Ok(body.into_bytes().to_vec())
+}
+
+/// `ecb backups`.
+///
+/// # Errors
+/// `Usage` without a bucket; `NotFound`, `Aws`.
+pub async fn list(app: &App, args: &BackupsArgs) -> CliResult<()> {
+    let bucket = app.deployment.bucket()?.to_string();
+    let s3 = app.s3();
+    let keys = list_keys(&s3, &bucket, &backup_core::retention::run::listing_prefix()).await?;
+    let manifests: Vec<&str> = keys
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| k.ends_with(".manifest.json"))
+        .collect();
+    let read: Vec<(String, Result<Manifest, String>)> =
+        futures_util::stream::iter(manifests.into_iter().map(|key| {
+            let (s3, bucket) = (s3.clone(), bucket.clone());
+            async move {
+                let bytes = get(&s3, &bucket, key).await?;
+                Ok::<_, CliError>((key.to_string(), Manifest::from_json(&bytes)))
+            }
+        }))
+        .buffer_unordered(READS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    let mut unreadable = Vec::new();
+    let mut by_target: BTreeMap<String, Vec<(String, Manifest)>> = BTreeMap::new();
+    for (key, parsed) in read {
+        match parsed {
+            Ok(m) => {
+                let target = m
+                    .target_identity()
+                    .map_or_else(|| "?".to_string(), |t| t.id);
+                if args
+                    .target
+                    .as_deref()
+                    .is_none_or(|t| t.eq_ignore_ascii_case(&target))
+                {
+                    by_target.entry(target).or_default().push((key, m));
+                }
+            }
+            Err(e) => unreadable.push(format!("{key}: {e}")),
+        }
+    }
+    let policy = retention::policy(app, args.keep_last, args.keep_days).await?;
+    let now = OffsetDateTime::now_utc();
+    let mut rows = Vec::new();
+    for (target, mut sets) in by_target {
+        sets.sort_by_key(|s| std::cmp::Reverse(s.1.data_time()));
+        for (rank, (key, m)) in sets.into_iter().enumerate() {
+            let last_drill = last_report(&s3, &bucket, &keys, &m.export_name).await?;
+            rows.push(BackupRow {
+                manifest: format!("s3://{bucket}/{key}"),
+                export_name: m.export_name.clone(),
+                target: target.clone(),
+                data_time: m.data_time(),
+                verified_at: m.verified_at,
+                shards: m.objects.len() as u64,
+                keys: m.totals.keys,
+                size_bytes: m.totals.bytes,
+                last_drill,
+                retention: retention_of(policy.as_ref(), rank, m.data_time(), now),
+            });
+        }
+    }
+    rows.sort_by_key(|r| std::cmp::Reverse(r.data_time));
+    if app.global.json {
+        table::print_json(
+            &serde_json::json!({"bucket": bucket, "backups": rows, "unreadableManifests": unreadable}),
+        );
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!(
+            "no verified backups in s3://{bucket}{}",
+            args.target
+                .as_deref()
+                .map(|t| format!(" for {t}"))
+                .unwrap_or_default()
+        );
+    } else {
+        let mut t = table::new(&[
+            "data time",
+            "target",
+            "shards",
+            "keys",
+            "size",
+            "verified",
+            "last drill",
+            "retention",
+            "backup",
+        ]);
+        for r in &rows {
+            let drill = r.last_drill.as_ref().map_or_else(
+                || "-".to_string(),
+                |d| {
+                    format!(
+                        "{} {}{}",
+                        d.kind,
+                        d.verdict,
+                        d.rto_seconds
+                            .map(|s| format!(", RTO {s} s"))
+                            .unwrap_or_default()
+                    )
+                },
+            );
+            t.add_row(vec![
+                table::time(r.data_time),
+                r.target.clone(),
+                r.shards.to_string(),
+                r.keys.to_string(),
+                bytes(r.size_bytes),
+                table::time(r.verified_at),
+                drill,
+                r.retention.clone(),
+                r.export_name.clone(),
+            ]);
+        }
+        println!("{t}");
+    }
+    for u in &unreadable {
+        eprintln!("unreadable manifest (its set is kept whole by retention): {u}");
+    }
+    Ok(())
+}
+
+/// The newest restore or drill report of `export_name` among `keys`.
+async fn last_report(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    keys: &[(String, Option<OffsetDateTime>)],
+    export_name: &str,
+) -> CliResult<Option<DrillRow>> {
+    let prefix = format!("{export_name}.restore-");
+    let newest = keys
+        .iter()
+        .filter(|(k, _)| k.starts_with(&prefix) && k.ends_with(".json"))
+        .max_by_key(|(_, t)| *t);
+    let Some((key, _)) = newest else {
+        return Ok(None);
+    };
+    let report: Value = serde_json::from_slice(&get(s3, bucket, key).await?).unwrap_or(Value::Null);
+    let text = |k: &str| {
+        report
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string()
+    };
+    Ok(Some(DrillRow {
+        kind: text("kind"),
+        verdict: text("verdict"),
+        rto_seconds: report.get("rtoSeconds").and_then(Value::as_u64),
+        report: key.clone(),
+    }))
+}
+
+/// `ecb show`: one manifest, readable (or as stored, with `--json`).
+///
+/// # Errors
+/// `Usage` for a bare name without a bucket; `NotFound` for a missing manifest; `Failed` for one that does not
+/// parse; `Aws`.
+pub async fn show(app: &App, args: &ShowArgs) -> CliResult<()> {
+    let uri = crate::execution::manifest_uri(&args.backup, app.deployment.bucket.as_deref())?;
+    let (bucket, key) = backup_core::restore::input::parse_s3_uri(&uri)
+        .map_err(|e| CliError::Usage(format!("BACKUP {uri}: {e}")))?;
+    let raw = get(&app.s3(), &bucket, &key).await?;
+    let m = Manifest::from_json(&raw)
+        .map_err(|e| CliError::Failed(format!("{uri}: not a readable manifest: {e}")))?;
+    if app.global.json {
+        let doc: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        table::print_json(&doc);
+        return Ok(());
+    }
+    println!("{}", describe(&uri, &m));
+    Ok(())
+}
+
+/// A manifest for a person: what, when, where from, totals, then a table of its shard objects.
+pub fn describe(uri: &str, m: &Manifest) -> String {
+    let source = m.source.as_ref();
+    let target = m
+        .target_identity()
+        .map_or_else(|| "?".into(), |t| format!("{} {}", t.kind, t.id));
+    let mut out = format!(
+        "backup      {}\nmanifest    {uri} (version {})\ntarget      {target}\ndata time   {}\nverified    {}\n",
+        m.export_name,
+        m.manifest_version,
+        table::time(m.data_time()),
+        table::time(m.verified_at),
+    );
+    if let Some(s) = source {
+        out.push_str(&format!(
+            "source      {} {}, cluster mode {}, {} shard(s), node type {}\n",
+            s.engine.as_deref().unwrap_or("?"),
+            s.engine_version.as_deref().unwrap_or("?"),
+            serde_json::to_value(s.cluster_mode)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            s.shard_count,
+            s.settings.node_type.as_deref().unwrap_or("?")
+        ));
+    }
+    if let Some(name) = &m.snapshot_name {
+        out.push_str(&format!("snapshot    {name}\n"));
+    }
+    if let Some(exec) = &m.execution.id {
+        out.push_str(&format!("execution   {exec}\n"));
+    }
+    out.push_str(&format!(
+        "totals      {} object(s), {} keys ({} with expiry), {}\n",
+        m.totals.objects,
+        m.totals.keys,
+        m.totals.keys_with_expiry,
+        bytes(m.totals.bytes)
+    ));
+    let mut t = table::new(&["object", "shard", "slots", "keys", "size", "RDB", "sha256"]);
+    for o in &m.objects {
+        t.add_row(vec![
+            o.key.clone(),
+            o.node_group_id.clone().unwrap_or_else(|| "-".into()),
+            o.slots.clone().unwrap_or_else(|| "-".into()),
+            o.rdb.keys.to_string(),
+            bytes(o.size_bytes),
+            format!("{} v{}", o.rdb.magic, o.rdb.version),
+            o.sha256.clone(),
+        ]);
+    }
+    out.push_str(&t.to_string());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn policy(keep_last: u32, keep_days: u32) -> Policy {
+        Policy {
+            keep_last,
+            keep_days,
+            schedule_dry_run: Some(false),
+            input: Default::default(),
+        }
+    }
+
+    #[test]
+    fn retention_keeps_the_newest_and_dates_the_rest() {
+        let now = datetime!(2026-12-04 00:00 UTC);
+        let p = policy(2, 7);
+        assert_eq!(
+            retention_of(Some(&p), 1, datetime!(2026-01-01 00:00 UTC), now),
+            "kept (newest 2)"
+        );
+        assert_eq!(
+            retention_of(Some(&p), 2, datetime!(2026-11-30 00:00 UTC), now),
+            "after 2026-12-07T00:00:00Z"
+        );
+        assert_eq!(
+            retention_of(Some(&p), 2, datetime!(2026-11-20 00:00 UTC), now),
+            "next retention run"
+        );
+        assert_eq!(retention_of(None, 5, now, now), "-");
+        let dry = Policy {
+            schedule_dry_run: Some(true),
+            ..policy(1, 0)
+        };
+        assert_eq!(
+            retention_of(Some(&dry), 1, now, now),
+            "next retention run (schedule is a dry run)"
+        );
+    }
 }

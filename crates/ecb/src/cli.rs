@@ -330,9 +330,6 @@ pub enum Machine {
 }
 
 impl Machine {
-    /// Every machine.
-    pub const ALL: [Machine; 3] = [Machine::Backup, Machine::Restore, Machine::Fleet];
-
     /// `backup`, `restore`, `fleet`.
     pub fn label(self) -> &'static str {
         match self {

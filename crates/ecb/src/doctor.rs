@@ -1,7 +1,7 @@
 //! `ecb doctor` (being written).
 
+use crate::app::App;
 use crate::cli::DoctorArgs;
-use crate::commands::App;
 use crate::error::{CliError, CliResult};
 
 /// Checks the deployment.

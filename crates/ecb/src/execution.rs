@@ -345,8 +345,12 @@ mod tests {
 
     #[test]
     fn inputs_are_checked_as_the_first_step_checks_them() {
-        let (m, input) =
-            backup_input(&Target::Id("orders".into()), &backup_args(), Some("b")).unwrap();
+        let (m, input) = backup_input(
+            &Target::Id("orders".into()),
+            &backup_args(),
+            Some("my-backups"),
+        )
+        .unwrap();
         assert_eq!(
             (m, input),
             (Machine::Backup, json!({"replicationGroupId": "orders"}))

@@ -1,27 +1,10 @@
-//! `ecb`: the operator's command line for elasticache-backup (docs/operations.md). Starts and follows backups,
-//! restores and drills through the deployed state machines, lists runs and backups, checks RDB files, previews
-//! retention and checks a deployment. The subcommands are in [`cli`]; each prints a table (or `--json`) and exits
-//! with a code that says how it went ([`error::CliError`]).
-
-mod backups;
-mod cli;
-mod commands;
-mod deployment;
-mod doctor;
-mod error;
-mod execution;
-mod progress;
-mod retention;
-mod runs;
-mod sfn;
-mod table;
-mod watch;
+//! `ecb`: the operator's command line for elasticache-backup (the library's documentation has the whole of it).
 
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-
-use crate::cli::{Cli, Command};
+use ecb::cli::{Cli, Command};
+use ecb::commands;
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -246,11 +246,15 @@ fn backup_lines(doc: &Value, events: &[Event]) -> Vec<String> {
     lines
 }
 
-/// A restore's recovery time: CreateReplicationGroup to verified data, seconds.
+/// A restore's recovery time as VerifyRestore measured it (`restore.rtoSeconds`: CreateReplicationGroup to verified
+/// data, seconds), else from the document's times.
 pub fn rto_seconds(run: &RestoreRun) -> Option<i64> {
-    let requested = run.restore.as_ref()?.requested_at;
+    let progress = run.restore.as_ref()?;
+    if let Some(rto) = progress.rto_seconds {
+        return i64::try_from(rto).ok();
+    }
     let verified = run.verification.as_ref()?.verified_at;
-    Some((verified - requested).whole_seconds().max(0))
+    Some((verified - progress.requested_at).whole_seconds().max(0))
 }
 
 fn restore_lines(doc: &Value) -> Vec<String> {

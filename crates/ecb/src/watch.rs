@@ -14,13 +14,11 @@ use crate::error::{CliError, CliResult};
 use crate::progress::{Event, Execution, View, view};
 use crate::sfn;
 
-/// What a watch ends with: the execution as it ended, the whole history read, and the last view.
+/// What a watch ends with: the execution as it ended and the last view.
 #[derive(Debug, Clone)]
 pub struct Watched {
     /// The execution's description at its end.
     pub execution: Execution,
-    /// Its events, oldest first.
-    pub events: Vec<Event>,
     /// The view at its end.
     pub view: View,
 }
@@ -65,7 +63,6 @@ async fn watch_loop(
             draw.finish();
             return Ok(Watched {
                 execution,
-                events,
                 view: current,
             });
         }
