@@ -62,8 +62,9 @@ def _documents() -> list[Path]:
     return found
 
 
-def _prose_lines(text: str):
-    """(line number, line) outside fenced code blocks, inline code spans blanked."""
+def _prose_lines(text: str, blank_code: bool = True):
+    """(line number, line) outside fenced code blocks, inline code spans blanked (unless `blank_code` is false: a
+    heading's code span is part of its anchor)."""
     fence = None
     for number, line in enumerate(text.splitlines(), 1):
         match = FENCE.match(line)
@@ -74,7 +75,7 @@ def _prose_lines(text: str):
                 fence = None
             continue
         if fence is None:
-            yield number, INLINE_CODE.sub(lambda m: " " * len(m.group(0)), line)
+            yield number, INLINE_CODE.sub(lambda m: " " * len(m.group(0)), line) if blank_code else line
 
 
 def github_slug(heading: str) -> str:
@@ -91,7 +92,7 @@ def anchors(path: Path) -> set[str]:
     """Every heading's anchor in a Markdown file; a repeated slug gets -1, -2, ... as on GitHub."""
     seen: dict[str, int] = {}
     found = set()
-    for _, line in _prose_lines(path.read_text()):
+    for _, line in _prose_lines(path.read_text(), blank_code=False):
         match = HEADING.match(line)
         if not match:
             continue

@@ -117,8 +117,8 @@ pub struct BackupArgs {
     /// Keep the ElastiCache snapshot after the verified export (default: deleted).
     #[arg(long)]
     pub keep_source_snapshot: bool,
-    /// A fleet's concurrent child executions (tag selector only).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    /// A fleet's concurrent child executions, 1-40 (tag selector only).
+    #[arg(long)]
     pub max_concurrency: Option<u64>,
     /// Seconds between checks of the execution while waiting.
     #[arg(long, default_value_t = 2.0, value_parser = parse_interval)]
