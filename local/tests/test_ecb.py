@@ -19,7 +19,8 @@ ACCOUNT = "123456789012"
 @pytest.fixture()
 def ecb(stack, bucket):
     """Runs ecb against the local stack, with a `terraform output -json` document naming the deployment."""
-    env = stack.ecb_env(bucket)
+    # ECB_BUCKET: every input names the test's own bucket (the functions' BACKUP_BUCKET is the session's).
+    env = {**stack.ecb_env(bucket), "ECB_BUCKET": bucket}
 
     def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         return subprocess.run([str(binary("ecb")), *args], env=env, capture_output=True, text=True, timeout=timeout)
@@ -86,6 +87,15 @@ def test_a_failed_run_exits_1_naming_the_error_and_runs_names_the_failed_step(st
     assert watched.returncode == 1
     cause = json.loads(watched.stdout)["execution"]["cause"]
     stack.client("elasticache").delete_snapshot(SnapshotName=cause.split()[4].rstrip(":"))
+
+
+def test_a_tag_selector_starts_the_fleet_and_the_view_has_a_row_per_target(ecb):
+    done = ecb("backup", "backup=weekly", "--wait", "--interval", "0.2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "fleet      backup=weekly: 1 target(s)" in done.stdout, done.stdout
+    assert "  target   solo: SUCCEEDED" in done.stdout, done.stdout
+    runs = json.loads(ecb("runs", "--json", "--machine", "fleet").stdout)
+    assert any(r["target"] == "backup=weekly" and r["kind"] == "fleet" for r in runs), runs
 
 
 def test_bad_input_is_refused_before_anything_starts(ecb):

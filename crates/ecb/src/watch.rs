@@ -192,3 +192,62 @@ pub fn outcome(execution: &Execution) -> CliResult<()> {
         backup_core::text::ellipsize(execution.cause.as_deref().unwrap_or("(no cause)"), 2000)
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn execution(status: &str) -> Execution {
+        Execution {
+            execution_arn: "arn:aws:states:us-east-1:1:execution:m:ecb-orders-1".into(),
+            name: "ecb-orders-1".into(),
+            machine: Some(Machine::Backup),
+            status: status.into(),
+            start_date: datetime!(2026-12-04 03:00:00 UTC),
+            stop_date: None,
+            input: None,
+            output: None,
+            error: Some("ExportCorrupt".into()),
+            cause: Some("VerifyExport failed for snapshot ecb-orders-1: offset 42".into()),
+        }
+    }
+
+    #[test]
+    fn the_screen_names_the_state_the_clock_and_the_next_check() {
+        let v = View {
+            status: "RUNNING".into(),
+            state: Some("WaitForExport".into()),
+            elapsed_seconds: 75,
+            next_check: Some(datetime!(2026-12-04 03:01:45 UTC)),
+            lines: vec!["export     ecb-orders-1: active".into()],
+        };
+        let text = screen(&execution("RUNNING"), &v, datetime!(2026-12-04 03:01:15 UTC));
+        assert_eq!(
+            text,
+            "ecb-orders-1  RUNNING  WaitForExport  elapsed 1m 15s (next check in 30s)\n  export     ecb-orders-1: active"
+        );
+    }
+
+    #[test]
+    fn a_failure_ends_with_its_error_and_cause_and_a_non_zero_outcome() {
+        let e = execution("FAILED");
+        let w = Watched {
+            execution: e.clone(),
+            view: View {
+                status: "FAILED".into(),
+                state: None,
+                elapsed_seconds: 3,
+                next_check: None,
+                lines: vec![],
+            },
+        };
+        let text = summary(&w);
+        assert!(text.starts_with("ecb-orders-1 FAILED in 3s"), "{text}");
+        assert!(text.contains("error      ExportCorrupt") && text.contains("offset 42"), "{text}");
+        let err = outcome(&e).unwrap_err();
+        assert!(matches!(err, CliError::Failed(_)));
+        assert!(err.to_string().contains("FAILED: ExportCorrupt: VerifyExport failed"), "{err}");
+        assert!(outcome(&execution("SUCCEEDED")).is_ok());
+    }
+}
