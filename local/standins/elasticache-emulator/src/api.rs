@@ -1,7 +1,8 @@
 //! The HTTP API: the ElastiCache Query protocol on `POST /`, and a control API under `/_emulator/` for tests.
 //!
 //! Actions: DescribeReplicationGroups, DescribeCacheClusters, CreateSnapshot, DescribeSnapshots, CopySnapshot,
-//! DeleteSnapshot, DescribeEvents (see [`crate::events`]), and for restores CreateReplicationGroup, DeleteReplicationGroup, ListTagsForResource (see
+//! DeleteSnapshot, DescribeEvents (see [`crate::events`]), DescribeCacheParameters and DescribeCacheSubnetGroups (see
+//! [`crate::configuration`]), and for restores CreateReplicationGroup, DeleteReplicationGroup, ListTagsForResource (see
 //! [`crate::restore`]) (Amazon ElastiCache API Reference, version 2015-02-02). Shapes, error codes and HTTP statuses follow
 //! botocore's `elasticache/2015-02-02/service-2.json`.
 
@@ -21,7 +22,7 @@ use crate::params::{Params, param, required, tags_param};
 use crate::shapes::{write_group, write_snapshot};
 use crate::state::{ApiError, Damage, ExportRecord, Fault, Group, Node, Snapshot};
 use crate::xml;
-use crate::{errors, events, restore};
+use crate::{configuration, errors, events, restore};
 
 /// The router.
 pub fn router(app: Arc<App>) -> Router {
@@ -87,6 +88,12 @@ async fn dispatch(
             "CopySnapshot" => copy_snapshot(&app, &params, &rid).await,
             "DeleteSnapshot" => delete_snapshot(&app, &params, &rid, &user_agent).await,
             "DescribeEvents" => events::describe_events(&app, &params, &rid),
+            "DescribeCacheParameters" => {
+                configuration::describe_cache_parameters(&app, &params, &rid)
+            }
+            "DescribeCacheSubnetGroups" => {
+                configuration::describe_cache_subnet_groups(&app, &params, &rid)
+            }
             "CreateReplicationGroup" => {
                 restore::create_replication_group(&app, &params, &rid).await
             }
@@ -118,7 +125,7 @@ fn respond(action: &str, rid: &str, result: Result<String, ApiError>) -> Respons
     }
 }
 
-fn max_records(p: &Params, min: usize, max: usize) -> Result<usize, ApiError> {
+pub(crate) fn max_records(p: &Params, min: usize, max: usize) -> Result<usize, ApiError> {
     match param(p, "MaxRecords") {
         None => Ok(max),
         Some(v) => match v.parse::<usize>() {
@@ -132,7 +139,7 @@ fn max_records(p: &Params, min: usize, max: usize) -> Result<usize, ApiError> {
 }
 
 /// Slices `items` at the opaque `Marker` (a start index) and returns the next marker, if any.
-fn page<T>(
+pub(crate) fn page<T>(
     items: Vec<T>,
     p: &Params,
     min: usize,
@@ -249,8 +256,18 @@ fn describe_cache_clusters(app: &App, p: &Params, rid: &str) -> ApiResult {
                     .close("CacheNode")
                     .close("CacheNodes");
             }
+            if let Some(g) = g {
+                configuration::write_cluster_settings(x, &g.spec);
+            }
             x.opt("ReplicationGroupId", g.map(|g| g.spec.id.as_str()))
-                .text("SnapshotRetentionLimit", "0")
+                .text(
+                    "SnapshotRetentionLimit",
+                    g.map_or(0, |g| g.spec.snapshot_retention_limit).to_string(),
+                )
+                .opt(
+                    "SnapshotWindow",
+                    g.and_then(|g| g.spec.snapshot_window.as_deref()),
+                )
                 .text("AuthTokenEnabled", "false")
                 .text("TransitEncryptionEnabled", "false")
                 .text("AtRestEncryptionEnabled", "false")

@@ -104,6 +104,14 @@ pub const ERRORS: &[(&str, &[&str])] = &[
         "DescribeEvents",
         &["InvalidParameterValue", "InvalidParameterCombination"],
     ),
+    (
+        "DescribeCacheParameters",
+        &["CacheParameterGroupNotFound", "InvalidParameterValue"],
+    ),
+    (
+        "DescribeCacheSubnetGroups",
+        &["CacheSubnetGroupNotFoundFault", "InvalidParameterValue"],
+    ),
 ];
 
 /// Whether the table lets `action` answer `code`.

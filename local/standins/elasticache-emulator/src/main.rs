@@ -9,6 +9,7 @@
 
 mod api;
 mod app;
+mod configuration;
 mod errors;
 mod event_log;
 mod events;
@@ -99,7 +100,7 @@ async fn run(args: Args) -> Result<(), String> {
     let mut processes = Vec::new();
     let started = start_all(&topology, &root, &args.redis_server, &mut processes).await;
     let result = match started {
-        Ok((groups, standalone)) => serve(&args, &root, groups, standalone).await,
+        Ok((groups, standalone)) => serve(&args, &root, &topology, groups, standalone).await,
         Err(e) => Err(e),
     };
     for p in &mut processes {
@@ -112,6 +113,7 @@ async fn run(args: Args) -> Result<(), String> {
 async fn serve(
     args: &Args,
     root: &std::path::Path,
+    topology: &Topology,
     groups: Vec<Group>,
     standalone: Vec<Standalone>,
 ) -> Result<(), String> {
@@ -135,6 +137,12 @@ async fn serve(
     }
     for s in standalone {
         state.standalone.insert(s.spec.id.clone(), s);
+    }
+    for p in &topology.cache_parameter_group {
+        state.parameter_groups.insert(p.name.clone(), p.clone());
+    }
+    for s in &topology.cache_subnet_group {
+        state.subnet_groups.insert(s.name.clone(), s.clone());
     }
     let ready = json!({
         "groups": state.groups.values().map(|g| (g.spec.id.clone(), json!({

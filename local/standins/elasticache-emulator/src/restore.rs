@@ -315,6 +315,11 @@ pub async fn create_replication_group(
         replicas_per_shard: replicas,
         data_tiering: false,
         tags: Default::default(),
+        snapshot_window: None,
+        snapshot_retention_limit: 0,
+        notification_topic_arn: None,
+        parameter_group: None,
+        cache_subnet_group: None,
     };
     let (body, min_seconds) = {
         let mut st = app.lock();

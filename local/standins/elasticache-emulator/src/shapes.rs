@@ -89,25 +89,29 @@ pub fn write_group(x: &mut Xml, st: &State, g: &Group) {
     {
         x.endpoint("ConfigurationEndpoint", port);
     }
-    x.text("SnapshotRetentionLimit", "0")
-        .text("ClusterEnabled", if cme { "true" } else { "false" })
-        .text("CacheNodeType", NODE_TYPE)
-        .text("AuthTokenEnabled", "false")
-        .text("TransitEncryptionEnabled", "false")
-        .text("AtRestEncryptionEnabled", "false")
-        .text("ARN", st.arn("replicationgroup", &g.spec.id))
-        .time("ReplicationGroupCreateTime", g.created)
-        .text(
-            "DataTiering",
-            if g.spec.data_tiering {
-                "enabled"
-            } else {
-                "disabled"
-            },
-        )
-        .text("ClusterMode", if cme { "enabled" } else { "disabled" })
-        .text("Engine", &g.spec.engine)
-        .close("ReplicationGroup");
+    x.text(
+        "SnapshotRetentionLimit",
+        g.spec.snapshot_retention_limit.to_string(),
+    )
+    .opt("SnapshotWindow", g.spec.snapshot_window.as_deref())
+    .text("ClusterEnabled", if cme { "true" } else { "false" })
+    .text("CacheNodeType", NODE_TYPE)
+    .text("AuthTokenEnabled", "false")
+    .text("TransitEncryptionEnabled", "false")
+    .text("AtRestEncryptionEnabled", "false")
+    .text("ARN", st.arn("replicationgroup", &g.spec.id))
+    .time("ReplicationGroupCreateTime", g.created)
+    .text(
+        "DataTiering",
+        if g.spec.data_tiering {
+            "enabled"
+        } else {
+            "disabled"
+        },
+    )
+    .text("ClusterMode", if cme { "enabled" } else { "disabled" })
+    .text("Engine", &g.spec.engine)
+    .close("ReplicationGroup");
 }
 
 /// One `Snapshot` element; with `node_group_config` (DescribeSnapshots `ShowNodeGroupConfig=true`) each

@@ -38,7 +38,10 @@ impl ApiError {
 /// HTTP status of each wire code, as in botocore `elasticache/2015-02-02/service-2.json` (`error.httpStatusCode`).
 pub fn status_for(code: &str) -> u16 {
     match code {
-        "CacheClusterNotFound" | "ReplicationGroupNotFoundFault" | "SnapshotNotFoundFault" => 404,
+        "CacheClusterNotFound"
+        | "ReplicationGroupNotFoundFault"
+        | "SnapshotNotFoundFault"
+        | "CacheParameterGroupNotFound" => 404,
         _ => 400,
     }
 }
@@ -380,6 +383,10 @@ pub struct State {
     pub fail_export: Vec<(Option<String>, Option<String>)>,
     /// ElastiCache's event log (`DescribeEvents`), derived from the journal.
     pub events: crate::event_log::EventLog,
+    /// Cache parameter groups of the topology, by name (DescribeCacheParameters).
+    pub parameter_groups: BTreeMap<String, crate::topology::ParameterGroupSpec>,
+    /// Cache subnet groups of the topology, by name (DescribeCacheSubnetGroups).
+    pub subnet_groups: BTreeMap<String, crate::topology::SubnetGroupSpec>,
     /// What happened, for tests and the demo.
     pub journal: Vec<Value>,
 }
@@ -430,6 +437,8 @@ impl State {
             unreachable: std::collections::HashSet::new(),
             fail_export: Vec::new(),
             events: crate::event_log::EventLog::default(),
+            parameter_groups: BTreeMap::new(),
+            subnet_groups: BTreeMap::new(),
             journal: Vec::new(),
         }
     }

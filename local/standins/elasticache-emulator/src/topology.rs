@@ -13,6 +13,21 @@
 //! id = "memo"
 //! engine = "memcached"       # memcached: no process is started; snapshots are refused as on AWS
 //!
+//! snapshot_window = "05:00-06:00"   # SnapshotWindow (absent: none reported)
+//! snapshot_retention_limit = 0       # SnapshotRetentionLimit (> 0: automatic backups)
+//! notification_topic_arn = "arn:aws:sns:us-east-1:123456789012:t"  # NotificationConfiguration.TopicArn
+//! parameter_group = "default.redis7" # CacheParameterGroup (a [[cache_parameter_group]] or default.redis7)
+//! cache_subnet_group = "app"         # CacheSubnetGroupName (a [[cache_subnet_group]])
+//!
+//! [[cache_parameter_group]]  # DescribeCacheParameters
+//! name = "lowmem"
+//! parameters = { "reserved-memory-percent" = "10" }   # default.redis7 has reserved-memory-percent 25
+//!
+//! [[cache_subnet_group]]     # DescribeCacheSubnetGroups
+//! name = "app"
+//! vpc_id = "vpc-0a1b2c3d"
+//! subnets = ["subnet-0a1", "subnet-0b2"]
+//!
 //! [[replication_group_set]]  # many alike groups (fleets): ids <prefix>-001 ... <prefix>-<count>
 //! prefix = "app"
 //! count = 50                 # 1-500; the groups start 8 at a time
@@ -35,6 +50,40 @@ pub struct Topology {
     /// Sets of alike groups, expanded into [`Topology::replication_group`] by [`Topology::parse`].
     #[serde(default)]
     pub replication_group_set: Vec<GroupSetSpec>,
+    /// Cache parameter groups besides the built-in [`DEFAULT_PARAMETER_GROUP`].
+    #[serde(default)]
+    pub cache_parameter_group: Vec<ParameterGroupSpec>,
+    /// Cache subnet groups.
+    #[serde(default)]
+    pub cache_subnet_group: Vec<SubnetGroupSpec>,
+}
+
+/// The parameter group every group uses unless it names another; its `reserved-memory-percent` is 25, as in
+/// AWS's default groups for Redis OSS 3.2.4 and later (ElastiCache User Guide, "Managing reserved memory").
+pub const DEFAULT_PARAMETER_GROUP: &str = "default.redis7";
+
+/// One cache parameter group (DescribeCacheParameters).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterGroupSpec {
+    /// `CacheParameterGroupName`.
+    pub name: String,
+    /// Parameters the group sets (`Source` user); [`DEFAULT_PARAMETER_GROUP`]'s values fill in the rest.
+    #[serde(default)]
+    pub parameters: std::collections::BTreeMap<String, String>,
+}
+
+/// One cache subnet group (DescribeCacheSubnetGroups).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubnetGroupSpec {
+    /// `CacheSubnetGroupName`.
+    pub name: String,
+    /// `VpcId`.
+    pub vpc_id: String,
+    /// `Subnets[].SubnetIdentifier`.
+    #[serde(default)]
+    pub subnets: Vec<String>,
 }
 
 /// Many alike replication groups: `<prefix>-001` to `<prefix>-<count>` (three digits at least).
@@ -86,6 +135,30 @@ pub struct GroupSpec {
     /// ElastiCache tags (`ListTagsForResource`), e.g. `tags = { backup = "daily" }`.
     #[serde(default)]
     pub tags: std::collections::BTreeMap<String, String>,
+    /// `SnapshotWindow`, e.g. `05:00-06:00` (UTC); reported only (no automatic backup is taken).
+    #[serde(default)]
+    pub snapshot_window: Option<String>,
+    /// `SnapshotRetentionLimit`: days automatic backups are kept (0: none); reported only.
+    #[serde(default)]
+    pub snapshot_retention_limit: u32,
+    /// `NotificationConfiguration.TopicArn` of the group's clusters; reported only (nothing is published).
+    #[serde(default)]
+    pub notification_topic_arn: Option<String>,
+    /// `CacheParameterGroup.CacheParameterGroupName` of its clusters (default [`DEFAULT_PARAMETER_GROUP`]).
+    #[serde(default)]
+    pub parameter_group: Option<String>,
+    /// `CacheSubnetGroupName` of its clusters.
+    #[serde(default)]
+    pub cache_subnet_group: Option<String>,
+}
+
+impl GroupSpec {
+    /// The parameter group's name.
+    pub fn parameter_group(&self) -> &str {
+        self.parameter_group
+            .as_deref()
+            .unwrap_or(DEFAULT_PARAMETER_GROUP)
+    }
 }
 
 /// One standalone cluster.
@@ -134,6 +207,11 @@ impl Topology {
                     replicas_per_shard: set.replicas_per_shard,
                     data_tiering: false,
                     tags: set.tags.clone(),
+                    snapshot_window: None,
+                    snapshot_retention_limit: 0,
+                    notification_topic_arn: None,
+                    parameter_group: None,
+                    cache_subnet_group: None,
                 });
             }
         }
@@ -169,6 +247,29 @@ impl Topology {
             if g.replicas_per_shard > 5 {
                 return Err(format!(
                     "topology: replication group {} replicas_per_shard must be 0-5",
+                    g.id
+                ));
+            }
+        }
+        let parameter_groups: std::collections::HashSet<&str> = t
+            .cache_parameter_group
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain([DEFAULT_PARAMETER_GROUP])
+            .collect();
+        for g in &t.replication_group {
+            let pg = g.parameter_group();
+            if !parameter_groups.contains(pg) {
+                return Err(format!(
+                    "topology: replication group {} names parameter group {pg}, which is not a [[cache_parameter_group]]",
+                    g.id
+                ));
+            }
+            if let Some(sg) = &g.cache_subnet_group
+                && !t.cache_subnet_group.iter().any(|s| &s.name == sg)
+            {
+                return Err(format!(
+                    "topology: replication group {} names subnet group {sg}, which is not a [[cache_subnet_group]]",
                     g.id
                 ));
             }
@@ -229,6 +330,23 @@ mod tests {
         .unwrap_err();
         assert!(err.contains("duplicate id a-002"), "{err}");
         assert!(Topology::parse("[[replication_group_set]]\nprefix = \"a\"\ncount = 0\n").is_err());
+    }
+
+    #[test]
+    fn a_group_names_known_parameter_and_subnet_groups() {
+        let t = Topology::parse(
+            "[[replication_group]]\nid = \"a\"\nparameter_group = \"low\"\ncache_subnet_group = \"app\"\nsnapshot_retention_limit = 3\n[[cache_parameter_group]]\nname = \"low\"\nparameters = { \"reserved-memory-percent\" = \"10\" }\n[[cache_subnet_group]]\nname = \"app\"\nvpc_id = \"vpc-1\"\nsubnets = [\"subnet-1\"]\n",
+        )
+        .unwrap();
+        assert_eq!(t.replication_group[0].parameter_group(), "low");
+        assert_eq!(t.replication_group[0].snapshot_retention_limit, 3);
+        let err = Topology::parse("[[replication_group]]\nid = \"a\"\nparameter_group = \"x\"\n")
+            .unwrap_err();
+        assert!(err.contains("parameter group x"), "{err}");
+        let err =
+            Topology::parse("[[replication_group]]\nid = \"a\"\ncache_subnet_group = \"x\"\n")
+                .unwrap_err();
+        assert!(err.contains("subnet group x"), "{err}");
     }
 
     #[test]
