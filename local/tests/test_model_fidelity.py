@@ -601,6 +601,23 @@ def describe_events(w: World) -> None:
            Duration=5)
 
 
+def describe_cache_parameters(w: World) -> None:
+    # What `ecb doctor` sends: a group's reserved-memory-percent (default and user-set groups).
+    w.call("DescribeCacheParameters", CacheParameterGroupName="default.redis7")
+    w.call("DescribeCacheParameters", CacheParameterGroupName="fidelity-params", Source="user")
+    w.pages("DescribeCacheParameters", CacheParameterGroupName="default.redis7", PaginationConfig={"PageSize": 20})
+    w.call("DescribeCacheParameters", "CacheParameterGroupNotFound", CacheParameterGroupName="nope")
+    w.call("DescribeCacheParameters", "InvalidParameterValue", CacheParameterGroupName="default.redis7", MaxRecords=19)
+    w.raw("DescribeCacheParameters", {}, "InvalidParameterValue")
+
+
+def describe_cache_subnet_groups(w: World) -> None:
+    # What `ecb doctor` sends: the VPC of a target's subnet group.
+    w.call("DescribeCacheSubnetGroups")
+    w.call("DescribeCacheSubnetGroups", CacheSubnetGroupName="fidelity-subnets")
+    w.call("DescribeCacheSubnetGroups", "CacheSubnetGroupNotFoundFault", CacheSubnetGroupName="nope")
+
+
 SCENARIOS = {
     "DescribeReplicationGroups": describe_replication_groups,
     "DescribeCacheClusters": describe_cache_clusters,
@@ -613,6 +630,8 @@ SCENARIOS = {
     "ListTagsForResource": list_tags_for_resource,
     "AddTagsToResource": add_tags_to_resource,
     "DescribeEvents": describe_events,
+    "DescribeCacheParameters": describe_cache_parameters,
+    "DescribeCacheSubnetGroups": describe_cache_subnet_groups,
 }
 
 
