@@ -1,9 +1,14 @@
-"""The local stand-in for AWS: moto (S3), the ElastiCache emulator (real redis-server nodes) and cargo-lambda's
-runtime emulator serving the Rust handlers, all on free 127.0.0.1 ports, stopped on exit (also on failure).
+"""The local stand-in for AWS: moto (S3), the ElastiCache emulator (real redis-server nodes), cargo-lambda's
+runtime emulator serving the Rust handlers and the local Step Functions endpoint (local/standins/sfn/server.mjs), all
+on free 127.0.0.1 ports, stopped on exit (also on failure).
 
-Used by `make demo` (local/harness/demo.py) and the end-to-end tests (local/tests). Executions run through
-local/standins/sfn/run.mjs, which interprets terraform/backup.asl.json itself. The binaries are cargo's, found in
-the target directory cargo reports (local/harness/cargo.py: CARGO_TARGET_DIR and .cargo/config are honoured).
+Used by `make demo` (local/harness/demo.py) and the end-to-end tests (local/tests). Executions run either through
+local/standins/sfn/run.mjs, one process each (`start_execution` / `finish`), or through the Step Functions API of
+server.mjs (`start_api_execution` / `finish_api_execution`); both interpret terraform/*.asl.json themselves. The
+functions' AWS_ENDPOINT_URL_SFN is the endpoint, so notify reads the history of an execution started through the API;
+a run.mjs execution is unknown to it (ExecutionDoesNotExist) and notify alerts from the event alone. The binaries are
+cargo's, found in the target directory cargo reports (local/harness/cargo.py: CARGO_TARGET_DIR and .cargo/config are
+honoured).
 """
 
 from __future__ import annotations
@@ -71,21 +76,27 @@ def port_open(port: int) -> bool:
 
 class Stack:
     """Starts the local stack for one topology file; use as a context manager. `function_env` adds variables to every
-    function (as Terraform sets them: `{"FLEET_INLINE_MAX_TARGETS": "8"}`)."""
+    function (as Terraform sets them: `{"FLEET_INLINE_MAX_TARGETS": "8"}`). `sfn_wait_ms` / `sfn_retry_ms`: how long
+    every Wait state and Retry interval of an execution started through the Step Functions endpoint takes (None: as
+    the definition says), as `start_execution`'s wait_ms / retry_ms."""
 
     def __init__(self, topology: Path, *, snapshot_min_seconds: float = 1.0, export_delay_seconds: float = 0.5,
-                 default_bucket: str | None = None, function_env: dict | None = None, log=print):
+                 default_bucket: str | None = None, function_env: dict | None = None,
+                 sfn_wait_ms: int | None = 200, sfn_retry_ms: int | None = 200, log=print):
         self.topology = Path(topology)
         self.snapshot_min_seconds = snapshot_min_seconds
         self.export_delay_seconds = export_delay_seconds
         self.default_bucket = default_bucket
         self.function_env = dict(function_env or {})
+        self.sfn_wait_ms = sfn_wait_ms
+        self.sfn_retry_ms = sfn_retry_ms
         self.log = log
         self.workdir = Path(tempfile.mkdtemp(prefix="ecb-stack-"))
         self.procs: list[tuple[str, subprocess.Popen]] = []
         self.s3_endpoint = ""
         self.elasticache_endpoint = ""
         self.lambda_endpoint = ""
+        self.sfn_endpoint = ""
         self.topology_info: dict = {}
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
@@ -144,6 +155,20 @@ class Stack:
 
         # Lambda: cargo lambda watch serving the handlers, configured only through standard variables.
         lambda_port = free_port()
+        self.lambda_endpoint = f"http://127.0.0.1:{lambda_port}"
+
+        # Step Functions: the local endpoint, first, so that the functions (notify) can be pointed at it; it calls
+        # the handlers at the Lambda port chosen above.
+        sfn_ready = self.workdir / "sfn.json"
+        sfn_args = [str(NODE), str(SFN_DIR / "server.mjs"), "--port", "0", "--ready-file", str(sfn_ready),
+                    "--lambda-endpoint", self.lambda_endpoint]
+        if self.sfn_wait_ms is not None:
+            sfn_args += ["--wait-ms", str(self.sfn_wait_ms)]
+        if self.sfn_retry_ms is not None:
+            sfn_args += ["--retry-ms", str(self.sfn_retry_ms)]
+        sfn = self._spawn("sfn-server", sfn_args, env={**CREDENTIALS, "AWS_ENDPOINT_URL_S3": self.s3_endpoint})
+        wait_until(sfn_ready.exists, 30, "Step Functions endpoint", sfn)
+        self.sfn_endpoint = json.loads(sfn_ready.read_text())["endpoint"]
         env_file = self.workdir / "functions.env"
         env = {**CREDENTIALS, "AWS_ENDPOINT_URL_ELASTICACHE": self.elasticache_endpoint,
                "AWS_ENDPOINT_URL_S3": self.s3_endpoint, "RUST_LOG": "info", "AWS_LAMBDA_LOG_FORMAT": "json",
@@ -159,8 +184,8 @@ class Stack:
         s3.put_bucket_ownership_controls(
             Bucket=SEED_BUCKET, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
         env.update({"SEEDING_MODE": "object-acl", "SEED_BUCKET": SEED_BUCKET})
-        # notify: its secrets in moto's Secrets Manager, its sinks a local recorder (AlertSink); the execution history
-        # is not kept locally (moto answers ExecutionDoesNotExist), so notify alerts from the event itself.
+        # notify: its secrets in moto's Secrets Manager, its sinks a local recorder (AlertSink); execution histories
+        # from the local Step Functions endpoint (which knows only the executions started through it).
         self.sink = AlertSink()
         self.sink.start()
         secrets = boto3.client("secretsmanager", endpoint_url=self.s3_endpoint, region_name=REGION,
@@ -171,7 +196,7 @@ class Stack:
                     "PAGERDUTY_ROUTING_KEY_SECRET_ARN": "ecb-local/pagerduty",
                     "PAGERDUTY_EVENTS_URL": f"{self.sink.url}/v2/enqueue",
                     "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.s3_endpoint,
-                    "AWS_ENDPOINT_URL_SFN": self.s3_endpoint,
+                    "AWS_ENDPOINT_URL_SFN": self.sfn_endpoint,
                     "RESTORE_STATE_MACHINE_ARN": f"arn:aws:states:{REGION}:123456789012:stateMachine:{MACHINE_NAMES['restore']}",
                     "FLEET_STATE_MACHINE_ARN": f"arn:aws:states:{REGION}:123456789012:stateMachine:{MACHINE_NAMES['fleet']}"})
         env.update(self.function_env)
@@ -180,10 +205,10 @@ class Stack:
             "cargo", "lambda", "watch", "--ignore-changes",
             "-A", "127.0.0.1", "-P", str(lambda_port), "--env-file", str(env_file),
         ])
-        self.lambda_endpoint = f"http://127.0.0.1:{lambda_port}"
         wait_until(lambda: port_open(lambda_port), 120, "cargo lambda watch", watch)
         self.log(f"local stack up in {time.monotonic() - t0:.1f} s: S3 {self.s3_endpoint}, "
-                 f"ElastiCache {self.elasticache_endpoint}, Lambda {self.lambda_endpoint} (logs in {self.workdir})")
+                 f"ElastiCache {self.elasticache_endpoint}, Lambda {self.lambda_endpoint}, "
+                 f"Step Functions {self.sfn_endpoint} (logs in {self.workdir})")
 
     def stop(self) -> None:
         if getattr(self, "sink", None):
@@ -207,7 +232,8 @@ class Stack:
 
     # -- clients ---------------------------------------------------------------------------------------------------
     def client(self, service: str):
-        endpoint = {"s3": self.s3_endpoint, "elasticache": self.elasticache_endpoint}[service]
+        endpoint = {"s3": self.s3_endpoint, "elasticache": self.elasticache_endpoint,
+                    "stepfunctions": self.sfn_endpoint}[service]
         return boto3.client(service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test",
                             aws_secret_access_key="test", config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
 
@@ -286,6 +312,40 @@ class Stack:
 
     def run_execution(self, execution_input: dict, **kwargs) -> dict:
         return self.finish(self.start_execution(execution_input, **kwargs))
+
+    @staticmethod
+    def state_machine_arn(state_machine: str) -> str:
+        """The local ARN of "backup", "restore" or "fleet"."""
+        return f"arn:aws:states:{REGION}:123456789012:stateMachine:{MACHINE_NAMES[state_machine]}"
+
+    def start_api_execution(self, execution_input: dict, *, name: str | None = None,
+                            state_machine: str | None = None) -> str:
+        """Starts an execution through the local Step Functions endpoint (StartExecution); returns its ARN. The state
+        machine is chosen as `start_execution` chooses it; Wait states and retries take the stack's sfn_wait_ms /
+        sfn_retry_ms."""
+        if state_machine is None:
+            state_machine = "fleet" if "selector" in execution_input or "targets" in execution_input else "backup"
+        request = {"stateMachineArn": self.state_machine_arn(state_machine), "input": json.dumps(execution_input)}
+        if name:
+            request["name"] = name
+        return self.client("stepfunctions").start_execution(**request)["executionArn"]
+
+    def finish_api_execution(self, execution_arn: str, timeout: float = 300) -> dict:
+        """Polls DescribeExecution until the execution ends; returns what `finish` returns, where the API says it:
+        name, executionArn, status, error, cause, input, output (parsed), startDate, stopDate (ISO 8601)."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while (d := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{execution_arn} still RUNNING after {timeout:.0f} s")
+            time.sleep(0.2)
+        return {"name": d["name"], "executionArn": d["executionArn"], "status": d["status"],
+                "error": d.get("error"), "cause": d.get("cause"), "input": json.loads(d["input"]),
+                "output": json.loads(d["output"]) if "output" in d else None,
+                "startDate": d["startDate"].isoformat(), "stopDate": d["stopDate"].isoformat()}
+
+    def run_api_execution(self, execution_input: dict, *, timeout: float = 300, **kwargs) -> dict:
+        return self.finish_api_execution(self.start_api_execution(execution_input, **kwargs), timeout)
 
     def notify(self, result: dict, execution_input: dict) -> list[dict]:
         """Feeds the execution's final status as EventBridge delivers it ("Step Functions Execution Status Change")

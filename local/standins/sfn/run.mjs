@@ -31,6 +31,15 @@
 // (--machine-name: the state machine's name in the execution ARN; default elasticache-backup)
 // Prints each state with its start offset and duration, then the final output. Exit code 0 = SUCCEEDED,
 // 1 = FAILED (error and cause printed), 2 = usage or runner error.
+//
+// As a module (server.mjs uses it): `runExecution(opts)` resolves to the result document the CLI writes. With
+// `opts.observe`, each execution it runs (this one, and every child a startExecution.sync Task starts) is announced
+// as it starts — observe({executionArn, name, machineName, stateMachineArn, input, startDate, stop}) — and may return
+// a callback that then receives that execution's events as they happen: aws-local-stepfunctions' state events
+// (StateEntered, StateExited, StateFailed, StateRetried, StateCaught, MapIteration*), TaskScheduled / TaskSubmitted /
+// TaskSucceeded / TaskFailed around each Task's call (`kind` lambda, states or map), MapRunStarted, and one closing
+// ExecutionSucceeded / ExecutionFailed / ExecutionAborted / ExecutionTimedOut. `stop(error, cause)` aborts the
+// execution (and the children it is waiting for): it ends ABORTED with that error and cause, as StopExecution does.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -54,37 +63,53 @@ function parseArgs(argv) {
     quiet: false,
     machines: { ...MACHINES },
   };
+  walkArgs(argv, (a, next) => {
+    switch (a) {
+      case '--definition': opts.definition = next(); return true;
+      case '--name': opts.name = next(); return true;
+      case '--input': opts.input = next(); return true;
+      case '--input-file': opts.input = readFileSync(next(), 'utf8'); return true;
+      case '--result-file': opts.resultFile = next(); return true;
+      case '--quiet': opts.quiet = true; return true;
+      case '--machine-name': opts.machineName = next(); return true;
+      default: return sharedOption(opts, a, next);
+    }
+  });
+  return opts;
+}
+
+/** Reads `argv`: `take(option, next)` takes one option (`next()` reads its value) and answers false for an option it
+ * does not know. */
+export function walkArgs(argv, take) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
       if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
       return argv[++i];
     };
-    switch (a) {
-      case '--definition': opts.definition = next(); break;
-      case '--name': opts.name = next(); break;
-      case '--input': opts.input = next(); break;
-      case '--input-file': opts.input = readFileSync(next(), 'utf8'); break;
-      case '--lambda-endpoint': opts.lambdaEndpoint = next(); break;
-      case '--wait-ms': opts.waitMs = Number(next()); break;
-      case '--retry-ms': opts.retryMs = Number(next()); break;
-      case '--result-file': opts.resultFile = next(); break;
-      case '--quiet': opts.quiet = true; break;
-      case '--machine-name': opts.machineName = next(); break;
-      case '--machine': {
-        const [key, file] = next().split('=');
-        if (!key || !file) throw new Error('--machine needs KEY=ASL_FILE');
-        opts.machines[key] = { name: `elasticache-backup-${key}`, definition: resolve(file) };
-        break;
-      }
-      default: throw new Error(`unknown option ${a}`);
-    }
+    if (!take(a, next)) throw new Error(`unknown option ${a}`);
   }
-  return opts;
+}
+
+/** The options run.mjs and server.mjs share: --lambda-endpoint, --wait-ms, --retry-ms and --machine KEY=ASL_FILE
+ * (the state machine `nameOf(KEY)` runs that definition). False for any other option. */
+export function sharedOption(opts, option, next, nameOf = (key) => `elasticache-backup-${key}`) {
+  switch (option) {
+    case '--lambda-endpoint': opts.lambdaEndpoint = next(); return true;
+    case '--wait-ms': opts.waitMs = Number(next()); return true;
+    case '--retry-ms': opts.retryMs = Number(next()); return true;
+    case '--machine': {
+      const [key, file] = next().split('=');
+      if (!key || !file) throw new Error('--machine needs KEY=ASL_FILE');
+      opts.machines[key] = { name: nameOf(key), definition: resolve(file) };
+      return true;
+    }
+    default: return false;
+  }
 }
 
 /** This project's state machines: placeholder key → deployed name and definition. */
-const MACHINES = {
+export const MACHINES = {
   backup: { name: 'elasticache-backup', definition: resolve(here, '../../../terraform/backup.asl.json') },
   restore: { name: 'elasticache-backup-restore', definition: resolve(here, '../../../terraform/restore.asl.json') },
   fleet: { name: 'elasticache-backup-fleet', definition: resolve(here, '../../../terraform/fleet.asl.json') },
@@ -106,9 +131,14 @@ export function render(text, machines = MACHINES) {
 
 const START_EXECUTION = /^arn:aws:states:::states:startExecution\.sync(:2)?$/;
 
+/** Why an execution was stopped (StopExecution's error and cause, both optional): the abort reason `stop` gives. */
+class StopRequest {
+  constructor(error, cause) { this.error = error; this.cause = cause; }
+}
+
 /** Runs a child execution for a startExecution.sync Task; resolves to Step Functions' answer, or throws
  * States.TaskFailed. */
-async function startExecutionSync(opts, resource, params, children) {
+async function startExecutionSync(opts, resource, params, children, submitted) {
   const v2 = resource.endsWith(':2');
   const name = String(params.StateMachineArn ?? '').split(':').pop();
   const machine = Object.values(opts.machines).find((m) => m.name === name);
@@ -126,7 +156,7 @@ async function startExecutionSync(opts, resource, params, children) {
   const input = typeof params.Input === 'string' ? params.Input : JSON.stringify(params.Input ?? {});
   const child = await runExecution({
     ...opts, definition: machine.definition, definitionObject: undefined, machineName: machine.name, input, quiet: true,
-    name: params.Name ?? `${name}-${randomUUID()}`, resultFile: undefined,
+    name: params.Name ?? `${name}-${randomUUID()}`, resultFile: undefined, started: submitted,
   });
   children.push(child);
   const answer = {
@@ -228,7 +258,7 @@ async function s3Put(bucket, key, body) {
 }
 
 /** One Distributed Map: items from S3, a child workflow execution each, results to S3 (see the header). */
-async function runDistributedMap(opts, map, input, context, children, mapRuns) {
+async function runDistributedMap(opts, map, input, context, children, mapRuns, report) {
   const reader = map.ItemReader;
   if (reader?.Resource !== 'arn:aws:states:::s3:getObject' || reader?.ReaderConfig?.InputType !== 'JSON') {
     throw new Error(`${map.name}: run.mjs reads only a JSON array with s3:getObject (ItemReader)`);
@@ -255,6 +285,7 @@ async function runDistributedMap(opts, map, input, context, children, mapRuns) {
   const label = map.Label ?? map.name;
   const mapRunId = randomUUID();
   const mapRunArn = `arn:aws:states:${REGION}:${ACCOUNT}:mapRun:${machineName}/${label}:${mapRunId}`;
+  report({ type: 'MapRunStarted', timestamp: Date.now(), state: { name: map.name, type: 'Map' }, mapRunArn });
   const { ProcessorConfig, ...processor } = map.ItemProcessor ?? map.Iterator;
   const records = new Array(items.length);
   let next = 0;
@@ -341,6 +372,9 @@ async function invoke(endpoint, fn, payload) {
   throw err;
 }
 
+/** The library's own execution events: the runner reports its own start (observe) and end instead. */
+const EXECUTION_EVENTS = new Set(['ExecutionStarted', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimeout']);
+
 export async function runExecution(opts, log = console.log) {
   opts = { machines: MACHINES, ...opts };
   const definition = opts.definitionObject
@@ -352,6 +386,40 @@ export async function runExecution(opts, log = console.log) {
   const mapRuns = [];
   let context;
   const machine = new StateMachine(definition, { validationOptions: { checkPaths: true, checkArn: false } });
+  const startTime = new Date();
+  const machineName = opts.machineName ?? 'elasticache-backup';
+  const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:${machineName}:${opts.name}`;
+
+  // Stopping: by `stop` (StopExecution), or because the parent that waits for this child was stopped.
+  const controller = new AbortController();
+  if (opts.signal?.aborted) controller.abort();
+  else opts.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+  const announce = {
+    executionArn, name: opts.name, machineName, stateMachineArn: machineArn(machineName), input: opts.input,
+    startDate: startTime, stop: (error, cause) => controller.abort(new StopRequest(error, cause)),
+  };
+  const onEvent = opts.observe?.(announce);
+  opts.started?.(announce);
+  let ended = false;
+  const report = (ev) => { if (onEvent && !ended) onEvent(ev); };
+  // What this execution's Tasks and children run with: its own stop signal; `started` is the parent's alone.
+  const inner = { ...opts, signal: controller.signal, started: undefined };
+
+  /** A Task's call, reported as TaskScheduled then TaskSucceeded or TaskFailed (each attempt of a retried one). */
+  const task = (name, state, kind, resource, call) => async (input) => {
+    // The library reports StateEntered (or StateRetried) just before calling: let that reach `report` first.
+    await new Promise((r) => setImmediate(r));
+    const at = { name, type: 'Task' };
+    report({ type: 'TaskScheduled', timestamp: Date.now(), state: at, kind, resource, input, timeoutSeconds: state.TimeoutSeconds });
+    try {
+      const output = await call(input);
+      report({ type: 'TaskSucceeded', timestamp: Date.now(), state: at, kind, resource, output });
+      return output;
+    } catch (e) {
+      report({ type: 'TaskFailed', timestamp: Date.now(), state: at, kind, resource, Error: e.name, Cause: e.message });
+      throw e;
+    }
+  };
   const taskResourceLocalHandlers = {};
   const waitTimeOverrides = {};
   const retryIntervalOverrides = {};
@@ -364,21 +432,24 @@ export async function runExecution(opts, log = console.log) {
   for (const [name, state] of allStates(definition.States)) {
     if (state.Type === 'Task' && state.Resource === DISTRIBUTED_MAP) {
       const map = distributed.get(name);
-      taskResourceLocalHandlers[name] = (input) => runDistributedMap(opts, map, input, context, children, mapRuns);
+      taskResourceLocalHandlers[name] = task(name, state, 'map', DISTRIBUTED_MAP,
+        (input) => runDistributedMap(inner, map, input, context, children, mapRuns, report));
       if (opts.retryMs !== undefined) retryIntervalOverrides[name] = opts.retryMs;
     } else if (state.Type === 'Task' && START_EXECUTION.test(state.Resource)) {
-      taskResourceLocalHandlers[name] = (input) => startExecutionSync(opts, state.Resource, input, children);
+      const submitted = (child) => report({
+        type: 'TaskSubmitted', timestamp: Date.now(), state: { name, type: 'Task' }, kind: 'states', resource: state.Resource,
+        output: { ExecutionArn: child.executionArn, StartDate: child.startDate.toISOString() },
+      });
+      taskResourceLocalHandlers[name] = task(name, state, 'states', state.Resource,
+        (input) => startExecutionSync(inner, state.Resource, input, children, submitted));
       if (opts.retryMs !== undefined) retryIntervalOverrides[name] = opts.retryMs;
     } else if (state.Type === 'Task') {
       const fn = functionName(state.Resource);
-      taskResourceLocalHandlers[name] = (input) => invoke(opts.lambdaEndpoint, fn, input);
+      taskResourceLocalHandlers[name] = task(name, state, 'lambda', state.Resource, (input) => invoke(opts.lambdaEndpoint, fn, input));
       if (opts.retryMs !== undefined) retryIntervalOverrides[name] = opts.retryMs;
     }
     if (state.Type === 'Wait' && opts.waitMs !== undefined) waitTimeOverrides[name] = opts.waitMs;
   }
-  const startTime = new Date();
-  const machineName = opts.machineName ?? 'elasticache-backup';
-  const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:${machineName}:${opts.name}`;
   context = {
     Execution: { Id: executionArn, Name: opts.name, StartTime: startTime.toISOString(), Input: JSON.parse(opts.input) },
     StateMachine: { Id: machineArn(machineName), Name: machineName },
@@ -387,12 +458,19 @@ export async function runExecution(opts, log = console.log) {
     overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
     context,
   });
+  if (controller.signal.aborted) execution.abort();
+  else controller.signal.addEventListener('abort', () => execution.abort(), { once: true });
 
   const states = [];
   const entered = new Map();
   const t0 = startTime.getTime();
   const fmt = (ms) => `${(ms / 1000).toFixed(3).padStart(8)}s`;
   for await (const ev of execution.eventLogs) {
+    if (!EXECUTION_EVENTS.has(ev.type)) {
+      // A Distributed Map runs here as a Task (lowerDistributedMaps); its events name it a Map, as it is.
+      const lowered = ev.state?.type === 'Task' && distributed.has(ev.state.name);
+      report(lowered ? { ...ev, state: { ...ev.state, type: 'Map' } } : ev);
+    }
     if (ev.type === 'StateEntered') {
       entered.set(ev.state.name, ev.timestamp);
     } else if (ev.type === 'StateExited' || ev.type === 'StateFailed') {
@@ -423,11 +501,25 @@ export async function runExecution(opts, log = console.log) {
     error = e.name;
     cause = e.cause ?? e.message;
     if (e.name === 'ExecutionError' && e.cause) { error = e.cause.name; cause = e.cause.message; }
+    if (e.name === 'ExecutionAbortedError') {
+      const reason = controller.signal.reason;
+      status = 'ABORTED';
+      error = reason instanceof StopRequest ? reason.error : undefined;
+      cause = reason instanceof StopRequest ? reason.cause : undefined;
+    } else if (e.name === 'ExecutionTimeoutError') {
+      status = 'TIMED_OUT';
+      error = 'States.Timeout';
+      cause = undefined;
+    }
   }
+  const stopDate = new Date();
+  const closing = { SUCCEEDED: 'ExecutionSucceeded', FAILED: 'ExecutionFailed', ABORTED: 'ExecutionAborted', TIMED_OUT: 'ExecutionTimedOut' };
+  report({ type: closing[status], timestamp: stopDate.getTime(), status, output, error, cause });
+  ended = true;
   return {
     name: opts.name, executionArn, status, error, cause, input: JSON.parse(opts.input), output, states,
-    durationMs: Date.now() - t0,
-    startDate: startTime.toISOString(), stopDate: new Date().toISOString(), children, mapRuns,
+    durationMs: stopDate.getTime() - t0,
+    startDate: startTime.toISOString(), stopDate: stopDate.toISOString(), children, mapRuns,
   };
 }
 
