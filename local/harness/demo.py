@@ -111,7 +111,7 @@ def main() -> int:
     started = time.monotonic()
     ok = True
     with Stack(ROOT / "local" / "topologies" / "demo.toml", snapshot_min_seconds=2, export_delay_seconds=2,
-               default_bucket=BUCKET, sfn_wait_ms=None) as stack:
+               default_bucket=BUCKET, sfn_wait_ms=None, sfn_retry_ms=None) as stack:
         s3, ec = stack.client("s3"), stack.client("elasticache")
         s3.create_bucket(Bucket=BUCKET)
         stack.allow_elasticache_seeding(BUCKET)
@@ -257,7 +257,7 @@ def cme_main() -> int:
     started = time.monotonic()
     group, restored_id = "sessions", "sessions-restored"
     with Stack(ROOT / "local" / "topologies" / "demo-cme.toml", snapshot_min_seconds=2, export_delay_seconds=2,
-               default_bucket=BUCKET, sfn_wait_ms=None) as stack:
+               default_bucket=BUCKET, sfn_wait_ms=None, sfn_retry_ms=None) as stack:
         s3, ec = stack.client("s3"), stack.client("elasticache")
         s3.create_bucket(Bucket=BUCKET)
         stack.allow_elasticache_seeding(BUCKET)

@@ -387,9 +387,9 @@ class Stack:
         `terraform output -json` document naming this deployment (`bucket` as bucket_name; `outputs` add or replace
         outputs), passed as ECB_TERRAFORM_OUTPUT."""
         values = {
-            "state_machine_arn": machine_arn("backup"),
-            "restore_state_machine_arn": machine_arn("restore"),
-            "fleet_state_machine_arn": machine_arn("fleet"),
+            "state_machine_arn": self.state_machine_arn("backup"),
+            "restore_state_machine_arn": self.state_machine_arn("restore"),
+            "fleet_state_machine_arn": self.state_machine_arn("fleet"),
             "bucket_name": bucket,
             "function_names": {"retention": "retention"},
             "retention_schedule_name": None,
@@ -419,12 +419,6 @@ class Stack:
     def assert_no_unsafe_deletion(self) -> None:
         """No source snapshot was deleted unless every shard object of its export was in S3 at that moment."""
         check_deletions(self.deletions())
-
-
-def machine_arn(key: str) -> str:
-    """The local ARN of state machine `key` (backup, restore, fleet), as run.mjs and the Step Functions endpoint
-    name it."""
-    return f"arn:aws:states:{REGION}:123456789012:stateMachine:{MACHINE_NAMES[key]}"
 
 
 class AlertSink:
