@@ -32,9 +32,13 @@ def test_backup_wait_follows_the_run_and_backups_show_and_runs_list_it(ecb, buck
     done = ecb("backup", "orders", "--wait", "--interval", "0.2")
     assert done.returncode == 0, done.stderr + done.stdout
     # Not a terminal: the live view is a log of state changes on stderr, the summary on stdout.
-    for state in ("CreateSnapshot", "WaitForSnapshot", "ExportSnapshot", "VerifyShard", "DeleteSnapshot"):
-        assert state in done.stderr, done.stderr
-    assert "snapshot   ecb-orders-" in done.stderr and "verifying  " in done.stderr, done.stderr
+    # Every state entered is in the log, in order, whatever the interval between checks.
+    states = [line.split()[1] for line in done.stderr.splitlines() if line.lstrip().startswith("+")]
+    assert states[:3] == ["PrepareRun", "CreateSnapshot", "WaitForSnapshot"], done.stderr
+    for state in ("CheckSnapshot", "ExportSnapshot", "CheckExport", "VerifyExport", "VerifyShard", "WriteManifest"):
+        assert state in states, done.stderr
+    assert states[-2:] == ["DeleteSnapshot", "BackupSucceeded"], done.stderr
+    assert "snapshot   ecb-orders-" in done.stderr and "(waits " in done.stderr, done.stderr
     assert " SUCCEEDED in " in done.stdout, done.stdout
     assert "verified   1 object(s)" in done.stdout, done.stdout
     name = done.stdout.split()[0]

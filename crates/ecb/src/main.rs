@@ -6,8 +6,7 @@ use clap::{CommandFactory, Parser};
 use ecb::cli::{Cli, Command};
 use ecb::commands;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Completions { shell } => {
@@ -23,12 +22,23 @@ async fn main() -> ExitCode {
                 }
             };
         }
+        // rdb-check's command runs its own runtime for s3:// reads: outside ecb's.
         Command::Check(ref args) => {
             return rdb_check::cli::run(&args.to_rdb_check(cli.global.json));
         }
         _ => {}
     }
-    match commands::run(cli).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("ecb: starting the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ecb: {e}");

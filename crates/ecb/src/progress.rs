@@ -239,8 +239,21 @@ fn backup_lines(doc: &Value, events: &[Event]) -> Vec<String> {
             ));
         }
     }
+    if let Some(v) = &run.verification {
+        for o in &v.objects {
+            lines.push(format!(
+                "  shard    {}: {} keys, {}",
+                o.key,
+                o.keys,
+                bytes(o.size_bytes)
+            ));
+        }
+    }
     if let Some(c) = &run.cleanup {
-        lines.push(format!("cleanup    {}", label(c)));
+        lines.push(format!(
+            "cleanup    source snapshot {}",
+            label(&c.source_snapshot)
+        ));
     }
     lines.extend(run.warnings.iter().map(|w| format!("warning    {w}")));
     lines
@@ -308,7 +321,11 @@ fn restore_lines(doc: &Value) -> Vec<String> {
         lines.push(format!("report     {report}"));
     }
     if let Some(c) = &run.cleanup {
-        lines.push(format!("cleanup    {}", label(c)));
+        lines.push(format!(
+            "cleanup    restored group {}: {}",
+            label(&c.restored_group),
+            c.note
+        ));
     }
     lines.extend(run.warnings.iter().map(|w| format!("warning    {w}")));
     lines

@@ -55,10 +55,11 @@ async fn watch_loop(
     loop {
         let execution = sfn::describe(client, arn, machines).await?;
         let after = events.last().map_or(0, |e| e.id);
-        events.extend(sfn::events_after(client, arn, after).await?);
+        let new = sfn::events_after(client, arn, after).await?;
+        events.extend(new.iter().cloned());
         let now = OffsetDateTime::now_utc();
         let current = view(&execution, &events, now);
-        draw.show(&execution, &current, now);
+        draw.show(&execution, &current, &new, now);
         if execution.ended() {
             draw.finish();
             return Ok(Watched {
@@ -74,7 +75,6 @@ async fn watch_loop(
 struct Drawer {
     bar: Option<ProgressBar>,
     log: bool,
-    last_state: Option<String>,
     last_lines: Vec<String>,
 }
 
@@ -93,12 +93,11 @@ impl Drawer {
         Self {
             bar,
             log: !quiet && !terminal,
-            last_state: None,
             last_lines: Vec::new(),
         }
     }
 
-    fn show(&mut self, execution: &Execution, v: &View, now: OffsetDateTime) {
+    fn show(&mut self, execution: &Execution, v: &View, new: &[Event], now: OffsetDateTime) {
         if let Some(bar) = &self.bar {
             bar.set_message(screen(execution, v, now));
             return;
@@ -106,18 +105,12 @@ impl Drawer {
         if !self.log {
             return;
         }
-        if v.state != self.last_state && v.state.is_some() {
-            let next = next_check(v, now);
-            eprintln!(
-                "{:>6}  {}{next}",
-                format!("+{}s", v.elapsed_seconds),
-                v.state.as_deref().unwrap_or_default()
-            );
+        for line in log_lines(execution, new) {
+            eprintln!("{line}");
         }
         for line in v.lines.iter().filter(|l| !self.last_lines.contains(l)) {
             eprintln!("        {line}");
         }
-        self.last_state.clone_from(&v.state);
         self.last_lines.clone_from(&v.lines);
     }
 
@@ -126,6 +119,32 @@ impl Drawer {
             bar.finish_and_clear();
         }
     }
+}
+
+/// The log of `events` (the ones new since the last check): each state entered, at its offset from the start; a
+/// Wait state with how long it waits (`$.poll.waitSeconds` of its input).
+pub fn log_lines(execution: &Execution, events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e.kind.ends_with("StateEntered"))
+        .map(|e| {
+            let offset = (e.timestamp - execution.start_date).whole_seconds().max(0);
+            let wait = (e.kind == "WaitStateEntered")
+                .then(|| {
+                    let doc: serde_json::Value =
+                        serde_json::from_str(e.payload.as_deref()?).ok()?;
+                    doc.pointer("/poll/waitSeconds")?.as_u64()
+                })
+                .flatten()
+                .map(|s| format!(" (waits {s}s)"))
+                .unwrap_or_default();
+            format!(
+                "{:>6}  {}{wait}",
+                format!("+{offset}s"),
+                e.state.as_deref().unwrap_or("?")
+            )
+        })
+        .collect()
 }
 
 fn next_check(v: &View, now: OffsetDateTime) -> String {
@@ -214,6 +233,40 @@ mod tests {
     }
 
     #[test]
+    fn the_log_has_every_state_entered_with_its_offset_and_a_waits_length() {
+        let at = |s: i64| datetime!(2026-12-04 03:00:00 UTC) + time::Duration::seconds(s);
+        let event = |id, s, kind: &str, state: &str, payload: Option<&str>| Event {
+            id,
+            timestamp: at(s),
+            kind: kind.into(),
+            state: Some(state.into()),
+            payload: payload.map(str::to_string),
+            error: None,
+            cause: None,
+        };
+        let events = vec![
+            event(2, 0, "TaskStateEntered", "CreateSnapshot", None),
+            event(5, 1, "TaskStateExited", "CreateSnapshot", None),
+            event(
+                6,
+                1,
+                "WaitStateEntered",
+                "WaitForSnapshot",
+                Some(r#"{"poll": {"waitSeconds": 30}}"#),
+            ),
+            event(7, 31, "ChoiceStateEntered", "IsSnapshotReady", None),
+        ];
+        assert_eq!(
+            log_lines(&execution("RUNNING"), &events),
+            vec![
+                "   +0s  CreateSnapshot",
+                "   +1s  WaitForSnapshot (waits 30s)",
+                "  +31s  IsSnapshotReady"
+            ]
+        );
+    }
+
+    #[test]
     fn the_screen_names_the_state_the_clock_and_the_next_check() {
         let v = View {
             status: "RUNNING".into(),
@@ -222,7 +275,11 @@ mod tests {
             next_check: Some(datetime!(2026-12-04 03:01:45 UTC)),
             lines: vec!["export     ecb-orders-1: active".into()],
         };
-        let text = screen(&execution("RUNNING"), &v, datetime!(2026-12-04 03:01:15 UTC));
+        let text = screen(
+            &execution("RUNNING"),
+            &v,
+            datetime!(2026-12-04 03:01:15 UTC),
+        );
         assert_eq!(
             text,
             "ecb-orders-1  RUNNING  WaitForExport  elapsed 1m 15s (next check in 30s)\n  export     ecb-orders-1: active"
@@ -244,10 +301,17 @@ mod tests {
         };
         let text = summary(&w);
         assert!(text.starts_with("ecb-orders-1 FAILED in 3s"), "{text}");
-        assert!(text.contains("error      ExportCorrupt") && text.contains("offset 42"), "{text}");
+        assert!(
+            text.contains("error      ExportCorrupt") && text.contains("offset 42"),
+            "{text}"
+        );
         let err = outcome(&e).unwrap_err();
         assert!(matches!(err, CliError::Failed(_)));
-        assert!(err.to_string().contains("FAILED: ExportCorrupt: VerifyExport failed"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("FAILED: ExportCorrupt: VerifyExport failed"),
+            "{err}"
+        );
         assert!(outcome(&execution("SUCCEEDED")).is_ok());
     }
 }

@@ -6,8 +6,8 @@ mod expr;
 mod facts;
 mod rules;
 
-use crate::cli::DoctorArgs;
 use crate::app::App;
+use crate::cli::DoctorArgs;
 use crate::error::{CliError, CliResult};
 use rules::{Finding, Level};
 

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::nodes;
-use crate::params::{Params, param, required, tags_param};
+use crate::params::{Params, page, param, required, tags_param};
 use crate::shapes::{write_group, write_snapshot};
 use crate::state::{ApiError, Damage, ExportRecord, Fault, Group, Node, Snapshot};
 use crate::xml;
@@ -123,39 +123,6 @@ fn respond(action: &str, rid: &str, result: Result<String, ApiError>) -> Respons
                 .into_response()
         }
     }
-}
-
-pub(crate) fn max_records(p: &Params, min: usize, max: usize) -> Result<usize, ApiError> {
-    match param(p, "MaxRecords") {
-        None => Ok(max),
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::new(
-                "InvalidParameterValue",
-                format!("The parameter MaxRecords must be between {min} and {max}."),
-            )),
-        },
-    }
-}
-
-/// Slices `items` at the opaque `Marker` (a start index) and returns the next marker, if any.
-pub(crate) fn page<T>(
-    items: Vec<T>,
-    p: &Params,
-    min: usize,
-    max: usize,
-) -> Result<(Vec<T>, Option<String>), ApiError> {
-    let size = max_records(p, min, max)?;
-    let start = match param(p, "Marker") {
-        None => 0,
-        Some(m) => m
-            .parse::<usize>()
-            .map_err(|_| ApiError::new("InvalidParameterValue", "Invalid Marker."))?,
-    };
-    let total = items.len();
-    let page: Vec<T> = items.into_iter().skip(start).take(size).collect();
-    let next = (start + size < total).then(|| (start + size).to_string());
-    Ok((page, next))
 }
 
 fn describe_replication_groups(app: &App, p: &Params, rid: &str) -> ApiResult {

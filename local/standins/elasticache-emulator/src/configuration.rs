@@ -3,9 +3,8 @@
 //! parameter group, subnet group and notification topic ([`write_cluster_settings`]). Nothing here changes how a
 //! node runs: the emulator reports these settings, it does not apply them.
 
-use crate::api::page;
 use crate::app::App;
-use crate::params::{Params, param, required};
+use crate::params::{Params, page, param, required};
 use crate::state::ApiError;
 use crate::topology::{DEFAULT_PARAMETER_GROUP, GroupSpec};
 use crate::xml::{self, Xml};

@@ -87,6 +87,40 @@ pub fn int_param(p: &Params, name: &str) -> Result<Option<u32>, ApiError> {
         .transpose()
 }
 
+/// `MaxRecords` within `min..=max` (default `max`); else `InvalidParameterValue`.
+pub fn max_records(p: &Params, min: usize, max: usize) -> Result<usize, ApiError> {
+    match param(p, "MaxRecords") {
+        None => Ok(max),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::new(
+                "InvalidParameterValue",
+                format!("The parameter MaxRecords must be between {min} and {max}."),
+            )),
+        },
+    }
+}
+
+/// Slices `items` at the opaque `Marker` (a start index) and returns the next marker, if any.
+pub fn page<T>(
+    items: Vec<T>,
+    p: &Params,
+    min: usize,
+    max: usize,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let size = max_records(p, min, max)?;
+    let start = match param(p, "Marker") {
+        None => 0,
+        Some(m) => m
+            .parse::<usize>()
+            .map_err(|_| ApiError::new("InvalidParameterValue", "Invalid Marker."))?,
+    };
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(start).take(size).collect();
+    let next = (start + size < total).then(|| (start + size).to_string());
+    Ok((page, next))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
