@@ -12,10 +12,12 @@
 5. Restores the backup into a new replication group with `ecb restore <backup> --to orders-restored --wait`
    (terraform/restore.asl.json; the exported .rdb seeds real redis-server nodes), which verifies it against the
    manifest and reports the RTO; the demo then compares the restored group with the source key by key.
-6. Shows `ecb runs` and `ecb backups`.
+6. Shows `ecb runs`, `ecb backups` and `ecb doctor` on the local deployment (local/harness/deployment.py: what
+   Terraform would have created, registered in the local stand-ins after the stack starts, with a daily schedule
+   for the demo's group; ecb reads its Terraform outputs).
 With --cluster-mode-enabled (`make demo CLUSTER_MODE=enabled`): the same on a three-shard cluster-mode enabled group,
 restored with each shard's slots, compared shard by shard and key by key.
-Exit code 0 only if every check passes.
+Exit code 0 only if every check passes, doctor's included (no error).
 """
 
 from __future__ import annotations
@@ -32,28 +34,50 @@ import redis
 from redis.cluster import ClusterNode, RedisCluster
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import deployment  # noqa: E402
 from cargo import binary  # noqa: E402
 from stack import ROOT, Stack, free_port, wait_until  # noqa: E402
 
 BUCKET = "acme-cache-backups"
 GROUP = "orders"
 RESTORED = "orders-restored"
+# The demo group's backup schedule (deployment.register): daily, clear of the topologies' snapshot window.
+SCHEDULE = "cron(0 3 * * ? *)"
 PLAN = [("string", 40_000), ("ttl", 10_000), ("hash", 15_000), ("list", 10_000), ("set", 10_000),
         ("zset", 10_000), ("stream", 5_000)]
 
 
-def ecb(stack: Stack, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
-    """Runs the operator's CLI against the local stack, as a person would (printing the command); `capture` keeps
-    its output for the demo to read instead of showing it."""
+def ecb(env: dict, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
+    """Runs the operator's CLI against the local deployment (`env`: deployment.env), as a person would (printing
+    the command); `capture` keeps its output for the demo to read instead of showing it."""
     if not capture:
         print(f"$ ecb {' '.join(args)}", flush=True)
-    return subprocess.run([str(binary("ecb")), *args], env=stack.ecb_env(BUCKET), text=True,
-                          capture_output=capture)
+    return subprocess.run([str(binary("ecb")), *args], env=env, text=True, capture_output=capture)
 
 
-def execution_output(stack: Stack, name: str) -> dict:
+def register(stack: Stack, group: str) -> dict:
+    """The local deployment (deployment.register) with a daily schedule for `group`; ecb's environment."""
+    outputs = deployment.register(stack, BUCKET, {group: SCHEDULE})
+    print(f"deployment registered: schedule {outputs['schedule_names'][group]} ({SCHEDULE}), "
+          f"{len(outputs['function_names'])} functions, bucket {BUCKET}, alerts topic {outputs['events_topic_arn']}")
+    return deployment.env(stack, outputs)
+
+
+def operator_view(env: dict) -> bool:
+    """`ecb runs`, `ecb backups` and `ecb doctor`, as an operator would run them; true if each exits 0 (doctor: no
+    error on the local deployment)."""
+    banner("What an operator sees: ecb runs, ecb backups, ecb doctor")
+    ok = ecb(env, "runs").returncode == 0
+    ok &= ecb(env, "backups").returncode == 0
+    doctor = ecb(env, "doctor").returncode
+    if doctor != 0:
+        print(f"  !! ecb doctor exited {doctor}: the deployment has an error")
+    return ok and doctor == 0
+
+
+def execution_output(env: dict, name: str) -> dict:
     """The run document an execution ended with (`ecb watch NAME --json`)."""
-    watched = ecb(stack, "watch", name, "--json", capture=True)
+    watched = ecb(env, "watch", name, "--json", capture=True)
     return json.loads(watched.stdout)["execution"]["output"]
 
 
@@ -113,8 +137,7 @@ def main() -> int:
     with Stack(ROOT / "local" / "topologies" / "demo.toml", snapshot_min_seconds=2, export_delay_seconds=2,
                default_bucket=BUCKET, sfn_wait_ms=None, sfn_retry_ms=None) as stack:
         s3, ec = stack.client("s3"), stack.client("elasticache")
-        s3.create_bucket(Bucket=BUCKET)
-        stack.allow_elasticache_seeding(BUCKET)
+        env = register(stack, GROUP)
         nodes = {n["cacheClusterId"]: n for n in stack.nodes(GROUP)}
         print(f"replication group {GROUP}: " + ", ".join(f"{i} ({n['role']}, 127.0.0.1:{n['port']})" for i, n in nodes.items()))
 
@@ -131,10 +154,10 @@ def main() -> int:
 
         banner("Backing up with ecb (terraform/backup.asl.json through the local Step Functions endpoint), real Wait durations")
         name = f"demo-{int(time.time())}"
-        if ecb(stack, "backup", GROUP, "--wait", "--name", name).returncode != 0:
+        if ecb(env, "backup", GROUP, "--wait", "--name", name).returncode != 0:
             print("backup FAILED")
             return 1
-        out = execution_output(stack, name)
+        out = execution_output(env, name)
 
         banner("What happened")
         src = out["source"]
@@ -212,10 +235,10 @@ def main() -> int:
 
         banner("Restoring the backup into a new group with ecb (terraform/restore.asl.json)")
         restore_name = f"restore-{int(time.time())}"
-        if ecb(stack, "restore", out["exportName"], "--to", RESTORED, "--wait", "--name", restore_name).returncode != 0:
+        if ecb(env, "restore", out["exportName"], "--to", RESTORED, "--wait", "--name", restore_name).returncode != 0:
             print("restore FAILED")
             return 1
-        doc = execution_output(stack, restore_name)
+        doc = execution_output(env, restore_name)
         v = doc["verification"]
         print(f"restored group {RESTORED} from {doc['restore']['from']} "
               f"({len(doc['backup']['shards'])} shard object(s)); RTO {doc['restore']['rtoSeconds']} s "
@@ -232,9 +255,7 @@ def main() -> int:
         print(f"per-key DEBUG DIGEST-VALUE, restored group vs source: {same:,} of {len(keys):,} identical")
         ok &= v["match"] and same == len(keys)
 
-        banner("What an operator sees: ecb runs, ecb backups")
-        ok &= ecb(stack, "runs").returncode == 0
-        ok &= ecb(stack, "backups").returncode == 0
+        ok &= operator_view(env)
 
     banner(f"{'BACKUP VERIFIED' if ok else 'VERIFICATION FAILED'} — demo took {time.monotonic() - started:.0f} s")
     return 0 if ok else 1
@@ -259,8 +280,7 @@ def cme_main() -> int:
     with Stack(ROOT / "local" / "topologies" / "demo-cme.toml", snapshot_min_seconds=2, export_delay_seconds=2,
                default_bucket=BUCKET, sfn_wait_ms=None, sfn_retry_ms=None) as stack:
         s3, ec = stack.client("s3"), stack.client("elasticache")
-        s3.create_bucket(Bucket=BUCKET)
-        stack.allow_elasticache_seeding(BUCKET)
+        env = register(stack, group)
         primaries = [n for n in stack.nodes(group) if n["role"] == "primary"]
         print(f"replication group {group} (cluster mode enabled): " + ", ".join(
             f"{n['cacheClusterId']} (127.0.0.1:{n['port']})" for n in stack.nodes(group)))
@@ -276,19 +296,19 @@ def cme_main() -> int:
 
         banner("Backing up with ecb (the backup state machine)")
         name = f"demo-{int(time.time())}"
-        if ecb(stack, "backup", group, "--wait", "--name", name).returncode != 0:
+        if ecb(env, "backup", group, "--wait", "--name", name).returncode != 0:
             print("backup FAILED")
             return 1
-        out = execution_output(stack, name)
+        out = execution_output(env, name)
         for o in out["verification"]["objects"]:
             print(f"  {o['key']}: {o['keys']:,} keys, {o['sizeBytes']:,} bytes, SHA-256 {o['sha256'][:16]}…")
 
         banner("Restoring it with ecb into a new group with each shard's slots (terraform/restore.asl.json)")
         restore_name = f"restore-{int(time.time())}"
-        if ecb(stack, "restore", out["exportName"], "--to", restored_id, "--wait", "--name", restore_name).returncode != 0:
+        if ecb(env, "restore", out["exportName"], "--to", restored_id, "--wait", "--name", restore_name).returncode != 0:
             print("restore FAILED")
             return 1
-        doc = execution_output(stack, restore_name)
+        doc = execution_output(env, restore_name)
         v = doc["verification"]
         print(f"restored group {restored_id}: RTO {doc['restore']['rtoSeconds']} s (CreateReplicationGroup to verified data)")
         for shard, b in zip(v["shards"], doc["backup"]["shards"]):
@@ -303,9 +323,7 @@ def cme_main() -> int:
         print(f"per-key DEBUG DIGEST-VALUE, restored group vs source: {same:,} of {len(keys):,} identical")
         ok = v["match"] and same == len(keys) == sum(per_shard) and [s["found"] for s in v["shards"]] == per_shard
 
-        banner("What an operator sees: ecb runs, ecb backups")
-        ok &= ecb(stack, "runs").returncode == 0
-        ok &= ecb(stack, "backups").returncode == 0
+        ok &= operator_view(env)
     banner(f"{'RESTORE VERIFIED' if ok else 'VERIFICATION FAILED'} — demo took {time.monotonic() - started:.0f} s")
     return 0 if ok else 1
 

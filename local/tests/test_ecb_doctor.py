@@ -1,7 +1,7 @@
 """`ecb doctor` (issue 24) against a correct local deployment, then with each problem planted one at a time.
 
-The deployment: moto (S3, Lambda control plane, Scheduler, CloudWatch, SQS, Secrets Manager, and Step Functions'
-DescribeStateMachine: this branch has no local Step Functions API, moto's answers the one call doctor makes) and the
+The deployment: local/harness/deployment.py registers what Terraform would have created in the local stand-ins
+(moto: S3, the Lambda control plane, Scheduler, SNS, SQS, Secrets Manager; Step Functions at the local endpoint) for the
 ElastiCache emulator with local/topologies/doctor.toml (a correct group `good`, one group per risk). A saved
 `terraform output -json` document names it all (`--terraform-output`). Each test plants one problem, checks the
 finding and the exit code, and puts the deployment back.
@@ -9,90 +9,42 @@ finding and the exit code, and puts the deployment back.
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import subprocess
-import zipfile
 from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
 
-from stack import REGION, ROOT, Stack, bucket_policy
+import deployment
+from stack import REGION, ROOT, SEED_BUCKET as SEED, Stack, bucket_policy
 from cargo import binary
 
-ACCOUNT = "123456789012"
-TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:ecb-events"
+TOPIC = f"arn:aws:sns:{REGION}:123456789012:ecb-events"  # doctor.toml's groups notify it
 BUCKET = "ecb-doctor-backups"
-SEED = "ecb-doctor-seed"
-SCHEDULE = "ecb-doctor-good"
 CRON = "cron(0 3 * * ? *)"
-FUNCTIONS = ["create-snapshot", "verify-export", "verify-restore", "notify"]
 
 
 class Deployment:
+    """deployment.register's deployment, one schedule (on `good`), with the manifests doctor's last-backup reads."""
+
     def __init__(self, stack: Stack, tmp):
         self.stack = stack
         kw = dict(endpoint_url=stack.s3_endpoint, region_name=REGION, aws_access_key_id="test",
                   aws_secret_access_key="test")
-        self.c = {s: boto3.client(s, **kw) for s in
-                  ["s3", "lambda", "scheduler", "cloudwatch", "sqs", "secretsmanager", "stepfunctions", "iam"]}
+        self.c = {s: boto3.client(s, **kw) for s in ["s3", "lambda", "scheduler", "sqs", "secretsmanager"]}
         self.outputs_file = tmp / "outputs.json"
-        self.env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                    "AWS_REGION": REGION, "AWS_ENDPOINT_URL_ELASTICACHE": stack.elasticache_endpoint,
-                    **{f"AWS_ENDPOINT_URL_{s}": stack.s3_endpoint for s in
-                       ["S3", "LAMBDA", "SCHEDULER", "CLOUDWATCH", "SQS", "SECRETS_MANAGER", "SFN"]}}
 
     def build(self) -> None:
-        c = self.c
-        role = c["iam"].create_role(RoleName="ecb-doctor", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        self.role = role
-        machines = {}
-        for key, out in [("backup", "state_machine_arn"), ("restore", "restore_state_machine_arn"),
-                         ("fleet", "fleet_state_machine_arn")]:
-            machines[out] = c["stepfunctions"].create_state_machine(
-                name=f"ecb-doctor-{key}", roleArn=role,
-                definition=json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w") as z:
-            z.writestr("bootstrap", "#!/bin/sh\n")
-        for f in FUNCTIONS:
-            extra = {"VpcConfig": {"SubnetIds": ["subnet-0a1"], "SecurityGroupIds": ["sg-0a1"]}} if f == "verify-restore" else {}
-            c["lambda"].create_function(FunctionName=f"ecb-doctor-{f}", Runtime="provided.al2023", Role=role,
-                                        Handler="bootstrap", Code={"ZipFile": buf.getvalue()}, **extra)
-        c["s3"].create_bucket(Bucket=BUCKET)
-        c["s3"].put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(bucket_policy(BUCKET, REGION)))
-        c["s3"].create_bucket(Bucket=SEED)
-        c["s3"].put_bucket_ownership_controls(
-            Bucket=SEED, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
-        secrets = {}
-        for out, name in [("slack_webhook_secret_arn", "ecb-doctor/slack-webhook-url"),
-                          ("pagerduty_routing_key_secret_arn", "ecb-doctor/pagerduty-routing-key")]:
-            secrets[out] = c["secretsmanager"].create_secret(Name=name, SecretString="set-outside-terraform")["ARN"]
-        c["scheduler"].create_schedule(
-            Name=SCHEDULE, ScheduleExpression=CRON, FlexibleTimeWindow={"Mode": "OFF"}, State="ENABLED",
-            Target={"Arn": machines["state_machine_arn"], "RoleArn": role,
-                    "Input": json.dumps({"replicationGroupId": "good"})})
-        c["cloudwatch"].put_metric_alarm(  # moto has no composite alarms; DescribeAlarms answers both kinds alike
-            AlarmName="ecb-doctor-stale-good", MetricName="VerifiedBackups", Namespace="ElastiCacheBackup",
-            Statistic="Sum", Period=3600, EvaluationPeriods=1, Threshold=1, ComparisonOperator="LessThanThreshold")
-        c["cloudwatch"].set_alarm_state(AlarmName="ecb-doctor-stale-good", StateValue="OK", StateReason="test")
-        queues = {k: c["sqs"].create_queue(QueueName=f"ecb-doctor-{k}-dlq")["QueueUrl"] for k in ["notify", "schedule"]}
+        self.outputs = deployment.register(self.stack, BUCKET, {"good": CRON})
+        assert self.outputs["events_topic_arn"] == TOPIC, self.outputs["events_topic_arn"]
+        self.schedule = self.outputs["schedule_names"]["good"]
+        self.verify_restore = self.outputs["function_names"]["verify-restore"]
+        # ecb doctor reads the document named by --terraform-output (the plants rewrite it), not ECB_TERRAFORM_OUTPUT.
+        self.env = {k: v for k, v in deployment.env(self.stack, self.outputs).items() if k != "ECB_TERRAFORM_OUTPUT"}
         for group in ["good", "notopic", "lowmem", "norep", "overlap"]:
             self.put_manifest(group, datetime.now(timezone.utc) - timedelta(hours=1))
-        outputs = {
-            **machines, **secrets, "bucket_name": BUCKET, "events_topic_arn": TOPIC,
-            "function_names": {f: f"ecb-doctor-{f}" for f in FUNCTIONS},
-            # staleness_alarm_names is left out: the Rust SDK speaks CloudWatch's rpcv2-cbor protocol, which moto 5.2.5
-            # does not serve (DescribeAlarms answers 404), so the alarm rule is covered by the Rust unit tests only.
-            "schedule_names": {"good": SCHEDULE},
-            "dead_letter_queue_urls": queues, "dr_bucket_name": None,
-            "seeding": {REGION: {"mode": "object-acl", "seed_bucket_name": SEED,
-                                 "elasticache_canonical_user": "540804c33a284a299d2547575ce1010f2312ef3da9b3a053c8bc45bf233e4353"}},
-        }
-        self.outputs = outputs
-        self.write_outputs(outputs)
+        self.write_outputs(self.outputs)
 
     def write_outputs(self, outputs: dict) -> None:
         self.outputs_file.write_text(json.dumps({k: {"value": v, "type": "string", "sensitive": False}
@@ -112,9 +64,9 @@ class Deployment:
 
     def target(self, group: str) -> None:
         """Points the schedule at `group` (its per-target findings are then judged)."""
-        s = self.c["scheduler"].get_schedule(Name=SCHEDULE)
+        s = self.c["scheduler"].get_schedule(Name=self.schedule)
         target = {**s["Target"], "Input": json.dumps({"replicationGroupId": group})}
-        self.c["scheduler"].update_schedule(Name=SCHEDULE, ScheduleExpression=s["ScheduleExpression"],
+        self.c["scheduler"].update_schedule(Name=self.schedule, ScheduleExpression=s["ScheduleExpression"],
                                             FlexibleTimeWindow={"Mode": "OFF"}, Target=target, State=s["State"])
 
     def doctor(self, *args: str) -> tuple[int, list[dict]]:
@@ -133,8 +85,7 @@ def _no_leftover_faults():
 
 @pytest.fixture(scope="module")
 def dep(tmp_path_factory):
-    if not binary("ecb").exists():
-        pytest.skip("ecb is not built (cargo build -p ecb)")
+    assert binary("ecb").exists(), "ecb is not built: cargo build --workspace --bins (CI builds the binaries first)"
     with Stack(ROOT / "local" / "topologies" / "doctor.toml") as stack:
         d = Deployment(stack, tmp_path_factory.mktemp("doctor"))
         d.build()
@@ -201,7 +152,9 @@ def test_an_unset_secret_is_an_error_and_its_value_is_never_printed(dep):
         code, findings = dep.doctor()
         assert_finding(findings, "secret", "error", "has no value", "ecb-doctor/unset")
         assert code == 1
-        assert "set-outside-terraform" not in json.dumps(findings)
+        values = [sm.get_secret_value(SecretId=dep.outputs[o])["SecretString"]
+                  for o in ["slack_webhook_secret_arn", "pagerduty_routing_key_secret_arn"]]
+        assert values and not any(v in json.dumps(findings) for v in values)
     finally:
         dep.write_outputs(dep.outputs)
 
@@ -226,15 +179,15 @@ def test_each_target_risk_is_found(dep, group, check, level, text):
 
 def test_a_disabled_schedule_is_an_error(dep):
     sch = dep.c["scheduler"]
-    s = sch.get_schedule(Name=SCHEDULE)
-    sch.update_schedule(Name=SCHEDULE, ScheduleExpression=CRON, FlexibleTimeWindow={"Mode": "OFF"},
+    s = sch.get_schedule(Name=dep.schedule)
+    sch.update_schedule(Name=dep.schedule, ScheduleExpression=CRON, FlexibleTimeWindow={"Mode": "OFF"},
                         Target=s["Target"], State="DISABLED")
     try:
         code, findings = dep.doctor()
         assert_finding(findings, "schedule", "error", "DISABLED")
         assert code == 1
     finally:
-        sch.update_schedule(Name=SCHEDULE, ScheduleExpression=CRON, FlexibleTimeWindow={"Mode": "OFF"},
+        sch.update_schedule(Name=dep.schedule, ScheduleExpression=CRON, FlexibleTimeWindow={"Mode": "OFF"},
                             Target=s["Target"], State="ENABLED")
 
 
@@ -264,15 +217,17 @@ def test_a_missing_function_or_state_machine_is_an_error(dep):
 
 def test_verify_restore_outside_the_targets_vpc_is_an_error(dep):
     lam = dep.c["lambda"]
-    lam.update_function_configuration(FunctionName="ecb-doctor-verify-restore",
+    vpc = lam.get_function(FunctionName=dep.verify_restore)["Configuration"]["VpcConfig"]
+    assert "subnet-0a1" in vpc["SubnetIds"], vpc  # the subnet group `app`'s
+    lam.update_function_configuration(FunctionName=dep.verify_restore,
                                       VpcConfig={"SubnetIds": ["subnet-elsewhere"], "SecurityGroupIds": ["sg-0a1"]})
     try:
         code, findings = dep.doctor()
         assert_finding(findings, "verify-restore-vpc", "error", "subnet group app is in vpc-0a1b2c3d")
         assert code == 1
     finally:
-        lam.update_function_configuration(FunctionName="ecb-doctor-verify-restore",
-                                          VpcConfig={"SubnetIds": ["subnet-0a1"], "SecurityGroupIds": ["sg-0a1"]})
+        lam.update_function_configuration(FunctionName=dep.verify_restore, VpcConfig={
+            "SubnetIds": vpc["SubnetIds"], "SecurityGroupIds": vpc["SecurityGroupIds"]})
 
 
 def test_an_old_or_missing_verified_backup(dep):

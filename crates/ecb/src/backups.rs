@@ -7,6 +7,9 @@
 use std::collections::BTreeMap;
 
 use backup_core::backup::manifest::Manifest;
+use backup_core::resources::StoredObject;
+use backup_core::retention::facts::ManifestFacts;
+use backup_core::retention::plan::{RetentionRequest, plan};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use serde_json::Value;
@@ -64,36 +67,53 @@ pub struct DrillRow {
     pub report: String,
 }
 
-/// When retention removes a backup whose data is from `data_time` and that is the `rank`-th newest of its target
-/// (0 = newest), under `policy` at `now`: `kept (newest N)`; once older than `keepDays`, `next retention run`; else
-/// `after <data time + keepDays>` (the earliest: it goes then if N newer backups exist by then). Without a policy,
-/// `-` (the bucket's lifecycle rule applies).
+/// When retention removes each backup, by the retention function's own plan
+/// ([`backup_core::retention::plan::plan`]: per target kind, id and creation time, the newest always kept) under
+/// `policy` at `now`, keyed by export name: `next retention run` for a set the plan deletes now; `kept (newest N)`
+/// for one of the `keepLast` newest; else `after <data time + keepDays>` (the earliest: it goes then if `keepLast`
+/// newer backups exist by then). Without a policy, nothing (the bucket's lifecycle rule applies).
 pub fn retention_of(
-    policy: Option<&Policy>,
-    rank: usize,
-    data_time: OffsetDateTime,
+    policy: Option<(&Policy, &RetentionRequest)>,
+    listing: &[StoredObject],
+    manifests: &BTreeMap<String, ManifestFacts>,
     now: OffsetDateTime,
-) -> String {
-    let Some(p) = policy else {
-        return "-".into();
+) -> BTreeMap<String, String> {
+    let Some((policy, request)) = policy else {
+        return BTreeMap::new();
     };
-    let dry = if p.schedule_dry_run == Some(true) {
+    let dry = if policy.schedule_dry_run == Some(true) {
         " (schedule is a dry run)"
     } else {
         ""
     };
-    if rank < p.keep_last as usize {
-        return format!("kept (newest {}){dry}", p.keep_last);
+    let data_time: BTreeMap<&str, OffsetDateTime> = manifests
+        .values()
+        .map(|m| (m.export_name.as_str(), m.data_time))
+        .collect();
+    let mut out = BTreeMap::new();
+    for target in plan(listing, manifests, request, now).targets {
+        for name in target.deleted {
+            out.insert(name, format!("next retention run{dry}"));
+        }
+        for (rank, name) in target.kept.into_iter().enumerate() {
+            let text = if rank < request.keep_last as usize {
+                format!("kept (newest {})", request.keep_last)
+            } else {
+                data_time
+                    .get(name.as_str())
+                    .and_then(|t| t.checked_add(time::Duration::days(i64::from(request.keep_days))))
+                    .map_or_else(
+                        || "kept".to_string(),
+                        |until| format!("after {}", table::time(until)),
+                    )
+            };
+            out.insert(name, format!("{text}{dry}"));
+        }
     }
-    let until = data_time + time::Duration::days(i64::from(p.keep_days));
-    if until <= now {
-        format!("next retention run{dry}")
-    } else {
-        format!("after {}{dry}", table::time(until))
-    }
+    out
 }
 
-/// Every key under `prefix` in `bucket`, with its last-modified time.
+/// Every object under `prefix` in `bucket`: key, size and last-modified time.
 ///
 /// # Errors
 /// `NotFound` (`NoSuchBucket`), `Aws`.
@@ -101,7 +121,7 @@ pub async fn list_keys(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     prefix: &str,
-) -> CliResult<Vec<(String, Option<OffsetDateTime>)>> {
+) -> CliResult<Vec<StoredObject>> {
     let mut out = Vec::new();
     let mut pages = s3
         .list_objects_v2()
@@ -119,7 +139,11 @@ pub async fn list_keys(
         })?;
         for o in page.contents() {
             if let Some(k) = o.key() {
-                out.push((k.to_string(), o.last_modified().map(crate::sfn::instant)));
+                out.push(StoredObject {
+                    key: k.to_string(),
+                    size_bytes: o.size().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                    last_modified: o.last_modified().map(crate::sfn::instant),
+                });
             }
         }
     }
@@ -162,15 +186,19 @@ pub async fn list(app: &App, args: &BackupsArgs) -> CliResult<()> {
     let keys = list_keys(&s3, &bucket, &backup_core::retention::run::listing_prefix()).await?;
     let manifests: Vec<&str> = keys
         .iter()
-        .map(|(k, _)| k.as_str())
+        .map(|o| o.key.as_str())
         .filter(|k| k.ends_with(".manifest.json"))
         .collect();
-    let read: Vec<(String, Result<Manifest, String>)> =
+    let read: Vec<Option<(String, Result<Manifest, String>)>> =
         futures_util::stream::iter(manifests.into_iter().map(|key| {
             let (s3, bucket) = (s3.clone(), bucket.clone());
             async move {
-                let bytes = get(&s3, &bucket, key).await?;
-                Ok::<_, CliError>((key.to_string(), Manifest::from_json(&bytes)))
+                // A manifest deleted since the listing (retention running) is no backup any more.
+                match get(&s3, &bucket, key).await {
+                    Ok(bytes) => Ok(Some((key.to_string(), Manifest::from_json(&bytes)))),
+                    Err(CliError::NotFound(_)) => Ok(None),
+                    Err(e) => Err(e),
+                }
             }
         }))
         .buffer_unordered(READS_IN_FLIGHT)
@@ -178,9 +206,11 @@ pub async fn list(app: &App, args: &BackupsArgs) -> CliResult<()> {
         .await?;
     let mut unreadable = Vec::new();
     let mut by_target: BTreeMap<String, Vec<(String, Manifest)>> = BTreeMap::new();
-    for (key, parsed) in read {
+    let mut facts = BTreeMap::new();
+    for (key, parsed) in read.into_iter().flatten() {
         match parsed {
             Ok(m) => {
+                facts.insert(key.clone(), ManifestFacts::of(&m));
                 let target = m
                     .target_identity()
                     .map_or_else(|| "?".to_string(), |t| t.id);
@@ -196,11 +226,15 @@ pub async fn list(app: &App, args: &BackupsArgs) -> CliResult<()> {
         }
     }
     let policy = retention::policy(app, args.keep_last, args.keep_days).await?;
+    let request = policy
+        .as_ref()
+        .map(|p| p.request(app.deployment.bucket.as_deref()))
+        .transpose()?;
     let now = OffsetDateTime::now_utc();
+    let retention = retention_of(policy.as_ref().zip(request.as_ref()), &keys, &facts, now);
     let mut rows = Vec::new();
-    for (target, mut sets) in by_target {
-        sets.sort_by_key(|s| std::cmp::Reverse(s.1.data_time()));
-        for (rank, (key, m)) in sets.into_iter().enumerate() {
+    for (target, sets) in by_target {
+        for (key, m) in sets {
             let last_drill = last_report(&s3, &bucket, &keys, &m.export_name).await?;
             rows.push(BackupRow {
                 manifest: format!("s3://{bucket}/{key}"),
@@ -212,7 +246,10 @@ pub async fn list(app: &App, args: &BackupsArgs) -> CliResult<()> {
                 keys: m.totals.keys,
                 size_bytes: m.totals.bytes,
                 last_drill,
-                retention: retention_of(policy.as_ref(), rank, m.data_time(), now),
+                retention: retention
+                    .get(&m.export_name)
+                    .cloned()
+                    .unwrap_or_else(|| "-".into()),
             });
         }
     }
@@ -224,13 +261,13 @@ pub async fn list(app: &App, args: &BackupsArgs) -> CliResult<()> {
         return Ok(());
     }
     if rows.is_empty() {
-        println!(
+        crate::table::out(format!(
             "no verified backups in s3://{bucket}{}",
             args.target
                 .as_deref()
                 .map(|t| format!(" for {t}"))
                 .unwrap_or_default()
-        );
+        ));
     } else {
         let mut t = table::new(&[
             "data time",
@@ -269,7 +306,7 @@ pub async fn list(app: &App, args: &BackupsArgs) -> CliResult<()> {
                 r.export_name.clone(),
             ]);
         }
-        println!("{t}");
+        crate::table::out(&t);
     }
     for u in &unreadable {
         eprintln!("unreadable manifest (its set is kept whole by retention): {u}");
@@ -281,15 +318,15 @@ pub async fn list(app: &App, args: &BackupsArgs) -> CliResult<()> {
 async fn last_report(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
-    keys: &[(String, Option<OffsetDateTime>)],
+    keys: &[StoredObject],
     export_name: &str,
 ) -> CliResult<Option<DrillRow>> {
     let prefix = format!("{export_name}.restore-");
     let newest = keys
         .iter()
-        .filter(|(k, _)| k.starts_with(&prefix) && k.ends_with(".json"))
-        .max_by_key(|(_, t)| *t);
-    let Some((key, _)) = newest else {
+        .filter(|o| o.key.starts_with(&prefix) && o.key.ends_with(".json"))
+        .max_by_key(|o| o.last_modified);
+    let Some(StoredObject { key, .. }) = newest else {
         return Ok(None);
     };
     let report: Value = serde_json::from_slice(&get(s3, bucket, key).await?).unwrap_or(Value::Null);
@@ -325,7 +362,7 @@ pub async fn show(app: &App, args: &ShowArgs) -> CliResult<()> {
         table::print_json(&doc);
         return Ok(());
     }
-    println!("{}", describe(&uri, &m));
+    crate::table::out(describe(&uri, &m));
     Ok(())
 }
 
@@ -389,39 +426,64 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
-    fn policy(keep_last: u32, keep_days: u32) -> Policy {
-        Policy {
-            keep_last,
-            keep_days,
-            schedule_dry_run: Some(false),
-            input: Default::default(),
-        }
+    use serde_json::json;
+
+    fn manifest(export: &str, data_time: OffsetDateTime) -> (String, ManifestFacts) {
+        let facts = ManifestFacts {
+            export_name: export.into(),
+            snapshot_name: Some(export.into()),
+            target: Some(backup_core::model::TargetIdentity {
+                kind: "replication-group",
+                id: "orders".into(),
+                created_at: String::new(),
+            }),
+            data_time,
+            object_keys: vec![format!("{export}-0001.rdb")],
+        };
+        (format!("{export}.manifest.json"), facts)
     }
 
     #[test]
-    fn retention_keeps_the_newest_and_dates_the_rest() {
+    fn retention_follows_the_functions_plan() {
         let now = datetime!(2026-12-04 00:00 UTC);
-        let p = policy(2, 7);
-        assert_eq!(
-            retention_of(Some(&p), 1, datetime!(2026-01-01 00:00 UTC), now),
-            "kept (newest 2)"
-        );
-        assert_eq!(
-            retention_of(Some(&p), 2, datetime!(2026-11-30 00:00 UTC), now),
-            "after 2026-12-07T00:00:00Z"
-        );
-        assert_eq!(
-            retention_of(Some(&p), 2, datetime!(2026-11-20 00:00 UTC), now),
-            "next retention run"
-        );
-        assert_eq!(retention_of(None, 5, now, now), "-");
-        let dry = Policy {
-            schedule_dry_run: Some(true),
-            ..policy(1, 0)
+        let manifests: BTreeMap<String, ManifestFacts> = [
+            manifest("ecb-orders-3", datetime!(2026-12-03 00:00 UTC)),
+            manifest("ecb-orders-2", datetime!(2026-11-30 00:00 UTC)),
+            manifest("ecb-orders-1", datetime!(2026-11-01 00:00 UTC)),
+        ]
+        .into_iter()
+        .collect();
+        let listing: Vec<StoredObject> = manifests
+            .iter()
+            .flat_map(|(k, m)| [k.clone(), m.object_keys[0].clone()])
+            .map(|key| StoredObject {
+                key,
+                size_bytes: 1,
+                last_modified: Some(now),
+            })
+            .collect();
+        let policy = |keep_last: u32, keep_days: u32, dry: bool| Policy {
+            keep_last,
+            keep_days,
+            schedule_dry_run: Some(dry),
+            input: json!({"keepLast": keep_last, "keepDays": keep_days})
+                .as_object()
+                .unwrap()
+                .clone(),
         };
+        let p = policy(1, 7, false);
+        let request = p.request(Some("my-backups")).unwrap();
+        let r = retention_of(Some((&p, &request)), &listing, &manifests, now);
+        assert_eq!(r["ecb-orders-3"], "kept (newest 1)");
+        assert_eq!(r["ecb-orders-2"], "after 2026-12-07T00:00:00Z");
+        assert_eq!(r["ecb-orders-1"], "next retention run");
+        let dry = policy(1, 0, true);
+        let request = dry.request(Some("my-backups")).unwrap();
+        let r = retention_of(Some((&dry, &request)), &listing, &manifests, now);
         assert_eq!(
-            retention_of(Some(&dry), 1, now, now),
+            r["ecb-orders-2"],
             "next retention run (schedule is a dry run)"
         );
+        assert!(retention_of(None, &listing, &manifests, now).is_empty());
     }
 }

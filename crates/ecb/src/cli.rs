@@ -78,7 +78,8 @@ pub enum Command {
     Backups(BackupsArgs),
     /// One backup's manifest, readable (s3://bucket/<export>.manifest.json, the export name, or the manifest key)
     Show(ShowArgs),
-    /// Check RDB files (local paths or s3://bucket/key): structure, every encoding, CRC-64, SHA-256
+    /// Check RDB files (local paths or s3://bucket/key): structure, every encoding, CRC-64, SHA-256. The same as
+    /// `rdb-check`: exit 0 when every file is sound, 1 otherwise (also for a file or object that is not there)
     Check(CheckArgs),
     /// Restore a backup into a new replication group through the restore state machine
     Restore(RestoreArgs),
@@ -140,13 +141,15 @@ pub struct CheckArgs {
 }
 
 impl CheckArgs {
-    /// The `rdb-check` arguments, with `--json` from the global flag.
-    pub fn to_rdb_check(&self, json: bool) -> rdb_check::cli::CheckArgs {
+    /// The `rdb-check` arguments, with `--json`, `--region` and `--profile` from the global flags.
+    pub fn to_rdb_check(&self, global: &Global) -> rdb_check::cli::CheckArgs {
         rdb_check::cli::CheckArgs {
             targets: self.targets.clone(),
-            json,
+            json: global.json,
             part_mib: self.part_mib,
             parallel: self.parallel,
+            region: global.region.clone(),
+            profile: global.profile.clone(),
         }
     }
 }

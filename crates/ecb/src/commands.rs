@@ -97,10 +97,10 @@ async fn start_and_maybe_wait(
                 &json!({"executionArn": arn, "name": name, "machine": machine.label(), "input": input}),
             );
         } else {
-            println!(
+            crate::table::out(format!(
                 "started {} execution {name}\n  {arn}\n  follow it: ecb watch {name}",
                 machine.label()
-            );
+            ));
         }
         return Ok(None);
     }
@@ -118,7 +118,7 @@ fn report(app: &App, w: &Watched) {
     if app.global.json {
         table::print_json(&json!({"execution": w.execution, "view": w.view}));
     } else {
-        println!("{}", watch::summary(w));
+        crate::table::out(watch::summary(w));
     }
 }
 
@@ -127,11 +127,12 @@ async fn backup(app: &App, args: &BackupArgs) -> CliResult<()> {
         Target::Id(id) => resolve_id(app, &id).await?,
         t => t,
     };
-    let (machine, mut input) =
-        execution::backup_input(&target, args, app.deployment.bucket.as_deref())?;
-    if let Some(b) = &app.global.bucket {
-        input["bucket"] = json!(b);
-    }
+    let (machine, input) = execution::backup_input(
+        &target,
+        args,
+        app.deployment.bucket.as_deref(),
+        app.global.bucket.as_deref(),
+    )?;
     let name = name_for(args.name.as_deref(), &args.target)?;
     start_and_maybe_wait(app, machine, &name, input, args.wait, args.interval).await?;
     Ok(())
@@ -174,6 +175,12 @@ async fn watch_cmd(app: &App, args: &WatchArgs) -> CliResult<()> {
     let arn = if args.execution.starts_with("arn:") {
         args.execution.clone()
     } else {
+        execution::check_name(&args.execution).map_err(|_| {
+            CliError::Usage(format!(
+                "EXECUTION {:?}: neither an execution ARN nor a name (1-80 of A-Z, a-z, 0-9, - and _)",
+                args.execution
+            ))
+        })?;
         find_by_name(&client, &machines, &args.execution).await?
     };
     let watched = watch::follow(&client, &arn, &machines, args.interval, app.global.json).await?;

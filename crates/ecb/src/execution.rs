@@ -86,13 +86,7 @@ pub fn execution_name(what: &str, now: OffsetDateTime) -> String {
         now.minute(),
         now.second()
     );
-    let mut slug = String::new();
-    for c in what.chars().map(|c| c.to_ascii_lowercase()) {
-        let c = if c.is_ascii_alphanumeric() { c } else { '-' };
-        if !(c == '-' && (slug.is_empty() || slug.ends_with('-'))) {
-            slug.push(c);
-        }
-    }
+    let slug = backup_core::naming::slug(what);
     let room = MAX_EXECUTION_NAME - "ecb-".len() - 1 - stamp.len();
     let slug: String = slug.chars().take(room).collect();
     let slug = slug.trim_end_matches('-');
@@ -103,7 +97,8 @@ pub fn execution_name(what: &str, now: OffsetDateTime) -> String {
     )
 }
 
-/// A person-given execution name, checked as StartExecution would (1-80 of `[A-Za-z0-9_-]`).
+/// A person-given execution name: 1-80 of `[A-Za-z0-9_-]`, the subset of StartExecution's `name` that CloudWatch
+/// Logs also accepts (StartExecution refuses whitespace, wildcards and brackets, and more).
 ///
 /// # Errors
 /// `Usage` naming `--name` and the rule.
@@ -137,7 +132,8 @@ fn invalid(e: backup_core::BackupError) -> CliError {
     CliError::Usage(e.to_string())
 }
 
-/// The machine and input of `ecb backup` for `target` (ids already resolved to their kind).
+/// The machine and input of `ecb backup` for `target` (ids already resolved to their kind): `input_bucket` (the
+/// `--bucket` flag) goes into the input; `bucket` is the deployment's, the functions' default.
 ///
 /// # Errors
 /// `Usage`: what the state machine's first step would refuse (field and rule).
@@ -145,12 +141,16 @@ pub fn backup_input(
     target: &Target,
     args: &BackupArgs,
     bucket: Option<&str>,
+    input_bucket: Option<&str>,
 ) -> CliResult<(Machine, Value)> {
     let mut input = match target {
         Target::ReplicationGroup(id) | Target::Id(id) => json!({"replicationGroupId": id}),
         Target::CacheCluster(id) => json!({"cacheClusterId": id}),
         Target::Selector(tags) => json!({"selector": {"tags": tags}}),
     };
+    if let Some(b) = input_bucket {
+        input["bucket"] = json!(b);
+    }
     if args.keep_source_snapshot {
         input["keepSourceSnapshot"] = json!(true);
     }
@@ -349,6 +349,7 @@ mod tests {
             &Target::Id("orders".into()),
             &backup_args(),
             Some("my-backups"),
+            None,
         )
         .unwrap();
         assert_eq!(
@@ -358,11 +359,19 @@ mod tests {
         let tags = BTreeMap::from([("team".to_string(), "payments".to_string())]);
         let mut args = backup_args();
         args.max_concurrency = Some(4);
-        let (m, input) = backup_input(&Target::Selector(tags), &args, None).unwrap();
+        let (m, input) = backup_input(&Target::Selector(tags), &args, None, None).unwrap();
         assert_eq!(m, Machine::Fleet);
         assert_eq!(input["maxConcurrency"], 4);
-        let err = backup_input(&Target::Id("orders".into()), &args, None).unwrap_err();
+        let err = backup_input(&Target::Id("orders".into()), &args, None, None).unwrap_err();
         assert!(err.to_string().contains("--max-concurrency"));
+        let bad = backup_input(
+            &Target::Id("orders".into()),
+            &backup_args(),
+            None,
+            Some("B"),
+        )
+        .unwrap_err();
+        assert!(bad.to_string().contains("bucket"), "{bad}");
     }
 
     #[test]

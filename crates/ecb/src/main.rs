@@ -10,12 +10,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "ecb", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ecb", &mut script);
+            ecb::table::out(String::from_utf8_lossy(&script).trim_end());
             return ExitCode::SUCCESS;
         }
         Command::Man => {
-            return match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
+            let mut page = Vec::new();
+            return match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => {
+                    ecb::table::out(String::from_utf8_lossy(&page).trim_end());
+                    ExitCode::SUCCESS
+                }
                 Err(e) => {
                     eprintln!("ecb: {e}");
                     ExitCode::FAILURE
@@ -24,7 +30,7 @@ fn main() -> ExitCode {
         }
         // rdb-check's command runs its own runtime for s3:// reads: outside ecb's.
         Command::Check(ref args) => {
-            return rdb_check::cli::run(&args.to_rdb_check(cli.global.json));
+            return rdb_check::cli::run(&args.to_rdb_check(&cli.global));
         }
         _ => {}
     }

@@ -66,9 +66,10 @@ pub struct Execution {
 }
 
 impl Execution {
-    /// Whether the execution has ended.
+    /// Whether the execution has ended: not `RUNNING`, and not `PENDING_REDRIVE` (a redrive was asked for: it runs
+    /// again).
     pub fn ended(&self) -> bool {
-        self.status != "RUNNING"
+        !matches!(self.status.as_str(), "RUNNING" | "PENDING_REDRIVE")
     }
 }
 

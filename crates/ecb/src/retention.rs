@@ -6,6 +6,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use backup_core::retention::plan::RetentionRequest;
+
 use crate::app::App;
 use crate::cli::RetentionArgs;
 use crate::error::{CliError, CliResult};
@@ -22,6 +24,23 @@ pub struct Policy {
     pub schedule_dry_run: Option<bool>,
     /// The whole input the function gets.
     pub input: Map<String, Value>,
+}
+
+impl Policy {
+    /// The retention request the function will be given (`dryRun` aside), checked as the function checks it
+    /// ([`backup_core::retention::run::request_of`]); `bucket` is the functions' default.
+    ///
+    /// # Errors
+    /// `Usage` naming the field and its rule (`keepLast` 1-1000, `keepDays` 0-3650, …).
+    pub fn request(&self, bucket: Option<&str>) -> CliResult<RetentionRequest> {
+        let config = backup_core::Config {
+            default_bucket: Some(bucket.unwrap_or("bucket-of-the-functions").to_string()),
+            ..backup_core::Config::default()
+        };
+        backup_core::retention::run::request_of(Value::Object(self.input.clone()), &config)
+            .map(|(request, _)| request)
+            .map_err(|e| CliError::Usage(format!("retention policy: {e}")))
+    }
 }
 
 /// The policy from `keep_last`/`keep_days` over the retention schedule's input (Terraform output
@@ -97,6 +116,11 @@ pub async fn run(app: &App, args: &RetentionArgs) -> CliResult<()> {
     if let Some(b) = &app.global.bucket {
         input.insert("bucket".into(), json!(b));
     }
+    let checked = Policy {
+        input: input.clone(),
+        ..policy.clone()
+    };
+    checked.request(app.deployment.bucket.as_deref())?;
     let client = aws_sdk_lambda::Client::new(&app.sdk);
     let out = client
         .invoke()
@@ -131,7 +155,7 @@ pub async fn run(app: &App, args: &RetentionArgs) -> CliResult<()> {
     if app.global.json {
         table::print_json(&body);
     } else {
-        println!("{}", render(&body));
+        crate::table::out(render(&body));
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `ecb runs`: the recent executions of the three state machines as a table (target, kind, started, duration,
-//! status, failed step and error), from ListExecutions, DescribeExecution (input, error) and, for a failed one, the
-//! newest page of its history (the failed step).
+//! status, failed step and error), from ListExecutions, DescribeExecution (input, error) and, for a failed one, its
+//! history read newest first (the failed step). `--target` filters the newest `--limit` of each state machine.
 
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
@@ -90,34 +90,28 @@ pub fn target_of(machine: Machine, input: &Value) -> (String, String) {
     }
 }
 
-/// The step that failed: the state of the newest failed Lambda or Task event (its nearest earlier
-/// `…StateEntered`), else the newest state entered before the execution failed. `events` newest first.
+/// The step that failed, as notify names it in its page ([`backup_core::execution_history::summarize`]): the
+/// state whose task failed last (the catch's Fail state is not it). `events` newest first.
 pub fn failed_step(events: &[Event]) -> Option<String> {
-    let failed = |k: &str| {
-        matches!(
-            k,
-            "LambdaFunctionFailed"
-                | "LambdaFunctionTimedOut"
-                | "LambdaFunctionStartFailed"
-                | "LambdaFunctionScheduleFailed"
-                | "TaskFailed"
-                | "TaskTimedOut"
-                | "TaskStartFailed"
-                | "TaskSubmitFailed"
-                | "ExecutionFailed"
-                | "ExecutionTimedOut"
-        )
-    };
-    let at = events
-        .iter()
-        .position(|e| {
-            failed(&e.kind) && e.kind != "ExecutionFailed" && e.kind != "ExecutionTimedOut"
-        })
-        .or_else(|| events.iter().position(|e| failed(&e.kind)))?;
-    events[at..]
-        .iter()
-        .find(|e| e.kind.ends_with("StateEntered"))
-        .and_then(|e| e.state.clone())
+    use backup_core::execution_history::{Event as Core, summarize};
+    let core = events.iter().map(|e| match e.kind.as_str() {
+        "ExecutionFailed" | "ExecutionTimedOut" | "ExecutionAborted" => Core::ExecutionEnded {
+            error: e.error.clone(),
+            cause: e.cause.clone(),
+        },
+        "LambdaFunctionFailed" | "LambdaFunctionTimedOut" | "TaskFailed" | "TaskTimedOut" => {
+            Core::TaskFailed {
+                error: e.error.clone(),
+                cause: e.cause.clone(),
+            }
+        }
+        "TaskStateEntered" => Core::TaskStateEntered {
+            name: e.state.clone().unwrap_or_default(),
+            input: e.payload.clone(),
+        },
+        _ => Core::Other,
+    });
+    summarize(core).failed_state
 }
 
 /// `ecb runs`.
@@ -134,7 +128,10 @@ pub async fn run(app: &App, args: &RunsArgs) -> CliResult<()> {
         let which = args.machine.map_or(Machine::Backup, |m| m);
         app.deployment.machine(which)?;
     }
-    let since = OffsetDateTime::now_utc() - args.since;
+    let since = time::Duration::try_from(args.since)
+        .ok()
+        .and_then(|d| OffsetDateTime::now_utc().checked_sub(d))
+        .ok_or_else(|| CliError::Usage(format!("--since {:?}: too far back", args.since)))?;
     let client = app.sfn();
     let mut listed = Vec::new();
     for (machine, arn) in &machines {
@@ -198,7 +195,7 @@ pub async fn run(app: &App, args: &RunsArgs) -> CliResult<()> {
         return Ok(());
     }
     if runs.is_empty() {
-        println!("no runs since {}", table::time(since));
+        crate::table::out(format!("no runs since {}", table::time(since)));
         return Ok(());
     }
     let mut t = table::new(&[
@@ -223,7 +220,7 @@ pub async fn run(app: &App, args: &RunsArgs) -> CliResult<()> {
             r.name.clone(),
         ]);
     }
-    println!("{t}");
+    crate::table::out(&t);
     Ok(())
 }
 
@@ -287,11 +284,12 @@ mod tests {
             event(3, "TaskStateEntered", Some("CreateSnapshot")),
         ];
         assert_eq!(failed_step(&events).as_deref(), Some("CheckSnapshot"));
+        // No task ran (a Choice refused the input): no failed step, as notify's page has none.
         let plain = vec![
             event(3, "ExecutionFailed", None),
             event(2, "FailStateEntered", Some("Refused")),
         ];
-        assert_eq!(failed_step(&plain).as_deref(), Some("Refused"));
+        assert_eq!(failed_step(&plain), None);
         assert_eq!(failed_step(&[event(1, "ExecutionSucceeded", None)]), None);
     }
 }

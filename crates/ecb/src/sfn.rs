@@ -25,7 +25,8 @@ fn json(text: Option<&str>) -> Option<Value> {
 /// StartExecution of `machine_arn` named `name` with `input`; returns the execution ARN.
 ///
 /// # Errors
-/// `Usage` for `ExecutionAlreadyExists` (same name, other input) and `InvalidName`/`InvalidExecutionInput`;
+/// `Usage` for `ExecutionAlreadyExists` (same name, other input), `InvalidName`, `InvalidExecutionInput` and
+/// `InvalidArn` (a state machine ARN that is not one);
 /// `NotFound` for a missing state machine; `Aws` otherwise.
 pub async fn start(
     client: &Client,
@@ -212,9 +213,15 @@ pub async fn list(
             .await
             .map_err(|e| CliError::aws(&format!("ListExecutions {machine_arn}"), e, NOT_FOUND))?;
         for e in page.executions() {
+            // Sorted "most recent first" (ListExecutions): an execution that ended before `since` started before it
+            // too, and so did every one after it; one that started earlier but ended later is skipped, not an end.
             let start = instant(e.start_date());
-            if start < since || out.len() >= limit {
+            let stop = e.stop_date().map(instant);
+            if stop.unwrap_or(start) < since || out.len() >= limit {
                 return Ok(out);
+            }
+            if start < since {
+                continue;
             }
             out.push(Listed {
                 machine,
@@ -222,7 +229,7 @@ pub async fn list(
                 name: e.name().to_string(),
                 status: e.status().as_str().to_string(),
                 start,
-                stop: e.stop_date().map(instant),
+                stop,
             });
         }
         match page.next_token() {

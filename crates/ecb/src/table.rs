@@ -32,11 +32,25 @@ pub fn duration(seconds: i64) -> String {
     humantime::format_duration(std::time::Duration::from_secs(seconds.unsigned_abs())).to_string()
 }
 
-/// Prints `value` as pretty JSON on stdout.
+/// Prints `value` as pretty JSON on stdout ([`out`]).
 pub fn print_json(value: &impl serde::Serialize) {
     match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => out(text),
         Err(e) => eprintln!("ecb: JSON: {e}"),
+    }
+}
+
+/// Writes `text` and a newline to stdout. A closed pipe (`ecb runs | head`) ends the process quietly with exit code
+/// 0, as a command killed by SIGPIPE would end, instead of the panic `println!` gives; other write errors are
+/// reported on stderr.
+pub fn out(text: impl std::fmt::Display) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("ecb: writing to stdout: {e}");
     }
 }
 

@@ -121,6 +121,13 @@ impl Drawer {
     }
 }
 
+impl Drop for Drawer {
+    /// Ctrl-C or an error ends the watch without `finish`: the terminal is left clean all the same.
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
 /// The log of `events` (the ones new since the last check): each state entered, at its offset from the start; a
 /// Wait state with how long it waits (`$.poll.waitSeconds` of its input).
 pub fn log_lines(execution: &Execution, events: &[Event]) -> Vec<String> {

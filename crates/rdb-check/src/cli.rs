@@ -13,6 +13,20 @@ use std::process::ExitCode;
 
 use crate::Report;
 
+/// `println!` that ends the process quietly (exit code 0, as SIGPIPE would) when stdout is a closed pipe
+/// (`rdb-check f.rdb | head`), instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = writeln!(stdout, $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
 /// The arguments: the files to check and how to read `s3://` ones.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CheckArgs {
@@ -28,6 +42,12 @@ pub struct CheckArgs {
     /// s3:// targets: ranged GetObject requests in flight.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub parallel: u64,
+    /// s3:// targets: the AWS region (default: the usual AWS sources).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// s3:// targets: the AWS named profile (default: AWS_PROFILE, else the default profile).
+    #[arg(long)]
+    pub profile: Option<String>,
 }
 
 /// Checks every target of `args`, printing one report (or JSON document) per target.
@@ -46,7 +66,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         };
         match result {
             Ok((report, sha256)) if args.json => {
-                println!(
+                out!(
                     "{}",
                     serde_json::json!({"file": target, "ok": true, "sha256": sha256, "report": report})
                 );
@@ -55,12 +75,12 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             Err(e) => {
                 ok = false;
                 if args.json {
-                    println!(
+                    out!(
                         "{}",
                         serde_json::json!({"file": target, "ok": false, "error": e})
                     );
                 } else {
-                    println!("{target}: FAILED — {e}");
+                    out!("{target}: FAILED — {e}");
                 }
             }
         }
@@ -73,7 +93,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
 }
 
 fn print_report(target: &str, r: &Report, sha256: &str) {
-    println!(
+    out!(
         "{target}: OK — {} version {}, {} keys ({} with expiry), {} bytes, CRC-64 {}",
         r.magic,
         r.version,
@@ -83,27 +103,28 @@ fn print_report(target: &str, r: &Report, sha256: &str) {
         r.checksum.as_deref().unwrap_or("none")
     );
     for (db, d) in &r.databases {
-        println!(
+        out!(
             "  db{db}: {} keys, {} with expiry",
-            d.keys, d.keys_with_expiry
+            d.keys,
+            d.keys_with_expiry
         );
     }
     let types: Vec<String> = r.types.iter().map(|(t, n)| format!("{t} {n}")).collect();
-    println!("  types: {}", types.join(", "));
-    println!("  {}", slots_line("key slots", &r.slots));
+    out!("  types: {}", types.join(", "));
+    out!("  {}", slots_line("key slots", &r.slots));
     if let Some(info) = &r.slot_info {
-        println!(
+        out!(
             "  {}",
             slots_line("slots named by the file's slot info", info)
         );
     }
     for field in ["valkey-ver", "redis-ver"] {
         if let Some(v) = r.aux.get(field) {
-            println!("  written by {field} {v}");
+            out!("  written by {field} {v}");
             break;
         }
     }
-    println!("  sha256 {sha256}");
+    out!("  sha256 {sha256}");
 }
 
 /// `label: N (ranges)`, e.g. `key slots: 5462 (0-5461)`; `none` for an empty set.
@@ -138,7 +159,14 @@ fn check_s3(url: &str, args: &CheckArgs) -> Result<(Report, String), String> {
         .build()
         .map_err(|e| format!("starting the async runtime: {e}"))?;
     runtime.block_on(async {
-        let config = aws_config::load_from_env().await;
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(region) = &args.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(profile) = &args.profile {
+            loader = loader.profile_name(profile);
+        }
+        let config = loader.load().await;
         let client = aws_sdk_s3::Client::new(&config);
         let (reader, _info) = crate::s3::open(&client, bucket, key, options)
             .await

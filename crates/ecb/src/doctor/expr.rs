@@ -1,8 +1,9 @@
 //! EventBridge Scheduler expressions (Scheduler User Guide, "Schedule types": `rate(value unit)`, `cron(minutes
 //! hours day-of-month month day-of-week year)`): how often a schedule runs, when it runs next, and at which UTC
 //! times of day a daily cron runs. Only the forms this needs are read: `rate(...)` fully; `cron(...)` when minutes and
-//! hours are numbers or lists and the month and year are `*` (a daily or weekly backup), in UTC. Anything else is
-//! shown as written, without an interval or a next run.
+//! hours are numbers or lists, the month and year are `*`, and day-of-month is `*`/`?` (every day, or the weekdays of
+//! day-of-week: numbers 1-7 or SUN-SAT, lists and ranges), in UTC. Anything else (a day of the month, `L`, `W`, `#`,
+//! a time zone) is shown as written, without an interval or a next run.
 
 use time::{Duration, OffsetDateTime};
 
@@ -11,12 +12,14 @@ use time::{Duration, OffsetDateTime};
 pub enum Expr {
     /// `rate(N unit)`.
     Rate(Duration),
-    /// A daily cron: the UTC minutes of the day it runs at (sorted), every day (`daily`) or on some weekdays.
+    /// A cron: the UTC minutes of the day it runs at (sorted), every day (`daily`) or on some weekdays.
     Cron {
         /// Minutes after midnight, sorted.
         times: Vec<u32>,
         /// Every day (day-of-month `*`/`?` and day-of-week `*`/`?`).
         daily: bool,
+        /// The longest run of days between two run days (1 every day, 3 for MON-FRI, 7 once a week).
+        gap_days: u32,
     },
     /// Another form (shown as written).
     Other,
@@ -31,7 +34,8 @@ pub fn parse(expression: &str, timezone: &str) -> Expr {
         let (Some(n), Some(unit), None) = (it.next(), it.next(), it.next()) else {
             return Expr::Other;
         };
-        let Ok(n) = n.parse::<i64>() else {
+        // A u32 keeps every product below i64's range (no overflow on any input).
+        let Ok(n) = n.parse::<u32>().map(i64::from) else {
             return Expr::Other;
         };
         return match unit {
@@ -63,6 +67,17 @@ pub fn parse(expression: &str, timezone: &str) -> Expr {
         return Expr::Other;
     }
     let any = |s: &str| s == "*" || s == "?";
+    if !any(dom) {
+        return Expr::Other;
+    }
+    let gap_days = if any(dow) {
+        1
+    } else {
+        match weekdays(dow) {
+            Some(days) => longest_gap(&days),
+            None => return Expr::Other,
+        }
+    };
     let mut times: Vec<u32> = hs
         .iter()
         .flat_map(|h| ms.iter().map(move |m| h * 60 + m))
@@ -71,16 +86,64 @@ pub fn parse(expression: &str, timezone: &str) -> Expr {
     times.dedup();
     Expr::Cron {
         times,
-        daily: any(dom) && any(dow),
+        daily: gap_days == 1 && any(dow),
+        gap_days,
     }
 }
 
+/// The weekdays (1 = SUN … 7 = SAT) of a day-of-week field: numbers or names, lists and ranges; `None` for `L`, `#`
+/// or anything else.
+fn weekdays(field: &str) -> Option<Vec<u32>> {
+    const NAMES: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+    let day = |s: &str| -> Option<u32> {
+        s.parse::<u32>()
+            .ok()
+            .filter(|d| (1..=7).contains(d))
+            .or_else(|| {
+                let upper = s.to_ascii_uppercase();
+                NAMES
+                    .iter()
+                    .position(|n| *n == upper)
+                    .and_then(|i| u32::try_from(i + 1).ok())
+            })
+    };
+    let mut days = Vec::new();
+    for part in field.split(',') {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (day(a)?, day(b)?);
+                if a > b {
+                    return None;
+                }
+                days.extend(a..=b);
+            }
+            None => days.push(day(part)?),
+        }
+    }
+    days.sort_unstable();
+    days.dedup();
+    Some(days)
+}
+
+/// The longest number of days from one run day to the next, around the week (`[2]` → 7, MON-FRI → 3).
+fn longest_gap(days: &[u32]) -> u32 {
+    let wrap = days.first().zip(days.last()).map(|(f, l)| 7 - l + f);
+    days.windows(2)
+        .map(|w| w[1] - w[0])
+        .chain(wrap)
+        .max()
+        .unwrap_or(7)
+}
+
 impl Expr {
-    /// The longest time between two runs: a rate's period; a daily cron's longest gap; a weekly cron, 7 days.
+    /// The longest time between two runs: a rate's period; a daily cron's longest gap; a cron on some weekdays, its
+    /// longest run of days (MON-FRI: 3 days).
     pub fn interval(&self) -> Option<Duration> {
         match self {
             Self::Rate(d) => Some(*d),
-            Self::Cron { times, daily: true } => {
+            Self::Cron {
+                times, daily: true, ..
+            } => {
                 let gaps = times.windows(2).map(|w| w[1] - w[0]);
                 let wrap = times
                     .first()
@@ -90,7 +153,7 @@ impl Expr {
                     .max()
                     .map(|m| Duration::minutes(i64::from(m)))
             }
-            Self::Cron { daily: false, .. } => Some(Duration::days(7)),
+            Self::Cron { gap_days, .. } => Some(Duration::days(i64::from(*gap_days))),
             Self::Other => None,
         }
     }
@@ -110,9 +173,11 @@ impl Expr {
                     return Some(start);
                 }
                 let periods = (now - start).whole_seconds() / d.whole_seconds() + 1;
-                Some(start + *d * i32::try_from(periods).ok()?)
+                start.checked_add(d.checked_mul(i32::try_from(periods).ok()?)?)
             }
-            Self::Cron { times, daily: true } => {
+            Self::Cron {
+                times, daily: true, ..
+            } => {
                 let now = now.to_offset(time::UtcOffset::UTC);
                 let midnight = now.replace_time(time::Time::MIDNIGHT);
                 times
@@ -187,6 +252,31 @@ mod tests {
             parse("cron(0 3 ? * SUN *)", "UTC").interval(),
             Some(Duration::days(7))
         );
+        assert_eq!(
+            parse("cron(0 3 ? * MON-FRI *)", "UTC").interval(),
+            Some(Duration::days(3))
+        );
+        assert_eq!(
+            parse("cron(0 3 ? * 2,5 *)", "UTC").interval(),
+            Some(Duration::days(4))
+        );
+        // A day of the month, the last day, the nth weekday: not judged (no interval, no next run).
+        for other in [
+            "cron(0 3 1 * ? *)",
+            "cron(0 3 L * ? *)",
+            "cron(0 3 ? * 6#3 *)",
+            "cron(0 3 ? * FRI-MON *)",
+        ] {
+            assert_eq!(parse(other, "UTC"), Expr::Other, "{other}");
+        }
+        // No input overflows: the largest rate still has a next run or none, never a panic.
+        let huge = parse("rate(4294967295 days)", "UTC");
+        assert_eq!(huge.interval(), Some(Duration::days(4_294_967_295)));
+        let _ = huge.next_run(
+            datetime!(2026-12-04 00:00 UTC),
+            Some(datetime!(2026-01-01 00:00 UTC)),
+        );
+        assert_eq!(parse("rate(99999999999 days)", "UTC"), Expr::Other);
         assert_eq!(parse("cron(0/5 3 * * ? *)", "UTC"), Expr::Other);
         assert_eq!(parse("cron(0 3 * * ? *)", "Europe/Paris"), Expr::Other);
         assert_eq!(parse("at(2026-01-01T00:00:00)", "UTC").interval(), None);

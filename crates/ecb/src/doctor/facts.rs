@@ -207,6 +207,8 @@ pub struct Facts {
     pub targets: Vec<TargetFact>,
     /// Manifests that could not be read (key, why).
     pub unreadable_manifests: Vec<(String, String)>,
+    /// Why the bucket could not be listed, if it could not (no target's last backup is then judged).
+    pub backups_unlisted: Option<String>,
 }
 
 /// A subnet group's `VpcId` and subnet ids.
@@ -276,13 +278,21 @@ pub async fn gather(app: &App, only: &[String]) -> Facts {
     } else {
         let ec = app.elasticache();
         for id in only {
-            // DescribeReplicationGroups first; an id it does not know is taken as a cache cluster.
-            let group = ec
+            // DescribeReplicationGroups first; only an id it says it does not know (ReplicationGroupNotFoundFault) is
+            // taken as a cache cluster: another error (throttling, access) leaves it a group, whose checks then say
+            // they could not check.
+            let group = match ec
                 .describe_replication_groups()
                 .replication_group_id(id)
                 .send()
                 .await
-                .is_ok();
+            {
+                Ok(_) => true,
+                Err(e) => {
+                    aws_smithy_types::error::metadata::ProvideErrorMetadata::code(&e)
+                        != Some("ReplicationGroupNotFoundFault")
+                }
+            };
             let schedule = schedules.iter().find_map(|s| match &s.found {
                 Look::Found(x) if x.targets.iter().any(|t| &t.id == id) => {
                     Some((s.key.clone(), x.expr.clone()))
@@ -300,9 +310,12 @@ pub async fn gather(app: &App, only: &[String]) -> Facts {
     }
     targets.sort_by(|a, b| a.0.cmp(&b.0));
     targets.dedup_by(|a, b| a.0 == b.0);
-    let (latest, unreadable_manifests) = match d.bucket() {
-        Ok(b) => latest_backups(app, b).await,
-        Err(_) => (BTreeMap::new(), Vec::new()),
+    let (latest, unreadable_manifests, backups_unlisted) = match d.bucket() {
+        Ok(b) => match latest_backups(app, b).await {
+            Ok((latest, bad)) => (latest, bad, None),
+            Err(e) => (BTreeMap::new(), Vec::new(), Some(e)),
+        },
+        Err(_) => (BTreeMap::new(), Vec::new(), None),
     };
     let mut out = Vec::new();
     for (target, schedule) in targets {
@@ -329,6 +342,7 @@ pub async fn gather(app: &App, only: &[String]) -> Facts {
         queues,
         targets: out,
         unreadable_manifests,
+        backups_unlisted,
     }
 }
 
@@ -336,12 +350,14 @@ pub async fn gather(app: &App, only: &[String]) -> Facts {
 async fn machines(app: &App) -> Vec<MachineFact> {
     let sfn = app.sfn();
     let mut out = Vec::new();
-    for (label, output) in [
-        ("backup", "state_machine_arn"),
-        ("restore", "restore_state_machine_arn"),
-        ("fleet", "fleet_state_machine_arn"),
+    for machine in [
+        crate::cli::Machine::Backup,
+        crate::cli::Machine::Restore,
+        crate::cli::Machine::Fleet,
     ] {
-        let arn = app.deployment.text(output).map(str::to_string);
+        let label = machine.label();
+        // Flags and ECB_* variables first, as every other command (Deployment::machines).
+        let arn = app.deployment.machines.get(&machine).cloned();
         let status = match &arn {
             None => Look::Missing,
             Some(a) => look(
@@ -756,59 +772,34 @@ async fn target_detail(app: &App, t: &TargetRef) -> Look<TargetDetail> {
     Look::Found(detail)
 }
 
-/// The newest verified backup per target id (lower-cased): every `ecb-*.manifest.json` in the bucket
-/// (ListObjectsV2, GetObject), read with [`Manifest::from_json`], ordered by [`Manifest::data_time`].
+/// The newest verified backup per target (lower-cased id → data time), from the manifests in `bucket` (the same
+/// listing and reads as `ecb backups`), and the manifests that could not be read (key, why).
+///
+/// # Errors
+/// The listing failed (`ListObjectsV2`): then no target's age can be judged.
 async fn latest_backups(
     app: &App,
     bucket: &str,
-) -> (BTreeMap<String, OffsetDateTime>, Vec<(String, String)>) {
+) -> Result<(BTreeMap<String, OffsetDateTime>, Vec<(String, String)>), String> {
     let s3 = app.s3();
-    let listed: Result<Vec<_>, _> = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix("ecb-")
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await;
-    let keys: Vec<String> = match listed {
-        Ok(pages) => pages
-            .iter()
-            .flat_map(|p| p.contents())
-            .filter_map(|o| o.key())
-            .filter(|k| k.ends_with(".manifest.json"))
-            .map(str::to_string)
-            .collect(),
-        Err(e) => {
-            return (
-                BTreeMap::new(),
-                vec![(
-                    bucket.to_string(),
-                    format!(
-                        "ListObjectsV2: {}",
-                        aws_smithy_types::error::display::DisplayErrorContext(&e)
-                    ),
-                )],
-            );
-        }
-    };
+    let listing =
+        crate::backups::list_keys(&s3, bucket, &backup_core::retention::run::listing_prefix())
+            .await
+            .map_err(|e| e.to_string())?;
+    let keys: Vec<String> = backup_core::retention::run::manifest_keys(&listing)
+        .map(str::to_string)
+        .collect();
     let read = futures_util::stream::iter(keys)
         .map(|key| {
             let s3 = s3.clone();
             async move {
-                let body = match s3.get_object().bucket(bucket).key(&key).send().await {
-                    Ok(o) => o
-                        .body
-                        .collect()
-                        .await
-                        .map(|b| b.into_bytes())
-                        .map_err(|e| e.to_string()),
-                    Err(e) => Err(format!(
-                        "GetObject: {}",
-                        aws_smithy_types::error::display::DisplayErrorContext(&e)
-                    )),
+                let parsed = match crate::backups::get(&s3, bucket, &key).await {
+                    Ok(bytes) => Some(Manifest::from_json(&bytes)),
+                    // Deleted since the listing (retention running): no backup any more.
+                    Err(crate::error::CliError::NotFound(_)) => None,
+                    Err(e) => Some(Err(e.to_string())),
                 };
-                (key, body.and_then(|b| Manifest::from_json(&b)))
+                (key, parsed)
             }
         })
         .buffer_unordered(8)
@@ -818,7 +809,7 @@ async fn latest_backups(
     let mut bad = Vec::new();
     for (key, m) in read {
         match m {
-            Ok(m) => {
+            Some(Ok(m)) => {
                 if let Some(id) = m.target_identity() {
                     let t = m.data_time();
                     let e = latest.entry(id.id.to_ascii_lowercase()).or_insert(t);
@@ -827,8 +818,9 @@ async fn latest_backups(
                     }
                 }
             }
-            Err(e) => bad.push((key, e)),
+            Some(Err(e)) => bad.push((key, e)),
+            None => {}
         }
     }
-    (latest, bad)
+    Ok((latest, bad))
 }

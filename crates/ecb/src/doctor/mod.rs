@@ -21,7 +21,7 @@ pub async fn run(app: &App, args: &DoctorArgs) -> CliResult<()> {
     if app.global.json {
         crate::table::print_json(&findings);
     } else {
-        println!("{}", render(&findings));
+        crate::table::out(render(&findings));
     }
     let errors = findings.iter().filter(|f| f.level == Level::Error).count();
     let warnings = findings
@@ -34,7 +34,7 @@ pub async fn run(app: &App, args: &DoctorArgs) -> CliResult<()> {
         )));
     }
     if !app.global.json {
-        println!("doctor: no errors, {warnings} warning(s)");
+        crate::table::out(format!("doctor: no errors, {warnings} warning(s)"));
     }
     Ok(())
 }

@@ -81,6 +81,13 @@ pub fn judge(facts: &Facts) -> Vec<Finding> {
     for t in &facts.targets {
         target(facts, t, &mut out);
     }
+    if let Some(why) = &facts.backups_unlisted {
+        out.push(failed(
+            "last-backup",
+            facts.bucket.as_ref().map_or("bucket", |b| b.name.as_str()),
+            why,
+        ));
+    }
     for (key, why) in &facts.unreadable_manifests {
         out.push(f(
             "last-backup",
@@ -112,7 +119,7 @@ fn machines(facts: &Facts, out: &mut Vec<Finding>) {
                 Level::Error,
                 m.label,
                 format!(
-                    "the {} state machine's ARN is not in the Terraform outputs",
+                    "the {} state machine's ARN is not known (no flag, ECB_* variable or Terraform output names it)",
                     m.label
                 ),
                 "give --terraform-dir / --terraform-output of the deployment",
@@ -440,7 +447,7 @@ fn alarms(facts: &Facts, out: &mut Vec<Finding>) {
                 Level::Error,
                 &a.name,
                 "in ALARM: no recent verified backup",
-                "ecb runs --failed; fix the cause, then ecb backup",
+                "ecb runs --status failed; fix the cause, then ecb backup",
             ),
             Look::Found(s) => f("alarm", Level::Ok, &a.name, s.clone(), ""),
             Look::Missing => f(
@@ -581,6 +588,9 @@ fn target_risks(facts: &Facts, t: &TargetFact, d: &TargetDetail, out: &mut Vec<F
 fn last_backup(facts: &Facts, t: &TargetFact, out: &mut Vec<Finding>) {
     let id = &t.target.id;
     let interval = t.schedule.as_ref().and_then(|(_, e)| e.interval());
+    if facts.backups_unlisted.is_some() {
+        return; // one finding for the bucket says it could not be listed
+    }
     let Some(at) = t.last_backup else {
         out.push(f(
             "last-backup",
@@ -603,14 +613,14 @@ fn last_backup(facts: &Facts, t: &TargetFact, out: &mut Vec<Finding>) {
             Level::Error,
             id,
             format!("{text}: two scheduled runs missed"),
-            format!("ecb runs --failed; ecb backup {id}"),
+            format!("ecb runs --status failed; ecb backup {id}"),
         ),
         Some(i) if age > i + RUN_SLACK => f(
             "last-backup",
             Level::Warning,
             id,
             format!("{text}: the last scheduled run did not verify a backup"),
-            "ecb runs --failed",
+            "ecb runs --status failed",
         ),
         Some(_) => f("last-backup", Level::Ok, id, text, ""),
         None => f(

@@ -100,16 +100,18 @@ fn good() -> Facts {
             last_backup: Some(now - Duration::hours(23)),
         }],
         unreadable_manifests: Vec::new(),
+        backups_unlisted: None,
     }
 }
 
+/// The worst level of `check`'s findings; a check that says nothing fails the test (an `Ok` must be said).
 fn level_of(facts: &Facts, check: &str) -> Level {
     judge(facts)
         .iter()
         .filter(|f| f.check == check)
         .map(|f| f.level)
         .max()
-        .unwrap_or(Level::Ok)
+        .unwrap_or_else(|| panic!("no {check} finding at all"))
 }
 
 fn target_detail(facts: &mut Facts) -> &mut TargetDetail {
@@ -289,6 +291,20 @@ fn an_old_or_missing_backup_is_a_warning_then_an_error() {
     assert_eq!(level_of(&f, "last-backup"), Level::Error);
     f.targets[0].last_backup = None;
     assert_eq!(level_of(&f, "last-backup"), Level::Error);
+}
+
+#[test]
+fn a_bucket_that_cannot_be_listed_is_one_error_not_one_per_target() {
+    let mut f = good();
+    f.targets[0].last_backup = None;
+    f.backups_unlisted = Some("ListObjectsV2 s3://b/ecb-: AccessDenied".into());
+    let last: Vec<_> = judge(&f)
+        .into_iter()
+        .filter(|x| x.check == "last-backup")
+        .collect();
+    assert_eq!(last.len(), 1, "{last:?}");
+    assert_eq!(last[0].level, Level::Error);
+    assert!(last[0].finding.contains("AccessDenied"), "{last:?}");
 }
 
 #[test]
