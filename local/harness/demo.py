@@ -56,8 +56,9 @@ def ecb(env: dict, *args: str, capture: bool = False) -> subprocess.CompletedPro
 
 
 def register(stack: Stack, group: str) -> dict:
-    """The local deployment (deployment.register) with a daily schedule for `group`; ecb's environment."""
-    outputs = deployment.register(stack, BUCKET, {group: SCHEDULE})
+    """The local deployment (deployment.register) with a daily schedule for `group` and retention (keep the 7 newest
+    and all within 14 days, a dry run as the module's default); ecb's environment."""
+    outputs = deployment.register(stack, BUCKET, {group: SCHEDULE}, retention={"keepLast": 7, "keepDays": 14})
     print(f"deployment registered: schedule {outputs['schedule_names'][group]} ({SCHEDULE}), "
           f"{len(outputs['function_names'])} functions, bucket {BUCKET}, alerts topic {outputs['events_topic_arn']}")
     return deployment.env(stack, outputs)

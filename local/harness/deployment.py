@@ -107,7 +107,7 @@ def register(stack: Stack, bucket: str, schedules: dict[str, str], *, retention:
     retention_name = None
     if retention is not None:
         retention_name = schedule(f"{NAME}-retention", "cron(0 5 * * ? *)", arns["retention"],
-                                  {"dryRun": True, "graceHours": 24, **retention})
+                                  {"dryRun": True, "graceHours": 48, "snapshotMinAgeHours": 72, **retention})
     return {
         **machines, **secrets,
         "bucket_name": bucket,

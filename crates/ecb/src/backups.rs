@@ -104,10 +104,10 @@ pub fn retention_of(
                     .and_then(|t| t.checked_add(time::Duration::days(i64::from(request.keep_days))))
                     .map_or_else(
                         || "kept".to_string(),
-                        |until| format!("after {}", table::time(until)),
+                        |until| format!("after {}{dry}", table::time(until)),
                     )
             };
-            out.insert(name, format!("{text}{dry}"));
+            out.insert(name, text);
         }
     }
     out
