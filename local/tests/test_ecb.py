@@ -193,3 +193,28 @@ def test_a_reader_that_stops_early_ends_ecb_quietly(stack, bucket):
             assert reader.readline()
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0 and b"panicked" not in err, (args, proc.returncode, err[-500:])
+
+
+def test_ctrl_c_stops_watching_not_the_backup(stack, ecb, bucket):
+    import signal
+    import time
+    stack.inject({"kind": "busy", "target": "orders", "reads": 4})  # a few busy answers: the run takes seconds
+    started = ecb("backup", "orders", "--json", "--name", "ecb-test-ctrl-c")
+    assert started.returncode == 0, started.stderr
+    arn = json.loads(started.stdout)["executionArn"]
+    watcher = subprocess.Popen([str(binary("ecb")), "watch", "ecb-test-ctrl-c", "--interval", "0.2"],
+                               env={**stack.ecb_env(bucket), "ECB_BUCKET": bucket},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.6)
+    assert watcher.poll() is None, "the watch ended before Ctrl-C"
+    watcher.send_signal(signal.SIGINT)
+    _, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 130, err
+    assert "the execution continues" in err, err
+    sfn = stack.client("stepfunctions")
+    for _ in range(300):
+        status = sfn.describe_execution(executionArn=arn)["status"]
+        if status != "RUNNING":
+            break
+        time.sleep(0.2)
+    assert status == "SUCCEEDED", status
