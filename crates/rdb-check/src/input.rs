@@ -12,6 +12,13 @@ use std::io::{ErrorKind, Read};
 use crc_fast::{CrcAlgorithm, Digest};
 
 use crate::error::RdbError;
+/// CRC-64 as Redis computes it for files and `DUMP` payloads (`crc64.c`: Jones polynomial, reflected, initial 0).
+pub fn crc64(bytes: &[u8]) -> u64 {
+    let mut d = Digest::new(CrcAlgorithm::Crc64Redis);
+    d.update(bytes);
+    d.finalize()
+}
+
 /// Read size, bytes.
 const CHUNK: usize = 256 * 1024;
 

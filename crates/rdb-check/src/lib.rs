@@ -67,6 +67,7 @@ mod report;
 #[cfg(feature = "s3")]
 pub mod s3;
 mod slots;
+mod visit;
 
 use std::io::Read;
 

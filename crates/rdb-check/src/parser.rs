@@ -6,10 +6,10 @@ use crate::encodings;
 use crate::entries;
 use crate::error::{MAX_REDIS_VERSION, RdbError};
 use crate::input::{self, Input, Len, Tap};
-use crate::keys::{DumpValue, KeyEntry, KeyVisitor, WalkOptions};
 use crate::lzf;
 use crate::report::{Limits, MAX_SAMPLED_KEY_BYTES, Report, SampledKey};
 use crate::slots::{self, SLOT_COUNT, SlotHasher, SlotSet, key_slot};
+use crate::visit::{DumpValue, KeyEntry, KeyVisitor, WalkOptions};
 
 /// Latest hash-field expiry time Redis accepts, milliseconds (`ebuckets.h` `EB_EXPIRE_TIME_MAX`).
 const EB_EXPIRE_TIME_MAX: u64 = (1 << 48) - 1;
@@ -53,7 +53,7 @@ pub(crate) fn dump_value(payload: &[u8]) -> Result<DumpValue, RdbError> {
     let mut stored = [0u8; 8];
     stored.copy_from_slice(&payload[n - 8..]);
     let expected = u64::from_le_bytes(stored);
-    let actual = crate::keys::crc64(&payload[..n - 8]);
+    let actual = input::crc64(&payload[..n - 8]);
     if expected != actual {
         return Err(RdbError::ChecksumMismatch { expected, actual });
     }
@@ -450,7 +450,7 @@ impl<R: input::Source> Parser<R> {
                 payload.extend_from_slice(value);
                 // rdb.c `createDumpPayload`: RDB version (2 bytes LE), then the CRC-64 of all before it (8 bytes LE).
                 payload.extend((self.report.version as u16).to_le_bytes());
-                let crc = crate::keys::crc64(&payload);
+                let crc = input::crc64(&payload);
                 payload.extend(crc.to_le_bytes());
             }
             let digest = elems.map(|e| e.finish(raw_sha(tap)));
