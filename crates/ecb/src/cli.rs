@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::recovery::Kind;
+use crate::recovery::glob::Pattern;
+
 /// `ecb`: the operator's command line for elasticache-backup.
 #[derive(Debug, Parser)]
 #[command(
@@ -81,6 +84,18 @@ pub enum Command {
     /// Check RDB files (local paths or s3://bucket/key): structure, every encoding, CRC-64, SHA-256. The same as
     /// `rdb-check`: exit 0 when every file is sound, 1 otherwise (also for a file or object that is not there)
     Check(CheckArgs),
+    /// List the keys of a backup (a local .rdb file, s3://bucket/key.rdb or s3://bucket/<export>.manifest.json):
+    /// database, type, expiry, size, key; `--match` takes Redis glob patterns as SCAN MATCH does. No deployment needed;
+    /// a local file needs no AWS configuration. Exit 2 for bad input (a flag, a pattern, a backup that is not a sound
+    /// RDB file), 3 when the backup is not there
+    Keys(KeysArgs),
+    /// What a backup holds: keys and bytes per type, encoding, database and key prefix (split at `:`, two levels),
+    /// the biggest keys, a TTL histogram, each shard (as the memory reports of redis-rdb-tools and rdr)
+    Report(ReportArgs),
+    /// What differs between two backups, or a backup and a live server (B = redis[s]://[user:pass@]host:port[/db]):
+    /// keys added, removed and changed (value, expiry or type; values compared encoding-independently). Exit 0 when
+    /// nothing differs, 1 when something does (as diff(1)), 2 for bad input or a server that cannot be read
+    Diff(DiffArgs),
     /// Restore a backup into a new replication group through the restore state machine
     Restore(RestoreArgs),
     /// Drill: restore the newest verified backup of TARGET into a throwaway group, verify it, delete the group
@@ -152,6 +167,72 @@ impl CheckArgs {
             profile: global.profile.clone(),
         }
     }
+}
+
+/// How `s3://` backups are read (`ecb keys`, `ecb report`, `ecb diff`).
+#[derive(Debug, Clone, Args)]
+pub struct S3ReadArgs {
+    /// s3:// backups: bytes per ranged GetObject, in MiB.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub part_mib: u64,
+    /// s3:// backups: ranged GetObject requests in flight.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub parallel: u64,
+}
+
+/// `ecb keys`.
+#[derive(Debug, Clone, Args)]
+pub struct KeysArgs {
+    /// A local .rdb file, s3://bucket/key.rdb (one shard) or s3://bucket/<export>.manifest.json (every shard).
+    pub backup: String,
+    /// Only keys matching this Redis glob (`*`, `?`, `[a-z]`, `[^…]`, `\` escapes; as SCAN MATCH). An unclosed `[`
+    /// is refused.
+    #[arg(long = "match", value_name = "GLOB", value_parser = parse_pattern)]
+    pub pattern: Option<Pattern>,
+    /// Only keys of this database.
+    #[arg(long, value_name = "N")]
+    pub db: Option<u64>,
+    /// Only keys of this type.
+    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    pub kind: Option<Kind>,
+    /// With --json: add each key's DUMP payload, base64 (`dumpBase64`: what DUMP returns, for RESTORE).
+    #[arg(long)]
+    pub payload: bool,
+    /// How s3:// backups are read.
+    #[command(flatten)]
+    pub read: S3ReadArgs,
+}
+
+/// `ecb report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// A local .rdb file, s3://bucket/key.rdb (one shard) or s3://bucket/<export>.manifest.json (every shard).
+    pub backup: String,
+    /// How many of the biggest keys (and, in the table, of the biggest prefixes) to list.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub top: u64,
+    /// How s3:// backups are read.
+    #[command(flatten)]
+    pub read: S3ReadArgs,
+}
+
+/// `ecb diff`.
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The older side: a local .rdb file, s3://bucket/key.rdb or s3://bucket/<export>.manifest.json.
+    pub backup_a: String,
+    /// The newer side: a backup as BACKUP_A, or a live server redis[s]://[user:pass@]host:port[/db] (read with SCAN,
+    /// DUMP and PTTL; every primary of a cluster-mode server).
+    pub backup_b: String,
+    /// Only keys matching this Redis glob (as SCAN MATCH).
+    #[arg(long = "match", value_name = "GLOB", value_parser = parse_pattern)]
+    pub pattern: Option<Pattern>,
+    /// Only keys of this database (against a live server: the database read, default the URL's or 0).
+    #[arg(long, value_name = "N")]
+    pub db: Option<u64>,
+    /// How s3:// backups are read.
+    #[command(flatten)]
+    pub read: S3ReadArgs,
 }
 
 /// `ecb runs`.
@@ -352,6 +433,10 @@ fn parse_interval(s: &str) -> Result<f64, String> {
     } else {
         Err(format!("{s}: must be from 0.1 to 300 seconds"))
     }
+}
+
+fn parse_pattern(s: &str) -> Result<Pattern, String> {
+    Pattern::new(s.as_bytes()).map_err(|e| e.to_string())
 }
 
 fn parse_since(s: &str) -> Result<std::time::Duration, String> {
