@@ -4,7 +4,7 @@
 //! Keys the filter does not select are not digested nor copied ([`KeyVisitor::want`] returns `None`), though the
 //! walk still checks their values.
 //!
-//! `--json` prints one JSON array of [`Item`](super::Item)s, written as the keys come; with `--payload` each has
+//! `--json` prints one JSON array of [`Item`]s, written as the keys come; with `--payload` each has
 //! `"dumpBase64"`: the key's DUMP payload (what `DUMP key` returns and `RESTORE` takes: type byte, value as in the
 //! file, RDB version, CRC-64), `null` for a value whose payload is over 512 MiB (`"payloadBytes"` then says its
 //! length). Without `--json`: database, type, encoding, expiry, size and key, as tables of up to 1,000 rows on a
