@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import redis.cluster
 
 from cargo import binary
 from stack import CREDENTIALS, free_port, port_open, wait_until
@@ -341,9 +342,25 @@ def test_bad_input_ends_in_a_clear_error(saved, tmp_path):
     assert proc.returncode == 3 and "no such file" in proc.stderr
 
 
+def manifest_of(client, export: str, files: list[Path]) -> str:
+    """Puts `files` as the shard objects of backup `export` in bucket `backups`, with its manifest; its URL."""
+    objects = []
+    for i, path in enumerate(files, start=1):
+        body = path.read_bytes()
+        key = f"{export}-{i:04d}.rdb"
+        client.put_object(Bucket="backups", Key=key, Body=body)
+        objects.append({"key": key, "sizeBytes": len(body), "sha256": "0" * 64,
+                        "rdb": {"magic": "REDIS", "version": 10, "keys": 1, "keysWithExpiry": 0}})
+    manifest = {"manifestVersion": 4, "tool": "elasticache-backup", "exportName": export, "bucket": "backups",
+                "verifiedAt": "2026-11-22T03:06:05Z",
+                "totals": {"objects": len(objects), "keys": 1, "keysWithExpiry": 0, "bytes": 1}, "objects": objects}
+    client.put_object(Bucket="backups", Key=f"{export}.manifest.json", Body=json.dumps(manifest))
+    return f"s3://backups/{export}.manifest.json"
+
+
 @pytest.fixture(scope="module")
-def s3(saved):
-    """A moto server with a bucket holding saves A and B as the two shards of a backup, and its manifest."""
+def s3():
+    """A moto server with a bucket `backups`: (the environment ecb reads it with, a boto3 client)."""
     import boto3
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -354,37 +371,63 @@ def s3(saved):
         client = boto3.client("s3", endpoint_url=endpoint, region_name=CREDENTIALS["AWS_REGION"],
                               aws_access_key_id="test", aws_secret_access_key="test")
         client.create_bucket(Bucket="backups")
-        objects = []
-        for i, name in enumerate(("a", "b"), start=1):
-            body = saved[name].read_bytes()
-            key = f"ecb-orders-1a2b3c4d-000{i}.rdb"
-            client.put_object(Bucket="backups", Key=key, Body=body)
-            objects.append({"key": key, "sizeBytes": len(body), "sha256": "0" * 64,
-                            "rdb": {"magic": "REDIS", "version": 10, "keys": 1, "keysWithExpiry": 0}})
-        manifest = {"manifestVersion": 4, "tool": "elasticache-backup", "exportName": "ecb-orders-1a2b3c4d",
-                    "bucket": "backups", "verifiedAt": "2026-11-22T03:06:05Z",
-                    "totals": {"objects": 2, "keys": 2, "keysWithExpiry": 0, "bytes": 1}, "objects": objects}
-        client.put_object(Bucket="backups", Key="ecb-orders-1a2b3c4d.manifest.json", Body=json.dumps(manifest))
-        yield {**CREDENTIALS, "AWS_ENDPOINT_URL_S3": endpoint}
+        yield {**CREDENTIALS, "AWS_ENDPOINT_URL_S3": endpoint}, client
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
 def test_a_manifest_is_read_shard_by_shard_from_s3(saved, s3):
-    manifest = "s3://backups/ecb-orders-1a2b3c4d.manifest.json"
-    code, items = ecb_json("keys", manifest, "--match", "user:*", env=s3)
+    env, client = s3
+    # Saves A and B as the two shards of one backup.
+    manifest = manifest_of(client, "ecb-orders-1a2b3c4d", [saved["a"], saved["b"]])
+    code, items = ecb_json("keys", manifest, "--match", "user:*", env=env)
     assert code == 0
     shards = sorted((i["shard"], key_of(i)) for i in items)
     assert shards == [("ecb-orders-1a2b3c4d-0001.rdb", b"user:1"), ("ecb-orders-1a2b3c4d-0001.rdb", b"user:10"),
                       ("ecb-orders-1a2b3c4d-0001.rdb", b"user:2"), ("ecb-orders-1a2b3c4d-0002.rdb", b"user:1"),
                       ("ecb-orders-1a2b3c4d-0002.rdb", b"user:10")]
-    code, doc = ecb_json("report", manifest, "--part-mib", "1", env=s3)
+    code, doc = ecb_json("report", manifest, "--part-mib", "1", env=env)
     assert [s["shard"] for s in doc["shards"]] == ["ecb-orders-1a2b3c4d-0001.rdb", "ecb-orders-1a2b3c4d-0002.rdb"]
     # One object, and a diff between a local file and an object.
-    code, items = ecb_json("keys", "s3://backups/ecb-orders-1a2b3c4d-0002.rdb", "--db", "3", env=s3)
+    code, items = ecb_json("keys", "s3://backups/ecb-orders-1a2b3c4d-0002.rdb", "--db", "3", env=env)
     assert sorted(key_of(i) for i in items) == [b"d3:h", b"d3:x"] and all("shard" not in i for i in items)
-    code, doc = ecb_json("diff", str(saved["a"]), "s3://backups/ecb-orders-1a2b3c4d-0002.rdb", env=s3)
+    code, doc = ecb_json("diff", str(saved["a"]), "s3://backups/ecb-orders-1a2b3c4d-0002.rdb", env=env)
     assert code == 1 and doc["summary"]["added"] == 1 and doc["summary"]["removed"] == 1
-    missing = ecb("keys", "s3://backups/nope.rdb", env=s3)
+    missing = ecb("keys", "s3://backups/nope.rdb", env=env)
     assert missing.returncode == 3 and "HeadObject s3://backups/nope.rdb" in missing.stderr, missing.stderr
+
+
+def test_a_cluster_backup_against_the_live_cluster_reads_every_primary(tmp_path, s3):
+    env, client = s3
+    nodes = []
+    try:
+        for i in range(2):
+            (tmp_path / f"n{i}").mkdir()
+            nodes.append(Server(tmp_path / f"n{i}", "--cluster-enabled", "yes"))
+        first, second = nodes
+        first.db(0).execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 8191)
+        second.db(0).execute_command("CLUSTER", "ADDSLOTSRANGE", 8192, 16383)
+        first.db(0).execute_command("CLUSTER", "MEET", "127.0.0.1", second.port)
+        wait_until(lambda: all(b"cluster_state:ok" in n.db(0, decode_responses=False).execute_command(
+            "CLUSTER", "INFO") for n in nodes), 30, "the cluster")
+        rc = redis.cluster.RedisCluster(host="127.0.0.1", port=first.port)
+        for i in range(40):
+            rc.set(f"k{i}", i)
+        assert all(n.db(0).dbsize() > 0 for n in nodes)
+        manifest = manifest_of(client, "ecb-cache-0000feed", [n.save(f"node{i}.rdb") for i, n in enumerate(nodes)])
+        url = f"redis://127.0.0.1:{first.port}"
+        same = ecb("diff", manifest, url, env=env)
+        assert same.returncode == 0, same.stdout + same.stderr
+        rc.delete("k1")
+        rc.set("k-new", 1)
+        rc.set("k2", "changed")
+        code, doc = ecb_json("diff", manifest, url, env=env)
+        assert code == 1
+        assert [key_of(i) for i in doc["removed"]] == [b"k1"] and doc["removed"][0]["shard"].endswith(".rdb")
+        assert [key_of(i) for i in doc["added"]] == [b"k-new"]
+        assert doc["added"][0]["shard"] in {f"127.0.0.1:{n.port}" for n in nodes}
+        assert [(key_of(i), i["change"]) for i in doc["changed"]] == [(b"k2", "value")]
+    finally:
+        for n in nodes:
+            n.stop()

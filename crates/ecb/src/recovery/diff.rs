@@ -49,7 +49,7 @@ use crate::error::{CliError, CliResult};
 pub const LIVE_EXPIRY_TOLERANCE_MS: i64 = 2_000;
 
 /// Bytes of one kind's difference records that are sorted before printing.
-pub const SORT_BUDGET: u64 = 32 * 1024 * 1024;
+pub const SORT_BUDGET: u64 = 4 * 1024 * 1024;
 
 /// How a key differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

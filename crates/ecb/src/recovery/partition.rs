@@ -17,10 +17,10 @@ use super::Kind;
 /// Partitions per split.
 pub const FANOUT: usize = 64;
 
-/// Largest partition of side A loaded whole, bytes of records (the map then takes about twice that).
-pub const BUDGET: u64 = 8 * 1024 * 1024;
+/// Largest partition compared whole, bytes of records on either side (in memory they take about three times that).
+pub const BUDGET: u64 = 4 * 1024 * 1024;
 
-/// Splits of one partition at most (64⁴ partitions of 8 MiB: far beyond any backup); past it a partition is loaded
+/// Splits of one partition at most (64⁴ partitions of 4 MiB: far beyond any backup); past it a partition is loaded
 /// whatever its size (only keys sharing every hash could get there).
 const MAX_LEVEL: u32 = 3;
 
@@ -222,6 +222,8 @@ pub trait Differences {
 /// again first when either is over [`BUDGET`]), streams B against it (B's keys kept in a set: a key B has twice, as
 /// SCAN may return it, is compared once).
 ///
+/// Returns the deepest split level used.
+///
 /// # Errors
 /// Reading or writing the temporary files; the sink's.
 pub fn diff_partition(
@@ -229,7 +231,7 @@ pub fn diff_partition(
     b: (File, u64),
     level: u32,
     out: &mut dyn Differences,
-) -> io::Result<()> {
+) -> io::Result<u32> {
     if a.1.max(b.1) > BUDGET && level < MAX_LEVEL {
         let split = |(file, _): (File, u64)| -> io::Result<Vec<(File, u64)>> {
             let mut parts = Partitions::new(level + 1)?;
@@ -240,10 +242,11 @@ pub fn diff_partition(
             parts.finish()
         };
         let (a_parts, b_parts) = (split(a)?, split(b)?);
+        let mut deepest = level + 1;
         for (ai, bi) in a_parts.into_iter().zip(b_parts) {
-            diff_partition(ai, bi, level + 1, out)?;
+            deepest = deepest.max(diff_partition(ai, bi, level + 1, out)?);
         }
-        return Ok(());
+        return Ok(deepest);
     }
     let mut map: HashMap<(u64, Vec<u8>), Record> = HashMap::new();
     let mut r = BufReader::new(a.0);
@@ -284,7 +287,7 @@ pub fn diff_partition(
         a.key = key;
         out.removed(&a)?;
     }
-    Ok(())
+    Ok(level)
 }
 
 #[cfg(test)]
@@ -343,7 +346,7 @@ mod tests {
         }
         let mut found = Found::default();
         for (x, y) in pa.finish().unwrap().into_iter().zip(pb.finish().unwrap()) {
-            diff_partition(x, y, 0, &mut found).unwrap();
+            assert_eq!(diff_partition(x, y, 0, &mut found).unwrap(), 0);
         }
         for v in [&mut found.added, &mut found.removed, &mut found.changed] {
             v.sort();
@@ -410,8 +413,7 @@ mod tests {
 
     #[test]
     fn a_partition_over_the_budget_is_split_again_and_nothing_is_lost() {
-        // ~40 MiB of records in side A: several partitions exceed the 8 MiB budget only if the keys crowd, so force
-        // it with one partition holding everything: diff at level 0 from a single file pair.
+        // ~12 MiB of records in one file pair, over the budget: diffed at level 0, it must be split again.
         let key = |i: u32| format!("{i:08}{}", "x".repeat(1000));
         let (mut fa, mut fb) = (tempfile::tempfile().unwrap(), tempfile::tempfile().unwrap());
         let n = 12_000u32;
@@ -429,7 +431,10 @@ mod tests {
         fa.rewind().unwrap();
         fb.rewind().unwrap();
         let mut found = Found::default();
-        diff_partition((fa, la), (fb, lb), 0, &mut found).unwrap();
+        assert_eq!(
+            diff_partition((fa, la), (fb, lb), 0, &mut found).unwrap(),
+            1
+        );
         assert_eq!(found.added, ["0:only-b"]);
         assert_eq!(found.removed.len(), (0..n).filter(|i| i % 3 == 0).count());
         assert_eq!(
