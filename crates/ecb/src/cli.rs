@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::recovery::Kind;
 use crate::recovery::glob::Pattern;
+use crate::recovery::kind::Kind;
 
 /// `ecb`: the operator's command line for elasticache-backup.
 #[derive(Debug, Parser)]

@@ -5,7 +5,7 @@
 //!   or expiry differs. Values are compared by their logical digest (`KeyEntry::digest`, as `DEBUG DIGEST-VALUE`
 //!   compares them: order-insensitive for sets, hashes and sorted sets, independent of the encoding, so a hash
 //!   re-encoded from listpack to hashtable with the same fields is not changed). Expiries are compared exactly
-//!   between backups, and within ±[`LIVE_EXPIRY_TOLERANCE_MS`] against a live server (whose expiry is `PTTL` turned
+//!   between backups, and within ±[`live::LIVE_EXPIRY_TOLERANCE_MS`] against a live server (whose expiry is `PTTL` turned
 //!   into an absolute time when it is read). A live server that refuses `DUMP` is compared by type and expiry only,
 //!   and the output says so (`summary.comparison`).
 //! - Memory stays bounded whatever the backups' sizes: both sides are spread over temporary files by a hash of
@@ -38,15 +38,11 @@ use std::process::ExitCode;
 
 use rdb_check::keys::{KeyEntry, KeyVisitor, WalkOptions, Want};
 
-use super::partition::{Differences, Partitions, Record, diff_partition};
+use super::partition::{Comparison, Differences, Partitions, Record, Side, diff_partition};
 use super::source::Backup;
 use super::{Env, Filter, Kind, live, now_ms};
 use crate::cli::DiffArgs;
 use crate::error::{CliError, CliResult};
-
-/// Expiries within this many milliseconds are equal when B is a live server (PTTL is read some time after the
-/// server set it, and clocks differ).
-pub const LIVE_EXPIRY_TOLERANCE_MS: i64 = 2_000;
 
 /// Bytes of one kind's difference records that are sorted before printing.
 pub const SORT_BUDGET: u64 = 4 * 1024 * 1024;
@@ -93,37 +89,6 @@ pub fn compare(a: &Record, b: &Record, tolerance_ms: i64) -> Option<Change> {
         (true, false) => Some(Change::Value),
         (false, true) => Some(Change::Expiry),
         (false, false) => None,
-    }
-}
-
-/// How values were compared, for the summary.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Comparison {
-    /// `digest` or `type+expiry`.
-    pub name: &'static str,
-    /// What that means here.
-    pub note: String,
-}
-
-/// One side: its label and the names of its shards (or nodes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Side {
-    /// The argument (a live server's URL without its password).
-    pub label: String,
-    /// Shard or node names, by [`Record::shard`].
-    pub shards: Vec<String>,
-}
-
-impl Side {
-    /// The shard name to print for an item: only when the side has several.
-    fn shard(&self, i: u32) -> Option<&str> {
-        if self.shards.len() > 1 {
-            self.shards
-                .get(usize::try_from(i).unwrap_or(usize::MAX))
-                .map(String::as_str)
-        } else {
-            None
-        }
     }
 }
 
@@ -278,7 +243,7 @@ pub fn run(env: &Env, args: &DiffArgs) -> CliResult<ExitCode> {
     let (side_b, comparison, tolerance_ms) = match (&target, &b) {
         (Some((nodes, target)), _) => {
             let read = live::read(env, target, nodes, &filter, &mut pb)?;
-            (read.side, read.comparison, LIVE_EXPIRY_TOLERANCE_MS)
+            (read.side, read.comparison, live::LIVE_EXPIRY_TOLERANCE_MS)
         }
         (None, Some(b)) => (
             spread(env, b, &filter, &mut pb)?,

@@ -24,11 +24,14 @@ pub use connect::{Node, Target, discover, is_url};
 use redis::Value;
 use redis::aio::MultiplexedConnection;
 
-use super::diff::{Comparison, Side};
-use super::partition::{Partitions, Record};
+use super::partition::{Comparison, Partitions, Record, Side};
 use super::{Env, Filter, Kind, now_ms};
 use crate::error::{CliError, CliResult};
 use connect::{int, live_connect, text};
+
+/// Expiries within this many milliseconds are equal against a live server (PTTL is read some time after the server
+/// set it, and clocks differ).
+pub const LIVE_EXPIRY_TOLERANCE_MS: i64 = 2_000;
 
 /// Keys per SCAN call (`COUNT`).
 const SCAN_COUNT: u64 = 1000;
@@ -67,7 +70,7 @@ pub fn read(
             name: "digest",
             note: format!(
                 "values by logical digest (DUMP), expiries within ±{} s",
-                super::diff::LIVE_EXPIRY_TOLERANCE_MS / 1000
+                LIVE_EXPIRY_TOLERANCE_MS / 1000
             ),
         },
         Some(why) => Comparison {

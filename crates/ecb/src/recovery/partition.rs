@@ -136,6 +136,37 @@ impl Record {
     }
 }
 
+/// How values were compared, for the summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    /// `digest` or `type+expiry`.
+    pub name: &'static str,
+    /// What that means here.
+    pub note: String,
+}
+
+/// One side: its label and the names of its shards (or nodes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Side {
+    /// The argument (a live server's URL without its password).
+    pub label: String,
+    /// Shard or node names, by [`Record::shard`].
+    pub shards: Vec<String>,
+}
+
+impl Side {
+    /// The shard name to print for an item: only when the side has several.
+    pub fn shard(&self, i: u32) -> Option<&str> {
+        if self.shards.len() > 1 {
+            self.shards
+                .get(usize::try_from(i).unwrap_or(usize::MAX))
+                .map(String::as_str)
+        } else {
+            None
+        }
+    }
+}
+
 /// The partition of (`db`, `key`) among `count` at split `level`: `DefaultHasher::new()` (the same keys for every
 /// instance in a process, unlike `RandomState`'s), the level hashed first.
 fn partition_of(level: u32, db: u64, key: &[u8], count: usize) -> usize {

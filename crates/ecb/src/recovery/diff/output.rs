@@ -6,10 +6,10 @@ use std::io::{self, BufReader, BufWriter, Write};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Change, Comparison, Found, Side, compare};
+use super::{Change, Found, compare};
 use super::{SORT_BUDGET, temp_failed};
 use crate::error::CliResult;
-use crate::recovery::partition::Record;
+use crate::recovery::partition::{Comparison, Record, Side};
 use crate::recovery::{
     Env, Expiry, Item, JsonArray, Rows, display_key, stdout_is_terminal, write_failed,
 };
