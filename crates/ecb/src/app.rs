@@ -21,15 +21,8 @@ impl App {
     /// `Usage` when the Terraform outputs cannot be read.
     pub async fn new(global: Global) -> CliResult<Self> {
         let deployment = Deployment::resolve(&global)?;
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(region) = &global.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
-        }
-        if let Some(profile) = &global.profile {
-            loader = loader.profile_name(profile);
-        }
         Ok(Self {
-            sdk: loader.load().await,
+            sdk: sdk_config(&global).await,
             global,
             deployment,
         })
@@ -58,4 +51,16 @@ impl App {
             .map(|(m, a)| (*m, a.clone()))
             .collect()
     }
+}
+
+/// The AWS SDK configuration `--region` and `--profile` name, over the usual sources (environment, profile, role).
+pub async fn sdk_config(global: &Global) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(region) = &global.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    if let Some(profile) = &global.profile {
+        loader = loader.profile_name(profile);
+    }
+    loader.load().await
 }

@@ -5,13 +5,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::recovery::glob::Pattern;
+use crate::recovery::kind::Kind;
+
 /// `ecb`: the operator's command line for elasticache-backup.
 #[derive(Debug, Parser)]
 #[command(
     name = "ecb",
     version,
-    about = "Operate elasticache-backup: start and watch backups, restores and drills; list runs and backups; check RDB files; preview retention; check a deployment",
-    long_about = "Operate elasticache-backup: start and watch backups, restores and drills; list runs and backups; check RDB files; preview retention; check a deployment.\n\nThe deployment (state machine ARNs, bucket, function names) comes from flags, ECB_* environment variables, or `--terraform-dir DIR` (reads `terraform output -json`). AWS credentials, region and endpoints come from the usual AWS sources (`--region`, `--profile`, AWS_ENDPOINT_URL_<SERVICE>).\n\nExit codes: 0 success; 1 the run failed, a check failed or doctor found an error; 2 bad usage or input; 3 not found (execution, backup); 4 AWS refused or could not be reached; 130 interrupted (a watched execution keeps running)."
+    about = "Operate elasticache-backup: start and watch backups, restores and drills; list runs and backups; check RDB files; list, report and diff the keys of backups; preview retention; check a deployment",
+    long_about = "Operate elasticache-backup: start and watch backups, restores and drills; list runs and backups; check RDB files; list, report and diff the keys of backups; preview retention; check a deployment.\n\nThe deployment (state machine ARNs, bucket, function names) comes from flags, ECB_* environment variables, or `--terraform-dir DIR` (reads `terraform output -json`). AWS credentials, region and endpoints come from the usual AWS sources (`--region`, `--profile`, AWS_ENDPOINT_URL_<SERVICE>).\n\nExit codes: 0 success; 1 the run failed, a check failed, doctor found an error or diff found differences; 2 bad usage or input; 3 not found (execution, backup); 4 AWS refused or could not be reached; 130 interrupted (a watched execution keeps running)."
 )]
 pub struct Cli {
     /// Where and how.
@@ -81,6 +84,25 @@ pub enum Command {
     /// Check RDB files (local paths or s3://bucket/key): structure, every encoding, CRC-64, SHA-256. The same as
     /// `rdb-check`: exit 0 when every file is sound, 1 otherwise (also for a file or object that is not there)
     Check(CheckArgs),
+    /// List the keys of a backup (a local .rdb file, an S3 object or a manifest): database, type, encoding, expiry,
+    /// size, key
+    ///
+    /// BACKUP is a local .rdb file, `s3://bucket/key.rdb` or `s3://bucket/<export>.manifest.json` (every shard). No
+    /// deployment is needed, and a local file needs no AWS configuration. `--match` takes Redis glob patterns as SCAN
+    /// MATCH does. Exit 2 for bad input (a flag, a pattern, a backup that is not a sound RDB file), 3 when the backup
+    /// is not there.
+    Keys(KeysArgs),
+    /// What a backup holds: keys and bytes per type, encoding, database and key prefix, the biggest keys, TTLs, shards
+    ///
+    /// Prefixes are split at `:` to depth 2 (`user:*`, `user:42:*`); bytes are the keys' bytes in the RDB file. In the
+    /// manner of the memory reports of redis-rdb-tools and rdr.
+    Report(ReportArgs),
+    /// Keys added, removed and changed between two backups, or a backup and a live server; exit 1 when any differ
+    ///
+    /// B may be a live server, `redis[s]://[user:pass@]host:port[/db]` (SCAN, DUMP, PTTL; every primary of a
+    /// cluster-mode server). Values are compared by logical digest, independent of the encoding; expiries too. Exit 0
+    /// when nothing differs, 1 when something does (as diff(1)), 2 for bad input or a server that cannot be read.
+    Diff(DiffArgs),
     /// Restore a backup into a new replication group through the restore state machine
     Restore(RestoreArgs),
     /// Drill: restore the newest verified backup of TARGET into a throwaway group, verify it, delete the group
@@ -152,6 +174,72 @@ impl CheckArgs {
             profile: global.profile.clone(),
         }
     }
+}
+
+/// How `s3://` backups are read (`ecb keys`, `ecb report`, `ecb diff`).
+#[derive(Debug, Clone, Args)]
+pub struct S3ReadArgs {
+    /// s3:// backups: bytes per ranged GetObject, in MiB.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub part_mib: u64,
+    /// s3:// backups: ranged GetObject requests in flight.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub parallel: u64,
+}
+
+/// `ecb keys`.
+#[derive(Debug, Clone, Args)]
+pub struct KeysArgs {
+    /// A local .rdb file, `s3://bucket/key.rdb` (one shard) or `s3://bucket/<export>.manifest.json` (every shard).
+    pub backup: String,
+    /// Only keys matching this Redis glob (`*`, `?`, `[a-z]`, `[^…]`, `\` escapes; as SCAN MATCH). An unclosed `[`
+    /// is refused.
+    #[arg(long = "match", value_name = "GLOB", value_parser = parse_pattern)]
+    pub pattern: Option<Pattern>,
+    /// Only keys of this database.
+    #[arg(long, value_name = "N")]
+    pub db: Option<u64>,
+    /// Only keys of this type.
+    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    pub kind: Option<Kind>,
+    /// With --json: add each key's DUMP payload, base64 (`dumpBase64`: what DUMP returns, for RESTORE).
+    #[arg(long)]
+    pub payload: bool,
+    /// How s3:// backups are read.
+    #[command(flatten)]
+    pub read: S3ReadArgs,
+}
+
+/// `ecb report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// A local .rdb file, `s3://bucket/key.rdb` (one shard) or `s3://bucket/<export>.manifest.json` (every shard).
+    pub backup: String,
+    /// How many of the biggest keys (and, in the table, of the biggest prefixes) to list.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub top: u64,
+    /// How s3:// backups are read.
+    #[command(flatten)]
+    pub read: S3ReadArgs,
+}
+
+/// `ecb diff`.
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The older side: a local .rdb file, `s3://bucket/key.rdb` or `s3://bucket/<export>.manifest.json`.
+    pub backup_a: String,
+    /// The newer side: a backup as BACKUP_A, or a live server `redis[s]://[user:pass@]host:port[/db]` (read with SCAN,
+    /// DUMP and PTTL; every primary of a cluster-mode server).
+    pub backup_b: String,
+    /// Only keys matching this Redis glob (as SCAN MATCH).
+    #[arg(long = "match", value_name = "GLOB", value_parser = parse_pattern)]
+    pub pattern: Option<Pattern>,
+    /// Only keys of this database (against a live server: the database read, default the URL's or 0).
+    #[arg(long, value_name = "N")]
+    pub db: Option<u64>,
+    /// How s3:// backups are read.
+    #[command(flatten)]
+    pub read: S3ReadArgs,
 }
 
 /// `ecb runs`.
@@ -354,6 +442,10 @@ fn parse_interval(s: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_pattern(s: &str) -> Result<Pattern, String> {
+    Pattern::new(s.as_bytes()).map_err(|e| e.to_string())
+}
+
 fn parse_since(s: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{s}: {e} (e.g. 7d, 12h, 30m)"))
 }
@@ -386,5 +478,41 @@ mod tests {
         assert!(parse(&["ecb", "restore", "b", "--latest", "orders", "--to", "new"]).is_err());
         assert!(parse(&["ecb", "restore", "--latest", "orders", "--to", "new"]).is_ok());
         assert!(parse(&["ecb", "restore", "ecb-orders-x", "--to", "new", "--wait"]).is_ok());
+    }
+
+    #[test]
+    fn keys_and_diff_take_a_glob_a_db_and_a_type_and_refuse_a_bad_glob_by_flag() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args);
+        let cli = parse(&[
+            "ecb", "keys", "f.rdb", "--match", "user:*", "--db", "3", "--type", "zset", "--json",
+        ])
+        .unwrap();
+        let Command::Keys(k) = cli.command else {
+            panic!("not keys")
+        };
+        assert!(cli.global.json && k.db == Some(3) && k.kind == Some(Kind::Zset));
+        assert!(k.pattern.unwrap().matches(b"user:1"));
+        let e = parse(&["ecb", "keys", "f.rdb", "--match", "user:[0-9"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string().contains("--match") && e.to_string().contains("byte 5"),
+            "{e}"
+        );
+        assert!(parse(&["ecb", "keys", "f.rdb", "--type", "bloom"]).is_err());
+        assert!(
+            parse(&[
+                "ecb",
+                "diff",
+                "a.rdb",
+                "redis://h:1",
+                "--match",
+                "k*",
+                "--db",
+                "0"
+            ])
+            .is_ok()
+        );
+        assert!(parse(&["ecb", "diff", "a.rdb"]).is_err());
+        assert!(parse(&["ecb", "report", "a.rdb", "--top", "0"]).is_err());
     }
 }

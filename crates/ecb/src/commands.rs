@@ -10,7 +10,8 @@ use crate::execution::{self, Target};
 use crate::watch::{self, Watched};
 use crate::{backups, doctor, retention, runs, sfn, table};
 
-/// Runs `cli`'s subcommand (all but `check`, `completions` and `man`, which need no AWS).
+/// Runs `cli`'s subcommand (all but `check`, `keys`, `report`, `diff`, `completions` and `man`, which need no
+/// deployment: `main` runs them).
 ///
 /// # Errors
 /// The subcommand's ([`CliError`]).
@@ -26,7 +27,12 @@ pub async fn run(cli: Cli) -> CliResult<()> {
         Command::Show(args) => backups::show(&app, &args).await,
         Command::Retention(args) => retention::run(&app, &args).await,
         Command::Doctor(args) => doctor::run(&app, &args).await,
-        Command::Check(_) | Command::Completions { .. } | Command::Man => Ok(()),
+        Command::Check(_)
+        | Command::Keys(_)
+        | Command::Report(_)
+        | Command::Diff(_)
+        | Command::Completions { .. }
+        | Command::Man => Ok(()),
     }
 }
 

@@ -32,6 +32,10 @@ fn main() -> ExitCode {
         Command::Check(ref args) => {
             return rdb_check::cli::run(&args.to_rdb_check(&cli.global));
         }
+        // Key-level reading needs no deployment, and a local file no AWS configuration; walks run outside a runtime.
+        Command::Keys(_) | Command::Report(_) | Command::Diff(_) => {
+            return ecb::recovery::run(&cli.command, &cli.global);
+        }
         _ => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
