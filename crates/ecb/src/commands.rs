@@ -10,11 +10,15 @@ use crate::execution::{self, Target};
 use crate::watch::{self, Watched};
 use crate::{backups, doctor, retention, runs, sfn, table};
 
-/// Runs `cli`'s subcommand (all but `check`, `completions` and `man`, which need no AWS).
+/// Runs `cli`'s subcommand (all but `check`, `completions` and `man`). `restore-keys` needs no AWS configuration
+/// (its backup may be a local file): it runs without [`App`].
 ///
 /// # Errors
 /// The subcommand's ([`CliError`]).
 pub async fn run(cli: Cli) -> CliResult<()> {
+    if let Command::RestoreKeys(args) = &cli.command {
+        return crate::recovery::write::run(args, &cli.global).await;
+    }
     let app = App::new(cli.global).await?;
     match cli.command {
         Command::Backup(args) => backup(&app, &args).await,
@@ -26,7 +30,10 @@ pub async fn run(cli: Cli) -> CliResult<()> {
         Command::Show(args) => backups::show(&app, &args).await,
         Command::Retention(args) => retention::run(&app, &args).await,
         Command::Doctor(args) => doctor::run(&app, &args).await,
-        Command::Check(_) | Command::Completions { .. } | Command::Man => Ok(()),
+        Command::Check(_)
+        | Command::RestoreKeys(_)
+        | Command::Completions { .. }
+        | Command::Man => Ok(()),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod doctor;
 pub mod error;
 pub mod execution;
 pub mod progress;
+pub mod recovery;
 pub mod retention;
 pub mod runs;
 pub mod sfn;
