@@ -458,8 +458,12 @@ impl Target {
         if !self.cluster {
             return Some(0);
         }
-        let slot = usize::from(rdb_check::key_slot(key));
-        match self.slots.get(slot) {
+        self.node_for_slot(rdb_check::key_slot(key))
+    }
+
+    /// The index in [`Target::nodes`] of the primary serving hash slot `slot` (cluster mode), if any.
+    pub fn node_for_slot(&self, slot: u16) -> Option<usize> {
+        match self.slots.get(usize::from(slot)) {
             Some(&i) if i != NO_NODE => Some(usize::from(i)),
             _ => None,
         }
