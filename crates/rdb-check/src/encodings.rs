@@ -107,7 +107,8 @@ pub fn ziplist(b: &[u8]) -> Check<u64> {
     Ok(count)
 }
 
-fn backlen_size(len: usize) -> usize {
+/// Bytes of a listpack entry's backlen for an entry of `len` bytes (`listpack.c` `lpEncodeBacklen`).
+pub(crate) fn backlen_size(len: usize) -> usize {
     match len {
         0..=127 => 1,
         128..=16382 => 2,

@@ -54,6 +54,45 @@ pub struct Input<R> {
     /// `buf[..hashed]` is already in the checksum.
     hashed: usize,
     digest: Option<Digest>,
+    /// The value being recorded for the key walk (`start_tap` … `end_tap`), and where in `buf` it resumes.
+    tap: Option<Tap>,
+    tap_from: usize,
+}
+
+/// What the input records of the bytes it consumes between [`Input::start_tap`] and [`Input::end_tap`]: a copy (up to
+/// a cap, for a DUMP payload) and/or their SHA-256 (a stream's or module value's digest).
+pub struct Tap {
+    /// The bytes, while they fit under `cap`; emptied once they do not.
+    pub bytes: Vec<u8>,
+    /// Whether to copy at all, and the most to copy, bytes.
+    pub copy: Option<u64>,
+    /// Bytes consumed since the tap started.
+    pub len: u64,
+    /// SHA-256 of the consumed bytes, when asked for.
+    pub sha: Option<sha2::Sha256>,
+}
+
+impl Tap {
+    fn feed(&mut self, s: &[u8]) {
+        self.len += s.len() as u64;
+        if let Some(cap) = self.copy {
+            if self.len <= cap {
+                self.bytes.extend_from_slice(s);
+            } else {
+                self.bytes = Vec::new();
+            }
+        }
+        if let Some(h) = self.sha.as_mut() {
+            sha2::Digest::update(h, s);
+        }
+    }
+
+    /// The copy, when it was asked for and fitted.
+    pub fn copied(&self) -> Option<&[u8]> {
+        self.copy
+            .filter(|&cap| self.len <= cap)
+            .map(|_| self.bytes.as_slice())
+    }
 }
 
 impl<R: Source> Input<R> {
@@ -66,7 +105,34 @@ impl<R: Source> Input<R> {
             base: 0,
             hashed: 0,
             digest: Some(Digest::new(CrcAlgorithm::Crc64Redis)),
+            tap: None,
+            tap_from: 0,
         }
+    }
+
+    /// Starts recording the bytes consumed from here on ([`Tap`]: `copy` up to that many bytes, `sha` their SHA-256).
+    pub fn start_tap(&mut self, copy: Option<u64>, sha: bool) {
+        self.tap = Some(Tap {
+            bytes: Vec::new(),
+            copy,
+            len: 0,
+            sha: sha.then(<sha2::Sha256 as sha2::Digest>::new),
+        });
+        self.tap_from = self.pos;
+    }
+
+    /// Hands the recording of the bytes consumed since [`Self::start_tap`] (none without one) and stops it.
+    pub fn end_tap(&mut self) -> Option<Tap> {
+        self.flush_tap();
+        self.tap.take()
+    }
+
+    /// Adds the bytes consumed since the last flush to the tap.
+    fn flush_tap(&mut self) {
+        if let Some(t) = self.tap.as_mut() {
+            t.feed(&self.buf[self.tap_from..self.pos]);
+        }
+        self.tap_from = self.pos;
     }
 
     /// Bytes consumed so far.
@@ -95,6 +161,10 @@ impl<R: Source> Input<R> {
     fn refill(&mut self, context: &'static str, needed: u64) -> Result<(), RdbError> {
         debug_assert_eq!(self.pos, self.end);
         self.hash_consumed();
+        if self.tap.is_some() {
+            self.flush_tap();
+        }
+        self.tap_from = 0;
         self.base += self.end as u64;
         self.pos = 0;
         self.end = 0;

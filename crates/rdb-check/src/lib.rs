@@ -54,10 +54,13 @@
 
 #[cfg(feature = "cli")]
 pub mod cli;
+mod digest;
 mod encodings;
+mod entries;
 mod error;
 mod hashing;
 mod input;
+pub mod keys;
 mod lzf;
 mod parser;
 mod report;

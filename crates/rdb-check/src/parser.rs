@@ -1,9 +1,12 @@
 //! The RDB parser: the header, every opcode, the key / value walk over every type and encoding, the per-slot
 //! records and the trailing CRC-64, filling a [`Report`] (see the crate documentation for the format's sources).
 
+use crate::digest::Elements;
 use crate::encodings;
+use crate::entries;
 use crate::error::{MAX_REDIS_VERSION, RdbError};
-use crate::input::{self, Input, Len};
+use crate::input::{self, Input, Len, Tap};
+use crate::keys::{DumpValue, KeyEntry, KeyVisitor, WalkOptions};
 use crate::lzf;
 use crate::report::{Limits, MAX_SAMPLED_KEY_BYTES, Report, SampledKey};
 use crate::slots::{self, SLOT_COUNT, SlotHasher, SlotSet, key_slot};
@@ -16,28 +19,152 @@ pub(crate) fn check_source<S: input::Source>(
     source: S,
     limits: Limits,
 ) -> Result<Report, RdbError> {
-    let mut p = Parser {
-        input: Input::new(source),
-        limits,
-        report: Report::default(),
-        valkey: false,
-        per_type: [0; 256],
-        scratch: Vec::new(),
-        header: String::new(),
-        lzf_window: Vec::new(),
-    };
-    p.run()?;
-    for (t, &n) in p.per_type.iter().enumerate() {
-        if n == 0 {
-            continue;
-        }
-        // Only type bytes `type_names` knows are ever counted.
-        if let Some((ty, enc)) = type_names(t as u8, p.valkey) {
-            *p.report.types.entry(ty.to_string()).or_default() += n;
-            *p.report.encodings.entry(enc.to_string()).or_default() += n;
-        }
+    let mut p = Parser::new(source, limits);
+    p.run(None)?;
+    Ok(p.into_report())
+}
+
+/// Walks `source` as [`check_source`] checks it, telling `visitor` about every key (see [`crate::keys::walk`]):
+/// (the report, or `None` when the visitor stopped the walk).
+pub(crate) fn walk_source<S: input::Source>(
+    source: S,
+    limits: Limits,
+    options: &WalkOptions,
+    visitor: &mut dyn KeyVisitor,
+) -> Result<Option<Report>, RdbError> {
+    let mut p = Parser::new(source, limits);
+    if p.run(Some((visitor, options.max_payload_bytes)))? {
+        return Ok(None);
     }
-    Ok(p.report)
+    Ok(Some(p.into_report()))
+}
+
+/// Reads a DUMP payload (rdb.c `verifyDumpPayload`: at least the type byte and the 10-byte footer, the RDB version
+/// one this parser reads, the CRC-64 of everything before it) and its value, with the parser the files are read with.
+pub(crate) fn dump_value(payload: &[u8]) -> Result<DumpValue, RdbError> {
+    let n = payload.len();
+    if n < 11 {
+        return Err(RdbError::corrupt(
+            0,
+            format!("DUMP payload of {n} bytes: shorter than a type byte and the 10-byte footer"),
+        ));
+    }
+    let version = u16::from_le_bytes([payload[n - 10], payload[n - 9]]);
+    let mut stored = [0u8; 8];
+    stored.copy_from_slice(&payload[n - 8..]);
+    let expected = u64::from_le_bytes(stored);
+    let actual = crate::keys::crc64(&payload[..n - 8]);
+    if expected != actual {
+        return Err(RdbError::ChecksumMismatch { expected, actual });
+    }
+    let valkey = version == 80;
+    if !(valkey || (1..=MAX_REDIS_VERSION).contains(&u32::from(version))) {
+        return Err(RdbError::UnsupportedVersion {
+            header: format!("DUMP payload of RDB version {version}"),
+            version: u32::from(version),
+        });
+    }
+    let t = payload[0];
+    let value = &payload[1..n - 10];
+    let mut p = Parser::new(value, Limits::default());
+    p.valkey = valkey;
+    p.report.version = u32::from(version);
+    p.header = format!("DUMP payload of RDB version {version}");
+    let Some((kind, encoding)) = type_names(t, valkey) else {
+        return Err(p.unknown_type(t, 0));
+    };
+    let elems = Elements::new(t, valkey);
+    if elems.is_raw() {
+        p.input.start_tap(None, true);
+    }
+    p.elems = Some(elems);
+    p.value(t, 0)?;
+    let tap = p.input.end_tap();
+    if p.input.offset() != value.len() as u64 {
+        return Err(RdbError::corrupt(
+            p.input.offset(),
+            format!(
+                "DUMP payload: {} bytes after the value",
+                value.len() as u64 - p.input.offset()
+            ),
+        ));
+    }
+    let digest = p
+        .elems
+        .take()
+        .map(|e| e.finish(raw_sha(tap)))
+        .unwrap_or_default();
+    Ok(DumpValue {
+        type_byte: t,
+        kind,
+        encoding,
+        rdb_version: version,
+        digest,
+        size_bytes: 1 + value.len() as u64,
+    })
+}
+
+/// The SHA-256 a tap computed.
+fn raw_sha(tap: Option<Tap>) -> Option<[u8; 32]> {
+    tap.and_then(|t| t.sha)
+        .map(|h| sha2::Digest::finalize(h).into())
+}
+
+/// The name of a module type from its 64-bit id (module.c `moduleTypeNameByID`: nine 6-bit characters from the top
+/// bits; the low 10 bits are the encoding version).
+pub(crate) fn module_name(id: u64) -> String {
+    const CHARSET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    (0..9)
+        .map(|j| char::from(CHARSET[((id >> (64 - 6 * (j + 1))) & 63) as usize]))
+        .collect()
+}
+
+/// Bytes an LZF string produces, as the chunks of the element begun in a digest.
+struct ElementFeed<'a>(&'a mut Elements);
+
+impl slots::Feed for ElementFeed<'_> {
+    fn update(&mut self, bytes: &[u8]) {
+        self.0.chunk(bytes);
+    }
+}
+
+/// A compact encoding whose elements feed a digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Enc {
+    Ziplist,
+    Listpack,
+    Intset,
+    Zipmap,
+    /// Checked, but its elements do not feed a digest (a stream's listpacks: streams are hashed whole).
+    Opaque,
+}
+
+/// Hands the elements of a checked compact value to `e`.
+fn feed(enc: Enc, value: &[u8], e: &mut Elements) {
+    match enc {
+        Enc::Ziplist => entries::ziplist(value, |x| e.entry(x)),
+        Enc::Listpack => entries::listpack(value, |x| e.entry(x)),
+        Enc::Intset => entries::intset(value, |x| e.entry(x)),
+        Enc::Zipmap => entries::zipmap(value, |x| e.entry(x)),
+        Enc::Opaque => {}
+    }
+}
+
+impl<R> Parser<R> {
+    /// The report, with the per-type counts named.
+    fn into_report(mut self) -> Report {
+        for (t, &n) in self.per_type.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            // Only type bytes `type_names` knows are ever counted.
+            if let Some((ty, enc)) = type_names(t as u8, self.valkey) {
+                *self.report.types.entry(ty.to_string()).or_default() += n;
+                *self.report.encodings.entry(enc.to_string()).or_default() += n;
+            }
+        }
+        self.report
+    }
 }
 
 struct Parser<R> {
@@ -54,6 +181,32 @@ struct Parser<R> {
     header: String,
     /// Reused LZF window for compressed keys whose slot is computed without keeping them.
     lzf_window: Vec<u8>,
+    /// The digest of the value being walked, when the key walk asked for one.
+    elems: Option<Elements>,
+    /// The module type id of the last module value read.
+    module_id: u64,
+    /// Reused buffers of the key walk: the key, and the DUMP payload.
+    key_buf: Vec<u8>,
+    payload_buf: Vec<u8>,
+}
+
+impl<R: input::Source> Parser<R> {
+    fn new(source: R, limits: Limits) -> Self {
+        Self {
+            input: Input::new(source),
+            limits,
+            report: Report::default(),
+            valkey: false,
+            per_type: [0; 256],
+            scratch: Vec::new(),
+            header: String::new(),
+            lzf_window: Vec::new(),
+            elems: None,
+            module_id: 0,
+            key_buf: Vec::new(),
+            payload_buf: Vec::new(),
+        }
+    }
 }
 
 /// (type name, encoding name) of a value type byte (rdb.h `RDB_TYPE_*`); `valkey` for files with the `VALKEY` magic.
@@ -100,13 +253,16 @@ fn int_value(raw: &[u8]) -> i64 {
 }
 
 impl<R: input::Source> Parser<R> {
-    fn run(&mut self) -> Result<(), RdbError> {
+    /// Reads the whole file; with a visitor (and the largest DUMP payload to build, bytes), walks its keys too.
+    /// Returns whether the visitor stopped the walk.
+    fn run(&mut self, mut visitor: Option<(&mut dyn KeyVisitor, u64)>) -> Result<bool, RdbError> {
         self.header()?;
         // Keys of the current database, added to the report when the database changes and at the end.
         let mut db = 0u64;
         let mut keys = 0u64;
         let mut expiring = 0u64;
-        let mut expiry = false;
+        // The next key's expiry, Unix milliseconds.
+        let mut expiry: Option<i64> = None;
         loop {
             let at = self.input.offset();
             let op = self.input.u8("opcode")?;
@@ -119,12 +275,12 @@ impl<R: input::Source> Parser<R> {
                     self.report.databases.entry(db).or_default();
                 }
                 0xFD => {
-                    self.input.u32_le("EXPIRETIME")?;
-                    expiry = true;
+                    let seconds = self.input.u32_le("EXPIRETIME")?;
+                    expiry = Some(i64::from(seconds) * 1000);
                 }
                 0xFC => {
-                    self.input.u64_le("EXPIRETIME_MS")?;
-                    expiry = true;
+                    let ms = self.input.u64_le("EXPIRETIME_MS")?;
+                    expiry = Some(ms as i64);
                 }
                 0xFB => {
                     self.input.plain_len("RESIZEDB")?;
@@ -184,7 +340,11 @@ impl<R: input::Source> Parser<R> {
                     if type_names(t, self.valkey).is_none() {
                         return Err(self.unknown_type(t, at));
                     }
-                    if self.report.sample.len() < self.limits.sample_keys {
+                    if let Some((v, max_payload)) = visitor.as_mut() {
+                        if !self.walk_key(&mut **v, *max_payload, t, at, db, expiry)? {
+                            return Ok(true);
+                        }
+                    } else if self.report.sample.len() < self.limits.sample_keys {
                         let (slot, key) = self.read_key(true)?;
                         self.report.slots.insert(slot);
                         if let Some(key) = key
@@ -204,9 +364,9 @@ impl<R: input::Source> Parser<R> {
                         self.value(t, at)?;
                     }
                     keys += 1;
-                    expiring += u64::from(expiry);
+                    expiring += u64::from(expiry.is_some());
                     self.per_type[usize::from(t)] += 1;
-                    expiry = false;
+                    expiry = None;
                 }
             }
         }
@@ -232,7 +392,87 @@ impl<R: input::Source> Parser<R> {
             return Err(RdbError::corrupt(at, "data after the end of the RDB"));
         }
         self.report.bytes = self.input.offset();
-        Ok(())
+        Ok(false)
+    }
+
+    /// One key of the walk, its type byte `t` (at `at`) read: reads the key, asks the visitor what it wants, reads the
+    /// value (checked as always; digested and copied as asked) and hands the key over. Returns whether to go on.
+    fn walk_key(
+        &mut self,
+        visitor: &mut dyn KeyVisitor,
+        max_payload: u64,
+        t: u8,
+        at: u64,
+        db: u64,
+        expires_at_ms: Option<i64>,
+    ) -> Result<bool, RdbError> {
+        let mut key = std::mem::take(&mut self.key_buf);
+        self.blob_into("key", &mut key)?;
+        self.report.slots.insert(key_slot(&key));
+        if self.report.sample.len() < self.limits.sample_keys
+            && key.len() as u64 <= MAX_SAMPLED_KEY_BYTES
+            && let Ok(text) = std::str::from_utf8(&key)
+            && let Some((ty, _)) = type_names(t, self.valkey)
+        {
+            self.report.sample.push(SampledKey {
+                db,
+                key: text.to_string(),
+                key_type: ty.to_string(),
+            });
+        }
+        let want = visitor.want(db, &key, t);
+        if let Some(w) = want {
+            let elems = w.digest.then(|| Elements::new(t, self.valkey));
+            let raw = elems.as_ref().is_some_and(Elements::is_raw);
+            self.elems = elems;
+            if w.payload || raw {
+                // The payload is the type byte, the value and the 10-byte footer.
+                let copy = w.payload.then(|| max_payload.saturating_sub(11));
+                self.input.start_tap(copy, raw);
+            }
+        }
+        let value_at = self.input.offset();
+        let read = self.value(t, at);
+        let tap = self.input.end_tap();
+        let elems = self.elems.take();
+        read?;
+        let mut go_on = true;
+        if want.is_some()
+            && let Some((kind, encoding)) = type_names(t, self.valkey)
+        {
+            let end = self.input.offset();
+            let mut payload = std::mem::take(&mut self.payload_buf);
+            payload.clear();
+            let copied = tap.as_ref().and_then(Tap::copied);
+            let has_payload = copied.is_some();
+            if let Some(value) = copied {
+                payload.push(t);
+                payload.extend_from_slice(value);
+                // rdb.c `createDumpPayload`: RDB version (2 bytes LE), then the CRC-64 of all before it (8 bytes LE).
+                payload.extend((self.report.version as u16).to_le_bytes());
+                let crc = crate::keys::crc64(&payload);
+                payload.extend(crc.to_le_bytes());
+            }
+            let digest = elems.map(|e| e.finish(raw_sha(tap)));
+            let entry = KeyEntry {
+                db,
+                key: &key,
+                type_byte: t,
+                kind,
+                encoding,
+                expires_at_ms,
+                size_bytes: end - at,
+                offset: at,
+                digest,
+                payload: has_payload.then_some(payload.as_slice()),
+                payload_bytes: 1 + (end - value_at) + 10,
+                module: (t == 7).then(|| module_name(self.module_id)),
+            };
+            go_on = visitor.key(&entry);
+            self.payload_buf = payload;
+        }
+        self.key_buf = key;
+        Ok(go_on)
     }
 
     fn add_db_keys(&mut self, db: u64, keys: u64, expiring: u64) {
@@ -597,6 +837,7 @@ impl<R: input::Source> Parser<R> {
         &mut self,
         context: &'static str,
         f: F,
+        enc: Enc,
     ) -> Result<u64, RdbError> {
         let at = self.input.offset();
         let len = self.input.len(context)?;
@@ -609,6 +850,11 @@ impl<R: input::Source> Parser<R> {
             let checked = f(value).map_err(|(inner, what)| {
                 RdbError::corrupt(at, format!("{context}: {what} (+{inner} into the value)"))
             });
+            if checked.is_ok()
+                && let Some(e) = self.elems.as_mut()
+            {
+                feed(enc, value, e);
+            }
             self.input.consume(n as usize);
             return checked;
         }
@@ -620,6 +866,11 @@ impl<R: input::Source> Parser<R> {
                     RdbError::corrupt(at, format!("{context}: {what} (+{inner} into the value)"))
                 })
             });
+        if result.is_ok()
+            && let Some(e) = self.elems.as_mut()
+        {
+            feed(enc, &buf, e);
+        }
         // Keep the allocation for the next value unless one huge value grew it.
         if buf.capacity() <= 1 << 20 {
             self.scratch = buf;
@@ -633,10 +884,11 @@ impl<R: input::Source> Parser<R> {
         &mut self,
         context: &'static str,
         f: impl Fn(&[u8]) -> encodings::Check<u64>,
+        enc: Enc,
         k: u64,
     ) -> Result<(), RdbError> {
         let at = self.input.offset();
-        let n = self.encoded(context, f)?;
+        let n = self.encoded(context, f, enc)?;
         if n % k != 0 {
             return Err(RdbError::corrupt(
                 at,
@@ -657,75 +909,154 @@ impl<R: input::Source> Parser<R> {
         Ok(())
     }
 
+    /// A string element of a value: skipped, or, when a digest is being computed, fed to it (of any size: a plain
+    /// string as it streams through the read buffer, an LZF one through LZF's window, an integer as its text).
+    #[inline]
+    fn element(&mut self, context: &'static str) -> Result<(), RdbError> {
+        if self.elems.is_none() {
+            return self.skip_string(context).map(|_| ());
+        }
+        self.element_fed(context)
+    }
+
+    #[inline(never)]
+    fn element_fed(&mut self, context: &'static str) -> Result<(), RdbError> {
+        let Some(mut e) = self.elems.take() else {
+            return Ok(());
+        };
+        let at = self.input.offset();
+        let done = match self.input.len(context) {
+            Ok(Len::Plain(n)) => {
+                e.begin(n);
+                let r = self.input.stream(n, context, |c| e.chunk(c));
+                e.end();
+                r
+            }
+            Ok(Len::Encoded(enc @ 0..=2)) => {
+                let mut b = [0u8; 4];
+                let n = 1usize << enc;
+                let r = self.input.read_exact(&mut b[..n], context);
+                e.int(int_value(&b[..n]));
+                r
+            }
+            Ok(Len::Encoded(3)) => self
+                .input
+                .plain_len("LZF compressed length")
+                .and_then(|clen| Ok((clen, self.input.plain_len("LZF length")?)))
+                .and_then(|(clen, ulen)| {
+                    e.begin(ulen);
+                    let mut window = std::mem::take(&mut self.lzf_window);
+                    let mut sink = slots::WindowSink::with(&mut window, ElementFeed(&mut e));
+                    let r = self.lzf_into(context, at, clen, ulen, &mut sink);
+                    self.lzf_window = window;
+                    e.end();
+                    r
+                }),
+            Ok(Len::Encoded(x)) => Err(RdbError::corrupt(
+                at,
+                format!("unknown string encoding {x} ({context})"),
+            )),
+            Err(err) => Err(err),
+        };
+        self.elems = Some(e);
+        done
+    }
+
+    /// A sorted-set score written as text (RDB_TYPE_ZSET: a length byte, 253 NaN, 254 +inf, 255 -inf).
+    fn text_score(&mut self) -> Result<(), RdbError> {
+        let score = match self.input.u8("zset score")? {
+            253 => f64::NAN,
+            254 => f64::INFINITY,
+            255 => f64::NEG_INFINITY,
+            len => {
+                let mut b = [0u8; 255];
+                let b = &mut b[..usize::from(len)];
+                self.input.read_exact(b, "zset score")?;
+                std::str::from_utf8(b)
+                    .ok()
+                    .and_then(|t| t.parse::<f64>().ok())
+                    .unwrap_or(f64::NAN)
+            }
+        };
+        if let Some(e) = self.elems.as_mut() {
+            e.score(score);
+        }
+        Ok(())
+    }
+
     fn value(&mut self, t: u8, at: u64) -> Result<(), RdbError> {
         match t {
             0 => {
-                self.skip_string("string value")?;
+                self.element("string value")?;
             }
             1 | 2 => {
                 let n = self.input.plain_len("element count")?;
                 for _ in 0..n {
-                    self.skip_string("element")?;
+                    self.element("element")?;
                 }
             }
             3 => {
                 let n = self.input.plain_len("zset length")?;
                 for _ in 0..n {
-                    self.skip_string("zset member")?;
-                    match self.input.u8("zset score")? {
-                        253..=255 => {}
-                        len => self.input.skip(u64::from(len), "zset score")?,
-                    }
+                    self.element("zset member")?;
+                    self.text_score()?;
                 }
             }
             4 => {
                 let n = self.input.plain_len("hash length")?;
                 for _ in 0..n {
-                    self.skip_string("hash field")?;
-                    self.skip_string("hash value")?;
+                    self.element("hash field")?;
+                    self.element("hash value")?;
                 }
             }
             5 => {
                 let n = self.input.plain_len("zset length")?;
                 for _ in 0..n {
-                    self.skip_string("zset member")?;
-                    self.input.skip(8, "zset score")?;
+                    self.element("zset member")?;
+                    let bits = self.input.u64_le("zset score")?;
+                    if let Some(e) = self.elems.as_mut() {
+                        e.score(f64::from_bits(bits));
+                    }
                 }
             }
             7 => {
-                self.input.plain_len("module type id")?;
+                self.module_id = self.input.plain_len("module type id")?;
                 self.module_values()?;
             }
             9 => {
-                self.encoded("zipmap", encodings::zipmap)?;
+                self.encoded("zipmap", encodings::zipmap, Enc::Zipmap)?;
             }
             10 => {
-                self.encoded("list ziplist", encodings::ziplist)?;
+                self.encoded("list ziplist", encodings::ziplist, Enc::Ziplist)?;
             }
             11 => {
-                self.encoded("intset", encodings::intset)?;
+                self.encoded("intset", encodings::intset, Enc::Intset)?;
             }
-            12 => self.tuples("zset ziplist", encodings::ziplist, 2)?,
-            13 => self.tuples("hash ziplist", encodings::ziplist, 2)?,
+            12 => self.tuples("zset ziplist", encodings::ziplist, Enc::Ziplist, 2)?,
+            13 => self.tuples("hash ziplist", encodings::ziplist, Enc::Ziplist, 2)?,
             14 => {
                 let n = self.input.plain_len("quicklist nodes")?;
                 for _ in 0..n {
-                    self.encoded("quicklist ziplist node", encodings::ziplist)?;
+                    self.encoded("quicklist ziplist node", encodings::ziplist, Enc::Ziplist)?;
                 }
             }
             15 | 19 | 21 => self.stream(t)?,
-            16 => self.tuples("hash listpack", encodings::listpack, 2)?,
-            17 => self.tuples("zset listpack", encodings::listpack, 2)?,
+            16 => self.tuples("hash listpack", encodings::listpack, Enc::Listpack, 2)?,
+            17 => self.tuples("zset listpack", encodings::listpack, Enc::Listpack, 2)?,
             18 => {
                 let n = self.input.plain_len("quicklist nodes")?;
                 for _ in 0..n {
                     let c_at = self.input.offset();
                     match self.input.plain_len("quicklist container")? {
                         1 => {
-                            self.skip_string("quicklist plain node")?;
+                            self.element("quicklist plain node")?;
                         }
                         2 => {
-                            self.encoded("quicklist listpack node", encodings::listpack)?;
+                            self.encoded(
+                                "quicklist listpack node",
+                                encodings::listpack,
+                                Enc::Listpack,
+                            )?;
                         }
                         c => {
                             return Err(RdbError::corrupt(
@@ -737,14 +1068,14 @@ impl<R: input::Source> Parser<R> {
                 }
             }
             20 => {
-                self.encoded("set listpack", encodings::listpack)?;
+                self.encoded("set listpack", encodings::listpack, Enc::Listpack)?;
             }
             22 if self.valkey => {
                 // Valkey rdb.c `RDB_TYPE_HASH_2`: count, then field, value, expiry (ms, 8 bytes LE; -1 = none).
                 let n = self.input.plain_len("hash length")?;
                 for _ in 0..n {
-                    self.skip_string("hash field")?;
-                    self.skip_string("hash value")?;
+                    self.element("hash field")?;
+                    self.element("hash value")?;
                     let e_at = self.input.offset();
                     let expiry = self.input.u64_le("hash field expiry")? as i64;
                     if expiry < -1 {
@@ -752,6 +1083,9 @@ impl<R: input::Source> Parser<R> {
                             e_at,
                             format!("hash field expiry {expiry} (only -1 or a time allowed)"),
                         ));
+                    }
+                    if let Some(e) = self.elems.as_mut() {
+                        e.ttl(expiry);
                     }
                 }
             }
@@ -779,8 +1113,11 @@ impl<R: input::Source> Parser<R> {
                         (_, ttl) => ttl,
                     };
                     self.field_expiry(ttl_at, expire_at)?;
-                    self.skip_string("hash field")?;
-                    self.skip_string("hash value")?;
+                    self.element("hash field")?;
+                    self.element("hash value")?;
+                    if let Some(e) = self.elems.as_mut() {
+                        e.ttl(expire_at as i64);
+                    }
                 }
             }
             23 | 25 => {
@@ -789,7 +1126,12 @@ impl<R: input::Source> Parser<R> {
                 if t == 25 {
                     self.input.u64_le("hash minimum expiry")?;
                 }
-                self.tuples("hash listpack with TTLs", encodings::listpack, 3)?;
+                self.tuples(
+                    "hash listpack with TTLs",
+                    encodings::listpack,
+                    Enc::Listpack,
+                    3,
+                )?;
             }
             _ => return Err(self.unknown_type(t, at)),
         }
@@ -808,7 +1150,7 @@ impl<R: input::Source> Parser<R> {
                     format!("stream node id of {} bytes, 16 expected", id.len()),
                 ));
             }
-            let n = self.encoded("stream listpack", encodings::listpack)?;
+            let n = self.encoded("stream listpack", encodings::listpack, Enc::Opaque)?;
             if n == 0 {
                 return Err(RdbError::corrupt(at, "empty stream listpack"));
             }
@@ -896,16 +1238,7 @@ pub(crate) mod tests {
     }
 
     fn parser<R: Read>(reader: R) -> Parser<R> {
-        Parser {
-            input: Input::new(reader),
-            limits: Limits::default(),
-            report: Report::default(),
-            valkey: false,
-            per_type: [0; 256],
-            scratch: Vec::new(),
-            header: String::new(),
-            lzf_window: Vec::new(),
-        }
+        Parser::new(reader, Limits::default())
     }
 
     #[test]

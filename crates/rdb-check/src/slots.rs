@@ -177,23 +177,45 @@ const LZF_WINDOW: usize = 8192;
 
 /// An LZF sink that hashes a key as it is decompressed, keeping only LZF's window of the output (8 KiB) so that back
 /// references can be resolved: a compressed key of any size in bounded memory.
-pub(crate) struct SlotSink<'a> {
+pub(crate) struct WindowSink<'a, H> {
     /// The last [`LZF_WINDOW`] bytes produced, as a ring.
     window: &'a mut Vec<u8>,
     /// Bytes produced.
     produced: usize,
-    hasher: SlotHasher,
+    hasher: H,
 }
 
-impl<'a> SlotSink<'a> {
-    /// A sink using `window` (reused between keys; resized to the window).
-    pub(crate) fn new(window: &'a mut Vec<u8>) -> Self {
+/// Where a [`WindowSink`] hands the bytes it produces: a key's slot ([`SlotHasher`]) or a value's digest.
+pub(crate) trait Feed {
+    /// The next bytes produced.
+    fn update(&mut self, bytes: &[u8]);
+}
+
+impl Feed for SlotHasher {
+    fn update(&mut self, bytes: &[u8]) {
+        SlotHasher::update(self, bytes);
+    }
+}
+
+/// A [`WindowSink`] computing a key's slot.
+pub(crate) type SlotSink<'a> = WindowSink<'a, SlotHasher>;
+
+impl<'a, H> WindowSink<'a, H> {
+    /// A sink using `window` (reused between keys; resized to the window), handing its bytes to `hasher`.
+    pub(crate) fn with(window: &'a mut Vec<u8>, hasher: H) -> Self {
         window.resize(LZF_WINDOW, 0);
         Self {
             window,
             produced: 0,
-            hasher: SlotHasher::new(),
+            hasher,
         }
+    }
+}
+
+impl<'a> WindowSink<'a, SlotHasher> {
+    /// A sink using `window` (reused between keys; resized to the window).
+    pub(crate) fn new(window: &'a mut Vec<u8>) -> Self {
+        Self::with(window, SlotHasher::new())
     }
 
     /// The slot of the key produced.
@@ -202,7 +224,7 @@ impl<'a> SlotSink<'a> {
     }
 }
 
-impl crate::lzf::Sink for SlotSink<'_> {
+impl<H: Feed> crate::lzf::Sink for WindowSink<'_, H> {
     fn push_slice(&mut self, bytes: &[u8]) {
         self.hasher.update(bytes);
         // Only the last window's worth can be referred to.

@@ -11,6 +11,15 @@ use std::time::{Duration, Instant};
 
 use rdb_check::{Limits, RdbError, check, check_with};
 
+/// The valid fixtures of the older formats (Valkey's test files).
+const OLD_FORMATS: [&str; 5] = [
+    "encodings.rdb",
+    "hash-zipmap.rdb",
+    "list-quicklist.rdb",
+    "hash-ziplist.rdb",
+    "zset-ziplist.rdb",
+];
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
@@ -65,6 +74,11 @@ impl Drop for Server {
 
 impl Server {
     fn start() -> Option<Self> {
+        Self::start_with(&[])
+    }
+
+    /// A server with `extra` configuration arguments.
+    fn start_with(extra: &[&str]) -> Option<Self> {
         let port = TcpListener::bind("127.0.0.1:0")
             .ok()?
             .local_addr()
@@ -84,6 +98,7 @@ impl Server {
             ])
             .arg("--dir")
             .arg(dir.path())
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -97,6 +112,27 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         None
+    }
+
+    /// Sends one command (RESP) and returns a bulk reply's bytes (`None` for anything else).
+    fn cmd_bytes(&self, args: &[&[u8]]) -> Option<Vec<u8>> {
+        let mut c = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        let mut req = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            req.extend(format!("${}\r\n", a.len()).as_bytes());
+            req.extend_from_slice(a);
+            req.extend(b"\r\n");
+        }
+        c.write_all(&req).ok()?;
+        c.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+        let mut r = BufReader::new(c);
+        let mut line = String::new();
+        r.read_line(&mut line).ok()?;
+        let n: usize = line.strip_prefix('$')?.trim_end().parse().ok()?;
+        let mut buf = vec![0u8; n + 2];
+        std::io::Read::read_exact(&mut r, &mut buf).ok()?;
+        buf.truncate(n);
+        Some(buf)
     }
 
     /// Sends one command (RESP) and returns the raw reply.
@@ -497,13 +533,7 @@ impl Rng {
 #[test]
 fn random_mutations_of_every_fixture_never_panic_and_checksummed_files_always_notice() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    for file in [
-        "encodings.rdb",
-        "hash-zipmap.rdb",
-        "list-quicklist.rdb",
-        "hash-ziplist.rdb",
-        "zset-ziplist.rdb",
-    ] {
+    for file in OLD_FORMATS {
         let original = std::fs::read(fixtures().join(file)).unwrap();
         let checksummed = check(&original[..]).unwrap().checksum.is_some();
         for _ in 0..3000 {
@@ -558,4 +588,181 @@ fn the_first_keys_are_sampled_with_their_database_and_type() {
     .unwrap();
     assert!(none.sample.is_empty());
     assert_eq!((none.keys, none.checksum), (report.keys, report.checksum));
+}
+
+/// One walked key: (db, key, encoding, digest, payload, expiry ms).
+type Walked = (u64, Vec<u8>, &'static str, [u8; 32], Vec<u8>, Option<i64>);
+
+/// A key's (db, name) and its (encoding, digest).
+type Digests = BTreeMap<(u64, Vec<u8>), (&'static str, [u8; 32])>;
+
+/// The key walk's visitor of these tests: every key, with its digest and payload.
+#[derive(Default)]
+struct Everything {
+    keys: Vec<Walked>,
+}
+
+impl rdb_check::keys::KeyVisitor for Everything {
+    fn want(&mut self, _: u64, _: &[u8], _: u8) -> Option<rdb_check::keys::Want> {
+        Some(rdb_check::keys::Want {
+            digest: true,
+            payload: true,
+        })
+    }
+    fn key(&mut self, e: &rdb_check::keys::KeyEntry<'_>) -> bool {
+        self.keys.push((
+            e.db,
+            e.key.to_vec(),
+            e.encoding,
+            e.digest.expect("digest asked"),
+            e.payload.expect("payload asked").to_vec(),
+            e.expires_at_ms,
+        ));
+        true
+    }
+}
+
+fn walk_all(bytes: &[u8]) -> (Everything, rdb_check::Report) {
+    let mut v = Everything::default();
+    match rdb_check::keys::walk(bytes, &rdb_check::keys::WalkOptions::default(), &mut v) {
+        Ok(rdb_check::keys::WalkEnd::Finished(r)) => (v, *r),
+        other => panic!("walk: {other:?}"),
+    }
+}
+
+#[test]
+fn every_dump_payload_built_from_the_file_is_the_servers_own_dump() {
+    let s = Server::start().expect("redis-server");
+    fill(&s);
+    assert!(s.cmd(&["SAVE"]).unwrap().contains("OK"));
+    let bytes = std::fs::read(s.dir.path().join("dump.rdb")).unwrap();
+    let (walked, report) = walk_all(&bytes);
+    // The walk reads as the check does.
+    let checked = check(&bytes[..]).unwrap();
+    assert_eq!(
+        (
+            report.keys,
+            &report.types,
+            &report.encodings,
+            report.slots == checked.slots
+        ),
+        (checked.keys, &checked.types, &checked.encodings, true)
+    );
+    assert_eq!(walked.keys.len() as u64, checked.keys);
+    let mut compared = 0;
+    for (db, key, encoding, digest, payload, expiry) in &walked.keys {
+        if *db != 0 {
+            continue;
+        }
+        let dump = s.cmd_bytes(&[b"DUMP", key]).expect("DUMP");
+        assert!(
+            dump == *payload,
+            "{} ({encoding}): payload differs from DUMP",
+            String::from_utf8_lossy(key)
+        );
+        let back = rdb_check::keys::read_dump_payload(&dump).unwrap();
+        assert_eq!(back.digest, *digest, "{}", String::from_utf8_lossy(key));
+        assert_eq!(back.encoding, *encoding);
+        assert_eq!(rdb_check::keys::payload_rdb_version(&dump), Some(10));
+        // The expiry is the server's (PEXPIRETIME, Redis 7).
+        let pexpire = s
+            .cmd(&["PEXPIRETIME", &String::from_utf8_lossy(key)])
+            .unwrap();
+        let want: i64 = pexpire.trim().trim_start_matches(':').parse().unwrap();
+        assert_eq!(
+            *expiry,
+            (want >= 0).then_some(want),
+            "{}",
+            String::from_utf8_lossy(key)
+        );
+        compared += 1;
+    }
+    assert!(compared >= 15, "{compared} keys compared");
+    // A flipped payload byte is caught by its CRC-64; a short one is refused.
+    let (_, _, _, _, payload, _) = &walked.keys[0];
+    let mut bad = payload.clone();
+    bad[1] ^= 1;
+    assert!(matches!(
+        rdb_check::keys::read_dump_payload(&bad),
+        Err(RdbError::ChecksumMismatch { .. })
+    ));
+    assert!(rdb_check::keys::read_dump_payload(&payload[..5]).is_err());
+}
+
+#[test]
+fn a_pure_re_encoding_keeps_every_digest_and_a_change_does_not() {
+    let s = Server::start_with(&["--enable-debug-command", "yes"]).expect("redis-server");
+    fill(&s);
+    assert!(s.cmd(&["SAVE"]).unwrap().contains("OK"));
+    let before = std::fs::read(s.dir.path().join("dump.rdb")).unwrap();
+    // Small collections become hashtables / skiplists when the file is loaded again under these limits.
+    for (k, v) in [
+        ("hash-max-listpack-entries", "0"),
+        ("set-max-intset-entries", "0"),
+        ("zset-max-listpack-entries", "0"),
+    ] {
+        assert!(s.cmd(&["CONFIG", "SET", k, v]).unwrap().contains("OK"));
+    }
+    assert!(s.cmd(&["DEBUG", "RELOAD"]).unwrap().contains("OK"));
+    assert!(s.cmd(&["SET", "s:raw", "changed"]).unwrap().contains("OK"));
+    assert!(s.cmd(&["SAVE"]).unwrap().contains("OK"));
+    let after = std::fs::read(s.dir.path().join("dump.rdb")).unwrap();
+    let (a, _) = walk_all(&before);
+    let (b, _) = walk_all(&after);
+    let index = |w: &Everything| -> Digests {
+        w.keys
+            .iter()
+            .map(|(db, k, enc, d, ..)| ((*db, k.clone()), (*enc, *d)))
+            .collect()
+    };
+    let (a, b) = (index(&a), index(&b));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    let mut re_encoded = Vec::new();
+    for (k, (enc_a, d_a)) in &a {
+        let (enc_b, d_b) = b[k];
+        let name = String::from_utf8_lossy(&k.1).into_owned();
+        if name == "s:raw" {
+            assert_ne!(*d_a, d_b, "a changed value has a new digest");
+            continue;
+        }
+        assert_eq!(*d_a, d_b, "{name}: {enc_a} → {enc_b}");
+        if *enc_a != enc_b {
+            re_encoded.push(name);
+        }
+    }
+    re_encoded.sort();
+    // (Redis 7.0 keeps string sets in hashtables already: `set:str` is one in both files.)
+    assert_eq!(re_encoded, ["h:small", "set:int", "z:small"]);
+}
+
+#[test]
+fn every_fixture_walks_as_it_checks_and_its_payloads_read_back_with_the_same_digests() {
+    let newer = [
+        "standalone-redis-6.2.rdb",
+        "cluster-redis-7.0.rdb",
+        "cluster-redis-8.2.rdb",
+        "cluster-valkey-9.0.rdb",
+    ];
+    for file in OLD_FORMATS.into_iter().chain(newer) {
+        let bytes = std::fs::read(fixtures().join(file)).unwrap();
+        let checked = check(&bytes[..]).unwrap();
+        let (walked, report) = walk_all(&bytes);
+        assert_eq!(walked.keys.len() as u64, checked.keys, "{file}");
+        assert_eq!(report.encodings, checked.encodings, "{file}");
+        for (_, key, encoding, digest, payload, _) in &walked.keys {
+            let back = rdb_check::keys::read_dump_payload(payload)
+                .unwrap_or_else(|e| panic!("{file} {}: {e}", String::from_utf8_lossy(key)));
+            assert_eq!(
+                (back.digest, back.encoding),
+                (*digest, *encoding),
+                "{file} {}",
+                String::from_utf8_lossy(key)
+            );
+            assert_eq!(
+                u32::from(rdb_check::keys::payload_rdb_version(payload).unwrap()),
+                checked.version,
+                "{file}"
+            );
+        }
+    }
 }
