@@ -155,8 +155,8 @@ impl TargetUrl {
         out
     }
 
-    /// Connection parameters for `host:port` with this URL's TLS and credentials (database 0: commands `SELECT`).
-    fn connection_info(&self, host: &str, port: u16) -> CliResult<redis::ConnectionInfo> {
+    /// Connection parameters for `host:port` with this URL's TLS and credentials, in database `db`.
+    fn connection_info(&self, host: &str, port: u16, db: u64) -> CliResult<redis::ConnectionInfo> {
         let addr = if self.tls {
             ConnectionAddr::TcpTls {
                 host: host.to_string(),
@@ -167,7 +167,8 @@ impl TargetUrl {
         } else {
             ConnectionAddr::Tcp(host.to_string(), port)
         };
-        let mut settings = RedisConnectionInfo::default();
+        let mut settings =
+            RedisConnectionInfo::default().set_db(i64::try_from(db).unwrap_or(i64::MAX));
         if let Some(u) = &self.username {
             settings = settings.set_username(u);
         }
@@ -185,7 +186,21 @@ impl TargetUrl {
     /// # Errors
     /// [`CliError::Unreachable`] naming the node (never the password): no route, refused, timed out, TLS, AUTH.
     pub async fn open(&self, host: &str, port: u16) -> CliResult<MultiplexedConnection> {
-        let client = redis::Client::open(self.connection_info(host, port)?)
+        self.open_db(host, port, 0).await
+    }
+
+    /// Opens a connection to `host:port` in database `db` (the client's own `SELECT` while connecting: a database
+    /// the node refuses fails the connection, so no command of it can land in another database).
+    ///
+    /// # Errors
+    /// As [`TargetUrl::open`], and a refused `SELECT`.
+    pub async fn open_db(
+        &self,
+        host: &str,
+        port: u16,
+        db: u64,
+    ) -> CliResult<MultiplexedConnection> {
+        let client = redis::Client::open(self.connection_info(host, port, db)?)
             .map_err(|e| self.unreachable(host, port, "connecting to", &e))?;
         let config = redis::AsyncConnectionConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
@@ -984,7 +999,7 @@ mod tests {
         let u = TargetUrl::parse("rediss://10.0.0.5:6380/3").unwrap();
         assert!(u.tls);
         assert_eq!((u.host.as_str(), u.port, u.db), ("10.0.0.5", 6380, Some(3)));
-        let info = u.connection_info(&u.host, u.port).unwrap();
+        let info = u.connection_info(&u.host, u.port, 0).unwrap();
         assert!(matches!(
             info.addr(),
             ConnectionAddr::TcpTls {
@@ -1000,8 +1015,9 @@ mod tests {
         let u = TargetUrl::parse("redis://app%2Duser:p%40ss%2Fw%3Ard!@host:7000").unwrap();
         assert_eq!(u.username.as_deref(), Some("app-user"));
         assert_eq!(u.password.as_deref(), Some("p@ss/w:rd!"));
-        let info = u.connection_info("host", 7000).unwrap();
+        let info = u.connection_info("host", 7000, 3).unwrap();
         assert_eq!(info.redis_settings().password(), Some("p@ss/w:rd!"));
+        assert_eq!(info.redis_settings().db(), 3);
         assert_eq!(info.redis_settings().username(), Some("app-user"));
         let shown = format!("{u} {u:?}");
         assert!(

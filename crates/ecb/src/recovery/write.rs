@@ -16,7 +16,8 @@
 //! 5. the second pass: the walk (on a blocking thread) hands over the matching keys with their payloads in batches
 //!    through a bounded channel; each key is classified before sending ([`presend`]: expired, payload too large,
 //!    module missing), routed to its primary by hash slot, and pipelined per node, [`BATCH_COMMANDS`] commands or
-//!    [`BATCH_BYTES`] bytes per round trip, each batch after a `SELECT` of its database. Each reply is classified
+//!    [`BATCH_BYTES`] bytes per round trip, on a connection opened in the key's database (a refused `SELECT` fails
+//!    the connection: no key lands in another database). Each reply is classified
 //!    ([`classify`]): `OK` restored; `BUSYKEY` skipped (`exists`: without `--replace` an existing key is never
 //!    overwritten, and the check is RESTORE's own, so there is no race between a check and the write); `MOVED`
 //!    (the slot map is read again) and `ASK` (`ASKING` first) are followed, `TRYAGAIN`, `CLUSTERDOWN`, `LOADING`,
@@ -330,10 +331,23 @@ struct Writer<'t> {
     expiry: Expiry,
     replace: bool,
     pending: BTreeMap<usize, Pending>,
+    /// Write connections per (node, database), opened in that database.
+    conns: BTreeMap<(usize, u64), MultiplexedConnection>,
     tally: Tally,
 }
 
 impl Writer<'_> {
+    /// The connection to node `n` in database `db`, opened on first use.
+    async fn conn(&mut self, n: usize, db: u64) -> CliResult<MultiplexedConnection> {
+        if let Some(c) = self.conns.get(&(n, db)) {
+            return Ok(c.clone());
+        }
+        let node = &self.target.nodes[n];
+        let c = self.target.url.open_db(&node.host, node.port, db).await?;
+        self.conns.insert((n, db), c.clone());
+        Ok(c)
+    }
+
     /// Takes one key: classified, or queued for its node (sending the node's batch when full).
     async fn add(&mut self, item: Item) -> CliResult<()> {
         if let Some(outcome) = presend(&item, &self.limits) {
@@ -504,14 +518,13 @@ impl Writer<'_> {
             .record(item.seq, item.db, &item.key, item.kind, outcome);
     }
 
-    /// One pipelined round trip to node `n`: `SELECT db`, then per key (`ASKING` and) its command. The replies,
-    /// one per key.
+    /// One pipelined round trip to node `n`, on its connection in database `db`: per key (`ASKING` and) its
+    /// command. The replies, one per key.
     async fn round(&mut self, n: usize, db: u64, group: &[Routed]) -> CliResult<Vec<Value>> {
+        let mut conn = self.conn(n, db).await?;
         let node = &self.target.nodes[n];
-        let mut conn: MultiplexedConnection = node.conn();
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
-        pipe.cmd("SELECT").arg(db);
         for r in group {
             if r.asking {
                 pipe.cmd("ASKING");
@@ -534,13 +547,6 @@ impl Writer<'_> {
             self.target.url.unreachable(&node.host, node.port, &what, &e)
         })?;
         let mut it = replies.into_iter();
-        if let Some(Value::ServerError(e)) = it.next() {
-            return Err(CliError::Failed(format!(
-                "SELECT {db} on {}: {e}; {} keys restored before this",
-                node.addr(),
-                self.tally.restored
-            )));
-        }
         let mut out = Vec::with_capacity(group.len());
         for r in group {
             if r.asking {
@@ -856,6 +862,7 @@ pub async fn run(args: &RestoreKeysArgs, global: &Global) -> CliResult<()> {
         expiry,
         replace: args.replace,
         pending: BTreeMap::new(),
+        conns: BTreeMap::new(),
         tally: Tally::default(),
     };
     let written: CliResult<()> = async {

@@ -444,6 +444,7 @@ async fn write(
         expiry,
         replace,
         pending: BTreeMap::new(),
+        conns: BTreeMap::new(),
         tally: Tally::default(),
     };
     for i in items {
@@ -680,8 +681,11 @@ async fn the_servers_rdb_version_comes_from_a_dump_or_its_version() {
 
 /// Three cluster-mode primaries, slots split in three, `cluster_state:ok`.
 async fn cluster() -> Vec<Server> {
-    let nodes: Vec<Server> = (0..3)
-        .map(|_| {
+    // The bus port is a free port of its own (the default, port + 10000, may be taken or past 65535).
+    let buses: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let nodes: Vec<Server> = buses
+        .iter()
+        .map(|bus| {
             Server::start(&[
                 "--cluster-enabled",
                 "yes",
@@ -689,6 +693,8 @@ async fn cluster() -> Vec<Server> {
                 "nodes.conf",
                 "--cluster-node-timeout",
                 "2000",
+                "--cluster-port",
+                &bus.to_string(),
             ])
         })
         .collect();
@@ -702,12 +708,9 @@ async fn cluster() -> Vec<Server> {
         .await;
     }
     let mut first = nodes[0].conn().await;
-    for n in &nodes[1..] {
-        let _: () = cmd(
-            &mut first,
-            &["CLUSTER", "MEET", "127.0.0.1", &n.port.to_string()],
-        )
-        .await;
+    for (n, bus) in nodes[1..].iter().zip(&buses[1..]) {
+        let (port, bus) = (n.port.to_string(), bus.to_string());
+        let _: () = cmd(&mut first, &["CLUSTER", "MEET", "127.0.0.1", &port, &bus]).await;
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     for n in &nodes {
@@ -783,4 +786,39 @@ async fn cluster_keys_go_to_the_primary_of_their_slot_and_moved_is_followed() {
     // A key of another database: SELECT is refused in cluster mode, before anything is written.
     let e = target.check_db(3).await.unwrap_err();
     assert!(matches!(e, CliError::Usage(_)), "{e}");
+
+    // A slot being migrated: its owner answers ASK for a key it does not have, the importing node takes the key
+    // only after ASKING (else it answers MOVED back).
+    let key = "user:asked";
+    let slot = rdb_check::key_slot(key.as_bytes());
+    let from = [5460, 10922, 16383]
+        .iter()
+        .position(|&end| slot <= end)
+        .unwrap();
+    let to = (from + 1) % 3;
+    let mut c_from = nodes[from].conn().await;
+    let mut c_to = nodes[to].conn().await;
+    let id_from: String = cmd(&mut c_from, &["CLUSTER", "MYID"]).await;
+    let id_to: String = cmd(&mut c_to, &["CLUSTER", "MYID"]).await;
+    let slot_text = slot.to_string();
+    let _: () = cmd(
+        &mut c_to,
+        &["CLUSTER", "SETSLOT", &slot_text, "IMPORTING", &id_from],
+    )
+    .await;
+    let _: () = cmd(
+        &mut c_from,
+        &["CLUSTER", "SETSLOT", &slot_text, "MIGRATING", &id_to],
+    )
+    .await;
+    let _: () = src.set(key, "asked for").await.unwrap();
+    let items = dump(&mut src, 0, &[key.to_string()]).await;
+    let mut target = Target::connect(&TargetUrl::parse(&nodes[0].url()).unwrap())
+        .await
+        .unwrap();
+    let t = write(&mut target, items, false, false, Expiry::Absolute).await;
+    assert_eq!((t.restored, t.failed), (1, 0), "{:?}", reasons(&t));
+    let there: i64 = cmd(&mut c_to, &["CLUSTER", "COUNTKEYSINSLOT", &slot_text]).await;
+    let here: i64 = cmd(&mut c_from, &["CLUSTER", "COUNTKEYSINSLOT", &slot_text]).await;
+    assert_eq!((here, there), (0, 1), "the key went to the importing node");
 }
