@@ -96,9 +96,9 @@ def backup(tmp_path_factory):
     return path, keys, digests
 
 
-def ecb(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Runs ecb with no AWS configuration at all."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
+def ecb(*args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Runs ecb with no AWS configuration at all (and `env` added)."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"), **(env or {})}
     return subprocess.run([str(ECB), *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -254,6 +254,11 @@ def test_auth_with_the_password_and_a_wrong_one_never_shown(servers, backup):
     assert code == 0, err
     assert doc["restored"] == 4
     assert password not in json.dumps(doc) and encoded not in json.dumps(doc)
+
+    # From the environment, the URL stays out of the process list.
+    r = ecb("--json", "restore-keys", str(rdb), "--match", "user:str:*", "--replace",
+            env={"ECB_RESTORE_KEYS_TO": f"redis://:{encoded}@127.0.0.1:{locked.port}"})
+    assert r.returncode == 0 and json.loads(r.stdout)["restored"] == 4, r.stderr
 
     for wrong in ("WRONG-pa55word", "also%2Fwrong"):
         r = ecb("--json", "restore-keys", str(rdb), "--match", "user:*", "--to",

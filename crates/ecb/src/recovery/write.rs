@@ -56,6 +56,9 @@ pub const BATCH_COMMANDS: usize = 256;
 /// Payload bytes per pipelined round trip (one node): a batch is sent once it holds this many (a single larger
 /// payload goes alone).
 pub const BATCH_BYTES: usize = 8 * 1024 * 1024;
+/// Payload bytes waiting for all primaries together (a cluster of many primaries would otherwise hold up to
+/// [`BATCH_BYTES`] for each): past it, the fullest batch is sent.
+pub const PENDING_BYTES: usize = 4 * BATCH_BYTES;
 /// Redirections (`MOVED`, `ASK`) and retries (`TRYAGAIN`, …) followed per key before it is counted failed.
 pub const MAX_REDIRECTS: u32 = 5;
 /// Batches of keys the walk may be ahead of the writer (memory: about this many times [`BATCH_BYTES`], or one
@@ -331,8 +334,12 @@ struct Writer<'t> {
     expiry: Expiry,
     replace: bool,
     pending: BTreeMap<usize, Pending>,
+    /// [`PENDING_BYTES`] (smaller in tests).
+    pending_cap: usize,
     /// Write connections per (node, database), opened in that database.
     conns: BTreeMap<(usize, u64), MultiplexedConnection>,
+    /// Pipelined round trips made.
+    rounds: u64,
     tally: Tally,
 }
 
@@ -379,6 +386,18 @@ impl Writer<'_> {
         p.items.push(item);
         if p.items.len() >= BATCH_COMMANDS || p.bytes >= BATCH_BYTES {
             self.flush(node).await?;
+        }
+        // Many primaries each holding part of a batch: send the fullest until all hold at most PENDING_BYTES.
+        while self.pending.values().map(|p| p.bytes).sum::<usize>() > self.pending_cap {
+            let fullest = self
+                .pending
+                .iter()
+                .max_by_key(|(_, p)| p.bytes)
+                .map(|(n, _)| *n);
+            match fullest {
+                Some(n) => self.flush(n).await?,
+                None => break,
+            }
         }
         Ok(())
     }
@@ -522,6 +541,7 @@ impl Writer<'_> {
     /// command. The replies, one per key.
     async fn round(&mut self, n: usize, db: u64, group: &[Routed]) -> CliResult<Vec<Value>> {
         let mut conn = self.conn(n, db).await?;
+        self.rounds += 1;
         let node = &self.target.nodes[n];
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
@@ -791,6 +811,14 @@ pub async fn run(args: &RestoreKeysArgs, global: &Global) -> CliResult<()> {
 
     let (max_bulk, max_bulk_assumed) = target.proto_max_bulk_len();
     let mut notes = Vec::new();
+    if survey.per_db.is_empty() {
+        notes.push(format!(
+            "no key of the backup matches {:?}{}",
+            args.pattern,
+            args.db
+                .map_or_else(String::new, |d| format!(" in database {d}"))
+        ));
+    }
     if max_bulk_assumed {
         notes.push(format!(
             "proto-max-bulk-len assumed {max_bulk} bytes (CONFIG GET was refused, as ElastiCache does)"
@@ -862,7 +890,9 @@ pub async fn run(args: &RestoreKeysArgs, global: &Global) -> CliResult<()> {
         expiry,
         replace: args.replace,
         pending: BTreeMap::new(),
+        pending_cap: PENDING_BYTES,
         conns: BTreeMap::new(),
+        rounds: 0,
         tally: Tally::default(),
     };
     let written: CliResult<()> = async {

@@ -430,6 +430,20 @@ async fn write(
     dry_run: bool,
     expiry: Expiry,
 ) -> Tally {
+    write_counting(target, items, replace, dry_run, expiry, PENDING_BYTES)
+        .await
+        .0
+}
+
+/// [`write`] with a bound on the bytes waiting for all nodes; also the round trips made.
+async fn write_counting(
+    target: &mut Target,
+    items: Vec<Item>,
+    replace: bool,
+    dry_run: bool,
+    expiry: Expiry,
+    pending_cap: usize,
+) -> (Tally, u64) {
     let (max_bulk, max_bulk_assumed) = target.proto_max_bulk_len();
     let modules = target.modules();
     let mut w = Writer {
@@ -444,14 +458,16 @@ async fn write(
         expiry,
         replace,
         pending: BTreeMap::new(),
+        pending_cap,
         conns: BTreeMap::new(),
+        rounds: 0,
         tally: Tally::default(),
     };
     for i in items {
         w.add(i).await.unwrap();
     }
     w.flush_all().await.unwrap();
-    w.tally
+    (w.tally, w.rounds)
 }
 
 fn reasons(t: &Tally) -> Vec<(String, &'static str, Option<String>)> {
@@ -782,6 +798,35 @@ async fn cluster_keys_go_to_the_primary_of_their_slot_and_moved_is_followed() {
         per_node.iter().all(|&n| n > 50),
         "spread over the three: {per_node:?}"
     );
+
+    // Pipelined: one round trip per primary for 300 small keys; with little room for waiting bytes, the fullest
+    // primary's batch goes as soon as the room is full.
+    let items = dump(&mut src, 0, &keys).await;
+    let mut target = Target::connect(&TargetUrl::parse(&nodes[0].url()).unwrap())
+        .await
+        .unwrap();
+    let (t, rounds) = write_counting(
+        &mut target,
+        items.clone(),
+        true,
+        false,
+        Expiry::Absolute,
+        PENDING_BYTES,
+    )
+    .await;
+    assert_eq!((t.restored, rounds), (300, 3));
+    let one_payload = items[0].payload_bytes as usize + items[0].key.len();
+    let (t, rounds) = write_counting(
+        &mut target,
+        items,
+        true,
+        false,
+        Expiry::Absolute,
+        2 * one_payload,
+    )
+    .await;
+    assert_eq!(t.restored, 300);
+    assert!(rounds > 100, "{rounds} round trips");
 
     // A key of another database: SELECT is refused in cluster mode, before anything is written.
     let e = target.check_db(3).await.unwrap_err();
