@@ -558,13 +558,13 @@ impl Writer<'_> {
             ));
         }
         let replies: Vec<Value> = pipe.query_async(&mut conn).await.map_err(|e| {
-            let restored = self.tally.restored;
-            let what = format!(
-                "sending {} keys to ({restored} restored before this; the keys of this batch may or may not have \
-                 been written)",
-                group.len()
-            );
-            self.target.url.unreachable(&node.host, node.port, &what, &e)
+            CliError::Unreachable(self.target.url.redact(&format!(
+                "sending {} keys to {}: {e} ({} keys restored before this; the keys of this batch may or may not \
+                 have been written)",
+                group.len(),
+                node.addr(),
+                self.tally.restored,
+            )))
         })?;
         let mut it = replies.into_iter();
         let mut out = Vec::with_capacity(group.len());

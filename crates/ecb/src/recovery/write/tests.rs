@@ -867,3 +867,44 @@ async fn cluster_keys_go_to_the_primary_of_their_slot_and_moved_is_followed() {
     let here: i64 = cmd(&mut c_from, &["CLUSTER", "COUNTKEYSINSLOT", &slot_text]).await;
     assert_eq!((here, there), (0, 1), "the key went to the importing node");
 }
+
+#[tokio::test]
+async fn a_server_lost_while_writing_is_unreachable_and_says_the_batch_is_uncertain() {
+    let s = Server::start(&["--requirepass", "hidden-pw"]);
+    let url = TargetUrl::parse(&format!("redis://:hidden-pw@127.0.0.1:{}", s.port)).unwrap();
+    let mut target = Target::connect(&url).await.unwrap();
+    let mut c = redis::Client::open(format!("redis://:hidden-pw@127.0.0.1:{}", s.port))
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: () = c.set("k", "v").await.unwrap();
+    let items = dump(&mut c, 0, &["k".to_string()]).await;
+    let open = url.open_db("127.0.0.1", s.port, 0).await.unwrap();
+    let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN")
+        .arg("NOSAVE")
+        .query_async(&mut c)
+        .await;
+    let mut w = Writer {
+        target: &mut target,
+        limits: limits(),
+        expiry: Expiry::Absolute,
+        replace: false,
+        pending: BTreeMap::new(),
+        pending_cap: PENDING_BYTES,
+        conns: BTreeMap::new(),
+        rounds: 0,
+        tally: Tally::default(),
+    };
+    w.limits.max_bulk = 1 << 20;
+    w.conns.insert((0, 0), open);
+    for i in items {
+        w.add(i).await.unwrap();
+    }
+    let e = w.flush_all().await.unwrap_err();
+    let text = e.to_string();
+    assert!(matches!(e, CliError::Unreachable(_)), "{text}");
+    assert!(text.contains(&format!("127.0.0.1:{}", s.port)), "{text}");
+    assert!(!text.contains("hidden-pw"), "{text}");
+    assert!(text.contains("may or may not have been written"), "{text}");
+}
