@@ -14,7 +14,7 @@ use crate::recovery::kind::Kind;
     name = "ecb",
     version,
     about = "Operate elasticache-backup: start and watch backups, restores and drills; list runs and backups; check RDB files; list, report and diff the keys of backups; preview retention; check a deployment",
-    long_about = "Operate elasticache-backup: start and watch backups, restores and drills; list runs and backups; check RDB files; list, report and diff the keys of backups; preview retention; check a deployment.\n\nThe deployment (state machine ARNs, bucket, function names) comes from flags, ECB_* environment variables, or `--terraform-dir DIR` (reads `terraform output -json`). AWS credentials, region and endpoints come from the usual AWS sources (`--region`, `--profile`, AWS_ENDPOINT_URL_<SERVICE>).\n\nExit codes: 0 success; 1 the run failed, a check failed, doctor found an error or diff found differences; 2 bad usage or input; 3 not found (execution, backup); 4 AWS refused or could not be reached; 130 interrupted (a watched execution keeps running)."
+    long_about = "Operate elasticache-backup: start and watch backups, restores and drills; list runs and backups; check RDB files; list, report and diff the keys of backups; preview retention; check a deployment.\n\nThe deployment (state machine ARNs, bucket, function names) comes from flags, ECB_* environment variables, or `--terraform-dir DIR` (reads `terraform output -json`). AWS credentials, region and endpoints come from the usual AWS sources (`--region`, `--profile`, AWS_ENDPOINT_URL_<SERVICE>).\n\nExit codes: 0 success; 1 the run failed, a check failed, doctor found an error or diff found differences or a key could not be restored; 2 bad usage or input; 3 not found (execution, backup); 4 AWS or a Redis server (diff, restore-keys) refused or could not be reached; 130 interrupted (a watched execution keeps running)."
 )]
 pub struct Cli {
     /// Where and how.
@@ -105,6 +105,11 @@ pub enum Command {
     Diff(DiffArgs),
     /// Restore a backup into a new replication group through the restore state machine
     Restore(RestoreArgs),
+    /// Put the keys of a backup that match a pattern back into a live server (RESTORE with the exact DUMP payload
+    /// built from the backup; existing keys are never overwritten without --replace). Exit 0 when no key failed, 1
+    /// when any did, 2 for bad input (a corrupt backup, a server too old for its payloads), 4 when the server cannot
+    /// be reached or refuses AUTH; nothing is written before the whole backup has been checked
+    RestoreKeys(RestoreKeysArgs),
     /// Drill: restore the newest verified backup of TARGET into a throwaway group, verify it, delete the group
     Drill(DrillArgs),
     /// What retention would delete (dry run unless --apply), as the retention function decides it
@@ -341,6 +346,56 @@ pub struct RestoreArgs {
     /// Seconds between checks of the execution while waiting.
     #[arg(long, default_value_t = 2.0, value_parser = parse_interval)]
     pub interval: f64,
+}
+
+/// `ecb restore-keys` ([`crate::recovery::write`]).
+#[derive(Debug, Clone, Args)]
+pub struct RestoreKeysArgs {
+    /// The backup: a local .rdb file, an s3://bucket/key.rdb object (one shard) or an
+    /// s3://bucket/<export>.manifest.json (all its shards).
+    pub backup: String,
+    /// Only keys matching this Redis glob pattern (`*`, `?`, `[...]`, `\` escapes: as SCAN MATCH). An unclosed `[`
+    /// is refused.
+    #[arg(long = "match", value_name = "GLOB", value_parser = parse_pattern)]
+    pub pattern: Pattern,
+    /// The server to write into: redis://[user:password@]host[:port] or rediss:// (TLS); the password
+    /// percent-encoded. A cluster-mode server is found out and keys go to the primary of their hash slot. From the
+    /// environment (ECB_RESTORE_KEYS_TO) it stays out of the process list.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "ECB_RESTORE_KEYS_TO",
+        hide_env_values = true
+    )]
+    pub to: String,
+    /// Only keys of this database of the backup, restored into the same database number (a /N in the URL must be
+    /// this number). Without it, every database's matching keys go into their own database number; a cluster-mode
+    /// target (database 0 only) then refuses keys of other databases, naming them.
+    #[arg(long, value_name = "N")]
+    pub db: Option<u64>,
+    /// Overwrite keys that exist (RESTORE … REPLACE). Without it an existing key is skipped ("exists").
+    #[arg(long)]
+    pub replace: bool,
+    /// Write nothing: connect, check versions and limits, and tell per key whether it would be restored or skipped
+    /// (EXISTS).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// `keep`: each key gets the absolute expiry it has in the backup (RESTORE … ABSTTL); keys already expired are
+    /// not written and counted "expired". `strip`: no expiry.
+    #[arg(long, value_enum, default_value_t = TtlMode::Keep)]
+    pub ttl: TtlMode,
+    /// How s3:// backups are read.
+    #[command(flatten)]
+    pub read: S3ReadArgs,
+}
+
+/// `ecb restore-keys --ttl`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TtlMode {
+    /// The expiry from the backup, absolute.
+    Keep,
+    /// No expiry.
+    Strip,
 }
 
 /// `ecb drill`.

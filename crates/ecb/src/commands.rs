@@ -10,7 +10,7 @@ use crate::execution::{self, Target};
 use crate::watch::{self, Watched};
 use crate::{backups, doctor, retention, runs, sfn, table};
 
-/// Runs `cli`'s subcommand (all but `check`, `keys`, `report`, `diff`, `completions` and `man`, which need no
+/// Runs `cli`'s subcommand (all but `check`, `keys`, `report`, `diff`, `restore-keys`, `completions` and `man`, which need no
 /// deployment: `main` runs them).
 ///
 /// # Errors
@@ -31,6 +31,7 @@ pub async fn run(cli: Cli) -> CliResult<()> {
         | Command::Keys(_)
         | Command::Report(_)
         | Command::Diff(_)
+        | Command::RestoreKeys(_)
         | Command::Completions { .. }
         | Command::Man => Ok(()),
     }

@@ -18,6 +18,10 @@ pub enum CliError {
     /// AWS refused the call or could not be reached (exit 4); the message names the call.
     #[error("{0}")]
     Aws(String),
+    /// A Redis / Valkey server (`ecb restore-keys --to`) could not be reached, refused AUTH or a command needed to
+    /// discover it (exit 4, as AWS); the message names host:port, never the password.
+    #[error("{0}")]
+    Unreachable(String),
     /// Ctrl-C while watching (exit 130): the execution keeps running.
     #[error("{0}")]
     Interrupted(String),
@@ -30,7 +34,7 @@ impl CliError {
             Self::Failed(_) => 1,
             Self::Usage(_) => 2,
             Self::NotFound(_) => 3,
-            Self::Aws(_) => 4,
+            Self::Aws(_) | Self::Unreachable(_) => 4,
             Self::Interrupted(_) => 130,
         })
     }
@@ -67,9 +71,10 @@ mod tests {
             CliError::Usage(String::new()).exit_code(),
             CliError::NotFound(String::new()).exit_code(),
             CliError::Aws(String::new()).exit_code(),
+            CliError::Unreachable(String::new()).exit_code(),
             CliError::Interrupted(String::new()).exit_code(),
         ];
-        let expected = [1u8, 2, 3, 4, 130].map(ExitCode::from);
+        let expected = [1u8, 2, 3, 4, 4, 130].map(ExitCode::from);
         assert_eq!(codes, expected);
     }
 }

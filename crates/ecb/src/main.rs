@@ -33,7 +33,7 @@ fn main() -> ExitCode {
             return rdb_check::cli::run(&args.to_rdb_check(&cli.global));
         }
         // Key-level reading needs no deployment, and a local file no AWS configuration; walks run outside a runtime.
-        Command::Keys(_) | Command::Report(_) | Command::Diff(_) => {
+        Command::Keys(_) | Command::Report(_) | Command::Diff(_) | Command::RestoreKeys(_) => {
             return ecb::recovery::run(&cli.command, &cli.global);
         }
         _ => {}

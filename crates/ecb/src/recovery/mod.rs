@@ -23,10 +23,12 @@ pub mod live;
 pub mod partition;
 pub mod report;
 pub mod source;
+pub mod target;
+pub mod write;
 
-use std::cell::OnceCell;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use base64::Engine as _;
 use serde::{Serialize, Serializer};
@@ -67,7 +69,7 @@ pub struct Env {
     pub global: Global,
     /// How S3 objects are read.
     pub range: rdb_check::s3::RangeOptions,
-    s3: OnceCell<aws_sdk_s3::Client>,
+    s3: OnceLock<aws_sdk_s3::Client>,
 }
 
 impl Env {
@@ -88,7 +90,7 @@ impl Env {
                 part_bytes: read.part_mib.saturating_mul(1024 * 1024),
                 parallel: usize::try_from(read.parallel).unwrap_or(4),
             },
-            s3: OnceCell::new(),
+            s3: OnceLock::new(),
         })
     }
 
@@ -107,7 +109,7 @@ impl Env {
     }
 }
 
-/// Runs `ecb keys`, `ecb report` or `ecb diff` (any other command: nothing, success).
+/// Runs `ecb keys`, `ecb report`, `ecb diff` or `ecb restore-keys` (any other command: nothing, success).
 pub fn run(command: &Command, global: &Global) -> ExitCode {
     let result = match command {
         Command::Keys(args) => Env::new(global, &args.read).and_then(|env| keys::run(&env, args)),
@@ -115,6 +117,9 @@ pub fn run(command: &Command, global: &Global) -> ExitCode {
             Env::new(global, &args.read).and_then(|env| report::run(&env, args))
         }
         Command::Diff(args) => Env::new(global, &args.read).and_then(|env| diff::run(&env, args)),
+        Command::RestoreKeys(args) => Env::new(global, &args.read)
+            .and_then(|env| write::run(&env, args))
+            .map(|()| ExitCode::SUCCESS),
         _ => Ok(ExitCode::SUCCESS),
     };
     match result {
