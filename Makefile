@@ -117,9 +117,10 @@ plan: ## terraform plan in TF_DIR (default examples/complete); TF_OFFLINE=1 plan
 deploy: build ## Build the zips, then terraform apply in TF_DIR (with architecture = ARCH)
 	cd $(TF_DIR) && terraform init -input=false && TF_VAR_architecture=$(ARCH) terraform apply -input=false
 
-bench: deps ## rdb-check vs redis-check-rdb on ~100 MB and ~1 GB RDB files: throughput and peak RSS
+bench: deps ## rdb-check vs redis-check-rdb on ~100 MB and ~1 GB RDB files (throughput, peak RSS); ecb keys (RDB_CLI=rdb-cli beside it) and ecb restore-keys
 	command -v /usr/bin/time >/dev/null || (sudo -n true 2>/dev/null && sudo apt-get install -y -qq time || apt-get install -y -qq time)
 	$(CARGO) build --release -p rdb-check --no-default-features --features cli
+	$(CARGO) build --release -p ecb
 	$(PYTHON) local/tools/bench.py
 
 bench-cost: ## What waiting costs per backup (10-min snapshot + 3-min export): transitions, completion latency, GB-s, with and without history

@@ -10,10 +10,18 @@ rdb-check also computes the file's SHA-256, as VerifyExport does: hashing on its
 one CPU (`taskset -c 0`, as a 1,769 MB Lambda function has). Goals: rdb-check at least 5x faster than
 redis-check-rdb (issue 5), >= 1 GB/s with the SHA-256 on two CPUs (issue 12), and flat memory under 64 MB whatever
 the file size.
+
+Key-level recovery (issue 25), on the small-collections file: `ecb keys FILE --json` (every key) and `ecb keys FILE
+--match PATTERN --json` (a prefix), side by side with librdb's `rdb-cli FILE print -k %k` when --rdb-cli names one
+(build it with local/tools/build-librdb.sh; goal: ecb keys >= 500 MB/s, peak RSS <= 64 MB); and `ecb restore-keys`
+of 100,000 keys into an empty local redis-server (pipelined; goal >= 50,000 keys/s; the time includes the check of
+the whole file that comes before any write).
 Usage: python3 local/tools/bench.py [--sizes-mb 100,1000] [--small-collections-mb 1000] [--runs 5]
+                                    [--rdb-cli PATH] [--restore-keys 100000]
 """
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -118,12 +126,16 @@ def main() -> int:
     ap.add_argument("--sizes-mb", default="100,1000", help="sizes of the strings files")
     ap.add_argument("--small-collections-mb", type=int, default=1000, help="size of the small-collections file (0: none)")
     ap.add_argument("--runs", type=int, default=5, help="runs of rdb-check per file (the median is reported)")
+    ap.add_argument("--rdb-cli", default=os.environ.get("RDB_CLI"), help="librdb's rdb-cli, to list keys beside ecb")
+    ap.add_argument("--restore-keys", type=int, default=100_000, help="keys ecb restore-keys writes (0: skip)")
     args = ap.parse_args()
+    ecb = binary("ecb", "release")
     rdb_check = binary("rdb-check", "release")
     if not rdb_check.exists():
         print(f"{rdb_check} missing: cargo build --release -p rdb-check", file=sys.stderr)
         return 2
     rows = []
+    key_rows: list = []
     files = [("strings", mb, make_rdb) for mb in [int(s) for s in args.sizes_mb.split(",") if s]]
     if args.small_collections_mb:
         files.append(("small collections", args.small_collections_mb, make_small_collections_rdb))
@@ -156,6 +168,8 @@ def main() -> int:
             ratio = results["redis-check-rdb"][0] / results["rdb-check"][0]
             rows.append((kind, size, results, ratio))
             print(f"  rdb-check is {ratio:.1f}x the speed of redis-check-rdb", flush=True)
+            if kind == "small collections" and ecb.exists():
+                key_rows = bench_keys(ecb, rdb, args)
     print("\n| file | redis-check-rdb | rdb-check, 2 CPUs (SHA-256 thread) | rdb-check 1 CPU | speed-up | peak RSS redis-check-rdb | peak RSS rdb-check |")
     print("|---|---|---|---|---|---|---|")
     for kind, size, res, ratio in rows:
@@ -166,7 +180,83 @@ def main() -> int:
         print(f"| {kind}, {mbs:,.0f} MB | {a[0]:.2f} s ({mbs / a[0]:,.0f} MB/s) | {b[0]:.2f} s ({mbs / b[0]:,.0f} MB/s) | "
               f"{one} | {ratio:.1f}x | {a[1]:.0f} MB | {b[1]:.0f} MB |")
     ok = all(r[2] == 0 for _, _, res, _ in rows for r in res.values())
+    if args.small_collections_mb and not ecb.exists():
+        print(f"\n{ecb} missing: cargo build --release -p ecb for the key-level figures", file=sys.stderr)
+    if key_rows:
+        print("\n| small collections, listing keys | time | throughput | peak RSS | keys printed |")
+        print("|---|---|---|---|---|")
+        for name, secs, mbs, rss, printed in key_rows:
+            print(f"| {name} | {secs:.2f} s | {mbs:,.0f} MB/s | {rss:.0f} MB | {printed:,} |")
+        ok &= all(r[4] > 0 for r in key_rows)
+    if args.restore_keys and ecb.exists():
+        restored = bench_restore_keys(ecb, args.restore_keys)
+        print("\n| ecb restore-keys | keys | time (check + restore) | keys/s |")
+        print("|---|---|---|---|")
+        print(f"| into an empty local redis-server | {restored[0]:,} | {restored[1]:.2f} s | {restored[0] / restored[1]:,.0f} |")
+        ok &= restored[2]
     return 0 if ok else 1
+
+
+def count_output(cmd: list[str]) -> tuple[float, float, int]:
+    """Runs cmd under GNU time with stdout counted in lines; (seconds, peak RSS MB, lines printed)."""
+    with tempfile.NamedTemporaryFile("r") as out, tempfile.TemporaryFile("w+b") as sink:
+        subprocess.run(["/usr/bin/time", "-o", out.name, "-f", "%e %M"] + cmd, stdout=sink,
+                       stderr=subprocess.DEVNULL, check=False)
+        secs, rss_kb = Path(out.name).read_text().split()[-2:]
+        sink.seek(0)
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: sink.read(1 << 20), b""))
+    return float(secs), int(rss_kb) / 1024, lines
+
+
+def bench_keys(ecb: Path, rdb: Path, args) -> list[tuple[str, float, float, float, int]]:
+    """`ecb keys` (every key; one prefix) and, when given, `rdb-cli print -k %k` on the same file: the median of
+    --runs runs each. JSON output is one line per key."""
+    size = rdb.stat().st_size
+    runs = [("ecb keys --json (every key)", [str(ecb), "keys", str(rdb), "--json"]),
+            ("ecb keys --match 'h:12*' --json", [str(ecb), "keys", str(rdb), "--match", "h:12*", "--json"])]
+    if args.rdb_cli:
+        runs.append(("librdb rdb-cli print -k %k (every key)", [args.rdb_cli, str(rdb), "print", "-k", "%k"]))
+    rows = []
+    for name, cmd in runs:
+        results = sorted(count_output(cmd) for _ in range(max(1, min(args.runs, 3))))
+        secs, rss, printed = results[len(results) // 2]
+        rows.append((name, secs, size / 1e6 / secs, rss, printed))
+        print(f"  {name:<42} {secs:7.2f} s  {size / 1e6 / secs:8.1f} MB/s  peak RSS {rss:6.1f} MB  {printed:,} lines",
+              flush=True)
+    return rows
+
+
+def bench_restore_keys(ecb: Path, n: int) -> tuple[int, float, bool]:
+    """Writes n small keys of every common type, saves them, and times `ecb restore-keys` of all of them into an
+    empty second server: (keys restored, seconds, whether the second server then holds n keys)."""
+    with tempfile.TemporaryDirectory(prefix="ecb-bench-rk-") as d:
+        servers = []
+        try:
+            for sub in ("source", "target"):
+                (Path(d) / sub).mkdir()
+                port = free_port()
+                proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                         "--appendonly", "no", "--dir", str(Path(d) / sub)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                servers.append((proc, redis.Redis(port=port, socket_timeout=None), port))
+            for _, r, _ in servers:
+                wait_until(lambda r=r: r.ping(), 10, "redis-server")
+            source, target = servers[0][1], servers[1][1]
+            source.eval(SMALL_COLLECTIONS, 0, n // 5, 0)
+            source.save()
+            t = time.monotonic()
+            proc = subprocess.run([str(ecb), "restore-keys", str(Path(d) / "source" / "dump.rdb"), "--match", "*",
+                                   "--to", f"redis://127.0.0.1:{servers[1][2]}", "--json"],
+                                  capture_output=True, text=True, check=False)
+            secs = time.monotonic() - t
+            restored = target.dbsize()
+            print(f"  ecb restore-keys: {restored:,} keys in {secs:.2f} s ({restored / secs:,.0f} keys/s), exit "
+                  f"{proc.returncode}", flush=True)
+            return restored, secs, proc.returncode == 0 and restored == source.dbsize()
+        finally:
+            for proc, _, _ in servers:
+                proc.terminate()
+                proc.wait(timeout=30)
 
 
 if __name__ == "__main__":
