@@ -13,7 +13,7 @@
 //! 4. compatibility: the payloads carry the backup's RDB version; a server older than that, or a Valkey 9 server and a
 //!    Redis 7.4+ payload ([`target::incompatibility`]), is refused naming both (exit 2); in cluster mode a matching
 //!    key outside database 0 without `--db` is refused naming it, and every database written must take `SELECT`;
-//! 5. the second pass: the walk (on a blocking thread) hands over the matching keys with their payloads in batches
+//! 5. the second pass: the walk (on its own thread) hands over the matching keys with their payloads in batches
 //!    through a bounded channel; each key is classified before sending ([`presend`]: expired, payload too large,
 //!    module missing), routed to its primary by hash slot, and pipelined per node, [`BATCH_COMMANDS`] commands or
 //!    [`BATCH_BYTES`] bytes per round trip, on a connection opened in the key's database (a refused `SELECT` fails
@@ -28,6 +28,14 @@
 //! (`payload-too-large`), with both sizes. It is not rebuilt with ordinary commands (`RPUSH`, `HSET`, … in chunks):
 //! that would not be exact (encodings, a stream's consumer groups and IDs, a module's value cannot be rebuilt that
 //! way) nor atomic (a reader, or a failure half-way, would see a partial value).
+//!
+//! On ElastiCache: `RESTORE`, `DUMP`, `EXISTS`, `SELECT`, `INFO`, `CLUSTER SHARDS`/`SLOTS` and `RANDOMKEY` are
+//! allowed (they are not on the ElastiCache User Guide's list of "Restricted commands",
+//! <https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ClientConfig.RestrictedCommands.html>: `bgrewriteaof`,
+//! `bgsave`, `config`, `debug`, `migrate`, `replicaof`, `save`, `slaveof`, `shutdown`, `sync`); `CONFIG` is
+//! restricted (hence the assumed `proto-max-bulk-len`). Whether ElastiCache answers `MODULE LIST` is not documented:
+//! where it is refused, a module value is tried and classified by the answer. An ACL user needs `+restore` (and
+//! `+dump` or `+randomkey` for the version probe, else the version comes from `INFO server`).
 //!
 //! `--dry-run` sends `EXISTS` instead of `RESTORE` (and reads nothing else that writes) to tell what would be
 //! restored and what skipped. `--ttl strip` restores without expiry (TTL 0, no `ABSTTL`); a key whose expiry in the
