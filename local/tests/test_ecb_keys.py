@@ -7,8 +7,9 @@ a stream with a consumer group and pending entries; keys with TTLs; databases 0 
   byte for byte; `--match` selects what `KEYS pattern` selects.
 - `diff` of two saves finds the known additions, deletions, value and TTL changes and not a pure re-encoding; `diff`
   of a backup against the live server finds the changes made since, also when DUMP is refused (type and expiry).
-- Bad input (a corrupt file, an unclosed `[`, an unreachable server, a missing file) ends in a clear error and exit 2
-  (3 for a missing file).
+- Bad input (a corrupt file, an unclosed `[`, a database the server does not have) ends in a clear error and exit 2,
+  a missing file in exit 3, a server that cannot be reached or refuses AUTH in exit 4 (as for restore-keys).
+- The `diff` table stops at `--limit` rows per kind and says how many more; `--json` lists them all.
 - A manifest in S3 (moto) is read shard by shard.
 
 No local AWS stack is needed: these tests start their own redis-server and, for S3, their own moto server."""
@@ -262,6 +263,14 @@ def test_diff_of_two_saves_finds_the_known_changes_and_not_a_re_encoding(saved):
     assert same.returncode == 0 and "no differences" in same.stdout
     table = ecb("diff", str(saved["a"]), str(saved["b"]), "--match", "user:*")
     assert table.returncode == 1 and "removed" in table.stdout and "0 added, 1 removed, 0 changed" in table.stdout
+    # The table: at most --limit rows per kind, then how many more; the summary counts them all.
+    cut = ecb("diff", str(saved["a"]), str(saved["b"]), "--limit", "1")
+    lines = cut.stdout.splitlines()
+    assert cut.returncode == 1 and [l.split()[0] for l in lines[1:4]] == ["added", "removed", "changed"], cut.stdout
+    assert lines[4:] == ["… and 1 more changed (--json or --limit 0 lists all)",
+                         lines[-1]] and lines[-1].startswith("1 added, 1 removed, 2 changed"), cut.stdout
+    every = ecb("diff", str(saved["a"]), str(saved["b"]), "--limit", "0")
+    assert len(every.stdout.splitlines()) == 6 and "more" not in every.stdout, every.stdout
 
 
 def test_diff_against_the_live_server_finds_what_changed_since_the_backup(saved):
@@ -314,7 +323,8 @@ def test_a_server_refusing_dump_is_compared_by_type_and_expiry_and_its_password_
         assert doc["changed"] == [] and doc["added"] == []
         assert secret not in proc.stdout + proc.stderr and "s3cr%40t" not in proc.stdout + proc.stderr
         wrong = ecb("diff", str(saved["b"]), f"redis://nodump:wrong-{secret}@127.0.0.1:{server.port}")
-        assert wrong.returncode == 2 and secret not in wrong.stderr + wrong.stdout, wrong.stderr
+        assert wrong.returncode == 4 and secret not in wrong.stderr + wrong.stdout, wrong.stderr
+        assert f"127.0.0.1:{server.port}" in wrong.stderr, wrong.stderr
     finally:
         r.execute_command("ACL", "DELUSER", "nodump")
         r.set("s:plain", "changed")
@@ -336,8 +346,13 @@ def test_bad_input_ends_in_a_clear_error(saved, tmp_path):
     assert proc.returncode == 2 and "lone" in proc.stderr, proc.stderr
     closed = free_port()
     proc = ecb("diff", str(saved["a"]), f"redis://user:pw-secret@127.0.0.1:{closed}")
-    assert proc.returncode == 2 and f"127.0.0.1:{closed}" in proc.stderr and "cannot connect" in proc.stderr
+    assert proc.returncode == 4 and f"connecting to 127.0.0.1:{closed}" in proc.stderr, proc.stderr
     assert "pw-secret" not in proc.stderr
+    live = f"redis://127.0.0.1:{saved['server'].port}"
+    proc = ecb("diff", str(saved["a"]), live, "--db", "99")
+    assert proc.returncode == 2 and "database 99 cannot be selected" in proc.stderr, proc.stderr
+    proc = ecb("diff", str(saved["a"]), f"{live}/3", "--db", "4")
+    assert proc.returncode == 2 and "--db 4" in proc.stderr, proc.stderr
     proc = ecb("keys", str(tmp_path / "missing.rdb"))
     assert proc.returncode == 3 and "no such file" in proc.stderr
 

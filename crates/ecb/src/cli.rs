@@ -100,8 +100,10 @@ pub enum Command {
     /// Keys added, removed and changed between two backups, or a backup and a live server; exit 1 when any differ
     ///
     /// B may be a live server, `redis[s]://[user:pass@]host:port[/db]` (SCAN, DUMP, PTTL; every primary of a
-    /// cluster-mode server). Values are compared by logical digest, independent of the encoding; expiries too. Exit 0
-    /// when nothing differs, 1 when something does (as diff(1)), 2 for bad input or a server that cannot be read.
+    /// cluster-mode server). Values are compared by logical digest, independent of the encoding; expiries too. The
+    /// table shows at most --limit rows per kind (--json lists all). Exit 0 when nothing differs, 1 when something
+    /// does (as diff(1)), 2 for bad input, 3 when a backup is not there, 4 when AWS or the server cannot be reached or
+    /// refuses (AUTH, a command).
     Diff(DiffArgs),
     /// Restore a backup into a new replication group through the restore state machine
     Restore(RestoreArgs),
@@ -242,6 +244,10 @@ pub struct DiffArgs {
     /// Only keys of this database (against a live server: the database read, default the URL's or 0).
     #[arg(long, value_name = "N")]
     pub db: Option<u64>,
+    /// The table: at most N rows per kind of difference (added, removed, changed), then how many more; 0 lists all.
+    /// --json always lists every difference.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: u64,
     /// How s3:// backups are read.
     #[command(flatten)]
     pub read: S3ReadArgs,
@@ -568,6 +574,17 @@ mod tests {
             .is_ok()
         );
         assert!(parse(&["ecb", "diff", "a.rdb"]).is_err());
+        let Command::Diff(d) = parse(&["ecb", "diff", "a.rdb", "b.rdb"]).unwrap().command else {
+            panic!("not diff")
+        };
+        assert_eq!(d.limit, 50);
+        let Command::Diff(d) = parse(&["ecb", "diff", "a", "b", "--limit", "0"])
+            .unwrap()
+            .command
+        else {
+            panic!("not diff")
+        };
+        assert_eq!(d.limit, 0);
         assert!(parse(&["ecb", "report", "a.rdb", "--top", "0"]).is_err());
     }
 }

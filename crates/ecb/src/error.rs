@@ -18,8 +18,9 @@ pub enum CliError {
     /// AWS refused the call or could not be reached (exit 4); the message names the call.
     #[error("{0}")]
     Aws(String),
-    /// A Redis / Valkey server (`ecb restore-keys --to`) could not be reached, refused AUTH or a command needed to
-    /// discover it (exit 4, as AWS); the message names host:port, never the password.
+    /// A Redis / Valkey server (`ecb restore-keys --to`, `ecb diff BACKUP redis[s]://…`) could not be reached,
+    /// refused AUTH or a command needed to discover or read it (exit 4, as AWS); the message names host:port, never
+    /// the password.
     #[error("{0}")]
     Unreachable(String),
     /// Ctrl-C while watching (exit 130): the execution keeps running.

@@ -13,8 +13,11 @@
 //!   files too, and are printed sorted by (database, key) when each kind's records fit in [`SORT_BUDGET`] bytes
 //!   (`summary.sorted`), else in partition order.
 //! - Exit code: 0 when nothing differs, 1 when something does (as `diff(1)`), 2 for bad input (a flag, a pattern, a
-//!   backup that is not a sound RDB file, a server that cannot be reached or read), 3 a backup that is not there,
-//!   4 AWS refused.
+//!   backup that is not a sound RDB file, a server URL that does not parse, a database the server does not have), 3
+//!   a backup that is not there, 4 AWS refused, or the live server could not be reached, refused AUTH or a command.
+//! - Without `--json`, one row per difference, at most `--limit` (default 50, 0 for all) per kind, then a line per
+//!   kind that was cut (`… and 1,234 more removed (--json or --limit 0 lists all)`), then the summary line. `--json`
+//!   lists every difference.
 //!
 //! `--json` prints one object (items as `ecb keys` prints them, [`super::Item`]):
 //! ```json
@@ -40,7 +43,7 @@ use rdb_check::keys::{KeyEntry, KeyVisitor, WalkOptions, Want};
 
 use super::partition::{Comparison, Differences, Partitions, Record, Side, diff_partition};
 use super::source::Backup;
-use super::{Env, Filter, Kind, live, now_ms};
+use super::{Env, Filter, Kind, live, now_ms, target};
 use crate::cli::DiffArgs;
 use crate::error::{CliError, CliResult};
 
@@ -216,8 +219,8 @@ fn spread(env: &Env, backup: &Backup, filter: &Filter, parts: &mut Partitions) -
 /// `ecb diff`.
 ///
 /// # Errors
-/// `Usage` (a flag, a pattern, a backup that is not a sound RDB file, a server that cannot be read), `NotFound`,
-/// `Aws`, `Failed` (temporary files, stdout).
+/// `Usage` (a flag, a pattern, a backup that is not a sound RDB file, a bad server URL or database), `NotFound`,
+/// `Aws`, `Unreachable` (the live server), `Failed` (temporary files, stdout).
 pub fn run(env: &Env, args: &DiffArgs) -> CliResult<ExitCode> {
     let mut filter = Filter {
         pattern: args.pattern.clone(),
@@ -225,24 +228,24 @@ pub fn run(env: &Env, args: &DiffArgs) -> CliResult<ExitCode> {
         kind: None,
     };
     // Everything that can be refused is, before the long reads.
-    let target = if live::is_url(&args.backup_b) {
-        let target = live::Target::parse(&args.backup_b, args.db)?;
-        filter.db = Some(target.db);
-        Some((live::discover(env, &target)?, target))
+    let server = if target::is_url(&args.backup_b) {
+        let server = live::Server::discover(env, &args.backup_b, args.db)?;
+        filter.db = Some(server.db);
+        Some(server)
     } else {
         None
     };
     let a = Backup::open(&args.backup_a, env)?;
-    let b = match &target {
+    let b = match &server {
         Some(_) => None,
         None => Some(Backup::open(&args.backup_b, env)?),
     };
     let mut pa = Partitions::new(0).map_err(|e| temp_failed(&e))?;
     let side_a = spread(env, &a, &filter, &mut pa)?;
     let mut pb = Partitions::new(0).map_err(|e| temp_failed(&e))?;
-    let (side_b, comparison, tolerance_ms) = match (&target, &b) {
-        (Some((nodes, target)), _) => {
-            let read = live::read(env, target, nodes, &filter, &mut pb)?;
+    let (side_b, comparison, tolerance_ms) = match (&server, &b) {
+        (Some(server), _) => {
+            let read = live::read(env, server, &filter, &mut pb)?;
             (read.side, read.comparison, live::LIVE_EXPIRY_TOLERANCE_MS)
         }
         (None, Some(b)) => (
@@ -274,7 +277,7 @@ pub fn run(env: &Env, args: &DiffArgs) -> CliResult<ExitCode> {
         tolerance_ms,
         now_ms: now_ms(),
     };
-    output::print(env, &sides, found)?;
+    output::print(env, &sides, found, args.limit)?;
     Ok(if differences == 0 {
         ExitCode::SUCCESS
     } else {

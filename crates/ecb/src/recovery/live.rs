@@ -1,33 +1,32 @@
 //! The B side of `ecb diff BACKUP redis[s]://[user:pass@]host:port[/db]`: a live server, read key by key.
 //!
-//! - Every primary is read: a cluster-mode server (`INFO cluster`: `cluster_enabled:1`) names them in `CLUSTER
-//!   SLOTS` (or, where that is refused, `CLUSTER SHARDS`), reached with the URL's credentials and TLS.
+//! - The URL, the connections (TLS, AUTH, the password percent-decoded and never shown) and the primaries are
+//!   [`super::target`]'s, as `ecb restore-keys` has them: every primary of a cluster-mode server (`INFO cluster`:
+//!   `cluster_enabled:1`) from `CLUSTER SHARDS` (or, where that is refused, `CLUSTER SLOTS`), reached with the URL's
+//!   credentials and TLS ([`target::primaries`]). The database read is `--db`, else the URL's `/db`, else 0
+//!   ([`TargetUrl::db_to_read`]).
 //! - Keys come from `SCAN cursor [MATCH glob] COUNT 1000` (the same glob rules as the backup side; each key is also
 //!   checked against the pattern here), then per batch, pipelined, `DUMP` and `PTTL`: the payload is read with the
 //!   checker ([`rdb_check::keys::read_dump_payload`]) for its type, size and logical digest, the same digest the
 //!   backup side has; the expiry is `PTTL` added to the time the reply came (so compared within ±2 s); the size is
 //!   the payload's type byte and value plus the key as a plain RDB string, as a file counts it (a few bytes more than
-//!   the file's for keys it stores as integers or compressed). A key gone between SCAN and DUMP is skipped. Batches shrink when their payloads are large (memory stays bounded).
+//!   the file's for keys it stores as integers or compressed). A key gone between SCAN and DUMP is skipped. Batches
+//!   shrink when their payloads are large (memory stays bounded).
 //! - A server that refuses `DUMP` (`NOPERM` under an ACL, `unknown command`): the rest is read with `TYPE`, `PTTL`
 //!   and the type's length (`STRLEN`, `LLEN`, `SCARD`, `ZCARD`, `HLEN`, `XLEN`), values are not compared, and the
 //!   summary says so (`comparison: type+expiry`); `sizeBytes` is then 0 on that side.
-//! - The password never appears in an error or the output: the server is named `scheme://host:port/db`, and any
-//!   error text has the password (as given and percent-decoded) replaced by `[redacted]`.
-//!
-//! The connection code is this module's own (module `connect`: `live_connect`); `ecb restore-keys` has its own target
-//! module, to be reconciled with this one.
-
-mod connect;
-
-pub use connect::{Node, Target, discover, is_url};
+//! - A server that cannot be reached, refuses AUTH or a command while it is read is [`CliError::Unreachable`] (exit
+//!   4); a database it does not have is [`CliError::Usage`] (exit 2). The password never appears in an error or the
+//!   output: the server is named `scheme://host:port/db` ([`TargetUrl::label`]), and any error text goes through
+//!   [`TargetUrl::redact`].
 
 use redis::Value;
 use redis::aio::MultiplexedConnection;
 
 use super::partition::{Comparison, Partitions, Record, Side};
+use super::target::{self, TargetUrl, host_port, int, text};
 use super::{Env, Filter, Kind, now_ms};
 use crate::error::{CliError, CliResult};
-use connect::{int, live_connect, text};
 
 /// Expiries within this many milliseconds are equal against a live server (PTTL is read some time after the server
 /// set it, and clocks differ).
@@ -48,22 +47,51 @@ pub struct LiveRead {
     pub comparison: Comparison,
 }
 
-/// Reads every key `filter` selects (its database is the target's) from every node into `parts`.
+/// The live server of `ecb diff`: its URL, the database read and its primaries.
+pub struct Server {
+    /// `BACKUP_B`, parsed.
+    pub url: TargetUrl,
+    /// The database read.
+    pub db: u64,
+    /// Every primary, `(host, port)`.
+    pub primaries: Vec<(String, u16)>,
+}
+
+impl Server {
+    /// Parses `arg` (`BACKUP_B`), picks the database (`--db` is `db`) and finds the primaries, each reached once.
+    ///
+    /// # Errors
+    /// `Usage`: a bad URL, `--db` and the URL's `/db` differing, a database the server does not have;
+    /// `Unreachable`: the server cannot be reached, refuses AUTH, `INFO` or the topology.
+    pub fn discover(env: &Env, arg: &str, db: Option<u64>) -> CliResult<Self> {
+        let url = TargetUrl::parse_as("BACKUP_B", arg)?;
+        let db = url.db_to_read(db)?;
+        let primaries = env.runtime.block_on(target::primaries(&url, db))?;
+        Ok(Self { url, db, primaries })
+    }
+}
+
+/// Reads every key `filter` selects (its database is the server's) from every primary into `parts`.
 ///
 /// # Errors
-/// `Usage`: a node that cannot be reached or read, a payload the checker refuses; `Failed`: the temporary files.
+/// `Unreachable`: a primary that cannot be reached or read; `Usage`: a payload the checker refuses; `Failed`: the
+/// temporary files.
 pub fn read(
     env: &Env,
-    target: &Target,
-    nodes: &[Node],
+    server: &Server,
     filter: &Filter,
     parts: &mut Partitions,
 ) -> CliResult<LiveRead> {
     let mut refused: Option<String> = None;
-    for (i, node) in nodes.iter().enumerate() {
+    for (i, (host, port)) in server.primaries.iter().enumerate() {
         let shard = u32::try_from(i).unwrap_or(u32::MAX);
+        let node = Node {
+            server,
+            host,
+            port: *port,
+        };
         env.runtime
-            .block_on(scan_node(target, node, shard, filter, parts, &mut refused))?;
+            .block_on(scan_node(&node, shard, filter, parts, &mut refused))?;
     }
     let comparison = match refused {
         None => Comparison {
@@ -82,11 +110,31 @@ pub fn read(
     };
     Ok(LiveRead {
         side: Side {
-            label: target.label.clone(),
-            shards: nodes.iter().map(|n| n.label.clone()).collect(),
+            label: server.url.label(server.db),
+            shards: server
+                .primaries
+                .iter()
+                .map(|(h, p)| host_port(h, *p))
+                .collect(),
         },
         comparison,
     })
+}
+
+/// One primary being read.
+struct Node<'a> {
+    server: &'a Server,
+    host: &'a str,
+    port: u16,
+}
+
+impl Node<'_> {
+    /// [`CliError::Unreachable`] for `command` failing on this node (redacted).
+    fn failed(&self, command: &str, e: &redis::RedisError) -> CliError {
+        self.server
+            .url
+            .unreachable(self.host, self.port, &format!("{command} on"), e)
+    }
 }
 
 /// Whether a DUMP error means the command is not allowed (rather than a failure to read this key).
@@ -98,21 +146,14 @@ fn dump_refused(e: &redis::RedisError) -> bool {
 }
 
 async fn scan_node(
-    target: &Target,
-    node: &Node,
+    node: &Node<'_>,
     shard: u32,
     filter: &Filter,
     parts: &mut Partitions,
     refused: &mut Option<String>,
 ) -> CliResult<()> {
-    let label = &node.label;
-    let mut con = live_connect(target, &node.info, label).await?;
-    let fail = |what: &str, e: &redis::RedisError| {
-        CliError::Usage(format!(
-            "{label}: {what}: {}",
-            target.redact(&e.to_string())
-        ))
-    };
+    let (url, db) = (&node.server.url, node.server.db);
+    let mut con = url.open_db(node.host, node.port, db).await?;
     let mut cursor: u64 = 0;
     let mut batch = MAX_BATCH;
     loop {
@@ -125,7 +166,7 @@ async fn scan_node(
         let (next, keys): (u64, Vec<Vec<u8>>) = scan
             .query_async(&mut con)
             .await
-            .map_err(|e| fail("SCAN", &e))?;
+            .map_err(|e| node.failed("SCAN", &e))?;
         let keys: Vec<Vec<u8>> = keys
             .into_iter()
             .filter(|k| filter.pattern.as_ref().is_none_or(|p| p.matches(k)))
@@ -135,7 +176,7 @@ async fn scan_node(
             let end = (start + batch).min(keys.len());
             let chunk = &keys[start..end];
             let records = if refused.is_none() {
-                match dump_batch(&mut con, chunk, target.db, shard).await {
+                match dump_batch(&mut con, chunk, db, shard).await {
                     Ok((records, bytes)) => {
                         batch = if bytes > BATCH_BYTES {
                             (batch / 4).max(1)
@@ -145,21 +186,22 @@ async fn scan_node(
                         records
                     }
                     Err(DumpError::Refused(why)) => {
-                        *refused = Some(target.redact(&why));
+                        *refused = Some(url.redact(&why));
                         continue;
                     }
-                    Err(DumpError::Redis(what, e)) => return Err(fail(&what, &e)),
+                    Err(DumpError::Redis(what, e)) => return Err(node.failed(&what, &e)),
                     Err(DumpError::Payload(key, why)) => {
                         return Err(CliError::Usage(format!(
-                            "{label}: the DUMP payload of {} is not one this checker reads: {why}",
+                            "{}: the DUMP payload of {} is not one this checker reads: {why}",
+                            host_port(node.host, node.port),
                             super::display_key(&key)
                         )));
                     }
                 }
             } else {
-                typed_batch(&mut con, chunk, target.db, shard)
+                typed_batch(&mut con, chunk, db, shard)
                     .await
-                    .map_err(|e| fail("TYPE/PTTL/length", &e))?
+                    .map_err(|e| node.failed("TYPE/PTTL/length", &e))?
             };
             for r in &records {
                 parts.add(r).map_err(|e| {

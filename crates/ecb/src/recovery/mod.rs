@@ -6,9 +6,10 @@
 //! These commands run outside ecb's deployment: a local file needs no AWS configuration at all; `s3://` arguments
 //! build an S3 client from `--region` / `--profile` and the usual AWS sources ([`source`]).
 //!
-//! Exit codes: 0 success (`diff`: no difference); 1 `diff` found differences (as `diff(1)`); 2 bad input (a flag,
-//! a pattern, a backup that is not a sound RDB file, a server that cannot be reached or refuses); 3 a file, object
-//! or manifest that is not there; 4 AWS refused or could not be reached.
+//! Exit codes: 0 success (`diff`: no difference); 1 `diff` found differences (as `diff(1)`), `restore-keys` could
+//! not restore a key; 2 bad input (a flag, a pattern, a backup that is not a sound RDB file, a server URL that does
+//! not parse, a database the server does not have); 3 a file, object or manifest that is not there; 4 AWS, or a live
+//! server (`diff`, `restore-keys`: [`target`]), refused or could not be reached (AUTH refused included).
 //!
 //! Items: every key is printed as one JSON object ([`Item`]):
 //! `{"key": str, "db": int, "type": str, "expiresAt": RFC 3339 (UTC, milliseconds) | null, "sizeBytes": int}`,

@@ -1,8 +1,10 @@
-//! The live server `ecb restore-keys` (and the live side of `ecb diff`) talks to: a `redis[s]://` URL parsed
-//! ([`TargetUrl`]), connected, and what the server is found to be ([`Target::connect`]): standalone or cluster mode
-//! (`INFO cluster`: `cluster_enabled:1`), the primaries and which hash slots each serves (`CLUSTER SHARDS`, else
-//! `CLUSTER SLOTS`), and per primary the engine and the RDB version of its DUMP payloads, the largest bulk string it
-//! takes (`proto-max-bulk-len`) and the modules it has loaded.
+//! The live server `ecb restore-keys` and `ecb diff` talk to (the one implementation of both): a `redis[s]://` URL
+//! parsed ([`TargetUrl`]), connected, and what the server is found to be: standalone or cluster mode (`INFO
+//! cluster`: `cluster_enabled:1`) and the primaries (`CLUSTER SHARDS`, else `CLUSTER SLOTS`). For `ecb diff`, which
+//! only reads, that is all ([`primaries`], then [`TargetUrl::open_db`] per primary; the database from
+//! [`TargetUrl::db_to_read`]); for `ecb restore-keys` ([`Target::connect`]) also which hash slots each primary
+//! serves, and per primary the engine and the RDB version of its DUMP payloads, the largest bulk string it takes
+//! (`proto-max-bulk-len`) and the modules it has loaded.
 //!
 //! Connections: plain TCP, or TLS (`rediss://`, rustls, certificates checked against the public web PKI roots, which
 //! ElastiCache's chain to), with `AUTH` (user name and password from the URL, percent-decoded), as
@@ -57,17 +59,25 @@ pub struct TargetUrl {
 }
 
 impl TargetUrl {
-    /// Parses `text`.
+    /// Parses `text`, the `--to` of `ecb restore-keys`.
+    ///
+    /// # Errors
+    /// As [`TargetUrl::parse_as`].
+    pub fn parse(text: &str) -> CliResult<Self> {
+        Self::parse_as("--to", text)
+    }
+
+    /// Parses `text`, given as the argument `arg` (named in the errors: `--to`, `BACKUP_B`).
     ///
     /// # Errors
     /// [`CliError::Usage`] naming the rule broken (scheme neither `redis` nor `rediss`, no host, a port that is not
     /// 1-65535, a path that is not a database number, a query or fragment, a user name without a password, text that
     /// is not UTF-8 once percent-decoded); the message shows the URL with its credentials redacted.
-    pub fn parse(text: &str) -> CliResult<Self> {
+    pub fn parse_as(arg: &str, text: &str) -> CliResult<Self> {
         let shown = redact_userinfo(text);
         let bad = |why: &str| {
             CliError::Usage(format!(
-                "--to {shown}: {why} (expected redis[s]://[user:password@]host[:port][/db], the password \
+                "{arg} {shown}: {why} (expected redis[s]://[user:password@]host[:port][/db], the password \
                  percent-encoded)"
             ))
         };
@@ -137,6 +147,26 @@ impl TargetUrl {
     /// `host:port` of the node the URL names (`[v6]:port` for an IPv6 address).
     pub fn addr(&self) -> String {
         host_port(&self.host, self.port)
+    }
+
+    /// The database a reader of this URL reads (`ecb diff`): `--db` (`flag`), else the URL's `/db`, else 0.
+    /// (`ecb restore-keys` writes keys into the databases they had, so there a `/db` must equal `--db`.)
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] when `--db` and the URL's `/db` are both given and differ.
+    pub fn db_to_read(&self, flag: Option<u64>) -> CliResult<u64> {
+        match (flag, self.db) {
+            (Some(f), Some(u)) if f != u => Err(CliError::Usage(format!(
+                "--db {f} and the database of {self} differ: give one"
+            ))),
+            (f, u) => Ok(f.or(u).unwrap_or(0)),
+        }
+    }
+
+    /// `redis[s]://host:port/db`, no user and no password: how `ecb diff` names the server it read.
+    pub fn label(&self, db: u64) -> String {
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        format!("{scheme}://{}/{db}", self.addr())
     }
 
     /// `text` with the password, as given and percent-decoded and re-encoded, replaced by `[redacted]`.
@@ -245,6 +275,11 @@ impl fmt::Debug for TargetUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "TargetUrl({self})")
     }
+}
+
+/// Whether the argument `arg` names a live server (`redis://…`, `rediss://…`) rather than a backup.
+pub fn is_url(arg: &str) -> bool {
+    arg.starts_with("redis://") || arg.starts_with("rediss://")
 }
 
 /// `text` with everything between `://` (or the start) and its last `@` replaced by `[redacted]`: a URL that did not
@@ -433,16 +468,14 @@ impl Target {
     /// (`INFO`); [`CliError::Usage`] when the URL names a replica of a standalone primary.
     pub async fn connect(url: &TargetUrl) -> CliResult<Self> {
         let mut seed = url.open(&url.host, url.port).await?;
-        let cluster_info = info(url, &url.host, url.port, &mut seed, "cluster").await?;
-        let cluster = info_field(&cluster_info, "cluster_enabled") == Some("1");
+        let shards = cluster_shards(url, &mut seed).await?;
         let mut target = Self {
             url: url.clone(),
-            cluster,
+            cluster: shards.is_some(),
             nodes: Vec::new(),
             slots: Vec::new(),
         };
-        if cluster {
-            let shards = discover_shards(url, &url.host, url.port, &mut seed).await?;
+        if let Some(shards) = shards {
             target.apply_shards(&shards).await?;
         } else {
             let replication = info(url, &url.host, url.port, &mut seed, "replication").await?;
@@ -603,26 +636,7 @@ impl Target {
     /// [`CliError::Usage`] naming the node and its answer; [`CliError::Unreachable`] when it cannot be asked.
     pub async fn check_db(&self, db: u64) -> CliResult<()> {
         for n in self.serving() {
-            let mut conn = n.conn();
-            let r: redis::RedisResult<Value> =
-                redis::cmd("SELECT").arg(db).query_async(&mut conn).await;
-            match r {
-                Ok(_) => {}
-                Err(e) if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() => {
-                    return Err(self.url.unreachable(&n.host, n.port, "SELECT on", &e));
-                }
-                Err(e) => {
-                    return Err(CliError::Usage(self.url.redact(&format!(
-                        "database {db} cannot be selected on {} ({}): {e}",
-                        n.addr(),
-                        if self.cluster {
-                            "cluster mode"
-                        } else {
-                            "standalone"
-                        }
-                    ))));
-                }
-            }
+            select(&self.url, &n.host, n.port, &mut n.conn(), db, self.cluster).await?;
         }
         Ok(())
     }
@@ -641,6 +655,83 @@ impl Target {
             format!("{engine}, standalone at {}", self.url.addr())
         }
     }
+}
+
+/// The primaries to read database `db` of (`ecb diff`): the URL's node when standalone (a replica too: it is only
+/// read), every primary that serves a slot in cluster mode (`CLUSTER SHARDS`, else `CLUSTER SLOTS`), each as
+/// `(host, port)`. Each is connected to and takes `SELECT db` before this returns, so a server that cannot be reached
+/// or a database it does not have is refused before anything long starts; open the connections that read with
+/// [`TargetUrl::open_db`].
+///
+/// # Errors
+/// [`CliError::Unreachable`] when a node cannot be reached, refuses AUTH, `INFO` or the topology;
+/// [`CliError::Usage`] when it refuses `SELECT db`.
+pub async fn primaries(url: &TargetUrl, db: u64) -> CliResult<Vec<(String, u16)>> {
+    let mut seed = url.open(&url.host, url.port).await?;
+    let shards = cluster_shards(url, &mut seed).await?;
+    let cluster = shards.is_some();
+    let nodes = shards.map_or_else(
+        || vec![(url.host.clone(), url.port)],
+        |shards| shards.into_iter().map(|s| (s.host, s.port)).collect(),
+    );
+    for (host, port) in &nodes {
+        let mut conn = if (host.as_str(), *port) == (url.host.as_str(), url.port) {
+            seed.clone()
+        } else {
+            url.open(host, *port).await?
+        };
+        select(url, host, *port, &mut conn, db, cluster).await?;
+    }
+    Ok(nodes)
+}
+
+/// `SELECT db` on `conn` (to `host:port`), to learn whether the node has that database (cluster mode: only 0, except
+/// on Valkey 9 and later with several databases).
+///
+/// # Errors
+/// [`CliError::Usage`] naming the node and its answer; [`CliError::Unreachable`] when it cannot be asked.
+async fn select(
+    url: &TargetUrl,
+    host: &str,
+    port: u16,
+    conn: &mut MultiplexedConnection,
+    db: u64,
+    cluster: bool,
+) -> CliResult<()> {
+    let r: redis::RedisResult<Value> = redis::cmd("SELECT").arg(db).query_async(conn).await;
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() => {
+            Err(url.unreachable(host, port, "SELECT on", &e))
+        }
+        Err(e) => Err(CliError::Usage(url.redact(&format!(
+            "database {db} cannot be selected on {} ({}): {e}",
+            host_port(host, port),
+            if cluster {
+                "cluster mode"
+            } else {
+                "standalone"
+            }
+        )))),
+    }
+}
+
+/// `None` for a standalone server, else the shards of its cluster (`INFO cluster`: `cluster_enabled:1`), from the
+/// URL's node (`seed`).
+///
+/// # Errors
+/// [`CliError::Unreachable`] when the node refuses `INFO` or the topology.
+async fn cluster_shards(
+    url: &TargetUrl,
+    seed: &mut MultiplexedConnection,
+) -> CliResult<Option<Vec<ShardInfo>>> {
+    let cluster_info = info(url, &url.host, url.port, seed, "cluster").await?;
+    if info_field(&cluster_info, "cluster_enabled") != Some("1") {
+        return Ok(None);
+    }
+    discover_shards(url, &url.host, url.port, seed)
+        .await
+        .map(Some)
 }
 
 /// `INFO section` on `conn`.
@@ -712,7 +803,7 @@ async fn discover_shards(
 }
 
 /// Text of a bulk, simple or verbatim string.
-fn text(v: &Value) -> Option<String> {
+pub(super) fn text(v: &Value) -> Option<String> {
     match v {
         Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
         Value::SimpleString(s) | Value::VerbatimString { text: s, .. } => Some(s.clone()),
@@ -722,7 +813,7 @@ fn text(v: &Value) -> Option<String> {
 }
 
 /// An integer, or a string holding one.
-fn int(v: &Value) -> Option<i64> {
+pub(super) fn int(v: &Value) -> Option<i64> {
     match v {
         Value::Int(i) => Some(*i),
         other => text(other)?.parse().ok(),
@@ -1008,6 +1099,42 @@ mod tests {
             }
         ));
         assert!(redis::Client::open(info).is_ok(), "TLS is compiled in");
+        // Another node of the cluster (a primary the topology names): the same TLS and credentials.
+        let u = TargetUrl::parse("rediss://u:p@10.0.0.1:6379").unwrap();
+        let info = u.connection_info("10.0.0.2", 6380, 0).unwrap();
+        assert!(
+            matches!(info.addr(), ConnectionAddr::TcpTls { host, port: 6380, .. } if host == "10.0.0.2")
+        );
+        assert_eq!(info.redis_settings().password(), Some("p"));
+        assert_eq!(info.redis_settings().username(), Some("u"));
+    }
+
+    #[test]
+    fn a_reader_reads_the_flags_database_or_the_urls_and_names_the_server_without_credentials() {
+        let u = TargetUrl::parse_as("BACKUP_B", "redis://app:s3cr%40t@127.0.0.1:6390/3").unwrap();
+        assert_eq!(u.db_to_read(None).unwrap(), 3);
+        assert_eq!(u.db_to_read(Some(3)).unwrap(), 3);
+        let e = u.db_to_read(Some(4)).unwrap_err();
+        assert!(matches!(e, CliError::Usage(_)), "{e}");
+        assert!(!e.to_string().contains("s3cr"), "{e}");
+        assert_eq!(u.label(3), "redis://127.0.0.1:6390/3");
+        let u = TargetUrl::parse("rediss://:tok@cache.example").unwrap();
+        assert_eq!(
+            (u.db_to_read(None).unwrap(), u.db_to_read(Some(2)).unwrap()),
+            (0, 2)
+        );
+        assert_eq!(u.label(2), "rediss://cache.example:6379/2");
+        let e = TargetUrl::parse_as("BACKUP_B", "redis://u:hunter2@").unwrap_err();
+        assert!(
+            e.to_string().starts_with("BACKUP_B redis://[redacted]@"),
+            "{e}"
+        );
+        assert!(
+            is_url("rediss://x")
+                && is_url("redis://x")
+                && !is_url("s3://b/k")
+                && !is_url("dump.rdb")
+        );
     }
 
     #[test]
@@ -1206,6 +1333,30 @@ mod tests {
             vec![node("master", "10.0.0.1", 7000, None, "fail")],
         )]);
         assert!(parse_cluster_shards(&failed, false, "seed").is_err());
+        // RESP3: maps, not flat arrays.
+        let resp3 = Value::Array(vec![Value::Map(vec![
+            (
+                bulk("slots"),
+                Value::Array(vec![Value::Int(0), Value::Int(1)]),
+            ),
+            (
+                bulk("nodes"),
+                Value::Array(vec![Value::Map(vec![
+                    (bulk("endpoint"), bulk("10.0.0.5")),
+                    (bulk("port"), Value::Int(6379)),
+                    (bulk("tls-port"), Value::Int(6380)),
+                    (bulk("role"), bulk("master")),
+                ])]),
+            ),
+        ])]);
+        assert_eq!(
+            parse_cluster_shards(&resp3, true, "seed").unwrap(),
+            vec![ShardInfo {
+                host: "10.0.0.5".into(),
+                port: 6380,
+                ranges: vec![(0, 1)]
+            }]
+        );
         assert!(parse_cluster_shards(&bulk("x"), false, "seed").is_err());
     }
 

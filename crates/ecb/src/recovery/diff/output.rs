@@ -1,4 +1,5 @@
-//! Printing what `ecb diff` found: `--json` (the shape in the parent module's doc) or rows, then a summary.
+//! Printing what `ecb diff` found: `--json` (the shape in the parent module's doc, every difference) or rows (at most
+//! `--limit` per kind, then how many more), then a summary.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
@@ -197,11 +198,14 @@ impl Spooled {
     }
 }
 
-/// Prints `found` as `--json` or rows.
+/// The kinds of difference, in the order they are printed.
+const KINDS: [&str; 3] = ["added", "removed", "changed"];
+
+/// Prints `found` as `--json` (every difference) or rows (at most `limit` per kind, 0 for all).
 ///
 /// # Errors
 /// `Failed`: the temporary files or stdout.
-pub(super) fn print(env: &Env, sides: &Sides, found: Found) -> CliResult<()> {
+pub(super) fn print(env: &Env, sides: &Sides, found: Found, limit: u64) -> CliResult<()> {
     let counts = [found.added.count, found.removed.count, found.changed.count];
     let spools = [found.added, found.removed, found.changed];
     let mut lists = Vec::new();
@@ -214,7 +218,7 @@ pub(super) fn print(env: &Env, sides: &Sides, found: Found) -> CliResult<()> {
     let result = if env.global.json {
         print_json(out, sides, &mut lists, counts, sorted)
     } else {
-        print_rows(out, sides, &mut lists, counts)
+        print_rows(out, sides, &mut lists, counts, limit)
     };
     result.map_err(|e| write_failed(&e))
 }
@@ -227,11 +231,7 @@ fn print_json(
     sorted: bool,
 ) -> io::Result<()> {
     out.write_all(b"{")?;
-    for (i, (name, list)) in ["added", "removed", "changed"]
-        .iter()
-        .zip(lists.iter_mut())
-        .enumerate()
-    {
+    for (i, (name, list)) in KINDS.iter().zip(lists.iter_mut()).enumerate() {
         write!(out, "{}\"{name}\": ", if i == 0 { "" } else { ",\n" })?;
         let mut array = JsonArray::begin(out)?;
         while let Some((x, y)) = list.next()? {
@@ -249,11 +249,13 @@ fn print_json(
     out.flush()
 }
 
+/// Rows, at most `limit` per kind (0: all), a line per kind cut short, and the summary.
 fn print_rows(
     out: impl Write,
     sides: &Sides,
     lists: &mut [Spooled],
     counts: [u64; 3],
+    limit: u64,
 ) -> io::Result<()> {
     let columns = [
         ("what", 7),
@@ -264,18 +266,32 @@ fn print_rows(
         ("size", 10),
         ("key", 0),
     ];
+    let limit = if limit == 0 { u64::MAX } else { limit };
     let mut rows = Rows::new(out, &columns, stdout_is_terminal());
+    let mut shown = [0u64; 3];
     for (i, list) in lists.iter_mut().enumerate() {
-        while let Some((x, y)) = list.next()? {
+        while shown[i] < limit
+            && let Some((x, y)) = list.next()?
+        {
             let row = match i {
-                0 => sides.row("added", None, Some(&x)),
-                1 => sides.row("removed", Some(&x), None),
-                _ => sides.row("changed", Some(&x), y.as_ref()),
+                0 => sides.row(KINDS[0], None, Some(&x)),
+                1 => sides.row(KINDS[1], Some(&x), None),
+                _ => sides.row(KINDS[2], Some(&x), y.as_ref()),
             };
             rows.push(row)?;
+            shown[i] += 1;
         }
     }
     let mut out = rows.finish()?;
+    for ((name, count), shown) in KINDS.iter().zip(counts).zip(shown) {
+        if count > shown {
+            writeln!(
+                out,
+                "… and {} more {name} (--json or --limit 0 lists all)",
+                grouped(count - shown)
+            )?;
+        }
+    }
     let [added, removed, changed] = counts;
     let what = if added + removed + changed == 0 {
         "no differences".to_string()
@@ -288,6 +304,19 @@ fn print_rows(
         sides.a.label, sides.b.label, sides.comparison.note
     )?;
     out.flush()
+}
+
+/// `n` with its digits in groups of three: `1,234,567`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -341,6 +370,13 @@ mod tests {
             records.iter().any(|r| r.1.is_some()),
         )
         .unwrap()
+    }
+
+    /// What [`print_rows`] prints of `lists` (one shard on B's side).
+    fn table(lists: &mut [Spooled], counts: [u64; 3], limit: u64) -> String {
+        let mut out = Vec::new();
+        print_rows(&mut out, &sides(1), lists, counts, limit).unwrap();
+        String::from_utf8(out).unwrap()
     }
 
     #[test]
@@ -397,10 +433,8 @@ mod tests {
         assert_eq!(doc["added"], json!([]));
         assert_eq!(doc["changed"], json!([]));
         let mut lists = vec![spooled(&[]), spooled(&[]), spooled(&[])];
-        let mut out = Vec::new();
-        print_rows(&mut out, &sides(1), &mut lists, [0, 0, 0]).unwrap();
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            table(&mut lists, [0, 0, 0], 50),
             "no differences (A a.rdb, B redis://127.0.0.1:1/0; n)\n"
         );
     }
@@ -415,9 +449,7 @@ mod tests {
                 Some(rec("k", Kind::Set, 1, None)),
             )]),
         ];
-        let mut out = Vec::new();
-        print_rows(&mut out, &sides(1), &mut lists, [1, 1, 1]).unwrap();
-        let text = String::from_utf8(out).unwrap();
+        let text = table(&mut lists, [1, 1, 1], 50);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 5, "{text}");
         assert!(
@@ -436,5 +468,63 @@ mod tests {
             lines[4].starts_with("1 added, 1 removed, 1 changed"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn rows_stop_at_the_limit_per_kind_and_say_how_many_more() {
+        let records = |prefix: &str, n: usize| -> Vec<(Record, Option<Record>)> {
+            (0..n)
+                .map(|i| (rec(&format!("{prefix}{i:02}"), Kind::String, 1, None), None))
+                .collect()
+        };
+        let changed: Vec<_> = (0..3)
+            .map(|i| {
+                let key = format!("c{i}");
+                (
+                    rec(&key, Kind::String, 1, None),
+                    Some(rec(&key, Kind::String, 2, None)),
+                )
+            })
+            .collect();
+        let lists = || {
+            vec![
+                spooled(&records("a", 5)),
+                spooled(&records("r", 2)),
+                spooled(&changed),
+            ]
+        };
+        let text = table(&mut lists(), [5, 2, 3], 2);
+        let lines: Vec<&str> = text.lines().collect();
+        // Header, 2 added, 2 removed, 2 changed, 2 cut lines (removed is not cut), the summary.
+        assert_eq!(lines.len(), 10, "{text}");
+        let keys: Vec<&str> = lines[1..7]
+            .iter()
+            .filter_map(|l| l.rsplit(' ').next())
+            .collect();
+        assert_eq!(keys, ["a00", "a01", "r00", "r01", "c0", "c1"], "{text}");
+        assert_eq!(
+            lines[7..9],
+            [
+                "… and 3 more added (--json or --limit 0 lists all)",
+                "… and 1 more changed (--json or --limit 0 lists all)"
+            ]
+        );
+        assert!(
+            lines[9].starts_with("5 added, 2 removed, 3 changed"),
+            "{text}"
+        );
+        // 0: no limit.
+        let text = table(&mut lists(), [5, 2, 3], 0);
+        assert_eq!(text.lines().count(), 12, "{text}");
+        assert!(!text.contains("more"), "{text}");
+        // --json is not limited.
+        let mut out = Vec::new();
+        print_json(&mut out, &sides(1), &mut lists(), [5, 2, 3], true).unwrap();
+        let doc: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(doc["added"].as_array().map(Vec::len), Some(5));
+        assert_eq!(grouped(1_234), "1,234");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(grouped(0), "0");
     }
 }

@@ -626,32 +626,48 @@ async fn auth_works_with_the_password_and_a_wrong_one_is_never_shown() {
     .unwrap();
     let target = Target::connect(&good).await.unwrap();
     assert_eq!(target.nodes.len(), 1);
+    // What `ecb diff` reads: the node itself, in a database it has; one it has not is bad input, not unreachable.
+    assert_eq!(
+        target::primaries(&good, 5).await.unwrap(),
+        [("127.0.0.1".to_string(), s.port)]
+    );
+    let e = target::primaries(&good, 99).await.unwrap_err();
+    assert!(matches!(e, CliError::Usage(_)), "{e}");
+    assert!(e.to_string().contains("database 99"), "{e}");
     let bad = TargetUrl::parse(&format!(
         "redis://default:WRONG%2Fsecret@127.0.0.1:{}",
         s.port
     ))
     .unwrap();
-    let e = Target::connect(&bad).await.unwrap_err();
-    let text = format!("{e} {e:?}");
-    assert!(matches!(e, CliError::Unreachable(_)), "{text}");
-    assert!(text.contains(&format!("127.0.0.1:{}", s.port)), "{text}");
-    assert!(
-        !text.contains("WRONG") && !text.contains("secret"),
-        "{text}"
-    );
+    for e in [
+        Target::connect(&bad).await.unwrap_err(),
+        target::primaries(&bad, 0).await.unwrap_err(),
+    ] {
+        let text = format!("{e} {e:?}");
+        assert!(matches!(e, CliError::Unreachable(_)), "{text}");
+        assert!(text.contains(&format!("127.0.0.1:{}", s.port)), "{text}");
+        assert!(
+            !text.contains("WRONG") && !text.contains("secret"),
+            "{text}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn an_unreachable_server_is_named_with_its_port() {
     let port = free_port();
     let url = TargetUrl::parse(&format!("redis://u:hidden@127.0.0.1:{port}")).unwrap();
-    let e = Target::connect(&url).await.unwrap_err();
-    let text = e.to_string();
-    assert!(matches!(e, CliError::Unreachable(_)), "{text}");
-    assert!(
-        text.contains(&format!("127.0.0.1:{port}")) && !text.contains("hidden"),
-        "{text}"
-    );
+    for e in [
+        Target::connect(&url).await.unwrap_err(),
+        target::primaries(&url, 0).await.unwrap_err(),
+    ] {
+        let text = e.to_string();
+        assert!(matches!(e, CliError::Unreachable(_)), "{text}");
+        assert!(
+            text.contains(&format!("127.0.0.1:{port}")) && !text.contains("hidden"),
+            "{text}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -830,6 +846,15 @@ async fn cluster_keys_go_to_the_primary_of_their_slot_and_moved_is_followed() {
 
     // A key of another database: SELECT is refused in cluster mode, before anything is written.
     let e = target.check_db(3).await.unwrap_err();
+    assert!(matches!(e, CliError::Usage(_)), "{e}");
+    // What `ecb diff` reads of it, asked from any node: the three primaries; database 3 refused there too.
+    let url = TargetUrl::parse(&nodes[2].url()).unwrap();
+    let mut primaries = target::primaries(&url, 0).await.unwrap();
+    primaries.sort();
+    let mut all: Vec<(String, u16)> = nodes.iter().map(|n| ("127.0.0.1".into(), n.port)).collect();
+    all.sort();
+    assert_eq!(primaries, all);
+    let e = target::primaries(&url, 3).await.unwrap_err();
     assert!(matches!(e, CliError::Usage(_)), "{e}");
 
     // A slot being migrated: its owner answers ASK for a key it does not have, the importing node takes the key
