@@ -78,7 +78,7 @@ impl<W: Write> Lister<'_, W> {
                     payload_bytes,
                 })
             }
-            Out::Json(array) => array.push(&item),
+            Out::Json(array) => array.push_item(&item),
             Out::Rows(rows) => {
                 let mut row = vec![
                     e.db.to_string(),
