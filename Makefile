@@ -40,7 +40,7 @@ deps: ## Install what the demo needs: redis-server/redis-tools (apt), Python too
 deps-checks: ## Also what make test needs: checkov into .venv-checkov, cargo-machete, qemu-user and the aarch64 cross toolchain; checks Terraform is there
 	@bash local/tools/install-deps.sh --checks
 
-demo: deps ## Back up ~100,000 keys through the real state machine, prove it sound, restore it (CLUSTER_MODE=enabled: 3 shards)
+demo: deps ## Back up ~100,000 keys through the real state machine, prove it sound, restore it, put back a lost prefix (CLUSTER_MODE=enabled: 3 shards)
 	$(CARGO) build --workspace --bins
 	$(PYTHON) local/harness/demo.py $(if $(filter enabled,$(CLUSTER_MODE)),--cluster-mode-enabled)
 

@@ -95,7 +95,7 @@ def key_recovery(env: dict, primary: redis.Redis, backup: str, digests_source: d
     primary.set(OVERWRITTEN, "overwritten by the bad deploy")
     print(f"deleted {len(lost):,} keys matching {LOST} from the primary; overwrote {OVERWRITTEN.decode()}")
     target = f"redis://127.0.0.1:{primary.connection_pool.connection_kwargs['port']}"
-    diff = ecb(env, "diff", backup, target)
+    diff = ecb(env, "diff", backup, target, "--limit", "5")
     ok = diff.returncode == 1  # differences found, as diff(1) says it
     restore = ecb(env, "restore-keys", backup, "--match", LOST, "--to", target)
     ok &= restore.returncode == 0
