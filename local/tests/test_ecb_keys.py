@@ -416,14 +416,16 @@ def test_a_manifest_is_read_shard_by_shard_from_s3(saved, s3):
 def test_a_cluster_backup_against_the_live_cluster_reads_every_primary(tmp_path, s3):
     env, client = s3
     nodes = []
+    # Each node's own bus port: the default (port + 10000) may be taken, or past 65535.
+    buses = [free_port() for _ in range(2)]
     try:
         for i in range(2):
             (tmp_path / f"n{i}").mkdir()
-            nodes.append(Server(tmp_path / f"n{i}", "--cluster-enabled", "yes"))
+            nodes.append(Server(tmp_path / f"n{i}", "--cluster-enabled", "yes", "--cluster-port", str(buses[i])))
         first, second = nodes
         first.db(0).execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 8191)
         second.db(0).execute_command("CLUSTER", "ADDSLOTSRANGE", 8192, 16383)
-        first.db(0).execute_command("CLUSTER", "MEET", "127.0.0.1", second.port)
+        first.db(0).execute_command("CLUSTER", "MEET", "127.0.0.1", second.port, buses[1])
         wait_until(lambda: all(b"cluster_state:ok" in n.db(0, decode_responses=False).execute_command(
             "CLUSTER", "INFO") for n in nodes), 30, "the cluster")
         rc = redis.cluster.RedisCluster(host="127.0.0.1", port=first.port)

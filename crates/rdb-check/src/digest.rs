@@ -50,8 +50,8 @@ pub struct Elements {
     tag: u8,
     ordered: Sha256,
     acc: [u8; 32],
-    /// The tuple being gathered: each part length-prefixed.
-    tuple: Vec<u8>,
+    /// The tuple being gathered: each part length-prefixed, hashed as it comes (an element of any size is never held).
+    tuple: Sha256,
     in_tuple: usize,
     /// The element begun is a score or a field expiry, gathered in `pending` to be parsed.
     special: bool,
@@ -96,7 +96,7 @@ impl Elements {
             tag: kind_tag(t),
             ordered: Sha256::new(),
             acc: [0; 32],
-            tuple: Vec::new(),
+            tuple: Sha256::new(),
             in_tuple: 0,
             special: false,
             pending: Vec::new(),
@@ -121,7 +121,7 @@ impl Elements {
             // A string value is one element: no length (its chunks are the value).
             Shape::Ordered if self.tag == b's' => {}
             Shape::Ordered => self.ordered.update(len.to_le_bytes()),
-            Shape::Tuples { .. } => self.tuple.extend(len.to_le_bytes()),
+            Shape::Tuples { .. } => self.tuple.update(len.to_le_bytes()),
             Shape::Raw => {}
         }
     }
@@ -134,7 +134,7 @@ impl Elements {
         }
         match self.shape {
             Shape::Ordered => self.ordered.update(bytes),
-            Shape::Tuples { .. } => self.tuple.extend_from_slice(bytes),
+            Shape::Tuples { .. } => self.tuple.update(bytes),
             Shape::Raw => {}
         }
     }
@@ -161,8 +161,8 @@ impl Elements {
     /// A score's or a field expiry's canonical bytes as the element at this position.
     fn literal(&mut self, bytes: &[u8]) {
         if let Shape::Tuples { .. } = self.shape {
-            self.tuple.extend((bytes.len() as u64).to_le_bytes());
-            self.tuple.extend_from_slice(bytes);
+            self.tuple.update((bytes.len() as u64).to_le_bytes());
+            self.tuple.update(bytes);
         }
         self.close_part();
     }
@@ -173,14 +173,13 @@ impl Elements {
             self.in_tuple += 1;
             if self.in_tuple == k {
                 if pad_ttl {
-                    self.tuple.extend(8u64.to_le_bytes());
-                    self.tuple.extend((-1i64).to_le_bytes());
+                    self.tuple.update(8u64.to_le_bytes());
+                    self.tuple.update((-1i64).to_le_bytes());
                 }
-                let h = Sha256::digest(&self.tuple);
+                let h = std::mem::take(&mut self.tuple).finalize();
                 for (a, b) in self.acc.iter_mut().zip(h) {
                     *a ^= b;
                 }
-                self.tuple.clear();
                 self.in_tuple = 0;
             }
         }

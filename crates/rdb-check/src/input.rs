@@ -104,9 +104,15 @@ impl Tap {
 
 impl<R: Source> Input<R> {
     pub fn new(inner: R) -> Self {
+        Self::with_capacity(inner, CHUNK)
+    }
+
+    /// An input reading at most `capacity` bytes at a time (at least 1; a short in-memory source needs no
+    /// [`CHUNK`]-sized buffer).
+    pub fn with_capacity(inner: R, capacity: usize) -> Self {
         Self {
             inner,
-            buf: vec![0; CHUNK],
+            buf: vec![0; capacity.clamp(1, CHUNK)],
             pos: 0,
             end: 0,
             base: 0,

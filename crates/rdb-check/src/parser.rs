@@ -11,6 +11,10 @@ use crate::report::{Limits, MAX_SAMPLED_KEY_BYTES, Report, SampledKey};
 use crate::slots::{self, SLOT_COUNT, SlotHasher, SlotSet, key_slot};
 use crate::visit::{DumpValue, KeyEntry, KeyVisitor, WalkOptions};
 
+/// Longest key the key walk reads, bytes (Redis `proto-max-bulk-len`'s default, the longest string a client can
+/// send).
+const MAX_KEY_BYTES: u64 = 512 * 1024 * 1024;
+
 /// Latest hash-field expiry time Redis accepts, milliseconds (`ebuckets.h` `EB_EXPIRE_TIME_MAX`).
 const EB_EXPIRE_TIME_MAX: u64 = (1 << 48) - 1;
 
@@ -66,7 +70,7 @@ pub(crate) fn dump_value(payload: &[u8]) -> Result<DumpValue, RdbError> {
     }
     let t = payload[0];
     let value = &payload[1..n - 10];
-    let mut p = Parser::new(value, Limits::default());
+    let mut p = Parser::from_input(Input::with_capacity(value, value.len()), Limits::default());
     p.valkey = valkey;
     p.report.version = u32::from(version);
     p.header = format!("DUMP payload of RDB version {version}");
@@ -139,7 +143,9 @@ enum Enc {
     Opaque,
 }
 
-/// Hands the elements of a checked compact value to `e`.
+/// Hands the elements of a checked compact value to `e` (out of line: only the key walk's digests come here).
+#[cold]
+#[inline(never)]
 fn feed(enc: Enc, value: &[u8], e: &mut Elements) {
     match enc {
         Enc::Ziplist => entries::ziplist(value, |x| e.entry(x)),
@@ -192,8 +198,12 @@ struct Parser<R> {
 
 impl<R: input::Source> Parser<R> {
     fn new(source: R, limits: Limits) -> Self {
+        Self::from_input(Input::new(source), limits)
+    }
+
+    fn from_input(input: Input<R>, limits: Limits) -> Self {
         Self {
-            input: Input::new(source),
+            input,
             limits,
             report: Report::default(),
             valkey: false,
@@ -407,7 +417,12 @@ impl<R: input::Source> Parser<R> {
         expires_at_ms: Option<i64>,
     ) -> Result<bool, RdbError> {
         let mut key = std::mem::take(&mut self.key_buf);
-        self.blob_into("key", &mut key)?;
+        // A key may be as long as a string may (512 MiB), longer than the limit for encoded values.
+        let limit = self.limits.max_encoded_value_bytes;
+        self.limits.max_encoded_value_bytes = limit.max(MAX_KEY_BYTES);
+        let read = self.blob_into("key", &mut key);
+        self.limits.max_encoded_value_bytes = limit;
+        read?;
         self.report.slots.insert(key_slot(&key));
         if self.report.sample.len() < self.limits.sample_keys
             && key.len() as u64 <= MAX_SAMPLED_KEY_BYTES
@@ -964,6 +979,12 @@ impl<R: input::Source> Parser<R> {
 
     /// A sorted-set score written as text (RDB_TYPE_ZSET: a length byte, 253 NaN, 254 +inf, 255 -inf).
     fn text_score(&mut self) -> Result<(), RdbError> {
+        if self.elems.is_none() {
+            return match self.input.u8("zset score")? {
+                253..=255 => Ok(()),
+                len => self.input.skip(u64::from(len), "zset score"),
+            };
+        }
         let score = match self.input.u8("zset score")? {
             253 => f64::NAN,
             254 => f64::INFINITY,

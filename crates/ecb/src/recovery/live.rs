@@ -36,6 +36,9 @@ pub const LIVE_EXPIRY_TOLERANCE_MS: i64 = 2_000;
 const SCAN_COUNT: u64 = 1000;
 /// Keys per DUMP pipeline at first, and at most.
 const MAX_BATCH: usize = 1000;
+/// Keys in the first `DUMP` pipeline of a node: small, since nothing is known yet of its values' sizes (a pipeline of
+/// large values costs memory here and in the server's output buffer).
+const FIRST_BATCH: usize = 16;
 /// Payload bytes per pipeline above which batches shrink.
 const BATCH_BYTES: usize = 8 * 1024 * 1024;
 
@@ -155,7 +158,7 @@ async fn scan_node(
     let (url, db) = (&node.server.url, node.server.db);
     let mut con = url.open_db(node.host, node.port, db).await?;
     let mut cursor: u64 = 0;
-    let mut batch = MAX_BATCH;
+    let mut batch = FIRST_BATCH;
     loop {
         let mut scan = redis::cmd("SCAN");
         scan.arg(cursor);
@@ -178,11 +181,7 @@ async fn scan_node(
             let records = if refused.is_none() {
                 match dump_batch(&mut con, chunk, db, shard).await {
                     Ok((records, bytes)) => {
-                        batch = if bytes > BATCH_BYTES {
-                            (batch / 4).max(1)
-                        } else {
-                            (batch * 2).min(MAX_BATCH)
-                        };
+                        batch = next_batch(batch, chunk.len(), bytes);
                         records
                     }
                     Err(DumpError::Refused(why)) => {
@@ -233,6 +232,13 @@ fn expiry_of(pttl: &redis::RedisResult<Value>, now: i64) -> Result<Option<i64>, 
 }
 
 /// `DUMP` and `PTTL` of `keys`, pipelined: their records and the payload bytes read.
+/// The size of the next `DUMP` pipeline after one of `sent` keys whose payloads took `bytes`: as many keys of that
+/// average size as fit in [`BATCH_BYTES`], at most twice the last and [`MAX_BATCH`], at least 1.
+fn next_batch(last: usize, sent: usize, bytes: usize) -> usize {
+    let per_key = (bytes / sent.max(1)).max(1);
+    (BATCH_BYTES / per_key).clamp(1, (last * 2).min(MAX_BATCH))
+}
+
 async fn dump_batch(
     con: &mut MultiplexedConnection,
     keys: &[Vec<u8>],
@@ -378,6 +384,12 @@ mod tests {
     #[test]
     fn pttl_becomes_an_absolute_expiry_and_minus_two_a_gone_key() {
         assert_eq!(expiry_of(&Ok(Value::Int(-1)), 1_000), Ok(None));
+        // DUMP pipelines start small, grow while values are small, and shrink to what fits in BATCH_BYTES.
+        assert_eq!(next_batch(FIRST_BATCH, 16, 16 * 100), 32);
+        assert_eq!(next_batch(512, 512, 512 * 100), MAX_BATCH);
+        assert_eq!(next_batch(32, 32, 32 * 1024 * 1024), 8);
+        assert_eq!(next_batch(32, 2, 32 * 1024 * 1024), 1);
+        assert_eq!(next_batch(64, 64, 64 * 1024 * 1024 / 8), 64);
         assert_eq!(expiry_of(&Ok(Value::Int(500)), 1_000), Ok(Some(1_500)));
         assert_eq!(expiry_of(&Ok(Value::Int(-2)), 1_000), Err(()));
         assert_eq!(length_command(Kind::Zset), Some("ZCARD"));

@@ -13,7 +13,9 @@
 
 use std::fs::File;
 use std::io::BufReader;
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use backup_core::backup::manifest::Manifest;
 use rdb_check::keys::{KeyVisitor, WalkEnd, WalkOptions};
@@ -30,6 +32,9 @@ pub struct Shard {
     /// Its size, bytes, when known before reading (a local file; a manifest's `sizeBytes`).
     pub size_bytes: Option<u64>,
     location: Location,
+    /// What the first walk read (an object's `ETag`; a file's device, inode, size and modification time): a later
+    /// walk of a shard that changed since is refused, so `restore-keys` never writes from data it did not check.
+    seen: OnceLock<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +80,13 @@ impl Spec {
     /// `Usage` for an `s3://` URL without a bucket or a key, or an empty argument.
     pub fn parse(arg: &str) -> CliResult<Self> {
         let Some(rest) = arg.strip_prefix("s3://") else {
+            if arg.contains("://") {
+                return Err(CliError::Usage(format!(
+                    "BACKUP {}: a backup is a local .rdb file, s3://bucket/key.rdb or \
+                     s3://bucket/<export>.manifest.json (a live server can only be diff's second argument)",
+                    super::target::redact_userinfo(arg)
+                )));
+            }
             if arg.is_empty() {
                 return Err(CliError::Usage(
                     "BACKUP: empty (a local .rdb file, s3://bucket/key.rdb or s3://bucket/<export>.manifest.json)"
@@ -120,12 +132,14 @@ impl Backup {
                     name: arg.to_string(),
                     size_bytes: Some(meta.len()),
                     location: Location::File(path),
+                    seen: OnceLock::new(),
                 }]
             }
             Spec::Object { bucket, key } => vec![Shard {
                 name: key.clone(),
                 size_bytes: None,
                 location: Location::S3 { bucket, key },
+                seen: OnceLock::new(),
             }],
             Spec::Manifest { bucket, key } => {
                 let s3 = env.s3()?;
@@ -169,11 +183,25 @@ impl Backup {
             Location::File(path) => {
                 let file = File::open(path)
                     .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+                let m = file
+                    .metadata()
+                    .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+                let mtime = m
+                    .modified()
+                    .ok()
+                    .map(|t| format!("{t:?}"))
+                    .unwrap_or_default();
+                shard.pin(&format!(
+                    "{}:{} {} bytes {mtime}",
+                    m.dev(),
+                    m.ino(),
+                    m.len()
+                ))?;
                 rdb_check::keys::walk(BufReader::with_capacity(1 << 20, file), options, visitor)
             }
             Location::S3 { bucket, key } => {
                 let s3 = env.s3()?;
-                let (reader, _info) = env
+                let (reader, info) = env
                     .runtime
                     .block_on(rdb_check::s3::open(&s3, bucket, key, env.range))
                     .map_err(|e| {
@@ -183,6 +211,12 @@ impl Backup {
                             &["NotFound", "NoSuchKey", "NoSuchBucket"],
                         )
                     })?;
+                // Every part is read with If-Match on this ETag: pinning it pins the bytes.
+                shard.pin(&format!(
+                    "ETag {} ({} bytes)",
+                    info.etag.as_deref().unwrap_or("none"),
+                    info.size_bytes
+                ))?;
                 // The reader blocks on the runtime's download task: read here, outside the runtime.
                 rdb_check::keys::walk(reader, options, visitor)
             }
@@ -191,6 +225,21 @@ impl Backup {
             Ok(WalkEnd::Finished(report)) => Ok(Some(*report)),
             Ok(WalkEnd::Stopped) => Ok(None),
             Err(e) => Err(walk_error(shard, &e)),
+        }
+    }
+}
+
+impl Shard {
+    /// Records what this walk reads (`identity`) the first time; refuses a later walk of something else.
+    fn pin(&self, identity: &str) -> CliResult<()> {
+        let first = self.seen.get_or_init(|| identity.to_string());
+        if first == identity {
+            Ok(())
+        } else {
+            Err(CliError::Failed(format!(
+                "{} changed since it was checked (then {first}, now {identity}): stopped before reading it again",
+                self.name
+            )))
         }
     }
 }
@@ -211,6 +260,7 @@ fn shards_of_manifest(m: &Manifest, bucket: &str) -> Result<Vec<Shard>, String> 
     Ok(m.objects
         .iter()
         .map(|o| Shard {
+            seen: OnceLock::new(),
             name: o.key.clone(),
             size_bytes: Some(o.size_bytes),
             location: Location::S3 {
@@ -279,11 +329,72 @@ mod tests {
     }
 
     #[test]
+    fn a_shard_that_changed_since_the_first_walk_is_refused_and_urls_are_never_echoed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dump.rdb");
+        std::fs::write(&path, b"REDIS0011\xff\0\0\0\0\0\0\0\0").unwrap();
+        let backup = Backup {
+            label: "dump.rdb".into(),
+            shards: vec![Shard {
+                name: "dump.rdb".into(),
+                size_bytes: None,
+                location: Location::File(path.clone()),
+                seen: OnceLock::new(),
+            }],
+        };
+        let env = Env::new(
+            &crate::cli::Global::default(),
+            &crate::cli::S3ReadArgs {
+                part_mib: 8,
+                parallel: 4,
+            },
+        )
+        .unwrap();
+        struct Nothing;
+        impl KeyVisitor for Nothing {
+            fn want(&mut self, _: u64, _: &[u8], _: u8) -> Option<rdb_check::keys::Want> {
+                None
+            }
+            fn key(&mut self, _: &rdb_check::keys::KeyEntry<'_>) -> bool {
+                true
+            }
+        }
+        let options = WalkOptions::default();
+        assert!(
+            backup
+                .walk(0, &env, &options, &mut Nothing)
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            backup
+                .walk(0, &env, &options, &mut Nothing)
+                .unwrap()
+                .is_some()
+        );
+        // Replaced by another file (a new BGSAVE renames its temporary file over the old one).
+        let other = dir.path().join("temp.rdb");
+        std::fs::write(&other, b"REDIS0011\xff\0\0\0\0\0\0\0\0").unwrap();
+        std::fs::rename(&other, &path).unwrap();
+        let e = backup.walk(0, &env, &options, &mut Nothing).unwrap_err();
+        assert!(
+            e.to_string().contains("changed since it was checked"),
+            "{e}"
+        );
+        // Only s3:// URLs are backups; any other is refused without its credentials.
+        let e = Spec::parse("redis://app:s3cret@cache:6379")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[redacted]") && !e.contains("s3cret"), "{e}");
+    }
+
+    #[test]
     fn a_corrupt_file_is_bad_input_and_a_failed_s3_read_is_aws() {
         let file = Shard {
             name: "f.rdb".into(),
             size_bytes: None,
             location: Location::File("f.rdb".into()),
+            seen: OnceLock::new(),
         };
         let object = Shard {
             name: "k.rdb".into(),
@@ -292,6 +403,7 @@ mod tests {
                 bucket: "b".into(),
                 key: "k.rdb".into(),
             },
+            seen: OnceLock::new(),
         };
         let corrupt = RdbError::Corrupt {
             offset: 9,

@@ -70,6 +70,9 @@ pub const BATCH_BYTES: usize = 8 * 1024 * 1024;
 pub const PENDING_BYTES: usize = 4 * BATCH_BYTES;
 /// Redirections (`MOVED`, `ASK`) and retries (`TRYAGAIN`, …) followed per key before it is counted failed.
 pub const MAX_REDIRECTS: u32 = 5;
+/// A key whose expiry is this close (milliseconds) when its batch is sent counts as expired: it could expire on the
+/// way, and `RESTORE … REPLACE ABSTTL` with a past time deletes the key that is there and creates nothing.
+pub const EXPIRY_MARGIN_MS: i64 = 1000;
 /// Batches of keys the walk may be ahead of the writer (memory: about this many times [`BATCH_BYTES`], or one
 /// payload where larger).
 const CHANNEL_BATCHES: usize = 4;
@@ -448,6 +451,22 @@ impl Writer<'_> {
             let mut next = Vec::new();
             let (mut refresh, mut pause) = (false, false);
             for (n, group) in groups {
+                // A key that has expired while it waited in its batch is not sent: RESTORE with a past ABSTTL
+                // answers OK and creates nothing, and with REPLACE it would first delete the live key.
+                self.limits.now_ms = now_ms();
+                let (group, expired): (Vec<Routed>, Vec<Routed>) =
+                    group.into_iter().partition(|r| {
+                        r.item
+                            .expires_at_ms
+                            .is_none_or(|at| at > self.limits.now_ms + EXPIRY_MARGIN_MS)
+                            || self.expiry == Expiry::Strip
+                    });
+                for r in expired {
+                    self.done(&r.item, Outcome::plain(Verdict::Expired));
+                }
+                if group.is_empty() {
+                    continue;
+                }
                 let replies = self.round(n, db, &group).await?;
                 for (mut r, reply) in group.into_iter().zip(replies) {
                     let redirect = match classify(&reply) {
@@ -648,6 +667,12 @@ impl Collect<'_> {
 
 impl KeyVisitor for Collect<'_> {
     fn want(&mut self, db: u64, key: &[u8], _type_byte: u8) -> Option<Want> {
+        // The writer has stopped (an error): ask for this key only to stop the walk in `key`, instead of reading the
+        // rest of the backup for nothing.
+        if self.closed || self.tx.is_closed() {
+            self.closed = true;
+            return Some(Want::default());
+        }
         self.selector.wants(db, key).then_some(Want {
             digest: false,
             payload: true,
@@ -655,6 +680,9 @@ impl KeyVisitor for Collect<'_> {
     }
 
     fn key(&mut self, entry: &KeyEntry<'_>) -> bool {
+        if self.closed {
+            return false;
+        }
         *self.seq += 1;
         let payload = entry.payload.map(<[u8]>::to_vec);
         self.bytes += entry.key.len() + payload.as_ref().map_or(0, Vec::len);
