@@ -286,10 +286,11 @@ pub fn run(env: &Env, args: &DiffArgs) -> CliResult<ExitCode> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn rec(key: &str, kind: Kind, digest: u8, expires: Option<i64>) -> Record {
+    /// A record of database 0 for the tests (here and in `output`).
+    pub(crate) fn rec(key: &str, kind: Kind, digest: u8, expires: Option<i64>) -> Record {
         Record {
             db: 0,
             key: key.as_bytes().to_vec(),

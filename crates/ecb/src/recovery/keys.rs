@@ -212,6 +212,24 @@ fn list<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A lister of `filter` for the tests, writing into `out`.
+    fn lister<'a, W: Write>(
+        filter: &'a Filter,
+        want: Want,
+        shard: Option<&'a str>,
+        out: &'a mut Out<W>,
+    ) -> Lister<'a, W> {
+        Lister {
+            filter,
+            want,
+            shard,
+            out,
+            listed: 0,
+            payloads_left_out: 0,
+            error: None,
+        }
+    }
     use crate::recovery::glob::Pattern;
 
     fn entry<'a>(key: &'a [u8], payload: Option<&'a [u8]>) -> KeyEntry<'a> {
@@ -238,15 +256,7 @@ mod tests {
             ..Filter::default()
         };
         let mut out = Out::Json(JsonArray::begin(Vec::new()).unwrap());
-        let mut lister = Lister {
-            filter: &filter,
-            want: Want::default(),
-            shard: None,
-            out: &mut out,
-            listed: 0,
-            payloads_left_out: 0,
-            error: None,
-        };
+        let mut lister = lister(&filter, Want::default(), None, &mut out);
         assert_eq!(lister.want(0, b"user:1", 0), Some(Want::default()));
         assert_eq!(lister.want(0, b"order:1", 0), None);
     }
@@ -255,18 +265,15 @@ mod tests {
     fn payloads_are_base64_and_a_missing_one_says_its_length() {
         let filter = Filter::default();
         let mut out = Out::Json(JsonArray::begin(Vec::new()).unwrap());
-        let mut lister = Lister {
-            filter: &filter,
-            want: Want {
+        let mut lister = lister(
+            &filter,
+            Want {
                 digest: false,
                 payload: true,
             },
-            shard: Some("ecb-x-0001.rdb"),
-            out: &mut out,
-            listed: 0,
-            payloads_left_out: 0,
-            error: None,
-        };
+            Some("ecb-x-0001.rdb"),
+            &mut out,
+        );
         assert!(lister.key(&entry(b"user:1", Some(b"\x10abc"))));
         assert!(lister.key(&entry(b"user:2", None)));
         assert_eq!((lister.listed, lister.payloads_left_out), (2, 1));
@@ -289,15 +296,7 @@ mod tests {
     fn plain_lines_name_the_encoding_and_escape_the_key() {
         let filter = Filter::default();
         let mut out = Out::Rows(Rows::new(Vec::new(), &columns(false), false));
-        let mut lister = Lister {
-            filter: &filter,
-            want: Want::default(),
-            shard: None,
-            out: &mut out,
-            listed: 0,
-            payloads_left_out: 0,
-            error: None,
-        };
+        let mut lister = lister(&filter, Want::default(), None, &mut out);
         assert!(lister.key(&entry(b"\xffk", None)));
         let Out::Rows(rows) = out else { unreachable!() };
         let text = String::from_utf8(rows.finish().unwrap()).unwrap();

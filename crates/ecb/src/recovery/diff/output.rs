@@ -324,19 +324,7 @@ mod tests {
     use super::*;
     use crate::recovery::Kind;
     use crate::recovery::diff::Spool;
-
-    fn rec(key: &str, kind: Kind, digest: u8, expires: Option<i64>) -> Record {
-        Record {
-            db: 0,
-            key: key.as_bytes().to_vec(),
-            kind,
-            expires_at_ms: expires,
-            digest: Some([digest; 32]),
-            size_bytes: 10,
-            length: None,
-            shard: 0,
-        }
-    }
+    use crate::recovery::diff::tests::rec;
 
     fn sides(shards_b: usize) -> Sides {
         Sides {
