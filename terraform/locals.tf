@@ -26,6 +26,10 @@ locals {
   # The snapshots this tool creates are all named ecb-… (crates/backup-core/src/naming.rs).
   ec_arn        = "arn:${local.partition}:elasticache:${local.region}:${local.account_id}"
   our_snapshots = "${local.ec_arn}:snapshot:ecb-*"
+  # ElastiCache Serverless: snapshots of this project are named ecb-… as node-based ones (Service Authorization
+  # Reference, Amazon ElastiCache, resource types serverlesscache and serverlesscachesnapshot).
+  our_serverless_snapshots = "${local.ec_arn}:serverlesscachesnapshot:ecb-*"
+  serverless_caches        = "${local.ec_arn}:serverlesscache:*"
   # The targets the schedules name, lower-cased as the backup names them in its metrics: single-target schedules and
   # the explicit lists of fleet schedules (a selector's targets are known only when it runs).
   scheduled_targets = toset(concat(
@@ -133,13 +137,21 @@ locals {
       statements = [
         { sid = "Describe", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
         { sid = "DescribeNodes", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
+        { sid = "DescribeServerless", actions = ["elasticache:DescribeServerlessCaches"], resources = [local.serverless_caches] },
         # A snapshot of this run's name is resumed only when its tags say it is this execution's.
-        { sid = "DescribeOurSnapshots", actions = ["elasticache:DescribeSnapshots", "elasticache:ListTagsForResource"], resources = [local.our_snapshots] },
+        { sid = "DescribeOurSnapshots", actions = ["elasticache:DescribeSnapshots", "elasticache:ListTagsForResource"], resources = [local.our_snapshots, local.our_serverless_snapshots] },
+        { sid = "DescribeOurServerlessSnapshots", actions = ["elasticache:DescribeServerlessCacheSnapshots"], resources = [local.our_serverless_snapshots] },
         # CreateSnapshot tags the snapshot as this execution's (the sweeper's proof), which needs AddTagsToResource.
         {
           sid       = "CreateOurSnapshots"
           actions   = ["elasticache:CreateSnapshot", "elasticache:AddTagsToResource"]
           resources = [local.our_snapshots, "${local.ec_arn}:cluster:*", "${local.ec_arn}:replicationgroup:*"]
+        },
+        # The same for a serverless cache (CreateServerlessCacheSnapshot with Tags).
+        {
+          sid       = "CreateOurServerlessSnapshots"
+          actions   = ["elasticache:CreateServerlessCacheSnapshot", "elasticache:AddTagsToResource"]
+          resources = [local.our_serverless_snapshots, local.serverless_caches]
         },
         # The preflight before anything is created: HeadBucket (s3:ListBucket), region, policy and ACL of the bucket.
         { sid = "PreflightBucket", actions = ["s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:GetBucketAcl"], resources = [local.bucket_arn] },
@@ -154,6 +166,7 @@ locals {
       env         = {}
       statements = [
         { sid = "DescribeOurSnapshots", actions = ["elasticache:DescribeSnapshots"], resources = [local.our_snapshots] },
+        { sid = "DescribeOurServerlessSnapshots", actions = ["elasticache:DescribeServerlessCacheSnapshots"], resources = [local.our_serverless_snapshots] },
         { sid = "ListExports", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
       ]
     }
@@ -164,6 +177,8 @@ locals {
       env         = {}
       statements = [
         { sid = "ExportOurSnapshots", actions = ["elasticache:CopySnapshot"], resources = [local.our_snapshots] },
+        # A serverless snapshot: ExportServerlessCacheSnapshot; a refused call reads the snapshot's status.
+        { sid = "ExportOurServerlessSnapshots", actions = ["elasticache:ExportServerlessCacheSnapshot", "elasticache:DescribeServerlessCacheSnapshots"], resources = [local.our_serverless_snapshots] },
         # ElastiCache checks the caller's own access to the bucket (User Guide, "Exporting a backup", step 2).
         { sid = "BucketAccess", actions = ["s3:ListBucket", "s3:GetBucketLocation"], resources = [local.bucket_arn] },
         # Only the export's own objects (`<snapshot name>-NNNN.rdb`, every snapshot name starts `ecb-`).
@@ -183,6 +198,8 @@ locals {
         # instead of at the deadline. DescribeEvents has no resource type (Service Authorization Reference,
         # "Actions, resources, and condition keys for Amazon ElastiCache"), so its resource can only be "*".
         { sid = "ExportEvents", actions = ["elasticache:DescribeEvents"], resources = ["*"] },
+        # A serverless export is complete once its snapshot no longer reports it exporting (CheckExport).
+        { sid = "DescribeOurServerlessSnapshots", actions = ["elasticache:DescribeServerlessCacheSnapshots"], resources = [local.our_serverless_snapshots] },
       ]
     }
     verify-export = {
@@ -215,13 +232,14 @@ locals {
       statements = [
         { sid = "ListExports", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
         # The snapshot is deleted only when its tags say it is this execution's.
-        { sid = "ReadOurSnapshots", actions = ["elasticache:DescribeSnapshots", "elasticache:ListTagsForResource"], resources = [local.our_snapshots] },
+        { sid = "ReadOurSnapshots", actions = ["elasticache:DescribeSnapshots", "elasticache:ListTagsForResource"], resources = [local.our_snapshots, local.our_serverless_snapshots] },
+        { sid = "ReadOurServerlessSnapshots", actions = ["elasticache:DescribeServerlessCacheSnapshots"], resources = [local.our_serverless_snapshots] },
         # Only the snapshots the backup tagged as an execution's at CreateSnapshot (as the retention sweeper's grant):
         # an ecb-… name alone is not proof (ElastiCache authorizes on aws:ResourceTag, Service Authorization Reference).
         {
           sid        = "DeleteOurSnapshots"
-          actions    = ["elasticache:DeleteSnapshot"]
-          resources  = [local.our_snapshots]
+          actions    = ["elasticache:DeleteSnapshot", "elasticache:DeleteServerlessCacheSnapshot"]
+          resources  = [local.our_snapshots, local.our_serverless_snapshots]
           conditions = [{ test = "StringLike", variable = "aws:ResourceTag/elasticache-backup:execution", values = [local.executions_arn] }]
         },
       ]

@@ -91,7 +91,7 @@ DELEGATES = {r"rdb_check::s3::open\(": "rdb-check"}
 # read as if it were the handler's.
 CORE_HELPERS = {
     r"\btarget::resolve\(|\.choose_node\(|\.adopt\(": r"pub async fn resolve<",
-    r"\btagged_by_execution\(": r"pub async fn tagged_by_execution\b",
+    r"\btagged_by_execution\(|\bsnapshot_of_run\(": r"pub async fn tagged_by_execution\b",
     r"\binspect\(": r"pub async fn inspect\b",
     r"\bauth_token\(": r"pub async fn auth_token\b",
     r"\bhistory::previous\(": r"pub async fn previous\b",
@@ -280,7 +280,7 @@ def test_every_asl_placeholder_is_supplied_and_every_task_invokes_a_step_functio
 
 def test_the_adapters_are_read():
     ops = adapter_operations()
-    assert ops["ElastiCacheSnapshots"]["create_snapshot"] == {"create_snapshot"}
+    assert ops["ElastiCacheSnapshots"]["create_snapshot"] == {"create_snapshot", "create_serverless_cache_snapshot"}
     assert ops["S3ExportStore"]["list"] == {"list_objects_v2"}
     assert ops["SfnHistory"]["failure_context"] == {"get_execution_history"}
 
@@ -299,9 +299,12 @@ def test_every_call_a_handler_makes_is_allowed_by_its_role_and_nothing_more():
 
 def test_derivation_sees_each_step():
     adapters = adapter_operations()
-    assert handler_actions("check-export", adapters) == {"s3:ListBucket", "elasticache:DescribeEvents"}
+    assert handler_actions("check-export", adapters) == {"s3:ListBucket", "elasticache:DescribeEvents",
+                                                         "elasticache:DescribeServerlessCacheSnapshots"}
     assert handler_actions("create-snapshot", adapters) == {
         "elasticache:DescribeReplicationGroups", "elasticache:DescribeCacheClusters",
+        "elasticache:DescribeServerlessCaches", "elasticache:DescribeServerlessCacheSnapshots",
+        "elasticache:CreateServerlessCacheSnapshot",
         "elasticache:DescribeSnapshots", "elasticache:CreateSnapshot", "elasticache:ListTagsForResource",
         "s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:GetBucketAcl", "s3:GetObject"}
     assert handler_actions("notify", adapters) == {

@@ -1,7 +1,10 @@
 //! [`Snapshots`] over `aws_sdk_elasticache`.
 //!
 //! Operations and errors: Amazon ElastiCache API Reference, `DescribeReplicationGroups`, `DescribeCacheClusters`,
-//! `CreateSnapshot`, `DescribeSnapshots`, `CopySnapshot`, `DeleteSnapshot` (API version 2015-02-02).
+//! `CreateSnapshot`, `DescribeSnapshots`, `CopySnapshot`, `DeleteSnapshot`; for ElastiCache Serverless,
+//! `DescribeServerlessCaches`, `CreateServerlessCacheSnapshot`, `DescribeServerlessCacheSnapshots`,
+//! `ExportServerlessCacheSnapshot`, `DeleteServerlessCacheSnapshot` (API version 2015-02-02; shapes and errors in
+//! [`crate::serverless`]).
 
 use async_trait::async_trait;
 use aws_sdk_elasticache::Client;
@@ -21,14 +24,15 @@ use aws_sdk_elasticache::types::{
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::sdk::{aws_message, fallback, is_throttling_code};
+use crate::sdk::{aws_message, boxed, fallback, is_throttling_code, timestamp};
+use crate::serverless;
 use backup_core::error::BackupError;
 use backup_core::model::{NodeRole, SnapshotStatus};
 use backup_core::ports::{EventLog, Groups, Inventory, Snapshots};
 use backup_core::resources::{
     CacheClusterInfo, CreateOutcome, DeleteOutcome, Endpoint, GroupCreateOutcome, NewGroup,
-    NodeGroupInfo, NodeGroupMemberInfo, ReplicationGroupInfo, SnapshotInfo, SnapshotTarget,
-    SourceEvent,
+    NodeGroupInfo, NodeGroupMemberInfo, ReplicationGroupInfo, ServerlessCacheInfo, SnapshotInfo,
+    SnapshotTarget, SourceEvent,
 };
 
 /// ElastiCache adapter. Build once per cold start from the shared `SdkConfig`.
@@ -42,12 +46,6 @@ impl ElastiCacheSnapshots {
     pub fn new(client: Client) -> Self {
         Self { client }
     }
-}
-
-fn boxed<E: std::error::Error + Send + Sync + 'static>(
-    e: E,
-) -> Option<backup_core::error::BoxError> {
-    Some(Box::new(e))
 }
 
 #[async_trait]
@@ -124,6 +122,29 @@ impl Snapshots for ElastiCacheSnapshots {
         target: &SnapshotTarget,
         tags: &[(String, String)],
     ) -> Result<CreateOutcome, BackupError> {
+        if let SnapshotTarget::ServerlessCache(cache) = target {
+            let mut req = self
+                .client
+                .create_serverless_cache_snapshot()
+                .serverless_cache_snapshot_name(name)
+                .serverless_cache_name(cache);
+            for (key, value) in tags {
+                req = req.tags(Tag::builder().key(key).value(value).build());
+            }
+            return match req.send().await {
+                Ok(out) => Ok(CreateOutcome::Created(
+                    out.serverless_cache_snapshot()
+                        .map(serverless::snapshot_info)
+                        .unwrap_or_else(|| SnapshotInfo {
+                            name: name.to_string(),
+                            status: SnapshotStatus::Creating,
+                            serverless_cache_name: Some(cache.clone()),
+                            ..Default::default()
+                        }),
+                )),
+                Err(err) => serverless::create_outcome(name, cache, err),
+            };
+        }
         let mut req = self.client.create_snapshot().snapshot_name(name);
         for (key, value) in tags {
             req = req.tags(Tag::builder().key(key).value(value).build());
@@ -132,7 +153,7 @@ impl Snapshots for ElastiCacheSnapshots {
             SnapshotTarget::ReplicationGroup(id) => {
                 (req.replication_group_id(id), format!("{name} of {id}"))
             }
-            SnapshotTarget::CacheCluster(id) => {
+            SnapshotTarget::CacheCluster(id) | SnapshotTarget::ServerlessCache(id) => {
                 (req.cache_cluster_id(id), format!("{name} of {id}"))
             }
         };
@@ -286,6 +307,87 @@ impl Snapshots for ElastiCacheSnapshots {
                 }
                 _ => Err(fallback("DeleteSnapshot", name, err)),
             },
+        }
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn serverless_cache(&self, name: &str) -> Result<ServerlessCacheInfo, BackupError> {
+        let mut items = self
+            .client
+            .describe_serverless_caches()
+            .serverless_cache_name(name)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = items.next().await {
+            let cache = item.map_err(|err| serverless::describe_cache_error(name, err))?;
+            if cache
+                .serverless_cache_name()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            {
+                return Ok(serverless::cache_info(&cache));
+            }
+        }
+        Err(BackupError::TargetNotFound {
+            message: format!("DescribeServerlessCaches {name}: serverless cache not found"),
+            source: None,
+        })
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn serverless_snapshot(&self, name: &str) -> Result<Option<SnapshotInfo>, BackupError> {
+        let mut items = self
+            .client
+            .describe_serverless_cache_snapshots()
+            .serverless_cache_snapshot_name(name)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = items.next().await {
+            match item {
+                Ok(s)
+                    if s.serverless_cache_snapshot_name()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name)) =>
+                {
+                    return Ok(Some(serverless::snapshot_info(&s)));
+                }
+                Ok(_) => {}
+                Err(err) => return serverless::describe_snapshot_error(name, err),
+            }
+        }
+        Ok(None)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn export_serverless_snapshot(
+        &self,
+        name: &str,
+        bucket: &str,
+    ) -> Result<(), BackupError> {
+        let result = self
+            .client
+            .export_serverless_cache_snapshot()
+            .serverless_cache_snapshot_name(name)
+            .s3_bucket_name(bucket)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => Err(serverless::export_error(name, bucket, err)),
+        }
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn delete_serverless_snapshot(&self, name: &str) -> Result<DeleteOutcome, BackupError> {
+        match self
+            .client
+            .delete_serverless_cache_snapshot()
+            .serverless_cache_snapshot_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(DeleteOutcome::Deleted),
+            Err(err) => serverless::delete_outcome(name, err),
         }
     }
 }
@@ -529,10 +631,6 @@ impl EventLog for ElastiCacheSnapshots {
 }
 
 /// An SDK time as a timestamp (whole seconds).
-fn timestamp(t: &aws_smithy_types::DateTime) -> Option<backup_core::model::Timestamp> {
-    time::OffsetDateTime::from_unix_timestamp(t.secs()).ok()
-}
-
 fn replication_group_info(rg: &ReplicationGroup) -> ReplicationGroupInfo {
     ReplicationGroupInfo {
         id: rg.replication_group_id().unwrap_or_default().to_string(),
@@ -606,6 +704,7 @@ fn snapshot_info(s: &Snapshot) -> SnapshotInfo {
             .map_or(SnapshotStatus::Creating, SnapshotStatus::from),
         replication_group_id: s.replication_group_id().map(str::to_string),
         cache_cluster_id: s.cache_cluster_id().map(str::to_string),
+        serverless_cache_name: None,
         num_node_groups: s.num_node_groups().and_then(|n| u32::try_from(n).ok()),
         node_snapshot_count: u32::try_from(s.node_snapshots().len()).unwrap_or(u32::MAX),
         created: s

@@ -25,6 +25,8 @@ pub mod s3;
 pub mod sdk;
 #[cfg(feature = "secrets")]
 pub mod secrets;
+#[cfg(feature = "elasticache")]
+pub mod serverless;
 #[cfg(feature = "sfn")]
 pub mod sfn;
 #[cfg(feature = "lambda")]

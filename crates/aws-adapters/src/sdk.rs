@@ -79,3 +79,13 @@ where
 pub fn is_throttling_code(code: &str) -> bool {
     THROTTLING_CODES.contains(&code)
 }
+
+/// `Some(err)` boxed, as the `source` of a [`BackupError`].
+pub fn boxed<E: std::error::Error + Send + Sync + 'static>(e: E) -> Option<BoxError> {
+    Some(Box::new(e))
+}
+
+/// An SDK timestamp as the core's (whole seconds); `None` when out of range.
+pub fn timestamp(t: &aws_smithy_types::DateTime) -> Option<backup_core::model::Timestamp> {
+    time::OffsetDateTime::from_unix_timestamp(t.secs()).ok()
+}

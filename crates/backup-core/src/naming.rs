@@ -28,6 +28,8 @@ pub enum TargetKind {
     ReplicationGroup,
     /// A `CacheClusterId`.
     CacheCluster,
+    /// A `ServerlessCacheName` (ElastiCache Serverless).
+    ServerlessCache,
 }
 
 /// Lower-cases `s` and keeps `[a-z0-9]`, turning every other run of characters into one `-`, trimmed of `-`.
@@ -56,6 +58,7 @@ pub fn snapshot_name(kind: TargetKind, target_id: &str, execution_id: &str) -> S
     hasher.update(match kind {
         TargetKind::ReplicationGroup => b"rg\0".as_slice(),
         TargetKind::CacheCluster => b"cc\0".as_slice(),
+        TargetKind::ServerlessCache => b"sc\0".as_slice(),
     });
     hasher.update(target_id.to_ascii_lowercase().as_bytes());
     hasher.update(b"\0");
@@ -147,6 +150,15 @@ pub fn check_elasticache_id(id: &str) -> Result<(), String> {
     check_id(id, MAX_SNAPSHOT_NAME_LEN)
 }
 
+/// Checks a `ServerlessCacheName`: the rules of [`check_elasticache_id`] (1–40 characters; the API stores it
+/// lower-cased: Amazon ElastiCache API Reference, CreateServerlessCache, `ServerlessCacheName`).
+///
+/// # Errors
+/// The rule broken, as a phrase to follow the field name.
+pub fn check_serverless_cache_name(name: &str) -> Result<(), String> {
+    check_id(name, MAX_SNAPSHOT_NAME_LEN)
+}
+
 /// The ElastiCache id rules with at most `max` characters. The character set is checked first: any other rule, and
 /// any cut of an id that passed, then counts bytes and characters alike.
 fn check_id(id: &str, max: usize) -> Result<(), String> {
@@ -210,6 +222,10 @@ mod tests {
         assert_ne!(
             a,
             snapshot_name(TargetKind::CacheCluster, "orders", "run-1")
+        );
+        assert_ne!(
+            a,
+            snapshot_name(TargetKind::ServerlessCache, "orders", "run-1")
         );
     }
 
@@ -351,7 +367,8 @@ mod tests {
     fn kind() -> impl Strategy<Value = TargetKind> {
         prop_oneof![
             Just(TargetKind::ReplicationGroup),
-            Just(TargetKind::CacheCluster)
+            Just(TargetKind::CacheCluster),
+            Just(TargetKind::ServerlessCache)
         ]
     }
 

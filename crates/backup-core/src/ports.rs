@@ -16,8 +16,11 @@ pub trait Snapshots: Send + Sync {
     async fn replication_group(&self, id: &str) -> Result<ReplicationGroupInfo, BackupError>;
     /// `DescribeCacheClusters` for one id. Errors: `TargetNotFound`, `Throttled`, `AwsError`.
     async fn cache_cluster(&self, id: &str) -> Result<CacheClusterInfo, BackupError>;
-    /// `CreateSnapshot` with `Tags` (which needs `AddTagsToResource` too). Errors: `ClusterBusy`,
-    /// `TargetNotFound`, `SnapshotQuotaExceeded`, `NotSupported`, `Throttled`, `AwsError`; an existing name is
+    /// `CreateSnapshot` with `Tags` (which needs `AddTagsToResource` too); for
+    /// [`SnapshotTarget::ServerlessCache`], `CreateServerlessCacheSnapshot` (24 manual snapshots per serverless cache
+    /// per day). Errors: `ClusterBusy` (also `InvalidServerlessCacheStateFault`), `TargetNotFound`,
+    /// `SnapshotQuotaExceeded` (also `ServerlessCacheSnapshotQuotaExceededFault`), `NotSupported`, `Throttled`,
+    /// `AwsError`; an existing name (`SnapshotAlreadyExistsFault`, `ServerlessCacheSnapshotAlreadyExistsFault`) is
     /// [`CreateOutcome::AlreadyExists`], not an error.
     async fn create_snapshot(
         &self,
@@ -37,6 +40,21 @@ pub trait Snapshots: Send + Sync {
     ) -> Result<(), BackupError>;
     /// `DeleteSnapshot`. Errors: `ClusterBusy` (`InvalidSnapshotState`), `Throttled`, `AwsError`.
     async fn delete_snapshot(&self, name: &str) -> Result<DeleteOutcome, BackupError>;
+    /// `DescribeServerlessCaches` for one name (Amazon ElastiCache API Reference). Errors: `TargetNotFound`
+    /// (`ServerlessCacheNotFoundFault`), `Throttled`, `AwsError`.
+    async fn serverless_cache(&self, name: &str) -> Result<ServerlessCacheInfo, BackupError>;
+    /// `DescribeServerlessCacheSnapshots` by `ServerlessCacheSnapshotName`; `None` when it does not exist
+    /// (`ServerlessCacheSnapshotNotFoundFault`). Errors: `Throttled`, `AwsError`.
+    async fn serverless_snapshot(&self, name: &str) -> Result<Option<SnapshotInfo>, BackupError>;
+    /// `ExportServerlessCacheSnapshot(ServerlessCacheSnapshotName, S3BucketName)`: ElastiCache chooses the object
+    /// names (undocumented; see [`crate::backup::export`]). Errors: `ExportRejected` (bucket refused, Memcached),
+    /// `ClusterBusy` (`InvalidServerlessCacheSnapshotStateFault`), `SnapshotFailed` (snapshot gone), `Throttled`,
+    /// `AwsError`.
+    async fn export_serverless_snapshot(&self, name: &str, bucket: &str)
+    -> Result<(), BackupError>;
+    /// `DeleteServerlessCacheSnapshot`. Errors: `ClusterBusy` (`InvalidServerlessCacheSnapshotStateFault`),
+    /// `Throttled`, `AwsError`; a snapshot already gone is [`DeleteOutcome::NotFound`].
+    async fn delete_serverless_snapshot(&self, name: &str) -> Result<DeleteOutcome, BackupError>;
 }
 
 /// ElastiCache's event log. Node-based clusters report snapshot and export outcomes there (and to their SNS topic);

@@ -97,6 +97,48 @@ pub struct Endpoint {
     pub port: u16,
 }
 
+/// An ElastiCache Serverless cache as `DescribeServerlessCaches` reports it (Amazon ElastiCache API Reference,
+/// `ServerlessCache`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerlessCacheInfo {
+    /// `ServerlessCacheName` (stored lower-cased).
+    pub name: String,
+    /// `Status`: `creating | available | deleting | create-failed | modifying` (the API reference lists them
+    /// upper-case; compared case-insensitively).
+    pub status: String,
+    /// `Engine` (`redis`, `valkey`, `memcached`).
+    pub engine: Option<String>,
+    /// `MajorEngineVersion`, e.g. `7`.
+    pub major_engine_version: Option<String>,
+    /// `FullEngineVersion`, e.g. `7.1`.
+    pub full_engine_version: Option<String>,
+    /// `ARN` (what `ListTagsForResource` takes).
+    pub arn: Option<String>,
+    /// `CreateTime`: with the name, it tells a cache from one deleted and re-created under the same name.
+    pub created: Option<Timestamp>,
+    /// `Endpoint`.
+    pub endpoint: Option<Endpoint>,
+    /// `SecurityGroupIds`.
+    pub security_group_ids: Vec<String>,
+    /// `SubnetIds`.
+    pub subnet_ids: Vec<String>,
+    /// `UserGroupId`.
+    pub user_group_id: Option<String>,
+    /// `KmsKeyId`.
+    pub kms_key_id: Option<String>,
+    /// `CacheUsageLimits.DataStorage.Maximum`, with its `Unit` (`GB`), when set.
+    pub data_storage_max_gb: Option<i32>,
+    /// `CacheUsageLimits.ECPUPerSecond.Maximum`, when set.
+    pub ecpu_per_second_max: Option<i32>,
+}
+
+impl ServerlessCacheInfo {
+    /// `Status` is `available` (case-insensitive: the API reference lists `AVAILABLE`).
+    pub fn is_available(&self) -> bool {
+        self.status.eq_ignore_ascii_case(AVAILABLE)
+    }
+}
+
 impl CacheClusterInfo {
     /// `CacheClusterStatus` is `available`.
     pub fn is_available(&self) -> bool {
@@ -111,9 +153,11 @@ pub enum SnapshotTarget {
     ReplicationGroup(String),
     /// `CacheClusterId` (one node: a replica, or the primary / a standalone cluster).
     CacheCluster(String),
+    /// `ServerlessCacheName`: `CreateServerlessCacheSnapshot` instead of `CreateSnapshot`.
+    ServerlessCache(String),
 }
 
-/// A snapshot as `DescribeSnapshots` reports it.
+/// A snapshot as `DescribeSnapshots` (node-based) or `DescribeServerlessCacheSnapshots` reports it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SnapshotInfo {
     /// `SnapshotName`.
@@ -124,6 +168,9 @@ pub struct SnapshotInfo {
     pub replication_group_id: Option<String>,
     /// `CacheClusterId`.
     pub cache_cluster_id: Option<String>,
+    /// `ServerlessCacheConfiguration.ServerlessCacheName`, for a serverless snapshot
+    /// (`DescribeServerlessCacheSnapshots`).
+    pub serverless_cache_name: Option<String>,
     /// `NumNodeGroups`.
     pub num_node_groups: Option<u32>,
     /// Number of `NodeSnapshots`.

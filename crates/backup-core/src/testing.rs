@@ -43,6 +43,10 @@ pub struct FakeElastiCache {
     pub cache_clusters: HashMap<String, CacheClusterInfo>,
     /// Snapshots by name.
     pub snapshots: BTreeMap<String, SnapshotInfo>,
+    /// Serverless caches by name.
+    pub serverless_caches: HashMap<String, ServerlessCacheInfo>,
+    /// Serverless snapshots by name.
+    pub serverless_snapshots: BTreeMap<String, SnapshotInfo>,
     /// Every call, as `"<Operation> <args>"`.
     pub calls: Vec<String>,
     /// Errors to return, in order, per operation name (`CreateSnapshot`, `CopySnapshot`, …).
@@ -180,6 +184,63 @@ impl FakeSnapshots {
         fake
     }
 
+    /// An ElastiCache Serverless cache `name` (status `available`) of `engine`.
+    pub fn serverless(name: &str, engine: &str) -> Self {
+        let fake = Self::default();
+        fake.0.lock().unwrap().serverless_caches.insert(
+            name.into(),
+            ServerlessCacheInfo {
+                name: name.into(),
+                status: "available".into(),
+                engine: Some(engine.into()),
+                major_engine_version: Some("7".into()),
+                full_engine_version: Some("7.1".into()),
+                arn: Some(format!(
+                    "arn:aws:elasticache:eu-west-1:123456789012:serverlesscache:{name}"
+                )),
+                created: Some(FAKE_CREATED),
+                endpoint: Some(Endpoint {
+                    address: "127.0.0.1".into(),
+                    port: 6379,
+                }),
+                security_group_ids: vec!["sg-0123456789abcdef0".into()],
+                subnet_ids: vec!["subnet-0a1".into(), "subnet-0b2".into()],
+                ..Default::default()
+            },
+        );
+        fake
+    }
+
+    /// Sets the status of serverless cache `name`.
+    pub fn set_serverless_status(&self, name: &str, status: &str) {
+        if let Some(c) = self.0.lock().unwrap().serverless_caches.get_mut(name) {
+            c.status = status.into();
+        }
+    }
+
+    /// Adds (or replaces) a serverless snapshot record; one without an ARN gets
+    /// `arn:aws:elasticache:…:serverlesscachesnapshot:<name>`.
+    pub fn insert_serverless_snapshot(&self, mut info: SnapshotInfo) {
+        if info.arn.is_none() {
+            info.arn = Some(format!(
+                "arn:aws:elasticache:eu-west-1:123456789012:serverlesscachesnapshot:{}",
+                info.name
+            ));
+        }
+        self.0
+            .lock()
+            .unwrap()
+            .serverless_snapshots
+            .insert(info.name.clone(), info);
+    }
+
+    /// Sets the status of serverless snapshot `name`.
+    pub fn set_serverless_snapshot_status(&self, name: &str, status: &str) {
+        if let Some(s) = self.0.lock().unwrap().serverless_snapshots.get_mut(name) {
+            s.status = status.into();
+        }
+    }
+
     /// No groups or clusters, one snapshot `name` in `status`.
     pub fn with_snapshot(name: &str, status: &str) -> Self {
         let fake = Self::default();
@@ -306,11 +367,33 @@ impl Snapshots for FakeSnapshots {
         target: &SnapshotTarget,
         tags: &[(String, String)],
     ) -> Result<CreateOutcome, BackupError> {
+        if let SnapshotTarget::ServerlessCache(id) = target {
+            let mut s = self.begin("CreateServerlessCacheSnapshot", format!("{name} {id}"))?;
+            if s.serverless_snapshots.contains_key(name) {
+                return Ok(CreateOutcome::AlreadyExists);
+            }
+            if !s.serverless_caches.contains_key(id) {
+                return Err(not_found("serverless cache", id));
+            }
+            let info = SnapshotInfo {
+                name: name.into(),
+                status: "creating".into(),
+                serverless_cache_name: Some(id.clone()),
+                arn: Some(format!(
+                    "arn:aws:elasticache:eu-west-1:123456789012:serverlesscachesnapshot:{name}"
+                )),
+                ..Default::default()
+            };
+            s.serverless_snapshots.insert(name.into(), info.clone());
+            s.tags.insert(name.into(), tags.to_vec());
+            return Ok(CreateOutcome::Created(info));
+        }
         let mut s = self.begin("CreateSnapshot", format!("{name} {target:?}"))?;
         if s.snapshots.contains_key(name) {
             return Ok(CreateOutcome::AlreadyExists);
         }
         let info = match target {
+            SnapshotTarget::ServerlessCache(id) => return Err(not_found("serverless cache", id)),
             SnapshotTarget::ReplicationGroup(id) => {
                 let rg = s
                     .replication_groups
@@ -380,6 +463,55 @@ impl Snapshots for FakeSnapshots {
     async fn delete_snapshot(&self, name: &str) -> Result<DeleteOutcome, BackupError> {
         let mut s = self.begin("DeleteSnapshot", name.into())?;
         Ok(if s.snapshots.remove(name).is_some() {
+            DeleteOutcome::Deleted
+        } else {
+            DeleteOutcome::NotFound
+        })
+    }
+
+    async fn serverless_cache(&self, name: &str) -> Result<ServerlessCacheInfo, BackupError> {
+        let s = self.begin("DescribeServerlessCaches", name.into())?;
+        s.serverless_caches
+            .get(name)
+            .cloned()
+            .ok_or_else(|| not_found("serverless cache", name))
+    }
+
+    async fn serverless_snapshot(&self, name: &str) -> Result<Option<SnapshotInfo>, BackupError> {
+        let mut s = self.begin("DescribeServerlessCacheSnapshots", name.into())?;
+        if s.describe_misses > 0 {
+            s.describe_misses -= 1;
+            return Ok(None);
+        }
+        Ok(s.serverless_snapshots.get(name).cloned())
+    }
+
+    async fn export_serverless_snapshot(
+        &self,
+        name: &str,
+        bucket: &str,
+    ) -> Result<(), BackupError> {
+        let mut s = self.begin("ExportServerlessCacheSnapshot", format!("{name} {bucket}"))?;
+        match s.serverless_snapshots.get_mut(name) {
+            None => Err(BackupError::SnapshotFailed {
+                message: format!("serverless snapshot {name} not found"),
+            }),
+            Some(snap) if snap.status != crate::model::SnapshotStatus::Available => {
+                Err(BackupError::ClusterBusy {
+                    message: format!("serverless snapshot {name} is {}", snap.status),
+                    source: None,
+                })
+            }
+            Some(snap) => {
+                snap.status = "exporting".into();
+                Ok(())
+            }
+        }
+    }
+
+    async fn delete_serverless_snapshot(&self, name: &str) -> Result<DeleteOutcome, BackupError> {
+        let mut s = self.begin("DeleteServerlessCacheSnapshot", name.into())?;
+        Ok(if s.serverless_snapshots.remove(name).is_some() {
             DeleteOutcome::Deleted
         } else {
             DeleteOutcome::NotFound

@@ -1,5 +1,7 @@
 //! CheckExport step: the export is done only when S3 holds one non-empty `<exportName>-<id>.rdb` per shard, written
-//! after this run's snapshot began. The source snapshot's status is not evidence (no documented export status
+//! after this run's snapshot began. A serverless export, whose object count and names ElastiCache does not
+//! document, is done when the same objects are seen at two checks in a row with the snapshot no longer exporting
+//! (see `serverless_progress`); its shard count is then the number of objects. The source snapshot's status is not evidence (no documented export status
 //! exists; ElastiCache User Guide, "Exporting a backup").
 //!
 //! While the export is incomplete, the source's ElastiCache events since the export started (`DescribeEvents`) are
@@ -10,16 +12,21 @@
 //! "fail" counts, whatever its source. The events are an accelerator: when they cannot
 //! be read the check goes on by S3 alone, with a warning.
 
+use backup_core::backup::export::ExportAssessment;
 use backup_core::backup::export::inspect;
 use backup_core::model::ExportStatus;
 use backup_core::poll::next_wait_for;
-use backup_core::ports::{EventLog, ExportStore};
+use backup_core::ports::{EventLog, ExportStore, Snapshots};
 use backup_core::resources::SourceEvent;
 use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 
 /// The state name this handler serves, used for timings.
 pub const STEP: &str = "CheckExport";
+
+/// Longest wait before a serverless export whose objects are in S3 is checked again (seconds): the check that
+/// sees them unchanged completes it.
+pub const SERVERLESS_SETTLE_SECONDS: u64 = 10;
 
 /// Handles one CheckExport invocation: sets `export.status` (`complete` with `export.objects`, or still
 /// `exporting`) and `poll`.
@@ -30,7 +37,7 @@ pub const STEP: &str = "CheckExport";
 /// objects beyond the source's shard count: the export does not match the source), `ExportRejected` (bucket
 /// gone), `Throttled`, `AwsError`, `InvalidInput` (document not from the earlier steps).
 #[tracing::instrument(skip_all, fields(export_name = event.payload.export_name.as_deref().unwrap_or("-")))]
-pub async fn function_handler<S: EventLog, E: ExportStore, C: Clock>(
+pub async fn function_handler<S: EventLog + Snapshots, E: ExportStore, C: Clock>(
     event: LambdaEvent<BackupRun>,
     deps: &Deps<S, E, (), C>,
 ) -> Result<BackupRun, BackupError> {
@@ -38,7 +45,16 @@ pub async fn function_handler<S: EventLog, E: ExportStore, C: Clock>(
     let started = deps.clock.now();
     let assessment = inspect(&deps.exports, &run).await?;
     let snapshot_name = run.snapshot_name()?.to_string();
-    let failure = if assessment.is_complete() || !assessment.extra.is_empty() {
+    let discovered = if run.is_serverless() && assessment.expected == 0 {
+        Some(serverless_progress(deps, &run, &snapshot_name, &assessment).await?)
+    } else {
+        None
+    };
+    let complete = discovered.as_ref().map_or_else(
+        || assessment.is_complete(),
+        |d| matches!(d, Discovery::Complete),
+    );
+    let failure = if complete || !assessment.extra.is_empty() {
         None
     } else {
         export_failure(deps, &run, &snapshot_name).await
@@ -63,12 +79,29 @@ pub async fn function_handler<S: EventLog, E: ExportStore, C: Clock>(
             ),
         });
     }
-    if assessment.is_complete() {
+    if complete {
         progress.status = ExportStatus::Complete;
         progress.completed_at = Some(now);
         progress.objects = assessment.objects;
+        progress.seen = Vec::new();
         run.poll.checks = 0;
+        if discovered.is_some()
+            && let Some(source) = run.source.as_mut()
+        {
+            // From now on the export has a known shape: one shard per object, checked as for node-based exports.
+            source.shard_count = u32::try_from(progress.objects.len()).unwrap_or(u32::MAX);
+        }
         tracing::info!(objects = progress.objects.len(), "export complete");
+    } else if let Some(Discovery::SnapshotFailed(status)) = &discovered {
+        return Err(BackupError::ExportRejected {
+            message: format!(
+                "export of serverless snapshot {snapshot_name} to s3://{}/: the snapshot's status is `{status}`; {}; \
+                 the source snapshot {snapshot_name} is kept",
+                progress.bucket,
+                assessment.describe()
+            ),
+            source: None,
+        });
     } else if let Some(event) = failure {
         return Err(BackupError::ExportRejected {
             message: format!(
@@ -97,14 +130,71 @@ pub async fn function_handler<S: EventLog, E: ExportStore, C: Clock>(
         });
     } else {
         progress.status = ExportStatus::Exporting;
+        if discovered.is_some() {
+            progress.seen = assessment.objects.clone();
+        }
         run.poll.checks += 1;
         let expected = run.history.as_ref().and_then(|h| h.export_seconds);
         run.poll.wait_seconds =
             next_wait_for(progress.started_at, progress.deadline, now, expected);
+        if discovered.is_some() && !assessment.objects.is_empty() {
+            // Objects are there: the next check only has to see them unchanged.
+            run.poll.wait_seconds = run.poll.wait_seconds.min(SERVERLESS_SETTLE_SECONDS);
+        }
         tracing::info!(progress = %assessment.describe(), wait_seconds = run.poll.wait_seconds, "export in progress");
     }
     run.record_timing(STEP, started, deps.clock.now());
     Ok(run)
+}
+
+/// Where a serverless export stands ([`serverless_progress`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Discovery {
+    /// Not done yet (or not proven done).
+    InProgress,
+    /// The same sound objects as at the previous check, and the snapshot no longer exporting.
+    Complete,
+    /// The snapshot reports `failed` (its status).
+    SnapshotFailed(String),
+}
+
+/// A serverless export's progress. `ExportServerlessCacheSnapshot` does not document how many objects it writes or
+/// how they are named, nor the snapshot's status during an export (aws-facts §1.7, §2.1), so an export counts as
+/// complete only when (1) at least one fresh, non-empty `.rdb` object of this run is there, none empty or stale,
+/// (2) the objects (keys and sizes) are the ones the previous check saw, and (3) the snapshot's status is
+/// `available` (not `exporting` or another value) — or the snapshot is gone, which a duplicate of this execution
+/// that finished first explains. An S3 object is visible only once wholly written, so a stable listing with the
+/// snapshot idle is the end of the export.
+///
+/// # Errors
+/// `DescribeServerlessCacheSnapshots`': `Throttled`, `AwsError`.
+async fn serverless_progress<S: Snapshots, E, C: Clock>(
+    deps: &Deps<S, E, (), C>,
+    run: &BackupRun,
+    snapshot_name: &str,
+    assessment: &ExportAssessment,
+) -> Result<Discovery, BackupError> {
+    let status = deps
+        .snapshots
+        .serverless_snapshot(snapshot_name)
+        .await?
+        .map(|info| info.status.to_string());
+    if status.as_deref() == Some("failed") {
+        return Ok(Discovery::SnapshotFailed("failed".into()));
+    }
+    let seen = run
+        .export
+        .as_ref()
+        .map(|e| e.seen.as_slice())
+        .unwrap_or_default();
+    let idle = status.as_deref().is_none_or(|s| s == "available");
+    Ok(
+        if assessment.has_only_sound_objects() && idle && seen == assessment.objects.as_slice() {
+            Discovery::Complete
+        } else {
+            Discovery::InProgress
+        },
+    )
 }
 
 /// The event that says this run's export failed, if the source's event log has one (see the module doc). `None`
@@ -141,6 +231,156 @@ mod tests {
     const BUCKET: &str = "acme-cache-backups";
 
     type TestDeps = Deps<FakeSnapshots, FakeExportStore, (), FixedClock>;
+
+    const SERVERLESS: &str = include_str!("../../../events/check-export/serverless-exporting.json");
+    const SERVERLESS_NAME: &str = "ecb-sessions-7c0e1b2a";
+
+    /// A serverless run's check against `d`, `n` times in a row (the document passed on each time).
+    async fn check_serverless(
+        d: &TestDeps,
+        mut run: BackupRun,
+        n: usize,
+    ) -> Result<BackupRun, BackupError> {
+        for _ in 0..n {
+            run = function_handler(LambdaEvent::new(run, Context::default()), d).await?;
+        }
+        Ok(run)
+    }
+
+    fn serverless_deps(status: &str) -> TestDeps {
+        let d = deps();
+        d.snapshots
+            .insert_serverless_snapshot(backup_core::resources::SnapshotInfo {
+                name: SERVERLESS_NAME.into(),
+                status: status.into(),
+                serverless_cache_name: Some("sessions".into()),
+                ..Default::default()
+            });
+        d
+    }
+
+    fn serverless_run() -> BackupRun {
+        serde_json::from_str(SERVERLESS).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_serverless_export_is_complete_when_two_checks_see_the_same_objects_and_the_snapshot_is_idle()
+     {
+        for key in [
+            format!("{SERVERLESS_NAME}-0001.rdb"),
+            format!("{SERVERLESS_NAME}.rdb"),
+            format!("{SERVERLESS_NAME}/part-1.rdb"),
+        ] {
+            let d = serverless_deps("available");
+            d.exports
+                .put(BUCKET, &key, 4096, datetime!(2026-11-22 03:05 UTC));
+            let first = check_serverless(&d, serverless_run(), 1).await.unwrap();
+            let export = first.export.as_ref().unwrap();
+            assert_eq!(
+                export.status,
+                ExportStatus::Exporting,
+                "{key}: one look is not enough"
+            );
+            assert_eq!(export.seen.len(), 1);
+            assert!(first.poll.wait_seconds <= SERVERLESS_SETTLE_SECONDS);
+            let second = check_serverless(&d, first, 1).await.unwrap();
+            let export = second.export.as_ref().unwrap();
+            assert_eq!(export.status, ExportStatus::Complete, "{key}");
+            assert_eq!(export.objects.len(), 1);
+            assert_eq!(export.objects[0].key, key);
+            assert!(export.seen.is_empty());
+            // From now on the export has a shape: one shard per object.
+            assert_eq!(second.source.as_ref().unwrap().shard_count, 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_serverless_export_is_not_complete_while_objects_change_or_the_snapshot_exports() {
+        // Objects still arriving: a second one appears between the checks.
+        let d = serverless_deps("available");
+        d.exports.put(
+            BUCKET,
+            &format!("{SERVERLESS_NAME}-0001.rdb"),
+            10,
+            datetime!(2026-11-22 03:05 UTC),
+        );
+        let run = check_serverless(&d, serverless_run(), 1).await.unwrap();
+        d.exports.put(
+            BUCKET,
+            &format!("{SERVERLESS_NAME}-0002.rdb"),
+            10,
+            datetime!(2026-11-22 03:05 UTC),
+        );
+        let run = check_serverless(&d, run, 1).await.unwrap();
+        assert_eq!(run.export.as_ref().unwrap().status, ExportStatus::Exporting);
+        let run = check_serverless(&d, run, 1).await.unwrap();
+        assert_eq!(run.export.as_ref().unwrap().status, ExportStatus::Complete);
+        assert_eq!(run.source.as_ref().unwrap().shard_count, 2);
+
+        // The snapshot still exporting: not complete however often the same objects are seen.
+        let d = serverless_deps("exporting");
+        d.exports.put(
+            BUCKET,
+            &format!("{SERVERLESS_NAME}-0001.rdb"),
+            10,
+            datetime!(2026-11-22 03:05 UTC),
+        );
+        let run = check_serverless(&d, serverless_run(), 3).await.unwrap();
+        assert_eq!(run.export.as_ref().unwrap().status, ExportStatus::Exporting);
+        d.snapshots
+            .set_serverless_snapshot_status(SERVERLESS_NAME, "available");
+        let run = check_serverless(&d, run, 1).await.unwrap();
+        assert_eq!(run.export.as_ref().unwrap().status, ExportStatus::Complete);
+
+        // No object, an empty one, or one older than the snapshot: never complete, and at the deadline a timeout.
+        for (key, size, at) in [
+            (None, 0, datetime!(2026-11-22 03:05 UTC)),
+            (
+                Some(format!("{SERVERLESS_NAME}-0001.rdb")),
+                0,
+                datetime!(2026-11-22 03:05 UTC),
+            ),
+            (
+                Some(format!("{SERVERLESS_NAME}-0001.rdb")),
+                10,
+                datetime!(2026-11-21 03:05 UTC),
+            ),
+            // Another export's object (its name has a further `-`) does not count.
+            (
+                Some(format!("{SERVERLESS_NAME}-1a2b3c4d-0001.rdb")),
+                10,
+                datetime!(2026-11-22 03:05 UTC),
+            ),
+        ] {
+            let d = serverless_deps("available");
+            if let Some(key) = &key {
+                d.exports.put(BUCKET, key, size, at);
+            }
+            let run = check_serverless(&d, serverless_run(), 3).await.unwrap();
+            assert_eq!(
+                run.export.as_ref().unwrap().status,
+                ExportStatus::Exporting,
+                "{key:?}"
+            );
+            d.clock.advance(3600);
+            let err = check_serverless(&d, run, 1).await.unwrap_err();
+            assert_eq!(err.error_type(), "ExportTimeout", "{key:?}: {err}");
+            assert!(err.to_string().contains(SERVERLESS_NAME), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_serverless_snapshot_fails_the_export_and_keeps_the_snapshot() {
+        let d = serverless_deps("failed");
+        let err = check_serverless(&d, serverless_run(), 1).await.unwrap_err();
+        assert_eq!(err.error_type(), "ExportRejected", "{err}");
+        assert!(err.to_string().contains("is kept"), "{err}");
+        assert!(
+            d.snapshots
+                .calls_of("DeleteServerlessCacheSnapshot")
+                .is_empty()
+        );
+    }
 
     fn deps() -> TestDeps {
         Deps {

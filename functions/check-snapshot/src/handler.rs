@@ -1,4 +1,6 @@
-//! CheckSnapshot step: reads the snapshot's status (DescribeSnapshots) and sets the next wait.
+//! CheckSnapshot step: reads the snapshot's status (DescribeSnapshots; for a serverless cache
+//! DescribeServerlessCacheSnapshots, whose status values AWS does not document: `available` and `failed` are read as
+//! for node-based snapshots, anything else is in progress) and sets the next wait.
 //!
 //! `available` → done (the Choice state moves on to the export); `failed` → `SnapshotFailed` (status documented in
 //! the ElastiCache User Guide, "Event notifications and Amazon SNS", `ElastiCache:SnapshotFailed`); any other status,
@@ -32,6 +34,7 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
     let started = deps.clock.now();
     let name = run.snapshot_name()?.to_string();
     let source = run.source()?.clone();
+    let serverless = run.is_serverless();
     let progress = run.snapshot.as_mut().ok_or_else(|| {
         BackupError::invalid_input(
             "snapshot",
@@ -40,7 +43,12 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
     })?;
     let of = source.name().to_string();
 
-    let Some(info) = deps.snapshots.snapshot(&name).await? else {
+    let described = if serverless {
+        deps.snapshots.serverless_snapshot(&name).await?
+    } else {
+        deps.snapshots.snapshot(&name).await?
+    };
+    let Some(info) = described else {
         let export = inspect(&deps.exports, &run).await?;
         if !export.is_complete() {
             return Err(BackupError::SnapshotFailed {

@@ -4,7 +4,7 @@
 
 use backup_core::backup::export;
 use backup_core::backup::history;
-use backup_core::backup::ownership::tagged_by_execution;
+use backup_core::backup::ownership::{snapshot_of_run, tagged_by_execution};
 use backup_core::backup::run::Source;
 use backup_core::backup::start::{self, Started, account_of};
 use backup_core::backup::target::{self, Resolved};
@@ -89,7 +89,8 @@ async fn start_or_resume<S: Snapshots + Groups>(
     snapshots: &S,
     warnings: &mut Vec<String>,
 ) -> Result<Started, BackupError> {
-    if let Some(existing) = snapshots.snapshot(name).await? {
+    let serverless = matches!(resolved, Resolved::Serverless(_));
+    if let Some(existing) = snapshot_of_run(snapshots, serverless, name).await? {
         return resume(name, execution_id, existing, resolved, snapshots).await;
     }
     let choice = resolved.choose_node(snapshots).await?;
@@ -107,8 +108,7 @@ async fn start_or_resume<S: Snapshots + Groups>(
         }),
         CreateOutcome::AlreadyExists => {
             // Lost a race with a duplicate of this execution: find and resume that snapshot.
-            let existing = snapshots
-                .snapshot(name)
+            let existing = snapshot_of_run(snapshots, serverless, name)
                 .await?
                 .ok_or_else(|| start::vanished(name))?;
             resume(name, execution_id, existing, resolved, snapshots).await
@@ -156,6 +156,7 @@ mod tests {
     const CME_EVENT: &str =
         include_str!("../../../events/create-snapshot/cluster-mode-enabled.json");
     const INVALID_EVENT: &str = include_str!("../../../events/create-snapshot/invalid-input.json");
+    const SERVERLESS_EVENT: &str = include_str!("../../../events/create-snapshot/serverless.json");
 
     fn deps(snapshots: FakeSnapshots) -> Deps<FakeSnapshots, FakeExportStore, (), FixedClock> {
         Deps {
@@ -233,6 +234,177 @@ mod tests {
         assert_eq!(run.export_name, run.snapshot_name);
         assert!(run.warnings.is_empty(), "{:?}", run.warnings);
         assert_eq!(run.timings[STEP].invocations, 1);
+    }
+
+    #[tokio::test]
+    async fn a_serverless_cache_gets_a_serverless_snapshot_tagged_as_this_executions() {
+        let d = deps(FakeSnapshots::serverless("sessions", "valkey"));
+        let run = function_handler(event(SERVERLESS_EVENT), &d).await.unwrap();
+
+        let source = run.source.as_ref().unwrap();
+        assert_eq!(source.serverless_cache_name.as_deref(), Some("sessions"));
+        assert!(source.replication_group_id.is_none() && source.cache_cluster_id.is_none());
+        assert_eq!(
+            (source.role, source.cluster_mode),
+            (NodeRole::Group, ClusterMode::Enabled)
+        );
+        // How many objects the export writes is learnt from S3.
+        assert_eq!(source.shard_count, 0);
+        assert_eq!(source.target_id(), "sessions");
+        assert!(d.snapshots.calls_of("CreateSnapshot").is_empty());
+        let creates = d.snapshots.calls_of("CreateServerlessCacheSnapshot");
+        let name = run.snapshot_name.clone().unwrap();
+        assert_eq!(
+            creates,
+            [format!("CreateServerlessCacheSnapshot {name} sessions")]
+        );
+        assert_eq!(
+            name,
+            naming::snapshot_name(
+                TargetKind::ServerlessCache,
+                "sessions",
+                run.execution.id.as_deref().unwrap()
+            )
+        );
+        assert_eq!(
+            d.snapshots.0.lock().unwrap().tags[&name][0],
+            (SNAPSHOT_TAG.to_string(), run.execution.id.clone().unwrap())
+        );
+        assert_eq!(
+            serde_json::to_value(&run.request.as_ref().unwrap().target).unwrap(),
+            serde_json::json!({"serverlessCacheName": "sessions"})
+        );
+        assert_eq!(
+            run.snapshot.as_ref().unwrap().status,
+            SnapshotStatus::Creating
+        );
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_start_resumes_the_serverless_snapshot_of_its_name() {
+        let d = deps(FakeSnapshots::serverless("sessions", "redis"));
+        let first = function_handler(event(SERVERLESS_EVENT), &d).await.unwrap();
+        let name = first.snapshot_name.clone().unwrap();
+        d.snapshots
+            .set_serverless_snapshot_status(&name, "available");
+        let again = function_handler(event(SERVERLESS_EVENT), &d).await.unwrap();
+        assert!(again.snapshot.as_ref().unwrap().resumed);
+        assert_eq!(
+            again.snapshot.as_ref().unwrap().status,
+            SnapshotStatus::Available
+        );
+        assert_eq!(
+            d.snapshots.calls_of("CreateServerlessCacheSnapshot").len(),
+            1
+        );
+        // A race lost to a duplicate: the create call says it exists, the snapshot is found and resumed.
+        let d = deps(FakeSnapshots::serverless("sessions", "redis"));
+        d.snapshots.0.lock().unwrap().describe_misses = 1;
+        d.snapshots.insert_serverless_snapshot(SnapshotInfo {
+            name: name.clone(),
+            status: "creating".into(),
+            serverless_cache_name: Some("sessions".into()),
+            ..Default::default()
+        });
+        d.snapshots.tag(
+            &name,
+            &[(SNAPSHOT_TAG, first.execution.id.as_deref().unwrap())],
+        );
+        let raced = function_handler(event(SERVERLESS_EVENT), &d).await.unwrap();
+        assert!(raced.snapshot.as_ref().unwrap().resumed);
+    }
+
+    #[tokio::test]
+    async fn a_serverless_snapshot_of_this_name_but_another_cache_or_execution_is_not_touched() {
+        let d = deps(FakeSnapshots::serverless("sessions", "redis"));
+        let name = naming::snapshot_name(
+            TargetKind::ServerlessCache,
+            "sessions",
+            "arn:aws:states:eu-west-1:123456789012:execution:elasticache-backup:nightly-2026-11-22",
+        );
+        d.snapshots.insert_serverless_snapshot(SnapshotInfo {
+            name: name.clone(),
+            status: "available".into(),
+            serverless_cache_name: Some("sessions".into()),
+            ..Default::default()
+        });
+        // Not tagged as this execution's.
+        let err = function_handler(event(SERVERLESS_EVENT), &d)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "SnapshotFailed", "{err}");
+        d.snapshots.tag(
+            &name,
+            &[(SNAPSHOT_TAG, "arn:aws:states:eu-west-1:123456789012:execution:elasticache-backup:nightly-2026-11-22")],
+        );
+        d.snapshots
+            .0
+            .lock()
+            .unwrap()
+            .serverless_snapshots
+            .get_mut(&name)
+            .unwrap()
+            .serverless_cache_name = Some("other".into());
+        let err = function_handler(event(SERVERLESS_EVENT), &d)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "SnapshotFailed", "{err}");
+        assert!(err.to_string().contains("other"), "{err}");
+        assert!(
+            d.snapshots
+                .calls_of("CreateServerlessCacheSnapshot")
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn serverless_refusals_are_named_before_anything_is_created() {
+        // Memcached: its snapshots cannot be exported.
+        let d = deps(FakeSnapshots::serverless("sessions", "memcached"));
+        let err = function_handler(event(SERVERLESS_EVENT), &d)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "NotSupported", "{err}");
+        assert!(err.to_string().contains("Memcached"), "{err}");
+        // Not available (e.g. modifying): busy, retried by the state machine.
+        let d = deps(FakeSnapshots::serverless("sessions", "redis"));
+        d.snapshots.set_serverless_status("sessions", "MODIFYING");
+        let err = function_handler(event(SERVERLESS_EVENT), &d)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "ClusterBusy", "{err}");
+        // No such cache.
+        let d = deps(FakeSnapshots::default());
+        let err = function_handler(event(SERVERLESS_EVENT), &d)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "TargetNotFound", "{err}");
+        assert!(
+            d.snapshots
+                .calls_of("CreateServerlessCacheSnapshot")
+                .is_empty()
+        );
+        // ElastiCache's answers keep their names: busy and the 24-a-day quota.
+        let d = deps(FakeSnapshots::serverless("sessions", "redis"));
+        d.snapshots.fail_next(
+            "CreateServerlessCacheSnapshot",
+            BackupError::SnapshotQuotaExceeded {
+                message: "ServerlessCacheSnapshotQuotaExceededFault".into(),
+                source: None,
+            },
+        );
+        let err = function_handler(event(SERVERLESS_EVENT), &d)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "SnapshotQuotaExceeded", "{err}");
+        // A bad name is refused by the input check, before any call.
+        let mut bad = event(SERVERLESS_EVENT);
+        bad.payload.input = serde_json::json!({"serverlessCacheName": "-sessions"});
+        let d = deps(FakeSnapshots::serverless("sessions", "redis"));
+        let err = function_handler(bad, &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "InvalidInput", "{err}");
+        assert!(err.to_string().contains("serverlessCacheName"), "{err}");
+        assert!(d.snapshots.calls().is_empty(), "{:?}", d.snapshots.calls());
     }
 
     #[tokio::test]

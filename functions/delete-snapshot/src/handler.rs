@@ -5,11 +5,12 @@
 //!
 //! Runs only on the success path of the state machine, after VerifyExport (an unverified export is refused). `keepSourceSnapshot` keeps it. A snapshot already gone
 //! (`SnapshotNotFoundFault`, e.g. deleted by a duplicate of this execution) is not an error. DeleteSnapshot cannot be
-//! undone (Amazon ElastiCache API Reference, DeleteSnapshot).
+//! undone (Amazon ElastiCache API Reference, DeleteSnapshot). A serverless cache's snapshot is deleted with
+//! DeleteServerlessCacheSnapshot under the same rules.
 
 use backup_core::backup::cleanup;
 use backup_core::backup::export::inspect;
-use backup_core::backup::ownership::tagged_by_execution;
+use backup_core::backup::ownership::{snapshot_of_run, tagged_by_execution};
 use backup_core::backup::run::Cleanup;
 use backup_core::model::CleanupOutcome;
 use backup_core::ports::{ExportStore, Groups, Snapshots};
@@ -36,6 +37,7 @@ pub async fn function_handler<S: Snapshots + Groups, E: ExportStore, C: Clock>(
     let started = deps.clock.now();
     let name = run.snapshot_name()?.to_string();
     let keep = run.request()?.keep_source_snapshot;
+    let serverless = run.is_serverless();
     let verification = cleanup::verified_export(&run, &name)?;
     let assessment = inspect(&deps.exports, &run).await?;
     let objects = cleanup::objects_as_verified(&name, assessment, verification)?;
@@ -46,7 +48,7 @@ pub async fn function_handler<S: Snapshots + Groups, E: ExportStore, C: Clock>(
     let outcome = if keep {
         tracing::info!("keepSourceSnapshot: source snapshot kept");
         CleanupOutcome::Kept
-    } else if let Some(info) = deps.snapshots.snapshot(&name).await?
+    } else if let Some(info) = snapshot_of_run(&deps.snapshots, serverless, &name).await?
         && !tagged_by_execution(&deps.snapshots, &info, run.execution_id()).await?
     {
         let warning = cleanup::not_ours_warning(&name);
@@ -54,7 +56,12 @@ pub async fn function_handler<S: Snapshots + Groups, E: ExportStore, C: Clock>(
         run.warnings.push(warning);
         CleanupOutcome::Kept
     } else {
-        match deps.snapshots.delete_snapshot(&name).await? {
+        let deleted = if serverless {
+            deps.snapshots.delete_serverless_snapshot(&name).await?
+        } else {
+            deps.snapshots.delete_snapshot(&name).await?
+        };
+        match deleted {
             DeleteOutcome::Deleted => CleanupOutcome::Deleted,
             DeleteOutcome::NotFound => {
                 run.warnings.push(cleanup::already_deleted_warning(&name));
@@ -133,6 +140,72 @@ mod tests {
             vec![format!("DeleteSnapshot {NAME}")]
         );
         assert!(!d.snapshots.0.lock().unwrap().snapshots.contains_key(NAME));
+    }
+
+    /// The complete run document of a serverless cache whose export wrote one object, `<name>.rdb`.
+    fn serverless_event() -> LambdaEvent<BackupRun> {
+        let text = COMPLETE
+            .replace("ecb-orders-5f1d2a9c-0001.rdb", "ecb-sessions-5f1d2a9c.rdb")
+            .replace("ecb-orders-5f1d2a9c", "ecb-sessions-5f1d2a9c");
+        let mut run: BackupRun = serde_json::from_str(&text).unwrap();
+        run.input = serde_json::json!({"serverlessCacheName": "sessions"});
+        run.request.as_mut().unwrap().target =
+            backup_core::backup::run::TargetRef::ServerlessCacheName("sessions".into());
+        let source = run.source.as_mut().unwrap();
+        source.replication_group_id = None;
+        source.cache_cluster_id = None;
+        source.serverless_cache_name = Some("sessions".into());
+        LambdaEvent::new(run, Context::default())
+    }
+
+    #[tokio::test]
+    async fn a_serverless_snapshot_is_deleted_with_its_own_call_once_its_export_is_seen() {
+        const SERVERLESS: &str = "ecb-sessions-5f1d2a9c";
+        let d = deps(false);
+        d.snapshots
+            .insert_serverless_snapshot(backup_core::resources::SnapshotInfo {
+                name: SERVERLESS.into(),
+                status: "available".into(),
+                serverless_cache_name: Some("sessions".into()),
+                ..Default::default()
+            });
+        // Not in S3 yet: kept.
+        let err = function_handler(serverless_event(), &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "ExportIncomplete", "{err}");
+        // In S3, but the snapshot is not tagged as this execution's: kept, with a warning.
+        d.exports.put(
+            BUCKET,
+            &format!("{SERVERLESS}.rdb"),
+            7_340_032,
+            datetime!(2026-11-22 03:05 UTC),
+        );
+        let run = function_handler(serverless_event(), &d).await.unwrap();
+        assert_eq!(run.cleanup.unwrap().source_snapshot, CleanupOutcome::Kept);
+        assert!(
+            d.snapshots
+                .calls_of("DeleteServerlessCacheSnapshot")
+                .is_empty()
+        );
+        // Tagged: deleted with DeleteServerlessCacheSnapshot, never DeleteSnapshot.
+        d.snapshots.tag(SERVERLESS, &[(SNAPSHOT_TAG, EXECUTION)]);
+        let run = function_handler(serverless_event(), &d).await.unwrap();
+        assert_eq!(
+            run.cleanup.unwrap().source_snapshot,
+            CleanupOutcome::Deleted
+        );
+        assert_eq!(
+            d.snapshots.calls_of("DeleteServerlessCacheSnapshot"),
+            [format!("DeleteServerlessCacheSnapshot {SERVERLESS}")]
+        );
+        assert!(d.snapshots.calls_of("DeleteSnapshot").is_empty());
+        assert!(
+            d.snapshots
+                .0
+                .lock()
+                .unwrap()
+                .serverless_snapshots
+                .is_empty()
+        );
     }
 
     #[tokio::test]

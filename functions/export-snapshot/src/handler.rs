@@ -1,5 +1,6 @@
 //! ExportSnapshot step: `CopySnapshot(SourceSnapshotName, TargetSnapshotName, TargetBucket)` (Amazon ElastiCache API
-//! Reference, CopySnapshot; User Guide, "Exporting a backup").
+//! Reference, CopySnapshot; User Guide, "Exporting a backup"); for a serverless cache
+//! `ExportServerlessCacheSnapshot(ServerlessCacheSnapshotName, S3BucketName)`, where ElastiCache names the objects.
 //!
 //! Idempotent: if S3 already holds this run's complete export (a retried step, or a duplicate of this execution got
 //! there first), no second CopySnapshot is made. A refused CopySnapshot whose objects are nonetheless (being) written
@@ -34,22 +35,36 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
     let export_name = run.export_name()?.to_string();
     let request = run.request()?.clone();
 
+    let serverless = run.is_serverless();
     let before = inspect(&deps.exports, &run).await?;
-    let resumed = if before.is_complete() {
+    // A serverless export writes objects ElastiCache names itself and does not say how many: any fresh one of this
+    // run means an export of this snapshot is under way or done, and a second one would only add objects.
+    let resumed = if before.is_complete() || (serverless && in_flight_or_done(&before)) {
         tracing::info!(export_name = %export_name, "export already in S3; not exporting again");
         true
     } else {
-        match deps
-            .snapshots
-            .export_snapshot(&name, &export_name, &request.bucket)
-            .await
-        {
+        let result = if serverless {
+            deps.snapshots
+                .export_serverless_snapshot(&name, &request.bucket)
+                .await
+        } else {
+            deps.snapshots
+                .export_snapshot(&name, &export_name, &request.bucket)
+                .await
+        };
+        match result {
             Ok(()) => false,
+            // A serverless snapshot of this run's name already exporting was exported by an earlier attempt of
+            // this step (or a duplicate of this execution): resume it.
+            Err(err) if serverless && exporting(deps, &name).await => {
+                tracing::warn!(error = %err, "ExportServerlessCacheSnapshot refused, but the snapshot is exporting; resuming");
+                true
+            }
             // Whatever the refusal (key exists, snapshot busy copying, snapshot already deleted), a duplicate of
             // this execution may be the cause: if this run's objects are (being) written, resume.
             Err(err) => match inspect(&deps.exports, &run).await {
                 Ok(after) if in_flight_or_done(&after) => {
-                    tracing::warn!(error = %err, "CopySnapshot refused, but this run's export is in S3; resuming");
+                    tracing::warn!(error = %err, "export refused, but this run's export is in S3; resuming");
                     true
                 }
                 Ok(after) => return Err(with_stale_hint(err, &after)),
@@ -68,6 +83,7 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
         deadline: now + Duration::seconds(i64::try_from(timeout).unwrap_or(i64::MAX)),
         completed_at: None,
         objects: Vec::new(),
+        seen: Vec::new(),
     });
     run.poll.checks = 0;
     run.poll.wait_seconds = if resumed {
@@ -82,6 +98,15 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
     tracing::info!(bucket = %request.bucket, export_name = %export_name, resumed, "export started");
     run.record_timing(STEP, started, deps.clock.now());
     Ok(run)
+}
+
+/// Whether serverless snapshot `name` reports status `exporting` (a value the API reference does not list; an
+/// unreadable snapshot counts as not exporting).
+async fn exporting<S: Snapshots, E, C>(deps: &Deps<S, E, (), C>, name: &str) -> bool {
+    matches!(
+        deps.snapshots.serverless_snapshot(name).await,
+        Ok(Some(info)) if info.status.to_string() == "exporting"
+    )
 }
 
 /// Some fresh object of this run is already there: an export of this snapshot is under way or done.
@@ -154,6 +179,75 @@ mod tests {
         );
         assert_eq!(export.deadline, datetime!(2026-11-22 04:04:20 UTC));
         assert_eq!(run.poll.wait_seconds, backup_core::poll::MIN_WAIT_SECONDS);
+    }
+
+    /// This run as a serverless cache's: its snapshot `NAME` is a serverless snapshot in `status`.
+    fn serverless(
+        status: &str,
+    ) -> (
+        Deps<FakeSnapshots, FakeExportStore, (), FixedClock>,
+        LambdaEvent<BackupRun>,
+    ) {
+        let d = deps();
+        d.snapshots
+            .insert_serverless_snapshot(backup_core::resources::SnapshotInfo {
+                name: NAME.into(),
+                status: status.into(),
+                serverless_cache_name: Some("sessions".into()),
+                ..Default::default()
+            });
+        let mut ev = event();
+        ev.payload.request.as_mut().unwrap().target =
+            backup_core::backup::run::TargetRef::ServerlessCacheName("sessions".into());
+        let source = ev.payload.source.as_mut().unwrap();
+        source.serverless_cache_name = Some("sessions".into());
+        source.replication_group_id = None;
+        source.cache_cluster_id = None;
+        source.shard_count = 0;
+        (d, ev)
+    }
+
+    #[tokio::test]
+    async fn a_serverless_snapshot_is_exported_with_its_own_call_once() {
+        let (d, ev) = serverless("available");
+        let run = function_handler(ev, &d).await.unwrap();
+        assert_eq!(
+            d.snapshots.calls_of("ExportServerlessCacheSnapshot"),
+            [format!("ExportServerlessCacheSnapshot {NAME} {BUCKET}")]
+        );
+        assert!(d.snapshots.calls_of("CopySnapshot").is_empty());
+        assert!(!run.export.unwrap().resumed);
+
+        // A retried step finds the snapshot exporting (refused as busy): resumed, not failed.
+        let (d, ev) = serverless("exporting");
+        let run = function_handler(ev, &d).await.unwrap();
+        assert!(run.export.unwrap().resumed);
+
+        // An object of this run already there, whatever its name: not exported a second time.
+        let (d, ev) = serverless("available");
+        d.exports.put(
+            BUCKET,
+            &format!("{NAME}.rdb"),
+            100,
+            datetime!(2026-11-22 03:05 UTC),
+        );
+        let run = function_handler(ev, &d).await.unwrap();
+        assert!(
+            d.snapshots
+                .calls_of("ExportServerlessCacheSnapshot")
+                .is_empty()
+        );
+        assert!(run.export.unwrap().resumed);
+
+        // A refusal with nothing under way keeps its name and AWS's message.
+        let (d, ev) = serverless("available");
+        d.snapshots.fail_next(
+            "ExportServerlessCacheSnapshot",
+            rejected("InvalidParameterValue: The S3 bucket is not in the same region"),
+        );
+        let err = function_handler(ev, &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "ExportRejected");
+        assert!(err.to_string().contains("same region"), "{err}");
     }
 
     #[tokio::test]

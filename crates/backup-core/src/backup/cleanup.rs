@@ -2,7 +2,7 @@
 //! is this snapshot's, and S3 still holds exactly the objects verified ([`objects_as_verified`]).
 
 use crate::BackupRun;
-use crate::backup::export::ExportAssessment;
+use crate::backup::export::{ExportAssessment, is_export_key};
 use crate::backup::run::{ExportedObject, Verification};
 use crate::error::BackupError;
 use crate::naming::{export_name, manifest_key};
@@ -31,7 +31,7 @@ pub fn verified_export<'a>(
         || verification
             .objects
             .iter()
-            .any(|o| !o.key.starts_with(&format!("{expected_export}-")));
+            .any(|o| !is_export_key(&expected_export, &o.key, run.is_serverless()));
     if verified_elsewhere {
         return Err(BackupError::ExportIncomplete {
             message: format!(

@@ -15,8 +15,11 @@ pub fn clock_slack() -> time::Duration {
     time::Duration::seconds(CLOCK_SLACK_SECONDS)
 }
 
-/// Lists the run's export objects (prefix `<exportName>-` in the request's bucket) and assesses them against the
-/// run's shard count; objects older than the snapshot's start (less [`CLOCK_SLACK_SECONDS`]) do not count.
+/// Lists the run's export objects and assesses them against the run's shard count; objects older than the
+/// snapshot's start (less [`CLOCK_SLACK_SECONDS`]) do not count. A node-based export's objects are
+/// `<exportName>-<id>.rdb` ([`is_shard_key`]); a serverless export's are any `.rdb` under the export name
+/// ([`is_serverless_export_key`]), and until its export is complete (`source.shardCount` 0) how many there are is
+/// not known.
 ///
 /// # Errors
 /// `InvalidInput` when the document lacks `request`, `exportName` or `source`; the store's errors
@@ -27,10 +30,47 @@ pub async fn inspect<E: ExportStore + ?Sized>(
 ) -> Result<ExportAssessment, BackupError> {
     let bucket = &run.request()?.bucket;
     let export_name = run.export_name()?;
-    let shards = run.source()?.shard_count;
+    let source = run.source()?;
+    let shards = source.shard_count;
     let not_before = run.snapshot.as_ref().map(|s| s.started_at - clock_slack());
+    if source.is_serverless() {
+        let listing = store.list(bucket, export_name).await?;
+        return Ok(assess_with(
+            export_name,
+            shards,
+            &listing,
+            not_before,
+            is_serverless_export_key,
+        ));
+    }
     let listing = store.list(bucket, &format!("{export_name}-")).await?;
     Ok(assess(export_name, shards, &listing, not_before))
+}
+
+/// True for the keys a serverless export may have written: `ExportServerlessCacheSnapshot` chooses the object names
+/// and AWS does not document them (aws-facts §1.7, §2.1), so any `.rdb` object named after the snapshot counts:
+/// `<export_name>.rdb`, `<export_name>-<id>.rdb` (as node-based exports: 1–64 ASCII letters or digits) or
+/// `<export_name>/<path>.rdb`. Like [`is_shard_key`], a suffix with `-` is another export's object.
+pub fn is_serverless_export_key(export_name: &str, key: &str) -> bool {
+    let Some(rest) = key.strip_prefix(export_name) else {
+        return false;
+    };
+    if rest == ".rdb" || is_shard_key(export_name, key) {
+        return true;
+    }
+    rest.strip_prefix('/')
+        .and_then(|path| path.strip_suffix(".rdb"))
+        .is_some_and(|p| !p.is_empty() && !p.split('/').any(|part| part.is_empty() || part == ".."))
+}
+
+/// True when `key` is one of the objects of the export named `export_name` (serverless or node-based, see
+/// [`is_serverless_export_key`] and [`is_shard_key`]).
+pub fn is_export_key(export_name: &str, key: &str, serverless: bool) -> bool {
+    if serverless {
+        is_serverless_export_key(export_name, key)
+    } else {
+        is_shard_key(export_name, key)
+    }
 }
 
 /// What S3 holds for one export.
@@ -60,13 +100,26 @@ impl ExportAssessment {
             && self.objects.len() == self.expected as usize
     }
 
+    /// For an export whose object count is not known beforehand (serverless): at least one object, none empty or
+    /// stale. Whether it is all there is decided by the caller (the objects stay the same between two checks).
+    pub fn has_only_sound_objects(&self) -> bool {
+        !self.objects.is_empty() && self.empty.is_empty() && self.stale.is_empty()
+    }
+
     /// One line for errors and logs: what was found and what is missing.
     pub fn describe(&self) -> String {
-        let mut parts = vec![format!(
-            "{} of {} shard objects present",
-            self.objects.len(),
-            self.expected
-        )];
+        let mut parts = vec![if self.expected == 0 {
+            format!(
+                "{} objects present (a serverless export: how many it writes is not known)",
+                self.objects.len()
+            )
+        } else {
+            format!(
+                "{} of {} shard objects present",
+                self.objects.len(),
+                self.expected
+            )
+        }];
         if !self.empty.is_empty() {
             parts.push(format!("empty {}", self.empty.join(", ")));
         }
@@ -115,12 +168,25 @@ pub fn assess(
     listing: &[StoredObject],
     not_before: Option<Timestamp>,
 ) -> ExportAssessment {
+    assess_with(export_name, shard_count, listing, not_before, is_shard_key)
+}
+
+/// [`assess`] with `belongs(export_name, key)` telling which listed keys are the export's objects. A
+/// `shard_count` of 0 (a serverless export not yet complete) expects no number: such an assessment is never
+/// complete and reports no extra objects.
+pub fn assess_with(
+    export_name: &str,
+    shard_count: u32,
+    listing: &[StoredObject],
+    not_before: Option<Timestamp>,
+    belongs: fn(&str, &str) -> bool,
+) -> ExportAssessment {
     let mut objects = Vec::new();
     let mut empty = Vec::new();
     let mut stale = Vec::new();
     let shaped: Vec<&StoredObject> = listing
         .iter()
-        .filter(|o| is_shard_key(export_name, &o.key))
+        .filter(|o| belongs(export_name, &o.key))
         .collect();
     for o in &shaped {
         if o.size_bytes == 0 {
@@ -135,7 +201,7 @@ pub fn assess(
         }
     }
     objects.sort_by(|a, b| a.key.cmp(&b.key));
-    let mut extra: Vec<String> = if shaped.len() > shard_count as usize {
+    let mut extra: Vec<String> = if shard_count > 0 && shaped.len() > shard_count as usize {
         shaped.iter().map(|o| o.key.clone()).collect()
     } else {
         Vec::new()
@@ -161,6 +227,78 @@ mod tests {
             size_bytes: size,
             last_modified: Some(datetime!(2026-11-22 1:00 UTC)),
         }
+    }
+
+    #[test]
+    fn a_serverless_export_counts_any_rdb_object_named_after_its_snapshot() {
+        for key in [
+            "e.rdb",
+            "e-0001.rdb",
+            "e-a1.rdb",
+            "e/x.rdb",
+            "e/shard/0001.rdb",
+        ] {
+            assert!(is_serverless_export_key("e", key), "{key}");
+            assert!(is_export_key("e", key, true), "{key}");
+        }
+        for key in [
+            "e.manifest.json",
+            "e-1a2b-0001.rdb",
+            "e1.rdb",
+            "f-0001.rdb",
+            "e/.rdb",
+            "e//x.rdb",
+            "e/../x.rdb",
+            "e-0001.rdb.tmp",
+            "e.rdb/x",
+        ] {
+            assert!(!is_serverless_export_key("e", key), "{key}");
+        }
+        // A node-based export takes only `<name>-<id>.rdb`.
+        assert!(!is_export_key("e", "e.rdb", false));
+        assert!(is_export_key("e", "e-0001.rdb", false));
+        // Until the serverless export is complete its shard count is unknown: never complete, never "extra".
+        let a = assess_with(
+            "e",
+            0,
+            &[obj("e.rdb", 10), obj("e-0001.rdb", 5)],
+            None,
+            is_serverless_export_key,
+        );
+        assert!(!a.is_complete());
+        assert!(a.has_only_sound_objects());
+        assert!(a.extra.is_empty());
+        assert_eq!(a.objects.len(), 2);
+        assert!(
+            a.describe().contains("2 objects present"),
+            "{}",
+            a.describe()
+        );
+        // Afterwards it is checked as any export: exactly that many objects.
+        assert!(
+            assess_with(
+                "e",
+                2,
+                &[obj("e.rdb", 10), obj("e-0001.rdb", 5)],
+                None,
+                is_serverless_export_key
+            )
+            .is_complete()
+        );
+        assert!(
+            !assess_with(
+                "e",
+                1,
+                &[obj("e.rdb", 10), obj("e-0001.rdb", 5)],
+                None,
+                is_serverless_export_key
+            )
+            .is_complete()
+        );
+        assert!(
+            !assess_with("e", 0, &[obj("e.rdb", 0)], None, is_serverless_export_key)
+                .has_only_sound_objects()
+        );
     }
 
     #[test]

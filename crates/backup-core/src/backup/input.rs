@@ -5,8 +5,9 @@
 //!
 //! | field | type | rule |
 //! |---|---|---|
-//! | `replicationGroupId` | string | exactly one of this and `cacheClusterId`; ElastiCache id rules |
+//! | `replicationGroupId` | string | exactly one of this, `cacheClusterId` and `serverlessCacheName`; ElastiCache id rules |
 //! | `cacheClusterId` | string | see above, up to 50 characters |
+//! | `serverlessCacheName` | string | see above (an ElastiCache Serverless cache), 1–40 characters |
 //! | `bucket` | string | S3 bucket name rules (3–63, lower-case, DNS-compliant); default `BACKUP_BUCKET` |
 //! | `snapshotTimeoutSeconds` | integer | 60–79200; default `SNAPSHOT_TIMEOUT_SECONDS` |
 //! | `exportTimeoutSeconds` | integer | 60–79200; default `EXPORT_TIMEOUT_SECONDS` |
@@ -18,7 +19,7 @@ use serde_json::Value;
 use crate::Config;
 use crate::backup::run::{Request, TargetRef};
 use crate::error::BackupError;
-use crate::naming::{check_cache_cluster_id, check_elasticache_id};
+use crate::naming::{check_cache_cluster_id, check_elasticache_id, check_serverless_cache_name};
 
 /// Smallest accepted deadline, seconds.
 pub const MIN_TIMEOUT_SECONDS: u64 = 60;
@@ -34,6 +35,8 @@ pub struct ExecutionInput {
     pub replication_group_id: Option<String>,
     /// `CacheClusterId` to back up (a standalone cluster, or a member node whose group is then backed up).
     pub cache_cluster_id: Option<String>,
+    /// `ServerlessCacheName` to back up (an ElastiCache Serverless cache).
+    pub serverless_cache_name: Option<String>,
     /// Export bucket.
     pub bucket: Option<String>,
     /// Snapshot deadline, seconds.
@@ -123,18 +126,8 @@ pub fn validate(input: &Value, config: &Config) -> Result<Request, BackupError> 
     let input = ExecutionInput::parse(input)?;
     let rg = non_empty(input.replication_group_id, "replicationGroupId")?;
     let cc = non_empty(input.cache_cluster_id, "cacheClusterId")?;
-    let target = match exactly_one(rg, cc, "replicationGroupId", "cacheClusterId")? {
-        OneOf::First(id) => {
-            check_elasticache_id(&id)
-                .map_err(|rule| BackupError::invalid_input("replicationGroupId", rule))?;
-            TargetRef::ReplicationGroupId(id.to_ascii_lowercase())
-        }
-        OneOf::Second(id) => {
-            check_cache_cluster_id(&id)
-                .map_err(|rule| BackupError::invalid_input("cacheClusterId", rule))?;
-            TargetRef::CacheClusterId(id.to_ascii_lowercase())
-        }
-    };
+    let sc = non_empty(input.serverless_cache_name, "serverlessCacheName")?;
+    let target = target_of(rg, cc, sc)?;
 
     let bucket = match non_empty(input.bucket, "bucket")? {
         Some(b) => b,
@@ -159,6 +152,68 @@ pub fn validate(input: &Value, config: &Config) -> Result<Request, BackupError> 
             .unwrap_or(config.export_timeout_seconds),
         keep_source_snapshot: input.keep_source_snapshot.unwrap_or(false),
     })
+}
+
+/// The one target of `replicationGroupId`, `cacheClusterId` and `serverlessCacheName`, checked by its rules and
+/// lower-cased (ElastiCache stores ids lower-cased).
+///
+/// # Errors
+/// [`BackupError::InvalidInput`] naming the field: none or several given, or an id breaking its rules.
+fn target_of(
+    rg: Option<String>,
+    cc: Option<String>,
+    sc: Option<String>,
+) -> Result<TargetRef, BackupError> {
+    let given = [
+        ("replicationGroupId", rg.is_some()),
+        ("cacheClusterId", cc.is_some()),
+        ("serverlessCacheName", sc.is_some()),
+    ];
+    let set: Vec<&str> = given.iter().filter(|(_, s)| *s).map(|(f, _)| *f).collect();
+    match set.as_slice() {
+        [] => {
+            return Err(BackupError::invalid_input(
+                "replicationGroupId",
+                "is required (or `cacheClusterId`, or `serverlessCacheName`); give exactly one",
+            ));
+        }
+        [first, rest @ ..] if !rest.is_empty() => {
+            let others: Vec<String> = rest.iter().map(|f| format!("`{f}`")).collect();
+            return Err(BackupError::invalid_input(
+                *first,
+                format!(
+                    "and {} are both set; give exactly one",
+                    others.join(" and ")
+                ),
+            ));
+        }
+        _ => {}
+    }
+    let check = |field: &str, id: String, rule: fn(&str) -> Result<(), String>| {
+        rule(&id)
+            .map(|()| id.to_ascii_lowercase())
+            .map_err(|r| BackupError::invalid_input(field, r))
+    };
+    if let Some(id) = rg {
+        return Ok(TargetRef::ReplicationGroupId(check(
+            "replicationGroupId",
+            id,
+            check_elasticache_id,
+        )?));
+    }
+    if let Some(id) = cc {
+        return Ok(TargetRef::CacheClusterId(check(
+            "cacheClusterId",
+            id,
+            check_cache_cluster_id,
+        )?));
+    }
+    let name = sc.unwrap_or_default();
+    Ok(TargetRef::ServerlessCacheName(check(
+        "serverlessCacheName",
+        name,
+        check_serverless_cache_name,
+    )?))
 }
 
 /// Which of two exclusive fields was given.
@@ -290,6 +345,70 @@ mod tests {
     }
 
     #[test]
+    fn a_serverless_cache_is_a_third_kind_of_target() {
+        let r = validate(&json!({"serverlessCacheName": " Sessions "}), &cfg()).unwrap();
+        assert_eq!(r.target, TargetRef::ServerlessCacheName("sessions".into()));
+        for (input, field, rule) in [
+            (
+                json!({"serverlessCacheName": "a", "replicationGroupId": "b"}),
+                "replicationGroupId",
+                "and `serverlessCacheName` are both set; give exactly one",
+            ),
+            (
+                json!({"serverlessCacheName": "a", "cacheClusterId": "b", "replicationGroupId": "c"}),
+                "replicationGroupId",
+                "and `cacheClusterId` and `serverlessCacheName` are both set; give exactly one",
+            ),
+            (
+                json!({"serverlessCacheName": "a", "cacheClusterId": "b"}),
+                "cacheClusterId",
+                "and `serverlessCacheName` are both set; give exactly one",
+            ),
+            (
+                json!({"serverlessCacheName": "1abc"}),
+                "serverlessCacheName",
+                "must start with a letter",
+            ),
+            (
+                json!({"serverlessCacheName": "a--b"}),
+                "serverlessCacheName",
+                "must not contain two consecutive hyphens",
+            ),
+            (
+                json!({"serverlessCacheName": "ab-"}),
+                "serverlessCacheName",
+                "must not end with a hyphen",
+            ),
+            (
+                json!({"serverlessCacheName": "a_b"}),
+                "serverlessCacheName",
+                "may contain only ASCII letters, digits and hyphens",
+            ),
+            (
+                json!({"serverlessCacheName": "a".repeat(41)}),
+                "serverlessCacheName",
+                "must be 1-40 characters, got 41",
+            ),
+            (
+                json!({"serverlessCacheName": ""}),
+                "serverlessCacheName",
+                "must not be empty",
+            ),
+            (
+                json!({"serverlessCacheName": 7}),
+                "serverlessCacheName",
+                "must be a string",
+            ),
+        ] {
+            assert_eq!(
+                invalid(validate(&input, &cfg()).unwrap_err()),
+                (field.to_string(), rule.to_string()),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
     fn each_bad_field_is_named_with_its_rule() {
         let timeout = "must be a whole number of seconds from 60 to 79200";
         let cases = [
@@ -297,7 +416,7 @@ mod tests {
             (
                 json!({}),
                 "replicationGroupId",
-                "is required (or `cacheClusterId`); give exactly one",
+                "is required (or `cacheClusterId`, or `serverlessCacheName`); give exactly one",
             ),
             (
                 json!({"replicationGroupId": "a", "cacheClusterId": "b"}),
@@ -307,8 +426,8 @@ mod tests {
             (
                 json!({"replicationGroupID": "a"}),
                 "replicationGroupID",
-                "is not a known field; expected one of replicationGroupId, cacheClusterId, bucket, \
-                 snapshotTimeoutSeconds, exportTimeoutSeconds, keepSourceSnapshot",
+                "is not a known field; expected one of replicationGroupId, cacheClusterId, \
+                 serverlessCacheName, bucket, snapshotTimeoutSeconds, exportTimeoutSeconds, keepSourceSnapshot",
             ),
             (
                 json!({"replicationGroupId": "9a"}),

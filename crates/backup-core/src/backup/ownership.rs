@@ -3,7 +3,7 @@
 
 use crate::error::BackupError;
 use crate::naming::SNAPSHOT_TAG;
-use crate::ports::Groups;
+use crate::ports::{Groups, Snapshots};
 use crate::resources::SnapshotInfo;
 
 /// True when `snapshot` carries the tag [`SNAPSHOT_TAG`] = `execution_id`, the one CreateSnapshot gives every
@@ -25,4 +25,21 @@ pub async fn tagged_by_execution<S: Groups + ?Sized>(
         .await?
         .iter()
         .any(|(k, v)| k == SNAPSHOT_TAG && v == execution_id))
+}
+
+/// Snapshot `name` of a run: `DescribeServerlessCacheSnapshots` when the run backs up a serverless cache
+/// (`serverless`), else `DescribeSnapshots`; `None` when it does not exist.
+///
+/// # Errors
+/// The describe call's: `Throttled`, `AwsError`.
+pub async fn snapshot_of_run<S: Snapshots + ?Sized>(
+    snapshots: &S,
+    serverless: bool,
+    name: &str,
+) -> Result<Option<SnapshotInfo>, BackupError> {
+    if serverless {
+        snapshots.serverless_snapshot(name).await
+    } else {
+        snapshots.snapshot(name).await
+    }
 }

@@ -40,7 +40,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::naming::TargetKind;
-use crate::resources::{CacheClusterInfo, ReplicationGroupInfo, SnapshotInfo};
+use crate::resources::{CacheClusterInfo, ReplicationGroupInfo, ServerlessCacheInfo, SnapshotInfo};
 
 /// The run document. See the module documentation for the JSON shape.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -144,6 +144,8 @@ pub enum TargetRef {
     ReplicationGroupId(String),
     /// `CacheClusterId` (a standalone cluster, or a member node whose group is then resolved).
     CacheClusterId(String),
+    /// `ServerlessCacheName` (an ElastiCache Serverless cache).
+    ServerlessCacheName(String),
 }
 
 /// What was snapshotted, recorded by CreateSnapshot. Built by the constructors below (target resolution in
@@ -157,6 +159,11 @@ pub struct Source {
     /// The node (member cluster) snapshotted; absent for a cluster-mode enabled group snapshot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_cluster_id: Option<String>,
+    /// The ElastiCache Serverless cache snapshotted (`ServerlessCacheName`); absent for node-based caches. A
+    /// serverless source has no group or node id, role `group`, cluster mode `enabled` (serverless caches always are),
+    /// and its shard count is the number of objects its export produced (unknown before: 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serverless_cache_name: Option<String>,
     /// `replica`, `primary`, `group` (cluster mode enabled: ElastiCache picks the nodes) or `unknown`.
     pub role: NodeRole,
     /// `enabled` or `disabled`.
@@ -246,11 +253,44 @@ fn shards_of_group(rg: &ReplicationGroupInfo) -> Vec<ShardInfo> {
 }
 
 impl Source {
+    /// An ElastiCache Serverless cache: role `group`, cluster mode `enabled`, shards unknown until its export is
+    /// listed (ElastiCache chooses how many objects an export writes; aws-facts §1.7).
+    pub fn serverless(cache: &ServerlessCacheInfo) -> Self {
+        Self {
+            replication_group_id: None,
+            cache_cluster_id: None,
+            serverless_cache_name: Some(cache.name.clone()),
+            role: NodeRole::Group,
+            cluster_mode: ClusterMode::Enabled,
+            engine: cache.engine.clone(),
+            engine_version: cache
+                .full_engine_version
+                .clone()
+                .or_else(|| cache.major_engine_version.clone()),
+            shard_count: 0,
+            shards: Vec::new(),
+            settings: SourceSettings {
+                security_group_ids: cache.security_group_ids.clone(),
+                // Serverless caches encrypt in transit always (User Guide, "In-transit encryption (TLS) in
+                // ElastiCache": serverless caches support TLS only).
+                transit_encryption: true,
+                ..SourceSettings::default()
+            },
+            created_at: cache.created,
+        }
+    }
+
+    /// Whether the source is an ElastiCache Serverless cache.
+    pub fn is_serverless(&self) -> bool {
+        self.serverless_cache_name.is_some()
+    }
+
     /// A standalone cluster: its only node, role `primary`, one shard.
     pub fn standalone(cc: &CacheClusterInfo) -> Self {
         Self {
             replication_group_id: None,
             cache_cluster_id: Some(cc.id.clone()),
+            serverless_cache_name: None,
             role: NodeRole::Primary,
             cluster_mode: ClusterMode::Disabled,
             engine: cc.engine.clone(),
@@ -267,6 +307,7 @@ impl Source {
         Self {
             replication_group_id: Some(rg.id.clone()),
             cache_cluster_id: Some(cc.id.clone()),
+            serverless_cache_name: None,
             role,
             cluster_mode: ClusterMode::Disabled,
             engine: rg.engine.clone().or_else(|| cc.engine.clone()),
@@ -287,6 +328,7 @@ impl Source {
         Self {
             replication_group_id: Some(rg.id.clone()),
             cache_cluster_id: None,
+            serverless_cache_name: None,
             role: NodeRole::Group,
             cluster_mode: ClusterMode::Enabled,
             engine: rg.engine.clone(),
@@ -303,6 +345,7 @@ impl Source {
         Self {
             replication_group_id: Some(rg.id.clone()),
             cache_cluster_id: None,
+            serverless_cache_name: None,
             role: NodeRole::Group,
             cluster_mode: ClusterMode::from_cluster_enabled(rg.cluster_enabled),
             engine: rg.engine.clone(),
@@ -325,6 +368,7 @@ impl Source {
         Self {
             replication_group_id: Some(rg.id.clone()),
             cache_cluster_id: Some(node.to_string()),
+            serverless_cache_name: None,
             role,
             cluster_mode: ClusterMode::from_cluster_enabled(rg.cluster_enabled),
             engine: rg.engine.clone(),
@@ -345,8 +389,9 @@ impl Source {
     /// The group, or else the standalone cluster: the target a backup is kept and reported under (metrics, history,
     /// incidents), lower-cased as snapshot names are.
     pub fn target_id(&self) -> String {
-        self.replication_group_id
+        self.serverless_cache_name
             .as_deref()
+            .or(self.replication_group_id.as_deref())
             .or(self.cache_cluster_id.as_deref())
             .unwrap_or_default()
             .to_ascii_lowercase()
@@ -355,7 +400,9 @@ impl Source {
     /// The target's identity: kind, id and creation time (see [`TargetIdentity`]).
     pub fn identity(&self) -> TargetIdentity {
         TargetIdentity {
-            kind: if self.replication_group_id.is_some() {
+            kind: if self.serverless_cache_name.is_some() {
+                "serverless-cache"
+            } else if self.replication_group_id.is_some() {
                 "replication-group"
             } else {
                 "cache-cluster"
@@ -370,7 +417,20 @@ impl Source {
         self.cache_cluster_id
             .as_deref()
             .or(self.replication_group_id.as_deref())
+            .or(self.serverless_cache_name.as_deref())
             .unwrap_or_default()
+    }
+}
+
+impl BackupRun {
+    /// Whether this run backs up an ElastiCache Serverless cache: its request names `serverlessCacheName`, or its
+    /// source is one. Its snapshot is then a serverless snapshot (`DescribeServerlessCacheSnapshots`,
+    /// `ExportServerlessCacheSnapshot`, `DeleteServerlessCacheSnapshot`).
+    pub fn is_serverless(&self) -> bool {
+        self.request
+            .as_ref()
+            .is_some_and(|r| matches!(r.target, TargetRef::ServerlessCacheName(_)))
+            || self.source.as_ref().is_some_and(Source::is_serverless)
     }
 }
 
@@ -380,6 +440,7 @@ impl TargetRef {
         match self {
             Self::ReplicationGroupId(id) => (TargetKind::ReplicationGroup, id),
             Self::CacheClusterId(id) => (TargetKind::CacheCluster, id),
+            Self::ServerlessCacheName(id) => (TargetKind::ServerlessCache, id),
         }
     }
 }
@@ -440,6 +501,11 @@ pub struct ExportProgress {
     /// The objects found, one per shard.
     #[serde(default)]
     pub objects: Vec<ExportedObject>,
+    /// A serverless export only, while it is `exporting`: the objects the previous check saw. ElastiCache does not
+    /// say how many objects a serverless export writes, so it is complete only when a check sees the same objects
+    /// as the one before and the snapshot is no longer exporting (see CheckExport).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seen: Vec<ExportedObject>,
 }
 
 /// One exported `.rdb` object.

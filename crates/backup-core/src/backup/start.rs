@@ -45,6 +45,7 @@ pub fn snapshot_tags(execution_id: &str, resolved: &Resolved) -> Vec<(String, St
     let source_created = match resolved {
         Resolved::Group(rg) => rg.created,
         Resolved::Standalone(cc) => cc.created,
+        Resolved::Serverless(sc) => sc.created,
     };
     if let Some(created) = source_created {
         tags.push((SOURCE_CREATED_TAG.to_string(), rfc3339(created)));

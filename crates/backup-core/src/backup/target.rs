@@ -6,6 +6,9 @@
 //!   (failovers move roles); none → the primary, with a warning. Snapshot by `CacheClusterId` of that node.
 //! - cluster mode **enabled**: by `ReplicationGroupId` (no shard-level backups exist).
 //! - a standalone cluster: by its `CacheClusterId` (its only node), with a warning.
+//! - an ElastiCache Serverless cache: `CreateServerlessCacheSnapshot` by `ServerlessCacheName` (ElastiCache picks the
+//!   nodes; the cache must be `available`). A Memcached serverless cache is refused: its snapshots cannot be
+//!   exported (`ExportServerlessCacheSnapshot`, "Valkey and Redis OSS only").
 //!
 //! Memcached and data tiering cannot be exported to S3 (ElastiCache User Guide, "Exporting a backup"): refused as
 //! `NotSupported` before anything is created.
@@ -14,7 +17,9 @@ use crate::backup::run::{Source, TargetRef};
 use crate::error::BackupError;
 use crate::model::NodeRole;
 use crate::ports::Snapshots;
-use crate::resources::{CacheClusterInfo, ReplicationGroupInfo, SnapshotInfo, SnapshotTarget};
+use crate::resources::{
+    CacheClusterInfo, ReplicationGroupInfo, ServerlessCacheInfo, SnapshotInfo, SnapshotTarget,
+};
 
 /// What the requested id turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +28,8 @@ pub enum Resolved {
     Group(ReplicationGroupInfo),
     /// A standalone cache cluster (one node, no group).
     Standalone(CacheClusterInfo),
+    /// An ElastiCache Serverless cache (`CreateServerlessCacheSnapshot`; ElastiCache picks the nodes).
+    Serverless(ServerlessCacheInfo),
 }
 
 /// A target resolved and found supported, with what a human should know about it.
@@ -60,6 +67,9 @@ pub async fn resolve<S: Snapshots + ?Sized>(
         TargetRef::ReplicationGroupId(id) => {
             Resolved::Group(snapshots.replication_group(id).await?)
         }
+        TargetRef::ServerlessCacheName(name) => {
+            Resolved::Serverless(snapshots.serverless_cache(name).await?)
+        }
         TargetRef::CacheClusterId(id) => {
             let cc = snapshots.cache_cluster(id).await?;
             match cc.replication_group_id.clone() {
@@ -84,6 +94,7 @@ impl Resolved {
         match self {
             Self::Group(rg) => &rg.id,
             Self::Standalone(cc) => &cc.id,
+            Self::Serverless(sc) => &sc.name,
         }
     }
 
@@ -95,6 +106,22 @@ impl Resolved {
         let (id, engine, data_tiering) = match self {
             Self::Group(rg) => (&rg.id, rg.engine.as_deref(), rg.data_tiering),
             Self::Standalone(cc) => (&cc.id, cc.engine.as_deref(), false),
+            Self::Serverless(sc) => {
+                if sc
+                    .engine
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("memcached"))
+                {
+                    // ExportServerlessCacheSnapshot: "Available for Valkey and Redis OSS only" (Amazon
+                    // ElastiCache API Reference); refused before a snapshot is taken.
+                    return Err(not_supported(format!(
+                        "serverless cache {} runs Memcached: ExportServerlessCacheSnapshot exports Valkey and \
+                         Redis OSS caches only",
+                        sc.name
+                    )));
+                }
+                return Ok(());
+            }
         };
         if engine.is_some_and(|e| e.eq_ignore_ascii_case("memcached")) {
             return Err(not_supported(format!(
@@ -119,6 +146,16 @@ impl Resolved {
         snapshots: &S,
     ) -> Result<NodeChoice, BackupError> {
         let rg = match self {
+            Self::Serverless(sc) => {
+                if !sc.is_available() {
+                    return Err(busy("serverless cache", &sc.name, &sc.status));
+                }
+                return Ok(NodeChoice {
+                    target: SnapshotTarget::ServerlessCache(sc.name.clone()),
+                    source: Source::serverless(sc),
+                    warnings: Vec::new(),
+                });
+            }
             Self::Standalone(cc) => {
                 if !cc.is_available() {
                     return Err(busy("cache cluster", &cc.id, &cc.status));
@@ -221,6 +258,7 @@ impl Resolved {
         let ours = match self {
             Self::Group(rg) => same(existing.replication_group_id.as_deref(), &rg.id),
             Self::Standalone(cc) => same(existing.cache_cluster_id.as_deref(), &cc.id),
+            Self::Serverless(sc) => same(existing.serverless_cache_name.as_deref(), &sc.name),
         };
         if !ours {
             return Err(BackupError::SnapshotFailed {
@@ -231,12 +269,14 @@ impl Resolved {
                         .replication_group_id
                         .as_deref()
                         .or(existing.cache_cluster_id.as_deref())
+                        .or(existing.serverless_cache_name.as_deref())
                         .unwrap_or("another source")
                 ),
             });
         }
         let rg = match self {
             Self::Standalone(cc) => return Ok(Source::standalone(cc)),
+            Self::Serverless(sc) => return Ok(Source::serverless(sc)),
             Self::Group(rg) => rg,
         };
         let Some(node) = existing.cache_cluster_id.as_deref() else {

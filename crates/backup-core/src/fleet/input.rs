@@ -266,13 +266,16 @@ fn explicit_targets(
                 rule_of("targets"),
             ));
         };
-        if let Some(k) = obj
-            .keys()
-            .find(|k| !matches!(k.as_str(), "replicationGroupId" | "cacheClusterId"))
-        {
+        if let Some(k) = obj.keys().find(|k| {
+            !matches!(
+                k.as_str(),
+                "replicationGroupId" | "cacheClusterId" | "serverlessCacheName"
+            )
+        }) {
             return Err(BackupError::invalid_input(
                 format!("targets[{i}].{k}"),
-                "is not a known field; expected one of replicationGroupId, cacheClusterId (options go on the fleet)",
+                "is not a known field; expected one of replicationGroupId, cacheClusterId, serverlessCacheName \
+                 (options go on the fleet)",
             ));
         }
         let mut child = obj.clone();
@@ -287,6 +290,7 @@ fn explicit_targets(
         let (kind, id) = match &request.target {
             crate::backup::run::TargetRef::ReplicationGroupId(id) => ("replicationGroupId", id),
             crate::backup::run::TargetRef::CacheClusterId(id) => ("cacheClusterId", id),
+            crate::backup::run::TargetRef::ServerlessCacheName(id) => ("serverlessCacheName", id),
         };
         if !seen.insert((kind, id.clone())) {
             return Err(BackupError::invalid_input(
@@ -429,7 +433,8 @@ mod tests {
             (
                 json!({"targets": [{"replicationGroupId": "a", "bucket": "b"}]}),
                 "targets[0].bucket",
-                "is not a known field; expected one of replicationGroupId, cacheClusterId (options go on the fleet)",
+                "is not a known field; expected one of replicationGroupId, cacheClusterId, serverlessCacheName \
+                 (options go on the fleet)",
             ),
             (json!({"targets": ["a"]}), "targets[0]", &rule_of("targets")),
             (
