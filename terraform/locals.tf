@@ -348,7 +348,8 @@ locals {
       statements = [
         { sid = "ListGroups", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
         { sid = "ListClusters", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
-        { sid = "ReadTags", actions = ["elasticache:ListTagsForResource"], resources = ["${local.ec_arn}:replicationgroup:*", "${local.ec_arn}:cluster:*"] },
+        { sid = "ListServerlessCaches", actions = ["elasticache:DescribeServerlessCaches"], resources = [local.serverless_caches] },
+        { sid = "ReadTags", actions = ["elasticache:ListTagsForResource"], resources = ["${local.ec_arn}:replicationgroup:*", "${local.ec_arn}:cluster:*", local.serverless_caches] },
         # A fleet larger than an inline Map: its targets (Discover) and results (Summarize) under fleet-runs/.
         { sid = "FleetLists", actions = ["s3:GetObject", "s3:PutObject"], resources = ["${local.bucket_arn}/${local.fleet_runs_prefix}/*"] },
       ]
