@@ -409,11 +409,12 @@ class Stack:
 
     # -- invariant -------------------------------------------------------------------------------------------------
     def deletions(self) -> list[dict]:
-        """DeleteSnapshot calls made by the backup's handlers (the Rust SDK's User-Agent), from the emulator's journal;
-        tests tidying up with boto3 are not the pipeline, nor is the sweeper (the retention function's `app/` name),
-        whose rule is a later verified backup (test_sweeper.py)."""
+        """DeleteSnapshot and DeleteServerlessCacheSnapshot calls made by the backup's handlers (the Rust SDK's
+        User-Agent), from the emulator's journal; tests tidying up with boto3 are not the pipeline, nor is the sweeper
+        (the retention function's `app/` name), whose rule is a later verified backup (test_sweeper.py)."""
         return [e for e in self.emulator_state()["journal"]
-                if e["event"] == "DeleteSnapshot" and "aws-sdk-rust" in e.get("userAgent", "")
+                if e["event"] in ("DeleteSnapshot", "DeleteServerlessCacheSnapshot")
+                and "aws-sdk-rust" in e.get("userAgent", "")
                 and "app/elasticache-backup-retention" not in e.get("userAgent", "")]
 
     def assert_no_unsafe_deletion(self) -> None:
