@@ -243,6 +243,10 @@ class Stack:
     def primary_port(self, group: str) -> int:
         return next(n["port"] for n in self.nodes(group) if n["role"] == "primary")
 
+    def serverless_ports(self, cache: str) -> list[int]:
+        """The redis-server ports of a serverless cache of the topology, one per shard (none for Memcached)."""
+        return self.topology_info["serverlessCaches"][cache]["ports"]
+
     # -- emulator control ------------------------------------------------------------------------------------------
     def _control(self, method: str, path: str, body: dict | None = None):
         data = json.dumps(body).encode() if body is not None else None

@@ -76,9 +76,9 @@ pub fn check_export_key_template(template: &str) -> Result<(), String> {
         ));
     }
     let rest = template.replace("{snapshot}", "").replace("{shard}", "");
-    if rest.contains('{') || rest.contains('}') || rest.is_empty() {
+    if rest.contains('{') || rest.contains('}') {
         return Err(format!(
-            "serverless export key template {template:?}: only {{snapshot}} and {{shard}} may be used, and some text besides"
+            "serverless export key template {template:?}: only {{snapshot}} and {{shard}} may be used"
         ));
     }
     Ok(())
@@ -1309,6 +1309,7 @@ mod tests {
         assert!(check_export_key_template("{snapshot}/backup.rdb").is_ok());
         assert!(check_export_key_template("backup-{shard}.rdb").is_err());
         assert!(check_export_key_template("{snapshot}-{node}.rdb").is_err());
-        assert!(check_export_key_template("{snapshot}").is_err());
+        assert!(check_export_key_template("{snapshot}").is_ok());
+        assert!(check_export_key_template("{snapshot}/{oops").is_err());
     }
 }

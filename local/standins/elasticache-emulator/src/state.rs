@@ -302,18 +302,19 @@ pub enum Fault {
         /// Seconds.
         seconds: f64,
     },
-    /// Not a fault: the snapshot `name` reads as created `days` ago (`SnapshotCreateTime`), for tests of what acts on
-    /// old snapshots (a sweeper, retention).
+    /// Not a fault: the snapshot `name` (node-based: `SnapshotCreateTime`; serverless: `CreateTime`) reads as created
+    /// `days` ago, for tests of what acts on old snapshots (a sweeper, retention).
     AgeSnapshot {
         /// `SnapshotName`.
         name: String,
         /// Days in the past.
         days: f64,
     },
-    /// The nodes of group `target` (which may not exist yet: a restore's new group) report an endpoint nothing
-    /// listens on (127.0.0.1, port 1): what a verifier outside the group's VPC or security groups meets.
+    /// The nodes of group `target` (which may not exist yet: a restore's new group), or the serverless cache
+    /// `target`, report an endpoint nothing listens on (127.0.0.1, port 1): what a verifier outside the VPC or
+    /// security groups meets.
     Unreachable {
-        /// Replication group id.
+        /// Replication group id or serverless cache name.
         target: String,
     },
     /// A failover in `target` (a cluster mode disabled group): its primary and first replica swap roles now.
