@@ -754,7 +754,7 @@ pub async fn create_serverless_cache(
         .settings
         .node_dir
         .join("serverless")
-        .join(format!("{name}-seeds"));
+        .join(format!("{name}-seeds-{rid}"));
     let mut sources = Sources::default();
     for arn in &arns {
         if arn.contains(":s3:::") {
@@ -821,6 +821,8 @@ pub async fn create_serverless_cache(
     let (body, min_seconds) = {
         let mut st = app.lock();
         if st.serverless.contains_key(&name) {
+            // Created by a concurrent call meanwhile: this call's links (its own directory) go.
+            let _ = std::fs::remove_dir_all(&seed_dir);
             return Err(ApiError::new(
                 "ServerlessCacheAlreadyExistsFault",
                 format!("Serverless cache {name} already exists."),
