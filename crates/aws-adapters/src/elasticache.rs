@@ -122,29 +122,6 @@ impl Snapshots for ElastiCacheSnapshots {
         target: &SnapshotTarget,
         tags: &[(String, String)],
     ) -> Result<CreateOutcome, BackupError> {
-        if let SnapshotTarget::ServerlessCache(cache) = target {
-            let mut req = self
-                .client
-                .create_serverless_cache_snapshot()
-                .serverless_cache_snapshot_name(name)
-                .serverless_cache_name(cache);
-            for (key, value) in tags {
-                req = req.tags(Tag::builder().key(key).value(value).build());
-            }
-            return match req.send().await {
-                Ok(out) => Ok(CreateOutcome::Created(
-                    out.serverless_cache_snapshot()
-                        .map(serverless::snapshot_info)
-                        .unwrap_or_else(|| SnapshotInfo {
-                            name: name.to_string(),
-                            status: SnapshotStatus::Creating,
-                            serverless_cache_name: Some(cache.clone()),
-                            ..Default::default()
-                        }),
-                )),
-                Err(err) => serverless::create_outcome(name, cache, err),
-            };
-        }
         let mut req = self.client.create_snapshot().snapshot_name(name);
         for (key, value) in tags {
             req = req.tags(Tag::builder().key(key).value(value).build());
@@ -153,8 +130,31 @@ impl Snapshots for ElastiCacheSnapshots {
             SnapshotTarget::ReplicationGroup(id) => {
                 (req.replication_group_id(id), format!("{name} of {id}"))
             }
-            SnapshotTarget::CacheCluster(id) | SnapshotTarget::ServerlessCache(id) => {
+            SnapshotTarget::CacheCluster(id) => {
                 (req.cache_cluster_id(id), format!("{name} of {id}"))
+            }
+            SnapshotTarget::ServerlessCache(cache) => {
+                let mut req = self
+                    .client
+                    .create_serverless_cache_snapshot()
+                    .serverless_cache_snapshot_name(name)
+                    .serverless_cache_name(cache);
+                for (key, value) in tags {
+                    req = req.tags(Tag::builder().key(key).value(value).build());
+                }
+                return match req.send().await {
+                    Ok(out) => Ok(CreateOutcome::Created(
+                        out.serverless_cache_snapshot()
+                            .map(serverless::snapshot_info)
+                            .unwrap_or_else(|| SnapshotInfo {
+                                name: name.to_string(),
+                                status: SnapshotStatus::Creating,
+                                serverless_cache_name: Some(cache.clone()),
+                                ..Default::default()
+                            }),
+                    )),
+                    Err(err) => serverless::create_outcome(name, cache, err),
+                };
             }
         };
         match req.send().await {
