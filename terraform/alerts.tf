@@ -55,6 +55,13 @@ resource "aws_cloudwatch_event_rule" "execution_status" {
 #   0001-0099 match the prefix too.
 # It cannot match another group's ids unless that one's name is `<target>-00…`: not `orders-eu-001`, `orders-2`,
 # `orders-01` or their nodes. UNCONFIRMED: which id SourceIdentifier carries for each event (no AWS sample).
+# - serverless caches (serverless_cache_name): the detail-types are the same four (Amazon EventBridge events
+#   reference, "Amazon ElastiCache events", events-ref-elasticache.html; the ElastiCache User Guide's "Serverless
+#   cache events" says serverless events reach EventBridge), with `detail` fields EventCategories, EventID, Message,
+#   SourceArn, SourceIdentifier and SourceType (the EventBridge schema, as the CDK's generated aws.elasticache event
+#   patterns spell it). A serverless cache has no member nodes: its name is matched exactly, and a snapshot of this
+#   project by the `ecb-` prefix. UNCONFIRMED: whether a serverless snapshot event's SourceIdentifier is the cache
+#   (SourceType serverless-cache) or the snapshot (serverless-cache-snapshot); either is matched.
 locals {
   snapshot_targets = sort(tolist(local.scheduled_targets))
   # PutRule takes an EventPattern of at most 4096 characters (EventBridge API Reference; the AWS provider checks it
@@ -75,7 +82,7 @@ resource "aws_cloudwatch_event_rule" "snapshot_events" {
     detail = {
       SourceIdentifier = concat(
         count.index == 0 ? [{ prefix = "ecb-" }] : [],
-        flatten([for t in local.snapshot_rule_targets[count.index] : [t, { prefix = "${t}-00" }]]),
+        flatten([for t in local.snapshot_rule_targets[count.index] : concat([t], contains(local.scheduled_node_targets, t) ? [{ prefix = "${t}-00" }] : [])]),
       )
     }
   })

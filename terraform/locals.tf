@@ -32,9 +32,20 @@ locals {
   serverless_caches        = "${local.ec_arn}:serverlesscache:*"
   # The targets the schedules name, lower-cased as the backup names them in its metrics: single-target schedules and
   # the explicit lists of fleet schedules (a selector's targets are known only when it runs).
+  # A serverless cache counts by its name (ElastiCache stores it lower-cased).
   scheduled_targets = toset(concat(
-    [for k, s in var.schedules : lower(coalesce(s.replication_group_id, s.cache_cluster_id)) if s.selector == null && s.targets == null],
-    flatten([for k, s in var.schedules : [for t in coalesce(s.targets, []) : lower(coalesce(t.replication_group_id, t.cache_cluster_id))]]),
+    [for k, s in var.schedules : lower(coalesce(s.replication_group_id, s.cache_cluster_id, s.serverless_cache_name)) if s.selector == null && s.targets == null],
+    flatten([for k, s in var.schedules : [for t in coalesce(s.targets, []) : lower(coalesce(t.replication_group_id, t.cache_cluster_id, t.serverless_cache_name))]]),
+  ))
+  # The scheduled serverless caches: no member nodes, so their ElastiCache events name the cache or its snapshot only.
+  scheduled_serverless_caches = toset(concat(
+    [for k, s in var.schedules : lower(s.serverless_cache_name) if s.serverless_cache_name != null],
+    flatten([for k, s in var.schedules : [for t in coalesce(s.targets, []) : lower(t.serverless_cache_name) if t.serverless_cache_name != null]]),
+  ))
+  # The scheduled node-based targets (replication groups and clusters), whose events may name a member node.
+  scheduled_node_targets = toset(concat(
+    [for k, s in var.schedules : lower(coalesce(s.replication_group_id, s.cache_cluster_id)) if s.replication_group_id != null || s.cache_cluster_id != null],
+    flatten([for k, s in var.schedules : [for t in coalesce(s.targets, []) : lower(coalesce(t.replication_group_id, t.cache_cluster_id)) if t.replication_group_id != null || t.cache_cluster_id != null]]),
   ))
   # Schedules that back up a fleet (a tag selector or a list) through the fleet state machine.
   fleet_schedules = { for k, s in var.schedules : k => s if s.selector != null || s.targets != null }
@@ -373,7 +384,8 @@ locals {
       statements = [
         { sid = "ListGroups", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
         { sid = "ListClusters", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
-        { sid = "ReadTags", actions = ["elasticache:ListTagsForResource"], resources = ["${local.ec_arn}:replicationgroup:*", "${local.ec_arn}:cluster:*"] },
+        { sid = "ListServerlessCaches", actions = ["elasticache:DescribeServerlessCaches"], resources = [local.serverless_caches] },
+        { sid = "ReadTags", actions = ["elasticache:ListTagsForResource"], resources = ["${local.ec_arn}:replicationgroup:*", "${local.ec_arn}:cluster:*", local.serverless_caches] },
         # A fleet larger than an inline Map: its targets (Discover) and results (Summarize) under fleet-runs/.
         { sid = "FleetLists", actions = ["s3:GetObject", "s3:PutObject"], resources = ["${local.bucket_arn}/${local.fleet_runs_prefix}/*"] },
       ]

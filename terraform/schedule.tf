@@ -88,7 +88,7 @@ resource "aws_scheduler_schedule" "backup" {
   for_each = var.schedules
 
   name                         = "${var.name}-${each.key}"
-  description                  = "Back up ${each.value.selector != null ? "the fleet tagged ${join(",", [for tk, tv in each.value.selector : "${tk}=${tv}"])}" : each.value.targets != null ? "a fleet of ${length(each.value.targets)} targets" : coalesce(each.value.replication_group_id, each.value.cache_cluster_id)} (${each.value.schedule_expression} ${each.value.timezone})"
+  description                  = "Back up ${each.value.selector != null ? "the fleet tagged ${join(",", [for tk, tv in each.value.selector : "${tk}=${tv}"])}" : each.value.targets != null ? "a fleet of ${length(each.value.targets)} targets" : each.value.serverless_cache_name != null ? "the serverless cache ${each.value.serverless_cache_name}" : coalesce(each.value.replication_group_id, each.value.cache_cluster_id)} (${each.value.schedule_expression} ${each.value.timezone})"
   schedule_expression          = each.value.schedule_expression
   schedule_expression_timezone = each.value.timezone
   state                        = each.value.enabled ? "ENABLED" : "DISABLED"
@@ -105,12 +105,14 @@ resource "aws_scheduler_schedule" "backup" {
     role_arn = local.role_arns["scheduler"]
     # The execution input (docs/design.md, "Execution input"; docs/operations.md, "Fleets"); unset optional fields are left out.
     input = jsonencode({ for k, v in {
-      replicationGroupId = each.value.replication_group_id
-      cacheClusterId     = each.value.cache_cluster_id
-      selector           = each.value.selector == null ? null : { tags = each.value.selector }
+      replicationGroupId  = each.value.replication_group_id
+      cacheClusterId      = each.value.cache_cluster_id
+      serverlessCacheName = each.value.serverless_cache_name
+      selector            = each.value.selector == null ? null : { tags = each.value.selector }
       targets = each.value.targets == null ? null : [for t in each.value.targets : { for tk, tv in {
-        replicationGroupId = t.replication_group_id
-        cacheClusterId     = t.cache_cluster_id
+        replicationGroupId  = t.replication_group_id
+        cacheClusterId      = t.cache_cluster_id
+        serverlessCacheName = t.serverless_cache_name
       } : tk => tv if tv != null }]
       maxConcurrency         = each.value.max_concurrency
       name                   = contains(keys(local.fleet_schedules), each.key) ? each.key : null

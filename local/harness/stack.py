@@ -243,6 +243,10 @@ class Stack:
     def primary_port(self, group: str) -> int:
         return next(n["port"] for n in self.nodes(group) if n["role"] == "primary")
 
+    def serverless_ports(self, cache: str) -> list[int]:
+        """The redis-server ports of a serverless cache of the topology, one per shard (none for Memcached)."""
+        return self.topology_info["serverlessCaches"][cache]["ports"]
+
     # -- emulator control ------------------------------------------------------------------------------------------
     def _control(self, method: str, path: str, body: dict | None = None):
         data = json.dumps(body).encode() if body is not None else None
@@ -409,11 +413,12 @@ class Stack:
 
     # -- invariant -------------------------------------------------------------------------------------------------
     def deletions(self) -> list[dict]:
-        """DeleteSnapshot calls made by the backup's handlers (the Rust SDK's User-Agent), from the emulator's journal;
-        tests tidying up with boto3 are not the pipeline, nor is the sweeper (the retention function's `app/` name),
-        whose rule is a later verified backup (test_sweeper.py)."""
+        """DeleteSnapshot and DeleteServerlessCacheSnapshot calls made by the backup's handlers (the Rust SDK's
+        User-Agent), from the emulator's journal; tests tidying up with boto3 are not the pipeline, nor is the sweeper
+        (the retention function's `app/` name), whose rule is a later verified backup (test_sweeper.py)."""
         return [e for e in self.emulator_state()["journal"]
-                if e["event"] == "DeleteSnapshot" and "aws-sdk-rust" in e.get("userAgent", "")
+                if e["event"] in ("DeleteSnapshot", "DeleteServerlessCacheSnapshot")
+                and "aws-sdk-rust" in e.get("userAgent", "")
                 and "app/elasticache-backup-retention" not in e.get("userAgent", "")]
 
     def assert_no_unsafe_deletion(self) -> None:

@@ -297,6 +297,7 @@ class World:
     group_snapshot: str
     exchanges: list[Exchange] = field(default_factory=list)
     observed: set = field(default_factory=set)
+    serverless_snapshot: str = ""
 
     def call(self, operation: str, _expect: str | None = None, **kwargs):
         """One boto3 call (validated client-side by botocore); `_expect`: the error code it must answer."""
@@ -355,6 +356,30 @@ class World:
                if e["event"] == "ReplicationGroupCreateFailed" and e.get("replicationGroupId") == group]
         raise AssertionError(f"group {group} is {status}, never {wanted} {why}")
 
+    def wait_serverless(self, name: str, wanted: str = "available", timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        status = None
+        while time.monotonic() < deadline:
+            status = self.ec.describe_serverless_cache_snapshots(ServerlessCacheSnapshotName=name)[
+                "ServerlessCacheSnapshots"][0]["Status"]
+            if status == wanted:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"serverless snapshot {name} is {status}, never {wanted}")
+
+    def wait_serverless_cache(self, name: str, wanted: str, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        status = None
+        while time.monotonic() < deadline:
+            try:
+                status = self.ec.describe_serverless_caches(ServerlessCacheName=name)["ServerlessCaches"][0]["Status"]
+            except ClientError as e:
+                status = e.response["Error"]["Code"]
+            if status == wanted:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"serverless cache {name} is {status}, never {wanted}")
+
     def arn(self, kind: str, name: str) -> str:
         return f"arn:aws:elasticache:{REGION}:123456789012:{kind}:{name}"
 
@@ -383,10 +408,16 @@ def world(stack):
     w.wait(node)
     ec.create_snapshot(SnapshotName=group, ReplicationGroupId="sessions")
     w.wait(group)
+    w.serverless_snapshot = unique("mf-serverless")
+    ec.create_serverless_cache_snapshot(ServerlessCacheSnapshotName=w.serverless_snapshot,
+                                        ServerlessCacheName="sls-three")
+    w.wait_serverless(w.serverless_snapshot)
     yield w
     for name in (node, group):
         w.wait(name)
         ec.delete_snapshot(SnapshotName=name)
+    w.wait_serverless(w.serverless_snapshot)
+    ec.delete_serverless_cache_snapshot(ServerlessCacheSnapshotName=w.serverless_snapshot)
 
 
 # -- representative requests, per operation ------------------------------------------------------------------------
@@ -564,6 +595,11 @@ def list_tags_for_resource(w: World) -> None:
     w.call("ListTagsForResource", "SnapshotNotFoundFault", ResourceName=w.arn("snapshot", "nope"))
     w.call("ListTagsForResource", "CacheClusterNotFound", ResourceName=w.arn("cluster", "nope"))
     w.call("ListTagsForResource", "InvalidARN", ResourceName="not-an-arn")
+    w.call("ListTagsForResource", ResourceName=w.arn("serverlesscache", "sls-one"))
+    w.call("ListTagsForResource", ResourceName=w.arn("serverlesscachesnapshot", w.serverless_snapshot))
+    w.call("ListTagsForResource", "ServerlessCacheNotFoundFault", ResourceName=w.arn("serverlesscache", "nope"))
+    w.call("ListTagsForResource", "ServerlessCacheSnapshotNotFoundFault",
+           ResourceName=w.arn("serverlesscachesnapshot", "nope"))
     w.raw("ListTagsForResource", {}, "InvalidParameterValue")
 
 
@@ -582,6 +618,13 @@ def add_tags_to_resource(w: World) -> None:
            Tags=[{"Key": "k", "Value": "v"}])
     w.call("AddTagsToResource", "TagQuotaPerResourceExceeded", ResourceName=arn,
            Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)])
+    w.call("AddTagsToResource", ResourceName=w.arn("serverlesscachesnapshot", w.serverless_snapshot),
+           Tags=[{"Key": "ecb:verdict", "Value": "verified"}])
+    w.call("AddTagsToResource", ResourceName=w.arn("serverlesscache", "sls-three"), Tags=[{"Key": "k", "Value": "v"}])
+    w.call("AddTagsToResource", "ServerlessCacheNotFoundFault", ResourceName=w.arn("serverlesscache", "nope"),
+           Tags=[{"Key": "k", "Value": "v"}])
+    w.call("AddTagsToResource", "ServerlessCacheSnapshotNotFoundFault",
+           ResourceName=w.arn("serverlesscachesnapshot", "nope"), Tags=[{"Key": "k", "Value": "v"}])
     w.raw("AddTagsToResource", {"Tags.Tag.1.Key": "k"}, "InvalidParameterValue")  # ResourceName is required
 
 
@@ -593,6 +636,9 @@ def describe_events(w: World) -> None:
     w.call("DescribeEvents", SourceType="cache-cluster", SourceIdentifier="fidelity-002", StartTime=since)
     w.pages("DescribeEvents", Duration=60, PaginationConfig={"PageSize": 20})
     w.call("DescribeEvents", StartTime=since, EndTime=datetime.now(timezone.utc))
+    w.call("DescribeEvents", SourceType="serverless-cache-snapshot", SourceIdentifier=w.serverless_snapshot,
+           StartTime=since)
+    w.call("DescribeEvents", SourceType="serverless-cache", StartTime=since)
     w.call("DescribeEvents", "InvalidParameterValue", MaxRecords=19)
     w.call("DescribeEvents", "InvalidParameterValue", SourceType="snapshot")
     w.call("DescribeEvents", "InvalidParameterValue", Marker="not-a-marker")
@@ -618,6 +664,128 @@ def describe_cache_subnet_groups(w: World) -> None:
     w.call("DescribeCacheSubnetGroups", "CacheSubnetGroupNotFoundFault", CacheSubnetGroupName="nope")
 
 
+def describe_serverless_caches(w: World) -> None:
+    w.call("DescribeServerlessCaches")
+    w.call("DescribeServerlessCaches", ServerlessCacheName="sls-one")
+    w.call("DescribeServerlessCaches", ServerlessCacheName="sls-memo")
+    w.pages("DescribeServerlessCaches", PaginationConfig={"PageSize": 1})
+    w.stack.inject({"kind": "busy", "target": "sls-three", "reads": 1})
+    w.call("DescribeServerlessCaches", ServerlessCacheName="sls-three")  # modifying
+    w.call("DescribeServerlessCaches", "ServerlessCacheNotFoundFault", ServerlessCacheName="nope")
+    w.call("DescribeServerlessCaches", "InvalidParameterValue", MaxResults=0)
+    w.call("DescribeServerlessCaches", "InvalidParameterValue", NextToken="not-a-token")
+
+
+def create_serverless_cache_snapshot(w: World) -> None:
+    tags = [{"Key": "ecb:execution", "Value": "x"}]
+    name = unique()
+    w.call("CreateServerlessCacheSnapshot", ServerlessCacheSnapshotName=name, ServerlessCacheName="sls-three",
+           KmsKeyId="alias/k", Tags=tags)
+    w.call("CreateServerlessCacheSnapshot", "InvalidServerlessCacheStateFault", ServerlessCacheSnapshotName=unique(),
+           ServerlessCacheName="sls-three")  # one is being taken
+    w.call("CreateServerlessCacheSnapshot", "ServerlessCacheSnapshotAlreadyExistsFault",
+           ServerlessCacheSnapshotName=name, ServerlessCacheName="sls-one")
+    w.call("CreateServerlessCacheSnapshot", "ServerlessCacheNotFoundFault", ServerlessCacheSnapshotName=unique(),
+           ServerlessCacheName="nope")
+    w.call("CreateServerlessCacheSnapshot", "TagQuotaPerResourceExceeded", ServerlessCacheSnapshotName=unique(),
+           ServerlessCacheName="sls-one", Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)])
+    w.stack.inject({"kind": "busy", "target": "sls-one", "reads": 1})
+    w.call("CreateServerlessCacheSnapshot", "InvalidServerlessCacheStateFault", ServerlessCacheSnapshotName=unique(),
+           ServerlessCacheName="sls-one")
+    w.raw("CreateServerlessCacheSnapshot", {"ServerlessCacheName": "sls-one"}, "InvalidParameterValue")
+    w.wait_serverless(name)
+    w.call("DeleteServerlessCacheSnapshot", ServerlessCacheSnapshotName=name)
+
+
+def describe_serverless_cache_snapshots(w: World) -> None:
+    w.call("DescribeServerlessCacheSnapshots", ServerlessCacheSnapshotName=w.serverless_snapshot)
+    w.call("DescribeServerlessCacheSnapshots", ServerlessCacheName="sls-three", SnapshotType="manual")
+    w.pages("DescribeServerlessCacheSnapshots", PaginationConfig={"PageSize": 1})
+    w.call("DescribeServerlessCacheSnapshots", "ServerlessCacheSnapshotNotFoundFault",
+           ServerlessCacheSnapshotName="nope")
+    w.call("DescribeServerlessCacheSnapshots", "ServerlessCacheNotFoundFault", ServerlessCacheName="nope")
+    w.call("DescribeServerlessCacheSnapshots", "InvalidParameterValue", SnapshotType="weekly")
+    w.call("DescribeServerlessCacheSnapshots", "InvalidParameterValue", MaxResults=51)
+
+
+def export_serverless_cache_snapshot(w: World) -> None:
+    name = w.serverless_snapshot
+    w.call("ExportServerlessCacheSnapshot", ServerlessCacheSnapshotName=name, S3BucketName=w.bucket)
+    w.call("ExportServerlessCacheSnapshot", "InvalidServerlessCacheSnapshotStateFault",
+           ServerlessCacheSnapshotName=name, S3BucketName=w.bucket)  # exporting
+    w.wait_serverless(name)
+    w.call("ExportServerlessCacheSnapshot", "InvalidParameterValue", ServerlessCacheSnapshotName=name,
+           S3BucketName=w.bucket)  # the bucket already holds the objects
+    w.call("ExportServerlessCacheSnapshot", "InvalidParameterValue", ServerlessCacheSnapshotName=name,
+           S3BucketName=f"missing-{uuid.uuid4().hex[:8]}")
+    w.call("ExportServerlessCacheSnapshot", "ServerlessCacheSnapshotNotFoundFault",
+           ServerlessCacheSnapshotName="nope", S3BucketName=w.bucket)
+    memo = unique()
+    w.call("CreateServerlessCacheSnapshot", ServerlessCacheSnapshotName=memo, ServerlessCacheName="sls-memo")
+    w.wait_serverless(memo)
+    w.call("ExportServerlessCacheSnapshot", "InvalidParameterValue", ServerlessCacheSnapshotName=memo,
+           S3BucketName=w.bucket)  # Valkey and Redis OSS only
+    w.call("DeleteServerlessCacheSnapshot", ServerlessCacheSnapshotName=memo)
+    w.raw("ExportServerlessCacheSnapshot", {"ServerlessCacheSnapshotName": name}, "InvalidParameterValue")
+
+
+def delete_serverless_cache_snapshot(w: World) -> None:
+    name = unique()
+    w.call("CreateServerlessCacheSnapshot", ServerlessCacheSnapshotName=name, ServerlessCacheName="sls-one")
+    w.call("DeleteServerlessCacheSnapshot", "InvalidServerlessCacheSnapshotStateFault",
+           ServerlessCacheSnapshotName=name)  # still creating
+    w.wait_serverless(name)
+    w.call("DeleteServerlessCacheSnapshot", ServerlessCacheSnapshotName=name)
+    w.call("DeleteServerlessCacheSnapshot", "ServerlessCacheSnapshotNotFoundFault", ServerlessCacheSnapshotName=name)
+    w.raw("DeleteServerlessCacheSnapshot", {}, "InvalidParameterValue")
+
+
+def create_serverless_cache(w: World) -> None:
+    tags = [{"Key": "ecb:restore", "Value": "x"}]
+    from_serverless, from_node, memo = unique(), unique(), unique()
+    w.call("CreateServerlessCache", ServerlessCacheName=from_serverless, Engine="redis", MajorEngineVersion="7",
+           Description="restore", SnapshotArnsToRestore=[w.arn("serverlesscachesnapshot", w.serverless_snapshot)],
+           Tags=tags, SecurityGroupIds=["sg-1"], SubnetIds=["subnet-1", "subnet-2"], KmsKeyId="alias/k",
+           DailySnapshotTime="04:00", SnapshotRetentionLimit=1,
+           CacheUsageLimits={"DataStorage": {"Maximum": 10, "Minimum": 1, "Unit": "GB"},
+                             "ECPUPerSecond": {"Maximum": 5000, "Minimum": 1000}})
+    w.call("CreateServerlessCache", ServerlessCacheName=from_node, Engine="valkey",
+           SnapshotArnsToRestore=[w.arn("snapshot", w.node_snapshot)])
+    w.call("CreateServerlessCache", ServerlessCacheName=memo, Engine="memcached")
+    w.call("CreateServerlessCache", "ServerlessCacheAlreadyExistsFault", ServerlessCacheName="sls-one",
+           Engine="redis")
+    w.call("CreateServerlessCache", "InvalidParameterValue", ServerlessCacheName=unique(), Engine="redis",
+           SnapshotArnsToRestore=[w.arn("replicationgroup", "orders")])
+    w.call("CreateServerlessCache", "InvalidParameterValue", ServerlessCacheName=unique(), Engine="redis",
+           SnapshotArnsToRestore=[w.arn("serverlesscachesnapshot", "nope")])
+    w.call("CreateServerlessCache", "InvalidParameterCombination", ServerlessCacheName=unique(), Engine="memcached",
+           UserGroupId="g")
+    w.call("CreateServerlessCache", "TagQuotaPerResourceExceeded", ServerlessCacheName=unique(), Engine="redis",
+           Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)])
+    w.raw("CreateServerlessCache", {"ServerlessCacheName": unique()}, "InvalidParameterValue")  # Engine is required
+    for name in (from_serverless, from_node, memo):
+        w.wait_serverless_cache(name, "available")
+        w.call("DescribeServerlessCaches", ServerlessCacheName=name)
+        w.call("DeleteServerlessCache", ServerlessCacheName=name)
+    for name in (from_serverless, from_node, memo):
+        w.wait_serverless_cache(name, "ServerlessCacheNotFoundFault")
+
+
+def delete_serverless_cache(w: World) -> None:
+    name, final = unique(), unique()
+    w.call("CreateServerlessCache", ServerlessCacheName=name, Engine="redis")
+    w.call("DeleteServerlessCache", "InvalidServerlessCacheStateFault", ServerlessCacheName=name)  # creating
+    w.wait_serverless_cache(name, "available")
+    w.call("DeleteServerlessCache", "ServerlessCacheSnapshotAlreadyExistsFault", ServerlessCacheName=name,
+           FinalSnapshotName=w.serverless_snapshot)
+    w.call("DeleteServerlessCache", ServerlessCacheName=name, FinalSnapshotName=final)
+    w.call("DeleteServerlessCache", "ServerlessCacheNotFoundFault", ServerlessCacheName="nope")
+    w.raw("DeleteServerlessCache", {}, "InvalidParameterValue")
+    w.wait_serverless_cache(name, "ServerlessCacheNotFoundFault")
+    w.wait_serverless(final)
+    w.call("DeleteServerlessCacheSnapshot", ServerlessCacheSnapshotName=final)
+
+
 SCENARIOS = {
     "DescribeReplicationGroups": describe_replication_groups,
     "DescribeCacheClusters": describe_cache_clusters,
@@ -632,6 +800,13 @@ SCENARIOS = {
     "DescribeEvents": describe_events,
     "DescribeCacheParameters": describe_cache_parameters,
     "DescribeCacheSubnetGroups": describe_cache_subnet_groups,
+    "DescribeServerlessCaches": describe_serverless_caches,
+    "CreateServerlessCacheSnapshot": create_serverless_cache_snapshot,
+    "DescribeServerlessCacheSnapshots": describe_serverless_cache_snapshots,
+    "ExportServerlessCacheSnapshot": export_serverless_cache_snapshot,
+    "DeleteServerlessCacheSnapshot": delete_serverless_cache_snapshot,
+    "CreateServerlessCache": create_serverless_cache,
+    "DeleteServerlessCache": delete_serverless_cache,
 }
 
 

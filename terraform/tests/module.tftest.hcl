@@ -1737,3 +1737,178 @@ run "the_fleet_follows_its_children_where_the_step_functions_guide_says" {
     error_message = "DescribeExecution/StopExecution on execution:<name>:* of the backup machine (.sync) and of the fleet machine (Distributed Map children)."
   }
 }
+
+# Issue 26: ElastiCache Serverless caches as a third kind of target.
+
+run "a_serverless_cache_schedule_starts_a_backup_of_the_cache" {
+  command = plan
+  variables {
+    schedules = {
+      sessions = {
+        serverless_cache_name    = "Sessions-Cache"
+        schedule_expression      = "cron(0 3 * * ? *)"
+        snapshot_timeout_seconds = 7200
+      }
+    }
+  }
+  assert {
+    condition     = jsondecode(aws_scheduler_schedule.backup["sessions"].target[0].input) == { serverlessCacheName = "Sessions-Cache", snapshotTimeoutSeconds = 7200, keepSourceSnapshot = false }
+    error_message = "A serverless cache's schedule input is {\"serverlessCacheName\": …} with the schedule's options, unset fields left out."
+  }
+  assert {
+    condition     = !contains(keys(local.fleet_schedules), "sessions") && strcontains(aws_scheduler_schedule.backup["sessions"].description, "serverless cache Sessions-Cache")
+    error_message = "One serverless cache is a single backup (the backup state machine), not a fleet."
+  }
+  assert {
+    condition     = local.scheduled_targets == toset(["sessions-cache"]) && keys(aws_cloudwatch_composite_alarm.stale) == ["sessions-cache"]
+    error_message = "A serverless cache is a scheduled target under its lower-cased name (staleness alarm, events)."
+  }
+}
+
+run "the_snapshot_rule_matches_a_serverless_caches_failure_events_and_not_its_namesakes" {
+  command = plan
+  variables {
+    schedules = {
+      orders   = { replication_group_id = "orders", schedule_expression = "cron(0 3 * * ? *)" }
+      sessions = { serverless_cache_name = "sessions", schedule_expression = "cron(0 3 * * ? *)" }
+    }
+  }
+  assert {
+    condition = alltrue([for t in ["Snapshot Creation Failed", "Snapshot Export Failed", "Snapshot Copy Failed", "Snapshot Created"] :
+      contains(jsondecode(one(aws_cloudwatch_event_rule.snapshot_events).event_pattern)["detail-type"], t)
+    ]) && jsondecode(one(aws_cloudwatch_event_rule.snapshot_events).event_pattern).source == ["aws.elasticache"]
+    error_message = "The rule takes the aws.elasticache snapshot detail-types ElastiCache sends for serverless caches (creation, export and copy failures; creation)."
+  }
+  assert {
+    condition = jsondecode(one(aws_cloudwatch_event_rule.snapshot_events).event_pattern).detail.SourceIdentifier == [
+      { prefix = "ecb-" }, "orders", { prefix = "orders-00" }, "sessions",
+    ]
+    error_message = "A serverless cache is matched by its name alone (it has no member nodes), its snapshots by the project's ecb- prefix."
+  }
+  # Each id against the rule as EventBridge matches it: an exact string or a prefix.
+  assert {
+    condition = alltrue([for id in ["sessions", "ecb-sessions-5f1d2a9c"] :
+      anytrue([for e in jsondecode(one(aws_cloudwatch_event_rule.snapshot_events).event_pattern).detail.SourceIdentifier : can(e.prefix) ? startswith(id, e.prefix) : e == id])
+    ])
+    error_message = "A serverless cache's events match by its name or by this project's snapshot name."
+  }
+  assert {
+    condition = !anytrue([for id in ["sessions-001", "sessions-2", "session", "sessions-eu"] :
+      anytrue([for e in jsondecode(one(aws_cloudwatch_event_rule.snapshot_events).event_pattern).detail.SourceIdentifier : can(e.prefix) ? startswith(id, e.prefix) : e == id])
+    ])
+    error_message = "Nothing but the serverless cache itself matches its name: no node prefix."
+  }
+}
+
+run "a_fleet_list_may_name_serverless_caches" {
+  command = plan
+  variables {
+    schedules = {
+      listed = {
+        targets             = [{ serverless_cache_name = "sessions" }, { replication_group_id = "orders" }, { cache_cluster_id = "solo" }]
+        schedule_expression = "cron(0 4 * * ? *)"
+      }
+    }
+  }
+  assert {
+    condition     = jsondecode(aws_scheduler_schedule.backup["listed"].target[0].input) == { targets = [{ serverlessCacheName = "sessions" }, { replicationGroupId = "orders" }, { cacheClusterId = "solo" }], name = "listed", keepSourceSnapshot = false }
+    error_message = "A fleet entry with serverless_cache_name becomes {\"serverlessCacheName\": …}."
+  }
+  assert {
+    condition     = contains(keys(local.fleet_schedules), "listed") && local.scheduled_targets == toset(["sessions", "orders", "solo"]) && local.scheduled_serverless_caches == toset(["sessions"])
+    error_message = "A listed serverless cache is a scheduled target of the fleet state machine."
+  }
+}
+
+run "a_schedule_with_a_serverless_cache_and_a_group_is_refused" {
+  command = plan
+  variables {
+    schedules = {
+      both = { replication_group_id = "sessions", serverless_cache_name = "sessions", schedule_expression = "cron(0 3 * * ? *)" }
+    }
+  }
+  expect_failures = [var.schedules]
+}
+
+run "a_schedule_with_a_serverless_cache_and_a_list_is_refused" {
+  command = plan
+  variables {
+    schedules = {
+      both = { serverless_cache_name = "sessions", targets = [{ replication_group_id = "orders" }], schedule_expression = "cron(0 3 * * ? *)" }
+    }
+  }
+  expect_failures = [var.schedules]
+}
+
+run "a_serverless_cache_name_with_a_double_hyphen_is_refused" {
+  command = plan
+  variables {
+    schedules = {
+      bad = { serverless_cache_name = "sessions--cache", schedule_expression = "cron(0 3 * * ? *)" }
+    }
+  }
+  expect_failures = [var.schedules]
+}
+
+run "a_serverless_cache_name_starting_with_a_digit_is_refused" {
+  command = plan
+  variables {
+    schedules = {
+      bad = { serverless_cache_name = "9sessions", schedule_expression = "cron(0 3 * * ? *)" }
+    }
+  }
+  expect_failures = [var.schedules]
+}
+
+run "a_serverless_cache_name_of_41_characters_is_refused" {
+  command = plan
+  variables {
+    schedules = {
+      bad = { serverless_cache_name = "a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t-u", schedule_expression = "cron(0 3 * * ? *)" }
+    }
+  }
+  expect_failures = [var.schedules]
+}
+
+run "a_serverless_cache_name_of_40_characters_is_accepted" {
+  command = plan
+  variables {
+    schedules = {
+      long = { serverless_cache_name = "a123456789-123456789-123456789-12345678x", schedule_expression = "cron(0 3 * * ? *)" }
+    }
+  }
+  assert {
+    condition     = jsondecode(aws_scheduler_schedule.backup["long"].target[0].input).serverlessCacheName == "a123456789-123456789-123456789-12345678x"
+    error_message = "A 40-character serverless cache name is scheduled."
+  }
+}
+
+run "a_fleet_entry_with_a_serverless_cache_and_a_group_is_refused" {
+  command = plan
+  variables {
+    schedules = {
+      listed = { targets = [{ serverless_cache_name = "sessions", replication_group_id = "orders" }], schedule_expression = "cron(0 4 * * ? *)" }
+    }
+  }
+  expect_failures = [var.schedules]
+}
+
+run "a_fleet_entry_with_a_bad_serverless_cache_name_is_refused" {
+  command = plan
+  variables {
+    schedules = {
+      listed = { targets = [{ serverless_cache_name = "a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t-u" }], schedule_expression = "cron(0 4 * * ? *)" }
+    }
+  }
+  expect_failures = [var.schedules]
+}
+
+run "a_fleet_entry_with_a_cache_cluster_id_past_50_characters_is_refused" {
+  command = plan
+  variables {
+    schedules = {
+      listed = { targets = [{ cache_cluster_id = "a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t-u-v-w-x-y-z" }], schedule_expression = "cron(0 4 * * ? *)" }
+    }
+  }
+  expect_failures = [var.schedules]
+}

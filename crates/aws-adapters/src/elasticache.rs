@@ -632,6 +632,22 @@ impl Inventory for ElastiCacheSnapshots {
     }
 
     #[tracing::instrument(skip(self))]
+    async fn serverless_caches(&self) -> Result<Vec<ServerlessCacheInfo>, BackupError> {
+        let mut items = self
+            .client
+            .describe_serverless_caches()
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(item) = items.next().await {
+            let cache = item.map_err(|err| fallback("DescribeServerlessCaches", "(all)", err))?;
+            out.push(serverless::cache_info(&cache));
+        }
+        Ok(out)
+    }
+
+    #[tracing::instrument(skip(self))]
     async fn our_snapshots(&self) -> Result<Vec<SnapshotInfo>, BackupError> {
         let prefix = format!("{}-", backup_core::naming::SNAPSHOT_PREFIX);
         let mut items = self

@@ -129,6 +129,9 @@ pub trait Inventory: Send + Sync {
     /// `ShowCacheClustersNotInReplicationGroups`, every page (Memcached clusters included). Errors: `Throttled`,
     /// `AwsError`.
     async fn standalone_cache_clusters(&self) -> Result<Vec<CacheClusterInfo>, BackupError>;
+    /// Every ElastiCache Serverless cache: `DescribeServerlessCaches` without a name, every page (`NextToken`;
+    /// Memcached caches included). Errors: `Throttled`, `AwsError`.
+    async fn serverless_caches(&self) -> Result<Vec<ServerlessCacheInfo>, BackupError>;
     /// Every manual snapshot whose name starts `ecb-`: `DescribeSnapshots` with `SnapshotSource=user`, every
     /// page. Errors: `Throttled`, `AwsError`.
     async fn our_snapshots(&self) -> Result<Vec<SnapshotInfo>, BackupError>;

@@ -900,6 +900,13 @@ impl Inventory for FakeSnapshots {
         Ok(clusters)
     }
 
+    async fn serverless_caches(&self) -> Result<Vec<ServerlessCacheInfo>, BackupError> {
+        let s = self.begin("DescribeServerlessCaches", "(all)".into())?;
+        let mut caches: Vec<_> = s.serverless_caches.values().cloned().collect();
+        caches.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(caches)
+    }
+
     async fn our_snapshots(&self) -> Result<Vec<SnapshotInfo>, BackupError> {
         let s = self.begin("DescribeSnapshots", "(manual)".into())?;
         Ok(s.snapshots
@@ -919,6 +926,7 @@ impl FakeSnapshots {
             let o = other.0.into_inner().unwrap();
             s.replication_groups.extend(o.replication_groups);
             s.cache_clusters.extend(o.cache_clusters);
+            s.serverless_caches.extend(o.serverless_caches);
             s.tags.extend(o.tags);
         }
         self

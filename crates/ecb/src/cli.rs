@@ -130,14 +130,18 @@ pub enum Command {
 /// `ecb backup`.
 #[derive(Debug, Clone, Args)]
 pub struct BackupArgs {
-    /// A replication group id, a cache cluster (node) id, or a tag selector `key=value[,key=value]`.
+    /// A replication group id, a cache cluster (node) id, an ElastiCache Serverless cache name, or a tag selector
+    /// `key=value[,key=value]` (groups, standalone clusters and serverless caches carrying those tags).
     pub target: String,
     /// Take TARGET as a cache cluster (node) id without asking ElastiCache which kind it is.
-    #[arg(long, conflicts_with = "replication_group")]
+    #[arg(long, conflicts_with_all = ["replication_group", "serverless"])]
     pub node: bool,
     /// Take TARGET as a replication group id without asking ElastiCache which kind it is.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "serverless")]
     pub replication_group: bool,
+    /// Take TARGET as an ElastiCache Serverless cache name without asking ElastiCache which kind it is.
+    #[arg(long)]
+    pub serverless: bool,
     /// Follow the execution to its end with a live view; the exit code is the run's.
     #[arg(long)]
     pub wait: bool,

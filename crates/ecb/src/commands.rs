@@ -37,7 +37,8 @@ pub async fn run(cli: Cli) -> CliResult<()> {
     }
 }
 
-/// Which kind of target `id` is: ElastiCache is asked (DescribeReplicationGroups, then DescribeCacheClusters).
+/// Which kind of target `id` is: ElastiCache is asked (DescribeReplicationGroups, then DescribeCacheClusters, then
+/// DescribeServerlessCaches).
 async fn resolve_id(app: &App, id: &str) -> CliResult<Target> {
     let ec = app.elasticache();
     match ec
@@ -62,12 +63,32 @@ async fn resolve_id(app: &App, id: &str) -> CliResult<Target> {
         .send()
         .await
     {
-        Ok(_) => Ok(Target::CacheCluster(id.to_string())),
-        Err(e) if code(&e) == Some("CacheClusterNotFound") => Err(CliError::NotFound(format!(
-            "{id}: no replication group or cache cluster of that id in this region"
-        ))),
+        Ok(_) => return Ok(Target::CacheCluster(id.to_string())),
+        Err(e) if code(&e) == Some("CacheClusterNotFound") => {}
+        Err(e) => {
+            return Err(CliError::aws(
+                &format!("DescribeCacheClusters {id}"),
+                e,
+                &[],
+            ));
+        }
+    }
+    match ec
+        .describe_serverless_caches()
+        .serverless_cache_name(id)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(Target::Serverless(id.to_string())),
+        Err(e) if code(&e) == Some("ServerlessCacheNotFoundFault") => {
+            Err(CliError::NotFound(format!(
+                "{id}: no replication group, cache cluster or serverless cache of that id in this region"
+            )))
+        }
         Err(e) => Err(CliError::aws(
-            &format!("DescribeCacheClusters {id}"),
+            &format!(
+                "DescribeServerlessCaches {id} (or say --replication-group / --node / --serverless)"
+            ),
             e,
             &[],
         )),
@@ -130,7 +151,12 @@ fn report(app: &App, w: &Watched) {
 }
 
 async fn backup(app: &App, args: &BackupArgs) -> CliResult<()> {
-    let target = match execution::parse_target(&args.target, args.node, args.replication_group)? {
+    let target = match execution::parse_target(
+        &args.target,
+        args.node,
+        args.replication_group,
+        args.serverless,
+    )? {
         Target::Id(id) => resolve_id(app, &id).await?,
         t => t,
     };

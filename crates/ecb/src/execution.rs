@@ -22,6 +22,8 @@ pub enum Target {
     ReplicationGroup(String),
     /// A cache cluster (node).
     CacheCluster(String),
+    /// An ElastiCache Serverless cache.
+    Serverless(String),
     /// A tag selector: a fleet.
     Selector(BTreeMap<String, String>),
 }
@@ -31,11 +33,18 @@ pub enum Target {
 ///
 /// # Errors
 /// `Usage` naming the rule: an empty tag key, a pair without `=`, an id ElastiCache would refuse.
-pub fn parse_target(text: &str, node: bool, replication_group: bool) -> CliResult<Target> {
+pub fn parse_target(
+    text: &str,
+    node: bool,
+    replication_group: bool,
+    serverless: bool,
+) -> CliResult<Target> {
     if text.contains('=') {
-        if node || replication_group {
+        if node || replication_group || serverless {
             return Err(CliError::Usage(
-                "TARGET: a tag selector (key=value) is a fleet; --node and --replication-group take an id".into(),
+                "TARGET: a tag selector (key=value) is a fleet; --node, --replication-group and --serverless take an \
+                 id"
+                .into(),
             ));
         }
         let mut tags = BTreeMap::new();
@@ -55,6 +64,11 @@ pub fn parse_target(text: &str, node: bool, replication_group: bool) -> CliResul
         return Ok(Target::Selector(tags));
     }
     let id = text.trim().to_ascii_lowercase();
+    if serverless {
+        backup_core::naming::check_serverless_cache_name(&id)
+            .map_err(|rule| CliError::Usage(format!("TARGET {text:?}: {rule}")))?;
+        return Ok(Target::Serverless(id));
+    }
     let check = if node {
         backup_core::naming::check_cache_cluster_id(&id)
     } else {
@@ -146,6 +160,7 @@ pub fn backup_input(
     let mut input = match target {
         Target::ReplicationGroup(id) | Target::Id(id) => json!({"replicationGroupId": id}),
         Target::CacheCluster(id) => json!({"cacheClusterId": id}),
+        Target::Serverless(id) => json!({"serverlessCacheName": id}),
         Target::Selector(tags) => json!({"selector": {"tags": tags}}),
     };
     if let Some(b) = input_bucket {
@@ -296,6 +311,7 @@ mod tests {
             target: String::new(),
             node: false,
             replication_group: false,
+            serverless: false,
             wait: false,
             name: None,
             keep_source_snapshot: false,
@@ -307,25 +323,36 @@ mod tests {
     #[test]
     fn targets_are_ids_or_tag_selectors() {
         assert_eq!(
-            parse_target("Orders", false, false).unwrap(),
+            parse_target("Orders", false, false, false).unwrap(),
             Target::Id("orders".into())
         );
         assert_eq!(
-            parse_target("orders-0001-001", true, false).unwrap(),
+            parse_target("orders-0001-001", true, false, false).unwrap(),
             Target::CacheCluster("orders-0001-001".into())
         );
-        let Target::Selector(tags) = parse_target("team=payments,env=prod", false, false).unwrap()
+        let Target::Selector(tags) =
+            parse_target("team=payments,env=prod", false, false, false).unwrap()
         else {
             panic!("a selector")
         };
         assert_eq!(tags.len(), 2);
         assert_eq!(tags["env"], "prod");
         for bad in ["=x", "a=b,c", "-orders", "orders--x", ""] {
-            let err = parse_target(bad, false, false).unwrap_err();
+            let err = parse_target(bad, false, false, false).unwrap_err();
             assert!(matches!(err, CliError::Usage(_)), "{bad}");
             assert!(err.to_string().contains("TARGET"), "{bad}: {err}");
         }
-        assert!(parse_target("a=b", true, false).is_err());
+        assert!(parse_target("a=b", true, false, false).is_err());
+        assert!(parse_target("a=b", false, false, true).is_err());
+        assert_eq!(
+            parse_target("Sessions", false, false, true).unwrap(),
+            Target::Serverless("sessions".into())
+        );
+        let err = parse_target("sessions-", false, false, true).unwrap_err();
+        assert!(
+            err.to_string().contains("must not end with a hyphen"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -355,6 +382,17 @@ mod tests {
         assert_eq!(
             (m, input),
             (Machine::Backup, json!({"replicationGroupId": "orders"}))
+        );
+        let (m, input) = backup_input(
+            &Target::Serverless("sessions".into()),
+            &backup_args(),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (m, input),
+            (Machine::Backup, json!({"serverlessCacheName": "sessions"}))
         );
         let tags = BTreeMap::from([("team".to_string(), "payments".to_string())]);
         let mut args = backup_args();

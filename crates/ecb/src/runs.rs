@@ -51,6 +51,7 @@ pub fn target_of(machine: Machine, input: &Value) -> (String, String) {
             "backup".into(),
             text("replicationGroupId")
                 .or_else(|| text("cacheClusterId"))
+                .or_else(|| text("serverlessCacheName"))
                 .unwrap_or_else(|| "?".into()),
         ),
         Machine::Fleet => {

@@ -123,7 +123,7 @@ async fn read_json<E: ObjectReader, T: serde::de::DeserializeOwned>(
     fleet::fleet_list(bucket, key, s3.get_object(bucket, key).await?)
 }
 
-/// Every group, then every standalone cluster, whose tags match: a child input each, or why it is skipped.
+/// Every group, then every standalone cluster, then every serverless cache, whose tags match: a child input each, or why it is skipped.
 async fn select<S: Inventory + Groups>(
     selector: &fleet::Selector,
     options: &serde_json::Map<String, Value>,
@@ -131,10 +131,22 @@ async fn select<S: Inventory + Groups>(
 ) -> Result<(Vec<FleetTarget>, Vec<Skipped>), BackupError> {
     let groups = elasticache.replication_groups().await?;
     let clusters = elasticache.standalone_cache_clusters().await?;
-    let g_tags = tags_of_all(elasticache, groups.iter().map(|g| g.arn.as_deref())).await?;
-    let c_tags = tags_of_all(elasticache, clusters.iter().map(|c| c.arn.as_deref())).await?;
+    let serverless = elasticache.serverless_caches().await?;
+    let group_tags = tags_of_all(elasticache, groups.iter().map(|g| g.arn.as_deref())).await?;
+    let cluster_tags = tags_of_all(elasticache, clusters.iter().map(|c| c.arn.as_deref())).await?;
+    let serverless_tags =
+        tags_of_all(elasticache, serverless.iter().map(|c| c.arn.as_deref())).await?;
     Ok(fleet::judge_matches(
-        selector, options, &groups, g_tags, &clusters, c_tags,
+        selector,
+        options,
+        fleet::Candidates {
+            groups,
+            group_tags,
+            clusters,
+            cluster_tags,
+            serverless,
+            serverless_tags,
+        },
     ))
 }
 
@@ -209,7 +221,9 @@ mod tests {
             .get_mut("tiered")
             .unwrap()
             .data_tiering = true;
-        for id in ["orders", "sessions", "tiered", "cache-1", "memo"] {
+        for id in [
+            "orders", "sessions", "tiered", "cache-1", "memo", "carts", "sl-memo",
+        ] {
             fake.tag(id, &[("backup", "daily"), ("team", "core")]);
         }
         fake.tag("ledger", &[("backup", "weekly")]);
@@ -252,6 +266,54 @@ mod tests {
         );
         // Every page read, and each candidate's tags: 4 groups + 3 standalone clusters (members are not listed).
         assert_eq!(d.snapshots.calls_of("ListTagsForResource").len(), 7);
+    }
+
+    #[tokio::test]
+    async fn a_selector_also_finds_serverless_caches_and_names_the_ones_it_skips() {
+        let fake = fleet()
+            .merge(FakeSnapshots::serverless("carts", "valkey"))
+            .merge(FakeSnapshots::serverless("sl-memo", "memcached"))
+            .merge(FakeSnapshots::serverless("quiet", "redis"))
+            // A serverless cache named like a group: its own target, its own label.
+            .merge(FakeSnapshots::serverless("orders", "redis"));
+        for id in ["carts", "sl-memo"] {
+            fake.tag(id, &[("backup", "daily")]);
+        }
+        let d = deps(fake);
+        let run = call(
+            &d,
+            json!({"discover": {"selector": {"tags": {"backup": "daily"}}, "exportTimeoutSeconds": 900}}),
+        )
+        .await
+        .unwrap();
+        let ids: Vec<_> = run.targets.iter().map(|t| t.target.as_str()).collect();
+        // `orders` the serverless cache shares the group's tags in this fake (tags are keyed by name).
+        assert_eq!(
+            ids,
+            [
+                "orders",
+                "sessions",
+                "cache-1",
+                "carts",
+                "serverless-cache/orders"
+            ]
+        );
+        assert_eq!(
+            run.targets[3].input,
+            json!({"serverlessCacheName": "carts", "exportTimeoutSeconds": 900})
+        );
+        assert_eq!(
+            run.targets[4].input,
+            json!({"serverlessCacheName": "orders", "exportTimeoutSeconds": 900})
+        );
+        assert!(
+            run.skipped.iter().any(|s| s.target == "sl-memo"
+                && s.reason
+                    == "NotSupported: serverless engine memcached cannot be exported to S3"),
+            "{:?}",
+            run.skipped
+        );
+        assert_eq!(d.snapshots.calls_of("DescribeServerlessCaches").len(), 1);
     }
 
     #[tokio::test]

@@ -4,7 +4,9 @@
 //! - EventBridge "Step Functions Execution Status Change" (`source: aws.states`; AWS Step Functions Developer Guide,
 //!   "EventBridge events"): `FAILED`, `TIMED_OUT`, `ABORTED` → trigger; `SUCCEEDED` → resolve; others ignored.
 //! - EventBridge `aws.elasticache` "Snapshot Creation Failed", "Snapshot Export Failed", "Snapshot Copy Failed" →
-//!   trigger; "Snapshot Created" → info (Amazon EventBridge events reference, ElastiCache).
+//!   trigger; "Snapshot Created" → info (Amazon EventBridge events reference, ElastiCache). ElastiCache documents these
+//!   for serverless caches (User Guide, "Serverless cache events"); the target is `detail.SourceIdentifier`: a node,
+//!   a group, a serverless cache's name or a snapshot's (which one a serverless snapshot event names is UNCONFIRMED).
 //! - SNS notifications from ElastiCache (`NotificationTopicArn`; ElastiCache User Guide, "Event notifications and
 //!   Amazon SNS"): `ElastiCache:SnapshotFailed` → trigger; `ElastiCache:SnapshotComplete` → info.
 //! - SNS notifications from a CloudWatch alarm (the "no successful backup" alarm; Amazon CloudWatch User Guide,
@@ -348,9 +350,10 @@ impl Alert {
     }
 }
 
-/// The target an execution input (or a run document's `input`) names: `replicationGroupId` or `cacheClusterId`,
-/// matched without regard to case or `_`/`-` so that an invalid input (`ReplicationGroupID`, `replication_group_id`)
-/// still keys its incident by the target it meant.
+/// The target an execution input (or a run document's `input`) names: `replicationGroupId`, `cacheClusterId` or
+/// `serverlessCacheName`, matched without regard to case or `_`/`-` so that an invalid input (`ReplicationGroupID`,
+/// `replication_group_id`) still keys its incident by the target it meant. A serverless cache is keyed by its name,
+/// as its ElastiCache events name it: the key does not say which kind of target a name is.
 fn target_of(input: Option<&Value>) -> Option<String> {
     let input = input?;
     let doc_input = input.get("input").unwrap_or(input).as_object()?;
@@ -360,17 +363,19 @@ fn target_of(input: Option<&Value>) -> Option<String> {
             .collect::<String>()
             .to_ascii_lowercase()
     };
-    ["replicationgroupid", "cacheclusterid"]
-        .iter()
-        .find_map(|want| {
-            doc_input
-                .iter()
-                .find(|(k, v)| {
-                    squash(k) == *want && v.as_str().is_some_and(|s| !s.trim().is_empty())
-                })
-                .and_then(|(_, v)| v.as_str())
-                .map(|s| s.trim().to_string())
-        })
+    [
+        "replicationgroupid",
+        "cacheclusterid",
+        "serverlesscachename",
+    ]
+    .iter()
+    .find_map(|want| {
+        doc_input
+            .iter()
+            .find(|(k, v)| squash(k) == *want && v.as_str().is_some_and(|s| !s.trim().is_empty()))
+            .and_then(|(_, v)| v.as_str())
+            .map(|s| s.trim().to_string())
+    })
 }
 
 /// The group (or standalone cluster) a backup run actually read, from the run document's `source` (CreateSnapshot
@@ -404,12 +409,15 @@ fn snapshot_name_of_failed_create(
         return None;
     }
     let input = n.input.as_ref()?;
-    let (kind, id) = if let Some(id) = input.get("replicationGroupId").and_then(Value::as_str) {
+    let text = |k: &str| input.get(k).and_then(Value::as_str);
+    let (kind, id) = if let Some(id) = text("replicationGroupId") {
         (backup_core::naming::TargetKind::ReplicationGroup, id)
+    } else if let Some(id) = text("serverlessCacheName") {
+        (backup_core::naming::TargetKind::ServerlessCache, id)
     } else {
         (
             backup_core::naming::TargetKind::CacheCluster,
-            input.get("cacheClusterId").and_then(Value::as_str)?,
+            text("cacheClusterId")?,
         )
     };
     Some(backup_core::naming::snapshot_name(

@@ -996,6 +996,99 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_serverless_cache_snapshot_failure_pages_under_the_caches_key() {
+        use backup_core::testing::FakeSnapshots;
+        let sinks = Sinks::start().await;
+        sinks.slack_ok().await;
+        sinks.pd_ok().await;
+        // With the lookup notify has in AWS: the name is not a node, so it keys the incident as it is.
+        let lookup = FakeSnapshots::cluster_mode_disabled(
+            "orders",
+            &[("orders-001", "primary", "available")],
+        );
+        let deps = sinks.deps(true, true).with_lookup(lookup);
+        function_handler(
+            event("elasticache-serverless-snapshot-export-failed.json"),
+            &deps,
+        )
+        .await
+        .unwrap();
+        let pd = sinks.bodies("/v2/enqueue").await;
+        assert_eq!(pd.len(), 1);
+        assert_valid_pagerduty_event(&pd[0]);
+        assert_eq!(pd[0]["event_action"], "trigger");
+        assert_eq!(pd[0]["payload"]["class"], "Snapshot Export Failed");
+        assert_eq!(pd[0]["payload"]["source"], "sessions");
+        assert_eq!(pd[0]["dedup_key"], "elasticache-backup/us-east-1/sessions");
+        let slack = sinks.bodies("/slack").await;
+        assert!(
+            slack[0]["text"]
+                .as_str()
+                .unwrap()
+                .contains("Snapshot Export Failed: sessions"),
+            "{}",
+            slack[0]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_serverless_cache_run_and_its_snapshot_events_share_one_incident() {
+        use backup_core::testing::FakeSnapshots;
+        let sinks = Sinks::start().await;
+        sinks.pd_ok().await;
+        let lookup = FakeSnapshots::cluster_mode_disabled(
+            "orders",
+            &[("orders-001", "primary", "available")],
+        );
+        let mut deps = sinks.deps(false, true).with_lookup(lookup);
+        // The run document as far as the run got.
+        deps.history = FakeHistory(Some(FailureContext {
+            run_document: Some(json!({
+                "input": {"serverlessCacheName": "Sessions"},
+                "snapshotName": "ecb-sessions-5f1d2a9c"
+            })),
+            ..failure()
+        }));
+        // A failed execution of {"serverlessCacheName": …} (detail.input), with and without its history.
+        let failed = with_payload("sfn-failed.json", |p| {
+            p["id"] = json!("s1");
+            p["detail"]["input"] = json!(r#"{"serverlessCacheName": "Sessions"}"#);
+        });
+        function_handler(failed, &deps).await.unwrap();
+        deps.history = FakeHistory(None);
+        let failed_without_history = with_payload("sfn-timed-out.json", |p| {
+            p["id"] = json!("s2");
+            p["detail"]["input"] = json!(r#"{"serverlessCacheName": "SESSIONS", "bucket": "b"}"#);
+        });
+        let snapshot_event =
+            with_payload("elasticache-serverless-snapshot-export-failed.json", |p| {
+                p["id"] = json!("s3");
+            });
+        let succeeded = with_payload("sfn-succeeded.json", |p| {
+            p["id"] = json!("s4");
+            p["detail"]["input"] = json!(r#"{"serverlessCacheName": "sessions"}"#);
+        });
+        for e in [failed_without_history, snapshot_event, succeeded] {
+            function_handler(e, &deps).await.unwrap();
+        }
+        let pd = sinks.bodies("/v2/enqueue").await;
+        let keys: Vec<_> = pd
+            .iter()
+            .map(|b| b["dedup_key"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            keys,
+            vec!["elasticache-backup/us-east-1/sessions"; 4],
+            "{keys:?}"
+        );
+        assert_eq!(
+            pd[0]["payload"]["custom_details"]["snapshot_name"],
+            "ecb-sessions-5f1d2a9c"
+        );
+        assert_eq!(pd[3]["event_action"], "resolve");
+    }
+
+    #[tokio::test]
     async fn a_create_snapshot_timeout_names_the_snapshot_it_may_have_left() {
         let sinks = Sinks::start().await;
         sinks.pd_ok().await;
@@ -1037,6 +1130,28 @@ mod tests {
                 .is_none(),
             "{}",
             pd[1]
+        );
+        // A serverless cache's run: the serverless snapshot's name, derived the same way.
+        let serverless = with_payload("sfn-failed.json", |p| {
+            p["id"] = json!("e3");
+            p["detail"]["input"] = json!("{\"serverlessCacheName\": \"Sessions\"}");
+            p["detail"]["error"] = json!("States.Timeout");
+            p["detail"]["cause"] = json!(
+                "CreateSnapshot failed for execution nightly-2026-11-22: (the error gave no cause)"
+            );
+        });
+        function_handler(serverless, &deps).await.unwrap();
+        let pd = sinks.bodies("/v2/enqueue").await;
+        let expected = backup_core::naming::snapshot_name(
+            backup_core::naming::TargetKind::ServerlessCache,
+            "sessions",
+            "arn:aws:states:us-east-1:123456789012:execution:elasticache-backup:nightly-2026-11-22",
+        );
+        assert_eq!(
+            pd[2]["payload"]["custom_details"]["snapshot_name"],
+            expected.as_str(),
+            "{}",
+            pd[2]
         );
     }
 }

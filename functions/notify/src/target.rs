@@ -1,5 +1,5 @@
 //! Which target an alert's incident is keyed by: one incident per replication group, whatever named it (a member
-//! node, a snapshot of this project, the group in any case).
+//! node, a snapshot of this project, the group in any case); a standalone cluster or a serverless cache by its id.
 
 use backup_core::BackupError;
 use backup_core::ports::Snapshots;
@@ -43,7 +43,7 @@ async fn normalize_target(target: &str, lookup: Option<&dyn Snapshots>) -> Strin
             .replication_group_id
             .map(|g| g.to_ascii_lowercase())
             .unwrap_or(id),
-        // Not a node: a replication group id (or gone): keep it.
+        // Not a node: a replication group id, a serverless cache name (or gone): keep it.
         Err(BackupError::TargetNotFound { .. }) => id,
         Err(e) => {
             tracing::warn!(target = %id, error = %e, "node lookup failed; keyed by the id as given");

@@ -197,10 +197,26 @@ run "retention_grace" {
 }
 
 run "schedule_with_two_targets" {
-  # message: Each schedule needs exactly one of replication_group_id, cache_cluster_id, selector and targets.
+  # message: Each schedule needs exactly one of replication_group_id, cache_cluster_id, serverless_cache_name, selector and targets.
   command = plan
   variables {
     schedules = { daily = { replication_group_id = "orders", selector = { backup = "daily" }, schedule_expression = "cron(0 3 * * ? *)" } }
+  }
+}
+
+run "schedule_with_a_group_and_a_serverless_cache" {
+  # message: Each schedule needs exactly one of replication_group_id, cache_cluster_id, serverless_cache_name, selector and targets.
+  command = plan
+  variables {
+    schedules = { sessions = { replication_group_id = "sessions", serverless_cache_name = "sessions", schedule_expression = "cron(0 3 * * ? *)" } }
+  }
+}
+
+run "serverless_cache_name" {
+  # message: serverless_cache_name must name a serverless cache by the ElastiCache id rule: 1-40 letters, digits or hyphens, starting with a letter, with no double or trailing hyphen
+  command = plan
+  variables {
+    schedules = { sessions = { serverless_cache_name = "sessions_cache", schedule_expression = "cron(0 3 * * ? *)" } }
   }
 }
 
@@ -217,6 +233,14 @@ run "fleet_target_list" {
   command = plan
   variables {
     schedules = { listed = { targets = [{ replication_group_id = "orders", cache_cluster_id = "solo" }], schedule_expression = "cron(0 3 * * ? *)" } }
+  }
+}
+
+run "fleet_target_with_two_kinds" {
+  # message: each with exactly one of replication_group_id (1-40), cache_cluster_id (1-50) and serverless_cache_name (1-40)
+  command = plan
+  variables {
+    schedules = { listed = { targets = [{ replication_group_id = "sessions", serverless_cache_name = "sessions" }], schedule_expression = "cron(0 3 * * ? *)" } }
   }
 }
 

@@ -28,6 +28,11 @@
 //! }
 //! ```
 //!
+//! For an ElastiCache Serverless cache the input names `serverlessCacheName`, `request.target` is
+//! `{"serverlessCacheName": "sessions"}`, `source` is `{"serverlessCacheName": "sessions", "role": "group",
+//! "clusterMode": "enabled", "shardCount": 0, …}` until CheckExport finds the export's objects (then their number), and
+//! `export.seen` holds the objects the previous CheckExport saw while the export is in progress.
+//!
 //! Choice states read `snapshot.status` (`available` → export; anything else → wait) and `export.status`
 //! (`complete` → delete; anything else → wait); Wait states read `poll.waitSeconds`.
 

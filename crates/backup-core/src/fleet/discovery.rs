@@ -7,38 +7,58 @@ use serde_json::{Map, Value, json};
 use super::document::{FleetRun, FleetTarget, MAX_FLEET_TARGETS, Selector, Skipped, TargetsObject};
 use crate::Config;
 use crate::error::BackupError;
-use crate::resources::{CacheClusterInfo, ReplicationGroupInfo};
+use crate::resources::{CacheClusterInfo, ReplicationGroupInfo, ServerlessCacheInfo};
 
 /// A resource's tags as discovery reads them (`ListTagsForResource`): `None` for one gone since it was listed.
 pub type Tags = Option<Vec<(String, String)>>;
 
-/// The caches a selector matched, judged: every replication group, then every standalone cluster, whose tags
-/// (`group_tags[i]` those of `groups[i]`, the same for clusters) carry every selector tag, as a child input
-/// ([`judge_group`], [`judge_cluster`]) or a [`Skipped`] record; the labels then made unique ([`qualify_labels`]).
+/// Every cache of the region discovery reads, with its tags (`ListTagsForResource`; each `*_tags[i]` those of
+/// the `i`-th cache of its kind).
+#[derive(Debug, Clone, Default)]
+pub struct Candidates {
+    /// `DescribeReplicationGroups`.
+    pub groups: Vec<ReplicationGroupInfo>,
+    /// Tags of each group.
+    pub group_tags: Vec<Tags>,
+    /// `DescribeCacheClusters` of clusters in no group.
+    pub clusters: Vec<CacheClusterInfo>,
+    /// Tags of each cluster.
+    pub cluster_tags: Vec<Tags>,
+    /// `DescribeServerlessCaches`.
+    pub serverless: Vec<ServerlessCacheInfo>,
+    /// Tags of each serverless cache.
+    pub serverless_tags: Vec<Tags>,
+}
+
+/// The caches a selector matched, judged: every replication group, then every standalone cluster, then every
+/// serverless cache whose tags carry every selector tag, as a child input ([`judge_group`], [`judge_cluster`],
+/// [`judge_serverless`]) or a [`Skipped`] record; the labels then made unique ([`qualify_labels`]).
 pub fn judge_matches(
     selector: &Selector,
     options: &Map<String, Value>,
-    groups: &[ReplicationGroupInfo],
-    group_tags: Vec<Tags>,
-    clusters: &[CacheClusterInfo],
-    cluster_tags: Vec<Tags>,
+    candidates: Candidates,
 ) -> (Vec<FleetTarget>, Vec<Skipped>) {
-    let mut targets = Vec::new();
-    let mut skipped = Vec::new();
-    for (g, tags) in groups.iter().zip(group_tags) {
+    let mut judged = Vec::new();
+    for (g, tags) in candidates.groups.iter().zip(candidates.group_tags) {
         if tags.is_some_and(|t| selector.matches(&t)) {
-            match judge_group(g, options) {
-                Ok(t) => targets.push(t),
-                Err(s) => skipped.push(s),
-            }
+            judged.push(judge_group(g, options));
         }
     }
-    for (c, tags) in clusters.iter().zip(cluster_tags) {
+    for (c, tags) in candidates.clusters.iter().zip(candidates.cluster_tags) {
         if tags.is_some_and(|t| selector.matches(&t)) {
-            match judge_cluster(c, options) {
-                Ok(t) => targets.push(t),
-                Err(s) => skipped.push(s),
-            }
+            judged.push(judge_cluster(c, options));
+        }
+    }
+    for (c, tags) in candidates.serverless.iter().zip(candidates.serverless_tags) {
+        if tags.is_some_and(|t| selector.matches(&t)) {
+            judged.push(judge_serverless(c, options));
+        }
+    }
+    let (mut targets, mut skipped) = (Vec::new(), Vec::new());
+    for j in judged {
+        match j {
+            Ok(t) => targets.push(t),
+            Err(s) => skipped.push(s),
         }
     }
     qualify_labels(&mut targets);
@@ -89,8 +109,8 @@ pub fn fleet_run(
         };
         return Err(BackupError::TargetNotFound {
             message: format!(
-                "fleet {name}: the selector {} matched no replication group or standalone cluster that can be \
-                 backed up in this region{why}",
+                "fleet {name}: the selector {} matched no replication group, standalone cluster or serverless \
+                 cache that can be backed up in this region{why}",
                 selector.label()
             ),
             source: None,
@@ -152,19 +172,31 @@ pub fn spill_targets(
 
 /// Prefix of a standalone cluster's `target` label when a replication group of the same id is in the same fleet.
 pub const CACHE_CLUSTER_LABEL_PREFIX: &str = "cache-cluster/";
+/// Prefix of a serverless cache's `target` label when a replication group or standalone cluster of the same id is
+/// in the same fleet.
+pub const SERVERLESS_CACHE_LABEL_PREFIX: &str = "serverless-cache/";
 
-/// Makes every target's label unique: a replication group and a standalone cluster may share an id (two
-/// namespaces), and are two targets; the cluster's label then reads `cache-cluster/<id>` (its input is unchanged).
-/// Without this, the summary would merge their results under one label.
+/// Makes every target's label unique: a replication group, a standalone cluster and a serverless cache may share
+/// an id (three namespaces), and are three targets; the cluster's label then reads `cache-cluster/<id>`, the
+/// serverless cache's `serverless-cache/<id>` (their inputs are unchanged). Without this, the summary would merge
+/// their results under one label.
 pub fn qualify_labels(targets: &mut [FleetTarget]) {
-    let groups: BTreeSet<String> = targets
-        .iter()
-        .filter(|t| t.input.get("replicationGroupId").is_some())
-        .map(|t| t.target.clone())
-        .collect();
+    let of_kind = |targets: &[FleetTarget], kind: &str| -> BTreeSet<String> {
+        targets
+            .iter()
+            .filter(|t| t.input.get(kind).is_some())
+            .map(|t| t.target.clone())
+            .collect()
+    };
+    let groups = of_kind(targets, "replicationGroupId");
+    let clusters = of_kind(targets, "cacheClusterId");
     for t in targets.iter_mut() {
         if t.input.get("cacheClusterId").is_some() && groups.contains(&t.target) {
             t.target = format!("{CACHE_CLUSTER_LABEL_PREFIX}{}", t.target);
+        } else if t.input.get("serverlessCacheName").is_some()
+            && (groups.contains(&t.target) || clusters.contains(&t.target))
+        {
+            t.target = format!("{SERVERLESS_CACHE_LABEL_PREFIX}{}", t.target);
         }
     }
 }
@@ -235,6 +267,36 @@ pub fn judge_cluster(
     Ok(child(&id, "cacheClusterId", options))
 }
 
+/// A matched serverless cache: its child, or why it is skipped (a Memcached serverless cache's snapshots cannot be
+/// exported: `ExportServerlessCacheSnapshot` is "available for Valkey and Redis OSS only"; a cache being deleted is
+/// gone). Statuses are compared case-insensitively (the API reference lists them upper-case).
+///
+/// # Errors
+/// The [`Skipped`] record.
+pub fn judge_serverless(
+    c: &ServerlessCacheInfo,
+    options: &Map<String, Value>,
+) -> Result<FleetTarget, Skipped> {
+    let id = c.name.to_ascii_lowercase();
+    if let Some(engine) = c
+        .engine
+        .as_deref()
+        .filter(|e| e.eq_ignore_ascii_case("memcached"))
+    {
+        return Err(Skipped {
+            target: id,
+            reason: format!("NotSupported: serverless engine {engine} cannot be exported to S3"),
+        });
+    }
+    if GONE.contains(&c.status.to_ascii_lowercase().as_str()) {
+        return Err(Skipped {
+            target: id,
+            reason: format!("status {}", c.status),
+        });
+    }
+    Ok(child(&id, "serverlessCacheName", options))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,22 +365,52 @@ mod tests {
             engine: Some(engine.into()),
             ..Default::default()
         };
+        let serverless = |name: &str, engine: &str, status: &str| ServerlessCacheInfo {
+            name: name.into(),
+            status: status.into(),
+            engine: Some(engine.into()),
+            ..Default::default()
+        };
         let (targets, skipped) = judge_matches(
             &selector,
             &Map::new(),
-            &[group("shop"), group("weekly"), group("gone")],
-            vec![
-                daily(),
-                Some(vec![("backup".into(), "weekly".into())]),
-                None,
-            ],
-            &[cluster("shop", "redis"), cluster("memo", "memcached")],
-            vec![daily(), daily()],
+            Candidates {
+                groups: vec![group("shop"), group("weekly"), group("gone")],
+                group_tags: vec![
+                    daily(),
+                    Some(vec![("backup".into(), "weekly".into())]),
+                    None,
+                ],
+                clusters: vec![cluster("shop", "redis"), cluster("memo", "memcached")],
+                cluster_tags: vec![daily(), daily()],
+                serverless: vec![
+                    serverless("shop", "valkey", "AVAILABLE"),
+                    serverless("Sessions", "redis", "available"),
+                    serverless("memo-sl", "memcached", "available"),
+                    serverless("leaving", "redis", "DELETING"),
+                    serverless("untagged", "redis", "available"),
+                ],
+                serverless_tags: vec![daily(), daily(), daily(), daily(), Some(Vec::new())],
+            },
         );
         let labels: Vec<_> = targets.iter().map(|t| t.target.as_str()).collect();
-        assert_eq!(labels, ["shop", "cache-cluster/shop"]);
-        assert_eq!(skipped.len(), 1);
-        assert_eq!(skipped[0].target, "memo");
+        assert_eq!(
+            labels,
+            [
+                "shop",
+                "cache-cluster/shop",
+                "serverless-cache/shop",
+                "sessions"
+            ]
+        );
+        assert_eq!(targets[3].input, json!({"serverlessCacheName": "sessions"}));
+        let skipped_ids: Vec<_> = skipped.iter().map(|s| s.target.as_str()).collect();
+        assert_eq!(skipped_ids, ["memo", "memo-sl", "leaving"]);
+        assert!(
+            skipped[1].reason.starts_with("NotSupported"),
+            "{:?}",
+            skipped[1]
+        );
         assert_eq!(
             tags_unless_gone(Err(BackupError::TargetNotFound {
                 message: "gone".into(),
@@ -352,8 +444,8 @@ mod tests {
         assert_eq!(err.error_type(), "TargetNotFound");
         assert!(
             err.to_string().contains(
-                "the selector backup=daily matched no replication group or standalone cluster that can be backed up \
-                 in this region; matched but not supported: memo (NotSupported: engine memcached has no snapshots)"
+                "the selector backup=daily matched no replication group, standalone cluster or serverless cache \
+                 that can be backed up in this region; matched but not supported: memo (NotSupported: engine memcached has no snapshots)"
             ),
             "{err}"
         );

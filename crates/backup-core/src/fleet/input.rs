@@ -366,7 +366,8 @@ mod tests {
     #[test]
     fn an_explicit_list_becomes_child_inputs_with_the_options() {
         let r = validate(
-            &json!({"targets": [{"replicationGroupId": "Orders"}, {"cacheClusterId": "cache-1"}],
+            &json!({"targets": [{"replicationGroupId": "Orders"}, {"cacheClusterId": "cache-1"},
+                                {"serverlessCacheName": "Carts"}],
                     "maxConcurrency": 2, "snapshotTimeoutSeconds": 600, "name": "nightly"}),
             &cfg(),
         )
@@ -382,6 +383,10 @@ mod tests {
                 FleetTarget {
                     target: "cache-1".into(),
                     input: json!({"cacheClusterId": "cache-1", "snapshotTimeoutSeconds": 600})
+                },
+                FleetTarget {
+                    target: "carts".into(),
+                    input: json!({"serverlessCacheName": "carts", "snapshotTimeoutSeconds": 600})
                 },
             ])
         );

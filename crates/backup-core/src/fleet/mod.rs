@@ -46,8 +46,9 @@ pub mod summary;
 /// Most targets an inline Map carries (defined with the configuration that bounds `FLEET_INLINE_MAX_TARGETS`).
 pub use crate::config::MAX_INLINE_TARGETS;
 pub use discovery::{
-    CACHE_CLUSTER_LABEL_PREFIX, Tags, fleet_run, judge_cluster, judge_group, judge_matches,
-    qualify_labels, spill_targets, tags_unless_gone,
+    CACHE_CLUSTER_LABEL_PREFIX, Candidates, SERVERLESS_CACHE_LABEL_PREFIX, Tags, fleet_run,
+    judge_cluster, judge_group, judge_matches, judge_serverless, qualify_labels, spill_targets,
+    tags_unless_gone,
 };
 pub use document::{
     FLEET_RUNS_PREFIX, FleetResult, FleetRun, FleetSummary, FleetTarget, MAX_CAUSE_CHARS,

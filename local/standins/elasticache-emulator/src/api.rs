@@ -3,7 +3,9 @@
 //! Actions: DescribeReplicationGroups, DescribeCacheClusters, CreateSnapshot, DescribeSnapshots, CopySnapshot,
 //! DeleteSnapshot, DescribeEvents (see [`crate::events`]), DescribeCacheParameters and DescribeCacheSubnetGroups (see
 //! [`crate::configuration`]), and for restores CreateReplicationGroup, DeleteReplicationGroup, ListTagsForResource (see
-//! [`crate::restore`]) (Amazon ElastiCache API Reference, version 2015-02-02). Shapes, error codes and HTTP statuses follow
+//! [`crate::restore`]), the serverless actions DescribeServerlessCaches, CreateServerlessCacheSnapshot,
+//! DescribeServerlessCacheSnapshots, ExportServerlessCacheSnapshot, DeleteServerlessCacheSnapshot,
+//! CreateServerlessCache and DeleteServerlessCache (see [`crate::serverless`]) (Amazon ElastiCache API Reference, version 2015-02-02). Shapes, error codes and HTTP statuses follow
 //! botocore's `elasticache/2015-02-02/service-2.json`.
 
 use std::sync::Arc;
@@ -17,12 +19,13 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::app::App;
+use crate::export::{ExportPart, check_export_bucket, upload_parts};
 use crate::nodes;
 use crate::params::{Params, page, param, required, tags_param};
 use crate::shapes::{write_group, write_snapshot};
 use crate::state::{ApiError, Damage, ExportRecord, Fault, Group, Node, Snapshot};
 use crate::xml;
-use crate::{configuration, errors, events, restore};
+use crate::{configuration, errors, events, restore, serverless};
 
 /// The router.
 pub fn router(app: Arc<App>) -> Router {
@@ -100,6 +103,25 @@ async fn dispatch(
             "DeleteReplicationGroup" => restore::delete_replication_group(&app, &params, &rid),
             "ListTagsForResource" => restore::list_tags_for_resource(&app, &params, &rid),
             "AddTagsToResource" => restore::add_tags_to_resource(&app, &params, &rid),
+            "DescribeServerlessCaches" => {
+                serverless::describe_serverless_caches(&app, &params, &rid)
+            }
+            "CreateServerlessCacheSnapshot" => {
+                serverless::create_serverless_cache_snapshot(&app, &params, &rid)
+            }
+            "DescribeServerlessCacheSnapshots" => {
+                serverless::describe_serverless_cache_snapshots(&app, &params, &rid)
+            }
+            "ExportServerlessCacheSnapshot" => {
+                serverless::export_serverless_cache_snapshot(&app, &params, &rid).await
+            }
+            "DeleteServerlessCacheSnapshot" => {
+                serverless::delete_serverless_cache_snapshot(&app, &params, &rid, &user_agent).await
+            }
+            "CreateServerlessCache" => {
+                serverless::create_serverless_cache(&app, &params, &rid).await
+            }
+            "DeleteServerlessCache" => serverless::delete_serverless_cache(&app, &params, &rid),
             other => Err(ApiError {
                 code: "InvalidAction".into(),
                 status: 400,
@@ -416,33 +438,7 @@ async fn copy_snapshot(app: &Arc<App>, p: &Params, rid: &str) -> ApiResult {
     let keys: Vec<String> = (1..=snap.nodes.len())
         .map(|i| format!("{target}-{i:04}.rdb"))
         .collect();
-    if let Err(e) = app.s3.head_bucket().bucket(&bucket).send().await {
-        let missing = e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
-        return Err(ApiError::new(
-            "InvalidParameterValue",
-            if missing {
-                format!("The S3 bucket {bucket} does not exist.")
-            } else {
-                "Elasticache was unable to validate the authenticated user has access on the S3 bucket.".into()
-            },
-        ));
-    }
-    for key in &keys {
-        if app
-            .s3
-            .head_object()
-            .bucket(&bucket)
-            .key(key)
-            .send()
-            .await
-            .is_ok()
-        {
-            return Err(ApiError::new(
-                "InvalidParameterValue",
-                format!("The S3 bucket {bucket} already contains an object with key {key}."),
-            ));
-        }
-    }
+    check_export_bucket(app, &bucket, &keys).await?;
     let (job, body) = {
         let mut st = app.lock();
         let s = st.available_snapshot_mut(&source)?;
@@ -507,95 +503,33 @@ async fn export_worker(app: Arc<App>, snap: Snapshot, job: ExportJob) {
     tokio::time::sleep(Duration::from_secs_f64(delay)).await;
     let mut nodes = snap.nodes.clone();
     nodes.sort_by(|a, b| a.node_group_id.cmp(&b.node_group_id));
-    let mut error = fail;
     let misnumbered = damage == Some(Damage::Misnumbered);
     let stem = keys
         .first()
         .and_then(|k| k.strip_suffix("-0001.rdb"))
         .unwrap_or_default()
         .to_string();
-    let count = nodes.len();
-    let mut written: Vec<String> = Vec::new();
-    for (i, (n, key)) in nodes.iter().zip(&keys).enumerate() {
-        if error.is_some() {
-            break;
-        }
-        let renamed;
-        let key = if misnumbered && i > 0 {
-            renamed = format!("{stem}-{:04}.rdb", i + 2);
-            &renamed
-        } else if damage == Some(Damage::Reversed) {
-            &keys[count - 1 - i]
-        } else {
-            key
-        };
-        let n = if damage == Some(Damage::Duplicated) && i == 1 {
-            &nodes[0]
-        } else {
-            n
-        };
-        let Some(path) = &n.rdb else {
-            error = Some(format!("no RDB kept for {}", n.cache_cluster_id));
-            break;
-        };
-        let damaged = damage.filter(|d| {
-            !matches!(
-                d,
-                Damage::Misnumbered | Damage::Reversed | Damage::Duplicated
-            ) && key == &keys[0]
-        });
-        if damaged == Some(Damage::Missing) {
-            continue;
-        }
-        let body = if let Some(damage) = damaged {
-            // Injected damage to the first object.
-            match std::fs::read(path) {
-                Ok(mut bytes) => {
-                    let mid = bytes.len() / 2;
-                    match damage {
-                        Damage::Flipped => bytes[mid] ^= 0x5a,
-                        Damage::Empty => bytes.clear(),
-                        Damage::Truncated
-                        | Damage::Missing
-                        | Damage::Misnumbered
-                        | Damage::Reversed
-                        | Damage::Duplicated => {
-                            bytes.truncate(mid);
-                        }
-                    }
-                    aws_sdk_s3::primitives::ByteStream::from(bytes)
-                }
-                Err(e) => {
-                    error = Some(format!("read {}: {e}", path.display()));
-                    break;
-                }
-            }
-        } else {
-            match aws_sdk_s3::primitives::ByteStream::from_path(path).await {
-                Ok(b) => b,
-                Err(e) => {
-                    error = Some(format!("read {}: {e}", path.display()));
-                    break;
-                }
-            }
-        };
-        if let Err(e) = app
-            .s3
-            .put_object()
-            .bucket(&bucket)
-            .key(key)
-            .body(body)
-            .send()
+    let parts: Vec<ExportPart> = nodes
+        .iter()
+        .map(|n| ExportPart {
+            label: n.cache_cluster_id.clone(),
+            rdb: n.rdb.clone(),
+        })
+        .collect();
+    let (written, error) = match fail {
+        Some(reason) => (Vec::new(), Some(reason)),
+        None => {
+            upload_parts(
+                &app,
+                &bucket,
+                &parts,
+                &keys,
+                &|i| format!("{stem}-{:04}.rdb", i + 2),
+                damage,
+            )
             .await
-        {
-            error = Some(format!(
-                "PutObject {key}: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&e)
-            ));
-            break;
         }
-        written.push(key.clone());
-    }
+    };
     let mut st = app.lock();
     // The deletion invariant checks the objects this export wrote under the names it gave them (renamed ones; an
     // object left out on purpose stays expected).
@@ -727,5 +661,30 @@ async fn state_json(AxState(app): AxState<Arc<App>>) -> Json<Value> {
             })
         })
         .collect();
-    Json(json!({ "groups": groups, "snapshots": snapshots, "journal": st.journal }))
+    let serverless: serde_json::Map<String, Value> = st
+        .serverless
+        .values()
+        .map(|c| {
+            let ports: Vec<Option<u16>> = c
+                .shards
+                .iter()
+                .map(|s| s.nodes.first().and_then(|n| n.port))
+                .collect();
+            (c.spec.id.clone(), json!({ "engine": c.spec.engine, "status": st.serverless_status(c), "ports": ports }))
+        })
+        .collect();
+    let serverless_snapshots: Vec<Value> = st
+        .serverless_snapshots
+        .values()
+        .map(|s| {
+            json!({
+                "snapshotName": s.name, "status": s.status, "serverlessCacheName": s.cache,
+                "parts": s.parts.iter().map(|p| json!({ "sizeBytes": p.size, "rdb": p.rdb })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Json(json!({
+        "groups": groups, "snapshots": snapshots, "serverlessCaches": serverless,
+        "serverlessSnapshots": serverless_snapshots, "journal": st.journal,
+    }))
 }

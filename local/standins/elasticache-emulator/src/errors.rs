@@ -84,6 +84,8 @@ pub const ERRORS: &[(&str, &[&str])] = &[
             "ReplicationGroupNotFoundFault",
             "SnapshotNotFoundFault",
             "CacheClusterNotFound",
+            "ServerlessCacheNotFoundFault",
+            "ServerlessCacheSnapshotNotFoundFault",
             "InvalidARN",
             "InvalidParameterValue",
         ],
@@ -94,6 +96,8 @@ pub const ERRORS: &[(&str, &[&str])] = &[
             "ReplicationGroupNotFoundFault",
             "SnapshotNotFoundFault",
             "CacheClusterNotFound",
+            "ServerlessCacheNotFoundFault",
+            "ServerlessCacheSnapshotNotFoundFault",
             "InvalidARN",
             "TagQuotaPerResourceExceeded",
             "MissingParameter",
@@ -111,6 +115,64 @@ pub const ERRORS: &[(&str, &[&str])] = &[
     (
         "DescribeCacheSubnetGroups",
         &["CacheSubnetGroupNotFoundFault", "InvalidParameterValue"],
+    ),
+    // The serverless actions (serverless.rs).
+    (
+        "DescribeServerlessCaches",
+        &["ServerlessCacheNotFoundFault", "InvalidParameterValue"],
+    ),
+    (
+        "CreateServerlessCacheSnapshot",
+        &[
+            "ServerlessCacheSnapshotAlreadyExistsFault",
+            "ServerlessCacheNotFoundFault",
+            "InvalidServerlessCacheStateFault",
+            "ServerlessCacheSnapshotQuotaExceededFault",
+            "TagQuotaPerResourceExceeded",
+            "InvalidParameterValue",
+        ],
+    ),
+    (
+        "DescribeServerlessCacheSnapshots",
+        &[
+            "ServerlessCacheNotFoundFault",
+            "ServerlessCacheSnapshotNotFoundFault",
+            "InvalidParameterValue",
+        ],
+    ),
+    (
+        "ExportServerlessCacheSnapshot",
+        &[
+            "ServerlessCacheSnapshotNotFoundFault",
+            "InvalidServerlessCacheSnapshotStateFault",
+            "InvalidParameterValue",
+        ],
+    ),
+    (
+        "DeleteServerlessCacheSnapshot",
+        &[
+            "ServerlessCacheSnapshotNotFoundFault",
+            "InvalidServerlessCacheSnapshotStateFault",
+            "InvalidParameterValue",
+        ],
+    ),
+    (
+        "CreateServerlessCache",
+        &[
+            "ServerlessCacheAlreadyExistsFault",
+            "InvalidParameterValue",
+            "InvalidParameterCombination",
+            "TagQuotaPerResourceExceeded",
+        ],
+    ),
+    (
+        "DeleteServerlessCache",
+        &[
+            "ServerlessCacheNotFoundFault",
+            "InvalidServerlessCacheStateFault",
+            "ServerlessCacheSnapshotAlreadyExistsFault",
+            "InvalidParameterValue",
+        ],
     ),
 ];
 

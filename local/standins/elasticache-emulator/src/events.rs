@@ -12,6 +12,9 @@
 //! | `ExportFinished` | export succeeded / failed | the snapshot's source: `cache-cluster` node (node snapshot) or `replication-group` (group snapshot) | [`export_outcome`]: **UNDOCUMENTED**, the emulator's text |
 //! | `ReplicationGroupAvailable` | cache cluster created (each node), restore from snapshot succeeded (each node group of a seeded group, on its primary), replication group created | see [`created_events`] | documented / third-party |
 //! | `DeleteReplicationGroup`, then `ReplicationGroupDeleted` | cache cluster deleted (each node), replication group deleted | `cache-cluster`, `replication-group` | documented / **UNDOCUMENTED** |
+//! | `ServerlessSnapshotFinished` | snapshot succeeded / failed | `serverless-cache-snapshot` the snapshot | [`serverless_snapshot`]: **UNDOCUMENTED** |
+//! | `ServerlessExportFinished` | export succeeded / failed | `serverless-cache-snapshot` the snapshot | [`serverless_export`]: **UNDOCUMENTED** |
+//! | `ServerlessCacheAvailable`, `ServerlessCacheCreateFailed`, `ServerlessCacheDeleted` | cache created / creation failed / deleted | `serverless-cache` | [`serverless_cache_event`]: **UNDOCUMENTED** |
 //!
 //! Sources of the texts:
 //! - "Snapshot succeeded for snapshot with ID '%s' of cache cluster with ID '%s'", "Snapshot failed for snapshot with
@@ -57,6 +60,10 @@ pub const SOURCE_TYPES: &[&str] = &[
 pub const CACHE_CLUSTER: &str = "cache-cluster";
 /// `replication-group`.
 pub const REPLICATION_GROUP: &str = "replication-group";
+/// `serverless-cache`.
+pub const SERVERLESS_CACHE: &str = "serverless-cache";
+/// `serverless-cache-snapshot`.
+pub const SERVERLESS_CACHE_SNAPSHOT: &str = "serverless-cache-snapshot";
 
 /// The default window (API Reference, DescribeEvents: "only the events occurring within the last hour").
 const DEFAULT_WINDOW: Duration = Duration::hours(1);
@@ -91,6 +98,51 @@ pub fn export_outcome(error: Option<&str>, snapshot: &str, target: &str, bucket:
         Some(reason) => format!(
             "Export failed for snapshot with ID '{snapshot}' to S3 bucket '{bucket}' as '{target}': {reason}"
         ),
+    }
+}
+
+/// Text of a serverless snapshot's outcome. **UNDOCUMENTED**: AWS documents EventBridge detail-types for serverless
+/// snapshots ("Snapshot Created", "Snapshot Creation Failed"; EventBridge events reference, ElastiCache) but no
+/// DescribeEvents text; the emulator's follows the documented node text ([`snapshot_of_node`]) with the serverless
+/// cache in place of the cluster.
+pub fn serverless_snapshot(succeeded: bool, snapshot: &str, cache: &str) -> String {
+    format!(
+        "Snapshot {} for snapshot with ID '{snapshot}' of serverless cache with ID '{cache}'",
+        outcome(succeeded)
+    )
+}
+
+/// Text of a serverless snapshot's export (ExportServerlessCacheSnapshot). **UNDOCUMENTED** (EventBridge documents
+/// only the detail-type "Snapshot Export Failed"): names the snapshot, the bucket and the keys; a failure says
+/// "failed" and why.
+pub fn serverless_export(
+    error: Option<&str>,
+    snapshot: &str,
+    bucket: &str,
+    keys: &[String],
+) -> String {
+    let keys = keys.join(", ");
+    match error {
+        None => format!(
+            "Export succeeded for serverless cache snapshot with ID '{snapshot}' to S3 bucket '{bucket}' as '{keys}'"
+        ),
+        Some(reason) => format!(
+            "Export failed for serverless cache snapshot with ID '{snapshot}' to S3 bucket '{bucket}' as '{keys}': {reason}"
+        ),
+    }
+}
+
+/// Text of a serverless cache's lifecycle event. **UNDOCUMENTED**: the EventBridge detail-types "Cache Created",
+/// "Cache Creation Failed", "Cache Deleted" (EventBridge events reference, ElastiCache), as sentences.
+pub fn serverless_cache_event(journal_event: &str, error: Option<&str>) -> Option<String> {
+    match journal_event {
+        "ServerlessCacheAvailable" => Some("Serverless cache created".into()),
+        "ServerlessCacheCreateFailed" => Some(format!(
+            "Serverless cache creation failed: {}",
+            error.unwrap_or("unknown reason")
+        )),
+        "ServerlessCacheDeleted" => Some("Serverless cache deleted".into()),
+        _ => None,
     }
 }
 
@@ -176,6 +228,41 @@ pub fn observe(st: &mut State, journal_event: &str, details: &Value) {
             }
             // UNDOCUMENTED: the emulator's text, by analogy with "Cache cluster deleted".
             new.push((REPLICATION_GROUP, id, "Replication group deleted".into()));
+        }
+        "ServerlessSnapshotFinished" => {
+            let (Some(name), Some(cache), Some(status)) = (
+                text("snapshotName"),
+                text("serverlessCacheName"),
+                text("status"),
+            ) else {
+                return;
+            };
+            let message = serverless_snapshot(status == "available", &name, &cache);
+            new.push((SERVERLESS_CACHE_SNAPSHOT, name, message));
+        }
+        "ServerlessExportFinished" => {
+            let (Some(name), Some(bucket)) = (text("snapshotName"), text("bucket")) else {
+                return;
+            };
+            let keys: Vec<String> = details
+                .get("keys")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|k| k.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let message = serverless_export(text("error").as_deref(), &name, &bucket, &keys);
+            new.push((SERVERLESS_CACHE_SNAPSHOT, name, message));
+        }
+        "ServerlessCacheAvailable" | "ServerlessCacheCreateFailed" | "ServerlessCacheDeleted" => {
+            let Some(name) = text("serverlessCacheName") else {
+                return;
+            };
+            if let Some(message) = serverless_cache_event(journal_event, text("error").as_deref()) {
+                new.push((SERVERLESS_CACHE, name, message));
+            }
         }
         _ => {}
     }

@@ -4,7 +4,7 @@
 //! elasticache-emulator --topology local/topologies/demo.toml --ready-file /tmp/ec.json
 //! ```
 //! It starts every node of the topology on a free 127.0.0.1 port, serves the API on another, writes
-//! `{"endpoint": "http://127.0.0.1:PORT", "groups": {...}}` to the ready file, and on SIGINT/SIGTERM stops the nodes.
+//! `{"endpoint": "http://127.0.0.1:PORT", "groups": {...}, "serverlessCaches": {...}}` to the ready file, and on SIGINT/SIGTERM stops the nodes.
 //! The S3 stand-in is reached through the standard `AWS_ENDPOINT_URL_S3`.
 
 mod api;
@@ -13,10 +13,12 @@ mod configuration;
 mod errors;
 mod event_log;
 mod events;
+mod export;
 mod groups;
 mod nodes;
 mod params;
 mod restore;
+mod serverless;
 mod shapes;
 mod state;
 mod topology;
@@ -67,6 +69,10 @@ struct Args {
     /// default: the region's.
     #[arg(long, value_enum)]
     seeding_route: Option<state::SeedingRoute>,
+    /// Object key template of ExportServerlessCacheSnapshot (AWS does not document the names): `{snapshot}` is the
+    /// snapshot name, `{shard}` the shard number (0001, ...); without `{shard}` only one-shard caches can export.
+    #[arg(long, env = "ECB_EMULATOR_SERVERLESS_EXPORT_KEY", default_value = serverless::DEFAULT_EXPORT_KEY)]
+    serverless_export_key: String,
 }
 
 #[tokio::main]
@@ -87,6 +93,7 @@ async fn run(args: Args) -> Result<(), String> {
     let text = std::fs::read_to_string(&args.topology)
         .map_err(|e| format!("read {}: {e}", args.topology.display()))?;
     let topology = Topology::parse(&text)?;
+    serverless::check_export_key_template(&args.serverless_export_key)?;
     let temp = match &args.state_dir {
         Some(_) => None,
         None => Some(tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?),
@@ -100,7 +107,9 @@ async fn run(args: Args) -> Result<(), String> {
     let mut processes = Vec::new();
     let started = start_all(&topology, &root, &args.redis_server, &mut processes).await;
     let result = match started {
-        Ok((groups, standalone)) => serve(&args, &root, &topology, groups, standalone).await,
+        Ok((groups, standalone, caches)) => {
+            serve(&args, &root, &topology, groups, standalone, caches).await
+        }
         Err(e) => Err(e),
     };
     for p in &mut processes {
@@ -116,6 +125,7 @@ async fn serve(
     topology: &Topology,
     groups: Vec<Group>,
     standalone: Vec<Standalone>,
+    caches: Vec<(state::ServerlessCache, Vec<NodeProcess>)>,
 ) -> Result<(), String> {
     let snapshot_dir = root.join("snapshots");
     std::fs::create_dir_all(&snapshot_dir)
@@ -131,6 +141,7 @@ async fn serve(
         seeding_route: args
             .seeding_route
             .unwrap_or_else(|| state::SeedingRoute::of_region(&args.region)),
+        serverless_export_key: args.serverless_export_key.clone(),
     });
     for g in groups {
         state.groups.insert(g.spec.id.clone(), g);
@@ -144,7 +155,16 @@ async fn serve(
     for s in &topology.cache_subnet_group {
         state.subnet_groups.insert(s.name.clone(), s.clone());
     }
+    let mut cache_processes = Vec::new();
+    for (c, procs) in caches {
+        cache_processes.push((serverless::process_key(&c.spec.id), procs));
+        state.serverless.insert(c.spec.id.clone(), c);
+    }
     let ready = json!({
+        "serverlessCaches": state.serverless.values().map(|c| (c.spec.id.clone(), json!({
+            "engine": c.spec.engine,
+            "ports": c.shards.iter().filter_map(|s| s.nodes.first().and_then(|n| n.port)).collect::<Vec<_>>(),
+        }))).collect::<serde_json::Map<_, _>>(),
         "groups": state.groups.values().map(|g| (g.spec.id.clone(), json!({
             "clusterMode": g.spec.cluster_mode,
             "shards": g.shards.iter().map(|s| json!({
@@ -161,6 +181,8 @@ async fn serve(
             .build(),
     );
     let app = app::App::new(state, s3);
+    // Serverless caches' processes live with the app's, so DeleteServerlessCache can stop them.
+    app.processes().extend(cache_processes);
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
@@ -201,7 +223,7 @@ async fn start_all(
     root: &std::path::Path,
     redis_server: &str,
     processes: &mut Vec<NodeProcess>,
-) -> Result<(Vec<Group>, Vec<Standalone>), String> {
+) -> Result<StartedAll, String> {
     // Groups start PARALLEL_GROUP_STARTS at a time (a fleet topology has dozens), and keep the file's order.
     let specs = topology.replication_group.clone();
     let mut started: Vec<Option<Group>> = vec![None; specs.len()];
@@ -263,5 +285,21 @@ async fn start_all(
             },
         });
     }
-    Ok((groups, standalone))
+    let mut caches = Vec::new();
+    for spec in &topology.serverless_cache {
+        let (cache, procs) =
+            serverless::start_from_topology(spec, &root.join("nodes"), redis_server)
+                .await
+                .map_err(|e| format!("serverless cache {}: {e}", spec.id))?;
+        tracing::info!(serverless_cache_name = %spec.id, "serverless cache started");
+        caches.push((cache, procs));
+    }
+    Ok((groups, standalone, caches))
 }
+
+/// What [`start_all`] started: groups, standalone clusters, serverless caches with their processes.
+type StartedAll = (
+    Vec<Group>,
+    Vec<Standalone>,
+    Vec<(state::ServerlessCache, Vec<NodeProcess>)>,
+);

@@ -121,6 +121,41 @@ pub fn page<T>(
     Ok((page, next))
 }
 
+/// Slices `items` at the opaque `NextToken` (a start index) in pages of `MaxResults` (`min..=max`, default
+/// `default`), the paging of the serverless actions (botocore `elasticache/2015-02-02`, DescribeServerlessCaches and
+/// DescribeServerlessCacheSnapshots: "The default is 50"); returns the page and the next token, if any.
+///
+/// # Errors
+/// `InvalidParameterValue` for a `MaxResults` out of range or a `NextToken` this emulator did not give.
+pub fn page_tokens<T>(
+    items: Vec<T>,
+    p: &Params,
+    (min, max, default): (usize, usize, usize),
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let size = match param(p, "MaxResults") {
+        None => default,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (min..=max).contains(&n) => n,
+            _ => {
+                return Err(ApiError::new(
+                    "InvalidParameterValue",
+                    format!("The parameter MaxResults must be between {min} and {max}."),
+                ));
+            }
+        },
+    };
+    let start = match param(p, "NextToken") {
+        None => 0,
+        Some(m) => m
+            .parse::<usize>()
+            .map_err(|_| ApiError::new("InvalidParameterValue", "Invalid NextToken."))?,
+    };
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(start).take(size).collect();
+    let next = (start + size < total).then(|| (start + size).to_string());
+    Ok((page, next))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

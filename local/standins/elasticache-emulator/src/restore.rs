@@ -36,7 +36,7 @@ pub const ELASTICACHE_CANONICAL_USER: &str =
 /// # Errors
 /// `InvalidParameterValue` as ElastiCache words it for an ARN that is not an S3 object path (an ElastiCache snapshot
 /// ARN, say).
-fn s3_object(arn: &str) -> Result<(String, String), ApiError> {
+pub fn s3_object(arn: &str) -> Result<(String, String), ApiError> {
     arn.strip_prefix("arn:aws:s3:::")
         .and_then(|rest| rest.split_once('/'))
         .filter(|(b, k)| !b.is_empty() && !k.is_empty() && !k.contains(','))
@@ -239,59 +239,7 @@ pub async fn create_replication_group(
             .iter()
             .map(|a| s3_object(a))
             .collect::<Result<Vec<_>, _>>()?;
-        let region = app.lock().settings.region.clone();
-        for (bucket, key) in &objects {
-            let unreadable = || {
-                ApiError::new(
-                    "InvalidParameterValue",
-                    format!(
-                        "Unable to fetch metadata from S3 for bucket: {bucket} and object: {key}. Please verify the input."
-                    ),
-                )
-            };
-            let route = app.lock().settings.seeding_route;
-            let readable = match route {
-                SeedingRoute::BucketPolicy => app
-                    .s3
-                    .get_bucket_policy()
-                    .bucket(bucket)
-                    .send()
-                    .await
-                    .ok()
-                    .and_then(|out| out.policy)
-                    .is_some_and(|p| seed_readable(&p, &region, bucket, key)),
-                SeedingRoute::ObjectAcl => app
-                    .s3
-                    .get_object_acl()
-                    .bucket(bucket)
-                    .key(key)
-                    .send()
-                    .await
-                    .ok()
-                    .is_some_and(|acl| {
-                        let grants: Vec<(String, String)> = acl
-                            .grants()
-                            .iter()
-                            .filter_map(|g| {
-                                Some((
-                                    g.grantee()?.id()?.to_string(),
-                                    g.permission()?.as_str().to_string(),
-                                ))
-                            })
-                            .collect();
-                        acl_readable(&grants, &region)
-                    }),
-            };
-            let head = app.s3.head_object().bucket(bucket).key(key).send().await;
-            // "ElastiCache supports only SSE-S3 for seeding" (User Guide): an SSE-KMS object cannot be read.
-            let sse_s3 = head.as_ref().is_ok_and(|h| {
-                h.server_side_encryption()
-                    .is_none_or(|e| e.as_str() == "AES256")
-            });
-            if !readable || head.is_err() || !sse_s3 {
-                return Err(unreadable());
-            }
-        }
+        check_seed_objects(app, &objects).await?;
         Source::Objects(objects)
     };
     let seeds = match &source {
@@ -377,6 +325,107 @@ pub async fn create_replication_group(
     Ok(body)
 }
 
+/// Checks that ElastiCache may read each seed object `(bucket, key)` (CreateReplicationGroup `SnapshotArns`,
+/// CreateServerlessCache `SnapshotArnsToRestore`): by the seeding route of the region's kind ([`SeedingRoute`]), the
+/// object present and SSE-S3 (User Guide, "Seeding a new self-designed cluster with an externally created backup").
+///
+/// # Errors
+/// `InvalidParameterValue` "Unable to fetch metadata from S3 ...", as ElastiCache words it.
+pub async fn check_seed_objects(app: &App, objects: &[(String, String)]) -> Result<(), ApiError> {
+    let region = app.lock().settings.region.clone();
+    for (bucket, key) in objects {
+        let unreadable = || {
+            ApiError::new(
+                "InvalidParameterValue",
+                format!(
+                    "Unable to fetch metadata from S3 for bucket: {bucket} and object: {key}. Please verify the input."
+                ),
+            )
+        };
+        let route = app.lock().settings.seeding_route;
+        let readable = match route {
+            SeedingRoute::BucketPolicy => app
+                .s3
+                .get_bucket_policy()
+                .bucket(bucket)
+                .send()
+                .await
+                .ok()
+                .and_then(|out| out.policy)
+                .is_some_and(|p| seed_readable(&p, &region, bucket, key)),
+            SeedingRoute::ObjectAcl => app
+                .s3
+                .get_object_acl()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .ok()
+                .is_some_and(|acl| {
+                    let grants: Vec<(String, String)> = acl
+                        .grants()
+                        .iter()
+                        .filter_map(|g| {
+                            Some((
+                                g.grantee()?.id()?.to_string(),
+                                g.permission()?.as_str().to_string(),
+                            ))
+                        })
+                        .collect();
+                    acl_readable(&grants, &region)
+                }),
+        };
+        let head = app.s3.head_object().bucket(bucket).key(key).send().await;
+        // "ElastiCache supports only SSE-S3 for seeding" (User Guide): an SSE-KMS object cannot be read.
+        let sse_s3 = head.as_ref().is_ok_and(|h| {
+            h.server_side_encryption()
+                .is_none_or(|e| e.as_str() == "AES256")
+        });
+        if !readable || head.is_err() || !sse_s3 {
+            return Err(unreadable());
+        }
+    }
+    Ok(())
+}
+
+/// Downloads the seed objects into `dir`, one file each (`0001.rdb`, `0002.rdb`, ... in the order given).
+///
+/// # Errors
+/// A GetObject or file error, as text (the restore then ends `create-failed`).
+pub async fn fetch_seed_objects(
+    app: &App,
+    objects: &[(String, String)],
+    dir: &std::path::Path,
+) -> Result<Vec<PathBuf>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let mut files = Vec::new();
+    for (i, (bucket, key)) in objects.iter().enumerate() {
+        let out = app
+            .s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "GetObject {key}: {}",
+                    aws_sdk_s3::error::DisplayErrorContext(&e)
+                )
+            })?;
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .into_bytes();
+        let path = dir.join(format!("{:04}.rdb", i + 1));
+        std::fs::write(&path, &bytes).map_err(|e| e.to_string())?;
+        files.push(path);
+    }
+    Ok(files)
+}
+
 fn parse_slots(s: &str) -> Option<(u16, u16)> {
     let (a, b) = s.split_once('-')?;
     let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
@@ -403,35 +452,7 @@ async fn restore_worker(
     let result = async {
         let rdbs = match &source {
             Source::Snapshot(_, files) => files.clone(),
-            Source::Objects(objects) => {
-                std::fs::create_dir_all(&seed_dir).map_err(|e| e.to_string())?;
-                let mut files = Vec::new();
-                for (i, (bucket, key)) in objects.iter().enumerate() {
-                    let out = app
-                        .s3
-                        .get_object()
-                        .bucket(bucket)
-                        .key(key)
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            format!(
-                                "GetObject {key}: {}",
-                                aws_sdk_s3::error::DisplayErrorContext(&e)
-                            )
-                        })?;
-                    let bytes = out
-                        .body
-                        .collect()
-                        .await
-                        .map_err(|e| e.to_string())?
-                        .into_bytes();
-                    let path = seed_dir.join(format!("{:04}.rdb", i + 1));
-                    std::fs::write(&path, &bytes).map_err(|e| e.to_string())?;
-                    files.push(path);
-                }
-                files
-            }
+            Source::Objects(objects) => fetch_seed_objects(&app, objects, &seed_dir).await?,
         };
         groups::start_group(&spec, &node_dir, &redis_server, &Seed { rdbs, ..seed }).await
     }
@@ -534,11 +555,28 @@ pub fn delete_replication_group(app: &Arc<App>, p: &Params, rid: &str) -> Result
     Ok(body)
 }
 
-/// The tags of the resource an ARN names (replication group, snapshot, cluster), for `ListTagsForResource` and
+/// The tags of the resource an ARN names (replication group, snapshot, cluster, serverless cache, serverless cache
+/// snapshot), for `ListTagsForResource` and
 /// `AddTagsToResource`; `None` for a member node, which carries no tags of its own here. Errors as AWS answers them
-/// (`ReplicationGroupNotFoundFault`, `SnapshotNotFoundFault`, `CacheClusterNotFound`, `InvalidARN`).
+/// (`ReplicationGroupNotFoundFault`, `SnapshotNotFoundFault`, `CacheClusterNotFound`, `ServerlessCacheNotFoundFault`,
+/// `ServerlessCacheSnapshotNotFoundFault`, `InvalidARN`; all in the model's lists for ListTagsForResource and
+/// AddTagsToResource).
 fn tags_of<'a>(st: &'a mut crate::state::State, arn: &str) -> Result<TagsOf<'a>, ApiError> {
-    if let Some((_, id)) = arn.rsplit_once(":replicationgroup:") {
+    if let Some((_, name)) = arn.rsplit_once(":serverlesscache:") {
+        let name = name.to_ascii_lowercase();
+        let cache = st
+            .serverless
+            .get_mut(&name)
+            .ok_or_else(|| crate::state::serverless_cache_not_found(&name))?;
+        Ok(TagsOf::List(&mut cache.tags))
+    } else if let Some((_, name)) = arn.rsplit_once(":serverlesscachesnapshot:") {
+        let name = name.to_ascii_lowercase();
+        let snap = st
+            .serverless_snapshots
+            .get_mut(&name)
+            .ok_or_else(|| crate::state::serverless_snapshot_not_found(&name))?;
+        Ok(TagsOf::List(&mut snap.tags))
+    } else if let Some((_, id)) = arn.rsplit_once(":replicationgroup:") {
         let id = id.to_ascii_lowercase();
         let group = st.groups.get_mut(&id).ok_or_else(|| {
             ApiError::new(

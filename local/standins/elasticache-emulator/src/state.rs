@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::topology::{GroupSpec, StandaloneSpec};
+use crate::topology::{GroupSpec, ServerlessSpec, StandaloneSpec};
 
 /// Node type reported for every node.
 pub const NODE_TYPE: &str = "cache.r7g.large";
@@ -41,9 +41,27 @@ pub fn status_for(code: &str) -> u16 {
         "CacheClusterNotFound"
         | "ReplicationGroupNotFoundFault"
         | "SnapshotNotFoundFault"
-        | "CacheParameterGroupNotFound" => 404,
+        | "CacheParameterGroupNotFound"
+        | "ServerlessCacheNotFoundFault"
+        | "ServerlessCacheSnapshotNotFoundFault" => 404,
         _ => 400,
     }
+}
+
+/// `ServerlessCacheNotFoundFault` (HTTP 404, botocore `elasticache/2015-02-02`).
+pub fn serverless_cache_not_found(name: &str) -> ApiError {
+    ApiError::new(
+        "ServerlessCacheNotFoundFault",
+        format!("Serverless cache {name} not found."),
+    )
+}
+
+/// `ServerlessCacheSnapshotNotFoundFault` (HTTP 404, botocore `elasticache/2015-02-02`).
+pub fn serverless_snapshot_not_found(name: &str) -> ApiError {
+    ApiError::new(
+        "ServerlessCacheSnapshotNotFoundFault",
+        format!("Serverless cache snapshot {name} not found."),
+    )
 }
 
 /// One node (member cluster).
@@ -150,6 +168,74 @@ pub struct Snapshot {
     pub tags: Vec<(String, String)>,
 }
 
+/// One serverless cache (botocore `elasticache/2015-02-02`, shape `ServerlessCache`).
+#[derive(Debug, Clone)]
+pub struct ServerlessCache {
+    /// Its topology entry (or what CreateServerlessCache asked for).
+    pub spec: ServerlessSpec,
+    /// `Description`.
+    pub description: String,
+    /// Its redis-server processes as shards (one primary each); none for Memcached or while `creating`.
+    pub shards: Vec<Shard>,
+    /// `CreateTime`.
+    pub created: OffsetDateTime,
+    /// Lifecycle status (`creating`, `available`, `create-failed`, `deleting`, or the topology's); `modifying` is
+    /// also read while an injected busy fault lasts ([`State::serverless_status`]).
+    pub status: String,
+    /// Tags, in the order given.
+    pub tags: Vec<(String, String)>,
+    /// `FullEngineVersion`: the redis-server's `redis_version` (Memcached: `1.6.22`), once known.
+    pub full_engine_version: Option<String>,
+    /// `CacheUsageLimits` as the request gave it (`DataStorage.Maximum`, `ECPUPerSecond.Minimum`, ...).
+    pub usage_limits: BTreeMap<String, String>,
+}
+
+/// One shard's RDB of a serverless snapshot.
+#[derive(Debug, Clone)]
+pub struct ServerlessPart {
+    /// The shard's redis-server port (for BGSAVE).
+    pub port: Option<u16>,
+    /// Its data directory.
+    pub dir: PathBuf,
+    /// The kept RDB, once written.
+    pub rdb: Option<PathBuf>,
+    /// Its size, bytes.
+    pub size: u64,
+}
+
+/// One serverless cache snapshot (botocore `elasticache/2015-02-02`, shape `ServerlessCacheSnapshot`).
+#[derive(Debug, Clone)]
+pub struct ServerlessSnapshot {
+    /// `ServerlessCacheSnapshotName` (lower-cased).
+    pub name: String,
+    /// `ServerlessCacheConfiguration.ServerlessCacheName`.
+    pub cache: String,
+    /// `ServerlessCacheConfiguration.Engine`.
+    pub engine: String,
+    /// `ServerlessCacheConfiguration.MajorEngineVersion`.
+    pub major_engine_version: String,
+    /// `Status`: `creating`, `available`, `failed`, `exporting`, `deleting` (AWS lists none; see
+    /// [`crate::serverless`]).
+    pub status: String,
+    /// `SnapshotType`: `manual`.
+    pub snapshot_type: String,
+    /// `CreateTime`.
+    pub created: OffsetDateTime,
+    /// `KmsKeyId`.
+    pub kms_key_id: Option<String>,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+    /// One RDB per shard of the cache, in shard order.
+    pub parts: Vec<ServerlessPart>,
+}
+
+impl ServerlessSnapshot {
+    /// `BytesUsedForCache`: the RDBs' total size.
+    pub fn bytes(&self) -> u64 {
+        self.parts.iter().map(|p| p.size).sum()
+    }
+}
+
 /// An export made by CopySnapshot with TargetBucket.
 #[derive(Debug, Clone)]
 pub struct ExportRecord {
@@ -185,10 +271,11 @@ pub enum Fault {
         #[serde(default)]
         after_effect: bool,
     },
-    /// The group or cluster `target` reads `modifying` (CreateSnapshot gets the state error) for `seconds`, or for
-    /// its next `reads` status evaluations (deterministic, for tests).
+    /// The group, cluster or serverless cache `target` reads `modifying` (CreateSnapshot and
+    /// CreateServerlessCacheSnapshot get the state error) for `seconds`, or for its next `reads` status evaluations
+    /// (deterministic, for tests).
     Busy {
-        /// Group or cluster id.
+        /// Group, cluster or serverless cache name.
         target: String,
         /// Seconds.
         #[serde(default)]
@@ -199,7 +286,7 @@ pub enum Fault {
     },
     /// The next snapshot of `target` ends in status `failed`.
     FailSnapshot {
-        /// Group or cluster id.
+        /// Group, cluster or serverless cache name.
         target: String,
     },
     /// The next export uploads its first object with one byte flipped in the middle (a damaged backup).
@@ -215,18 +302,19 @@ pub enum Fault {
         /// Seconds.
         seconds: f64,
     },
-    /// Not a fault: the snapshot `name` reads as created `days` ago (`SnapshotCreateTime`), for tests of what acts on
-    /// old snapshots (a sweeper, retention).
+    /// Not a fault: the snapshot `name` (node-based: `SnapshotCreateTime`; serverless: `CreateTime`) reads as created
+    /// `days` ago, for tests of what acts on old snapshots (a sweeper, retention).
     AgeSnapshot {
         /// `SnapshotName`.
         name: String,
         /// Days in the past.
         days: f64,
     },
-    /// The nodes of group `target` (which may not exist yet: a restore's new group) report an endpoint nothing
-    /// listens on (127.0.0.1, port 1): what a verifier outside the group's VPC or security groups meets.
+    /// The nodes of group `target` (which may not exist yet: a restore's new group), or the serverless cache
+    /// `target`, report an endpoint nothing listens on (127.0.0.1, port 1): what a verifier outside the VPC or
+    /// security groups meets.
     Unreachable {
-        /// Replication group id.
+        /// Replication group id or serverless cache name.
         target: String,
     },
     /// A failover in `target` (a cluster mode disabled group): its primary and first replica swap roles now.
@@ -245,7 +333,8 @@ pub enum Fault {
         /// `object-acl` or `bucket-policy`.
         route: SeedingRoute,
     },
-    /// The next export (of a snapshot of `target`, a replication group or cluster id or the snapshot's name; of any
+    /// The next export (CopySnapshot or ExportServerlessCacheSnapshot; of a snapshot of `target`, a replication
+    /// group, cluster or serverless cache name or the snapshot's name; of any
     /// snapshot without one) is accepted as AWS accepts it, then fails after the export delay: no object is written,
     /// the snapshot is `available` again, and the failure is recorded as an event on the snapshot's source
     /// (`DescribeEvents`; its message names the `TargetSnapshotName`, the bucket and `reason`).
@@ -304,6 +393,9 @@ pub struct Settings {
     pub redis_server: String,
     /// How ElastiCache may read seed objects in this region ([`SeedingRoute`]).
     pub seeding_route: SeedingRoute,
+    /// Object key template of ExportServerlessCacheSnapshot (`{snapshot}`, `{shard}`; see
+    /// [`crate::serverless::export_keys`]).
+    pub serverless_export_key: String,
 }
 
 /// The documented way ElastiCache is given read access to a seed `.rdb` (User Guide, "Seeding a new self-designed
@@ -387,6 +479,14 @@ pub struct State {
     pub parameter_groups: BTreeMap<String, crate::topology::ParameterGroupSpec>,
     /// Cache subnet groups of the topology, by name (DescribeCacheSubnetGroups).
     pub subnet_groups: BTreeMap<String, crate::topology::SubnetGroupSpec>,
+    /// Serverless caches, by name.
+    pub serverless: BTreeMap<String, ServerlessCache>,
+    /// Serverless cache snapshots, by name.
+    pub serverless_snapshots: BTreeMap<String, ServerlessSnapshot>,
+    /// When each manual snapshot of a serverless cache was created, by cache name (the 24-hour quota).
+    pub serverless_snapshot_times: HashMap<String, Vec<OffsetDateTime>>,
+    /// Exports started by ExportServerlessCacheSnapshot.
+    pub serverless_exports: Vec<ExportRecord>,
     /// What happened, for tests and the demo.
     pub journal: Vec<Value>,
 }
@@ -439,6 +539,10 @@ impl State {
             events: crate::event_log::EventLog::default(),
             parameter_groups: BTreeMap::new(),
             subnet_groups: BTreeMap::new(),
+            serverless: BTreeMap::new(),
+            serverless_snapshots: BTreeMap::new(),
+            serverless_snapshot_times: HashMap::new(),
+            serverless_exports: Vec::new(),
             journal: Vec::new(),
         }
     }
@@ -485,8 +589,14 @@ impl State {
             Fault::DamageExport { mode } => self.damage_export = Some(mode),
             Fault::SlowSnapshot { seconds } => self.slow_snapshot = Some(seconds.max(0.0)),
             Fault::AgeSnapshot { name, days } => {
+                let age = time::Duration::seconds_f64(days.max(0.0) * 86_400.0);
+                if let Some(s) = self
+                    .serverless_snapshots
+                    .get_mut(&name.to_ascii_lowercase())
+                {
+                    s.created -= age;
+                }
                 if let Some(s) = self.snapshots.get_mut(&name.to_ascii_lowercase()) {
-                    let age = time::Duration::seconds_f64(days.max(0.0) * 86_400.0);
                     s.created -= age;
                     for n in &mut s.nodes {
                         n.created = n.created.map(|t| t - age);
@@ -540,6 +650,37 @@ impl State {
         let i = self.fail_export.iter().position(|(t, _)| applies(t))?;
         let (_, reason) = self.fail_export.remove(i);
         Some(reason.unwrap_or_else(|| "injected failExport".into()))
+    }
+
+    /// The reason the export of the serverless snapshot `snapshot` fails, if a [`Fault::FailExport`] names it or its
+    /// cache (or names nothing) (consumes it).
+    pub fn take_fail_serverless_export(&mut self, snapshot: &ServerlessSnapshot) -> Option<String> {
+        let i = self.fail_export.iter().position(|(t, _)| {
+            t.as_ref()
+                .is_none_or(|t| *t == snapshot.name || *t == snapshot.cache)
+        })?;
+        let (_, reason) = self.fail_export.remove(i);
+        Some(reason.unwrap_or_else(|| "injected failExport".into()))
+    }
+
+    /// Whether the next snapshot of `target` is to fail ([`Fault::FailSnapshot`]; consumes it).
+    pub fn take_fail_snapshot(&mut self, target: &str) -> bool {
+        match self.fail_snapshot.iter().position(|t| t == target) {
+            Some(i) => {
+                self.fail_snapshot.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `Status` of a serverless cache: its lifecycle status, or `modifying` while an injected busy fault names it.
+    pub fn serverless_status(&self, cache: &ServerlessCache) -> String {
+        if cache.status == "available" && self.busy(&cache.spec.id) {
+            "modifying".into()
+        } else {
+            cache.status.clone()
+        }
     }
 
     /// The injected error for this call of `action`, if any (consumes one use).

@@ -28,6 +28,16 @@
 //! vpc_id = "vpc-0a1b2c3d"
 //! subnets = ["subnet-0a1", "subnet-0b2"]
 //!
+//! [[serverless_cache]]      # a serverless cache (DescribeServerlessCaches, CreateServerlessCacheSnapshot, ...)
+//! id = "sessions"            # ServerlessCacheName (lower-case)
+//! engine = "redis"           # "redis" | "valkey" (the local redis-server) | "memcached" (no process)
+//! major_engine_version = "7" # MajorEngineVersion (default "7"; "1.6" for memcached)
+//! shards = 1                 # 1: one redis-server; > 1: a Redis Cluster of that many primaries, slots split evenly
+//! status = "available"       # Status reported (available, creating, modifying, deleting, create-failed)
+//! tags = { backup = "daily" }
+//! security_group_ids = ["sg-0a1"]   # and subnet_ids, user_group_id, kms_key_id, daily_snapshot_time,
+//! snapshot_retention_limit = 1      # snapshot_retention_limit: reported only
+//!
 //! [[replication_group_set]]  # many alike groups (fleets): ids <prefix>-001 ... <prefix>-<count>
 //! prefix = "app"
 //! count = 50                 # 1-500; the groups start 8 at a time
@@ -56,6 +66,79 @@ pub struct Topology {
     /// Cache subnet groups.
     #[serde(default)]
     pub cache_subnet_group: Vec<SubnetGroupSpec>,
+    /// Serverless caches.
+    #[serde(default)]
+    pub serverless_cache: Vec<ServerlessSpec>,
+}
+
+/// Serverless cache statuses (botocore `elasticache/2015-02-02`, `ServerlessCache.Status`: "CREATING, AVAILABLE,
+/// DELETING, CREATE-FAILED and MODIFYING"), written lower-case as ElastiCache writes its other statuses and as the
+/// API Reference's serverless examples write theirs (CopyServerlessCacheSnapshot: `"Status": "creating"`). The case
+/// of the cache's own status on the wire is not shown by any AWS example: lower-case is the emulator's choice.
+pub const SERVERLESS_STATUSES: &[&str] = &[
+    "creating",
+    "available",
+    "deleting",
+    "create-failed",
+    "modifying",
+];
+
+/// One serverless cache (botocore `elasticache/2015-02-02`, shape `ServerlessCache`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerlessSpec {
+    /// `ServerlessCacheName` ("stored as a lowercase string", CreateServerlessCacheRequest).
+    pub id: String,
+    /// `redis`, `valkey` or `memcached`.
+    #[serde(default = "default_engine")]
+    pub engine: String,
+    /// `MajorEngineVersion` (default [`default_major_version`]).
+    #[serde(default)]
+    pub major_engine_version: Option<String>,
+    /// Shards: 1 is one redis-server; more is a Redis Cluster of that many primaries (slots split evenly). Serverless
+    /// caches hide their shards (User Guide, "How ElastiCache Serverless works"); they are the emulator's means of
+    /// producing a multi-object export.
+    #[serde(default = "one")]
+    pub shards: u32,
+    /// ElastiCache tags (`ListTagsForResource` of the cache ARN).
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// `Status` reported (one of [`SERVERLESS_STATUSES`]; default `available`).
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `SecurityGroupIds`.
+    #[serde(default)]
+    pub security_group_ids: Vec<String>,
+    /// `SubnetIds`.
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+    /// `UserGroupId`.
+    #[serde(default)]
+    pub user_group_id: Option<String>,
+    /// `KmsKeyId` (its presence makes `StorageEncryptionType` `sse-kms`).
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+    /// `DailySnapshotTime`, e.g. `04:00`; reported only (no automatic snapshot is taken).
+    #[serde(default)]
+    pub daily_snapshot_time: Option<String>,
+    /// `SnapshotRetentionLimit`; reported only.
+    #[serde(default)]
+    pub snapshot_retention_limit: Option<u32>,
+}
+
+impl ServerlessSpec {
+    /// `MajorEngineVersion`: the one given, else [`default_major_version`].
+    pub fn major_version(&self) -> String {
+        self.major_engine_version
+            .clone()
+            .unwrap_or_else(|| default_major_version(&self.engine).to_string())
+    }
+}
+
+/// The `MajorEngineVersion` a serverless cache gets when none is given: `1.6` for Memcached, `7` otherwise (the
+/// versions ElastiCache Serverless offered first, User Guide "Supported engines and versions").
+pub fn default_major_version(engine: &str) -> &'static str {
+    if engine == "memcached" { "1.6" } else { "7" }
 }
 
 /// The parameter group every group uses unless it names another; its `reserved-memory-percent` is 25, as in
@@ -285,6 +368,37 @@ impl Topology {
                 ));
             }
         }
+        let mut serverless = std::collections::HashSet::new();
+        for c in &t.serverless_cache {
+            let what = format!("topology: serverless cache {}", c.id);
+            if !serverless.insert(c.id.clone()) {
+                return Err(format!("topology: duplicate serverless cache {}", c.id));
+            }
+            if c.id.is_empty() || c.id != c.id.to_ascii_lowercase() {
+                return Err(format!(
+                    "{what}: id must be lower-case (ElastiCache stores ServerlessCacheName lower-cased)"
+                ));
+            }
+            if !["redis", "valkey", "memcached"].contains(&c.engine.as_str()) {
+                return Err(format!("{what}: engine must be redis, valkey or memcached"));
+            }
+            if c.shards == 0 || c.shards > 16 {
+                return Err(format!("{what}: shards must be 1-16"));
+            }
+            if c.engine == "memcached" && c.shards != 1 {
+                return Err(format!(
+                    "{what}: a memcached cache runs no process here, so shards must be 1"
+                ));
+            }
+            if let Some(s) = &c.status
+                && !SERVERLESS_STATUSES.contains(&s.as_str())
+            {
+                return Err(format!(
+                    "{what}: status must be one of {}",
+                    SERVERLESS_STATUSES.join(", ")
+                ));
+            }
+        }
         Ok(t)
     }
 }
@@ -347,6 +461,36 @@ mod tests {
             Topology::parse("[[replication_group]]\nid = \"a\"\ncache_subnet_group = \"x\"\n")
                 .unwrap_err();
         assert!(err.contains("subnet group x"), "{err}");
+    }
+
+    #[test]
+    fn serverless_caches_default_to_one_redis_shard_and_are_checked() {
+        let t = Topology::parse(
+            "[[serverless_cache]]\nid = \"sessions\"\n[[serverless_cache]]\nid = \"memo\"\nengine = \"memcached\"\n[[serverless_cache]]\nid = \"big\"\nshards = 3\nstatus = \"modifying\"\nsubnet_ids = [\"subnet-1\"]\n",
+        )
+        .unwrap();
+        let c = &t.serverless_cache;
+        assert_eq!((c[0].engine.as_str(), c[0].shards), ("redis", 1));
+        assert_eq!(c[0].major_version(), "7");
+        assert_eq!(c[1].major_version(), "1.6");
+        assert_eq!(c[2].status.as_deref(), Some("modifying"));
+        for bad in [
+            "id = \"Up\"",
+            "id = \"a\"\nengine = \"x\"",
+            "id = \"a\"\nshards = 0",
+            "id = \"a\"\nengine = \"memcached\"\nshards = 2",
+            "id = \"a\"\nstatus = \"AVAILABLE\"",
+            "id = \"a\"\nshard = 2",
+        ] {
+            assert!(
+                Topology::parse(&format!("[[serverless_cache]]\n{bad}\n")).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(
+            Topology::parse("[[serverless_cache]]\nid = \"a\"\n[[serverless_cache]]\nid = \"a\"\n")
+                .is_err()
+        );
     }
 
     #[test]
