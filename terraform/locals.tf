@@ -343,7 +343,7 @@ locals {
       ]
     }
     delete-group = {
-      description = "Restore: deletes a drill's group or cache or a create-failed one, keeps and tags any other, only if this execution created it"
+      description = "Restore: deletes a drill's group or a create-failed one, keeps and tags any other, only if this execution created it"
       timeout     = 60
       memory      = 128
       env         = {}

@@ -70,22 +70,25 @@ run "each_function_policy_allows_exactly_its_calls" {
       "elasticache:CreateSnapshot", "elasticache:AddTagsToResource", "elasticache:ListTagsForResource",
       "s3:ListBucket", "s3:GetBucketLocation",
       "s3:GetBucketPolicy", "s3:GetBucketAcl", "s3:GetObject",
+      "elasticache:DescribeServerlessCaches", "elasticache:CreateServerlessCacheSnapshot",
+      "elasticache:DescribeServerlessCacheSnapshots",
     ])
     error_message = "create-snapshot actions (AddTagsToResource: CreateSnapshot tags the snapshot as the execution's)."
   }
   assert {
-    condition     = toset(flatten([for s in local.functions["check-snapshot"].statements : s.actions])) == toset(["elasticache:DescribeSnapshots", "s3:ListBucket"])
+    condition     = toset(flatten([for s in local.functions["check-snapshot"].statements : s.actions])) == toset(["elasticache:DescribeSnapshots", "s3:ListBucket", "elasticache:DescribeServerlessCacheSnapshots"])
     error_message = "check-snapshot actions."
   }
   assert {
     condition = toset(flatten([for s in local.functions["export-snapshot"].statements : s.actions])) == toset([
       "elasticache:CopySnapshot", "s3:ListBucket", "s3:GetBucketLocation", "s3:PutObject", "s3:GetObject",
       "s3:DeleteObject", "s3:ListAllMyBuckets",
+      "elasticache:ExportServerlessCacheSnapshot", "elasticache:DescribeServerlessCacheSnapshots",
     ])
     error_message = "export-snapshot actions."
   }
   assert {
-    condition     = toset(flatten([for s in local.functions["check-export"].statements : s.actions])) == toset(["s3:ListBucket", "elasticache:DescribeEvents"])
+    condition     = toset(flatten([for s in local.functions["check-export"].statements : s.actions])) == toset(["s3:ListBucket", "elasticache:DescribeEvents", "elasticache:DescribeServerlessCacheSnapshots"])
     error_message = "check-export actions (DescribeEvents: a refused export is seen in the source's events)."
   }
   assert {
@@ -93,7 +96,7 @@ run "each_function_policy_allows_exactly_its_calls" {
     error_message = "verify-export actions."
   }
   assert {
-    condition     = toset(flatten([for s in local.functions["delete-snapshot"].statements : s.actions])) == toset(["s3:ListBucket", "elasticache:DescribeSnapshots", "elasticache:ListTagsForResource", "elasticache:DeleteSnapshot"])
+    condition     = toset(flatten([for s in local.functions["delete-snapshot"].statements : s.actions])) == toset(["s3:ListBucket", "elasticache:DescribeSnapshots", "elasticache:ListTagsForResource", "elasticache:DeleteSnapshot", "elasticache:DescribeServerlessCacheSnapshots", "elasticache:DeleteServerlessCacheSnapshot"])
     error_message = "delete-snapshot actions."
   }
   assert {
@@ -347,8 +350,26 @@ run "the_restore_may_only_delete_groups_it_tagged" {
     error_message = "delete-group may tag a kept group with its verdict only (aws:TagKeys), and only a group a restore execution tagged as its own."
   }
   assert {
-    condition     = toset(flatten([for s in local.function_statements["create-group"] : s.actions])) == toset(["elasticache:CreateReplicationGroup", "elasticache:AddTagsToResource", "elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource", "s3:GetObject", "secretsmanager:GetSecretValue"])
-    error_message = "create-group actions."
+    condition = toset(flatten([for s in local.function_statements["create-group"] : s.actions])) == toset([
+      "elasticache:CreateReplicationGroup", "elasticache:AddTagsToResource", "elasticache:DescribeReplicationGroups",
+      "elasticache:ListTagsForResource", "s3:GetObject", "secretsmanager:GetSecretValue",
+      "elasticache:CreateServerlessCache", "elasticache:DescribeServerlessCaches",
+    ])
+    error_message = "create-group actions (CreateServerlessCache and DescribeServerlessCaches: a serverless target)."
+  }
+  assert {
+    condition = alltrue(flatten([for f in local.functions : [for s in f.statements : [
+      try(s.conditions, []) == [{ test = "StringLike", variable = "aws:ResourceTag/elasticache-backup:restore-execution", values = [local.restore_executions_arn] }]
+      && s.resources == [local.serverless_caches]
+      ] if contains(s.actions, "elasticache:DeleteServerlessCache")
+    ]])) && [for k, f in local.functions : k if anytrue([for s in f.statements : contains(s.actions, "elasticache:DeleteServerlessCache")])] == ["delete-group"]
+    error_message = "Only delete-group may delete a serverless cache, and only one tagged with a restore execution."
+  }
+  assert {
+    condition = [for s in local.function_statements["create-group"] : s.resources if contains(s.actions, "elasticache:CreateServerlessCache")] == [[
+      local.serverless_caches, local.our_serverless_snapshots, local.our_snapshots, "${local.ec_arn}:usergroup:*",
+    ]]
+    error_message = "create-group may create serverless caches from this project's (ecb-) kept snapshots only."
   }
   assert {
     condition     = aws_sfn_state_machine.restore.type == "STANDARD"
@@ -1157,7 +1178,7 @@ run "delete_snapshot_may_only_delete_snapshots_the_backup_tagged" {
     condition = [for st in module.primary.policies["delete-snapshot"].statement : [
       st.resources, [for c in st.condition : [c.test, c.variable, tolist(c.values)]]
       ] if contains(st.actions, "elasticache:DeleteSnapshot")] == [[
-      toset(["arn:aws:elasticache:ap-northeast-2:123456789012:snapshot:ecb-*"]), [["StringLike", "aws:ResourceTag/elasticache-backup:execution", tolist(["arn:aws:states:ap-northeast-2:123456789012:execution:elasticache-backup:*"])]]
+      toset(["arn:aws:elasticache:ap-northeast-2:123456789012:snapshot:ecb-*", "arn:aws:elasticache:ap-northeast-2:123456789012:serverlesscachesnapshot:ecb-*"]), [["StringLike", "aws:ResourceTag/elasticache-backup:execution", tolist(["arn:aws:states:ap-northeast-2:123456789012:execution:elasticache-backup:*"])]]
     ]]
     error_message = "The delete-snapshot role's policy allows DeleteSnapshot only on ecb-* snapshots carrying the backup's tag."
   }
