@@ -308,6 +308,19 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.error_type(), "TargetExists");
+        // Nor one another restore execution created.
+        other.snapshots.0.lock().unwrap().tags.insert(
+            "sessions-sl".into(),
+            vec![(
+                RESTORE_TAG.to_string(),
+                "arn:aws:states:eu-west-1:123456789012:execution:elasticache-backup-restore:other"
+                    .into(),
+            )],
+        );
+        let err = function_handler(serverless_event(), &other)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "TargetExists");
         assert!(
             err.to_string().contains("serverless cache sessions-sl"),
             "{err}"

@@ -432,7 +432,16 @@ mod tests {
         let (_, ev) =
             with_own_serverless_cache(true, Some(("CreateGroup", "TargetExists")), "AVAILABLE")
                 .await;
+        // Tagged by another restore execution: still not this one's.
         let other = deps(FakeSnapshots::serverless("sessions-sl", "valkey"));
+        other.snapshots.0.lock().unwrap().tags.insert(
+            "sessions-sl".into(),
+            vec![(
+                backup_core::restore::RESTORE_TAG.to_string(),
+                "arn:aws:states:eu-west-1:123456789012:execution:elasticache-backup-restore:other"
+                    .into(),
+            )],
+        );
         let run = function_handler(ev, &other).await.unwrap();
         assert_eq!(
             run.cleanup.unwrap().restored_group,
