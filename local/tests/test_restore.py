@@ -464,3 +464,25 @@ def test_q_serverless_node_options_are_refused_by_name(stack):
                              "targetServerlessCacheName": "x-sl", "nodeType": "cache.r7g.large"})
     assert result["status"] == "FAILED" and result["error"] == "InvalidInput", result
     assert "nodeType" in result["cause"]
+
+
+def test_r_serverless_a_serverless_backup_drills_into_serverless_from_its_kept_snapshot(stack, ec, seeded_bucket):
+    load_keys(stack.serverless_ports("sls-one")[0], n=60, prefix="slsrc")
+    taken = stack.run_execution({"serverlessCacheName": "sls-one", "bucket": seeded_bucket,
+                                 "keepSourceSnapshot": True})
+    assert taken["status"] == "SUCCEEDED", taken
+    out = taken["output"]
+
+    result = restore(stack, {"serverlessCacheName": "sls-one", "latest": True, "bucket": seeded_bucket,
+                             "drill": True, "serverless": True})
+
+    assert result["status"] == "SUCCEEDED", result
+    doc = result["output"]
+    assert doc["backup"]["exportName"] == out["exportName"] and doc["backup"]["sourceId"] == "sls-one"
+    assert doc["restore"]["from"] == "snapshotName" and doc["verification"]["match"] is True
+    target = doc["restore"]["serverlessCacheName"]
+    create = journal(stack, "CreateServerlessCache", target)
+    assert [a.rsplit(":", 2)[-2:] for a in create[0]["snapshotArnsToRestore"]] == [
+        ["serverlesscachesnapshot", out["snapshotName"]]], create
+    assert doc["cleanup"]["restoredGroup"] == "deleted" and not serverless_exists(ec, target)
+    ec.delete_serverless_cache_snapshot(ServerlessCacheSnapshotName=out["snapshotName"])

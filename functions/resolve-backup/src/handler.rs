@@ -158,8 +158,15 @@ async fn find_manifest<E: ExportStore + ObjectReader>(
                 key.clone(),
             ))
         }
-        BackupSelector::Latest { bucket, source } => {
+        BackupSelector::Latest {
+            bucket,
+            source,
+            serverless,
+        } => {
             let mut newest = NewestBackup::new(bucket, source);
+            if *serverless {
+                newest = newest.of_serverless();
+            }
             for object in exports.list(bucket, &export_prefix(source)).await? {
                 if is_manifest_key(&object.key) {
                     let bytes = exports.get_object(bucket, &object.key).await?;

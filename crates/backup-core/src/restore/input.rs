@@ -23,6 +23,9 @@ pub struct RestoreInput {
     pub manifest: Option<String>,
     /// With `latest`: the source whose newest verified backup is restored.
     pub replication_group_id: Option<String>,
+    /// With `latest` (instead of `replicationGroupId`): the ElastiCache Serverless cache whose newest verified
+    /// backup is restored.
+    pub serverless_cache_name: Option<String>,
     /// Pick the newest verified backup of `replicationGroupId` from the manifests in `bucket`.
     pub latest: Option<bool>,
     /// With `latest`: the bucket to search (default the functions' `BACKUP_BUCKET`).
@@ -106,8 +109,12 @@ pub enum BackupSelector {
     Latest {
         /// Bucket searched.
         bucket: String,
-        /// `ReplicationGroupId` (or standalone `CacheClusterId`) of the source, lower-case.
+        /// `ReplicationGroupId` (or standalone `CacheClusterId`, or with `serverless` the `ServerlessCacheName`)
+        /// of the source, lower-case.
         source: String,
+        /// The source is an ElastiCache Serverless cache (`serverlessCacheName` with `latest`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        serverless: bool,
     },
 }
 
@@ -274,10 +281,14 @@ pub fn validate_restore(
             ));
         }
         (Some(uri), false) => {
-            if i.replication_group_id.is_some() || i.bucket.is_some() {
+            if i.replication_group_id.is_some()
+                || i.serverless_cache_name.is_some()
+                || i.bucket.is_some()
+            {
                 return Err(BackupError::invalid_input(
                     "manifest",
-                    "names the backup already; `replicationGroupId` and `bucket` go with `latest`",
+                    "names the backup already; `replicationGroupId` (or `serverlessCacheName`) and `bucket` go \
+                     with `latest`",
                 ));
             }
             let (bucket, key) =
@@ -285,11 +296,30 @@ pub fn validate_restore(
             BackupSelector::Manifest { bucket, key }
         }
         (None, true) => {
-            let source = i.replication_group_id.clone().ok_or_else(|| {
-                BackupError::invalid_input("replicationGroupId", "is required with `latest`")
-            })?;
-            check_elasticache_id(&source)
-                .map_err(|rule| BackupError::invalid_input("replicationGroupId", rule))?;
+            let (source, serverless) = match (&i.replication_group_id, &i.serverless_cache_name) {
+                (Some(_), Some(_)) => {
+                    return Err(BackupError::invalid_input(
+                        "serverlessCacheName",
+                        "and `replicationGroupId` are both set; give one source",
+                    ));
+                }
+                (Some(id), None) => {
+                    check_elasticache_id(id)
+                        .map_err(|rule| BackupError::invalid_input("replicationGroupId", rule))?;
+                    (id.clone(), false)
+                }
+                (None, Some(name)) => {
+                    check_serverless_cache_name(name)
+                        .map_err(|rule| BackupError::invalid_input("serverlessCacheName", rule))?;
+                    (name.clone(), true)
+                }
+                (None, None) => {
+                    return Err(BackupError::invalid_input(
+                        "replicationGroupId",
+                        "is required with `latest` (or `serverlessCacheName` for a serverless source)",
+                    ));
+                }
+            };
             let bucket = i
                 .bucket
                 .clone()
@@ -305,6 +335,7 @@ pub fn validate_restore(
             BackupSelector::Latest {
                 bucket,
                 source: source.to_ascii_lowercase(),
+                serverless,
             }
         }
         (None, false) => {
@@ -521,7 +552,8 @@ mod tests {
             r.backup,
             BackupSelector::Latest {
                 bucket: "acme-cache-backups".into(),
-                source: "orders".into()
+                source: "orders".into(),
+                serverless: false,
             }
         );
         assert!(r.target_replication_group_id.starts_with("ecbr-"));
@@ -623,6 +655,41 @@ mod tests {
         assert!(name.starts_with("ecbr-") && check_serverless_cache_name(name).is_ok());
         let group = validate_restore(&json!({"manifest": m, "drill": true}), None, "e").unwrap();
         assert!(!group.target().is_serverless());
+
+        let latest = validate_restore(
+            &json!({"serverlessCacheName": "Sessions", "latest": true, "drill": true, "serverless": true}),
+            Some("acme-cache-backups"),
+            "e",
+        )
+        .unwrap();
+        assert_eq!(
+            latest.backup,
+            BackupSelector::Latest {
+                bucket: "acme-cache-backups".into(),
+                source: "sessions".into(),
+                serverless: true,
+            }
+        );
+        for (input, field) in [
+            (
+                json!({"serverlessCacheName": "s", "replicationGroupId": "o", "latest": true, "drill": true}),
+                "serverlessCacheName",
+            ),
+            (
+                json!({"serverlessCacheName": "9s", "latest": true, "drill": true}),
+                "serverlessCacheName",
+            ),
+            (
+                json!({"manifest": m, "serverlessCacheName": "s", "drill": true}),
+                "manifest",
+            ),
+        ] {
+            assert_eq!(
+                field_of(validate_restore(&input, Some("acme-cache-backups"), "e").unwrap_err()),
+                field,
+                "input {input}"
+            );
+        }
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub fn read_manifest(
 pub struct NewestBackup<'a> {
     bucket: &'a str,
     source: &'a str,
+    serverless: bool,
     newest: Option<(Manifest, String)>,
     newest_standalone: Option<(Manifest, String)>,
 }
@@ -52,9 +53,17 @@ impl<'a> NewestBackup<'a> {
         Self {
             bucket,
             source,
+            serverless: false,
             newest: None,
             newest_standalone: None,
         }
+    }
+
+    /// Looks for the backups of the ElastiCache Serverless cache named `source` instead (a serverless cache is a
+    /// target of its own: a group or cluster of the same name is another).
+    pub fn of_serverless(mut self) -> Self {
+        self.serverless = true;
+        self
     }
 
     /// Considers the manifest at `key`, from what GetObject returned (`None`: deleted since the listing). A manifest
@@ -97,7 +106,14 @@ impl<'a> NewestBackup<'a> {
         let Some(src) = manifest.source.as_ref() else {
             return Ok(());
         };
-        let slot = if src.replication_group_id.as_deref() == Some(self.source) {
+        let slot = if self.serverless {
+            if src.serverless_cache_name.as_deref() != Some(self.source) {
+                return Ok(());
+            }
+            &mut self.newest
+        } else if src.serverless_cache_name.is_some() {
+            return Ok(());
+        } else if src.replication_group_id.as_deref() == Some(self.source) {
             &mut self.newest
         } else if src.replication_group_id.is_none()
             && src.cache_cluster_id.as_deref() == Some(self.source)
@@ -435,6 +451,7 @@ mod tests {
             backup: BackupSelector::Latest {
                 bucket: "b".into(),
                 source: "orders".into(),
+                serverless: false,
             },
             target_replication_group_id: "orders-r".into(),
             target_serverless_cache_name: None,
@@ -711,5 +728,47 @@ mod tests {
         let mut with_group = request(false);
         with_group.overrides.user_group_id = Some("ug-orders".into());
         assert!(check_serverless_restore(&with_group, &b).is_ok());
+    }
+
+    #[test]
+    fn a_serverless_source_is_a_target_of_its_own_for_latest() {
+        let serverless = |export: &str, name: &str, started: &str| {
+            let mut m: serde_json::Value =
+                serde_json::from_slice(&manifest(export, None, None, started)).unwrap();
+            m["source"]["serverlessCacheName"] = serde_json::json!(name);
+            serde_json::to_vec(&m).unwrap()
+        };
+        let mut warnings = Vec::new();
+        let mut pick = NewestBackup::new("b", "orders").of_serverless();
+        for (key, bytes) in [
+            (
+                "g.manifest.json",
+                manifest("g", Some("orders"), None, "2026-11-23T00:00:00Z"),
+            ),
+            (
+                "s1.manifest.json",
+                serverless("s1", "orders", "2026-11-21T00:00:00Z"),
+            ),
+            (
+                "s2.manifest.json",
+                serverless("s2", "orders", "2026-11-22T00:00:00Z"),
+            ),
+            (
+                "x.manifest.json",
+                serverless("x", "other", "2026-11-24T00:00:00Z"),
+            ),
+        ] {
+            pick.consider(key, Some(bytes), &mut warnings).unwrap();
+        }
+        assert_eq!(pick.newest().unwrap().0.export_name, "s2");
+        // A group's search never takes the serverless cache of the same name.
+        let mut pick = NewestBackup::new("b", "orders");
+        pick.consider(
+            "s2.manifest.json",
+            Some(serverless("s2", "orders", "2026-11-22T00:00:00Z")),
+            &mut warnings,
+        )
+        .unwrap();
+        assert_eq!(pick.newest().unwrap_err().error_type(), "BackupNotFound");
     }
 }
