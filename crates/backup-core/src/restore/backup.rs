@@ -187,7 +187,9 @@ impl BackupInfo {
 
     /// Keys in all shards.
     pub fn keys(&self) -> u64 {
-        self.shards.iter().map(|s| s.keys).sum()
+        self.shards
+            .iter()
+            .fold(0, |n: u64, s| n.saturating_add(s.keys))
     }
 
     /// The backup as one keyspace: a single shard (node group `all`) holding every shard's keys, keys with an
@@ -207,12 +209,18 @@ impl BackupInfo {
                 .map(|s| s.key.as_str())
                 .collect::<Vec<_>>()
                 .join(","),
-            size_bytes: self.shards.iter().map(|s| s.size_bytes).sum(),
+            size_bytes: self
+                .shards
+                .iter()
+                .fold(0, |n: u64, s| n.saturating_add(s.size_bytes)),
             sha256: String::new(),
             node_group_id: "all".into(),
             slots: None,
             keys: self.keys(),
-            keys_with_expiry: self.shards.iter().map(|s| s.keys_with_expiry).sum(),
+            keys_with_expiry: self
+                .shards
+                .iter()
+                .fold(0, |n: u64, s| n.saturating_add(s.keys_with_expiry)),
             databases,
             sample: self.shards.iter().flat_map(|s| s.sample.clone()).collect(),
         };
@@ -333,5 +341,16 @@ mod tests {
         assert_eq!(b.databases_beyond_zero(), Some(vec![3]));
         b.shards[0].databases.clear();
         assert_eq!(b.databases_beyond_zero(), None);
+    }
+
+    #[test]
+    fn one_keyspace_of_counts_near_the_limit_saturates_instead_of_panicking() {
+        let mut b = test_backup(u64::MAX, u64::MAX);
+        b.shards.push(b.shards[0].clone());
+        let one = b.as_one_keyspace();
+        assert_eq!(
+            (one.shards[0].keys, one.shards[0].keys_with_expiry),
+            (u64::MAX, u64::MAX)
+        );
     }
 }
