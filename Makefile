@@ -29,7 +29,7 @@ TF_PLUGIN_DIR := $(shell d=$$(find / -maxdepth 5 -type d -path '*registry.terraf
 endif
 TF_INIT := terraform init -input=false -backend=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
 
-.PHONY: shape docs publish-artifacts bench bench-cost fuzz help deps deps-checks demo test unit test-arm64 e2e validate-asl fmt lint contracts machete check build clean tf-fmt tf-validate tf-test checkov plan deploy
+.PHONY: shape docs publish-artifacts bench bench-cost fuzz help deps deps-checks demo demo-serverless test unit test-arm64 e2e validate-asl fmt lint contracts machete check build clean tf-fmt tf-validate tf-test checkov plan deploy
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -43,6 +43,10 @@ deps-checks: ## Also what make test needs: checkov into .venv-checkov, cargo-mac
 demo: deps ## Back up ~100,000 keys through the real state machine, prove it sound, restore it, put back a lost prefix (CLUSTER_MODE=enabled: 3 shards)
 	$(CARGO) build --workspace --bins
 	$(PYTHON) local/harness/demo.py $(if $(filter enabled,$(CLUSTER_MODE)),--cluster-mode-enabled)
+
+demo-serverless: deps ## Back up an ElastiCache Serverless cache (~100,000 keys) through the real state machine and prove it sound
+	$(CARGO) build --workspace --bins
+	$(PYTHON) local/harness/demo_serverless.py
 
 test: deps-checks check unit test-arm64 e2e ## Everything CI runs: the static gates, unit tests (also on aarch64), fidelity, end to end
 

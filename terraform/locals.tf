@@ -432,6 +432,8 @@ locals {
         # One incident per group: a node or one of our snapshots is mapped to its replication group.
         { sid = "NodeToGroup", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
         { sid = "SnapshotToGroup", actions = ["elasticache:DescribeSnapshots"], resources = [local.our_snapshots] },
+        # A serverless snapshot's event is keyed by its cache (DescribeServerlessCacheSnapshots).
+        { sid = "SnapshotToServerlessCache", actions = ["elasticache:DescribeServerlessCacheSnapshots"], resources = [local.our_serverless_snapshots] },
         # The delivery ledger (marker objects; ListBucket so that an absent marker reads 404, not 403).
         { sid = "LedgerMarkers", actions = ["s3:GetObject", "s3:PutObject"], resources = ["${local.bucket_arn}/notify-ledger/*"] },
         {

@@ -309,7 +309,7 @@ def test_derivation_sees_each_step():
         "s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:GetBucketAcl", "s3:GetObject"}
     assert handler_actions("notify", adapters) == {
         "states:GetExecutionHistory", "secretsmanager:GetSecretValue", "elasticache:DescribeCacheClusters",
-        "elasticache:DescribeSnapshots", "s3:GetObject", "s3:PutObject"}
+        "elasticache:DescribeSnapshots", "elasticache:DescribeServerlessCacheSnapshots", "s3:GetObject", "s3:PutObject"}
 
 
 def test_terraform_reads_the_metrics_the_backup_publishes():

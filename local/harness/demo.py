@@ -164,6 +164,38 @@ def summary(r: redis.Redis, keys: list[bytes]) -> tuple[Counter, int]:
     return types, with_ttl
 
 
+def load_and_compare(rdb: Path, source: redis.Redis, label: str) -> tuple[bool, dict[bytes, bytes]]:
+    """Loads `rdb` into a scratch redis-server and compares it with `source` (`label`: what it is, e.g. `primary`),
+    printing what it finds: the keys, every key's DEBUG
+    DIGEST-VALUE, the types and the keys with a TTL (printed). True when all are equal, and the source's digests."""
+    port = free_port()
+    scratch_proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(rdb.parent), "--dbfilename",
+         rdb.name, "--save", "", "--appendonly", "no", "--enable-debug-command", "local"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        scratch = redis.Redis(port=port)
+        wait_until(lambda: scratch.ping() and scratch.info("persistence")["loading"] == 0, 60, "scratch server")
+        keys = sorted(source.scan_iter(count=5000))
+        restored_keys = sorted(scratch.scan_iter(count=5000))
+        print(f"keys: source {label} {len(keys):,}, restored from backup {len(restored_keys):,}")
+        ok = keys == restored_keys
+        t = time.monotonic()
+        a, b = digests(source, keys), digests(scratch, restored_keys)
+        same = sum(1 for k in keys if a.get(k) == b.get(k))
+        print(f"per-key DEBUG DIGEST-VALUE: {same:,} of {len(keys):,} identical ({time.monotonic() - t:.1f} s)")
+        ok &= same == len(keys) and len(a) == len(b)
+        types_a, ttl_a = summary(source, keys)
+        types_b, ttl_b = summary(scratch, restored_keys)
+        print("types (source / restored): " + ", ".join(f"{k} {types_a[k]}/{types_b[k]}" for k in sorted(types_a)))
+        print(f"keys with a TTL (source / restored): {ttl_a} / {ttl_b}")
+        ok &= types_a == types_b and ttl_a == ttl_b
+        return ok, a
+    finally:
+        scratch_proc.terminate()
+        scratch_proc.wait(timeout=10)
+
+
 def main() -> int:
     started = time.monotonic()
     ok = True
@@ -238,33 +270,8 @@ def main() -> int:
             print(f"  {line}")
         ok &= ours.returncode == 0
 
-        port = free_port()
-        scratch_proc = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(work), "--dbfilename",
-             rdb.name, "--save", "", "--appendonly", "no", "--enable-debug-command", "local"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            scratch = redis.Redis(port=port)
-            wait_until(lambda: scratch.ping() and scratch.info("persistence")["loading"] == 0, 60, "scratch server")
-            keys = sorted(primary.scan_iter(count=5000))
-            restored_keys = sorted(scratch.scan_iter(count=5000))
-            print(f"keys: source primary {len(keys):,}, restored from backup {len(restored_keys):,}")
-            ok &= keys == restored_keys
-            t = time.monotonic()
-            a, b = digests(primary, keys), digests(scratch, restored_keys)
-            digests_source = a
-            same = sum(1 for k in keys if a.get(k) == b.get(k))
-            print(f"per-key DEBUG DIGEST-VALUE: {same:,} of {len(keys):,} identical "
-                  f"({time.monotonic() - t:.1f} s)")
-            ok &= same == len(keys) and len(a) == len(b)
-            types_a, ttl_a = summary(primary, keys)
-            types_b, ttl_b = summary(scratch, restored_keys)
-            print("types (source / restored): " + ", ".join(f"{k} {types_a[k]}/{types_b[k]}" for k in sorted(types_a)))
-            print(f"keys with a TTL (source / restored): {ttl_a} / {ttl_b}")
-            ok &= types_a == types_b and ttl_a == ttl_b
-        finally:
-            scratch_proc.terminate()
-            scratch_proc.wait(timeout=10)
+        same_data, digests_source = load_and_compare(rdb, primary, "primary")
+        ok &= same_data
 
         banner("Restoring the backup into a new group with ecb (terraform/restore.asl.json)")
         restore_name = f"restore-{int(time.time())}"

@@ -82,8 +82,12 @@ class Stack:
 
     def __init__(self, topology: Path, *, snapshot_min_seconds: float = 1.0, export_delay_seconds: float = 0.5,
                  default_bucket: str | None = None, function_env: dict | None = None,
-                 sfn_wait_ms: int | None = 200, sfn_retry_ms: int | None = 200, log=print):
+                 sfn_wait_ms: int | None = 200, sfn_retry_ms: int | None = 200, log=print,
+                 serverless_export_key: str | None = None):
+        """`serverless_export_key`: the emulator's template for a serverless export's object keys
+        (`--serverless-export-key`; default `{snapshot}-{shard}.rdb`): AWS does not document them."""
         self.topology = Path(topology)
+        self.serverless_export_key = serverless_export_key
         self.snapshot_min_seconds = snapshot_min_seconds
         self.export_delay_seconds = export_delay_seconds
         self.default_bucket = default_bucket
@@ -148,6 +152,7 @@ class Stack:
             "--state-dir", str(self.workdir / "elasticache"),
             "--snapshot-min-seconds", str(self.snapshot_min_seconds),
             "--export-delay-seconds", str(self.export_delay_seconds),
+            *(["--serverless-export-key", self.serverless_export_key] if self.serverless_export_key else []),
         ], env={**CREDENTIALS, "AWS_ENDPOINT_URL_S3": self.s3_endpoint, "RUST_LOG": "info"})
         wait_until(ready.exists, 90, "ElastiCache emulator", emulator)
         self.topology_info = json.loads(ready.read_text())

@@ -124,7 +124,7 @@ def test_a_missing_execution_or_target_exits_3(ecb):
     arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{MACHINE_NAMES['backup']}:nope"
     assert ecb("watch", arn).returncode == 3
     gone = ecb("backup", "no-such-group")
-    assert gone.returncode == 3 and "no replication group or cache cluster" in gone.stderr, gone.stderr
+    assert gone.returncode == 3 and "no replication group, cache cluster or serverless cache" in gone.stderr, gone.stderr
     assert ecb("show", "ecb-orders-00000000").returncode == 3
 
 

@@ -68,22 +68,20 @@ run "each_function_policy_allows_exactly_its_calls" {
     condition = toset(flatten([for s in local.functions["create-snapshot"].statements : s.actions])) == toset([
       "elasticache:DescribeReplicationGroups", "elasticache:DescribeCacheClusters", "elasticache:DescribeSnapshots",
       "elasticache:CreateSnapshot", "elasticache:AddTagsToResource", "elasticache:ListTagsForResource",
-      "s3:ListBucket", "s3:GetBucketLocation",
+      "elasticache:DescribeServerlessCaches", "elasticache:DescribeServerlessCacheSnapshots",
+      "elasticache:CreateServerlessCacheSnapshot", "s3:ListBucket", "s3:GetBucketLocation",
       "s3:GetBucketPolicy", "s3:GetBucketAcl", "s3:GetObject",
-      "elasticache:DescribeServerlessCaches", "elasticache:CreateServerlessCacheSnapshot",
-      "elasticache:DescribeServerlessCacheSnapshots",
     ])
     error_message = "create-snapshot actions (AddTagsToResource: CreateSnapshot tags the snapshot as the execution's)."
   }
   assert {
-    condition     = toset(flatten([for s in local.functions["check-snapshot"].statements : s.actions])) == toset(["elasticache:DescribeSnapshots", "s3:ListBucket", "elasticache:DescribeServerlessCacheSnapshots"])
+    condition     = toset(flatten([for s in local.functions["check-snapshot"].statements : s.actions])) == toset(["elasticache:DescribeSnapshots", "elasticache:DescribeServerlessCacheSnapshots", "s3:ListBucket"])
     error_message = "check-snapshot actions."
   }
   assert {
     condition = toset(flatten([for s in local.functions["export-snapshot"].statements : s.actions])) == toset([
-      "elasticache:CopySnapshot", "s3:ListBucket", "s3:GetBucketLocation", "s3:PutObject", "s3:GetObject",
-      "s3:DeleteObject", "s3:ListAllMyBuckets",
-      "elasticache:ExportServerlessCacheSnapshot", "elasticache:DescribeServerlessCacheSnapshots",
+      "elasticache:CopySnapshot", "elasticache:ExportServerlessCacheSnapshot", "elasticache:DescribeServerlessCacheSnapshots",
+      "s3:ListBucket", "s3:GetBucketLocation", "s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:ListAllMyBuckets",
     ])
     error_message = "export-snapshot actions."
   }
@@ -102,7 +100,8 @@ run "each_function_policy_allows_exactly_its_calls" {
   assert {
     condition = toset(flatten([for s in local.functions["notify"].statements : s.actions])) == toset([
       "states:GetExecutionHistory", "secretsmanager:GetSecretValue", "sqs:SendMessage",
-      "elasticache:DescribeCacheClusters", "elasticache:DescribeSnapshots", "s3:GetObject", "s3:PutObject", "s3:ListBucket",
+      "elasticache:DescribeCacheClusters", "elasticache:DescribeSnapshots", "elasticache:DescribeServerlessCacheSnapshots",
+      "s3:GetObject", "s3:PutObject", "s3:ListBucket",
     ])
     error_message = "notify actions."
   }
@@ -1171,8 +1170,8 @@ run "delete_snapshot_may_only_delete_snapshots_the_backup_tagged" {
   assert {
     condition = alltrue(flatten([for f in local.functions : [for s in f.statements :
       try(s.conditions, []) == [{ test = "StringLike", variable = "aws:ResourceTag/elasticache-backup:execution", values = [local.executions_arn] }]
-    if contains(s.actions, "elasticache:DeleteSnapshot")]]))
-    error_message = "Every DeleteSnapshot grant requires the backup's elasticache-backup:execution tag on the snapshot, naming an execution of the backup state machine."
+    if contains(s.actions, "elasticache:DeleteSnapshot") || contains(s.actions, "elasticache:DeleteServerlessCacheSnapshot")]]))
+    error_message = "Every DeleteSnapshot and DeleteServerlessCacheSnapshot grant requires the backup's elasticache-backup:execution tag on the snapshot, naming an execution of the backup state machine."
   }
   assert {
     condition = [for st in module.primary.policies["delete-snapshot"].statement : [
@@ -1180,7 +1179,34 @@ run "delete_snapshot_may_only_delete_snapshots_the_backup_tagged" {
       ] if contains(st.actions, "elasticache:DeleteSnapshot")] == [[
       toset(["arn:aws:elasticache:ap-northeast-2:123456789012:snapshot:ecb-*", "arn:aws:elasticache:ap-northeast-2:123456789012:serverlesscachesnapshot:ecb-*"]), [["StringLike", "aws:ResourceTag/elasticache-backup:execution", tolist(["arn:aws:states:ap-northeast-2:123456789012:execution:elasticache-backup:*"])]]
     ]]
-    error_message = "The delete-snapshot role's policy allows DeleteSnapshot only on ecb-* snapshots carrying the backup's tag."
+    error_message = "The delete-snapshot role's policy allows DeleteSnapshot and DeleteServerlessCacheSnapshot only on ecb-* snapshots (node-based and serverless) carrying the backup's tag."
+  }
+}
+
+run "serverless_snapshot_grants_are_scoped_to_the_projects_snapshot_names" {
+  command = plan
+  assert {
+    condition = alltrue(flatten([for f in local.functions : [for s in f.statements :
+      alltrue([for r in s.resources : !strcontains(r, ":serverlesscachesnapshot:") || r == "arn:aws:elasticache:ap-northeast-2:123456789012:serverlesscachesnapshot:ecb-*"])
+    ]]))
+    error_message = "Every grant on serverless cache snapshots is scoped to the project's ecb-* names."
+  }
+  assert {
+    condition = [for st in module.primary.policies["create-snapshot"].statement : st.resources if contains(st.actions, "elasticache:CreateServerlessCacheSnapshot")] == [toset([
+      "arn:aws:elasticache:ap-northeast-2:123456789012:serverlesscachesnapshot:ecb-*",
+      "arn:aws:elasticache:ap-northeast-2:123456789012:serverlesscache:*",
+    ])]
+    error_message = "CreateServerlessCacheSnapshot (with AddTagsToResource) on any serverless cache, creating ecb-* snapshots only."
+  }
+  assert {
+    condition = [for st in module.primary.policies["export-snapshot"].statement : st.resources if contains(st.actions, "elasticache:ExportServerlessCacheSnapshot")] == [toset([
+      "arn:aws:elasticache:ap-northeast-2:123456789012:serverlesscachesnapshot:ecb-*",
+    ])]
+    error_message = "ExportServerlessCacheSnapshot only of ecb-* serverless snapshots."
+  }
+  assert {
+    condition     = anytrue([for st in module.primary.policies["fleet"].statement : contains(st.actions, "elasticache:DescribeServerlessCaches") && st.resources == toset(["arn:aws:elasticache:ap-northeast-2:123456789012:serverlesscache:*"])])
+    error_message = "The fleet's discovery lists serverless caches."
   }
 }
 

@@ -162,17 +162,26 @@ fn backup_lines(doc: &Value, events: &[Event]) -> Vec<String> {
     };
     let mut lines = Vec::new();
     if let Some(source) = &run.source {
-        let id = source
-            .replication_group_id
-            .as_deref()
-            .or(source.cache_cluster_id.as_deref())
-            .unwrap_or("?");
-        lines.push(format!(
-            "source     {id}: {} shard(s), cluster mode {}, snapshot from the {}",
-            source.shard_count,
-            label(&source.cluster_mode),
-            label(&source.role)
-        ));
+        if let Some(name) = &source.serverless_cache_name {
+            // How many objects a serverless export writes is known once it is complete.
+            let shards = match source.shard_count {
+                0 => "shards known after the export".to_string(),
+                n => format!("{n} export object(s)"),
+            };
+            lines.push(format!("source     serverless cache {name}: {shards}"));
+        } else {
+            let id = source
+                .replication_group_id
+                .as_deref()
+                .or(source.cache_cluster_id.as_deref())
+                .unwrap_or("?");
+            lines.push(format!(
+                "source     {id}: {} shard(s), cluster mode {}, snapshot from the {}",
+                source.shard_count,
+                label(&source.cluster_mode),
+                label(&source.role)
+            ));
+        }
     }
     if let (Some(name), Some(s)) = (&run.snapshot_name, &run.snapshot) {
         lines.push(format!(
@@ -415,6 +424,22 @@ mod tests {
             error: None,
             cause: None,
         }
+    }
+
+    #[test]
+    fn a_serverless_source_is_named_with_its_kind() {
+        let doc = json!({"source": {"serverlessCacheName": "sessions", "role": "group", "clusterMode": "enabled",
+                                    "shardCount": 0}});
+        assert_eq!(
+            backup_lines(&doc, &[])[0],
+            "source     serverless cache sessions: shards known after the export"
+        );
+        let doc = json!({"source": {"serverlessCacheName": "sessions", "role": "group", "clusterMode": "enabled",
+                                    "shardCount": 2}});
+        assert_eq!(
+            backup_lines(&doc, &[])[0],
+            "source     serverless cache sessions: 2 export object(s)"
+        );
     }
 
     fn running(machine: Machine) -> Execution {

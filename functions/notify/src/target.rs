@@ -17,8 +17,9 @@ pub async fn normalize(alerts: &mut [Alert], lookup: Option<&dyn Snapshots>) {
 }
 
 /// Where `target` belongs, for the incident key: lower-cased; a member node (`orders-002`) or a snapshot of this
-/// project (`ecb-…`) mapped to its replication group by DescribeCacheClusters / DescribeSnapshots. Lookup failures
-/// keep the lower-cased id (logged).
+/// project (`ecb-…`) mapped to its replication group by DescribeCacheClusters / DescribeSnapshots, or to its
+/// serverless cache by DescribeServerlessCacheSnapshots (whether a serverless snapshot event names the cache or the
+/// snapshot is undocumented: both end at the cache). Lookup failures keep the lower-cased id (logged).
 async fn normalize_target(target: &str, lookup: Option<&dyn Snapshots>) -> String {
     let id = target.trim().to_ascii_lowercase();
     let Some(lookup) = lookup else {
@@ -31,7 +32,18 @@ async fn normalize_target(target: &str, lookup: Option<&dyn Snapshots>) -> Strin
                     return Box::pin(normalize_target(&owner, Some(lookup))).await;
                 }
             }
-            Ok(None) => {}
+            Ok(None) => match lookup.serverless_snapshot(&id).await {
+                // A serverless cache's snapshot: keyed by the cache (its runs are keyed by its name).
+                Ok(Some(snap)) => {
+                    if let Some(cache) = snap.serverless_cache_name {
+                        return cache.to_ascii_lowercase();
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(snapshot = %id, error = %e, "serverless snapshot lookup failed; keyed by its name")
+                }
+            },
             Err(e) => {
                 tracing::warn!(snapshot = %id, error = %e, "snapshot lookup failed; keyed by its name")
             }
@@ -95,6 +107,25 @@ mod tests {
             ["orders", "orders", "drill/Orders-002", "fleet/team=core"]
         );
         assert_eq!(lookup.calls_of("DescribeCacheClusters").len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_serverless_snapshot_of_this_project_is_keyed_by_its_cache() {
+        let lookup = FakeSnapshots::serverless("sessions", "valkey");
+        lookup.insert_serverless_snapshot(backup_core::resources::SnapshotInfo {
+            name: "ecb-sessions-1a2b3c4d".into(),
+            status: "failed".into(),
+            serverless_cache_name: Some("Sessions".into()),
+            ..Default::default()
+        });
+        let mut alerts = [
+            alert("ecb-sessions-1a2b3c4d"),
+            alert("SESSIONS"),
+            alert("ecb-gone-00000000"),
+        ];
+        normalize(&mut alerts, Some(&lookup)).await;
+        let targets: Vec<_> = alerts.iter().map(|a| a.target.as_str()).collect();
+        assert_eq!(targets, ["sessions", "sessions", "ecb-gone-00000000"]);
     }
 
     #[tokio::test]

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::BackupRun;
-use crate::backup::export::{ExportAssessment, is_shard_key};
+use crate::backup::export::{ExportAssessment, is_serverless_export_key};
 use crate::backup::run::{ExportedObject, VerifiedShard, record_timing};
 use crate::config::{ObjectLock, ObjectLockMode};
 use crate::error::BackupError;
@@ -18,23 +18,29 @@ use crate::model::{Timestamp, VerifiedObject};
 pub struct ShardRequest {
     /// The export bucket (`request.bucket`).
     pub bucket: String,
-    /// The export's name (`exportName`): the object must be one of its `<exportName>-<id>.rdb`.
+    /// The export's name (`exportName`): the object must be one of its `<exportName>-<id>.rdb` (a serverless
+    /// export's also `<exportName>.rdb` or `<exportName>/….rdb`).
     pub export_name: String,
     /// The object as CheckExport listed it.
     pub object: ExportedObject,
 }
 
 impl ShardRequest {
-    /// Checks that the object is one of the export's (`<exportName>-<id>.rdb`).
+    /// Checks that the object is one of the export's: named after it as a node-based or serverless export's
+    /// objects are ([`is_serverless_export_key`], which accepts every shape [`crate::backup::export::is_shard_key`]
+    /// does; the item does not say which kind of export it is, and CheckExport listed it by the run's own kind).
     ///
     /// # Errors
     /// `InvalidInput` (`object.key`) naming the object and the export.
     pub fn check(&self) -> Result<(), BackupError> {
-        if self.export_name.is_empty() || !is_shard_key(&self.export_name, &self.object.key) {
+        if self.export_name.is_empty()
+            || !is_serverless_export_key(&self.export_name, &self.object.key)
+        {
             return Err(BackupError::invalid_input(
                 "object.key",
                 format!(
-                    "{:?} is not an object of export {:?} (<exportName>-<id>.rdb)",
+                    "{:?} is not an object of export {:?} (<exportName>-<id>.rdb, <exportName>.rdb or \
+                     <exportName>/….rdb)",
                     self.object.key, self.export_name
                 ),
             ));
@@ -235,9 +241,16 @@ mod tests {
             object: listed(key, 1),
         };
         assert!(shard("ecb-x", "ecb-x-0001.rdb").check().is_ok());
+        // A serverless export's objects, whose names ElastiCache chooses.
+        assert!(shard("ecb-x", "ecb-x.rdb").check().is_ok());
+        assert!(shard("ecb-x", "ecb-x/part-1.rdb").check().is_ok());
         for bad in [
             shard("ecb-x", "ecb-y-0001.rdb"),
             shard("", "ecb-x-0001.rdb"),
+            shard("ecb-x", "ecb-y.rdb"),
+            shard("ecb-x", "ecb-x-1a2b-0001.rdb"),
+            shard("ecb-x", "ecb-x/../ecb-y.rdb"),
+            shard("ecb-x", "ecb-x.manifest.json"),
         ] {
             assert_eq!(bad.check().unwrap_err().error_type(), "InvalidInput");
         }
