@@ -266,7 +266,11 @@ locals {
         # s3:GetObject: S3 API Reference, "CopyObject", "UploadPartCopy").
         { sid = "ReadManifestsAndObjects", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/*"] },
         { sid = "DescribeTarget", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
+        # A serverless target (targetServerlessCacheName) must not exist either.
+        { sid = "DescribeServerlessTarget", actions = ["elasticache:DescribeServerlessCaches"], resources = [local.serverless_caches] },
         { sid = "DescribeKeptSnapshot", actions = ["elasticache:DescribeSnapshots"], resources = [local.our_snapshots] },
+        # A serverless backup's kept snapshot is a serverless snapshot.
+        { sid = "DescribeKeptServerlessSnapshot", actions = ["elasticache:DescribeServerlessCacheSnapshots"], resources = [local.our_serverless_snapshots] },
       ]
       # Per region (seed_contexts), object-acl only: server-side copies of the verified shard objects into the seed
       # bucket, <execution>/<key>, readable by ElastiCache through x-amz-grant-read and x-amz-grant-read-acp
@@ -289,10 +293,21 @@ locals {
           resources = ["${local.ec_arn}:replicationgroup:*", "${local.ec_arn}:cluster:*", "${local.ec_arn}:parametergroup:*", "${local.ec_arn}:subnetgroup:*", "${local.ec_arn}:securitygroup:*", local.our_snapshots]
         },
         { sid = "DescribeOwnGroup", actions = ["elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource"], resources = ["${local.ec_arn}:replicationgroup:*"] },
+        # A serverless target: CreateServerlessCache with Tags (AddTagsToResource, a dependent action in the Service
+        # Authorization Reference); its optional resource types are the kept snapshot it restores from (a node-based
+        # or serverless one, both ecb-…) and the user group it may be given.
+        {
+          sid       = "CreateTaggedServerlessCache"
+          actions   = ["elasticache:CreateServerlessCache", "elasticache:AddTagsToResource"]
+          resources = [local.serverless_caches, local.our_serverless_snapshots, local.our_snapshots, "${local.ec_arn}:usergroup:*"]
+        },
+        { sid = "DescribeOwnServerlessCache", actions = ["elasticache:DescribeServerlessCaches", "elasticache:ListTagsForResource"], resources = [local.serverless_caches] },
         { sid = "ReadAuthToken", actions = ["secretsmanager:GetSecretValue"], resources = local.restore_auth_secrets },
       ]
       # Restore IAM (ElastiCache API Reference, "CreateReplicationGroup"): the caller must be able to read each
       # SnapshotArns object: the export's own objects (bucket-policy) or their copies in the seed bucket (object-acl).
+      # The same objects seed a serverless cache (SnapshotArnsToRestore; s3:GetObject is a dependent action of
+      # CreateServerlessCache in the Service Authorization Reference).
       seeding = { for r, c in local.seed_contexts : r => [
         { sid = "ReadSeeds", actions = ["s3:GetObject"], resources = [c.mode == "object-acl" ? "${c.seed_bucket_arn}/*" : "${c.bucket_arn}/*"] },
       ] }
@@ -305,6 +320,7 @@ locals {
       statements = [
         { sid = "DescribeGroup", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
         { sid = "DescribeNodes", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
+        { sid = "DescribeServerlessCache", actions = ["elasticache:DescribeServerlessCaches"], resources = [local.serverless_caches] },
       ]
     }
     verify-restore = {
@@ -315,6 +331,7 @@ locals {
       statements = [
         { sid = "DescribeGroup", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
         { sid = "DescribeNodes", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
+        { sid = "DescribeServerlessCache", actions = ["elasticache:DescribeServerlessCaches"], resources = [local.serverless_caches] },
         { sid = "WriteReports", actions = ["s3:PutObject"], resources = ["${local.bucket_arn}/*.restore-*.json"] },
         { sid = "ReadAuthToken", actions = ["secretsmanager:GetSecretValue"], resources = local.restore_auth_secrets },
         # Lambda in a VPC (Lambda Developer Guide, "Giving Lambda functions access to resources in an Amazon VPC").
@@ -332,6 +349,7 @@ locals {
       env         = {}
       statements = [
         { sid = "DescribeOwnGroup", actions = ["elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource"], resources = ["${local.ec_arn}:replicationgroup:*"] },
+        { sid = "DescribeOwnServerlessCache", actions = ["elasticache:DescribeServerlessCaches", "elasticache:ListTagsForResource"], resources = [local.serverless_caches] },
         # Only groups a restore execution tagged as its own (see the handler, which also compares the tag's value).
         {
           sid        = "DeleteOwnGroups"
@@ -339,11 +357,18 @@ locals {
           resources  = ["${local.ec_arn}:replicationgroup:*", "${local.ec_arn}:cluster:*"]
           conditions = [{ test = "StringLike", variable = "aws:ResourceTag/elasticache-backup:restore-execution", values = [local.restore_executions_arn] }]
         },
-        # A kept group gets its verdict (elasticache-backup:restore-verdict); again only a group a restore tagged.
+        # The same for serverless caches (DeleteServerlessCache without FinalSnapshotName: no snapshot resource).
+        {
+          sid        = "DeleteOwnServerlessCaches"
+          actions    = ["elasticache:DeleteServerlessCache"]
+          resources  = [local.serverless_caches]
+          conditions = [{ test = "StringLike", variable = "aws:ResourceTag/elasticache-backup:restore-execution", values = [local.restore_executions_arn] }]
+        },
+        # A kept group or cache gets its verdict (elasticache-backup:restore-verdict); again only one a restore tagged.
         {
           sid       = "TagOwnKeptGroups"
           actions   = ["elasticache:AddTagsToResource"]
-          resources = ["${local.ec_arn}:replicationgroup:*"]
+          resources = ["${local.ec_arn}:replicationgroup:*", local.serverless_caches]
           conditions = [
             { test = "StringLike", variable = "aws:ResourceTag/elasticache-backup:restore-execution", values = [local.restore_executions_arn] },
             { test = "ForAllValues:StringEquals", variable = "aws:TagKeys", values = ["elasticache-backup:restore-verdict"] },

@@ -321,3 +321,168 @@ def test_i_invalid_input_fails_before_anything_is_read_or_created(stack):
     result = restore(stack, {"manifest": "s3://acme-cache-backups/not-a-manifest.rdb", "targetReplicationGroupId": "x"})
     assert result["status"] == "FAILED" and result["error"] == "InvalidInput", result
     assert "manifest" in result["cause"]
+
+
+# -- into ElastiCache Serverless (issue 26) ------------------------------------------------------------------------
+
+def serverless_cache(ec, name):
+    """The serverless cache `name` as DescribeServerlessCaches reports it, or None."""
+    try:
+        return ec.describe_serverless_caches(ServerlessCacheName=name)["ServerlessCaches"][0]
+    except ec.exceptions.ServerlessCacheNotFoundFault:
+        return None
+
+
+def serverless_exists(ec, name):
+    cache = serverless_cache(ec, name)
+    return cache is not None and cache["Status"].lower() != "deleting"
+
+
+def journal(stack, event, name):
+    return [e for e in stack.emulator_state()["journal"]
+            if e["event"] == event and e.get("serverlessCacheName") == name]
+
+
+def serverless_client(ec, name):
+    ep = serverless_cache(ec, name)["Endpoint"]
+    return redis.Redis(host=ep["Address"], port=ep["Port"])
+
+
+def test_l_serverless_a_group_backup_restores_into_a_new_serverless_cache(stack, ec, s3, seeded_bucket):
+    source = redis.Redis(port=stack.primary_port("orders"))
+    source.flushall()
+    load_keys(stack.primary_port("orders"), n=300, prefix="sl")
+    source.set("sl:ttl", "x", ex=3600)
+    out = backup(stack, "orders", seeded_bucket)
+    target = unique("orders-sl")
+
+    result = restore(stack, {"manifest": manifest_uri(seeded_bucket, out), "targetServerlessCacheName": target})
+
+    assert result["status"] == "SUCCEEDED", result
+    doc = result["output"]
+    assert doc["restore"]["serverlessCacheName"] == target and "replicationGroupId" not in doc["restore"]
+    assert doc["restore"]["from"] == "snapshotArns" and doc["restore"]["endpoint"]["port"] > 0
+    v = doc["verification"]
+    assert v["match"] is True and v["keysExpected"] == v["keysFound"] == source.dbsize() == 302
+    assert v["samplesChecked"] > 0 and v["samplesMissing"] == []
+    create = journal(stack, "CreateServerlessCache", target)
+    assert len(create) == 1 and create[0]["engine"] == "redis", create
+    # Seeded from the same place a group restore reads: the copies in the seed bucket.
+    assert create[0]["snapshotArnsToRestore"] and all(
+        a.startswith(f"arn:aws:s3:::{SEED_BUCKET}/") for a in create[0]["snapshotArnsToRestore"]), create
+    assert not [e for e in stack.emulator_state()["journal"]
+                if e["event"] == "CreateReplicationGroup" and e.get("replicationGroupId") == target]
+    restored = serverless_client(ec, target)
+    assert restored.dbsize() == 302 and restored.get("sl:7") == b"value-7"
+    assert restored.hgetall("sl:hash") == {b"a": b"1", b"b": b"2"}
+    report = json.loads(s3.get_object(Bucket=seeded_bucket, Key=doc["report"])["Body"].read())
+    assert report["verdict"] == "verified" and report["serverlessCacheName"] == target
+    arn = serverless_cache(ec, target)["ARN"]
+    tags = {t["Key"]: t["Value"] for t in ec.list_tags_for_resource(ResourceName=arn)["TagList"]}
+    assert tags["elasticache-backup:restore-execution"], tags
+    ec.delete_serverless_cache(ServerlessCacheName=target)
+
+
+def test_m_serverless_a_drill_into_serverless_verifies_then_deletes_its_cache(stack, ec, s3, seeded_bucket):
+    load_keys(stack.primary_port("carts"), n=50, prefix="sldrill")
+    out = backup(stack, "carts", seeded_bucket)
+    before = objects(s3, seeded_bucket)
+
+    result = restore(stack, {"replicationGroupId": "carts", "latest": True, "bucket": seeded_bucket,
+                             "drill": True, "serverless": True})
+
+    assert result["status"] == "SUCCEEDED", result
+    doc = result["output"]
+    target = doc["restore"]["serverlessCacheName"]
+    assert target.startswith("ecbr-")
+    assert doc["verification"]["match"] is True
+    assert doc["cleanup"]["restoredGroup"] == "deleted", doc["cleanup"]
+    assert len(journal(stack, "DeleteServerlessCache", target)) == 1
+    assert not serverless_exists(ec, target)
+    assert group_exists(ec, "carts")
+    after = objects(s3, seeded_bucket)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert set(after) - set(before) == {doc["report"]}
+    assert doc["backup"]["exportName"] == out["exportName"]
+
+
+def test_n_serverless_a_restore_that_cannot_verify_keeps_its_cache_tagged(stack, ec, seeded_bucket):
+    out = backup(stack, "carts", seeded_bucket)
+    target = unique("carts-sl")
+    stack.inject({"kind": "unreachable", "target": target})
+
+    result = restore(stack, {"manifest": manifest_uri(seeded_bucket, out), "targetServerlessCacheName": target})
+    stack.clear_faults()
+
+    assert result["status"] == "FAILED" and result["error"] == "RestoreUnreachable", result
+    assert "CleanUpFailedRestore" in [s["state"] for s in result["states"]]
+    assert serverless_exists(ec, target)
+    assert not journal(stack, "DeleteServerlessCache", target)
+    arn = serverless_cache(ec, target)["ARN"]
+    tags = {t["Key"]: t["Value"] for t in ec.list_tags_for_resource(ResourceName=arn)["TagList"]}
+    assert tags.get("elasticache-backup:restore-verdict") == "unverified", tags
+    assert f"serverless cache {target} (available) is KEPT" in result["cause"], result["cause"]
+    # The data is there: only the verifier could not reach it.
+    assert serverless_client(ec, target).dbsize() == sum(o["keys"] for o in out["verification"]["objects"])
+    ec.delete_serverless_cache(ServerlessCacheName=target)
+
+
+def test_o_serverless_a_kept_snapshot_seeds_the_cache_by_its_arn(stack, ec, seeded_bucket):
+    load_keys(stack.primary_port("carts"), n=40, prefix="slkept")
+    out = backup(stack, "carts", seeded_bucket, keepSourceSnapshot=True)
+    target = unique("carts-slk")
+
+    result = restore(stack, {"manifest": manifest_uri(seeded_bucket, out), "targetServerlessCacheName": target,
+                             "drill": True})
+
+    assert result["status"] == "SUCCEEDED", result
+    assert result["output"]["restore"]["from"] == "snapshotName"
+    create = journal(stack, "CreateServerlessCache", target)
+    assert [a.rsplit(":", 2)[-2:] for a in create[0]["snapshotArnsToRestore"]] == [["snapshot", out["snapshotName"]]], create
+    assert not serverless_exists(ec, target)
+    ec.delete_snapshot(SnapshotName=out["snapshotName"])
+
+
+def test_p_serverless_keys_outside_database_0_are_refused_before_anything_is_created(stack, seeded_bucket):
+    port = stack.primary_port("carts")
+    redis.Redis(port=port, db=3).set("sl:elsewhere", "x")
+    try:
+        out = backup(stack, "carts", seeded_bucket)
+    finally:
+        redis.Redis(port=port, db=3).flushdb()
+    target = unique("carts-sldb")
+
+    result = restore(stack, {"manifest": manifest_uri(seeded_bucket, out), "targetServerlessCacheName": target})
+
+    assert result["status"] == "FAILED" and result["error"] == "NotSupported", result
+    assert "database(s) 3" in result["cause"], result["cause"]
+    assert not journal(stack, "CreateServerlessCache", target)
+
+
+def test_q_serverless_node_options_are_refused_by_name(stack):
+    result = restore(stack, {"manifest": "s3://acme-cache-backups/e.manifest.json",
+                             "targetServerlessCacheName": "x-sl", "nodeType": "cache.r7g.large"})
+    assert result["status"] == "FAILED" and result["error"] == "InvalidInput", result
+    assert "nodeType" in result["cause"]
+
+
+def test_r_serverless_a_serverless_backup_drills_into_serverless_from_its_kept_snapshot(stack, ec, seeded_bucket):
+    load_keys(stack.serverless_ports("sls-one")[0], n=60, prefix="slsrc")
+    taken = stack.run_execution({"serverlessCacheName": "sls-one", "bucket": seeded_bucket,
+                                 "keepSourceSnapshot": True})
+    assert taken["status"] == "SUCCEEDED", taken
+    out = taken["output"]
+
+    result = restore(stack, {"serverlessCacheName": "sls-one", "latest": True, "bucket": seeded_bucket,
+                             "drill": True, "serverless": True})
+
+    assert result["status"] == "SUCCEEDED", result
+    doc = result["output"]
+    assert doc["backup"]["exportName"] == out["exportName"] and doc["backup"]["sourceId"] == "sls-one"
+    assert doc["restore"]["from"] == "snapshotName" and doc["verification"]["match"] is True
+    target = doc["restore"]["serverlessCacheName"]
+    create = journal(stack, "CreateServerlessCache", target)
+    assert [a.rsplit(":", 2)[-2:] for a in create[0]["snapshotArnsToRestore"]] == [
+        ["serverlesscachesnapshot", out["snapshotName"]]], create
+    assert doc["cleanup"]["restoredGroup"] == "deleted" and not serverless_exists(ec, target)
+    ec.delete_serverless_cache_snapshot(ServerlessCacheSnapshotName=out["snapshotName"])

@@ -349,8 +349,26 @@ run "the_restore_may_only_delete_groups_it_tagged" {
     error_message = "delete-group may tag a kept group with its verdict only (aws:TagKeys), and only a group a restore execution tagged as its own."
   }
   assert {
-    condition     = toset(flatten([for s in local.function_statements["create-group"] : s.actions])) == toset(["elasticache:CreateReplicationGroup", "elasticache:AddTagsToResource", "elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource", "s3:GetObject", "secretsmanager:GetSecretValue"])
-    error_message = "create-group actions."
+    condition = toset(flatten([for s in local.function_statements["create-group"] : s.actions])) == toset([
+      "elasticache:CreateReplicationGroup", "elasticache:AddTagsToResource", "elasticache:DescribeReplicationGroups",
+      "elasticache:ListTagsForResource", "s3:GetObject", "secretsmanager:GetSecretValue",
+      "elasticache:CreateServerlessCache", "elasticache:DescribeServerlessCaches",
+    ])
+    error_message = "create-group actions (CreateServerlessCache and DescribeServerlessCaches: a serverless target)."
+  }
+  assert {
+    condition = alltrue(flatten([for f in local.functions : [for s in f.statements : [
+      try(s.conditions, []) == [{ test = "StringLike", variable = "aws:ResourceTag/elasticache-backup:restore-execution", values = [local.restore_executions_arn] }]
+      && s.resources == [local.serverless_caches]
+      ] if contains(s.actions, "elasticache:DeleteServerlessCache")
+    ]])) && [for k, f in local.functions : k if anytrue([for s in f.statements : contains(s.actions, "elasticache:DeleteServerlessCache")])] == ["delete-group"]
+    error_message = "Only delete-group may delete a serverless cache, and only one tagged with a restore execution."
+  }
+  assert {
+    condition = [for s in local.function_statements["create-group"] : s.resources if contains(s.actions, "elasticache:CreateServerlessCache")] == [[
+      local.serverless_caches, local.our_serverless_snapshots, local.our_snapshots, "${local.ec_arn}:usergroup:*",
+    ]]
+    error_message = "create-group may create serverless caches from this project's (ecb-) kept snapshots only."
   }
   assert {
     condition     = aws_sfn_state_machine.restore.type == "STANDARD"

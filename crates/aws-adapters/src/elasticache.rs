@@ -3,7 +3,8 @@
 //! Operations and errors: Amazon ElastiCache API Reference, `DescribeReplicationGroups`, `DescribeCacheClusters`,
 //! `CreateSnapshot`, `DescribeSnapshots`, `CopySnapshot`, `DeleteSnapshot`; for ElastiCache Serverless,
 //! `DescribeServerlessCaches`, `CreateServerlessCacheSnapshot`, `DescribeServerlessCacheSnapshots`,
-//! `ExportServerlessCacheSnapshot`, `DeleteServerlessCacheSnapshot` (API version 2015-02-02; shapes and errors in
+//! `ExportServerlessCacheSnapshot`, `DeleteServerlessCacheSnapshot`, and for restores `CreateServerlessCache`,
+//! `DeleteServerlessCache` (API version 2015-02-02; shapes and errors in
 //! [`crate::serverless`]).
 
 use async_trait::async_trait;
@@ -31,8 +32,8 @@ use backup_core::model::{NodeRole, SnapshotStatus};
 use backup_core::ports::{EventLog, Groups, Inventory, Snapshots};
 use backup_core::resources::{
     CacheClusterInfo, CreateOutcome, DeleteOutcome, Endpoint, GroupCreateOutcome, NewGroup,
-    NodeGroupInfo, NodeGroupMemberInfo, ReplicationGroupInfo, ServerlessCacheInfo, SnapshotInfo,
-    SnapshotTarget, SourceEvent,
+    NewServerlessCache, NodeGroupInfo, NodeGroupMemberInfo, ReplicationGroupInfo,
+    ServerlessCacheInfo, SnapshotInfo, SnapshotTarget, SourceEvent,
 };
 
 /// ElastiCache adapter. Build once per cold start from the shared `SdkConfig`.
@@ -465,6 +466,55 @@ impl Groups for ElastiCacheSnapshots {
         }
     }
 
+    #[tracing::instrument(skip(self, cache), fields(serverless_cache_name = %cache.name))]
+    async fn create_serverless_cache(
+        &self,
+        cache: &NewServerlessCache,
+    ) -> Result<GroupCreateOutcome, BackupError> {
+        let mut req = self
+            .client
+            .create_serverless_cache()
+            .serverless_cache_name(&cache.name)
+            .description(&cache.description)
+            .engine(&cache.engine)
+            .set_major_engine_version(cache.major_engine_version.clone())
+            .set_user_group_id(cache.user_group_id.clone())
+            .set_kms_key_id(cache.kms_key_id.clone());
+        if !cache.snapshot_arns_to_restore.is_empty() {
+            req = req.set_snapshot_arns_to_restore(Some(cache.snapshot_arns_to_restore.clone()));
+        }
+        if !cache.security_group_ids.is_empty() {
+            req = req.set_security_group_ids(Some(cache.security_group_ids.clone()));
+        }
+        if !cache.subnet_ids.is_empty() {
+            req = req.set_subnet_ids(Some(cache.subnet_ids.clone()));
+        }
+        if let Some(limits) = serverless::usage_limits(cache) {
+            req = req.cache_usage_limits(limits);
+        }
+        for (k, v) in &cache.tags {
+            req = req.tags(Tag::builder().key(k).value(v).build());
+        }
+        match req.send().await {
+            Ok(_) => Ok(GroupCreateOutcome::Created),
+            Err(err) => serverless::create_cache_outcome(&cache.name, err),
+        }
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn delete_serverless_cache(&self, name: &str) -> Result<DeleteOutcome, BackupError> {
+        match self
+            .client
+            .delete_serverless_cache()
+            .serverless_cache_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(DeleteOutcome::Deleted),
+            Err(err) => serverless::delete_cache_outcome(name, err),
+        }
+    }
+
     #[tracing::instrument(skip(self))]
     async fn delete_replication_group(&self, id: &str) -> Result<DeleteOutcome, BackupError> {
         match self
@@ -510,12 +560,13 @@ impl Groups for ElastiCacheSnapshots {
                 })
                 .collect()),
             Err(err) => match err.as_service_error() {
-                Some(ListTagsForResourceError::ReplicationGroupNotFoundFault(_)) => {
-                    Err(BackupError::TargetNotFound {
-                        message: aws_message("ListTagsForResource", arn, &err),
-                        source: boxed(err),
-                    })
-                }
+                Some(
+                    ListTagsForResourceError::ReplicationGroupNotFoundFault(_)
+                    | ListTagsForResourceError::ServerlessCacheNotFoundFault(_),
+                ) => Err(BackupError::TargetNotFound {
+                    message: aws_message("ListTagsForResource", arn, &err),
+                    source: boxed(err),
+                }),
                 _ => Err(fallback("ListTagsForResource", arn, err)),
             },
         }
@@ -529,12 +580,13 @@ impl Groups for ElastiCacheSnapshots {
         match call.send().await {
             Ok(_) => Ok(()),
             Err(err) => match err.as_service_error() {
-                Some(AddTagsToResourceError::ReplicationGroupNotFoundFault(_)) => {
-                    Err(BackupError::TargetNotFound {
-                        message: aws_message("AddTagsToResource", arn, &err),
-                        source: boxed(err),
-                    })
-                }
+                Some(
+                    AddTagsToResourceError::ReplicationGroupNotFoundFault(_)
+                    | AddTagsToResourceError::ServerlessCacheNotFoundFault(_),
+                ) => Err(BackupError::TargetNotFound {
+                    message: aws_message("AddTagsToResource", arn, &err),
+                    source: boxed(err),
+                }),
                 _ => Err(fallback("AddTagsToResource", arn, err)),
             },
         }

@@ -4,20 +4,27 @@
 //! `CreateServerlessCacheSnapshot`, `DescribeServerlessCacheSnapshots`, `ExportServerlessCacheSnapshot`,
 //! `DeleteServerlessCacheSnapshot`; the botocore model's error shapes and HTTP statuses).
 
+use aws_sdk_elasticache::operation::create_serverless_cache::CreateServerlessCacheError;
 use aws_sdk_elasticache::operation::create_serverless_cache_snapshot::CreateServerlessCacheSnapshotError;
+use aws_sdk_elasticache::operation::delete_serverless_cache::DeleteServerlessCacheError;
 use aws_sdk_elasticache::operation::delete_serverless_cache_snapshot::DeleteServerlessCacheSnapshotError;
 use aws_sdk_elasticache::operation::describe_serverless_cache_snapshots::DescribeServerlessCacheSnapshotsError;
 use aws_sdk_elasticache::operation::describe_serverless_caches::DescribeServerlessCachesError;
 use aws_sdk_elasticache::operation::export_serverless_cache_snapshot::ExportServerlessCacheSnapshotError;
-use aws_sdk_elasticache::types::{ServerlessCache, ServerlessCacheSnapshot};
+use aws_sdk_elasticache::types::{
+    CacheUsageLimits, DataStorage, DataStorageUnit, EcpuPerSecond, ServerlessCache,
+    ServerlessCacheSnapshot,
+};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::sdk::{aws_message, boxed, fallback, timestamp};
+use crate::sdk::{aws_message, boxed, fallback, is_throttling_code, timestamp};
 use backup_core::error::BackupError;
 use backup_core::model::SnapshotStatus;
 use backup_core::resources::{
-    CreateOutcome, DeleteOutcome, Endpoint, ServerlessCacheInfo, SnapshotInfo,
+    CreateOutcome, DeleteOutcome, Endpoint, GroupCreateOutcome, NewServerlessCache,
+    ServerlessCacheInfo, SnapshotInfo,
 };
 
 /// A `ServerlessCache` as the core reads it.
@@ -210,6 +217,93 @@ pub fn delete_outcome(
             })
         }
         _ => Err(fallback("DeleteServerlessCacheSnapshot", name, err)),
+    }
+}
+
+/// `CacheUsageLimits` of a new cache: `DataStorage` (`Maximum`, `Unit` GB) and `ECPUPerSecond.Maximum`, when the
+/// restore sets either; `None` leaves ElastiCache's defaults.
+pub fn usage_limits(cache: &NewServerlessCache) -> Option<CacheUsageLimits> {
+    if cache.data_storage_max_gb.is_none() && cache.ecpu_per_second_max.is_none() {
+        return None;
+    }
+    let to_i32 = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    Some(
+        CacheUsageLimits::builder()
+            .set_data_storage(cache.data_storage_max_gb.map(|gb| {
+                DataStorage::builder()
+                    .maximum(to_i32(gb))
+                    .unit(DataStorageUnit::Gb)
+                    .build()
+            }))
+            .set_ecpu_per_second(
+                cache
+                    .ecpu_per_second_max
+                    .map(|n| EcpuPerSecond::builder().maximum(to_i32(n)).build()),
+            )
+            .build(),
+    )
+}
+
+/// `CreateServerlessCache`'s error: `ServerlessCacheAlreadyExistsFault` is [`GroupCreateOutcome::AlreadyExists`]
+/// (the caller decides by the restore tag whether it is its own); every other modeled refusal
+/// (`ServerlessCacheQuotaForCustomerExceededFault`, `InvalidParameterValue`, `InvalidParameterCombination`,
+/// `InvalidUserGroupStateFault`, `UserGroupNotFoundFault`, `ServiceLinkedRoleNotFoundFault`,
+/// `TagQuotaPerResourceExceeded`, …) → `RestoreRejected` with the AWS message, as CreateReplicationGroup's.
+///
+/// # Errors
+/// As above; throttling and anything unmodeled by [`fallback`].
+pub fn create_cache_outcome(
+    name: &str,
+    err: Failed<CreateServerlessCacheError>,
+) -> Result<GroupCreateOutcome, BackupError> {
+    match err.as_service_error() {
+        Some(CreateServerlessCacheError::ServerlessCacheAlreadyExistsFault(_)) => {
+            Ok(GroupCreateOutcome::AlreadyExists)
+        }
+        Some(
+            CreateServerlessCacheError::ServerlessCacheQuotaForCustomerExceededFault(_)
+            | CreateServerlessCacheError::InvalidParameterValueException(_)
+            | CreateServerlessCacheError::InvalidParameterCombinationException(_)
+            | CreateServerlessCacheError::InvalidUserGroupStateFault(_)
+            | CreateServerlessCacheError::UserGroupNotFoundFault(_)
+            | CreateServerlessCacheError::ServiceLinkedRoleNotFoundFault(_)
+            | CreateServerlessCacheError::TagQuotaPerResourceExceeded(_)
+            | CreateServerlessCacheError::InvalidCredentialsException(_),
+        ) => Err(BackupError::RestoreRejected {
+            message: aws_message("CreateServerlessCache", name, &err),
+            source: boxed(err),
+        }),
+        // Unmodeled answers with a code that is not throttling: a refusal too, as CreateReplicationGroup's.
+        Some(e) if e.code().is_some_and(|c| !is_throttling_code(c)) => {
+            Err(BackupError::RestoreRejected {
+                message: aws_message("CreateServerlessCache", name, &err),
+                source: boxed(err),
+            })
+        }
+        _ => Err(fallback("CreateServerlessCache", name, err)),
+    }
+}
+
+/// `DeleteServerlessCache`'s error: `ServerlessCacheNotFoundFault` is [`DeleteOutcome::NotFound`];
+/// `InvalidServerlessCacheStateFault` (still `creating`, or a snapshot being taken) → `ClusterBusy` (retried).
+///
+/// # Errors
+/// As above; the rest by [`fallback`].
+pub fn delete_cache_outcome(
+    name: &str,
+    err: Failed<DeleteServerlessCacheError>,
+) -> Result<DeleteOutcome, BackupError> {
+    match err.as_service_error() {
+        Some(DeleteServerlessCacheError::ServerlessCacheNotFoundFault(_)) => {
+            Ok(DeleteOutcome::NotFound)
+        }
+        Some(DeleteServerlessCacheError::InvalidServerlessCacheStateFault(_)) => {
+            Err(BackupError::ClusterBusy {
+                message: aws_message("DeleteServerlessCache", name, &err),
+                source: boxed(err),
+            })
+        }
+        _ => Err(fallback("DeleteServerlessCache", name, err)),
     }
 }
 
@@ -455,6 +549,140 @@ mod tests {
         );
         assert_eq!(
             c.delete_serverless_snapshot("c")
+                .await
+                .unwrap_err()
+                .error_type(),
+            "ClusterBusy"
+        );
+    }
+
+    #[tokio::test]
+    async fn create_serverless_cache_sends_the_seed_and_maps_each_refusal() {
+        use aws_sdk_elasticache::operation::create_serverless_cache::{
+            CreateServerlessCacheError, CreateServerlessCacheOutput,
+        };
+        use backup_core::ports::Groups;
+        use backup_core::resources::{GroupCreateOutcome, NewServerlessCache};
+        let ok = mock!(Client::create_serverless_cache)
+            .match_requests(|r| {
+                r.serverless_cache_name() == Some("a")
+                    && r.engine() == Some("valkey")
+                    && r.major_engine_version() == Some("8")
+                    && r.snapshot_arns_to_restore() == ["arn:aws:s3:::b/e-0001.rdb"]
+                    && r.subnet_ids() == ["subnet-1"]
+                    && r.cache_usage_limits()
+                        .and_then(|l| l.data_storage())
+                        .is_some_and(|d| d.maximum() == Some(10))
+                    && r.tags().iter().any(|t| {
+                        t.key() == Some("elasticache-backup:restore-execution")
+                            && t.value() == Some("exec-1")
+                    })
+            })
+            .then_output(|| CreateServerlessCacheOutput::builder().build());
+        let exists = mock!(Client::create_serverless_cache)
+            .match_requests(|r| r.serverless_cache_name() == Some("b"))
+            .then_error(|| {
+                CreateServerlessCacheError::ServerlessCacheAlreadyExistsFault(
+                    ServerlessCacheAlreadyExistsFault::builder().build(),
+                )
+            });
+        let quota = mock!(Client::create_serverless_cache)
+            .match_requests(|r| r.serverless_cache_name() == Some("c"))
+            .then_error(|| {
+                CreateServerlessCacheError::ServerlessCacheQuotaForCustomerExceededFault(
+                    ServerlessCacheQuotaForCustomerExceededFault::builder()
+                        .message("too many serverless caches")
+                        .build(),
+                )
+            });
+        let value = mock!(Client::create_serverless_cache)
+            .match_requests(|r| r.serverless_cache_name() == Some("d"))
+            .then_error(|| {
+                CreateServerlessCacheError::InvalidParameterValueException(
+                    InvalidParameterValueException::builder()
+                        .message("Invalid snapshot ARN")
+                        .build(),
+                )
+            });
+        let combination = mock!(Client::create_serverless_cache)
+            .match_requests(|r| r.serverless_cache_name() == Some("e"))
+            .then_error(|| {
+                CreateServerlessCacheError::InvalidParameterCombinationException(
+                    InvalidParameterCombinationException::builder()
+                        .message("UserGroupId is for Valkey and Redis OSS")
+                        .build(),
+                )
+            });
+        let c = client(&[&ok, &exists, &quota, &value, &combination]);
+        let cache = |name: &str| NewServerlessCache {
+            name: name.into(),
+            description: "d".into(),
+            engine: "valkey".into(),
+            major_engine_version: Some("8".into()),
+            snapshot_arns_to_restore: vec!["arn:aws:s3:::b/e-0001.rdb".into()],
+            subnet_ids: vec!["subnet-1".into()],
+            data_storage_max_gb: Some(10),
+            tags: vec![(
+                "elasticache-backup:restore-execution".into(),
+                "exec-1".into(),
+            )],
+            ..NewServerlessCache::default()
+        };
+        assert_eq!(
+            c.create_serverless_cache(&cache("a")).await.unwrap(),
+            GroupCreateOutcome::Created
+        );
+        assert_eq!(
+            c.create_serverless_cache(&cache("b")).await.unwrap(),
+            GroupCreateOutcome::AlreadyExists
+        );
+        for (name, text) in [
+            ("c", "too many serverless caches"),
+            ("d", "Invalid snapshot ARN"),
+            ("e", "UserGroupId is for Valkey"),
+        ] {
+            let err = c.create_serverless_cache(&cache(name)).await.unwrap_err();
+            assert_eq!(err.error_type(), "RestoreRejected", "{name}: {err}");
+            assert!(err.to_string().contains(text), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn delete_serverless_cache_outcomes() {
+        use aws_sdk_elasticache::operation::delete_serverless_cache::{
+            DeleteServerlessCacheError, DeleteServerlessCacheOutput,
+        };
+        use backup_core::ports::Groups;
+        let deleted = mock!(Client::delete_serverless_cache)
+            .match_requests(|r| {
+                r.serverless_cache_name() == Some("a") && r.final_snapshot_name().is_none()
+            })
+            .then_output(|| DeleteServerlessCacheOutput::builder().build());
+        let gone = mock!(Client::delete_serverless_cache)
+            .match_requests(|r| r.serverless_cache_name() == Some("b"))
+            .then_error(|| {
+                DeleteServerlessCacheError::ServerlessCacheNotFoundFault(
+                    ServerlessCacheNotFoundFault::builder().build(),
+                )
+            });
+        let creating = mock!(Client::delete_serverless_cache)
+            .match_requests(|r| r.serverless_cache_name() == Some("c"))
+            .then_error(|| {
+                DeleteServerlessCacheError::InvalidServerlessCacheStateFault(
+                    InvalidServerlessCacheStateFault::builder().build(),
+                )
+            });
+        let c = client(&[&deleted, &gone, &creating]);
+        assert_eq!(
+            c.delete_serverless_cache("a").await.unwrap(),
+            DeleteOutcome::Deleted
+        );
+        assert_eq!(
+            c.delete_serverless_cache("b").await.unwrap(),
+            DeleteOutcome::NotFound
+        );
+        assert_eq!(
+            c.delete_serverless_cache("c")
                 .await
                 .unwrap_err()
                 .error_type(),

@@ -101,9 +101,20 @@ pub trait Groups: Send + Sync {
     /// `DeleteReplicationGroup`. Errors: `ClusterBusy` (`InvalidReplicationGroupState`), `Throttled`,
     /// `AwsError`; a group already gone is [`DeleteOutcome::NotFound`].
     async fn delete_replication_group(&self, id: &str) -> Result<DeleteOutcome, BackupError>;
-    /// `ListTagsForResource` of a group ARN. Errors: `TargetNotFound`, `Throttled`, `AwsError`.
+    /// `CreateServerlessCache` with `SnapshotArnsToRestore` and `Tags` (Amazon ElastiCache API Reference). Errors:
+    /// `RestoreRejected` (`ServerlessCacheQuotaForCustomerExceededFault`, `InvalidParameterValue`,
+    /// `InvalidParameterCombination`, any other refusal; the AWS message kept), `Throttled`, `AwsError`; an existing
+    /// name (`ServerlessCacheAlreadyExistsFault`) is [`GroupCreateOutcome::AlreadyExists`].
+    async fn create_serverless_cache(
+        &self,
+        cache: &NewServerlessCache,
+    ) -> Result<GroupCreateOutcome, BackupError>;
+    /// `DeleteServerlessCache` (no final snapshot). Errors: `ClusterBusy` (`InvalidServerlessCacheStateFault`),
+    /// `Throttled`, `AwsError`; a cache already gone (`ServerlessCacheNotFoundFault`) is [`DeleteOutcome::NotFound`].
+    async fn delete_serverless_cache(&self, name: &str) -> Result<DeleteOutcome, BackupError>;
+    /// `ListTagsForResource` of a group (or serverless cache) ARN. Errors: `TargetNotFound`, `Throttled`, `AwsError`.
     async fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, BackupError>;
-    /// `AddTagsToResource` of a group ARN: adds `tags`, a key already there taking the new value (Amazon
+    /// `AddTagsToResource` of a group (or serverless cache) ARN: adds `tags`, a key already there taking the new value (Amazon
     /// ElastiCache API Reference, AddTagsToResource). Errors: `TargetNotFound`, `Throttled`, `AwsError`.
     async fn add_tags(&self, arn: &str, tags: &[(String, String)]) -> Result<(), BackupError>;
 }

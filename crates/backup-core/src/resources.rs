@@ -272,12 +272,42 @@ pub struct NewGroup {
     pub tags: Vec<(String, String)>,
 }
 
+/// What CreateServerlessCache is called with (Amazon ElastiCache API Reference, `CreateServerlessCache`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewServerlessCache {
+    /// `ServerlessCacheName`.
+    pub name: String,
+    /// `Description`.
+    pub description: String,
+    /// `Engine` (`redis` | `valkey`).
+    pub engine: String,
+    /// `MajorEngineVersion`.
+    pub major_engine_version: Option<String>,
+    /// `SnapshotArnsToRestore`: S3 object ARNs of the backup's shard objects, or the ARN of its kept snapshot.
+    pub snapshot_arns_to_restore: Vec<String>,
+    /// `SecurityGroupIds`.
+    pub security_group_ids: Vec<String>,
+    /// `SubnetIds`.
+    pub subnet_ids: Vec<String>,
+    /// `UserGroupId`.
+    pub user_group_id: Option<String>,
+    /// `KmsKeyId`.
+    pub kms_key_id: Option<String>,
+    /// `CacheUsageLimits.DataStorage` (`Maximum`, `Unit` GB).
+    pub data_storage_max_gb: Option<u32>,
+    /// `CacheUsageLimits.ECPUPerSecond.Maximum`.
+    pub ecpu_per_second_max: Option<u32>,
+    /// `Tags`.
+    pub tags: Vec<(String, String)>,
+}
+
 /// Result of CreateReplicationGroup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupCreateOutcome {
     /// Creation started.
     Created,
-    /// `ReplicationGroupAlreadyExists`: the caller decides whether it is its own (tags) or someone else's.
+    /// `ReplicationGroupAlreadyExists` / `ServerlessCacheAlreadyExistsFault`: the caller decides whether it is its
+    /// own (tags) or someone else's.
     AlreadyExists,
 }
 

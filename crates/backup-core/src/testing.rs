@@ -800,6 +800,48 @@ impl Groups for FakeSnapshots {
         Ok(GroupCreateOutcome::Created)
     }
 
+    async fn create_serverless_cache(
+        &self,
+        cache: &NewServerlessCache,
+    ) -> Result<GroupCreateOutcome, BackupError> {
+        let mut s = self.begin("CreateServerlessCache", format!("{cache:?}"))?;
+        if s.serverless_caches.contains_key(&cache.name) {
+            return Ok(GroupCreateOutcome::AlreadyExists);
+        }
+        let port = 7000 + u16::try_from(s.serverless_caches.len()).unwrap_or(0);
+        s.serverless_caches.insert(
+            cache.name.clone(),
+            ServerlessCacheInfo {
+                name: cache.name.clone(),
+                status: "creating".into(),
+                engine: Some(cache.engine.clone()),
+                major_engine_version: cache.major_engine_version.clone(),
+                arn: Some(format!(
+                    "arn:aws:elasticache:eu-west-1:123456789012:serverlesscache:{}",
+                    cache.name
+                )),
+                endpoint: Some(Endpoint {
+                    address: "127.0.0.1".into(),
+                    port,
+                }),
+                security_group_ids: cache.security_group_ids.clone(),
+                subnet_ids: cache.subnet_ids.clone(),
+                user_group_id: cache.user_group_id.clone(),
+                ..Default::default()
+            },
+        );
+        s.tags.insert(cache.name.clone(), cache.tags.clone());
+        Ok(GroupCreateOutcome::Created)
+    }
+
+    async fn delete_serverless_cache(&self, name: &str) -> Result<DeleteOutcome, BackupError> {
+        let mut s = self.begin("DeleteServerlessCache", name.into())?;
+        Ok(match s.serverless_caches.remove(name) {
+            Some(_) => DeleteOutcome::Deleted,
+            None => DeleteOutcome::NotFound,
+        })
+    }
+
     async fn delete_replication_group(&self, id: &str) -> Result<DeleteOutcome, BackupError> {
         let mut s = self.begin("DeleteReplicationGroup", id.into())?;
         Ok(match s.replication_groups.remove(id) {
@@ -817,7 +859,7 @@ impl Groups for FakeSnapshots {
     async fn add_tags(&self, arn: &str, tags: &[(String, String)]) -> Result<(), BackupError> {
         let mut s = self.begin("AddTagsToResource", format!("{arn} {tags:?}"))?;
         let id = arn.rsplit(':').next().unwrap_or_default().to_string();
-        if !s.replication_groups.contains_key(&id) {
+        if !s.replication_groups.contains_key(&id) && !s.serverless_caches.contains_key(&id) {
             return Err(BackupError::TargetNotFound {
                 message: format!("AddTagsToResource {arn}: ReplicationGroupNotFoundFault"),
                 source: None,

@@ -317,9 +317,16 @@ pub struct RestoreArgs {
     /// Restore the newest verified backup of this replication group instead.
     #[arg(long, value_name = "TARGET")]
     pub latest: Option<String>,
-    /// The new replication group's id (must not exist).
+    /// The new replication group's id (must not exist); with `--serverless`, the new serverless cache's name.
     #[arg(long, value_name = "NEW_GROUP")]
     pub to: String,
+    /// Restore into a new ElastiCache Serverless cache named `--to` (`targetServerlessCacheName`) instead of a
+    /// replication group; node options (`--node-type`, `--replicas-per-shard`, …) are then refused.
+    #[arg(long)]
+    pub serverless: bool,
+    /// Serverless: `SubnetIds` (repeat or comma-separate).
+    #[arg(long, value_delimiter = ',', requires = "serverless")]
+    pub subnet_ids: Vec<String>,
     /// Follow the restore to its end with a live view; the end prints the RTO and the verification.
     #[arg(long)]
     pub wait: bool,
@@ -413,6 +420,9 @@ pub enum TtlMode {
 pub struct DrillArgs {
     /// The replication group whose newest verified backup is drilled.
     pub target: String,
+    /// Drill into a new ElastiCache Serverless cache (the state machine names it) instead of a replication group.
+    #[arg(long)]
+    pub serverless: bool,
     /// Follow the drill to its end with a live view; the end prints the RTO and the verification.
     #[arg(long)]
     pub wait: bool,

@@ -191,7 +191,11 @@ pub fn backup_input(
 /// # Errors
 /// `Usage`: what the restore state machine's first step would refuse, or a bare backup name without a bucket.
 pub fn restore_input(args: &RestoreArgs, bucket: Option<&str>) -> CliResult<Value> {
-    let mut input = json!({"targetReplicationGroupId": args.to});
+    let mut input = if args.serverless {
+        json!({"targetServerlessCacheName": args.to})
+    } else {
+        json!({"targetReplicationGroupId": args.to})
+    };
     match (&args.backup, &args.latest) {
         (Some(b), _) => input["manifest"] = json!(manifest_uri(b, bucket)?),
         (None, Some(t)) => {
@@ -240,6 +244,11 @@ pub fn restore_input(args: &RestoreArgs, bucket: Option<&str>) -> CliResult<Valu
     );
     set(
         &mut input,
+        "subnetIds",
+        (!args.subnet_ids.is_empty()).then(|| json!(args.subnet_ids)),
+    );
+    set(
+        &mut input,
         "restoreTimeoutSeconds",
         args.restore_timeout_seconds.map(Value::from),
     );
@@ -268,6 +277,9 @@ pub fn restore_input(args: &RestoreArgs, bucket: Option<&str>) -> CliResult<Valu
 /// `Usage`: what the restore state machine's first step would refuse.
 pub fn drill_input(args: &DrillArgs, bucket: Option<&str>) -> CliResult<Value> {
     let mut input = json!({"replicationGroupId": args.target.to_ascii_lowercase(), "latest": true, "drill": true});
+    if args.serverless {
+        input["serverless"] = json!(true);
+    }
     if let Some(b) = bucket {
         input["bucket"] = json!(b);
     }
@@ -431,6 +443,56 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("--bucket")
+        );
+    }
+
+    fn parsed(args: &[&str]) -> crate::cli::Command {
+        use clap::Parser;
+        crate::cli::Cli::try_parse_from(args).unwrap().command
+    }
+
+    #[test]
+    fn restore_and_drill_take_a_serverless_target() {
+        let crate::cli::Command::Restore(r) = parsed(&[
+            "ecb",
+            "restore",
+            "s3://acme-cache-backups/ecb-orders-x.manifest.json",
+            "--to",
+            "orders-sl",
+            "--serverless",
+            "--subnet-ids",
+            "subnet-1,subnet-2",
+        ]) else {
+            panic!("not restore")
+        };
+        let input = restore_input(&r, None).unwrap();
+        assert_eq!(input["targetServerlessCacheName"], "orders-sl");
+        assert!(input.get("targetReplicationGroupId").is_none());
+        assert_eq!(
+            input["subnetIds"],
+            serde_json::json!(["subnet-1", "subnet-2"])
+        );
+        let crate::cli::Command::Restore(r) = parsed(&[
+            "ecb",
+            "restore",
+            "s3://acme-cache-backups/ecb-orders-x.manifest.json",
+            "--to",
+            "orders-sl",
+            "--serverless",
+            "--node-type",
+            "cache.r7g.large",
+        ]) else {
+            panic!("not restore")
+        };
+        let err = restore_input(&r, None).unwrap_err();
+        assert!(err.to_string().contains("nodeType"), "{err}");
+        let crate::cli::Command::Drill(d) = parsed(&["ecb", "drill", "orders", "--serverless"])
+        else {
+            panic!("not drill")
+        };
+        assert_eq!(
+            drill_input(&d, Some("acme-cache-backups")).unwrap()["serverless"],
+            true
         );
     }
 }

@@ -75,14 +75,18 @@ pub fn target_of(machine: Machine, input: &Value) -> (String, String) {
         }
         Machine::Restore => {
             let drill = input.get("drill").and_then(Value::as_bool).unwrap_or(false);
-            let source = text("replicationGroupId").or_else(|| {
-                text("manifest").map(|m| {
-                    let key = m.rsplit('/').next().unwrap_or(&m).to_string();
-                    key.trim_end_matches(".manifest.json").to_string()
-                })
-            });
+            let source = text("replicationGroupId")
+                .or_else(|| text("serverlessCacheName"))
+                .or_else(|| {
+                    text("manifest").map(|m| {
+                        let key = m.rsplit('/').next().unwrap_or(&m).to_string();
+                        key.trim_end_matches(".manifest.json").to_string()
+                    })
+                });
             let source = source.unwrap_or_else(|| "?".into());
-            let target = match text("targetReplicationGroupId") {
+            let target = match text("targetReplicationGroupId")
+                .or_else(|| text("targetServerlessCacheName"))
+            {
                 Some(to) => format!("{source} → {to}"),
                 None => source,
             };
@@ -250,6 +254,13 @@ mod tests {
                 &json!({"manifest": "s3://b/ecb-orders-x.manifest.json", "targetReplicationGroupId": "new"})
             ),
             ("restore".into(), "ecb-orders-x → new".into())
+        );
+        assert_eq!(
+            target_of(
+                Machine::Restore,
+                &json!({"serverlessCacheName": "sessions", "latest": true, "targetServerlessCacheName": "sessions-sl"})
+            ),
+            ("restore".into(), "sessions → sessions-sl".into())
         );
         assert_eq!(
             target_of(

@@ -5,10 +5,13 @@
 //! never deletes its group otherwise (it may hold the data a person is waiting for, docs/design.md §7c): it tags it
 //! `elasticache-backup:restore-verdict` = `unverified` or `mismatch` and keeps it. `cleanup.note` says what was done
 //! and what to do, and the failed execution's cause ends with it. The backup itself is never touched.
+//!
+//! A serverless cache is judged the same way (DescribeServerlessCaches, its tags): DeleteServerlessCache for a
+//! drill's or a `create-failed` one, AddTagsToResource of the verdict on its `serverlesscache` ARN otherwise.
 
 use backup_core::ports::{Groups, Snapshots};
 use backup_core::restore::cleanup::{CleanupStep, verdict_tag};
-use backup_core::restore::{RestoreCleanup, RestoreRun};
+use backup_core::restore::{FoundTarget, RestoreCleanup, RestoreRun, RestoreTarget};
 use backup_core::{BackupError, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 
@@ -18,7 +21,8 @@ pub const STEP: &str = "DeleteGroup";
 /// Handles one DeleteGroup invocation: sets `cleanup` (`restoredGroup`, `verdict` of a kept group, `note`).
 ///
 /// # Errors
-/// `ClusterBusy` (`InvalidReplicationGroupState` on delete, e.g. still `creating`: retried), `Throttled`,
+/// `ClusterBusy` (`InvalidReplicationGroupState` / `InvalidServerlessCacheStateFault` on delete, e.g. still
+/// `creating`: retried), `Throttled`,
 /// `AwsError`, `AwsRejected` (reading the group or its tags, or deleting it). A verdict tag that cannot be written
 /// is not an error: the group is kept untagged and the note says so.
 #[tracing::instrument(skip_all, fields(execution = %event.payload.execution.name))]
@@ -32,9 +36,22 @@ pub async fn function_handler<S: Snapshots + Groups, C: Clock>(
     let mut verdict = None;
     let (outcome, note) = match run.cleanup_candidate() {
         None => context.nothing(),
-        Some(id) => {
-            let group = match deps.snapshots.replication_group(&id).await {
-                Ok(group) => Some(group),
+        Some(target) => {
+            let id = target.id().to_string();
+            let described = match target {
+                RestoreTarget::ReplicationGroup(_) => deps
+                    .snapshots
+                    .replication_group(&id)
+                    .await
+                    .map(|g| FoundTarget::of_group(&g)),
+                RestoreTarget::Serverless(_) => deps
+                    .snapshots
+                    .serverless_cache(&id)
+                    .await
+                    .map(|c| FoundTarget::of_serverless(&c)),
+            };
+            let group = match described {
+                Ok(found) => Some(found),
                 Err(BackupError::TargetNotFound { .. }) => None,
                 Err(e) => return Err(e),
             };
@@ -54,7 +71,14 @@ pub async fn function_handler<S: Snapshots + Groups, C: Clock>(
                     (outcome, note)
                 }
                 CleanupStep::Delete { status } => {
-                    let deleted = deps.snapshots.delete_replication_group(&id).await?;
+                    let deleted = match target {
+                        RestoreTarget::ReplicationGroup(_) => {
+                            deps.snapshots.delete_replication_group(&id).await?
+                        }
+                        RestoreTarget::Serverless(_) => {
+                            deps.snapshots.delete_serverless_cache(&id).await?
+                        }
+                    };
                     context.deleted(&id, &status, deleted)
                 }
                 CleanupStep::Keep {
@@ -121,6 +145,8 @@ mod tests {
         let mut run: RestoreRun = serde_json::from_str(RESOLVED).unwrap();
         run.restore = Some(RestoreProgress {
             replication_group_id: "sessions-restored".into(),
+            serverless_cache_name: None,
+            endpoint: None,
             status: GroupStatus::Available,
             created,
             from: SeedFrom::SnapshotArns,
@@ -307,5 +333,121 @@ mod tests {
             run.cleanup.unwrap().restored_group,
             GroupCleanup::NothingToDelete
         );
+    }
+
+    /// The serverless restore of the sample event, its cache created by this execution, then `status`.
+    async fn with_own_serverless_cache(
+        drill: bool,
+        failed: Option<(&str, &str)>,
+        status: &str,
+    ) -> (
+        Deps<FakeSnapshots, (), (), FixedClock>,
+        LambdaEvent<RestoreRun>,
+    ) {
+        let mut run: RestoreRun = serde_json::from_str(include_str!(
+            "../../../events/create-group/resolved-serverless.json"
+        ))
+        .unwrap();
+        if let Some(r) = run.request.as_mut() {
+            r.drill = drill;
+        }
+        if let Some((step, error)) = failed {
+            run.failed = Some(json!({"step": step, "failure": {"Error": error, "Cause": "…"}}));
+        }
+        let (cache, _) = backup_core::restore::new_serverless_cache(
+            run.request().unwrap(),
+            run.backup().unwrap(),
+            run.execution_id(),
+        );
+        let d = deps(FakeSnapshots::default());
+        d.snapshots.create_serverless_cache(&cache).await.unwrap();
+        d.snapshots.set_serverless_status("sessions-sl", status);
+        run.restore = Some(RestoreProgress {
+            replication_group_id: String::new(),
+            serverless_cache_name: Some("sessions-sl".into()),
+            endpoint: None,
+            status: GroupStatus::Available,
+            created: true,
+            from: SeedFrom::SnapshotArns,
+            requested_at: datetime!(2026-11-22 05:00 UTC),
+            deadline: datetime!(2026-11-22 06:00 UTC),
+            available_at: None,
+            rto_seconds: None,
+        });
+        (d, LambdaEvent::new(run, Context::default()))
+    }
+
+    #[tokio::test]
+    async fn a_serverless_drill_deletes_its_cache_and_a_failed_restore_keeps_it_tagged() {
+        let (d, ev) = with_own_serverless_cache(true, None, "AVAILABLE").await;
+        let run = function_handler(ev, &d).await.unwrap();
+        let cleanup = run.cleanup.unwrap();
+        assert_eq!(cleanup.restored_group, GroupCleanup::Deleted);
+        assert_eq!(
+            d.snapshots.calls_of("DeleteServerlessCache"),
+            ["DeleteServerlessCache sessions-sl"]
+        );
+        assert!(
+            cleanup.note.contains("serverless cache sessions-sl"),
+            "{}",
+            cleanup.note
+        );
+        assert!(d.snapshots.calls_of("DeleteReplicationGroup").is_empty());
+
+        let (d, ev) = with_own_serverless_cache(
+            false,
+            Some(("VerifyRestore", "RestoreMismatch")),
+            "AVAILABLE",
+        )
+        .await;
+        let run = function_handler(ev, &d).await.unwrap();
+        let cleanup = run.cleanup.unwrap();
+        assert_eq!(
+            (cleanup.restored_group, cleanup.verdict),
+            (GroupCleanup::Kept, Some(RestoreVerdict::Mismatch))
+        );
+        assert!(d.snapshots.calls_of("DeleteServerlessCache").is_empty());
+        let tagged = d.snapshots.calls_of("AddTagsToResource");
+        assert!(
+            tagged.len() == 1
+                && tagged[0].contains(":serverlesscache:sessions-sl")
+                && tagged[0].contains("mismatch"),
+            "{tagged:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_create_failed_serverless_cache_is_deleted_and_anothers_never() {
+        let (d, ev) = with_own_serverless_cache(
+            false,
+            Some(("CheckGroup", "RestoreFailed")),
+            "CREATE-FAILED",
+        )
+        .await;
+        let run = function_handler(ev, &d).await.unwrap();
+        assert_eq!(run.cleanup.unwrap().restored_group, GroupCleanup::Deleted);
+        assert_eq!(d.snapshots.calls_of("DeleteServerlessCache").len(), 1);
+
+        // A cache of the same name that this execution did not tag (TargetExists was raised).
+        let (_, ev) =
+            with_own_serverless_cache(true, Some(("CreateGroup", "TargetExists")), "AVAILABLE")
+                .await;
+        // Tagged by another restore execution: still not this one's.
+        let other = deps(FakeSnapshots::serverless("sessions-sl", "valkey"));
+        other.snapshots.0.lock().unwrap().tags.insert(
+            "sessions-sl".into(),
+            vec![(
+                backup_core::restore::RESTORE_TAG.to_string(),
+                "arn:aws:states:eu-west-1:123456789012:execution:elasticache-backup-restore:other"
+                    .into(),
+            )],
+        );
+        let run = function_handler(ev, &other).await.unwrap();
+        assert_eq!(
+            run.cleanup.unwrap().restored_group,
+            GroupCleanup::NothingToDelete
+        );
+        assert!(other.snapshots.calls_of("DeleteServerlessCache").is_empty());
+        assert!(other.snapshots.calls_of("AddTagsToResource").is_empty());
     }
 }

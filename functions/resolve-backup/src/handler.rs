@@ -8,10 +8,13 @@ use backup_core::model::SnapshotStatus;
 use backup_core::naming::export_prefix;
 use backup_core::ports::{ExportStore, ObjectReader, SeedCopier, Snapshots, Verifier};
 use backup_core::restore::resolve::{
-    NewestBackup, Seeding, check_auth_token, check_listed, check_node_groups, check_sha256,
-    check_target_absent, is_manifest_key, read_manifest, seeding,
+    NewestBackup, Seeding, check_auth_token, check_listed, check_node_groups,
+    check_serverless_restore, check_sha256, check_target_absent, is_manifest_key, read_manifest,
+    seeding,
 };
-use backup_core::restore::{BackupInfo, BackupSelector, RestoreRun, validate_restore};
+use backup_core::restore::{
+    BackupInfo, BackupSelector, RestoreRun, RestoreTarget, validate_restore,
+};
 use backup_core::{BackupError, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 
@@ -53,22 +56,44 @@ pub async fn function_handler<
             check_sha256(&bucket, shard, verified)?;
         }
     }
-    if let Some(name) = &manifest.snapshot_name
-        && let Some(snap) = deps.snapshots.snapshot(name).await?
-        && snap.status == SnapshotStatus::Available
-    {
-        backup.kept_snapshot = Some(name.clone());
+    let target = request.target();
+    if let Some(name) = &manifest.snapshot_name {
+        // A serverless backup kept a serverless snapshot; a node-based one, a node-based snapshot.
+        let kept = if backup.source_serverless {
+            deps.snapshots.serverless_snapshot(name).await?
+        } else {
+            deps.snapshots.snapshot(name).await?
+        };
+        if let Some(snap) = kept
+            && snap.status == SnapshotStatus::Available
+        {
+            backup.kept_snapshot = Some(name.clone());
+            backup.kept_snapshot_arn = snap.arn;
+        }
     }
-    if let Some(warning) = check_auth_token(&request, &backup)? {
-        run.warnings.push(warning);
+    match target {
+        RestoreTarget::ReplicationGroup(id) => {
+            if let Some(warning) = check_auth_token(&request, &backup)? {
+                run.warnings.push(warning);
+            }
+            check_target_absent(target, deps.snapshots.replication_group(id).await)?;
+            check_node_groups(&backup)?;
+        }
+        RestoreTarget::Serverless(name) => {
+            run.warnings
+                .extend(check_serverless_restore(&request, &backup)?);
+            check_target_absent(target, deps.snapshots.serverless_cache(name).await)?;
+        }
     }
-    let target = &request.target_replication_group_id;
-    check_target_absent(target, deps.snapshots.replication_group(target).await)?;
-    check_node_groups(&backup)?;
-    if backup.kept_snapshot.is_none() {
+    // CreateServerlessCache is given the kept snapshot by its ARN: without one, the S3 objects.
+    let needs_seed = match target {
+        RestoreTarget::ReplicationGroup(_) => backup.kept_snapshot.is_none(),
+        RestoreTarget::Serverless(_) => backup.kept_snapshot_arn.is_none(),
+    };
+    if needs_seed {
         backup.snapshot_arns = seed(&backup, run.execution.name.as_str(), deps).await?;
     }
-    tracing::info!(manifest = %key, source = %backup.source_id, shards = backup.shards.len(), target = %target, "backup resolved");
+    tracing::info!(manifest = %key, source = %backup.source_id, shards = backup.shards.len(), target = %target.id(), kind = target.kind(), "backup resolved");
     run.request = Some(request);
     run.backup = Some(backup);
     run.record_timing(STEP, started, deps.clock.now());
@@ -133,8 +158,15 @@ async fn find_manifest<E: ExportStore + ObjectReader>(
                 key.clone(),
             ))
         }
-        BackupSelector::Latest { bucket, source } => {
+        BackupSelector::Latest {
+            bucket,
+            source,
+            serverless,
+        } => {
             let mut newest = NewestBackup::new(bucket, source);
+            if *serverless {
+                newest = newest.of_serverless();
+            }
             for object in exports.list(bucket, &export_prefix(source)).await? {
                 if is_manifest_key(&object.key) {
                     let bytes = exports.get_object(bucket, &object.key).await?;
@@ -500,5 +532,168 @@ mod tests {
                 .error_type(),
             "BackupCorrupt"
         );
+    }
+
+    fn manifest_uri(export: &str) -> String {
+        format!("s3://{BUCKET}/{export}.manifest.json")
+    }
+
+    /// Rewrites manifest `export`'s objects' per-database counts to `databases`.
+    fn set_databases(
+        d: &Deps<FakeSnapshots, FakeExportStore, FakeStoreVerifier, FixedClock>,
+        export: &str,
+        databases: serde_json::Value,
+    ) {
+        let key = format!("{export}.manifest.json");
+        let mut m: serde_json::Value =
+            serde_json::from_slice(&d.exports.get(BUCKET, &key).unwrap()).unwrap();
+        m["objects"][0]["rdb"]["databases"] = databases;
+        d.exports.put_bytes(
+            BUCKET,
+            &key,
+            serde_json::to_vec(&m).unwrap(),
+            datetime!(2026-11-22 03:00 UTC),
+        );
+    }
+
+    #[tokio::test]
+    async fn a_node_based_backup_restores_into_serverless_from_its_seed_copies() {
+        let d = deps();
+        set_databases(
+            &d,
+            "ecb-orders-aaaa0001",
+            serde_json::json!({"0": {"keys": 1, "keysWithExpiry": 0}}),
+        );
+        let run = function_handler(
+            event(
+                serde_json::json!({"manifest": manifest_uri("ecb-orders-aaaa0001"),
+                                     "targetServerlessCacheName": "orders-sl"}),
+            ),
+            &d,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            d.snapshots.calls_of("DescribeServerlessCaches"),
+            ["DescribeServerlessCaches orders-sl"]
+        );
+        assert!(d.snapshots.calls_of("DescribeReplicationGroups").is_empty());
+        let b = run.backup.unwrap();
+        assert_eq!(
+            b.snapshot_arns,
+            ["arn:aws:s3:::seeds/restore-1/ecb-orders-aaaa0001-0001.rdb"]
+        );
+        assert!(run.warnings.is_empty(), "{:?}", run.warnings);
+        assert_eq!(
+            run.request.unwrap().target_serverless_cache_name.as_deref(),
+            Some("orders-sl")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_kept_snapshot_seeds_a_serverless_cache_by_its_arn_and_nothing_is_copied() {
+        let d = deps();
+        d.snapshots
+            .insert_snapshot(backup_core::resources::SnapshotInfo {
+                name: "ecb-orders-aaaa0001".into(),
+                status: "available".into(),
+                ..Default::default()
+            });
+        let run = function_handler(
+            event(
+                serde_json::json!({"manifest": manifest_uri("ecb-orders-aaaa0001"),
+                                     "targetServerlessCacheName": "orders-sl"}),
+            ),
+            &d,
+        )
+        .await
+        .unwrap();
+        let b = run.backup.unwrap();
+        assert_eq!(
+            b.kept_snapshot_arn.as_deref(),
+            Some("arn:aws:elasticache:eu-west-1:123456789012:snapshot:ecb-orders-aaaa0001")
+        );
+        assert!(b.snapshot_arns.is_empty());
+        assert!(d.exports.seed_copies.lock().unwrap().is_empty());
+        // The manifest records no per-database counts: said, not refused.
+        assert!(
+            run.warnings.iter().any(|w| w.contains("per-database")),
+            "{:?}",
+            run.warnings
+        );
+    }
+
+    #[tokio::test]
+    async fn a_serverless_backup_looks_for_its_kept_serverless_snapshot() {
+        let d = deps();
+        let key = "ecb-orders-aaaa0001.manifest.json";
+        let mut m: serde_json::Value =
+            serde_json::from_slice(&d.exports.get(BUCKET, key).unwrap()).unwrap();
+        m["source"] = serde_json::json!({"serverlessCacheName": "sessions", "role": "group",
+                                         "clusterMode": "enabled", "shardCount": 1, "engine": "valkey",
+                                         "engineVersion": "8.0"});
+        d.exports.put_bytes(
+            BUCKET,
+            key,
+            serde_json::to_vec(&m).unwrap(),
+            datetime!(2026-11-22 03:00 UTC),
+        );
+        d.snapshots
+            .insert_serverless_snapshot(backup_core::resources::SnapshotInfo {
+                name: "ecb-orders-aaaa0001".into(),
+                status: "available".into(),
+                ..Default::default()
+            });
+        let run = function_handler(
+            event(serde_json::json!({"manifest": manifest_uri("ecb-orders-aaaa0001"), "drill": true, "serverless": true})),
+            &d,
+        )
+        .await
+        .unwrap();
+        let b = run.backup.unwrap();
+        assert!(b.source_serverless);
+        assert_eq!(b.source_id, "sessions");
+        assert_eq!(
+            b.kept_snapshot_arn.as_deref(),
+            Some(
+                "arn:aws:elasticache:eu-west-1:123456789012:serverlesscachesnapshot:ecb-orders-aaaa0001"
+            )
+        );
+        assert!(d.snapshots.calls_of("DescribeSnapshots").is_empty());
+    }
+
+    #[tokio::test]
+    async fn keys_outside_database_0_or_an_existing_cache_refuse_a_serverless_restore_before_any_copy()
+     {
+        let d = deps();
+        set_databases(
+            &d,
+            "ecb-orders-aaaa0001",
+            serde_json::json!({"0": {"keys": 1, "keysWithExpiry": 0}, "3": {"keys": 2, "keysWithExpiry": 0}}),
+        );
+        let input = serde_json::json!({"manifest": manifest_uri("ecb-orders-aaaa0001"),
+                                       "targetServerlessCacheName": "orders-sl"});
+        let err = function_handler(event(input.clone()), &d)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "NotSupported");
+        assert!(err.to_string().contains("database(s) 3"), "{err}");
+        assert!(d.exports.seed_copies.lock().unwrap().is_empty());
+
+        let d = deps();
+        d.snapshots.0.lock().unwrap().serverless_caches.extend(
+            FakeSnapshots::serverless("orders-sl", "redis")
+                .0
+                .into_inner()
+                .unwrap()
+                .serverless_caches,
+        );
+        let err = function_handler(event(input), &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "TargetExists");
+        assert!(
+            err.to_string().contains("serverless cache orders-sl"),
+            "{err}"
+        );
+        assert!(d.exports.seed_copies.lock().unwrap().is_empty());
     }
 }

@@ -3,11 +3,18 @@
 //! since; both figures are reported), and every sampled key present with its type — then writes the report
 //! `<exportName>.restore-<executionName>.json` next to the manifest, with the measured RTO (CreateReplicationGroup to
 //! verified data). A mismatch is `RestoreMismatch`, after the report is written.
+//!
+//! A serverless cache is one logical cluster behind one endpoint: the backup is compared as one keyspace (keys,
+//! keys with an expiry and samples of every shard together) with what the endpoint reports, read over TLS (a
+//! serverless cache accepts nothing else; `backup_core::restore::verify::serverless_tls`).
 
 use backup_core::ports::{DataProbe, ExportStore, Secrets, Snapshots};
+use backup_core::resources::NodeAccess;
 use backup_core::restore::report::restore_report;
-use backup_core::restore::verify::{SampleBatch, node_access, shard_member};
-use backup_core::restore::{RestoreRun, ShardFound, auth_token, compare, rto_metric};
+use backup_core::restore::verify::{SampleBatch, node_access, serverless_access, shard_member};
+use backup_core::restore::{
+    RestoreRun, RestoreTarget, ShardFound, auth_token, compare, rto_metric,
+};
 use backup_core::{BackupError, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 
@@ -28,36 +35,43 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
     let started = deps.clock.now();
     let backup = run.backup()?.clone();
     let progress = run.restore()?.clone();
-    let group = deps
-        .snapshots
-        .replication_group(&progress.replication_group_id)
-        .await?;
-    // The group's own settings decide how to connect: TLS when it has in-transit encryption, the restore's AUTH
-    // token when it has one (CreateGroup gave it that token).
-    let auth = if group.auth_token_enabled {
-        auth_token(run.request()?, &deps.secrets).await?
-    } else {
-        None
-    };
-    let mut found = Vec::new();
-    for (i, shard) in backup.shards.iter().enumerate() {
-        let member = shard_member(&group, i, shard)?;
-        let node = deps.snapshots.cache_cluster(member).await?;
-        let access = node_access(node, group.transit_encryption, auth.clone())?;
-        let counts = deps.probe.counts(&access).await?;
-        let mut samples = Vec::new();
-        for batch in SampleBatch::of(shard) {
-            let types = deps.probe.key_types(&access, batch.db, &batch.keys).await?;
-            samples.extend(batch.checks(types));
+    let target = progress.target();
+    let verification = match target {
+        RestoreTarget::ReplicationGroup(id) => {
+            let group = deps.snapshots.replication_group(id).await?;
+            // The group's own settings decide how to connect: TLS when it has in-transit encryption, the restore's
+            // AUTH token when it has one (CreateGroup gave it that token).
+            let auth = if group.auth_token_enabled {
+                auth_token(run.request()?, &deps.secrets).await?
+            } else {
+                None
+            };
+            let mut found = Vec::new();
+            for (i, shard) in backup.shards.iter().enumerate() {
+                let member = shard_member(&group, i, shard)?;
+                let node = deps.snapshots.cache_cluster(member).await?;
+                let access = node_access(node, group.transit_encryption, auth.clone())?;
+                found.push(read_shard(&deps.probe, &access, shard).await?);
+            }
+            compare(&backup, &found, deps.clock.now())
         }
-        found.push(ShardFound {
-            node_group_id: shard.node_group_id.clone(),
-            databases: counts.databases,
-            samples,
-        });
-    }
-    let now = deps.clock.now();
-    let verification = compare(&backup, &found, now);
+        RestoreTarget::Serverless(name) => {
+            let cache = deps.snapshots.serverless_cache(name).await?;
+            let access = serverless_access(&cache)?;
+            let whole = backup.as_one_keyspace();
+            let mut found = Vec::new();
+            for shard in &whole.shards {
+                found.push(read_shard(&deps.probe, &access, shard).await?);
+            }
+            if let Some(r) = run.restore.as_mut()
+                && r.endpoint.is_none()
+            {
+                r.endpoint = Some(access.endpoint.clone());
+            }
+            compare(&whole, &found, deps.clock.now())
+        }
+    };
+    let now = verification.verified_at;
     let report = restore_report(&run, &verification, now)?;
     let rto = report.rto_seconds;
     deps.exports
@@ -77,7 +91,7 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
     tracing::info!(report = %report.key, rto_seconds = rto, keys_expected = verification.keys_expected,
                    keys_found = verification.keys_found, matches = verification.matches, "restore verified");
     let report_uri = format!("s3://{}/{}", backup.bucket, report.key);
-    let verdict = verification.verdict(&progress.replication_group_id, &report_uri);
+    let verdict = verification.verdict(target.id(), &report_uri);
     if let Some(r) = run.restore.as_mut() {
         r.rto_seconds = Some(rto);
     }
@@ -86,6 +100,29 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
     run.record_timing(STEP, started, deps.clock.now());
     verdict?;
     Ok(run)
+}
+
+/// What one shard (or a serverless cache's whole keyspace) holds: keys per database, and the type of each of its
+/// sampled keys.
+///
+/// # Errors
+/// The probe's (`RestoreUnreachable`).
+async fn read_shard<P: DataProbe>(
+    probe: &P,
+    access: &NodeAccess,
+    shard: &backup_core::restore::BackupShard,
+) -> Result<ShardFound, BackupError> {
+    let counts = probe.counts(access).await?;
+    let mut samples = Vec::new();
+    for batch in SampleBatch::of(shard) {
+        let types = probe.key_types(access, batch.db, &batch.keys).await?;
+        samples.extend(batch.checks(types));
+    }
+    Ok(ShardFound {
+        node_group_id: shard.node_group_id.clone(),
+        databases: counts.databases,
+        samples,
+    })
 }
 
 #[cfg(test)]
@@ -157,6 +194,8 @@ mod tests {
             .insert((0, "session:1".into()), session_type.into());
         run.restore = Some(RestoreProgress {
             replication_group_id: "sessions-restored".into(),
+            serverless_cache_name: None,
+            endpoint: None,
             status: GroupStatus::Available,
             created: true,
             from: SeedFrom::SnapshotArns,
@@ -252,6 +291,148 @@ mod tests {
                 .is_some()
         );
         let (d, ev) = setup([10, 12, 8], "string").await;
+        let err = function_handler(ev, &d).await.unwrap_err();
+        assert!(
+            err.to_string().contains("expected hash, found string"),
+            "{err}"
+        );
+    }
+
+    type TestDeps = Deps<FakeSnapshots, FakeExportStore, (), FixedClock, FakeProbe, FakeSecrets>;
+
+    /// The resolved serverless restore of the sample event, its cache `available` at `address`:6379, the probe
+    /// answering `keys` keys there and `session:1` of `session_type`.
+    fn serverless_setup(
+        keys: u64,
+        session_type: &str,
+        address: &str,
+    ) -> (TestDeps, LambdaEvent<RestoreRun>) {
+        let mut run: RestoreRun = serde_json::from_str(include_str!(
+            "../../../events/create-group/resolved-serverless.json"
+        ))
+        .unwrap();
+        let snapshots = FakeSnapshots::serverless("sessions-sl", "valkey");
+        if let Some(c) = snapshots
+            .0
+            .lock()
+            .unwrap()
+            .serverless_caches
+            .get_mut("sessions-sl")
+        {
+            c.endpoint = Some(backup_core::resources::Endpoint {
+                address: address.into(),
+                port: 6379,
+            });
+        }
+        let probe = FakeProbe::default();
+        probe.counts.lock().unwrap().insert(
+            6379,
+            NodeCounts {
+                databases: BTreeMap::from([(0, keys)]),
+            },
+        );
+        probe
+            .types
+            .lock()
+            .unwrap()
+            .entry(6379)
+            .or_default()
+            .insert((0, "session:1".into()), session_type.into());
+        run.restore = Some(RestoreProgress {
+            replication_group_id: String::new(),
+            serverless_cache_name: Some("sessions-sl".into()),
+            endpoint: None,
+            status: GroupStatus::Available,
+            created: true,
+            from: SeedFrom::SnapshotArns,
+            requested_at: datetime!(2026-11-22 05:00 UTC),
+            deadline: datetime!(2026-11-22 06:00 UTC),
+            available_at: Some(datetime!(2026-11-22 05:04 UTC)),
+            rto_seconds: None,
+        });
+        let deps = Deps {
+            snapshots,
+            exports: FakeExportStore::with_bucket("acme-cache-backups"),
+            verifier: (),
+            clock: FixedClock::at(datetime!(2026-11-22 05:05 UTC)),
+            probe,
+            secrets: FakeSecrets(HashMap::new()),
+            config: Config::default(),
+        };
+        (deps, LambdaEvent::new(run, Context::default()))
+    }
+
+    #[tokio::test]
+    async fn a_serverless_cache_is_compared_with_the_backup_as_one_keyspace() {
+        // 30 keys in three objects, one with a TTL that expired since: the endpoint answers 29.
+        let (d, ev) = serverless_setup(29, "hash", "127.0.0.1");
+        let run = function_handler(ev, &d).await.unwrap();
+        let v = run.verification.unwrap();
+        assert!(v.matches);
+        assert_eq!(
+            (
+                v.keys_expected,
+                v.keys_found,
+                v.keys_expired,
+                v.samples_checked
+            ),
+            (30, 29, 1, 1)
+        );
+        assert_eq!(v.shards.len(), 1);
+        let seen = d.probe.seen.lock().unwrap().clone();
+        assert!(
+            !seen.is_empty()
+                && seen
+                    .iter()
+                    .all(|n| n.endpoint.port == 6379 && !n.tls && n.auth.is_none())
+        );
+        assert!(d.snapshots.calls_of("DescribeReplicationGroups").is_empty());
+        let r = run.restore.unwrap();
+        assert_eq!(r.endpoint.map(|e| e.address), Some("127.0.0.1".into()));
+        let report: serde_json::Value = serde_json::from_slice(
+            &d.exports
+                .get("acme-cache-backups", &run.report.unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(report["serverlessCacheName"], "sessions-sl");
+        assert_eq!(report["verdict"], "verified");
+    }
+
+    #[tokio::test]
+    async fn a_serverless_endpoint_in_aws_is_read_over_tls() {
+        let (d, ev) = serverless_setup(
+            30,
+            "hash",
+            "sessions-sl-x1y2z3.serverless.euw1.cache.amazonaws.com",
+        );
+        function_handler(ev, &d).await.unwrap();
+        assert!(d.probe.seen.lock().unwrap().iter().all(|n| n.tls));
+    }
+
+    #[tokio::test]
+    async fn a_serverless_cache_missing_keys_or_with_a_wrong_sample_is_a_mismatch_with_a_report() {
+        let (d, ev) = serverless_setup(28, "hash", "127.0.0.1");
+        let err = function_handler(ev, &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "RestoreMismatch");
+        assert!(
+            err.to_string().contains("sessions-sl holds 28 keys"),
+            "{err}"
+        );
+        assert!(
+            d.exports
+                .get(
+                    "acme-cache-backups",
+                    "ecb-sessions-5f1d2a9c.restore-restore-2026-11-22.json"
+                )
+                .is_some()
+        );
+        let (d, ev) = serverless_setup(31, "hash", "127.0.0.1");
+        assert_eq!(
+            function_handler(ev, &d).await.unwrap_err().error_type(),
+            "RestoreMismatch"
+        );
+        let (d, ev) = serverless_setup(30, "string", "127.0.0.1");
         let err = function_handler(ev, &d).await.unwrap_err();
         assert!(
             err.to_string().contains("expected hash, found string"),

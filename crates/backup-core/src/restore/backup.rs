@@ -21,8 +21,11 @@ pub struct BackupInfo {
     pub manifest_version: u32,
     /// Export name (objects `<exportName>-000N.rdb`; the report goes next to them).
     pub export_name: String,
-    /// The source replication group or cluster.
+    /// The source replication group, cluster or serverless cache.
     pub source_id: String,
+    /// The source was an ElastiCache Serverless cache (its kept snapshot, if any, is a serverless snapshot).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub source_serverless: bool,
     /// Cluster mode of the source.
     pub cluster_mode: ClusterMode,
     /// `redis` or `valkey`.
@@ -43,6 +46,11 @@ pub struct BackupInfo {
     /// `SnapshotName` instead of the S3 objects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kept_snapshot: Option<String>,
+    /// The kept snapshot's ARN as DescribeSnapshots / DescribeServerlessCacheSnapshots report it: what a restore
+    /// into a serverless cache gives `SnapshotArnsToRestore` (`…:snapshot:<name>` for a node-based backup,
+    /// `…:serverlesscachesnapshot:<name>` for a serverless one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_snapshot_arn: Option<String>,
     /// `SnapshotArns` of CreateReplicationGroup, one per shard in `shards` order, set by ResolveBackup: the
     /// export's objects (`bucket-policy` seeding) or their copies in the seed bucket (`object-acl`), each built
     /// from the region's partition. Empty when the restore uses `kept_snapshot`, or in documents written before
@@ -135,8 +143,9 @@ impl BackupInfo {
             });
         }
         let source_id = source
-            .replication_group_id
+            .serverless_cache_name
             .clone()
+            .or_else(|| source.replication_group_id.clone())
             .or_else(|| source.cache_cluster_id.clone())
             .unwrap_or_default();
         Ok(Self {
@@ -145,6 +154,7 @@ impl BackupInfo {
             manifest_version: manifest.manifest_version,
             export_name: manifest.export_name.clone(),
             source_id,
+            source_serverless: source.is_serverless(),
             cluster_mode: source.cluster_mode,
             engine: source.engine.clone(),
             engine_version: source.engine_version.clone(),
@@ -170,13 +180,73 @@ impl BackupInfo {
                 })
                 .collect(),
             kept_snapshot: None,
+            kept_snapshot_arn: None,
             snapshot_arns: Vec::new(),
         })
     }
 
     /// Keys in all shards.
     pub fn keys(&self) -> u64 {
-        self.shards.iter().map(|s| s.keys).sum()
+        self.shards
+            .iter()
+            .fold(0, |n: u64, s| n.saturating_add(s.keys))
+    }
+
+    /// The backup as one keyspace: a single shard (node group `all`) holding every shard's keys, keys with an
+    /// expiry, per-database counts and sample. A serverless cache is one logical cluster whose endpoint answers for
+    /// all of it, so its restore is compared with the backup as a whole, not shard by shard.
+    pub fn as_one_keyspace(&self) -> Self {
+        let mut databases: BTreeMap<u64, DbSummary> = BTreeMap::new();
+        for (db, d) in self.shards.iter().flat_map(|s| &s.databases) {
+            let sum = databases.entry(*db).or_default();
+            sum.keys = sum.keys.saturating_add(d.keys);
+            sum.keys_with_expiry = sum.keys_with_expiry.saturating_add(d.keys_with_expiry);
+        }
+        let shard = BackupShard {
+            key: self
+                .shards
+                .iter()
+                .map(|s| s.key.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            size_bytes: self
+                .shards
+                .iter()
+                .fold(0, |n: u64, s| n.saturating_add(s.size_bytes)),
+            sha256: String::new(),
+            node_group_id: "all".into(),
+            slots: None,
+            keys: self.keys(),
+            keys_with_expiry: self
+                .shards
+                .iter()
+                .fold(0, |n: u64, s| n.saturating_add(s.keys_with_expiry)),
+            databases,
+            sample: self.shards.iter().flat_map(|s| s.sample.clone()).collect(),
+        };
+        Self {
+            shards: vec![shard],
+            ..self.clone()
+        }
+    }
+
+    /// The databases other than 0 that hold keys, by the manifest's per-database counts (ascending); `None` when a
+    /// shard with keys records no per-database counts (an older manifest: nothing can be said).
+    pub fn databases_beyond_zero(&self) -> Option<Vec<u64>> {
+        let mut dbs = std::collections::BTreeSet::new();
+        for shard in &self.shards {
+            if shard.databases.is_empty() && shard.keys > 0 {
+                return None;
+            }
+            dbs.extend(
+                shard
+                    .databases
+                    .iter()
+                    .filter(|(db, d)| **db != 0 && d.keys > 0)
+                    .map(|(db, _)| *db),
+            );
+        }
+        Some(dbs.into_iter().collect())
     }
 }
 
@@ -190,6 +260,7 @@ pub(crate) fn test_backup(keys: u64, expiring: u64) -> BackupInfo {
         manifest_version: 3,
         export_name: "e".into(),
         source_id: "orders".into(),
+        source_serverless: false,
         cluster_mode: ClusterMode::Enabled,
         engine: Some("redis".into()),
         engine_version: Some("7.0.15".into()),
@@ -211,6 +282,75 @@ pub(crate) fn test_backup(keys: u64, expiring: u64) -> BackupInfo {
             sample: Vec::new(),
         }],
         kept_snapshot: None,
+        kept_snapshot_arn: None,
         snapshot_arns: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_keyspace_sums_the_shards_and_keeps_every_sample() {
+        let mut b = test_backup(10, 2);
+        let mut second = b.shards[0].clone();
+        second.key = "e-0002.rdb".into();
+        second.keys = 5;
+        second.keys_with_expiry = 1;
+        second.sample = vec![KeySample {
+            db: 0,
+            key: "k".into(),
+            key_type: "string".into(),
+        }];
+        second.databases = BTreeMap::from([(
+            0,
+            DbSummary {
+                keys: 5,
+                keys_with_expiry: 1,
+            },
+        )]);
+        b.shards[0].databases = BTreeMap::from([(
+            0,
+            DbSummary {
+                keys: 10,
+                keys_with_expiry: 2,
+            },
+        )]);
+        b.shards.push(second);
+        let one = b.as_one_keyspace();
+        assert_eq!(one.shards.len(), 1);
+        let s = &one.shards[0];
+        assert_eq!((s.keys, s.keys_with_expiry, s.sample.len()), (15, 3, 1));
+        assert_eq!(s.databases[&0].keys, 15);
+        assert_eq!(b.databases_beyond_zero(), Some(vec![]));
+        b.shards[1].databases.insert(
+            3,
+            DbSummary {
+                keys: 1,
+                keys_with_expiry: 0,
+            },
+        );
+        b.shards[1].databases.insert(
+            5,
+            DbSummary {
+                keys: 0,
+                keys_with_expiry: 0,
+            },
+        );
+        assert_eq!(b.databases_beyond_zero(), Some(vec![3]));
+        b.shards[0].databases.clear();
+        assert_eq!(b.databases_beyond_zero(), None);
+    }
+
+    #[test]
+    fn one_keyspace_of_counts_near_the_limit_saturates_instead_of_panicking() {
+        let mut b = test_backup(u64::MAX, u64::MAX);
+        b.shards.push(b.shards[0].clone());
+        let one = b.as_one_keyspace();
+        assert_eq!(
+            (one.shards[0].keys, one.shards[0].keys_with_expiry),
+            (u64::MAX, u64::MAX)
+        );
     }
 }

@@ -8,7 +8,7 @@ use super::group::RESTORE_TAG;
 use super::progress::GroupStatus;
 use crate::error::BackupError;
 use crate::model::Timestamp;
-use crate::resources::{DeleteOutcome, ReplicationGroupInfo};
+use crate::resources::{DeleteOutcome, ReplicationGroupInfo, ServerlessCacheInfo};
 
 /// What the clean-up did with the restored group.
 #[derive(
@@ -145,6 +145,8 @@ pub struct CleanupContext {
     pub created: bool,
     /// The execution's id, the value of [`RESTORE_TAG`] on its own group.
     pub execution_id: String,
+    /// The restore's target is a serverless cache (DeleteServerlessCache instead of DeleteReplicationGroup).
+    pub serverless: bool,
     /// The failed step, on a failure path.
     pub failed: Option<FailedStep>,
     /// `s3://<bucket>/<report>` of VerifyRestore's report, when it wrote one.
@@ -179,6 +181,34 @@ pub enum CleanupStep {
     },
 }
 
+/// The group or serverless cache the clean-up found under the candidate's id (DescribeReplicationGroups or
+/// DescribeServerlessCaches): its status and ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundTarget {
+    /// Its status (a serverless cache's compared case-insensitively: [`GroupStatus::of_serverless`]).
+    pub status: GroupStatus,
+    /// Its ARN (what ListTagsForResource and AddTagsToResource take).
+    pub arn: Option<String>,
+}
+
+impl FoundTarget {
+    /// A replication group as found.
+    pub fn of_group(group: &ReplicationGroupInfo) -> Self {
+        Self {
+            status: GroupStatus::from(group.status.clone()),
+            arn: group.arn.clone(),
+        }
+    }
+
+    /// A serverless cache as found.
+    pub fn of_serverless(cache: &ServerlessCacheInfo) -> Self {
+        Self {
+            status: GroupStatus::of_serverless(&cache.status),
+            arn: cache.arn.clone(),
+        }
+    }
+}
+
 /// The tag a kept group gets: [`RESTORE_VERDICT_TAG`] = `verdict`.
 pub fn verdict_tag(verdict: RestoreVerdict) -> [(String, String); 1] {
     let value: &'static str = verdict.into();
@@ -190,8 +220,25 @@ impl CleanupContext {
     pub fn nothing(&self) -> (GroupCleanup, String) {
         (
             GroupCleanup::NothingToDelete,
-            "this execution created no replication group".to_string(),
+            format!("this execution created no {}", self.kind()),
         )
+    }
+
+    /// `replication group` or `serverless cache`, for the notes.
+    pub fn kind(&self) -> &'static str {
+        if self.serverless {
+            "serverless cache"
+        } else {
+            "replication group"
+        }
+    }
+
+    fn delete_call(&self) -> &'static str {
+        if self.serverless {
+            "DeleteServerlessCache"
+        } else {
+            "DeleteReplicationGroup"
+        }
     }
 
     /// What to do with group `id`, as DescribeReplicationGroups found it (`None`: `TargetNotFound`) with its `tags`
@@ -200,7 +247,7 @@ impl CleanupContext {
     pub fn step(
         &self,
         id: &str,
-        group: Option<&ReplicationGroupInfo>,
+        group: Option<&FoundTarget>,
         tags: &[(String, String)],
     ) -> CleanupStep {
         let done = |(outcome, note): (GroupCleanup, String)| CleanupStep::Done {
@@ -210,7 +257,7 @@ impl CleanupContext {
         };
         let Some(group) = group else {
             return done(if self.created {
-                (GroupCleanup::AlreadyDeleted, already_gone(id))
+                (GroupCleanup::AlreadyDeleted, already_gone(self.kind(), id))
             } else {
                 self.nothing()
             });
@@ -218,7 +265,7 @@ impl CleanupContext {
         let ours = tags
             .iter()
             .any(|(k, v)| k == RESTORE_TAG && *v == self.execution_id);
-        let status = GroupStatus::from(group.status.clone());
+        let status = group.status.clone();
         match (ours, group.arn.as_deref()) {
             (true, Some(arn)) => match cleanup_action(self.drill, self.failed.as_ref(), &status) {
                 CleanupAction::Delete => CleanupStep::Delete { status },
@@ -232,7 +279,8 @@ impl CleanupContext {
             _ => CleanupStep::Done {
                 outcome: GroupCleanup::NothingToDelete,
                 note: format!(
-                    "replication group {id} is not tagged as created by this execution: not touched"
+                    "{} {id} is not tagged as created by this execution: not touched",
+                    self.kind()
                 ),
                 warn: true,
             },
@@ -247,8 +295,13 @@ impl CleanupContext {
         outcome: DeleteOutcome,
     ) -> (GroupCleanup, String) {
         match outcome {
-            DeleteOutcome::Deleted => (GroupCleanup::Deleted, deleted_note(id, self.drill, status)),
-            DeleteOutcome::NotFound => (GroupCleanup::AlreadyDeleted, already_gone(id)),
+            DeleteOutcome::Deleted => (
+                GroupCleanup::Deleted,
+                deleted_note(self.kind(), id, self.drill, status),
+            ),
+            DeleteOutcome::NotFound => {
+                (GroupCleanup::AlreadyDeleted, already_gone(self.kind(), id))
+            }
         }
     }
 
@@ -282,22 +335,24 @@ impl CleanupContext {
         (
             GroupCleanup::Kept,
             format!(
-                "replication group {id} ({status}) is KEPT{tag}{report}: {what}; delete it with DeleteReplicationGroup when it is not needed"
+                "{} {id} ({status}) is KEPT{tag}{report}: {what}; delete it with {} when it is not needed",
+                self.kind(),
+                self.delete_call()
             ),
         )
     }
 }
 
-fn already_gone(id: &str) -> String {
-    format!("replication group {id} is already gone")
+fn already_gone(kind: &str, id: &str) -> String {
+    format!("{kind} {id} is already gone")
 }
 
-fn deleted_note(id: &str, drill: bool, status: &GroupStatus) -> String {
+fn deleted_note(kind: &str, id: &str, drill: bool, status: &GroupStatus) -> String {
     if drill {
-        format!("the drill's replication group {id} is deleted")
+        format!("the drill's {kind} {id} is deleted")
     } else {
         format!(
-            "replication group {id} is {status} and is deleted; the backup is untouched, a new restore may use the same id"
+            "{kind} {id} is {status} and is deleted; the backup is untouched, a new restore may use the same id"
         )
     }
 }
@@ -311,18 +366,19 @@ mod tests {
             drill,
             created,
             execution_id: "exec-1".into(),
+            serverless: false,
             failed: None,
             report: None,
         }
     }
 
-    fn group(status: &str) -> ReplicationGroupInfo {
-        ReplicationGroupInfo {
+    fn group(status: &str) -> FoundTarget {
+        FoundTarget::of_group(&ReplicationGroupInfo {
             id: "orders-r".into(),
             status: status.into(),
             arn: Some("arn:g".into()),
             ..ReplicationGroupInfo::default()
-        }
+        })
     }
 
     fn tags(execution: &str) -> Vec<(String, String)> {
@@ -398,5 +454,59 @@ mod tests {
             .0,
             GroupCleanup::AlreadyDeleted
         );
+    }
+
+    #[test]
+    fn a_serverless_cache_is_judged_as_a_group_and_named_as_a_serverless_cache() {
+        let cache = |status: &str| {
+            FoundTarget::of_serverless(&ServerlessCacheInfo {
+                name: "orders-sl".into(),
+                status: status.into(),
+                arn: Some("arn:aws:elasticache:eu-west-1:1:serverlesscache:orders-sl".into()),
+                ..ServerlessCacheInfo::default()
+            })
+        };
+        let mut ctx = context(false, true);
+        ctx.serverless = true;
+        // ElastiCache's CREATE-FAILED is create-failed: deleted even for a restore that is not a drill.
+        assert_eq!(
+            ctx.step("orders-sl", Some(&cache("CREATE-FAILED")), &tags("exec-1")),
+            CleanupStep::Delete {
+                status: GroupStatus::CreateFailed
+            }
+        );
+        let CleanupStep::Keep { arn, verdict, .. } =
+            ctx.step("orders-sl", Some(&cache("AVAILABLE")), &tags("exec-1"))
+        else {
+            panic!("a restore that is not a drill keeps its available cache");
+        };
+        assert_eq!(
+            (arn.as_str(), verdict),
+            (
+                "arn:aws:elasticache:eu-west-1:1:serverlesscache:orders-sl",
+                RestoreVerdict::Unverified
+            )
+        );
+        let (_, note) = ctx.kept(
+            "orders-sl",
+            &GroupStatus::Available,
+            RestoreVerdict::Unverified,
+            None,
+        );
+        assert!(
+            note.starts_with("serverless cache orders-sl (available) is KEPT")
+                && note.contains("DeleteServerlessCache"),
+            "{note}"
+        );
+        let CleanupStep::Done {
+            outcome,
+            note,
+            warn,
+        } = ctx.step("orders-sl", Some(&cache("AVAILABLE")), &tags("other"))
+        else {
+            panic!("another execution's cache is not touched");
+        };
+        assert_eq!((outcome, warn), (GroupCleanup::NothingToDelete, true));
+        assert!(note.starts_with("serverless cache orders-sl"), "{note}");
     }
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::backup::input::check_bucket_name;
 use crate::error::BackupError;
-use crate::naming::check_elasticache_id;
+use crate::naming::{check_elasticache_id, check_serverless_cache_name};
 
 /// Smallest accepted restore deadline, seconds.
 pub const MIN_RESTORE_TIMEOUT_SECONDS: u64 = 300;
@@ -23,12 +23,20 @@ pub struct RestoreInput {
     pub manifest: Option<String>,
     /// With `latest`: the source whose newest verified backup is restored.
     pub replication_group_id: Option<String>,
+    /// With `latest` (instead of `replicationGroupId`): the ElastiCache Serverless cache whose newest verified
+    /// backup is restored.
+    pub serverless_cache_name: Option<String>,
     /// Pick the newest verified backup of `replicationGroupId` from the manifests in `bucket`.
     pub latest: Option<bool>,
     /// With `latest`: the bucket to search (default the functions' `BACKUP_BUCKET`).
     pub bucket: Option<String>,
     /// The new group's id; must not exist. Required unless `drill`, which then names it `ecbr-…`.
     pub target_replication_group_id: Option<String>,
+    /// The new ElastiCache Serverless cache's name (instead of `targetReplicationGroupId`); must not exist.
+    pub target_serverless_cache_name: Option<String>,
+    /// With `drill` and no target named: the drill restores into a new serverless cache (`ecbr-…`) instead of a
+    /// replication group. Implied by `targetServerlessCacheName`.
+    pub serverless: Option<bool>,
     /// Verify, report, then delete the restored group.
     pub drill: Option<bool>,
     /// `CacheNodeType` (default: the source's).
@@ -50,7 +58,41 @@ pub struct RestoreInput {
     /// Secrets Manager secret (ARN) holding the AUTH token the new group gets (and the verification uses). Required
     /// to restore a source that used AUTH, except for a drill (whose group then has none).
     pub auth_token_secret_arn: Option<String>,
+    /// Serverless target: `SubnetIds` (default: ElastiCache's choice in the default VPC).
+    pub subnet_ids: Option<Vec<String>>,
+    /// Serverless target: `UserGroupId` (access control). Required to restore a source that used AUTH into
+    /// serverless, except for a drill.
+    pub user_group_id: Option<String>,
+    /// Serverless target: `KmsKeyId` (default: ElastiCache's own key).
+    pub kms_key_id: Option<String>,
+    /// Serverless target: `MajorEngineVersion` (default: the major of the source's engine version).
+    pub major_engine_version: Option<String>,
+    /// Serverless target: `CacheUsageLimits.DataStorage.Maximum`, GB.
+    pub data_storage_max_gb: Option<u32>,
+    /// Serverless target: `CacheUsageLimits.ECPUPerSecond.Maximum`.
+    pub ecpu_per_second_max: Option<u32>,
 }
+
+/// The inputs that only a replication group target takes (a serverless cache has no nodes, shards, parameter or
+/// subnet groups, and no AUTH token).
+const GROUP_ONLY_FIELDS: [&str; 6] = [
+    "nodeType",
+    "engineVersion",
+    "cacheSubnetGroupName",
+    "cacheParameterGroupName",
+    "replicasPerShard",
+    "authTokenSecretArn",
+];
+
+/// The inputs that only a serverless target takes.
+const SERVERLESS_ONLY_FIELDS: [&str; 6] = [
+    "subnetIds",
+    "userGroupId",
+    "kmsKeyId",
+    "majorEngineVersion",
+    "dataStorageMaxGb",
+    "ecpuPerSecondMax",
+];
 
 /// Where the backup is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,8 +109,12 @@ pub enum BackupSelector {
     Latest {
         /// Bucket searched.
         bucket: String,
-        /// `ReplicationGroupId` (or standalone `CacheClusterId`) of the source, lower-case.
+        /// `ReplicationGroupId` (or standalone `CacheClusterId`, or with `serverless` the `ServerlessCacheName`)
+        /// of the source, lower-case.
         source: String,
+        /// The source is an ElastiCache Serverless cache (`serverlessCacheName` with `latest`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        serverless: bool,
     },
 }
 
@@ -94,6 +140,24 @@ pub struct Overrides {
     /// `ReplicasPerNodeGroup`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas_per_shard: Option<u32>,
+    /// Serverless: `SubnetIds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    /// Serverless: `UserGroupId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_group_id: Option<String>,
+    /// Serverless: `KmsKeyId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    /// Serverless: `MajorEngineVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub major_engine_version: Option<String>,
+    /// Serverless: `CacheUsageLimits.DataStorage.Maximum` (GB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_storage_max_gb: Option<u32>,
+    /// Serverless: `CacheUsageLimits.ECPUPerSecond.Maximum`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecpu_per_second_max: Option<u32>,
 }
 
 /// The validated restore request.
@@ -102,8 +166,12 @@ pub struct Overrides {
 pub struct RestoreRequest {
     /// Which backup.
     pub backup: BackupSelector,
-    /// The new group's id (lower-case).
+    /// The new group's id (lower-case); empty when the target is a serverless cache.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub target_replication_group_id: String,
+    /// The new serverless cache's name (lower-case), when the target is an ElastiCache Serverless cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_serverless_cache_name: Option<String>,
     /// Drill: verify, report, delete.
     pub drill: bool,
     /// Seconds for the group to become `available`.
@@ -115,6 +183,47 @@ pub struct RestoreRequest {
     /// Secret holding the new group's AUTH token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_token_secret_arn: Option<String>,
+}
+
+/// What a restore creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestoreTarget<'a> {
+    /// A replication group (`CreateReplicationGroup`).
+    ReplicationGroup(&'a str),
+    /// An ElastiCache Serverless cache (`CreateServerlessCache`).
+    Serverless(&'a str),
+}
+
+impl<'a> RestoreTarget<'a> {
+    /// The id or name.
+    pub fn id(self) -> &'a str {
+        match self {
+            Self::ReplicationGroup(id) | Self::Serverless(id) => id,
+        }
+    }
+
+    /// `replication group` or `serverless cache`, for messages.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::ReplicationGroup(_) => "replication group",
+            Self::Serverless(_) => "serverless cache",
+        }
+    }
+
+    /// Whether it is a serverless cache.
+    pub fn is_serverless(self) -> bool {
+        matches!(self, Self::Serverless(_))
+    }
+}
+
+impl RestoreRequest {
+    /// What the restore creates.
+    pub fn target(&self) -> RestoreTarget<'_> {
+        match &self.target_serverless_cache_name {
+            Some(name) => RestoreTarget::Serverless(name),
+            None => RestoreTarget::ReplicationGroup(&self.target_replication_group_id),
+        }
+    }
 }
 
 /// `(bucket, key)` of `s3://bucket/key`.
@@ -155,6 +264,9 @@ pub fn validate_restore(
     let i: RestoreInput = crate::backup::input::parse_typed(input, |field| match field {
         "drill" | "latest" | "verifyBeforeRestore" => "must be true or false".into(),
         "replicasPerShard" => "must be a whole number from 0 to 5".into(),
+        "serverless" => "must be true or false".into(),
+        "subnetIds" => "must be a list of strings".into(),
+        "dataStorageMaxGb" | "ecpuPerSecondMax" => "must be a positive whole number".into(),
         "restoreTimeoutSeconds" => restore_timeout_rule(),
         "securityGroupIds" => "must be a list of strings".into(),
         "authTokenSecretArn" => "must be a Secrets Manager secret ARN".into(),
@@ -169,10 +281,14 @@ pub fn validate_restore(
             ));
         }
         (Some(uri), false) => {
-            if i.replication_group_id.is_some() || i.bucket.is_some() {
+            if i.replication_group_id.is_some()
+                || i.serverless_cache_name.is_some()
+                || i.bucket.is_some()
+            {
                 return Err(BackupError::invalid_input(
                     "manifest",
-                    "names the backup already; `replicationGroupId` and `bucket` go with `latest`",
+                    "names the backup already; `replicationGroupId` (or `serverlessCacheName`) and `bucket` go \
+                     with `latest`",
                 ));
             }
             let (bucket, key) =
@@ -180,11 +296,30 @@ pub fn validate_restore(
             BackupSelector::Manifest { bucket, key }
         }
         (None, true) => {
-            let source = i.replication_group_id.clone().ok_or_else(|| {
-                BackupError::invalid_input("replicationGroupId", "is required with `latest`")
-            })?;
-            check_elasticache_id(&source)
-                .map_err(|rule| BackupError::invalid_input("replicationGroupId", rule))?;
+            let (source, serverless) = match (&i.replication_group_id, &i.serverless_cache_name) {
+                (Some(_), Some(_)) => {
+                    return Err(BackupError::invalid_input(
+                        "serverlessCacheName",
+                        "and `replicationGroupId` are both set; give one source",
+                    ));
+                }
+                (Some(id), None) => {
+                    check_elasticache_id(id)
+                        .map_err(|rule| BackupError::invalid_input("replicationGroupId", rule))?;
+                    (id.clone(), false)
+                }
+                (None, Some(name)) => {
+                    check_serverless_cache_name(name)
+                        .map_err(|rule| BackupError::invalid_input("serverlessCacheName", rule))?;
+                    (name.clone(), true)
+                }
+                (None, None) => {
+                    return Err(BackupError::invalid_input(
+                        "replicationGroupId",
+                        "is required with `latest` (or `serverlessCacheName` for a serverless source)",
+                    ));
+                }
+            };
             let bucket = i
                 .bucket
                 .clone()
@@ -200,6 +335,7 @@ pub fn validate_restore(
             BackupSelector::Latest {
                 bucket,
                 source: source.to_ascii_lowercase(),
+                serverless,
             }
         }
         (None, false) => {
@@ -209,19 +345,41 @@ pub fn validate_restore(
             ));
         }
     };
-    let target = match (&i.target_replication_group_id, drill) {
-        (Some(t), _) => {
-            check_elasticache_id(t)
-                .map_err(|rule| BackupError::invalid_input("targetReplicationGroupId", rule))?;
-            t.to_ascii_lowercase()
-        }
-        (None, true) => crate::naming::drill_group_id(execution_id),
-        (None, false) => {
-            return Err(BackupError::invalid_input(
-                "targetReplicationGroupId",
-                "is required (a new replication group id); only a drill names its own",
-            ));
-        }
+    let serverless = check_target_kind(&i, input)?;
+    let (target, target_serverless) = if serverless {
+        let name = match &i.target_serverless_cache_name {
+            Some(name) => {
+                check_serverless_cache_name(name).map_err(|rule| {
+                    BackupError::invalid_input("targetServerlessCacheName", rule)
+                })?;
+                name.to_ascii_lowercase()
+            }
+            None if drill => crate::naming::drill_group_id(execution_id),
+            None => {
+                return Err(BackupError::invalid_input(
+                    "targetServerlessCacheName",
+                    "is required (a new serverless cache name); only a drill names its own",
+                ));
+            }
+        };
+        (String::new(), Some(name))
+    } else {
+        let id = match (&i.target_replication_group_id, drill) {
+            (Some(t), _) => {
+                check_elasticache_id(t)
+                    .map_err(|rule| BackupError::invalid_input("targetReplicationGroupId", rule))?;
+                t.to_ascii_lowercase()
+            }
+            (None, true) => crate::naming::drill_group_id(execution_id),
+            (None, false) => {
+                return Err(BackupError::invalid_input(
+                    "targetReplicationGroupId",
+                    "is required (a new replication group id, or targetServerlessCacheName for a serverless \
+                     cache); only a drill names its own",
+                ));
+            }
+        };
+        (id, None)
     };
     if let Some(n) = i.replicas_per_shard
         && n > 5
@@ -245,6 +403,9 @@ pub fn validate_restore(
         ("engineVersion", &i.engine_version),
         ("cacheSubnetGroupName", &i.cache_subnet_group_name),
         ("cacheParameterGroupName", &i.cache_parameter_group_name),
+        ("userGroupId", &i.user_group_id),
+        ("kmsKeyId", &i.kms_key_id),
+        ("majorEngineVersion", &i.major_engine_version),
     ] {
         if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
             return Err(BackupError::invalid_input(field, "must not be empty"));
@@ -258,10 +419,22 @@ pub fn validate_restore(
             "must be a Secrets Manager secret ARN (arn:aws:secretsmanager:…)",
         ));
     }
+    for (field, value) in [
+        ("dataStorageMaxGb", i.data_storage_max_gb),
+        ("ecpuPerSecondMax", i.ecpu_per_second_max),
+    ] {
+        if value == Some(0) {
+            return Err(BackupError::invalid_input(
+                field,
+                "must be a positive whole number",
+            ));
+        }
+    }
     Ok(RestoreRequest {
         auth_token_secret_arn: i.auth_token_secret_arn,
         backup,
         target_replication_group_id: target,
+        target_serverless_cache_name: target_serverless,
         drill,
         restore_timeout_seconds: timeout,
         verify_before_restore: i.verify_before_restore.unwrap_or(false),
@@ -272,8 +445,59 @@ pub fn validate_restore(
             security_group_ids: i.security_group_ids,
             cache_parameter_group_name: i.cache_parameter_group_name,
             replicas_per_shard: i.replicas_per_shard,
+            subnet_ids: i.subnet_ids,
+            user_group_id: i.user_group_id,
+            kms_key_id: i.kms_key_id,
+            major_engine_version: i.major_engine_version,
+            data_storage_max_gb: i.data_storage_max_gb,
+            ecpu_per_second_max: i.ecpu_per_second_max,
         },
     })
+}
+
+/// Whether the restore creates a serverless cache (`targetServerlessCacheName`, or `serverless: true` for a drill
+/// that names its own), after checking that the input does not mix the two kinds of target or give one kind's
+/// options to the other (the field is named).
+///
+/// # Errors
+/// `InvalidInput` naming the field.
+fn check_target_kind(i: &RestoreInput, input: &Value) -> Result<bool, BackupError> {
+    if i.target_replication_group_id.is_some() && i.target_serverless_cache_name.is_some() {
+        return Err(BackupError::invalid_input(
+            "targetServerlessCacheName",
+            "and `targetReplicationGroupId` are both set; give one",
+        ));
+    }
+    let serverless = match (i.serverless, &i.target_serverless_cache_name) {
+        (Some(false), Some(_)) => {
+            return Err(BackupError::invalid_input(
+                "serverless",
+                "is false, but `targetServerlessCacheName` names a serverless cache",
+            ));
+        }
+        (Some(true), None) if i.target_replication_group_id.is_some() => {
+            return Err(BackupError::invalid_input(
+                "serverless",
+                "is true, but `targetReplicationGroupId` names a replication group",
+            ));
+        }
+        (flag, name) => flag.unwrap_or(false) || name.is_some(),
+    };
+    let (refused, target) = if serverless {
+        (&GROUP_ONLY_FIELDS, "a serverless cache")
+    } else {
+        (&SERVERLESS_ONLY_FIELDS, "a replication group")
+    };
+    if let Some(field) = refused
+        .iter()
+        .find(|f| input.get(**f).is_some_and(|v| !v.is_null()))
+    {
+        return Err(BackupError::invalid_input(
+            *field,
+            format!("does not apply to {target} (the restore's target)"),
+        ));
+    }
+    Ok(serverless)
 }
 
 fn restore_timeout_rule() -> String {
@@ -328,7 +552,8 @@ mod tests {
             r.backup,
             BackupSelector::Latest {
                 bucket: "acme-cache-backups".into(),
-                source: "orders".into()
+                source: "orders".into(),
+                serverless: false,
             }
         );
         assert!(r.target_replication_group_id.starts_with("ecbr-"));
@@ -389,6 +614,146 @@ mod tests {
             (
                 json!({"manifest": m, "targetReplicationGroupId": "a", "targetGroup": "b"}),
                 "targetGroup",
+            ),
+        ];
+        for (input, field) in cases {
+            assert_eq!(
+                field_of(validate_restore(&input, None, "e").unwrap_err()),
+                field,
+                "input {input}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_serverless_target_is_validated_and_a_serverless_drill_names_its_cache() {
+        let m = "s3://acme-cache-backups/e.manifest.json";
+        let r = validate_restore(
+            &json!({"manifest": m, "targetServerlessCacheName": "Orders-SL",
+                    "securityGroupIds": ["sg-1"], "subnetIds": ["subnet-1"], "dataStorageMaxGb": 10}),
+            None,
+            "exec",
+        )
+        .unwrap();
+        assert_eq!(r.target(), RestoreTarget::Serverless("orders-sl"));
+        assert!(r.target_replication_group_id.is_empty());
+        assert_eq!(r.overrides.subnet_ids, Some(vec!["subnet-1".to_string()]));
+        assert_eq!(r.overrides.data_storage_max_gb, Some(10));
+        let doc = serde_json::to_value(&r).unwrap();
+        assert!(doc.get("targetReplicationGroupId").is_none(), "{doc}");
+        assert_eq!(doc["targetServerlessCacheName"], "orders-sl");
+
+        let drill = validate_restore(
+            &json!({"manifest": m, "drill": true, "serverless": true}),
+            None,
+            "arn:aws:states:us-east-1:1:execution:restore:drill-1",
+        )
+        .unwrap();
+        let RestoreTarget::Serverless(name) = drill.target() else {
+            panic!("a serverless drill restores into a serverless cache");
+        };
+        assert!(name.starts_with("ecbr-") && check_serverless_cache_name(name).is_ok());
+        let group = validate_restore(&json!({"manifest": m, "drill": true}), None, "e").unwrap();
+        assert!(!group.target().is_serverless());
+
+        let latest = validate_restore(
+            &json!({"serverlessCacheName": "Sessions", "latest": true, "drill": true, "serverless": true}),
+            Some("acme-cache-backups"),
+            "e",
+        )
+        .unwrap();
+        assert_eq!(
+            latest.backup,
+            BackupSelector::Latest {
+                bucket: "acme-cache-backups".into(),
+                source: "sessions".into(),
+                serverless: true,
+            }
+        );
+        for (input, field) in [
+            (
+                json!({"serverlessCacheName": "s", "replicationGroupId": "o", "latest": true, "drill": true}),
+                "serverlessCacheName",
+            ),
+            (
+                json!({"serverlessCacheName": "9s", "latest": true, "drill": true}),
+                "serverlessCacheName",
+            ),
+            (
+                json!({"manifest": m, "serverlessCacheName": "s", "drill": true}),
+                "manifest",
+            ),
+        ] {
+            assert_eq!(
+                field_of(validate_restore(&input, Some("acme-cache-backups"), "e").unwrap_err()),
+                field,
+                "input {input}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_target_of_one_kind_refuses_the_other_kinds_options_by_name() {
+        let m = "s3://acme-cache-backups/e.manifest.json";
+        let sl = |extra: serde_json::Value| {
+            let mut v = json!({"manifest": m, "targetServerlessCacheName": "orders-sl"});
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            v
+        };
+        let cases = [
+            (
+                sl(json!({"targetReplicationGroupId": "a"})),
+                "targetServerlessCacheName",
+            ),
+            (sl(json!({"serverless": false})), "serverless"),
+            (sl(json!({"nodeType": "cache.r7g.large"})), "nodeType"),
+            (sl(json!({"engineVersion": "7.1"})), "engineVersion"),
+            (sl(json!({"replicasPerShard": 1})), "replicasPerShard"),
+            (
+                sl(json!({"cacheSubnetGroupName": "private"})),
+                "cacheSubnetGroupName",
+            ),
+            (
+                sl(json!({"cacheParameterGroupName": "p"})),
+                "cacheParameterGroupName",
+            ),
+            (
+                sl(json!({"authTokenSecretArn": "arn:aws:secretsmanager:eu-west-1:1:secret:x"})),
+                "authTokenSecretArn",
+            ),
+            (sl(json!({"dataStorageMaxGb": 0})), "dataStorageMaxGb"),
+            (sl(json!({"ecpuPerSecondMax": -1})), "ecpuPerSecondMax"),
+            (sl(json!({"subnetIds": "subnet-1"})), "subnetIds"),
+            (sl(json!({"userGroupId": ""})), "userGroupId"),
+            (
+                json!({"manifest": m, "targetServerlessCacheName": "9orders"}),
+                "targetServerlessCacheName",
+            ),
+            (
+                json!({"manifest": m, "targetServerlessCacheName": "orders--sl"}),
+                "targetServerlessCacheName",
+            ),
+            (
+                json!({"manifest": m, "serverless": true}),
+                "targetServerlessCacheName",
+            ),
+            (
+                json!({"manifest": m, "serverless": true, "targetReplicationGroupId": "a"}),
+                "serverless",
+            ),
+            (
+                json!({"manifest": m, "targetReplicationGroupId": "a", "subnetIds": ["subnet-1"]}),
+                "subnetIds",
+            ),
+            (
+                json!({"manifest": m, "targetReplicationGroupId": "a", "kmsKeyId": "k"}),
+                "kmsKeyId",
+            ),
+            (
+                json!({"manifest": m, "drill": true, "userGroupId": "g"}),
+                "userGroupId",
             ),
         ];
         for (input, field) in cases {

@@ -46,14 +46,14 @@ pub mod verify;
 
 pub use backup::{BackupInfo, BackupShard};
 pub use cleanup::{
-    CleanupAction, FailedStep, GroupCleanup, RESTORE_VERDICT_TAG, RestoreCleanup, RestoreVerdict,
-    StepFailure, cleanup_action,
+    CleanupAction, FailedStep, FoundTarget, GroupCleanup, RESTORE_VERDICT_TAG, RestoreCleanup,
+    RestoreVerdict, StepFailure, cleanup_action,
 };
-pub use group::{RESTORE_TAG, auth_token, new_group};
+pub use group::{RESTORE_TAG, auth_token, new_group, new_serverless_cache};
 pub use input::{
     BackupSelector, DEFAULT_RESTORE_TIMEOUT_SECONDS, MAX_RESTORE_TIMEOUT_SECONDS,
-    MIN_RESTORE_TIMEOUT_SECONDS, Overrides, RestoreInput, RestoreRequest, parse_s3_uri,
-    validate_restore,
+    MIN_RESTORE_TIMEOUT_SECONDS, Overrides, RestoreInput, RestoreRequest, RestoreTarget,
+    parse_s3_uri, validate_restore,
 };
 pub use progress::{GroupStatus, RestoreProgress, SeedFrom};
 pub use report::{METRIC_NAMESPACE, rto_metric};

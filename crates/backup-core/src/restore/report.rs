@@ -21,7 +21,8 @@ pub struct RestoreReport {
 }
 
 /// The report of `run`'s restore, verified at `now` with `verification`: kind (`drill` or `restore`), verdict
-/// (`verified` or `mismatch`), the execution, manifest, source, group, how it was seeded, when it was requested,
+/// (`verified` or `mismatch`), the execution, manifest, source, group (`replicationGroupId`; a serverless restore:
+/// `serverlessCacheName` and `endpoint` instead), how it was seeded, when it was requested,
 /// available and verified, the RTO and the comparison.
 ///
 /// # Errors
@@ -36,7 +37,7 @@ pub fn restore_report(
     let progress = run.restore()?;
     let rto = u64::try_from((now - progress.requested_at).whole_seconds()).unwrap_or(0);
     let key = restore_report_key(&backup.export_name, &run.execution.name);
-    let report = json!({
+    let mut report = json!({
         "tool": "elasticache-backup",
         "kind": if run.request()?.drill { "drill" } else { "restore" },
         "verdict": if verification.matches { "verified" } else { "mismatch" },
@@ -51,6 +52,14 @@ pub fn restore_report(
         "rtoSeconds": rto,
         "verification": verification,
     });
+    // A serverless restore names its cache (and where it answers) in place of a group.
+    if let Some(name) = &progress.serverless_cache_name {
+        report["serverlessCacheName"] = json!(name);
+        report["endpoint"] = json!(progress.endpoint);
+        if let Some(fields) = report.as_object_mut() {
+            fields.remove("replicationGroupId");
+        }
+    }
     let body = serde_json::to_string_pretty(&report).map_err(|e| BackupError::AwsError {
         message: format!("report {key}: {e}"),
         source: None,
@@ -157,6 +166,8 @@ mod tests {
         );
         run.restore = Some(RestoreProgress {
             replication_group_id: "orders-r".into(),
+            serverless_cache_name: None,
+            endpoint: None,
             status: crate::restore::progress::GroupStatus::Available,
             created: true,
             from: SeedFrom::SnapshotArns,
@@ -189,5 +200,21 @@ mod tests {
                 &json!("2026-11-22T04:04:00Z")
             )
         );
+        assert_eq!(body["replicationGroupId"], "orders-r");
+        assert!(body.get("serverlessCacheName").is_none());
+
+        if let Some(r) = run.restore.as_mut() {
+            r.replication_group_id = String::new();
+            r.serverless_cache_name = Some("orders-sl".into());
+            r.endpoint = Some(crate::resources::Endpoint {
+                address: "orders-sl.serverless.cache.amazonaws.com".into(),
+                port: 6379,
+            });
+        }
+        let report = restore_report(&run, &compare(&backup, &found, now), now).unwrap();
+        let body: Value = serde_json::from_str(&report.body).unwrap();
+        assert_eq!(body["serverlessCacheName"], "orders-sl");
+        assert_eq!(body["endpoint"]["port"], 6379);
+        assert!(body.get("replicationGroupId").is_none(), "{body}");
     }
 }

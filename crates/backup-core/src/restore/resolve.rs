@@ -5,7 +5,7 @@
 //! functions judge what it read.
 
 use super::backup::{BackupInfo, BackupShard};
-use super::input::RestoreRequest;
+use super::input::{RestoreRequest, RestoreTarget};
 use crate::backup::manifest::Manifest;
 use crate::error::BackupError;
 use crate::model::VerifiedObject;
@@ -42,6 +42,7 @@ pub fn read_manifest(
 pub struct NewestBackup<'a> {
     bucket: &'a str,
     source: &'a str,
+    serverless: bool,
     newest: Option<(Manifest, String)>,
     newest_standalone: Option<(Manifest, String)>,
 }
@@ -52,9 +53,17 @@ impl<'a> NewestBackup<'a> {
         Self {
             bucket,
             source,
+            serverless: false,
             newest: None,
             newest_standalone: None,
         }
+    }
+
+    /// Looks for the backups of the ElastiCache Serverless cache named `source` instead (a serverless cache is a
+    /// target of its own: a group or cluster of the same name is another).
+    pub fn of_serverless(mut self) -> Self {
+        self.serverless = true;
+        self
     }
 
     /// Considers the manifest at `key`, from what GetObject returned (`None`: deleted since the listing). A manifest
@@ -97,7 +106,14 @@ impl<'a> NewestBackup<'a> {
         let Some(src) = manifest.source.as_ref() else {
             return Ok(());
         };
-        let slot = if src.replication_group_id.as_deref() == Some(self.source) {
+        let slot = if self.serverless {
+            if src.serverless_cache_name.as_deref() != Some(self.source) {
+                return Ok(());
+            }
+            &mut self.newest
+        } else if src.serverless_cache_name.is_some() {
+            return Ok(());
+        } else if src.replication_group_id.as_deref() == Some(self.source) {
             &mut self.newest
         } else if src.replication_group_id.is_none()
             && src.cache_cluster_id.as_deref() == Some(self.source)
@@ -213,24 +229,99 @@ pub fn check_auth_token(
     )))
 }
 
-/// Judges DescribeReplicationGroups of the `target` id: a restore creates a new group, so only `TargetNotFound`
-/// lets it go on.
+/// Judges DescribeReplicationGroups (or DescribeServerlessCaches) of the `target`: a restore creates a new group or
+/// cache, so only `TargetNotFound` lets it go on.
 ///
 /// # Errors
-/// `TargetExists` when the group exists; the describe's own error otherwise.
+/// `TargetExists` when it exists; the describe's own error otherwise.
 pub fn check_target_absent<T>(
-    target: &str,
+    target: RestoreTarget<'_>,
     described: Result<T, BackupError>,
 ) -> Result<(), BackupError> {
     match described {
         Ok(_) => Err(BackupError::TargetExists {
             message: format!(
-                "replication group {target} already exists; a restore creates a new group"
+                "{} {} already exists; a restore creates a new one",
+                target.kind(),
+                target.id()
             ),
         }),
         Err(BackupError::TargetNotFound { .. }) => Ok(()),
         Err(other) => Err(other),
     }
+}
+
+/// Whether `backup` can be restored into a new serverless cache as `request` asks; returns the warnings a person
+/// should read.
+///
+/// - A serverless cache is always cluster mode enabled, and a cluster mode enabled cache loads database 0 only
+///   (User Guide, "Restoring from a backup into a new cache": the restore "fails if the .rdb file references more
+///   than one database"): a backup whose manifest counts keys in another database is refused. A manifest that
+///   records no per-database counts cannot be checked: the restore goes on with a warning (an RDB that cannot load
+///   ends `create-failed`, and that cache is deleted).
+/// - Only a Valkey or Redis OSS backup has RDB files to load.
+/// - A source that used AUTH: a serverless cache controls access with a user group (`userGroupId`); a restore
+///   without one would leave the new cache open to anyone who can reach it, so it is refused unless a drill.
+///
+/// # Errors
+/// `NotSupported` (databases other than 0, an engine other than Valkey / Redis OSS), `InvalidInput` naming
+/// `userGroupId`; nothing is created before.
+pub fn check_serverless_restore(
+    request: &RestoreRequest,
+    backup: &BackupInfo,
+) -> Result<Vec<String>, BackupError> {
+    let mut warnings = Vec::new();
+    let refuse = |problem: String| BackupError::NotSupported {
+        message: format!(
+            "backup s3://{}/{} cannot be restored into a serverless cache: {problem}; nothing was created",
+            backup.bucket, backup.manifest_key
+        ),
+        source: None,
+    };
+    if let Some(engine) = backup.engine.as_deref()
+        && !["redis", "valkey"].contains(&engine.to_ascii_lowercase().as_str())
+    {
+        return Err(refuse(format!(
+            "its engine is {engine}; only Valkey and Redis OSS backups are restored"
+        )));
+    }
+    match backup.databases_beyond_zero() {
+        Some(dbs) if !dbs.is_empty() => {
+            let list = dbs
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(refuse(format!(
+                "it holds keys in database(s) {list}, and a serverless cache (always cluster mode enabled) loads \
+                 database 0 only; restore it into a cluster mode disabled replication group instead"
+            )));
+        }
+        Some(_) => {}
+        None => warnings.push(format!(
+            "manifest s3://{}/{} records no per-database key counts: whether the backup holds keys outside \
+             database 0 (which a serverless cache cannot load) was not checked",
+            backup.bucket, backup.manifest_key
+        )),
+    }
+    if backup.settings.auth_token_enabled && request.overrides.user_group_id.is_none() {
+        if !request.drill {
+            return Err(BackupError::invalid_input(
+                "userGroupId",
+                format!(
+                    "is required: {} used an AUTH token, and a serverless cache without a user group would be \
+                     open to anyone who can reach it; name the user group it should get",
+                    backup.source_id
+                ),
+            ));
+        }
+        warnings.push(format!(
+            "{} used an AUTH token; this drill's serverless cache has no user group (no userGroupId) and is \
+             deleted after the check",
+            backup.source_id
+        ));
+    }
+    Ok(warnings)
 }
 
 /// Checks that CreateReplicationGroup can be given the backup's node groups ([`BackupInfo::node_group_problem`]).
@@ -360,8 +451,10 @@ mod tests {
             backup: BackupSelector::Latest {
                 bucket: "b".into(),
                 source: "orders".into(),
+                serverless: false,
             },
             target_replication_group_id: "orders-r".into(),
+            target_serverless_cache_name: None,
             drill,
             restore_timeout_seconds: 3600,
             verify_before_restore: false,
@@ -505,7 +598,7 @@ mod tests {
     fn only_an_absent_target_lets_the_restore_go_on() {
         assert!(
             check_target_absent(
-                "t",
+                RestoreTarget::ReplicationGroup("t"),
                 Err::<(), _>(BackupError::TargetNotFound {
                     message: "t".into(),
                     source: None,
@@ -514,15 +607,24 @@ mod tests {
             .is_ok()
         );
         assert_eq!(
-            check_target_absent("t", Ok(())).unwrap_err().error_type(),
+            check_target_absent(RestoreTarget::ReplicationGroup("t"), Ok(()))
+                .unwrap_err()
+                .error_type(),
             "TargetExists"
+        );
+        let exists = check_target_absent(RestoreTarget::Serverless("s"), Ok(())).unwrap_err();
+        assert!(
+            exists
+                .to_string()
+                .contains("serverless cache s already exists"),
+            "{exists}"
         );
         let throttled = Err::<(), _>(BackupError::Throttled {
             message: "x".into(),
             source: None,
         });
         assert_eq!(
-            check_target_absent("t", throttled)
+            check_target_absent(RestoreTarget::ReplicationGroup("t"), throttled)
                 .unwrap_err()
                 .error_type(),
             "Throttled"
@@ -580,5 +682,93 @@ mod tests {
             check_node_groups(&b).unwrap_err().error_type(),
             "NotSupported"
         );
+    }
+
+    #[test]
+    fn a_serverless_restore_refuses_other_databases_and_an_open_cache_for_an_auth_source() {
+        use crate::model::DbSummary;
+        let mut b = test_backup(3, 0);
+        let db = |keys| DbSummary {
+            keys,
+            keys_with_expiry: 0,
+        };
+        b.shards[0].databases = [(0, db(2)), (2, db(0))].into();
+        assert_eq!(
+            check_serverless_restore(&request(false), &b).unwrap(),
+            Vec::<String>::new()
+        );
+        b.shards[0].databases.insert(4, db(1));
+        let err = check_serverless_restore(&request(false), &b).unwrap_err();
+        assert_eq!(err.error_type(), "NotSupported");
+        assert!(err.to_string().contains("database(s) 4,"), "{err}");
+        b.shards[0].databases.clear();
+        let warnings = check_serverless_restore(&request(false), &b).unwrap();
+        assert!(
+            warnings[0].contains("no per-database key counts"),
+            "{warnings:?}"
+        );
+
+        b.engine = Some("memcached".into());
+        assert_eq!(
+            check_serverless_restore(&request(false), &b)
+                .unwrap_err()
+                .error_type(),
+            "NotSupported"
+        );
+        b.engine = Some("valkey".into());
+        b.settings.auth_token_enabled = true;
+        let err = check_serverless_restore(&request(false), &b).unwrap_err();
+        assert!(err.to_string().contains("userGroupId"), "{err}");
+        assert!(
+            check_serverless_restore(&request(true), &b)
+                .unwrap()
+                .iter()
+                .any(|w| w.contains("no user group"))
+        );
+        let mut with_group = request(false);
+        with_group.overrides.user_group_id = Some("ug-orders".into());
+        assert!(check_serverless_restore(&with_group, &b).is_ok());
+    }
+
+    #[test]
+    fn a_serverless_source_is_a_target_of_its_own_for_latest() {
+        let serverless = |export: &str, name: &str, started: &str| {
+            let mut m: serde_json::Value =
+                serde_json::from_slice(&manifest(export, None, None, started)).unwrap();
+            m["source"]["serverlessCacheName"] = serde_json::json!(name);
+            serde_json::to_vec(&m).unwrap()
+        };
+        let mut warnings = Vec::new();
+        let mut pick = NewestBackup::new("b", "orders").of_serverless();
+        for (key, bytes) in [
+            (
+                "g.manifest.json",
+                manifest("g", Some("orders"), None, "2026-11-23T00:00:00Z"),
+            ),
+            (
+                "s1.manifest.json",
+                serverless("s1", "orders", "2026-11-21T00:00:00Z"),
+            ),
+            (
+                "s2.manifest.json",
+                serverless("s2", "orders", "2026-11-22T00:00:00Z"),
+            ),
+            (
+                "x.manifest.json",
+                serverless("x", "other", "2026-11-24T00:00:00Z"),
+            ),
+        ] {
+            pick.consider(key, Some(bytes), &mut warnings).unwrap();
+        }
+        assert_eq!(pick.newest().unwrap().0.export_name, "s2");
+        // A group's search never takes the serverless cache of the same name.
+        let mut pick = NewestBackup::new("b", "orders");
+        pick.consider(
+            "s2.manifest.json",
+            Some(serverless("s2", "orders", "2026-11-22T00:00:00Z")),
+            &mut warnings,
+        )
+        .unwrap();
+        assert_eq!(pick.newest().unwrap_err().error_type(), "BackupNotFound");
     }
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::backup::BackupInfo;
 use super::cleanup::{CleanupContext, FailedStep, RestoreCleanup};
-use super::input::RestoreRequest;
+use super::input::{RestoreRequest, RestoreTarget};
 use super::progress::RestoreProgress;
 use super::verify::RestoreVerification;
 use crate::backup::run::{Execution, Poll, StepTiming};
@@ -110,18 +110,15 @@ impl RestoreRun {
 }
 
 impl RestoreRun {
-    /// The group this execution may have made, for the clean-up: the one CreateGroup recorded, else the requested
-    /// id (CreateGroup may have been accepted and then failed before recording it); `None` when neither is known.
-    pub fn cleanup_candidate(&self) -> Option<String> {
+    /// The group or serverless cache this execution may have made, for the clean-up: the one CreateGroup recorded,
+    /// else the requested one (CreateGroup may have been accepted and then failed before recording it); `None` when
+    /// neither is known.
+    pub fn cleanup_candidate(&self) -> Option<RestoreTarget<'_>> {
         self.restore
             .as_ref()
-            .map(|r| r.replication_group_id.clone())
-            .or_else(|| {
-                self.request
-                    .as_ref()
-                    .map(|r| r.target_replication_group_id.clone())
-            })
-            .filter(|id| !id.is_empty())
+            .map(RestoreProgress::target)
+            .or_else(|| self.request.as_ref().map(RestoreRequest::target))
+            .filter(|t| !t.id().is_empty())
     }
 
     /// What the clean-up decides from: drill, created, the execution's id, the failed step, the report's location.
@@ -130,6 +127,9 @@ impl RestoreRun {
             drill: self.request.as_ref().is_some_and(|r| r.drill),
             created: self.restore.as_ref().is_some_and(|r| r.created),
             execution_id: self.execution_id().to_string(),
+            serverless: self
+                .cleanup_candidate()
+                .is_some_and(RestoreTarget::is_serverless),
             failed: self.failed_step(),
             report: match (&self.report, &self.backup) {
                 (Some(r), Some(b)) => Some(format!("s3://{}/{r}", b.bucket)),

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::backup::{BackupInfo, BackupShard};
 use crate::error::BackupError;
 use crate::model::{KeySample, NodeRole, Timestamp};
-use crate::resources::{CacheClusterInfo, NodeAccess, ReplicationGroupInfo, Secret};
+use crate::resources::{
+    CacheClusterInfo, Endpoint, NodeAccess, ReplicationGroupInfo, Secret, ServerlessCacheInfo,
+};
 
 /// What the restored group holds compared with the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,6 +159,43 @@ pub fn node_access(
     })
 }
 
+/// How to reach restored serverless cache `cache`: its `Endpoint`, one address for the whole cache (a serverless
+/// cache is one logical cluster), with TLS as [`serverless_tls`] decides. No AUTH token: a serverless cache has
+/// none (access is by user group, which the verification does not log in to).
+///
+/// # Errors
+/// `RestoreUnreachable` when the cache reports no endpoint.
+pub fn serverless_access(cache: &ServerlessCacheInfo) -> Result<NodeAccess, BackupError> {
+    let endpoint = cache
+        .endpoint
+        .clone()
+        .ok_or_else(|| BackupError::RestoreUnreachable {
+            message: format!("serverless cache {} reports no endpoint", cache.name),
+        })?;
+    Ok(NodeAccess {
+        tls: serverless_tls(&endpoint),
+        endpoint,
+        auth: None,
+    })
+}
+
+/// Whether a serverless cache's endpoint is reached over TLS. ElastiCache Serverless accepts TLS connections only
+/// (User Guide, "In-transit encryption (TLS) in ElastiCache"), and `ServerlessCache` has no in-transit encryption
+/// field to read, unlike a group's `TransitEncryptionEnabled`: so always, except for an endpoint on a loopback
+/// address (`127.0.0.0/8`, `::1`, `localhost`), which no ElastiCache cache has (its endpoint is a VPC endpoint's
+/// DNS name) and only a local stand-in reports — the local emulator, which serves plain TCP.
+pub fn serverless_tls(endpoint: &Endpoint) -> bool {
+    let host = endpoint
+        .address
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    !loopback
+}
+
 /// The sampled keys of one database of a shard, asked for in one `TYPE` round.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SampleBatch {
@@ -296,6 +335,35 @@ mod tests {
         };
         assert_eq!(
             node_access(node, true, None).unwrap_err().error_type(),
+            "RestoreUnreachable"
+        );
+    }
+
+    #[test]
+    fn a_serverless_endpoint_is_read_over_tls_unless_it_is_a_local_stand_in() {
+        let cache = |address: &str| ServerlessCacheInfo {
+            name: "orders-sl".into(),
+            endpoint: Some(Endpoint {
+                address: address.into(),
+                port: 6379,
+            }),
+            ..ServerlessCacheInfo::default()
+        };
+        let aws = serverless_access(&cache(
+            "orders-sl-abc123.serverless.use1.cache.amazonaws.com",
+        ))
+        .unwrap();
+        assert!(aws.tls && aws.auth.is_none());
+        for local in ["127.0.0.1", "127.3.2.1", "localhost", "::1", "[::1]"] {
+            assert!(!serverless_access(&cache(local)).unwrap().tls, "{local}");
+        }
+        assert!(serverless_access(&cache("10.0.0.12")).unwrap().tls);
+        let none = ServerlessCacheInfo {
+            name: "orders-sl".into(),
+            ..ServerlessCacheInfo::default()
+        };
+        assert_eq!(
+            serverless_access(&none).unwrap_err().error_type(),
             "RestoreUnreachable"
         );
     }
