@@ -141,7 +141,7 @@ resource "aws_scheduler_schedule" "drill" {
   for_each = var.drills
 
   name                         = "${var.name}-drill-${each.key}"
-  description                  = "DR drill of ${each.value.replication_group_id} (${each.value.schedule_expression} ${each.value.timezone})"
+  description                  = "DR drill of ${each.value.serverless_cache_name != null ? "the serverless cache ${each.value.serverless_cache_name}" : each.value.replication_group_id} (${each.value.schedule_expression} ${each.value.timezone})"
   schedule_expression          = each.value.schedule_expression
   schedule_expression_timezone = each.value.timezone
   state                        = each.value.enabled ? "ENABLED" : "DISABLED"
@@ -156,13 +156,17 @@ resource "aws_scheduler_schedule" "drill" {
     arn      = aws_sfn_state_machine.restore.arn
     role_arn = local.role_arns["scheduler"]
     # The restore input (docs/operations.md, "Restore a backup"); unset optional fields are left out.
+    # A serverless source's drill restores into a new serverless cache (serverless: true).
     input = jsonencode({ for k, v in {
       replicationGroupId   = each.value.replication_group_id
+      serverlessCacheName  = each.value.serverless_cache_name
+      serverless           = each.value.serverless_cache_name != null ? true : null
       latest               = true
       drill                = true
       nodeType             = each.value.node_type
       cacheSubnetGroupName = each.value.cache_subnet_group_name
       securityGroupIds     = each.value.security_group_ids
+      subnetIds            = each.value.subnet_ids
     } : k => v if v != null })
 
     retry_policy {

@@ -437,9 +437,11 @@ variable "tags" {
 }
 
 variable "drills" {
-  description = "Scheduled DR drills, keyed by a short name: each restores the newest verified backup of replication_group_id into a new group (drill: true), verifies it against the manifest, writes a report with the RTO and deletes the group. node_type, cache_subnet_group_name and security_group_ids override the source's (use a small node type and the VPC that verify_restore_vpc reaches). Needs verify_restore_vpc."
+  description = "Scheduled DR drills, keyed by a short name: each restores the newest verified backup of replication_group_id into a new group (drill: true), or of serverless_cache_name (an ElastiCache Serverless cache; exactly one of the two) into a new serverless cache, verifies it against the manifest, writes a report with the RTO and deletes what it created. node_type, cache_subnet_group_name and security_group_ids override a group source's (use a small node type and the VPC that verify_restore_vpc reaches); subnet_ids and security_group_ids a serverless cache's. Needs verify_restore_vpc."
   type = map(object({
-    replication_group_id    = string
+    replication_group_id    = optional(string)
+    serverless_cache_name   = optional(string)
+    subnet_ids              = optional(list(string))
     schedule_expression     = string
     timezone                = optional(string, "UTC")
     node_type               = optional(string)
@@ -450,8 +452,24 @@ variable "drills" {
   default = {}
 
   validation {
-    condition     = alltrue([for d in var.drills : can(regex("^[a-zA-Z][a-zA-Z0-9-]{0,39}$", d.replication_group_id)) && !endswith(d.replication_group_id, "-") && !strcontains(d.replication_group_id, "--")])
+    condition     = alltrue([for d in var.drills : (d.replication_group_id == null) != (d.serverless_cache_name == null)])
+    error_message = "Each drill needs exactly one of replication_group_id and serverless_cache_name (the source whose newest verified backup it restores)."
+  }
+  validation {
+    condition     = alltrue([for d in var.drills : d.replication_group_id == null || (can(regex("^[a-zA-Z][a-zA-Z0-9-]{0,39}$", d.replication_group_id)) && !endswith(coalesce(d.replication_group_id, "x"), "-") && !strcontains(coalesce(d.replication_group_id, "x"), "--"))])
     error_message = "Each drill's replication_group_id must follow the ElastiCache id rules: 1-40 letters, digits and hyphens, starting with a letter, no trailing or double hyphen."
+  }
+  validation {
+    condition     = alltrue([for d in var.drills : d.serverless_cache_name == null || (can(regex("^[a-zA-Z][a-zA-Z0-9-]{0,39}$", d.serverless_cache_name)) && !endswith(coalesce(d.serverless_cache_name, "x"), "-") && !strcontains(coalesce(d.serverless_cache_name, "x"), "--"))])
+    error_message = "Each drill's serverless_cache_name must follow the ElastiCache id rules: 1-40 letters, digits and hyphens, starting with a letter, no trailing or double hyphen."
+  }
+  validation {
+    condition     = alltrue([for d in var.drills : d.serverless_cache_name == null || (d.node_type == null && d.cache_subnet_group_name == null)])
+    error_message = "A serverless drill (serverless_cache_name) restores into a serverless cache, which has no node_type or cache_subnet_group_name: give subnet_ids and security_group_ids instead."
+  }
+  validation {
+    condition     = alltrue([for d in var.drills : d.replication_group_id == null || d.subnet_ids == null])
+    error_message = "subnet_ids is for a serverless drill (serverless_cache_name); a group drill takes cache_subnet_group_name."
   }
   validation {
     condition     = alltrue([for k, d in var.drills : can(regex("^(cron\\(\\S+ \\S+ \\S+ \\S+ \\S+ \\S+\\)|rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)|at\\([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\))$", d.schedule_expression))])

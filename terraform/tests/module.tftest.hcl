@@ -413,6 +413,61 @@ run "drills_start_the_restore_state_machine_with_drill_input" {
   }
 }
 
+run "a_serverless_drill_restores_the_caches_newest_backup_into_a_new_serverless_cache" {
+  command = plan
+
+  variables {
+    drills = {
+      sessions = {
+        serverless_cache_name = "sessions"
+        schedule_expression   = "cron(0 5 ? * SUN *)"
+        subnet_ids            = ["subnet-0a1", "subnet-0b2"]
+        security_group_ids    = ["sg-0123456789abcdef0"]
+      }
+    }
+    verify_restore_vpc = { subnet_ids = ["subnet-0123456789abcdef0"], security_group_ids = ["sg-0123456789abcdef0"] }
+  }
+
+  assert {
+    condition = jsondecode(aws_scheduler_schedule.drill["sessions"].target[0].input) == {
+      serverlessCacheName = "sessions", serverless = true, latest = true, drill = true,
+      subnetIds           = ["subnet-0a1", "subnet-0b2"], securityGroupIds = ["sg-0123456789abcdef0"]
+    }
+    error_message = "A serverless drill restores the cache's newest verified backup into a new serverless cache (serverless: true)."
+  }
+  assert {
+    condition     = strcontains(aws_scheduler_schedule.drill["sessions"].description, "the serverless cache sessions")
+    error_message = "The schedule's description names the serverless cache."
+  }
+}
+
+run "a_drill_naming_both_or_neither_source_is_rejected" {
+  command = plan
+
+  variables {
+    drills = {
+      both    = { replication_group_id = "orders", serverless_cache_name = "sessions", schedule_expression = "cron(0 4 ? * SUN *)" }
+      neither = { schedule_expression = "cron(0 4 ? * SUN *)" }
+    }
+    verify_restore_vpc = { subnet_ids = ["subnet-0123456789abcdef0"], security_group_ids = ["sg-0123456789abcdef0"] }
+  }
+
+  expect_failures = [var.drills]
+}
+
+run "node_options_on_a_serverless_drill_are_rejected" {
+  command = plan
+
+  variables {
+    drills = {
+      sessions = { serverless_cache_name = "sessions", node_type = "cache.t4g.small", schedule_expression = "cron(0 4 ? * SUN *)" }
+    }
+    verify_restore_vpc = { subnet_ids = ["subnet-0123456789abcdef0"], security_group_ids = ["sg-0123456789abcdef0"] }
+  }
+
+  expect_failures = [var.drills]
+}
+
 run "a_bad_drill_schedule_is_rejected" {
   command = plan
 

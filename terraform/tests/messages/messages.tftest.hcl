@@ -92,6 +92,33 @@ run "drill_cron_day_fields" {
   }
 }
 
+run "drill_with_two_sources" {
+  # message: Each drill needs exactly one of replication_group_id and serverless_cache_name
+  command = plan
+  variables {
+    drills             = { weekly = { replication_group_id = "orders", serverless_cache_name = "sessions", schedule_expression = "cron(0 4 ? * SUN *)" } }
+    verify_restore_vpc = { subnet_ids = ["subnet-0123456789abcdef0"], security_group_ids = ["sg-0123456789abcdef0"] }
+  }
+}
+
+run "serverless_drill_with_node_type" {
+  # message: A serverless drill (serverless_cache_name) restores into a serverless cache, which has no node_type
+  command = plan
+  variables {
+    drills             = { weekly = { serverless_cache_name = "sessions", node_type = "cache.t4g.small", schedule_expression = "cron(0 4 ? * SUN *)" } }
+    verify_restore_vpc = { subnet_ids = ["subnet-0123456789abcdef0"], security_group_ids = ["sg-0123456789abcdef0"] }
+  }
+}
+
+run "group_drill_with_subnet_ids" {
+  # message: subnet_ids is for a serverless drill (serverless_cache_name)
+  command = plan
+  variables {
+    drills             = { weekly = { replication_group_id = "orders", subnet_ids = ["subnet-1"], schedule_expression = "cron(0 4 ? * SUN *)" } }
+    verify_restore_vpc = { subnet_ids = ["subnet-0123456789abcdef0"], security_group_ids = ["sg-0123456789abcdef0"] }
+  }
+}
+
 run "name_too_long" {
   # message: name must be 3-33 characters
   command = plan

@@ -519,6 +519,27 @@ mod tests {
     }
 
     #[test]
+    fn a_serverless_drill_as_terraform_schedules_it_is_valid() {
+        // terraform/schedule.tf's input for drills = { x = { serverless_cache_name = "Sessions", subnet_ids = [...],
+        // security_group_ids = [...] } } (jsonencode sorts the keys).
+        let r = validate_restore(
+            &json!({"drill": true, "latest": true, "securityGroupIds": ["sg-1"], "serverless": true,
+                    "serverlessCacheName": "Sessions", "subnetIds": ["subnet-1", "subnet-2"]}),
+            Some("acme-cache-backups"),
+            "arn:aws:states:us-east-1:1:execution:restore:drill-1",
+        )
+        .unwrap();
+        assert!(r.drill);
+        assert!(r.target_replication_group_id.is_empty());
+        assert!(
+            r.target_serverless_cache_name
+                .as_deref()
+                .is_some_and(|n| n.starts_with("ecbr-")),
+            "{r:?}"
+        );
+    }
+
+    #[test]
     fn a_manifest_restore_is_validated() {
         let r = validate_restore(
             &json!({"manifest": "s3://acme-cache-backups/ecb-orders-1.manifest.json",
