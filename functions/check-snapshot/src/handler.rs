@@ -50,7 +50,10 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, C: Clock>(
     };
     let Some(info) = described else {
         let export = inspect(&deps.exports, &run).await?;
-        if !export.is_complete() {
+        // A serverless export's object count is known only once it is complete: any sound object of this run is a
+        // duplicate's export (CheckExport then waits for it to settle).
+        let exported = export.is_complete() || (serverless && export.has_only_sound_objects());
+        if !exported {
             return Err(BackupError::SnapshotFailed {
                 message: format!(
                     "snapshot {name} of {of} no longer exists: it was deleted outside this run"
@@ -212,6 +215,42 @@ mod tests {
         let run = function_handler(event(), &d).await.unwrap();
         assert_eq!(run.snapshot.unwrap().status, SnapshotStatus::Available);
         assert!(run.warnings[0].contains("duplicate"), "{:?}", run.warnings);
+    }
+
+    #[tokio::test]
+    async fn a_vanished_serverless_snapshot_with_objects_of_this_run_in_s3_was_finished_by_a_duplicate()
+     {
+        let serverless_event = || {
+            let mut ev = event();
+            ev.payload.request.as_mut().unwrap().target =
+                backup_core::backup::run::TargetRef::ServerlessCacheName("orders".into());
+            let source = ev.payload.source.as_mut().unwrap();
+            source.serverless_cache_name = Some("orders".into());
+            source.replication_group_id = None;
+            source.cache_cluster_id = None;
+            source.shard_count = 0;
+            ev
+        };
+        // Nothing in S3: deleted outside this run.
+        let d = deps_with(None, None);
+        let err = function_handler(serverless_event(), &d).await.unwrap_err();
+        assert_eq!(err.error_type(), "SnapshotFailed");
+        // An object of this run, whatever its name: a duplicate exported it; CheckExport confirms it.
+        d.exports.put(
+            "acme-cache-backups",
+            &format!("{NAME}.rdb"),
+            4096,
+            datetime!(2026-11-22 03:01 UTC),
+        );
+        let run = function_handler(serverless_event(), &d).await.unwrap();
+        assert_eq!(run.snapshot.unwrap().status, SnapshotStatus::Available);
+        assert!(d.snapshots.calls_of("DescribeSnapshots").is_empty());
+        assert_eq!(
+            d.snapshots
+                .calls_of("DescribeServerlessCacheSnapshots")
+                .len(),
+            2
+        );
     }
 
     #[tokio::test]
