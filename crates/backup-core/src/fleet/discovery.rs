@@ -239,6 +239,16 @@ pub fn judge_group(
     Ok(child(&id, "replicationGroupId", options))
 }
 
+/// `engine` when it is Memcached (any case), which has no exportable snapshots.
+fn memcached(engine: Option<&str>) -> Option<&str> {
+    engine.filter(|e| e.eq_ignore_ascii_case("memcached"))
+}
+
+/// The [`Skipped`] record of cache `target`, for `reason`.
+fn skip(target: String, reason: String) -> Skipped {
+    Skipped { target, reason }
+}
+
 /// A matched standalone cluster: its child, or why it is skipped (Memcached has no snapshots).
 ///
 /// # Errors
@@ -248,21 +258,14 @@ pub fn judge_cluster(
     options: &Map<String, Value>,
 ) -> Result<FleetTarget, Skipped> {
     let id = c.id.to_ascii_lowercase();
-    if let Some(engine) = c
-        .engine
-        .as_deref()
-        .filter(|e| e.eq_ignore_ascii_case("memcached"))
-    {
-        return Err(Skipped {
-            target: id,
-            reason: format!("NotSupported: engine {engine} has no snapshots"),
-        });
+    if let Some(engine) = memcached(c.engine.as_deref()) {
+        return Err(skip(
+            id,
+            format!("NotSupported: engine {engine} has no snapshots"),
+        ));
     }
     if GONE.contains(&c.status.as_str()) {
-        return Err(Skipped {
-            target: id,
-            reason: format!("status {}", c.status),
-        });
+        return Err(skip(id, format!("status {}", c.status)));
     }
     Ok(child(&id, "cacheClusterId", options))
 }
@@ -278,21 +281,14 @@ pub fn judge_serverless(
     options: &Map<String, Value>,
 ) -> Result<FleetTarget, Skipped> {
     let id = c.name.to_ascii_lowercase();
-    if let Some(engine) = c
-        .engine
-        .as_deref()
-        .filter(|e| e.eq_ignore_ascii_case("memcached"))
-    {
-        return Err(Skipped {
-            target: id,
-            reason: format!("NotSupported: serverless engine {engine} cannot be exported to S3"),
-        });
+    if let Some(engine) = memcached(c.engine.as_deref()) {
+        return Err(skip(
+            id,
+            format!("NotSupported: serverless engine {engine} cannot be exported to S3"),
+        ));
     }
     if GONE.contains(&c.status.to_ascii_lowercase().as_str()) {
-        return Err(Skipped {
-            target: id,
-            reason: format!("status {}", c.status),
-        });
+        return Err(skip(id, format!("status {}", c.status)));
     }
     Ok(child(&id, "serverlessCacheName", options))
 }

@@ -19,7 +19,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::export::{ExportPart, check_export_bucket, upload_parts};
+use crate::export::{ExportPart, check_export_bucket, objects_present, upload_parts};
 use crate::nodes;
 use crate::params::{Params, page, param, required, tags_param};
 use crate::shapes::{write_group, write_snapshot};
@@ -579,20 +579,7 @@ async fn delete_snapshot(app: &Arc<App>, p: &Params, rid: &str, user_agent: &str
             .collect()
     };
     // Record, for the tests' invariant, which export objects were in S3 at the moment of deletion.
-    let mut verified = Vec::new();
-    for e in &exports {
-        for key in &e.keys {
-            let present = app
-                .s3
-                .head_object()
-                .bucket(&e.bucket)
-                .key(key)
-                .send()
-                .await
-                .is_ok_and(|o| o.content_length().unwrap_or(0) > 0);
-            verified.push(json!({ "bucket": e.bucket, "key": key, "present": present }));
-        }
-    }
+    let verified = objects_present(app, &exports).await;
     let mut st = app.lock();
     let Some(mut s) = st.snapshots.remove(&name) else {
         return Err(ApiError::new(

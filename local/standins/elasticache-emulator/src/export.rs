@@ -2,8 +2,31 @@
 //! ([`crate::serverless`]): the refusals before anything is written, and the upload of each shard's RDB with the
 //! injected damage of [`Damage`].
 
+use serde_json::{Value, json};
+
 use crate::app::App;
-use crate::state::{ApiError, Damage};
+use crate::state::{ApiError, Damage, ExportRecord};
+
+/// Which objects of `exports` S3 holds now, non-empty (`HeadObject` of each), as the journal records them at a
+/// snapshot's deletion: `[{"bucket", "key", "present"}]` (the tests' invariant: nothing deleted before its export
+/// was in S3).
+pub async fn objects_present(app: &App, exports: &[ExportRecord]) -> Vec<Value> {
+    let mut verified = Vec::new();
+    for e in exports {
+        for key in &e.keys {
+            let present = app
+                .s3
+                .head_object()
+                .bucket(&e.bucket)
+                .key(key)
+                .send()
+                .await
+                .is_ok_and(|o| o.content_length().unwrap_or(0) > 0);
+            verified.push(json!({ "bucket": e.bucket, "key": key, "present": present }));
+        }
+    }
+    verified
+}
 
 /// The refusals of an export to S3 before anything is written (CopySnapshot with `TargetBucket`,
 /// ExportServerlessCacheSnapshot): the documented messages of CopySnapshot (botocore `elasticache/2015-02-02`,

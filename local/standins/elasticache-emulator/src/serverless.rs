@@ -39,7 +39,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::app::App;
-use crate::export::{ExportPart, check_export_bucket, upload_parts};
+use crate::export::{ExportPart, check_export_bucket, objects_present, upload_parts};
 use crate::groups::{self, SLOTS, Seed};
 use crate::nodes::{self, NodeOptions, NodeProcess, connect};
 use crate::params::{Params, int_param, list_param, page_tokens, param, required, tags_param};
@@ -654,20 +654,7 @@ pub async fn delete_serverless_cache_snapshot(
             .cloned()
             .collect()
     };
-    let mut verified = Vec::new();
-    for e in &exports {
-        for key in &e.keys {
-            let present = app
-                .s3
-                .head_object()
-                .bucket(&e.bucket)
-                .key(key)
-                .send()
-                .await
-                .is_ok_and(|o| o.content_length().unwrap_or(0) > 0);
-            verified.push(json!({ "bucket": e.bucket, "key": key, "present": present }));
-        }
-    }
+    let verified = objects_present(app, &exports).await;
     let mut st = app.lock();
     let Some(mut s) = st.serverless_snapshots.remove(&name) else {
         return Err(snapshot_not_found(&name));
