@@ -50,8 +50,9 @@ demo-serverless: deps ## Back up an ElastiCache Serverless cache (~100,000 keys)
 
 test: deps-checks check unit test-arm64 e2e ## Everything CI runs: the static gates, unit tests (also on aarch64), fidelity, end to end
 
-unit: ## Rust unit tests (handlers against fakes, adapters against aws-smithy-mocks)
+unit: ## Rust unit tests (handlers against fakes, adapters against aws-smithy-mocks), and local-s3's
 	$(CARGO) test --workspace
+	$(CARGO) test $(LOCAL_S3)
 
 # Lambda runs the functions on arm64 (Graviton), where rdb-check's CRC-64 (crc-fast) and SHA-256 (sha2) take other
 # SIMD paths than on x86-64. Cargo builds for the target in target/aarch64-unknown-linux-gnu/, apart from the host's
@@ -80,9 +81,14 @@ docs: deps ## Regenerate the module's inputs/outputs tables (terraform/README.md
 fmt: ## Format the Rust code
 	$(CARGO) fmt --all
 
-lint: ## cargo fmt --check and clippy with warnings as errors
+# local/standins/s3-fs is a workspace of its own (see its Cargo.toml): checked here too, into the same target directory.
+LOCAL_S3 := --manifest-path local/standins/s3-fs/Cargo.toml --target-dir "$$($(CARGO) metadata --format-version 1 --no-deps | $(SYSTEM_PYTHON) -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+
+lint: ## cargo fmt --check and clippy with warnings as errors (the workspace and local/standins/s3-fs)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) fmt --manifest-path local/standins/s3-fs/Cargo.toml -- --check
+	$(CARGO) clippy $(LOCAL_S3) --all-targets -- -D warnings
 
 contracts: ## Contract tests: ASL error names, Retry and Choice values against the Rust enums
 	$(CARGO) test -p backup-core --test contracts
@@ -121,9 +127,9 @@ plan: ## terraform plan in TF_DIR (default examples/complete); TF_OFFLINE=1 plan
 deploy: build ## Build the zips, then terraform apply in TF_DIR (with architecture = ARCH)
 	cd $(TF_DIR) && terraform init -input=false && TF_VAR_architecture=$(ARCH) terraform apply -input=false
 
-bench: deps ## rdb-check vs redis-check-rdb on ~100 MB and ~1 GB RDB files (throughput, peak RSS); ecb keys (RDB_CLI=rdb-cli beside it) and ecb restore-keys
+bench: deps ## rdb-check vs redis-check-rdb on ~100 MB and ~1 GB RDB files (throughput, peak RSS); VerifyShard through the local S3 (local-s3 vs moto); ecb keys (RDB_CLI=rdb-cli beside it) and ecb restore-keys
 	command -v /usr/bin/time >/dev/null || (sudo -n true 2>/dev/null && sudo apt-get install -y -qq time || apt-get install -y -qq time)
-	$(CARGO) build --release -p rdb-check --no-default-features --features cli
+	$(CARGO) build --release -p rdb-check
 	$(CARGO) build --release -p ecb
 	$(PYTHON) local/tools/bench.py
 

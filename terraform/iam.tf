@@ -126,7 +126,7 @@ data "aws_iam_policy_document" "fleet_machine" {
   statement {
     sid       = "StartBackups"
     actions   = ["states:StartExecution"]
-    resources = [aws_sfn_state_machine.this.arn]
+    resources = [local.state_machine_arn]
   }
 
   statement {

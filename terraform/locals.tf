@@ -74,7 +74,11 @@ locals {
   }
   elasticache_canonical_user = lookup(local.elasticache_canonical_users, local.partition, null)
   executions_arn             = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine}:*"
-  restore_auth_secrets       = coalesce(var.restore_auth_token_secret_arns, ["arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:${var.name}-restore-auth-*"])
+  # The backup state machine's ARN as AWS forms it (Step Functions API Reference, "CreateStateMachine": arn:…:stateMachine:
+  # name), for the policies that let others start it: known at plan time, so a change of its definition does not make
+  # those policies unknown until the apply.
+  state_machine_arn    = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine}"
+  restore_auth_secrets = coalesce(var.restore_auth_token_secret_arns, ["arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:${var.name}-restore-auth-*"])
 
   # The DR region: a replica bucket and the restore steps there.
   dr             = var.dr_region != null && var.create_bucket

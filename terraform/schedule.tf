@@ -36,7 +36,7 @@ data "aws_iam_policy_document" "scheduler" {
   statement {
     sid       = "StartBackups"
     actions   = ["states:StartExecution"]
-    resources = [aws_sfn_state_machine.this.arn]
+    resources = [local.state_machine_arn]
   }
 
   dynamic "statement" {
@@ -120,6 +120,7 @@ resource "aws_scheduler_schedule" "backup" {
       snapshotTimeoutSeconds = each.value.snapshot_timeout_seconds
       exportTimeoutSeconds   = each.value.export_timeout_seconds
       keepSourceSnapshot     = each.value.keep_source_snapshot
+      verifyBudgetSeconds    = each.value.verify_budget_seconds
     } : k => v if v != null })
 
     retry_policy {

@@ -169,7 +169,7 @@ variable "architecture" {
 }
 
 variable "schedules" {
-  description = "Backup schedules, keyed by a short name. Each starts a backup on an EventBridge Scheduler cron expression in an IANA time zone. Give exactly one of replication_group_id, cache_cluster_id, serverless_cache_name (the backup state machine), selector (ElastiCache tags: every replication group, standalone cluster and serverless cache carrying all of them, found at each run) or targets (a list, each entry with exactly one of replication_group_id, cache_cluster_id and serverless_cache_name); the last two start the fleet state machine, max_concurrency (1-40, default 10) backups at once, each target a child backup execution that alerts for itself."
+  description = "Backup schedules, keyed by a short name. Each starts a backup on an EventBridge Scheduler cron expression in an IANA time zone. Give exactly one of replication_group_id, cache_cluster_id, serverless_cache_name (the backup state machine), selector (ElastiCache tags: every replication group, standalone cluster and serverless cache carrying all of them, found at each run) or targets (a list, each entry with exactly one of replication_group_id, cache_cluster_id and serverless_cache_name); the last two start the fleet state machine, max_concurrency (1-40, default 10) backups at once, each target a child backup execution that alerts for itself. verify_budget_seconds (1-840, default 720) is how long one VerifyShard invocation checks before it hands a checkpoint to the next: lower it only to bound each invocation's time."
   type = map(object({
     schedule_expression   = string
     timezone              = optional(string, "UTC")
@@ -187,6 +187,7 @@ variable "schedules" {
     snapshot_timeout_seconds = optional(number)
     export_timeout_seconds   = optional(number)
     keep_source_snapshot     = optional(bool, false)
+    verify_budget_seconds    = optional(number)
     enabled                  = optional(bool, true)
   }))
   default = {}
@@ -262,6 +263,11 @@ variable "schedules" {
       for t in [s.snapshot_timeout_seconds, s.export_timeout_seconds] : t == null ? true : (t >= 60 && t <= 79200 && floor(t) == t)
     ])])
     error_message = "snapshot_timeout_seconds and export_timeout_seconds must be whole seconds from 60 to 79200 (both must fit in the execution's 48 h)."
+  }
+
+  validation {
+    condition     = alltrue([for k, s in var.schedules : s.verify_budget_seconds == null ? true : (s.verify_budget_seconds >= 1 && s.verify_budget_seconds <= 840 && floor(s.verify_budget_seconds) == s.verify_budget_seconds)])
+    error_message = "verify_budget_seconds must be whole seconds from 1 to 840: how long one VerifyShard invocation checks before it hands a checkpoint to the next (VerifyShard stops at 900 s)."
   }
 }
 

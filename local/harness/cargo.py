@@ -32,3 +32,17 @@ def target_dir() -> Path:
 def binary(name: str, profile: str = "debug") -> Path:
     """A binary of the workspace as `cargo build` (`profile="release"`: `cargo build --release`) leaves it."""
     return target_dir() / profile / name
+
+
+# The local S3 stand-in for GB-sized objects: a workspace of its own (its own Cargo.lock; see its Cargo.toml), built
+# into this workspace's target directory, release profile (it serves GBs).
+LOCAL_S3_MANIFEST = ROOT / "local" / "standins" / "s3-fs" / "Cargo.toml"
+
+
+def build_local_s3() -> Path:
+    """Builds local/standins/s3-fs (`cargo build --release`, a no-op when it is up to date) into the workspace's
+    target directory and returns the `local-s3` binary."""
+    cargo = os.environ.get("CARGO", "cargo")
+    subprocess.run([cargo, "build", "--release", "--quiet", "--manifest-path", str(LOCAL_S3_MANIFEST),
+                    "--target-dir", str(target_dir())], cwd=ROOT, check=True)
+    return binary("local-s3", "release")

@@ -42,7 +42,7 @@ def function_keys() -> list[str]:
 
 
 def _clients(stack: Stack, *services: str) -> dict:
-    return {s: boto3.client(s, endpoint_url=stack.s3_endpoint, region_name=REGION, aws_access_key_id="test",
+    return {s: boto3.client(s, endpoint_url=stack.s3_endpoint if s == "s3" else stack.moto_endpoint, region_name=REGION, aws_access_key_id="test",
                             aws_secret_access_key="test") for s in services}
 
 
@@ -127,6 +127,6 @@ def env(stack: Stack, outputs: dict, *, invoke: bool = False) -> dict:
     SQS and CloudWatch in moto too, and Lambda at moto's control plane (GetFunction: `ecb doctor`), or with `invoke`
     at cargo lambda watch (Invoke: `ecb retention`)."""
     e = stack.ecb_env(outputs["bucket_name"], **outputs)
-    e.update({"AWS_ENDPOINT_URL_SQS": stack.s3_endpoint, "AWS_ENDPOINT_URL_CLOUDWATCH": stack.s3_endpoint,
-              "AWS_ENDPOINT_URL_LAMBDA": stack.lambda_endpoint if invoke else stack.s3_endpoint})
+    e.update({"AWS_ENDPOINT_URL_SQS": stack.moto_endpoint, "AWS_ENDPOINT_URL_CLOUDWATCH": stack.moto_endpoint,
+              "AWS_ENDPOINT_URL_LAMBDA": stack.lambda_endpoint if invoke else stack.moto_endpoint})
     return e

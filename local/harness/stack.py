@@ -1,4 +1,5 @@
-"""The local stand-in for AWS: moto (S3), the ElastiCache emulator (real redis-server nodes), cargo-lambda's
+"""The local stand-in for AWS: moto (S3 and the other AWS services; or, with `Stack(s3="fast")`, S3 objects in
+local-s3, the s3s-fs stand-in of local/standins/s3-fs), the ElastiCache emulator (real redis-server nodes), cargo-lambda's
 runtime emulator serving the Rust handlers and the local Step Functions endpoint (local/standins/sfn/server.mjs), all
 on free 127.0.0.1 ports, stopped on exit (also on failure).
 
@@ -32,7 +33,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from cargo import ROOT, binary
+from cargo import ROOT, binary, build_local_s3
 
 SFN_DIR = ROOT / "local" / "standins" / "sfn"
 NODE = SFN_DIR / "node_modules" / ".bin" / "node"
@@ -78,14 +79,28 @@ class Stack:
     """Starts the local stack for one topology file; use as a context manager. `function_env` adds variables to every
     function (as Terraform sets them: `{"FLEET_INLINE_MAX_TARGETS": "8"}`). `sfn_wait_ms` / `sfn_retry_ms`: how long
     every Wait state and Retry interval of an execution started through the Step Functions endpoint takes (None: as
-    the definition says), as `start_execution`'s wait_ms / retry_ms."""
+    the definition says), as `start_execution`'s wait_ms / retry_ms.
+
+    `s3`: which S3 the functions, the emulator, the executions and `client("s3")` use. "moto" (the default): moto,
+    like every other AWS service of the stack; it has everything the tests rely on (policies and ACLs as stored
+    documents, versioning and delete markers, Object Lock, tagging, conditional requests) but serves ranged GETs at
+    tens of MB/s at best, slower the larger the object (it copies the object for each). "fast": local-s3
+    (local/standins/s3-fs: the s3s project's s3s-fs, filesystem-backed; ~1 GB/s) keeps the objects, and passes
+    bucket-level configuration (policies, ACLs, ownership controls, versioning and Object Lock settings, tagging) to
+    this stack's moto, so CreateSnapshot's preflight reads the stored policy document as it does on moto. It has no
+    object-level Object Lock (PutObjectRetention), object ACLs, versions or delete markers, and ignores If-Match on
+    GetObject: backups with `objectLock`, restores seeded by the object-ACL route (the stack's default) and the
+    tests of versions stay on moto. Every other service stays on moto in both cases (`moto_endpoint`)."""
 
     def __init__(self, topology: Path, *, snapshot_min_seconds: float = 1.0, export_delay_seconds: float = 0.5,
                  default_bucket: str | None = None, function_env: dict | None = None,
                  sfn_wait_ms: int | None = 200, sfn_retry_ms: int | None = 200, log=print,
-                 serverless_export_key: str | None = None):
+                 serverless_export_key: str | None = None, s3: str = "moto"):
         """`serverless_export_key`: the emulator's template for a serverless export's object keys
         (`--serverless-export-key`; default `{snapshot}-{shard}.rdb`): AWS does not document them."""
+        if s3 not in ("moto", "fast"):
+            raise ValueError(f"s3 must be 'moto' or 'fast', not {s3!r}")
+        self.s3 = s3
         self.topology = Path(topology)
         self.serverless_export_key = serverless_export_key
         self.snapshot_min_seconds = snapshot_min_seconds
@@ -98,6 +113,7 @@ class Stack:
         self.workdir = Path(tempfile.mkdtemp(prefix="ecb-stack-"))
         self.procs: list[tuple[str, subprocess.Popen]] = []
         self.s3_endpoint = ""
+        self.moto_endpoint = ""
         self.elasticache_endpoint = ""
         self.lambda_endpoint = ""
         self.sfn_endpoint = ""
@@ -139,11 +155,21 @@ class Stack:
         if not emulator_path.exists():
             raise RuntimeError(f"{emulator_path} is missing: run `cargo build --workspace --bins` first")
         t0 = time.monotonic()
-        # S3: moto server.
+        # S3 and the other AWS services: moto server.
         s3_port = free_port()
         moto = self._spawn("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)])
-        self.s3_endpoint = f"http://127.0.0.1:{s3_port}"
+        self.moto_endpoint = self.s3_endpoint = f"http://127.0.0.1:{s3_port}"
         wait_until(lambda: port_open(s3_port), 30, "moto server", moto)
+        if self.s3 == "fast":
+            # S3 objects: local-s3 (s3s-fs), bucket configuration passed on to moto.
+            local_s3 = build_local_s3()
+            s3_ready = self.workdir / "s3.json"
+            fast = self._spawn("local-s3", [
+                str(local_s3), "--root", str(self.workdir / "s3"), "--port", "0", "--ready-file", str(s3_ready),
+                "--bucket-config-endpoint", self.moto_endpoint,
+            ])
+            wait_until(s3_ready.exists, 30, "local-s3", fast)
+            self.s3_endpoint = json.loads(s3_ready.read_text())["endpoint"]
 
         # ElastiCache: our emulator, with real redis-server nodes.
         ready = self.workdir / "elasticache.json"
@@ -176,9 +202,10 @@ class Stack:
         self.sfn_endpoint = json.loads(sfn_ready.read_text())["endpoint"]
         env_file = self.workdir / "functions.env"
         env = {**CREDENTIALS, "AWS_ENDPOINT_URL_ELASTICACHE": self.elasticache_endpoint,
-               "AWS_ENDPOINT_URL_S3": self.s3_endpoint, "RUST_LOG": "info", "AWS_LAMBDA_LOG_FORMAT": "json",
-               # 1 MiB parts (default 8): VerifyExport reads the local exports in several ranged GetObject requests.
-               "VERIFY_PART_MIB": "1"}
+               "AWS_ENDPOINT_URL_S3": self.s3_endpoint, "RUST_LOG": "info", "AWS_LAMBDA_LOG_FORMAT": "json"}
+        if self.s3 == "moto":
+            # 1 MiB parts (default 8): VerifyExport reads the local exports in several ranged GetObject requests.
+            env["VERIFY_PART_MIB"] = "1"
         if self.default_bucket:
             env["BACKUP_BUCKET"] = self.default_bucket
         # Restores seed by the object-ACL route, as in a default region (us-east-1): copies in a bucket with ACLs
@@ -193,14 +220,14 @@ class Stack:
         # from the local Step Functions endpoint (which knows only the executions started through it).
         self.sink = AlertSink()
         self.sink.start()
-        secrets = boto3.client("secretsmanager", endpoint_url=self.s3_endpoint, region_name=REGION,
+        secrets = boto3.client("secretsmanager", endpoint_url=self.moto_endpoint, region_name=REGION,
                                aws_access_key_id="test", aws_secret_access_key="test")
         secrets.create_secret(Name="ecb-local/slack", SecretString=f"{self.sink.url}/slack/T000/B000/XXXX")
         secrets.create_secret(Name="ecb-local/pagerduty", SecretString="R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12")
         env.update({"SLACK_WEBHOOK_SECRET_ARN": "ecb-local/slack",
                     "PAGERDUTY_ROUTING_KEY_SECRET_ARN": "ecb-local/pagerduty",
                     "PAGERDUTY_EVENTS_URL": f"{self.sink.url}/v2/enqueue",
-                    "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.s3_endpoint,
+                    "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.moto_endpoint,
                     "AWS_ENDPOINT_URL_SFN": self.sfn_endpoint,
                     "RESTORE_STATE_MACHINE_ARN": f"arn:aws:states:{REGION}:123456789012:stateMachine:{MACHINE_NAMES['restore']}",
                     "FLEET_STATE_MACHINE_ARN": f"arn:aws:states:{REGION}:123456789012:stateMachine:{MACHINE_NAMES['fleet']}"})
@@ -211,7 +238,7 @@ class Stack:
             "-A", "127.0.0.1", "-P", str(lambda_port), "--env-file", str(env_file),
         ])
         wait_until(lambda: port_open(lambda_port), 120, "cargo lambda watch", watch)
-        self.log(f"local stack up in {time.monotonic() - t0:.1f} s: S3 {self.s3_endpoint}, "
+        self.log(f"local stack up in {time.monotonic() - t0:.1f} s: S3 ({self.s3}) {self.s3_endpoint}, "
                  f"ElastiCache {self.elasticache_endpoint}, Lambda {self.lambda_endpoint}, "
                  f"Step Functions {self.sfn_endpoint} (logs in {self.workdir})")
 
@@ -392,7 +419,7 @@ class Stack:
     # -- the operator's CLI ----------------------------------------------------------------------------------------
     def ecb_env(self, bucket: str, **outputs) -> dict:
         """The environment `ecb` runs in against this stack: every service's endpoint (Step Functions at the local
-        endpoint, ElastiCache at the emulator, S3 and the rest in moto, Lambda's Invoke at cargo lambda watch) and a
+        endpoint, ElastiCache at the emulator, S3 at the stack's S3, the rest in moto, Lambda's Invoke at cargo lambda watch) and a
         `terraform output -json` document naming this deployment (`bucket` as bucket_name; `outputs` add or replace
         outputs), passed as ECB_TERRAFORM_OUTPUT."""
         values = {
@@ -412,8 +439,8 @@ class Stack:
                     "AWS_ENDPOINT_URL_SFN": self.sfn_endpoint, "AWS_ENDPOINT_URL_S3": self.s3_endpoint,
                     "AWS_ENDPOINT_URL_ELASTICACHE": self.elasticache_endpoint,
                     "AWS_ENDPOINT_URL_LAMBDA": self.lambda_endpoint,
-                    "AWS_ENDPOINT_URL_SCHEDULER": self.s3_endpoint,
-                    "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.s3_endpoint})
+                    "AWS_ENDPOINT_URL_SCHEDULER": self.moto_endpoint,
+                    "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.moto_endpoint})
         return env
 
     # -- invariant -------------------------------------------------------------------------------------------------
@@ -429,6 +456,69 @@ class Stack:
     def assert_no_unsafe_deletion(self) -> None:
         """No source snapshot was deleted unless every shard object of its export was in S3 at that moment."""
         check_deletions(self.deletions())
+
+
+class LocalS3:
+    """local-s3 (local/standins/s3-fs: s3s-fs) alone, on a free 127.0.0.1 port, serving the directory `root`, with
+    `buckets` created; `bucket_config_endpoint` (a moto) keeps bucket configuration (see `Stack`'s `s3`). A context
+    manager; `endpoint` once started. For the tests of the stand-in itself and `make bench`."""
+
+    def __init__(self, root: Path, *, buckets: tuple[str, ...] = (), bucket_config_endpoint: str | None = None):
+        self.root = Path(root)
+        self.buckets = buckets
+        self.bucket_config_endpoint = bucket_config_endpoint
+        self.endpoint = ""
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> "LocalS3":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        binary_path = build_local_s3()
+        self.root.mkdir(parents=True, exist_ok=True)
+        ready = self.root.parent / f".{self.root.name}-local-s3.json"
+        ready.unlink(missing_ok=True)
+        args = [str(binary_path), "--root", str(self.root), "--port", "0", "--ready-file", str(ready)]
+        for b in self.buckets:
+            args += ["--bucket", b]
+        if self.bucket_config_endpoint:
+            args += ["--bucket-config-endpoint", self.bucket_config_endpoint]
+        self.log_path = self.root.parent / f".{self.root.name}-local-s3.log"
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            wait_until(ready.exists, 30, "local-s3", self.proc)
+        except BaseException:
+            self.stop()
+            raise
+        self.endpoint = json.loads(ready.read_text())["endpoint"]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+    def stats(self) -> dict:
+        return local_s3_stats(self.endpoint)
+
+    def client(self):
+        return boto3.client("s3", endpoint_url=self.endpoint, region_name=REGION, aws_access_key_id="test",
+                            aws_secret_access_key="test",
+                            config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+
+
+def local_s3_stats(endpoint: str) -> dict:
+    """local-s3's request counters: `{"requests": {"GetObject": n, ...}, "rangedGetObject": n}`."""
+    with urllib.request.urlopen(f"{endpoint}/?local-s3-stats", timeout=10) as r:
+        return json.loads(r.read())
 
 
 class AlertSink:

@@ -30,9 +30,9 @@ class Deployment:
 
     def __init__(self, stack: Stack, tmp):
         self.stack = stack
-        kw = dict(endpoint_url=stack.s3_endpoint, region_name=REGION, aws_access_key_id="test",
-                  aws_secret_access_key="test")
-        self.c = {s: boto3.client(s, **kw) for s in ["s3", "lambda", "scheduler", "sqs", "secretsmanager"]}
+        kw = dict(region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test")
+        self.c = {s: boto3.client(s, endpoint_url=stack.s3_endpoint if s == "s3" else stack.moto_endpoint, **kw)
+                  for s in ["s3", "lambda", "scheduler", "sqs", "secretsmanager"]}
         self.outputs_file = tmp / "outputs.json"
 
     def build(self) -> None:

@@ -6,10 +6,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import redis
 
 from cargo import binary
-from stack import CREDENTIALS, free_port, wait_until
+from rdbfiles import write_rdb
+from stack import CREDENTIALS
 
 RDB_CHECK = binary("rdb-check")
 
@@ -17,28 +17,7 @@ RDB_CHECK = binary("rdb-check")
 @pytest.fixture(scope="module")
 def rdb_file(tmp_path_factory) -> Path:
     """A ~5 MB RDB written by redis-server: strings, hashes, lists, sets, sorted sets, keys with expiry."""
-    workdir = tmp_path_factory.mktemp("rdb")
-    port = free_port()
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no", "--dir", str(workdir), "--enable-debug-command", "local"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        r = redis.Redis(port=port)
-        wait_until(lambda: r.ping(), 10, "redis-server")
-        r.execute_command("DEBUG", "POPULATE", 150_000, "k", 24)
-        pipe = r.pipeline(transaction=False)
-        for i in range(2000):
-            pipe.hset(f"h:{i}", mapping={"a": i, "b": "x" * 30})
-            pipe.rpush(f"l:{i}", *range(10))
-            pipe.sadd(f"s:{i}", *range(5))
-            pipe.zadd(f"z:{i}", {"m1": 1.5, "m2": 2.5})
-            pipe.set(f"e:{i}", "v", ex=3600)
-        pipe.execute()
-        r.save()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    path = workdir / "dump.rdb"
+    path = write_rdb(tmp_path_factory.mktemp("rdb"), strings=150_000, value_bytes=24, collections=2000)
     assert path.stat().st_size > 3 * 1024 * 1024, "want several 1 MiB parts"
     return path
 
@@ -77,3 +56,31 @@ def test_a_damaged_or_missing_object_exits_1_and_says_why(stack, s3, bucket, rdb
     assert not damaged["ok"] and any(w in damaged["error"] for w in ("checksum", "corrupt", "offset")), damaged
     assert "reading" not in damaged["error"], damaged
     assert not missing["ok"] and "HeadObject" in missing["error"], missing
+
+
+@pytest.mark.parametrize("every_mib", ["1", "2", "3"])
+def test_a_check_in_pieces_reports_what_one_pass_does(stack, s3, bucket, rdb_file, every_mib):
+    """`--pause-every-mib`: the checker pauses at the first key boundary after every N MiB, its checkpoint goes
+    through JSON, and the next piece reads the file again from the checkpoint's offset (locally and from S3, as
+    VerifyShard does across invocations)."""
+    data = rdb_file.read_bytes()
+    key = f"pieces-{every_mib}-0001.rdb"
+    s3.put_object(Bucket=bucket, Key=key, Body=data)
+    _, [once] = run(stack, str(rdb_file))
+    for target in (str(rdb_file), f"s3://{bucket}/{key}"):
+        code, [pieces] = run(stack, "--part-mib", "1", "--pause-every-mib", every_mib, target)
+        assert code == 0, pieces
+        assert pieces["pieces"] >= len(data) // (int(every_mib) << 20), pieces["pieces"]
+        assert 0 < pieces["largestCheckpointBytes"] < 4096, pieces
+        assert pieces["report"] == once["report"] and pieces["sha256"] == once["sha256"], target
+
+
+def test_a_damaged_byte_after_a_pause_fails_as_one_pass_does(stack, tmp_path, rdb_file):
+    data = bytearray(rdb_file.read_bytes())
+    data[len(data) - 3] ^= 0x40  # in the CRC-64, well after the first pieces
+    damaged = tmp_path / "damaged.rdb"
+    damaged.write_bytes(bytes(data))
+    code, [once] = run(stack, str(damaged))
+    code_pieces, [pieces] = run(stack, "--pause-every-mib", "1", str(damaged))
+    assert (code, code_pieces) == (1, 1)
+    assert pieces["error"] == once["error"] and "checksum" in once["error"], (pieces, once)

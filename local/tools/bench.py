@@ -11,16 +11,31 @@ one CPU (`taskset -c 0`, as a 1,769 MB Lambda function has). Goals: rdb-check at
 redis-check-rdb (issue 5), >= 1 GB/s with the SHA-256 on two CPUs (issue 12), and flat memory under 64 MB whatever
 the file size.
 
+VerifyShard through S3 (issue 27), on each strings file (the file of the CLI figure): `rdb-check s3://...` against
+local-s3 (local/standins/s3-fs, the fast local S3 stand-in), which it reads as VerifyShard does (`rdb_check::s3`:
+HeadObject, then ranged GetObjects, several in flight); MB/s, peak RSS, and the GetObjects the server counted
+(checked against ceil(size / part size)), for each part size x parallelism of --s3-grid, then the default (the
+median of --runs), each run right after a run on the local file (the percentage compares the two), and the checker's
+own CPU time against the file's (on Lambda the server is S3's, not the function's; here local-s3 takes its share of
+the same two CPUs). "Before": the same on moto (the ~100 MB file only: moto copies the whole object for each ranged
+GET). Goals: >= 80 % of the file figure, peak RSS <= 256 MB.
+
+Resumable verification (issue 27), on every file: `rdb-check --pause-every-mib N` (N = 256 and 64) checks it in
+pieces as VerifyShard checks a shard across invocations (each piece reads the file again from the previous one's
+checkpoint); the report and SHA-256 must equal one pass's (else the bench fails), with the time, the pieces and the
+largest checkpoint.
+
 Key-level recovery (issue 25), on the small-collections file: `ecb keys FILE --json` (every key) and `ecb keys FILE
 --match PATTERN --json` (a prefix), side by side with librdb's `rdb-cli FILE print -k %k` when --rdb-cli names one
 (build it with local/tools/build-librdb.sh; goal: ecb keys >= 500 MB/s, peak RSS <= 64 MB); and `ecb restore-keys`
 of 100,000 keys into an empty local redis-server (pipelined; goal >= 50,000 keys/s; the time includes the check of
 the whole file that comes before any write).
 Usage: python3 local/tools/bench.py [--sizes-mb 100,1000] [--small-collections-mb 1000] [--runs 5]
-                                    [--rdb-cli PATH] [--restore-keys 100000]
+                                    [--rdb-cli PATH] [--restore-keys 100000] [--s3-grid 4,8,16,32x2,4,8]
 """
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -33,7 +48,10 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness"))
 from cargo import binary  # noqa: E402
-from stack import free_port, wait_until  # noqa: E402
+from stack import CREDENTIALS, LocalS3, free_port, port_open, wait_until  # noqa: E402
+
+# rdb_check::s3::RangeOptions::default() (and backup-core's verify_part_bytes / verify_parallel_parts).
+DEFAULT_PART_MIB, DEFAULT_PARALLEL = 8, 4
 
 
 def measure(cmd: list[str]) -> tuple[float, float, int]:
@@ -128,6 +146,9 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5, help="runs of rdb-check per file (the median is reported)")
     ap.add_argument("--rdb-cli", default=os.environ.get("RDB_CLI"), help="librdb's rdb-cli, to list keys beside ecb")
     ap.add_argument("--restore-keys", type=int, default=100_000, help="keys ecb restore-keys writes (0: skip)")
+    ap.add_argument("--s3-grid", default="4,8,16,32x2,4,8",
+                    help="part sizes (MiB) x parallel requests tried through the local S3 ('' : the default only)")
+    ap.add_argument("--no-s3", action="store_true", help="skip VerifyShard through the local S3")
     args = ap.parse_args()
     ecb = binary("ecb", "release")
     rdb_check = binary("rdb-check", "release")
@@ -136,6 +157,8 @@ def main() -> int:
         return 2
     rows = []
     key_rows: list = []
+    s3_rows: list = []
+    resume_rows: list = []
     files = [("strings", mb, make_rdb) for mb in [int(s) for s in args.sizes_mb.split(",") if s]]
     if args.small_collections_mb:
         files.append(("small collections", args.small_collections_mb, make_small_collections_rdb))
@@ -167,7 +190,11 @@ def main() -> int:
                       flush=True)
             ratio = results["redis-check-rdb"][0] / results["rdb-check"][0]
             rows.append((kind, size, results, ratio))
+            resume_rows += bench_resume(rdb_check, rdb, kind, size, results["rdb-check"][0])
             print(f"  rdb-check is {ratio:.1f}x the speed of redis-check-rdb", flush=True)
+            if kind == "strings" and not args.no_s3:
+                s3_rows += bench_s3(rdb_check, rdb, results["rdb-check"][0], args,
+                                    with_moto=size < 500e6)
             if kind == "small collections" and ecb.exists():
                 key_rows = bench_keys(ecb, rdb, args)
     print("\n| file | redis-check-rdb | rdb-check, 2 CPUs (SHA-256 thread) | rdb-check 1 CPU | speed-up | peak RSS redis-check-rdb | peak RSS rdb-check |")
@@ -180,6 +207,24 @@ def main() -> int:
         print(f"| {kind}, {mbs:,.0f} MB | {a[0]:.2f} s ({mbs / a[0]:,.0f} MB/s) | {b[0]:.2f} s ({mbs / b[0]:,.0f} MB/s) | "
               f"{one} | {ratio:.1f}x | {a[1]:.0f} MB | {b[1]:.0f} MB |")
     ok = all(r[2] == 0 for _, _, res, _ in rows for r in res.values())
+    if resume_rows:
+        print("\n| resumable check (rdb-check --pause-every-mib) | pieces | time | one pass | largest checkpoint "
+              "| report and SHA-256 equal to one pass |")
+        print("|---|---|---|---|---|---|")
+        for r in resume_rows:
+            print(f"| {r['kind']}, {r['mb']:,.0f} MB, every {r['every']} MiB | {r['pieces']} | {r['secs']:.2f} s | "
+                  f"{r['once']:.2f} s | {r['checkpoint']:,} bytes | {'yes' if r['equal'] else 'NO'} |")
+        ok &= all(r["equal"] for r in resume_rows)
+    if s3_rows:
+        print("\n| VerifyShard (rdb-check s3://) | S3 | part x parallel | time | MB/s | % of the file run beside it "
+              "| checker CPU, S3 / file | peak RSS | GETs (counted / expected) |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for r in s3_rows:
+            print(f"| strings, {r['mb']:,.0f} MB | {r['server']} | {r['part']} MiB x {r['parallel']}"
+                  f"{' (default)' if r['default'] else ''} | {r['secs']:.2f} s | {r['mb'] / r['secs']:,.0f} | "
+                  f"{100 * r['paired_file_secs'] / r['secs']:.0f} % ({r['paired_file_secs']:.2f} s) | "
+                  f"{r['cpu']:.2f} s / {r['file_cpu']:.2f} s | {r['rss']:.0f} MB | {r['gets']} / {r['expected']} |")
+        ok &= all(r["code"] == 0 and r["gets"] == r["expected"] for r in s3_rows)
     if args.small_collections_mb and not ecb.exists():
         print(f"\n{ecb} missing: cargo build --release -p ecb for the key-level figures", file=sys.stderr)
     if key_rows:
@@ -195,6 +240,111 @@ def main() -> int:
         print(f"| into an empty local redis-server | {restored[0]:,} | {restored[1]:.2f} s | {restored[0] / restored[1]:,.0f} |")
         ok &= restored[2]
     return 0 if ok else 1
+
+
+def bench_resume(rdb_check: Path, rdb: Path, kind: str, size: int, once_secs: float) -> list[dict]:
+    """The file checked in pieces as VerifyShard checks a shard across invocations (issue 27): paused at the first key
+    boundary after every N MiB, the checkpoint through JSON, the next piece reading the file again from it. Its report
+    and SHA-256 must be those of one pass; the time shows what resuming costs."""
+    def json_run(*extra: str) -> tuple[float, dict]:
+        t = time.monotonic()
+        out = subprocess.run([str(rdb_check), "--json", *extra, str(rdb)], capture_output=True, text=True)
+        return time.monotonic() - t, json.loads(out.stdout)
+    _, once = json_run()
+    rows = []
+    for every in (256, 64):
+        secs, pieces = json_run("--pause-every-mib", str(every))
+        equal = pieces.get("ok") and pieces["report"] == once["report"] and pieces["sha256"] == once["sha256"]
+        rows.append({"kind": kind, "mb": size / 1e6, "every": every, "pieces": pieces.get("pieces", 0), "secs": secs,
+                     "once": once_secs, "checkpoint": pieces.get("largestCheckpointBytes", 0), "equal": bool(equal)})
+        print(f"  rdb-check in pieces of {every} MiB: {rows[-1]['pieces']} pieces in {secs:.2f} s, largest checkpoint "
+              f"{rows[-1]['checkpoint']:,} bytes, {'equal to' if equal else 'DIFFERENT FROM'} one pass", flush=True)
+    return rows
+
+
+def bench_s3(rdb_check: Path, rdb: Path, file_secs: float, args, with_moto: bool) -> list[dict]:
+    """rdb-check s3://bench/<file> through local-s3 for each part size x parallelism of --s3-grid, then the default
+    (median of --runs); and, with_moto, the default through moto (one run). Each row: time, peak RSS, and the ranged
+    GetObjects the server counted (local-s3's counters, moto's request log)."""
+    size = rdb.stat().st_size
+    rows: list[dict] = []
+    grid = []
+    if args.s3_grid:
+        parts, parallel = args.s3_grid.split("x")
+        grid = [(int(p), int(n)) for p in parts.split(",") for n in parallel.split(",")]
+    with tempfile.TemporaryDirectory(prefix="ecb-bench-s3-") as d, \
+            LocalS3(Path(d) / "root", buckets=("bench",)) as s3:
+        with open(rdb, "rb") as f:
+            s3.client().put_object(Bucket="bench", Key=rdb.name, Body=f)
+        runs = [(p, n, max(1, min(args.runs, 3)), False) for p, n in grid]
+        runs.append((DEFAULT_PART_MIB, DEFAULT_PARALLEL, args.runs, True))
+        for part, parallel, n_runs, default in runs:
+            rows.append(_s3_run(rdb_check, s3.endpoint, rdb, size, file_secs, part, parallel, n_runs, default,
+                                "local-s3", lambda: s3.stats()["rangedGetObject"]))
+    if with_moto:
+        with tempfile.TemporaryDirectory(prefix="ecb-bench-moto-") as d:
+            port = free_port()
+            with open(Path(d) / "moto.log", "wb") as log:
+                moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            try:
+                wait_until(lambda: port_open(port), 30, "moto server", moto)
+                endpoint = f"http://127.0.0.1:{port}"
+                import boto3
+                client = boto3.client("s3", endpoint_url=endpoint, region_name=CREDENTIALS["AWS_REGION"],
+                                      aws_access_key_id="test", aws_secret_access_key="test")
+                client.create_bucket(Bucket="bench")
+                with open(rdb, "rb") as f:
+                    client.put_object(Bucket="bench", Key=rdb.name, Body=f)
+                # moto's request log: one line per request, 206 for a ranged GET.
+                rows.append(_s3_run(rdb_check, endpoint, rdb, size, file_secs, DEFAULT_PART_MIB, DEFAULT_PARALLEL,
+                                    1, True, "moto (before)",
+                                    lambda: (Path(d) / "moto.log").read_text(errors="replace").count('" 206 ')))
+            finally:
+                moto.terminate()
+                moto.wait(timeout=30)
+    return rows
+
+
+def measure_cpu(cmd: list[str]) -> tuple[float, float, int, float]:
+    """measure(), and the CPU time the command used (user + system), seconds."""
+    with tempfile.NamedTemporaryFile("r") as out:
+        proc = subprocess.run(["/usr/bin/time", "-o", out.name, "-f", "%e %M %x %U %S"] + cmd,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        secs, rss_kb, code, user, system = Path(out.name).read_text().split()[-5:]
+    return float(secs), int(rss_kb) / 1024, int(code) if proc.returncode == 0 else proc.returncode, \
+        float(user) + float(system)
+
+
+def _s3_run(rdb_check: Path, endpoint: str, rdb: Path, size: int, file_secs: float, part: int, parallel: int,
+            runs: int, default: bool, server: str, ranged_gets) -> dict:
+    """`runs` runs of rdb-check against endpoint, each right after a run on the local file (this machine's speed
+    drifts, and the S3 server shares its two CPUs): the medians of both times, of the checker's own CPU time (what a
+    Lambda function pays), the largest RSS, the GETs of one run. `file_secs` (the CLI figure) is reported beside."""
+    env_cmd = ["env", *(f"{k}={v}" for k, v in CREDENTIALS.items()), f"AWS_ENDPOINT_URL_S3={endpoint}",
+               str(rdb_check), "--part-mib", str(part), "--parallel", str(parallel), f"s3://bench/{rdb.name}"]
+    times, file_times, cpus, file_cpus, rss, code, gets = [], [], [], [], 0.0, 0, 0
+    for _ in range(runs):
+        f_secs, _, f_code, f_cpu = measure_cpu([str(rdb_check), str(rdb)])
+        before = ranged_gets()
+        secs, run_rss, run_code, cpu = measure_cpu(env_cmd)
+        gets = ranged_gets() - before
+        times.append(secs)
+        file_times.append(f_secs)
+        cpus.append(cpu)
+        file_cpus.append(f_cpu)
+        rss, code = max(rss, run_rss), run_code or f_code or code
+    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    secs, paired, cpu, file_cpu = med(times), med(file_times), med(cpus), med(file_cpus)
+    expected = -(-size // (part << 20))
+    row = {"mb": size / 1e6, "server": server, "part": part, "parallel": parallel, "default": default, "secs": secs,
+           "rss": rss, "code": code, "gets": gets, "expected": expected, "file_secs": file_secs,
+           "paired_file_secs": paired, "cpu": cpu, "file_cpu": file_cpu}
+    spread = f"  (median of {runs}: {min(times):.2f}-{max(times):.2f} s)" if runs > 1 else ""
+    print(f"  rdb-check s3:// {server:<13} {part:>2} MiB x {parallel}: {secs:6.2f} s  {size / 1e6 / secs:7.1f} MB/s "
+          f"({100 * paired / secs:3.0f} % of the file run beside it, {paired:.2f} s)  checker CPU {cpu:.2f} s "
+          f"(file {file_cpu:.2f} s)  peak RSS {rss:6.1f} MB  {gets} GETs  exit {code}{spread}", flush=True)
+    return row
 
 
 def count_output(cmd: list[str]) -> tuple[float, float, int]:

@@ -255,6 +255,29 @@ run "schedules_carry_the_input_and_time_zone" {
   }
 }
 
+run "a_schedule_passes_its_verify_budget" {
+  command = plan
+  variables {
+    schedules = {
+      big = { replication_group_id = "orders", schedule_expression = "cron(0 3 * * ? *)", verify_budget_seconds = 600 }
+    }
+  }
+  assert {
+    condition     = jsondecode(aws_scheduler_schedule.backup["big"].target[0].input) == { replicationGroupId = "orders", verifyBudgetSeconds = 600, keepSourceSnapshot = false }
+    error_message = "verify_budget_seconds becomes the execution input's verifyBudgetSeconds."
+  }
+}
+
+run "a_verify_budget_past_verify_shard_is_rejected" {
+  command = plan
+  variables {
+    schedules = {
+      big = { replication_group_id = "orders", schedule_expression = "cron(0 3 * * ? *)", verify_budget_seconds = 0 }
+    }
+  }
+  expect_failures = [var.schedules]
+}
+
 run "bad_cron_is_rejected" {
   command = plan
   variables {
@@ -1026,7 +1049,7 @@ run "a_fleet_schedule_starts_the_fleet_state_machine_which_may_start_only_backup
     error_message = "The fleet's children, inline or in the Distributed Map, are executions of the backup state machine; Discover is the fleet function."
   }
   assert {
-    condition     = [for st in data.aws_iam_policy_document.fleet_machine.statement : toset(st.resources) if contains(st.actions, "states:StartExecution")] == [toset([aws_sfn_state_machine.this.arn]), toset([aws_sfn_state_machine.fleet.arn])]
+    condition     = [for st in data.aws_iam_policy_document.fleet_machine.statement : toset(st.resources) if contains(st.actions, "states:StartExecution")] == [toset([local.state_machine_arn]), toset([aws_sfn_state_machine.fleet.arn])] && local.state_machine_arn == "arn:aws:states:${local.region}:${local.account_id}:stateMachine:${aws_sfn_state_machine.this.name}"
     error_message = "The fleet role may start only the backup state machine, and its own Distributed Map's child workflows."
   }
   assert {

@@ -15,8 +15,9 @@ use backup_core::BackupError;
 use backup_core::config::Config;
 use backup_core::model::VerifiedObject;
 use backup_core::model::{DbSummary, KeySample, RdbSummary};
-use backup_core::ports::Verifier;
+use backup_core::ports::{ShardCheckpoint, ShardProgress, ShardStep, Verifier};
 use rdb_check::s3::RangeOptions;
+use std::time::Duration;
 
 /// Verifies objects in S3. Build once per cold start from the shared `SdkConfig`.
 #[derive(Debug, Clone)]
@@ -65,18 +66,200 @@ impl Verifier for S3RdbVerifier {
         let checked = tokio::task::spawn_blocking(move || check_reader(&owned, reader))
             .await
             .map_err(|e| task_failed(&subject, &e))?;
-        let unknown = match checked {
-            Checked::Done(result) => return *result,
-            Checked::UnknownFormat(e) => e,
-        };
-        // A format the checker does not know, or damage? Read the object again for its CRC-64 (error path only).
-        let (reader, _info) = rdb_check::s3::open(&self.client, bucket, key, self.ranges)
-            .await
-            .map_err(|err| fallback("HeadObject", &subject, err))?;
-        let intact = tokio::task::spawn_blocking(move || stored_checksum_matches(reader))
+        match checked {
+            Checked::Done(result) => *result,
+            Checked::UnknownFormat(e) => Err(self.judge_by_crc(bucket, key, &e).await),
+        }
+    }
+
+    #[tracing::instrument(skip(self, from))]
+    async fn verify_object_from(
+        &self,
+        bucket: &str,
+        key: &str,
+        from: Option<&ShardCheckpoint>,
+        budget: Duration,
+    ) -> Result<ShardStep, BackupError> {
+        let subject = format!("s3://{bucket}/{key}");
+        let (mut from, mut restarted) = usable_checkpoint(key, from);
+        loop {
+            let start = from.as_ref().map_or(0, |(c, _)| c.read_from());
+            let (reader, info) =
+                rdb_check::s3::open_from(&self.client, bucket, key, self.ranges, start)
+                    .await
+                    .map_err(|err| fallback("HeadObject", &subject, err))?;
+            if let Some((_, shard)) = &from {
+                same_object(key, shard, info.size_bytes, info.etag.as_deref())?;
+            }
+            let owned = key.to_string();
+            let checkpoint = from.as_ref().map(|(c, _)| c.clone());
+            let stepped = tokio::task::spawn_blocking(move || {
+                step_reader(&owned, reader, checkpoint.as_ref(), budget)
+            })
             .await
             .map_err(|e| task_failed(&subject, &e))?;
-        Err(judge_unknown_format(key, &unknown, intact))
+            let unknown = match stepped {
+                Stepped::Refused(reason) => {
+                    tracing::warn!(%reason, "checkpoint refused: verifying from the first byte");
+                    restarted = Some(reason);
+                    from = None;
+                    continue;
+                }
+                Stepped::Paused(rdb) => {
+                    return paused(key, &rdb, info.size_bytes, info.etag, restarted);
+                }
+                Stepped::Done(Checked::Done(result)) => {
+                    return result.map(|object| ShardStep {
+                        progress: ShardProgress::Done(object),
+                        restarted,
+                    });
+                }
+                Stepped::Done(Checked::UnknownFormat(e)) => e,
+            };
+            return Err(self.judge_by_crc(bucket, key, &unknown).await);
+        }
+    }
+}
+
+impl S3RdbVerifier {
+    /// The verdict on an object the checker found in a format it does not know: a newer engine's file, or damage?
+    /// The object is read again for its CRC-64 (error path only; [`judge_unknown_format`]).
+    async fn judge_by_crc(
+        &self,
+        bucket: &str,
+        key: &str,
+        unknown: &rdb_check::RdbError,
+    ) -> BackupError {
+        let subject = format!("s3://{bucket}/{key}");
+        let opened = rdb_check::s3::open(&self.client, bucket, key, self.ranges).await;
+        let reader = match opened {
+            Ok((reader, _info)) => reader,
+            Err(err) => return fallback("HeadObject", &subject, err),
+        };
+        match tokio::task::spawn_blocking(move || stored_checksum_matches(reader)).await {
+            Ok(intact) => judge_unknown_format(key, unknown, intact),
+            Err(e) => task_failed(&subject, &e),
+        }
+    }
+}
+
+/// The checker's checkpoint inside a [`ShardCheckpoint`], when this version can go on from it; else why not (the
+/// object is then verified from its first byte).
+fn usable_checkpoint(
+    key: &str,
+    from: Option<&ShardCheckpoint>,
+) -> (
+    Option<(rdb_check::Checkpoint, ShardCheckpoint)>,
+    Option<String>,
+) {
+    let Some(shard) = from else {
+        return (None, None);
+    };
+    let parsed = serde_json::from_value::<rdb_check::Checkpoint>(shard.rdb.clone())
+        .map_err(|e| {
+            rdb_check::RdbError::Checkpoint {
+                reason: format!("not a checkpoint of this version: {e}"),
+            }
+            .to_string()
+        })
+        .and_then(|c| c.validate().map(|_| c).map_err(|e| e.to_string()));
+    match parsed {
+        Ok(c) if c.offset() == shard.offset => (Some((c, shard.clone())), None),
+        Ok(c) => (
+            None,
+            Some(format!(
+                "{key}: checkpoint refused: its offset {} is not the checker's {}; the check must start again \
+                 from the first byte",
+                shard.offset,
+                c.offset()
+            )),
+        ),
+        Err(reason) => (None, Some(format!("{key}: {reason}"))),
+    }
+}
+
+/// `ExportCorrupt` unless the object read now is the one the checkpoint was taken on (its size and ETag).
+fn same_object(
+    key: &str,
+    shard: &ShardCheckpoint,
+    size_bytes: u64,
+    etag: Option<&str>,
+) -> Result<(), BackupError> {
+    if shard.size_bytes != size_bytes || shard.etag.as_deref() != etag {
+        return Err(BackupError::ExportCorrupt {
+            message: format!(
+                "{key}: the object changed while it was verified (size {} and ETag {:?} at byte {}, now {size_bytes} \
+                 and {etag:?})",
+                shard.size_bytes, shard.etag, shard.offset
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The step of a paused check: its checkpoint, on the object of this size and ETag.
+fn paused(
+    key: &str,
+    rdb: &rdb_check::Checkpoint,
+    size_bytes: u64,
+    etag: Option<String>,
+    restarted: Option<String>,
+) -> Result<ShardStep, BackupError> {
+    let state = serde_json::to_value(rdb).map_err(|e| BackupError::AwsError {
+        message: format!("{key}: the checkpoint could not be written: {e}"),
+        source: None,
+    })?;
+    let len = rdb.json_len();
+    if len >= rdb_check::resume::MAX_CHECKPOINT_BYTES {
+        tracing::warn!(
+            bytes = len,
+            "checkpoint above its usual size (sampled key names, or hash slots scattered at random)"
+        );
+    }
+    tracing::info!(
+        offset = rdb.offset(),
+        keys = rdb.keys(),
+        bytes = len,
+        "verification paused"
+    );
+    Ok(ShardStep {
+        progress: ShardProgress::Paused(ShardCheckpoint {
+            offset: rdb.offset(),
+            size_bytes,
+            etag,
+            invocations: 0,
+            millis: 0,
+            rdb: state,
+        }),
+        restarted,
+    })
+}
+
+/// What one resumable pass of the checker concluded.
+enum Stepped {
+    /// The object is checked (or a verdict on it).
+    Done(Checked),
+    /// Paused at this checkpoint.
+    Paused(Box<rdb_check::Checkpoint>),
+    /// The checkpoint given cannot be used (the checker says why): start again from the first byte.
+    Refused(String),
+}
+
+/// Checks `reader` (the object's bytes from `from`'s `read_from`, or from its start) for about `budget`.
+fn step_reader(
+    key: &str,
+    reader: impl std::io::Read + Send,
+    from: Option<&rdb_check::Checkpoint>,
+    budget: Duration,
+) -> Stepped {
+    let mut deadline = rdb_check::resume::Deadline::after(budget);
+    match rdb_check::check_and_hash_from(reader, from, &mut deadline) {
+        Ok(rdb_check::Progress::Paused(c)) => Stepped::Paused(c),
+        Ok(rdb_check::Progress::Finished(report, sha256)) => {
+            Stepped::Done(judge(key, Ok((*report, sha256))))
+        }
+        Err(e @ rdb_check::RdbError::Checkpoint { .. }) => Stepped::Refused(format!("{key}: {e}")),
+        Err(e) => Stepped::Done(judge(key, Err(e))),
     }
 }
 
@@ -96,7 +279,12 @@ enum Checked {
 }
 
 fn check_reader(key: &str, reader: impl std::io::Read + Send) -> Checked {
-    match rdb_check::check_and_hash(reader) {
+    judge(key, rdb_check::check_and_hash(reader))
+}
+
+/// What the checker's result on object `key` means for the backup.
+fn judge(key: &str, checked: Result<(rdb_check::Report, String), rdb_check::RdbError>) -> Checked {
+    match checked {
         Ok((report, sha256)) => Checked::Done(Box::new(Ok(VerifiedObject {
             key: key.to_string(),
             size_bytes: report.bytes,
@@ -250,17 +438,68 @@ pub fn summary(report: rdb_check::Report) -> RdbSummary {
 pub struct FakeStoreVerifier(pub backup_core::testing::FakeExportStore);
 
 #[cfg(feature = "testing")]
-#[async_trait]
-impl Verifier for FakeStoreVerifier {
-    async fn verify_object(&self, bucket: &str, key: &str) -> Result<VerifiedObject, BackupError> {
-        let bytes = self
-            .0
+impl FakeStoreVerifier {
+    /// The object's bytes; a missing one is the `AwsError` GetObject would give.
+    fn object(&self, bucket: &str, key: &str) -> Result<Vec<u8>, BackupError> {
+        self.0
             .get(bucket, key)
             .ok_or_else(|| BackupError::AwsError {
                 message: format!("GetObject s3://{bucket}/{key}: NoSuchKey"),
                 source: None,
-            })?;
+            })
+    }
+}
+
+#[cfg(feature = "testing")]
+#[async_trait]
+impl Verifier for FakeStoreVerifier {
+    async fn verify_object(&self, bucket: &str, key: &str) -> Result<VerifiedObject, BackupError> {
+        let bytes = self.object(bucket, key)?;
         verify_bytes(key, &bytes[..])
+    }
+
+    async fn verify_object_from(
+        &self,
+        bucket: &str,
+        key: &str,
+        from: Option<&ShardCheckpoint>,
+        budget: Duration,
+    ) -> Result<ShardStep, BackupError> {
+        let bytes = self.object(bucket, key)?;
+        let size = bytes.len() as u64;
+        // The fake store has no ETags: a CRC-64 of the object stands for one.
+        let etag = Some(format!(
+            "{:016x}",
+            crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Nvme, &bytes[..])
+        ));
+        let (mut from, mut restarted) = usable_checkpoint(key, from);
+        loop {
+            if let Some((_, shard)) = &from {
+                same_object(key, shard, size, etag.as_deref())?;
+            }
+            let start = from.as_ref().map_or(0, |(c, _)| c.read_from());
+            let rest = bytes
+                .get(usize::try_from(start).unwrap_or(usize::MAX)..)
+                .unwrap_or(&[]);
+            let checkpoint = from.as_ref().map(|(c, _)| c);
+            match step_reader(key, rest, checkpoint, budget) {
+                Stepped::Refused(reason) => {
+                    restarted = Some(reason);
+                    from = None;
+                }
+                Stepped::Paused(rdb) => return paused(key, &rdb, size, etag, restarted),
+                Stepped::Done(Checked::Done(result)) => {
+                    return result.map(|object| ShardStep {
+                        progress: ShardProgress::Done(object),
+                        restarted,
+                    });
+                }
+                Stepped::Done(Checked::UnknownFormat(e)) => {
+                    let intact = stored_checksum_matches(&bytes[..]);
+                    return Err(judge_unknown_format(key, &e, intact));
+                }
+            }
+        }
     }
 }
 
@@ -335,6 +574,100 @@ mod tests {
         assert_eq!(err.error_type(), "ExportCorrupt");
         assert!(
             err.to_string().starts_with("bad-0001.rdb: truncated"),
+            "{err}"
+        );
+    }
+
+    /// A verifier over one object `body` served by ranged GetObject, with `etag` for its ETag; the ranges asked
+    /// for are recorded in `asked`.
+    fn ranged(
+        body: Vec<u8>,
+        etag: &'static str,
+        asked: std::sync::Arc<std::sync::Mutex<Vec<(usize, usize)>>>,
+    ) -> S3RdbVerifier {
+        let len = body.len() as i64;
+        let head = mock!(Client::head_object).then_output(move || {
+            HeadObjectOutput::builder()
+                .content_length(len)
+                .e_tag(etag)
+                .build()
+        });
+        let get = mock!(Client::get_object).then_compute_output(move |r| {
+            let range = r.range().unwrap_or_default();
+            let (a, b) = range.trim_start_matches("bytes=").split_once('-').unwrap();
+            let (a, b): (usize, usize) = (a.parse().unwrap(), b.parse().unwrap());
+            asked.lock().unwrap().push((a, b));
+            GetObjectOutput::builder()
+                .body(ByteStream::from(body[a..=b].to_vec()))
+                .build()
+        });
+        S3RdbVerifier::new(mock_client!(
+            aws_sdk_s3,
+            RuleMode::MatchAny,
+            [&head, &get],
+            |c| c.retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+        ))
+        .with_range_options(RangeOptions {
+            part_bytes: 1024,
+            parallel: 2,
+        })
+    }
+
+    #[tokio::test]
+    async fn an_object_verified_from_checkpoints_reads_on_from_them_and_ends_as_one_pass() {
+        let fixture = fixture("cluster-redis-7.0.rdb");
+        let asked = std::sync::Arc::default();
+        let v = ranged(fixture.clone(), "\"e1\"", std::sync::Arc::clone(&asked));
+        let once = v.verify_object("b", "x-0001.rdb").await.unwrap();
+        let mut from: Option<ShardCheckpoint> = None;
+        let mut steps = 0;
+        let done = loop {
+            asked.lock().unwrap().clear();
+            let step = v
+                .verify_object_from("b", "x-0001.rdb", from.as_ref(), Duration::ZERO)
+                .await
+                .unwrap();
+            assert_eq!(step.restarted, None);
+            steps += 1;
+            // Each invocation reads from the checkpoint's SHA-256 offset on, never the object's start again.
+            let first = asked.lock().unwrap().iter().map(|r| r.0).min();
+            if let Some(c) = &from {
+                let read_from = c.rdb["shaAt"].as_u64().unwrap() as usize;
+                assert_eq!(first, Some(read_from), "step {steps}");
+                assert!(read_from <= c.offset as usize);
+            }
+            match step.progress {
+                ShardProgress::Done(object) => break object,
+                ShardProgress::Paused(c) => {
+                    assert_eq!(
+                        (c.size_bytes, c.etag.as_deref()),
+                        (fixture.len() as u64, Some("\"e1\""))
+                    );
+                    from = Some(c);
+                }
+            }
+        };
+        assert!(steps > 10, "{steps} steps");
+        assert_eq!(done, once);
+
+        // The same key with another ETag: not the object the checkpoint was taken on.
+        let other = ranged(fixture.clone(), "\"e2\"", std::sync::Arc::default());
+        let mut paused = None;
+        if let ShardProgress::Paused(c) = v
+            .verify_object_from("b", "x-0001.rdb", None, Duration::ZERO)
+            .await
+            .unwrap()
+            .progress
+        {
+            paused = Some(c);
+        }
+        let err = other
+            .verify_object_from("b", "x-0001.rdb", paused.as_ref(), Duration::ZERO)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "ExportCorrupt");
+        assert!(
+            err.to_string().contains("changed while it was verified"),
             "{err}"
         );
     }

@@ -21,6 +21,14 @@ pub const DEFAULT_EXPORT_TIMEOUT_SECONDS: u64 = 3600;
 pub const DEFAULT_VERIFY_PART_MIB: u64 = 8;
 /// Default number of ranged `GetObject` requests VerifyExport keeps in flight.
 pub const DEFAULT_VERIFY_PARALLEL_PARTS: u64 = 4;
+/// Default time one VerifyShard invocation checks before it pauses with a checkpoint, seconds (12 of the 15
+/// minutes Lambda gives it).
+pub const DEFAULT_VERIFY_BUDGET_SECONDS: u64 = 720;
+/// Shortest accepted verification budget per invocation, seconds.
+pub const MIN_VERIFY_BUDGET_SECONDS: u64 = 1;
+/// Longest accepted verification budget per invocation (14 minutes), seconds: VerifyShard's own time limit is 900 s
+/// (the Lambda maximum, `TimeoutSeconds` of the VerifyShard state), and a checkpoint must be written before it.
+pub const MAX_VERIFY_BUDGET_SECONDS: u64 = 840;
 
 /// A variable that is set but breaks its rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -127,6 +135,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 /// | `EXPORT_TIMEOUT_SECONDS` | default export deadline, seconds | 3600 |
 /// | `VERIFY_PART_MIB` | bytes per ranged GetObject of VerifyExport, MiB, 1–1024 | 8 |
 /// | `VERIFY_PARALLEL_PARTS` | ranged GetObject requests in flight, 1–64 (memory ≈ part × parallel) | 4 |
+/// | `VERIFY_BUDGET_SECONDS` | default seconds one VerifyShard invocation checks before it pauses with a checkpoint, 1–840 | 720 |
 /// | `FLEET_INLINE_MAX_TARGETS` | a fleet of more targets runs as a Distributed Map (its lists in `BACKUP_BUCKET`), 0–60 | 60 |
 /// | `AWS_REGION` | the function's region (set by Lambda); the export bucket must be in it | — |
 /// | `SEEDING_MODE` | how ElastiCache reads a restore's seed objects: `bucket-policy` or `object-acl` ([`SeedingMode`]) | by region ([`SeedingMode::for_region`]) |
@@ -145,6 +154,8 @@ pub struct Config {
     pub verify_part_bytes: u64,
     /// Ranged reads in flight when verifying.
     pub verify_parallel_parts: usize,
+    /// Default seconds one VerifyShard invocation checks before it pauses (the input's `verifyBudgetSeconds`).
+    pub verify_budget_seconds: u64,
     /// The function's region (`AWS_REGION`, set by Lambda): the export bucket must be in it.
     pub region: Option<String>,
     /// Most targets a fleet runs in an inline Map; more run in a Distributed Map (`crate::fleet`).
@@ -186,6 +197,7 @@ impl Default for Config {
             export_timeout_seconds: DEFAULT_EXPORT_TIMEOUT_SECONDS,
             verify_part_bytes: DEFAULT_VERIFY_PART_MIB * 1024 * 1024,
             verify_parallel_parts: DEFAULT_VERIFY_PARALLEL_PARTS as usize,
+            verify_budget_seconds: DEFAULT_VERIFY_BUDGET_SECONDS,
             region: None,
             fleet_inline_max_targets: MAX_INLINE_TARGETS,
             seeding_mode: None,
@@ -224,6 +236,11 @@ impl Config {
                 1..=64,
             )?)
             .unwrap_or(1),
+            verify_budget_seconds: env.number(
+                "VERIFY_BUDGET_SECONDS",
+                DEFAULT_VERIFY_BUDGET_SECONDS,
+                MIN_VERIFY_BUDGET_SECONDS..=MAX_VERIFY_BUDGET_SECONDS,
+            )?,
             region: env.string("AWS_REGION"),
             fleet_inline_max_targets: usize::try_from(env.number(
                 "FLEET_INLINE_MAX_TARGETS",

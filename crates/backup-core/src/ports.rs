@@ -87,6 +87,59 @@ pub trait Verifier: Send + Sync {
     /// Errors: `ExportCorrupt` (not a sound RDB; the message names the key and the offset), `Throttled`,
     /// `AwsError` (reading failed: never mistaken for corruption).
     async fn verify_object(&self, bucket: &str, key: &str) -> Result<VerifiedObject, BackupError>;
+
+    /// Reads `s3://bucket/key` as [`Self::verify_object`] does, from the start or from where an earlier invocation
+    /// paused (`from`), for about `budget` at most: returns the verified object, or where it paused. A checkpoint
+    /// this version cannot go on from (another format) is not an error: the object is read from its first byte
+    /// again, and [`ShardStep::restarted`] says why. Errors: as [`Self::verify_object`]; `ExportCorrupt` when the
+    /// object is not the one the checkpoint was taken on (another ETag or size).
+    async fn verify_object_from(
+        &self,
+        bucket: &str,
+        key: &str,
+        from: Option<&ShardCheckpoint>,
+        budget: std::time::Duration,
+    ) -> Result<ShardStep, BackupError>;
+}
+
+/// Where one object's verification paused, as VerifyShard returns it for the next invocation (the `VerifyExport`
+/// Map loops on VerifyShard while its output has a `checkpoint`). JSON: `{"offset", "sizeBytes", "etag",
+/// "invocations", "millis", "rdb"}`; `rdb` is the checker's own state (`rdb_check::Checkpoint`, under 4 KiB for
+/// all but pathological files), opaque here.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ShardCheckpoint {
+    /// Bytes checked so far (the next opcode's offset).
+    pub offset: u64,
+    /// The object's size when the verification began, bytes.
+    pub size_bytes: u64,
+    /// The object's ETag when the verification began (every later read must find the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// Invocations so far.
+    pub invocations: u32,
+    /// Milliseconds the invocations so far spent checking.
+    pub millis: u64,
+    /// The checker's state.
+    pub rdb: serde_json::Value,
+}
+
+/// Where one object's verification got to in an invocation ([`Verifier::verify_object_from`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShardStep {
+    /// Verified, or paused.
+    pub progress: ShardProgress,
+    /// Why the checkpoint given was not used (the object was read from its first byte), if it was not.
+    pub restarted: Option<String>,
+}
+
+/// Verified, or paused with a checkpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShardProgress {
+    /// Read end to end and checked.
+    Done(VerifiedObject),
+    /// Paused: go on from this checkpoint (its `invocations` and `millis` left for the caller to count).
+    Paused(ShardCheckpoint),
 }
 
 /// ElastiCache operations of a restore.

@@ -288,3 +288,104 @@ fn the_table_matches_what_the_enums_serialize() {
         assert!(role.is_ok() || mode.is_ok(), "{v}");
     }
 }
+
+/// (e) The VerifyExport Map's loop: the item VerifyShard is given has exactly the fields [`ShardRequest`] reads;
+/// `IsShardVerified` sends VerifyShard's output back to it exactly while it has a `checkpoint`, which a paused
+/// shard's output ([`VerifyResponse::Paused`]) always has and a verified one's never; the loop is Task → Choice →
+/// Task, with no Wait, and its other way out ends the item.
+#[test]
+fn the_verify_shard_loop_goes_round_exactly_while_the_output_has_a_checkpoint() {
+    use backup_core::backup::run::VerifiedShard;
+    use backup_core::backup::verify::{
+        ShardCheckpoint, ShardRequest, VerifyRequest, VerifyResponse,
+    };
+    use backup_core::model::VerifiedObject;
+
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../terraform/backup.asl.json"),
+    )
+    .unwrap();
+    let definition: Value = serde_json::from_str(&text).unwrap();
+    let map = &definition["States"]["VerifyExport"];
+    assert_eq!(map["Type"], "Map");
+
+    // The item the Map builds, with values standing in for its paths, reads as a ShardRequest (its struct refuses
+    // unknown fields), and every field a ShardRequest writes is one the item has or the loop adds.
+    let mut item = serde_json::Map::new();
+    for (field, path) in map["ItemSelector"].as_object().unwrap() {
+        let name = field.trim_end_matches(".$");
+        assert!(field.ends_with(".$"), "{field}: {path}");
+        let value = match name {
+            "object" => serde_json::json!({"key": "ecb-x-0001.rdb", "sizeBytes": 10}),
+            "verifyBudgetSeconds" => serde_json::json!(720),
+            _ => serde_json::json!("ecb-x"),
+        };
+        item.insert(name.to_string(), value);
+    }
+    let request: ShardRequest = serde_json::from_value(Value::Object(item.clone()))
+        .unwrap_or_else(|e| panic!("the Map's item is not a ShardRequest: {e}"));
+    assert_eq!(request.verify_budget_seconds, Some(720));
+    assert!(matches!(
+        serde_json::from_value::<VerifyRequest>(Value::Object(item)).unwrap(),
+        VerifyRequest::Shard(_)
+    ));
+    assert_eq!(
+        map["ItemSelector"]["verifyBudgetSeconds.$"], "$.request.verifyBudgetSeconds",
+        "the budget comes from the validated request"
+    );
+
+    let processor = &map["ItemProcessor"];
+    let task = processor["StartAt"].as_str().unwrap();
+    assert_eq!(processor["States"][task]["Type"], "Task");
+    let choice_name = processor["States"][task]["Next"].as_str().unwrap();
+    let choice = &processor["States"][choice_name];
+    assert_eq!(choice["Type"], "Choice", "{choice_name}");
+    let rules = choice["Choices"].as_array().unwrap();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(rules[0]["Variable"], "$.checkpoint");
+    assert_eq!(rules[0]["IsPresent"], true);
+    assert_eq!(
+        rules[0]["Next"], task,
+        "the loop goes straight back to the Task (no Wait)"
+    );
+    let out = choice["Default"].as_str().unwrap();
+    let end = &processor["States"][out];
+    assert!(
+        end["Type"] == "Succeed" || end["End"] == true,
+        "{out} must end the item"
+    );
+
+    // What the Task returns: paused → has `checkpoint` and is a ShardRequest again; verified → has none.
+    let paused = VerifyResponse::Paused(Box::new(ShardRequest {
+        checkpoint: Some(ShardCheckpoint {
+            offset: 5,
+            size_bytes: 10,
+            etag: None,
+            invocations: 1,
+            millis: 3,
+            rdb: serde_json::json!({"format": 1}),
+        }),
+        ..request
+    }));
+    let paused = serde_json::to_value(&paused).unwrap();
+    assert!(paused.get("checkpoint").is_some());
+    assert!(matches!(
+        serde_json::from_value::<VerifyRequest>(paused).unwrap(),
+        VerifyRequest::Shard(s) if s.checkpoint.is_some()
+    ));
+    let verified = VerifyResponse::Shard(Box::new(VerifiedShard {
+        object: VerifiedObject {
+            key: "ecb-x-0001.rdb".into(),
+            size_bytes: 10,
+            sha256: "0".repeat(64),
+            rdb: Default::default(),
+        },
+        millis: 3,
+    }));
+    assert!(
+        serde_json::to_value(&verified)
+            .unwrap()
+            .get("checkpoint")
+            .is_none()
+    );
+}

@@ -151,6 +151,10 @@ pub struct BackupArgs {
     /// Keep the ElastiCache snapshot after the verified export (default: deleted).
     #[arg(long)]
     pub keep_source_snapshot: bool,
+    /// Seconds one VerifyShard invocation checks before it hands a checkpoint to the next, 1-840 (default: the
+    /// deployment's, 720).
+    #[arg(long)]
+    pub verify_budget_seconds: Option<u64>,
     /// A fleet's concurrent child executions, 1-40 (tag selector only).
     #[arg(long)]
     pub max_concurrency: Option<u64>,
@@ -183,6 +187,7 @@ impl CheckArgs {
             parallel: self.parallel,
             region: global.region.clone(),
             profile: global.profile.clone(),
+            pause_every_mib: None,
         }
     }
 }

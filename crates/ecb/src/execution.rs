@@ -169,6 +169,9 @@ pub fn backup_input(
     if args.keep_source_snapshot {
         input["keepSourceSnapshot"] = json!(true);
     }
+    if let Some(seconds) = args.verify_budget_seconds {
+        input["verifyBudgetSeconds"] = json!(seconds);
+    }
     if let Target::Selector(_) = target {
         if let Some(n) = args.max_concurrency {
             input["maxConcurrency"] = json!(n);
@@ -327,8 +330,38 @@ mod tests {
             wait: false,
             name: None,
             keep_source_snapshot: false,
+            verify_budget_seconds: None,
             max_concurrency: None,
             interval: 2.0,
+        }
+    }
+
+    #[test]
+    fn a_verify_budget_goes_into_the_input_and_is_checked_before_anything_starts() {
+        let args = BackupArgs {
+            verify_budget_seconds: Some(300),
+            ..backup_args()
+        };
+        let target = Target::ReplicationGroup("orders".into());
+        let (_, input) = backup_input(&target, &args, Some("acme-backups"), None).unwrap();
+        assert_eq!(input["verifyBudgetSeconds"], 300);
+        let selector = Target::Selector([("env".to_string(), "prod".to_string())].into());
+        let (_, fleet) = backup_input(&selector, &args, Some("acme-backups"), None).unwrap();
+        assert_eq!(fleet["verifyBudgetSeconds"], 300);
+        for bad in [0, 841] {
+            let args = BackupArgs {
+                verify_budget_seconds: Some(bad),
+                ..backup_args()
+            };
+            for t in [&target, &selector] {
+                let err = backup_input(t, &args, Some("acme-backups"), None)
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    err.contains("verifyBudgetSeconds") && err.contains("1 to 840"),
+                    "{err}"
+                );
+            }
         }
     }
 

@@ -48,6 +48,46 @@ pub struct CheckArgs {
     /// s3:// targets: the AWS named profile (default: AWS_PROFILE, else the default profile).
     #[arg(long)]
     pub profile: Option<String>,
+    /// Check each file as VerifyShard does across invocations: pause at the first key boundary after every this many
+    /// MiB, write the checkpoint as JSON, read it back and go on from it, reading the file again from the
+    /// checkpoint's offset (the report and SHA-256 are those of one pass; the JSON report adds `pieces` and
+    /// `largestCheckpointBytes`).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub pause_every_mib: Option<u64>,
+}
+
+/// How a check in pieces went ([`CheckArgs::pause_every_mib`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Pieces {
+    /// Invocations it took.
+    pieces: u64,
+    /// The largest checkpoint's JSON, bytes.
+    largest_checkpoint: usize,
+}
+
+/// Checks a file in pieces of `every` bytes: `open(offset)` gives its bytes from `offset`.
+fn check_in_pieces<R: std::io::Read + Send>(
+    every: u64,
+    mut open: impl FnMut(u64) -> Result<R, String>,
+) -> Result<(Report, String, Pieces), String> {
+    use crate::resume::{Checkpoint, PauseAt, Progress};
+    let mut from: Option<Checkpoint> = None;
+    let mut pieces = Pieces::default();
+    loop {
+        let offset = from.as_ref().map_or(0, Checkpoint::offset);
+        let reader = open(from.as_ref().map_or(0, Checkpoint::read_from))?;
+        let mut pause = PauseAt(offset.saturating_add(every));
+        pieces.pieces += 1;
+        match crate::check_and_hash_from(reader, from.as_ref(), &mut pause) {
+            Ok(Progress::Finished(report, sha256)) => return Ok((*report, sha256, pieces)),
+            Ok(Progress::Paused(c)) => {
+                let json = serde_json::to_string(&*c).map_err(|e| e.to_string())?;
+                pieces.largest_checkpoint = pieces.largest_checkpoint.max(json.len());
+                from = Some(serde_json::from_str(&json).map_err(|e| e.to_string())?);
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
 }
 
 /// Checks every target of `args`, printing one report (or JSON document) per target.
@@ -59,19 +99,40 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     for target in &args.targets {
         let result = if target.starts_with("s3://") {
             check_s3(target, args)
+        } else if let Some(mib) = args.pause_every_mib {
+            check_in_pieces(mib.saturating_mul(1024 * 1024), |offset| {
+                use std::io::{Seek, SeekFrom};
+                let mut f = File::open(target).map_err(|e| e.to_string())?;
+                f.seek(SeekFrom::Start(offset)).map_err(|e| e.to_string())?;
+                Ok(std::io::BufReader::new(f))
+            })
+            .map(|(r, sha, pieces)| (r, sha, Some(pieces)))
         } else {
             File::open(target).map_err(|e| e.to_string()).and_then(|f| {
-                crate::check_and_hash(std::io::BufReader::new(f)).map_err(|e| e.to_string())
+                crate::check_and_hash(std::io::BufReader::new(f))
+                    .map(|(r, sha)| (r, sha, None))
+                    .map_err(|e| e.to_string())
             })
         };
         match result {
-            Ok((report, sha256)) if args.json => {
-                out!(
-                    "{}",
-                    serde_json::json!({"file": target, "ok": true, "sha256": sha256, "report": report})
-                );
+            Ok((report, sha256, pieces)) if args.json => {
+                let mut doc = serde_json::json!({"file": target, "ok": true, "sha256": sha256, "report": report});
+                if let Some(p) = pieces {
+                    doc["pieces"] = p.pieces.into();
+                    doc["largestCheckpointBytes"] = p.largest_checkpoint.into();
+                }
+                out!("{doc}");
             }
-            Ok((r, sha256)) => print_report(target, &r, &sha256),
+            Ok((r, sha256, pieces)) => {
+                print_report(target, &r, &sha256);
+                if let Some(p) = pieces {
+                    out!(
+                        "  checked in {} pieces (largest checkpoint {} bytes)",
+                        p.pieces,
+                        p.largest_checkpoint
+                    );
+                }
+            }
             Err(e) => {
                 ok = false;
                 if args.json {
@@ -144,8 +205,11 @@ fn parse_s3_url(url: &str) -> Result<(&str, &str), String> {
         .ok_or_else(|| format!("{url}: expected s3://bucket/key"))
 }
 
+/// What a check of one target found: the report, the SHA-256, and how a check in pieces went.
+type Checked = (Report, String, Option<Pieces>);
+
 #[cfg(feature = "cli-s3")]
-fn check_s3(url: &str, args: &CheckArgs) -> Result<(Report, String), String> {
+fn check_s3(url: &str, args: &CheckArgs) -> Result<Checked, String> {
     use crate::s3::RangeOptions;
     use aws_sdk_s3::error::DisplayErrorContext;
 
@@ -168,18 +232,36 @@ fn check_s3(url: &str, args: &CheckArgs) -> Result<(Report, String), String> {
         }
         let config = loader.load().await;
         let client = aws_sdk_s3::Client::new(&config);
+        if let Some(mib) = args.pause_every_mib {
+            let handle = tokio::runtime::Handle::current();
+            let (bucket, key) = (bucket.to_string(), key.to_string());
+            return tokio::task::spawn_blocking(move || {
+                check_in_pieces(mib.saturating_mul(1024 * 1024), |offset| {
+                    handle
+                        .block_on(crate::s3::open_from(
+                            &client, &bucket, &key, options, offset,
+                        ))
+                        .map(|(reader, _)| reader)
+                        .map_err(|e| format!("HeadObject: {}", DisplayErrorContext(&e)))
+                })
+            })
+            .await
+            .map_err(|e| format!("checker task failed: {e}"))?
+            .map(|(r, sha, pieces)| (r, sha, Some(pieces)));
+        }
         let (reader, _info) = crate::s3::open(&client, bucket, key, options)
             .await
             .map_err(|e| format!("HeadObject: {}", DisplayErrorContext(&e)))?;
         tokio::task::spawn_blocking(move || crate::check_and_hash(reader))
             .await
             .map_err(|e| format!("checker task failed: {e}"))?
+            .map(|(r, sha)| (r, sha, None))
             .map_err(|e| e.to_string())
     })
 }
 
 #[cfg(not(feature = "cli-s3"))]
-fn check_s3(url: &str, _: &CheckArgs) -> Result<(Report, String), String> {
+fn check_s3(url: &str, _: &CheckArgs) -> Result<Checked, String> {
     parse_s3_url(url)?;
     Err("this rdb-check was built without S3 support (feature cli-s3)".into())
 }

@@ -16,6 +16,13 @@ pub enum RdbError {
         #[source]
         source: std::io::Error,
     },
+    /// A checkpoint to resume from ([`crate::Checkpoint`]) cannot be used: another format version, or a state that
+    /// is not valid. Nothing of the file is judged by it; the check starts again from the first byte.
+    #[error("checkpoint refused: {reason}; the check must start again from the first byte")]
+    Checkpoint {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The file ends before the structure does.
     #[error("truncated at offset {offset}: {needed} more bytes expected ({context})")]
     Truncated {

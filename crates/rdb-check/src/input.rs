@@ -123,6 +123,24 @@ impl<R: Source> Input<R> {
         }
     }
 
+    /// An input whose next byte is the file's byte `offset`, the CRC-64 of the bytes before it being `crc_state` (a
+    /// [`Self::crc_state`] of an earlier input): a check resumed from a checkpoint.
+    pub fn resumed(inner: R, offset: u64, crc_state: u64) -> Self {
+        let mut input = Self::new(inner);
+        input.base = offset;
+        input.digest = Some(Digest::new_with_init_state(
+            CrcAlgorithm::Crc64Redis,
+            crc_state,
+        ));
+        input
+    }
+
+    /// The running CRC-64's state (not finalized) over everything consumed so far, for [`Self::resumed`].
+    pub fn crc_state(&mut self) -> u64 {
+        self.hash_consumed();
+        self.digest.as_ref().map_or(0, Digest::get_state)
+    }
+
     /// Starts recording the bytes consumed from here on ([`Tap`]: `copy` up to that many bytes, `sha` their SHA-256).
     pub fn start_tap(&mut self, copy: Option<u64>, sha: bool) {
         self.tap = Some(Tap {

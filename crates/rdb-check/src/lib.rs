@@ -64,16 +64,21 @@ pub mod keys;
 mod lzf;
 mod parser;
 mod report;
+pub mod resume;
 #[cfg(feature = "s3")]
 pub mod s3;
 mod slots;
+mod state;
 mod visit;
 
 use std::io::Read;
 
 pub use error::{MAX_REDIS_VERSION, RdbError};
 pub use hashing::{HASH_CHUNKS_IN_FLIGHT, READ_CHUNK};
-pub use report::{DbReport, Limits, MAX_SAMPLED_KEY_BYTES, Report, SampledKey};
+pub use report::{
+    DbReport, Limits, MAX_SAMPLE_NAME_BYTES, MAX_SAMPLED_KEY_BYTES, Report, SampledKey,
+};
+pub use resume::{Checkpoint, Progress, check_and_hash_from};
 pub use slots::{ParseSlotSetError, SLOT_COUNT, SlotHasher, SlotSet, key_slot};
 
 /// Checks one RDB stream with the default [`Limits`].

@@ -7,8 +7,11 @@ use crate::entries;
 use crate::error::{MAX_REDIS_VERSION, RdbError};
 use crate::input::{self, Input, Len, Tap};
 use crate::lzf;
-use crate::report::{Limits, MAX_SAMPLED_KEY_BYTES, Report, SampledKey};
+use crate::report::{
+    Limits, MAX_SAMPLE_NAME_BYTES, MAX_SAMPLED_KEY_BYTES, Report, SampledKey, json_len,
+};
 use crate::slots::{self, SLOT_COUNT, SlotHasher, SlotSet, key_slot};
+use crate::state::{ParserState, Pause};
 use crate::visit::{DumpValue, KeyEntry, KeyVisitor, WalkOptions};
 
 /// Longest key the key walk reads, bytes (Redis `proto-max-bulk-len`'s default, the longest string a client can
@@ -24,8 +27,41 @@ pub(crate) fn check_source<S: input::Source>(
     limits: Limits,
 ) -> Result<Report, RdbError> {
     let mut p = Parser::new(source, limits);
-    p.run(None)?;
+    p.run(None, None, None)?;
     Ok(p.into_report())
+}
+
+/// How [`check_resumable`] ended: the whole file checked, or a pause at an opcode boundary with the state to resume
+/// from.
+pub(crate) enum Resumable {
+    /// The file is checked to its end.
+    Finished(Box<Report>),
+    /// Paused before the opcode at [`ParserState::offset`].
+    Paused(Box<ParserState>),
+}
+
+/// Checks `source` as [`check_source`] does, from the start of the file (`from` `None`, `source` its first byte) or
+/// from a [`ParserState`] (`source` then starts at its offset), asking `pause` at opcode boundaries whether to stop.
+/// At least one opcode is read before the first pause, so every call makes progress.
+pub(crate) fn check_resumable<S: input::Source>(
+    source: S,
+    from: Option<ParserState>,
+    pause: &mut dyn Pause,
+) -> Result<Resumable, RdbError> {
+    let limits = Limits::default();
+    let (mut p, cursor) = match from {
+        None => (Parser::new(source, limits), None),
+        Some(state) => {
+            let input = Input::resumed(source, state.offset, state.crc_state()?);
+            let mut p = Parser::from_input(input, limits);
+            let cursor = p.restore(state)?;
+            (p, Some(cursor))
+        }
+    };
+    match p.run(None, Some(pause), cursor)? {
+        RunEnd::Paused(cursor) => Ok(Resumable::Paused(Box::new(p.state(cursor)))),
+        RunEnd::Done | RunEnd::VisitorStopped => Ok(Resumable::Finished(Box::new(p.into_report()))),
+    }
 }
 
 /// Walks `source` as [`check_source`] checks it, telling `visitor` about every key (see [`crate::keys::walk`]):
@@ -37,7 +73,7 @@ pub(crate) fn walk_source<S: input::Source>(
     visitor: &mut dyn KeyVisitor,
 ) -> Result<Option<Report>, RdbError> {
     let mut p = Parser::new(source, limits);
-    if p.run(Some((visitor, options.max_payload_bytes)))? {
+    if let RunEnd::VisitorStopped = p.run(Some((visitor, options.max_payload_bytes)), None, None)? {
         return Ok(None);
     }
     Ok(Some(p.into_report()))
@@ -194,6 +230,9 @@ struct Parser<R> {
     /// Reused buffers of the key walk: the key, and the DUMP payload.
     key_buf: Vec<u8>,
     payload_buf: Vec<u8>,
+    /// Bytes of key names the sample may still take ([`MAX_SAMPLE_NAME_BYTES`] at first; 0 once a key did not fit,
+    /// which ends the sampling).
+    sample_room: usize,
 }
 
 impl<R: input::Source> Parser<R> {
@@ -215,8 +254,141 @@ impl<R: input::Source> Parser<R> {
             module_id: 0,
             key_buf: Vec::new(),
             payload_buf: Vec::new(),
+            sample_room: MAX_SAMPLE_NAME_BYTES,
         }
     }
+}
+
+impl<R: input::Source> Parser<R> {
+    /// What a paused check must carry to go on from the loop's `cursor` (the input at an opcode boundary).
+    fn state(&mut self, cursor: Cursor) -> ParserState {
+        let r = &self.report;
+        ParserState {
+            offset: self.input.offset(),
+            crc: format!("{:016x}", self.input.crc_state()),
+            header: self.header.clone(),
+            db: cursor.db,
+            db_keys: [cursor.keys, cursor.expiring],
+            expiry: cursor.expiry,
+            aux: r.aux.clone(),
+            databases: r
+                .databases
+                .iter()
+                .map(|(db, d)| (*db, [d.keys, d.keys_with_expiry]))
+                .collect(),
+            keys: [r.keys, r.keys_with_expiry],
+            types: (0..=255u8)
+                .filter(|t| self.per_type[usize::from(*t)] > 0)
+                .map(|t| (t, self.per_type[usize::from(t)]))
+                .collect(),
+            functions: r.functions,
+            module_aux: r.module_aux,
+            sample: r.sample.iter().fold(Vec::new(), |mut runs, k| {
+                match runs.last_mut() {
+                    Some((db, ty, keys)) if *db == k.db && *ty == k.key_type => {
+                        keys.push(k.key.clone());
+                    }
+                    _ => runs.push((k.db, k.key_type.clone(), vec![k.key.clone()])),
+                }
+                runs
+            }),
+            sample_room: self.sample_room,
+            slots: slots::compact(&r.slots),
+            slot_info: r
+                .slot_info
+                .as_ref()
+                .map(|info| format!("^{}", slots::compact(&slots::difference(info, &r.slots)))),
+        }
+    }
+
+    /// Puts back what [`Self::state`] saved (the input already at its offset); returns the loop's cursor.
+    ///
+    /// # Errors
+    /// [`RdbError::Checkpoint`] naming what in the state is not valid.
+    fn restore(&mut self, state: ParserState) -> Result<Cursor, RdbError> {
+        let bad = |what: &str| RdbError::Checkpoint {
+            reason: format!("{what} is not valid"),
+        };
+        let (magic, version) = parse_header(state.header.as_bytes())
+            .ok_or_else(|| bad(&format!("header {:?}", state.header)))?;
+        self.header = state.header;
+        self.report.magic = magic.into();
+        self.report.version = version;
+        self.valkey = magic == "VALKEY";
+        let r = &mut self.report;
+        r.aux = state.aux;
+        r.databases = state
+            .databases
+            .into_iter()
+            .map(|(db, [keys, keys_with_expiry])| {
+                (
+                    db,
+                    crate::report::DbReport {
+                        keys,
+                        keys_with_expiry,
+                    },
+                )
+            })
+            .collect();
+        [r.keys, r.keys_with_expiry] = state.keys;
+        for (t, n) in state.types {
+            if type_names(t, self.valkey).is_none() {
+                return Err(bad(&format!("type byte {t}")));
+            }
+            self.per_type[usize::from(t)] = n;
+        }
+        r.functions = state.functions;
+        r.module_aux = state.module_aux;
+        r.sample = state
+            .sample
+            .into_iter()
+            .flat_map(|(db, key_type, keys)| {
+                keys.into_iter().map(move |key| SampledKey {
+                    db,
+                    key,
+                    key_type: key_type.clone(),
+                })
+            })
+            .collect();
+        if r.sample.len() > self.limits.sample_keys || state.sample_room > MAX_SAMPLE_NAME_BYTES {
+            return Err(bad("the sample"));
+        }
+        self.sample_room = state.sample_room;
+        r.slots = slots::parse_compact(&state.slots).ok_or_else(|| bad("slots"))?;
+        r.slot_info = match state.slot_info.as_deref() {
+            None => None,
+            Some(text) => {
+                let diff = text
+                    .strip_prefix('^')
+                    .and_then(slots::parse_compact)
+                    .ok_or_else(|| bad("slotInfo"))?;
+                Some(slots::difference(&diff, &r.slots))
+            }
+        };
+        let [keys, expiring] = state.db_keys;
+        Ok(Cursor {
+            db: state.db,
+            keys,
+            expiring,
+            expiry: state.expiry,
+        })
+    }
+}
+
+/// The magic and version of a 9-byte header (`REDIS0011`, `VALKEY080`), `None` when it is neither.
+fn parse_header(h: &[u8]) -> Option<(&'static str, u32)> {
+    let (magic, digits) = if h.starts_with(b"REDIS") && h.len() == 9 {
+        ("REDIS", &h[5..9])
+    } else if h.starts_with(b"VALKEY") && h.len() == 9 {
+        ("VALKEY", &h[6..9])
+    } else {
+        return None;
+    };
+    let version = std::str::from_utf8(digits)
+        .ok()
+        .filter(|d| d.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|d| d.parse().ok())?;
+    Some((magic, version))
 }
 
 /// (type name, encoding name) of a value type byte (rdb.h `RDB_TYPE_*`); `valkey` for files with the `VALKEY` magic.
@@ -262,19 +434,71 @@ fn int_value(raw: &[u8]) -> i64 {
     }
 }
 
+/// How [`Parser::run`] ended.
+enum RunEnd {
+    /// The file was read to its end.
+    Done,
+    /// The key walk's visitor stopped it.
+    VisitorStopped,
+    /// [`Pause`] stopped it before an opcode; the loop's state.
+    Paused(Cursor),
+}
+
+/// The state of [`Parser::run`]'s loop between two opcodes (besides the report).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Cursor {
+    /// The current database.
+    pub(crate) db: u64,
+    /// Keys of the current database not yet added to the report, and those with an expiry.
+    pub(crate) keys: u64,
+    pub(crate) expiring: u64,
+    /// The next key's expiry (an EXPIRETIME opcode read before its key), Unix milliseconds.
+    pub(crate) expiry: Option<i64>,
+}
+
 impl<R: input::Source> Parser<R> {
-    /// Reads the whole file; with a visitor (and the largest DUMP payload to build, bytes), walks its keys too.
-    /// Returns whether the visitor stopped the walk.
-    fn run(&mut self, mut visitor: Option<(&mut dyn KeyVisitor, u64)>) -> Result<bool, RdbError> {
-        self.header()?;
-        // Keys of the current database, added to the report when the database changes and at the end.
-        let mut db = 0u64;
-        let mut keys = 0u64;
-        let mut expiring = 0u64;
-        // The next key's expiry, Unix milliseconds.
-        let mut expiry: Option<i64> = None;
+    /// Reads the file (from its header, or with `resume` from the input's offset, the header already read); with a
+    /// visitor (and the largest DUMP payload to build, bytes), walks its keys too; with `pause`, asks it before
+    /// opcodes (not before the first one read) whether to stop there.
+    fn run(
+        &mut self,
+        mut visitor: Option<(&mut dyn KeyVisitor, u64)>,
+        mut pause: Option<&mut dyn Pause>,
+        resume: Option<Cursor>,
+    ) -> Result<RunEnd, RdbError> {
+        if resume.is_none() {
+            self.header()?;
+        }
+        let Cursor {
+            // Keys of the current database, added to the report when the database changes and at the end.
+            mut db,
+            mut keys,
+            mut expiring,
+            // The next key's expiry, Unix milliseconds.
+            mut expiry,
+        } = resume.unwrap_or_default();
+        // Offset from which `pause` is asked next: after the first opcode, so that every run makes progress.
+        let mut poll_at = if pause.is_some() {
+            self.input.offset() + 1
+        } else {
+            u64::MAX
+        };
         loop {
             let at = self.input.offset();
+            if at >= poll_at {
+                match pause.as_deref_mut().map(|p| p.poll(at)) {
+                    Some(None) => {
+                        return Ok(RunEnd::Paused(Cursor {
+                            db,
+                            keys,
+                            expiring,
+                            expiry,
+                        }));
+                    }
+                    Some(Some(next)) => poll_at = next.max(at + 1),
+                    None => poll_at = u64::MAX,
+                }
+            }
             let op = self.input.u8("opcode")?;
             match op {
                 0xFF => break,
@@ -352,20 +576,16 @@ impl<R: input::Source> Parser<R> {
                     }
                     if let Some((v, max_payload)) = visitor.as_mut() {
                         if !self.walk_key(&mut **v, *max_payload, t, at, db, expiry)? {
-                            return Ok(true);
+                            return Ok(RunEnd::VisitorStopped);
                         }
-                    } else if self.report.sample.len() < self.limits.sample_keys {
+                    } else if self.sampling() {
                         let (slot, key) = self.read_key(true)?;
                         self.report.slots.insert(slot);
                         if let Some(key) = key
                             && let Ok(key) = String::from_utf8(key)
                             && let Some((ty, _)) = type_names(t, self.valkey)
                         {
-                            self.report.sample.push(SampledKey {
-                                db,
-                                key,
-                                key_type: ty.to_string(),
-                            });
+                            self.sample(db, key, ty);
                         }
                         self.value(t, at)?;
                     } else if !self.compact_key(t) {
@@ -402,7 +622,7 @@ impl<R: input::Source> Parser<R> {
             return Err(RdbError::corrupt(at, "data after the end of the RDB"));
         }
         self.report.bytes = self.input.offset();
-        Ok(false)
+        Ok(RunEnd::Done)
     }
 
     /// One key of the walk, its type byte `t` (at `at`) read: reads the key, asks the visitor what it wants, reads the
@@ -424,16 +644,12 @@ impl<R: input::Source> Parser<R> {
         self.limits.max_encoded_value_bytes = limit;
         read?;
         self.report.slots.insert(key_slot(&key));
-        if self.report.sample.len() < self.limits.sample_keys
+        if self.sampling()
             && key.len() as u64 <= MAX_SAMPLED_KEY_BYTES
             && let Ok(text) = std::str::from_utf8(&key)
             && let Some((ty, _)) = type_names(t, self.valkey)
         {
-            self.report.sample.push(SampledKey {
-                db,
-                key: text.to_string(),
-                key_type: ty.to_string(),
-            });
+            self.sample(db, text.to_string(), ty);
         }
         let want = visitor.want(db, &key, t);
         if let Some(w) = want {
@@ -490,6 +706,27 @@ impl<R: input::Source> Parser<R> {
         Ok(go_on)
     }
 
+    /// Whether the next key may be sampled ([`Limits::sample_keys`], [`MAX_SAMPLE_NAME_BYTES`]).
+    #[inline]
+    fn sampling(&self) -> bool {
+        self.report.sample.len() < self.limits.sample_keys && self.sample_room > 0
+    }
+
+    /// Adds a key to the sample if its name fits in what the sample may still take; else sampling ends.
+    fn sample(&mut self, db: u64, key: String, key_type: &str) {
+        let cost = json_len(&key);
+        if cost > self.sample_room {
+            self.sample_room = 0;
+            return;
+        }
+        self.sample_room -= cost;
+        self.report.sample.push(SampledKey {
+            db,
+            key,
+            key_type: key_type.to_string(),
+        });
+    }
+
     fn add_db_keys(&mut self, db: u64, keys: u64, expiring: u64) {
         if keys == 0 {
             return;
@@ -505,20 +742,9 @@ impl<R: input::Source> Parser<R> {
         let mut h = [0u8; 9];
         self.input.read_exact(&mut h, "header")?;
         let text = String::from_utf8_lossy(&h).to_string();
-        let (magic, digits) = if h.starts_with(b"REDIS") {
-            ("REDIS", &h[5..9])
-        } else if h.starts_with(b"VALKEY") {
-            ("VALKEY", &h[6..9])
-        } else {
-            return Err(RdbError::BadMagic { found: text });
-        };
-        let version: u32 = std::str::from_utf8(digits)
-            .ok()
-            .filter(|d| d.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|d| d.parse().ok())
-            .ok_or_else(|| RdbError::BadMagic {
-                found: text.clone(),
-            })?;
+        let (magic, version) = parse_header(&h).ok_or_else(|| RdbError::BadMagic {
+            found: text.clone(),
+        })?;
         let supported = match magic {
             "REDIS" => (1..=MAX_REDIS_VERSION).contains(&version),
             _ => version == 80,

@@ -13,12 +13,29 @@ pub struct Limits {
     /// Largest single encoded value (one ziplist/listpack/intset/zipmap, after LZF) held in memory, bytes.
     pub max_encoded_value_bytes: u64,
     /// Keys recorded in [`Report::sample`] (the first ones read whose names are UTF-8 and at most
-    /// [`MAX_SAMPLED_KEY_BYTES`] long).
+    /// [`MAX_SAMPLED_KEY_BYTES`] long, up to [`MAX_SAMPLE_NAME_BYTES`] of names in all).
     pub sample_keys: usize,
 }
 
 /// Longest key name taken into the sample, bytes.
 pub const MAX_SAMPLED_KEY_BYTES: u64 = 1024;
+
+/// Most bytes of key names in the whole sample, as JSON writes them (`"`, `\\` and control characters escaped):
+/// sampling ends at the first key that would go past it. It bounds the sample a resumable check carries in its
+/// [`Checkpoint`](crate::Checkpoint) (and the manifest's), whatever the key names.
+pub const MAX_SAMPLE_NAME_BYTES: usize = 1536;
+
+/// Bytes of `text` as a JSON string's content (without the quotes): `"` and `\` take 2, the other control
+/// characters below 0x20 up to 6 (`\u001f`), every other byte 1.
+pub(crate) fn json_len(text: &str) -> usize {
+    text.bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+            0..=0x1f => 6,
+            _ => 1,
+        })
+        .sum()
+}
 
 /// A key read by the checker, for a later "is it there, with this type?" check of a restore.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -9,6 +9,7 @@
 //!
 //! Sources: Amazon S3 API Reference, `HeadObject` and `GetObject` (`Range`, `If-Match`, 206 Partial Content).
 
+use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::time::Duration;
 
@@ -51,11 +52,18 @@ pub struct ObjectInfo {
 
 /// The object's bytes, in order. Read it from a blocking thread (`tokio::task::spawn_blocking` or a plain thread),
 /// never from async code: [`Read::read`] waits for the next part. Dropping it cancels the requests in flight.
+///
+/// Each part is kept as the body's own buffers, as the HTTP client received them, and copied once, into the reader's
+/// buffer: not first gathered into one contiguous buffer (`AggregatedBytes::into_bytes` copies a body of several
+/// buffers).
 pub struct ObjectReader {
-    parts: mpsc::Receiver<io::Result<Bytes>>,
-    current: Bytes,
+    parts: mpsc::Receiver<io::Result<Part>>,
+    current: Part,
     task: JoinHandle<()>,
 }
+
+/// One part's bytes: the response body's buffers, in order.
+type Part = VecDeque<Bytes>;
 
 impl Drop for ObjectReader {
     fn drop(&mut self) {
@@ -65,16 +73,26 @@ impl Drop for ObjectReader {
 
 impl Read for ObjectReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while !self.current.has_remaining() {
+        while self.current.is_empty() {
             match self.parts.blocking_recv() {
                 Some(Ok(part)) => self.current = part,
                 Some(Err(e)) => return Err(e),
                 None => return Ok(0),
             }
         }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current[..n]);
-        self.current.advance(n);
+        let mut n = 0;
+        while n < buf.len() {
+            let Some(front) = self.current.front_mut() else {
+                break;
+            };
+            let take = (buf.len() - n).min(front.len());
+            buf[n..n + take].copy_from_slice(&front[..take]);
+            front.advance(take);
+            n += take;
+            if front.is_empty() {
+                self.current.pop_front();
+            }
+        }
         Ok(n)
     }
 }
@@ -90,6 +108,21 @@ pub async fn open(
     key: &str,
     options: RangeOptions,
 ) -> Result<(ObjectReader, ObjectInfo), SdkError<HeadObjectError>> {
+    open_from(client, bucket, key, options, 0).await
+}
+
+/// Opens `s3://bucket/key` for reading from byte `start` (a resumed check: [`crate::Checkpoint::read_from`]) to its
+/// end, as [`open`] does; a `start` at or past the end reads nothing. [`ObjectInfo`] describes the whole object.
+///
+/// # Errors
+/// As [`open`].
+pub async fn open_from(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    options: RangeOptions,
+    start: u64,
+) -> Result<(ObjectReader, ObjectInfo), SdkError<HeadObjectError>> {
     let head = client.head_object().bucket(bucket).key(key).send().await?;
     let info = ObjectInfo {
         size_bytes: head
@@ -100,8 +133,9 @@ pub async fn open(
     };
     let part = options.part_bytes.max(1);
     let size = info.size_bytes;
-    let ranges: Vec<(u64, u64)> = (0..size.div_ceil(part))
-        .map(|i| (i * part, ((i + 1) * part).min(size) - 1))
+    let rest = size.saturating_sub(start);
+    let ranges: Vec<(u64, u64)> = (0..rest.div_ceil(part))
+        .map(|i| (start + i * part, (start + (i + 1) * part).min(size) - 1))
         .collect();
     // One finished part waits in the channel while the next ones download.
     let (tx, rx) = mpsc::channel(1);
@@ -126,7 +160,7 @@ pub async fn open(
     Ok((
         ObjectReader {
             parts: rx,
-            current: Bytes::new(),
+            current: Part::new(),
             task,
         },
         info,
@@ -147,7 +181,7 @@ struct PartError {
 }
 
 impl PartSource {
-    async fn fetch(&self, first: u64, last: u64) -> io::Result<Bytes> {
+    async fn fetch(&self, first: u64, last: u64) -> io::Result<Part> {
         let what = format!(
             "GetObject s3://{}/{} bytes {first}-{last}",
             self.bucket, self.key
@@ -174,18 +208,18 @@ impl PartSource {
                 error: io::Error::other(format!("{what}: reading the body: {e}")),
                 retry: true,
             })?;
-            let bytes = body.into_bytes();
+            let got = body.remaining() as u64;
             let want = last - first + 1;
-            if bytes.len() as u64 != want {
+            if got != want {
                 return Err(PartError {
                     error: io::Error::new(
                         io::ErrorKind::UnexpectedEof,
-                        format!("{what}: {} bytes returned, {want} asked for", bytes.len()),
+                        format!("{what}: {got} bytes returned, {want} asked for"),
                     ),
                     retry: true,
                 });
             }
-            Ok(bytes)
+            Ok(body.into_segments().filter(|b| !b.is_empty()).collect())
         };
         attempt
             .retry(
@@ -276,6 +310,42 @@ mod tests {
             .unwrap();
             assert_eq!(got, DATA, "parallel {parallel}");
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn parts_of_several_buffers_are_read_in_order_across_their_edges() {
+        let (tx, rx) = mpsc::channel(4);
+        let mut reader = ObjectReader {
+            parts: rx,
+            current: Part::new(),
+            task: tokio::spawn(async {}),
+        };
+        let part = |chunks: &[&'static str]| -> Part {
+            chunks
+                .iter()
+                .map(|c| Bytes::from_static(c.as_bytes()))
+                .collect()
+        };
+        for p in [part(&["ab", "cde"]), part(&["f"]), part(&["ghij", "", "k"])] {
+            tx.send(Ok(p)).await.unwrap();
+        }
+        drop(tx);
+        let got = tokio::task::spawn_blocking(move || {
+            // Reads of 3 bytes: each spans buffer edges or parts.
+            let (mut out, mut buf) = (Vec::new(), [0u8; 3]);
+            loop {
+                let n = reader.read(&mut buf).unwrap();
+                if n == 0 {
+                    return out;
+                }
+                out.push(String::from_utf8(buf[..n].to_vec()).unwrap());
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(got.concat(), "abcdefghijk");
+        // A read fills the buffer from the part's buffers, never past the part.
+        assert_eq!(got, ["abc", "de", "f", "ghi", "jk"]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

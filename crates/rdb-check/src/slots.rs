@@ -363,6 +363,165 @@ impl SlotSet {
     }
 }
 
+/// A [`SlotSet`] in the shortest of five text forms, for a checkpoint ([`crate::Checkpoint`]), whose size must stay
+/// small whatever the keys: its slots and ranges (`"0-5460,6000,7001-7002"`: a single slot written alone); `!` and
+/// the same of the slots not in it (a set that misses a few ranges); `g` and its slots as gaps (the first slot, then
+/// the slots skipped before each next one, LEB128), or `G` and the same of the slots not in it (scattered slots, as a
+/// shard's keys leave them part-way through), in unpadded URL-safe base64; or `b` and its 16,384-bit bitmap (slot `s`
+/// is bit `s % 64` of little-endian word `s / 64`), base64 too (2,732 characters with the `b`, the most any form
+/// takes). Read back by [`parse_compact`].
+pub(crate) fn compact(set: &SlotSet) -> String {
+    use base64::Engine as _;
+    fn listed(set: &SlotSet) -> String {
+        let parts: Vec<String> = set
+            .ranges()
+            .into_iter()
+            .map(|(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}-{b}")
+                }
+            })
+            .collect();
+        parts.join(",")
+    }
+    let mut complement = SlotSet::new();
+    for (c, s) in complement.bits.iter_mut().zip(&set.bits) {
+        *c = !s;
+    }
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let bitmap: Vec<u8> = set.bits.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let forms = [
+        listed(set),
+        format!("!{}", listed(&complement)),
+        format!("g{}", b64(&gaps(set))),
+        format!("G{}", b64(&gaps(&complement))),
+        format!("b{}", b64(&bitmap)),
+    ];
+    forms
+        .into_iter()
+        .min_by_key(String::len)
+        .unwrap_or_default()
+}
+
+/// The slots of `set` as gaps: the first slot, then for each next one the number of slots skipped since the previous,
+/// each an unsigned LEB128 number (one byte below 128, else two).
+fn gaps(set: &SlotSet) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut next = 0u16;
+    for slot in (0..SLOT_COUNT).filter(|s| set.contains(*s)) {
+        let mut gap = slot - next;
+        loop {
+            let byte = (gap & 0x7f) as u8;
+            gap >>= 7;
+            if gap == 0 {
+                out.push(byte);
+                break;
+            }
+            out.push(byte | 0x80);
+        }
+        next = slot + 1;
+    }
+    out
+}
+
+/// The set [`gaps`] wrote; `None` for bytes it cannot have written.
+fn from_gaps(bytes: &[u8]) -> Option<SlotSet> {
+    let mut set = SlotSet::new();
+    let mut next = 0u32;
+    let mut gap = 0u32;
+    let mut shift = 0;
+    for &b in bytes {
+        if shift > 7 {
+            return None;
+        }
+        gap |= u32::from(b & 0x7f) << shift;
+        if b & 0x80 != 0 {
+            shift += 7;
+            continue;
+        }
+        let slot = next + gap;
+        if slot >= u32::from(SLOT_COUNT) {
+            return None;
+        }
+        set.insert(slot as u16);
+        next = slot + 1;
+        (gap, shift) = (0, 0);
+    }
+    (shift == 0).then_some(set)
+}
+
+/// The set whose elements are in exactly one of `a` and `b`.
+pub(crate) fn difference(a: &SlotSet, b: &SlotSet) -> SlotSet {
+    let mut out = a.clone();
+    for (x, y) in out.bits.iter_mut().zip(&b.bits) {
+        *x ^= y;
+    }
+    out
+}
+
+/// The [`SlotSet`] of a [`compact`] text; `None` when it is not one.
+pub(crate) fn parse_compact(text: &str) -> Option<SlotSet> {
+    use base64::Engine as _;
+    fn listed(text: &str) -> Option<SlotSet> {
+        let mut set = SlotSet::new();
+        if text.is_empty() {
+            return Some(set);
+        }
+        for part in text.split(',') {
+            let (a, b) = part.split_once('-').unwrap_or((part, part));
+            let slot = |s: &str| {
+                s.parse::<u16>()
+                    .ok()
+                    .filter(|n| *n < SLOT_COUNT && !s.starts_with('+'))
+            };
+            let (a, b) = (slot(a)?, slot(b)?);
+            if a > b {
+                return None;
+            }
+            set.insert_range(a, b);
+        }
+        Some(set)
+    }
+    if let Some(rest) = text.strip_prefix('!') {
+        let mut set = listed(rest)?;
+        for w in &mut set.bits {
+            *w = !*w;
+        }
+        return Some(set);
+    }
+    let decode = |b64: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(b64)
+            .ok()
+    };
+    if let Some(b64) = text.strip_prefix('g') {
+        return from_gaps(&decode(b64)?);
+    }
+    if let Some(b64) = text.strip_prefix('G') {
+        let mut set = from_gaps(&decode(b64)?)?;
+        for w in &mut set.bits {
+            *w = !*w;
+        }
+        return Some(set);
+    }
+    if let Some(b64) = text.strip_prefix('b') {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(b64)
+            .ok()?;
+        if bytes.len() != WORDS * 8 {
+            return None;
+        }
+        let mut set = SlotSet::new();
+        for (w, chunk) in set.bits.iter_mut().zip(bytes.chunks_exact(8)) {
+            *w = u64::from_le_bytes(chunk.try_into().ok()?);
+        }
+        return Some(set);
+    }
+    listed(text)
+}
+
 impl FromIterator<u16> for SlotSet {
     /// The set of the given slots (numbers from 16384 on are left out, as [`SlotSet::insert`] does).
     fn from_iter<I: IntoIterator<Item = u16>>(iter: I) -> Self {

@@ -13,9 +13,11 @@
 
 use backup_core::backup::export::inspect;
 use backup_core::backup::manifest::Manifest;
-use backup_core::backup::run::{ExportedObject, VerifiedShard};
+use backup_core::backup::run::ExportedObject;
+#[cfg(test)]
+use backup_core::backup::run::VerifiedShard;
 use backup_core::backup::verify::{self, at_listed_size, lock_error, millis_between};
-pub use backup_core::backup::verify::{ShardRequest, VerifyRequest, VerifyResponse};
+pub use backup_core::backup::verify::{ShardOutcome, ShardRequest, VerifyRequest, VerifyResponse};
 use backup_core::model::VerifiedObject;
 use backup_core::naming::manifest_key;
 use backup_core::ports::{ExportStore, ObjectLocker, Verifier};
@@ -36,10 +38,20 @@ pub async fn function_handler<E: ExportStore + ObjectLocker, V: Verifier, C: Clo
     event: LambdaEvent<VerifyRequest>,
     deps: &Deps<(), E, V, C>,
 ) -> Result<VerifyResponse, BackupError> {
-    match event.payload {
-        VerifyRequest::Shard(shard) => verify_shard(shard, deps)
-            .await
-            .map(|shard| VerifyResponse::Shard(Box::new(shard))),
+    handle(event.payload, time_left(event.context.deadline), deps).await
+}
+
+/// [`function_handler`] with the time the invocation has left (`None` when unknown).
+async fn handle<E: ExportStore + ObjectLocker, V: Verifier, C: Clock>(
+    payload: VerifyRequest,
+    left: Option<std::time::Duration>,
+    deps: &Deps<(), E, V, C>,
+) -> Result<VerifyResponse, BackupError> {
+    match payload {
+        VerifyRequest::Shard(shard) => match verify_shard(*shard, left, deps).await? {
+            ShardOutcome::Verified(shard) => Ok(VerifyResponse::Shard(Box::new(shard))),
+            ShardOutcome::Paused(next) => Ok(VerifyResponse::Paused(Box::new(next))),
+        },
         VerifyRequest::Run(run) => write_manifest(*run, deps)
             .await
             .map(|run| VerifyResponse::Run(Box::new(run))),
@@ -57,15 +69,52 @@ async fn verify_object<V: Verifier>(
     Ok(v)
 }
 
+/// The time this invocation has left before Lambda stops it, from the context's deadline (Unix milliseconds).
+/// `None` when it is not known: no deadline (0), or one less than a second away as the invocation starts, which no
+/// Lambda function has (its timeout is at least 1 s) but a local runtime may give (`cargo lambda watch`).
+fn time_left(deadline_ms: u64) -> Option<std::time::Duration> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    let left = std::time::Duration::from_millis(deadline_ms).checked_sub(now)?;
+    (left >= std::time::Duration::from_secs(1)).then_some(left)
+}
+
+/// One VerifyShard invocation: checks the object from the start or from the request's checkpoint for the budget,
+/// then returns it verified or the request for the next invocation.
 async fn verify_shard<E: ExportStore, V: Verifier, C: Clock>(
     shard: ShardRequest,
+    left: Option<std::time::Duration>,
     deps: &Deps<(), E, V, C>,
-) -> Result<VerifiedShard, BackupError> {
+) -> Result<ShardOutcome, BackupError> {
     shard.check()?;
+    let budget = shard.budget(deps.config.verify_budget_seconds, left);
     let started = deps.clock.now();
-    let object = verify_object(&deps.verifier, &shard.bucket, &shard.object).await?;
+    let step = deps
+        .verifier
+        .verify_object_from(
+            &shard.bucket,
+            &shard.object.key,
+            shard.checkpoint.as_ref(),
+            budget,
+        )
+        .await?;
+    if let Some(reason) = &step.restarted {
+        tracing::warn!(%reason, "checkpoint not used: the object is verified from its first byte");
+    }
     let millis = millis_between(started, deps.clock.now());
-    Ok(VerifiedShard { object, millis })
+    let outcome = shard.outcome(step, millis)?;
+    match &outcome {
+        ShardOutcome::Verified(v) => {
+            tracing::info!(key = %v.object.key, keys = v.object.rdb.keys, bytes = v.object.size_bytes, "object verified");
+        }
+        ShardOutcome::Paused(next) => {
+            if let Some(c) = &next.checkpoint {
+                tracing::info!(key = %next.object.key, offset = c.offset, size = c.size_bytes, invocations = c.invocations, "verification paused");
+            }
+        }
+    }
+    Ok(outcome)
 }
 
 async fn write_manifest<E: ExportStore + ObjectLocker, V: Verifier, C: Clock>(
@@ -179,6 +228,7 @@ mod tests {
         r.map(|v| match v {
             VerifyResponse::Run(run) => *run,
             VerifyResponse::Shard(s) => panic!("a run document was expected, got {s:?}"),
+            VerifyResponse::Paused(s) => panic!("a run document was expected, got {s:?}"),
         })
     }
 
@@ -332,8 +382,154 @@ mod tests {
         let size = d.exports.get(BUCKET, key).unwrap().len() as u64;
         match function_handler(shard_event(key, size), d).await.unwrap() {
             VerifyResponse::Shard(s) => *s,
-            VerifyResponse::Run(_) => panic!("a shard result was expected"),
+            VerifyResponse::Run(_) | VerifyResponse::Paused(_) => {
+                panic!("a shard result was expected")
+            }
         }
+    }
+
+    /// No time left: the budget is 0 and every invocation pauses after one opcode.
+    fn no_time_left() -> Option<std::time::Duration> {
+        Some(std::time::Duration::ZERO)
+    }
+
+    /// Time left unknown: the request's budget.
+    fn time_unknown() -> Option<std::time::Duration> {
+        None
+    }
+
+    #[test]
+    fn the_time_left_comes_from_the_deadline_unless_it_is_less_than_a_second_away() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let left = time_left(now + 600_000).unwrap();
+        assert!(
+            left > std::time::Duration::from_secs(590)
+                && left <= std::time::Duration::from_secs(600)
+        );
+        for unknown in [0, now - 5, now, now + 500] {
+            assert_eq!(time_left(unknown), None, "{unknown}");
+        }
+    }
+
+    /// Invokes VerifyShard on `request` (through its JSON form, as the Map's loop does) until it is verified, with
+    /// `ctx` each time; returns the result and the requests it paused with.
+    async fn loop_shard(
+        d: &Deps<(), FakeExportStore, FakeStoreVerifier, FixedClock>,
+        mut request: serde_json::Value,
+        left: impl Fn() -> Option<std::time::Duration>,
+    ) -> (Result<VerifiedShard, BackupError>, Vec<serde_json::Value>) {
+        let mut paused = Vec::new();
+        for _ in 0..100_000 {
+            let payload = serde_json::from_value(request.clone()).unwrap();
+            match handle(payload, left(), d).await {
+                Err(e) => return (Err(e), paused),
+                Ok(VerifyResponse::Shard(s)) => return (Ok(*s), paused),
+                Ok(VerifyResponse::Paused(next)) => {
+                    request = serde_json::to_value(&next).unwrap();
+                    // The Choice after VerifyShard loops exactly while the output has a checkpoint.
+                    assert!(request.get("checkpoint").is_some());
+                    paused.push(request.clone());
+                }
+                Ok(VerifyResponse::Run(_)) => panic!("a shard result was expected"),
+            }
+        }
+        panic!("VerifyShard did not finish");
+    }
+
+    #[tokio::test]
+    async fn a_shard_verified_across_many_invocations_gives_the_one_invocation_result() {
+        let name = "standalone-redis-6.2.rdb";
+        let d = deps(&[("0001", fixture(name))]);
+        let key = format!("{NAME}-0001.rdb");
+        let once = shard(&d, &key).await;
+        let size = once.object.size_bytes;
+        let first = serde_json::json!({
+            "bucket": BUCKET, "exportName": NAME, "object": {"key": key, "sizeBytes": size},
+            "verifyBudgetSeconds": 600
+        });
+        let (got, paused) = loop_shard(&d, first, no_time_left).await;
+        let got = got.unwrap();
+        assert_eq!(got.object, once.object, "{name}");
+        assert!(paused.len() > 10, "{} pauses", paused.len());
+        let mut last = 0;
+        for (i, p) in paused.iter().enumerate() {
+            let c = &p["checkpoint"];
+            let offset = c["offset"].as_u64().unwrap();
+            assert!(offset > last, "invocation {i} made no progress");
+            last = offset;
+            assert_eq!(c["invocations"], i + 1);
+            assert_eq!(p["verifyBudgetSeconds"], 600);
+            assert!(serde_json::to_string(c).unwrap().len() < 4096);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_shard_that_needs_more_than_the_most_invocations_fails_naming_the_budget() {
+        let d = deps(&[("0001", fixture("cluster-redis-7.0.rdb"))]);
+        let key = format!("{NAME}-0001.rdb");
+        let size = d.exports.get(BUCKET, &key).unwrap().len();
+        let first = serde_json::json!({
+            "bucket": BUCKET, "exportName": NAME, "object": {"key": key, "sizeBytes": size},
+            "verifyBudgetSeconds": 5
+        });
+        let (got, paused) = loop_shard(&d, first, no_time_left).await;
+        let err = got.unwrap_err();
+        assert_eq!(err.error_type(), "ExportTimeout");
+        assert!(
+            err.to_string().contains("verifyBudgetSeconds (now 5)"),
+            "{err}"
+        );
+        assert_eq!(paused.len(), 99);
+    }
+
+    /// A store holding one object (`standalone-redis-6.2.rdb`), what one invocation finds in it, and the requests a
+    /// verification with no time left pauses with.
+    async fn paused_requests() -> (
+        Deps<(), FakeExportStore, FakeStoreVerifier, FixedClock>,
+        VerifiedShard,
+        Vec<serde_json::Value>,
+    ) {
+        let d = deps(&[("0001", fixture("standalone-redis-6.2.rdb"))]);
+        let key = format!("{NAME}-0001.rdb");
+        let once = shard(&d, &key).await;
+        let first = serde_json::json!({
+            "bucket": BUCKET, "exportName": NAME,
+            "object": {"key": key, "sizeBytes": once.object.size_bytes}
+        });
+        let (_, paused) = loop_shard(&d, first, no_time_left).await;
+        (d, once, paused)
+    }
+
+    #[tokio::test]
+    async fn a_checkpoint_of_another_format_restarts_the_shard_from_its_first_byte() {
+        let (d, once, paused) = paused_requests().await;
+        let mut old = paused[paused.len() / 2].clone();
+        old["checkpoint"]["rdb"]["format"] = serde_json::json!(0);
+        // With time to finish, the invocation verifies the whole object again, and counts one invocation.
+        let (got, more) = loop_shard(&d, old, time_unknown).await;
+        assert!(more.is_empty());
+        assert_eq!(got.unwrap().object, once.object);
+    }
+
+    #[tokio::test]
+    async fn an_object_that_changes_between_invocations_is_export_corrupt() {
+        let (d, _, paused) = paused_requests().await;
+        let key = format!("{NAME}-0001.rdb");
+        let mut other = fixture("standalone-redis-6.2.rdb");
+        let at = other.len() - 20;
+        other[at] ^= 1;
+        d.exports
+            .put_bytes(BUCKET, &key, other, datetime!(2026-11-22 03:05 UTC));
+        let (got, _) = loop_shard(&d, paused[0].clone(), time_unknown).await;
+        let err = got.unwrap_err();
+        assert_eq!(err.error_type(), "ExportCorrupt");
+        assert!(
+            err.to_string().contains("changed while it was verified"),
+            "{err}"
+        );
     }
 
     #[tokio::test]

@@ -84,6 +84,14 @@ run "deadline_past_the_execution" {
   }
 }
 
+run "verify_budget_past_verify_shard" {
+  # message: verify_budget_seconds must be whole seconds from 1 to 840
+  command = plan
+  variables {
+    schedules = { orders = { replication_group_id = "orders", schedule_expression = "cron(0 3 * * ? *)", verify_budget_seconds = 900 } }
+  }
+}
+
 run "drill_cron_day_fields" {
   # message: A drill's cron(...) must have ? in exactly one of day-of-month
   command = plan

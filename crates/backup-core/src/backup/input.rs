@@ -12,12 +12,14 @@
 //! | `snapshotTimeoutSeconds` | integer | 60–79200; default `SNAPSHOT_TIMEOUT_SECONDS` |
 //! | `exportTimeoutSeconds` | integer | 60–79200; default `EXPORT_TIMEOUT_SECONDS` |
 //! | `keepSourceSnapshot` | boolean | default false |
+//! | `verifyBudgetSeconds` | integer | 1–840; default `VERIFY_BUDGET_SECONDS` (720): how long one VerifyShard invocation checks before it hands a checkpoint to the next one |
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::Config;
 use crate::backup::run::{Request, TargetRef};
+pub use crate::config::{MAX_VERIFY_BUDGET_SECONDS, MIN_VERIFY_BUDGET_SECONDS};
 use crate::error::BackupError;
 use crate::naming::{check_cache_cluster_id, check_elasticache_id, check_serverless_cache_name};
 
@@ -45,6 +47,8 @@ pub struct ExecutionInput {
     pub export_timeout_seconds: Option<u64>,
     /// Keep the ElastiCache snapshot after a verified export.
     pub keep_source_snapshot: Option<bool>,
+    /// Seconds one VerifyShard invocation checks before it pauses with a checkpoint.
+    pub verify_budget_seconds: Option<u64>,
 }
 
 impl ExecutionInput {
@@ -110,8 +114,16 @@ pub(crate) fn rule_of(field: &str) -> String {
     match field {
         "snapshotTimeoutSeconds" | "exportTimeoutSeconds" => timeout_rule(),
         "keepSourceSnapshot" => "must be true or false".into(),
+        "verifyBudgetSeconds" => verify_budget_rule(),
         _ => "must be a string".into(),
     }
+}
+
+fn verify_budget_rule() -> String {
+    format!(
+        "must be a whole number of seconds from {MIN_VERIFY_BUDGET_SECONDS} to {MAX_VERIFY_BUDGET_SECONDS} (VerifyShard \
+         stops at 900 s)"
+    )
 }
 
 fn timeout_rule() -> String {
@@ -151,6 +163,16 @@ pub fn validate(input: &Value, config: &Config) -> Result<Request, BackupError> 
         export_timeout_seconds: timeout(input.export_timeout_seconds, "exportTimeoutSeconds")?
             .unwrap_or(config.export_timeout_seconds),
         keep_source_snapshot: input.keep_source_snapshot.unwrap_or(false),
+        verify_budget_seconds: match input.verify_budget_seconds {
+            Some(s) if !(MIN_VERIFY_BUDGET_SECONDS..=MAX_VERIFY_BUDGET_SECONDS).contains(&s) => {
+                return Err(BackupError::invalid_input(
+                    "verifyBudgetSeconds",
+                    verify_budget_rule(),
+                ));
+            }
+            Some(s) => s,
+            None => config.verify_budget_seconds,
+        },
     })
 }
 
@@ -411,6 +433,7 @@ mod tests {
     #[test]
     fn each_bad_field_is_named_with_its_rule() {
         let timeout = "must be a whole number of seconds from 60 to 79200";
+        let budget = "must be a whole number of seconds from 1 to 840 (VerifyShard stops at 900 s)";
         let cases = [
             (json!([]), "(input)", "must be a JSON object"),
             (
@@ -427,7 +450,8 @@ mod tests {
                 json!({"replicationGroupID": "a"}),
                 "replicationGroupID",
                 "is not a known field; expected one of replicationGroupId, cacheClusterId, \
-                 serverlessCacheName, bucket, snapshotTimeoutSeconds, exportTimeoutSeconds, keepSourceSnapshot",
+                 serverlessCacheName, bucket, snapshotTimeoutSeconds, exportTimeoutSeconds, keepSourceSnapshot, \
+                 verifyBudgetSeconds",
             ),
             (
                 json!({"replicationGroupId": "9a"}),
@@ -478,6 +502,26 @@ mod tests {
                 json!({"replicationGroupId": "a", "keepSourceSnapshot": "yes"}),
                 "keepSourceSnapshot",
                 "must be true or false",
+            ),
+            (
+                json!({"replicationGroupId": "a", "verifyBudgetSeconds": 0}),
+                "verifyBudgetSeconds",
+                budget,
+            ),
+            (
+                json!({"replicationGroupId": "a", "verifyBudgetSeconds": 841}),
+                "verifyBudgetSeconds",
+                budget,
+            ),
+            (
+                json!({"replicationGroupId": "a", "verifyBudgetSeconds": 60.5}),
+                "verifyBudgetSeconds",
+                budget,
+            ),
+            (
+                json!({"replicationGroupId": "a", "verifyBudgetSeconds": "720"}),
+                "verifyBudgetSeconds",
+                budget,
             ),
         ];
         for (input, field, rule) in cases {

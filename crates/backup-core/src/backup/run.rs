@@ -9,7 +9,7 @@
 //!                  "startTime": "2026-11-22T03:00:00Z" },                    // added by the first Pass state
 //!   "request": { "target": { "replicationGroupId": "orders" }, "bucket": "acme-cache-backups",
 //!                "snapshotTimeoutSeconds": 3600, "exportTimeoutSeconds": 3600,
-//!                "keepSourceSnapshot": false },                              // validated input (CreateSnapshot)
+//!                "keepSourceSnapshot": false, "verifyBudgetSeconds": 720 },  // validated input (CreateSnapshot)
 //!   "snapshotName": "ecb-orders-1a2b3c4d", "exportName": "ecb-orders-1a2b3c4d",
 //!   "source": { "replicationGroupId": "orders", "cacheClusterId": "orders-002", "role": "replica",
 //!               "clusterMode": "disabled", "engine": "redis", "engineVersion": "7.0.15", "shardCount": 1 },
@@ -139,6 +139,14 @@ pub struct Request {
     pub export_timeout_seconds: u64,
     /// Keep the ElastiCache snapshot after a verified export.
     pub keep_source_snapshot: bool,
+    /// Seconds one VerifyShard invocation checks before it pauses with a checkpoint (the `VerifyExport` Map
+    /// passes it to every item; a run document written before it existed gets the default).
+    #[serde(default = "default_verify_budget_seconds")]
+    pub verify_budget_seconds: u64,
+}
+
+fn default_verify_budget_seconds() -> u64 {
+    crate::config::DEFAULT_VERIFY_BUDGET_SECONDS
 }
 
 /// The id the execution input names: exactly one of the two.

@@ -11,6 +11,7 @@ use crate::backup::run::{ExportedObject, VerifiedShard, record_timing};
 use crate::config::{ObjectLock, ObjectLockMode};
 use crate::error::BackupError;
 use crate::model::{Timestamp, VerifiedObject};
+pub use crate::ports::ShardCheckpoint;
 
 /// One object to verify, as the `VerifyExport` Map state's `ItemSelector` builds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +24,106 @@ pub struct ShardRequest {
     pub export_name: String,
     /// The object as CheckExport listed it.
     pub object: ExportedObject,
+    /// Seconds this invocation checks before it pauses (`request.verifyBudgetSeconds`); the default
+    /// (`VERIFY_BUDGET_SECONDS`) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_budget_seconds: Option<u64>,
+    /// Where the previous invocation paused; absent on the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<ShardCheckpoint>,
+}
+
+/// Most VerifyShard invocations of one object: each adds about seven events to the execution's history (25,000
+/// events at most), and 100 invocations of the default 720 s budget are 20 hours.
+pub const MAX_SHARD_INVOCATIONS: u32 = 100;
+
+/// What a VerifyShard invocation returns: the object verified, or the request for the next invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShardOutcome {
+    /// Verified (`{"object", "millis"}`).
+    Verified(VerifiedShard),
+    /// Paused: the same request with the checkpoint to go on from.
+    Paused(ShardRequest),
+}
+
+impl ShardRequest {
+    /// What one invocation may spend checking: the request's budget (else `default_seconds`), cut to 80 % of the
+    /// time the invocation has left (`left`, when known) so that the checkpoint is returned before Lambda stops it.
+    #[must_use]
+    pub fn budget(
+        &self,
+        default_seconds: u64,
+        left: Option<std::time::Duration>,
+    ) -> std::time::Duration {
+        let asked =
+            std::time::Duration::from_secs(self.verify_budget_seconds.unwrap_or(default_seconds));
+        match left {
+            Some(left) => asked.min(left.mul_f64(0.8)),
+            None => asked,
+        }
+    }
+
+    /// The outcome of an invocation that began `millis` ago and got `step` (the object as listed in `self`).
+    ///
+    /// # Errors
+    /// `ExportCorrupt` when the object read is not at its listed size; `InvalidInput` (`checkpoint`) when a resumed
+    /// invocation paused no further than the checkpoint it was given (no progress: the loop would not end);
+    /// `ExportTimeout` after [`MAX_SHARD_INVOCATIONS`] invocations.
+    pub fn outcome(
+        self,
+        step: crate::ports::ShardStep,
+        millis: u64,
+    ) -> Result<ShardOutcome, BackupError> {
+        use crate::ports::ShardProgress;
+        let before = if step.restarted.is_some() {
+            None
+        } else {
+            self.checkpoint.as_ref()
+        };
+        let invocations = before.map_or(0, |c| c.invocations) + 1;
+        let millis = before.map_or(0, |c| c.millis).saturating_add(millis);
+        match step.progress {
+            ShardProgress::Done(object) => Ok(ShardOutcome::Verified(VerifiedShard {
+                object: at_listed_size(object, &self.object)?,
+                millis,
+            })),
+            ShardProgress::Paused(next) => {
+                if let Some(before) = before
+                    && next.offset <= before.offset
+                {
+                    return Err(BackupError::invalid_input(
+                        "checkpoint",
+                        format!(
+                            "{}: the verification paused at byte {} after resuming at byte {}: no progress (the \
+                             checkpoint was replayed or altered)",
+                            self.object.key, next.offset, before.offset
+                        ),
+                    ));
+                }
+                if invocations >= MAX_SHARD_INVOCATIONS {
+                    return Err(BackupError::ExportTimeout {
+                        message: format!(
+                            "{}: {invocations} VerifyShard invocations verified {} of {} bytes; raise \
+                             verifyBudgetSeconds (now {}) so that it ends within {MAX_SHARD_INVOCATIONS}",
+                            self.object.key,
+                            next.offset,
+                            self.object.size_bytes,
+                            self.verify_budget_seconds
+                                .map_or_else(|| "the default".to_string(), |s| s.to_string())
+                        ),
+                    });
+                }
+                Ok(ShardOutcome::Paused(ShardRequest {
+                    checkpoint: Some(ShardCheckpoint {
+                        invocations,
+                        millis,
+                        ..next
+                    }),
+                    ..self
+                }))
+            }
+        }
+    }
 }
 
 impl ShardRequest {
@@ -53,7 +154,7 @@ impl ShardRequest {
 #[derive(Debug, Clone)]
 pub enum VerifyRequest {
     /// A `VerifyShard` item of the Map state.
-    Shard(ShardRequest),
+    Shard(Box<ShardRequest>),
     /// `WriteManifest` (with `verifiedObjects`), or the whole verification in one invocation (without).
     Run(Box<BackupRun>),
 }
@@ -64,7 +165,7 @@ impl<'de> Deserialize<'de> for VerifyRequest {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(deserializer)?;
         let request = if value.get("object").is_some() {
-            serde_json::from_value(value).map(VerifyRequest::Shard)
+            serde_json::from_value(value).map(|s| VerifyRequest::Shard(Box::new(s)))
         } else {
             serde_json::from_value(value).map(|run| VerifyRequest::Run(Box::new(run)))
         };
@@ -76,8 +177,11 @@ impl<'de> Deserialize<'de> for VerifyRequest {
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum VerifyResponse {
-    /// The result of a [`VerifyRequest::Shard`].
+    /// The result of a [`VerifyRequest::Shard`] that verified the object.
     Shard(Box<VerifiedShard>),
+    /// The result of a [`VerifyRequest::Shard`] that paused: the request for the next invocation (with
+    /// `checkpoint`), which the Map's `IsShardVerified` Choice sends back to VerifyShard.
+    Paused(Box<ShardRequest>),
     /// The result of a [`VerifyRequest::Run`].
     Run(Box<BackupRun>),
 }
@@ -233,12 +337,104 @@ mod tests {
         }
     }
 
+    fn paused_at(offset: u64) -> crate::ports::ShardStep {
+        crate::ports::ShardStep {
+            progress: crate::ports::ShardProgress::Paused(ShardCheckpoint {
+                offset,
+                size_bytes: 100,
+                etag: None,
+                invocations: 0,
+                millis: 0,
+                rdb: serde_json::json!({}),
+            }),
+            restarted: None,
+        }
+    }
+
+    fn request(checkpoint: Option<ShardCheckpoint>) -> ShardRequest {
+        ShardRequest {
+            bucket: "b".into(),
+            export_name: "ecb-x".into(),
+            object: listed("ecb-x-0001.rdb", 100),
+            verify_budget_seconds: Some(60),
+            checkpoint,
+        }
+    }
+
+    fn checkpoint_of(outcome: ShardOutcome) -> ShardCheckpoint {
+        match outcome {
+            ShardOutcome::Paused(next) => next.checkpoint.unwrap(),
+            ShardOutcome::Verified(v) => panic!("paused expected, got {v:?}"),
+        }
+    }
+
+    #[test]
+    fn a_paused_shard_counts_its_invocations_and_time_and_must_make_progress() {
+        let first = checkpoint_of(request(None).outcome(paused_at(10), 7).unwrap());
+        assert_eq!((first.offset, first.invocations, first.millis), (10, 1, 7));
+        let second = checkpoint_of(
+            request(Some(first.clone()))
+                .outcome(paused_at(20), 5)
+                .unwrap(),
+        );
+        assert_eq!(
+            (second.offset, second.invocations, second.millis),
+            (20, 2, 12)
+        );
+        // No further than the checkpoint given: the loop would never end.
+        for offset in [10, 3] {
+            let err = request(Some(first.clone()))
+                .outcome(paused_at(offset), 1)
+                .unwrap_err();
+            assert_eq!(err.error_type(), "InvalidInput");
+            assert!(err.to_string().contains("no progress"), "{err}");
+        }
+        // A refused checkpoint started the object again: the count starts again too, and so does progress.
+        let mut restarted = paused_at(3);
+        restarted.restarted = Some("format 0".into());
+        let again = checkpoint_of(request(Some(second)).outcome(restarted, 1).unwrap());
+        assert_eq!((again.offset, again.invocations), (3, 1));
+        // At most MAX_SHARD_INVOCATIONS.
+        let many = ShardCheckpoint {
+            invocations: MAX_SHARD_INVOCATIONS - 1,
+            ..first
+        };
+        let err = request(Some(many)).outcome(paused_at(50), 1).unwrap_err();
+        assert_eq!(err.error_type(), "ExportTimeout");
+        assert!(
+            err.to_string().contains("verifyBudgetSeconds (now 60)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_budget_is_the_request_s_cut_to_the_time_the_invocation_has_left() {
+        use std::time::Duration;
+        let r = request(None);
+        assert_eq!(r.budget(720, None), Duration::from_secs(60));
+        assert_eq!(
+            r.budget(720, Some(Duration::from_secs(50))),
+            Duration::from_secs(40)
+        );
+        let default = ShardRequest {
+            verify_budget_seconds: None,
+            ..r
+        };
+        assert_eq!(
+            default.budget(720, Some(Duration::from_secs(900))),
+            Duration::from_secs(720)
+        );
+        assert_eq!(default.budget(720, Some(Duration::ZERO)), Duration::ZERO);
+    }
+
     #[test]
     fn an_object_must_be_one_of_the_export_and_read_at_its_listed_size() {
         let shard = |export: &str, key: &str| ShardRequest {
             bucket: "b".into(),
             export_name: export.into(),
             object: listed(key, 1),
+            verify_budget_seconds: None,
+            checkpoint: None,
         };
         assert!(shard("ecb-x", "ecb-x-0001.rdb").check().is_ok());
         // A serverless export's objects, whose names ElastiCache chooses.

@@ -39,6 +39,8 @@ pub struct FleetInput {
     pub export_timeout_seconds: Option<u64>,
     /// Keep each source snapshot after a verified export.
     pub keep_source_snapshot: Option<bool>,
+    /// Seconds each VerifyShard invocation of every child checks before it pauses with a checkpoint.
+    pub verify_budget_seconds: Option<u64>,
 }
 
 /// How a fleet names its targets.
@@ -165,6 +167,10 @@ pub fn validate(input: &Value, config: &Config) -> Result<FleetRequest, BackupEr
         (
             "keepSourceSnapshot",
             fleet.keep_source_snapshot.map(Value::from),
+        ),
+        (
+            "verifyBudgetSeconds",
+            fleet.verify_budget_seconds.map(Value::from),
         ),
     ] {
         if let Some(v) = v {
@@ -463,6 +469,11 @@ mod tests {
                 "must be a whole number of seconds from 60 to 79200",
             ),
             (
+                json!({"selector": {"tags": {"a": "b"}}, "verifyBudgetSeconds": 900}),
+                "verifyBudgetSeconds",
+                "must be a whole number of seconds from 1 to 840 (VerifyShard stops at 900 s)",
+            ),
+            (
                 json!({"selector": {"tags": {"a": "b"}}, "name": "has space"}),
                 "name",
                 name_rule(),
@@ -471,7 +482,7 @@ mod tests {
                 json!({"selector": {"tags": {"a": "b"}}, "replicationGroupId": "x"}),
                 "replicationGroupId",
                 "is not a known field; expected one of name, selector, targets, maxConcurrency, bucket, \
-                 snapshotTimeoutSeconds, exportTimeoutSeconds, keepSourceSnapshot",
+                 snapshotTimeoutSeconds, exportTimeoutSeconds, keepSourceSnapshot, verifyBudgetSeconds",
             ),
         ];
         for (input, field, rule) in cases {

@@ -10,7 +10,7 @@
 //! | `targets` | `[{"replicationGroupId": …} \| {"cacheClusterId": …}]` | 1–[`MAX_FLEET_TARGETS`] entries, each as in a single backup, no target twice |
 //! | `maxConcurrency` | integer | 1–[`MAX_MAX_CONCURRENCY`] child executions at once; default [`DEFAULT_MAX_CONCURRENCY`] |
 //! | `name` | string | names the fleet in its alert (`fleet/<name>`) and summary: 1–64 of `[A-Za-z0-9._-]`; default the selector's tags (`backup=daily`) or `targets` |
-//! | `bucket`, `snapshotTimeoutSeconds`, `exportTimeoutSeconds`, `keepSourceSnapshot` | | as in a single backup ([`crate::backup::input`]); passed to every child |
+//! | `bucket`, `snapshotTimeoutSeconds`, `exportTimeoutSeconds`, `keepSourceSnapshot`, `verifyBudgetSeconds` | | as in a single backup ([`crate::backup::input`]); passed to every child |
 //!
 //! The fleet document ([`FleetRun`]) flows through the fleet state machine: `Discover` writes it, the `Backups` Map
 //! adds `results` (one per target, in target order), `Summarize` adds `summary`:
