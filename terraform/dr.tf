@@ -234,8 +234,10 @@ data "aws_iam_policy_document" "replication_assume" {
   }
 }
 
+# With a vault the export bucket's one replication configuration runs as the vault's role (vault.tf), which is also
+# given these DR grants; this role exists only for a DR region without a vault.
 resource "aws_iam_role" "replication" {
-  count                = local.dr ? 1 : 0
+  count                = local.dr && !local.vault ? 1 : 0
   name                 = "${var.name}-replication-${local.region}"
   assume_role_policy   = data.aws_iam_policy_document.replication_assume.json
   path                 = var.role_path
@@ -272,32 +274,13 @@ data "aws_iam_policy_document" "replication" {
 }
 
 resource "aws_iam_role_policy" "replication" {
-  count  = local.dr ? 1 : 0
+  count  = local.dr && !local.vault ? 1 : 0
   name   = "replicate-to-dr"
   role   = aws_iam_role.replication[0].id
   policy = data.aws_iam_policy_document.replication.json
 }
 
-resource "aws_s3_bucket_replication_configuration" "exports" {
-  count  = local.dr ? 1 : 0
-  bucket = aws_s3_bucket.exports[0].id
-  role   = aws_iam_role.replication[0].arn
-
-  rule {
-    id     = "to-dr-region"
-    status = "Enabled"
-    filter {}
-    delete_marker_replication {
-      status = "Disabled"
-    }
-    destination {
-      bucket        = aws_s3_bucket.dr[0].arn
-      storage_class = "STANDARD"
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.exports, aws_s3_bucket_versioning.dr, aws_s3_bucket_object_lock_configuration.dr]
-}
+# The export bucket's replication configuration (to the DR bucket and to the vault) is in vault.tf.
 
 # The restore steps in the DR region: the same zips and the same least-privilege statements, pointed at the DR
 # bucket and the DR region's resources, with the DR region's seeding (its mode, its seed bucket: seed_contexts.dr).
@@ -309,7 +292,7 @@ locals {
         { for ek, ev in local.seeding_env.dr : ek => ev if contains(keys(local.functions[k].env), "SEEDING_MODE") && (ek == "SEEDING_MODE" || k == "resolve-backup") },
       )
       statements = concat(jsondecode(replace(replace(jsonencode(local.functions[k].statements),
-      local.bucket_arn, local.dr_bucket_arn), ":${local.region}:", ":${var.dr_region}:")), try(local.functions[k].seeding.dr, []))
+      local.bucket_arn, local.dr_bucket_arn), ":${local.region}:", ":${var.dr_region}:")), try(local.functions[k].seeding.dr, []), try(local.functions[k].vault, []))
     })
   }
 }

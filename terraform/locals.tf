@@ -225,19 +225,41 @@ locals {
       # on small collections, 616 on one vCPU); the ranged reads hold 4 x 8 MiB at most, the check 11 x 256 KiB.
       memory = 3538
       # object_lock_days: a backup is locked once it is proven (WriteManifest), object by object, for that many days.
-      env = var.object_lock_days == null ? {} : {
-        OBJECT_LOCK_MODE = var.object_lock_mode
-        OBJECT_LOCK_DAYS = tostring(var.object_lock_days)
-      }
+      # vault: where the vault is, and what WriteManifest needs to start the Batch Replication of a verified backup
+      # (VAULT_REPLICATION_ROLE_ARN, the job's role; ACCOUNT_ID, which S3 Control's CreateJob names).
+      env = merge(
+        var.object_lock_days == null ? {} : {
+          OBJECT_LOCK_MODE = var.object_lock_mode
+          OBJECT_LOCK_DAYS = tostring(var.object_lock_days)
+        },
+        local.vault_env,
+        local.vault ? { VAULT_REPLICATION_ROLE_ARN = local.vault_batch_role_arn, ACCOUNT_ID = local.account_id } : {},
+      )
       statements = concat([
         { sid = "ListExports", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
         { sid = "ReadExports", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/ecb-*"] },
         { sid = "WriteManifests", actions = ["s3:PutObject"], resources = ["${local.bucket_arn}/ecb-*.manifest.json"] },
+        # WriteManifest tags the shard objects and the manifest of a verified backup elasticache-backup:verified=true
+        # (PutObjectTagging, and PutObject with x-amz-tagging: S3 API Reference, "PutObjectTagging" and
+        # "PutObject", Permissions: s3:PutObjectTagging), the tag the vault's replication rule filters on.
+        { sid = "TagVerifiedBackups", actions = ["s3:PutObjectTagging"], resources = ["${local.bucket_arn}/*"] },
         ], var.object_lock_days == null ? [] : [
         # PutObjectRetention on the shard objects and the manifest of a verified backup (S3 User Guide, "Configuring
         # S3 Object Lock": retention set on an object version; no s3:BypassGovernanceRetention, so it can only lock).
         { sid = "LockVerifiedBackups", actions = ["s3:PutObjectRetention"], resources = ["${local.bucket_arn}/ecb-*"] },
-      ])
+        ], [for st in [
+        # The Batch Replication job of a verified backup (S3 User Guide, "Granting permissions for Batch
+        # Operations": s3:CreateJob, and iam:PassRole on the job's role). CreateJob has no resource type (Service
+        # Authorization Reference, Amazon S3), so its resource is "*", held to replication jobs by
+        # s3:RequestJobOperation.
+        {
+          sid        = "StartVaultBatchReplication"
+          actions    = ["s3:CreateJob"]
+          resources  = ["*"]
+          conditions = [{ test = "StringEquals", variable = "s3:RequestJobOperation", values = ["S3ReplicateObject"] }]
+        },
+        { sid = "PassVaultBatchRole", actions = ["iam:PassRole"], resources = [local.vault_batch_role_arn] },
+      ] : st if local.vault])
     }
     delete-snapshot = {
       description = "Re-checks the export in S3, then deletes the source snapshot"
@@ -263,7 +285,7 @@ locals {
       description = "Restore: finds and checks the backup (manifest, objects, SHA-256) and refuses an existing target"
       timeout     = 900
       memory      = 1769
-      env         = merge(local.step_env, local.seeding_env.primary)
+      env         = merge(local.step_env, local.seeding_env.primary, local.vault_env)
       statements = [
         { sid = "ReadBackups", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
         # The manifests and objects, also the source of the seed copies (CopyObject and UploadPartCopy read it with
@@ -284,6 +306,21 @@ locals {
       seeding = { for r, c in local.seed_contexts : r => c.mode != "object-acl" ? [] : [
         { sid = "SeedCopies", actions = ["s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"], resources = ["${c.seed_bucket_arn}/*"] },
       ] }
+      # With a vault, in both regions: a restore from the vault reads its manifest and objects across accounts (the
+      # vault module grants the same in its bucket and key policies: output restore_read_grant; cross-account access
+      # needs both sides, IAM User Guide, "Cross account resource access in IAM"), and copies the shard objects
+      # from there into the seeding location (CopyObject reads its source with s3:GetObject).
+      vault = [for st in [
+        { sid = "ListVault", actions = ["s3:ListBucket"], resources = [local.vault_bucket_arn] },
+        { sid = "ReadVaultObjects", actions = ["s3:GetObject"], resources = ["${local.vault_bucket_arn}/*"] },
+        # Objects encrypted with the vault's key (SSE-KMS replicas, anything written there directly), through S3.
+        {
+          sid        = "DecryptVaultObjects"
+          actions    = ["kms:Decrypt"]
+          resources  = [local.vault_kms_key_arn]
+          conditions = [{ test = "StringEquals", variable = "kms:ViaService", values = ["s3.${local.vault_region}.amazonaws.com"] }]
+        },
+      ] : st if local.vault]
     }
     create-group = {
       description = "Restore: CreateReplicationGroup from the backup's S3 objects (or its kept snapshot), tagged as this restore's"
@@ -458,7 +495,8 @@ locals {
   }
 
   # What each role is granted: its statements, plus the seeding grants of this region (seed_contexts.primary).
-  function_statements = { for k, f in local.functions : k => concat(f.statements, try(f.seeding.primary, [])) }
+  # With a vault, resolve-backup's cross-account read grant (f.vault).
+  function_statements = { for k, f in local.functions : k => concat(f.statements, try(f.seeding.primary, []), try(f.vault, [])) }
 
   # Roles: the module's own, or the caller's (existing_role_arns, which must grant what output role_policies_json says).
   role_keys   = concat(keys(local.functions), ["state-machine", "restore-machine", "fleet-machine", "scheduler"])

@@ -144,3 +144,23 @@ output "retention_schedule_name" {
   description = "The retention schedule (var.retention), or null."
   value       = try(aws_scheduler_schedule.retention[0].name, null)
 }
+
+output "vault" {
+  description = "The vault this deployment replicates verified backups to (var.vault as given: account_id, bucket, region, kms_key_arn), or null."
+  value       = var.vault
+}
+
+output "vault_replication_role_arn" {
+  description = "With a vault: the role S3 replicates the export bucket as (<name>-vault-replication under role_path), the one the vault module's replication_role_arn names; null without a vault."
+  value       = local.vault ? local.vault_replication_role_arn : null
+}
+
+output "vault_reader_role_arns" {
+  description = "The roles that read a vault to restore from it (resolve-backup's, in this region and in dr_region): the vault module's reader_role_arns. Known before the roles exist, so the vault module can be applied first."
+  value       = local.vault_reader_role_arns
+}
+
+output "evidence_policy" {
+  description = "The evidence policy (JSON): per schedule its expression, time zone, rpoHours, targets (lower-cased ids; [] with a selector) and selector; per drill its expression, time zone, target, rtoMinutes and vault; and bucket, drBucket and vaultBucket (null when absent). The evidence report judges every target against it."
+  value       = local.evidence_policy
+}

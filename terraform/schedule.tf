@@ -142,7 +142,7 @@ resource "aws_scheduler_schedule" "drill" {
   for_each = var.drills
 
   name                         = "${var.name}-drill-${each.key}"
-  description                  = "DR drill of ${each.value.serverless_cache_name != null ? "the serverless cache ${each.value.serverless_cache_name}" : each.value.replication_group_id} (${each.value.schedule_expression} ${each.value.timezone})"
+  description                  = "DR drill of ${each.value.serverless_cache_name != null ? "the serverless cache ${each.value.serverless_cache_name}" : each.value.replication_group_id}${each.value.vault ? " from the vault" : ""} (${each.value.schedule_expression} ${each.value.timezone})"
   schedule_expression          = each.value.schedule_expression
   schedule_expression_timezone = each.value.timezone
   state                        = each.value.enabled ? "ENABLED" : "DISABLED"
@@ -157,11 +157,13 @@ resource "aws_scheduler_schedule" "drill" {
     arn      = aws_sfn_state_machine.restore.arn
     role_arn = local.role_arns["scheduler"]
     # The restore input (docs/operations.md, "Restore a backup"); unset optional fields are left out.
-    # A serverless source's drill restores into a new serverless cache (serverless: true).
+    # A serverless source's drill restores into a new serverless cache (serverless: true); a vault drill restores
+    # the newest verified backup in the vault bucket (bucket: the vault's).
     input = jsonencode({ for k, v in {
       replicationGroupId   = each.value.replication_group_id
       serverlessCacheName  = each.value.serverless_cache_name
       serverless           = each.value.serverless_cache_name != null ? true : null
+      bucket               = each.value.vault ? try(var.vault.bucket, null) : null
       latest               = true
       drill                = true
       nodeType             = each.value.node_type

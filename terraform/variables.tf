@@ -169,7 +169,7 @@ variable "architecture" {
 }
 
 variable "schedules" {
-  description = "Backup schedules, keyed by a short name. Each starts a backup on an EventBridge Scheduler cron expression in an IANA time zone. Give exactly one of replication_group_id, cache_cluster_id, serverless_cache_name (the backup state machine), selector (ElastiCache tags: every replication group, standalone cluster and serverless cache carrying all of them, found at each run) or targets (a list, each entry with exactly one of replication_group_id, cache_cluster_id and serverless_cache_name); the last two start the fleet state machine, max_concurrency (1-40, default 10) backups at once, each target a child backup execution that alerts for itself. verify_budget_seconds (1-840, default 720) is how long one VerifyShard invocation checks before it hands a checkpoint to the next: lower it only to bound each invocation's time."
+  description = "Backup schedules, keyed by a short name. Each starts a backup on an EventBridge Scheduler cron expression in an IANA time zone. Give exactly one of replication_group_id, cache_cluster_id, serverless_cache_name (the backup state machine), selector (ElastiCache tags: every replication group, standalone cluster and serverless cache carrying all of them, found at each run) or targets (a list, each entry with exactly one of replication_group_id, cache_cluster_id and serverless_cache_name); the last two start the fleet state machine, max_concurrency (1-40, default 10) backups at once, each target a child backup execution that alerts for itself. verify_budget_seconds (1-840, default 720) is how long one VerifyShard invocation checks before it hands a checkpoint to the next: lower it only to bound each invocation's time. rpo_hours (1-8760, default 25: a daily schedule plus an hour for the run) is the recovery point objective the evidence report holds each target to (output evidence_policy)."
   type = map(object({
     schedule_expression   = string
     timezone              = optional(string, "UTC")
@@ -189,6 +189,7 @@ variable "schedules" {
     keep_source_snapshot     = optional(bool, false)
     verify_budget_seconds    = optional(number)
     enabled                  = optional(bool, true)
+    rpo_hours                = optional(number, 25)
   }))
   default = {}
 
@@ -268,6 +269,11 @@ variable "schedules" {
   validation {
     condition     = alltrue([for k, s in var.schedules : s.verify_budget_seconds == null ? true : (s.verify_budget_seconds >= 1 && s.verify_budget_seconds <= 840 && floor(s.verify_budget_seconds) == s.verify_budget_seconds)])
     error_message = "verify_budget_seconds must be whole seconds from 1 to 840: how long one VerifyShard invocation checks before it hands a checkpoint to the next (VerifyShard stops at 900 s)."
+  }
+
+  validation {
+    condition     = alltrue([for k, s in var.schedules : s.rpo_hours >= 1 && s.rpo_hours <= 8760 && floor(s.rpo_hours) == s.rpo_hours])
+    error_message = "A schedule's rpo_hours (the recovery point objective the evidence report checks: the longest gap allowed between two verified backups of each target) must be whole hours from 1 to 8760 (a year); the default 25 is a daily schedule plus an hour for the run."
   }
 }
 
@@ -443,7 +449,7 @@ variable "tags" {
 }
 
 variable "drills" {
-  description = "Scheduled DR drills, keyed by a short name: each restores the newest verified backup of replication_group_id into a new group (drill: true), or of serverless_cache_name (an ElastiCache Serverless cache; exactly one of the two) into a new serverless cache, verifies it against the manifest, writes a report with the RTO and deletes what it created. node_type, cache_subnet_group_name and security_group_ids override a group source's (use a small node type and the VPC that verify_restore_vpc reaches); subnet_ids and security_group_ids a serverless cache's. Needs verify_restore_vpc."
+  description = "Scheduled DR drills, keyed by a short name: each restores the newest verified backup of replication_group_id into a new group (drill: true), or of serverless_cache_name (an ElastiCache Serverless cache; exactly one of the two) into a new serverless cache, verifies it against the manifest, writes a report with the RTO and deletes what it created. node_type, cache_subnet_group_name and security_group_ids override a group source's (use a small node type and the VPC that verify_restore_vpc reaches); subnet_ids and security_group_ids a serverless cache's. rto_minutes (1-10080, default 60) is the recovery time objective the evidence report holds the drill to; vault = true restores the newest verified backup from the vault bucket (needs vault) instead of the export bucket. Needs verify_restore_vpc."
   type = map(object({
     replication_group_id    = optional(string)
     serverless_cache_name   = optional(string)
@@ -454,6 +460,8 @@ variable "drills" {
     cache_subnet_group_name = optional(string)
     security_group_ids      = optional(list(string))
     enabled                 = optional(bool, true)
+    rto_minutes             = optional(number, 60)
+    vault                   = optional(bool, false)
   }))
   default = {}
 
@@ -492,6 +500,14 @@ variable "drills" {
   validation {
     condition     = alltrue([for k, d in var.drills : can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$", d.timezone))])
     error_message = "A drill's timezone must be an IANA time zone name such as UTC, Asia/Seoul or America/Argentina/Buenos_Aires."
+  }
+  validation {
+    condition     = alltrue([for d in var.drills : d.rto_minutes >= 1 && d.rto_minutes <= 10080 && floor(d.rto_minutes) == d.rto_minutes])
+    error_message = "A drill's rto_minutes (the recovery time objective the evidence report checks: from the drill's start until the restored data is verified) must be whole minutes from 1 to 10080 (a week)."
+  }
+  validation {
+    condition     = var.vault != null || alltrue([for d in var.drills : !d.vault])
+    error_message = "A drill with vault = true restores from the vault bucket: set the module's vault input (the vault module's output vault), or leave the drill's vault false."
   }
   validation {
     condition     = length(var.drills) == 0 || var.verify_restore_vpc != null
@@ -577,5 +593,41 @@ variable "retention" {
   validation {
     condition     = var.retention == null ? true : can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$", var.retention.timezone))
     error_message = "retention.timezone must be an IANA time zone name such as UTC or Asia/Seoul."
+  }
+}
+
+variable "vault" {
+  description = "A vault in another account (terraform/modules/vault, applied there first; pass its output vault): the export bucket replicates only verified backups (objects tagged elasticache-backup:verified=true) to it, never deletions, with owner override to the vault account and Replication Time Control; restores and drills may read from it. account_id (12 digits, not this account), bucket, region and kms_key_arn (the vault's key, in that account and region). null = no vault. Needs create_bucket."
+  type = object({
+    account_id  = string
+    bucket      = string
+    region      = string
+    kms_key_arn = string
+  })
+  default = null
+
+  validation {
+    condition     = var.vault == null || var.create_bucket
+    error_message = "vault replicates the module's bucket: it needs create_bucket = true (with your own bucket, add the replication rule yourself: output vault_replication_role_arn's permissions and the rule in docs/operations.md, \"Vault\")."
+  }
+  validation {
+    condition     = var.vault == null ? true : can(regex("^[0-9]{12}$", var.vault.account_id))
+    error_message = "vault.account_id must be the vault account's 12-digit id."
+  }
+  validation {
+    condition     = var.vault == null ? true : var.vault.account_id != local.account_id
+    error_message = "vault.account_id is this deployment's own account: a vault must be in another account, so that whoever holds this account cannot delete the vault's copies."
+  }
+  validation {
+    condition     = var.vault == null ? true : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.vault.bucket)) && !strcontains(var.vault.bucket, "..") && !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", var.vault.bucket))
+    error_message = "vault.bucket must follow the S3 bucket naming rules: 3-63 lower-case letters, digits, dots and hyphens, beginning and ending with a letter or digit, no two adjacent dots, not an IP address."
+  }
+  validation {
+    condition     = var.vault == null ? true : can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.vault.region))
+    error_message = "vault.region must be an AWS region name such as ap-northeast-1 (the vault bucket's region)."
+  }
+  validation {
+    condition     = var.vault == null ? true : can(regex("^arn:aws[a-z-]*:kms:([a-z0-9-]+):([0-9]{12}):key/[a-zA-Z0-9-]+$", var.vault.kms_key_arn)) && try(split(":", var.vault.kms_key_arn)[3] == var.vault.region && split(":", var.vault.kms_key_arn)[4] == var.vault.account_id, false)
+    error_message = "vault.kms_key_arn must be the vault's KMS key ARN (arn:<partition>:kms:<vault region>:<vault account>:key/<id>), in the vault's account and region: S3 encrypts replicas with a key in the destination bucket's region (S3 User Guide, \"Replicating encrypted objects\")."
   }
 }
