@@ -118,9 +118,10 @@ checkov: deps-checks ## checkov on terraform/ (offline)
 
 plan: ## terraform plan in TF_DIR (default examples/complete); TF_OFFLINE=1 plans with no AWS credentials or network
 	@set -e; cd $(TF_DIR); trap 'rm -f zz_offline_override.tf' EXIT; \
-	if [ -n "$(TF_OFFLINE)" ]; then printf '%s\n' \
-	  'provider "aws" {' '  access_key = "offline"' '  secret_key = "offline"' '  skip_credentials_validation = true' \
-	  '  skip_requesting_account_id = true' '  skip_metadata_api_check = true' '}' > zz_offline_override.tf; fi; \
+	if [ -n "$(TF_OFFLINE)" ]; then for alias in "" $$(sed -n 's/^  alias *= *"\([a-z0-9_]*\)"$$/\1/p' *.tf); do printf '%s\n' \
+	  'provider "aws" {' $${alias:+"  alias = \"$$alias\""} '  access_key = "offline"' '  secret_key = "offline"' \
+	  '  skip_credentials_validation = true' '  skip_requesting_account_id = true' '  skip_metadata_api_check = true' '}'; \
+	  done > zz_offline_override.tf; fi; \
 	$(TF_INIT) >/dev/null; \
 	terraform plan -input=false -out=backup.tfplan $(if $(TF_OFFLINE),-var account_id=123456789012)
 

@@ -248,17 +248,17 @@ locals {
         # S3 Object Lock": retention set on an object version; no s3:BypassGovernanceRetention, so it can only lock).
         { sid = "LockVerifiedBackups", actions = ["s3:PutObjectRetention"], resources = ["${local.bucket_arn}/ecb-*"] },
         ], [for st in [
-        # The Batch Replication job of a verified backup (S3 User Guide, "Granting permissions for Batch
-        # Operations": s3:CreateJob, and iam:PassRole on the job's role). CreateJob has no resource type (Service
-        # Authorization Reference, Amazon S3), so its resource is "*", held to replication jobs by
-        # s3:RequestJobOperation.
-        {
-          sid        = "StartVaultBatchReplication"
-          actions    = ["s3:CreateJob"]
-          resources  = ["*"]
-          conditions = [{ test = "StringEquals", variable = "s3:RequestJobOperation", values = ["S3ReplicateObject"] }]
-        },
-        { sid = "PassVaultBatchRole", actions = ["iam:PassRole"], resources = [local.vault_batch_role_arn] },
+          # The Batch Replication job of a verified backup (S3 User Guide, "Granting permissions for Batch
+          # Operations": s3:CreateJob, and iam:PassRole on the job's role). CreateJob has no resource type (Service
+          # Authorization Reference, Amazon S3), so its resource is "*", held to replication jobs by
+          # s3:RequestJobOperation.
+          {
+            sid        = "StartVaultBatchReplication"
+            actions    = ["s3:CreateJob"]
+            resources  = ["*"]
+            conditions = [{ test = "StringEquals", variable = "s3:RequestJobOperation", values = ["S3ReplicateObject"] }]
+          },
+          { sid = "PassVaultBatchRole", actions = ["iam:PassRole"], resources = [local.vault_batch_role_arn] },
       ] : st if local.vault])
     }
     delete-snapshot = {

@@ -4,7 +4,7 @@
 # (elasticache-backup:verified=true), so an export that failed verification never reaches the vault.
 
 locals {
-  vault            = var.vault != null
+  vault = var.vault != null
   # Placeholders without a vault (nothing is granted on them: every use is behind local.vault).
   vault_bucket_arn  = "arn:${local.partition}:s3:::${try(var.vault.bucket, "none")}"
   vault_region      = try(var.vault.region, local.region)

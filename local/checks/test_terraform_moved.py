@@ -111,11 +111,18 @@ def terraform(cwd: Path, *args: str) -> str:
     return out.stdout
 
 
+# The example's other providers (the vault account's, issue 28) get the same offline settings; without a vault
+# nothing uses them, but Terraform configures every provider the configuration declares.
+ALIASED = re.compile(r'^provider "aws" \{\n\s*alias\s*=\s*"(\w+)"', re.M)
+
+
 def prepare(checkout: Path, sfn_endpoint: str) -> Path:
     """examples/complete of a terraform/ checkout, with a DR region, offline, initialised."""
     example = checkout / EXAMPLE
     (example / "zz_moved_test_dr.tf").write_text(DR_PROVIDER.replace("SFN_ENDPOINT", sfn_endpoint))
-    (example / "zz_moved_test_override.tf").write_text(OVERRIDE.replace("SFN_ENDPOINT", sfn_endpoint))
+    aliased = "".join(f'provider "aws" {{\n  alias = "{a}"\n{OFFLINE}}}\n'
+                      for a in ALIASED.findall((example / "main.tf").read_text()))
+    (example / "zz_moved_test_override.tf").write_text((OVERRIDE + aliased).replace("SFN_ENDPOINT", sfn_endpoint))
     mirror = plugin_dir()
     terraform(example, "init", "-input=false", "-backend=false", *([f"-plugin-dir={mirror}"] if mirror else []))
     return example

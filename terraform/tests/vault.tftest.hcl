@@ -455,7 +455,7 @@ run "the_evidence_policy_is_the_documented_json" {
     }
     verify_restore_vpc = { subnet_ids = ["subnet-1"], security_group_ids = ["sg-1"] }
     drills = {
-      weekly = { replication_group_id = "orders", schedule_expression = "cron(0 5 ? * SUN *)" }
+      weekly = { replication_group_id = "orders", schedule_expression = "cron(0 5 ? * SUN *)", rto_minutes = 90 }
     }
   }
   assert {
@@ -465,7 +465,7 @@ run "the_evidence_policy_is_the_documented_json" {
         { name = "listed", scheduleExpression = "rate(12 hours)", timezone = "UTC", rpoHours = 13, targets = ["sessions", "solo"], selector = null },
         { name = "nightly", scheduleExpression = "cron(0 3 * * ? *)", timezone = "UTC", rpoHours = 25, targets = ["orders"], selector = null },
       ]
-      drills      = [{ name = "weekly", scheduleExpression = "cron(0 5 ? * SUN *)", timezone = "UTC", target = "orders", rtoMinutes = 60, vault = false }]
+      drills      = [{ name = "weekly", scheduleExpression = "cron(0 5 ? * SUN *)", timezone = "UTC", target = "orders", rtoMinutes = 90, vault = false }]
       bucket      = "elasticache-backup-123456789012-ap-northeast-2"
       drBucket    = null
       vaultBucket = null

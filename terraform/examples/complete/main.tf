@@ -1,4 +1,5 @@
-# Two clusters on different schedules (Seoul business night and UTC), Slack and PagerDuty alerts.
+# Two clusters on different schedules (Seoul business night and UTC), Slack and PagerDuty alerts, and, with
+# vault_account_id set, a vault in a second account that receives every verified backup.
 # After `terraform apply`, set the two secrets (see the outputs) and point the clusters' NotificationTopicArn at
 # `events_topic_arn`.
 
@@ -15,6 +16,21 @@ terraform {
 provider "aws" {
   region = var.region
 }
+
+# The vault account (vault_account_id): a role there that Terraform assumes to apply the vault module. Without a
+# vault no resource uses this provider.
+provider "aws" {
+  alias  = "vault"
+  region = var.region
+  dynamic "assume_role" {
+    for_each = var.vault_account_id != null ? [var.vault_admin_role_name] : []
+    content {
+      role_arn = "arn:${data.aws_partition.current.partition}:iam::${var.vault_account_id}:role/${assume_role.value}"
+    }
+  }
+}
+
+data "aws_partition" "current" {}
 
 variable "region" {
   description = "AWS region of the clusters (the export bucket must be in the same region)."
@@ -34,6 +50,49 @@ variable "account_id" {
   default     = null
 }
 
+variable "vault_account_id" {
+  description = "Another account to keep a vault of the verified backups in (Object Lock, compliance mode); null = no vault."
+  type        = string
+  default     = null
+}
+
+variable "vault_admin_role_name" {
+  description = "The role in the vault account that Terraform assumes to create the vault."
+  type        = string
+  default     = "OrganizationAccountAccessRole"
+}
+
+locals {
+  name = "elasticache-backup"
+  # The roles the backup module creates have deterministic names, so the vault (applied in the same run, before
+  # them) can name them: <name>-vault-replication replicates, <name>-resolve-backup-<region> restores.
+  account_id = coalesce(var.account_id, try(data.aws_caller_identity.current[0].account_id, null))
+}
+
+data "aws_caller_identity" "current" {
+  count = var.account_id == null ? 1 : 0
+}
+
+# The vault, in the vault account (terraform/modules/vault): its bucket policy and key policy admit the backup
+# account's replication role and its restore roles by name, before they exist.
+module "vault" {
+  source = "../../modules/vault"
+  count  = var.vault_account_id != null ? 1 : 0
+  providers = {
+    aws = aws.vault
+  }
+
+  bucket_name          = "${local.name}-vault-${var.vault_account_id}-${var.region}"
+  source_account_id    = local.account_id
+  replication_role_arn = "arn:${data.aws_partition.current.partition}:iam::${local.account_id}:role/${local.name}-vault-replication"
+  reader_role_arns     = ["arn:${data.aws_partition.current.partition}:iam::${local.account_id}:role/${local.name}-resolve-backup-${var.region}"]
+  retention_days       = 35
+
+  tags = {
+    owner = "platform"
+  }
+}
+
 module "elasticache_backup" {
   source = "../.."
 
@@ -44,7 +103,7 @@ module "elasticache_backup" {
     aws.dr = aws
   }
 
-  name                 = "elasticache-backup"
+  name                 = local.name
   account_id           = var.account_id
   architecture         = var.architecture
   lambda_artifacts_dir = "${path.module}/../../../target/lambda"
@@ -62,6 +121,8 @@ module "elasticache_backup" {
       replication_group_id = "orders"
       schedule_expression  = "cron(0 3 * * ? *)"
       timezone             = "Asia/Seoul"
+      # The evidence report holds orders to a verified backup at least every 25 hours (the default).
+      rpo_hours = 25
     }
     sessions = {
       replication_group_id     = "sessions"
@@ -74,6 +135,9 @@ module "elasticache_backup" {
 
   backup_retention_days  = 35
   no_success_alarm_hours = 26
+
+  # Verified backups replicate to the vault (the vault module's output vault), or no vault (null).
+  vault = try(module.vault[0].vault, null)
 
   tags = {
     owner = "platform"
@@ -113,4 +177,14 @@ output "start_execution_command" {
 output "dashboard_name" {
   description = "The CloudWatch dashboard of the backups."
   value       = module.elasticache_backup.dashboard_name
+}
+
+output "vault" {
+  description = "The vault (bucket, account, region, key), or null."
+  value       = module.elasticache_backup.vault
+}
+
+output "vault_restore_read_grant" {
+  description = "What the vault lets the restore roles read (null without a vault)."
+  value       = try(module.vault[0].restore_read_grant, null)
 }

@@ -312,3 +312,101 @@ run "object_lock_mode" {
     object_lock_mode = "governance"
   }
 }
+
+run "vault_in_the_same_account" {
+  # message: vault.account_id is this deployment's own account: a vault must be in another account
+  command = plan
+  variables {
+    vault = { account_id = "123456789012", bucket = "acme-cache-vault", region = "ap-northeast-1", kms_key_arn = "arn:aws:kms:ap-northeast-1:123456789012:key/k" }
+  }
+}
+
+run "vault_account_id_not_12_digits" {
+  # message: vault.account_id must be the vault account's 12-digit id
+  command = plan
+  variables {
+    vault = { account_id = "2109876543", bucket = "acme-cache-vault", region = "ap-northeast-1", kms_key_arn = "arn:aws:kms:ap-northeast-1:2109876543:key/k" }
+  }
+}
+
+run "vault_bucket_name" {
+  # message: vault.bucket must follow the S3 bucket naming rules
+  command = plan
+  variables {
+    vault = { account_id = "210987654321", bucket = "Acme_Vault", region = "ap-northeast-1", kms_key_arn = "arn:aws:kms:ap-northeast-1:210987654321:key/k" }
+  }
+}
+
+run "vault_key_in_another_region" {
+  # message: vault.kms_key_arn must be the vault's KMS key ARN
+  # message: in the vault's account and region
+  command = plan
+  variables {
+    vault = { account_id = "210987654321", bucket = "acme-cache-vault", region = "ap-northeast-1", kms_key_arn = "arn:aws:kms:us-east-1:210987654321:key/k" }
+  }
+}
+
+run "vault_with_an_existing_bucket" {
+  # message: vault replicates the module's bucket: it needs create_bucket = true
+  command = plan
+  variables {
+    create_bucket = false
+    bucket_name   = "my-own-bucket"
+    vault         = { account_id = "210987654321", bucket = "acme-cache-vault", region = "ap-northeast-1", kms_key_arn = "arn:aws:kms:ap-northeast-1:210987654321:key/k" }
+  }
+}
+
+run "vault_drill_without_a_vault" {
+  # message: A drill with vault = true restores from the vault bucket: set the module's vault input
+  command = plan
+  variables {
+    verify_restore_vpc = { subnet_ids = ["subnet-1"], security_group_ids = ["sg-1"] }
+    drills             = { weekly = { replication_group_id = "orders", schedule_expression = "cron(0 5 ? * SUN *)", vault = true } }
+  }
+}
+
+run "rpo_hours_zero" {
+  # message: A schedule's rpo_hours
+  # message: must be whole hours from 1 to 8760
+  command = plan
+  variables {
+    schedules = { orders = { replication_group_id = "orders", schedule_expression = "cron(0 3 * * ? *)", rpo_hours = 0 } }
+  }
+}
+
+run "rto_minutes_past_a_week" {
+  # message: A drill's rto_minutes
+  # message: must be whole minutes from 1 to 10080 (a week)
+  command = plan
+  variables {
+    verify_restore_vpc = { subnet_ids = ["subnet-1"], security_group_ids = ["sg-1"] }
+    drills             = { weekly = { replication_group_id = "orders", schedule_expression = "cron(0 5 ? * SUN *)", rto_minutes = 20000 } }
+  }
+}
+
+run "vault_module_retention_days" {
+  # message: retention_days must be a whole number of days from 1 to 36500
+  command = plan
+  module {
+    source = "./modules/vault"
+  }
+  variables {
+    bucket_name          = "acme-cache-vault"
+    source_account_id    = "123456789012"
+    replication_role_arn = "arn:aws:iam::123456789012:role/elasticache-backup-vault-replication"
+    retention_days       = 0
+  }
+}
+
+run "vault_module_replication_role_of_another_account" {
+  # message: replication_role_arn must be a role of source_account_id
+  command = plan
+  module {
+    source = "./modules/vault"
+  }
+  variables {
+    bucket_name          = "acme-cache-vault"
+    source_account_id    = "123456789012"
+    replication_role_arn = "arn:aws:iam::999999999999:role/elasticache-backup-vault-replication"
+  }
+}
