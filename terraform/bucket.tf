@@ -113,6 +113,25 @@ resource "aws_s3_bucket_lifecycle_configuration" "exports" {
     }
   }
 
+  # With a vault, in seeding mode bucket-policy: a restore's copies of the vault's shard objects
+  # (restore-seeds/<execution>/), needed only until CreateReplicationGroup has read them.
+  dynamic "rule" {
+    for_each = local.vault && local.seeding_mode == "bucket-policy" ? ["${local.restore_seeds_prefix}/"] : []
+    content {
+      id     = "expire-restore-seeds"
+      status = "Enabled"
+      filter {
+        prefix = rule.value
+      }
+      expiration {
+        days = 1
+      }
+      noncurrent_version_expiration {
+        noncurrent_days = 1
+      }
+    }
+  }
+
   # notify's delivery ledger: a marker per delivered alert, needed only while Lambda may retry the event.
   rule {
     id     = "expire-notify-ledger"

@@ -55,7 +55,9 @@ locals {
   restore_machine  = "${var.name}-restore"
   fleet_machine    = "${var.name}-fleet"
   # Where a Distributed Map fleet keeps its target list and results in the bucket (backup_core::fleet::FLEET_RUNS_PREFIX).
-  fleet_runs_prefix      = "fleet-runs"
+  fleet_runs_prefix = "fleet-runs"
+  # Where a restore from the vault copies its seed objects in seeding mode bucket-policy (RESTORE_SEEDS_PREFIX).
+  restore_seeds_prefix   = "restore-seeds"
   fleet_executions_arn   = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.fleet_machine}:*"
   restore_executions_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.restore_machine}:*"
   # The restore state machine in dr_region (dr.tf), whose status changes reach notify through the primary bus.
@@ -303,9 +305,14 @@ locals {
       # (CopyObject; objects over 5 GiB: CreateMultipartUpload, UploadPartCopy, CompleteMultipartUpload, and
       # AbortMultipartUpload on failure). Grant headers need s3:PutObjectAcl besides s3:PutObject (S3 API Reference,
       # "PutObject" and "CopyObject", Permissions).
-      seeding = { for r, c in local.seed_contexts : r => c.mode != "object-acl" ? [] : [
+      seeding = { for r, c in local.seed_contexts : r => concat(c.mode != "object-acl" ? [] : [
         { sid = "SeedCopies", actions = ["s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"], resources = ["${c.seed_bucket_arn}/*"] },
-      ] }
+        # bucket-policy mode with a vault: a backup in the vault is copied into this region's bucket, under
+        # restore-seeds/<execution>/<key> (backup_core::restore::resolve::RESTORE_SEEDS_PREFIX), where ElastiCache
+        # reads it through the bucket policy.
+        ], c.mode != "bucket-policy" || !local.vault ? [] : [
+        { sid = "VaultSeedCopies", actions = ["s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${c.bucket_arn}/${local.restore_seeds_prefix}/*"] },
+      ]) }
       # With a vault, in both regions: a restore from the vault reads its manifest and objects across accounts (the
       # vault module grants the same in its bucket and key policies: output restore_read_grant; cross-account access
       # needs both sides, IAM User Guide, "Cross account resource access in IAM"), and copies the shard objects

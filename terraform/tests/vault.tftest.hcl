@@ -484,3 +484,26 @@ run "the_evidence_policy_names_the_dr_and_vault_buckets" {
     error_message = "With dr_region and a vault, the policy names both buckets."
   }
 }
+
+run "seeding_by_bucket_policy_copies_a_vault_backup_into_restore_seeds_which_expire" {
+  command = plan
+  variables {
+    seeding_mode = "bucket-policy"
+  }
+  assert {
+    condition     = jsonencode([for s in local.function_statements["resolve-backup"] : [s.actions, s.resources] if s.sid == "VaultSeedCopies"]) == jsonencode([[["s3:PutObject", "s3:AbortMultipartUpload"], ["arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2/restore-seeds/*"]]])
+    error_message = "resolve-backup may write its copies of a vault backup under restore-seeds/ only."
+  }
+  assert {
+    condition     = one([for r in aws_s3_bucket_lifecycle_configuration.exports[0].rule : r.expiration[0].days if r.id == "expire-restore-seeds"]) == 1 && one([for r in aws_s3_bucket_lifecycle_configuration.exports[0].rule : r.filter[0].prefix if r.id == "expire-restore-seeds"]) == "restore-seeds/"
+    error_message = "The copies expire after a day."
+  }
+}
+
+run "seeding_by_object_acl_needs_no_copies_in_the_export_bucket" {
+  command = plan
+  assert {
+    condition     = !anytrue([for s in local.function_statements["resolve-backup"] : s.sid == "VaultSeedCopies"]) && !anytrue([for r in aws_s3_bucket_lifecycle_configuration.exports[0].rule : r.id == "expire-restore-seeds"])
+    error_message = "object-acl mode copies into the seed bucket (its own one-day lifecycle): nothing under restore-seeds/."
+  }
+}
