@@ -123,7 +123,15 @@ REQUIRED_BY_AWS = {
     "create-group": {"elasticache:AddTagsToResource", "s3:GetObject"},
     # Seed copies carry x-amz-grant-read / x-amz-grant-read-acp for ElastiCache's canonical user: a request with ACL
     # headers needs s3:PutObjectAcl besides s3:PutObject (S3 API Reference, PutObject and CopyObject, Permissions).
-    "resolve-backup": {"s3:PutObjectAcl"},
+    "resolve-backup": {"s3:PutObjectAcl",
+                       # A restore from the vault reads objects that may be SSE-KMS under the vault's key: S3 decrypts
+                       # them with the caller's kms:Decrypt (S3 User Guide, "Using server-side encryption with AWS KMS
+                       # keys", "Permissions"); the handler calls no KMS operation itself.
+                       "kms:Decrypt"},
+    # S3 Batch Operations (the vault's Batch Replication job): "The same entity that creates the job must also have
+    # the iam:PassRole permission to pass the IAM role that's specified for the job" (S3 User Guide, "Granting
+    # permissions for Batch Operations").
+    "verify-export": {"iam:PassRole"},
     # Lambda in a VPC: the execution role manages the function's network interfaces.
     "verify-restore": {"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
                        "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"},

@@ -383,30 +383,3 @@ run "rto_minutes_past_a_week" {
     drills             = { weekly = { replication_group_id = "orders", schedule_expression = "cron(0 5 ? * SUN *)", rto_minutes = 20000 } }
   }
 }
-
-run "vault_module_retention_days" {
-  # message: retention_days must be a whole number of days from 1 to 36500
-  command = plan
-  module {
-    source = "./modules/vault"
-  }
-  variables {
-    bucket_name          = "acme-cache-vault"
-    source_account_id    = "123456789012"
-    replication_role_arn = "arn:aws:iam::123456789012:role/elasticache-backup-vault-replication"
-    retention_days       = 0
-  }
-}
-
-run "vault_module_replication_role_of_another_account" {
-  # message: replication_role_arn must be a role of source_account_id
-  command = plan
-  module {
-    source = "./modules/vault"
-  }
-  variables {
-    bucket_name          = "acme-cache-vault"
-    source_account_id    = "123456789012"
-    replication_role_arn = "arn:aws:iam::999999999999:role/elasticache-backup-vault-replication"
-  }
-}
