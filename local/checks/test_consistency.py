@@ -29,7 +29,8 @@ def production(path: Path) -> str:
 # The crates are found through `cargo metadata` (by package name), and read by structure: the adapters are the
 # types of the adapters crate that implement a port (`impl <Port> for <Adapter>`), each one's AWS service is the SDK
 # its file uses, and a function builds the adapters whose constructor its main.rs calls on the start-up's `aws`.
-SDK_SERVICE = {"elasticache": "elasticache", "s3": "s3", "secretsmanager": "secretsmanager", "sfn": "states"}
+SDK_SERVICE = {"elasticache": "elasticache", "s3": "s3", "s3control": "s3", "secretsmanager": "secretsmanager",
+               "sfn": "states"}
 
 
 def crate_dirs() -> dict[str, Path]:
@@ -124,6 +125,8 @@ REQUIRED_BY_AWS = {
     # Seed copies carry x-amz-grant-read / x-amz-grant-read-acp for ElastiCache's canonical user: a request with ACL
     # headers needs s3:PutObjectAcl besides s3:PutObject (S3 API Reference, PutObject and CopyObject, Permissions).
     "resolve-backup": {"s3:PutObjectAcl"},
+    # S3 User Guide, "Granting permissions for Batch Operations": whoever creates a job passes its role to it.
+    "verify-export": {"iam:PassRole"},
     # Lambda in a VPC: the execution role manages the function's network interfaces.
     "verify-restore": {"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
                        "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"},

@@ -74,8 +74,15 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
     let now = verification.verified_at;
     let report = restore_report(&run, &verification, now)?;
     let rto = report.rto_seconds;
+    // Next to the manifest in the deployment's bucket (`BACKUP_BUCKET`), the one this role may write: a backup
+    // restored from the vault (another account, which admits only its replication role) leaves its report here too.
+    let report_bucket = deps
+        .config
+        .default_bucket
+        .clone()
+        .unwrap_or_else(|| backup.bucket.clone());
     deps.exports
-        .put_json(&backup.bucket, &report.key, report.body)
+        .put_json(&report_bucket, &report.key, report.body)
         .await?;
     // The RTO per source as a CloudWatch metric (embedded metric format: one line on stdout, no API call).
     println!(
@@ -90,7 +97,7 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
     );
     tracing::info!(report = %report.key, rto_seconds = rto, keys_expected = verification.keys_expected,
                    keys_found = verification.keys_found, matches = verification.matches, "restore verified");
-    let report_uri = format!("s3://{}/{}", backup.bucket, report.key);
+    let report_uri = format!("s3://{report_bucket}/{}", report.key);
     let verdict = verification.verdict(target.id(), &report_uri);
     if let Some(r) = run.restore.as_mut() {
         r.rto_seconds = Some(rto);
