@@ -116,7 +116,13 @@ async fn seed<S: Snapshots, E: SeedCopier, V: Verifier, C: Clock>(
     let partition = deps.config.partition();
     let mode = deps.config.seeding_mode();
     let seed_bucket = deps.config.seed_bucket.as_deref();
-    let home = deps.config.default_bucket.as_deref();
+    // A backup in the vault (another account's bucket) is copied into the deployment's bucket to be seeded.
+    let from_vault = deps
+        .config
+        .vault
+        .as_ref()
+        .is_some_and(|v| v.bucket == backup.bucket);
+    let home = deps.config.default_bucket.as_deref().filter(|_| from_vault);
     match seeding(backup, execution_name, mode, partition, seed_bucket, home)? {
         Seeding::InPlace(arns) => Ok(arns),
         Seeding::Copies {
@@ -450,6 +456,11 @@ mod tests {
         let mut d = deps();
         d.config.region = Some("us-gov-west-1".into());
         d.config.seeding_mode = Some(SeedingMode::BucketPolicy);
+        d.config.vault = Some(backup_core::config::Vault {
+            bucket: VAULT.into(),
+            replication_role_arn: None,
+            account_id: None,
+        });
         let at = datetime!(2026-11-22 03:00 UTC);
         let export = "ecb-orders-cccc0003";
         d.exports

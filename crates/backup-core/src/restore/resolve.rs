@@ -384,7 +384,8 @@ pub struct SeedCopy {
 }
 
 /// How `backup`'s objects reach ElastiCache in `partition` with `mode`; `execution_name` prefixes the seed copies.
-/// `home_bucket` is the deployment's bucket (`BACKUP_BUCKET`): a backup in another bucket is always copied.
+/// `home_bucket`, given for a backup in the vault, is the deployment's bucket (`BACKUP_BUCKET`): a backup in
+/// another bucket than it is always copied (into it in `bucket-policy` mode).
 ///
 /// # Errors
 /// `InvalidInput` naming `SEED_BUCKET` when `mode` is `object-acl` and no seed bucket is configured (a deployment
