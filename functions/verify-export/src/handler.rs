@@ -158,23 +158,30 @@ async fn write_manifest<E: Store, V: Verifier, C: Clock>(
             locked.map_err(|e| lock_error(e, &object.key, mode, until))?;
         }
     }
-    // Proven objects are tagged verified (the vault's replication rule filters on the tag: docs/design.md, "The
-    // vault"), after their lock and before the manifest; the manifest carries the tag from its first byte. Nothing
-    // is tagged before every object is verified, so an export that failed verification never reaches the vault.
-    let tags = verified_tags();
-    for object in &manifest.objects {
-        let tagged = deps.exports.tag_object(&bucket, &object.key, &tags).await;
-        tagged.map_err(|e| verify::tag_error(e, &object.key))?;
+    // With a vault, proven objects are tagged verified (its replication rule filters on the tag: docs/design.md,
+    // "The vault"), after their lock and before the manifest; the manifest carries the tag from its first byte.
+    // Nothing is tagged before every object is verified, so an export that failed verification never reaches the
+    // vault. Without one nothing reads the tag, and nothing is tagged.
+    if deps.config.vault.is_some() {
+        let tags = verified_tags();
+        for object in &manifest.objects {
+            let tagged = deps.exports.tag_object(&bucket, &object.key, &tags).await;
+            tagged.map_err(|e| verify::tag_error(e, &object.key))?;
+        }
+        deps.exports
+            .put_tagged(
+                &bucket,
+                &key,
+                manifest.to_json()?.into_bytes(),
+                "application/json",
+                &tags,
+            )
+            .await?;
+    } else {
+        deps.exports
+            .put_json(&bucket, &key, manifest.to_json()?)
+            .await?;
     }
-    deps.exports
-        .put_tagged(
-            &bucket,
-            &key,
-            manifest.to_json()?.into_bytes(),
-            "application/json",
-            &tags,
-        )
-        .await?;
     if let Some((mode, until)) = lock {
         let locked = deps.exports.lock_object(&bucket, &key, mode, until).await;
         locked.map_err(|e| lock_error(e, &key, mode, until))?;
@@ -372,7 +379,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_corrupt_object_is_export_corrupt_naming_it_and_no_manifest_is_written() {
-        let d = deps(&[("0001", fixture("corrupt_ziplist.rdb"))]);
+        let mut d = deps(&[("0001", fixture("corrupt_ziplist.rdb"))]);
+        d.config.vault = Some(backup_core::config::Vault {
+            bucket: "acme-vault".into(),
+            replication_role_arn: Some("arn:aws:iam::111122223333:role/batch".into()),
+            account_id: Some("111122223333".into()),
+        });
         let err = whole(function_handler(event(1), &d).await).unwrap_err();
         assert_eq!(err.error_type(), "ExportCorrupt");
         let msg = err.to_string();
@@ -397,15 +409,13 @@ mod tests {
             format!("{NAME}-0002.rdb"),
             manifest_key(NAME),
         ];
-        // Without a vault: tagged, no replication job.
+        // Without a vault nothing reads the tag: nothing tagged, no replication job.
         let plain = deps(&[
             ("0001", fixture("zset-ziplist.rdb")),
             ("0002", fixture("list-quicklist.rdb")),
         ]);
         let run = whole(function_handler(event(2), &plain).await).unwrap();
-        for key in &keys {
-            assert_eq!(plain.exports.tags_of(BUCKET, key), tag, "{key}");
-        }
+        assert!(plain.exports.tags.lock().unwrap().is_empty());
         assert!(plain.exports.replications.lock().unwrap().is_empty());
         assert_eq!(run.verification.unwrap().vault_replication_job, None);
 
@@ -420,6 +430,9 @@ mod tests {
             account_id: Some("111122223333".into()),
         });
         let run = whole(function_handler(event(2), &d).await).unwrap();
+        for key in &keys {
+            assert_eq!(d.exports.tags_of(BUCKET, key), tag, "{key}");
+        }
         assert_eq!(
             d.exports.replications.lock().unwrap().clone(),
             vec![(
@@ -434,7 +447,7 @@ mod tests {
             run.verification.unwrap().vault_replication_job.as_deref(),
             Some("job-1")
         );
-        // A vault the function only reads (no role): no job.
+        // A vault without a Batch Operations role (the local stack: its replication step stands in): tagged, no job.
         let mut read_only = deps(&[("0001", fixture("zset-ziplist.rdb"))]);
         read_only.config.vault = Some(backup_core::config::Vault {
             bucket: "acme-vault".into(),
@@ -442,12 +455,18 @@ mod tests {
             account_id: None,
         });
         whole(function_handler(event(1), &read_only).await).unwrap();
+        assert_eq!(read_only.exports.tags_of(BUCKET, &manifest_key(NAME)), tag);
         assert!(read_only.exports.replications.lock().unwrap().is_empty());
     }
 
     #[tokio::test]
     async fn a_refused_tag_fails_the_run_before_the_manifest_and_a_refused_job_after_it() {
-        let d = deps(&[("0001", fixture("zset-ziplist.rdb"))]);
+        let mut d = deps(&[("0001", fixture("zset-ziplist.rdb"))]);
+        d.config.vault = Some(backup_core::config::Vault {
+            bucket: "acme-vault".into(),
+            replication_role_arn: None,
+            account_id: None,
+        });
         d.exports
             .fail_tags
             .lock()
