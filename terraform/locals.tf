@@ -241,15 +241,16 @@ locals {
         { sid = "ListExports", actions = ["s3:ListBucket"], resources = [local.bucket_arn] },
         { sid = "ReadExports", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/ecb-*"] },
         { sid = "WriteManifests", actions = ["s3:PutObject"], resources = ["${local.bucket_arn}/ecb-*.manifest.json"] },
-        # WriteManifest tags the shard objects and the manifest of a verified backup elasticache-backup:verified=true
-        # (PutObjectTagging, and PutObject with x-amz-tagging: S3 API Reference, "PutObjectTagging" and
-        # "PutObject", Permissions: s3:PutObjectTagging), the tag the vault's replication rule filters on.
-        { sid = "TagVerifiedBackups", actions = ["s3:PutObjectTagging"], resources = ["${local.bucket_arn}/*"] },
         ], var.object_lock_days == null ? [] : [
         # PutObjectRetention on the shard objects and the manifest of a verified backup (S3 User Guide, "Configuring
         # S3 Object Lock": retention set on an object version; no s3:BypassGovernanceRetention, so it can only lock).
         { sid = "LockVerifiedBackups", actions = ["s3:PutObjectRetention"], resources = ["${local.bucket_arn}/ecb-*"] },
         ], [for st in [
+          # With a vault, WriteManifest tags the shard objects and the manifest of a verified backup
+          # elasticache-backup:verified=true (PutObjectTagging, and PutObject with x-amz-tagging: S3 API Reference,
+          # "PutObjectTagging" and "PutObject", Permissions: s3:PutObjectTagging), the tag the vault's replication
+          # rule filters on.
+          { sid = "TagVerifiedBackups", actions = ["s3:PutObjectTagging"], resources = ["${local.bucket_arn}/*"] },
           # The Batch Replication job of a verified backup (S3 User Guide, "Granting permissions for Batch
           # Operations": s3:CreateJob, and iam:PassRole on the job's role). CreateJob has no resource type (Service
           # Authorization Reference, Amazon S3), so its resource is "*", held to replication jobs by

@@ -13,7 +13,7 @@ locals {
   # they exist: arn:<partition>:iam::<account>:role<role_path><name>-vault-replication.
   vault_replication_role_name = "${var.name}-vault-replication"
   vault_replication_role_arn  = "arn:${local.partition}:iam::${local.account_id}:role${var.role_path}${local.vault_replication_role_name}"
-  vault_batch_role_name       = "${var.name}-vault-batch-replication"
+  vault_batch_role_name       = "${var.name}-vault-batch"
   vault_batch_role_arn        = "arn:${local.partition}:iam::${local.account_id}:role${var.role_path}${local.vault_batch_role_name}"
   # The roles that read the vault to restore from it: resolve-backup's, in this region and in dr_region (the vault
   # module's reader_role_arns).

@@ -29,7 +29,8 @@ def production(path: Path) -> str:
 # The crates are found through `cargo metadata` (by package name), and read by structure: the adapters are the
 # types of the adapters crate that implement a port (`impl <Port> for <Adapter>`), each one's AWS service is the SDK
 # its file uses, and a function builds the adapters whose constructor its main.rs calls on the start-up's `aws`.
-SDK_SERVICE = {"elasticache": "elasticache", "s3": "s3", "secretsmanager": "secretsmanager", "sfn": "states"}
+SDK_SERVICE = {"elasticache": "elasticache", "s3": "s3", "s3control": "s3", "secretsmanager": "secretsmanager",
+               "sfn": "states"}
 
 
 def crate_dirs() -> dict[str, Path]:
@@ -128,9 +129,7 @@ REQUIRED_BY_AWS = {
                        # them with the caller's kms:Decrypt (S3 User Guide, "Using server-side encryption with AWS KMS
                        # keys", "Permissions"); the handler calls no KMS operation itself.
                        "kms:Decrypt"},
-    # S3 Batch Operations (the vault's Batch Replication job): "The same entity that creates the job must also have
-    # the iam:PassRole permission to pass the IAM role that's specified for the job" (S3 User Guide, "Granting
-    # permissions for Batch Operations").
+    # S3 User Guide, "Granting permissions for Batch Operations": whoever creates a job passes its role to it.
     "verify-export": {"iam:PassRole"},
     # Lambda in a VPC: the execution role manages the function's network interfaces.
     "verify-restore": {"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",

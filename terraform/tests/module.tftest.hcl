@@ -90,8 +90,8 @@ run "each_function_policy_allows_exactly_its_calls" {
     error_message = "check-export actions (DescribeEvents: a refused export is seen in the source's events)."
   }
   assert {
-    condition     = toset(flatten([for s in local.functions["verify-export"].statements : s.actions])) == toset(["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"])
-    error_message = "verify-export actions (PutObjectTagging: a verified backup's objects are tagged elasticache-backup:verified=true)."
+    condition     = toset(flatten([for s in local.functions["verify-export"].statements : s.actions])) == toset(["s3:ListBucket", "s3:GetObject", "s3:PutObject"])
+    error_message = "verify-export actions."
   }
   assert {
     condition     = toset(flatten([for s in local.functions["delete-snapshot"].statements : s.actions])) == toset(["s3:ListBucket", "elasticache:DescribeSnapshots", "elasticache:ListTagsForResource", "elasticache:DeleteSnapshot", "elasticache:DescribeServerlessCacheSnapshots", "elasticache:DeleteServerlessCacheSnapshot"])

@@ -275,7 +275,7 @@ run "the_source_replicates_only_verified_objects_to_the_vault_never_deletions" {
     error_message = "Each grant names the export bucket, the vault bucket's objects or the vault's key."
   }
   assert {
-    condition     = toset(flatten([for st in data.aws_iam_policy_document.vault_batch.statement : st.actions])) == toset(["s3:InitiateReplication", "s3:GetReplicationConfiguration", "s3:PutInventoryConfiguration"]) && aws_iam_role.vault_batch[0].name == "elasticache-backup-vault-batch-replication"
+    condition     = toset(flatten([for st in data.aws_iam_policy_document.vault_batch.statement : st.actions])) == toset(["s3:InitiateReplication", "s3:GetReplicationConfiguration", "s3:PutInventoryConfiguration"]) && aws_iam_role.vault_batch[0].name == "elasticache-backup-vault-batch"
     error_message = "The Batch Replication role may only start replication of the export bucket's objects and generate its manifest."
   }
 }
@@ -314,15 +314,16 @@ run "resolve_backup_reads_the_vault_across_accounts_only_with_a_vault" {
     error_message = "resolve-backup and verify-export are told VAULT_BUCKET and VAULT_REGION."
   }
   assert {
-    condition     = module.primary.functions["verify-export"].environment[0].variables.VAULT_REPLICATION_ROLE_ARN == "arn:aws:iam::123456789012:role/elasticache-backup-vault-batch-replication" && module.primary.functions["verify-export"].environment[0].variables.ACCOUNT_ID == "123456789012"
+    condition     = module.primary.functions["verify-export"].environment[0].variables.VAULT_REPLICATION_ROLE_ARN == "arn:aws:iam::123456789012:role/elasticache-backup-vault-batch" && module.primary.functions["verify-export"].environment[0].variables.ACCOUNT_ID == "123456789012"
     error_message = "verify-export is told the Batch Replication role and the account CreateJob names."
   }
   assert {
-    condition = { for s in local.function_statements["verify-export"] : s.sid => [s.actions, s.resources, try(s.conditions, [])] if contains(["StartVaultBatchReplication", "PassVaultBatchRole"], s.sid) } == {
+    condition = { for s in local.function_statements["verify-export"] : s.sid => [s.actions, s.resources, try(s.conditions, [])] if contains(["TagVerifiedBackups", "StartVaultBatchReplication", "PassVaultBatchRole"], s.sid) } == {
+      TagVerifiedBackups         = [["s3:PutObjectTagging"], ["arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2/*"], []]
       StartVaultBatchReplication = [["s3:CreateJob"], ["*"], [{ test = "StringEquals", variable = "s3:RequestJobOperation", values = ["S3ReplicateObject"] }]]
-      PassVaultBatchRole         = [["iam:PassRole"], ["arn:aws:iam::123456789012:role/elasticache-backup-vault-batch-replication"], []]
+      PassVaultBatchRole         = [["iam:PassRole"], ["arn:aws:iam::123456789012:role/elasticache-backup-vault-batch"], []]
     }
-    error_message = "verify-export may start only replication jobs, passing only the Batch Replication role."
+    error_message = "verify-export may tag the verified objects, start only replication jobs, and pass only the Batch Replication role."
   }
 }
 
@@ -336,8 +337,8 @@ run "without_a_vault_nothing_reads_or_replicates_to_one" {
     error_message = "No vault: no replication, no vault roles, null outputs."
   }
   assert {
-    condition     = !anytrue(flatten([for f in local.function_statements : [for s in f : [for r in s.resources : strcontains(r, "acme-cache-vault") || startswith(r, "arn:aws:kms:")]]])) && !anytrue([for f in local.function_statements : anytrue([for s in f : contains(s.actions, "s3:CreateJob") || contains(s.actions, "iam:PassRole") || contains(s.actions, "kms:Decrypt")])])
-    error_message = "No vault: no function may read a vault, decrypt, or start a replication job."
+    condition     = !anytrue(flatten([for f in local.function_statements : [for s in f : [for r in s.resources : strcontains(r, "acme-cache-vault") || startswith(r, "arn:aws:kms:")]]])) && !anytrue([for f in local.function_statements : anytrue([for s in f : contains(s.actions, "s3:CreateJob") || contains(s.actions, "iam:PassRole") || contains(s.actions, "kms:Decrypt") || contains(s.actions, "s3:PutObjectTagging")])])
+    error_message = "No vault: no function may read a vault, decrypt, tag objects or start a replication job."
   }
   assert {
     condition     = !anytrue([for k in ["resolve-backup", "verify-export"] : contains(keys(try(module.primary.functions[k].environment[0].variables, {})), "VAULT_BUCKET")])

@@ -5,7 +5,8 @@
 //! | feature | module | port(s) | AWS API / protocol |
 //! |---|---|---|---|
 //! | `elasticache` | [`elasticache`] | `Snapshots`, `Groups`, `Inventory`, `EventLog` | Amazon ElastiCache API |
-//! | `s3` | [`s3`] | `ExportStore`, `ExportBucket`, `ObjectReader`, `ObjectDeleter`, `SeedCopier`, `ObjectLocker` | Amazon S3 API |
+//! | `s3` | [`s3`] | `ExportStore`, `ExportBucket`, `ObjectReader`, `ObjectDeleter`, `SeedCopier`, `ObjectLocker`, `VerifiedTagger` | Amazon S3 API |
+//! | `s3control` | [`s3control`] | `BatchReplicator` | Amazon S3 Control API (`CreateJob`: S3 Batch Replication) |
 //! | `secrets` | [`secrets`] | `Secrets` | AWS Secrets Manager `GetSecretValue` |
 //! | `sfn` | [`sfn`] | `ExecutionHistory` | AWS Step Functions `GetExecutionHistory` |
 //! | `verify` | [`verify`] | `Verifier` | S3 ranged `GetObject` + `rdb-check` |
@@ -21,6 +22,8 @@ pub mod elasticache;
 pub mod probe;
 #[cfg(feature = "s3")]
 pub mod s3;
+#[cfg(feature = "s3control")]
+pub mod s3control;
 #[cfg(feature = "sdk")]
 pub mod sdk;
 #[cfg(feature = "secrets")]
@@ -40,6 +43,8 @@ pub use elasticache::ElastiCacheSnapshots;
 pub use probe::RedisProbe;
 #[cfg(feature = "s3")]
 pub use s3::S3ExportStore;
+#[cfg(feature = "s3control")]
+pub use s3control::S3BatchJobs;
 #[cfg(feature = "secrets")]
 pub use secrets::SecretsManager;
 #[cfg(feature = "sfn")]

@@ -18,6 +18,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use backup_core::error::BackupError;
 use backup_core::ports::{
     ExportBucket, ExportStore, ObjectDeleter, ObjectLocker, ObjectReader, SeedCopier,
+    VerifiedTagger,
 };
 use backup_core::resources::{BucketFacts, StoredObject};
 
@@ -254,10 +255,10 @@ impl SeedCopier for S3ExportStore {
         size_bytes: u64,
         to_bucket: &str,
         to_key: &str,
-        grantee: &str,
+        grantee: Option<&str>,
     ) -> Result<(), BackupError> {
         let subject = format!("s3://{from_bucket}/{from_key} to s3://{to_bucket}/{to_key}");
-        let grant = format!("id={grantee}");
+        let grant = grantee.map(|g| format!("id={g}"));
         let source = format!("{from_bucket}/{}", urlencoding_path(from_key));
         if size_bytes <= MAX_SINGLE_COPY_BYTES {
             return self
@@ -267,8 +268,8 @@ impl SeedCopier for S3ExportStore {
                 .key(to_key)
                 .copy_source(&source)
                 .server_side_encryption(ServerSideEncryption::Aes256)
-                .grant_read(&grant)
-                .grant_read_acp(&grant)
+                .set_grant_read(grant.clone())
+                .set_grant_read_acp(grant.clone())
                 .send()
                 .await
                 .map(|_| ())
@@ -280,8 +281,8 @@ impl SeedCopier for S3ExportStore {
             .bucket(to_bucket)
             .key(to_key)
             .server_side_encryption(ServerSideEncryption::Aes256)
-            .grant_read(&grant)
-            .grant_read_acp(&grant)
+            .set_grant_read(grant.clone())
+            .set_grant_read_acp(grant)
             .send()
             .await
             .map_err(|err| fallback("CreateMultipartUpload", &subject, err))?;
@@ -413,6 +414,90 @@ impl ObjectLocker for S3ExportStore {
     }
 }
 
+/// A tag set as `x-amz-tagging` takes it: `key=value` pairs joined by `&`, each part URL-encoded (S3 API Reference,
+/// PutObject `Tagging`: "The tag-set must be encoded as URL Query parameters").
+fn tagging_query(tags: &[(String, String)]) -> String {
+    const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    tags.iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                percent_encoding::utf8_percent_encode(k, QUERY),
+                percent_encoding::utf8_percent_encode(v, QUERY)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[async_trait]
+impl VerifiedTagger for S3ExportStore {
+    #[tracing::instrument(skip(self))]
+    async fn tag_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        tags: &[(String, String)],
+    ) -> Result<(), BackupError> {
+        let subject = format!("s3://{bucket}/{key}");
+        let mut set = Vec::with_capacity(tags.len());
+        for (k, v) in tags {
+            set.push(
+                aws_sdk_s3::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .map_err(|e| BackupError::AwsError {
+                        message: format!("PutObjectTagging {subject}: {e}"),
+                        source: None,
+                    })?,
+            );
+        }
+        let tagging = aws_sdk_s3::types::Tagging::builder()
+            .set_tag_set(Some(set))
+            .build()
+            .map_err(|e| BackupError::AwsError {
+                message: format!("PutObjectTagging {subject}: {e}"),
+                source: None,
+            })?;
+        self.client
+            .put_object_tagging()
+            .bucket(bucket)
+            .key(key)
+            .tagging(tagging)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| fallback("PutObjectTagging", &subject, err))
+    }
+
+    #[tracing::instrument(skip(self, body))]
+    async fn put_tagged(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        tags: &[(String, String)],
+    ) -> Result<(), BackupError> {
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .tagging(tagging_query(tags))
+            .body(body.into())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| fallback("PutObject", &format!("s3://{bucket}/{key}"), err))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -522,6 +607,46 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_verified_tag_is_put_on_an_object_and_written_with_a_document() {
+        let tags = backup_core::naming::verified_tags();
+        let tagged = mock!(Client::put_object_tagging)
+            .match_requests(|r| {
+                r.bucket() == Some("b")
+                    && r.key() == Some("e-0001.rdb")
+                    && r.tagging().is_some_and(|t| {
+                        t.tag_set().len() == 1
+                            && t.tag_set()[0].key() == "elasticache-backup:verified"
+                            && t.tag_set()[0].value() == "true"
+                    })
+            })
+            .then_output(|| {
+                aws_sdk_s3::operation::put_object_tagging::PutObjectTaggingOutput::builder().build()
+            });
+        let put = mock!(Client::put_object)
+            .match_requests(|r| {
+                r.key() == Some("e.manifest.json")
+                    && r.content_type() == Some("application/json")
+                    && r.tagging() == Some("elasticache-backup%3Averified=true")
+            })
+            .then_output(|| aws_sdk_s3::operation::put_object::PutObjectOutput::builder().build());
+        let s = store(&[&tagged, &put]);
+        s.tag_object("b", "e-0001.rdb", &tags).await.unwrap();
+        s.put_tagged(
+            "b",
+            "e.manifest.json",
+            b"{}".to_vec(),
+            "application/json",
+            &tags,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            tagging_query(&[("a b".into(), "c&d=é".into())]),
+            "a%20b=c%26d%3D%C3%A9"
+        );
+    }
+
+    #[tokio::test]
     async fn delete_object_names_the_key_and_a_missing_bucket_is_export_rejected() {
         use backup_core::ports::ObjectDeleter;
         let deleted = mock!(Client::delete_object)
@@ -579,7 +704,7 @@ mod tests {
                 10,
                 "seeds",
                 "exec-1/e 1-0001.rdb",
-                "540804c3",
+                Some("540804c3"),
             )
             .await
             .unwrap();
@@ -632,7 +757,7 @@ mod tests {
             [&create, &part, &complete],
             |c| c.retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
         ));
-        s.copy_for_seeding("a", "k", size, "b", "k", "g")
+        s.copy_for_seeding("a", "k", size, "b", "k", Some("g"))
             .await
             .unwrap();
         assert_eq!(
@@ -655,7 +780,7 @@ mod tests {
             |c| c.retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
         ));
         let err = s
-            .copy_for_seeding("a", "k", size, "b", "k", "g")
+            .copy_for_seeding("a", "k", size, "b", "k", Some("g"))
             .await
             .unwrap_err();
         assert_eq!(err.error_type(), "AwsRejected", "{err}");

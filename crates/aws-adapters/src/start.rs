@@ -72,6 +72,12 @@ impl Aws {
         crate::S3ExportStore::new(aws_sdk_s3::Client::new(&self.sdk))
     }
 
+    /// S3 Batch Operations ([`crate::S3BatchJobs`]): the vault's Batch Replication jobs.
+    #[cfg(feature = "s3control")]
+    pub fn batch_jobs(&self) -> crate::S3BatchJobs {
+        crate::S3BatchJobs::new(aws_sdk_s3control::Client::new(&self.sdk))
+    }
+
     /// Secrets Manager ([`crate::SecretsManager`]).
     #[cfg(feature = "secrets")]
     pub fn secrets(&self) -> crate::SecretsManager {

@@ -142,6 +142,9 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 /// | `SEED_BUCKET` | the bucket (ACLs enabled) ResolveBackup copies seed objects into (`object-acl`) | — |
 /// | `OBJECT_LOCK_MODE` | `GOVERNANCE` or `COMPLIANCE`: WriteManifest locks a verified backup's objects | — (no lock) |
 /// | `OBJECT_LOCK_DAYS` | days a verified backup stays locked, 1–36500 (with `OBJECT_LOCK_MODE`) | — |
+/// | `VAULT_BUCKET` | the vault bucket in another account: restores may read from it; WriteManifest starts its replication | — (no vault) |
+/// | `VAULT_REPLICATION_ROLE_ARN` | the S3 Batch Operations role WriteManifest passes to its Batch Replication job | — |
+/// | `ACCOUNT_ID` | this account's id, which S3 Control requests name (`x-amz-account-id`) | — |
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Default export bucket (`BACKUP_BUCKET`).
@@ -166,6 +169,22 @@ pub struct Config {
     pub seed_bucket: Option<String>,
     /// Per-object Object Lock retention set on a verified backup (`OBJECT_LOCK_MODE`, `OBJECT_LOCK_DAYS`).
     pub object_lock: Option<ObjectLock>,
+    /// `VAULT_BUCKET`: the cross-account vault bucket verified backups replicate to ([`Vault`]), or `None`.
+    pub vault: Option<Vault>,
+}
+
+/// The vault of this deployment (docs/design.md, "The vault"): a bucket in another account, Object Lock in
+/// compliance mode, that the backup bucket replicates verified backups to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vault {
+    /// The vault bucket's name (`VAULT_BUCKET`).
+    pub bucket: String,
+    /// The Batch Operations role WriteManifest's replication job runs as (`VAULT_REPLICATION_ROLE_ARN`); `None`
+    /// where the function only reads the vault (ResolveBackup), or where no job can be started (the local stack,
+    /// whose replication step stands in for S3's).
+    pub replication_role_arn: Option<String>,
+    /// This account's id (`ACCOUNT_ID`), which `CreateJob` names.
+    pub account_id: Option<String>,
 }
 
 /// Object Lock retention WriteManifest sets on each object of a verified backup (S3 API Reference,
@@ -203,6 +222,7 @@ impl Default for Config {
             seeding_mode: None,
             seed_bucket: None,
             object_lock: None,
+            vault: None,
         }
     }
 }
@@ -285,6 +305,41 @@ impl Config {
                     },
                 }),
             },
+            vault: match env.string("VAULT_BUCKET") {
+                None => None,
+                Some(bucket) => {
+                    if let Err(rule) = crate::backup::input::check_bucket_name(&bucket) {
+                        return Err(ConfigError {
+                            variable: "VAULT_BUCKET".into(),
+                            value: bucket,
+                            rule,
+                        });
+                    }
+                    let account_id = env.string("ACCOUNT_ID");
+                    if let Some(id) = &account_id
+                        && (id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()))
+                    {
+                        return Err(ConfigError {
+                            variable: "ACCOUNT_ID".into(),
+                            value: id.clone(),
+                            rule: "must be a 12-digit AWS account id".into(),
+                        });
+                    }
+                    let replication_role_arn = env.string("VAULT_REPLICATION_ROLE_ARN");
+                    if replication_role_arn.is_some() && account_id.is_none() {
+                        return Err(ConfigError {
+                            variable: "ACCOUNT_ID".into(),
+                            value: String::new(),
+                            rule: "must be set when VAULT_REPLICATION_ROLE_ARN is (S3 Control requests name the account)".into(),
+                        });
+                    }
+                    Some(Vault {
+                        bucket,
+                        replication_role_arn,
+                        account_id,
+                    })
+                }
+            },
         })
     }
 
@@ -346,6 +401,45 @@ mod tests {
             (c.verify_part_bytes, c.verify_parallel_parts),
             (16 << 20, 2)
         );
+    }
+
+    #[test]
+    fn a_vault_is_read_with_its_replication_role_and_account() {
+        let v = Config::load(&env(&[
+            ("VAULT_BUCKET", "acme-vault"),
+            (
+                "VAULT_REPLICATION_ROLE_ARN",
+                "arn:aws:iam::111122223333:role/r",
+            ),
+            ("ACCOUNT_ID", "111122223333"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            v.vault,
+            Some(Vault {
+                bucket: "acme-vault".into(),
+                replication_role_arn: Some("arn:aws:iam::111122223333:role/r".into()),
+                account_id: Some("111122223333".into()),
+            })
+        );
+        let read_only = Config::load(&env(&[("VAULT_BUCKET", "acme-vault")])).unwrap();
+        assert_eq!(read_only.vault.unwrap().replication_role_arn, None);
+        for (pairs, variable) in [
+            (&[("VAULT_BUCKET", "Acme_Vault")][..], "VAULT_BUCKET"),
+            (
+                &[("VAULT_BUCKET", "vlt"), ("ACCOUNT_ID", "12345")][..],
+                "ACCOUNT_ID",
+            ),
+            (
+                &[
+                    ("VAULT_BUCKET", "vlt"),
+                    ("VAULT_REPLICATION_ROLE_ARN", "arn:r"),
+                ][..],
+                "ACCOUNT_ID",
+            ),
+        ] {
+            assert_eq!(Config::load(&env(pairs)).unwrap_err().variable, variable);
+        }
     }
 
     #[test]

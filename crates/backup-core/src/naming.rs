@@ -99,6 +99,15 @@ pub fn export_name(snapshot_name: &str) -> String {
     snapshot_name.to_string()
 }
 
+/// The S3 object tag that marks an object of a verified backup: key [`VERIFIED_TAG_KEY`], value `true`. The
+/// backup bucket's replication rule to the vault filters on it (docs/design.md, "The vault").
+pub const VERIFIED_TAG_KEY: &str = "elasticache-backup:verified";
+
+/// The verified tag as a tag set of one, as [`crate::ports::VerifiedTagger`] takes it.
+pub fn verified_tags() -> Vec<(String, String)> {
+    vec![(VERIFIED_TAG_KEY.to_string(), "true".to_string())]
+}
+
 /// The S3 key ElastiCache writes for shard `index` (1-based) of an export: `<export name>-000N.rdb`
 /// (ElastiCache User Guide, "Exporting a backup": "ElastiCache adds an instance identifier and .rdb").
 pub fn shard_object_key(export_name: &str, index: u32) -> String {

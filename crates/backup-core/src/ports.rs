@@ -244,8 +244,8 @@ pub trait ObjectDeleter: Send + Sync {
 pub trait SeedCopier: Send + Sync {
     /// Server-side copy of `s3://from_bucket/from_key` (`size_bytes` long) to `s3://to_bucket/to_key`, encrypted
     /// with SSE-S3 (seeding reads SSE-S3 objects only), with an object ACL granting `READ` and `READ_ACP` to the
-    /// canonical user `grantee` (ElastiCache's: User Guide, "Seeding a new self-designed cluster with an externally
-    /// created backup"). `CopyObject` up to 5 GiB; above, a multipart upload of `UploadPartCopy` parts (S3 API
+    /// canonical user `grantee` when given (ElastiCache's: User Guide, "Seeding a new self-designed cluster with an
+    /// externally created backup"; `None` where the destination bucket's policy grants ElastiCache instead). `CopyObject` up to 5 GiB; above, a multipart upload of `UploadPartCopy` parts (S3 API
     /// Reference, `CopyObject`: "up to 5 GB in size in a single atomic action"), aborted on failure. Errors:
     /// `AwsRejected` (AccessDenied, no such bucket), `Throttled`, `AwsError`.
     async fn copy_for_seeding(
@@ -255,7 +255,7 @@ pub trait SeedCopier: Send + Sync {
         size_bytes: u64,
         to_bucket: &str,
         to_key: &str,
-        grantee: &str,
+        grantee: Option<&str>,
     ) -> Result<(), BackupError>;
 }
 
@@ -273,6 +273,57 @@ pub trait ObjectLocker: Send + Sync {
         mode: crate::config::ObjectLockMode,
         until: crate::model::Timestamp,
     ) -> Result<(), BackupError>;
+}
+
+/// Tags the objects of a backup once it is proven (WriteManifest), and writes documents tagged from their first
+/// byte (the manifest, the evidence reports).
+#[async_trait]
+pub trait VerifiedTagger: Send + Sync {
+    /// `PutObjectTagging` on the current version of `s3://bucket/key`: its tag set becomes exactly `tags` (S3 API
+    /// Reference, PutObjectTagging: "Sets the supplied tag-set to an object that already exists"; up to 10 tags).
+    /// Tagging writes no new version, so it does not itself start live replication (see [`BatchReplicator`]).
+    /// Errors: `AwsRejected` (AccessDenied, NoSuchKey), `Throttled`, `AwsError`.
+    async fn tag_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        tags: &[(String, String)],
+    ) -> Result<(), BackupError>;
+
+    /// `PutObject` of a document (`content_type`, e.g. `application/json`) with `tags` in the same request
+    /// (`x-amz-tagging`, URL-encoded): a new object that carries the tag when it is written, which live replication
+    /// evaluates at once. Errors: `AwsRejected`, `Throttled`, `AwsError`.
+    async fn put_tagged(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        tags: &[(String, String)],
+    ) -> Result<(), BackupError>;
+}
+
+/// Starts S3 Batch Replication of a verified backup's objects to the vault: live replication evaluates an object
+/// when it is written, and ElastiCache writes the export before it is verified and tagged, so the tagged shard
+/// objects reach the vault only through a Batch Replication job (S3 User Guide, "Replicating existing objects with
+/// Batch Replication"; "What does Amazon S3 replicate?": "Amazon S3 doesn't replicate objects retroactively").
+#[async_trait]
+pub trait BatchReplicator: Send + Sync {
+    /// S3 Control `CreateJob` in `account_id`: operation `S3ReplicateObject` over a manifest S3 generates from
+    /// `bucket`'s objects whose keys start with `prefix` and that were never replicated or failed to
+    /// (`ObjectReplicationStatuses` `NONE`, `FAILED`), run by `role_arn`; no confirmation, no report. The objects
+    /// go where the bucket's replication configuration sends them, its tag filter included. `token` (1–64
+    /// characters) makes a retried request start no second job (`ClientRequestToken`). Answers the job id.
+    /// Errors: `AwsRejected` (AccessDenied, a role that cannot be passed, a bucket without replication), `Throttled`,
+    /// `AwsError`.
+    async fn replicate_prefix(
+        &self,
+        account_id: &str,
+        bucket: &str,
+        prefix: &str,
+        role_arn: &str,
+        token: &str,
+    ) -> Result<String, BackupError>;
 }
 
 /// Reads secret strings (Secrets Manager `SecretString`).

@@ -542,7 +542,20 @@ pub struct FakeExportStore {
     pub locks: Arc<Mutex<Vec<Lock>>>,
     /// Errors to return, in order, from `lock_object`.
     pub fail_locks: Arc<Mutex<VecDeque<BackupError>>>,
+    /// Each object's tag set by (bucket, key), as `tag_object` and `put_tagged` leave it.
+    pub tags: Arc<Mutex<ObjectTags>>,
+    /// Errors to return, in order, from `tag_object`.
+    pub fail_tags: Arc<Mutex<VecDeque<BackupError>>>,
+    /// `replicate_prefix` calls: (account, bucket, prefix, role ARN, token).
+    pub replications: Arc<Mutex<Vec<Replication>>>,
+    /// Errors to return, in order, from `replicate_prefix`.
+    pub fail_replications: Arc<Mutex<VecDeque<BackupError>>>,
 }
+
+/// Tag sets by (bucket, key).
+pub type ObjectTags = HashMap<(String, String), Vec<(String, String)>>;
+/// One `replicate_prefix` call: (account, bucket, prefix, role ARN, token).
+pub type Replication = (String, String, String, String, String);
 
 /// One `copy_for_seeding` call: (from bucket, from key, to bucket, to key, grantee).
 pub type SeedCopy = (String, String, String, String, String);
@@ -630,7 +643,7 @@ impl crate::ports::SeedCopier for FakeExportStore {
         size_bytes: u64,
         to_bucket: &str,
         to_key: &str,
-        grantee: &str,
+        grantee: Option<&str>,
     ) -> Result<(), BackupError> {
         if let Some(err) = self.fail_next.lock().unwrap().pop_front() {
             return Err(err);
@@ -652,7 +665,7 @@ impl crate::ports::SeedCopier for FakeExportStore {
             from_key.into(),
             to_bucket.into(),
             to_key.into(),
-            grantee.into(),
+            grantee.unwrap_or_default().into(),
         ));
         Ok(())
     }
@@ -675,6 +688,98 @@ impl crate::ports::ObjectLocker for FakeExportStore {
             .unwrap()
             .push((bucket.into(), key.into(), mode.to_string(), until));
         Ok(())
+    }
+}
+
+impl FakeExportStore {
+    /// The tag set of `s3://bucket/key` (empty when it has none).
+    pub fn tags_of(&self, bucket: &str, key: &str) -> Vec<(String, String)> {
+        self.tags
+            .lock()
+            .unwrap()
+            .get(&(bucket.to_string(), key.to_string()))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl crate::ports::VerifiedTagger for FakeExportStore {
+    async fn tag_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        tags: &[(String, String)],
+    ) -> Result<(), BackupError> {
+        if let Some(err) = self.fail_tags.lock().unwrap().pop_front() {
+            return Err(err);
+        }
+        let exists = self
+            .buckets
+            .lock()
+            .unwrap()
+            .get(bucket)
+            .is_some_and(|objects| objects.iter().any(|o| o.key == key))
+            || self
+                .contents
+                .lock()
+                .unwrap()
+                .contains_key(&(bucket.to_string(), key.to_string()));
+        if !exists {
+            return Err(BackupError::AwsRejected {
+                message: format!("PutObjectTagging s3://{bucket}/{key}: NoSuchKey"),
+                source: None,
+            });
+        }
+        self.tags
+            .lock()
+            .unwrap()
+            .insert((bucket.into(), key.into()), tags.to_vec());
+        Ok(())
+    }
+
+    async fn put_tagged(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        _content_type: &str,
+        tags: &[(String, String)],
+    ) -> Result<(), BackupError> {
+        self.contents
+            .lock()
+            .unwrap()
+            .insert((bucket.into(), key.into()), body);
+        self.tags
+            .lock()
+            .unwrap()
+            .insert((bucket.into(), key.into()), tags.to_vec());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::ports::BatchReplicator for FakeExportStore {
+    async fn replicate_prefix(
+        &self,
+        account_id: &str,
+        bucket: &str,
+        prefix: &str,
+        role_arn: &str,
+        token: &str,
+    ) -> Result<String, BackupError> {
+        if let Some(err) = self.fail_replications.lock().unwrap().pop_front() {
+            return Err(err);
+        }
+        let mut calls = self.replications.lock().unwrap();
+        calls.push((
+            account_id.into(),
+            bucket.into(),
+            prefix.into(),
+            role_arn.into(),
+            token.into(),
+        ));
+        Ok(format!("job-{}", calls.len()))
     }
 }
 

@@ -65,6 +65,10 @@ pub struct Global {
     /// The export bucket (Terraform output `bucket_name`).
     #[arg(long, global = true, env = "ECB_BUCKET", value_name = "BUCKET")]
     pub bucket: Option<String>,
+    /// The vault bucket in the vault account (Terraform output `vault`, its `bucket`): `restore --vault` and
+    /// `drill --vault` read backups there.
+    #[arg(long, global = true, env = "ECB_VAULT_BUCKET", value_name = "BUCKET")]
+    pub vault_bucket: Option<String>,
 }
 
 /// The subcommands.
@@ -322,6 +326,11 @@ pub struct RestoreArgs {
     /// Restore the newest verified backup of this replication group instead.
     #[arg(long, value_name = "TARGET")]
     pub latest: Option<String>,
+    /// Read the backup from the vault (another account's bucket, `--vault-bucket`): a bare BACKUP or `--latest`
+    /// is looked up there, and its shard objects are copied where ElastiCache may read them before the group is
+    /// created.
+    #[arg(long)]
+    pub vault: bool,
     /// The new replication group's id (must not exist); with `--serverless`, the new serverless cache's name.
     #[arg(long, value_name = "NEW_GROUP")]
     pub to: String,
@@ -428,6 +437,10 @@ pub struct DrillArgs {
     /// Drill into a new ElastiCache Serverless cache (the state machine names it) instead of a replication group.
     #[arg(long)]
     pub serverless: bool,
+    /// Drill the newest verified backup in the vault (`--vault-bucket`) instead of the export bucket: proves the
+    /// vault's copy restores.
+    #[arg(long)]
+    pub vault: bool,
     /// Follow the drill to its end with a live view; the end prints the RTO and the verification.
     #[arg(long)]
     pub wait: bool,

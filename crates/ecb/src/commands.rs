@@ -172,7 +172,12 @@ async fn backup(app: &App, args: &BackupArgs) -> CliResult<()> {
 }
 
 async fn restore(app: &App, args: &RestoreArgs) -> CliResult<()> {
-    let input = execution::restore_input(args, app.deployment.bucket.as_deref())?;
+    let bucket = if args.vault {
+        Some(app.deployment.vault_bucket()?)
+    } else {
+        app.deployment.bucket.as_deref()
+    };
+    let input = execution::restore_input(args, bucket)?;
     let name = name_for(args.name.as_deref(), &format!("restore-{}", args.to))?;
     start_and_maybe_wait(
         app,
@@ -187,7 +192,12 @@ async fn restore(app: &App, args: &RestoreArgs) -> CliResult<()> {
 }
 
 async fn drill(app: &App, args: &DrillArgs) -> CliResult<()> {
-    let input = execution::drill_input(args, app.deployment.bucket.as_deref())?;
+    let bucket = if args.vault {
+        Some(app.deployment.vault_bucket()?)
+    } else {
+        app.deployment.bucket.as_deref()
+    };
+    let input = execution::drill_input(args, bucket)?;
     let name = name_for(args.name.as_deref(), &format!("drill-{}", args.target))?;
     start_and_maybe_wait(
         app,

@@ -18,6 +18,8 @@ pub struct Deployment {
     pub machines: BTreeMap<Machine, String>,
     /// The export bucket.
     pub bucket: Option<String>,
+    /// The vault bucket (another account's).
+    pub vault_bucket: Option<String>,
     /// Every Terraform output by name (its `value`), for what only `doctor` reads.
     pub outputs: BTreeMap<String, Value>,
 }
@@ -77,6 +79,13 @@ impl Deployment {
         Self {
             machines,
             bucket: global.bucket.clone().or_else(|| text("bucket_name")),
+            vault_bucket: global.vault_bucket.clone().or_else(|| {
+                outputs
+                    .get("vault")
+                    .and_then(|v| v.get("bucket"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            }),
             outputs,
         }
     }
@@ -108,6 +117,20 @@ impl Deployment {
         self.bucket.as_deref().ok_or_else(|| {
             CliError::Usage(
                 "the export bucket is not known: give --bucket, ECB_BUCKET, or --terraform-dir (output bucket_name)"
+                    .into(),
+            )
+        })
+    }
+
+    /// The vault bucket.
+    ///
+    /// # Errors
+    /// `Usage` naming `--vault-bucket`, `ECB_VAULT_BUCKET` and the output `vault`.
+    pub fn vault_bucket(&self) -> CliResult<&str> {
+        self.vault_bucket.as_deref().ok_or_else(|| {
+            CliError::Usage(
+                "the vault is not known: give --vault-bucket, ECB_VAULT_BUCKET, or --terraform-dir (output vault, \
+                 set when the module's vault input is)"
                     .into(),
             )
         })
@@ -210,6 +233,23 @@ mod tests {
         assert!(err.contains("ECB_FLEET_STATE_MACHINE_ARN"), "{err}");
         assert!(err.contains("fleet_state_machine_arn"), "{err}");
         assert!(d.bucket().unwrap_err().to_string().contains("ECB_BUCKET"));
+        assert!(
+            d.vault_bucket()
+                .unwrap_err()
+                .to_string()
+                .contains("ECB_VAULT_BUCKET")
+        );
+    }
+
+    #[test]
+    fn the_vault_bucket_comes_from_the_vault_output() {
+        let outputs = parse_outputs(
+            r#"{"vault": {"sensitive": false, "type": "object", "value": {"account_id": "444455556666",
+                "bucket": "acme-vault", "region": "eu-west-1", "kms_key_arn": "arn:aws:kms:eu-west-1:444455556666:key/k"}}}"#,
+        )
+        .unwrap();
+        let d = Deployment::from_parts(&Global::default(), outputs);
+        assert_eq!(d.vault_bucket().unwrap(), "acme-vault");
     }
 
     #[test]

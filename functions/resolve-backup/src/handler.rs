@@ -116,12 +116,21 @@ async fn seed<S: Snapshots, E: SeedCopier, V: Verifier, C: Clock>(
     let partition = deps.config.partition();
     let mode = deps.config.seeding_mode();
     let seed_bucket = deps.config.seed_bucket.as_deref();
-    match seeding(backup, execution_name, mode, partition, seed_bucket)? {
+    // A backup in the vault (another account's bucket) is copied into the deployment's bucket to be seeded.
+    let from_vault = deps
+        .config
+        .vault
+        .as_ref()
+        .is_some_and(|v| v.bucket == backup.bucket);
+    let home = deps.config.default_bucket.as_deref().filter(|_| from_vault);
+    match seeding(backup, execution_name, mode, partition, seed_bucket, home)? {
         Seeding::InPlace(arns) => Ok(arns),
         Seeding::Copies {
             seed_bucket,
             copies,
+            grant,
         } => {
+            let grantee = grant.then(|| partition.elasticache_canonical_id());
             for copy in &copies {
                 deps.exports
                     .copy_for_seeding(
@@ -130,11 +139,11 @@ async fn seed<S: Snapshots, E: SeedCopier, V: Verifier, C: Clock>(
                         copy.size_bytes,
                         &seed_bucket,
                         &copy.seed_key,
-                        partition.elasticache_canonical_id(),
+                        grantee,
                     )
                     .await?;
             }
-            tracing::info!(seed_bucket = %seed_bucket, objects = copies.len(), "seed objects copied with ElastiCache's read grant");
+            tracing::info!(from = %backup.bucket, seed_bucket = %seed_bucket, objects = copies.len(), acl = grant, "seed objects copied (SSE-S3) where ElastiCache may read them");
             Ok(copies.into_iter().map(|c| c.arn).collect())
         }
     }
@@ -439,6 +448,56 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("SEED_BUCKET"), "{err}");
         assert!(d.exports.seed_copies.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_backup_from_the_vault_is_copied_into_the_deployment_s_bucket_to_be_seeded() {
+        const VAULT: &str = "acme-vault";
+        let mut d = deps();
+        d.config.region = Some("us-gov-west-1".into());
+        d.config.seeding_mode = Some(SeedingMode::BucketPolicy);
+        d.config.vault = Some(backup_core::config::Vault {
+            bucket: VAULT.into(),
+            replication_role_arn: None,
+            account_id: None,
+        });
+        let at = datetime!(2026-11-22 03:00 UTC);
+        let export = "ecb-orders-cccc0003";
+        d.exports
+            .put_bytes(VAULT, &format!("{export}-0001.rdb"), b"RDB".to_vec(), at);
+        d.exports.put_bytes(
+            VAULT,
+            &format!("{export}.manifest.json"),
+            manifest(export, "2026-11-23T03:00:00Z", b"RDB").into_bytes(),
+            at,
+        );
+        let run = function_handler(
+            event(
+                serde_json::json!({"replicationGroupId": "orders", "latest": true, "bucket": VAULT,
+                                     "targetReplicationGroupId": "new-orders"}),
+            ),
+            &d,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            d.exports.seed_copies.lock().unwrap().clone(),
+            [(
+                VAULT.to_string(),
+                format!("{export}-0001.rdb"),
+                BUCKET.to_string(),
+                format!("restore-seeds/restore-1/{export}-0001.rdb"),
+                String::new(),
+            )]
+        );
+        let backup = run.backup.unwrap();
+        assert_eq!(backup.bucket, VAULT);
+        assert_eq!(
+            backup.snapshot_arns,
+            [format!(
+                "arn:aws-us-gov:s3:::{BUCKET}/restore-seeds/restore-1/{export}-0001.rdb"
+            )]
+        );
     }
 
     #[tokio::test]

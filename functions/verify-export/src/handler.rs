@@ -19,8 +19,8 @@ use backup_core::backup::run::VerifiedShard;
 use backup_core::backup::verify::{self, at_listed_size, lock_error, millis_between};
 pub use backup_core::backup::verify::{ShardOutcome, ShardRequest, VerifyRequest, VerifyResponse};
 use backup_core::model::VerifiedObject;
-use backup_core::naming::manifest_key;
-use backup_core::ports::{ExportStore, ObjectLocker, Verifier};
+use backup_core::naming::{manifest_key, verified_tags};
+use backup_core::ports::{BatchReplicator, ExportStore, ObjectLocker, VerifiedTagger, Verifier};
 use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 
@@ -32,17 +32,22 @@ pub const STEP: &str = "VerifyExport";
 /// # Errors
 /// `ExportCorrupt` (an object is not a sound RDB, or changed size, or was not verified; the message names it and
 /// the offset), `ExportIncomplete` (objects missing), `ExportRejected` (bucket gone), `Throttled`, `AwsError`,
-/// `InvalidInput` (an object that is not one of the export's).
+/// `InvalidInput` (an object that is not one of the export's); after verification, `AwsRejected` when S3 refuses
+/// a lock, the verified tag or the vault's replication job (the message says the backup itself is verified).
 #[tracing::instrument(skip_all)]
-pub async fn function_handler<E: ExportStore + ObjectLocker, V: Verifier, C: Clock>(
+pub async fn function_handler<E: Store, V: Verifier, C: Clock>(
     event: LambdaEvent<VerifyRequest>,
     deps: &Deps<(), E, V, C>,
 ) -> Result<VerifyResponse, BackupError> {
     handle(event.payload, time_left(event.context.deadline), deps).await
 }
 
+/// What VerifyExport needs of the export bucket: list and write, lock, tag, and start the vault's replication.
+pub trait Store: ExportStore + ObjectLocker + VerifiedTagger + BatchReplicator {}
+impl<T: ExportStore + ObjectLocker + VerifiedTagger + BatchReplicator> Store for T {}
+
 /// [`function_handler`] with the time the invocation has left (`None` when unknown).
-async fn handle<E: ExportStore + ObjectLocker, V: Verifier, C: Clock>(
+async fn handle<E: Store, V: Verifier, C: Clock>(
     payload: VerifyRequest,
     left: Option<std::time::Duration>,
     deps: &Deps<(), E, V, C>,
@@ -117,7 +122,7 @@ async fn verify_shard<E: ExportStore, V: Verifier, C: Clock>(
     Ok(outcome)
 }
 
-async fn write_manifest<E: ExportStore + ObjectLocker, V: Verifier, C: Clock>(
+async fn write_manifest<E: Store, V: Verifier, C: Clock>(
     mut run: BackupRun,
     deps: &Deps<(), E, V, C>,
 ) -> Result<BackupRun, BackupError> {
@@ -153,15 +158,52 @@ async fn write_manifest<E: ExportStore + ObjectLocker, V: Verifier, C: Clock>(
             locked.map_err(|e| lock_error(e, &object.key, mode, until))?;
         }
     }
-    deps.exports
-        .put_json(&bucket, &key, manifest.to_json()?)
-        .await?;
+    // With a vault, proven objects are tagged verified (its replication rule filters on the tag: docs/design.md,
+    // "The vault"), after their lock and before the manifest; the manifest carries the tag from its first byte.
+    // Nothing is tagged before every object is verified, so an export that failed verification never reaches the
+    // vault. Without one nothing reads the tag, and nothing is tagged.
+    if deps.config.vault.is_some() {
+        let tags = verified_tags();
+        for object in &manifest.objects {
+            let tagged = deps.exports.tag_object(&bucket, &object.key, &tags).await;
+            tagged.map_err(|e| verify::tag_error(e, &object.key))?;
+        }
+        deps.exports
+            .put_tagged(
+                &bucket,
+                &key,
+                manifest.to_json()?.into_bytes(),
+                "application/json",
+                &tags,
+            )
+            .await?;
+    } else {
+        deps.exports
+            .put_json(&bucket, &key, manifest.to_json()?)
+            .await?;
+    }
     if let Some((mode, until)) = lock {
         let locked = deps.exports.lock_object(&bucket, &key, mode, until).await;
         locked.map_err(|e| lock_error(e, &key, mode, until))?;
         tracing::info!(%mode, %until, objects = manifest.objects.len() + 1, "backup locked");
     }
-    run.verification = Some(manifest.verification(key));
+    let mut verification = manifest.verification(key);
+    // Tagging writes no new version, and live replication evaluates an object when it is written: the shard
+    // objects, written by ElastiCache before they were proven, reach the vault through a Batch Replication job
+    // over this export's keys (S3 User Guide, "Replicating existing objects with Batch Replication").
+    if let Some(vault) = &deps.config.vault
+        && let (Some(role), Some(account)) = (&vault.replication_role_arn, &vault.account_id)
+    {
+        let token = verify::replication_token(&export_name);
+        let job = deps
+            .exports
+            .replicate_prefix(account, &bucket, &export_name, role, &token)
+            .await
+            .map_err(|e| verify::replication_error(e, &vault.bucket))?;
+        tracing::info!(job = %job, vault = %vault.bucket, "vault replication started");
+        verification.vault_replication_job = Some(job);
+    }
+    run.verification = Some(verification);
     // After the manifest, as in one invocation: the manifest records the steps before verification.
     verify::record_verify_timings(&mut run, STEP, &shards, started, deps.clock.now());
     Ok(run)
@@ -337,7 +379,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_corrupt_object_is_export_corrupt_naming_it_and_no_manifest_is_written() {
-        let d = deps(&[("0001", fixture("corrupt_ziplist.rdb"))]);
+        let mut d = deps(&[("0001", fixture("corrupt_ziplist.rdb"))]);
+        d.config.vault = Some(backup_core::config::Vault {
+            bucket: "acme-vault".into(),
+            replication_role_arn: Some("arn:aws:iam::111122223333:role/batch".into()),
+            account_id: Some("111122223333".into()),
+        });
         let err = whole(function_handler(event(1), &d).await).unwrap_err();
         assert_eq!(err.error_type(), "ExportCorrupt");
         let msg = err.to_string();
@@ -346,6 +393,116 @@ mod tests {
             "{msg}"
         );
         assert!(d.exports.get(BUCKET, &manifest_key(NAME)).is_none());
+        // Nothing of a backup that failed verification is tagged, so none of it reaches the vault.
+        assert!(d.exports.tags.lock().unwrap().is_empty());
+        assert!(d.exports.replications.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_verified_backup_is_tagged_then_replicated_to_the_vault() {
+        let tag = vec![(
+            "elasticache-backup:verified".to_string(),
+            "true".to_string(),
+        )];
+        let keys = [
+            format!("{NAME}-0001.rdb"),
+            format!("{NAME}-0002.rdb"),
+            manifest_key(NAME),
+        ];
+        // Without a vault nothing reads the tag: nothing tagged, no replication job.
+        let plain = deps(&[
+            ("0001", fixture("zset-ziplist.rdb")),
+            ("0002", fixture("list-quicklist.rdb")),
+        ]);
+        let run = whole(function_handler(event(2), &plain).await).unwrap();
+        assert!(plain.exports.tags.lock().unwrap().is_empty());
+        assert!(plain.exports.replications.lock().unwrap().is_empty());
+        assert_eq!(run.verification.unwrap().vault_replication_job, None);
+
+        // With a vault: one Batch Replication job over this export's keys, by the configured role.
+        let mut d = deps(&[
+            ("0001", fixture("zset-ziplist.rdb")),
+            ("0002", fixture("list-quicklist.rdb")),
+        ]);
+        d.config.vault = Some(backup_core::config::Vault {
+            bucket: "acme-vault".into(),
+            replication_role_arn: Some("arn:aws:iam::111122223333:role/batch".into()),
+            account_id: Some("111122223333".into()),
+        });
+        let run = whole(function_handler(event(2), &d).await).unwrap();
+        for key in &keys {
+            assert_eq!(d.exports.tags_of(BUCKET, key), tag, "{key}");
+        }
+        assert_eq!(
+            d.exports.replications.lock().unwrap().clone(),
+            vec![(
+                "111122223333".to_string(),
+                BUCKET.to_string(),
+                NAME.to_string(),
+                "arn:aws:iam::111122223333:role/batch".to_string(),
+                NAME.to_string(),
+            )]
+        );
+        assert_eq!(
+            run.verification.unwrap().vault_replication_job.as_deref(),
+            Some("job-1")
+        );
+        // A vault without a Batch Operations role (the local stack: its replication step stands in): tagged, no job.
+        let mut read_only = deps(&[("0001", fixture("zset-ziplist.rdb"))]);
+        read_only.config.vault = Some(backup_core::config::Vault {
+            bucket: "acme-vault".into(),
+            replication_role_arn: None,
+            account_id: None,
+        });
+        whole(function_handler(event(1), &read_only).await).unwrap();
+        assert_eq!(read_only.exports.tags_of(BUCKET, &manifest_key(NAME)), tag);
+        assert!(read_only.exports.replications.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_refused_tag_fails_the_run_before_the_manifest_and_a_refused_job_after_it() {
+        let mut d = deps(&[("0001", fixture("zset-ziplist.rdb"))]);
+        d.config.vault = Some(backup_core::config::Vault {
+            bucket: "acme-vault".into(),
+            replication_role_arn: None,
+            account_id: None,
+        });
+        d.exports
+            .fail_tags
+            .lock()
+            .unwrap()
+            .push_back(BackupError::AwsRejected {
+                message: "AccessDenied".into(),
+                source: None,
+            });
+        let err = whole(function_handler(event(1), &d).await).unwrap_err();
+        assert_eq!(err.error_type(), "AwsRejected");
+        assert!(
+            err.to_string().contains("does not reach the vault"),
+            "{err}"
+        );
+        assert!(d.exports.get(BUCKET, &manifest_key(NAME)).is_none());
+
+        let mut d = deps(&[("0001", fixture("zset-ziplist.rdb"))]);
+        d.config.vault = Some(backup_core::config::Vault {
+            bucket: "acme-vault".into(),
+            replication_role_arn: Some("arn:aws:iam::111122223333:role/batch".into()),
+            account_id: Some("111122223333".into()),
+        });
+        d.exports
+            .fail_replications
+            .lock()
+            .unwrap()
+            .push_back(BackupError::Throttled {
+                message: "TooManyRequests".into(),
+                source: None,
+            });
+        let err = whole(function_handler(event(1), &d).await).unwrap_err();
+        assert_eq!(err.error_type(), "Throttled", "{err}");
+        assert!(err.to_string().contains("acme-vault"), "{err}");
+        // The retry (same token) starts the job.
+        whole(function_handler(event(1), &d).await).unwrap();
+        assert_eq!(d.exports.replications.lock().unwrap().len(), 1);
     }
 
     #[tokio::test]

@@ -74,8 +74,19 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
     let now = verification.verified_at;
     let report = restore_report(&run, &verification, now)?;
     let rto = report.rto_seconds;
+    // Next to the manifest; a backup restored from the vault (another account's bucket, which admits only the
+    // replication role) leaves its report in the deployment's bucket (`BACKUP_BUCKET`), under the same key.
+    let from_vault = deps
+        .config
+        .vault
+        .as_ref()
+        .is_some_and(|v| v.bucket == backup.bucket);
+    let report_bucket = match (&deps.config.default_bucket, from_vault) {
+        (Some(home), true) => home.clone(),
+        _ => backup.bucket.clone(),
+    };
     deps.exports
-        .put_json(&backup.bucket, &report.key, report.body)
+        .put_json(&report_bucket, &report.key, report.body)
         .await?;
     // The RTO per source as a CloudWatch metric (embedded metric format: one line on stdout, no API call).
     println!(
@@ -90,7 +101,7 @@ pub async fn function_handler<S: Snapshots, E: ExportStore, P: DataProbe, C: Clo
     );
     tracing::info!(report = %report.key, rto_seconds = rto, keys_expected = verification.keys_expected,
                    keys_found = verification.keys_found, matches = verification.matches, "restore verified");
-    let report_uri = format!("s3://{}/{}", backup.bucket, report.key);
+    let report_uri = format!("s3://{report_bucket}/{}", report.key);
     let verdict = verification.verdict(target.id(), &report_uri);
     if let Some(r) = run.restore.as_mut() {
         r.rto_seconds = Some(rto);
@@ -244,6 +255,28 @@ mod tests {
             (report["verdict"].as_str(), report["rtoSeconds"].as_u64()),
             (Some("verified"), Some(300))
         );
+    }
+
+    #[tokio::test]
+    async fn a_restore_from_the_vault_leaves_its_report_in_the_deployment_s_bucket() {
+        let (mut d, mut ev) = setup([9, 12, 8], "hash").await;
+        ev.payload.backup.as_mut().unwrap().bucket = "acme-vault".into();
+        d.config.default_bucket = Some("acme-cache-backups".into());
+        d.config.vault = Some(backup_core::config::Vault {
+            bucket: "acme-vault".into(),
+            replication_role_arn: None,
+            account_id: None,
+        });
+        let run = function_handler(ev, &d).await.unwrap();
+        let key = run.report.unwrap();
+        assert!(d.exports.get("acme-cache-backups", &key).is_some());
+        assert!(d.exports.get("acme-vault", &key).is_none());
+        // Without a vault, the report stays next to the manifest in the backup's own bucket.
+        let (mut d, mut ev) = setup([9, 12, 8], "hash").await;
+        ev.payload.backup.as_mut().unwrap().bucket = "other-backups".into();
+        d.config.default_bucket = Some("acme-cache-backups".into());
+        let key = function_handler(ev, &d).await.unwrap().report.unwrap();
+        assert!(d.exports.get("other-backups", &key).is_some());
     }
 
     #[tokio::test]

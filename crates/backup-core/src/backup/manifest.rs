@@ -347,6 +347,7 @@ impl Manifest {
                     types: o.rdb.types.clone(),
                 })
                 .collect(),
+            vault_replication_job: None,
         }
     }
 }

@@ -546,6 +546,10 @@ pub struct Verification {
     pub keys_with_expiry: u64,
     /// One entry per object.
     pub objects: Vec<VerifiedSummary>,
+    /// The S3 Batch Replication job WriteManifest started to copy the verified objects to the vault (its id), when
+    /// the deployment has a vault ([`crate::config::Vault`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault_replication_job: Option<String>,
 }
 
 /// What one object holds.

@@ -279,6 +279,46 @@ pub fn lock_error(
         "the backup is verified, but Object Lock retention ({mode} until {until}) could not be set on {key} \
          (the source snapshot is kept)"
     );
+    after_verification(e, &note)
+}
+
+/// A failed `PutObjectTagging` of the verified tag on `key`: kinds as [`lock_error`]'s; the message says the backup
+/// is verified and will not reach the vault until tagged.
+pub fn tag_error(e: BackupError, key: &str) -> BackupError {
+    let note = format!(
+        "the backup is verified, but the tag {} could not be set on {key}, so it does not reach the vault \
+         (the source snapshot is kept)",
+        crate::naming::VERIFIED_TAG_KEY
+    );
+    after_verification(e, &note)
+}
+
+/// A refused `CreateJob` of the vault's Batch Replication: kinds as [`lock_error`]'s.
+pub fn replication_error(e: BackupError, vault_bucket: &str) -> BackupError {
+    let note = format!(
+        "the backup is verified and tagged, but its Batch Replication job to the vault {vault_bucket} could not \
+         be created (the source snapshot is kept)"
+    );
+    after_verification(e, &note)
+}
+
+/// The `ClientRequestToken` of an export's replication job (1–64 characters, S3 Control API Reference, CreateJob):
+/// the export's name, or its last 64 characters (where its unique suffix is), so a retried WriteManifest starts no
+/// second job.
+pub fn replication_token(export_name: &str) -> String {
+    let chars: Vec<char> = export_name.chars().collect();
+    let start = chars.len().saturating_sub(64);
+    let token: String = chars[start..].iter().collect();
+    if token.is_empty() {
+        "elasticache-backup".to_string()
+    } else {
+        token
+    }
+}
+
+/// An error after verification: `Throttled` and `AwsError` keep their kind (the state machine retries them), any
+/// other becomes `AwsRejected`; `note` is appended to the message.
+fn after_verification(e: BackupError, note: &str) -> BackupError {
     match e {
         BackupError::Throttled { message, source } => BackupError::Throttled {
             message: format!("{message}; {note}"),
@@ -482,6 +522,48 @@ mod tests {
             "a: verified at 1 bytes but S3 now lists 3"
         );
         assert_eq!(resized.error_type(), "ExportCorrupt");
+    }
+
+    #[test]
+    fn the_replication_token_keeps_the_unique_end_of_the_export_name() {
+        assert_eq!(
+            replication_token("ecb-orders-5f1d2a9c"),
+            "ecb-orders-5f1d2a9c"
+        );
+        let long = format!("ecb-{}-5f1d2a9c", "a".repeat(80));
+        let token = replication_token(&long);
+        assert_eq!(token.chars().count(), 64);
+        assert!(token.ends_with("-5f1d2a9c"));
+        assert_eq!(replication_token(&"é".repeat(70)).chars().count(), 64);
+        assert_eq!(replication_token(""), "elasticache-backup");
+    }
+
+    #[test]
+    fn a_refused_tag_or_job_keeps_its_kind_and_says_the_backup_is_verified() {
+        let throttled = tag_error(
+            BackupError::Throttled {
+                message: "SlowDown".into(),
+                source: None,
+            },
+            "e-0001.rdb",
+        );
+        assert_eq!(throttled.error_type(), "Throttled");
+        let denied = replication_error(
+            BackupError::AwsError {
+                message: "AccessDenied".into(),
+                source: None,
+            },
+            "acme-vault",
+        );
+        assert_eq!(denied.error_type(), "AwsError");
+        let other = tag_error(BackupError::invalid_input("x", "y"), "e-0001.rdb");
+        assert_eq!(other.error_type(), "AwsRejected");
+        let text = other.to_string();
+        assert!(
+            text.contains("elasticache-backup:verified") && text.contains("e-0001.rdb"),
+            "{text}"
+        );
+        assert!(denied.to_string().contains("acme-vault"));
     }
 
     #[test]

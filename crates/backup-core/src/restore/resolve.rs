@@ -351,13 +351,24 @@ pub enum Seeding {
     /// `object-acl` (documented for default regions): each object is copied (server side, SSE-S3) into the seed
     /// bucket with an object ACL granting the partition's ElastiCache canonical user `READ` and `READ_ACP`; the seed
     /// bucket's lifecycle removes the copies after a day.
+    ///
+    /// A backup in another bucket than the deployment's (the vault, in another account: ElastiCache cannot read it,
+    /// and its replicas may be SSE-KMS) is copied in `bucket-policy` mode too: into the deployment's own bucket,
+    /// under [`RESTORE_SEEDS_PREFIX`], SSE-S3, with no ACL (that bucket's policy grants ElastiCache read access;
+    /// its lifecycle removes the copies after a day).
     Copies {
-        /// `SEED_BUCKET`.
+        /// `SEED_BUCKET`, or the deployment's bucket for a backup from elsewhere in `bucket-policy` mode.
         seed_bucket: String,
         /// One per shard, in shard order.
         copies: Vec<SeedCopy>,
+        /// Whether each copy carries the object ACL for ElastiCache's canonical user (`object-acl`).
+        grant: bool,
     },
 }
+
+/// Where a restore from another bucket (the vault) copies its shard objects in the deployment's own bucket
+/// (`bucket-policy` mode): `restore-seeds/<execution name>/<key>`.
+pub const RESTORE_SEEDS_PREFIX: &str = "restore-seeds/";
 
 /// One object to copy into the seed bucket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -373,6 +384,8 @@ pub struct SeedCopy {
 }
 
 /// How `backup`'s objects reach ElastiCache in `partition` with `mode`; `execution_name` prefixes the seed copies.
+/// `home_bucket`, given for a backup in the vault, is the deployment's bucket (`BACKUP_BUCKET`): a backup in
+/// another bucket than it is always copied (into it in `bucket-policy` mode).
 ///
 /// # Errors
 /// `InvalidInput` naming `SEED_BUCKET` when `mode` is `object-acl` and no seed bucket is configured (a deployment
@@ -383,16 +396,35 @@ pub fn seeding(
     mode: SeedingMode,
     partition: Partition,
     seed_bucket: Option<&str>,
+    home_bucket: Option<&str>,
 ) -> Result<Seeding, BackupError> {
-    match mode {
-        SeedingMode::BucketPolicy => Ok(Seeding::InPlace(
+    let elsewhere = home_bucket.filter(|home| *home != backup.bucket);
+    match (mode, elsewhere) {
+        (SeedingMode::BucketPolicy, Some(home)) => Ok(Seeding::Copies {
+            seed_bucket: home.to_string(),
+            copies: backup
+                .shards
+                .iter()
+                .map(|sh| {
+                    let seed_key = format!("{RESTORE_SEEDS_PREFIX}{execution_name}/{}", sh.key);
+                    SeedCopy {
+                        key: sh.key.clone(),
+                        size_bytes: sh.size_bytes,
+                        arn: partition.s3_object_arn(home, &seed_key),
+                        seed_key,
+                    }
+                })
+                .collect(),
+            grant: false,
+        }),
+        (SeedingMode::BucketPolicy, None) => Ok(Seeding::InPlace(
             backup
                 .shards
                 .iter()
                 .map(|sh| partition.s3_object_arn(&backup.bucket, &sh.key))
                 .collect(),
         )),
-        SeedingMode::ObjectAcl => {
+        (SeedingMode::ObjectAcl, _) => {
             let seed_bucket = seed_bucket.ok_or_else(|| {
                 BackupError::invalid_input(
                     "SEED_BUCKET",
@@ -415,6 +447,7 @@ pub fn seeding(
             Ok(Seeding::Copies {
                 seed_bucket: seed_bucket.to_string(),
                 copies,
+                grant: true,
             })
         }
     }
@@ -640,26 +673,52 @@ mod tests {
                 "restore-1",
                 SeedingMode::BucketPolicy,
                 Partition::AwsUsGov,
-                None
+                None,
+                Some("b"),
             )
             .unwrap(),
             Seeding::InPlace(vec!["arn:aws-us-gov:s3:::b/e-0001.rdb".into()])
         );
+        // A backup in another bucket (the vault) is copied into the deployment's bucket, without an ACL.
+        assert_eq!(
+            seeding(
+                &b,
+                "restore-1",
+                SeedingMode::BucketPolicy,
+                Partition::Aws,
+                None,
+                Some("home"),
+            )
+            .unwrap(),
+            Seeding::Copies {
+                seed_bucket: "home".into(),
+                copies: vec![SeedCopy {
+                    key: "e-0001.rdb".into(),
+                    size_bytes: b.shards[0].size_bytes,
+                    seed_key: "restore-seeds/restore-1/e-0001.rdb".into(),
+                    arn: "arn:aws:s3:::home/restore-seeds/restore-1/e-0001.rdb".into(),
+                }],
+                grant: false,
+            }
+        );
         let Seeding::Copies {
             seed_bucket,
             copies,
+            grant,
         } = seeding(
             &b,
             "restore-1",
             SeedingMode::ObjectAcl,
             Partition::AwsCn,
             Some("seeds"),
+            Some("home"),
         )
         .unwrap()
         else {
             panic!("expected copies");
         };
         assert_eq!(seed_bucket, "seeds");
+        assert!(grant);
         assert_eq!(copies[0].seed_key, "restore-1/e-0001.rdb");
         assert_eq!(copies[0].arn, "arn:aws-cn:s3:::seeds/restore-1/e-0001.rdb");
         let err = seeding(
@@ -667,6 +726,7 @@ mod tests {
             "restore-1",
             SeedingMode::ObjectAcl,
             Partition::Aws,
+            None,
             None,
         )
         .unwrap_err();
