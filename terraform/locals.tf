@@ -306,14 +306,13 @@ locals {
       # (CopyObject; objects over 5 GiB: CreateMultipartUpload, UploadPartCopy, CompleteMultipartUpload, and
       # AbortMultipartUpload on failure). Grant headers need s3:PutObjectAcl besides s3:PutObject (S3 API Reference,
       # "PutObject" and "CopyObject", Permissions).
-      seeding = { for r, c in local.seed_contexts : r => concat(c.mode != "object-acl" ? [] : [
-        { sid = "SeedCopies", actions = ["s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"], resources = ["${c.seed_bucket_arn}/*"] },
+      seeding = { for r, c in local.seed_contexts : r => [for g in [
+        { on = c.mode == "object-acl", grant = { sid = "SeedCopies", actions = ["s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"], resources = ["${c.seed_bucket_arn}/*"] } },
         # bucket-policy mode with a vault: a backup in the vault is copied into this region's bucket, under
         # restore-seeds/<execution>/<key> (backup_core::restore::resolve::RESTORE_SEEDS_PREFIX), where ElastiCache
         # reads it through the bucket policy.
-        ], c.mode != "bucket-policy" || !local.vault ? [] : [
-        { sid = "VaultSeedCopies", actions = ["s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${c.bucket_arn}/${local.restore_seeds_prefix}/*"] },
-      ]) }
+        { on = c.mode == "bucket-policy" && local.vault, grant = { sid = "VaultSeedCopies", actions = ["s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${c.bucket_arn}/${local.restore_seeds_prefix}/*"] } },
+      ] : g.grant if g.on] }
       # With a vault, in both regions: a restore from the vault reads its manifest and objects across accounts (the
       # vault module grants the same in its bucket and key policies: output restore_read_grant; cross-account access
       # needs both sides, IAM User Guide, "Cross account resource access in IAM"), and copies the shard objects
