@@ -270,3 +270,134 @@ pub fn retention_deletions(key: &str, bytes: &[u8]) -> Result<Vec<RetentionDelet
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{FakeExecutions, FakeExportStore};
+    use serde_json::json;
+    use time::macros::datetime;
+
+    fn manifest(export: &str) -> Vec<u8> {
+        json!({
+            "manifestVersion": 4, "tool": "elasticache-backup", "exportName": export, "bucket": "b",
+            "source": {"replicationGroupId": "orders", "role": "replica", "clusterMode": "disabled", "shardCount": 1},
+            "execution": {"name": "x"}, "verifiedAt": "2026-11-02T03:00:00Z",
+            "totals": {"objects": 0, "keys": 0, "keysWithExpiry": 0, "bytes": 0}, "objects": [], "timings": {}
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[tokio::test]
+    async fn copies_in_the_dr_bucket_are_located_and_an_unlistable_vault_is_a_note() {
+        let store = FakeExportStore::with_bucket("b");
+        let at = datetime!(2026-11-02 03:00 UTC);
+        store.put_bytes(
+            "b",
+            "ecb-orders-1.manifest.json",
+            manifest("ecb-orders-1"),
+            at,
+        );
+        store.put_bytes("b", "ecb-orders-2.manifest.json", b"not json".to_vec(), at);
+        store.put_bytes(
+            "dr",
+            "ecb-orders-1.manifest.json",
+            manifest("ecb-orders-1"),
+            at,
+        );
+        let sources = Sources {
+            bucket: "b".into(),
+            dr_bucket: Some("dr".into()),
+            vault_bucket: Some("vault".into()),
+            backup_machine: Some("arn:m".into()),
+            ..Sources::default()
+        };
+        let executions = FakeExecutions::default();
+        let inputs = gather(
+            &store,
+            &executions,
+            &sources,
+            datetime!(2026-11-01 0:00 UTC),
+        )
+        .await
+        .unwrap();
+        assert_eq!(inputs.backups.len(), 1);
+        let kinds: Vec<&str> = inputs.backups[0]
+            .locations
+            .iter()
+            .map(|l| l.kind.as_str())
+            .collect();
+        assert_eq!(kinds, ["bucket", "dr"]);
+        let notes = inputs.notes.join("\n");
+        assert!(
+            notes.contains("the vault bucket vault could not be listed"),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("ecb-orders-2.manifest.json could not be read"),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("restore state machine is not known"),
+            "{notes}"
+        );
+        assert_eq!(executions.calls.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_missing_bucket_or_a_failing_listing_of_runs_is_an_error() {
+        let store = FakeExportStore::default();
+        let sources = Sources {
+            bucket: "gone".into(),
+            ..Sources::default()
+        };
+        let executions = FakeExecutions::default();
+        let from = datetime!(2026-11-01 0:00 UTC);
+        assert!(gather(&store, &executions, &sources, from).await.is_err());
+        let store = FakeExportStore::with_bucket("b");
+        executions
+            .fail_next
+            .lock()
+            .unwrap()
+            .push_back(BackupError::Throttled {
+                message: "ListExecutions".into(),
+                source: None,
+            });
+        let sources = Sources {
+            bucket: "b".into(),
+            backup_machine: Some("arn:m".into()),
+            ..Sources::default()
+        };
+        let err = gather(&store, &executions, &sources, from)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "Throttled");
+    }
+
+    #[test]
+    fn reports_are_read_leniently_and_a_dry_run_deletes_nothing() {
+        let d = drill_record(
+            "ecb-o-1.restore-drill-x.json",
+            br#"{"kind": "drill", "verdict": "verified", "execution": {"name": "drill-x"}, "source": "Orders",
+                 "verifiedAt": "2026-11-02T05:00:00Z", "rtoSeconds": 42, "verification": {"match": true}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                d.export_name.as_str(),
+                d.source.as_str(),
+                d.rto_seconds,
+                d.matches
+            ),
+            ("ecb-o-1", "orders", 42, true)
+        );
+        assert!(drill_record("k", b"{}").unwrap_err().contains("verifiedAt"));
+        let dry = br#"{"dryRun": true, "at": "2026-11-02T05:00:00Z", "targets": [{"target": "o", "deleted": ["x"]}]}"#;
+        assert!(retention_deletions("r", dry).unwrap().is_empty());
+        let real = br#"{"dryRun": false, "at": "2026-11-02T05:00:00Z", "targets": [{"target": "O", "deleted": ["x", 1]}]}"#;
+        let got = retention_deletions("r", real).unwrap();
+        assert_eq!((got.len(), got[0].target.as_str()), (1, "o"));
+        assert!(retention_deletions("r", b"[").is_err());
+    }
+}
