@@ -114,3 +114,24 @@ def test_bad_evidence_input_is_a_usage_error_naming_what_is_accepted(ecb):
     assert "--since" in since.stderr and "90d" in since.stderr and "RFC 3339" in since.stderr, since.stderr
     fmt = ecb("evidence", "--format", "pdf")
     assert fmt.returncode == 2 and "md" in fmt.stderr, fmt.stderr
+
+
+def test_the_evidence_function_writes_the_month_tagged_verified(stack, s3):
+    """The deployed function (cargo lambda watch, the functions' environment: BACKUP_BUCKET, the restore state
+    machine, no policy and no backup state machine) writes evidence/<month>.html and .json with the verified tag."""
+    from conftest import DEFAULT_BUCKET
+
+    out = stack._invoke("evidence", {"month": "2026-11"})
+    assert out.get("month") == "2026-11", out
+    assert out["html"] == f"s3://{DEFAULT_BUCKET}/evidence/2026-11.html", out
+    for key in ("evidence/2026-11.html", "evidence/2026-11.json"):
+        tags = s3.get_object_tagging(Bucket=DEFAULT_BUCKET, Key=key)["TagSet"]
+        assert tags == [{"Key": "elasticache-backup:verified", "Value": "true"}], (key, tags)
+    doc = json.loads(s3.get_object(Bucket=DEFAULT_BUCKET, Key="evidence/2026-11.json")["Body"].read())
+    assert doc["from"] == "2026-11-01T00:00:00Z" and doc["to"] == "2026-12-01T00:00:00Z", doc
+    assert any("no evidence policy" in n for n in doc["notes"]), doc["notes"]
+    assert any("backup state machine is not known" in n for n in doc["notes"]), doc["notes"]
+    html = s3.get_object(Bucket=DEFAULT_BUCKET, Key="evidence/2026-11.html")
+    assert html["ContentType"].startswith("text/html") and html["Body"].read().startswith(b"<!DOCTYPE html>")
+    bad = stack._invoke("evidence", {"month": "November"})
+    assert bad.get("errorType") == "InvalidInput" and "month" in bad.get("errorMessage", ""), bad
