@@ -130,6 +130,13 @@ locals {
         metrics = [for k, f in module.primary.functions : ["AWS/Lambda", "Duration", "FunctionName", f.function_name, { label = k }]]
       }
     },
+    {
+      type = "text", x = 0, y = 30, width = 24, height = 2
+      properties = {
+        # The monthly evidence reports (functions/evidence), in the S3 console.
+        markdown = "**Audit evidence**: monthly reports (per target: runs, verified backups, drills, retention deletions, RPO/RTO met) in [s3://${local.bucket_name}/evidence/](https://${local.region}.console.aws.amazon.com/s3/buckets/${local.bucket_name}?prefix=evidence/)"
+      }
+    },
   ]
 }
 

@@ -460,6 +460,27 @@ locals {
         },
       ]
     }
+    evidence = {
+      description = "Writes the previous calendar month's audit evidence (evidence/<yyyy-mm>.html and .json, tagged verified) from the manifests, drill and retention reports and the executions"
+      timeout     = 300
+      memory      = 256
+      env = {
+        BACKUP_BUCKET             = local.bucket_name
+        EVIDENCE_POLICY           = local.evidence_policy
+        STATE_MACHINE_ARN         = local.state_machine_arn
+        RESTORE_STATE_MACHINE_ARN = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.restore_machine}"
+      }
+      statements = [
+        # The backups' manifests and restore reports (ecb-*), the retention reports, and the manifests' copies in the DR bucket.
+        { sid = "ListBackups", actions = ["s3:ListBucket"], resources = compact([local.bucket_arn, local.dr ? local.dr_bucket_arn : ""]) },
+        { sid = "ReadBackupDocuments", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/ecb-*", "${local.bucket_arn}/retention-reports/*"] },
+        # The report, with the verified tag on upload (PutObject with x-amz-tagging also needs s3:PutObjectTagging:
+        # S3 User Guide, "Categorizing your storage using tags").
+        { sid = "WriteEvidence", actions = ["s3:PutObject", "s3:PutObjectTagging"], resources = ["${local.bucket_arn}/evidence/*"] },
+        { sid = "ListRuns", actions = ["states:ListExecutions"], resources = [local.state_machine_arn, "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.restore_machine}"] },
+        { sid = "DescribeRuns", actions = ["states:DescribeExecution"], resources = [local.executions_arn, local.restore_executions_arn] },
+      ]
+    }
     notify = {
       description = "Sends failed runs and ElastiCache snapshot events to Slack and PagerDuty"
       timeout     = 60
@@ -519,9 +540,9 @@ locals {
     },
   )
 
-  # The steps of each state machine (their ASL placeholders `${<name>_arn}`); notify and retention are invoked by
-  # events and schedules, not by a state machine.
-  step_functions    = [for k in keys(local.functions) : k if !contains(["notify", "retention"], k)]
+  # The steps of each state machine (their ASL placeholders `${<name>_arn}`); notify, retention and evidence are
+  # invoked by events and schedules, not by a state machine.
+  step_functions    = [for k in keys(local.functions) : k if !contains(["notify", "retention", "evidence"], k)]
   restore_functions = ["resolve-backup", "create-group", "check-group", "verify-restore", "delete-group"]
   fleet_functions   = ["fleet"]
   backup_functions  = [for k in local.step_functions : k if !contains(concat(local.restore_functions, local.fleet_functions), k)]

@@ -43,13 +43,13 @@ variable "secret_recovery_window_days" {
 }
 
 variable "existing_role_arns" {
-  description = "Use these IAM roles instead of creating them, keyed by function name (create-snapshot, ..., delete-group, retention, fleet), state-machine, restore-machine, fleet-machine or scheduler. Each must trust its service (lambda, states or scheduler.amazonaws.com) and grant what output role_policies_json gives for its key. Roles in a dr_region are always created."
+  description = "Use these IAM roles instead of creating them, keyed by function name (create-snapshot, ..., delete-group, retention, fleet, evidence), state-machine, restore-machine, fleet-machine or scheduler. Each must trust its service (lambda, states or scheduler.amazonaws.com) and grant what output role_policies_json gives for its key. Roles in a dr_region are always created."
   type        = map(string)
   default     = {}
 
   validation {
-    condition     = alltrue([for k, a in var.existing_role_arns : contains(concat(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention", "fleet"], ["state-machine", "restore-machine", "fleet-machine", "scheduler"]), k) && can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
-    error_message = "existing_role_arns keys must be a function name (create-snapshot, check-snapshot, export-snapshot, check-export, verify-export, delete-snapshot, notify, resolve-backup, create-group, check-group, verify-restore, delete-group, retention, fleet), state-machine, restore-machine, fleet-machine or scheduler, and each value an IAM role ARN (arn:<partition>:iam::<account>:role/...)."
+    condition     = alltrue([for k, a in var.existing_role_arns : contains(concat(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention", "fleet", "evidence"], ["state-machine", "restore-machine", "fleet-machine", "scheduler"]), k) && can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
+    error_message = "existing_role_arns keys must be a function name (create-snapshot, check-snapshot, export-snapshot, check-export, verify-export, delete-snapshot, notify, resolve-backup, create-group, check-group, verify-restore, delete-group, retention, fleet, evidence), state-machine, restore-machine, fleet-machine or scheduler, and each value an IAM role ARN (arn:<partition>:iam::<account>:role/...)."
   }
 }
 
@@ -62,8 +62,8 @@ variable "function_overrides" {
   default = {}
 
   validation {
-    condition     = alltrue([for k, o in var.function_overrides : contains(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention", "fleet"], k)])
-    error_message = "function_overrides keys must be function names: create-snapshot, check-snapshot, export-snapshot, check-export, verify-export, delete-snapshot, notify, resolve-backup, create-group, check-group, verify-restore, delete-group, retention, fleet."
+    condition     = alltrue([for k, o in var.function_overrides : contains(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention", "fleet", "evidence"], k)])
+    error_message = "function_overrides keys must be function names: create-snapshot, check-snapshot, export-snapshot, check-export, verify-export, delete-snapshot, notify, resolve-backup, create-group, check-group, verify-restore, delete-group, retention, fleet, evidence."
   }
   validation {
     condition     = alltrue([for k, o in var.function_overrides : o.memory_size == null ? true : (o.memory_size >= 128 && o.memory_size <= 10240 && floor(o.memory_size) == o.memory_size)])

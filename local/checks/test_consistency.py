@@ -96,6 +96,7 @@ CORE_HELPERS = {
     r"\binspect\(": r"pub async fn inspect\b",
     r"\bauth_token\(": r"pub async fn auth_token\b",
     r"\bhistory::previous\(": r"pub async fn previous\b",
+    r"\bgather\(": r"pub async fn gather<",
 }
 
 
@@ -131,6 +132,9 @@ REQUIRED_BY_AWS = {
                        "kms:Decrypt"},
     # S3 User Guide, "Granting permissions for Batch Operations": whoever creates a job passes its role to it.
     "verify-export": {"iam:PassRole"},
+    # PutObject with x-amz-tagging (the verified tag on the evidence report) needs s3:PutObjectTagging too (S3 User
+    # Guide, "Categorizing your storage using tags": "PUT Object … with tags … you must have s3:PutObjectTagging").
+    "evidence": {"s3:PutObjectTagging"},
     # Lambda in a VPC: the execution role manages the function's network interfaces.
     "verify-restore": {"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
                        "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"},
@@ -251,7 +255,7 @@ MACHINE_PLACEHOLDERS = {"backup_state_machine_arn": "aws_sfn_state_machine.this.
 
 
 def test_every_asl_placeholder_is_supplied_and_every_task_invokes_a_step_function():
-    steps = set(terraform_functions()) - {"notify", "retention"}
+    steps = set(terraform_functions()) - {"notify", "retention", "evidence"}
     supplied = {f"{name.replace('-', '_')}_arn" for name in steps}
     invoked = set()
     sm = (TERRAFORM / "state_machine.tf").read_text()
@@ -290,6 +294,8 @@ def test_the_adapters_are_read():
     assert ops["ElastiCacheSnapshots"]["create_snapshot"] == {"create_snapshot", "create_serverless_cache_snapshot"}
     assert ops["S3ExportStore"]["list"] == {"list_objects_v2"}
     assert ops["SfnHistory"]["failure_context"] == {"get_execution_history"}
+    assert ops["SfnExecutions"]["executions_since"] == {"list_executions", "describe_execution"}
+    assert ops["S3ExportStore"]["put_tagged"] == {"put_object"}
 
 
 def test_every_call_a_handler_makes_is_allowed_by_its_role_and_nothing_more():
@@ -317,6 +323,9 @@ def test_derivation_sees_each_step():
     assert handler_actions("notify", adapters) == {
         "states:GetExecutionHistory", "secretsmanager:GetSecretValue", "elasticache:DescribeCacheClusters",
         "elasticache:DescribeSnapshots", "elasticache:DescribeServerlessCacheSnapshots", "s3:GetObject", "s3:PutObject"}
+    # The evidence function: through the shared gathering helper (backup_core::evidence::gather) and its own put.
+    assert handler_actions("evidence", adapters) == {
+        "s3:ListBucket", "s3:GetObject", "s3:PutObject", "states:ListExecutions", "states:DescribeExecution"}
 
 
 def test_terraform_reads_the_metrics_the_backup_publishes():

@@ -80,6 +80,13 @@ def operator_view(env: dict) -> bool:
     return ok and doctor == 0
 
 
+def evidence_summary(env: dict) -> bool:
+    """`ecb evidence --format summary`: one line per target (RPO and RTO met or not, verified backups, failed runs,
+    retention deletions) over the last day, judged against the deployment's evidence policy; true if it exits 0."""
+    banner("Audit evidence: ecb evidence (the per-target summary; --format md|html|json for the whole report)")
+    return ecb(env, "evidence", "--since", "1d", "--format", "summary").returncode == 0
+
+
 # The incident of the demo's last act: a bad deploy deletes one prefix and overwrites one key of another.
 LOST = "hash:0001*"
 OVERWRITTEN = b"string:000042"
@@ -297,6 +304,7 @@ def main() -> int:
 
         ok &= operator_view(env)
         ok &= key_recovery(env, primary, f"s3://{BUCKET}/{out['verification']['manifestKey']}", digests_source)
+        ok &= evidence_summary(env)
 
     banner(f"{'BACKUP VERIFIED' if ok else 'VERIFICATION FAILED'} — demo took {time.monotonic() - started:.0f} s")
     return 0 if ok else 1
@@ -365,6 +373,7 @@ def cme_main() -> int:
         ok = v["match"] and same == len(keys) == sum(per_shard) and [s["found"] for s in v["shards"]] == per_shard
 
         ok &= operator_view(env)
+        ok &= evidence_summary(env)
     banner(f"{'RESTORE VERIFIED' if ok else 'VERIFICATION FAILED'} — demo took {time.monotonic() - started:.0f} s")
     return 0 if ok else 1
 

@@ -7,7 +7,9 @@ stand-ins of a running Stack, and the `terraform output -json` values naming it,
 - the export bucket with the bucket policy (stack.bucket_policy), the seed bucket for `object-acl` seeding and the two
   alert secrets: the stack's own (SEED_BUCKET, `ecb-local/slack`, `ecb-local/pagerduty`), which its functions use;
 - the SNS events topic, one EventBridge Scheduler schedule per target, the notify and schedule dead-letter queues,
-  and, with a retention policy, the retention schedule;
+  with a retention policy the retention schedule, and the monthly evidence schedule (`<NAME>-evidence`);
+- the evidence policy (output `evidence_policy`, a JSON string as Terraform's `jsonencode` gives it): each schedule
+  with the default RPO of 25 h, and `drills` (name -> target, RTO minutes) when given;
 - the state machines: the local Step Functions endpoint's three (Stack.state_machine_arn).
 
 Function names. Terraform names a function `<name>-<key>`; locally the deployed name is the key itself, the crate's
@@ -60,13 +62,26 @@ def _target_subnets(stack: Stack, targets) -> list[str]:
     return []
 
 
+def evidence_policy(bucket: str, schedules: dict[str, str], drills: dict[str, tuple[str, int]] | None = None) -> str:
+    """The evidence policy JSON terraform/evidence.tf renders for `schedules` (target -> expression, one schedule
+    per target named after it) and `drills` (name -> (target, rtoMinutes))."""
+    return json.dumps({
+        "schedules": [{"name": t, "scheduleExpression": e, "timezone": "UTC", "rpoHours": 25, "targets": [t.lower()],
+                       "selector": None} for t, e in schedules.items()],
+        "drills": [{"name": n, "scheduleExpression": "cron(0 5 ? * SUN *)", "timezone": "UTC", "target": t.lower(),
+                    "rtoMinutes": rto, "vault": False} for n, (t, rto) in (drills or {}).items()],
+        "bucket": bucket, "drBucket": None, "vaultBucket": None,
+    })
+
+
 def register(stack: Stack, bucket: str, schedules: dict[str, str], *, retention: dict | None = None,
-             subnets: list[str] | None = None) -> dict:
+             subnets: list[str] | None = None, drills: dict[str, tuple[str, int]] | None = None) -> dict:
     """Registers the deployment in `stack`'s stand-ins; returns its Terraform outputs (pass them to `env`, or to
     `stack.ecb_env(bucket, **outputs)`). `schedules`: replication group id -> schedule expression (UTC), one backup
     schedule each, named `<NAME>-<id>` as terraform/schedule.tf names them. `retention`: the retention schedule's input
     (`{"keepLast": 7, "keepDays": 30}`; dryRun true and graceHours 24 unless given), scheduled daily. `subnets`:
-    VerifyRestore's subnets (default: the targets' cache subnet group's)."""
+    VerifyRestore's subnets (default: the targets' cache subnet group's). `drills`: name -> (target, rtoMinutes), for the
+    evidence policy only (no drill schedule is registered)."""
     c = _clients(stack, "iam", "lambda", "s3", "sns", "scheduler", "sqs", "secretsmanager")
     role = c["iam"].create_role(RoleName=f"{NAME}-local", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     machines = {out: Stack.state_machine_arn(key) for key, out in [
@@ -108,6 +123,7 @@ def register(stack: Stack, bucket: str, schedules: dict[str, str], *, retention:
     if retention is not None:
         retention_name = schedule(f"{NAME}-retention", "cron(0 5 * * ? *)", arns["retention"],
                                   {"dryRun": True, "graceHours": 48, "snapshotMinAgeHours": 72, **retention})
+    schedule(f"{NAME}-evidence", "cron(0 6 1 * ? *)", arns["evidence"], {})
     return {
         **machines, **secrets,
         "bucket_name": bucket,
@@ -119,6 +135,7 @@ def register(stack: Stack, bucket: str, schedules: dict[str, str], *, retention:
         "seeding": {REGION: {"mode": "object-acl", "seed_bucket_name": SEED_BUCKET,
                              "elasticache_canonical_user": ELASTICACHE_CANONICAL_USER}},
         "retention_schedule_name": retention_name,
+        "evidence_policy": evidence_policy(bucket, schedules, drills),
     }
 
 

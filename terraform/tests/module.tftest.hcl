@@ -32,7 +32,7 @@ run "plans_every_function_with_its_own_role" {
   command = plan
 
   assert {
-    condition     = toset(keys(module.primary.functions)) == toset(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention", "fleet"])
+    condition     = toset(keys(module.primary.functions)) == toset(["create-snapshot", "check-snapshot", "export-snapshot", "check-export", "verify-export", "delete-snapshot", "notify", "resolve-backup", "create-group", "check-group", "verify-restore", "delete-group", "retention", "fleet", "evidence"])
     error_message = "Every function crate needs a Lambda."
   }
   assert {
@@ -48,7 +48,7 @@ run "plans_every_function_with_its_own_role" {
     error_message = "JSON logging."
   }
   assert {
-    condition     = length(module.primary.roles) == 14
+    condition     = length(module.primary.roles) == 15
     error_message = "One role per function."
   }
   assert {
@@ -775,7 +775,7 @@ run "existing_roles_are_used_and_not_created" {
   }
 
   assert {
-    condition     = module.primary.functions["verify-export"].role == "arn:aws:iam::123456789012:role/platform/ecb-verify" && !contains(keys(module.primary.roles), "verify-export") && !contains(keys(module.primary.role_policies), "verify-export") && length(module.primary.roles) == 13
+    condition     = module.primary.functions["verify-export"].role == "arn:aws:iam::123456789012:role/platform/ecb-verify" && !contains(keys(module.primary.roles), "verify-export") && !contains(keys(module.primary.role_policies), "verify-export") && length(module.primary.roles) == 14
     error_message = "A function given an existing role uses it, and the module creates neither that role nor its policy."
   }
   assert {
@@ -2036,4 +2036,27 @@ run "a_fleet_entry_with_a_cache_cluster_id_past_50_characters_is_refused" {
     }
   }
   expect_failures = [var.schedules]
+}
+
+run "evidence_runs_monthly_and_writes_only_under_evidence" {
+  command = plan
+
+  assert {
+    condition     = aws_scheduler_schedule.evidence[0].name == "elasticache-backup-evidence" && aws_scheduler_schedule.evidence[0].schedule_expression == "cron(0 6 1 * ? *)" && aws_scheduler_schedule.evidence[0].schedule_expression_timezone == "UTC" && aws_scheduler_schedule.evidence[0].target[0].arn == module.primary.functions["evidence"].arn && jsondecode(aws_scheduler_schedule.evidence[0].target[0].input) == {}
+    error_message = "The evidence schedule invokes the evidence function at 06:00 UTC on the 1st with {}."
+  }
+  assert {
+    condition = alltrue([for st in local.functions["evidence"].statements :
+      !contains(st.actions, "s3:PutObject") || st.resources == ["arn:aws:s3:::elasticache-backup-123456789012-ap-northeast-2/evidence/*"]
+    ])
+    error_message = "The evidence function writes only under evidence/."
+  }
+  assert {
+    condition     = [for s in jsondecode(local.functions["evidence"].env.EVIDENCE_POLICY).schedules : s.targets] == [["orders"], ["sessions"]]
+    error_message = "EVIDENCE_POLICY names each schedule's targets."
+  }
+  assert {
+    condition     = !contains(local.backup_functions, "evidence") && !contains(local.restore_functions, "evidence")
+    error_message = "Evidence is not a state machine step."
+  }
 }

@@ -5,10 +5,10 @@
 //! | feature | module | port(s) | AWS API / protocol |
 //! |---|---|---|---|
 //! | `elasticache` | [`elasticache`] | `Snapshots`, `Groups`, `Inventory`, `EventLog` | Amazon ElastiCache API |
-//! | `s3` | [`s3`] | `ExportStore`, `ExportBucket`, `ObjectReader`, `ObjectDeleter`, `SeedCopier`, `ObjectLocker`, `VerifiedTagger` | Amazon S3 API |
+//! | `s3` | [`s3`] | `ExportStore`, `ExportBucket`, `ObjectReader`, `ObjectDeleter`, `SeedCopier`, `ObjectLocker`, `VerifiedTagger`, `ReportPublisher` | Amazon S3 API |
 //! | `s3control` | [`s3control`] | `BatchReplicator` | Amazon S3 Control API (`CreateJob`: S3 Batch Replication) |
 //! | `secrets` | [`secrets`] | `Secrets` | AWS Secrets Manager `GetSecretValue` |
-//! | `sfn` | [`sfn`] | `ExecutionHistory` | AWS Step Functions `GetExecutionHistory` |
+//! | `sfn` | [`sfn`] | `ExecutionHistory`, `Executions` | AWS Step Functions `GetExecutionHistory`, `ListExecutions`, `DescribeExecution` |
 //! | `verify` | [`verify`] | `Verifier` | S3 ranged `GetObject` + `rdb-check` |
 //! | `probe` | [`probe`] | `DataProbe` | Redis protocol (`INFO keyspace`, `TYPE`) |
 //! | `lambda` | [`start`] | — | `lambda_runtime`, `aws-config` |
@@ -48,6 +48,6 @@ pub use s3control::S3BatchJobs;
 #[cfg(feature = "secrets")]
 pub use secrets::SecretsManager;
 #[cfg(feature = "sfn")]
-pub use sfn::SfnHistory;
+pub use sfn::{SfnExecutions, SfnHistory};
 #[cfg(feature = "verify")]
 pub use verify::S3RdbVerifier;

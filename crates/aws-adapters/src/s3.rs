@@ -17,8 +17,8 @@ use aws_sdk_s3::types::{
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use backup_core::error::BackupError;
 use backup_core::ports::{
-    ExportBucket, ExportStore, ObjectDeleter, ObjectLocker, ObjectReader, SeedCopier,
-    VerifiedTagger,
+    ExportBucket, ExportStore, ObjectDeleter, ObjectLocker, ObjectReader, ReportPublisher,
+    SeedCopier, VerifiedTagger,
 };
 use backup_core::resources::{BucketFacts, StoredObject};
 
@@ -414,20 +414,21 @@ impl ObjectLocker for S3ExportStore {
     }
 }
 
-/// A tag set as `x-amz-tagging` takes it: `key=value` pairs joined by `&`, each part URL-encoded (S3 API Reference,
-/// PutObject `Tagging`: "The tag-set must be encoded as URL Query parameters").
-fn tagging_query(tags: &[(String, String)]) -> String {
-    const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
+/// Characters a tag key or value keeps as they are in the `x-amz-tagging` header (a URL query: RFC 3986 unreserved).
+const TAG_KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `tags` as the `x-amz-tagging` header's URL-encoded query (`k1=v1&k2=v2`; S3 API Reference, PutObject).
+pub fn tagging_header(tags: &[(String, String)]) -> String {
     tags.iter()
         .map(|(k, v)| {
             format!(
                 "{}={}",
-                percent_encoding::utf8_percent_encode(k, QUERY),
-                percent_encoding::utf8_percent_encode(v, QUERY)
+                percent_encoding::utf8_percent_encode(k, TAG_KEEP),
+                percent_encoding::utf8_percent_encode(v, TAG_KEEP)
             )
         })
         .collect::<Vec<_>>()
@@ -474,7 +475,10 @@ impl VerifiedTagger for S3ExportStore {
             .map(|_| ())
             .map_err(|err| fallback("PutObjectTagging", &subject, err))
     }
+}
 
+#[async_trait]
+impl ReportPublisher for S3ExportStore {
     #[tracing::instrument(skip(self, body))]
     async fn put_tagged(
         &self,
@@ -489,7 +493,7 @@ impl VerifiedTagger for S3ExportStore {
             .bucket(bucket)
             .key(key)
             .content_type(content_type)
-            .tagging(tagging_query(tags))
+            .tagging(tagging_header(tags))
             .body(body.into())
             .send()
             .await
@@ -641,7 +645,7 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(
-            tagging_query(&[("a b".into(), "c&d=é".into())]),
+            tagging_header(&[("a b".into(), "c&d=é".into())]),
             "a%20b=c%26d%3D%C3%A9"
         );
     }
@@ -813,5 +817,50 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(lock.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_tagged_put_sends_the_tags_url_encoded() {
+        let put = mock!(Client::put_object)
+            .match_requests(|r| {
+                r.bucket() == Some("b")
+                    && r.key() == Some("evidence/2026-11.html")
+                    && r.content_type() == Some("text/html; charset=utf-8")
+                    && r.tagging() == Some("elasticache-backup%3Averified=true")
+            })
+            .then_output(|| aws_sdk_s3::operation::put_object::PutObjectOutput::builder().build());
+        store(&[&put])
+            .put_tagged(
+                "b",
+                "evidence/2026-11.html",
+                b"<html>".to_vec(),
+                "text/html; charset=utf-8",
+                &[("elasticache-backup:verified".into(), "true".into())],
+            )
+            .await
+            .unwrap();
+        assert_eq!(put.num_calls(), 1);
+        assert_eq!(
+            tagging_header(&[("a b".into(), "x&y".into()), ("k".into(), "v".into())]),
+            "a%20b=x%26y&k=v"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_tagged_put_is_rejected_with_the_key() {
+        let put = mock!(Client::put_object).then_http_response(|| {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(403).unwrap(),
+                aws_smithy_types::body::SdkBody::from(
+                    "<Error><Code>AccessDenied</Code><Message>denied</Message></Error>",
+                ),
+            )
+        });
+        let err = store(&[&put])
+            .put_tagged("b", "evidence/x.json", vec![], "application/json", &[])
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "AwsRejected");
+        assert!(err.to_string().contains("s3://b/evidence/x.json"), "{err}");
     }
 }

@@ -9,7 +9,9 @@ use aws_sdk_s3control::types::{
     ReplicationStatus, S3JobManifestGenerator, S3ReplicateObjectOperation,
 };
 use backup_core::error::BackupError;
-use backup_core::ports::{BatchReplicator, ExportStore, ObjectLocker, VerifiedTagger};
+use backup_core::ports::{
+    BatchReplicator, ExportStore, ObjectLocker, ReportPublisher, VerifiedTagger,
+};
 use backup_core::resources::StoredObject;
 
 use crate::sdk::fallback;
@@ -71,7 +73,10 @@ impl<E: VerifiedTagger> VerifiedTagger for WithBatchJobs<E> {
     ) -> Result<(), BackupError> {
         self.store.tag_object(bucket, key, tags).await
     }
+}
 
+#[async_trait]
+impl<E: ReportPublisher> ReportPublisher for WithBatchJobs<E> {
     async fn put_tagged(
         &self,
         bucket: &str,

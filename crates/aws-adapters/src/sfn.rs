@@ -1,13 +1,20 @@
-//! [`ExecutionHistory`] over the Step Functions SDK: an execution's failure context from its history.
+//! [`ExecutionHistory`] over the Step Functions SDK: an execution's failure context from its history; and
+//! [`Executions`]: the executions of a state machine since a time, described.
 //!
 //! Source: AWS Step Functions API Reference, `GetExecutionHistory` (paginated by `nextToken`; `reverseOrder` gives
-//! newest first) and `HistoryEvent`.
+//! newest first), `HistoryEvent`, `ListExecutions` (paginated; "Results are sorted by time, with the most recent
+//! execution first") and `DescribeExecution` (`input`, `error`, `cause`).
 
 use async_trait::async_trait;
 use aws_sdk_sfn::Client;
 use aws_sdk_sfn::types::{HistoryEvent as SdkEvent, HistoryEventType};
+use backup_core::error::BackupError;
 use backup_core::execution_history::{Event, FailureContext, MAX_EVENTS, summarize};
-use backup_core::ports::ExecutionHistory;
+use backup_core::model::Timestamp;
+use backup_core::ports::{ExecutionHistory, Executions};
+use backup_core::resources::{ExecutionRecord, MachineKind};
+
+use crate::sdk::{fallback, timestamp};
 
 /// [`ExecutionHistory`] over `aws_sdk_sfn` (`states:GetExecutionHistory`). An execution of another region (the DR
 /// region's restore state machine, whose status changes EventBridge forwards to this region's bus) is read from
@@ -141,6 +148,79 @@ impl ExecutionHistory for SfnHistory {
             }
         }
         Ok(summarize(events))
+    }
+}
+
+/// [`Executions`] over `aws_sdk_sfn` (`states:ListExecutions` on the state machine, `states:DescribeExecution` on
+/// its executions).
+#[derive(Debug, Clone)]
+pub struct SfnExecutions {
+    client: Client,
+}
+
+impl SfnExecutions {
+    /// Wraps a Step Functions client.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+#[async_trait]
+impl Executions for SfnExecutions {
+    #[tracing::instrument(skip(self))]
+    async fn executions_since(
+        &self,
+        machine_arn: &str,
+        machine: MachineKind,
+        since: Timestamp,
+    ) -> Result<Vec<ExecutionRecord>, BackupError> {
+        let mut pages = self
+            .client
+            .list_executions()
+            .state_machine_arn(machine_arn)
+            .into_paginator()
+            .send();
+        let mut arns = Vec::new();
+        'pages: while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| fallback("ListExecutions", machine_arn, e))?;
+            for e in page.executions() {
+                // Newest first: an execution that ended before `since` started before it, and so did every later
+                // one in the list; one that started earlier but ended later is skipped, not an end.
+                let start = timestamp(e.start_date());
+                let stop = e.stop_date().and_then(timestamp);
+                if stop.or(start).is_some_and(|t| t < since) {
+                    break 'pages;
+                }
+                if start.is_some_and(|t| t >= since) {
+                    arns.push(e.execution_arn().to_string());
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(arns.len());
+        for arn in arns {
+            let d = self
+                .client
+                .describe_execution()
+                .execution_arn(&arn)
+                .send()
+                .await
+                .map_err(|e| fallback("DescribeExecution", &arn, e))?;
+            out.push(ExecutionRecord {
+                name: d.name().unwrap_or_default().to_string(),
+                machine_arn: machine_arn.to_string(),
+                machine,
+                input: d
+                    .input()
+                    .and_then(|t| serde_json::from_str(t).ok())
+                    .unwrap_or(serde_json::Value::Null),
+                status: d.status().as_str().to_string(),
+                started_at: timestamp(d.start_date()).unwrap_or(since),
+                stopped_at: d.stop_date().and_then(timestamp),
+                error: d.error().map(str::to_string),
+                cause: d.cause().map(str::to_string),
+            });
+        }
+        Ok(out)
     }
 }
 
@@ -333,5 +413,108 @@ mod tests {
         let dr = "arn:aws:states:ap-northeast-1:123456789012:execution:elasticache-backup-restore:drill-1";
         assert_eq!(region(dr).as_deref(), Some("ap-northeast-1"));
         assert_eq!(region("not an arn").as_deref(), Some("us-east-1"));
+    }
+
+    fn listed(name: &str, start: i64, stop: Option<i64>) -> aws_sdk_sfn::types::ExecutionListItem {
+        aws_sdk_sfn::types::ExecutionListItem::builder()
+            .execution_arn(format!("arn:aws:states:us-east-1:1:execution:m:{name}"))
+            .state_machine_arn(MACHINE)
+            .name(name)
+            .status(aws_sdk_sfn::types::ExecutionStatus::Succeeded)
+            .start_date(DateTime::from_secs(start))
+            .set_stop_date(stop.map(DateTime::from_secs))
+            .build()
+            .unwrap()
+    }
+
+    const MACHINE: &str = "arn:aws:states:us-east-1:1:stateMachine:m";
+
+    #[tokio::test]
+    async fn lists_the_executions_since_a_time_and_describes_each() {
+        use aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
+        use aws_sdk_sfn::operation::list_executions::ListExecutionsOutput;
+        let page1 = mock!(Client::list_executions)
+            .match_requests(|r| r.state_machine_arn() == Some(MACHINE) && r.next_token().is_none())
+            .then_output(|| {
+                ListExecutionsOutput::builder()
+                    .executions(listed("new", 2_000, None))
+                    .executions(listed("failed", 1_500, Some(1_600)))
+                    .next_token("p2")
+                    .build()
+                    .unwrap()
+            });
+        // Page 2: one started before `since` but ended after (skipped), then one that ended before (the end).
+        let page2 = mock!(Client::list_executions)
+            .match_requests(|r| r.next_token() == Some("p2"))
+            .then_output(|| {
+                ListExecutionsOutput::builder()
+                    .executions(listed("straddles", 900, Some(1_100)))
+                    .executions(listed("old", 500, Some(600)))
+                    .next_token("p3")
+                    .build()
+                    .unwrap()
+            });
+        let described = |name: &'static str, status: aws_sdk_sfn::types::ExecutionStatus| {
+            mock!(Client::describe_execution)
+                .match_requests(move |r| r.execution_arn().is_some_and(|a| a.ends_with(name)))
+                .then_output(move || {
+                    let failed = status == aws_sdk_sfn::types::ExecutionStatus::Failed;
+                    DescribeExecutionOutput::builder()
+                        .execution_arn(format!("arn:aws:states:us-east-1:1:execution:m:{name}"))
+                        .state_machine_arn(MACHINE)
+                        .name(name)
+                        .status(status.clone())
+                        .start_date(DateTime::from_secs(if failed { 1_500 } else { 2_000 }))
+                        .input(r#"{"replicationGroupId":"orders"}"#)
+                        .set_error(failed.then(|| "SnapshotFailed".to_string()))
+                        .set_cause(failed.then(|| "the snapshot failed".to_string()))
+                        .build()
+                        .unwrap()
+                })
+        };
+        let d_new = described("new", aws_sdk_sfn::types::ExecutionStatus::Running);
+        let d_failed = described("failed", aws_sdk_sfn::types::ExecutionStatus::Failed);
+        let client = mock_client!(
+            aws_sdk_sfn,
+            RuleMode::MatchAny,
+            [&page1, &page2, &d_new, &d_failed]
+        );
+        let since = time::OffsetDateTime::from_unix_timestamp(1_000).unwrap();
+        let got = SfnExecutions::new(client)
+            .executions_since(MACHINE, MachineKind::Backup, since)
+            .await
+            .unwrap();
+        let names: Vec<&str> = got.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["new", "failed"]);
+        assert_eq!(got[1].error.as_deref(), Some("SnapshotFailed"));
+        assert_eq!(got[1].cause.as_deref(), Some("the snapshot failed"));
+        assert_eq!(got[1].input["replicationGroupId"], "orders");
+        assert_eq!(got[0].status, "RUNNING");
+        assert_eq!(
+            (page1.num_calls(), page2.num_calls()),
+            (1, 1),
+            "page 3 is never read"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_state_machine_is_rejected_naming_it() {
+        let rule = mock!(Client::list_executions).then_error(|| {
+            aws_sdk_sfn::operation::list_executions::ListExecutionsError::StateMachineDoesNotExist(
+                aws_sdk_sfn::types::error::StateMachineDoesNotExist::builder()
+                    .message("no such machine")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_sfn, [&rule]);
+        let err = SfnExecutions::new(client)
+            .executions_since(
+                MACHINE,
+                MachineKind::Backup,
+                time::OffsetDateTime::UNIX_EPOCH,
+            )
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains(MACHINE), "{err}");
     }
 }

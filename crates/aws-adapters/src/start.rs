@@ -90,6 +90,12 @@ impl Aws {
         crate::SfnHistory::new(aws_sdk_sfn::Client::new(&self.sdk))
     }
 
+    /// Step Functions executions of a state machine ([`crate::SfnExecutions`]), for the evidence report.
+    #[cfg(feature = "sfn")]
+    pub fn executions(&self) -> crate::SfnExecutions {
+        crate::SfnExecutions::new(aws_sdk_sfn::Client::new(&self.sdk))
+    }
+
     /// The RDB verifier over S3 ([`crate::S3RdbVerifier`]), with the configured part size and parallelism.
     #[cfg(feature = "verify")]
     pub fn verifier(&self) -> crate::S3RdbVerifier {

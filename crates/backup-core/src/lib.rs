@@ -11,7 +11,7 @@
 //! 3. [`resources`] (what AWS reports, as the ports exchange it), [`execution_history`] (what an execution's history
 //!    says about its failure), [`ports`] (traits only), [`deps`] (the one dependency shape of every step).
 //! 4. The workflows: [`backup`] (run document, input, target, export, manifest, history), [`restore`], [`fleet`],
-//!    [`retention`]; [`metrics`] reads the backup and restore run documents.
+//!    [`retention`], [`evidence`]; [`metrics`] reads the backup and restore run documents.
 //! 5. `testing` (feature `testing`): the in-memory fakes of the ports, beside them.
 
 pub mod backup;
@@ -19,6 +19,7 @@ pub mod clock;
 pub mod config;
 pub mod deps;
 pub mod error;
+pub mod evidence;
 pub mod execution_history;
 pub mod fleet;
 pub mod metrics;

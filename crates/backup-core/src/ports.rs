@@ -275,8 +275,8 @@ pub trait ObjectLocker: Send + Sync {
     ) -> Result<(), BackupError>;
 }
 
-/// Tags the objects of a backup once it is proven (WriteManifest), and writes documents tagged from their first
-/// byte (the manifest, the evidence reports).
+/// Tags the objects of a backup once it is proven (WriteManifest; documents written tagged from their first byte,
+/// the manifest and the evidence reports, go through [`ReportPublisher`]).
 #[async_trait]
 pub trait VerifiedTagger: Send + Sync {
     /// `PutObjectTagging` on the current version of `s3://bucket/key`: its tag set becomes exactly `tags` (S3 API
@@ -287,18 +287,6 @@ pub trait VerifiedTagger: Send + Sync {
         &self,
         bucket: &str,
         key: &str,
-        tags: &[(String, String)],
-    ) -> Result<(), BackupError>;
-
-    /// `PutObject` of a document (`content_type`, e.g. `application/json`) with `tags` in the same request
-    /// (`x-amz-tagging`, URL-encoded): a new object that carries the tag when it is written, which live replication
-    /// evaluates at once. Errors: `AwsRejected`, `Throttled`, `AwsError`.
-    async fn put_tagged(
-        &self,
-        bucket: &str,
-        key: &str,
-        body: Vec<u8>,
-        content_type: &str,
         tags: &[(String, String)],
     ) -> Result<(), BackupError>;
 }
@@ -347,4 +335,34 @@ pub trait ExecutionHistory: Send + Sync {
         &self,
         execution_arn: &str,
     ) -> Result<crate::execution_history::FailureContext, String>;
+}
+
+/// Step Functions executions of a state machine, for the evidence report ([`crate::evidence`]).
+#[async_trait]
+pub trait Executions: Send + Sync {
+    /// Every execution of `machine_arn` started at or after `since` (`ListExecutions`, all pages, newest first),
+    /// each described (`DescribeExecution`: input, and the error and cause of one that failed). Errors:
+    /// `AwsRejected` (no such state machine, access denied), `Throttled`, `AwsError`.
+    async fn executions_since(
+        &self,
+        machine_arn: &str,
+        machine: MachineKind,
+        since: Timestamp,
+    ) -> Result<Vec<ExecutionRecord>, BackupError>;
+}
+
+/// Writes report documents that must travel with the verified backups (the evidence function's monthly report).
+#[async_trait]
+pub trait ReportPublisher: Send + Sync {
+    /// `PutObject` of `body` as `content_type` with the object tags `tags` (the `x-amz-tagging` header: S3 API
+    /// Reference, PutObject; tagging on upload also needs `s3:PutObjectTagging`, S3 User Guide, "Categorizing your
+    /// storage using tags"). Errors: `AwsRejected` (AccessDenied, no such bucket), `Throttled`, `AwsError`.
+    async fn put_tagged(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        tags: &[(String, String)],
+    ) -> Result<(), BackupError>;
 }

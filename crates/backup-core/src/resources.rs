@@ -361,6 +361,76 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Which state machine an execution is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MachineKind {
+    /// The backup state machine.
+    Backup,
+    /// The restore state machine (drills and restores).
+    Restore,
+}
+
+/// One Step Functions execution, as the `Executions` port lists it (ListExecutions + DescribeExecution).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionRecord {
+    /// The execution name.
+    pub name: String,
+    /// The state machine's ARN.
+    pub machine_arn: String,
+    /// Which state machine.
+    pub machine: MachineKind,
+    /// Its input (the run document's input).
+    pub input: serde_json::Value,
+    /// `RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED`, …
+    pub status: String,
+    /// Start.
+    pub started_at: Timestamp,
+    /// End, when ended.
+    pub stopped_at: Option<Timestamp>,
+    /// The execution's error name, when it failed.
+    pub error: Option<String>,
+    /// The execution's cause, when it failed.
+    pub cause: Option<String>,
+}
+
+impl ExecutionRecord {
+    /// Ended without success.
+    pub fn failed(&self) -> bool {
+        matches!(self.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED")
+    }
+
+    /// A drill of the restore state machine (`"drill": true` in its input).
+    pub fn is_drill(&self) -> bool {
+        self.machine == MachineKind::Restore
+            && self
+                .input
+                .get("drill")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false)
+    }
+
+    /// The target the input names (`replicationGroupId`, `cacheClusterId`, `serverlessCacheName`), lower-cased.
+    pub fn named_target(&self) -> Option<String> {
+        [
+            "replicationGroupId",
+            "cacheClusterId",
+            "serverlessCacheName",
+        ]
+        .iter()
+        .find_map(|k| self.input.get(*k).and_then(serde_json::Value::as_str))
+        .filter(|s| !s.is_empty())
+        .map(str::to_lowercase)
+    }
+
+    /// The export name a restore input's `manifest` names (`s3://b/<export>.manifest.json`).
+    pub fn manifest_export(&self) -> Option<String> {
+        let m = self.input.get("manifest")?.as_str()?;
+        let key = m.rsplit('/').next().unwrap_or(m);
+        key.strip_suffix(".manifest.json").map(str::to_string)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -542,7 +542,7 @@ pub struct FakeExportStore {
     pub locks: Arc<Mutex<Vec<Lock>>>,
     /// Errors to return, in order, from `lock_object`.
     pub fail_locks: Arc<Mutex<VecDeque<BackupError>>>,
-    /// Each object's tag set by (bucket, key), as `tag_object` and `put_tagged` leave it.
+    /// Each object's tag set by (bucket, key), as `tag_object` leaves it.
     pub tags: Arc<Mutex<ObjectTags>>,
     /// Errors to return, in order, from `tag_object`.
     pub fail_tags: Arc<Mutex<VecDeque<BackupError>>>,
@@ -550,6 +550,8 @@ pub struct FakeExportStore {
     pub replications: Arc<Mutex<Vec<Replication>>>,
     /// Errors to return, in order, from `replicate_prefix`.
     pub fail_replications: Arc<Mutex<VecDeque<BackupError>>>,
+    /// Object tags written by `put_tagged`, by (bucket, key), with the content type.
+    pub tagged: Arc<Mutex<HashMap<(String, String), Tagged>>>,
 }
 
 /// Tag sets by (bucket, key).
@@ -557,6 +559,8 @@ pub type ObjectTags = HashMap<(String, String), Vec<(String, String)>>;
 /// One `replicate_prefix` call: (account, bucket, prefix, role ARN, token).
 pub type Replication = (String, String, String, String, String);
 
+/// A `put_tagged` object's content type and tags.
+pub type Tagged = (String, Vec<(String, String)>);
 /// One `copy_for_seeding` call: (from bucket, from key, to bucket, to key, grantee).
 pub type SeedCopy = (String, String, String, String, String);
 /// One `lock_object` call: (bucket, key, mode, until).
@@ -692,13 +696,17 @@ impl crate::ports::ObjectLocker for FakeExportStore {
 }
 
 impl FakeExportStore {
-    /// The tag set of `s3://bucket/key` (empty when it has none).
+    /// The tag set of `s3://bucket/key`, as `tag_object` or `put_tagged` left it (empty when it has none).
     pub fn tags_of(&self, bucket: &str, key: &str) -> Vec<(String, String)> {
-        self.tags
+        let id = (bucket.to_string(), key.to_string());
+        if let Some(tags) = self.tags.lock().unwrap().get(&id) {
+            return tags.clone();
+        }
+        self.tagged
             .lock()
             .unwrap()
-            .get(&(bucket.to_string(), key.to_string()))
-            .cloned()
+            .get(&id)
+            .map(|(_, tags)| tags.clone())
             .unwrap_or_default()
     }
 }
@@ -731,25 +739,6 @@ impl crate::ports::VerifiedTagger for FakeExportStore {
                 source: None,
             });
         }
-        self.tags
-            .lock()
-            .unwrap()
-            .insert((bucket.into(), key.into()), tags.to_vec());
-        Ok(())
-    }
-
-    async fn put_tagged(
-        &self,
-        bucket: &str,
-        key: &str,
-        body: Vec<u8>,
-        _content_type: &str,
-        tags: &[(String, String)],
-    ) -> Result<(), BackupError> {
-        self.contents
-            .lock()
-            .unwrap()
-            .insert((bucket.into(), key.into()), body);
         self.tags
             .lock()
             .unwrap()
@@ -1130,5 +1119,80 @@ impl DataProbe for FakeProbe {
                     .unwrap_or_else(|| "none".into())
             })
             .collect())
+    }
+}
+
+#[async_trait]
+impl ReportPublisher for FakeExportStore {
+    async fn put_tagged(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        tags: &[(String, String)],
+    ) -> Result<(), BackupError> {
+        if !self.buckets.lock().unwrap().contains_key(bucket) {
+            return Err(BackupError::AwsRejected {
+                message: format!("PutObject s3://{bucket}/{key}: NoSuchBucket"),
+                source: None,
+            });
+        }
+        self.put_bytes(bucket, key, body, OffsetDateTime::now_utc());
+        self.tagged.lock().unwrap().insert(
+            (bucket.into(), key.into()),
+            (content_type.into(), tags.to_vec()),
+        );
+        Ok(())
+    }
+}
+
+/// In-memory [`Executions`]: the executions of each state machine ARN.
+#[derive(Debug, Default)]
+pub struct FakeExecutions {
+    /// Executions by state machine ARN.
+    pub by_machine: Mutex<HashMap<String, Vec<ExecutionRecord>>>,
+    /// Errors to return, in order.
+    pub fail_next: Mutex<VecDeque<BackupError>>,
+    /// `executions_since` calls: (machine ARN, since).
+    pub calls: Mutex<Vec<(String, Timestamp)>>,
+}
+
+impl FakeExecutions {
+    /// Adds an execution of its `machine_arn`.
+    pub fn add(&self, e: ExecutionRecord) {
+        self.by_machine
+            .lock()
+            .unwrap()
+            .entry(e.machine_arn.clone())
+            .or_default()
+            .push(e);
+    }
+}
+
+#[async_trait]
+impl Executions for FakeExecutions {
+    async fn executions_since(
+        &self,
+        machine_arn: &str,
+        _machine: MachineKind,
+        since: Timestamp,
+    ) -> Result<Vec<ExecutionRecord>, BackupError> {
+        self.calls.lock().unwrap().push((machine_arn.into(), since));
+        if let Some(err) = self.fail_next.lock().unwrap().pop_front() {
+            return Err(err);
+        }
+        Ok(self
+            .by_machine
+            .lock()
+            .unwrap()
+            .get(machine_arn)
+            .map(|v| {
+                v.iter()
+                    .filter(|e| e.started_at >= since)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 }

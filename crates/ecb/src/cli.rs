@@ -69,6 +69,10 @@ pub struct Global {
     /// `drill --vault` read backups there.
     #[arg(long, global = true, env = "ECB_VAULT_BUCKET", value_name = "BUCKET")]
     pub vault_bucket: Option<String>,
+    /// The evidence policy document, a JSON file (Terraform output `evidence_policy`): schedules with their
+    /// rpoHours, drills with their rtoMinutes, the DR and vault buckets.
+    #[arg(long, global = true, env = "ECB_EVIDENCE_POLICY", value_name = "FILE")]
+    pub evidence_policy: Option<PathBuf>,
 }
 
 /// The subcommands.
@@ -122,6 +126,14 @@ pub enum Command {
     Retention(RetentionArgs),
     /// Check a deployment the way an operator would before trusting it; exit 1 on any error-level finding
     Doctor(DoctorArgs),
+    /// Audit evidence per target: schedules, every run, every verified backup (data time, keys, size, SHA-256,
+    /// where its copies are), every drill, retention deletions, the largest gap, and whether RPO and RTO were met
+    ///
+    /// Built from the manifests, drill reports and retention reports in the bucket and the executions of the backup
+    /// and restore state machines. RPO and RTO come from the evidence policy (Terraform output evidence_policy, or
+    /// --evidence-policy FILE); without one every target is held to an RPO of 25 h and the report says no policy
+    /// was found. Exit 2 for bad input (--since, an unknown --target), 4 when AWS cannot be read.
+    Evidence(EvidenceArgs),
     /// Print shell completions for SHELL to stdout
     Completions {
         /// The shell.
@@ -284,6 +296,38 @@ pub struct RunsArgs {
     /// Most executions listed.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub limit: u32,
+}
+
+/// `ecb evidence`.
+#[derive(Debug, Clone, Args)]
+pub struct EvidenceArgs {
+    /// Start of the window: `90d`, `12h`, `2w` back from now, an RFC 3339 time or a date `YYYY-MM-DD` (UTC); the
+    /// window ends now.
+    #[arg(long, default_value = "90d")]
+    pub since: String,
+    /// Only this target (a replication group, node or serverless cache id).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Output: `md` (tables for a terminal, opening with one line per target), `html` (one self-contained page),
+    /// `json`, or `summary` (the one line per target only). `--json` means `json`.
+    #[arg(long, value_enum)]
+    pub format: Option<EvidenceFormat>,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `ecb evidence --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvidenceFormat {
+    /// Markdown.
+    Md,
+    /// HTML.
+    Html,
+    /// JSON.
+    Json,
+    /// One line per target.
+    Summary,
 }
 
 /// `ecb watch`.

@@ -8,7 +8,7 @@ use crate::cli::{BackupArgs, Cli, Command, DrillArgs, Machine, RestoreArgs, Watc
 use crate::error::{CliError, CliResult};
 use crate::execution::{self, Target};
 use crate::watch::{self, Watched};
-use crate::{backups, doctor, retention, runs, sfn, table};
+use crate::{backups, doctor, evidence, retention, runs, sfn, table};
 
 /// Runs `cli`'s subcommand (all but `check`, `keys`, `report`, `diff`, `restore-keys`, `completions` and `man`, which need no
 /// deployment: `main` runs them).
@@ -27,6 +27,7 @@ pub async fn run(cli: Cli) -> CliResult<()> {
         Command::Show(args) => backups::show(&app, &args).await,
         Command::Retention(args) => retention::run(&app, &args).await,
         Command::Doctor(args) => doctor::run(&app, &args).await,
+        Command::Evidence(args) => evidence::run(&app, &args).await,
         Command::Check(_)
         | Command::Keys(_)
         | Command::Report(_)

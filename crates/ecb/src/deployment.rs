@@ -20,6 +20,9 @@ pub struct Deployment {
     pub bucket: Option<String>,
     /// The vault bucket (another account's).
     pub vault_bucket: Option<String>,
+    /// The evidence policy document (JSON): `--evidence-policy FILE` / `ECB_EVIDENCE_POLICY` read by
+    /// [`Deployment::resolve`], else the Terraform output `evidence_policy`; with where it came from.
+    pub evidence_policy: Option<(String, String)>,
     /// Every Terraform output by name (its `value`), for what only `doctor` reads.
     pub outputs: BTreeMap<String, Value>,
 }
@@ -43,7 +46,14 @@ impl Deployment {
             (None, Some(dir)) => terraform_output(dir)?,
             (None, None) => BTreeMap::new(),
         };
-        Ok(Self::from_parts(global, outputs))
+        let mut d = Self::from_parts(global, outputs);
+        if let Some(file) = &global.evidence_policy {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                CliError::Usage(format!("--evidence-policy {}: {e}", file.display()))
+            })?;
+            d.evidence_policy = Some((text, format!("--evidence-policy {}", file.display())));
+        }
+        Ok(d)
     }
 
     /// The flags of `global` over `outputs`.
@@ -76,6 +86,13 @@ impl Deployment {
                 machines.insert(machine, arn);
             }
         }
+        // The output is a JSON string (jsonencode); an object is taken as the document itself.
+        let evidence_policy = match outputs.get("evidence_policy") {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(v @ Value::Object(_)) => Some(v.to_string()),
+            _ => None,
+        }
+        .map(|text| (text, "Terraform output evidence_policy".to_string()));
         Self {
             machines,
             bucket: global.bucket.clone().or_else(|| text("bucket_name")),
@@ -86,6 +103,7 @@ impl Deployment {
                     .and_then(Value::as_str)
                     .map(str::to_string)
             }),
+            evidence_policy,
             outputs,
         }
     }
@@ -223,6 +241,28 @@ mod tests {
         );
         assert_eq!(d.map("function_names")["notify"], "ecb-notify");
         assert_eq!(d.text("dr_bucket_name"), None);
+        assert_eq!(d.evidence_policy, None);
+    }
+
+    #[test]
+    fn the_evidence_policy_comes_from_its_output_or_the_flag() {
+        let outputs = parse_outputs(
+            r#"{"evidence_policy": {"sensitive": false, "type": "string", "value": "{\"schedules\": []}"}}"#,
+        )
+        .unwrap();
+        let d = Deployment::from_parts(&Global::default(), outputs);
+        let (text, from) = d.evidence_policy.unwrap();
+        assert_eq!(text, r#"{"schedules": []}"#);
+        assert!(from.contains("evidence_policy"));
+        let global = Global {
+            evidence_policy: Some("/nonexistent/policy.json".into()),
+            ..Global::default()
+        };
+        let err = Deployment::resolve(&global).unwrap_err().to_string();
+        assert!(
+            err.contains("--evidence-policy /nonexistent/policy.json"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod deployment;
 pub mod doctor;
 pub mod error;
+pub mod evidence;
 pub mod execution;
 pub mod progress;
 pub mod recovery;

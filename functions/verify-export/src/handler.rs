@@ -20,7 +20,9 @@ use backup_core::backup::verify::{self, at_listed_size, lock_error, millis_betwe
 pub use backup_core::backup::verify::{ShardOutcome, ShardRequest, VerifyRequest, VerifyResponse};
 use backup_core::model::VerifiedObject;
 use backup_core::naming::{manifest_key, verified_tags};
-use backup_core::ports::{BatchReplicator, ExportStore, ObjectLocker, VerifiedTagger, Verifier};
+use backup_core::ports::{
+    BatchReplicator, ExportStore, ObjectLocker, ReportPublisher, VerifiedTagger, Verifier,
+};
 use backup_core::{BackupError, BackupRun, Clock, Deps};
 use lambda_runtime::LambdaEvent;
 
@@ -42,9 +44,16 @@ pub async fn function_handler<E: Store, V: Verifier, C: Clock>(
     handle(event.payload, time_left(event.context.deadline), deps).await
 }
 
-/// What VerifyExport needs of the export bucket: list and write, lock, tag, and start the vault's replication.
-pub trait Store: ExportStore + ObjectLocker + VerifiedTagger + BatchReplicator {}
-impl<T: ExportStore + ObjectLocker + VerifiedTagger + BatchReplicator> Store for T {}
+/// What VerifyExport needs of the export bucket: list and write, lock, tag (and write tagged), and start the vault's
+/// replication.
+pub trait Store:
+    ExportStore + ObjectLocker + VerifiedTagger + ReportPublisher + BatchReplicator
+{
+}
+impl<T: ExportStore + ObjectLocker + VerifiedTagger + ReportPublisher + BatchReplicator> Store
+    for T
+{
+}
 
 /// [`function_handler`] with the time the invocation has left (`None` when unknown).
 async fn handle<E: Store, V: Verifier, C: Clock>(
