@@ -464,12 +464,13 @@ locals {
       description = "Writes the previous calendar month's audit evidence (evidence/<yyyy-mm>.html and .json, tagged verified) from the manifests, drill and retention reports and the executions"
       timeout     = 300
       memory      = 256
-      env = {
+      # VAULT_BUCKET and VAULT_REGION with a vault (the report says which backups are in it from the policy).
+      env = merge({
         BACKUP_BUCKET             = local.bucket_name
         EVIDENCE_POLICY           = local.evidence_policy
         STATE_MACHINE_ARN         = local.state_machine_arn
         RESTORE_STATE_MACHINE_ARN = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.restore_machine}"
-      }
+      }, local.vault_env)
       statements = [
         # The backups' manifests and restore reports (ecb-*), the retention reports, and the manifests' copies in the DR bucket.
         { sid = "ListBackups", actions = ["s3:ListBucket"], resources = compact([local.bucket_arn, local.dr ? local.dr_bucket_arn : ""]) },

@@ -310,8 +310,8 @@ run "resolve_backup_reads_the_vault_across_accounts_only_with_a_vault" {
     error_message = "resolve-backup may list and read the vault and decrypt with its key."
   }
   assert {
-    condition     = alltrue([for k in ["resolve-backup", "verify-export"] : module.primary.functions[k].environment[0].variables.VAULT_BUCKET == "acme-cache-vault" && module.primary.functions[k].environment[0].variables.VAULT_REGION == "ap-northeast-1"])
-    error_message = "resolve-backup and verify-export are told VAULT_BUCKET and VAULT_REGION."
+    condition     = alltrue([for k in ["resolve-backup", "verify-export", "evidence"] : module.primary.functions[k].environment[0].variables.VAULT_BUCKET == "acme-cache-vault" && module.primary.functions[k].environment[0].variables.VAULT_REGION == "ap-northeast-1"])
+    error_message = "resolve-backup, verify-export and evidence are told VAULT_BUCKET and VAULT_REGION."
   }
   assert {
     condition     = module.primary.functions["verify-export"].environment[0].variables.VAULT_REPLICATION_ROLE_ARN == "arn:aws:iam::123456789012:role/elasticache-backup-vault-batch" && module.primary.functions["verify-export"].environment[0].variables.ACCOUNT_ID == "123456789012"
@@ -337,11 +337,11 @@ run "without_a_vault_nothing_reads_or_replicates_to_one" {
     error_message = "No vault: no replication, no vault roles, null outputs."
   }
   assert {
-    condition     = !anytrue(flatten([for f in local.function_statements : [for s in f : [for r in s.resources : strcontains(r, "acme-cache-vault") || startswith(r, "arn:aws:kms:")]]])) && !anytrue([for f in local.function_statements : anytrue([for s in f : contains(s.actions, "s3:CreateJob") || contains(s.actions, "iam:PassRole") || contains(s.actions, "kms:Decrypt") || contains(s.actions, "s3:PutObjectTagging")])])
+    condition     = !anytrue(flatten([for f in local.function_statements : [for s in f : [for r in s.resources : strcontains(r, "acme-cache-vault") || startswith(r, "arn:aws:kms:")]]])) && !anytrue([for f in local.function_statements : anytrue([for s in f : contains(s.actions, "s3:CreateJob") || contains(s.actions, "iam:PassRole") || contains(s.actions, "kms:Decrypt")])]) && !anytrue([for s in local.function_statements["verify-export"] : contains(s.actions, "s3:PutObjectTagging")])
     error_message = "No vault: no function may read a vault, decrypt, tag objects or start a replication job."
   }
   assert {
-    condition     = !anytrue([for k in ["resolve-backup", "verify-export"] : contains(keys(try(module.primary.functions[k].environment[0].variables, {})), "VAULT_BUCKET")])
+    condition     = !anytrue([for k in ["resolve-backup", "verify-export", "evidence"] : contains(keys(try(module.primary.functions[k].environment[0].variables, {})), "VAULT_BUCKET")])
     error_message = "No vault: no VAULT_* variables."
   }
 }
