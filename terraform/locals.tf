@@ -375,7 +375,8 @@ locals {
       description = "Restore: compares the restored data with the manifest over the Redis protocol and writes the report"
       timeout     = 300
       memory      = 256
-      env         = {}
+      # VAULT_BUCKET: the report of a backup restored from the vault goes to this deployment's bucket.
+      env = local.vault_env
       statements = [
         { sid = "DescribeGroup", actions = ["elasticache:DescribeReplicationGroups"], resources = ["${local.ec_arn}:replicationgroup:*"] },
         { sid = "DescribeNodes", actions = ["elasticache:DescribeCacheClusters"], resources = ["${local.ec_arn}:cluster:*"] },
@@ -472,8 +473,9 @@ locals {
         RESTORE_STATE_MACHINE_ARN = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.restore_machine}"
       }, local.vault_env)
       statements = [
-        # The backups' manifests and restore reports (ecb-*), the retention reports, and the manifests' copies in the DR bucket.
-        { sid = "ListBackups", actions = ["s3:ListBucket"], resources = compact([local.bucket_arn, local.dr ? local.dr_bucket_arn : ""]) },
+        # The backups' manifests and restore reports (ecb-*), the retention reports, and the manifests' copies in the
+        # DR bucket and the vault (the vault module admits this role read-only: output vault_reader_role_arns).
+        { sid = "ListBackups", actions = ["s3:ListBucket"], resources = compact([local.bucket_arn, local.dr ? local.dr_bucket_arn : "", local.vault ? local.vault_bucket_arn : ""]) },
         { sid = "ReadBackupDocuments", actions = ["s3:GetObject"], resources = ["${local.bucket_arn}/ecb-*", "${local.bucket_arn}/retention-reports/*"] },
         # The report, with the verified tag on upload (PutObject with x-amz-tagging also needs s3:PutObjectTagging:
         # S3 User Guide, "Categorizing your storage using tags").

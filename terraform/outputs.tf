@@ -156,7 +156,7 @@ output "vault_replication_role_arn" {
 }
 
 output "vault_reader_role_arns" {
-  description = "The roles that read a vault to restore from it (resolve-backup's, in this region and in dr_region): the vault module's reader_role_arns. Known before the roles exist, so the vault module can be applied first."
+  description = "The roles that read a vault: resolve-backup's (restores, in this region and in dr_region) and evidence's (the report lists the vault): the vault module's reader_role_arns. Known before the roles exist, so the vault module can be applied first."
   value       = local.vault_reader_role_arns
 }
 

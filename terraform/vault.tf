@@ -20,6 +20,8 @@ locals {
   vault_reader_role_arns = concat(
     [lookup(var.existing_role_arns, "resolve-backup", "arn:${local.partition}:iam::${local.account_id}:role${var.role_path}${var.name}-resolve-backup-${local.region}")],
     local.dr ? ["arn:${local.partition}:iam::${local.account_id}:role${var.role_path}${var.name}-resolve-backup-${var.dr_region}"] : [],
+    # The evidence function lists the vault to say which backups are in it.
+    [lookup(var.existing_role_arns, "evidence", "arn:${local.partition}:iam::${local.account_id}:role${var.role_path}${var.name}-evidence-${local.region}")],
   )
   # The tag the vault's rule filters on (backup_core::naming::VERIFIED_TAG_KEY, value "true").
   verified_tag_key = "elasticache-backup:verified"

@@ -294,7 +294,7 @@ run "with_a_dr_region_one_configuration_replicates_to_both_as_the_vault_role" {
     error_message = "The configuration runs as the vault role, which also gets the DR grants."
   }
   assert {
-    condition     = local.vault_reader_role_arns == ["arn:aws:iam::123456789012:role/elasticache-backup-resolve-backup-ap-northeast-2", "arn:aws:iam::123456789012:role/elasticache-backup-resolve-backup-ap-northeast-1"] && [for s in local.dr_functions["resolve-backup"].statements : s.resources if s.sid == "DecryptVaultObjects"] == [["arn:aws:kms:ap-northeast-1:210987654321:key/1234abcd-12ab-34cd-56ef-1234567890ab"]]
+    condition     = local.vault_reader_role_arns == ["arn:aws:iam::123456789012:role/elasticache-backup-resolve-backup-ap-northeast-2", "arn:aws:iam::123456789012:role/elasticache-backup-resolve-backup-ap-northeast-1", "arn:aws:iam::123456789012:role/elasticache-backup-evidence-ap-northeast-2"] && [for s in local.dr_functions["resolve-backup"].statements : s.resources if s.sid == "DecryptVaultObjects"] == [["arn:aws:kms:ap-northeast-1:210987654321:key/1234abcd-12ab-34cd-56ef-1234567890ab"]]
     error_message = "Both regions' resolve-backup read the vault (the key ARN is not rewritten for the DR region)."
   }
 }

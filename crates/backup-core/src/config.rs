@@ -308,7 +308,7 @@ impl Config {
             vault: match env.string("VAULT_BUCKET") {
                 None => None,
                 Some(bucket) => {
-                    if let Err(rule) = crate::backup::input::check_bucket_name(&bucket) {
+                    if let Err(rule) = crate::naming::check_bucket_name(&bucket) {
                         return Err(ConfigError {
                             variable: "VAULT_BUCKET".into(),
                             value: bucket,

@@ -33,7 +33,7 @@ variable "replication_role_arn" {
 }
 
 variable "reader_role_arns" {
-  description = "Roles that may read the vault to restore from it (read-only: s3:GetObject, s3:GetObjectVersion, s3:GetObjectTagging, s3:ListBucket, and kms:Decrypt through S3): the source module's resolve-backup roles, <name>-resolve-backup-<region> under its role_path (output vault_reader_role_arns), in this region and in its dr_region. Named in an aws:PrincipalArn condition, so they need not exist yet."
+  description = "Roles that may read the vault (read-only: s3:GetObject, s3:GetObjectVersion, s3:GetObjectTagging, s3:ListBucket, and kms:Decrypt through S3): the source module's resolve-backup roles, <name>-resolve-backup-<region> under its role_path, in this region and in its dr_region (restores), and its <name>-evidence-<region> role (the evidence report lists the vault): the source output vault_reader_role_arns. Named in an aws:PrincipalArn condition, so they need not exist yet."
   type        = list(string)
   default     = []
 

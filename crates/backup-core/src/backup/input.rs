@@ -289,34 +289,7 @@ fn timeout(v: Option<u64>, field: &str) -> Result<Option<u64>, BackupError> {
     }
 }
 
-/// Checks the S3 general purpose bucket naming rules ElastiCache needs ("Step 1: Create an Amazon S3 bucket",
-/// ElastiCache User Guide, Exporting a backup: DNS-compliant, or ElastiCache can't access the file).
-///
-/// # Errors
-/// The rule broken, as a phrase to follow the field name.
-pub fn check_bucket_name(b: &str) -> Result<(), String> {
-    if !(3..=63).contains(&b.len()) {
-        return Err(format!("must be 3-63 characters, got {}", b.len()));
-    }
-    if !b
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
-    {
-        return Err("may contain only lower-case letters, digits, dots and hyphens".into());
-    }
-    let first_last_ok =
-        |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    if !first_last_ok(b.chars().next()) || !first_last_ok(b.chars().last()) {
-        return Err("must begin and end with a letter or digit".into());
-    }
-    if b.contains("..") || b.contains(".-") || b.contains("-.") {
-        return Err("must not contain `..`, `.-` or `-.`".into());
-    }
-    if b.split('.').count() == 4 && b.split('.').all(|p| p.parse::<u8>().is_ok()) {
-        return Err("must not be formatted as an IP address".into());
-    }
-    Ok(())
-}
+pub use crate::naming::check_bucket_name;
 
 #[cfg(test)]
 mod tests {
